@@ -1,0 +1,298 @@
+"""The collection protocol: random access to cutouts and their metadata, lazily."""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from galview.core.errors import CollectionError
+
+#: Default display-band names for 3-channel uint8 images (already colour composites).
+RGB_BANDS = ("R", "G", "B")
+
+
+def default_bands(n_channels: int, dtype: np.dtype) -> tuple[str, ...]:
+    """Band names to use when a file does not name its bands."""
+    if n_channels == 3 and np.dtype(dtype) == np.uint8:
+        return RGB_BANDS
+    if n_channels == 1:
+        return ("L",) if np.dtype(dtype) == np.uint8 else ("band0",)
+    return tuple(f"band{i}" for i in range(n_channels))
+
+
+def check_pixel_dtype(path: str | Path, dtype: np.dtype) -> np.dtype:
+    """Refuse pixel types GalView cannot show (objects, strings, complex)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "uif":
+        raise CollectionError(
+            path, f"expected numeric pixel values (integer or float), found dtype {dtype}"
+        )
+    return dtype.newbyteorder("=")  # FITS is big-endian; hand out native-order arrays
+
+
+class Collection(abc.ABC):
+    """A set of same-shaped cutouts with optional labels, ids and sky coordinates.
+
+    Subclasses implement :meth:`_read` and, where the file has them, the ``_load_*``
+    methods. Pixels are never read when a collection is opened; metadata arrays are
+    loaded on first use and cached.
+
+    Attributes
+    ----------
+    source : Path
+        The file or folder the collection came from.
+    shape : tuple of int
+        (H, W, C) of one cutout.
+    dtype : numpy.dtype
+        Native pixel type; uint8 RGB stays uint8.
+    bands : tuple of str
+        One name per channel.
+    """
+
+    def __init__(self, source: str | Path, n: int, shape: tuple[int, int, int], dtype, bands=None):
+        self.source = Path(source)
+        self.dtype = check_pixel_dtype(source, dtype)
+        if n <= 0:
+            raise CollectionError(source, "holds zero cutouts; expected at least one")
+        h, w, c = (int(v) for v in shape)
+        if h < 2 or w < 2:
+            raise CollectionError(source, f"cutouts of {h}×{w} pixels are too small; expected at least 2×2")
+        self._n = int(n)
+        self.shape = (h, w, c)
+        bands = tuple(str(b) for b in bands) if bands is not None else default_bands(c, self.dtype)
+        if len(bands) != c:
+            bands = default_bands(c, self.dtype)
+        self.bands = bands
+        self._cache: dict[str, Any] = {}
+
+    # -- pixels -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._n
+
+    @abc.abstractmethod
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        """Read cutouts at sorted, unique, in-range indices as (B, H, W, C)."""
+
+    def get(self, index: int) -> np.ndarray:
+        """One cutout as an (H, W, C) array of the native dtype."""
+        return self.get_batch([index])[0]
+
+    def get_batch(self, indices) -> np.ndarray:
+        """Cutouts at any indices (repeats and any order allowed) as (B, H, W, C).
+
+        Raises
+        ------
+        IndexError
+            If an index is out of range.
+        CollectionError
+            If the file cannot be read there, or a cutout has no finite pixel.
+        """
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if idx.size == 0:
+            return np.empty((0, *self.shape), dtype=self.dtype)
+        idx = np.where(idx < 0, idx + self._n, idx)
+        if idx.min() < 0 or idx.max() >= self._n:
+            raise IndexError(f"cutout index out of range for a collection of {self._n}")
+        unique, inverse = np.unique(idx, return_inverse=True)
+        try:
+            block = self._read(unique)
+        except CollectionError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CollectionError(self.source, f"could not read cutouts ({exc})") from exc
+        if block.dtype != self.dtype:
+            block = block.astype(self.dtype)
+        if block.shape[1:] != self.shape:
+            raise CollectionError(
+                self.source, f"a cutout has shape {block.shape[1:]}; expected {self.shape} like the first"
+            )
+        if self.dtype.kind == "f":
+            self._check_finite(block, unique)
+        return block[inverse] if unique.size != idx.size or not np.array_equal(unique, idx) else block
+
+    def _check_finite(self, block: np.ndarray, indices: np.ndarray) -> None:
+        finite_any = np.isfinite(block).reshape(len(block), -1).any(axis=1)
+        if not finite_any.all():
+            bad = int(indices[np.argmin(finite_any)])
+            raise CollectionError(
+                self.source, f"cutout {bad} has no finite pixel (all NaN/Inf); expected image data"
+            )
+
+    # -- metadata ---------------------------------------------------------------------
+    def _load_labels(self) -> np.ndarray | None:
+        return None
+
+    def _load_coords(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return None
+
+    def _load_ids(self) -> np.ndarray | None:
+        return None
+
+    def _cached(self, key: str, loader):
+        if key not in self._cache:
+            value = loader()
+            self._cache[key] = value
+        return self._cache[key]
+
+    def _checked_length(self, name: str, values: np.ndarray | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        values = np.asarray(values)
+        if values.dtype.kind == "O":
+            raise CollectionError(self.source, f"{name} are Python objects; expected plain numbers or text")
+        if len(values) != self._n:
+            raise CollectionError(
+                self.source, f"has {len(values)} {name} for {self._n} cutouts; expected one per cutout"
+            )
+        return values
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        """Original labels from the file, shape (N,), or None."""
+        return self._cached("labels", lambda: self._checked_length("labels", self._load_labels()))
+
+    @property
+    def coords(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(ra, dec) in degrees, each shape (N,) with NaN where unknown, or None."""
+
+        def load():
+            pair = self._load_coords()
+            if pair is None:
+                return None
+            ra = self._checked_length("RA values", np.asarray(pair[0], dtype=np.float64))
+            dec = self._checked_length("Dec values", np.asarray(pair[1], dtype=np.float64))
+            return (ra, dec) if np.isfinite(ra).any() else None
+
+        return self._cached("coords", load)
+
+    @property
+    def ra(self) -> np.ndarray | None:
+        return None if self.coords is None else self.coords[0]
+
+    @property
+    def dec(self) -> np.ndarray | None:
+        return None if self.coords is None else self.coords[1]
+
+    def _raw_ids(self) -> np.ndarray | None:
+        return self._cached("raw_ids", lambda: self._checked_length("ids", self._load_ids()))
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Identifier of each cutout as text, shape (N,); the index when the file has none."""
+
+        def load():
+            raw = self._raw_ids()
+            return np.arange(self._n).astype(str) if raw is None else raw.astype(str)
+
+        return self._cached("ids", load)
+
+    def id_of(self, index: int) -> str:
+        """Identifier of one cutout, without building an id array when the file has none."""
+        raw = self._raw_ids()
+        if raw is None:
+            return str(index)
+        value = raw[index]
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    @property
+    def has_labels(self) -> bool:
+        return self.labels is not None
+
+    @property
+    def has_coords(self) -> bool:
+        return self.coords is not None
+
+    def wcs(self, index: int):
+        """Celestial WCS of one cutout (astropy ``WCS``) for pixel-to-sky readout, or None."""
+        return None
+
+    def describe(self) -> dict:
+        """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords."""
+        return {
+            "n": len(self),
+            "shape": list(self.shape),
+            "dtype": str(self.dtype),
+            "bands": list(self.bands),
+            "has_labels": self.has_labels,
+            "has_coords": self.has_coords,
+        }
+
+    def close(self) -> None:
+        """Release open file handles; the collection cannot be read afterwards."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        h, w, c = self.shape
+        return f"<{type(self).__name__} {len(self)} × {h}×{w}×{c} {self.dtype} from {self.source}>"
+
+
+class ArrayCollection(Collection):
+    """A collection over one array-like stack: numpy array, memory map or h5py dataset.
+
+    Parameters
+    ----------
+    source : str or Path
+        Where the array came from (used in messages).
+    array : array-like
+        Stored stack, 3-D or 4-D, indexable along its first axis.
+    layout : {"NHWC", "NCHW", "NHW"}
+        Axis order of ``array``.
+    labels, ra, dec, ids : array-like or callable, optional
+        Metadata, or zero-argument callables that load it on first use.
+    """
+
+    def __init__(self, source, array, layout: str, *, bands=None, labels=None, ra=None, dec=None, ids=None):
+        from galview.core.layout import cutout_shape
+
+        self._array = array
+        self._layout = layout
+        try:
+            shape = cutout_shape(tuple(array.shape), layout)
+        except ValueError as exc:
+            raise CollectionError(source, str(exc)) from exc
+        super().__init__(source, array.shape[0], shape, array.dtype, bands)
+        self._meta = {"labels": labels, "ra": ra, "dec": dec, "ids": ids}
+
+    def _meta_value(self, key):
+        value = self._meta[key]
+        return value() if callable(value) else value
+
+    def _load_labels(self):
+        return self._meta_value("labels")
+
+    def _load_coords(self):
+        ra, dec = self._meta_value("ra"), self._meta_value("dec")
+        return None if ra is None or dec is None else (ra, dec)
+
+    def _load_ids(self):
+        return self._meta_value("ids")
+
+    def _read(self, indices: np.ndarray) -> np.ndarray:
+        from galview.core.layout import to_nhwc
+
+        if isinstance(self._array, np.ndarray):
+            stored = self._array[indices]
+        else:
+            stored = read_runs(self._array, indices)
+        return to_nhwc(np.asarray(stored), self._layout)
+
+
+def read_runs(array, indices: np.ndarray) -> np.ndarray:
+    """Read sorted unique rows of a lazily indexed array as contiguous slices.
+
+    h5py and FITS sections read a slice far faster than a list of single rows, so
+    consecutive indices are merged into one read each.
+    """
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(indices)]))
+    parts = [np.asarray(array[int(indices[s]) : int(indices[e - 1]) + 1]) for s, e in zip(starts, ends)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
