@@ -27,9 +27,7 @@ def check_pixel_dtype(path: str | Path, dtype: np.dtype) -> np.dtype:
     """Refuse pixel types GalView cannot show (objects, strings, complex)."""
     dtype = np.dtype(dtype)
     if dtype.kind not in "uif":
-        raise CollectionError(
-            path, f"expected numeric pixel values (integer or float), found dtype {dtype}"
-        )
+        raise CollectionError(path, f"expected numeric pixel values (integer or float), found dtype {dtype}")
     return dtype.newbyteorder("=")  # FITS is big-endian; hand out native-order arrays
 
 
@@ -222,6 +220,7 @@ class Collection(abc.ABC):
 
     def close(self) -> None:
         """Release open file handles; the collection cannot be read afterwards."""
+        return None  # readers that hold handles override this
 
     def __enter__(self):
         return self
@@ -294,5 +293,8 @@ def read_runs(array, indices: np.ndarray) -> np.ndarray:
     breaks = np.flatnonzero(np.diff(indices) != 1) + 1
     starts = np.concatenate(([0], breaks))
     ends = np.concatenate((breaks, [len(indices)]))
-    parts = [np.asarray(array[int(indices[s]) : int(indices[e - 1]) + 1]) for s, e in zip(starts, ends)]
+    parts = [
+        np.asarray(array[int(indices[s]) : int(indices[e - 1]) + 1])
+        for s, e in zip(starts, ends, strict=True)
+    ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -34,7 +34,9 @@ def _image_hdu(path: Path, hdul):
         if not getattr(hdu, "is_image", False) or naxis < 2:
             continue
         if naxis > 4:
-            raise CollectionError(path, f"image has {naxis} axes; expected 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W)")
+            raise CollectionError(
+                path, f"image has {naxis} axes; expected 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W)"
+            )
         info = hdu.fileinfo()
         if info is not None and not path.name.lower().endswith((".gz", ".fz")):
             bytes_needed = info["datLoc"] + abs(hdu.header.get("BITPIX", 8)) // 8 * int(
@@ -42,7 +44,8 @@ def _image_hdu(path: Path, hdul):
             )
             if bytes_needed > size:
                 raise CollectionError(
-                    path, f"is truncated: its header announces {bytes_needed} bytes of data, the file holds {size}"
+                    path,
+                    f"is truncated: its header announces {bytes_needed} bytes of data, the file holds {size}",
                 )
         return hdu
     raise CollectionError(path, "has no image HDU; expected a 2-D image or a (C, H, W) / (N, C, H, W) cube")
@@ -144,7 +147,14 @@ def open_fits(path: Path, layout: str | None = None, **_ignored) -> FitsCollecti
             ra_c, dec_c = centre_coords(wcs, h, w)
             ra, dec = np.array([ra_c]), np.array([dec_c])
         return FitsCollection(
-            path, hdul, data, kind, header, bands=fits_bands(header, n_channels), ra=ra, dec=dec,
+            path,
+            hdul,
+            data,
+            kind,
+            header,
+            bands=fits_bands(header, n_channels),
+            ra=ra,
+            dec=dec,
             ids=np.array([path.name.split(".")[0]]) if data.shape[0] == 1 else None,
         )
     except Exception:
@@ -191,7 +201,8 @@ class FitsFolderCollection(Collection):
             data, _header = _read_fits_cutout(self._files[i], self._layout)
             if data.shape != (self.shape[2], self.shape[0], self.shape[1]):
                 raise CollectionError(
-                    self._files[i], f"holds shape {data.shape}; expected {(self.shape[2], *self.shape[:2])} like the first file"
+                    self._files[i],
+                    f"holds shape {data.shape}; expected {(self.shape[2], *self.shape[:2])} like the first file",
                 )
             out[row] = np.moveaxis(data, 0, -1)
         return out

@@ -29,9 +29,7 @@ def _find_images(path, datasets: dict, dataset: str | None):
         if dataset not in datasets:
             raise CollectionError(path, f"has no dataset '{dataset}' (found {', '.join(datasets) or 'none'})")
         return dataset
-    stacks = {
-        name: ds for name, ds in datasets.items() if ds.ndim in (3, 4) and ds.dtype.kind in "uif"
-    }
+    stacks = {name: ds for name, ds in datasets.items() if ds.ndim in (3, 4) and ds.dtype.kind in "uif"}
     for key in IMAGE_KEYS:
         for name in stacks:
             if name.split("/")[-1] == key:
@@ -77,7 +75,9 @@ class Hdf5Collection(ArrayCollection):
             self._file = None
 
 
-def open_hdf5(path: Path, layout: str | None = None, dataset: str | None = None, **_ignored) -> Hdf5Collection:
+def open_hdf5(
+    path: Path, layout: str | None = None, dataset: str | None = None, **_ignored
+) -> Hdf5Collection:
     """Open an HDF5 collection; images are read lazily, chunk by chunk."""
     import h5py
 
@@ -91,10 +91,11 @@ def open_hdf5(path: Path, layout: str | None = None, dataset: str | None = None,
         images = datasets[name]
         if images.dtype.kind not in "uif":
             raise CollectionError(path, f"dataset '{name}' has dtype {images.dtype}; expected numeric pixels")
-        layout = layout or _text_attr(images, "layout")
+        layout = choose_layout(path, images.shape, layout or _text_attr(images, "layout"))
+        n_channels = {"NCHW": images.shape[1], "NHW": 1}.get(layout, images.shape[-1])
         bands = _text_attr(images, "bands") or _text_attr(h5file, "bands")
         if isinstance(bands, str):
-            bands = list(bands) if len(bands) == images.shape[-1] else bands.split(",")
+            bands = list(bands) if len(bands) == n_channels else bands.split(",")
 
         def reader(keys):
             ds = _sibling(datasets, name, keys)
@@ -104,7 +105,7 @@ def open_hdf5(path: Path, layout: str | None = None, dataset: str | None = None,
             path,
             h5file,
             images,
-            choose_layout(path, images.shape, layout),
+            layout,
             bands=bands,
             labels=reader(LABEL_KEYS),
             ra=reader(("ra", "RA")),

@@ -23,7 +23,9 @@ def read_image(path: Path) -> np.ndarray:
                 image = image.convert("RGB" if image.mode != "LA" else "L")
             array = np.asarray(image)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise CollectionError(path, f"is not a readable PNG/JPEG image, truncated or corrupt ({exc})") from exc
+        raise CollectionError(
+            path, f"is not a readable PNG/JPEG image, truncated or corrupt ({exc})"
+        ) from exc
     if array.ndim == 2:
         array = array[..., np.newaxis]
     return array

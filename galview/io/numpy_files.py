@@ -28,8 +28,10 @@ def choose_layout(path, shape: tuple[int, ...], layout: str | None) -> str:
 
 def _explain_npy_error(path, exc: Exception) -> CollectionError:
     text = str(exc)
-    if "allow_pickle" in text or "Object arrays" in text:
-        return CollectionError(path, "holds Python objects, which GalView never unpickles; expected a numeric array")
+    if "allow_pickle" in text or "Object arrays" in text or "Python objects" in text:
+        return CollectionError(
+            path, "holds Python objects, which GalView never unpickles; expected a numeric array"
+        )
     if "mmap length" in text or "cannot reshape" in text or "larger than" in text:
         return CollectionError(path, "is truncated: it holds fewer bytes than its header announces")
     return CollectionError(path, f"is not a valid .npy file ({text})")
@@ -42,7 +44,9 @@ def open_npy(path: Path, layout: str | None = None, **_ignored) -> ArrayCollecti
     except (ValueError, OSError, EOFError) as exc:
         raise _explain_npy_error(path, exc) from exc
     if array.dtype.hasobject:
-        raise CollectionError(path, "holds Python objects, which GalView never unpickles; expected a numeric array")
+        raise CollectionError(
+            path, "holds Python objects, which GalView never unpickles; expected a numeric array"
+        )
     return ArrayCollection(path, array, choose_layout(path, array.shape, layout))
 
 
@@ -93,7 +97,9 @@ def _pick(keys: tuple[str, ...], available: dict) -> str | None:
     return None
 
 
-def open_npz(path: Path, layout: str | None = None, dataset: str | None = None, **_ignored) -> ArrayCollection:
+def open_npz(
+    path: Path, layout: str | None = None, dataset: str | None = None, **_ignored
+) -> ArrayCollection:
     """Open an ``.npz`` archive with an ``images`` array and optional labels, ra, dec, ids, bands."""
     headers = _npz_headers(path)
     member = _pick((dataset,) if dataset else IMAGE_KEYS, headers)
@@ -101,7 +107,9 @@ def open_npz(path: Path, layout: str | None = None, dataset: str | None = None, 
         stacks = [k for k, (shape, _dt) in headers.items() if len(shape) in (3, 4)]
         if len(stacks) != 1:
             found = ", ".join(k[:-4] for k in headers) or "nothing"
-            raise CollectionError(path, f"has no 'images' array (found {found}); expected images of shape (N, H, W, C)")
+            raise CollectionError(
+                path, f"has no 'images' array (found {found}); expected images of shape (N, H, W, C)"
+            )
         member = stacks[0]
     shape, dtype = headers[member]
     if dtype.hasobject:

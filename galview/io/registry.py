@@ -14,13 +14,19 @@ FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz")
 # (name, test on the first bytes, opener module:function)
 _MAGIC: list[tuple[str, Callable[[bytes], bool], str]] = [
     ("npy", lambda head: head.startswith(b"\x93NUMPY"), "galview.io.numpy_files:open_npy"),
-    ("npz", lambda head: head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"),
-     "galview.io.numpy_files:open_npz"),
+    (
+        "npz",
+        lambda head: head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"),
+        "galview.io.numpy_files:open_npz",
+    ),
     ("hdf5", lambda head: head.startswith(b"\x89HDF\r\n\x1a\n"), "galview.io.hdf5_files:open_hdf5"),
     ("fits", lambda head: head.startswith(b"SIMPLE  ="), "galview.io.fits_files:open_fits"),
     ("fits.gz", lambda head: head.startswith(b"\x1f\x8b"), "galview.io.fits_files:open_fits"),
-    ("image", lambda head: head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"),
-     "galview.io.image_folders:open_single_image"),
+    (
+        "image",
+        lambda head: head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"),
+        "galview.io.image_folders:open_single_image",
+    ),
 ]
 
 

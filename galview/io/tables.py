@@ -77,7 +77,9 @@ def read_label_table(folder: Path, file_names: list[str]) -> LabelTable | None:
     lowered = {c.lower(): c for c in columns}
     file_column = next((lowered[k] for k in FILE_COLUMNS if k in lowered), None)
     if file_column is None:
-        raise CollectionError(table_path, f"has no file-name column; expected one of {', '.join(FILE_COLUMNS)}")
+        raise CollectionError(
+            table_path, f"has no file-name column; expected one of {', '.join(FILE_COLUMNS)}"
+        )
     id_column = next((lowered[k] for k in ID_COLUMNS if k in lowered), None)
     ra_column, dec_column = lowered.get("ra"), lowered.get("dec")
     used = {file_column, id_column, ra_column, dec_column} - {None}
@@ -88,12 +90,18 @@ def read_label_table(folder: Path, file_names: list[str]) -> LabelTable | None:
     def column(name, convert, missing):
         if name is None:
             return None
-        return np.array([convert(row[name]) if row and row[name] not in ("", None) else missing for row in matched])
+        return np.array(
+            [convert(row[name]) if row and row[name] not in ("", None) else missing for row in matched]
+        )
 
-    labels = column(label_column, lambda v: int(round(_number(v))) if np.isfinite(_number(v)) else UNLABELLED, UNLABELLED)
+    labels = column(
+        label_column, lambda v: int(round(_number(v))) if np.isfinite(_number(v)) else UNLABELLED, UNLABELLED
+    )
     ids = None
     if id_column is not None:
-        ids = np.array([row[id_column] if row else Path(n).stem for row, n in zip(matched, file_names)])
+        ids = np.array(
+            [row[id_column] if row else Path(n).stem for row, n in zip(matched, file_names, strict=True)]
+        )
     return LabelTable(
         labels=labels,
         ids=ids,

@@ -1,0 +1,5 @@
+import sys
+
+from galview.cli import main
+
+sys.exit(main())

@@ -1,0 +1,43 @@
+"""Write collections GalView opens directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_hdf5(
+    path: str | Path,
+    images: np.ndarray,
+    *,
+    labels=None,
+    ids=None,
+    ra=None,
+    dec=None,
+    bands=None,
+    chunk_rows: int = 64,
+) -> Path:
+    """Write (N, H, W, C) images and optional per-cutout metadata to an HDF5 collection.
+
+    The file is written under a temporary name and renamed, so a crash never leaves
+    a half-written collection behind.
+    """
+    import h5py
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with h5py.File(partial, "w") as handle:
+        chunks = (min(chunk_rows, len(images)), *images.shape[1:])
+        dataset = handle.create_dataset("images", data=images, chunks=chunks)
+        dataset.attrs["layout"] = "NHWC"
+        if bands is not None:
+            dataset.attrs["bands"] = ",".join(bands)
+        for name, values in (("labels", labels), ("ra", ra), ("dec", dec)):
+            if values is not None:
+                handle.create_dataset(name, data=np.asarray(values))
+        if ids is not None:
+            handle.create_dataset("ids", data=np.asarray(ids, dtype="S"))
+    partial.replace(path)
+    return path

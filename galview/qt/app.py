@@ -1,0 +1,90 @@
+"""Start the application: QApplication, error hook, main window, optional screenshot."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication, QMessageBox
+
+SCREENSHOT_TIMEOUT_S = 20.0
+
+
+def make_app() -> QApplication:
+    """The QApplication (created once) with pyqtgraph configured for row-major images."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("GalView")
+    return app
+
+
+def install_excepthook(window) -> None:
+    """Show unexpected errors in a dialog instead of letting them end the application."""
+
+    def hook(kind, value, tb):
+        text = "".join(traceback.format_exception(kind, value, tb))
+        print(text, file=sys.stderr)
+        window.last_error = f"{kind.__name__}: {value}"
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, "GalView — unexpected error", window.last_error, parent=window
+        )
+        box.setDetailedText(text)
+        box.open()
+
+    sys.excepthook = hook
+
+
+def thumbnails_ready(window) -> bool:
+    """True once the grid's visible cells have their thumbnails (or failed to render)."""
+    grid = window.grid
+    model = grid.grid_model
+    if model.count() == 0:
+        return True
+    rows = min(model.rowCount(), grid.viewport().height() // grid.verticalHeader().defaultSectionSize() + 1)
+    for row in range(rows):
+        for column in range(model.columns):
+            cutout = row * model.columns + column
+            if cutout >= model.count():
+                return True
+            if model.cache.get(cutout) is None and cutout not in model.cache.errors:
+                return False
+    return True
+
+
+def save_screenshot_when_ready(window, path: str, on_done) -> None:
+    """Poll until thumbnails are drawn (or a timeout), then save the window to ``path`` as PNG."""
+    started = time.monotonic()
+
+    def poll():
+        if thumbnails_ready(window) or time.monotonic() - started > SCREENSHOT_TIMEOUT_S:
+            window.grid.viewport().repaint()
+            window.grab().save(path, "PNG")
+            on_done()
+        else:
+            QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(50, poll)
+
+
+def run_app(paths: list[str], open_options: dict | None = None, screenshot: str | None = None) -> int:
+    """Open the window on ``paths`` and run the event loop; returns the exit status."""
+    app = make_app()
+    from galview.qt.window import MainWindow
+
+    window = MainWindow(open_options=open_options)
+    install_excepthook(window)
+    window.show()
+    opened = all(window.open_path(p) for p in paths)
+    if screenshot:
+        status = {"code": 0 if opened else 2}
+        save_screenshot_when_ready(window, screenshot, app.quit)
+        app.exec()
+        window.close()
+        if not opened:
+            print(f"galview: error: {window.last_error}", file=sys.stderr)
+        return status["code"]
+    return app.exec()

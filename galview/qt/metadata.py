@@ -1,0 +1,52 @@
+"""The metadata panel: id, RA/Dec, label, shape and source of the current cutout."""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
+
+FIELDS = ("Index", "ID", "RA", "Dec", "Label", "Shape", "Bands", "Source")
+
+
+class MetadataPanel(QWidget):
+    """Read-only fields describing one cutout."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.fields: dict[str, QLabel] = {}
+        for name in FIELDS:
+            label = QLabel("—")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            form.addRow(name, label)
+            self.fields[name] = label
+
+    def show_cutout(self, collection, index: int) -> None:
+        if collection is None or index < 0:
+            for label in self.fields.values():
+                label.setText("—")
+            return
+        h, w, c = collection.shape
+        ra = dec = None
+        if collection.coords is not None:
+            ra, dec = float(collection.ra[index]), float(collection.dec[index])
+        labels = collection.labels
+        values = {
+            "Index": f"{index} of {len(collection)}",
+            "ID": collection.id_of(index),
+            "RA": f"{ra:.6f}°" if ra is not None and math.isfinite(ra) else "unknown",
+            "Dec": f"{dec:+.6f}°" if dec is not None and math.isfinite(dec) else "unknown",
+            "Label": "none" if labels is None else _label_text(int(labels[index])),
+            "Shape": f"{h} × {w} × {c}  {collection.dtype}",
+            "Bands": ", ".join(collection.bands),
+            "Source": str(collection.source),
+        }
+        for name, text in values.items():
+            self.fields[name].setText(text)
+
+
+def _label_text(label: int) -> str:
+    return {1: "1 (LSBG / positive)", 0: "0 (artifact / negative)", -1: "unlabelled"}.get(label, str(label))

@@ -1,0 +1,172 @@
+"""Thumbnails rendered off the GUI thread and kept in a bounded cache.
+
+The grid asks :class:`ThumbnailCache` for the thumbnails it paints; a miss queues the
+index for :class:`ThumbnailRenderer`, a thread that reads cutouts in batches, renders
+them with the current display settings and hands back QImages. Requests are served
+newest first, so the cells on screen win over those scrolled past.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+from PyQt6.QtGui import QImage
+
+from galview.core.display import render
+from galview.core.errors import CollectionError
+from galview.qt.images import rgb_to_qimage
+
+MAX_PENDING = 512
+BATCH = 16
+
+
+class ThumbnailRenderer(QThread):
+    """Background thread: pending indices in, ``rendered(generation, index, QImage)`` out.
+
+    ``failed(generation, index, message)`` reports a cutout that could not be read.
+    """
+
+    rendered = pyqtSignal(int, int, QImage)
+    failed = pyqtSignal(int, int, str)
+
+    def __init__(self, size: int, parent: QObject | None = None):
+        super().__init__(parent)
+        self.size = size
+        self._cond = threading.Condition()
+        self._pending: OrderedDict[int, None] = OrderedDict()
+        self._job = (0, None, None)  # generation, collection, settings
+        self._stopping = False
+        self._busy = False
+
+    def set_job(self, generation: int, collection, settings) -> None:
+        """Render from now on for this collection and these settings; drops queued work."""
+        with self._cond:
+            self._job = (generation, collection, settings)
+            self._pending.clear()
+
+    def request(self, index: int) -> None:
+        with self._cond:
+            self._pending.pop(index, None)
+            self._pending[index] = None
+            while len(self._pending) > MAX_PENDING:
+                self._pending.popitem(last=False)
+            self._cond.notify()
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._pending and not self._busy
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self.wait(5000)
+
+    def _take_batch(self):
+        with self._cond:
+            while not self._pending and not self._stopping:
+                self._busy = False
+                self._cond.wait()
+            if self._stopping:
+                return None
+            indices = []
+            while self._pending and len(indices) < BATCH:
+                indices.append(self._pending.popitem(last=True)[0])
+            self._busy = True
+            return self._job, indices
+
+    def run(self) -> None:
+        while True:
+            taken = self._take_batch()
+            if taken is None:
+                return
+            (generation, collection, settings), indices = taken
+            if collection is None:
+                continue
+            self._render_batch(generation, collection, settings, sorted(indices))
+
+    def _render_batch(self, generation, collection, settings, indices) -> None:
+        try:
+            cutouts = collection.get_batch(indices)
+        except (CollectionError, IndexError, OSError, ValueError):
+            cutouts = None  # fall back to one by one, so one bad cutout does not blank its neighbours
+        for row, index in enumerate(indices):
+            try:
+                cutout = cutouts[row] if cutouts is not None else collection.get(index)
+                rgb = render(cutout, settings, collection.bands, collection.dtype)
+            except (CollectionError, IndexError, OSError, ValueError) as exc:
+                self.failed.emit(generation, index, str(exc))
+                continue
+            image = rgb_to_qimage(rgb).scaled(
+                self.size,
+                self.size,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self.rendered.emit(generation, index, image)
+
+
+class ThumbnailCache(QObject):
+    """LRU cache of thumbnails for one collection and one set of display settings.
+
+    Signals
+    -------
+    updated(int)
+        A thumbnail (cutout index) became available or failed.
+    """
+
+    updated = pyqtSignal(int)
+
+    def __init__(self, size: int = 96, capacity: int = 3000, parent: QObject | None = None):
+        super().__init__(parent)
+        self.size = size
+        self.capacity = capacity
+        self._images: OrderedDict[int, QImage] = OrderedDict()
+        self.errors: dict[int, str] = {}
+        self._generation = 0
+        self._renderer = ThumbnailRenderer(size, self)
+        self._renderer.rendered.connect(self._on_rendered)
+        self._renderer.failed.connect(self._on_failed)
+        self._renderer.start()
+
+    def reset(self, collection, settings) -> None:
+        """Forget every thumbnail: the collection or the display settings changed."""
+        self._generation += 1
+        self._images.clear()
+        self.errors.clear()
+        self._renderer.set_job(self._generation, collection, settings)
+
+    def get(self, index: int) -> QImage | None:
+        """The thumbnail of ``index`` if cached; otherwise queue it and return None."""
+        image = self._images.get(index)
+        if image is not None:
+            self._images.move_to_end(index)
+            return image
+        if index not in self.errors:
+            self._renderer.request(index)
+        return None
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def idle(self) -> bool:
+        return self._renderer.idle()
+
+    def close(self) -> None:
+        self._renderer.stop()
+
+    def _on_rendered(self, generation: int, index: int, image: QImage) -> None:
+        if generation != self._generation:
+            return
+        self._images[index] = image
+        self._images.move_to_end(index)
+        while len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+        self.updated.emit(index)
+
+    def _on_failed(self, generation: int, index: int, message: str) -> None:
+        if generation == self._generation:
+            self.errors[index] = message
+            self.updated.emit(index)

@@ -1,0 +1,112 @@
+"""The command-line contract: info (text and JSON), error exit codes, screenshots of view and demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from galview.cli import main
+
+
+def test_info_json_on_real_des(shared_data, capsys):
+    assert main(["info", str(shared_data / "des_lsbg" / "des_lsbg_dev.npz"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == {
+        "n": 112,
+        "shape": [64, 64, 3],
+        "dtype": "uint8",
+        "bands": ["R", "G", "B"],
+        "has_labels": True,
+        "has_coords": True,
+    }
+
+
+def test_info_text_on_fits_folder(shared_data, capsys):
+    assert main(["info", str(shared_data / "legacy_dwarfs")]) == 0
+    out = capsys.readouterr().out
+    assert "cutouts: 12" in out
+    assert "256 × 256 × 3" in out
+    assert "bands:   g, r, z" in out
+    assert "coords:  yes" in out
+
+
+def test_info_layout_override(tmp_path, capsys):
+    path = tmp_path / "cf.npy"
+    np.save(path, np.zeros((5, 2, 20, 20), dtype=np.float32) + 1)
+    assert main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["shape"] == [20, 20, 2]
+    assert main(["info", str(path), "--json", "--layout", "NHWC"]) == 0
+    assert json.loads(capsys.readouterr().out)["shape"] == [2, 20, 20]
+
+
+@pytest.mark.parametrize("content", [b"", b"not a known format", b"\x93NUMPY\x01\x00garbage"])
+def test_info_bad_input_is_one_line_and_non_zero(tmp_path, content):
+    path = tmp_path / "bad.npy"
+    path.write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "galview", "info", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("galview: error:") and "bad.npy" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_path_exits_non_zero(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nowhere.h5")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def _screenshot(args, tmp_path, env_home):
+    shot = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GALVIEW_HOME=str(env_home))
+    result = subprocess.run(
+        [sys.executable, "-m", "galview", *args, "--offscreen", "--screenshot", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    return result, shot
+
+
+def _distinct_colours(png) -> int:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)
+    return len(np.unique(pixels[:: max(1, len(pixels) // 20000)], axis=0))
+
+
+def test_view_screenshot_of_real_cutouts(shared_data, tmp_path, isolated_home):
+    result, shot = _screenshot(
+        ["view", str(shared_data / "des_lsbg" / "des_lsbg_dev.npz")], tmp_path, isolated_home
+    )
+    assert result.returncode == 0, result.stderr
+    assert shot.stat().st_size > 10_000
+    assert _distinct_colours(shot) > 500  # thumbnails drawn, not an empty window
+
+
+def test_demo_generates_cached_collection_and_screenshots(tmp_path, isolated_home):
+    result, shot = _screenshot(["demo"], tmp_path, isolated_home)
+    assert result.returncode == 0, result.stderr
+    assert "Generating the demo collection" in result.stderr
+    cached = list((isolated_home / "data").glob("*.h5"))
+    assert len(cached) == 1
+    assert _distinct_colours(shot) > 500
+    result, _ = _screenshot(["demo"], tmp_path, isolated_home)
+    assert result.returncode == 0 and "Generating" not in result.stderr
+
+
+def test_view_bad_file_exits_non_zero_with_message(tmp_path, isolated_home):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
+    result, _ = _screenshot(["view", str(bad)], tmp_path, isolated_home)
+    assert result.returncode == 2
+    assert "bad.h5" in result.stderr and "HDF5" in result.stderr

@@ -1,0 +1,28 @@
+"""Shared fixtures: real data locations and an isolated GalView home for every test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Point config, cache and data directories at a temporary folder, never the user's home."""
+    home = tmp_path_factory.mktemp("galview_home")
+    monkeypatch.setenv("GALVIEW_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real survey cutouts in ../shared/data (see its README)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"real test data not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,28 @@
+"""Qt fixtures: a main window that is closed (and its renderer thread stopped) after each test."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PyQt6")
+
+
+@pytest.fixture
+def window(qtbot):
+    from galview.qt.app import make_app
+    from galview.qt.window import MainWindow
+
+    make_app()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1100, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def wait_thumbnails(qtbot, win, timeout=10000):
+    from galview.qt.app import thumbnails_ready
+
+    qtbot.waitUntil(lambda: thumbnails_ready(win), timeout=timeout)
