@@ -70,6 +70,11 @@ def default_settings(dtype, n_channels: int) -> DisplaySettings:
     return DisplaySettings(mode="band")
 
 
+def warm_up() -> None:
+    """Import astropy.visualization now (≈0.3 s) so the first render after opening a file is fast."""
+    import astropy.visualization  # noqa: F401
+
+
 def _stretch(name: str):
     from astropy.visualization import AsinhStretch, LinearStretch, LogStretch, SqrtStretch
 

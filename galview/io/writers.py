@@ -16,7 +16,7 @@ def write_hdf5(
     ra=None,
     dec=None,
     bands=None,
-    chunk_rows: int = 64,
+    chunk_rows: int = 16,
 ) -> Path:
     """Write (N, H, W, C) images and optional per-cutout metadata to an HDF5 collection.
 

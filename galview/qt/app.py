@@ -10,15 +10,22 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 SCREENSHOT_TIMEOUT_S = 20.0
+_APP: QApplication | None = None
 
 
 def make_app() -> QApplication:
     """The QApplication (created once) with pyqtgraph configured for row-major images."""
     import pyqtgraph as pg
 
+    from galview.core.display import warm_up
+
+    warm_up()
+
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    global _APP
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GalView")
+    _APP = app  # a QApplication that is garbage-collected takes every widget down with it
     return app
 
 
@@ -39,13 +46,15 @@ def install_excepthook(window) -> None:
 
 
 def thumbnails_ready(window) -> bool:
-    """True once the grid's visible cells have their thumbnails (or failed to render)."""
+    """True once the grid cells on screen have their thumbnails (or failed to render)."""
     grid = window.grid
     model = grid.grid_model
     if model.count() == 0:
         return True
-    rows = min(model.rowCount(), grid.viewport().height() // grid.verticalHeader().defaultSectionSize() + 1)
-    for row in range(rows):
+    first = max(0, grid.rowAt(0))
+    last = grid.rowAt(grid.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    for row in range(first, last + 1):
         for column in range(model.columns):
             cutout = row * model.columns + column
             if cutout >= model.count():
