@@ -52,7 +52,9 @@ def make_file(path: Path, n: int, block: int = 8192) -> None:
             images[start:stop] = np.roll(pool, start // block, axis=0)[: stop - start]
         handle.create_dataset("labels", data=(np.arange(n) % 2).astype(np.int8))
     path.with_suffix(".partial").replace(path)
-    print(f"generated {n:,} cutouts in {time.perf_counter() - started:.0f} s ({path.stat().st_size / 1e9:.1f} GB)")
+    print(
+        f"generated {n:,} cutouts in {time.perf_counter() - started:.0f} s ({path.stat().st_size / 1e9:.1f} GB)"
+    )
 
 
 def bench_api(path: Path) -> None:
@@ -64,7 +66,9 @@ def bench_api(path: Path) -> None:
     started = time.perf_counter()
     collection.get_batch(np.arange(64))
     first = time.perf_counter() - started
-    print(f"open_collection: {opened * 1000:.1f} ms for {len(collection):,} cutouts; first 64 cutouts: {first * 1000:.1f} ms")
+    print(
+        f"open_collection: {opened * 1000:.1f} ms for {len(collection):,} cutouts; first 64 cutouts: {first * 1000:.1f} ms"
+    )
     rng = np.random.default_rng(1)
     for batch in (64, 1024):
         reads = 40 if batch == 64 else 8
@@ -107,7 +111,9 @@ def bench_window(path: Path, screens: int) -> None:
     opened = time.perf_counter() - started
     wait_ready()
     shown = time.perf_counter() - started
-    print(f"window: open {opened * 1000:.0f} ms; first screen of thumbnails drawn after {shown * 1000:.0f} ms")
+    print(
+        f"window: open {opened * 1000:.0f} ms; first screen of thumbnails drawn after {shown * 1000:.0f} ms"
+    )
 
     bar = window.grid.verticalScrollBar()
     waits = []
@@ -119,7 +125,9 @@ def bench_window(path: Path, screens: int) -> None:
         f"scrolled through {screens} screens spread over all {bar.maximum():,} px (~{rows_seen * window.grid.grid_model.columns:,} thumbnails): "
         f"median {np.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms until a screen is drawn"
     )
-    print(f"RSS: {rss_before:.0f} MB before opening, {rss_mb():.0f} MB after scrolling; peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"RSS: {rss_before:.0f} MB before opening, {rss_mb():.0f} MB after scrolling; peak RSS {peak_rss_mb():.0f} MB"
+    )
     window.close()
 
 
@@ -130,7 +138,9 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     args = parser.parse_args()
-    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
     if not args.path.exists():  # in a child process, so its memory does not count in the peak RSS below
         import multiprocessing
 

@@ -1,4 +1,4 @@
-"""Command line: ``galview info | view | demo``. The composition root of the application."""
+"""Command line: ``galview info | view | demo | simulate``. The composition root of the application."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="open the demo collection")
     _add_window_options(demo)
+
+    simulate = commands.add_parser("simulate", help="simulate LSBG and artifact cutouts with known truth")
+    simulate.add_argument("--survey", choices=["des", "hsc"], default="des")
+    simulate.add_argument("--n", type=int, required=True, help="number of cutouts")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument(
+        "--lsbg-fraction", type=float, default=0.5, help="fraction of LSBGs (default 0.5: balanced)"
+    )
+    simulate.add_argument(
+        "--no-jpeg", action="store_true", help="skip the JPEG round trip of the viewer colours"
+    )
+    simulate.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    simulate.add_argument("-o", "--output", required=True, help="HDF5 file to write")
     return parser
 
 
@@ -85,6 +98,32 @@ def cmd_demo(args) -> int:
     return cmd_window(args, [str(path)])
 
 
+def cmd_simulate(args) -> int:
+    from galview.core.progress import ProgressBar
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    if args.n <= 0:
+        print("galview: error: --n must be a positive number of cutouts", file=sys.stderr)
+        return 2
+    if not 0.0 <= args.lsbg_fraction <= 1.0:
+        print("galview: error: --lsbg-fraction must lie between 0 and 1", file=sys.stderr)
+        return 2
+    bar = ProgressBar(args.n, f"simulate {args.survey}")
+    path = write_simulation(
+        args.output,
+        SURVEYS[args.survey],
+        args.n,
+        args.seed,
+        lsbg_fraction=args.lsbg_fraction,
+        jpeg=not args.no_jpeg,
+        workers=args.workers,
+        progress=bar.update,
+    )
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -93,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_info(args)
         if args.command == "view":
             return cmd_window(args, args.paths)
+        if args.command == "simulate":
+            return cmd_simulate(args)
         return cmd_demo(args)
     except CollectionError as exc:
         print(f"galview: error: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The demo collection: generated on first use and cached in the user's data folder."""
+"""The demo collection: simulated DES-like cutouts, generated on first use and cached."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 from galview.core.paths import data_dir
 
-DEMO_SIZE = 400
-DEMO_NAME = "toy_survey_v1.h5"
+DEMO_SIZE = 600
+DEMO_SEED = 2021
+DEMO_NAME = f"demo_des_sim_v2_{DEMO_SIZE}.h5"
 
 
 def demo_path() -> Path:
@@ -15,14 +16,14 @@ def demo_path() -> Path:
 
 
 def ensure_demo_collection(progress=print) -> Path:
-    """Path of the demo collection, generating it (a few seconds) if it is not cached yet."""
+    """Path of the demo collection, simulating it (a few seconds) if it is not cached yet."""
     path = demo_path()
     if path.exists():
         return path
-    from galview.core.toy_survey import BANDS, toy_survey
-    from galview.io.writers import write_hdf5
+    from galview.core.progress import ProgressBar
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import DES
 
-    progress(f"Generating the demo collection ({DEMO_SIZE} toy cutouts) in {path} …")
-    images, labels = toy_survey(DEMO_SIZE, seed=2021)
-    ids = [f"toy-{i:04d}" for i in range(DEMO_SIZE)]
-    return write_hdf5(path, images, labels=labels, ids=ids, bands=BANDS)
+    progress(f"Generating the demo collection ({DEMO_SIZE} simulated DES-like cutouts) in {path} …")
+    bar = ProgressBar(DEMO_SIZE, "simulate des")
+    return write_simulation(path, DES, DEMO_SIZE, DEMO_SEED, progress=bar.update)

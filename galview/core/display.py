@@ -178,7 +178,7 @@ def _composite(image: np.ndarray, settings: DisplaySettings, bands, dtype) -> np
             return np.stack(planes, axis=-1)
         return scale(rgb, *limits(rgb, settings, dtype), settings.stretch)
     if settings.colour == "legacy" and bands is not None:
-        return _legacy_rgb(image, bands, settings)
+        return legacy_rgb(image, bands)
     return _lupton_rgb(rgb, settings)
 
 
@@ -205,8 +205,12 @@ def _lupton_rgb(rgb: np.ndarray, settings: DisplaySettings, q: float = 8.0) -> n
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def _legacy_rgb(image: np.ndarray, bands, settings: DisplaySettings, q: float = 20.0, floor: float = 0.03):
-    """A Legacy-Survey-viewer-like grz composite: per-band weights, asinh of the mean intensity."""
+def legacy_rgb(image: np.ndarray, bands, q: float = 20.0, floor: float = 0.03) -> np.ndarray:
+    """A Legacy-Survey-viewer-like composite of (H, W, C) fluxes in nanomaggies → (H, W, 3) in [0, 1].
+
+    Each band is weighted (g most, z least), a floor is added, and all planes are
+    scaled by asinh(q·mean)/(√q·mean), so colour is kept while brightness is compressed.
+    """
     out = np.zeros((*image.shape[:2], 3), dtype=np.float32)
     planes = []
     for k, name in enumerate(bands):

@@ -110,3 +110,20 @@ def test_view_bad_file_exits_non_zero_with_message(tmp_path, isolated_home):
     result, _ = _screenshot(["view", str(bad)], tmp_path, isolated_home)
     assert result.returncode == 2
     assert "bad.h5" in result.stderr and "HDF5" in result.stderr
+
+
+def test_simulate_command_writes_collection(tmp_path, capsys):
+    out = tmp_path / "s.h5"
+    assert (
+        main(["simulate", "--survey", "hsc", "--n", "12", "--seed", "4", "--workers", "1", "-o", str(out)])
+        == 0
+    )
+    assert main(["info", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["n"] == 12 and summary["has_labels"] is True and summary["dtype"] == "uint8"
+
+
+def test_simulate_rejects_bad_arguments(tmp_path, capsys):
+    assert main(["simulate", "--n", "0", "-o", str(tmp_path / "x.h5")]) == 2
+    assert main(["simulate", "--n", "5", "--lsbg-fraction", "2", "-o", str(tmp_path / "x.h5")]) == 2
+    assert not (tmp_path / "x.h5").exists()

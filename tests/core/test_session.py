@@ -59,16 +59,3 @@ def test_legacy_url():
 def test_paths_follow_galview_home(isolated_home):
     assert config_dir() == isolated_home / "config" and config_dir().is_dir()
     assert data_dir() == isolated_home / "data"
-
-
-def test_toy_survey_is_balanced_and_deterministic():
-    from galview.core.toy_survey import toy_survey
-
-    images, labels = toy_survey(20, seed=3)
-    again, labels_again = toy_survey(20, seed=3)
-    assert images.shape == (20, 64, 64, 3) and images.dtype == np.float32
-    assert labels.sum() == 10
-    np.testing.assert_array_equal(images, again)
-    np.testing.assert_array_equal(labels, labels_again)
-    lsbg, artifact = images[labels == 1], images[labels == 0]
-    assert np.median(artifact.max(axis=(1, 2, 3))) > np.median(lsbg.max(axis=(1, 2, 3)))

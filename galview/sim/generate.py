@@ -1,0 +1,149 @@
+"""Simulate whole collections, in parallel and deterministically, and write them to HDF5."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from galview.sim.scene import simulate_cutout
+from galview.sim.surveys import SURVEYS, Survey
+
+TRUTH_FLOATS = (
+    "mu0_g",
+    "mu_eff_g",
+    "r_eff",
+    "sersic_n",
+    "axis_ratio",
+    "angle",
+    "ellipticity",
+    "g_i",
+    "mag_g",
+)
+CHUNK = 64
+
+
+def plan(n: int, seed: int, lsbg_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (``n * lsbg_fraction`` LSBGs, halves rounded up, shuffled) and one seed per cutout.
+
+    Cutout ``i``'s seed depends only on (seed, i), so results do not depend on how the
+    work is split between processes.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.zeros(n, dtype=np.int8)
+    labels[: int(np.floor(n * lsbg_fraction + 0.5))] = 1
+    rng.shuffle(labels)
+    seeds = np.array(
+        [np.random.SeedSequence([seed, i]).generate_state(1)[0] for i in range(n)], dtype=np.uint32
+    )
+    return labels, seeds
+
+
+def _simulate_chunk(job) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    survey_name, labels, seeds, jpeg = job
+    survey = SURVEYS[survey_name]
+    rgbs, fluxes, truths = [], [], []
+    for label, seed in zip(labels, seeds, strict=True):
+        rgb, flux, truth = simulate_cutout(survey, int(label), int(seed), jpeg)
+        rgbs.append(rgb)
+        fluxes.append(flux)
+        truths.append(truth)
+    return np.stack(rgbs), np.stack(fluxes), truths
+
+
+def simulate_chunks(survey: Survey, labels, seeds, jpeg: bool = True, workers: int | None = None) -> Iterator:
+    """Yield ``(rgb, flux, truths)`` for consecutive chunks of cutouts, in order.
+
+    ``workers`` processes share the work (default: every core); 1 runs in this process.
+    """
+    jobs = [
+        (survey.name, labels[start : start + CHUNK], seeds[start : start + CHUNK], jpeg)
+        for start in range(0, len(labels), CHUNK)
+    ]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) == 1:
+        yield from map(_simulate_chunk, jobs)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap(_simulate_chunk, jobs)
+
+
+def truth_columns(truths: list[dict], labels, seeds, survey: Survey) -> dict[str, np.ndarray]:
+    """The truth table as columns: label, kind, survey, the drawn parameters (NaN when not drawn), seed."""
+    columns = {
+        "label": np.asarray(labels, dtype=np.int8),
+        "kind": np.array([t["kind"] for t in truths], dtype="S16"),
+        "survey": np.array([survey.name] * len(truths), dtype="S8"),
+        "nucleated": np.array([bool(t.get("nucleated", False)) for t in truths]),
+        "seed": np.asarray(seeds, dtype=np.uint32),
+    }
+    for name in TRUTH_FLOATS:
+        columns[name] = np.array([t.get(name, np.nan) for t in truths], dtype=np.float32)
+    return columns
+
+
+def write_simulation(
+    path: str | Path,
+    survey: Survey,
+    n: int,
+    seed: int,
+    *,
+    lsbg_fraction: float = 0.5,
+    jpeg: bool = True,
+    workers: int | None = None,
+    progress=None,
+) -> Path:
+    """Simulate ``n`` cutouts and write an HDF5 collection GalView opens directly.
+
+    Datasets: ``images`` (N, 64, 64, 3) uint8 viewer colours (what the models see),
+    ``flux`` (N, 64, 64, 3) float32 nanomaggies in ``survey.bands``, ``labels``, ``ids``,
+    and the group ``truth`` with one dataset per column. Written under a temporary
+    name and renamed when complete.
+    """
+    import h5py
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labels, seeds = plan(n, seed, lsbg_fraction)
+    partial = path.with_name(path.name + ".partial")
+    truths: list[dict] = []
+    with h5py.File(partial, "w") as handle:
+        images = handle.create_dataset(
+            "images", (n, 64, 64, 3), dtype=np.uint8, chunks=(min(n, 16), 64, 64, 3)
+        )
+        images.attrs["layout"] = "NHWC"
+        images.attrs["bands"] = "R,G,B"
+        flux = handle.create_dataset("flux", (n, 64, 64, 3), dtype=np.float32, chunks=(min(n, 16), 64, 64, 3))
+        flux.attrs["layout"] = "NHWC"
+        flux.attrs["bands"] = ",".join(survey.bands)
+        flux.attrs["unit"] = "nanomaggies per pixel"
+        start = 0
+        for rgb, flux_chunk, chunk_truths in simulate_chunks(survey, labels, seeds, jpeg, workers):
+            images[start : start + len(rgb)] = rgb
+            flux[start : start + len(rgb)] = flux_chunk
+            truths.extend(chunk_truths)
+            start += len(rgb)
+            if progress is not None:
+                progress(len(rgb))
+        handle.create_dataset("labels", data=labels)
+        handle.create_dataset(
+            "ids", data=np.array([f"{survey.name}-sim-{seed}-{i:07d}" for i in range(n)], dtype="S")
+        )
+        group = handle.create_group("truth")
+        for name, values in truth_columns(truths, labels, seeds, survey).items():
+            group.create_dataset(name, data=values)
+        handle.attrs.update(
+            {
+                "survey": survey.name,
+                "seed": seed,
+                "simulator": "galview.sim",
+                "jpeg": jpeg,
+                "pixel_scale_native": survey.pixel_scale,
+                "psf_fwhm": survey.psf_fwhm,
+            }
+        )
+    partial.replace(path)
+    return path

@@ -1,0 +1,91 @@
+"""One simulated cutout: the scene, its noise, and the two representations GalView stores.
+
+The float representation is flux per band (nanomaggies per output pixel); the uint8
+representation is what the Legacy Survey viewer would show: an asinh colour mapping of
+the native-resolution bands, a JPEG round trip, then a resize to 64×64, as the real DES
+cutouts were made.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from galview.core.display import legacy_rgb
+from galview.sim.canvas import Canvas
+from galview.sim.sources import ARTIFACTS, add_bright_star, add_field, add_lsbg
+from galview.sim.surveys import OUTPUT_PIXELS, Survey
+
+ARTIFACT_KINDS = tuple(ARTIFACTS)
+JPEG_QUALITY = 90
+
+
+def draw_scene(canvas: Canvas, label: int) -> tuple[str, dict]:
+    """Draw an LSBG (label 1) or an artifact (label 0) with its field; returns (kind, truth)."""
+    rng = canvas.rng
+    add_field(canvas)
+    if label == 1:
+        truth = add_lsbg(canvas)
+        if rng.random() < 0.12:  # LSBGs near bright stars exist too; the star must not decide the label
+            angle = rng.uniform(0, 2 * np.pi)
+            distance = rng.uniform(9, 16)
+            add_bright_star(canvas, rng.uniform(13, 17), distance * np.cos(angle), distance * np.sin(angle))
+        return "lsbg", truth
+    kinds = list(ARTIFACTS)
+    weights = np.array([ARTIFACTS[k][1] for k in kinds])
+    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+    return kind, ARTIFACTS[kind][0](canvas)
+
+
+def viewer_rgb(planes: np.ndarray, bands, jpeg: bool = True) -> np.ndarray:
+    """(3, n, n) native fluxes → (64, 64, 3) uint8 as the sky viewer's JPEG, resized."""
+    rgb = legacy_rgb(np.moveaxis(planes, 0, -1), bands)
+    image = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
+    if jpeg:
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        buffer.seek(0)
+        image = Image.open(buffer).convert("RGB")
+    return np.asarray(image.resize((OUTPUT_PIXELS, OUTPUT_PIXELS), Image.Resampling.BICUBIC))
+
+
+def rebin_flux(planes: np.ndarray) -> np.ndarray:
+    """(3, n, n) native fluxes → (64, 64, 3) float32 fluxes per output pixel (flux conserved)."""
+    n = planes.shape[-1]
+    out = np.empty((OUTPUT_PIXELS, OUTPUT_PIXELS, 3), dtype=np.float32)
+    for k, plane in enumerate(planes):
+        resized = Image.fromarray(plane.astype(np.float32), mode="F").resize(
+            (OUTPUT_PIXELS, OUTPUT_PIXELS), Image.Resampling.BOX
+        )
+        out[..., k] = np.asarray(resized) * (n / OUTPUT_PIXELS) ** 2
+    return out
+
+
+def simulate_cutout(
+    survey: Survey, label: int, seed: int, jpeg: bool = True
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Simulate one cutout.
+
+    Parameters
+    ----------
+    survey : Survey
+    label : {0, 1}
+        0 = artifact, 1 = LSBG.
+    seed : int
+        Everything random in this cutout follows from it.
+
+    Returns
+    -------
+    rgb : ndarray, (64, 64, 3) uint8
+    flux : ndarray, (64, 64, 3) float32, nanomaggies, bands ``survey.bands``
+    truth : dict
+        ``kind`` and the parameters drawn.
+    """
+    canvas = Canvas(survey, np.random.default_rng(seed))
+    kind, truth = draw_scene(canvas, label)
+    canvas.finish()
+    canvas.add_noise()
+    truth = {"kind": kind, **truth}
+    return viewer_rgb(canvas.planes, survey.bands, jpeg), rebin_flux(canvas.planes), truth

@@ -1,0 +1,264 @@
+"""What goes into a cutout: LSBGs, the field around them, and the artifacts that mimic them.
+
+Every function draws into a :class:`Canvas` with the canvas's random generator and
+returns the truth of what it drew (a dict of scalars).
+"""
+
+from __future__ import annotations
+
+import galsim
+import numpy as np
+
+from galview.sim.canvas import GSPARAMS, Canvas
+from galview.sim.surveys import band_offsets
+
+
+def sersic(n: float, r_eff: float, axis_ratio: float, angle: float):
+    """Unit-flux Sérsic profile with half-light semi-major axis ``r_eff`` (arcsec), axis ratio
+    ``axis_ratio`` and position angle ``angle`` (radians).
+
+    GalSim's shear keeps area, so the circular profile gets the geometric-mean radius
+    r_eff·√q. ``n`` is rounded to 0.05: GalSim builds a costly table per distinct index.
+    """
+    n = round(float(n) * 20) / 20
+    radius = r_eff * np.sqrt(axis_ratio)
+    if n == 1.0:  # the exponential has an analytic Fourier transform: several times faster
+        profile = galsim.Exponential(half_light_radius=radius, flux=1.0, gsparams=GSPARAMS)
+    else:
+        profile = galsim.Sersic(n=n, half_light_radius=radius, flux=1.0, gsparams=GSPARAMS)
+    return profile.shear(q=axis_ratio, beta=angle * galsim.radians)
+
+
+def total_mag_for_central_sb(profile, mu0: float) -> float:
+    """Total magnitude that gives ``profile`` (unit flux) a central surface brightness ``mu0``."""
+    central = profile.xValue(galsim.PositionD(0, 0))  # flux per arcsec² at the centre, per unit flux
+    return mu0 + 2.5 * np.log10(central)
+
+
+def total_mag_for_mean_sb(mu_eff: float, r_eff: float, axis_ratio: float) -> float:
+    """Total magnitude for a mean surface brightness ``mu_eff`` within the half-light ellipse."""
+    return mu_eff - 2.5 * np.log10(2 * np.pi * axis_ratio * r_eff**2)
+
+
+def central_sb(profile, mag: float) -> float:
+    """Central surface brightness (mag/arcsec²) of a unit-flux profile given total magnitude ``mag``."""
+    return float(mag - 2.5 * np.log10(profile.xValue(galsim.PositionD(0, 0))))
+
+
+def random_colour(rng: np.random.Generator, low=0.2, high=1.2) -> float:
+    return float(rng.uniform(low, high))
+
+
+# -- LSBGs (label 1) ------------------------------------------------------------------------
+def add_lsbg(canvas: Canvas) -> dict:
+    """A low-surface-brightness galaxy following the DES Y3 selection (Tanoglidis et al. 2021).
+
+    The selection is on the mean surface brightness within the effective radius,
+    ⟨μ⟩_eff(g) > 24.2 mag/arcsec², and r_eff > 2.5″. Most detected LSBGs lie close to
+    both cuts, so both are drawn from exponential tails above them. The central
+    surface brightness μ0(g) (≈ 23–27) is recorded in the truth table.
+    """
+    rng = canvas.rng
+    n = rng.uniform(0.5, 1.5)
+    r_eff = float(min(20.0, 2.5 * np.exp(rng.exponential(0.2))))  # median ≈ 2.9″, tail to 20″
+    axis_ratio = rng.uniform(0.35, 1.0)
+    angle = rng.uniform(0, np.pi)
+    mu_eff_g = float(min(27.0, 24.2 + rng.exponential(0.55)))
+    g_i = float(0.2 + rng.beta(1.5, 3.0))  # 0.2–1.2, mostly blue as DES LSBGs are
+    profile = sersic(n, r_eff, axis_ratio, angle)
+    mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
+    mu0_g = central_sb(profile, mag_g)
+    mags = mag_g + band_offsets(g_i, canvas.survey.bands)
+    x, y = rng.normal(0, 0.7, 2)
+    canvas.add_profile(profile, mags, x, y)
+    nucleated = bool(rng.random() < 0.15)
+    if nucleated:
+        canvas.add_point(mags + rng.uniform(2.5, 4.5), x, y)
+    return {
+        "mu0_g": mu0_g,
+        "mu_eff_g": mu_eff_g,
+        "r_eff": r_eff,
+        "sersic_n": n,
+        "axis_ratio": axis_ratio,
+        "angle": angle,
+        "ellipticity": 1 - axis_ratio,
+        "g_i": g_i,
+        "mag_g": mag_g,
+        "nucleated": nucleated,
+    }
+
+
+# -- the field: stars and background galaxies in every cutout ----------------------------------------
+def add_field(canvas: Canvas, stars: float = 1.0, galaxies: float = 3.0) -> None:
+    """Field stars and faint background galaxies scattered over the cutout."""
+    rng, half = canvas.rng, canvas.half_width
+    for _ in range(rng.poisson(stars)):
+        mag = 24.5 - rng.exponential(2.2)  # more faint stars than bright ones
+        colour = rng.uniform(0.2, 2.5)
+        canvas.add_point(
+            max(mag, 15.5) + band_offsets(colour, canvas.survey.bands), *rng.uniform(-half, half, 2)
+        )
+    for _ in range(rng.poisson(galaxies)):
+        profile = sersic(
+            rng.choice([1.0, 1.0, 1.0, 4.0]),
+            rng.uniform(0.3, 1.5),
+            rng.uniform(0.3, 1.0),
+            rng.uniform(0, np.pi),
+        )
+        mag = rng.uniform(20.5, 25.5)
+        canvas.add_profile(
+            profile,
+            mag + band_offsets(rng.uniform(0.2, 1.4), canvas.survey.bands),
+            *rng.uniform(-half, half, 2),
+        )
+
+
+def add_bright_star(
+    canvas: Canvas, mag: float, x: float, y: float, halo: bool = True, spikes: bool = True
+) -> None:
+    """A bright star with an extended halo and diffraction spikes (saturates in the viewer's colours)."""
+    rng = canvas.rng
+    offsets = band_offsets(rng.uniform(0.3, 2.0), canvas.survey.bands)
+    canvas.add_point(mag + offsets, x, y)
+    if halo:
+        wings = galsim.Moffat(
+            beta=rng.uniform(1.6, 2.4), fwhm=rng.uniform(2.0, 6.0), gsparams=GSPARAMS
+        ).withFlux(1.0)
+        canvas.add_profile(wings, mag + offsets + rng.uniform(3.0, 4.5), x, y)
+    if spikes is None:
+        spikes = rng.random() < 0.4
+    if spikes:
+        xx, yy = canvas.coordinates()
+        dx, dy = xx - x, yy - y
+        tilt = rng.choice([0.0, np.pi / 4])
+        u = dx * np.cos(tilt) + dy * np.sin(tilt)
+        v = -dx * np.sin(tilt) + dy * np.cos(tilt)
+        radius = np.hypot(dx, dy) + 1.0
+        length = rng.uniform(4, 12) * 10 ** (-0.2 * (mag - 14))
+        pattern = (np.exp(-np.abs(u) / 0.35) + np.exp(-np.abs(v) / 0.35)) * np.exp(-radius / length)
+        canvas.add_surface(pattern, mag + offsets + 10.0)
+
+
+# -- artifacts (label 0) -----------------------------------------------------------------------------
+def artifact_compact(canvas: Canvas) -> dict:
+    """A compact or high-surface-brightness galaxy: ⟨μ⟩_eff(g) near or above the LSBG cut of 24.2."""
+    rng = canvas.rng
+    n, r_eff = rng.uniform(0.8, 2.5), rng.uniform(1.0, 4.0)
+    axis_ratio, angle = rng.uniform(0.3, 1.0), rng.uniform(0, np.pi)
+    mu_eff_g = rng.uniform(22.5, 24.5)  # candidates that passed a noisy LSB cut: just above it
+    g_i = random_colour(rng, 0.3, 1.6)
+    profile = sersic(n, r_eff, axis_ratio, angle)
+    mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
+    canvas.add_profile(profile, mag_g + band_offsets(g_i, canvas.survey.bands), *rng.normal(0, 0.7, 2))
+    return {
+        "mu0_g": central_sb(profile, mag_g),
+        "mu_eff_g": mu_eff_g,
+        "r_eff": r_eff,
+        "sersic_n": n,
+        "axis_ratio": axis_ratio,
+        "angle": angle,
+        "ellipticity": 1 - axis_ratio,
+        "g_i": g_i,
+        "mag_g": mag_g,
+    }
+
+
+def artifact_star_halo(canvas: Canvas) -> dict:
+    """Diffuse light around a bright star just off the centre: halo, wings and spikes."""
+    rng = canvas.rng
+    radius, theta = rng.uniform(4, 12), rng.uniform(0, 2 * np.pi)
+    mag = rng.uniform(13.0, 17.0)
+    add_bright_star(canvas, mag, radius * np.cos(theta), radius * np.sin(theta))
+    return {"mag_g": mag}
+
+
+def artifact_ghost(canvas: Canvas) -> dict:
+    """A reflection ghost: a broad, faint, colourless ring or disc of scattered starlight."""
+    rng = canvas.rng
+    xx, yy = canvas.coordinates()
+    x0, y0 = rng.normal(0, 1.5, 2)
+    radius = rng.uniform(2.0, 6.0)
+    width = rng.uniform(1.5, 4.0)
+    r = np.hypot(xx - x0, yy - y0)
+    pattern = np.exp(-0.5 * ((r - radius) / width) ** 2) + rng.uniform(0.2, 0.7) * (r < radius)
+    mu = rng.uniform(24.0, 26.0)
+    canvas.add_surface(pattern / pattern.max(), mu + band_offsets(rng.uniform(0.4, 1.0), canvas.survey.bands))
+    if rng.random() < 0.5:  # the star that made it, somewhere near
+        angle = rng.uniform(0, 2 * np.pi)
+        add_bright_star(canvas, rng.uniform(12, 15), 13 * np.cos(angle), 13 * np.sin(angle), spikes=False)
+    return {"mu0_g": mu, "r_eff": radius}
+
+
+def gaussian_random_field(rng: np.random.Generator, size: int, slope: float = 3.0) -> np.ndarray:
+    """A (size, size) field with power spectrum ∝ k^-slope, scaled to [0, 1]."""
+    k = np.fft.fftfreq(size)
+    kk = np.hypot(*np.meshgrid(k, k))
+    kk[0, 0] = 1.0
+    amplitude = kk ** (-slope / 2)
+    amplitude[0, 0] = 0.0
+    phases = rng.normal(size=(size, size)) + 1j * rng.normal(size=(size, size))
+    field = np.fft.ifft2(amplitude * phases).real
+    return (field - field.min()) / (np.ptp(field) + 1e-12)
+
+
+def artifact_cirrus(canvas: Canvas) -> dict:
+    """Galactic cirrus: filamentary dust-scattered light across the whole cutout."""
+    rng = canvas.rng
+    field = gaussian_random_field(rng, canvas.size, slope=rng.uniform(2.6, 3.4))
+    centre = field[
+        canvas.size // 2 - 3 : canvas.size // 2 + 3, canvas.size // 2 - 3 : canvas.size // 2 + 3
+    ].mean()
+    threshold = centre - rng.uniform(0.15, 0.3)  # the filament the detection sat on crosses the centre
+    filaments = np.clip((field - threshold) / 0.3, 0, 1) ** rng.uniform(1.0, 1.5)
+    xx, yy = canvas.coordinates()
+    filaments *= np.exp(
+        -0.5 * (xx**2 + yy**2) / rng.uniform(4, 8) ** 2
+    )  # a brighter patch where it was detected
+    mu = rng.uniform(24.0, 26.0)
+    canvas.add_surface(filaments, mu + band_offsets(rng.uniform(0.6, 1.2), canvas.survey.bands))
+    return {"mu0_g": mu}
+
+
+def artifact_sf_knots(canvas: Canvas) -> dict:
+    """Star-forming knots in the arm of a large spiral whose centre lies off the cutout."""
+    rng = canvas.rng
+    distance, theta = rng.uniform(12, 30), rng.uniform(0, 2 * np.pi)
+    cx, cy = distance * np.cos(theta), distance * np.sin(theta)
+    disc = sersic(1.0, rng.uniform(8, 18), rng.uniform(0.5, 1.0), rng.uniform(0, np.pi))
+    disc_mag = total_mag_for_central_sb(disc, rng.uniform(20.5, 22.5))
+    canvas.add_profile(disc, disc_mag + band_offsets(rng.uniform(0.5, 1.0), canvas.survey.bands), cx, cy)
+    pitch = rng.uniform(0.2, 0.45)
+    for k in range(rng.integers(4, 10)):  # knots strung along the arm through the centre
+        step = (k - 3) * rng.uniform(1.2, 2.5)
+        along = np.array([np.cos(theta + np.pi / 2 + pitch), np.sin(theta + np.pi / 2 + pitch)])
+        x, y = along * step + rng.normal(0, 0.6, 2)
+        knot = galsim.Gaussian(half_light_radius=rng.uniform(0.3, 1.0), flux=1.0, gsparams=GSPARAMS)
+        canvas.add_profile(
+            knot, rng.uniform(21.5, 24.0) + band_offsets(rng.uniform(-0.2, 0.4), canvas.survey.bands), x, y
+        )
+    return {"mag_g": disc_mag}
+
+
+def artifact_faint_blend(canvas: Canvas) -> dict:
+    """Several faint sources overlapping near the centre, whose sum looks diffuse."""
+    rng = canvas.rng
+    count = int(rng.integers(3, 7))
+    for _ in range(count):
+        profile = sersic(1.0, rng.uniform(0.5, 1.6), rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
+        colour = rng.uniform(0.3, 1.4)
+        canvas.add_profile(
+            profile,
+            rng.uniform(22.0, 24.5) + band_offsets(colour, canvas.survey.bands),
+            *rng.normal(0, 2.0, 2),
+        )
+    return {"n_sources": count}
+
+
+ARTIFACTS = {
+    "compact": (artifact_compact, 0.25),
+    "star_halo": (artifact_star_halo, 0.25),
+    "ghost": (artifact_ghost, 0.10),
+    "cirrus": (artifact_cirrus, 0.15),
+    "sf_knots": (artifact_sf_knots, 0.15),
+    "faint_blend": (artifact_faint_blend, 0.10),
+}

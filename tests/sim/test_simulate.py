@@ -1,0 +1,123 @@
+"""The simulator: physics of the drawing, determinism, balance, truth, and the files it writes."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from galview.io import open_collection
+from galview.sim.canvas import Canvas, psf_kernel
+from galview.sim.generate import plan, write_simulation
+from galview.sim.scene import ARTIFACT_KINDS, simulate_cutout
+from galview.sim.sources import sersic, total_mag_for_central_sb
+from galview.sim.surveys import DES, HSC, mag_to_flux
+
+
+def test_profile_flux_is_conserved_through_psf():
+    canvas = Canvas(DES, np.random.default_rng(0))
+    profile = sersic(1.0, 3.0, 0.7, 0.3)
+    canvas.add_profile(profile, np.array([20.0, 19.5, 19.0]))
+    canvas.add_point(np.array([21.0, 21.0, 21.0]), 5.0, -4.0)
+    canvas.finish()
+    expected = mag_to_flux([20.0, 19.5, 19.0]) + mag_to_flux(21.0)
+    np.testing.assert_allclose(canvas.planes.sum(axis=(1, 2)), expected, rtol=0.02)
+
+
+def test_central_surface_brightness_is_as_asked():
+    profile = sersic(0.8, 5.0, 0.6, 1.0)
+    mag = total_mag_for_central_sb(profile, 25.0)
+    canvas = Canvas(DES, np.random.default_rng(0))
+    canvas.add_profile(profile, np.full(3, mag))
+    centre = canvas._extended[0, DES.native_pixels // 2, DES.native_pixels // 2]
+    mu_centre = 22.5 - 2.5 * np.log10(centre / DES.pixel_scale**2)
+    assert mu_centre == pytest.approx(25.0, abs=0.05)
+
+
+def test_psf_kernel_has_survey_fwhm():
+    kernel = psf_kernel(DES.psf_fwhm, DES.pixel_scale)
+    assert kernel.sum() == pytest.approx(1.0)
+    profile = kernel[kernel.shape[0] // 2]
+    above = np.flatnonzero(profile >= profile.max() / 2)
+    width_arcsec = (above[-1] - above[0] + 1) * DES.pixel_scale
+    assert 0.6 < width_arcsec < 1.5  # 1.0″ sampled on 0.263″ pixels
+
+
+def test_noise_level_follows_depth():
+    canvas = Canvas(DES, np.random.default_rng(1))
+    canvas.add_noise()
+    np.testing.assert_allclose(canvas.planes.std(axis=(1, 2)), DES.pixel_noise(), rtol=0.05)
+    assert (HSC.pixel_noise() / HSC.pixel_scale**2 < DES.pixel_noise() / DES.pixel_scale**2).all()
+
+
+@pytest.mark.parametrize("survey", [DES, HSC])
+def test_cutout_shapes_and_determinism(survey):
+    rgb, flux, truth = simulate_cutout(survey, 1, seed=42)
+    again, flux_again, _ = simulate_cutout(survey, 1, seed=42)
+    other, _, _ = simulate_cutout(survey, 1, seed=43)
+    assert rgb.shape == (64, 64, 3) and rgb.dtype == np.uint8
+    assert flux.shape == (64, 64, 3) and flux.dtype == np.float32
+    np.testing.assert_array_equal(rgb, again)
+    np.testing.assert_array_equal(flux, flux_again)
+    assert not np.array_equal(rgb, other)
+    assert truth["kind"] == "lsbg"
+
+
+def test_lsbg_truth_follows_the_des_selection():
+    for seed in range(40):
+        _, _, truth = simulate_cutout(DES, 1, seed)
+        assert truth["mu_eff_g"] >= 24.2 and 2.5 <= truth["r_eff"] <= 20.0
+        assert 0.5 <= truth["sersic_n"] <= 1.5 and 0.2 <= truth["g_i"] <= 1.2
+        assert truth["mu0_g"] < truth["mu_eff_g"]  # the centre is brighter than the mean within r_eff
+
+
+def test_artifacts_cover_every_kind():
+    kinds = {simulate_cutout(DES, 0, seed)[2]["kind"] for seed in range(60)}
+    assert kinds == set(ARTIFACT_KINDS)
+
+
+def test_lsbgs_are_fainter_at_the_centre_than_compact_artifacts():
+    lsbg = [simulate_cutout(DES, 1, s)[1] for s in range(20)]
+    artifacts = [simulate_cutout(DES, 0, s) for s in range(80)]
+    compact = [flux for _, flux, truth in artifacts if truth["kind"] == "compact"]
+    centre = np.s_[30:34, 30:34, 1]
+    assert np.median([f[centre].mean() for f in compact]) > 3 * np.median([f[centre].mean() for f in lsbg])
+
+
+def test_plan_is_balanced_and_independent_of_chunking():
+    labels, seeds = plan(101, seed=5)
+    assert labels.sum() == 51 and len(seeds) == 101
+    labels_small, seeds_small = plan(101, seed=5)
+    np.testing.assert_array_equal(seeds, seeds_small)
+    assert plan(10, seed=5, lsbg_fraction=0.2)[0].sum() == 2
+    assert len(np.unique(seeds)) == 101
+
+
+def test_written_file_opens_as_collection_with_truth(tmp_path):
+    path = write_simulation(tmp_path / "sim.h5", DES, 40, seed=3, workers=1)
+    collection = open_collection(path)
+    assert len(collection) == 40 and collection.shape == (64, 64, 3) and collection.dtype == np.uint8
+    assert collection.labels.sum() == 20
+    assert collection.id_of(0) == "des-sim-3-0000000"
+    flux = open_collection(path, dataset="flux")
+    assert flux.bands == ("g", "r", "z") and flux.dtype == np.float32
+    with h5py.File(path) as handle:
+        truth = {name: handle["truth"][name][()] for name in handle["truth"]}
+        np.testing.assert_array_equal(truth["label"], collection.labels)
+        is_lsbg = truth["kind"] == b"lsbg"
+        np.testing.assert_array_equal(is_lsbg, truth["label"] == 1)
+        assert np.isfinite(truth["mu0_g"][is_lsbg]).all()
+        assert set(truth["kind"][~is_lsbg]) <= {k.encode() for k in ARTIFACT_KINDS}
+        assert handle.attrs["survey"] == "des"
+        first = handle["images"][0]
+    rgb, flux0, _ = simulate_cutout(DES, int(collection.labels[0]), int(truth["seed"][0]))
+    np.testing.assert_array_equal(first, rgb)  # cutout i is reproducible from its recorded seed
+
+
+def test_parallel_and_serial_runs_give_identical_files(tmp_path):
+    serial = write_simulation(tmp_path / "a.h5", HSC, 130, seed=9, workers=1)
+    parallel = write_simulation(tmp_path / "b.h5", HSC, 130, seed=9, workers=2)
+    with h5py.File(serial) as a, h5py.File(parallel) as b:
+        np.testing.assert_array_equal(a["images"][()], b["images"][()])
+        np.testing.assert_array_equal(a["truth/kind"][()], b["truth/kind"][()])
+    assert open_collection(serial, dataset="flux").bands == ("g", "r", "i")
