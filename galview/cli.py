@@ -8,6 +8,7 @@ import sys
 
 from galview import __version__
 from galview.core.errors import CollectionError
+from galview.ml.errors import ModelError
 
 
 def _add_open_options(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +54,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     simulate.add_argument("-o", "--output", required=True, help="HDF5 file to write")
+
+    train = commands.add_parser("train", help="train a seed architecture on a labelled collection")
+    train.add_argument("data")
+    train.add_argument("--arch", default="deepshadows", help="architecture (see galview.ml.architectures)")
+    train.add_argument(
+        "-o", "--output", required=True, help="folder for the model (model.keras + model.json)"
+    )
+    train.add_argument("--epochs", type=int, help="maximum epochs (default: the published recipe)")
+    train.add_argument("--batch-size", type=int, help="default: the published recipe")
+    train.add_argument("--learning-rate", type=float, help="default: the published recipe")
+    train.add_argument("--patience", type=int, help="early-stopping patience on validation loss")
+    train.add_argument("--val-split", type=float, default=0.1)
+    train.add_argument("--test-split", type=float, default=0.1)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--no-augment", action="store_true", help="no flips/rotations")
+    train.add_argument("--no-class-weights", action="store_true")
+    train.add_argument("--parent", help="fine-tune this model instead of starting from scratch")
+    _add_open_options(train)
+
+    score = commands.add_parser("score", help="score a collection with a model")
+    score.add_argument("data")
+    score.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
+    score.add_argument("-o", "--output", required=True, help="scores as .csv or .h5 (with embeddings)")
+    score.add_argument("--batch-size", type=int, default=1024)
+    _add_open_options(score)
     return parser
 
 
@@ -124,6 +150,80 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from pathlib import Path
+
+    from galview.core.progress import ProgressBar
+    from galview.io import open_collection
+    from galview.ml.loading import load_model
+    from galview.ml.training import TrainConfig, train_model
+
+    config = TrainConfig(
+        architecture=args.arch,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        val_split=args.val_split,
+        test_split=args.test_split,
+        seed=args.seed,
+        augment=not args.no_augment,
+        class_weights=not args.no_class_weights,
+    )
+    parent = load_model(args.parent) if args.parent else None
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    with open_collection(args.data, **_open_options(args)) as collection:
+        if not collection.has_labels:
+            print(
+                f"galview: error: {collection.source}: has no labels; training needs labelled cutouts",
+                file=sys.stderr,
+            )
+            return 2
+        bar = None
+
+        def progress(p):
+            nonlocal bar
+            bar = bar or ProgressBar(p.total, "train")
+            bar.update(p.done - bar.done)
+
+        loaded = train_model(collection, config, output / "model.keras", parent=parent, on_progress=progress)
+    _print_metrics(loaded.card.metrics)
+    print(output / "model.keras")
+    return 0
+
+
+def _print_metrics(metrics: dict) -> None:
+    ci = metrics.get("ci95", {})
+    for key in ("accuracy", "precision", "recall", "roc_auc"):
+        if key in metrics:
+            low, high = ci.get(key, (float("nan"), float("nan")))
+            print(f"{key:10s} {metrics[key]:.3f}  (95% CI {low:.3f}–{high:.3f})")
+    if "confusion" in metrics:
+        print(f"confusion  {metrics['confusion']}  (rows: true class, columns: predicted)")
+
+
+def cmd_score(args) -> int:
+    from galview.core.progress import ProgressBar
+    from galview.io import open_collection
+    from galview.ml.loading import load_model
+    from galview.ml.scoring import score_to_file
+    from galview.models import default_model_path
+
+    loaded = load_model(args.model or default_model_path())
+    with open_collection(args.data, **_open_options(args)) as collection:
+        bar = ProgressBar(len(collection), "score")
+        path = score_to_file(
+            loaded,
+            collection,
+            args.output,
+            batch_size=args.batch_size,
+            on_progress=lambda p: bar.update(p.done - bar.done),
+        )
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -134,8 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_window(args, args.paths)
         if args.command == "simulate":
             return cmd_simulate(args)
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "score":
+            return cmd_score(args)
         return cmd_demo(args)
-    except CollectionError as exc:
+    except (CollectionError, ModelError) as exc:
         print(f"galview: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

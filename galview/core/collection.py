@@ -74,6 +74,10 @@ class Collection(abc.ABC):
     def _read(self, indices: np.ndarray) -> np.ndarray:
         """Read cutouts at sorted, unique, in-range indices as (B, H, W, C)."""
 
+    def __getitem__(self, index: int) -> np.ndarray:
+        """``collection[i]`` is ``collection.get(i)``: one (H, W, C) cutout."""
+        return self.get(int(index))
+
     def get(self, index: int) -> np.ndarray:
         """One cutout as an (H, W, C) array of the native dtype."""
         return self.get_batch([index])[0]

@@ -1,0 +1,83 @@
+"""Batches for Keras from any cutout source, with 8-fold dihedral augmentation (flips and rotations)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from galview.ml.inputs import prepare
+
+
+def dihedral(images: np.ndarray, transforms: np.ndarray) -> np.ndarray:
+    """Apply one of the 8 symmetries of the square to each (H, W, C) image of a (B, H, W, C) batch.
+
+    ``transforms[i]`` in 0–7: the low two bits count quarter turns, the third bit flips left–right.
+    """
+    out = np.empty_like(images)
+    for i, (image, t) in enumerate(zip(images, transforms, strict=True)):
+        turned = np.rot90(image, k=int(t) % 4, axes=(0, 1))
+        out[i] = turned[:, ::-1] if t >= 4 else turned
+    return out
+
+
+class CutoutBatches(keras.utils.PyDataset):
+    """Keras dataset over a collection (or an array) at chosen indices, prepared for a model.
+
+    Parameters
+    ----------
+    source : Collection or ndarray
+        Anything with ``get_batch(indices)`` returning (B, H, W, C), or an (N, H, W, C) array.
+    indices : array of int
+        Which cutouts, in order (shuffled each epoch when ``shuffle``).
+    spec : InputSpec
+        How to turn stored pixels into model inputs.
+    targets : ndarray, optional
+        One target per cutout of the source (indexed like the source, not like ``indices``).
+    augment, shuffle : bool
+        Random dihedral transforms, and a new order every epoch.
+    """
+
+    def __init__(
+        self,
+        source,
+        indices,
+        spec,
+        targets=None,
+        batch_size: int = 64,
+        augment: bool = False,
+        shuffle: bool = False,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.source = source
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.spec = spec
+        self.targets = targets
+        self.batch_size = batch_size
+        self.augment = augment
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self._order = self.indices.copy()
+        if shuffle:
+            self.rng.shuffle(self._order)
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self._order) / self.batch_size))
+
+    def _read(self, chosen: np.ndarray) -> np.ndarray:
+        if isinstance(self.source, np.ndarray):
+            return self.source[chosen]
+        return self.source.get_batch(chosen)
+
+    def __getitem__(self, index: int):
+        chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self._read(chosen)
+        if self.augment:
+            images = dihedral(images, self.rng.integers(0, 8, len(chosen)))
+        x = prepare(images, self.spec)
+        return x if self.targets is None else (x, self.targets[chosen])
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self._order)

@@ -1,0 +1,116 @@
+"""Score a collection with a model: probabilities, predicted classes and embeddings, in bounded memory.
+
+Batches are read from the collection by a background thread while the model works on the
+previous one, so reading from disk and computing overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from galview.core.jobs import CancelToken, Progress
+from galview.ml.inputs import check_compatible, prepare
+
+
+@dataclass
+class ScoreBatch:
+    """Scores of cutouts ``start`` … ``start + len(probs) - 1``.
+
+    Attributes
+    ----------
+    probs : ndarray, (B, K) float32
+        Model outputs (K = 1 for binary models: the probability of the positive class).
+    embeddings : ndarray, (B, D) float32
+        Penultimate-layer activations, for similarity search.
+    """
+
+    start: int
+    probs: np.ndarray
+    embeddings: np.ndarray
+
+
+def embedding_model(model):
+    """A model returning (penultimate-layer output, model output) from the same forward pass."""
+    penultimate = model.layers[-2]
+    if isinstance(penultimate, keras.layers.Dropout):  # dropout is the identity at inference: use its input
+        penultimate = model.layers[-3]
+    return keras.Model(
+        model.inputs, [penultimate.output, model.outputs[0]], name=f"{model.name}_with_embedding"
+    )
+
+
+def predicted_classes(probs: np.ndarray, task: str) -> np.ndarray:
+    """Class index per row: probability > 0.5 for binary, arg-max otherwise (multilabel: arg-max too)."""
+    if probs.shape[1] == 1:
+        return (probs[:, 0] > 0.5).astype(np.int64)
+    return probs.argmax(axis=1).astype(np.int64)
+
+
+def score_batches(
+    loaded,
+    collection,
+    batch_size: int = 1024,
+    indices=None,
+    on_progress=None,
+    cancel: CancelToken | None = None,
+) -> Iterator[ScoreBatch]:
+    """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``).
+
+    Raises
+    ------
+    ModelError
+        If the model's input does not fit the collection and the card names no adapter.
+    """
+    spec = loaded.card.input
+    check_compatible(collection.shape, collection.dtype, collection.bands, spec)
+    both = embedding_model(loaded.model)
+    order = np.arange(len(collection)) if indices is None else np.asarray(indices, dtype=np.int64)
+    starts = list(range(0, len(order), batch_size))
+    cancel = cancel or CancelToken()
+
+    def read(start):
+        return prepare(collection.get_batch(order[start : start + batch_size]), spec)
+
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(read, starts[0]) if starts else None
+        for k, start in enumerate(starts):
+            batch = pending.result()
+            if k + 1 < len(starts):
+                pending = reader.submit(read, starts[k + 1])
+            cancel.raise_if_cancelled()
+            embeddings, probs = both.predict_on_batch(batch)
+            yield ScoreBatch(
+                start,
+                np.asarray(probs, np.float32),
+                np.asarray(embeddings, np.float32).reshape(len(batch), -1),
+            )
+            if on_progress is not None:
+                on_progress(Progress(min(start + batch_size, len(order)), len(order), "scoring"))
+
+
+def score_to_file(
+    loaded, collection, output, batch_size: int = 1024, on_progress=None, cancel: CancelToken | None = None
+):
+    """Score every cutout and write ``output`` (.csv or .h5); nothing is left behind on error or cancel."""
+    from galview.io.score_files import ScoreWriter
+
+    card = loaded.card
+    names = [card.class_names[card.positive_class]] if card.task == "binary" else list(card.class_names)
+    attrs = {"model": str(loaded.path), "model_id": card.id, "collection": str(collection.source)}
+    writer = ScoreWriter(output, len(collection), names, attrs)
+    try:
+        for batch in score_batches(loaded, collection, batch_size, on_progress=on_progress, cancel=cancel):
+            stop = batch.start + len(batch.probs)
+            ids = [collection.id_of(i) for i in range(batch.start, stop)]
+            writer.write(
+                batch.start, ids, batch.probs, predicted_classes(batch.probs, card.task), batch.embeddings
+            )
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.close()

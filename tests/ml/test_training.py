@@ -1,0 +1,134 @@
+"""Training and scoring end to end on a tiny, learnable collection (16×16 uint8 cutouts)."""
+
+from __future__ import annotations
+
+import csv
+
+import h5py
+import numpy as np
+import pytest
+
+from galview.core.jobs import Cancelled, CancelToken
+from galview.io import open_collection
+from galview.ml.augment import dihedral
+from galview.ml.errors import ModelError
+from galview.ml.loading import load_model
+from galview.ml.scoring import score_batches, score_to_file
+from galview.ml.training import TrainConfig, balanced_class_weights, stratified_split, train_model
+
+
+def _blobs(path, n=240, seed=0):
+    """Label 1: a bright central blob; label 0: a blob at a corner. Easy, so a model must learn it."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:16, 0:16]
+    images = rng.normal(40, 6, (n, 16, 16, 3))
+    labels = (np.arange(n) % 2).astype(np.int8)
+    for i, label in enumerate(labels):
+        cx, cy = (7.5, 7.5) if label else rng.choice([2.0, 13.0], 2)
+        images[i] += 150 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 6.0)[..., None]
+    np.savez(path, images=np.clip(images, 0, 255).astype(np.uint8), labels=labels)
+    return open_collection(path)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    collection = _blobs(folder / "blobs.npz")
+    config = TrainConfig(architecture="deepshadows", epochs=8, batch_size=32, seed=1, test_split=0.2)
+    loaded = train_model(collection, config, folder / "model.keras")
+    return collection, loaded, folder
+
+
+def test_training_learns_and_writes_model_with_card(trained):
+    collection, loaded, folder = trained
+    assert (folder / "model.keras").is_file() and (folder / "model.json").is_file()
+    metrics = loaded.card.metrics
+    assert metrics["accuracy"] >= 0.9, metrics
+    assert metrics["ci95"]["accuracy"][0] <= metrics["accuracy"] <= metrics["ci95"]["accuracy"][1]
+    assert loaded.card.input.scale == "divide255" and loaded.card.input.shape == (16, 16, 3)
+    assert loaded.card.training["n_test"] == 48 and loaded.card.training["epochs_run"] >= 1
+    again = load_model(folder / "model.keras")
+    assert again.card.id == loaded.card.id
+
+
+def test_scores_match_predict_and_files_have_the_contract_columns(trained, tmp_path):
+    collection, loaded, _ = trained
+    batches = list(score_batches(loaded, collection, batch_size=100))
+    probs = np.concatenate([b.probs for b in batches])[:, 0]
+    direct = loaded.model.predict(
+        collection.get_batch(np.arange(len(collection))).astype(np.float32) / 255, verbose=0
+    )
+    np.testing.assert_allclose(probs, direct[:, 0], atol=1e-5)
+    assert batches[0].embeddings.shape == (100, 1024)
+    csv_path = score_to_file(loaded, collection, tmp_path / "s.csv")
+    with open(csv_path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["index", "id", "prob", "predicted"]
+    assert len(rows) == len(collection)
+    assert int(rows[5]["predicted"]) == int(float(rows[5]["prob"]) > 0.5)
+    h5_path = score_to_file(loaded, collection, tmp_path / "s.h5")
+    with h5py.File(h5_path) as handle:
+        np.testing.assert_allclose(handle["probs"][:, 0], probs, atol=1e-6)
+        assert handle["embeddings"].shape == (len(collection), 1024)
+
+
+def test_cancelled_scoring_leaves_no_file(trained, tmp_path):
+    collection, loaded, _ = trained
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        score_to_file(loaded, collection, tmp_path / "c.csv", batch_size=50, cancel=token)
+    assert not list(tmp_path.iterdir())
+
+
+def test_incompatible_collection_is_refused(trained, tmp_path):
+    _, loaded, _ = trained
+    np.save(tmp_path / "big.npy", np.ones((4, 32, 32, 3), np.uint8))
+    with pytest.raises(ModelError, match="16×16×3"):
+        list(score_batches(loaded, open_collection(tmp_path / "big.npy")))
+
+
+def test_fine_tuning_leaves_parent_untouched(trained, tmp_path):
+    collection, parent, folder = trained
+    before = [w.copy() for w in parent.model.get_weights()]
+    child = train_model(
+        collection, TrainConfig(epochs=1, batch_size=32), tmp_path / "child.keras", parent=parent
+    )
+    for old, new in zip(before, parent.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert child.card.parent == str(folder / "model.keras")
+    assert load_model(folder / "model.keras").version == parent.version
+
+
+def test_cancelled_training_writes_nothing(tmp_path):
+    collection = _blobs(tmp_path / "b.npz", n=64)
+    token = CancelToken()
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        train_model(
+            collection,
+            TrainConfig(epochs=5, batch_size=16),
+            tmp_path / "m.keras",
+            on_progress=progress,
+            cancel=token,
+        )
+    assert seen and not (tmp_path / "m.keras").exists() and not (tmp_path / "m.json").exists()
+
+
+def test_split_is_stratified_and_disjoint():
+    labels = np.array([0] * 70 + [1] * 30)
+    train, val, test = stratified_split(labels, 0.1, 0.2, seed=0)
+    assert len(set(train) | set(val) | set(test)) == 100
+    assert labels[test].sum() == 6 and labels[val].sum() == 3
+    assert balanced_class_weights(labels) == pytest.approx({0: 100 / 140, 1: 100 / 60})
+
+
+def test_dihedral_covers_the_eight_symmetries():
+    image = np.arange(9).reshape(1, 3, 3, 1)
+    results = {dihedral(image, np.array([t]))[0, ..., 0].tobytes() for t in range(8)}
+    assert len(results) == 8
