@@ -19,6 +19,8 @@ class Canvas:
     survey : Survey
     rng : numpy.random.Generator
         Source of every random choice for this cutout (noise included).
+    seeing : float
+        This cutout's PSF FWHM as a multiple of the survey's typical one.
 
     Attributes
     ----------
@@ -34,14 +36,15 @@ class Canvas:
     simulation 3–4 times faster; stars are drawn directly as the PSF.
     """
 
-    def __init__(self, survey: Survey, rng: np.random.Generator):
+    def __init__(self, survey: Survey, rng: np.random.Generator, seeing: float = 1.0):
         self.survey = survey
         self.rng = rng
         self.size = survey.native_pixels
         self.scale = survey.pixel_scale
         self.planes = np.zeros((3, self.size, self.size), dtype=np.float32)
         self._extended = np.zeros_like(self.planes)
-        self.psf = galsim.Moffat(beta=3.5, fwhm=survey.psf_fwhm, gsparams=GSPARAMS)
+        self.psf_fwhm = round(survey.psf_fwhm * seeing * 20) / 20  # 0.05″ steps: kernels are cached
+        self.psf = galsim.Moffat(beta=3.5, fwhm=self.psf_fwhm, gsparams=GSPARAMS)
         self.half_width = self.size * self.scale / 2
 
     def _draw(self, profile, x: float, y: float, method: str = "auto") -> np.ndarray:
@@ -72,7 +75,7 @@ class Canvas:
 
     def finish(self) -> None:
         """Convolve the extended light with the PSF and add it to :attr:`planes`."""
-        kernel = psf_kernel(self.survey.psf_fwhm, self.scale)
+        kernel = psf_kernel(self.psf_fwhm, self.scale)
         self.planes += fftconvolve(self._extended, kernel[None], mode="same", axes=(1, 2)).astype(np.float32)
         self._extended[...] = 0.0
 

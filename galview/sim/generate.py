@@ -22,6 +22,10 @@ TRUTH_FLOATS = (
     "ellipticity",
     "g_i",
     "mag_g",
+    "clumps",
+    "psf_fwhm",
+    "noise_factor",
+    "jpeg_quality",
 )
 CHUNK = 64
 

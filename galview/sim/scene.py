@@ -39,13 +39,13 @@ def draw_scene(canvas: Canvas, label: int) -> tuple[str, dict]:
     return kind, ARTIFACTS[kind][0](canvas)
 
 
-def viewer_rgb(planes: np.ndarray, bands, jpeg: bool = True) -> np.ndarray:
+def viewer_rgb(planes: np.ndarray, bands, jpeg: bool = True, quality: int = JPEG_QUALITY) -> np.ndarray:
     """(3, n, n) native fluxes → (64, 64, 3) uint8 as the sky viewer's JPEG, resized."""
     rgb = legacy_rgb(np.moveaxis(planes, 0, -1), bands)
     image = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
     if jpeg:
         buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
+        image.save(buffer, format="JPEG", quality=int(quality))
         buffer.seek(0)
         image = Image.open(buffer).convert("RGB")
     return np.asarray(image.resize((OUTPUT_PIXELS, OUTPUT_PIXELS), Image.Resampling.BICUBIC))
@@ -83,9 +83,32 @@ def simulate_cutout(
     truth : dict
         ``kind`` and the parameters drawn.
     """
-    canvas = Canvas(survey, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    conditions = observing_conditions(rng)
+    canvas = Canvas(survey, rng, seeing=conditions["seeing"])
     kind, truth = draw_scene(canvas, label)
     canvas.finish()
-    canvas.add_noise()
-    truth = {"kind": kind, **truth}
-    return viewer_rgb(canvas.planes, survey.bands, jpeg), rebin_flux(canvas.planes), truth
+    canvas.add_noise(conditions["depth"])
+    truth = {
+        "kind": kind,
+        **truth,
+        "psf_fwhm": canvas.psf_fwhm,
+        "noise_factor": conditions["depth"],
+        "jpeg_quality": conditions["quality"],
+    }
+    rgb = viewer_rgb(canvas.planes, survey.bands, jpeg, conditions["quality"])
+    return rgb, rebin_flux(canvas.planes), truth
+
+
+def observing_conditions(rng: np.random.Generator) -> dict:
+    """Per-cutout seeing, depth and JPEG quality: a survey is not one image.
+
+    Seeing 0.85–1.3 × the survey's typical FWHM, sky noise 0.85–1.25 × the calibrated level,
+    JPEG quality 75–95: real cutouts vary this much across a survey footprint, and a model
+    trained on one fixed set of conditions learns them instead of the galaxies.
+    """
+    return {
+        "seeing": float(rng.uniform(0.85, 1.3)),
+        "depth": float(rng.uniform(0.85, 1.25)),
+        "quality": int(rng.integers(75, 96)),
+    }

@@ -70,7 +70,14 @@ def add_lsbg(canvas: Canvas) -> dict:
     mu0_g = central_sb(profile, mag_g)
     mags = mag_g + band_offsets(g_i, canvas.survey.bands)
     x, y = rng.normal(0, 0.7, 2)
-    canvas.add_profile(profile, mags, x, y)
+    clumps = int(rng.integers(2, 7)) if rng.random() < 0.5 else 0  # irregular dwarfs: star-forming clumps
+    knot_fraction = rng.uniform(0.05, 0.2) if clumps else 0.0
+    canvas.add_profile(profile, mags - 2.5 * np.log10(1 - knot_fraction), x, y)
+    for _ in range(clumps):
+        knot = galsim.Gaussian(half_light_radius=rng.uniform(0.4, 1.0), flux=1.0, gsparams=GSPARAMS)
+        offset = rng.normal(0, 0.6 * r_eff, 2)
+        knot_mags = mags - 2.5 * np.log10(knot_fraction / clumps) + band_offsets(-0.3, canvas.survey.bands)
+        canvas.add_profile(knot, knot_mags, x + offset[0], y + offset[1])
     nucleated = bool(rng.random() < 0.15)
     if nucleated:
         canvas.add_point(mags + rng.uniform(2.5, 4.5), x, y)
@@ -254,11 +261,28 @@ def artifact_faint_blend(canvas: Canvas) -> dict:
     return {"n_sources": count}
 
 
+def artifact_galaxy_outskirts(canvas: Canvas) -> dict:
+    """The diffuse outskirts of a large, bright galaxy whose centre lies off the cutout."""
+    rng = canvas.rng
+    distance, theta = rng.uniform(10, 24), rng.uniform(0, 2 * np.pi)
+    n, r_eff = rng.uniform(1.0, 4.0), rng.uniform(5.0, 15.0)
+    profile = sersic(n, r_eff, rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
+    mag = rng.uniform(14.5, 18.0)
+    canvas.add_profile(
+        profile,
+        mag + band_offsets(rng.uniform(0.5, 1.3), canvas.survey.bands),
+        distance * np.cos(theta),
+        distance * np.sin(theta),
+    )
+    return {"mag_g": mag, "r_eff": r_eff, "sersic_n": n}
+
+
 ARTIFACTS = {
-    "compact": (artifact_compact, 0.25),
-    "star_halo": (artifact_star_halo, 0.25),
+    "compact": (artifact_compact, 0.20),
+    "star_halo": (artifact_star_halo, 0.20),
+    "galaxy_outskirts": (artifact_galaxy_outskirts, 0.15),
     "ghost": (artifact_ghost, 0.10),
-    "cirrus": (artifact_cirrus, 0.15),
+    "cirrus": (artifact_cirrus, 0.10),
     "sf_knots": (artifact_sf_knots, 0.15),
     "faint_blend": (artifact_faint_blend, 0.10),
 }
