@@ -17,6 +17,8 @@ def isolated_home(tmp_path_factory, monkeypatch):
     """Point config, cache and data directories at a temporary folder, never the user's home."""
     home = tmp_path_factory.mktemp("galview_home")
     monkeypatch.setenv("GALVIEW_HOME", str(home))
+    # No shipped model unless a test asks for one: loading TensorFlow in every window test is slow.
+    monkeypatch.setenv("GALVIEW_MODEL", str(home / "no-model.keras"))
     return home
 
 

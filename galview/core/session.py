@@ -1,15 +1,19 @@
-"""Evented viewer state shared by every widget: collection, current cutout, display settings.
+"""Evented viewer state shared by every widget: collection, current cutout, display, model, scores.
 
 Widgets read it, change it through its setters and listen to its signals; no widget
-holds state of its own that another needs (the napari/glue pattern).
+holds state of its own that another needs (the napari/glue pattern). The active model is
+stored as an opaque object (a ``galview.ml.loading.LoadedModel``): core never imports Keras.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from psygnal import Signal
 
 from galview.core.collection import Collection
 from galview.core.display import DisplaySettings, default_settings
+from galview.core.ordering import Sorting, make_order
+from galview.core.scores import Scores
 
 
 class ViewerState:
@@ -21,27 +25,55 @@ class ViewerState:
     current_changed(int)
         Index of the cutout in the detail view (-1 when there is none).
     display_changed(DisplaySettings)
+    model_changed(LoadedModel or None)
+    scores_changed(Scores or None)
+        New scores, or more rows of the current ones.
+    order_changed(ndarray)
+        The display order (cutout indices after sorting and filtering) or the sorting changed.
     """
 
     collection_changed = Signal(object)
     current_changed = Signal(int)
     display_changed = Signal(object)
+    model_changed = Signal(object)
+    scores_changed = Signal(object)
+    order_changed = Signal(object)
 
     def __init__(self) -> None:
         self.collection: Collection | None = None
         self.current: int = -1
         self.display = DisplaySettings()
+        self.model = None
+        self.scores: Scores | None = None
+        self.sorting = Sorting()
+        self.order: np.ndarray = np.arange(0, dtype=np.int64)
+        self._plain_order = True  # self.order is arange(n) from the identity sorting
 
+    @property
+    def n(self) -> int:
+        """Number of cutouts in the collection (0 without one)."""
+        return 0 if self.collection is None else len(self.collection)
+
+    # -- collection and display ----------------------------------------------------------
     def set_collection(self, collection: Collection | None) -> None:
-        """Show a new collection (the previous one is closed) with display defaults for its data."""
+        """Show a new collection (the previous one is closed) with display defaults for its data.
+
+        Scores are dropped and the order goes back to file order.
+        """
         old = self.collection
         self.collection = collection
         if collection is not None:
             self.display = default_settings(collection.dtype, collection.shape[2])
         self.current = 0 if collection is not None else -1
+        self.scores = None
+        self.sorting = Sorting()
+        self.order = np.arange(self.n, dtype=np.int64)
+        self._plain_order = True
         if old is not None and old is not collection:
             old.close()
         self.collection_changed.emit(collection)
+        self.scores_changed.emit(None)
+        self.order_changed.emit(self.order)
         self.display_changed.emit(self.display)
         self.current_changed.emit(self.current)
 
@@ -62,3 +94,74 @@ class ViewerState:
     def update_display(self, **changes) -> None:
         """Change some display fields, e.g. ``update_display(stretch="log")``."""
         self.set_display(self.display.with_changes(**changes))
+
+    # -- model and scores ----------------------------------------------------------------
+    def set_model(self, model) -> None:
+        """Make ``model`` (a LoadedModel, or None) active; scores of another model version are dropped."""
+        if model is self.model:
+            return
+        self.model = model
+        self.model_changed.emit(model)
+        if self.scores is not None and (model is None or self.scores.model_version != model.version):
+            self.set_scores(None)
+
+    def set_scores(self, scores: Scores | None) -> None:
+        """Replace the scores (they must cover the whole collection) and re-sort if sorting by them."""
+        if scores is not None and len(scores) != self.n:
+            raise ValueError(f"scores cover {len(scores)} cutouts; the collection has {self.n}")
+        self.scores = scores
+        self.scores_changed.emit(scores)
+        self.refresh_order()
+
+    def update_scores(self, indices, probs, model_version: str, refresh: bool = True) -> bool:
+        """Fill in rows ``indices`` (B,) of the current scores with ``probs`` (B, K).
+
+        Returns False, changing nothing, when the current scores belong to another model
+        version or were dropped (a late batch from a job that no longer matters).
+        """
+        if self.scores is None or self.scores.model_version != model_version:
+            return False
+        self.scores.set_rows(indices, probs)
+        self.scores_changed.emit(self.scores)
+        if refresh:
+            self.refresh_order()
+        return True
+
+    # -- display order ---------------------------------------------------------------------
+    def set_sorting(self, sorting: Sorting | None = None, **changes) -> None:
+        """Sort and filter the grid, e.g. ``set_sorting(sort="prob_desc", p_min=0.5)``.
+
+        A new sort key makes the first cutout shown current (the top of the new order); a new
+        probability range keeps the current cutout if it is still shown.
+        """
+        sorting = (sorting or self.sorting).with_changes(**changes)
+        if sorting != self.sorting:
+            resorted = sorting.sort != self.sorting.sort
+            self.sorting = sorting
+            self.refresh_order(force=True)
+            if resorted and self.order.size:
+                self.set_current(int(self.order[0]))
+
+    def set_order(self, order) -> None:
+        """Show the cutouts ``order`` (M,) in this order (any subset of the collection).
+
+        If the current cutout is no longer shown, the first one shown becomes current.
+        """
+        order = np.asarray(order, dtype=np.int64).reshape(-1)
+        if order.size and (order.min() < 0 or order.max() >= self.n):
+            raise IndexError(f"display order holds an index outside a collection of {self.n}")
+        self.order = order
+        self._plain_order = False
+        self.order_changed.emit(order)
+        if order.size and not np.any(order == self.current):
+            self.set_current(int(order[0]))
+
+    def refresh_order(self, force: bool = False) -> None:
+        """Recompute the order from the sorting and the scores; signal only if it changed."""
+        s = self.sorting
+        if s.identity and self._plain_order and not force:
+            return  # file order does not depend on the scores
+        order = make_order(self.n, self.scores, s.sort, s.p_min, s.p_max)
+        if force or not np.array_equal(order, self.order):
+            self.set_order(order)
+        self._plain_order = s.identity

@@ -9,7 +9,7 @@ import traceback
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
-SCREENSHOT_TIMEOUT_S = 20.0
+SCREENSHOT_TIMEOUT_S = 60.0  # loading TensorFlow and scoring may come first
 _APP: QApplication | None = None
 
 
@@ -56,20 +56,25 @@ def thumbnails_ready(window) -> bool:
     last = model.rowCount() - 1 if last < 0 else last
     for row in range(first, last + 1):
         for column in range(model.columns):
-            cutout = row * model.columns + column
-            if cutout >= model.count():
+            cutout = model.cutout_at_position(row * model.columns + column)
+            if cutout < 0:
                 return True
             if model.cache.get(cutout) is None and cutout not in model.cache.errors:
                 return False
     return True
 
 
+def window_ready(window) -> bool:
+    """True once thumbnails are drawn, no model job (loading, scoring) runs and the histogram is current."""
+    return not window.scoring.runner.busy and not window.histogram.pending and thumbnails_ready(window)
+
+
 def save_screenshot_when_ready(window, path: str, on_done) -> None:
-    """Poll until thumbnails are drawn (or a timeout), then save the window to ``path`` as PNG."""
+    """Poll until thumbnails and scores are in (or a timeout), then save the window to ``path`` as PNG."""
     started = time.monotonic()
 
     def poll():
-        if thumbnails_ready(window) or time.monotonic() - started > SCREENSHOT_TIMEOUT_S:
+        if window_ready(window) or time.monotonic() - started > SCREENSHOT_TIMEOUT_S:
             window.grid.viewport().repaint()
             window.grab().save(path, "PNG")
             on_done()

@@ -1,39 +1,73 @@
-"""A virtualized thumbnail grid: a table model over the collection, one cutout per cell.
+"""A virtualized thumbnail grid: a table model over the collection's display order.
 
-A table view only asks for the cells on screen, so a million cutouts cost nothing
-until they are scrolled to. Columns follow the view's width.
+A table view only asks for the cells on screen, so a million cutouts cost nothing until
+they are scrolled to. Cell (r, c) is display position ``p = r * columns + c``, which shows
+cutout ``order[p]``; the order (sorting and filtering by score) is a numpy array from
+:class:`~galview.core.session.ViewerState`, with its inverse kept for cutout → cell.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QRect, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QPainter, QPen
+from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
+from galview.core.ordering import inverse_order
 from galview.qt.thumbnails import ThumbnailCache
 
 CutoutIndexRole = Qt.ItemDataRole.UserRole + 1
 ErrorRole = Qt.ItemDataRole.UserRole + 2
+ProbabilityRole = Qt.ItemDataRole.UserRole + 3
 CELL_MARGIN = 6
 LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80)}
+BADGE_HEIGHT = 17
+
+
+def probability_colour(p: float) -> QColor:
+    """Red (0) through yellow (0.5) to green (1), bright enough to read on a dark strip."""
+    p = min(1.0, max(0.0, float(p)))
+    return QColor.fromHsvF(p / 3.0, 0.75, 1.0)
 
 
 class GridModel(QAbstractTableModel):
-    """Cells of ``columns`` cutouts per row; cell (r, c) is cutout ``r * columns + c``."""
+    """Cells of ``columns`` cutouts per row, in display order; empty cells after the last."""
 
     def __init__(self, cache: ThumbnailCache, parent=None):
         super().__init__(parent)
         self.cache = cache
         self.collection = None
         self.columns = 1
+        self.order = np.arange(0, dtype=np.int64)
+        self.position = np.arange(0, dtype=np.int64)
+        self.scores = None  # galview.core.scores.Scores, read cell by cell
         cache.updated.connect(self._on_thumbnail)
 
     def set_collection(self, collection) -> None:
         self.beginResetModel()
         self.collection = collection
+        n = 0 if collection is None else len(collection)
+        self.order = np.arange(n, dtype=np.int64)
+        self.position = np.arange(n, dtype=np.int64)
+        self.scores = None
         self.endResetModel()
+
+    def set_order(self, order: np.ndarray) -> None:
+        """Show cutouts ``order`` (M,) in this order."""
+        n = 0 if self.collection is None else len(self.collection)
+        self.beginResetModel()
+        self.order = np.asarray(order, dtype=np.int64)
+        self.position = inverse_order(self.order, n)
+        self.endResetModel()
+
+    def set_scores(self, scores) -> None:
+        """Badge cells with the positive-class probability of ``scores`` (or none, for None)."""
+        self.scores = scores
+        if self.rowCount():
+            last = self.index(self.rowCount() - 1, self.columns - 1)
+            self.dataChanged.emit(self.index(0, 0), last, [ProbabilityRole])
 
     def set_columns(self, columns: int) -> None:
         columns = max(1, columns)
@@ -43,7 +77,8 @@ class GridModel(QAbstractTableModel):
             self.endResetModel()
 
     def count(self) -> int:
-        return 0 if self.collection is None else len(self.collection)
+        """Number of cutouts shown (after filtering)."""
+        return len(self.order)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 (Qt API)
         return 0 if parent.isValid() else math.ceil(self.count() / self.columns)
@@ -51,13 +86,30 @@ class GridModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else self.columns
 
+    def position_at(self, index: QModelIndex) -> int:
+        """Display position of a cell, or -1 for the empty cells after the last cutout."""
+        p = index.row() * self.columns + index.column()
+        return p if index.isValid() and p < self.count() else -1
+
     def cutout_at(self, index: QModelIndex) -> int:
         """Cutout index of a cell, or -1 for the empty cells after the last cutout."""
-        i = index.row() * self.columns + index.column()
-        return i if index.isValid() and i < self.count() else -1
+        return self.cutout_at_position(self.position_at(index))
+
+    def cutout_at_position(self, position: int) -> int:
+        return int(self.order[position]) if 0 <= position < self.count() else -1
+
+    def position_of(self, cutout: int) -> int:
+        """Display position of a cutout, or -1 when it is filtered out (or out of range)."""
+        return int(self.position[cutout]) if 0 <= cutout < len(self.position) else -1
+
+    def cell_at_position(self, position: int) -> QModelIndex:
+        if not 0 <= position < self.count():
+            return QModelIndex()
+        return self.index(position // self.columns, position % self.columns)
 
     def cell_of(self, cutout: int) -> QModelIndex:
-        return self.index(cutout // self.columns, cutout % self.columns)
+        """The cell showing ``cutout``; an invalid index when it is filtered out."""
+        return self.cell_at_position(self.position_of(cutout))
 
     def flags(self, index):
         if self.cutout_at(index) < 0:
@@ -72,28 +124,46 @@ class GridModel(QAbstractTableModel):
             return self.cache.get(i)
         if role == CutoutIndexRole:
             return i
+        if role == ProbabilityRole:
+            return self._prob(i)
         if role == ErrorRole:
             return self.cache.errors.get(i)
         if role == Qt.ItemDataRole.ToolTipRole:
-            error = self.cache.errors.get(i)
-            return f"#{i}  {self.collection.id_of(i)}" + (f"\n{error}" if error else "")
+            return self._tooltip(i)
         if role == Qt.ItemDataRole.DisplayRole:
             labels = self.collection.labels
             return None if labels is None else int(labels[i])
         return None
 
+    def _prob(self, i: int) -> float | None:
+        if self.scores is None or i >= len(self.scores):
+            return None
+        p = self.scores.prob_of(i)
+        return None if math.isnan(p) else p
+
+    def _tooltip(self, i: int) -> str:
+        text = f"#{i}  {self.collection.id_of(i)}"
+        prob = self._prob(i)
+        if prob is not None:
+            text += f"\nP = {prob:.3f}"
+        error = self.cache.errors.get(i)
+        return text + (f"\n{error}" if error else "")
+
     def _on_thumbnail(self, cutout: int) -> None:
-        if cutout < self.count():
-            cell = self.cell_of(cutout)
+        cell = self.cell_of(cutout)
+        if cell.isValid():
             self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints a thumbnail, its selection frame and a small label badge."""
+    """Paints a thumbnail, its selection frame, a label dot and a probability badge."""
 
     def __init__(self, size: int, parent=None):
         super().__init__(parent)
         self.size = size
+        self.badge_font = QFont()
+        self.badge_font.setPixelSize(12)
+        self.badge_font.setBold(True)
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return QSize(self.size + CELL_MARGIN, self.size + CELL_MARGIN)
@@ -116,13 +186,26 @@ class ThumbnailDelegate(QStyledItemDelegate):
         if label is not None and label >= 0:
             badge = QRect(rect.right() - 16, rect.top() + 3, 13, 13)
             painter.setBrush(LABEL_COLOURS.get(label, QColor(120, 160, 230)))
-            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
             painter.drawEllipse(badge)
+        prob = index.data(ProbabilityRole)
+        if prob is not None:
+            self._paint_probability(painter, rect, prob)
         if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(QPen(option.palette.highlight().color(), 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
         painter.restore()
+
+    def _paint_probability(self, painter: QPainter, rect: QRect, prob: float) -> None:
+        """``0.93`` on a dark strip along the bottom of the cell, coloured red → green."""
+        strip = QRect(rect.left(), rect.bottom() - BADGE_HEIGHT + 1, rect.width(), BADGE_HEIGHT)
+        painter.fillRect(strip, QColor(0, 0, 0, 165))
+        bar = QRect(strip.left(), strip.top(), max(1, round(strip.width() * prob)), 2)
+        painter.fillRect(bar, probability_colour(prob))
+        painter.setFont(self.badge_font)
+        painter.setPen(probability_colour(prob))
+        painter.drawText(strip.adjusted(0, 1, 0, 0), Qt.AlignmentFlag.AlignCenter, f"{prob:.2f}")
 
 
 class ThumbnailGrid(QTableView):
@@ -154,11 +237,15 @@ class ThumbnailGrid(QTableView):
         return self.grid_model.cutout_at(self.currentIndex())
 
     def set_current_cutout(self, cutout: int) -> None:
-        if cutout < 0 or cutout >= self.grid_model.count() or cutout == self.current_cutout():
-            return
+        """Select and show the cell of ``cutout`` (nothing happens when it is filtered out)."""
         cell = self.grid_model.cell_of(cutout)
+        if not cell.isValid() or cutout == self.current_cutout():
+            return
         self.setCurrentIndex(cell)
         self.scrollTo(cell)
+
+    def _set_current_position(self, position: int) -> None:
+        self.set_current_cutout(self.grid_model.cutout_at_position(position))
 
     def currentChanged(self, current, previous) -> None:  # noqa: N802
         super().currentChanged(current, previous)
@@ -171,6 +258,20 @@ class ThumbnailGrid(QTableView):
         self._fit_columns()
         if collection is not None:
             self.set_current_cutout(0)
+
+    def set_order(self, order: np.ndarray, current: int, keep_scroll: bool = False) -> None:
+        """Show cutouts in ``order``; select ``current`` and scroll to it unless ``keep_scroll``."""
+        scroll = self.verticalScrollBar().value()
+        self.grid_model.set_order(order)
+        cell = self.grid_model.cell_of(current)
+        if cell.isValid():
+            self.blockSignals(True)
+            self.setCurrentIndex(cell)
+            self.blockSignals(False)
+        if keep_scroll or not cell.isValid():
+            self.verticalScrollBar().setValue(scroll if keep_scroll else 0)
+        else:
+            self.scrollTo(cell)
 
     # -- layout and keys -------------------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -188,19 +289,18 @@ class ThumbnailGrid(QTableView):
             self.scrollTo(self.grid_model.cell_of(keep))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
+        """Home/End and wrapping Left/Right move through the display order."""
         count = self.grid_model.count()
+        columns = self.grid_model.columns
+        position = self.grid_model.position_at(self.currentIndex())
         key = event.key()
         if count and key == Qt.Key.Key_Home:
-            self.set_current_cutout(0)
+            self._set_current_position(0)
         elif count and key == Qt.Key.Key_End:
-            self.set_current_cutout(count - 1)
-        elif (
-            count
-            and key == Qt.Key.Key_Right
-            and self.current_cutout() % self.grid_model.columns == self.grid_model.columns - 1
-        ):
-            self.set_current_cutout(min(count - 1, self.current_cutout() + 1))  # wrap to the next row
-        elif count and key == Qt.Key.Key_Left and self.current_cutout() % self.grid_model.columns == 0:
-            self.set_current_cutout(max(0, self.current_cutout() - 1))
+            self._set_current_position(count - 1)
+        elif count and position >= 0 and key == Qt.Key.Key_Right and position % columns == columns - 1:
+            self._set_current_position(min(count - 1, position + 1))  # wrap to the next row
+        elif count and position >= 0 and key == Qt.Key.Key_Left and position % columns == 0:
+            self._set_current_position(max(0, position - 1))
         else:
             super().keyPressEvent(event)

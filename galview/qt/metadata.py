@@ -1,4 +1,4 @@
-"""The metadata panel: id, RA/Dec, label, shape and source of the current cutout."""
+"""The metadata panel: id, RA/Dec, label, model score, shape and source of the current cutout."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
-FIELDS = ("Index", "ID", "RA", "Dec", "Label", "Shape", "Bands", "Source")
+FIELDS = ("Index", "ID", "RA", "Dec", "Label", "Model", "Score", "Shape", "Bands", "Source")
 
 
 class MetadataPanel(QWidget):
@@ -17,11 +17,13 @@ class MetadataPanel(QWidget):
         super().__init__(parent)
         form = QFormLayout(self)
         self.fields: dict[str, QLabel] = {}
+        self.names: dict[str, QLabel] = {}
         for name in FIELDS:
             label = QLabel("—")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-            form.addRow(name, label)
+            self.names[name] = QLabel(name)
+            form.addRow(self.names[name], label)
             self.fields[name] = label
 
     def show_cutout(self, collection, index: int) -> None:
@@ -46,6 +48,27 @@ class MetadataPanel(QWidget):
         }
         for name, text in values.items():
             self.fields[name].setText(text)
+
+    def show_score(self, model_name: str | None, scores, index: int) -> None:
+        """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.
+
+        ``scores`` is a :class:`~galview.core.scores.Scores` or None; the Score row's name
+        becomes ``P(<positive class>)`` for binary models.
+        """
+        self.fields["Model"].setText(model_name or "none (Model ▸ Open model…)")
+        if scores is None or not 0 <= index < len(scores):
+            self.names["Score"].setText("Score")
+            self.fields["Score"].setText("—" if scores is None else "not scored")
+            return
+        name = scores.positive_name
+        self.names["Score"].setText(f"P({name})" if scores.binary else "Score")
+        predicted = scores.predicted_name(index)
+        if predicted is None:
+            self.fields["Score"].setText("not scored yet")
+            return
+        p = scores.prob_of(index)
+        prefix = "" if scores.binary else f"P({predicted}) = "
+        self.fields["Score"].setText(f"{prefix}{p:.3f} → {predicted}")
 
 
 def _label_text(label: int) -> str:

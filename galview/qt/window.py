@@ -1,13 +1,14 @@
-"""The main window: thumbnail grid, detail view, metadata, display controls, menus."""
+"""The main window: thumbnail grid, detail view, metadata, display controls, model scores, menus."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QUrl
-from PyQt6.QtGui import QAction, QDesktopServices, QKeySequence
+from PyQt6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QMainWindow,
@@ -22,14 +23,21 @@ from galview.core.errors import CollectionError
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir
 from galview.core.session import ViewerState
+from galview.models import default_model_path, shipped_models
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
 from galview.qt.grid import ThumbnailGrid
+from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.metadata import MetadataPanel
+from galview.qt.scoring import ScoringController, model_name
+from galview.qt.sorting import SortControls
+from galview.qt.status import JobStatus
 from galview.qt.theme import apply_theme
 from galview.qt.thumbnails import ThumbnailCache
 
 MAX_RECENT = 10
+HISTOGRAM_HEIGHT = 190
+MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
 FILE_FILTER = (
     "Cutout collections (*.npy *.npz *.h5 *.hdf5 *.fits *.fit *.fits.gz *.png *.jpg *.jpeg);;All files (*)"
 )
@@ -52,11 +60,23 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("GalView")
         self.setAcceptDrops(True)
 
+        self._build_widgets()
+        self._connect_state()
+        self._build_menus()
+        self._restore()
+        self.statusBar().showMessage("Open a collection: File ▸ Open, drag a file here, or galview view PATH")
+        self._on_model(self.state.model)
+        if default_model_path().is_file():
+            self.scoring.load_model(default_model_path())
+
+    def _build_widgets(self) -> None:
         self.cache = ThumbnailCache(size=96, parent=self)
         self.grid = ThumbnailGrid(self.cache)
         self.detail = DetailView()
         self.metadata = MetadataPanel()
         self.controls = DisplayControls(self.state)
+        self.sort_controls = SortControls(self.state)
+        self.histogram = ProbabilityHistogram(self.state)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 4, 4, 4)
@@ -65,21 +85,38 @@ class MainWindow(QMainWindow):
         below.addWidget(self.metadata, stretch=3)
         below.addWidget(self.controls, stretch=2)
         side_layout.addLayout(below)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addWidget(self.sort_controls)
+        left_layout.addWidget(self.grid, stretch=1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.grid)
+        splitter.addWidget(left)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([560, 720])
         self.setCentralWidget(splitter)
+        self.histogram_dock = QDockWidget("Probability histogram", self)
+        self.histogram_dock.setObjectName("histogramDock")
+        self.histogram_dock.setWidget(self.histogram)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.histogram_dock)
 
-        self._build_menus()
+    def _connect_state(self) -> None:
         self.grid.cutout_activated.connect(self.state.set_current)
         self.state.collection_changed.connect(self._on_collection)
         self.state.current_changed.connect(self._on_current)
         self.state.display_changed.connect(self._on_display)
-        self._restore()
-        self.statusBar().showMessage("Open a collection: File ▸ Open, drag a file here, or galview view PATH")
+        self.state.order_changed.connect(self._on_order)
+        self.state.scores_changed.connect(self._on_scores)
+        self.state.model_changed.connect(self._on_model)
+        self.scoring = ScoringController(self.state, parent=self)  # after the window's own slots
+        self.scoring.error.connect(self.show_error)
+        self.scoring.message.connect(self.statusBar().showMessage)
+        self.scoring.runner.finished.connect(lambda *_: self._check_active_model())
+        self.job_status = JobStatus(self.state, self.scoring.runner)
+        self.statusBar().addPermanentWidget(self.job_status)
 
     # -- menus --------------------------------------------------------------------------
     def _action(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
@@ -100,10 +137,35 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._action(view_menu, "&Dark theme", self._toggle_dark, checkable=True)
+        self.histogram_action = self.histogram_dock.toggleViewAction()
+        self.histogram_action.setText("Probability &histogram")
+        view_menu.addAction(self.histogram_action)
+        self._build_model_menu()
         cutout_menu = self.menuBar().addMenu("&Cutout")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
         )
+
+    def _build_model_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Model")
+        self.model_actions = QActionGroup(self)
+        self.model_actions.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        for path in shipped_models():
+            action = self._action(
+                menu, path.stem, lambda _checked=False, p=path: self.scoring.load_model(p), checkable=True
+            )
+            action.setData(str(path.resolve()))
+            self.model_actions.addAction(action)
+        if not self.model_actions.actions():
+            menu.addAction("No shipped models").setEnabled(False)
+        menu.addSeparator()
+        self._action(menu, "&Open model…", self._ask_open_model)
+        self.score_action = self._action(menu, "&Score collection", self.scoring.score, "Ctrl+R")
+
+    def _ask_open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a Keras model", "", MODEL_FILTER)
+        if path:
+            self.scoring.load_model(path)
 
     # -- opening ------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
@@ -116,6 +178,7 @@ class MainWindow(QMainWindow):
         except CollectionError as exc:
             self.show_error(str(exc))
             return False
+        self.scoring.stop_scoring()  # it reads the collection that set_collection closes
         self.state.set_collection(collection)
         self._remember_recent(str(Path(path).resolve()))
         return True
@@ -181,6 +244,7 @@ class MainWindow(QMainWindow):
             return
         self.grid.set_current_cutout(index)
         self.metadata.show_cutout(collection, index)
+        self._show_score()
         self.legacy_action.setEnabled(self._current_url() is not None)
         try:
             raw = collection.get(index)
@@ -190,6 +254,30 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.detail.show_cutout(rgb, raw, collection.bands, collection.wcs(index))
+
+    def _on_order(self, order) -> None:
+        self.grid.set_order(order, self.state.current, keep_scroll=self.scoring.refreshing)
+
+    def _on_scores(self, scores) -> None:
+        self.grid.grid_model.set_scores(scores)
+        self._show_score()
+
+    def _on_model(self, model) -> None:
+        self._check_active_model()
+        self._show_score()
+
+    def _show_score(self) -> None:
+        model = self.state.model
+        self.metadata.show_score(
+            None if model is None else model_name(model), self.state.scores, self.state.current
+        )
+
+    def _check_active_model(self) -> None:
+        """Tick the shipped model that is active (none if another file is)."""
+        model = self.state.model
+        active = None if model is None else str(Path(model.path).resolve())
+        for action in self.model_actions.actions():
+            action.setChecked(action.data() == active)
 
     # -- actions ---------------------------------------------------------------------------
     def _current_url(self) -> str | None:
@@ -225,6 +313,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
+        self.resizeDocks([self.histogram_dock], [HISTOGRAM_HEIGHT], Qt.Orientation.Vertical)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)  # dock visibility and size
         dark = self.settings.value("dark_theme", False, type=bool)
         self.dark_action.setChecked(dark)
         apply_theme(QApplication.instance(), dark)
@@ -232,7 +324,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
+        self.scoring.shutdown()
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()

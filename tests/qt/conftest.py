@@ -7,6 +7,12 @@ import pytest
 pytest.importorskip("PyQt6")
 
 
+@pytest.fixture(autouse=True)
+def no_default_model(tmp_path, monkeypatch):
+    """Windows start with no model unless a test says otherwise (the shipped one may exist)."""
+    monkeypatch.setenv("GALVIEW_MODEL", str(tmp_path / "no_such_model.keras"))
+
+
 @pytest.fixture
 def window(qtbot):
     from galview.qt.app import make_app

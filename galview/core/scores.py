@@ -1,0 +1,157 @@
+"""Model scores of a collection held by the viewer: probabilities that fill in batch by batch.
+
+Rows not yet scored hold NaN, so a half-scored collection (scoring still running, or cancelled)
+is always a consistent object: :meth:`Scores.scored` says which rows are real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Bins of the probability histogram.
+BINS = 20
+
+
+@dataclass(eq=False)
+class Scores:
+    """Per-cutout model outputs for one collection and one model version.
+
+    Attributes
+    ----------
+    probs : ndarray, (N, K) float32
+        Model outputs; K = 1 for binary models (the probability of the positive class).
+        NaN rows are not scored yet.
+    predicted : ndarray, (N,) int64
+        Index into ``class_names`` of the predicted class; -1 where not scored.
+    model_version : str
+        :attr:`LoadedModel.version` of the model that produced them.
+    task : str
+        ``"binary"``, ``"multiclass"`` or ``"multilabel"`` (from the model card).
+    class_names : tuple of str
+    positive_class : int
+        Index of the positive class in ``class_names`` (binary models).
+    model_name : str
+        Short name of the model, for display.
+    """
+
+    probs: np.ndarray
+    predicted: np.ndarray
+    model_version: str
+    task: str = "binary"
+    class_names: tuple[str, ...] = ("negative", "positive")
+    positive_class: int = 1
+    model_name: str = ""
+
+    @classmethod
+    def empty(cls, n: int, n_outputs: int, model_version: str, **card) -> Scores:
+        """Scores for ``n`` cutouts with nothing scored yet; ``card`` sets task, class names, name."""
+        probs = np.full((int(n), int(n_outputs)), np.nan, dtype=np.float32)
+        return cls(probs, np.full(int(n), -1, dtype=np.int64), model_version, **card)
+
+    def __len__(self) -> int:
+        return len(self.probs)
+
+    @property
+    def binary(self) -> bool:
+        return self.probs.shape[1] == 1
+
+    @property
+    def scored(self) -> np.ndarray:
+        """(N,) bool: True where the row holds a model output."""
+        return ~np.isnan(self.probs[:, 0])
+
+    @property
+    def n_scored(self) -> int:
+        return int(np.count_nonzero(self.scored))
+
+    @property
+    def complete(self) -> bool:
+        return self.n_scored == len(self)
+
+    @property
+    def positive_name(self) -> str:
+        """Name of what :meth:`positive_prob` measures: the positive class, or ``"top class"``."""
+        if self.binary and 0 <= self.positive_class < len(self.class_names):
+            return self.class_names[self.positive_class]
+        return "top class"
+
+    def set_rows(self, indices, probs) -> None:
+        """Store model outputs ``probs`` (B, K) for cutouts ``indices`` (B,) and their predicted classes."""
+        indices = np.asarray(indices, dtype=np.int64)
+        probs = np.asarray(probs, dtype=np.float32).reshape(len(indices), -1)
+        if probs.shape[1] != self.probs.shape[1]:
+            raise ValueError(f"expected {self.probs.shape[1]} outputs per cutout, got {probs.shape[1]}")
+        self.probs[indices] = probs
+        if self.binary:
+            positive = probs[:, 0] > 0.5
+            other = 1 - self.positive_class
+            self.predicted[indices] = np.where(positive, self.positive_class, other)
+        else:
+            self.predicted[indices] = probs.argmax(axis=1)
+
+    def positive_prob(self) -> np.ndarray:
+        """(N,) float32: P(positive class) for binary models, the largest output otherwise; NaN unscored."""
+        if self.binary:
+            return self.probs[:, 0]
+        return _nanmax_rows(self.probs)
+
+    def prob_of(self, index: int) -> float:
+        """:meth:`positive_prob` of one cutout (NaN when not scored)."""
+        row = self.probs[int(index)]
+        return float(row[0]) if self.binary else float(np.max(row))
+
+    def uncertainty(self) -> np.ndarray:
+        """(N,) float32 in [0, 1 - 1/K]: larger is less certain; NaN where not scored.
+
+        Binary: ``0.5 - |p - 0.5|`` (small distance to 0.5 is uncertain, i.e. ``1 - max(p, 1 - p)``).
+        Otherwise ``1 - max(p)``.
+        """
+        if self.binary:
+            return (0.5 - np.abs(self.probs[:, 0] - 0.5)).astype(np.float32)
+        return (1.0 - _nanmax_rows(self.probs)).astype(np.float32)
+
+    def predicted_name(self, index: int) -> str | None:
+        """Name of the predicted class of cutout ``index``, or None when not scored."""
+        k = int(self.predicted[index])
+        if k < 0:
+            return None
+        return self.class_names[k] if k < len(self.class_names) else str(k)
+
+
+def probability_histograms(prob: np.ndarray, labels: np.ndarray | None, bins: int = BINS):
+    """Counts of scored cutouts per probability bin, one array per label group.
+
+    Parameters
+    ----------
+    prob : ndarray, (N,)
+        Probability per cutout; NaN where not scored.
+    labels : ndarray, (N,) int or None
+        1 positive, 0 negative, -1 unlabelled.
+
+    Returns
+    -------
+    edges : ndarray, (bins + 1,)
+    counts : dict
+        ``{1: counts, 0: counts}`` when there are labels (unlabelled cutouts go under
+        ``None`` if any), else ``{None: counts}``; each ``(bins,)`` int.
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    scored = ~np.isnan(prob)
+    groups = {None: scored} if labels is None else {1: labels == 1, 0: labels == 0, None: labels < 0}
+    counts = {}
+    for key, mask in groups.items():
+        values = prob[scored & mask]
+        if key is None and labels is not None and not np.any(mask):
+            continue
+        counts[key] = np.histogram(np.clip(values, 0.0, 1.0), bins=edges)[0]
+    return edges, counts
+
+
+def _nanmax_rows(probs: np.ndarray) -> np.ndarray:
+    """Row maxima of (N, K) with NaN for all-NaN rows, without numpy's all-NaN warning."""
+    out = np.full(len(probs), np.nan, dtype=np.float32)
+    rows = ~np.isnan(probs).all(axis=1)
+    out[rows] = np.nanmax(probs[rows], axis=1)
+    return out

@@ -1,0 +1,101 @@
+"""Histogram of the positive-class probability, split by the collection's labels when it has them."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
+
+from galview.core.scores import probability_histograms
+
+UPDATE_MS = 200  # at most five redraws a second while scores stream in
+GROUPS = (  # (label value, colour, default name)
+    (1, (80, 200, 120), "positive"),
+    (0, (220, 90, 80), "negative"),
+    (None, (110, 160, 240), "all"),
+)
+
+
+class ProbabilityHistogram(QWidget):
+    """A pyqtgraph plot of :func:`probability_histograms` that follows the state's scores."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setLabel("left", "cutouts")
+        self.plot.setLabel("bottom", "probability")
+        self.plot.setXRange(0, 1, padding=0.02)
+        self.plot.setYRange(0, 1, padding=0)
+        self.legend = self.plot.addLegend(offset=(10, 5), brush=(0, 0, 0, 150))
+        self.curves: dict = {}
+        self.counts: dict = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.plot)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(UPDATE_MS)
+        self._timer.timeout.connect(self.redraw)
+        self.redraws = 0
+        state.scores_changed.connect(self._scores_changed)
+        state.collection_changed.connect(lambda _c: self._scores_changed(None))
+
+    @property
+    def pending(self) -> bool:
+        """True while a redraw is scheduled (scores changed less than ``UPDATE_MS`` ago)."""
+        return self._timer.isActive()
+
+    def _scores_changed(self, _scores) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Recount and redraw now (hidden widgets skip it; showing them redraws)."""
+        if not self.isVisible():
+            return
+        self.redraws += 1
+        self.plot.clear()
+        self.legend.clear()
+        self.curves, self.counts = {}, {}
+        scores, collection = self.state.scores, self.state.collection
+        if scores is None or collection is None:
+            self.plot.setTitle("Score the collection (Model ▸ Score collection) to see probabilities")
+            return
+        name = scores.positive_name
+        self.plot.setLabel("bottom", f"P({name})" if scores.binary else "probability of the top class")
+        edges, self.counts = probability_histograms(scores.positive_prob(), collection.labels)
+        for key, colour, default in GROUPS:
+            if key in self.counts:
+                self._add_curve(key, edges, colour, self._group_name(key, default, scores))
+        top = max((int(c.max()) for c in self.counts.values() if c.size), default=0)
+        self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
+        self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
+
+    def _group_name(self, key, default: str, scores) -> str:
+        if key is None:
+            return "unlabelled" if self.state.collection.labels is not None else "all cutouts"
+        if scores.binary and len(scores.class_names) == 2:
+            positive = scores.positive_class
+            default = scores.class_names[positive if key == 1 else 1 - positive]
+        return f"labelled {default}"
+
+    def _add_curve(self, key, edges, colour, name: str) -> None:
+        counts = self.counts[key]
+        curve = pg.PlotDataItem(
+            edges,
+            counts,
+            stepMode="center",
+            fillLevel=0,
+            brush=(*colour, 70),
+            pen=pg.mkPen(colour, width=2),
+            name=f"{name} ({int(counts.sum()):,})",
+        )
+        self.plot.addItem(curve)
+        self.curves[key] = curve

@@ -1,0 +1,77 @@
+"""The sort and filter bar above the grid, bound two ways to the state's :class:`Sorting`."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
+
+from galview.core.ordering import SORTS
+
+
+class SortControls(QWidget):
+    """Sort combo, probability range and a "shown" count; disabled until there are scores."""
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.sort_combo = QComboBox()
+        for key, text in SORTS.items():
+            self.sort_combo.addItem(text, key)
+        self.sort_combo.setToolTip("Order of the grid (unscored cutouts come last)")
+        self.min_spin = self._spin("Show cutouts with probability at least this")
+        self.max_spin = self._spin("Show cutouts with probability at most this")
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("shownCount")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(QLabel("Sort"))
+        layout.addWidget(self.sort_combo, stretch=1)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("P"))
+        layout.addWidget(self.min_spin)
+        layout.addWidget(QLabel("–"))
+        layout.addWidget(self.max_spin)
+        layout.addSpacing(6)
+        layout.addWidget(self.count_label)
+        self.sort_combo.currentIndexChanged.connect(self._sort_edited)
+        self.min_spin.valueChanged.connect(self._min_edited)
+        self.max_spin.valueChanged.connect(self._max_edited)
+        state.order_changed.connect(self._sync)
+        state.scores_changed.connect(lambda _scores: self._sync())
+        self._sync()
+
+    @staticmethod
+    def _spin(tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(0.0, 1.0)
+        spin.setDecimals(2)
+        spin.setSingleStep(0.05)
+        spin.setKeyboardTracking(False)  # filter when the number is complete, not at every keystroke
+        spin.setToolTip(tip + " (unscored cutouts are hidden unless the range is 0–1)")
+        return spin
+
+    def _sort_edited(self, row: int) -> None:
+        if row >= 0:
+            self.state.set_sorting(sort=self.sort_combo.itemData(row))
+
+    def _min_edited(self, value: float) -> None:
+        value = round(float(value), 4)
+        self.state.set_sorting(p_min=value, p_max=max(value, self.state.sorting.p_max))
+
+    def _max_edited(self, value: float) -> None:
+        value = round(float(value), 4)
+        self.state.set_sorting(p_max=value, p_min=min(value, self.state.sorting.p_min))
+
+    def _sync(self, _order=None) -> None:
+        """Show the state's sorting and how many cutouts pass the filter."""
+        sorting, state = self.state.sorting, self.state
+        widgets = (self.sort_combo, self.min_spin, self.max_spin)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.sort_combo.setCurrentIndex(max(0, self.sort_combo.findData(sorting.sort)))
+        self.min_spin.setValue(sorting.p_min)
+        self.max_spin.setValue(sorting.p_max)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.setEnabled(state.scores is not None)
+        n, shown = state.n, len(state.order)
+        self.count_label.setText(f"{shown:,} of {n:,} shown" if shown != n else f"{n:,} cutouts")

@@ -1,0 +1,161 @@
+"""Scores held by the viewer, the display order (sort + filter) and how the state keeps them consistent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from galview.core.collection import ArrayCollection
+from galview.core.ordering import Sorting, inverse_order, make_order
+from galview.core.scores import Scores, probability_histograms
+from galview.core.session import ViewerState
+
+NAN = np.nan
+
+
+def _binary(probs, version="v1") -> Scores:
+    probs = np.asarray(probs, dtype=np.float32)
+    scores = Scores.empty(len(probs), 1, version, class_names=("artifact", "LSBG"))
+    done = ~np.isnan(probs)
+    scores.set_rows(np.flatnonzero(done), probs[done, None])
+    return scores
+
+
+def _collection(n=6, labels=None):
+    return ArrayCollection("memory", np.ones((n, 4, 4, 3), np.uint8), "NHWC", labels=labels)
+
+
+def test_binary_scores_helpers():
+    scores = _binary([0.9, 0.2, NAN, 0.5, 0.55])
+    np.testing.assert_array_equal(scores.predicted, [1, 0, -1, 0, 1])
+    assert scores.n_scored == 4 and not scores.complete
+    np.testing.assert_allclose(scores.uncertainty(), [0.1, 0.2, NAN, 0.5, 0.45], atol=1e-6)
+    assert scores.predicted_name(0) == "LSBG" and scores.predicted_name(2) is None
+    assert scores.positive_name == "LSBG" and scores.prob_of(1) == pytest.approx(0.2)
+
+
+def test_binary_with_positive_class_zero_predicts_class_zero_above_half():
+    scores = Scores.empty(2, 1, "v", class_names=("LSBG", "artifact"), positive_class=0)
+    scores.set_rows([0, 1], [[0.8], [0.1]])
+    assert scores.predicted_name(0) == "LSBG" and scores.predicted_name(1) == "artifact"
+
+
+def test_multiclass_scores_use_the_top_class():
+    scores = Scores.empty(3, 3, "v", task="multiclass", class_names=("a", "b", "c"))
+    scores.set_rows([0, 2], [[0.1, 0.7, 0.2], [0.4, 0.3, 0.3]])
+    np.testing.assert_allclose(scores.positive_prob(), [0.7, NAN, 0.4])
+    np.testing.assert_allclose(scores.uncertainty(), [0.3, NAN, 0.6], atol=1e-6)
+    assert [scores.predicted_name(i) for i in range(3)] == ["b", None, "a"]
+    with pytest.raises(ValueError, match="3 outputs"):
+        scores.set_rows([1], [[0.5]])
+
+
+def test_each_sort_puts_unscored_last():
+    scores = _binary([0.3, NAN, 0.9, 0.1, 0.52, NAN])
+    assert make_order(6, scores, "file").tolist() == [0, 1, 2, 3, 4, 5]
+    assert make_order(6, scores, "prob_desc").tolist() == [2, 4, 0, 3, 1, 5]
+    assert make_order(6, scores, "prob_asc").tolist() == [3, 0, 4, 2, 1, 5]
+    assert make_order(6, scores, "uncertain").tolist() == [4, 0, 2, 3, 1, 5]
+
+
+def test_ties_keep_file_order():
+    scores = _binary([0.5, 0.7, 0.5, 0.7])
+    assert make_order(4, scores, "prob_desc").tolist() == [1, 3, 0, 2]
+
+
+def test_filter_keeps_range_and_drops_unscored():
+    scores = _binary([0.3, NAN, 0.9, 0.1, 0.5, 1.0])
+    assert make_order(6, scores, "file", 0.3, 0.9).tolist() == [0, 2, 4]
+    assert make_order(6, scores, "prob_desc", 0.5, 1.0).tolist() == [5, 2, 4]
+    assert make_order(6, scores, "file", 0.0, 1.0).tolist() == [0, 1, 2, 3, 4, 5]  # full range: all
+    assert make_order(6, scores, "file", 0.0, 0.99).tolist() == [0, 2, 3, 4]
+    assert make_order(6, scores, "file", 0.1, 0.3).tolist() == [0, 3]  # bounds compare as float32
+
+
+def test_without_scores_order_is_file_order_or_empty():
+    assert make_order(3, None, "prob_desc").tolist() == [0, 1, 2]
+    assert make_order(3, None, "file", 0.5, 1.0).tolist() == []
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="sort must be"):
+        make_order(3, None, "random")
+    with pytest.raises(ValueError, match="p_min"):
+        Sorting("file", 0.8, 0.2)
+    with pytest.raises(ValueError, match="cover 2"):
+        make_order(3, _binary([0.1, 0.2]), "prob_desc")
+
+
+def test_inverse_order_marks_filtered_out():
+    np.testing.assert_array_equal(inverse_order(np.array([3, 0]), 5), [1, -1, -1, 0, -1])
+
+
+def test_histogram_splits_by_label_and_skips_unscored():
+    prob = np.array([0.01, 0.99, 0.97, NAN, 0.5], np.float32)
+    edges, counts = probability_histograms(prob, np.array([0, 1, 1, 1, -1]))
+    assert len(edges) == 21 and set(counts) == {0, 1, None}
+    assert counts[1].sum() == 2 and counts[1][-1] == 2 and counts[0][0] == 1 and counts[None][10] == 1
+    _, counts = probability_histograms(prob, None)
+    assert set(counts) == {None} and counts[None].sum() == 4
+
+
+def test_state_streams_scores_and_sorts():
+    state = ViewerState()
+    state.set_collection(_collection())
+    orders, seen = [], []
+    state.order_changed.connect(orders.append)
+    state.scores_changed.connect(seen.append)
+    state.set_scores(Scores.empty(6, 1, "v1"))
+    assert orders == []  # file order does not depend on scores
+    state.set_sorting(sort="prob_desc")
+    assert state.update_scores([4, 5], [[0.2], [0.8]], "v1")
+    assert state.order.tolist() == [5, 4, 0, 1, 2, 3] and len(seen) == 2
+    assert not state.update_scores([0], [[0.9]], "other version")  # a late batch of another model
+    assert state.scores.n_scored == 2
+    state.set_current(2)
+    state.set_sorting(p_min=0.1)
+    assert state.order.tolist() == [5, 4] and state.current == 5  # current filtered out: first shown
+    state.set_current(4)
+    state.set_sorting(p_min=0.15)
+    assert state.current == 4  # still shown: kept
+    state.set_sorting(sort="prob_asc")
+    assert state.order.tolist() == [4, 5] and state.current == 4  # a new sort starts at the top
+    state.set_sorting(sort="prob_desc")
+    assert state.current == 5
+
+
+def test_new_collection_clears_scores_and_order():
+    state = ViewerState()
+    state.set_collection(_collection())
+    state.set_scores(_binary([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]))
+    state.set_sorting(sort="prob_desc", p_min=0.3)
+    state.set_collection(_collection(4))
+    assert state.scores is None and state.sorting == Sorting()
+    assert state.order.tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="cover 6"):
+        state.set_scores(_binary([0.1] * 6))
+
+
+def test_new_model_version_drops_old_scores():
+    class Model:
+        def __init__(self, version):
+            self.version = version
+
+    state = ViewerState()
+    state.set_collection(_collection())
+    first = Model("v1")
+    state.set_model(first)
+    state.set_scores(_binary([0.1] * 6, "v1"))
+    state.set_model(Model("v1"))  # same weights loaded again: the scores still hold
+    assert state.scores is not None
+    state.set_model(Model("v2"))
+    assert state.scores is None
+
+
+def test_set_order_checks_indices():
+    state = ViewerState()
+    state.set_collection(_collection())
+    state.set_order([5, 1])
+    assert state.order.tolist() == [5, 1]
+    with pytest.raises(IndexError):
+        state.set_order([6])

@@ -1,0 +1,266 @@
+"""Scores in the window: background scoring, badges, metadata, sorting, filtering, cancel, errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QTimer
+
+from galview.core.collection import ArrayCollection
+from galview.qt.grid import ProbabilityRole
+
+N = 300
+SHAPE = (16, 16, 3)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """An untrained 16×16×3 DeepShadows (uint8 RGB input) saved with its card."""
+    pytest.importorskip("keras")
+    from galview.ml.architectures import build_model
+    from galview.ml.cards import InputSpec, ModelCard
+    from galview.ml.loading import save_model
+
+    path = tmp_path_factory.mktemp("models") / "tiny.keras"
+    spec = InputSpec(SHAPE, dtype="uint8", scale="divide255", bands=("R", "G", "B"))
+    save_model(build_model("deepshadows", SHAPE), ModelCard.for_architecture("deepshadows", input=spec), path)
+    return path
+
+
+def _npz(path, n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, *SHAPE), dtype=np.uint8)
+    np.savez(path, images=images, labels=np.arange(n) % 2)
+    return path
+
+
+@pytest.fixture
+def scored_window(window, qtbot, tiny_model, tmp_path):
+    """A window with the tiny model active and a small labelled collection fully scored."""
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.scoring.batch_size = 32
+    window.open_path(_npz(tmp_path / "small.npz"))
+    _wait_scored(qtbot, window)
+    return window
+
+
+def _wait_scored(qtbot, window, timeout=20000):
+    qtbot.waitUntil(
+        lambda: (
+            not window.scoring.runner.busy
+            and window.state.scores is not None
+            and window.state.scores.complete
+        ),
+        timeout=timeout,
+    )
+
+
+def _cell_prob(window, position):
+    model = window.grid.grid_model
+    return model.data(model.cell_at_position(position), ProbabilityRole)
+
+
+def test_default_model_from_environment_scores_in_background(qtbot, tiny_model, tmp_path, monkeypatch):
+    from galview.qt.app import make_app
+    from galview.qt.window import MainWindow
+
+    monkeypatch.setenv("GALVIEW_MODEL", str(tiny_model))
+    make_app()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.scoring.batch_size = 16
+        qtbot.waitUntil(lambda: win.state.model is not None and not win.scoring.runner.busy, timeout=20000)
+        assert "tiny" in win.job_status.model_label.text()
+        ticks = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        timer.start(10)
+        win.open_path(_npz(tmp_path / "a.npz", n=2000))
+        assert win.scoring.runner.busy  # auto-scoring started, in the background
+        started, redraws = time.perf_counter(), win.histogram.redraws
+        _wait_scored(qtbot, win)
+        elapsed = time.perf_counter() - started
+        timer.stop()
+        qtbot.waitUntil(lambda: not win.histogram.pending)
+        assert 1 <= win.histogram.redraws - redraws <= elapsed / 0.2 + 2  # throttled to ~5 per second
+        assert sum(c.sum() for c in win.histogram.counts.values()) == 2000
+        gaps = np.diff(ticks)
+        # The event loop kept running: scoring on the GUI thread would let almost no tick through.
+        # (A tenth of the possible ticks: the test machine may be busy with other work.)
+        assert len(ticks) >= max(5, elapsed / 0.010 / 10), (len(ticks), elapsed, gaps.max())
+        assert win.state.scores.n_scored == 2000
+        assert "Scored 2,000 cutouts" in win.statusBar().currentMessage()
+    finally:
+        win.close()
+
+
+def test_badges_metadata_and_histogram_show_probabilities(scored_window, qtbot):
+    win = scored_window
+    scores = win.state.scores
+    p0 = float(scores.probs[0, 0])
+    assert _cell_prob(win, 0) == pytest.approx(p0)
+    assert win.metadata.names["Score"].text() == "P(LSBG)"
+    assert win.metadata.fields["Score"].text().startswith(f"{p0:.3f} → ")
+    assert "tiny" in win.metadata.fields["Model"].text()
+    win.state.set_current(7)
+    assert win.metadata.fields["Score"].text().startswith(f"{scores.probs[7, 0]:.3f}")
+    qtbot.waitUntil(lambda: sum(c.sum() for c in win.histogram.counts.values()) == N, timeout=3000)
+    assert set(win.histogram.counts) == {0, 1}  # split by label
+    assert win.grab().width() > 0  # the delegate paints badges without error
+
+
+def test_sorting_by_probability_reorders_grid(scored_window, qtbot):
+    win = scored_window
+    prob = win.state.scores.positive_prob()
+    win.sort_controls.sort_combo.setCurrentIndex(win.sort_controls.sort_combo.findData("prob_desc"))
+    model = win.grid.grid_model
+    assert model.cutout_at_position(0) == int(np.argmax(prob))
+    assert model.cutout_at_position(N - 1) == int(np.argmin(prob))
+    assert _cell_prob(win, 0) == pytest.approx(prob.max())
+    assert win.state.current == int(np.argmax(prob)) and win.grid.current_cutout() == win.state.current
+    win.state.set_current(int(np.argmin(prob)))
+    assert model.position_of(win.grid.current_cutout()) == N - 1  # selection follows the cutout
+    win.grid.setFocus()
+    from PyQt6.QtCore import Qt
+
+    qtbot.keyClick(win.grid, Qt.Key.Key_Home)
+    assert win.state.current == int(np.argmax(prob))  # Home is the first in display order
+    qtbot.keyClick(win.grid, Qt.Key.Key_End)
+    assert win.state.current == int(np.argmin(prob))
+    win.sort_controls.sort_combo.setCurrentIndex(win.sort_controls.sort_combo.findData("uncertain"))
+    assert model.cutout_at_position(0) == int(np.argmin(np.abs(prob - 0.5)))
+
+
+def test_filtering_hides_cutouts(scored_window):
+    win = scored_window
+    prob = win.state.scores.positive_prob()
+    threshold = round(float(np.median(prob)), 2)
+    win.sort_controls.min_spin.setValue(threshold)
+    expected = np.flatnonzero(prob >= np.float32(threshold))
+    model = win.grid.grid_model
+    assert model.count() == len(expected) < N
+    shown = [model.cutout_at_position(p) for p in range(model.count())]
+    assert shown == expected.tolist()
+    assert model.position_of(int(np.argmin(prob))) == -1 and not model.cell_of(int(np.argmin(prob))).isValid()
+    assert win.state.current in expected  # the current cutout is one that is shown
+    assert f"{len(expected)} of {N} shown" in win.sort_controls.count_label.text()
+    win.sort_controls.min_spin.setValue(0.0)
+    assert model.count() == N
+
+
+def test_cancel_stops_scoring_and_keeps_state_consistent(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.scoring.batch_size = 8
+    window.scoring.auto_limit = 10  # too big to score on opening: the user presses Score
+    window.open_path(_npz(tmp_path / "big.npz", n=4000))
+    assert not window.scoring.runner.busy and "Ctrl+R" in window.statusBar().currentMessage()
+    window.state.set_sorting(sort="prob_desc")
+    window.score_action.trigger()
+    assert window.scoring.runner.busy and window.job_status.cancel_button.isVisibleTo(window)
+    qtbot.waitUntil(lambda: window.state.scores.n_scored >= 16, timeout=20000)
+    window.job_status.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.scoring.runner.busy, timeout=20000)
+    scores = window.state.scores
+    assert 16 <= scores.n_scored < 4000
+    assert "cancelled" in window.statusBar().currentMessage()
+    scored = scores.scored
+    np.testing.assert_array_equal(scores.predicted >= 0, scored)
+    order = window.state.order
+    assert sorted(order.tolist()) == list(range(4000))
+    assert scored[order[: scores.n_scored]].all() and not scored[order[scores.n_scored :]].any()
+    assert window.grid.grid_model.count() == 4000
+    assert window.last_error is None
+    # Score again: only the rest is scored.
+    window.scoring.batch_size = 512
+    assert window.scoring.score()
+    _wait_scored(qtbot, window)
+
+
+def test_bad_model_file_shows_error_and_app_keeps_running(window, qtbot, tmp_path, shared_data):
+    window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"not a zip")
+    window.scoring.load_model(bad)
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=20000)
+    assert "broken.keras" in window.last_error
+    qtbot.waitUntil(lambda: not window.scoring.runner.busy)
+    assert window.state.model is None and window.job_status.model_label.text() == "Model: none"
+    assert not window.scoring.score() and "No model" in window.last_error
+    window.state.set_current(3)
+    assert window.metadata.fields["Index"].text().startswith("3 of 112")
+
+
+def test_incompatible_model_reports_error(window, qtbot, tiny_model, shared_data):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")  # 64×64 cutouts, a 16×16 model
+    qtbot.waitUntil(lambda: window.last_error is not None and not window.scoring.runner.busy, timeout=20000)
+    assert "model expects 16×16×3" in window.last_error and window.state.scores.n_scored == 0
+
+
+def test_opening_a_new_collection_clears_scores(scored_window, qtbot, tmp_path):
+    win = scored_window
+    win.state.set_sorting(sort="prob_asc", p_min=0.1)
+    win.scoring.auto_limit = 0
+    win.open_path(_npz(tmp_path / "other.npz", n=50, seed=1))
+    assert win.state.scores is None and win.state.order.tolist() == list(range(50))
+    assert win.grid.grid_model.count() == 50 and _cell_prob(win, 0) is None
+    assert win.metadata.fields["Score"].text() == "—"
+    assert not win.sort_controls.isEnabled()
+    assert win.sort_controls.sort_combo.currentData() == "file"
+
+
+def test_large_grid_order_stays_virtual(window):
+    from galview.core.collection import ArrayCollection
+    from galview.core.scores import Scores
+
+    n = 1_000_000
+    collection = ArrayCollection("memory", np.zeros((n, 2, 2, 1), np.uint8), "NHWC")
+    window.state.set_collection(collection)
+    scores = Scores.empty(n, 1, "v")
+    scores.set_rows(np.arange(0, n, 2), np.linspace(0, 1, n // 2, dtype=np.float32)[:, None])
+    window.state.set_scores(scores)
+    window.state.set_sorting(sort="prob_desc")
+    model = window.grid.grid_model
+    assert model.cutout_at_position(0) == n - 2 and model.cutout_at_position(n - 1) == n - 1
+    assert window.grid.current_cutout() == window.state.current
+
+
+def test_model_menu_lists_shipped_models_and_view_menu_toggles_histogram(qtbot, tiny_model, monkeypatch):
+    import galview.qt.window as window_module
+    from galview.qt.app import make_app
+
+    monkeypatch.setattr(window_module, "shipped_models", lambda: [tiny_model])
+    make_app()
+    win = window_module.MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        (action,) = win.model_actions.actions()
+        assert action.text() == "tiny"
+        action.trigger()
+        qtbot.waitUntil(lambda: win.state.model is not None and not win.scoring.runner.busy, timeout=20000)
+        assert action.isChecked() and win.state.model.path == tiny_model
+        assert win.histogram_dock.isVisible()
+        win.histogram_action.trigger()
+        assert not win.histogram_dock.isVisible()
+    finally:
+        win.close()
+
+
+def test_replacing_the_collection_during_scoring_drops_the_late_batches(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.scoring.batch_size = 8
+    window.open_path(_npz(tmp_path / "first.npz", n=3000))
+    qtbot.waitUntil(lambda: window.state.scores.n_scored >= 8, timeout=20000)
+    second = ArrayCollection("memory", np.zeros((20, *SHAPE), np.uint8), "NHWC")
+    window.state.set_collection(second)  # not through open_path: the controller cancels the job itself
+    qtbot.waitUntil(lambda: window.state.scores is not None and window.state.scores.complete, timeout=20000)
+    assert len(window.state.scores) == 20 and window.last_error is None
