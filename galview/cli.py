@@ -7,8 +7,7 @@ import json
 import sys
 
 from galview import __version__
-from galview.core.errors import CollectionError
-from galview.ml.errors import ModelError
+from galview.core.errors import UserFacingError
 
 
 def _add_open_options(parser: argparse.ArgumentParser) -> None:
@@ -239,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "score":
             return cmd_score(args)
         return cmd_demo(args)
-    except (CollectionError, ModelError) as exc:
+    except UserFacingError as exc:
         print(f"galview: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class CollectionError(ValueError):
-    """A cutout collection could not be opened or read.
+class UserFacingError(ValueError):
+    """Base of the errors GalView reports to the user as one line: ``"PATH: problem"``.
 
     Parameters
     ----------
@@ -20,3 +20,7 @@ class CollectionError(ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class CollectionError(UserFacingError):
+    """A cutout collection could not be opened or read."""

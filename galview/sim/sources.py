@@ -45,6 +45,21 @@ def central_sb(profile, mag: float) -> float:
     return float(mag - 2.5 * np.log10(profile.xValue(galsim.PositionD(0, 0))))
 
 
+def galaxy_truth(profile, mag_g, mu_eff_g, r_eff, n, axis_ratio, angle, g_i) -> dict:
+    """The truth-table entries of a Sérsic galaxy (μ0 computed from the drawn profile)."""
+    return {
+        "mu0_g": central_sb(profile, mag_g),
+        "mu_eff_g": mu_eff_g,
+        "r_eff": r_eff,
+        "sersic_n": n,
+        "axis_ratio": axis_ratio,
+        "angle": angle,
+        "ellipticity": 1 - axis_ratio,
+        "g_i": g_i,
+        "mag_g": mag_g,
+    }
+
+
 def random_colour(rng: np.random.Generator, low=0.2, high=1.2) -> float:
     return float(rng.uniform(low, high))
 
@@ -67,7 +82,6 @@ def add_lsbg(canvas: Canvas) -> dict:
     g_i = float(0.2 + rng.beta(1.5, 3.0))  # 0.2–1.2, mostly blue as DES LSBGs are
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
-    mu0_g = central_sb(profile, mag_g)
     mags = mag_g + band_offsets(g_i, canvas.survey.bands)
     x, y = rng.normal(0, 0.7, 2)
     clumps = int(rng.integers(2, 7)) if rng.random() < 0.5 else 0  # irregular dwarfs: star-forming clumps
@@ -81,18 +95,8 @@ def add_lsbg(canvas: Canvas) -> dict:
     nucleated = bool(rng.random() < 0.15)
     if nucleated:
         canvas.add_point(mags + rng.uniform(2.5, 4.5), x, y)
-    return {
-        "mu0_g": mu0_g,
-        "mu_eff_g": mu_eff_g,
-        "r_eff": r_eff,
-        "sersic_n": n,
-        "axis_ratio": axis_ratio,
-        "angle": angle,
-        "ellipticity": 1 - axis_ratio,
-        "g_i": g_i,
-        "mag_g": mag_g,
-        "nucleated": nucleated,
-    }
+    truth = galaxy_truth(profile, mag_g, mu_eff_g, r_eff, n, axis_ratio, angle, g_i)
+    return {**truth, "nucleated": nucleated, "clumps": clumps}
 
 
 # -- the field: stars and background galaxies in every cutout ----------------------------------------
@@ -157,17 +161,7 @@ def artifact_compact(canvas: Canvas) -> dict:
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
     canvas.add_profile(profile, mag_g + band_offsets(g_i, canvas.survey.bands), *rng.normal(0, 0.7, 2))
-    return {
-        "mu0_g": central_sb(profile, mag_g),
-        "mu_eff_g": mu_eff_g,
-        "r_eff": r_eff,
-        "sersic_n": n,
-        "axis_ratio": axis_ratio,
-        "angle": angle,
-        "ellipticity": 1 - axis_ratio,
-        "g_i": g_i,
-        "mag_g": mag_g,
-    }
+    return galaxy_truth(profile, mag_g, mu_eff_g, r_eff, n, axis_ratio, angle, g_i)
 
 
 def artifact_star_halo(canvas: Canvas) -> dict:

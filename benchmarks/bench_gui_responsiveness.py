@@ -1,0 +1,73 @@
+"""Event-loop lag of the window while a model scores a collection in the background.
+
+    python benchmarks/bench_gui_responsiveness.py [--model models/deepshadows_des_sim.keras] [--n 20000]
+
+A 10 ms QTimer runs throughout; its lateness is how long the window could not react. Prints the
+scoring rate and the timer's median, 99th-percentile and worst lateness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--n", type=int, default=20_000)
+    args = parser.parse_args()
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtTest import QTest
+
+    from galview.models import default_model_path
+    from galview.qt.app import make_app
+    from galview.qt.window import MainWindow
+
+    os.environ["GALVIEW_MODEL"] = str(args.model or default_model_path())
+    path = Path("bench_data/responsiveness.npy")
+    path.parent.mkdir(exist_ok=True)
+    np.save(path, np.random.default_rng(0).integers(20, 60, (args.n, 64, 64, 3), dtype=np.uint8))
+    make_app()
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    controller = window.scoring
+    while window.state.model is None:  # the model loads in the background too
+        QTest.qWait(20)
+    controller.auto_limit = 0  # start scoring by hand below, after the timer runs
+    window.open_path(path)
+    lateness, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        lateness.append(max(0.0, now - last[0] - 0.010))
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    started = time.perf_counter()
+    controller.score()
+    while controller.runner.busy():
+        QTest.qWait(5)
+    elapsed = time.perf_counter() - started
+    timer.stop()
+    late = np.array(lateness) * 1000
+    print(f"scored {args.n:,} cutouts in the window in {elapsed:.1f} s ({args.n / elapsed:,.0f} cutouts/s)")
+    print(
+        f"event-loop lateness during scoring: median {np.median(late):.1f} ms, 99th percentile "
+        f"{np.percentile(late, 99):.1f} ms, worst {late.max():.0f} ms over {len(late)} ticks"
+    )
+    window.close()
+    path.unlink()
+
+
+if __name__ == "__main__":
+    main()
