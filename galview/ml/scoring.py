@@ -40,7 +40,7 @@ def embedding_model(model):
     if isinstance(penultimate, keras.layers.Dropout):  # dropout is the identity at inference: use its input
         penultimate = model.layers[-3]
     return keras.Model(
-        model.inputs, [penultimate.output, model.outputs[0]], name=f"{model.name}_with_embedding"
+        model.input, [penultimate.output, model.outputs[0]], name=f"{model.name}_with_embedding"
     )
 
 
