@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
     score.add_argument("-o", "--output", required=True, help="scores as .csv or .h5 (with embeddings)")
     score.add_argument("--batch-size", type=int, default=1024)
+    score.add_argument(
+        "--resize", action="store_true", help="adapter: resize cutouts to the model's input size"
+    )
+    score.add_argument(
+        "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
+    )
+    score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
     _add_open_options(score)
     return parser
 
@@ -206,11 +213,15 @@ def cmd_score(args) -> int:
     from galview.core.progress import ProgressBar
     from galview.io import open_collection
     from galview.ml.loading import load_model
-    from galview.ml.scoring import score_to_file
+    from galview.ml.scoring import score_to_file, with_adapter
     from galview.models import default_model_path
 
     loaded = load_model(args.model or default_model_path())
     with open_collection(args.data, **_open_options(args)) as collection:
+        if args.resize or args.bands or args.greyscale:
+            bands = args.bands.split(",") if args.bands else None
+            loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
+            print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
         bar = ProgressBar(len(collection), "score")
         path = score_to_file(
             loaded,

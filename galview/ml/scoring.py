@@ -6,6 +6,8 @@ previous one, so reading from disk and computing overlap.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ def score_batches(
         If the model's input does not fit the collection and the card names no adapter.
     """
     spec = loaded.card.input
-    check_compatible(collection.shape, collection.dtype, collection.bands, spec)
+    check_compatible(collection.shape, collection.dtype, collection.bands, spec, where=str(collection.source))
     both = embedding_model(loaded.model)
     order = np.arange(len(collection)) if indices is None else np.asarray(indices, dtype=np.int64)
     starts = list(range(0, len(order), batch_size))
@@ -102,6 +104,8 @@ def score_to_file(
     card = loaded.card
     names = [card.class_names[card.positive_class]] if card.task == "binary" else list(card.class_names)
     attrs = {"model": str(loaded.path), "model_id": card.id, "collection": str(collection.source)}
+    if card.input.adapter:
+        attrs["adapter"] = json.dumps(card.input.adapter)
     writer = ScoreWriter(output, len(collection), names, attrs)
     try:
         for batch in score_batches(loaded, collection, batch_size, on_progress=on_progress, cancel=cancel):
@@ -114,3 +118,19 @@ def score_to_file(
         writer.abort()
         raise
     return writer.close()
+
+
+def with_adapter(loaded, collection, resize: bool = False, bands=None, greyscale: bool = False):
+    """A copy of ``loaded`` whose card carries an explicit adapter from ``collection``'s cutouts.
+
+    ``bands`` may hold channel indices or band names of the collection.
+    """
+    from galview.ml.inputs import make_adapter
+
+    if bands is not None:
+        names = list(collection.bands)
+        bands = [names.index(b) if isinstance(b, str) and b in names else int(b) for b in bands]
+    spec = loaded.card.input
+    adapter = make_adapter(collection.shape, spec, resize=resize, bands=bands, greyscale=greyscale)
+    card = dataclasses.replace(loaded.card, input=dataclasses.replace(spec, adapter=adapter))
+    return dataclasses.replace(loaded, card=card)

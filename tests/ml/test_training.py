@@ -132,3 +132,18 @@ def test_dihedral_covers_the_eight_symmetries():
     image = np.arange(9).reshape(1, 3, 3, 1)
     results = {dihedral(image, np.array([t]))[0, ..., 0].tobytes() for t in range(8)}
     assert len(results) == 8
+
+
+def test_cli_scores_through_an_explicit_adapter(trained, tmp_path, capsys):
+    from galview.cli import main
+
+    _, _, folder = trained
+    data = tmp_path / "big.npy"
+    np.save(data, np.random.default_rng(0).integers(0, 255, (10, 32, 32, 3), dtype=np.uint8))
+    out = tmp_path / "scores.h5"
+    assert main(["score", str(data), "--model", str(folder / "model.keras"), "-o", str(out)]) == 2
+    assert "big.npy" in capsys.readouterr().err and not out.exists()
+    assert main(["score", str(data), "--model", str(folder / "model.keras"), "-o", str(out), "--resize"]) == 0
+    with h5py.File(out) as handle:
+        assert handle["probs"].shape == (10, 1)
+        assert '"resize": [16, 16]' in handle.attrs["adapter"]
