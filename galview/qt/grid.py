@@ -171,7 +171,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option, index) -> None:
         if index.data(CutoutIndexRole) is None:
             return
-        rect = option.rect.adjusted(CELL_MARGIN // 2, CELL_MARGIN // 2, -CELL_MARGIN // 2, -CELL_MARGIN // 2)
+        rect = QRect(0, 0, self.size, self.size)  # the thumbnail square, centred in a possibly wider cell
+        rect.moveCenter(option.rect.center())
         painter.save()
         painter.fillRect(rect, QColor(30, 30, 30))
         image = index.data(Qt.ItemDataRole.DecorationRole)
@@ -279,9 +280,12 @@ class ThumbnailGrid(QTableView):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
+        """As many columns as fit; the spare width is shared between them, so no strip is left over."""
         keep = self.current_cutout()
-        cell = self.horizontalHeader().defaultSectionSize()
-        self.grid_model.set_columns(max(1, self.viewport().width() // cell))
+        cell = self.verticalHeader().defaultSectionSize()
+        columns = max(1, self.viewport().width() // cell)
+        self.horizontalHeader().setDefaultSectionSize(max(cell, self.viewport().width() // columns))
+        self.grid_model.set_columns(columns)
         if keep >= 0:
             self.blockSignals(True)
             self.setCurrentIndex(self.grid_model.cell_of(keep))

@@ -72,4 +72,5 @@ class MetadataPanel(QWidget):
 
 
 def _label_text(label: int) -> str:
-    return {1: "1 (LSBG / positive)", 0: "0 (artifact / negative)", -1: "unlabelled"}.get(label, str(label))
+    """The label as stored; its meaning depends on the collection (LSBG, ring, …), so no name is guessed."""
+    return {1: "1 (positive)", 0: "0 (negative)", -1: "unlabelled"}.get(label, str(label))
