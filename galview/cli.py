@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--test-split", type=float, default=0.1)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--no-augment", action="store_true", help="no flips/rotations")
+    train.add_argument(
+        "--jitter", type=float, default=0.0, help="colour jitter amount, e.g. 0.1 (default none)"
+    )
     train.add_argument("--no-class-weights", action="store_true")
     train.add_argument("--parent", help="fine-tune this model instead of starting from scratch")
     _add_open_options(train)
@@ -174,6 +177,7 @@ def cmd_train(args) -> int:
         test_split=args.test_split,
         seed=args.seed,
         augment=not args.no_augment,
+        jitter=args.jitter,
         class_weights=not args.no_class_weights,
     )
     parent = load_model(args.parent) if args.parent else None

@@ -33,6 +33,7 @@ class TrainConfig:
     test_split: float = 0.1
     seed: int = 0
     augment: bool = True
+    jitter: float = 0.0
     class_weights: bool = True
     class_names: tuple[str, ...] | None = None
     extra: dict = field(default_factory=dict)
@@ -161,7 +162,15 @@ def train_model(
     model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     targets = _targets(np.where(labels >= 0, labels, 0), arch.task)
     train_data = CutoutBatches(
-        collection, train_idx, spec, targets, batch_size, config.augment, True, config.seed
+        collection,
+        train_idx,
+        spec,
+        targets,
+        batch_size,
+        config.augment,
+        True,
+        config.seed,
+        jitter=config.jitter,
     )
     val_data = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
     callbacks = [_Relay(on_progress, cancel, epochs, len(train_data))]
@@ -239,6 +248,7 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
             "recipe": arch.recipe.optimizer,
             "learning_rate": config.learning_rate or arch.recipe.learning_rate,
             "augment": config.augment,
+            "colour_jitter": config.jitter,
             "class_weights": config.class_weights,
             "seed": config.seed,
             "epochs_run": len(history.history.get("loss", [])),

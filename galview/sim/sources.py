@@ -79,7 +79,7 @@ def add_lsbg(canvas: Canvas) -> dict:
     axis_ratio = rng.uniform(0.35, 1.0)
     angle = rng.uniform(0, np.pi)
     mu_eff_g = float(min(27.0, 24.2 + rng.exponential(0.55)))
-    g_i = float(0.2 + rng.beta(1.5, 3.0))  # 0.2–1.2, mostly blue as DES LSBGs are
+    g_i = float(0.2 + rng.beta(2.0, 2.2))  # 0.2–1.2, centred near 0.68 (matched to the real centres' colour)
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
     mags = mag_g + band_offsets(g_i, canvas.survey.bands)

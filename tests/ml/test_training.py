@@ -147,3 +147,25 @@ def test_cli_scores_through_an_explicit_adapter(trained, tmp_path, capsys):
     with h5py.File(out) as handle:
         assert handle["probs"].shape == (10, 1)
         assert '"resize": [16, 16]' in handle.attrs["adapter"]
+
+
+def test_colour_jitter_changes_channels_within_bounds():
+    from galview.ml.augment import colour_jitter
+
+    x = np.full((4, 8, 8, 3), 0.5, np.float32)
+    out = colour_jitter(x, np.random.default_rng(0), 0.1)
+    assert not np.allclose(out, x)
+    assert np.all(out >= 0.5 * 0.9 - 0.02) and np.all(out <= 0.5 * 1.1 + 0.02)
+    assert np.allclose(out, out[:, :1, :1, :])  # one gain and offset per sample and channel
+
+
+def test_saved_models_carry_no_optimizer_state(trained, tmp_path):
+    import zipfile
+
+    _, loaded, folder = trained
+    with zipfile.ZipFile(folder / "model.keras") as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    names = []
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        weights.visit(names.append)
+    assert any(n.startswith("layers/conv2d") for n in names) and not any("optimizer" in n for n in names)
