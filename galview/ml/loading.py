@@ -196,7 +196,7 @@ def _without_optimizer(model: Any) -> Any:
 
     if getattr(model, "optimizer", None) is None:
         return model
-    copy = keras.models.clone_model(model)
+    copy = keras.Model.from_config(model.get_config())  # clone_model would carry the optimizer over
     copy.set_weights(model.get_weights())
     return copy
 
