@@ -55,7 +55,7 @@ def main() -> None:
     timer.start(10)
     started = time.perf_counter()
     controller.score()
-    while controller.runner.busy():
+    while controller.runner.busy:
         QTest.qWait(5)
     elapsed = time.perf_counter() - started
     timer.stop()
