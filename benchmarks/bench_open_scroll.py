@@ -86,8 +86,10 @@ def bench_api(path: Path) -> None:
     collection.close()
 
 
-def bench_window(path: Path, screens: int) -> None:
+def bench_window(path: Path, screens: int, with_model: bool) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not with_model:  # browsing alone; the shipped model adds TensorFlow (~800 MB RSS) when it loads
+        os.environ["GALVIEW_MODEL"] = str(path.with_suffix(".no-model.keras"))
     from PyQt6.QtTest import QTest
 
     from galview.qt.app import make_app, thumbnails_ready
@@ -137,6 +139,7 @@ def main() -> None:
     parser.add_argument("--path", type=Path, default=Path("bench_data/million.h5"))
     parser.add_argument("--screens", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--with-model", action="store_true", help="let the window load the shipped model too")
     args = parser.parse_args()
     print(
         f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}"
@@ -149,7 +152,7 @@ def main() -> None:
         child.join()
     try:
         bench_api(args.path)
-        bench_window(args.path, args.screens)
+        bench_window(args.path, args.screens, args.with_model)
     finally:
         if not args.keep:
             args.path.unlink()
