@@ -1,4 +1,4 @@
-"""Command line: ``galview info | view | demo | simulate``. The composition root of the application."""
+"""Command line: ``galview info | view | demo | simulate | train | score | explain``. The composition root."""
 
 from __future__ import annotations
 
@@ -88,6 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
     _add_open_options(score)
+
+    explain = commands.add_parser("explain", help="heat maps of what a model looks at (Grad-CAM)")
+    explain.add_argument("data")
+    explain.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
+    which = explain.add_mutually_exclusive_group(required=True)
+    which.add_argument("--index", type=int, action="append", help="cutout index (repeatable)")
+    which.add_argument("--all", action="store_true", help="every cutout")
+    explain.add_argument(
+        "--class", dest="class_index", type=int, help="class to explain (default: predicted)"
+    )
+    explain.add_argument("--method", choices=["gradcam", "guided", "saliency"], default="gradcam")
+    explain.add_argument(
+        "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
+    )
+    _add_open_options(explain)
     return parser
 
 
@@ -238,6 +253,50 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from galview.io import open_collection
+    from galview.ml.gradcam import explain, overlay
+    from galview.ml.loading import load_model
+    from galview.models import default_model_path
+
+    output = Path(args.output)
+    if output.suffix.lower() not in (".npy", ".png"):
+        raise UserFacingError(output, "unsupported output; expected a .npy (maps) or .png (overlays) file")
+    loaded = load_model(args.model or default_model_path())
+    with open_collection(args.data, **_open_options(args)) as collection:
+        n = len(collection)
+        indices = np.arange(n) if args.all else np.asarray(args.index, dtype=np.int64)
+        bad = [int(i) for i in indices if not 0 <= i < n]
+        if bad:
+            raise UserFacingError(
+                args.data, f"index {bad[0]} is out of range; the collection has {n} cutouts (0..{n - 1})"
+            )
+        cutouts = collection.get_batch(indices)
+        maps = explain(loaded, cutouts, method=args.method, class_index=args.class_index)
+        dtype, bands = collection.dtype, collection.bands
+    if output.suffix.lower() == ".npy":
+        np.save(output, maps[0] if args.index is not None and len(indices) == 1 else maps)
+    else:
+        from PIL import Image
+
+        from galview.core.display import default_settings, render
+
+        settings = default_settings(dtype, cutouts.shape[-1])
+        rows = []
+        for cutout, heat in zip(cutouts, maps, strict=True):
+            rgb = render(cutout, settings, bands=bands, dtype=dtype)
+            rows.append(np.concatenate([rgb, overlay(rgb, heat)], axis=1))
+        sheet = np.concatenate(rows, axis=0)
+        scale = max(1, -(-128 // rows[0].shape[0]))  # small cutouts: nearest-neighbour up to >= 128 px
+        Image.fromarray(sheet.repeat(scale, axis=0).repeat(scale, axis=1)).save(output)
+    print(output)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -252,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args)
         if args.command == "score":
             return cmd_score(args)
+        if args.command == "explain":
+            return cmd_explain(args)
         return cmd_demo(args)
     except UserFacingError as exc:
         print(f"galview: error: {exc}", file=sys.stderr)

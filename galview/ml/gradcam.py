@@ -1,0 +1,338 @@
+"""Grad-CAM heat maps, input saliency and their product, for any Keras 3 backend.
+
+:class:`GradCam` is built once per loaded model. It makes one separate gradient model,
+``keras.Model(model.input, [layer.output, model.output])``, that shares the serving model's layers and
+weights; the serving model itself is never changed (its output activation stays). The only
+backend-specific code is the gradient step (:func:`_tensorflow_step`, :func:`_jax_step`,
+:func:`_torch_step`); class scores, channel weights, upsampling and normalisation are shared.
+
+The class score is the model's *probability* output (no logits are recovered): for a binary model with
+one sigmoid unit, class 1 scores ``p`` and class 0 scores ``1 - p``; otherwise class ``k`` scores output
+``k`` (softmax or sigmoid). The default class is the predicted one (``p > 0.5``; the arg-max).
+
+Every map is float32 in [0, 1], normalised per sample as ``(m - min) / (max - min)``; a map with no
+range (e.g. all zeros, after the ReLU) stays all zeros rather than becoming NaN (tf-explain's fix).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from galview.ml.errors import ModelError
+from galview.ml.inputs import prepare
+from galview.ml.loading import last_conv_layer
+
+METHODS = ("gradcam", "guided", "saliency")
+
+# Anchor colours of matplotlib's 'inferno' map (at 0, 1/8, ..., 1), for an overlay without matplotlib.
+_INFERNO = np.array(
+    [
+        [0, 0, 4],
+        [31, 12, 72],
+        [85, 15, 109],
+        [136, 34, 106],
+        [186, 54, 85],
+        [227, 89, 51],
+        [249, 140, 10],
+        [249, 201, 50],
+        [252, 255, 164],
+    ],
+    dtype=np.float32,
+)
+
+
+class GradCam:
+    """Grad-CAM (Selvaraju et al. 2017) for one model, with a gradient function compiled once.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A flat functional model with one image input ``(B, H, W, C)``; not modified.
+    layer_name : str, optional
+        The convolution layer to explain (e.g. ``card.explain_layer``); default the last Conv2D.
+
+    Raises
+    ------
+    ModelError
+        No such layer, no convolution layer, or a layer without an ``(H, W, C)`` feature map.
+    """
+
+    def __init__(self, model: Any, layer_name: str | None = None):
+        import keras
+
+        name = layer_name or last_conv_layer(model)
+        if name is None:
+            raise ModelError(model.name, "has no 2-D convolution layer to explain; name one explicitly")
+        try:
+            layer = model.get_layer(name)
+        except ValueError:
+            raise ModelError(model.name, f"has no layer {name!r} to explain") from None
+        if len(layer.output.shape) != 4:
+            raise ModelError(model.name, f"layer {name!r} has no (H, W, C) feature map to explain")
+        self.model_name = model.name  # no reference to the model: the cache below must not keep it alive
+        self.layer_name = name
+        self.n_outputs = int(model.output_shape[-1])
+        self.input_hw = tuple(model.inputs[0].shape[1:3])
+        self.backend = keras.backend.backend()
+        self.gradient_model = keras.Model(model.inputs, [layer.output, model.output], name="gradcam")
+        steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
+        if self.backend not in steps:
+            raise ModelError(model.name, f"Grad-CAM does not support the {self.backend!r} Keras backend")
+        self._step = steps[self.backend](self.gradient_model, layer)
+
+    def class_indices(self, n: int, class_index: int | Sequence[int] | None) -> np.ndarray:
+        """Per-sample class indices, ``-1`` meaning "the predicted class"; ModelError if out of range."""
+        if class_index is None:
+            return np.full(n, -1, np.int32)
+        indices = np.broadcast_to(np.asarray(class_index, np.int32), (n,)).copy()
+        n_classes = 2 if self.n_outputs == 1 else self.n_outputs
+        bad = indices[(indices < 0) | (indices >= n_classes)]
+        if bad.size:
+            raise ModelError(
+                self.model_name,
+                f"class {int(bad[0])} does not exist; the model has classes 0..{n_classes - 1}",
+            )
+        return indices
+
+    def gradients(
+        self, x: np.ndarray, class_index: int | Sequence[int] | None = None, wrt_input: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """Feature maps, ∂score/∂features, ∂score/∂input (if ``wrt_input``) and the scores, as numpy."""
+        x = np.asarray(x, np.float32)
+        if x.ndim != 4:
+            raise ModelError(self.model_name, f"expected a prepared batch (B, H, W, C), got shape {x.shape}")
+        indices = self.class_indices(len(x), class_index)
+        return self._step(x, indices, wrt_input)
+
+    def __call__(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+        """Grad-CAM maps of a prepared float batch ``x`` (B, H, W, C): (B, H, W) float32 in [0, 1]."""
+        features, grads, _, _ = self.gradients(x, class_index)
+        weights = grads.mean(axis=(1, 2), keepdims=True)  # (B, 1, 1, K): the channel importances
+        cam = np.maximum((features * weights).sum(axis=-1), 0.0)
+        return normalise(_resize(cam, np.shape(x)[1:3]))
+
+    def saliency(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+        """``|∂score/∂input|``, max over channels, normalised: (B, H, W) float32 in [0, 1]."""
+        _, _, dx, _ = self.gradients(x, class_index, wrt_input=True)
+        return normalise(np.abs(dx).max(axis=-1))
+
+    def guided(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+        """Grad-CAM × saliency, normalised: a simplification of guided Grad-CAM (see :func:`guided_gradcam`)."""
+        features, grads, dx, _ = self.gradients(x, class_index, wrt_input=True)
+        weights = grads.mean(axis=(1, 2), keepdims=True)
+        cam = normalise(_resize(np.maximum((features * weights).sum(axis=-1), 0.0), np.shape(x)[1:3]))
+        return normalise(cam * normalise(np.abs(dx).max(axis=-1)))
+
+
+def saliency(model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+    """Gradient saliency (Simonyan et al. 2014) of a prepared batch: (B, H, W) float32 in [0, 1].
+
+    Uses the cached :class:`GradCam` of ``model`` (so ``model`` needs a convolution layer).
+    """
+    return _explainer(model, None).saliency(x, class_index)
+
+
+def guided_gradcam(
+    model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None, layer_name: str | None = None
+) -> np.ndarray:
+    """Grad-CAM × input saliency, renormalised: (B, H, W) float32 in [0, 1].
+
+    A simplification of guided Grad-CAM: the fine-grained factor is the plain input gradient, not
+    guided backpropagation (which would need the model's ReLUs replaced by guided ones).
+    """
+    return _explainer(model, layer_name).guided(x, class_index)
+
+
+def explain(
+    loaded: Any,
+    cutouts: Any,
+    method: str = "gradcam",
+    class_index: int | Sequence[int] | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Heat maps of cutouts in their native dtype, at cutout resolution: (B, H, W) float32 in [0, 1].
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        Its card's InputSpec prepares the cutouts; ``card.explain_layer`` is the layer explained.
+    cutouts : array-like, shape (B, H, W, C)
+    method : {'gradcam', 'guided', 'saliency'}
+    class_index : int or sequence of int, optional
+        Default: each cutout's predicted class.
+    """
+    if method not in METHODS:
+        raise ModelError(loaded.path, f"unknown explanation method {method!r}; expected one of {METHODS}")
+    cutouts = np.asarray(cutouts)
+    if cutouts.ndim != 4:
+        raise ModelError(loaded.path, f"expected cutouts (B, H, W, C), got shape {cutouts.shape}")
+    cam = _explainer(loaded.model, loaded.card.explain_layer)
+    run = {"gradcam": cam.__call__, "guided": cam.guided, "saliency": cam.saliency}[method]
+    indices = None if class_index is None else cam.class_indices(len(cutouts), class_index)
+    maps = [
+        run(
+            prepare(cutouts[i : i + batch_size], loaded.card.input),
+            None if indices is None else indices[i : i + batch_size],
+        )
+        for i in range(0, len(cutouts), batch_size)
+    ]
+    out = np.concatenate(maps) if maps else np.zeros((0, *cutouts.shape[1:3]), np.float32)
+    if out.shape[1:] != cutouts.shape[1:3]:  # the card's adapter resized the cutouts
+        out = normalise(_resize(out, cutouts.shape[1:3]))
+    return out
+
+
+def normalise(maps: np.ndarray) -> np.ndarray:
+    """Scale each map of (B, ...) to [0, 1]; a map with no range becomes all zeros (never NaN)."""
+    maps = np.nan_to_num(np.asarray(maps, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    axes = tuple(range(1, maps.ndim))
+    low = maps.min(axis=axes, keepdims=True)
+    span = maps.max(axis=axes, keepdims=True) - low
+    safe = np.where(span > 0, span, 1.0)
+    return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
+
+
+def colourise(heat: np.ndarray) -> np.ndarray:
+    """An inferno-like colour ramp: (H, W) values in [0, 1] → (H, W, 3) uint8."""
+    t = np.clip(np.asarray(heat, np.float32), 0.0, 1.0) * (len(_INFERNO) - 1)
+    low = np.minimum(t.astype(np.int64), len(_INFERNO) - 2)
+    frac = (t - low)[..., None]
+    rgb = _INFERNO[low] * (1 - frac) + _INFERNO[low + 1] * frac
+    return np.rint(rgb).astype(np.uint8)
+
+
+def overlay(rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Blend the colourised heat map over an (H, W, 3) uint8 image; the heat map is resized to fit."""
+    heat = np.asarray(heat, np.float32)
+    if heat.shape != rgb.shape[:2]:
+        heat = np.clip(_resize(heat[None], rgb.shape[:2])[0], 0.0, 1.0)
+    blend = (1 - alpha) * rgb.astype(np.float32) + alpha * colourise(heat).astype(np.float32)
+    return np.rint(blend).astype(np.uint8)
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+_CACHE: weakref.WeakKeyDictionary[Any, dict[str | None, GradCam]] = weakref.WeakKeyDictionary()
+
+
+def _explainer(model: Any, layer_name: str | None) -> GradCam:
+    """The GradCam of ``model`` for ``layer_name``, built on first use and kept while the model lives."""
+    per_model = _CACHE.setdefault(model, {})
+    if layer_name not in per_model:
+        per_model[layer_name] = GradCam(model, layer_name)
+    return per_model[layer_name]
+
+
+def _resize(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """Bilinear resize of (B, h, w) maps to (B, *size), float32 numpy."""
+    import keras
+
+    maps = np.asarray(maps, np.float32)
+    if tuple(maps.shape[1:3]) == tuple(size):
+        return maps
+    out = keras.ops.image.resize(
+        maps[..., None], tuple(int(s) for s in size), interpolation="bilinear", data_format="channels_last"
+    )
+    return keras.ops.convert_to_numpy(out)[..., 0].astype(np.float32)
+
+
+def _score(probs: Any, indices: Any) -> Any:
+    """Per-sample class scores from the probability output; ``indices == -1`` picks the predicted class."""
+    from keras import ops
+
+    if probs.shape[-1] == 1:
+        p = probs[:, 0]
+        idx = ops.where(indices < 0, ops.cast(p > 0.5, "int32"), indices)
+        return ops.where(idx == 1, p, 1.0 - p)
+    idx = ops.where(indices < 0, ops.cast(ops.argmax(probs, axis=-1), "int32"), indices)
+    return ops.sum(probs * ops.one_hot(idx, probs.shape[-1], dtype=probs.dtype), axis=-1)
+
+
+# -- the gradient step, one per backend: (x, indices, wrt_input) → (A, ∂s/∂A, ∂s/∂x or None, s) ---
+def _tensorflow_step(gradient_model: Any, layer: Any) -> Any:
+    import tensorflow as tf
+
+    def step(x: Any, indices: Any, wrt_input: bool) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch(x)  # records the graph even for a model without trainable weights
+            features, probs = gradient_model(x, training=False)
+            score = _score(probs, indices)
+        targets = [features, x] if wrt_input else [features]
+        grads = tape.gradient(score, targets)  # a vector target: the sum of independent samples' scores
+        return features, grads[0], (grads[1] if wrt_input else tf.zeros([0])), score
+
+    compiled = tf.function(step, reduce_retracing=True)  # traced once per (shape, wrt_input)
+
+    def run(x: np.ndarray, indices: np.ndarray, wrt_input: bool) -> Any:
+        features, grads, dx, score = compiled(tf.constant(x), tf.constant(indices), wrt_input)
+        return (
+            features.numpy(),
+            grads.numpy(),
+            dx.numpy() if wrt_input else None,
+            score.numpy(),
+        )
+
+    return run
+
+
+def _jax_step(gradient_model: Any, layer: Any) -> Any:
+    """JAX differentiates functions, not tapes: split the graph at the layer into body and head."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    body = keras.Model(gradient_model.inputs, gradient_model.outputs[0])
+    head = keras.Model(gradient_model.outputs[0], gradient_model.outputs[1])
+
+    def head_score(features: Any, tv: Any, ntv: Any, indices: Any) -> Any:
+        probs, _ = head.stateless_call(tv, ntv, features, training=False)
+        score = _score(probs, indices)
+        return jnp.sum(score), score
+
+    def full_score(x: Any, tv: Any, ntv: Any, indices: Any) -> Any:
+        (_, probs), _ = gradient_model.stateless_call(tv, ntv, x, training=False)
+        score = _score(probs, indices)
+        return jnp.sum(score), score
+
+    head_grad = jax.jit(jax.grad(head_score, has_aux=True))
+    input_grad = jax.jit(jax.grad(full_score, has_aux=True))
+
+    def state(model: Any) -> tuple[list[Any], list[Any]]:
+        return [v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables]
+
+    def run(x: np.ndarray, indices: np.ndarray, wrt_input: bool) -> Any:
+        x = jnp.asarray(x)
+        idx = jnp.asarray(indices)
+        tv, ntv = state(body)
+        features, _ = body.stateless_call(tv, ntv, x, training=False)
+        grads, score = head_grad(features, *state(head), idx)
+        dx = np.asarray(input_grad(x, *state(gradient_model), idx)[0]) if wrt_input else None
+        return np.asarray(features), np.asarray(grads), dx, np.asarray(score)
+
+    return run
+
+
+def _torch_step(gradient_model: Any, layer: Any) -> Any:
+    import keras
+    import torch
+
+    def run(x: np.ndarray, indices: np.ndarray, wrt_input: bool) -> Any:
+        xt = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        idx = keras.ops.convert_to_tensor(indices)
+        with torch.enable_grad():
+            features, probs = gradient_model(xt, training=False)
+            score = _score(probs, idx)
+            targets = [features, xt] if wrt_input else [features]
+            grads = torch.autograd.grad(score.sum(), targets)
+        dx = grads[1].detach().cpu().numpy() if wrt_input else None
+        return (
+            features.detach().cpu().numpy(),
+            grads[0].detach().cpu().numpy(),
+            dx,
+            score.detach().cpu().numpy(),
+        )
+
+    return run

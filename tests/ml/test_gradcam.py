@@ -1,0 +1,181 @@
+"""Grad-CAM, saliency and ``galview explain`` on tiny models (any Keras backend)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from galview.cli import main
+from galview.ml.architectures import build_model
+from galview.ml.errors import ModelError
+from galview.ml.gradcam import GradCam, explain, guided_gradcam, normalise, saliency
+from galview.ml.loading import infer_card, load_model, save_model
+
+TF_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape reference")
+
+
+def _spot_model(row: int, col: int) -> keras.Model:
+    """16×16×1 → identity conv 'conv' (ReLU) → a readout summing a 5×5 window around (row, col) → sigmoid."""
+    inputs = keras.Input((16, 16, 1), name="cutout")
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, activation="relu", name="conv")
+    x = keras.layers.Flatten()(conv(inputs))
+    dense = keras.layers.Dense(1, activation="sigmoid", name="probability")
+    model = keras.Model(inputs, dense(x))
+    kernel = np.zeros((3, 3, 1, 1), np.float32)
+    kernel[1, 1] = 1.0
+    conv.set_weights([kernel])
+    mask = np.zeros((16, 16), np.float32)
+    mask[max(row - 2, 0) : row + 3, max(col - 2, 0) : col + 3] = 1.0
+    dense.set_weights([mask.reshape(-1, 1), np.array([-1.0], np.float32)])
+    return model
+
+
+def _spot_image(row: int, col: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:16, 0:16]
+    image = rng.uniform(0, 0.1, (16, 16)) + np.exp(-((yy - row) ** 2 + (xx - col) ** 2) / 2.0)
+    return image[None, ..., None].astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def deepshadows():
+    keras.utils.set_random_seed(3)
+    return build_model("deepshadows", (24, 24, 3))
+
+
+@pytest.fixture(scope="module")
+def cutouts():
+    return np.random.default_rng(1).uniform(0, 1, (50, 24, 24, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("row, col", [(3, 4), (8, 8), (12, 2), (13, 13)])
+def test_heat_map_peaks_at_the_spot_the_model_responds_to(row, col):
+    cam = GradCam(_spot_model(row, col), "conv")(_spot_image(row, col), class_index=1)
+    peak = np.unravel_index(np.argmax(cam[0]), cam.shape[1:])
+    assert abs(peak[0] - row) <= 2 and abs(peak[1] - col) <= 2, (peak, (row, col))
+
+
+def test_zero_range_map_stays_zero_without_nan():
+    # Class 0 scores 1 - p: every channel weight is negative, so the ReLU leaves an all-zero map.
+    cam = GradCam(_spot_model(8, 8))(_spot_image(8, 8), class_index=0)
+    assert cam.dtype == np.float32 and not np.isnan(cam).any() and not cam.any()
+    assert not normalise(np.full((2, 3, 3), 7.0)).any()
+
+
+@TF_ONLY
+def test_tape_reference_agrees(deepshadows, cutouts):
+    import tensorflow as tf
+
+    conv = deepshadows.get_layer("conv3")
+    reference_model = keras.Model(deepshadows.inputs, [conv.output, deepshadows.output])
+    with tf.GradientTape() as tape:
+        features, probs = reference_model(tf.constant(cutouts), training=False)
+        score = probs[:, 0]
+    grads = tape.gradient(score, features)
+    pooled = tf.reduce_mean(grads, axis=(1, 2))
+    heat = tf.nn.relu(tf.einsum("bhwk,bk->bhw", features, pooled))
+    heat = tf.image.resize(heat[..., None], (24, 24), method="bilinear")[..., 0].numpy()
+    heat /= np.maximum(heat.max(axis=(1, 2), keepdims=True), 1e-30)
+
+    ours = GradCam(deepshadows, "conv3")(cutouts, class_index=1)
+    compared = 0
+    for mine, theirs in zip(ours, heat, strict=True):
+        if theirs.max() == 0:
+            assert not mine.any()
+            continue
+        assert np.corrcoef(mine.ravel(), theirs.ravel())[0, 1] >= 0.99
+        compared += 1
+    assert compared >= 25
+
+
+def test_shapes_range_and_serving_model_untouched(deepshadows, cutouts):
+    x = cutouts[:6]
+    weights = [w.copy() for w in deepshadows.get_weights()]
+    before = keras.ops.convert_to_numpy(deepshadows(x, training=False))
+    n_layers = len(deepshadows.layers)
+    cam = GradCam(deepshadows)
+    assert cam.layer_name == "conv3"
+    for maps in (cam(x), saliency(deepshadows, x), guided_gradcam(deepshadows, x)):
+        assert maps.shape == (6, 24, 24) and maps.dtype == np.float32
+        assert maps.min() >= 0.0 and maps.max() <= 1.0 and not np.isnan(maps).any()
+    after = keras.ops.convert_to_numpy(deepshadows(x, training=False))
+    np.testing.assert_array_equal(before, after)
+    assert len(deepshadows.layers) == n_layers
+    assert deepshadows.layers[-1].activation is keras.activations.sigmoid
+    for old, new in zip(weights, deepshadows.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_class_selection_and_default_is_predicted(deepshadows, cutouts):
+    x = cutouts[:8]
+    cam = GradCam(deepshadows, "conv2")
+    zero, one = cam(x, class_index=0), cam(x, class_index=1)
+    assert not np.allclose(zero, one)
+    predicted = (keras.ops.convert_to_numpy(deepshadows(x, training=False))[:, 0] > 0.5).astype(int)
+    np.testing.assert_allclose(cam(x), cam(x, class_index=predicted), atol=1e-6)
+    with pytest.raises(ModelError, match="class 2"):
+        cam(x, class_index=2)
+
+
+def test_multiclass_index():
+    keras.utils.set_random_seed(0)
+    model = build_model("deepshadows", (16, 16, 3), n_outputs=3)
+    x = np.random.default_rng(2).uniform(0, 1, (4, 16, 16, 3)).astype(np.float32)
+    cam = GradCam(model)
+    maps = [cam(x, class_index=k) for k in range(3)]
+    assert all(m.shape == (4, 16, 16) for m in maps)
+    assert not np.allclose(maps[0], maps[2])
+    with pytest.raises(ModelError, match="0..2"):
+        cam(x, class_index=3)
+    with pytest.raises(ModelError, match="nope"):
+        GradCam(model, "nope")
+
+
+# -- the command line ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("explain")
+    keras.utils.set_random_seed(5)
+    model = build_model("deepshadows", (16, 16, 3))
+    save_model(model, infer_card(model), folder / "m.keras")
+    images = np.random.default_rng(4).integers(0, 255, (6, 16, 16, 3), dtype=np.uint8)
+    np.savez(folder / "data.npz", images=images)
+    return folder
+
+
+def _explain(cli_files, *args):
+    return main(["explain", "--model", str(cli_files / "m.keras"), str(cli_files / "data.npz"), *args])
+
+
+def test_cli_writes_npy_maps(cli_files, tmp_path):
+    assert _explain(cli_files, "--index", "3", "-o", str(tmp_path / "one.npy")) == 0
+    one = np.load(tmp_path / "one.npy")
+    assert one.shape == (16, 16) and one.dtype == np.float32
+    expected = explain(load_model(cli_files / "m.keras"), np.load(cli_files / "data.npz")["images"][3:4])
+    np.testing.assert_allclose(one, expected[0], atol=1e-6)
+    assert _explain(cli_files, "--index", "3", "--index", "0", "-o", str(tmp_path / "two.npy")) == 0
+    assert np.load(tmp_path / "two.npy").shape == (2, 16, 16)
+    path = str(tmp_path / "all.npy")
+    assert _explain(cli_files, "--all", "--method", "saliency", "--class", "1", "-o", path) == 0
+    assert np.load(path).shape == (6, 16, 16)
+
+
+def test_cli_writes_png_side_by_side(cli_files, tmp_path):
+    assert _explain(cli_files, "--index", "1", "--index", "2", "-o", str(tmp_path / "x.png")) == 0
+    with Image.open(tmp_path / "x.png") as image:
+        assert image.mode == "RGB"
+        array = np.asarray(image)
+    height, width, _ = array.shape
+    panel = height // 2  # two rows (one per cutout), each a square cutout and its overlay side by side
+    assert height == 2 * panel and width == 2 * panel and panel >= 16
+    assert not np.array_equal(array[:panel, :panel], array[:panel, panel:])
+
+
+def test_cli_bad_index_is_one_line_exit_2(cli_files, tmp_path, capsys):
+    assert _explain(cli_files, "--index", "6", "-o", str(tmp_path / "bad.npy")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "index 6" in err
+    assert _explain(cli_files, "--index", "0", "--class", "4", "-o", str(tmp_path / "bad.npy")) == 2
+    assert not (tmp_path / "bad.npy").exists()
