@@ -10,9 +10,8 @@ import numpy as np
 from galview.core.collection import ArrayCollection, Collection
 from galview.core.errors import CollectionError
 from galview.core.layout import MAX_BANDS
+from galview.io.registry import FITS_SUFFIXES
 from galview.io.tables import read_label_table
-
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz")
 
 
 def _open_hdul(path: Path, memmap: bool = True):

@@ -8,9 +8,8 @@ import numpy as np
 
 from galview.core.collection import Collection
 from galview.core.errors import CollectionError
+from galview.io.registry import IMAGE_SUFFIXES
 from galview.io.tables import read_label_table
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def read_image(path: Path) -> np.ndarray:

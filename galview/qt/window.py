@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.open_options = open_options or {}
         self.settings = app_settings()
         self.last_error: str | None = None
+        self._shown: tuple | None = None  # (collection, cutout, display settings) in the detail view
         self.setWindowTitle("GalView")
         self.setAcceptDrops(True)
 
@@ -246,6 +247,10 @@ class MainWindow(QMainWindow):
         self.metadata.show_cutout(collection, index)
         self._show_score()
         self.legacy_action.setEnabled(self._current_url() is not None)
+        shown = (collection, index, self.state.display)  # the object, not id(): ids are reused
+        if shown == self._shown:  # opening a file signals display and current: render once
+            return
+        self._shown = shown
         try:
             raw = collection.get(index)
             rgb = render(raw, self.state.display, collection.bands, collection.dtype)
