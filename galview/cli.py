@@ -98,7 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--class", dest="class_index", type=int, help="class to explain (default: predicted)"
     )
-    explain.add_argument("--method", choices=["gradcam", "guided", "saliency"], default="gradcam")
+    explain.add_argument(
+        "--method",
+        choices=["gradcam", "guided", "backprop", "saliency"],
+        default="gradcam",
+        help="gradcam; guided (guided Grad-CAM); backprop (guided backpropagation); saliency (|gradient|)",
+    )
     explain.add_argument(
         "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
     )

@@ -1,4 +1,4 @@
-"""Grad-CAM heat maps, input saliency and their product, for any Keras 3 backend.
+"""Grad-CAM, guided backpropagation, guided Grad-CAM and input saliency, for any Keras 3 backend.
 
 :class:`GradCam` is built once per loaded model. It makes one separate gradient model,
 ``keras.Model(model.input, [layer.output, model.output])``, that shares the serving model's layers and
@@ -9,6 +9,7 @@ backend-specific code is the gradient step (:func:`_tensorflow_step`, :func:`_ja
 The class score is the model's *probability* output (no logits are recovered): for a binary model with
 one sigmoid unit, class 1 scores ``p`` and class 0 scores ``1 - p``; otherwise class ``k`` scores output
 ``k`` (softmax or sigmoid). The default class is the predicted one (``p > 0.5``; the arg-max).
+Guided backpropagation runs on a separate copy of the model with guided ReLUs (:mod:`galview.ml.guided`).
 
 Every map is float32 in [0, 1], normalised per sample as ``(m - min) / (max - min)``; a map with no
 range (e.g. all zeros, after the ReLU) stays all zeros rather than becoming NaN (tf-explain's fix).
@@ -26,7 +27,8 @@ from galview.ml.errors import ModelError
 from galview.ml.inputs import prepare
 from galview.ml.loading import last_conv_layer
 
-METHODS = ("gradcam", "guided", "saliency")
+METHODS = ("gradcam", "guided", "backprop", "saliency")
+"""Grad-CAM; guided Grad-CAM (Grad-CAM × guided backpropagation); guided backpropagation; saliency."""
 
 # Anchor colours of matplotlib's 'inferno' map (at 0, 1/8, ..., 1), for an overlay without matplotlib.
 _INFERNO = np.array(
@@ -54,6 +56,8 @@ class GradCam:
         A flat functional model with one image input ``(B, H, W, C)``; not modified.
     layer_name : str, optional
         The convolution layer to explain (e.g. ``card.explain_layer``); default the last Conv2D.
+    upsample : bool
+        Maps at the input's resolution (default) or at the layer's feature-map resolution.
 
     Raises
     ------
@@ -61,7 +65,7 @@ class GradCam:
         No such layer, no convolution layer, or a layer without an ``(H, W, C)`` feature map.
     """
 
-    def __init__(self, model: Any, layer_name: str | None = None):
+    def __init__(self, model: Any, layer_name: str | None = None, upsample: bool = True):
         import keras
 
         name = layer_name or last_conv_layer(model)
@@ -77,12 +81,15 @@ class GradCam:
         self.layer_name = name
         self.n_outputs = int(model.output_shape[-1])
         self.input_hw = tuple(model.inputs[0].shape[1:3])
+        self.map_hw = self.input_hw if upsample else tuple(layer.output.shape[1:3])
         self.backend = keras.backend.backend()
         self.gradient_model = keras.Model(model.inputs, [layer.output, model.output], name="gradcam")
         steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
         if self.backend not in steps:
             raise ModelError(model.name, f"Grad-CAM does not support the {self.backend!r} Keras backend")
-        self._step = steps[self.backend](self.gradient_model, layer)
+        self._step = steps[self.backend](self.gradient_model, self.map_hw)
+        self._model_ref = weakref.ref(model)  # the guided copy is built from it on first use
+        self._guided_step = None
 
     def class_indices(self, n: int, class_index: int | Sequence[int] | None) -> np.ndarray:
         """Per-sample class indices, ``-1`` meaning "the predicted class"; ModelError if out of range."""
@@ -98,10 +105,10 @@ class GradCam:
             )
         return indices
 
-    def gradients(
+    def maps(
         self, x: np.ndarray, class_index: int | Sequence[int] | None = None, wrt_input: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-        """Feature maps, ∂score/∂features, ∂score/∂input (if ``wrt_input``) and the scores, as numpy."""
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Raw Grad-CAM (B, H, W) before normalising, ∂score/∂input (if ``wrt_input``), scores; numpy."""
         x = np.asarray(x, np.float32)
         if x.ndim != 4:
             raise ModelError(self.model_name, f"expected a prepared batch (B, H, W, C), got shape {x.shape}")
@@ -110,22 +117,42 @@ class GradCam:
 
     def __call__(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
         """Grad-CAM maps of a prepared float batch ``x`` (B, H, W, C): (B, H, W) float32 in [0, 1]."""
-        features, grads, _, _ = self.gradients(x, class_index)
-        weights = grads.mean(axis=(1, 2), keepdims=True)  # (B, 1, 1, K): the channel importances
-        cam = np.maximum((features * weights).sum(axis=-1), 0.0)
-        return normalise(_resize(cam, np.shape(x)[1:3]))
+        return normalise(self.maps(x, class_index)[0])
 
     def saliency(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
         """``|∂score/∂input|``, max over channels, normalised: (B, H, W) float32 in [0, 1]."""
-        _, _, dx, _ = self.gradients(x, class_index, wrt_input=True)
+        _, dx, _ = self.maps(x, class_index, wrt_input=True)
         return normalise(np.abs(dx).max(axis=-1))
 
+    def guided_backprop(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+        """Guided backpropagation: positive ∂score/∂input through guided ReLUs, max over channels.
+
+        Computed on a separate copy of the model (:func:`galview.ml.guided.guided_model`), built once.
+        """
+        x = np.asarray(x, np.float32)
+        _, dx, _ = self._guided(x, self.class_indices(len(x), class_index))
+        return normalise(np.maximum(dx, 0.0).max(axis=-1))
+
     def guided(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
-        """Grad-CAM × saliency, normalised: a simplification of guided Grad-CAM (see :func:`guided_gradcam`)."""
-        features, grads, dx, _ = self.gradients(x, class_index, wrt_input=True)
-        weights = grads.mean(axis=(1, 2), keepdims=True)
-        cam = normalise(_resize(np.maximum((features * weights).sum(axis=-1), 0.0), np.shape(x)[1:3]))
-        return normalise(cam * normalise(np.abs(dx).max(axis=-1)))
+        """Guided Grad-CAM (Selvaraju et al. 2017): Grad-CAM × guided backpropagation, normalised."""
+        cam = _resize(self(x, class_index), np.shape(x)[1:3])  # a no-op unless upsample=False
+        return normalise(cam * self.guided_backprop(x, class_index))
+
+    def _guided(self, x: np.ndarray, indices: np.ndarray):
+        if self._guided_step is None:
+            import keras
+
+            from galview.ml.guided import guided_model
+
+            model = self._model_ref()
+            if model is None:
+                raise ModelError(self.model_name, "is no longer loaded")
+            copy = guided_model(model)
+            layer = copy.get_layer(self.layer_name)
+            gradient_model = keras.Model(copy.inputs, [layer.output, copy.output], name="guided")
+            steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
+            self._guided_step = steps[self.backend](gradient_model, self.map_hw)
+        return self._guided_step(x, indices, True)
 
 
 def saliency(model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
@@ -139,12 +166,13 @@ def saliency(model: Any, x: np.ndarray, class_index: int | Sequence[int] | None 
 def guided_gradcam(
     model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None, layer_name: str | None = None
 ) -> np.ndarray:
-    """Grad-CAM × input saliency, renormalised: (B, H, W) float32 in [0, 1].
-
-    A simplification of guided Grad-CAM: the fine-grained factor is the plain input gradient, not
-    guided backpropagation (which would need the model's ReLUs replaced by guided ones).
-    """
+    """Guided Grad-CAM of a prepared batch: Grad-CAM × guided backpropagation, (B, H, W) in [0, 1]."""
     return _explainer(model, layer_name).guided(x, class_index)
+
+
+def guided_backprop(model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
+    """Guided backpropagation of a prepared batch (Springenberg et al. 2015): (B, H, W) in [0, 1]."""
+    return _explainer(model, None).guided_backprop(x, class_index)
 
 
 def explain(
@@ -161,7 +189,7 @@ def explain(
     loaded : LoadedModel
         Its card's InputSpec prepares the cutouts; ``card.explain_layer`` is the layer explained.
     cutouts : array-like, shape (B, H, W, C)
-    method : {'gradcam', 'guided', 'saliency'}
+    method : {'gradcam', 'guided', 'backprop', 'saliency'}
     class_index : int or sequence of int, optional
         Default: each cutout's predicted class.
     """
@@ -171,7 +199,12 @@ def explain(
     if cutouts.ndim != 4:
         raise ModelError(loaded.path, f"expected cutouts (B, H, W, C), got shape {cutouts.shape}")
     cam = _explainer(loaded.model, loaded.card.explain_layer)
-    run = {"gradcam": cam.__call__, "guided": cam.guided, "saliency": cam.saliency}[method]
+    run = {
+        "gradcam": cam.__call__,
+        "guided": cam.guided,
+        "backprop": cam.guided_backprop,
+        "saliency": cam.saliency,
+    }[method]
     indices = None if class_index is None else cam.class_indices(len(cutouts), class_index)
     maps = [
         run(
@@ -251,8 +284,22 @@ def _score(probs: Any, indices: Any) -> Any:
     return ops.sum(probs * ops.one_hot(idx, probs.shape[-1], dtype=probs.dtype), axis=-1)
 
 
-# -- the gradient step, one per backend: (x, indices, wrt_input) → (A, ∂s/∂A, ∂s/∂x or None, s) ---
-def _tensorflow_step(gradient_model: Any, layer: Any) -> Any:
+def _cam(features: Any, grads: Any, size: Sequence[int]) -> Any:
+    """Grad-CAM from feature maps A (B, h, w, K) and ∂s/∂A: ReLU(Σ_k mean(∂s/∂A_k)·A_k), upsampled to ``size``.
+
+    Written with ``keras.ops`` so that it runs inside each backend's compiled gradient function.
+    """
+    from keras import ops
+
+    weights = ops.mean(grads, axis=(1, 2), keepdims=True)  # (B, 1, 1, K): the channel importances
+    cam = ops.relu(ops.sum(features * weights, axis=-1))
+    if tuple(cam.shape[1:3]) != tuple(size):
+        cam = ops.image.resize(cam[..., None], tuple(size), interpolation="bilinear")[..., 0]
+    return cam
+
+
+# -- the gradient step, one per backend: (x, indices, wrt_input) → (cam, ∂s/∂x or None, s), numpy ----
+def _tensorflow_step(gradient_model: Any, size: Sequence[int]) -> Any:
     import tensorflow as tf
 
     def step(x: Any, indices: Any, wrt_input: bool) -> Any:
@@ -262,23 +309,18 @@ def _tensorflow_step(gradient_model: Any, layer: Any) -> Any:
             score = _score(probs, indices)
         targets = [features, x] if wrt_input else [features]
         grads = tape.gradient(score, targets)  # a vector target: the sum of independent samples' scores
-        return features, grads[0], (grads[1] if wrt_input else tf.zeros([0])), score
+        return _cam(features, grads[0], size), (grads[1] if wrt_input else tf.zeros([0])), score
 
     compiled = tf.function(step, reduce_retracing=True)  # traced once per (shape, wrt_input)
 
     def run(x: np.ndarray, indices: np.ndarray, wrt_input: bool) -> Any:
-        features, grads, dx, score = compiled(tf.constant(x), tf.constant(indices), wrt_input)
-        return (
-            features.numpy(),
-            grads.numpy(),
-            dx.numpy() if wrt_input else None,
-            score.numpy(),
-        )
+        cam, dx, score = compiled(tf.constant(x), tf.constant(indices), wrt_input)
+        return cam.numpy(), dx.numpy() if wrt_input else None, score.numpy()
 
     return run
 
 
-def _jax_step(gradient_model: Any, layer: Any) -> Any:
+def _jax_step(gradient_model: Any, size: Sequence[int]) -> Any:
     """JAX differentiates functions, not tapes: split the graph at the layer into body and head."""
     import jax
     import jax.numpy as jnp
@@ -297,7 +339,12 @@ def _jax_step(gradient_model: Any, layer: Any) -> Any:
         score = _score(probs, indices)
         return jnp.sum(score), score
 
-    head_grad = jax.jit(jax.grad(head_score, has_aux=True))
+    @jax.jit
+    def cam_step(x: Any, body_state: Any, head_state: Any, indices: Any) -> Any:
+        features, _ = body.stateless_call(*body_state, x, training=False)
+        grads, score = jax.grad(head_score, has_aux=True)(features, *head_state, indices)
+        return _cam(features, grads, size), score
+
     input_grad = jax.jit(jax.grad(full_score, has_aux=True))
 
     def state(model: Any) -> tuple[list[Any], list[Any]]:
@@ -306,16 +353,14 @@ def _jax_step(gradient_model: Any, layer: Any) -> Any:
     def run(x: np.ndarray, indices: np.ndarray, wrt_input: bool) -> Any:
         x = jnp.asarray(x)
         idx = jnp.asarray(indices)
-        tv, ntv = state(body)
-        features, _ = body.stateless_call(tv, ntv, x, training=False)
-        grads, score = head_grad(features, *state(head), idx)
+        cam, score = cam_step(x, state(body), state(head), idx)
         dx = np.asarray(input_grad(x, *state(gradient_model), idx)[0]) if wrt_input else None
-        return np.asarray(features), np.asarray(grads), dx, np.asarray(score)
+        return np.asarray(cam), dx, np.asarray(score)
 
     return run
 
 
-def _torch_step(gradient_model: Any, layer: Any) -> Any:
+def _torch_step(gradient_model: Any, size: Sequence[int]) -> Any:
     import keras
     import torch
 
@@ -327,12 +372,9 @@ def _torch_step(gradient_model: Any, layer: Any) -> Any:
             score = _score(probs, idx)
             targets = [features, xt] if wrt_input else [features]
             grads = torch.autograd.grad(score.sum(), targets)
+        with torch.no_grad():
+            cam = _cam(features.detach(), grads[0], size)
         dx = grads[1].detach().cpu().numpy() if wrt_input else None
-        return (
-            features.detach().cpu().numpy(),
-            grads[0].detach().cpu().numpy(),
-            dx,
-            score.detach().cpu().numpy(),
-        )
+        return cam.detach().cpu().numpy(), dx, score.detach().cpu().numpy()
 
     return run

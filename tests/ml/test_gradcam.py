@@ -10,7 +10,8 @@ from PIL import Image
 from galview.cli import main
 from galview.ml.architectures import build_model
 from galview.ml.errors import ModelError
-from galview.ml.gradcam import GradCam, explain, guided_gradcam, normalise, saliency
+from galview.ml.gradcam import GradCam, explain, guided_backprop, guided_gradcam, normalise, saliency
+from galview.ml.guided import count_guided, guided_model
 from galview.ml.loading import infer_card, load_model, save_model
 
 TF_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape reference")
@@ -97,7 +98,8 @@ def test_shapes_range_and_serving_model_untouched(deepshadows, cutouts):
     n_layers = len(deepshadows.layers)
     cam = GradCam(deepshadows)
     assert cam.layer_name == "conv3"
-    for maps in (cam(x), saliency(deepshadows, x), guided_gradcam(deepshadows, x)):
+    every = (cam(x), saliency(deepshadows, x), guided_gradcam(deepshadows, x), guided_backprop(deepshadows, x))
+    for maps in every:
         assert maps.shape == (6, 24, 24) and maps.dtype == np.float32
         assert maps.min() >= 0.0 and maps.max() <= 1.0 and not np.isnan(maps).any()
     after = keras.ops.convert_to_numpy(deepshadows(x, training=False))
@@ -106,6 +108,91 @@ def test_shapes_range_and_serving_model_untouched(deepshadows, cutouts):
     assert deepshadows.layers[-1].activation is keras.activations.sigmoid
     for old, new in zip(weights, deepshadows.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("row, col", [(3, 4), (12, 11)])
+def test_guided_backprop_peaks_at_the_spot(row, col):
+    model = _spot_model(row, col)
+    image = _spot_image(row, col)
+    for maps in (guided_backprop(model, image, 1), guided_gradcam(model, image, 1)):
+        peak = np.unravel_index(np.argmax(maps[0]), maps.shape[1:])
+        assert abs(peak[0] - row) <= 2 and abs(peak[1] - col) <= 2, (peak, (row, col))
+
+
+def test_guided_copy_replaces_every_relu_and_keeps_the_forward_pass(deepshadows, cutouts):
+    n_relu = sum(getattr(layer, "activation", None) is keras.activations.relu for layer in deepshadows.layers)
+    copy = guided_model(deepshadows)
+    assert n_relu >= 4 and count_guided(copy) == n_relu and count_guided(deepshadows) == 0
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(copy(cutouts[:4], training=False)),
+        keras.ops.convert_to_numpy(deepshadows(cutouts[:4], training=False)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+@TF_ONLY
+def test_guided_backprop_agrees_with_a_tensorflow_reference(deepshadows, cutouts):
+    """Reference: the model rebuilt layer by layer in eager TensorFlow with a tf.custom_gradient ReLU."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def reference_relu(x):
+        return tf.nn.relu(x), lambda dy: dy * tf.cast(x > 0, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+
+    def forward(x):
+        for layer in deepshadows.layers[1:]:
+            relu = getattr(layer, "activation", None) is keras.activations.relu
+            if relu:
+                layer.activation = keras.activations.linear
+            try:
+                x = layer(x, training=False)
+            finally:
+                if relu:
+                    layer.activation = keras.activations.relu
+            x = reference_relu(x) if relu else x
+        return x
+
+    x = tf.constant(cutouts)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        score = forward(x)[:, 0]
+    reference = np.maximum(tape.gradient(score, x).numpy(), 0).max(axis=-1)
+    ours = guided_backprop(deepshadows, cutouts, class_index=1)
+    r = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(ours, reference, strict=True) if b.max() > 0]
+    assert len(r) >= 25 and min(r) >= 0.99, min(r)
+    assert deepshadows.layers[1].activation is keras.activations.relu
+
+
+@TF_ONLY
+def test_agrees_with_tf_keras_vis_on_the_shipped_model_and_real_cutouts(shared_data):
+    """tf-keras-vis zooms its map with corners aligned (scipy), GalView with half-pixel centres (like
+    tf.image.resize): the maps must agree exactly before upsampling and closely after it."""
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.utils.scores import BinaryScore
+
+    from galview.io import open_collection
+    from galview.ml.inputs import prepare
+    from galview.models import MODELS_DIR
+
+    loaded = load_model(MODELS_DIR / "deepshadows_des_sim.keras")
+    with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as collection:
+        x = prepare(collection.get_batch(np.arange(0, 112, 3)), loaded.card.input)
+    ours = GradCam(loaded.model, loaded.card.explain_layer)
+    vis = Gradcam(loaded.model, clone=True)
+    raw_vis = np.asarray(vis(BinaryScore(True), x, penultimate_layer=ours.layer_name, expand_cam=False))
+    small = GradCam(loaded.model, ours.layer_name, upsample=False)(x, class_index=1)
+    assert small.shape == raw_vis.shape
+    full_vis = np.asarray(vis(BinaryScore(True), x, penultimate_layer=ours.layer_name))
+    full_ours = ours(x, class_index=1)
+    r_raw, r_full = [], []
+    for a, b, c, d in zip(small, raw_vis, full_ours, full_vis, strict=True):
+        if a.std() > 0 and b.std() > 0:
+            r_raw.append(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+            r_full.append(np.corrcoef(c.ravel(), d.ravel())[0, 1])
+    assert len(r_raw) >= 30
+    assert min(r_raw) >= 0.99, (min(r_raw), np.median(r_full))
+    assert np.median(r_full) >= 0.9, np.median(r_full)
 
 
 def test_class_selection_and_default_is_predicted(deepshadows, cutouts):
