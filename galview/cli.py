@@ -7,6 +7,7 @@ import json
 import sys
 
 from galview import __version__
+from galview.cli_labels import add_labels_parser, run_labels
 from galview.core.errors import UserFacingError
 
 
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     which = explain.add_mutually_exclusive_group(required=True)
     which.add_argument("--index", type=int, action="append", help="cutout index (repeatable)")
     which.add_argument("--all", action="store_true", help="every cutout")
+    which.add_argument(
+        "--sheet",
+        action="store_true",
+        help="explanation sheet (PNG): most confident true/false positives/negatives of a labelled collection",
+    )
+    explain.add_argument("--per-group", type=int, default=4, help="cutouts per group of the sheet")
     explain.add_argument(
         "--class", dest="class_index", type=int, help="class to explain (default: predicted)"
     )
@@ -108,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
     )
     _add_open_options(explain)
+    add_labels_parser(commands, _add_open_options)
     return parser
 
 
@@ -272,6 +280,8 @@ def cmd_explain(args) -> int:
     if output.suffix.lower() not in (".npy", ".png"):
         raise UserFacingError(output, "unsupported output; expected a .npy (maps) or .png (overlays) file")
     loaded = load_model(args.model or default_model_path())
+    if args.sheet:
+        return _explain_sheet(args, loaded, output)
     with open_collection(args.data, **_open_options(args)) as collection:
         n = len(collection)
         indices = np.arange(n) if args.all else np.asarray(args.index, dtype=np.int64)
@@ -302,6 +312,28 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def _explain_sheet(args, loaded, output) -> int:
+    from PIL import Image
+
+    from galview.io import open_collection
+    from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
+
+    if output.suffix.lower() != ".png":
+        raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
+    with open_collection(args.data, **_open_options(args)) as collection:
+        if not collection.has_labels:
+            raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
+        probs = positive_probabilities(loaded, collection)
+        sheet, groups = explanation_sheet(
+            loaded, collection, probs, collection.labels, k=args.per_group, method=args.method
+        )
+    Image.fromarray(sheet).save(output)
+    for name, indices in groups.items():
+        print(f"{name}: {' '.join(str(int(i)) for i in indices) or '-'}")
+    print(output)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -318,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_score(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "labels":
+            return run_labels(args)
         return cmd_demo(args)
     except UserFacingError as exc:
         print(f"galview: error: {exc}", file=sys.stderr)

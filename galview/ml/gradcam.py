@@ -23,29 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from galview.core import colormaps
 from galview.ml.errors import ModelError
 from galview.ml.inputs import prepare
 from galview.ml.loading import last_conv_layer
 
 METHODS = ("gradcam", "guided", "backprop", "saliency")
 """Grad-CAM; guided Grad-CAM (Grad-CAM × guided backpropagation); guided backpropagation; saliency."""
-
-# Anchor colours of matplotlib's 'inferno' map (at 0, 1/8, ..., 1), for an overlay without matplotlib.
-_INFERNO = np.array(
-    [
-        [0, 0, 4],
-        [31, 12, 72],
-        [85, 15, 109],
-        [136, 34, 106],
-        [186, 54, 85],
-        [227, 89, 51],
-        [249, 140, 10],
-        [249, 201, 50],
-        [252, 255, 164],
-    ],
-    dtype=np.float32,
-)
-
 
 class GradCam:
     """Grad-CAM (Selvaraju et al. 2017) for one model, with a gradient function compiled once.
@@ -229,22 +213,17 @@ def normalise(maps: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (maps - low) / safe, 0.0).astype(np.float32)
 
 
-def colourise(heat: np.ndarray) -> np.ndarray:
-    """An inferno-like colour ramp: (H, W) values in [0, 1] → (H, W, 3) uint8."""
-    t = np.clip(np.asarray(heat, np.float32), 0.0, 1.0) * (len(_INFERNO) - 1)
-    low = np.minimum(t.astype(np.int64), len(_INFERNO) - 2)
-    frac = (t - low)[..., None]
-    rgb = _INFERNO[low] * (1 - frac) + _INFERNO[low + 1] * frac
-    return np.rint(rgb).astype(np.uint8)
+def colourise(heat: np.ndarray, colormap: str = "inferno") -> np.ndarray:
+    """A colour ramp (default inferno): (H, W) values in [0, 1] → (H, W, 3) uint8."""
+    return colormaps.colourise(heat, colormap)
 
 
-def overlay(rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+def overlay(rgb: np.ndarray, heat: np.ndarray, alpha: float = 0.5, colormap: str = "inferno") -> np.ndarray:
     """Blend the colourised heat map over an (H, W, 3) uint8 image; the heat map is resized to fit."""
     heat = np.asarray(heat, np.float32)
     if heat.shape != rgb.shape[:2]:
         heat = np.clip(_resize(heat[None], rgb.shape[:2])[0], 0.0, 1.0)
-    blend = (1 - alpha) * rgb.astype(np.float32) + alpha * colourise(heat).astype(np.float32)
-    return np.rint(blend).astype(np.uint8)
+    return colormaps.blend(rgb, heat, alpha, colormap)
 
 
 # -- shared pieces ----------------------------------------------------------------------------

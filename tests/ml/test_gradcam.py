@@ -98,7 +98,12 @@ def test_shapes_range_and_serving_model_untouched(deepshadows, cutouts):
     n_layers = len(deepshadows.layers)
     cam = GradCam(deepshadows)
     assert cam.layer_name == "conv3"
-    every = (cam(x), saliency(deepshadows, x), guided_gradcam(deepshadows, x), guided_backprop(deepshadows, x))
+    every = (
+        cam(x),
+        saliency(deepshadows, x),
+        guided_gradcam(deepshadows, x),
+        guided_backprop(deepshadows, x),
+    )
     for maps in every:
         assert maps.shape == (6, 24, 24) and maps.dtype == np.float32
         assert maps.min() >= 0.0 and maps.max() <= 1.0 and not np.isnan(maps).any()
@@ -266,3 +271,30 @@ def test_cli_bad_index_is_one_line_exit_2(cli_files, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "index 6" in err
     assert _explain(cli_files, "--index", "0", "--class", "4", "-o", str(tmp_path / "bad.npy")) == 2
     assert not (tmp_path / "bad.npy").exists()
+
+
+def test_cli_explanation_sheet(cli_files, tmp_path, capsys):
+    labels = np.array([0, 1, 0, 1, 0, 1])
+    images = np.load(cli_files / "data.npz")["images"]
+    np.savez(tmp_path / "labelled.npz", images=images, labels=labels)
+    args = ["explain", "--model", str(cli_files / "m.keras"), str(tmp_path / "labelled.npz"), "--sheet"]
+    assert main([*args, "--per-group", "2", "-o", str(tmp_path / "sheet.png")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in printed[:4]] == ["TP", "FP", "TN", "FN"]
+    with Image.open(tmp_path / "sheet.png") as image:
+        assert image.mode == "RGB" and image.height > 4 * 128
+    assert main([*args, "-o", str(tmp_path / "sheet.npy")]) == 2  # a sheet is an image
+    assert (
+        main(
+            [
+                "explain",
+                "--model",
+                str(cli_files / "m.keras"),
+                str(cli_files / "data.npz"),
+                "--sheet",
+                "-o",
+                str(tmp_path / "x.png"),
+            ]
+        )
+        == 2
+    )  # no labels
