@@ -43,6 +43,21 @@ def lookup_table(name: str = "inferno", size: int = 256) -> np.ndarray:
     return np.rint(table).astype(np.uint8)
 
 
+#: Heat below this fraction of the peak fades out of an overlay (alpha ramps from 0 up to it).
+FADE = 0.5
+
+
+def overlay_alpha(heat: np.ndarray) -> np.ndarray:
+    """Per-pixel weight of an overlay, in [0, 1]: cold parts of the map leave the cutout visible."""
+    return np.clip(np.nan_to_num(np.asarray(heat, np.float32), nan=0.0) / FADE, 0.0, 1.0)
+
+
+def rgba_table(name: str = "inferno", size: int = 256) -> np.ndarray:
+    """A (size, 4) uint8 table: :func:`lookup_table` with the :func:`overlay_alpha` ramp as alpha."""
+    alpha = np.rint(255 * overlay_alpha(np.linspace(0.0, 1.0, size))).astype(np.uint8)
+    return np.column_stack([lookup_table(name, size), alpha])
+
+
 def colourise(heat: np.ndarray, name: str = "inferno") -> np.ndarray:
     """Values in [0, 1], shape (...), → colours (..., 3) uint8; NaN shows as 0."""
     table = lookup_table(name)
@@ -51,9 +66,13 @@ def colourise(heat: np.ndarray, name: str = "inferno") -> np.ndarray:
 
 
 def blend(rgb: np.ndarray, heat: np.ndarray, opacity: float = 0.5, name: str = "inferno") -> np.ndarray:
-    """The colourised heat map (H, W) over an (H, W, 3) uint8 image of the same size, at ``opacity``."""
+    """The colourised heat map (H, W) over an (H, W, 3) uint8 image of the same size.
+
+    Each pixel's weight is ``opacity × overlay_alpha(heat)``: where the map is cold the cutout shows.
+    """
     if heat.shape != rgb.shape[:2]:
         raise ValueError(f"heat map {heat.shape} and image {rgb.shape[:2]} differ in size")
     colour = colourise(heat, name).astype(np.float32)
-    mixed = (1.0 - opacity) * rgb.astype(np.float32) + opacity * colour
+    weight = (opacity * overlay_alpha(heat))[..., None]
+    mixed = (1.0 - weight) * rgb.astype(np.float32) + weight * colour
     return np.rint(mixed).astype(np.uint8)

@@ -39,6 +39,8 @@ class ExplainSettings:
         Draw contours of the map at 0.3, 0.5, 0.7 and 0.9 of its peak.
     grid : bool
         The thumbnail grid shows overlays instead of plain cutouts.
+    beside : bool
+        The detail view shows the overlay panel beside the cutout (when there is a model).
     """
 
     method: str = "gradcam"
@@ -47,6 +49,7 @@ class ExplainSettings:
     colormap: str = COLORMAPS[0]
     contours: bool = False
     grid: bool = False
+    beside: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in METHOD_NAMES:

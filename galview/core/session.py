@@ -7,11 +7,14 @@ stored as an opaque object (a ``galview.ml.loading.LoadedModel``): core never im
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from psygnal import Signal
 
 from galview.core.collection import Collection
 from galview.core.display import DisplaySettings, default_settings
+from galview.core.explanation import ExplainSettings
 from galview.core.ordering import Sorting, make_order
 from galview.core.scores import Scores
 
@@ -30,6 +33,8 @@ class ViewerState:
         New scores, or more rows of the current ones.
     order_changed(ndarray)
         The display order (cutout indices after sorting and filtering) or the sorting changed.
+    explain_changed(ExplainSettings)
+        How heat maps are computed (method, class) or shown (opacity, colour map, contours, grid).
     """
 
     collection_changed = Signal(object)
@@ -38,6 +43,7 @@ class ViewerState:
     model_changed = Signal(object)
     scores_changed = Signal(object)
     order_changed = Signal(object)
+    explain_changed = Signal(object)
 
     def __init__(self) -> None:
         self.collection: Collection | None = None
@@ -47,6 +53,7 @@ class ViewerState:
         self.scores: Scores | None = None
         self.sorting = Sorting()
         self.order: np.ndarray = np.arange(0, dtype=np.int64)
+        self.explain = ExplainSettings()
         self._plain_order = True  # self.order is arange(n) from the identity sorting
 
     @property
@@ -95,12 +102,21 @@ class ViewerState:
         """Change some display fields, e.g. ``update_display(stretch="log")``."""
         self.set_display(self.display.with_changes(**changes))
 
+    def update_explain(self, **changes) -> None:
+        """Change how heat maps are computed or shown, e.g. ``update_explain(opacity=0.7)``."""
+        settings = replace(self.explain, **changes)
+        if settings != self.explain:
+            self.explain = settings
+            self.explain_changed.emit(settings)
+
     # -- model and scores ----------------------------------------------------------------
     def set_model(self, model) -> None:
         """Make ``model`` (a LoadedModel, or None) active; scores of another model version are dropped."""
         if model is self.model:
             return
         self.model = model
+        if self.explain.class_index is not None:  # class numbers belong to the previous model
+            self.update_explain(class_index=None)
         self.model_changed.emit(model)
         if self.scores is not None and (model is None or self.scores.model_version != model.version):
             self.set_scores(None)

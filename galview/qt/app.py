@@ -65,8 +65,14 @@ def thumbnails_ready(window) -> bool:
 
 
 def window_ready(window) -> bool:
-    """True once thumbnails are drawn, no model job (loading, scoring) runs and the histogram is current."""
-    return not window.scoring.runner.busy and not window.histogram.pending and thumbnails_ready(window)
+    """True once thumbnails are drawn, no model job (loading, scoring) runs, the histogram is current
+    and no heat map is being computed."""
+    return (
+        not window.scoring.runner.busy
+        and not window.histogram.pending
+        and window.explaining.heatmaps.idle()
+        and thumbnails_ready(window)
+    )
 
 
 def save_screenshot_when_ready(window, path: str, on_done) -> None:

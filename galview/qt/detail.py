@@ -1,37 +1,55 @@
-"""The detail view: one cutout with zoom and pan, and a pixel readout (value, RA/Dec)."""
+"""The detail view: one cutout with zoom and pan, a pixel readout (value, RA/Dec), and beside it the
+cutout under its heat map (Grad-CAM), with linked zoom, opacity, colour map and contours."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from galview.qt.overlay import OverlayPanel
 
 
 class DetailView(QWidget):
-    """Shows the rendered cutout; ``readout_changed(str)`` describes the pixel under the mouse."""
+    """Shows the rendered cutout; ``readout_changed(str)`` describes the pixel under the mouse.
+
+    ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain.
+    """
 
     readout_changed = pyqtSignal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.caption = QLabel("Cutout")
+        self.caption.setObjectName("cutoutCaption")
         self.plot = pg.GraphicsLayoutWidget()
         self.view = self.plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
+        self.overlay = OverlayPanel(self.view)
         self.readout = QLabel("")
         self.readout.setObjectName("pixelReadout")
         self.readout.setMinimumHeight(self.readout.sizeHint().height() * 2)
         self.readout.setWordWrap(True)
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addWidget(self.caption)  # the same height as the overlay's caption: the panels line up
+        left.addWidget(self.plot, stretch=1)
+        panels = QHBoxLayout()
+        panels.setSpacing(4)
+        panels.addLayout(left, stretch=1)
+        panels.addWidget(self.overlay, stretch=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, stretch=1)
+        layout.addLayout(panels, stretch=1)
         layout.addWidget(self.readout)
         self._raw: np.ndarray | None = None
         self._bands: tuple[str, ...] = ()
         self._wcs = None
         self._scale = 1
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.overlay.plot.scene().sigMouseMoved.connect(self._on_overlay_mouse_moved)
 
     def show_cutout(self, rgb: np.ndarray, raw: np.ndarray, bands, wcs=None) -> None:
         """Display ``rgb`` (h, w, 3) uint8; readouts come from ``raw`` (H, W, C) and ``wcs``."""
@@ -40,12 +58,14 @@ class DetailView(QWidget):
         self._scale = raw.shape[0] / rgb.shape[0]
         self.image_item.setImage(rgb, levels=(0, 255), autoLevels=False)
         self.image_item.setRect(0, 0, raw.shape[1], raw.shape[0])
+        self.overlay.show_cutout(rgb, raw.shape[:2])
         if first:
             self.view.autoRange(padding=0.02)
 
     def clear(self) -> None:
         self._raw = None
         self.image_item.clear()
+        self.overlay.clear()
         self.readout.setText("")
 
     def readout_at(self, x: float, y: float) -> str:
@@ -65,9 +85,20 @@ class DetailView(QWidget):
         return text
 
     def _on_mouse_moved(self, position) -> None:
-        if not self.view.sceneBoundingRect().contains(position):
+        self._readout_from(self.view, position)
+
+    def _on_overlay_mouse_moved(self, position) -> None:
+        self._readout_from(self.overlay.view, position)
+
+    def _readout_from(self, view, position) -> None:
+        if not view.sceneBoundingRect().contains(position):
             return
-        point = self.view.mapSceneToView(position)
+        point = view.mapSceneToView(position)
         text = self.readout_at(point.x(), point.y())
+        heat = self.overlay.value_at(point.x(), point.y())
+        if text and heat is not None:
+            text = (
+                text.replace("\n", f"  heat={heat:.2f}\n", 1) if "\n" in text else f"{text}  heat={heat:.2f}"
+            )
         self.readout.setText(text)
         self.readout_changed.emit(text)

@@ -21,6 +21,7 @@ from galview.qt.thumbnails import ThumbnailCache
 CutoutIndexRole = Qt.ItemDataRole.UserRole + 1
 ErrorRole = Qt.ItemDataRole.UserRole + 2
 ProbabilityRole = Qt.ItemDataRole.UserRole + 3
+HeatRole = Qt.ItemDataRole.UserRole + 4
 CELL_MARGIN = 6
 LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80)}
 BADGE_HEIGHT = 17
@@ -43,7 +44,17 @@ class GridModel(QAbstractTableModel):
         self.order = np.arange(0, dtype=np.int64)
         self.position = np.arange(0, dtype=np.int64)
         self.scores = None  # galview.core.scores.Scores, read cell by cell
+        self.heatmaps = None  # galview.qt.heatmaps.HeatmapCache while the grid shows overlays
+        self.overlay_style = ("inferno", 0.5)  # colour map, opacity
         cache.updated.connect(self._on_thumbnail)
+
+    def set_overlay(self, heatmaps, colormap: str = "inferno", opacity: float = 0.5) -> None:
+        """Paint heat maps from ``heatmaps`` (a HeatmapCache) over the thumbnails; None for plain cutouts."""
+        self.heatmaps = heatmaps
+        self.overlay_style = (colormap, opacity)
+        if self.rowCount():
+            last = self.index(self.rowCount() - 1, self.columns - 1)
+            self.dataChanged.emit(self.index(0, 0), last, [HeatRole])
 
     def set_collection(self, collection) -> None:
         self.beginResetModel()
@@ -126,6 +137,11 @@ class GridModel(QAbstractTableModel):
             return i
         if role == ProbabilityRole:
             return self._prob(i)
+        if role == HeatRole:
+            if self.heatmaps is None:
+                return None
+            image = self.heatmaps.image(i, self.overlay_style[0])
+            return None if image is None else (image, self.overlay_style[1])
         if role == ErrorRole:
             return self.cache.errors.get(i)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -154,6 +170,12 @@ class GridModel(QAbstractTableModel):
         if cell.isValid():
             self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
 
+    def on_heatmap(self, cutout: int) -> None:
+        """A heat map arrived: repaint its cell if the grid shows overlays."""
+        cell = self.cell_of(cutout) if self.heatmaps is not None else QModelIndex()
+        if cell.isValid():
+            self.dataChanged.emit(cell, cell, [HeatRole])
+
 
 class ThumbnailDelegate(QStyledItemDelegate):
     """Paints a thumbnail, its selection frame, a label dot and a probability badge."""
@@ -180,6 +202,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
             target = QRect(0, 0, image.width(), image.height())
             target.moveCenter(rect.center())
             painter.drawImage(target, image)
+            heat = index.data(HeatRole)
+            if heat is not None:
+                painter.setOpacity(heat[1])
+                painter.drawImage(target, heat[0])
+                painter.setOpacity(1.0)
         elif index.data(ErrorRole):
             painter.setPen(QColor(230, 120, 120))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "unreadable")

@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,8 @@ from galview.core.session import ViewerState
 from galview.models import default_model_path, shipped_models
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
+from galview.qt.explain_controls import ExplainControls
+from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.metadata import MetadataPanel
@@ -76,6 +79,10 @@ class MainWindow(QMainWindow):
         self.detail = DetailView()
         self.metadata = MetadataPanel()
         self.controls = DisplayControls(self.state)
+        self.explain_controls = ExplainControls(self.state)
+        self.control_tabs = QTabWidget()
+        self.control_tabs.addTab(self.controls, "Display")
+        self.control_tabs.addTab(self.explain_controls, "Heat map")
         self.sort_controls = SortControls(self.state)
         self.histogram = ProbabilityHistogram(self.state)
         side = QWidget()
@@ -84,7 +91,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.detail, stretch=1)
         below = QHBoxLayout()
         below.addWidget(self.metadata, stretch=3)
-        below.addWidget(self.controls, stretch=2)
+        below.addWidget(self.control_tabs, stretch=2)
         side_layout.addLayout(below)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -116,6 +123,11 @@ class MainWindow(QMainWindow):
         self.scoring.error.connect(self.show_error)
         self.scoring.message.connect(self.statusBar().showMessage)
         self.scoring.runner.finished.connect(lambda *_: self._check_active_model())
+        self.explaining = ExplainController(
+            self.state, self.detail, self.grid, self.scoring.runner, parent=self
+        )
+        self.explaining.message.connect(self.statusBar().showMessage)
+        self.explain_controls.sheet_button.clicked.connect(self.explaining.make_sheet)
         self.job_status = JobStatus(self.state, self.scoring.runner)
         self.statusBar().addPermanentWidget(self.job_status)
 
@@ -142,6 +154,7 @@ class MainWindow(QMainWindow):
         self.histogram_action.setText("Probability &histogram")
         view_menu.addAction(self.histogram_action)
         self._build_model_menu()
+        self._build_explain_menu()
         cutout_menu = self.menuBar().addMenu("&Cutout")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
@@ -162,6 +175,24 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "&Open model…", self._ask_open_model)
         self.score_action = self._action(menu, "&Score collection", self.scoring.score, "Ctrl+R")
+
+    def _build_explain_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Explain")
+        self.beside_action = self._action(
+            menu, "Heat map &beside the cutout", lambda on: self.state.update_explain(beside=on), "G", True
+        )
+        self.grid_overlay_action = self._action(
+            menu, "Heat maps in the &grid", lambda on: self.state.update_explain(grid=on), "Shift+G", True
+        )
+        self._action(menu, "Explanation &sheet…", self.explaining.make_sheet, "Ctrl+E")
+        self.state.explain_changed.connect(self._explain_menu_follows)
+        self._explain_menu_follows(self.state.explain)
+
+    def _explain_menu_follows(self, settings) -> None:
+        for action, on in ((self.beside_action, settings.beside), (self.grid_overlay_action, settings.grid)):
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
 
     def _ask_open_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a Keras model", "", MODEL_FILTER)
@@ -259,6 +290,8 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.detail.show_cutout(rgb, raw, collection.bands, collection.wcs(index))
+        self.detail.caption.setText(f"Cutout {index} · {collection.id_of(index)}")
+        self.explaining.show_current(index)
 
     def _on_order(self, order) -> None:
         self.grid.set_order(order, self.state.current, keep_scroll=self.scoring.refreshing)
@@ -332,6 +365,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
         self.scoring.shutdown()
+        self.explaining.close()
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()

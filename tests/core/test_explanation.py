@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from galview.core.colormaps import COLORMAPS, blend, colourise, lookup_table
+from galview.core.colormaps import COLORMAPS, blend, colourise, lookup_table, rgba_table
 from galview.core.explanation import ExplainSettings, compose_sheet, sheet_examples
 
 
@@ -47,11 +47,15 @@ def test_colour_maps():
         table = lookup_table(name)
         assert table.shape == (256, 3) and table.dtype == np.uint8
     assert tuple(colourise(np.array([0.0]), "grey")[0]) == (0, 0, 0)
+    alpha = rgba_table()[:, 3]
+    assert alpha[0] == 0 and alpha[-1] == 255 and (np.diff(alpha.astype(int)) >= 0).all()
     assert tuple(colourise(np.array([1.0, np.nan]), "grey")[0]) == (255, 255, 255)
     assert tuple(colourise(np.array([np.nan]), "grey")[0]) == (0, 0, 0)
     image = np.full((4, 4, 3), 100, np.uint8)
     assert (blend(image, np.zeros((4, 4)), 0.0) == image).all()
     assert (blend(image, np.ones((4, 4)), 1.0, "grey") == 255).all()
+    assert (blend(image, np.full((4, 4), 0.1), 1.0, "grey")[..., 0] == 100 - round(0.2 * (100 - 26))).all()
+    assert (blend(image, np.zeros((4, 4)), 1.0, "grey") == image).all()  # a cold map leaves the cutout
     with pytest.raises(ValueError):
         blend(image, np.zeros((3, 3)))
     with pytest.raises(ValueError, match="colour map"):

@@ -13,6 +13,25 @@ def no_default_model(tmp_path, monkeypatch):
     monkeypatch.setenv("GALVIEW_MODEL", str(tmp_path / "no_such_model.keras"))
 
 
+TINY_SHAPE = (16, 16, 3)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """An untrained 16×16×3 DeepShadows (uint8 RGB input) saved with its card."""
+    pytest.importorskip("keras")
+    from galview.ml.architectures import build_model
+    from galview.ml.cards import InputSpec, ModelCard
+    from galview.ml.loading import save_model
+
+    path = tmp_path_factory.mktemp("models") / "tiny.keras"
+    spec = InputSpec(TINY_SHAPE, dtype="uint8", scale="divide255", bands=("R", "G", "B"))
+    save_model(
+        build_model("deepshadows", TINY_SHAPE), ModelCard.for_architecture("deepshadows", input=spec), path
+    )
+    return path
+
+
 @pytest.fixture
 def window(qtbot):
     from galview.qt.app import make_app

@@ -12,21 +12,7 @@ from galview.core.collection import ArrayCollection
 from galview.qt.grid import ProbabilityRole
 
 N = 300
-SHAPE = (16, 16, 3)
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    """An untrained 16×16×3 DeepShadows (uint8 RGB input) saved with its card."""
-    pytest.importorskip("keras")
-    from galview.ml.architectures import build_model
-    from galview.ml.cards import InputSpec, ModelCard
-    from galview.ml.loading import save_model
-
-    path = tmp_path_factory.mktemp("models") / "tiny.keras"
-    spec = InputSpec(SHAPE, dtype="uint8", scale="divide255", bands=("R", "G", "B"))
-    save_model(build_model("deepshadows", SHAPE), ModelCard.for_architecture("deepshadows", input=spec), path)
-    return path
+SHAPE = (16, 16, 3)  # the tiny model's input (tests/qt/conftest.py)
 
 
 def _npz(path, n=N, seed=0):

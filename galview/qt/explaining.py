@@ -1,0 +1,154 @@
+"""Glue between the state, the heat-map cache, the overlay panel, the grid and the explanation sheet."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from galview.core.explanation import METHOD_NAMES
+from galview.qt.heatmaps import HeatmapCache
+from galview.qt.sheet_dialog import SheetDialog
+
+PREFETCH = 12  # cutouts after the current one (in display order) whose maps are computed ahead
+SHEET = "Explanation sheet"
+
+
+def sheet_job(loaded, collection, probs, labels, settings, display, cancel):
+    """Render the explanation sheet in a worker thread; returns (image, groups)."""
+    from galview.ml.explain_sheet import explanation_sheet
+
+    return explanation_sheet(
+        loaded,
+        collection,
+        probs,
+        labels,
+        method=settings.method,
+        display=display,
+        opacity=settings.opacity,
+        colormap=settings.colormap,
+    )
+
+
+class ExplainController(QObject):
+    """Keeps heat maps in step with the current cutout, the model and ``state.explain``.
+
+    Signals
+    -------
+    message(str)
+        For the status bar.
+    sheet_ready(SheetDialog)
+        The explanation sheet was rendered and is shown.
+    """
+
+    message = pyqtSignal(str)
+    sheet_ready = pyqtSignal(object)
+
+    def __init__(self, state, detail, grid, runner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.detail, self.grid, self.runner = state, detail, grid, runner
+        self.heatmaps = HeatmapCache(parent=self)
+        self.sheet_dialog: SheetDialog | None = None
+        self._key = None
+        self.heatmaps.updated.connect(self._on_heatmap)
+        self.heatmaps.failed.connect(self._on_failed)
+        for signal in (state.collection_changed, state.model_changed, state.explain_changed):
+            signal.connect(self._reset)
+        self._reset()  # the window calls show_current after it renders a cutout
+
+    # -- following the state ------------------------------------------------------------------
+    def _reset(self, *_) -> None:
+        state, settings = self.state, self.state.explain
+        key = (state.collection, None if state.model is None else state.model.version, settings.key)
+        if key != self._key:
+            self._key = key
+            self.heatmaps.reset(state.model, state.collection, settings)
+        active = state.model is not None and state.collection is not None
+        self.detail.overlay.setVisible(active and settings.beside)
+        self.detail.overlay.set_style(settings.opacity, settings.colormap, settings.contours)
+        grid_model = self.grid.grid_model
+        grid_model.set_overlay(
+            self.heatmaps if active and settings.grid else None, settings.colormap, settings.opacity
+        )
+        self.show_current(state.current)
+
+    def show_current(self, index: int) -> None:
+        """Put the current cutout's map in the overlay panel (or queue it) and prefetch what follows."""
+        if self.state.model is None or self.state.collection is None or index < 0:
+            return
+        order = self.state.order
+        where = np.flatnonzero(order == index)
+        if where.size:
+            ahead = order[where[0] + 1 : where[0] + 1 + PREFETCH]
+            self.heatmaps.request(ahead[::-1])  # the nearest neighbour is served first, after the current
+        heat = self.heatmaps.get(index)
+        self.detail.overlay.set_heat(heat)
+        self._caption(pending=heat is None)
+
+    def _caption(self, pending: bool) -> None:
+        settings, model = self.state.explain, self.state.model
+        if self.heatmaps.error:
+            self.detail.overlay.set_caption(f"No heat map: {self.heatmaps.error}")
+            return
+        names = model.card.class_names
+        which = "predicted class" if settings.class_index is None else names[settings.class_index]
+        text = f"{METHOD_NAMES[settings.method]} · {which}"
+        self.detail.overlay.set_caption(text + (" · computing…" if pending else ""))
+
+    def _on_heatmap(self, index: int) -> None:
+        self.grid.grid_model.on_heatmap(index)
+        if index == self.state.current:
+            self.detail.overlay.set_heat(self.heatmaps.get(index, request=False))
+            self._caption(pending=False)
+
+    def _on_failed(self, message: str) -> None:
+        self._caption(pending=False)
+        self.message.emit(f"Heat maps unavailable: {message}")
+
+    # -- the explanation sheet ------------------------------------------------------------------
+    def make_sheet(self) -> bool:
+        """Render the sheet in the background for a labelled, scored collection; False if it cannot."""
+        state = self.state
+        problem = self._sheet_problem()
+        if problem:
+            self.message.emit(problem)
+            return False
+        job = self.runner.start(
+            SHEET,
+            sheet_job,
+            state.model,
+            state.collection,
+            state.scores.positive_prob().copy(),
+            np.asarray(state.collection.labels, np.float64),
+            state.explain,
+            state.display,
+            on_returned=self._on_sheet,
+            on_errored=lambda exc: self.message.emit(f"Explanation sheet failed: {exc}"),
+        )
+        if job is None:
+            self.message.emit(f"Busy ({self.runner.job.name.lower()}): try again when it has finished")
+            return False
+        self.message.emit("Rendering the explanation sheet…")
+        return True
+
+    def _sheet_problem(self) -> str | None:
+        state = self.state
+        if state.collection is None or state.model is None:
+            return "The explanation sheet needs a collection and a model"
+        if state.model.card.task != "binary":
+            return "The explanation sheet needs a binary model (LSBG vs artifact)"
+        if state.collection.labels is None:
+            return "The explanation sheet needs labelled cutouts"
+        if state.scores is None or not state.scores.complete:
+            return "Score the whole collection first (Model ▸ Score collection)"
+        return None
+
+    def _on_sheet(self, result) -> None:
+        sheet, groups = result
+        counts = ", ".join(f"{name} {len(indices)}" for name, indices in groups.items())
+        self.sheet_dialog = SheetDialog(sheet, f"Explanation sheet — {counts}", self.detail.window())
+        self.sheet_dialog.show()
+        self.message.emit(f"Explanation sheet: {counts}")
+        self.sheet_ready.emit(self.sheet_dialog)
+
+    def close(self) -> None:
+        self.heatmaps.close()

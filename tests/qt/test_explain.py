@@ -1,0 +1,150 @@
+"""Heat maps in the window: overlay panel, controls, background cache per model version, grid, sheet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from galview.qt.grid import HeatRole
+
+N = 120
+SHAPE = (16, 16, 3)
+
+
+def _npz(path, n=N, seed=0, shape=SHAPE):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+    np.savez(path, images=images, labels=np.arange(n) % 2)
+    return path
+
+
+@pytest.fixture
+def explained(window, qtbot, tiny_model, tmp_path):
+    """A window with the tiny model active, a small labelled collection scored, cutout 0 current."""
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.open_path(_npz(tmp_path / "small.npz"))
+    qtbot.waitUntil(
+        lambda: not window.scoring.runner.busy and window.state.scores is not None and window.state.scores.complete,
+        timeout=20000,
+    )
+    return window
+
+
+def _expected(window, index, method="gradcam", class_index=None):
+    from galview.ml.gradcam import explain
+
+    cutout = window.state.collection.get_batch([index])
+    return explain(window.state.model, cutout, method=method, class_index=class_index)[0]
+
+
+def _wait_heat(qtbot, window, index):
+    overlay = window.detail.overlay
+    qtbot.waitUntil(lambda: window.state.current == index and overlay.heat is not None, timeout=20000)
+    return overlay.heat
+
+
+def test_overlay_panel_shows_the_current_cutouts_grad_cam(explained, qtbot):
+    overlay = explained.detail.overlay
+    assert overlay.isVisible()
+    heat = _wait_heat(qtbot, explained, 0)
+    assert heat.shape == SHAPE[:2] and heat.dtype == np.float32
+    np.testing.assert_allclose(heat, _expected(explained, 0), atol=1 / 255 + 1e-6)
+    assert "Grad-CAM" in overlay.caption.text() and "computing" not in overlay.caption.text()
+    explained.state.set_current(5)
+    heat = _wait_heat(qtbot, explained, 5)
+    np.testing.assert_allclose(heat, _expected(explained, 5), atol=1 / 255 + 1e-6)
+
+
+def test_neighbours_are_prefetched_and_maps_are_cached_per_method(explained, qtbot):
+    from galview.qt.explaining import PREFETCH
+
+    cache = explained.explaining.heatmaps
+    _wait_heat(qtbot, explained, 0)
+    qtbot.waitUntil(cache.idle, timeout=20000)
+    assert all(cache.get(i, request=False) is not None for i in range(1, PREFETCH + 1))
+    explained.explain_controls.method_combo.setCurrentIndex(
+        explained.explain_controls.method_combo.findData("saliency")
+    )
+    assert explained.state.explain.method == "saliency"
+    assert cache.get(0, request=False) is None  # another key
+    heat = _wait_heat(qtbot, explained, 0)
+    np.testing.assert_allclose(heat, _expected(explained, 0, "saliency"), atol=1 / 255 + 1e-6)
+    explained.state.update_explain(method="gradcam")
+    assert cache.get(0, request=False) is not None  # back to Grad-CAM: from the cache, at once
+    assert explained.detail.overlay.heat is not None
+
+
+def test_class_selector_lists_the_models_classes(explained, qtbot):
+    combo = explained.explain_controls.class_combo
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert names[0] == "predicted class" and names[1:] == list(explained.state.model.card.class_names)
+    _wait_heat(qtbot, explained, 0)
+    combo.setCurrentIndex(1)
+    assert explained.state.explain.class_index == 0
+    heat = _wait_heat(qtbot, explained, 0)
+    np.testing.assert_allclose(heat, _expected(explained, 0, class_index=0), atol=1 / 255 + 1e-6)
+    assert explained.state.model.card.class_names[0] in explained.detail.overlay.caption.text()
+
+
+def test_opacity_colour_map_and_contour_controls(explained, qtbot):
+    controls, overlay = explained.explain_controls, explained.detail.overlay
+    _wait_heat(qtbot, explained, 0)
+    controls.opacity_slider.setValue(80)
+    assert explained.state.explain.opacity == pytest.approx(0.8)
+    assert overlay.heat_item.opacity() == pytest.approx(0.8)
+    controls.colormap_combo.setCurrentText("viridis")
+    assert overlay.colormap == "viridis"
+    assert tuple(overlay.heat_item.lut[-1]) == (253, 231, 37, 255)
+    controls.contour_check.setChecked(True)
+    assert all(curve.data is not None for curve in overlay.contours)
+    controls.contour_check.setChecked(False)
+    assert all(curve.data is None for curve in overlay.contours)
+    explained.state.update_explain(opacity=0.3)  # the state drives the widgets too
+    assert controls.opacity_slider.value() == 30
+    controls.show_check.setChecked(False)
+    assert not overlay.isVisible() and not explained.beside_action.isChecked()
+    explained.beside_action.trigger()
+    assert overlay.isVisible() and controls.show_check.isChecked()
+
+
+def test_grid_paints_overlays_when_asked(explained, qtbot):
+    grid_model = explained.grid.grid_model
+    cell = grid_model.cell_at_position(3)
+    assert grid_model.data(cell, HeatRole) is None
+    explained.grid_overlay_action.trigger()
+    assert explained.state.explain.grid
+    qtbot.waitUntil(lambda: grid_model.data(cell, HeatRole) is not None, timeout=20000)
+    image, opacity = grid_model.data(cell, HeatRole)
+    assert image.width() == SHAPE[1] and opacity == explained.state.explain.opacity
+    explained.state.update_explain(grid=False)
+    assert grid_model.data(cell, HeatRole) is None
+
+
+def test_explanation_sheet_is_shown_and_saved(explained, qtbot, tmp_path):
+    # (The untrained tiny model is rarely confident: the groups may be empty; the sheet says so.)
+    assert explained.explaining.make_sheet()
+    qtbot.waitUntil(lambda: explained.explaining.sheet_dialog is not None, timeout=30000)
+    dialog = explained.explaining.sheet_dialog
+    path = dialog.save(tmp_path / "sheet.png")
+    with Image.open(path) as image:
+        assert image.size == (dialog.sheet.shape[1], dialog.sheet.shape[0])
+    assert "Explanation sheet" in explained.statusBar().currentMessage()
+    dialog.close()
+
+
+def test_sheet_needs_scores_and_labels(window, qtbot, tiny_model, tmp_path):
+    assert not window.explaining.make_sheet()
+    assert "needs a collection and a model" in window.statusBar().currentMessage()
+
+
+def test_a_model_that_does_not_fit_reports_and_the_app_keeps_running(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.open_path(_npz(tmp_path / "big.npz", n=6, shape=(24, 24, 3)))  # the model takes 16×16
+    overlay = window.detail.overlay
+    qtbot.waitUntil(lambda: overlay.caption.text().startswith("No heat map"), timeout=20000)
+    assert overlay.heat is None
+    window.state.set_current(3)  # nothing is queued again, nothing breaks
+    assert overlay.caption.text().startswith("No heat map")
