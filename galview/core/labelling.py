@@ -1,0 +1,123 @@
+"""Label values, their names and where a cutout's label came from. Pure Python, no I/O.
+
+A label is an integer class index (0, 1, ...) or :data:`UNSURE`; "no label" is ``None``
+(or NaN in float arrays).
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Label value for "unsure": kept in the store, excluded from training.
+UNSURE = -1
+
+#: Class names used when neither the model card nor the collection names them.
+DEFAULT_CLASSES = ("artifact", "LSBG")
+
+#: Where a cutout's current label came from (see :func:`origin`).
+ORIGINAL, MINE, CHANGED = "original", "mine", "changed"
+
+_UNSURE_WORDS = ("u", "unsure")
+
+
+def is_missing(value) -> bool:
+    """True for ``None`` and float NaN: no label."""
+    return value is None or value != value  # NaN is the only value not equal to itself
+
+
+def label_name(value, classes=DEFAULT_CLASSES) -> str:
+    """Human name of a label value.
+
+    Parameters
+    ----------
+    value : int, float, or None
+        Class index, :data:`UNSURE`, or None/NaN for no label.
+    classes : sequence of str
+        Class names by index; default ``("artifact", "LSBG")``.
+
+    Returns
+    -------
+    str
+        ``"unlabelled"``, ``"unsure"``, the class name, or the number for an unnamed class.
+    """
+    if is_missing(value):
+        return "unlabelled"
+    number = int(value)
+    if number == UNSURE:
+        return "unsure"
+    if 0 <= number < len(classes):
+        return str(classes[number])
+    return str(number)
+
+
+def label_value(label) -> int | None:
+    """Check a label value for storing: an integer >= -1 (NaN/None: no label, returned as None).
+
+    Raises
+    ------
+    ValueError
+        For fractions, text, booleans or values below :data:`UNSURE`.
+    """
+    if is_missing(label):
+        return None
+    if isinstance(label, bool | str | bytes) or not float(label).is_integer() or int(label) < UNSURE:
+        raise ValueError(f"a label must be an integer class index, -1 (unsure) or None, got {label!r}")
+    return int(label)
+
+
+def _expected(classes) -> str:
+    named = ", ".join(f"{i} or {name!r}" for i, name in enumerate(classes))
+    return f"expected {named}, or 'u' (unsure)"
+
+
+def parse_label(text, classes=DEFAULT_CLASSES) -> int:
+    """Turn what a user typed (or a CSV cell) into a label value.
+
+    Accepts a class index (``"1"``, ``"1.0"``, ``1``), a class name in any case
+    (``"lsbg"``), or ``"u"``/``"unsure"``/``"-1"`` for :data:`UNSURE`.
+
+    Raises
+    ------
+    ValueError
+        With a message naming the text and the accepted values.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a label; {_expected(classes)}")
+    word = str(text).strip()
+    lowered = word.lower()
+    if lowered in _UNSURE_WORDS:
+        return UNSURE
+    for index, name in enumerate(classes):
+        if lowered == str(name).lower():
+            return index
+    try:
+        number = float(word)
+    except ValueError:
+        number = math.nan
+    if number.is_integer() and (int(number) == UNSURE or 0 <= int(number) < len(classes)):
+        return int(number)
+    raise ValueError(f"{word!r} is not a label; {_expected(classes)}")
+
+
+def origin(original, current) -> str:
+    """Where a cutout's label comes from.
+
+    Parameters
+    ----------
+    original : int, float or None
+        Label from the file (None/NaN if the file has none for this cutout).
+    current : int, float or None
+        Label the user set (None/NaN if the user has set none).
+
+    Returns
+    -------
+    str
+        ``"original"`` when the user set no label or confirmed the file's one,
+        ``"mine"`` when the file had no label and the user set one, ``"changed"``
+        when the user's label differs from the file's.
+    """
+    if is_missing(current):
+        return ORIGINAL
+    if is_missing(original):
+        return MINE
+    return ORIGINAL if float(current) == float(original) else CHANGED

@@ -1,0 +1,187 @@
+"""``galview labels``: set prints ``ok INDEX LABEL`` only once the label is on disk; history, undo/redo,
+export/import; one-line errors with exit status 2; no TensorFlow import on the way."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from galview.cli import main
+from galview.io import label_store as label_store_module
+from galview.io import open_collection
+from galview.io.label_store import LabelStore
+
+
+@pytest.fixture
+def data(shared_data, tmp_path) -> Path:
+    """A copy of the real DES cutouts (112, labels 0/1); the store is created beside it."""
+    target = tmp_path / "des_lsbg_dev.npz"
+    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", target)
+    return target
+
+
+def stored(data: Path, store=None) -> LabelStore:
+    with open_collection(data) as collection:
+        return LabelStore.for_collection(collection, store)
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(["labels", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_set_prints_ok_and_the_label_is_stored(data, capsys):
+    assert run(capsys, "set", data, 3, "lsbg") == (0, "ok 3 1\n", "")
+    assert run(capsys, "set", data, 4, "U") == (0, "ok 4 -1\n", "")
+    assert run(capsys, "set", data, 5, "0") == (0, "ok 5 0\n", "")
+    assert run(capsys, "set", data, 5, "none") == (0, "ok 5 none\n", "")
+    with stored(data) as s:
+        assert s.path == data.with_name("des_lsbg_dev.npz.labels.sqlite")
+        assert (s.get(3)["user_label"], s.get(4)["user_label"], s.get(5)["user_label"]) == (1, -1, None)
+        assert [r["kind"] for r in s.history()] == ["set"] * 4
+
+
+def test_set_in_a_fresh_process_imports_no_tensorflow(data, tmp_path):
+    code = (
+        "import sys\n"
+        "from galview.cli import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print('heavy', heavy)\n"
+        "sys.exit(rc)\n"
+    )
+    store = tmp_path / "mine.sqlite"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "labels", "set", str(data), "7", "1", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok 7 1\nheavy []\n"
+    assert not data.with_name("des_lsbg_dev.npz.labels.sqlite").exists()
+    with stored(data, store) as s:
+        assert s.get(7)["user_label"] == 1
+
+
+def test_no_ok_when_the_store_is_locked(data, capsys, monkeypatch):
+    with stored(data) as s:
+        path = s.path
+    monkeypatch.setattr(label_store_module, "DEFAULT_TIMEOUT", 0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        code, out, err = run(capsys, "set", data, 3, "1")
+    finally:
+        other.close()
+    assert (code, out) == (2, "")
+    assert err.startswith("galview: error: ") and "labels.sqlite: is locked by another program" in err
+    with stored(data) as s:
+        assert s.last_seq() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["112", "1"],
+            "des_lsbg_dev.npz: index 112 is out of range; the collection has 112 cutouts (0..111)",
+        ),
+        (["-1", "1"], "index -1 is out of range"),
+        (["3", "galaxy"], "des_lsbg_dev.npz: 'galaxy' is not a label; expected 0 or 'artifact', 1 or 'LSBG'"),
+        (["3", "2"], "'2' is not a label"),
+    ],
+)
+def test_set_errors_are_one_line_with_status_2(data, capsys, args, message):
+    code, out, err = run(capsys, "set", data, *args)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("galview: error: ") and message in err
+
+
+def test_damaged_store_is_refused_and_kept(data, tmp_path, capsys):
+    bad = tmp_path / "bad.sqlite"
+    content = b"SQLite format 3\x00" + bytes(range(256)) * 8
+    bad.write_bytes(content)
+    code, out, err = run(capsys, "set", data, 1, 1, "--store", bad)
+    assert (code, out) == (2, "")
+    assert "bad.sqlite: is not a GalView label store or is damaged" in err
+    assert bad.read_bytes() == content
+
+
+def test_store_for_another_collection_refused(data, tmp_path, capsys):
+    other = tmp_path / "other.sqlite"
+    LabelStore.open(other, 50).close()
+    code, _, err = run(capsys, "set", data, 1, 1, "--store", other)
+    assert code == 2 and "other.sqlite: was made for 50 cutouts, but this collection has 112" in err
+
+
+def test_history_undo_redo(data, capsys):
+    run(capsys, "set", data, 4, 0)
+    run(capsys, "set", data, 4, "u")
+    run(capsys, "set", data, 9, 1)
+    code, out, _ = run(capsys, "history", data)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert lines[0].split("  ")[1:] == ["4", "4", "none → 0", lines[0].split("  ")[4], "set"]
+    assert "  0 → -1  " in lines[1] and "  9  9  none → 1  " in lines[2]
+    assert lines[0][:20].endswith("Z") and lines[0][4] == "-"  # ISO 8601 UTC time first
+    code, out, _ = run(capsys, "history", data, "--index", 9)
+    assert code == 0 and len(out.splitlines()) == 1
+    assert run(capsys, "undo", data) == (0, "undone 9\n", "")
+    assert run(capsys, "undo", data) == (0, "undone 4\n", "")
+    assert run(capsys, "redo", data) == (0, "redone 4\n", "")
+    assert run(capsys, "redo", data) == (0, "redone 9\n", "")
+    assert run(capsys, "redo", data) == (1, "", "galview: nothing to redo\n")
+    with stored(data) as s:
+        assert (s.get(4)["label"], s.get(9)["label"]) == (-1, 1)
+        assert [r["kind"] for r in s.history()] == ["set", "set", "set", "undo", "undo", "redo", "redo"]
+
+
+def test_undo_with_nothing_to_undo(data, capsys):
+    assert run(capsys, "undo", data) == (1, "", "galview: nothing to undo\n")
+
+
+def test_export_and_import(data, tmp_path, capsys):
+    with open_collection(data) as collection:
+        file_labels = np.asarray(collection.labels, dtype=float)
+    run(capsys, "set", data, 0, 1 - int(file_labels[0]))
+    out_csv = tmp_path / "labels.csv"
+    assert run(capsys, "export", data, "-o", out_csv) == (0, f"{out_csv}\n", "")
+    with open(out_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["index", "id", "label", "original_label", "changed_at"]
+    assert len(rows) == 112
+    assert (
+        float(rows[0]["label"]) == 1 - file_labels[0] and float(rows[0]["original_label"]) == file_labels[0]
+    )
+    assert rows[0]["changed_at"].endswith("Z") and rows[1]["changed_at"] == ""
+    for suffix in (".fits", ".h5"):
+        assert run(capsys, "export", data, "-o", tmp_path / f"labels{suffix}")[0] == 0
+        assert (tmp_path / f"labels{suffix}").stat().st_size > 0
+
+    mine = tmp_path / "mine.csv"
+    mine.write_text("index,label\n10,unsure\n11,u\n12,LSBG\n")
+    code, out, _ = run(capsys, "import", data, mine)
+    assert code == 0 and out == f"imported {2 + (file_labels[12] != 1)} labels\n"
+    mine.write_text("index,label\n10,1\n11,nonsense\n")
+    code, out, err = run(capsys, "import", data, mine)
+    assert (code, out) == (2, "") and "mine.csv: line 3: 'nonsense' is not a label" in err
+    code, out, err = run(capsys, "export", data, "-o", tmp_path / "labels.xlsx")
+    assert code == 2 and "labels.xlsx: unsupported export format" in err
+
+
+def test_labels_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["labels", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("set", "export", "history", "undo", "redo", "import"):
+        assert name in out

@@ -1,0 +1,533 @@
+"""The label store: edits, undo/redo across restarts, provenance, refusals that leave files untouched,
+location next to the data or in the user data dir, export/import round trips, label naming."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from galview.core.labelling import UNSURE, label_name, origin, parse_label
+from galview.io import label_store as label_store_module
+from galview.io import open_collection
+from galview.io.label_store import LabelStore, LabelStoreError
+
+ORIGINAL = np.array([0, 1, np.nan, 1, 0, np.nan, 1, 0, 1, 0], dtype=np.float64)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with LabelStore.open(
+        tmp_path / "s.sqlite", 10, ids=[f"obj{i}" for i in range(10)], original=ORIGINAL
+    ) as s:
+        yield s
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def des_copy(shared_data, tmp_path) -> Path:
+    target = tmp_path / "des" / "des_lsbg_dev.npz"
+    target.parent.mkdir()
+    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", target)
+    return target
+
+
+# -- label values -------------------------------------------------------------------------
+
+
+def test_label_names_and_parsing():
+    names = [label_name(v) for v in (None, np.nan, -1, 0, 1, 7)]
+    assert names == ["unlabelled", "unlabelled", "unsure", "artifact", "LSBG", "7"]
+    texts = ("1", "0", "1.0", 1, "lsbg", "ARTIFACT", " u ", "Unsure", "-1")
+    assert [parse_label(t) for t in texts] == [1, 0, 1, 1, 1, 0, UNSURE, UNSURE, UNSURE]
+    assert parse_label("ring", classes=("none", "ring")) == 1
+    for bad in ("2", "0.5", "galaxy", "", True):
+        with pytest.raises(ValueError, match="is not a label; expected 0 or 'artifact'"):
+            parse_label(bad)
+
+
+def test_origin_rules():
+    assert origin(1, None) == "original"
+    assert origin(np.nan, np.nan) == "original"
+    assert origin(None, 1) == "mine"
+    assert origin(np.nan, -1) == "mine"
+    assert origin(1, 0) == "changed"
+    assert origin(1.0, 1) == "original"  # confirming the file's label
+
+
+# -- edits, queries -------------------------------------------------------------------------
+
+
+def test_set_get_and_provenance(store):
+    assert np.isnan(store.current()).all()
+    np.testing.assert_array_equal(store.effective(), ORIGINAL)
+    before = time.time()
+    action = store.set(2, 1, user="ana", model_id="m1", prob=0.91, seconds=2.5)
+    assert isinstance(action, int)
+    assert store.get(2) == {
+        "index": 2,
+        "id": "obj2",
+        "label": 1,
+        "user_label": 1,
+        "original": None,
+        "origin": "mine",
+        "changed_at": pytest.approx(time.time(), abs=time.time() - before + 0.01),
+    }
+    store.set(1, 0)
+    store.set(3, 1)
+    assert (store.get(1)["origin"], store.get(1)["label"], store.get(1)["original"]) == ("changed", 0, 1)
+    assert (store.get(3)["origin"], store.get(3)["label"]) == ("original", 1)
+    assert store.get(0) == {
+        "index": 0,
+        "id": "obj0",
+        "label": 0,
+        "user_label": None,
+        "original": 0,
+        "origin": "original",
+        "changed_at": None,
+    }
+    expected = np.full(10, np.nan)
+    expected[[1, 2, 3]] = [0, 1, 1]
+    np.testing.assert_array_equal(store.current(), expected)
+    np.testing.assert_array_equal(store.effective(), [0, 0, 1, 1, 0, np.nan, 1, 0, 1, 0])
+    assert store.counts() == {0: 5, 1: 4, None: 1}
+
+
+def test_original_labels_kept_apart_and_never_overwritten(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10, original=ORIGINAL) as s:
+        s.set(list(range(10)), UNSURE)
+        np.testing.assert_array_equal(s.original_labels(), ORIGINAL)
+        np.testing.assert_array_equal(s.effective(), np.full(10, UNSURE))
+        s.set([0, 1], None)  # clearing goes back to the file's label
+        np.testing.assert_array_equal(s.effective()[:2], [0, 1])
+        assert s.get(0)["changed_at"] is None
+    # reopening with other originals does not replace the stored ones
+    with LabelStore.open(path, 10, original=np.ones(10)) as s:
+        np.testing.assert_array_equal(s.original_labels(), ORIGINAL)
+        np.testing.assert_array_equal(s.effective(ORIGINAL * 0), [0, 0] + [UNSURE] * 8)
+
+
+def test_batch_is_one_action_with_per_index_probabilities(store):
+    action = store.set([4, 5, 6, 5], UNSURE, prob=[0.1, 0.2, 0.3], seconds=1.0, description="three")
+    rows = store.history()
+    assert [(r["idx"], r["action"], r["prob"], r["seconds"], r["kind"]) for r in rows] == [
+        (4, action, 0.1, 1.0, "set"),
+        (5, action, 0.2, 1.0, "set"),
+        (6, action, 0.3, 1.0, "set"),
+    ]
+    assert store.undo() == [6, 5, 4]
+    assert np.isnan(store.current()).all()
+
+
+def test_history_fields(store):
+    t0 = time.time()
+    store.set(7, 1, user="ana", model_id="deepshadows-sim", prob=0.73, seconds=4.25)
+    store.set(7, UNSURE, user="ben")
+    store.undo()
+    rows = store.history(7)
+    assert [(r["old"], r["new"], r["user"], r["kind"]) for r in rows] == [
+        (None, 1, "ana", "set"),
+        (1, UNSURE, "ben", "set"),
+        (UNSURE, 1, rows[2]["user"], "undo"),
+    ]
+    first = rows[0]
+    assert first["cutout_id"] == "obj7" and first["idx"] == 7
+    assert (first["model_id"], first["prob"], first["seconds"]) == ("deepshadows-sim", 0.73, 4.25)
+    assert t0 <= first["at"] <= rows[1]["at"] <= rows[2]["at"] <= time.time()
+    assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
+    assert rows[2]["user"]  # the login name (or "unknown"), never empty
+    assert store.history(6) == []
+    assert len(store.history()) == 3
+
+
+def test_undo_redo_and_no_redo_after_new_edit(store):
+    a = store.set(0, 1)
+    b = store.set([0, 1], UNSURE)
+    assert a < b
+    assert store.undo() == [1, 0]
+    assert (store.current()[0], np.isnan(store.current()[1])) == (1, True)
+    assert store.undo() == [0]
+    assert np.isnan(store.current()).all()
+    assert store.undo() is None
+    assert store.redo() == [0]
+    assert store.redo() == [0, 1]
+    assert store.redo() is None
+    np.testing.assert_array_equal(store.current()[:2], [UNSURE, UNSURE])
+    store.undo()
+    store.set(9, 1)  # a new edit drops the undone action
+    assert store.redo() is None
+    np.testing.assert_array_equal(store.current()[[0, 1, 9]], [1, np.nan, 1])
+    assert store.undo() == [9]
+    assert store.undo() == [0]
+
+
+def test_undo_and_redo_survive_restart(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10, original=ORIGINAL) as s:
+        s.set(3, 0)
+        s.set(4, 1)
+        s.undo()
+    with LabelStore.open(path, 10) as s:
+        assert s.redo() == [4]
+        assert s.undo() == [4]
+        assert s.undo() == [3]
+    with LabelStore.open(path, 10) as s:
+        np.testing.assert_array_equal(s.effective(), ORIGINAL)
+        assert [r["kind"] for r in s.history()] == ["set", "set", "undo", "redo", "undo", "undo"]
+        assert s.redo() == [3]
+        assert s.get(3)["label"] == 0
+
+
+def test_changed_since_sees_another_instance(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10) as mine, LabelStore.open(path, 10) as theirs:
+        seen = mine.last_seq()
+        assert seen == 0
+        theirs.set([8, 2], 1)
+        assert mine.last_seq() == 2
+        np.testing.assert_array_equal(mine.changed_since(seen), [2, 8])
+        assert mine.get(8)["label"] == 1
+        assert mine.changed_since(mine.last_seq()).size == 0
+
+
+@pytest.mark.parametrize(
+    ("indices", "label", "error"),
+    [
+        (10, 1, IndexError),
+        (-1, 1, IndexError),
+        (1.5, 1, TypeError),
+        (1, 0.5, ValueError),
+        (1, "1", ValueError),
+    ],
+)
+def test_set_rejects_bad_input(store, indices, label, error):
+    with pytest.raises(error):
+        store.set(indices, label)
+    assert store.last_seq() == 0
+
+
+# -- refusals: the file is left byte-identical ------------------------------------------------
+
+
+def test_store_for_another_number_of_cutouts_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    LabelStore.open(path, 10).close()
+    before = digest(path)
+    with pytest.raises(
+        LabelStoreError, match=r"s\.sqlite: was made for 10 cutouts, but this collection has 12"
+    ):
+        LabelStore.open(path, 12)
+    assert digest(path) == before
+
+
+@pytest.mark.parametrize("kind", ["random", "sqlite-header-then-random", "empty"])
+def test_garbage_file_refused_and_untouched(tmp_path, kind):
+    path = tmp_path / "labels.sqlite"
+    noise = np.random.default_rng(1).bytes(8192)
+    content = {"random": noise, "sqlite-header-then-random": b"SQLite format 3\x00" + noise, "empty": b""}[
+        kind
+    ]
+    path.write_bytes(content)
+    with pytest.raises(
+        LabelStoreError, match=r"labels\.sqlite: is (not a GalView label store|empty|damaged)"
+    ) as err:
+        LabelStore.open(path, 10)
+    assert "left untouched" in str(err.value)
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.sqlite"]
+
+
+@pytest.mark.parametrize("fraction", [0.02, 0.3, 0.6, 0.95, 0.995])
+def test_truncated_store_refused_and_untouched(tmp_path, fraction):
+    path = tmp_path / "s.sqlite"
+    rng = np.random.default_rng(0)
+    with LabelStore.open(path, 3000, original=rng.integers(0, 2, 3000)) as s:
+        for _ in range(40):
+            s.set(rng.integers(0, 3000, 25), int(rng.integers(0, 2)))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: int(len(whole) * fraction)])
+    before = digest(path)
+    with pytest.raises(LabelStoreError, match=r"s\.sqlite: is (not a GalView label store or is )?damaged"):
+        LabelStore.open(path, 3000)
+    assert digest(path) == before
+
+
+def test_newer_schema_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    LabelStore.open(path, 10).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = digest(path)
+    with pytest.raises(
+        LabelStoreError, match=r"s\.sqlite: was written by a newer GalView \(label store version 99"
+    ):
+        LabelStore.open(path, 10)
+    assert digest(path) == before
+
+
+def test_other_sqlite_database_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = digest(path)
+    with pytest.raises(
+        LabelStoreError, match="other.db: is an SQLite database but not a GalView label store"
+    ):
+        LabelStore.open(path, 10)
+    assert digest(path) == before
+
+
+def test_locked_store_is_a_clear_error_and_loses_nothing(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10, timeout=0.2) as s:
+        s.set(1, 1)
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+            started = time.perf_counter()
+            with pytest.raises(
+                LabelStoreError, match=r"s\.sqlite: is locked by another program \(waited 0.2 s\)"
+            ):
+                s.set(2, 0)
+            assert time.perf_counter() - started >= 0.19
+        finally:
+            other.close()
+        s.set(2, 0)
+        assert [r["new"] for r in s.history()] == [1, 0]
+
+
+def test_store_locked_exclusively_refused_on_open(tmp_path):
+    path = tmp_path / "s.sqlite"
+    LabelStore.open(path, 10).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("PRAGMA locking_mode = EXCLUSIVE")
+        other.execute("BEGIN EXCLUSIVE")  # not even a reader gets in now
+        other.execute("UPDATE meta SET value = value WHERE key = 'n'")
+        other.execute("COMMIT")
+        with pytest.raises(LabelStoreError, match=r"s\.sqlite: is locked by another program"):
+            LabelStore.open(path, 10, timeout=0.1)
+    finally:
+        other.close()
+    with LabelStore.open(path, 10) as s:
+        assert s.integrity() == "ok"
+
+
+def test_unwritable_location_refused(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for path in (tmp_path / "missing" / "s.sqlite", blocker / "s.sqlite"):
+        with pytest.raises(LabelStoreError, match=r"s\.sqlite: cannot be created"):
+            LabelStore.open(path, 10)
+    assert blocker.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_existing_file_is_never_replaced_by_a_new_store(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10) as first:
+        first.set(5, 1)
+        with LabelStore.open(path, 10, original=np.zeros(10)) as second:
+            assert second.get(5)["label"] == 1
+            assert np.isnan(second.original_labels()).all()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".creating")]
+
+
+# -- location ---------------------------------------------------------------------------------
+
+
+def test_store_beside_real_des_file(shared_data, tmp_path):
+    data = des_copy(shared_data, tmp_path)
+    with open_collection(data) as collection, LabelStore.for_collection(collection) as s:
+        assert s.path == data.with_name("des_lsbg_dev.npz.labels.sqlite")
+        assert s.n == 112 and s.source == str(data)
+        np.testing.assert_array_equal(s.original_labels(), np.asarray(collection.labels, dtype=float))
+        np.testing.assert_array_equal(s.ids(), collection.ids)
+        flipped = 1 - int(collection.labels[7])
+        s.set(7, flipped)
+        assert s.get(7)["origin"] == "changed"
+        shift = 1 if flipped == 0 else -1
+        assert s.counts() == {0: 54 + shift, 1: 58 - shift}
+    with open_collection(data) as collection, LabelStore.for_collection(collection) as s:
+        assert s.get(7)["origin"] == "changed"
+
+
+def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeypatch, isolated_home):
+    data = des_copy(shared_data, tmp_path)
+    monkeypatch.setattr(label_store_module, "_can_write", lambda directory: False)
+    digest8 = hashlib.sha1(str(data.absolute()).encode()).hexdigest()[:8]
+    expected = isolated_home / "data" / "labels" / f"des_lsbg_dev-{digest8}.sqlite"
+    with open_collection(data) as collection:
+        with LabelStore.for_collection(collection) as s:
+            assert s.path == expected
+            s.set(3, UNSURE)
+        assert sorted(p.name for p in data.parent.iterdir()) == ["des_lsbg_dev.npz"]
+        # the folder becomes writable again: the labels made meanwhile are still the ones used
+        monkeypatch.setattr(label_store_module, "_can_write", lambda directory: True)
+        with LabelStore.for_collection(collection) as s:
+            assert s.path == expected and s.get(3)["label"] == UNSURE
+
+
+def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path, monkeypatch):
+    data = des_copy(shared_data, tmp_path)
+    with open_collection(data) as collection:
+        LabelStore.for_collection(collection).close()
+        monkeypatch.setattr(label_store_module, "_can_write", lambda directory: False)
+        with pytest.raises(
+            LabelStoreError, match=r"des_lsbg_dev\.npz\.labels\.sqlite: is in a folder GalView cannot write"
+        ):
+            LabelStore.for_collection(collection)
+
+
+def test_can_write_really_writes(tmp_path):
+    assert label_store_module._can_write(tmp_path)
+    assert not label_store_module._can_write(tmp_path / "missing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_inside_image_folder_does_not_disturb_it(shared_data, tmp_path):
+    folder = tmp_path / "dwarfs"
+    shutil.copytree(shared_data / "legacy_dwarfs", folder)
+    with open_collection(folder) as collection, LabelStore.for_collection(collection) as s:
+        assert s.path == folder / "galview-labels.sqlite" and s.n == 12
+        s.set(0, 1)
+    with open_collection(folder) as collection:  # the store's files are not taken for cutouts
+        assert len(collection) == 12
+    with LabelStore.open(tmp_path / "explicit.sqlite", 12) as s:
+        assert s.last_seq() == 0
+
+
+# -- export / import ---------------------------------------------------------------------------
+
+
+def read_export(path: Path) -> dict[str, list]:
+    if path.suffix == ".csv":
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        cells = {k: [r[k] for r in rows] for k in rows[0]}
+        number = [float(v) if v else np.nan for v in cells["label"]]
+        orig = [float(v) if v else np.nan for v in cells["original_label"]]
+        return {
+            "index": [int(v) for v in cells["index"]],
+            "id": cells["id"],
+            "label": number,
+            "original_label": orig,
+            "changed_at": cells["changed_at"],
+        }
+    if path.suffix == ".fits":
+        from astropy.table import Table
+
+        t = Table.read(path, mask_invalid=False)
+        columns = {k: np.asarray(t[k]) for k in t.colnames}
+        return {k: list(np.char.decode(v) if v.dtype.kind == "S" else v) for k, v in columns.items()}
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {k: list(f[k].asstr()[()] if k == "id" else f[k][()]) for k in f}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".fits", ".h5"])
+def test_export_round_trip(store, tmp_path, suffix):
+    store.set([1, 5], UNSURE)
+    store.set(2, 1)
+    out = store.export(tmp_path / f"labels{suffix}")
+    got = read_export(out)
+    assert sorted(got) == sorted(["index", "id", "label", "original_label", "changed_at"])
+    assert got["index"] == list(range(10))
+    assert list(got["id"]) == [f"obj{i}" for i in range(10)]
+    np.testing.assert_array_equal(got["label"], [0, UNSURE, 1, 1, 0, UNSURE, 1, 0, 1, 0])
+    np.testing.assert_array_equal(got["original_label"], ORIGINAL)
+    for i in range(10):
+        when = store.get(i)["changed_at"]
+        cell = got["changed_at"][i]
+        if suffix == ".h5":
+            assert (np.isnan(cell) and when is None) or cell == pytest.approx(when)
+        elif when is None:
+            assert str(cell).strip() == ""
+        else:
+            parsed = datetime.fromisoformat(str(cell).replace("Z", "+00:00"))
+            assert parsed.tzinfo is not None and parsed.timestamp() == pytest.approx(when, abs=1e-3)
+
+
+def test_export_unknown_suffix_refused(store, tmp_path):
+    with pytest.raises(LabelStoreError, match=r"labels\.txt: unsupported export format"):
+        store.export(tmp_path / "labels.txt")
+    assert not [p for p in tmp_path.iterdir() if "labels" in p.name]
+
+
+def test_import_csv_round_trip_is_one_undoable_action(store, tmp_path):
+    store.set([1, 5], UNSURE)
+    store.set(2, 1)
+    exported = store.export(tmp_path / "labels.csv")
+    with LabelStore.open(tmp_path / "fresh.sqlite", 10, ids=store.ids(), original=ORIGINAL) as fresh:
+        assert fresh.import_csv(exported) == [1, 2, 5]  # unchanged rows change nothing
+        np.testing.assert_array_equal(fresh.effective(), store.effective())
+        assert {r["kind"] for r in fresh.history()} == {"import"}
+        assert len({r["action"] for r in fresh.history()}) == 1
+        assert fresh.undo() == [5, 2, 1]
+        np.testing.assert_array_equal(fresh.effective(), ORIGINAL)
+
+
+def test_import_csv_by_id_and_class_names(store, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("id,label\nobj4,LSBG\nobj5,u\nobj6,\nobj0,artifact\n")
+    assert store.import_csv(path) == [4, 5]
+    assert (store.get(4)["label"], store.get(5)["label"], store.get(6)["user_label"]) == (1, UNSURE, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("index,label\n1,1\n2,maybe\n", r"line 3: 'maybe' is not a label"),
+        ("index,label\n1,1\n99,0\n", r"line 3: index 99 is out of range"),
+        ("index,label\n1,1\n1,0\n", r"line 3: cutout 1 was already given on line 2"),
+        ("id,label\nobj1,1\n\nnope,1\n", r"line 4: no cutout has id 'nope'"),
+        ("index,id,label\n1,obj2,1\n", r"line 2: cutout 1 has id 'obj1' in the store, not 'obj2'"),
+        ("cutout,class\n1,1\n", r"needs a header with columns"),
+    ],
+)
+def test_import_csv_bad_rows_name_file_and_line(store, tmp_path, text, problem):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(LabelStoreError, match=r"bad\.csv: " + problem):
+        store.import_csv(path)
+    assert store.last_seq() == 0  # nothing imported
+
+
+def test_import_missing_file(store, tmp_path):
+    with pytest.raises(LabelStoreError, match=r"nothing\.csv: cannot be read"):
+        store.import_csv(tmp_path / "nothing.csv")
+
+
+def test_closed_store_says_so(tmp_path):
+    s = LabelStore.open(tmp_path / "s.sqlite", 10)
+    s.close()
+    with pytest.raises(ValueError, match=r"s\.sqlite is closed"):
+        s.set(1, 1)
+
+
+def test_ids_and_originals_are_read_only_when_creating(tmp_path):
+    calls = []
+
+    def ids():
+        calls.append("ids")
+        return [f"x{i}" for i in range(10)]
+
+    LabelStore.open(tmp_path / "s.sqlite", 10, ids=ids, original=lambda: ["LSBG", "artifact"] * 5).close()
+    with LabelStore.open(tmp_path / "s.sqlite", 10, ids=ids) as s:
+        assert calls == ["ids"]  # not called again for an existing store
+        assert s.ids()[3] == "x3"
+        np.testing.assert_array_equal(s.original_labels(), [1, 0] * 5)  # text labels by class name
