@@ -1,4 +1,4 @@
-"""``galview labels set | export | history | undo | redo | import``: the label store from the shell.
+"""``galview labels set | export | history | undo | redo | import | suspects``: labels from the shell.
 
 Registered by :mod:`galview.cli`. Heavy modules (numpy, the readers, the store) are imported
 inside the commands, and nothing here imports TensorFlow, so ``galview labels set`` starts fast.
@@ -35,7 +35,18 @@ def add_labels_parser(commands, add_open_options) -> None:
     command("redo", "redo the last undone action (exit status 1 if there is none)")
     imported = command("import", "import labels from a CSV file (columns index or id, and label)")
     imported.add_argument("csv", help="CSV file")
-    # `labels suspects` (galview.ml.suspects.suspect_ranking) is wired here by the lead engineer.
+    suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
+    suspects.add_argument("--model", help="model (.keras + card); default: the shipped model")
+    suspects.add_argument(
+        "--method",
+        choices=["head", "cnn"],
+        default="head",
+        help="head: k-fold logistic regression on the model's embeddings (fast); "
+        "cnn: k-fold training of the model's architecture from scratch (slow, fully out-of-sample)",
+    )
+    suspects.add_argument("--folds", type=int, default=4)
+    suspects.add_argument("--seed", type=int, default=0)
+    suspects.add_argument("-o", "--output", required=True, help="CSV: rank, index, id, label, score, flagged")
 
 
 def run_labels(args) -> int:
@@ -56,6 +67,8 @@ def run_labels(args) -> int:
         open_collection(args.data, **_open_options(args)) as collection,
         LabelStore.for_collection(collection, args.store) as store,
     ):
+        if args.labels_command == "suspects":
+            return _cmd_suspects(args, store, collection)
         return handlers[args.labels_command](args, store)
 
 
@@ -120,4 +133,52 @@ def _cmd_redo(args, store) -> int:
 def _cmd_import(args, store) -> int:
     changed = store.import_csv(args.csv)
     print(f"imported {len(changed)} label{'' if len(changed) == 1 else 's'}")
+    return 0
+
+
+def _cmd_suspects(args, store, collection) -> int:
+    """Confident learning on out-of-sample probabilities; CSV most suspect first."""
+    import csv
+    import os
+    from pathlib import Path
+
+    from galview.core.progress import ProgressBar
+    from galview.ml.loading import load_model
+    from galview.ml.suspects import suspect_ranking
+    from galview.models import default_model_path
+
+    output = Path(args.output)
+    loaded = load_model(args.model or default_model_path())
+    labels = store.effective()
+    bar = None
+
+    def progress(p):
+        nonlocal bar
+        bar = bar or ProgressBar(p.total, f"suspects ({args.method})")
+        bar.update(p.done - bar.done)
+
+    order, scores, flagged = suspect_ranking(
+        collection,
+        labels,
+        method=args.method,
+        loaded=loaded,
+        folds=args.folds,
+        seed=args.seed,
+        on_progress=progress,
+    )
+    ids = store.ids()
+    partial = output.with_name(output.name + ".partial")
+    with open(partial, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["rank", "index", "id", "label", "score", "flagged"])
+        for rank, index in enumerate(order, start=1):
+            writer.writerow(
+                [rank, index, ids[index], int(labels[index]), f"{scores[index]:.6f}", int(flagged[index])]
+            )
+    os.replace(partial, output)
+    print(
+        f"{int(flagged.sum())} of {len(order)} labelled cutouts flagged as suspected label errors",
+        file=sys.stderr,
+    )
+    print(output)
     return 0

@@ -17,7 +17,13 @@ SORTS = {
     "prob_desc": "probability high → low",
     "prob_asc": "probability low → high",
     "uncertain": "most uncertain first",
+    "unlabelled": "unlabelled first",
+    "suspects": "suspected label errors first",
+    "random": "random (blind re-check)",
 }
+
+#: Sorts that need model scores (the others work on labels alone).
+SCORE_SORTS = ("prob_desc", "prob_asc", "uncertain")
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,14 @@ class Sorting:
 
 
 def make_order(
-    n: int, scores: Scores | None, sort: str = "file", p_min: float = 0.0, p_max: float = 1.0
+    n: int,
+    scores: Scores | None,
+    sort: str = "file",
+    p_min: float = 0.0,
+    p_max: float = 1.0,
+    labels: np.ndarray | None = None,
+    suspects: np.ndarray | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """Cutout indices in display order.
 
@@ -58,12 +71,20 @@ def make_order(
         Number of cutouts in the collection.
     scores : Scores or None
         Model scores (NaN rows are unscored); None when nothing is scored.
-    sort : {'file', 'prob_desc', 'prob_asc', 'uncertain'}
-        File order, positive-class probability high → low or low → high, or most uncertain first.
-        Ties keep file order (stable sort); unscored cutouts come last, in file order.
+    sort : str, one of :data:`SORTS`
+        File order; positive-class probability high → low or low → high; most uncertain first
+        (unscored cutouts last, in file order); unlabelled first (then the labelled, both in file
+        order); suspected label errors first (``suspects`` high → low, unranked last); random (a
+        permutation fixed by ``seed``). Ties keep file order (stable sort).
     p_min, p_max : float
         Keep cutouts whose probability lies in ``[p_min, p_max]``. Unscored cutouts are kept
         only when the range is the full ``[0, 1]``.
+    labels : ndarray (N,), optional
+        Current labels, NaN where none (for "unlabelled").
+    suspects : ndarray (N,), optional
+        Suspected-label-error score per cutout, NaN where not ranked (for "suspects").
+    seed : int
+        Of the random order.
 
     Returns
     -------
@@ -71,26 +92,36 @@ def make_order(
         Indices into the collection, M <= n.
     """
     sorting = Sorting(sort, float(p_min), float(p_max))
-    if scores is None:
-        return np.arange(n if sorting.full_range else 0, dtype=np.int64)
-    if len(scores) != n:
+    if scores is not None and len(scores) != n:
         raise ValueError(f"scores cover {len(scores)} cutouts; the collection has {n}")
-    prob = scores.positive_prob()
-    scored = ~np.isnan(prob)
     if sorting.full_range:
         keep = np.arange(n, dtype=np.int64)
+    elif scores is None:
+        keep = np.arange(0, dtype=np.int64)
     else:
+        prob = scores.positive_prob()
         low, high = np.float32(sorting.p_min), np.float32(sorting.p_max)  # 0.3 keeps a float32 0.3
-        keep = np.flatnonzero(scored & (prob >= low) & (prob <= high))
+        keep = np.flatnonzero(~np.isnan(prob) & (prob >= low) & (prob <= high))
     if sorting.sort == "file":
         return keep
-    key = _sort_key(scores, prob, sorting.sort)[keep]
-    key = np.where(np.isnan(key), np.inf, key)  # unscored last
+    if sorting.sort == "random":
+        return keep[np.random.default_rng(seed).permutation(len(keep))]
+    key = _sort_key(n, scores, sorting.sort, labels, suspects)
+    if key is None:
+        return keep
+    key = np.where(np.isnan(key[keep]), np.inf, key[keep])  # unscored / unranked last
     return keep[np.argsort(key, kind="stable")]
 
 
-def _sort_key(scores: Scores, prob: np.ndarray, sort: str) -> np.ndarray:
-    """Ascending key per cutout (NaN for unscored) for a sort other than file order."""
+def _sort_key(n, scores, sort: str, labels, suspects) -> np.ndarray | None:
+    """Ascending key per cutout (NaN: last) for a sort other than file and random order; None: file."""
+    if sort == "unlabelled":
+        return None if labels is None else np.where(np.isnan(labels), 0.0, 1.0)
+    if sort == "suspects":
+        return None if suspects is None else -np.asarray(suspects, np.float64)
+    if scores is None:
+        return None
+    prob = scores.positive_prob()
     if sort == "prob_desc":
         return -prob
     if sort == "prob_asc":

@@ -35,6 +35,8 @@ class ViewerState:
         The display order (cutout indices after sorting and filtering) or the sorting changed.
     explain_changed(ExplainSettings)
         How heat maps are computed (method, class) or shown (opacity, colour map, contours, grid).
+    labels_changed(ndarray or None)
+        Indices whose label changed (None: any may have).
     """
 
     collection_changed = Signal(object)
@@ -44,6 +46,7 @@ class ViewerState:
     scores_changed = Signal(object)
     order_changed = Signal(object)
     explain_changed = Signal(object)
+    labels_changed = Signal(object)
 
     def __init__(self) -> None:
         self.collection: Collection | None = None
@@ -54,6 +57,9 @@ class ViewerState:
         self.sorting = Sorting()
         self.order: np.ndarray = np.arange(0, dtype=np.int64)
         self.explain = ExplainSettings()
+        self.labels: np.ndarray = np.zeros(0, dtype=np.float64)  # current labels, NaN where none
+        self.suspects: np.ndarray | None = None  # suspected-label-error score per cutout, NaN unranked
+        self.random_seed = 0
         self._plain_order = True  # self.order is arange(n) from the identity sorting
 
     @property
@@ -73,6 +79,9 @@ class ViewerState:
             self.display = default_settings(collection.dtype, collection.shape[2])
         self.current = 0 if collection is not None else -1
         self.scores = None
+        self.labels = _file_labels(collection)
+        self.suspects = None
+        self.random_seed = int(np.random.default_rng().integers(2**31))  # a new blind order per opening
         self.sorting = Sorting()
         self.order = np.arange(self.n, dtype=np.int64)
         self._plain_order = True
@@ -143,6 +152,24 @@ class ViewerState:
             self.refresh_order()
         return True
 
+    # -- labels ----------------------------------------------------------------------------
+    def set_labels(self, labels, indices=None) -> None:
+        """Replace the current labels (N,) (NaN = none); ``indices`` says which changed (None: maybe all).
+
+        The display order is not recomputed: a queue being worked through stays put.
+        """
+        labels = np.asarray(labels, dtype=np.float64)
+        if labels.shape != (self.n,):
+            raise ValueError(f"labels cover {labels.shape} cutouts; the collection has {self.n}")
+        self.labels = labels
+        self.labels_changed.emit(None if indices is None else np.asarray(indices, dtype=np.int64))
+
+    def set_suspects(self, suspects) -> None:
+        """Suspected-label-error scores (N,) (NaN = not ranked), or None; re-sorts if that queue is shown."""
+        self.suspects = None if suspects is None else np.asarray(suspects, dtype=np.float64)
+        if self.sorting.sort == "suspects":
+            self.refresh_order(force=True)
+
     # -- display order ---------------------------------------------------------------------
     def set_sorting(self, sorting: Sorting | None = None, **changes) -> None:
         """Sort and filter the grid, e.g. ``set_sorting(sort="prob_desc", p_min=0.5)``.
@@ -177,7 +204,22 @@ class ViewerState:
         s = self.sorting
         if s.identity and self._plain_order and not force:
             return  # file order does not depend on the scores
-        order = make_order(self.n, self.scores, s.sort, s.p_min, s.p_max)
+        order = make_order(
+            self.n, self.scores, s.sort, s.p_min, s.p_max, self.labels, self.suspects, self.random_seed
+        )
         if force or not np.array_equal(order, self.order):
             self.set_order(order)
         self._plain_order = s.identity
+
+
+def _file_labels(collection: Collection | None) -> np.ndarray:
+    """The file's labels as float (N,), NaN where there are none."""
+    if collection is None:
+        return np.zeros(0, dtype=np.float64)
+    labels = collection.labels
+    if labels is None:
+        return np.full(len(collection), np.nan)
+    try:
+        return np.asarray(labels, dtype=np.float64)
+    except (TypeError, ValueError):  # text labels: not usable as classes
+        return np.full(len(collection), np.nan)

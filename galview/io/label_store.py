@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
+import os
 import sqlite3
 import tempfile
 import threading
@@ -39,7 +41,15 @@ DEFAULT_TIMEOUT = 10.0  # seconds to wait for another instance's write lock
 _CHUNK = 500  # indices per "IN (...)" query
 HISTORY_COLUMNS = ("seq", "action", "idx", "cutout_id", "old", "new", "at", "user", "model_id", "prob")
 HISTORY_COLUMNS += ("seconds", "kind")
-__all__ = ["LabelStore", "LabelStoreError", "SCHEMA_VERSION", "default_store_path", "fallback_store_path"]
+__all__ = [
+    "LabelStore",
+    "LabelStoreError",
+    "SCHEMA_VERSION",
+    "STORES_ENV",
+    "default_store_path",
+    "fallback_store_path",
+    "store_path_for",
+]
 
 
 def _can_write(directory: str | Path) -> bool:
@@ -56,6 +66,30 @@ def _current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
         return "unknown"
+
+
+#: Environment variable naming a folder for every label store (tests point it at a temporary folder).
+STORES_ENV = "GALVIEW_LABEL_STORES"
+
+
+def store_path_for(source: str | Path) -> Path:
+    """Where the store of the collection at ``source`` lives (or would be created).
+
+    Beside the data when that folder is writable, else in the user data directory; a source that
+    is not a file or folder (an in-memory collection) also goes to the user data directory, and
+    :data:`STORES_ENV`, when set, overrides both.
+    """
+    source = Path(source)
+    override = os.environ.get(STORES_ENV)
+    if override:
+        digest = hashlib.sha1(str(source.absolute()).encode()).hexdigest()[:8]
+        Path(override).mkdir(parents=True, exist_ok=True)
+        return Path(override) / f"{source.stem}-{digest}.sqlite"
+    if not source.exists():
+        fallback = fallback_store_path(source)
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        return fallback
+    return _choose_store_path(source)
 
 
 def _choose_store_path(source: Path) -> Path:
@@ -130,7 +164,7 @@ class LabelStore:
         user data directory under ``labels/<stem>-<hash>.sqlite``.
         """
         source = Path(collection.source)
-        path = Path(store_path) if store_path is not None else _choose_store_path(source)
+        path = Path(store_path) if store_path is not None else store_path_for(source)
         return cls.open(
             path,
             len(collection),

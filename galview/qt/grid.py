@@ -22,8 +22,9 @@ CutoutIndexRole = Qt.ItemDataRole.UserRole + 1
 ErrorRole = Qt.ItemDataRole.UserRole + 2
 ProbabilityRole = Qt.ItemDataRole.UserRole + 3
 HeatRole = Qt.ItemDataRole.UserRole + 4
+UserSetRole = Qt.ItemDataRole.UserRole + 5
 CELL_MARGIN = 6
-LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80)}
+LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80), -1: QColor(235, 190, 60)}  # -1: unsure
 BADGE_HEIGHT = 17
 
 
@@ -44,6 +45,9 @@ class GridModel(QAbstractTableModel):
         self.order = np.arange(0, dtype=np.int64)
         self.position = np.arange(0, dtype=np.int64)
         self.scores = None  # galview.core.scores.Scores, read cell by cell
+        self.labels = np.zeros(0)  # current label per cutout, NaN where none
+        self.user_set = np.zeros(0, dtype=bool)  # the label was set (or changed) by the user
+        self.hide_labels = False  # a blind re-check hides them
         self.heatmaps = None  # galview.qt.heatmaps.HeatmapCache while the grid shows overlays
         self.overlay_style = ("inferno", 0.5)  # colour map, opacity
         cache.updated.connect(self._on_thumbnail)
@@ -63,7 +67,24 @@ class GridModel(QAbstractTableModel):
         self.order = np.arange(n, dtype=np.int64)
         self.position = np.arange(n, dtype=np.int64)
         self.scores = None
+        self.labels = np.full(n, np.nan)
+        self.user_set = np.zeros(n, dtype=bool)
         self.endResetModel()
+
+    def set_labels(self, labels: np.ndarray, user_set: np.ndarray | None = None, indices=None) -> None:
+        """Label dots from ``labels`` (N,) (NaN: none); ``user_set`` marks the user's; repaint ``indices``."""
+        self.labels = np.asarray(labels, dtype=np.float64)
+        if user_set is not None:
+            self.user_set = np.asarray(user_set, dtype=bool)
+        cells = [self.cell_of(int(i)) for i in indices] if indices is not None and len(indices) < 64 else None
+        if cells is None:
+            if self.rowCount():
+                last = self.index(self.rowCount() - 1, self.columns - 1)
+                self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole])
+            return
+        for cell in cells:
+            if cell.isValid():
+                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])
 
     def set_order(self, order: np.ndarray) -> None:
         """Show cutouts ``order`` (M,) in this order."""
@@ -147,8 +168,11 @@ class GridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(i)
         if role == Qt.ItemDataRole.DisplayRole:
-            labels = self.collection.labels
-            return None if labels is None else int(labels[i])
+            if self.hide_labels or i >= len(self.labels) or np.isnan(self.labels[i]):
+                return None
+            return int(self.labels[i])
+        if role == UserSetRole:
+            return bool(i < len(self.user_set) and self.user_set[i]) and not self.hide_labels
         return None
 
     def _prob(self, i: int) -> float | None:
@@ -211,10 +235,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(QColor(230, 120, 120))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "unreadable")
         label = index.data(Qt.ItemDataRole.DisplayRole)
-        if label is not None and label >= 0:
+        if label is not None:
             badge = QRect(rect.right() - 16, rect.top() + 3, 13, 13)
             painter.setBrush(LABEL_COLOURS.get(label, QColor(120, 160, 230)))
-            painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
+            mine = index.data(UserSetRole)  # labelled here: a white ring
+            painter.setPen(QPen(QColor(255, 255, 255) if mine else QColor(0, 0, 0, 160), 2 if mine else 1))
             painter.drawEllipse(badge)
         prob = index.data(ProbabilityRole)
         if prob is not None:
@@ -253,7 +278,7 @@ class ThumbnailGrid(QTableView):
             header.setDefaultSectionSize(cell)
             header.setMinimumSectionSize(cell)
         self.setShowGrid(False)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift/Ctrl-click
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(cell // 3)
@@ -271,6 +296,24 @@ class ThumbnailGrid(QTableView):
             return
         self.setCurrentIndex(cell)
         self.scrollTo(cell)
+
+    def selected_cutouts(self) -> list[int]:
+        """Cutouts selected in the grid (several with Shift/Ctrl-click), in display order."""
+        cells = self.selectionModel().selectedIndexes() if self.selectionModel() else []
+        positions = sorted(p for p in (self.grid_model.position_at(c) for c in cells) if p >= 0)
+        return [self.grid_model.cutout_at_position(p) for p in positions]
+
+    def select_first(self, k: int) -> list[int]:
+        """Select the first ``k`` cutouts of the display order (the top of a ranking)."""
+        from PyQt6.QtCore import QItemSelection, QItemSelectionModel
+
+        k = min(int(k), self.grid_model.count())
+        selection = QItemSelection()
+        for p in range(k):
+            cell = self.grid_model.cell_at_position(p)
+            selection.select(cell, cell)
+        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        return self.selected_cutouts()
 
     def _set_current_position(self, position: int) -> None:
         self.set_current_cutout(self.grid_model.cutout_at_position(position))

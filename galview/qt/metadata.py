@@ -7,7 +7,7 @@ import math
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
-FIELDS = ("Index", "ID", "RA", "Dec", "Label", "Model", "Score", "Shape", "Bands", "Source")
+FIELDS = ("Index", "ID", "RA", "Dec", "Label", "History", "Model", "Score", "Shape", "Bands", "Source")
 
 
 class MetadataPanel(QWidget):
@@ -35,19 +35,22 @@ class MetadataPanel(QWidget):
         ra = dec = None
         if collection.coords is not None:
             ra, dec = float(collection.ra[index]), float(collection.dec[index])
-        labels = collection.labels
         values = {
             "Index": f"{index} of {len(collection)}",
             "ID": collection.id_of(index),
             "RA": f"{ra:.6f}°" if ra is not None and math.isfinite(ra) else "unknown",
             "Dec": f"{dec:+.6f}°" if dec is not None and math.isfinite(dec) else "unknown",
-            "Label": "none" if labels is None else _label_text(int(labels[index])),
             "Shape": f"{h} × {w} × {c}  {collection.dtype}",
             "Bands": ", ".join(collection.bands),
             "Source": str(collection.source),
         }
         for name, text in values.items():
             self.fields[name].setText(text)
+
+    def show_label(self, text: str, history: str) -> None:
+        """The current label with its origin, and its latest changes (newest first)."""
+        self.fields["Label"].setText(text)
+        self.fields["History"].setText(history)
 
     def show_score(self, model_name: str | None, scores, index: int) -> None:
         """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.
@@ -69,8 +72,3 @@ class MetadataPanel(QWidget):
         p = scores.prob_of(index)
         prefix = "" if scores.binary else f"P({predicted}) = "
         self.fields["Score"].setText(f"{prefix}{p:.3f} → {predicted}")
-
-
-def _label_text(label: int) -> str:
-    """The label as stored; its meaning depends on the collection (LSBG, ring, …), so no name is guessed."""
-    return {1: "1 (positive)", 0: "0 (negative)", -1: "unlabelled"}.get(label, str(label))

@@ -64,9 +64,7 @@ class OverlayPanel(QWidget):
             for curve in self.contours:
                 curve.setData(None)
             return
-        self.heat_item.setImage(
-            self.heat, levels=(0.0, 1.0), autoLevels=False, lut=rgba_table(self.colormap)
-        )
+        self.heat_item.setImage(self.heat, levels=(0.0, 1.0), autoLevels=False, lut=rgba_table(self.colormap))
         h, w = self.heat.shape
         shape = self._shape or (h, w)
         self.heat_item.setRect(0, 0, shape[1], shape[0])

@@ -72,6 +72,8 @@ class SortControls(QWidget):
         self.max_spin.setValue(sorting.p_max)
         for widget in widgets:
             widget.blockSignals(False)
-        self.setEnabled(state.scores is not None)
+        self.sort_combo.setEnabled(state.n > 0)  # label queues work without scores
+        self.min_spin.setEnabled(state.scores is not None)
+        self.max_spin.setEnabled(state.scores is not None)
         n, shown = state.n, len(state.order)
         self.count_label.setText(f"{shown:,} of {n:,} shown" if shown != n else f"{n:,} cutouts")

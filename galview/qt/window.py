@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -31,6 +32,8 @@ from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.histogram import ProbabilityHistogram
+from galview.qt.label_menu import LabelMenu
+from galview.qt.labelling import LabellingController
 from galview.qt.metadata import MetadataPanel
 from galview.qt.scoring import ScoringController, model_name
 from galview.qt.sorting import SortControls
@@ -128,7 +131,16 @@ class MainWindow(QMainWindow):
         )
         self.explaining.message.connect(self.statusBar().showMessage)
         self.explain_controls.sheet_button.clicked.connect(self.explaining.make_sheet)
+        self.labelling = LabellingController(
+            self.state, self.grid, self.metadata, self.scoring.runner, parent=self
+        )
+        self.labelling.message.connect(self.statusBar().showMessage)
+        self.labelling.error.connect(self.show_error)
+        self.label_counts = QLabel("")
+        self.label_counts.setObjectName("labelCounts")
+        self.labelling.counts_changed.connect(self.label_counts.setText)
         self.job_status = JobStatus(self.state, self.scoring.runner)
+        self.statusBar().addPermanentWidget(self.label_counts)
         self.statusBar().addPermanentWidget(self.job_status)
 
     # -- menus --------------------------------------------------------------------------
@@ -155,6 +167,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.histogram_action)
         self._build_model_menu()
         self._build_explain_menu()
+        self.label_menu = LabelMenu(self, self.labelling)
         cutout_menu = self.menuBar().addMenu("&Cutout")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
@@ -366,6 +379,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.scoring.shutdown()
         self.explaining.close()
+        self.labelling.close()
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()

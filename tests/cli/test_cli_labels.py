@@ -20,8 +20,9 @@ from galview.io.label_store import LabelStore
 
 
 @pytest.fixture
-def data(shared_data, tmp_path) -> Path:
+def data(shared_data, tmp_path, monkeypatch) -> Path:
     """A copy of the real DES cutouts (112, labels 0/1); the store is created beside it."""
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
     target = tmp_path / "des_lsbg_dev.npz"
     shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", target)
     return target
@@ -185,3 +186,26 @@ def test_labels_help_lists_the_subcommands(capsys):
     out = capsys.readouterr().out
     for name in ("set", "export", "history", "undo", "redo", "import"):
         assert name in out
+
+
+def test_suspects_puts_flipped_labels_first(data, capsys):
+    """Flip five confidently recognised LSBGs to 'artifact' in the store: the shipped model's embeddings
+    (k-fold logistic head, never fitted on the cutout it scores) must dispute them near the top."""
+    from galview.models import MODELS_DIR
+
+    model = MODELS_DIR / "deepshadows_des_sim.keras"
+    flipped = [13, 64, 104, 87, 0]  # labelled LSBG; the shipped model gives p > 0.9 (the sheet's TP)
+    for index in flipped:
+        assert run(capsys, "set", data, index, "artifact")[0] == 0
+    out = data.with_name("suspects.csv")
+    code, printed, err = run(capsys, "suspects", data, "--model", model, "-o", out)
+    assert code == 0 and printed.strip() == str(out) and "flagged" in err
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["rank", "index", "id", "label", "score", "flagged"]
+    assert [int(r["rank"]) for r in rows] == list(range(1, 113))
+    top = [int(r["index"]) for r in rows[:15]]
+    assert sum(i in top for i in flipped) >= 4, top
+    assert all(int(r["label"]) == 0 for r in rows if int(r["index"]) in flipped)  # the store's labels
+    scores = [float(r["score"]) for r in rows if r["flagged"] == "0"]
+    assert scores == sorted(scores, reverse=True)

@@ -79,7 +79,7 @@ def test_without_scores_order_is_file_order_or_empty():
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="sort must be"):
-        make_order(3, None, "random")
+        make_order(3, None, "shuffle")
     with pytest.raises(ValueError, match="p_min"):
         Sorting("file", 0.8, 0.2)
     with pytest.raises(ValueError, match="cover 2"):
@@ -159,3 +159,20 @@ def test_set_order_checks_indices():
     assert state.order.tolist() == [5, 1]
     with pytest.raises(IndexError):
         state.set_order([6])
+
+
+def test_triage_queues_on_labels_and_suspect_scores():
+    labels = np.array([1, NAN, 0, NAN, 1])
+    np.testing.assert_array_equal(make_order(5, None, "unlabelled", labels=labels), [1, 3, 0, 2, 4])
+    suspects = np.array([0.1, NAN, 0.9, NAN, 0.5])
+    np.testing.assert_array_equal(make_order(5, None, "suspects", suspects=suspects), [2, 4, 0, 1, 3])
+    shuffled = make_order(50, None, "random", seed=3)
+    assert sorted(shuffled) == list(range(50)) and list(shuffled) != list(range(50))
+    np.testing.assert_array_equal(shuffled, make_order(50, None, "random", seed=3))  # stable for a seed
+    assert list(make_order(50, None, "random", seed=4)) != list(shuffled)
+    # Without what a queue needs, file order (not an error): the window may ask before scores exist.
+    np.testing.assert_array_equal(make_order(3, None, "suspects"), [0, 1, 2])
+    np.testing.assert_array_equal(make_order(3, None, "prob_desc"), [0, 1, 2])
+    # The probability filter applies to label queues too.
+    scores = _binary([0.9, 0.1, 0.8, 0.2, NAN])
+    np.testing.assert_array_equal(make_order(5, scores, "unlabelled", 0.5, 1.0, labels=labels), [0, 2])

@@ -23,6 +23,12 @@ ORIGINAL = np.array([0, 1, np.nan, 1, 0, np.nan, 1, 0, 1, 0], dtype=np.float64)
 
 
 @pytest.fixture
+def stores_beside_data(monkeypatch):
+    """The default store location (beside the data); these tests work on copies in tmp_path."""
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+
+
+@pytest.fixture
 def store(tmp_path):
     with LabelStore.open(
         tmp_path / "s.sqlite", 10, ids=[f"obj{i}" for i in range(10)], original=ORIGINAL
@@ -349,7 +355,7 @@ def test_existing_file_is_never_replaced_by_a_new_store(tmp_path):
 # -- location ---------------------------------------------------------------------------------
 
 
-def test_store_beside_real_des_file(shared_data, tmp_path):
+def test_store_beside_real_des_file(shared_data, tmp_path, stores_beside_data):
     data = des_copy(shared_data, tmp_path)
     with open_collection(data) as collection, LabelStore.for_collection(collection) as s:
         assert s.path == data.with_name("des_lsbg_dev.npz.labels.sqlite")
@@ -365,7 +371,7 @@ def test_store_beside_real_des_file(shared_data, tmp_path):
         assert s.get(7)["origin"] == "changed"
 
 
-def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeypatch, isolated_home):
+def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeypatch, isolated_home, stores_beside_data):
     data = des_copy(shared_data, tmp_path)
     monkeypatch.setattr(label_store_module, "_can_write", lambda directory: False)
     digest8 = hashlib.sha1(str(data.absolute()).encode()).hexdigest()[:8]
@@ -381,7 +387,7 @@ def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeyp
             assert s.path == expected and s.get(3)["label"] == UNSURE
 
 
-def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path, monkeypatch):
+def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path, monkeypatch, stores_beside_data):
     data = des_copy(shared_data, tmp_path)
     with open_collection(data) as collection:
         LabelStore.for_collection(collection).close()
@@ -398,7 +404,7 @@ def test_can_write_really_writes(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_store_inside_image_folder_does_not_disturb_it(shared_data, tmp_path):
+def test_store_inside_image_folder_does_not_disturb_it(shared_data, tmp_path, stores_beside_data):
     folder = tmp_path / "dwarfs"
     shutil.copytree(shared_data / "legacy_dwarfs", folder)
     with open_collection(folder) as collection, LabelStore.for_collection(collection) as s:

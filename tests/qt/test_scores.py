@@ -198,7 +198,8 @@ def test_opening_a_new_collection_clears_scores(scored_window, qtbot, tmp_path):
     assert win.state.scores is None and win.state.order.tolist() == list(range(50))
     assert win.grid.grid_model.count() == 50 and _cell_prob(win, 0) is None
     assert win.metadata.fields["Score"].text() == "—"
-    assert not win.sort_controls.isEnabled()
+    assert not win.sort_controls.min_spin.isEnabled()  # no scores to filter by
+    assert win.sort_controls.sort_combo.isEnabled()  # the label queues work without scores
     assert win.sort_controls.sort_combo.currentData() == "file"
 
 

@@ -1,0 +1,192 @@
+"""The Labels menu: label keys (rebindable, kept in the settings), undo/redo, queues, re-check, files."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QKeySequenceEdit,
+    QMessageBox,
+)
+
+from galview.core.consistency import SelfConsistencyCheck
+from galview.core.errors import UserFacingError
+from galview.core.labelling import UNSURE
+
+RECHECK_SIZE = 20
+
+
+def default_keys(classes) -> dict[str, str]:
+    """Action name → key: digits for the classes (1 = LSBG, 0 = artifact), U, Backspace, undo/redo."""
+    keys = {f"class_{k}": str(k) for k in range(min(len(classes), 10))}
+    return keys | {"unsure": "U", "clear": "Backspace", "undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}
+
+
+class LabelMenu(QObject):
+    """Builds and keeps up to date the window's Labels menu over a :class:`LabellingController`."""
+
+    def __init__(self, window, controller):
+        super().__init__(window)
+        self.window, self.controller = window, controller
+        self.menu = window.menuBar().addMenu("&Labels")
+        self.actions: dict[str, QAction] = {}
+        self.check = None
+        window.state.model_changed.connect(lambda _model: self.rebuild())
+        self.rebuild()
+
+    def key(self, name: str) -> str:
+        """The key bound to action ``name`` (the user's choice, else the default)."""
+        default = default_keys(self.controller.classes).get(name, "")
+        return str(self.window.settings.value(f"keys/{name}", default))
+
+    def rebuild(self) -> None:
+        """(Re)create the menu: the class actions follow the active model's classes."""
+        self.menu.clear()
+        self.actions.clear()
+        for k, name in enumerate(self.controller.classes[:10]):
+            self._add(f"class_{k}", f"Label as {name}", lambda _=False, k=k: self.controller.label(k))
+        self._add("unsure", "Label as unsure (kept, not trained on)", lambda: self.controller.label(UNSURE))
+        self._add("clear", "Back to the file's label", lambda: self.controller.label(None))
+        self.menu.addSeparator()
+        self._add("undo", "&Undo label", self.controller.undo)
+        self._add("redo", "&Redo label", self.controller.redo)
+        auto = self._add("auto_advance", "Auto-advance after labelling", self._set_auto_advance)
+        auto.setCheckable(True)
+        auto.setChecked(self.controller.auto_advance)
+        self.menu.addSeparator()
+        self._add("select_top", "Select the first k in the grid…", self.ask_select_top)
+        self._add("suspects", "Find suspected label errors", self.controller.find_suspects)
+        self._add("recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", self.start_recheck)
+        self._add("stop_recheck", "Stop the re-check", self.stop_recheck).setEnabled(self.check is not None)
+        self.menu.addSeparator()
+        self._add("export", "&Export labels…", self.ask_export)
+        self._add("import", "&Import labels from CSV…", self.ask_import)
+        self._add("keys", "Label &keys…", self.ask_keys)
+
+    def _add(self, name: str, text: str, slot) -> QAction:
+        action = QAction(text, self.window)
+        key = self.key(name)
+        if key:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(slot)
+        self.menu.addAction(action)
+        self.actions[name] = action
+        return action
+
+    def _set_auto_advance(self, on: bool) -> None:
+        self.controller.auto_advance = bool(on)
+
+    # -- selection and re-check ------------------------------------------------------------------
+    def ask_select_top(self) -> None:
+        k, ok = QInputDialog.getInt(
+            self.window, "Select the top of the grid", "How many cutouts?", 10, 1, 100000
+        )
+        if ok:
+            self.select_top(k)
+
+    def select_top(self, k: int) -> list[int]:
+        """Select the first ``k`` cutouts shown (a ranking's top k); the next label key labels them all."""
+        chosen = self.window.grid.select_first(k)
+        self.window.statusBar().showMessage(f"{len(chosen)} cutouts selected: a label key labels them all")
+        return chosen
+
+    def start_recheck(self, size: int = RECHECK_SIZE, seed=None) -> SelfConsistencyCheck | None:
+        """Show a random sample of labelled cutouts with their labels hidden; keys answer the re-check."""
+        try:
+            check = SelfConsistencyCheck.sample(self.window.state.labels, size, seed)
+        except ValueError as exc:
+            self.window.statusBar().showMessage(f"No re-check: {exc}")
+            return None
+        self.check = self.controller.recheck = check
+        self.window.grid.grid_model.hide_labels = True
+        self.window.state.set_order(check.indices)
+        self.window.state.set_current(int(check.indices[0]))
+        self.controller.on_recheck_done = self._recheck_done
+        self.actions["stop_recheck"].setEnabled(True)
+        self.window.statusBar().showMessage(f"Blind re-check: label these {len(check)} cutouts again")
+        return check
+
+    def _recheck_done(self) -> None:
+        summary = self.check.summary(self.controller.classes)
+        self.stop_recheck()
+        box = QMessageBox(QMessageBox.Icon.Information, "Self-consistency", summary, parent=self.window)
+        box.open()
+        self.window.statusBar().showMessage(summary)
+
+    def stop_recheck(self) -> None:
+        """Leave the re-check: labels show again and the grid returns to its sort order."""
+        self.check = self.controller.recheck = None
+        self.window.grid.grid_model.hide_labels = False
+        self.window.state.refresh_order(force=True)
+        self.window.state.set_labels(self.window.state.labels)
+        self.actions["stop_recheck"].setEnabled(False)
+
+    # -- files and keys -----------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        store = self.controller.store
+        if store is None:
+            self.window.statusBar().showMessage("No labels set in GalView yet: nothing to export")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export labels", "labels.csv", "CSV (*.csv);;FITS table (*.fits);;HDF5 (*.h5)"
+        )
+        if path:
+            self._run(lambda: store.export(path), f"Labels exported to {path}")
+
+    def ask_import(self) -> None:
+        if self.window.state.collection is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels", "", "CSV (*.csv)")
+        if path:
+            self._run(
+                lambda: self.controller.import_csv(path), f"Labels imported from {path} (Ctrl+Z undoes)"
+            )
+
+    def _run(self, call, done: str) -> None:
+        try:
+            call()
+        except (UserFacingError, OSError, ValueError) as exc:
+            self.window.show_error(str(exc))
+            return
+        self.window.statusBar().showMessage(done)
+
+    def ask_keys(self) -> None:
+        dialog = KeyDialog(
+            {name: (a.text(), self.key(name)) for name, a in self.actions.items()}, self.window
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.set_keys(dialog.keys())
+
+    def set_keys(self, keys: dict[str, str]) -> None:
+        """Bind actions to keys (saved in the settings) and rebuild the menu."""
+        for name, key in keys.items():
+            self.window.settings.setValue(f"keys/{name}", key)
+        self.rebuild()
+
+
+class KeyDialog(QDialog):
+    """One key editor per action: ``{name: (text, key)}``."""
+
+    def __init__(self, actions: dict[str, tuple[str, str]], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Label keys")
+        form = QFormLayout(self)
+        self.editors = {}
+        for name, (text, key) in actions.items():
+            editor = QKeySequenceEdit(QKeySequence(key))
+            form.addRow(text.replace("&", ""), editor)
+            self.editors[name] = editor
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def keys(self) -> dict[str, str]:
+        return {name: editor.keySequence().toString() for name, editor in self.editors.items()}

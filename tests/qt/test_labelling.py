@@ -1,0 +1,182 @@
+"""Labelling in the window: keys, auto-advance, undo/redo, multi-select, persistence, another
+instance's changes, rebinding, the blind re-check, the triage queues and a broken store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication, QMessageBox
+
+from galview.core.labelling import UNSURE
+from galview.io.label_store import LabelStore, store_path_for
+from galview.qt.grid import UserSetRole
+
+N = 40
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (N, 16, 16, 3), dtype=np.uint8)
+    labels = np.arange(N) % 2  # even: artifact (0), odd: LSBG (1)
+    path = tmp_path / "cutouts.npz"
+    np.savez(path, images=images, labels=labels)
+    return path
+
+
+@pytest.fixture
+def labelling(window, data):
+    assert window.open_path(data)
+    window.grid.setFocus()
+    return window
+
+
+def press(window, key, modifier=Qt.KeyboardModifier.NoModifier):
+    from PyQt6.QtTest import QTest
+
+    QTest.keyClick(window.grid, key, modifier)
+    QApplication.processEvents()
+
+
+def stored(window) -> LabelStore:
+    return LabelStore.for_collection(window.state.collection)
+
+
+def cell_label(window, cutout):
+    model = window.grid.grid_model
+    return model.data(model.cell_of(cutout), Qt.ItemDataRole.DisplayRole)
+
+
+def test_opening_writes_nothing_and_a_key_labels_commits_and_advances(labelling):
+    win = labelling
+    assert not store_path_for(win.state.collection.source).exists()  # no file until the first label
+    assert win.label_counts.text() == "artifact 20 · LSBG 20 · unsure 0 · unlabelled 0"
+    win.state.set_current(2)  # an artifact in the file
+    press(win, Qt.Key.Key_1)
+    with stored(win) as store:
+        info = store.get(2)
+        assert (info["label"], info["origin"], info["original"]) == (1, "changed", 0)
+        (row,) = store.history(2)
+        assert row["new"] == 1 and row["old"] is None and row["seconds"] >= 0 and row["user"]
+    assert win.state.labels[2] == 1 and cell_label(win, 2) == 1
+    assert win.grid.grid_model.data(win.grid.grid_model.cell_of(2), UserSetRole)
+    assert win.state.current == 3  # auto-advance
+    assert win.label_counts.text().startswith("artifact 19 · LSBG 21")
+    win.state.set_current(2)
+    assert win.metadata.fields["Label"].text() == "LSBG · changed (file: artifact)"
+    assert "artifact → LSBG" not in win.metadata.fields["History"].text()  # old user label was none
+    assert "— → LSBG" in win.metadata.fields["History"].text()
+
+
+def test_unsure_clear_undo_and_redo(labelling):
+    win = labelling
+    win.state.set_current(5)
+    press(win, Qt.Key.Key_U)
+    assert win.state.labels[5] == UNSURE and "unsure 1" in win.label_counts.text()
+    press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.state.labels[5] == 1 and win.state.current == 5  # back to the file's label, shown
+    press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert win.state.labels[5] == UNSURE
+    win.state.set_current(5)
+    press(win, Qt.Key.Key_Backspace)  # clear: the file's label again
+    assert win.state.labels[5] == 1
+    with stored(win) as store:
+        assert [r["kind"] for r in store.history(5)] == ["set", "undo", "redo", "set"]
+
+
+def test_multi_select_labels_the_whole_selection_in_one_action(labelling):
+    win = labelling
+    assert win.label_menu.select_top(6) == [0, 1, 2, 3, 4, 5]
+    press(win, Qt.Key.Key_0)
+    assert (win.state.labels[:6] == 0).all() and win.state.labels[7] == 1
+    press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.state.labels[:6].tolist() == [0, 1, 0, 1, 0, 1]
+
+
+def test_labels_and_undo_survive_a_restart(qtbot, labelling, data):
+    from galview.qt.window import MainWindow
+
+    win = labelling
+    win.state.set_current(0)
+    press(win, Qt.Key.Key_1)
+    win.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    try:
+        again.open_path(data)
+        assert again.state.labels[0] == 1 and cell_label(again, 0) == 1
+        assert again.labelling.undo()
+        assert again.state.labels[0] == 0
+    finally:
+        again.close()
+
+
+def test_another_instances_changes_appear(labelling):
+    win = labelling
+    press(win, Qt.Key.Key_1)  # creates the store
+    with stored(win) as other:  # a second GalView (same file, own connection)
+        other.set([10, 11], 0)
+    win.labelling.poll()
+    assert win.state.labels[10] == 0 and win.state.labels[11] == 0 and cell_label(win, 11) == 0
+
+
+def test_keys_can_be_rebound_and_are_remembered(labelling):
+    win = labelling
+    win.label_menu.set_keys({"class_1": "L"})
+    assert win.label_menu.actions["class_1"].shortcut().toString() == "L"
+    win.state.set_current(4)
+    press(win, Qt.Key.Key_L)
+    assert win.state.labels[4] == 1
+    assert win.settings.value("keys/class_1") == "L"
+
+
+def test_blind_recheck_hides_labels_and_reports_agreement(labelling, monkeypatch):
+    win = labelling
+    shown = []
+    monkeypatch.setattr(QMessageBox, "open", lambda box: shown.append(box.text()))
+    check = win.label_menu.start_recheck(size=4, seed=1)
+    assert sorted(win.state.order.tolist()) == sorted(check.indices.tolist())
+    assert all(cell_label(win, int(i)) is None for i in check.indices)  # labels hidden
+    assert win.metadata.fields["Label"].text().startswith("hidden")
+    for k, index in enumerate(check.indices):
+        assert win.state.current == index
+        old = int(check.old[k])
+        press(win, Qt.Key.Key_1 if (old == 0) == (k == 0) else Qt.Key.Key_0)  # the first answer differs
+    assert shown and "3 of 4" in shown[0]
+    assert win.state.order.tolist() == list(range(N)) and cell_label(win, 1) == 1  # back to normal
+    assert not store_path_for(win.state.collection.source).exists()  # answers never became labels
+
+
+def test_unlabelled_and_random_queues(labelling):
+    win = labelling
+    win.state.set_labels(np.where(np.arange(N) < 30, win.state.labels, np.nan))
+    win.sort_controls.sort_combo.setCurrentIndex(win.sort_controls.sort_combo.findData("unlabelled"))
+    assert win.state.order[:10].tolist() == list(range(30, 40))
+    win.state.set_sorting(sort="random")
+    assert sorted(win.state.order.tolist()) == list(range(N)) and win.state.order.tolist() != list(range(N))
+
+
+def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    window.scoring.auto_limit = 0
+    window.open_path(data)
+    window.state.set_sorting(sort="suspects")
+    qtbot.waitUntil(lambda: window.state.suspects is not None, timeout=30000)
+    assert "suspected label errors among 40" in window.statusBar().currentMessage()
+    rank = window.state.suspects
+    assert np.isfinite(rank).all() and len(np.unique(rank)) == N
+    assert window.state.order.tolist() == np.argsort(-rank, kind="stable").tolist()
+
+
+def test_a_damaged_store_is_reported_left_alone_and_labelling_refused(window, data):
+    path = store_path_for(data)
+    path.write_bytes(b"this is not an SQLite database" * 10)
+    before = path.read_bytes()
+    assert window.open_path(data)  # the collection still opens
+    assert "labelling is off" in window.last_error
+    window.state.set_current(1)
+    assert not window.labelling.label(0)
+    assert "NOT saved" in window.last_error
+    assert path.read_bytes() == before
