@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-class-weights", action="store_true")
     train.add_argument("--parent", help="fine-tune this model instead of starting from scratch")
+    train.add_argument(
+        "--labels",
+        choices=["auto", "file", "store"],
+        default="auto",
+        help="labels to train on: the label store's (GalView's relabelling; unsure left out), the file's, "
+        "or auto: the store's when the collection has one",
+    )
+    train.add_argument("--store", help="label store file (default: beside the data, else user data dir)")
     _add_open_options(train)
 
     score = commands.add_parser("score", help="score a collection with a model")
@@ -225,10 +233,33 @@ def cmd_train(args) -> int:
             bar = bar or ProgressBar(p.total, "train")
             bar.update(p.done - bar.done)
 
-        loaded = train_model(collection, config, output / "model.keras", parent=parent, on_progress=progress)
+        labels = _training_labels(args, collection)
+        loaded = train_model(
+            collection, config, output / "model.keras", labels=labels, parent=parent, on_progress=progress
+        )
     _print_metrics(loaded.card.metrics)
     print(output / "model.keras")
     return 0
+
+
+def _training_labels(args, collection):
+    """The store's current labels (``--labels store``, or auto with a store), else None (the file's)."""
+    import numpy as np
+
+    from galview.io.label_store import LabelStore, store_path_for
+
+    if args.labels == "file":
+        return None
+    exists = args.store is not None or store_path_for(collection.source).exists()
+    if args.labels == "auto" and not exists:
+        return None
+    with LabelStore.for_collection(collection, args.store) as store:
+        labels = store.effective()
+        changed = int((~np.isnan(store.current())).sum())
+        path = store.path
+    unsure = int((labels < 0).sum())
+    print(f"labels: from {path} ({changed} set in GalView, {unsure} unsure left out)", file=sys.stderr)
+    return labels
 
 
 def _print_metrics(metrics: dict) -> None:

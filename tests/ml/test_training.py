@@ -169,3 +169,25 @@ def test_saved_models_carry_no_optimizer_state(trained, tmp_path):
     with h5py.File(tmp_path / "model.weights.h5") as weights:
         weights.visit(names.append)
     assert any(n.startswith("layers/conv2d") for n in names) and not any("optimizer" in n for n in names)
+
+
+def test_cli_trains_on_the_label_store_leaving_unsure_out(tmp_path, capsys):
+    import json
+
+    from galview.cli import main
+    from galview.io.label_store import LabelStore
+
+    collection = _blobs(tmp_path / "blobs.npz", n=120)
+    with LabelStore.for_collection(collection) as store:
+        store.set(range(20), -1)  # unsure: kept in the store, not trained on
+        store.set([20, 21], 0)  # relabelled
+    collection.close()
+    args = ["train", str(tmp_path / "blobs.npz"), "--epochs", "1", "--batch-size", "16", "--no-augment"]
+    assert main([*args, "-o", str(tmp_path / "m")]) == 0
+    assert "(22 set in GalView, 20 unsure left out)" in capsys.readouterr().err
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    sizes = card["training"]
+    assert sizes["n_train"] + sizes["n_val"] + sizes["n_test"] == 100
+    assert main([*args, "--labels", "file", "-o", str(tmp_path / "f")]) == 0
+    card = json.loads((tmp_path / "f" / "model.json").read_text())
+    assert sum(card["training"][k] for k in ("n_train", "n_val", "n_test")) == 120
