@@ -10,17 +10,14 @@ labels equal to the replay of the actions still done.
 
 A store GalView cannot read (damaged, from a newer GalView, made for another collection,
 locked) is refused with a :class:`LabelStoreError` naming the file; it is never deleted or
-overwritten (the checks and the file format live in :mod:`galview.io.label_export`).
+overwritten (the checks and the file format live in :mod:`galview.io.label_files`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
-import os
 import sqlite3
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,14 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.labelling import DEFAULT_CLASSES, label_value, origin
-from galview.io.label_export import (
-    SCHEMA_VERSION,
-    LabelStoreError,
-    connect,
-    default_store_path,
-    fallback_store_path,
-    sqlite_problem,
-)
+from galview.io.label_files import SCHEMA_VERSION, LabelStoreError, connect, sqlite_problem
+from galview.io.label_paths import STORES_ENV, default_store_path, fallback_store_path, store_path_for
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for another instance's write lock
 _CHUNK = 500  # indices per "IN (...)" query
@@ -52,57 +43,11 @@ __all__ = [
 ]
 
 
-def _can_write(directory: str | Path) -> bool:
-    """Whether a file can really be created in ``directory`` (permission bits lie for root)."""
-    try:
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".galview-write-test-"):
-            return True
-    except OSError:
-        return False
-
-
 def _current_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
         return "unknown"
-
-
-#: Environment variable naming a folder for every label store (tests point it at a temporary folder).
-STORES_ENV = "GALVIEW_LABEL_STORES"
-
-
-def store_path_for(source: str | Path) -> Path:
-    """Where the store of the collection at ``source`` lives (or would be created).
-
-    Beside the data when that folder is writable, else in the user data directory; a source that
-    is not a file or folder (an in-memory collection) also goes to the user data directory, and
-    :data:`STORES_ENV`, when set, overrides both.
-    """
-    source = Path(source)
-    override = os.environ.get(STORES_ENV)
-    if override:
-        digest = hashlib.sha1(str(source.absolute()).encode()).hexdigest()[:8]
-        Path(override).mkdir(parents=True, exist_ok=True)
-        return Path(override) / f"{source.stem}-{digest}.sqlite"
-    if not source.exists():
-        fallback = fallback_store_path(source)
-        fallback.parent.mkdir(parents=True, exist_ok=True)
-        return fallback
-    return _choose_store_path(source)
-
-
-def _choose_store_path(source: Path) -> Path:
-    beside, fallback = default_store_path(source), fallback_store_path(source)
-    writable = _can_write(beside.parent)
-    if beside.exists() and not writable:
-        raise LabelStoreError(
-            beside, "is in a folder GalView cannot write to; copy it elsewhere and pass --store"
-        )
-    if beside.exists() or (writable and not fallback.exists()):
-        return beside
-    fallback.parent.mkdir(parents=True, exist_ok=True)
-    return fallback
 
 
 class LabelStore:

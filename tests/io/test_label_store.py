@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 from galview.core.labelling import UNSURE, label_name, origin, parse_label
-from galview.io import label_store as label_store_module
-from galview.io import open_collection
+from galview.io import label_paths, open_collection
 from galview.io.label_store import LabelStore, LabelStoreError
 
 ORIGINAL = np.array([0, 1, np.nan, 1, 0, np.nan, 1, 0, 1, 0], dtype=np.float64)
@@ -373,7 +372,7 @@ def test_store_beside_real_des_file(shared_data, tmp_path, stores_beside_data):
 
 def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeypatch, isolated_home, stores_beside_data):
     data = des_copy(shared_data, tmp_path)
-    monkeypatch.setattr(label_store_module, "_can_write", lambda directory: False)
+    monkeypatch.setattr(label_paths, "_can_write", lambda directory: False)
     digest8 = hashlib.sha1(str(data.absolute()).encode()).hexdigest()[:8]
     expected = isolated_home / "data" / "labels" / f"des_lsbg_dev-{digest8}.sqlite"
     with open_collection(data) as collection:
@@ -382,7 +381,7 @@ def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeyp
             s.set(3, UNSURE)
         assert sorted(p.name for p in data.parent.iterdir()) == ["des_lsbg_dev.npz"]
         # the folder becomes writable again: the labels made meanwhile are still the ones used
-        monkeypatch.setattr(label_store_module, "_can_write", lambda directory: True)
+        monkeypatch.setattr(label_paths, "_can_write", lambda directory: True)
         with LabelStore.for_collection(collection) as s:
             assert s.path == expected and s.get(3)["label"] == UNSURE
 
@@ -391,7 +390,7 @@ def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path,
     data = des_copy(shared_data, tmp_path)
     with open_collection(data) as collection:
         LabelStore.for_collection(collection).close()
-        monkeypatch.setattr(label_store_module, "_can_write", lambda directory: False)
+        monkeypatch.setattr(label_paths, "_can_write", lambda directory: False)
         with pytest.raises(
             LabelStoreError, match=r"des_lsbg_dev\.npz\.labels\.sqlite: is in a folder GalView cannot write"
         ):
@@ -399,8 +398,8 @@ def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path,
 
 
 def test_can_write_really_writes(tmp_path):
-    assert label_store_module._can_write(tmp_path)
-    assert not label_store_module._can_write(tmp_path / "missing")
+    assert label_paths._can_write(tmp_path)
+    assert not label_paths._can_write(tmp_path / "missing")
     assert list(tmp_path.iterdir()) == []
 
 

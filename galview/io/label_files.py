@@ -1,0 +1,228 @@
+"""The label store's file: schema, creation and the checks made before a store is used.
+
+A new store is built in a temporary file linked into place, so a crash never leaves a half-made
+store. Before use a file must pass: SQLite header, application id, schema version, ``PRAGMA
+quick_check`` and number of cutouts; a file that fails is refused with a :class:`LabelStoreError`
+naming it, and left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from galview.core.errors import UserFacingError
+from galview.core.labelling import DEFAULT_CLASSES, parse_label
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
+SQLITE_MAGIC = b"SQLite format 3\x00"
+EXPORT_COLUMNS = ("index", "id", "label", "original_label", "changed_at")
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE labels (idx INTEGER PRIMARY KEY, cutout_id TEXT NOT NULL, label INTEGER, changed_at REAL);
+CREATE INDEX labels_user ON labels(label) WHERE label IS NOT NULL;
+CREATE TABLE original (idx INTEGER PRIMARY KEY, label INTEGER);
+CREATE TABLE actions (action INTEGER PRIMARY KEY, state TEXT NOT NULL
+    CHECK (state IN ('done', 'undone', 'dropped')), at REAL NOT NULL, description TEXT NOT NULL DEFAULT '');
+CREATE INDEX actions_state ON actions(state, action);
+CREATE TABLE history (seq INTEGER PRIMARY KEY AUTOINCREMENT, action INTEGER NOT NULL, idx INTEGER NOT NULL,
+    cutout_id TEXT NOT NULL, old INTEGER, new INTEGER, at REAL NOT NULL, user TEXT NOT NULL,
+    model_id TEXT, prob REAL, seconds REAL, kind TEXT NOT NULL
+    CHECK (kind IN ('set', 'undo', 'redo', 'import')));
+CREATE INDEX history_idx ON history(idx);
+CREATE INDEX history_action ON history(action);
+"""
+
+
+class LabelStoreError(UserFacingError):
+    """A label store cannot be opened, read or written; the message names the file."""
+
+
+def sqlite_problem(exc: sqlite3.Error, timeout: float) -> str:
+    """One-sentence problem for a :class:`LabelStoreError` from an SQLite error."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"is locked by another program (waited {timeout:g} s); close it or try again"
+    if any(word in text for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
+        return f"cannot be written here ({exc}); choose another place with --store"
+    return f"is not a GalView label store or is damaged ({exc}); it was left untouched"
+
+
+def _resolve(value, n: int, name: str):
+    value = value() if callable(value) else value
+    if value is not None and len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries for a store of {n} cutouts")
+    return value
+
+
+def _original_rows(original, n: int) -> list[tuple[int, int | float]]:
+    """(idx, label) for cutouts whose file label is known; text labels parsed by class name."""
+    original = _resolve(original, n, "original")
+    if original is None:
+        return []
+    values = np.asarray(original)
+    if values.dtype.kind in "biuf":
+        values = values.astype(np.float64)
+    else:  # text labels ("LSBG", "artifact") or bytes
+        values = np.array([_parse_or_nan(v) for v in values], dtype=np.float64)
+    known = np.flatnonzero(np.isfinite(values))
+    return [(int(i), int(values[i]) if values[i].is_integer() else float(values[i])) for i in known]
+
+
+def _parse_or_nan(value) -> float:
+    try:
+        return float(parse_label(value.decode() if isinstance(value, bytes) else value, DEFAULT_CLASSES))
+    except ValueError:
+        return float("nan")
+
+
+def _build(path: Path, n: int, ids, original, source: str) -> None:
+    """Write a fresh, complete store into ``path`` (an empty file)."""
+    ids = _resolve(ids, n, "ids")
+    ids = [str(i) for i in range(n)] if ids is None else [_text(v) for v in ids]
+    rows = _original_rows(original, n)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("BEGIN")
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        meta = {"n": str(n), "source": str(source), "created": repr(time.time())}
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        conn.executemany("INSERT INTO labels (idx, cutout_id) VALUES (?, ?)", enumerate(ids))
+        conn.executemany("INSERT INTO original VALUES (?, ?)", rows)
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _create(path: Path, n: int, ids, original, source: str) -> None:
+    """Build a store in a temporary file beside ``path`` and link it into place (never clobbers)."""
+    if not path.parent.is_dir():
+        raise LabelStoreError(path, f"cannot be created: the folder {path.parent} does not exist")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise LabelStoreError(path, f"cannot be created here ({exc.strerror or exc})") from exc
+    tmp = Path(name)
+    try:
+        os.chmod(tmp, 0o644)
+        _build(tmp, n, ids, original, source)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another instance created it meanwhile: use theirs
+        except OSError:  # file systems without hard links
+            if not path.exists():
+                os.rename(tmp, path)
+        _fsync_dir(path.parent)
+    except (OSError, sqlite3.Error) as exc:
+        raise LabelStoreError(path, f"cannot be created here ({exc})") from exc
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        handle = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def _check_header(path: Path) -> None:
+    if not path.is_file():
+        raise LabelStoreError(path, "is not a file; expected a GalView label store")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(100)
+    except OSError as exc:
+        raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if not head:
+        raise LabelStoreError(path, "is empty, not a GalView label store; it was left untouched")
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        raise LabelStoreError(
+            path, "is not a GalView label store or is damaged (no SQLite header); it was left untouched"
+        )
+
+
+def _validate(conn: sqlite3.Connection, path: Path) -> dict:
+    """Check identity, schema version and integrity (reads only); return the meta table."""
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app != APPLICATION_ID:
+        raise LabelStoreError(path, "is an SQLite database but not a GalView label store")
+    if version > SCHEMA_VERSION:
+        raise LabelStoreError(
+            path,
+            f"was written by a newer GalView (label store version {version}; this GalView reads "
+            f"up to {SCHEMA_VERSION}); update GalView to open it",
+        )
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
+    if version < 1 or problems != ["ok"]:
+        lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
+        detail = f"{lines[0]}, …" if problems != ["ok"] else f"schema version {version}"
+        raise LabelStoreError(path, f"is damaged ({detail}); it was left untouched")
+    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+
+def connect(path: Path, n: int, ids, original, source: str, timeout: float):
+    """Create the store at ``path`` if missing, check it and connect (autocommit, WAL, FULL sync).
+
+    Returns
+    -------
+    (sqlite3.Connection, dict)
+        The open connection and the store's meta table.
+    """
+    if not path.exists():
+        _create(path, n, ids, original, source)
+    _check_header(path)
+    try:
+        conn = sqlite3.connect(
+            path.as_uri() + "?mode=rw",
+            uri=True,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+    except sqlite3.Error as exc:
+        raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
+    try:
+        meta = _validate(conn, path)
+        stored = int(meta.get("n", -1))
+        if stored != n:
+            raise LabelStoreError(
+                path, f"was made for {stored} cutouts, but this collection has {n}; pass another --store"
+            )
+        conn.execute("PRAGMA synchronous=FULL")  # with WAL: a commit is on disk when it returns
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn, meta
+
+
+# -- labels in and out ----------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""Where a collection's label store lives: beside the data when that folder is writable, else in the
+user data directory; ``GALVIEW_LABEL_STORES`` (tests) puts every store in one folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from galview.io.label_files import LabelStoreError
+
+
+def _can_write(directory: str | Path) -> bool:
+    """Whether a file can really be created in ``directory`` (permission bits lie for root)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".galview-write-test-"):
+            return True
+    except OSError:
+        return False
+
+
+def default_store_path(source: str | Path) -> Path:
+    """Where the store of a collection lives when its data folder is writable."""
+    source = Path(source)
+    if source.is_dir():
+        return source / "galview-labels.sqlite"
+    return source.with_name(source.name + ".labels.sqlite")
+
+
+def fallback_store_path(source: str | Path) -> Path:
+    """Store location in the user's data directory, for read-only data folders."""
+    from galview.core.paths import data_dir
+
+    source = Path(source).absolute()
+    digest = hashlib.sha1(str(source).encode()).hexdigest()[:8]
+    return data_dir() / "labels" / f"{source.stem}-{digest}.sqlite"
+
+
+#: Environment variable naming a folder for every label store (tests point it at a temporary folder).
+STORES_ENV = "GALVIEW_LABEL_STORES"
+
+
+def store_path_for(source: str | Path) -> Path:
+    """Where the store of the collection at ``source`` lives (or would be created).
+
+    Beside the data when that folder is writable, else in the user data directory; a source that
+    is not a file or folder (an in-memory collection) also goes to the user data directory, and
+    :data:`STORES_ENV`, when set, overrides both.
+    """
+    source = Path(source)
+    override = os.environ.get(STORES_ENV)
+    if override:
+        digest = hashlib.sha1(str(source.absolute()).encode()).hexdigest()[:8]
+        Path(override).mkdir(parents=True, exist_ok=True)
+        return Path(override) / f"{source.stem}-{digest}.sqlite"
+    if not source.exists():
+        fallback = fallback_store_path(source)
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        return fallback
+    return _choose_store_path(source)
+
+
+def _choose_store_path(source: Path) -> Path:
+    beside, fallback = default_store_path(source), fallback_store_path(source)
+    writable = _can_write(beside.parent)
+    if beside.exists() and not writable:
+        raise LabelStoreError(
+            beside, "is in a folder GalView cannot write to; copy it elsewhere and pass --store"
+        )
+    if beside.exists() or (writable and not fallback.exists()):
+        return beside
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    return fallback
