@@ -127,8 +127,8 @@ def probability_histograms(prob: np.ndarray, labels: np.ndarray | None, bins: in
     ----------
     prob : ndarray, (N,)
         Probability per cutout; NaN where not scored.
-    labels : ndarray, (N,) int or None
-        1 positive, 0 negative, -1 unlabelled.
+    labels : ndarray, (N,) or None
+        1 positive, 0 negative; anything else (NaN, unsure, -1) counts as unlabelled.
 
     Returns
     -------
@@ -139,7 +139,11 @@ def probability_histograms(prob: np.ndarray, labels: np.ndarray | None, bins: in
     """
     edges = np.linspace(0.0, 1.0, bins + 1)
     scored = ~np.isnan(prob)
-    groups = {None: scored} if labels is None else {1: labels == 1, 0: labels == 0, None: labels < 0}
+    if labels is None:
+        groups = {None: scored}
+    else:
+        labels = np.asarray(labels, dtype=np.float64)
+        groups = {1: labels == 1, 0: labels == 0, None: ~((labels == 1) | (labels == 0))}
     counts = {}
     for key, mask in groups.items():
         values = prob[scored & mask]

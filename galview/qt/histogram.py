@@ -1,7 +1,8 @@
-"""Histogram of the positive-class probability, split by the collection's labels when it has them."""
+"""Histogram of the positive-class probability, split by the current labels (file or relabelled)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
@@ -42,6 +43,7 @@ class ProbabilityHistogram(QWidget):
         self.redraws = 0
         state.scores_changed.connect(self._scores_changed)
         state.collection_changed.connect(lambda _c: self._scores_changed(None))
+        state.labels_changed.connect(self._scores_changed)
 
     @property
     def pending(self) -> bool:
@@ -70,7 +72,7 @@ class ProbabilityHistogram(QWidget):
             return
         name = scores.positive_name
         self.plot.setLabel("bottom", f"P({name})" if scores.binary else "probability of the top class")
-        edges, self.counts = probability_histograms(scores.positive_prob(), collection.labels)
+        edges, self.counts = probability_histograms(scores.positive_prob(), self._labels())
         for key, colour, default in GROUPS:
             if key in self.counts:
                 self._add_curve(key, edges, colour, self._group_name(key, default, scores))
@@ -78,9 +80,14 @@ class ProbabilityHistogram(QWidget):
         self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
         self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
 
+    def _labels(self):
+        """The current labels, or None when no cutout has one."""
+        labels = self.state.labels
+        return labels if len(labels) and not np.isnan(labels).all() else None
+
     def _group_name(self, key, default: str, scores) -> str:
         if key is None:
-            return "unlabelled" if self.state.collection.labels is not None else "all cutouts"
+            return "unlabelled or unsure" if self._labels() is not None else "all cutouts"
         if scores.binary and len(scores.class_names) == 2:
             positive = scores.positive_class
             default = scores.class_names[positive if key == 1 else 1 - positive]

@@ -54,6 +54,7 @@ class LabellingController(QObject):
         self.recheck = None  # a SelfConsistencyCheck while one runs: keys answer it instead
         self.on_recheck_done = None  # called when every cutout of the re-check is answered
         self._seen_seq = 0
+        self._asked_suspects = None  # (collection, model version) the queue was last computed for
         self._shown_at = time.monotonic()
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -62,6 +63,7 @@ class LabellingController(QObject):
         state.labels_changed.connect(self._on_labels)
         state.current_changed.connect(self._on_current)
         state.order_changed.connect(self._on_order)
+        runner.finished.connect(lambda *_: self._on_order(None))  # asked for while another job ran
 
     # -- names --------------------------------------------------------------------------------
     @property
@@ -265,8 +267,13 @@ class LabellingController(QObject):
 
     # -- the suspected-label-errors queue -----------------------------------------------------------
     def _on_order(self, _order) -> None:
+        """Start the suspects job once per collection and model when that queue is asked for."""
         state = self.state
-        if state.sorting.sort == "suspects" and state.suspects is None and not self.runner.busy:
+        if state.sorting.sort != "suspects" or state.suspects is not None or self.runner.busy:
+            return
+        key = (state.collection, None if state.model is None else state.model.version)
+        if key != self._asked_suspects:
+            self._asked_suspects = key
             self.find_suspects()
 
     def find_suspects(self) -> bool:
