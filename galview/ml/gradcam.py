@@ -203,6 +203,15 @@ def explain(
     return out
 
 
+def warm_up(loaded: Any) -> None:
+    """Trace the Grad-CAM function of ``loaded`` now (batches of 1 and 2, so later batch sizes reuse
+    the relaxed trace): the first heat map in the window then costs milliseconds, not a tracing."""
+    spec = loaded.card.input
+    zeros = np.zeros((2, *spec.shape), dtype=np.uint8 if spec.dtype == "uint8" else np.float32)
+    for size in (1, 2):
+        explain(loaded, zeros[:size])
+
+
 def normalise(maps: np.ndarray) -> np.ndarray:
     """Scale each map of (B, ...) to [0, 1]; a map with no range becomes all zeros (never NaN)."""
     maps = np.nan_to_num(np.asarray(maps, np.float32), nan=0.0, posinf=0.0, neginf=0.0)

@@ -175,4 +175,10 @@ def load_model_job(path, cancel: CancelToken):
 
     loaded = load_model(path)
     _ = loaded.version  # hash the files here, not on the GUI thread
+    try:
+        from galview.ml.gradcam import warm_up
+
+        warm_up(loaded)  # trace the heat-map function here, not while the user waits for a map
+    except Exception:  # noqa: BLE001 - a model Grad-CAM cannot explain still loads; the panel says why
+        pass
     return loaded

@@ -298,3 +298,24 @@ def test_cli_explanation_sheet(cli_files, tmp_path, capsys):
         )
         == 2
     )  # no labels
+
+
+def test_warm_up_traces_once_so_later_batches_do_not_retrace(cli_files):
+    import keras
+
+    from galview.ml.gradcam import _explainer, warm_up
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("counts TensorFlow traces")
+    loaded = load_model(cli_files / "m.keras")
+    warm_up(loaded)
+    step = _explainer(loaded.model, loaded.card.explain_layer)._step
+    compiled = step.__closure__  # the tf.function lives in the closure of the step
+    function = next(
+        c.cell_contents for c in compiled if hasattr(c.cell_contents, "experimental_get_tracing_count")
+    )
+    traced = function.experimental_get_tracing_count()
+    images = np.load(cli_files / "data.npz")["images"]
+    for size in (3, 5, 6):
+        explain(loaded, images[:size])
+    assert function.experimental_get_tracing_count() == traced
