@@ -108,8 +108,17 @@ class LabellingController(QObject):
         return True
 
     def _reload(self, indices=None) -> None:
-        self.user_labels = self.store.current()
-        self.state.set_labels(self.store.effective(), indices)
+        """Labels from the store: all of them, or only ``indices`` (cheap for a million cutouts)."""
+        if indices is None or len(indices) > 1000:
+            self.user_labels = self.store.current()
+            self.state.set_labels(self.store.effective(), indices)
+            return
+        labels = self.state.labels.copy()
+        for i in indices:
+            info = self.store.get(int(i))
+            labels[i] = np.nan if info["label"] is None else info["label"]
+            self.user_labels[i] = np.nan if info["user_label"] is None else info["user_label"]
+        self.state.set_labels(labels, indices)
 
     def poll(self) -> None:
         """Take in label changes another GalView made to the same store."""
