@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("--method", default="gradcam")
     args = parser.parse_args()
     os.environ.setdefault("GALVIEW_HOME", tempfile.mkdtemp(prefix="galview-bench-"))
-    from PyQt6.QtCore import Qt, QTimer
+    from event_loop import LatenessTimer  # benchmarks/event_loop.py
+    from PyQt6.QtCore import Qt
     from PyQt6.QtTest import QTest
 
     from galview.demo import ensure_demo_collection
@@ -50,16 +51,8 @@ def main() -> None:
     while window.scoring.runner.busy or not cache.idle():
         QTest.qWait(20)
 
-    lateness, last = [], [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        lateness.append(max(0.0, now - last[0] - 0.010))
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(10)
+    timer = LatenessTimer()
+    timer.start()
     hits, waits = 0, []
     for _ in range(args.steps):
         QTest.keyClick(window.grid, Qt.Key.Key_Right)
@@ -72,16 +65,12 @@ def main() -> None:
             waits.append(time.perf_counter() - shown)
         QTest.qWait(max(0, args.interval - int(1000 * (time.perf_counter() - shown))))
     timer.stop()
-    late = np.array(lateness) * 1000
     print(f"# {platform.node()} · {os.cpu_count()} CPUs · method {args.method} · grid overlays {args.grid}")
     print(f"{args.steps} steps, one every {args.interval} ms: map already there {hits}/{args.steps}")
     if waits:
         w = np.array(waits) * 1000
         print(f"  otherwise it appeared after median {np.median(w):.0f} ms, worst {w.max():.0f} ms")
-    print(
-        f"event-loop lateness: median {np.median(late):.1f} ms, 99th percentile "
-        f"{np.percentile(late, 99):.1f} ms, worst {late.max():.0f} ms over {len(late)} ticks"
-    )
+    print(f"event-loop lateness: {timer.summary()}")
     window.close()
 
 

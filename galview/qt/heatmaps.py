@@ -9,21 +9,21 @@ on screen wins over prefetched neighbours. Maps are kept as uint8 (0..255) under
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 
 import numpy as np
-from PyQt6.QtCore import QObject, QThread, pyqtSignal
+from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QImage
 
 from galview.core.colormaps import colourise, overlay_alpha
 from galview.qt.images import rgba_to_qimage
+from galview.qt.queue_thread import NewestFirstThread
 
 BATCH = 16
 MAX_PENDING = 256
 
 
-class HeatmapWorker(QThread):
+class HeatmapWorker(NewestFirstThread):
     """Background thread: pending cutout indices in, ``computed(key, indices, maps)`` out.
 
     ``failed(key, message)`` reports a batch that could not be explained (the model does not fit
@@ -34,71 +34,24 @@ class HeatmapWorker(QThread):
     failed = pyqtSignal(object, str)
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._cond = threading.Condition()
-        self._pending: OrderedDict[int, None] = OrderedDict()
-        self._job: tuple = (None, None, None, None)  # key, loaded model, collection, settings
-        self._stopping = False
-        self._busy = False
+        super().__init__(BATCH, MAX_PENDING, parent)
+        self.set_job(None, None, None, None)  # key, loaded model, collection, settings
 
-    def set_job(self, key, loaded, collection, settings) -> None:
-        """Explain from now on with this model and these settings; drops queued work."""
-        with self._cond:
-            self._job = (key, loaded, collection, settings)
-            self._pending.clear()
+    def process(self, job: tuple, indices: list[int]) -> None:
+        key, loaded, collection, settings = job
+        if loaded is None or collection is None:
+            return
+        indices = np.array(sorted(indices), dtype=np.int64)
+        try:
+            from galview.ml.gradcam import explain
 
-    def request(self, indices) -> None:
-        """Queue cutouts; the last one given is served first."""
-        with self._cond:
-            for index in indices:
-                self._pending.pop(int(index), None)
-                self._pending[int(index)] = None
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
-            self._cond.notify()
-
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._pending and not self._busy
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self.wait(10000)
-
-    def _take_batch(self):
-        with self._cond:
-            while not self._pending and not self._stopping:
-                self._busy = False
-                self._cond.wait()
-            if self._stopping:
-                return None
-            indices = [self._pending.popitem(last=True)[0] for _ in range(min(BATCH, len(self._pending)))]
-            self._busy = True
-            return self._job, indices
-
-    def run(self) -> None:
-        while True:
-            taken = self._take_batch()
-            if taken is None:
-                return
-            (key, loaded, collection, settings), indices = taken
-            if loaded is None or collection is None:
-                continue
-            indices = np.array(sorted(indices), dtype=np.int64)
-            try:
-                from galview.ml.gradcam import explain
-
-                cutouts = collection.get_batch(indices)
-                maps = explain(loaded, cutouts, method=settings.method, class_index=settings.class_index)
-            except Exception as exc:  # noqa: BLE001 - any failure is reported to the window, not raised here
-                with self._cond:
-                    if self._job[0] == key:
-                        self._pending.clear()
-                self.failed.emit(key, str(exc))
-                continue
-            self.computed.emit(key, indices, np.rint(maps * 255).astype(np.uint8))
+            cutouts = collection.get_batch(indices)
+            maps = explain(loaded, cutouts, method=settings.method, class_index=settings.class_index)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported to the window, not raised here
+            self.drop_pending(job)
+            self.failed.emit(key, str(exc))
+            return
+        self.computed.emit(key, indices, np.rint(maps * 255).astype(np.uint8))
 
 
 class HeatmapCache(QObject):

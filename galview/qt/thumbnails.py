@@ -8,21 +8,21 @@ newest first, so the cells on screen win over those scrolled past.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 
-from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QImage
 
 from galview.core.display import render
 from galview.core.errors import CollectionError
 from galview.qt.images import rgb_to_qimage
+from galview.qt.queue_thread import NewestFirstThread
 
 MAX_PENDING = 512
 BATCH = 16
 
 
-class ThumbnailRenderer(QThread):
+class ThumbnailRenderer(NewestFirstThread):
     """Background thread: pending indices in, ``rendered(generation, index, QImage)`` out.
 
     ``failed(generation, index, message)`` reports a cutout that could not be read.
@@ -32,59 +32,13 @@ class ThumbnailRenderer(QThread):
     failed = pyqtSignal(int, int, str)
 
     def __init__(self, size: int, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(BATCH, MAX_PENDING, parent)
         self.size = size
-        self._cond = threading.Condition()
-        self._pending: OrderedDict[int, None] = OrderedDict()
-        self._job = (0, None, None)  # generation, collection, settings
-        self._stopping = False
-        self._busy = False
+        self.set_job(0, None, None)  # generation, collection, settings
 
-    def set_job(self, generation: int, collection, settings) -> None:
-        """Render from now on for this collection and these settings; drops queued work."""
-        with self._cond:
-            self._job = (generation, collection, settings)
-            self._pending.clear()
-
-    def request(self, index: int) -> None:
-        with self._cond:
-            self._pending.pop(index, None)
-            self._pending[index] = None
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
-            self._cond.notify()
-
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._pending and not self._busy
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self.wait(5000)
-
-    def _take_batch(self):
-        with self._cond:
-            while not self._pending and not self._stopping:
-                self._busy = False
-                self._cond.wait()
-            if self._stopping:
-                return None
-            indices = []
-            while self._pending and len(indices) < BATCH:
-                indices.append(self._pending.popitem(last=True)[0])
-            self._busy = True
-            return self._job, indices
-
-    def run(self) -> None:
-        while True:
-            taken = self._take_batch()
-            if taken is None:
-                return
-            (generation, collection, settings), indices = taken
-            if collection is None:
-                continue
+    def process(self, job: tuple, indices: list[int]) -> None:
+        generation, collection, settings = job
+        if collection is not None:
             self._render_batch(generation, collection, settings, sorted(indices))
 
     def _render_batch(self, generation, collection, settings, indices) -> None:
@@ -145,7 +99,7 @@ class ThumbnailCache(QObject):
             self._images.move_to_end(index)
             return image
         if index not in self.errors:
-            self._renderer.request(index)
+            self._renderer.request([index])
         return None
 
     def __len__(self) -> int:

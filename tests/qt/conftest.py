@@ -32,6 +32,15 @@ def tiny_model(tmp_path_factory):
     return path
 
 
+def random_npz(path, n, seed=0, shape=TINY_SHAPE):
+    """``n`` random uint8 cutouts with alternating labels 0/1, saved as npz; returns the path."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    np.savez(path, images=rng.integers(0, 256, (n, *shape), dtype=np.uint8), labels=np.arange(n) % 2)
+    return path
+
+
 @pytest.fixture
 def window(qtbot):
     from galview.qt.app import make_app

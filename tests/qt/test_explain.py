@@ -7,16 +7,14 @@ import pytest
 from PIL import Image
 
 from galview.qt.grid import HeatRole
+from tests.qt.conftest import random_npz
 
 N = 120
 SHAPE = (16, 16, 3)
 
 
 def _npz(path, n=N, seed=0, shape=SHAPE):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
-    np.savez(path, images=images, labels=np.arange(n) % 2)
-    return path
+    return random_npz(path, n, seed, shape)
 
 
 @pytest.fixture

@@ -10,16 +10,14 @@ from PyQt6.QtCore import QTimer
 
 from galview.core.collection import ArrayCollection
 from galview.qt.grid import ProbabilityRole
+from tests.qt.conftest import random_npz
 
 N = 300
 SHAPE = (16, 16, 3)  # the tiny model's input (tests/qt/conftest.py)
 
 
-def _npz(path, n=N, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, (n, *SHAPE), dtype=np.uint8)
-    np.savez(path, images=images, labels=np.arange(n) % 2)
-    return path
+def _npz(path, n=N, seed=0, shape=SHAPE):
+    return random_npz(path, n, seed, shape)
 
 
 @pytest.fixture
