@@ -97,7 +97,7 @@ class GradCam:
         if x.ndim != 4:
             raise ModelError(self.model_name, f"expected a prepared batch (B, H, W, C), got shape {x.shape}")
         indices = self.class_indices(len(x), class_index)
-        return self._step(x, indices, wrt_input)
+        return _in_buckets(self._step, x, indices, wrt_input, self.backend)
 
     def __call__(self, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
         """Grad-CAM maps of a prepared float batch ``x`` (B, H, W, C): (B, H, W) float32 in [0, 1]."""
@@ -136,7 +136,7 @@ class GradCam:
             gradient_model = keras.Model(copy.inputs, [layer.output, copy.output], name="guided")
             steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
             self._guided_step = steps[self.backend](gradient_model, self.map_hw)
-        return self._guided_step(x, indices, True)
+        return _in_buckets(self._guided_step, x, indices, True, self.backend)
 
 
 def saliency(model: Any, x: np.ndarray, class_index: int | Sequence[int] | None = None) -> np.ndarray:
@@ -204,11 +204,15 @@ def explain(
 
 
 def warm_up(loaded: Any) -> None:
-    """Trace the Grad-CAM function of ``loaded`` now (batches of 1 and 2, so later batch sizes reuse
-    the relaxed trace): the first heat map in the window then costs milliseconds, not a tracing."""
+    """Compile the Grad-CAM function of ``loaded`` now, so the first heat map in the window costs
+    milliseconds: TensorFlow traces batches of 1 and 2 (later sizes reuse the relaxed trace); JAX
+    compiles the sizes the window uses most (1, and the 16 of a prefetch batch)."""
+    import keras
+
     spec = loaded.card.input
-    zeros = np.zeros((2, *spec.shape), dtype=np.uint8 if spec.dtype == "uint8" else np.float32)
-    for size in (1, 2):
+    sizes = (1, 16) if keras.backend.backend() == "jax" else (1, 2)
+    zeros = np.zeros((max(sizes), *spec.shape), dtype=np.uint8 if spec.dtype == "uint8" else np.float32)
+    for size in sizes:
         explain(loaded, zeros[:size])
 
 
@@ -245,6 +249,19 @@ def _explainer(model: Any, layer_name: str | None) -> GradCam:
     if layer_name not in per_model:
         per_model[layer_name] = GradCam(model, layer_name)
     return per_model[layer_name]
+
+
+def _in_buckets(step: Any, x: np.ndarray, indices: np.ndarray, wrt_input: bool, backend: str):
+    """Run ``step`` on a batch padded to the next power of two under JAX, which compiles once per
+    batch size: a handful of compiled sizes instead of one per size the window happens to ask for."""
+    n = len(x)
+    if backend != "jax" or n == 0 or n & (n - 1) == 0:
+        return step(x, indices, wrt_input)
+    size = 1 << (n - 1).bit_length()
+    pad = size - n
+    x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
+    indices = np.concatenate([indices, np.repeat(indices[-1:], pad)])
+    return tuple(None if part is None else part[:n] for part in step(x, indices, wrt_input))
 
 
 def _resize(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:

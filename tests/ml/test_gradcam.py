@@ -319,3 +319,13 @@ def test_warm_up_traces_once_so_later_batches_do_not_retrace(cli_files):
     for size in (3, 5, 6):
         explain(loaded, images[:size])
     assert function.experimental_get_tracing_count() == traced
+
+
+def test_odd_batch_sizes_give_the_same_maps_as_one_by_one(deepshadows, cutouts):
+    """Under JAX batches are padded to a power of two; the padding must not leak into the results."""
+    cam = GradCam(deepshadows)
+    together = cam(cutouts[:5], class_index=[0, 1, 1, 0, 1])
+    alone = np.concatenate([cam(cutouts[i : i + 1], class_index=k) for i, k in enumerate([0, 1, 1, 0, 1])])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    sal = saliency(deepshadows, cutouts[:3], 1)
+    np.testing.assert_allclose(sal[2], saliency(deepshadows, cutouts[2:3], 1)[0], atol=1e-5)
