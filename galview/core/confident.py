@@ -78,7 +78,8 @@ def confident_thresholds(labels, probs) -> np.ndarray:
 def confident_guesses(labels, probs) -> np.ndarray:
     """The class each example confidently belongs to (``p_j >= t_j``), or -1 where there is none.
 
-    When several classes reach their threshold, the most probable of them is taken.
+    When several classes reach their threshold, the most probable of them is taken (cleanlab takes
+    the overall arg-max, which differs only when that class is below its own threshold).
     """
     y, p = check_inputs(labels, probs)
     above = p >= confident_thresholds(y, p) - _TOLERANCE
