@@ -242,6 +242,18 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _current_labels(collection):
+    """The label store's labels when the collection has a store, else the file's (None if neither)."""
+    import numpy as np
+
+    from galview.io.label_store import LabelStore, store_path_for
+
+    if store_path_for(collection.source).exists():
+        with LabelStore.for_collection(collection) as store:
+            return store.effective()
+    return None if collection.labels is None else np.asarray(collection.labels, dtype=np.float64)
+
+
 def _training_labels(args, collection):
     """The store's current labels (``--labels store``, or auto with a store), else None (the file's)."""
     import numpy as np
@@ -352,11 +364,12 @@ def _explain_sheet(args, loaded, output) -> int:
     if output.suffix.lower() != ".png":
         raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
     with open_collection(args.data, **_open_options(args)) as collection:
-        if not collection.has_labels:
+        labels = _current_labels(collection)
+        if labels is None:
             raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
         probs = positive_probabilities(loaded, collection)
         sheet, groups = explanation_sheet(
-            loaded, collection, probs, collection.labels, k=args.per_group, method=args.method
+            loaded, collection, probs, labels, k=args.per_group, method=args.method
         )
     Image.fromarray(sheet).save(output)
     for name, indices in groups.items():

@@ -118,7 +118,7 @@ class ExplainController(QObject):
             state.model,
             state.collection,
             state.scores.positive_prob().copy(),
-            np.asarray(state.collection.labels, np.float64),
+            state.labels.copy(),  # the current labels: the file's, or as relabelled in GalView
             state.explain,
             state.display,
             on_returned=self._on_sheet,
@@ -136,7 +136,7 @@ class ExplainController(QObject):
             return "The explanation sheet needs a collection and a model"
         if state.model.card.task != "binary":
             return "The explanation sheet needs a binary model (LSBG vs artifact)"
-        if state.collection.labels is None:
+        if not np.isfinite(state.labels).any():
             return "The explanation sheet needs labelled cutouts"
         if state.scores is None or not state.scores.complete:
             return "Score the whole collection first (Model ▸ Score collection)"

@@ -146,3 +146,20 @@ def test_a_model_that_does_not_fit_reports_and_the_app_keeps_running(window, qtb
     assert overlay.heat is None
     window.state.set_current(3)  # nothing is queued again, nothing breaks
     assert overlay.caption.text().startswith("No heat map")
+
+
+def test_the_sheet_judges_by_the_current_labels(explained, qtbot, monkeypatch):
+    import galview.qt.explaining as explaining
+
+    given = []
+
+    def fake_job(loaded, collection, probs, labels, settings, display, cancel):
+        given.append(labels)
+        return np.zeros((8, 8, 3), np.uint8), {"TP": np.array([], int)}
+
+    monkeypatch.setattr(explaining, "sheet_job", fake_job)
+    explained.labelling.label(1, indices=list(range(0, N, 2)))  # every artifact of the file → LSBG
+    assert explained.explaining.make_sheet()
+    qtbot.waitUntil(lambda: explained.explaining.sheet_dialog is not None, timeout=30000)
+    assert (given[0] == 1).all()  # the relabelled labels, not the file's alternating 0/1
+    explained.explaining.sheet_dialog.close()
