@@ -20,7 +20,7 @@ import numpy as np
 
 from galview.core.jobs import Cancelled, CancelToken, Progress
 from galview.ml.augment import CutoutBatches
-from galview.ml.training import TrainConfig, _loss, balanced_class_weights, stratified_split
+from galview.ml.training import TrainConfig, _loss, balanced_class_weights, stratified_split, training_batches
 
 _HEAD_C = 0.1  # inverse L2 strength on standardised embeddings: 1,024 features, a few thousand cutouts
 
@@ -73,19 +73,8 @@ def _fit_fold(collection, train_idx, targets, spec, arch, config, n_outputs, rel
     fit_part, val_part, _ = stratified_split(targets[train_idx], config.val_split, 0.0, config.seed)
     fit_idx, val_idx = train_idx[fit_part], train_idx[val_part]
     batch_size = config.batch_size or recipe.batch_size
-    data = CutoutBatches(
-        collection,
-        fit_idx,
-        spec,
-        targets,
-        batch_size,
-        config.augment,
-        True,
-        config.seed,
-        jitter=config.jitter,
-    )
+    data, val_data = training_batches(collection, fit_idx, val_idx, spec, targets, batch_size, config)
     callbacks = [relay]
-    val_data = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
     if val_data is not None:
         patience = config.patience or recipe.patience
         callbacks.append(

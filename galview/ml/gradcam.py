@@ -31,6 +31,7 @@ from galview.ml.loading import last_conv_layer
 METHODS = ("gradcam", "guided", "backprop", "saliency")
 """Grad-CAM; guided Grad-CAM (Grad-CAM × guided backpropagation); guided backpropagation; saliency."""
 
+
 class GradCam:
     """Grad-CAM (Selvaraju et al. 2017) for one model, with a gradient function compiled once.
 

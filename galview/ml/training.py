@@ -161,18 +161,7 @@ def train_model(
         optimizer.learning_rate = config.learning_rate
     model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     targets = _targets(np.where(labels >= 0, labels, 0), arch.task)
-    train_data = CutoutBatches(
-        collection,
-        train_idx,
-        spec,
-        targets,
-        batch_size,
-        config.augment,
-        True,
-        config.seed,
-        jitter=config.jitter,
-    )
-    val_data = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
+    train_data, val_data = training_batches(collection, train_idx, val_idx, spec, targets, batch_size, config)
     callbacks = [_Relay(on_progress, cancel, epochs, len(train_data))]
     if val_data is not None:
         callbacks.append(
@@ -215,6 +204,23 @@ def train_model(
     )
     saved = save_model(model, card, output)
     return LoadedModel(saved.model, saved.card, saved.path, saved.files)
+
+
+def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: int, config: TrainConfig):
+    """Shuffled (and, per ``config``, augmented) training batches, and plain validation batches or None."""
+    train = CutoutBatches(
+        collection,
+        train_idx,
+        spec,
+        targets,
+        batch_size,
+        config.augment,
+        True,
+        config.seed,
+        jitter=config.jitter,
+    )
+    val = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
+    return train, val
 
 
 def _input_spec(collection, arch) -> InputSpec:
