@@ -27,6 +27,9 @@ def add_labels_parser(commands, add_open_options) -> None:
     set_ = command("set", "set one cutout's label; prints 'ok INDEX LABEL' once it is on disk")
     set_.add_argument("index", type=int)
     set_.add_argument("label", help="class index or name (0/artifact, 1/LSBG), u (unsure), none (clear)")
+    set_.add_argument(
+        "--classes", help="class names in label order, comma-separated (default: artifact,LSBG)"
+    )
     export = command("export", "write labels to CSV, FITS or HDF5")
     export.add_argument("-o", "--output", required=True, help=".csv, .fits or .h5")
     history = command("history", "print every label change, oldest first")
@@ -35,6 +38,9 @@ def add_labels_parser(commands, add_open_options) -> None:
     command("redo", "redo the last undone action (exit status 1 if there is none)")
     imported = command("import", "import labels from a CSV file (columns index or id, and label)")
     imported.add_argument("csv", help="CSV file")
+    imported.add_argument(
+        "--classes", help="class names in label order, comma-separated (default: artifact,LSBG)"
+    )
     suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
     suspects.add_argument("--model", help="model (.keras + card); default: the shipped model")
     suspects.add_argument(
@@ -85,12 +91,20 @@ def _cmd_set(args, store) -> int:
         value = None
     else:
         try:
-            value = parse_label(args.label)
+            value = parse_label(args.label, _classes(args))
         except ValueError as exc:
             raise UserFacingError(args.data, str(exc)) from None
     store.set(args.index, value, description="galview labels set")
     print(f"ok {args.index} {'none' if value is None else value}", flush=True)  # only after the commit
     return 0
+
+
+def _classes(args) -> tuple[str, ...]:
+    from galview.core.labelling import DEFAULT_CLASSES
+
+    if not args.classes:
+        return DEFAULT_CLASSES
+    return tuple(name.strip() for name in args.classes.split(",") if name.strip())
 
 
 def _cmd_export(args, store) -> int:
@@ -131,7 +145,7 @@ def _cmd_redo(args, store) -> int:
 
 
 def _cmd_import(args, store) -> int:
-    changed = store.import_csv(args.csv)
+    changed = store.import_csv(args.csv, _classes(args))
     print(f"imported {len(changed)} label{'' if len(changed) == 1 else 's'}")
     return 0
 

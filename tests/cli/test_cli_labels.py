@@ -209,3 +209,9 @@ def test_suspects_puts_flipped_labels_first(data, capsys):
     assert all(int(r["label"]) == 0 for r in rows if int(r["index"]) in flipped)  # the store's labels
     scores = [float(r["score"]) for r in rows if r["flagged"] == "0"]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_class_names_can_be_given(data, capsys):
+    assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 1\n")
+    code, _, err = run(capsys, "set", data, 2, "LSBG", "--classes", "other,ring")
+    assert code == 2 and "ring" in err  # the message lists what is accepted
