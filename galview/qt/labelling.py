@@ -11,7 +11,8 @@ import time
 from datetime import datetime
 
 import numpy as np
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication
 
 from galview.core.errors import UserFacingError
 from galview.core.labelling import DEFAULT_CLASSES, UNSURE, label_name
@@ -95,13 +96,16 @@ class LabellingController(QObject):
         """Open (or create) the collection's store; False, with a message, if that fails."""
         from galview.io.label_store import LabelStore
 
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # ~4 s for a million cutouts
         try:
             self.store = LabelStore.for_collection(self.state.collection)
         except (UserFacingError, OSError, ValueError) as exc:
+            QApplication.restoreOverrideCursor()
             self.broken = str(exc)
             self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
             self.state.set_labels(self.state.labels)
             return False
+        QApplication.restoreOverrideCursor()
         self._seen_seq = self.store.last_seq()
         self._reload()
         self._poll.start()
