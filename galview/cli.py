@@ -1,4 +1,4 @@
-"""Command line: ``galview info | view | demo | simulate | train | score | explain``. The composition root."""
+"""Command line: ``galview info | view | demo | simulate | train | score | explain | labels``; the composition root."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 
 from galview import __version__
+from galview.cli_explain import add_explain_parser, cmd_explain
 from galview.cli_labels import add_labels_parser, run_labels
 from galview.core.errors import UserFacingError
 
@@ -98,31 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
     _add_open_options(score)
 
-    explain = commands.add_parser("explain", help="heat maps of what a model looks at (Grad-CAM)")
-    explain.add_argument("data")
-    explain.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
-    which = explain.add_mutually_exclusive_group(required=True)
-    which.add_argument("--index", type=int, action="append", help="cutout index (repeatable)")
-    which.add_argument("--all", action="store_true", help="every cutout")
-    which.add_argument(
-        "--sheet",
-        action="store_true",
-        help="explanation sheet (PNG): most confident true/false positives/negatives of a labelled collection",
-    )
-    explain.add_argument("--per-group", type=int, default=4, help="cutouts per group of the sheet")
-    explain.add_argument(
-        "--class", dest="class_index", type=int, help="class to explain (default: predicted)"
-    )
-    explain.add_argument(
-        "--method",
-        choices=["gradcam", "guided", "backprop", "saliency"],
-        default="gradcam",
-        help="gradcam; guided (guided Grad-CAM); backprop (guided backpropagation); saliency (|gradient|)",
-    )
-    explain.add_argument(
-        "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
-    )
-    _add_open_options(explain)
+    add_explain_parser(commands, _add_open_options)
     add_labels_parser(commands, _add_open_options)
     return parser
 
@@ -242,18 +219,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _current_labels(collection):
-    """The label store's labels when the collection has a store, else the file's (None if neither)."""
-    import numpy as np
-
-    from galview.io.label_store import LabelStore, store_path_for
-
-    if store_path_for(collection.source).exists():
-        with LabelStore.for_collection(collection) as store:
-            return store.effective()
-    return None if collection.labels is None else np.asarray(collection.labels, dtype=np.float64)
-
-
 def _training_labels(args, collection):
     """The store's current labels (``--labels store``, or auto with a store), else None (the file's)."""
     import numpy as np
@@ -309,75 +274,6 @@ def cmd_score(args) -> int:
     return 0
 
 
-def cmd_explain(args) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
-    from galview.io import open_collection
-    from galview.ml.gradcam import explain, overlay
-    from galview.ml.loading import load_model
-    from galview.models import default_model_path
-
-    output = Path(args.output)
-    if output.suffix.lower() not in (".npy", ".png"):
-        raise UserFacingError(output, "unsupported output; expected a .npy (maps) or .png (overlays) file")
-    loaded = load_model(args.model or default_model_path())
-    if args.sheet:
-        return _explain_sheet(args, loaded, output)
-    with open_collection(args.data, **_open_options(args)) as collection:
-        n = len(collection)
-        indices = np.arange(n) if args.all else np.asarray(args.index, dtype=np.int64)
-        bad = [int(i) for i in indices if not 0 <= i < n]
-        if bad:
-            raise UserFacingError(
-                args.data, f"index {bad[0]} is out of range; the collection has {n} cutouts (0..{n - 1})"
-            )
-        cutouts = collection.get_batch(indices)
-        maps = explain(loaded, cutouts, method=args.method, class_index=args.class_index)
-        dtype, bands = collection.dtype, collection.bands
-    if output.suffix.lower() == ".npy":
-        np.save(output, maps[0] if args.index is not None and len(indices) == 1 else maps)
-    else:
-        from PIL import Image
-
-        from galview.core.display import default_settings, render
-
-        settings = default_settings(dtype, cutouts.shape[-1])
-        rows = []
-        for cutout, heat in zip(cutouts, maps, strict=True):
-            rgb = render(cutout, settings, bands=bands, dtype=dtype)
-            rows.append(np.concatenate([rgb, overlay(rgb, heat)], axis=1))
-        sheet = np.concatenate(rows, axis=0)
-        scale = max(1, -(-128 // rows[0].shape[0]))  # small cutouts: nearest-neighbour up to >= 128 px
-        Image.fromarray(sheet.repeat(scale, axis=0).repeat(scale, axis=1)).save(output)
-    print(output)
-    return 0
-
-
-def _explain_sheet(args, loaded, output) -> int:
-    from PIL import Image
-
-    from galview.io import open_collection
-    from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
-
-    if output.suffix.lower() != ".png":
-        raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
-    with open_collection(args.data, **_open_options(args)) as collection:
-        labels = _current_labels(collection)
-        if labels is None:
-            raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
-        probs = positive_probabilities(loaded, collection)
-        sheet, groups = explanation_sheet(
-            loaded, collection, probs, labels, k=args.per_group, method=args.method
-        )
-    Image.fromarray(sheet).save(output)
-    for name, indices in groups.items():
-        print(f"{name}: {' '.join(str(int(i)) for i in indices) or '-'}")
-    print(output)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -393,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "score":
             return cmd_score(args)
         if args.command == "explain":
-            return cmd_explain(args)
+            return cmd_explain(args, _open_options(args))
         if args.command == "labels":
             return run_labels(args)
         return cmd_demo(args)
