@@ -47,7 +47,7 @@ class GridModel(QAbstractTableModel):
         self.scores = None  # galview.core.scores.Scores, read cell by cell
         self.labels = np.zeros(0)  # current label per cutout, NaN where none
         self.user_set = np.zeros(0, dtype=bool)  # the label was set (or changed) by the user
-        self.hide_labels = False  # a blind re-check hides them
+        self.hide_labels = False  # a blind re-check hides labels (and probability badges)
         self.heatmaps = None  # galview.qt.heatmaps.HeatmapCache while the grid shows overlays
         self.overlay_style = ("inferno", 0.5)  # colour map, opacity
         cache.updated.connect(self._on_thumbnail)
@@ -157,7 +157,7 @@ class GridModel(QAbstractTableModel):
         if role == CutoutIndexRole:
             return i
         if role == ProbabilityRole:
-            return self._prob(i)
+            return None if self.hide_labels else self._prob(i)  # a blind re-check shows no model opinion
         if role == HeatRole:
             if self.heatmaps is None:
                 return None
