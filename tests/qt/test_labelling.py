@@ -180,3 +180,24 @@ def test_a_damaged_store_is_reported_left_alone_and_labelling_refused(window, da
     assert not window.labelling.label(0)
     assert "NOT saved" in window.last_error
     assert path.read_bytes() == before
+
+
+def test_a_locked_store_refuses_the_label_visibly_and_recovers(window, data, monkeypatch):
+    import sqlite3
+
+    import galview.io.label_store as label_store
+
+    monkeypatch.setattr(label_store, "DEFAULT_TIMEOUT", 0.3)
+    window.open_path(data)
+    assert window.labelling.label(1, [0])  # creates the store
+    blocker = sqlite3.connect(store_path_for(data))
+    blocker.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+    try:
+        assert not window.labelling.label(1, [2])
+        assert "NOT saved" in window.last_error and "locked" in window.last_error
+        assert window.state.labels[2] == 0  # the window does not show what is not on disk
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert window.labelling.label(1, [2])
+    assert window.state.labels[2] == 1
