@@ -38,7 +38,7 @@ class LabellingController(QObject):
     message(str), error(str)
         For the status bar and the error dialog.
     counts_changed(str)
-        "LSBG 58 · artifact 54 · unsure 1 · unlabelled 0", for the status bar.
+        "artifact 54 · LSBG 58 · unsure 1 · unlabelled 0", for the status bar.
     """
 
     message = pyqtSignal(str)
