@@ -75,10 +75,9 @@ class ExplainController(QObject):
         """Put the current cutout's map in the overlay panel (or queue it) and prefetch what follows."""
         if self.state.model is None or self.state.collection is None or index < 0:
             return
-        order = self.state.order
-        where = np.flatnonzero(order == index)
-        if where.size:
-            ahead = order[where[0] + 1 : where[0] + 1 + PREFETCH]
+        position = self.grid.grid_model.position_of(index)  # the inverse order, kept by the grid
+        if position >= 0:
+            ahead = self.state.order[position + 1 : position + 1 + PREFETCH]
             self.heatmaps.request(ahead[::-1])  # the nearest neighbour is served first, after the current
         heat = self.heatmaps.get(index)
         self.detail.overlay.set_heat(heat)
@@ -125,7 +124,7 @@ class ExplainController(QObject):
             on_errored=lambda exc: self.message.emit(f"Explanation sheet failed: {exc}"),
         )
         if job is None:
-            self.message.emit(f"Busy ({self.runner.job.name.lower()}): try again when it has finished")
+            self.message.emit(self.runner.busy_message())
             return False
         self.message.emit("Rendering the explanation sheet…")
         return True

@@ -192,10 +192,11 @@ class LabellingController(QObject):
 
     def advance(self) -> None:
         """Make the next cutout of the display order current."""
-        order = self.state.order
-        where = np.flatnonzero(order == self.state.current)
-        if where.size and where[0] + 1 < len(order):
-            self.state.set_current(int(order[where[0] + 1]))
+        grid_model = self.grid.grid_model  # keeps the inverse of the display order: no O(N) scan per key
+        position = grid_model.position_of(self.state.current)
+        following = grid_model.cutout_at_position(position + 1) if position >= 0 else -1
+        if following >= 0:
+            self.state.set_current(following)
 
     def undo(self) -> bool:
         return self._step(undo=True)
@@ -312,7 +313,7 @@ class LabellingController(QObject):
             on_errored=lambda exc: self.error.emit(f"Finding suspected label errors failed: {exc}"),
         )
         if job is None:
-            self.message.emit(f"Busy ({self.runner.job.name.lower()}): try again when it has finished")
+            self.message.emit(self.runner.busy_message())
             return False
         self.message.emit("Finding suspected label errors (4-fold cross-validation on the model's features)…")
         return True

@@ -71,7 +71,7 @@ class ScoringController(QObject):
             LOADING, load_model_job, Path(path), on_returned=self.state.set_model, on_errored=self._on_error
         )
         if job is None:
-            self.message.emit(f"Busy ({self.runner.job.name.lower()}): try again when it has finished")
+            self.message.emit(self.runner.busy_message())
             return False
         self.message.emit(f"Loading model {Path(path).name}…")
         return True
@@ -87,7 +87,7 @@ class ScoringController(QObject):
             self.error.emit("No model is active: choose one in the Model menu")
             return False
         if self.runner.busy:
-            self.message.emit(f"Busy ({self.runner.job.name.lower()}): try again when it has finished")
+            self.message.emit(self.runner.busy_message())
             return False
         scores = state.scores
         if scores is None or scores.model_version != model.version:

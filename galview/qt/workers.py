@@ -106,6 +106,11 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return self.job is not None
 
+    def busy_message(self) -> str:
+        """What to tell the user who asks for a job while another runs."""
+        name = self.job.name.lower() if self.job is not None else "another job"
+        return f"Busy ({name}): try again when it has finished"
+
     def start(self, name: str, func, *args, on_yielded=None, on_returned=None, on_errored=None, **kwargs):
         """Start ``func`` in a thread unless a job is running; returns the JobThread or None."""
         if self.job is not None:
