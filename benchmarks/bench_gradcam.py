@@ -26,7 +26,7 @@ import numpy as np
 
 from galview.io import open_collection
 from galview.ml.gradcam import GradCam, normalise
-from galview.ml.inputs import prepare
+from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
 from galview.models import default_model_path
 
@@ -108,7 +108,7 @@ def main() -> None:
     loaded = load_model(args.model)
     layer = loaded.card.explain_layer
     with open_collection(DES) as collection:
-        x = prepare(collection.get_batch(np.arange(len(collection))), loaded.card.input)
+        x = model_input(collection.get_batch(np.arange(len(collection))), loaded.card.input)
     batch = np.concatenate([x, x])[:64]
     ours = GradCam(loaded.model, layer)
     others = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.ml.inputs import prepare
+from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
 from galview.ml.metrics import binary_metrics
 from galview.models import default_model_path
@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     loaded = load_model(args.model)
     data = np.load(args.real, allow_pickle=False)
-    probs = loaded.model.predict(prepare(data["images"], loaded.card.input), verbose=0)[:, 0]
+    probs = loaded.model.predict(model_input(data["images"], loaded.card.input), verbose=0)[:, 0]
     labels = data["labels"].astype(int)
     groups = data["group"]
     summary = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.ml.inputs import prepare
+from galview.ml.inputs import model_input
 from galview.ml.loading import load_model, save_model
 from galview.ml.metrics import binary_metrics
 from galview.models import MODELS_DIR
@@ -25,7 +25,7 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "d
 
 def real_des_metrics(loaded) -> dict:
     data = np.load(REAL, allow_pickle=False)
-    probs = loaded.model.predict(prepare(data["images"], loaded.card.input), verbose=0)[:, 0]
+    probs = loaded.model.predict(model_input(data["images"], loaded.card.input), verbose=0)[:, 0]
     metrics = binary_metrics(data["labels"].astype(int), probs)
     return {k: metrics[k] for k in ("accuracy", "precision", "recall", "roc_auc", "confusion", "ci95")} | {
         "n": int(len(probs)),

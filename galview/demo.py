@@ -20,10 +20,9 @@ def ensure_demo_collection(progress=print) -> Path:
     path = demo_path()
     if path.exists():
         return path
-    from galview.core.progress import ProgressBar
+    from galview.core.progress import progress_printer
     from galview.sim.generate import write_simulation
     from galview.sim.surveys import DES
 
     progress(f"Generating the demo collection ({DEMO_SIZE} simulated DES-like cutouts) in {path} …")
-    bar = ProgressBar(DEMO_SIZE, "simulate des")
-    return write_simulation(path, DES, DEMO_SIZE, DEMO_SEED, progress=bar.update)
+    return write_simulation(path, DES, DEMO_SIZE, DEMO_SEED, on_progress=progress_printer("simulate des"))

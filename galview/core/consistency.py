@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from galview.core.labelling import DEFAULT_CLASSES, UNSURE, label_name
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
 
 
 class SelfConsistencyCheck:
@@ -80,6 +80,8 @@ class SelfConsistencyCheck:
             for i, o, a in zip(self.answers, old, new, strict=True)
             if o != a
         ]
-        text = f"Self-consistency: {same} of {n} answers agree with the earlier labels ({100 * same / n:.0f}%)"
+        text = (
+            f"Self-consistency: {same} of {n} answers agree with the earlier labels ({100 * same / n:.0f}%)"
+        )
         text += f", Cohen's κ = {self.kappa():.2f}" if not np.isnan(self.kappa()) else ""
         return text + (f"; changed: {', '.join(flips[:6])}" if flips else "")

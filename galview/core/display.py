@@ -140,7 +140,7 @@ def smooth(image: np.ndarray, sigma: float) -> np.ndarray:
         return np.where(weight > 1e-3, total / weight, np.nan).astype(np.float32)
 
 
-def prepare(cutout: np.ndarray, settings: DisplaySettings) -> np.ndarray:
+def display_pixels(cutout: np.ndarray, settings: DisplaySettings) -> np.ndarray:
     """The float32 (h, w, C) image that is displayed: non-finite → NaN, then binning and smoothing."""
     image = np.asarray(cutout, dtype=np.float32)
     if not np.isfinite(image).all():
@@ -243,7 +243,7 @@ def render(cutout: np.ndarray, settings: DisplaySettings, bands=None, dtype=None
         (h, w) is (H, W), or halved when ``settings.bin2`` is set.
     """
     dtype = np.dtype(dtype if dtype is not None else cutout.dtype)
-    image = prepare(cutout, settings)
+    image = display_pixels(cutout, settings)
     if settings.mode == "band" or image.shape[2] == 1:
         band = min(max(settings.band, 0), image.shape[2] - 1)
         plane = image[..., band]

@@ -1,13 +1,17 @@
 """The job protocol shared by long computations (scoring, training, simulation) and their callers.
 
-A job reports :class:`Progress` through a callable and checks a :class:`CancelToken`
-between steps; the GUI wraps the same job in a worker thread, the CLI draws a bar.
+A job is a plain function that takes keyword arguments ``on_progress`` (a callable receiving
+:class:`Progress`, or None) and ``cancel`` (a :class:`CancelToken`, or None). It reports progress
+in its own units and checks the token between steps, raising :class:`Cancelled` once it is set.
+The window runs every job through one runner that injects both; the CLI passes a terminal bar.
+:mod:`galview.jobs` lists the jobs.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Cancelled(Exception):
@@ -34,13 +38,34 @@ class CancelToken:
 
 @dataclass
 class Progress:
-    """How far a job has come: ``done`` of ``total`` steps, with a short message and numbers."""
+    """How far a job has come: ``done`` of ``total`` in the job's ``unit``.
+
+    Attributes
+    ----------
+    done, total : int
+        Steps done and in all (``total`` may grow, e.g. when early stopping shortens training).
+    message : str
+        What is happening now, e.g. ``"epoch 3/10"``.
+    values : dict
+        Numbers worth showing, e.g. ``{"loss": 0.31}``.
+    unit : str
+        What a step is: ``"cutouts"``, ``"batches"``, ``"folds"``…
+    payload : object
+        Partial results the caller may use at once (scored rows), or None.
+    """
 
     done: int
     total: int
     message: str = ""
     values: dict = field(default_factory=dict)
+    unit: str = ""
+    payload: Any = None
 
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
+
+    def text(self) -> str:
+        """``"1,024 / 2,000 cutouts"``, with the message in front when there is one."""
+        counts = f"{self.done:,} / {self.total:,}" + (f" {self.unit}" if self.unit else "")
+        return f"{self.message}: {counts}" if self.message else counts

@@ -36,3 +36,15 @@ class ProgressBar:
         if self.done == self.total:
             self.stream.write(f"\n{self.label}: {self.total} in {elapsed:.1f} s\n")
         self.stream.flush()
+
+
+def progress_printer(label: str):
+    """A job's ``on_progress`` callback that draws a :class:`ProgressBar`, made at the first report."""
+    bar = None
+
+    def report(progress) -> None:
+        nonlocal bar
+        bar = bar or ProgressBar(progress.total, label)
+        bar.update(progress.done - bar.done)
+
+    return report

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.labelling import DEFAULT_CLASSES, parse_label
-from galview.io.label_files import EXPORT_COLUMNS, LabelStoreError
+from galview.core.label_values import DEFAULT_CLASSES, parse_label
+from galview.io.label_schema import EXPORT_COLUMNS, LabelStoreError
 
 
 def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
@@ -27,7 +27,7 @@ def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
     store : LabelStore
     path : str or Path
         CSV with a header naming ``label`` and ``index`` or ``id`` (both: they must agree).
-        Labels are parsed with :func:`~galview.core.labelling.parse_label`; rows with an empty
+        Labels are parsed with :func:`~galview.core.label_values.parse_label`; rows with an empty
         label, or whose label equals the cutout's current effective label, change nothing.
     classes : sequence of str
         Class names accepted as labels.

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from galview.io.label_files import LabelStoreError
+from galview.io.label_schema import LabelStoreError
 
 
 def _can_write(directory: str | Path) -> bool:

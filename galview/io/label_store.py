@@ -10,7 +10,7 @@ labels equal to the replay of the actions still done.
 
 A store GalView cannot read (damaged, from a newer GalView, made for another collection,
 locked) is refused with a :class:`LabelStoreError` naming the file; it is never deleted or
-overwritten (the checks and the file format live in :mod:`galview.io.label_files`).
+overwritten (the checks and the file format live in :mod:`galview.io.label_schema`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.labelling import DEFAULT_CLASSES, label_value, origin
-from galview.io.label_files import SCHEMA_VERSION, LabelStoreError, connect, sqlite_problem
+from galview.core.label_values import DEFAULT_CLASSES, label_value, origin
 from galview.io.label_paths import STORES_ENV, default_store_path, fallback_store_path, store_path_for
+from galview.io.label_schema import SCHEMA_VERSION, LabelStoreError, connect, sqlite_problem
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for another instance's write lock
 _CHUNK = 500  # indices per "IN (...)" query
@@ -143,7 +143,7 @@ class LabelStore:
         indices : int or sequence of int
             Cutout indices; all are changed in one transaction and one undoable action.
         label : int or None
-            Class index or :data:`~galview.core.labelling.UNSURE`; None goes back to the original.
+            Class index or :data:`~galview.core.label_values.UNSURE`; None goes back to the original.
         user, model_id : str, optional
             Recorded in the history (user defaults to the login name).
         prob, seconds : float or sequence of float (one per index), optional

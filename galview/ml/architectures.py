@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from galview.ml.cards import InputSpec
+from galview.ml.cards import InputSpec, ModelCard
 from galview.ml.errors import ModelError
 
 Shape = tuple[int, int, int]
@@ -191,6 +191,17 @@ class ArchitectureSpec:
         shape = tuple(input_shape or self.default_input_shape)
         bands = self.default_bands if len(self.default_bands) == shape[2] else ()
         return InputSpec(shape=shape, bands=bands, dtype=self.default_dtype, scale=self.default_scale)
+
+    def card(self, **fields: Any) -> ModelCard:
+        """A :class:`ModelCard` with this architecture's defaults; ``fields`` override them."""
+        defaults = {
+            "architecture": self.name,
+            "task": self.task,
+            "class_names": self.default_class_names,
+            "input": self.input_spec(),
+            "explain_layer": self.explain_layer,
+        }
+        return ModelCard(**{**defaults, **fields})
 
 
 GZ2_ANSWERS = (

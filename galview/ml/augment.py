@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from galview.ml.inputs import prepare
+from galview.ml.inputs import model_input
 
 
 def dihedral(images: np.ndarray, transforms: np.ndarray) -> np.ndarray:
@@ -90,7 +90,7 @@ class CutoutBatches(keras.utils.PyDataset):
         images = self._read(chosen)
         if self.augment:
             images = dihedral(images, self.rng.integers(0, 8, len(chosen)))
-        x = prepare(images, self.spec)
+        x = model_input(images, self.spec)
         if self.jitter:
             x = colour_jitter(x, self.rng, self.jitter)
         return x if self.targets is None else (x, self.targets[chosen])

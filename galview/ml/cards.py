@@ -152,21 +152,6 @@ class ModelCard:
         _validate(card, path)
         return card
 
-    @classmethod
-    def for_architecture(cls, name: str, **fields: Any) -> ModelCard:
-        """A card with the defaults of registered architecture ``name``; ``fields`` override them."""
-        from galview.ml.architectures import get_architecture
-
-        spec = get_architecture(name)
-        defaults = {
-            "architecture": spec.name,
-            "task": spec.task,
-            "class_names": spec.default_class_names,
-            "input": spec.input_spec(),
-            "explain_layer": spec.explain_layer,
-        }
-        return cls(**{**defaults, **fields})
-
 
 def _validate(card: ModelCard, path: str | Path) -> None:
     if card.task not in TASKS:

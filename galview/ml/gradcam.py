@@ -25,7 +25,7 @@ import numpy as np
 
 from galview.core import colormaps
 from galview.ml.errors import ModelError
-from galview.ml.inputs import prepare
+from galview.ml.inputs import model_input
 from galview.ml.loading import last_conv_layer
 
 METHODS = ("gradcam", "guided", "backprop", "saliency")
@@ -193,7 +193,7 @@ def explain(
     indices = None if class_index is None else cam.class_indices(len(cutouts), class_index)
     maps = [
         run(
-            prepare(cutouts[i : i + batch_size], loaded.card.input),
+            model_input(cutouts[i : i + batch_size], loaded.card.input),
             None if indices is None else indices[i : i + batch_size],
         )
         for i in range(0, len(cutouts), batch_size)

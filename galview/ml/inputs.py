@@ -4,7 +4,7 @@ A model's :class:`~galview.ml.cards.InputSpec` records the shape, dtype, bands a
 training cutouts. :func:`check_compatible` compares a collection against it; when they differ the
 user chooses an explicit adapter (:func:`make_adapter`: band selection, greyscale, resize) that is
 stored in the spec (``dataclasses.replace(spec, adapter=...)``) and recorded in the model card.
-:func:`prepare` applies scaling then the adapter to each batch.
+:func:`model_input` applies scaling then the adapter to each batch.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from galview.ml.errors import ModelError
 ADAPTER_KEYS = ("from", "select_bands", "greyscale", "resize")
 
 
-def prepare(batch: Any, spec: InputSpec) -> np.ndarray:
+def model_input(batch: Any, spec: InputSpec) -> np.ndarray:
     """Scale and adapt a batch of cutouts for ``model.predict``.
 
     Parameters

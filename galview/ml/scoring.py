@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
-from galview.ml.inputs import check_compatible, prepare
+from galview.ml.inputs import check_compatible, model_input
 
 
 @dataclass
@@ -76,7 +76,7 @@ def score_batches(
     cancel = cancel or CancelToken()
 
     def read(start):
-        return prepare(collection.get_batch(order[start : start + batch_size]), spec)
+        return model_input(collection.get_batch(order[start : start + batch_size]), spec)
 
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, starts[0]) if starts else None

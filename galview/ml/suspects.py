@@ -1,7 +1,7 @@
 """The "suspected label errors" queue: labelled cutouts whose label out-of-sample models dispute most.
 
 Labels follow the label store's convention: a float array (N,) of class indices, NaN for
-unlabelled and -1 for unsure (``galview.core.labelling.UNSURE``); anything below 0 or NaN is left
+unlabelled and -1 for unsure (``galview.core.label_values.UNSURE``); anything below 0 or NaN is left
 out. Out-of-sample probabilities come from k-fold cross-validation (:mod:`galview.ml.crossval`),
 the ranking from confident learning (:mod:`galview.core.confident`).
 

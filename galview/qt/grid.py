@@ -3,7 +3,7 @@
 A table view only asks for the cells on screen, so a million cutouts cost nothing until
 they are scrolled to. Cell (r, c) is display position ``p = r * columns + c``, which shows
 cutout ``order[p]``; the order (sorting and filtering by score) is a numpy array from
-:class:`~galview.core.session.ViewerState`, with its inverse kept for cutout → cell.
+:class:`~galview.core.state.ViewerState`, with its inverse kept for cutout → cell.
 """
 
 from __future__ import annotations

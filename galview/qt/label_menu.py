@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (
 
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import UserFacingError
-from galview.core.labelling import UNSURE
+from galview.core.label_values import UNSURE
 
 RECHECK_SIZE = 20
 

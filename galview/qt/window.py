@@ -24,7 +24,7 @@ from galview.core.display import render
 from galview.core.errors import CollectionError
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir
-from galview.core.session import ViewerState
+from galview.core.state import ViewerState
 from galview.models import default_model_path, shipped_models
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
@@ -32,8 +32,8 @@ from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.histogram import ProbabilityHistogram
+from galview.qt.label_controller import LabellingController
 from galview.qt.label_menu import LabelMenu
-from galview.qt.labelling import LabellingController
 from galview.qt.metadata import MetadataPanel
 from galview.qt.scoring import ScoringController, model_name
 from galview.qt.sorting import SortControls

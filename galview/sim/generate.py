@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.jobs import CancelToken, Progress
 from galview.sim.scene import simulate_cutout
 from galview.sim.surveys import SURVEYS, Survey
 
@@ -98,7 +99,8 @@ def write_simulation(
     lsbg_fraction: float = 0.5,
     jpeg: bool = True,
     workers: int | None = None,
-    progress=None,
+    on_progress=None,
+    cancel: CancelToken | None = None,
 ) -> Path:
     """Simulate ``n`` cutouts and write an HDF5 collection GalView opens directly.
 
@@ -106,13 +108,28 @@ def write_simulation(
     ``flux`` (N, 64, 64, 3) float32 nanomaggies in ``survey.bands``, ``labels``, ``ids``,
     and the group ``truth`` with one dataset per column. Written under a temporary
     name and renamed when complete.
-    """
-    import h5py
 
+    ``on_progress`` receives a :class:`~galview.core.jobs.Progress` in cutouts after every chunk;
+    a cancelled ``cancel`` token stops after the current chunk, removes the partial file and
+    raises :class:`~galview.core.jobs.Cancelled`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    cancel = cancel or CancelToken()
     labels, seeds = plan(n, seed, lsbg_fraction)
     partial = path.with_name(path.name + ".partial")
+    try:
+        _write(partial, survey, n, seed, labels, seeds, jpeg, workers, on_progress, cancel)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(path)
+    return path
+
+
+def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_progress, cancel) -> None:
+    import h5py
+
     truths: list[dict] = []
     with h5py.File(partial, "w") as handle:
         images = handle.create_dataset(
@@ -130,8 +147,9 @@ def write_simulation(
             flux[start : start + len(rgb)] = flux_chunk
             truths.extend(chunk_truths)
             start += len(rgb)
-            if progress is not None:
-                progress(len(rgb))
+            if on_progress is not None:
+                on_progress(Progress(start, n, "simulating", unit="cutouts"))
+            cancel.raise_if_cancelled()
         handle.create_dataset("labels", data=labels)
         handle.create_dataset(
             "ids", data=np.array([f"{survey.name}-sim-{seed}-{i:07d}" for i in range(n)], dtype="S")
@@ -149,5 +167,3 @@ def write_simulation(
                 "psf_fwhm": survey.psf_fwhm,
             }
         )
-    partial.replace(path)
-    return path

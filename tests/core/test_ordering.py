@@ -8,7 +8,7 @@ import pytest
 from galview.core.collection import ArrayCollection
 from galview.core.ordering import Sorting, inverse_order, make_order
 from galview.core.scores import Scores, probability_histograms
-from galview.core.session import ViewerState
+from galview.core.state import ViewerState
 
 NAN = np.nan
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from galview.core.labelling import UNSURE, label_name, origin, parse_label
+from galview.core.label_values import UNSURE, label_name, origin, parse_label
 from galview.io import label_paths, open_collection
 from galview.io.label_store import LabelStore, LabelStoreError
 
@@ -370,7 +370,9 @@ def test_store_beside_real_des_file(shared_data, tmp_path, stores_beside_data):
         assert s.get(7)["origin"] == "changed"
 
 
-def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeypatch, isolated_home, stores_beside_data):
+def test_read_only_data_folder_uses_user_data_dir(
+    shared_data, tmp_path, monkeypatch, isolated_home, stores_beside_data
+):
     data = des_copy(shared_data, tmp_path)
     monkeypatch.setattr(label_paths, "_can_write", lambda directory: False)
     digest8 = hashlib.sha1(str(data.absolute()).encode()).hexdigest()[:8]
@@ -386,7 +388,9 @@ def test_read_only_data_folder_uses_user_data_dir(shared_data, tmp_path, monkeyp
             assert s.path == expected and s.get(3)["label"] == UNSURE
 
 
-def test_existing_store_in_read_only_folder_is_not_hidden(shared_data, tmp_path, monkeypatch, stores_beside_data):
+def test_existing_store_in_read_only_folder_is_not_hidden(
+    shared_data, tmp_path, monkeypatch, stores_beside_data
+):
     data = des_copy(shared_data, tmp_path)
     with open_collection(data) as collection:
         LabelStore.for_collection(collection).close()

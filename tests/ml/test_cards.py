@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 import galview
+from galview.ml.architectures import get_architecture
 from galview.ml.cards import InputSpec, ModelCard, card_path, fingerprint, load_card, save_card
 from galview.ml.errors import ModelError
 
 
 def _card(**fields) -> ModelCard:
-    return ModelCard.for_architecture("deepshadows", **fields)
+    return get_architecture("deepshadows").card(**fields)
 
 
 def test_card_sits_beside_the_model(tmp_path):
@@ -35,9 +36,9 @@ def test_defaults_come_from_the_architecture():
     assert card.backend == keras.backend.backend() and card.keras_version == keras.__version__
     assert card.galview_version == galview.__version__
     assert datetime.fromisoformat(card.created).tzinfo is not None
-    assert ModelCard.for_architecture("galaxyid").n_outputs == 37
+    assert get_architecture("galaxyid").card().n_outputs == 37
     with pytest.raises(ModelError, match="unknown architecture"):
-        ModelCard.for_architecture("nope")
+        get_architecture("nope").card()
 
 
 def test_round_trip_through_json(tmp_path):

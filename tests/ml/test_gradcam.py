@@ -177,12 +177,12 @@ def test_agrees_with_tf_keras_vis_on_the_shipped_model_and_real_cutouts(shared_d
     from tf_keras_vis.utils.scores import BinaryScore
 
     from galview.io import open_collection
-    from galview.ml.inputs import prepare
+    from galview.ml.inputs import model_input
     from galview.models import MODELS_DIR
 
     loaded = load_model(MODELS_DIR / "deepshadows_des_sim.keras")
     with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as collection:
-        x = prepare(collection.get_batch(np.arange(0, 112, 3)), loaded.card.input)
+        x = model_input(collection.get_batch(np.arange(0, 112, 3)), loaded.card.input)
     ours = GradCam(loaded.model, loaded.card.explain_layer)
     vis = Gradcam(loaded.model, clone=True)
     raw_vis = np.asarray(vis(BinaryScore(True), x, penultimate_layer=ours.layer_name, expand_cam=False))

@@ -9,27 +9,27 @@ import pytest
 
 from galview.ml.cards import InputSpec
 from galview.ml.errors import ModelError
-from galview.ml.inputs import check_compatible, make_adapter, prepare
+from galview.ml.inputs import check_compatible, make_adapter, model_input
 
 SHADOWS = InputSpec((64, 64, 3), ("R", "G", "B"), "uint8", "divide255")
 GREY = InputSpec((8, 8, 1), ("grey",), "float32", "none")
 
 
-def test_prepare_divides_by_255_without_touching_the_batch():
+def test_model_input_divides_by_255_without_touching_the_batch():
     batch = np.arange(2 * 64 * 64 * 3, dtype=np.int64).reshape(2, 64, 64, 3).__mod__(256).astype(np.uint8)
     original = batch.copy()
-    out = prepare(batch, SHADOWS)
+    out = model_input(batch, SHADOWS)
     assert out.dtype == np.float32 and out.shape == (2, 64, 64, 3)
     np.testing.assert_allclose(out, original / 255.0, rtol=1e-6)
     assert out.max() == pytest.approx(1.0) and np.array_equal(batch, original)
     floats = np.full((1, 8, 8, 1), 7.5, dtype=np.float32)
-    assert np.array_equal(prepare(floats, GREY), floats) and prepare(floats, GREY) is not floats
+    assert np.array_equal(model_input(floats, GREY), floats) and model_input(floats, GREY) is not floats
 
 
 def test_non_finite_pixels_become_zero_after_scaling():
     batch = np.ones((1, 8, 8, 1), dtype=np.float32)
     batch[0, 0, 0, 0], batch[0, 1, 1, 0], batch[0, 2, 2, 0] = np.nan, np.inf, -np.inf
-    out = prepare(batch, dataclasses.replace(GREY, scale="divide255"))
+    out = model_input(batch, dataclasses.replace(GREY, scale="divide255"))
     assert np.isfinite(out).all()
     assert out[0, 0, 0, 0] == out[0, 1, 1, 0] == out[0, 2, 2, 0] == 0
     assert out[0, 3, 3, 0] == pytest.approx(1 / 255)
@@ -39,26 +39,26 @@ def test_adapter_selects_bands_then_greyscale_then_resizes():
     rng = np.random.default_rng(0)
     batch = rng.random((2, 16, 16, 3), dtype=np.float32)
     spec = InputSpec((16, 16, 2), dtype="float32", adapter={"select_bands": [2, 0]})
-    np.testing.assert_array_equal(prepare(batch, spec), batch[..., [2, 0]])
+    np.testing.assert_array_equal(model_input(batch, spec), batch[..., [2, 0]])
     spec = InputSpec((16, 16, 1), adapter={"select_bands": [0, 1], "greyscale": True})
-    np.testing.assert_allclose(prepare(batch, spec)[..., 0], batch[..., :2].mean(axis=-1), rtol=1e-6)
+    np.testing.assert_allclose(model_input(batch, spec)[..., 0], batch[..., :2].mean(axis=-1), rtol=1e-6)
     flat = np.full((1, 32, 32, 3), 0.25, dtype=np.float32)
     spec = InputSpec((8, 8, 3), adapter={"resize": [8, 8]})
-    np.testing.assert_allclose(prepare(flat, spec), 0.25, rtol=1e-5)
+    np.testing.assert_allclose(model_input(flat, spec), 0.25, rtol=1e-5)
     ramp = np.broadcast_to(np.linspace(0, 1, 32, dtype=np.float32)[None, None, :, None], (1, 32, 32, 1))
-    small = prepare(ramp, InputSpec((32, 8, 1), adapter={"resize": [32, 8]}))[0, 0, :, 0]
+    small = model_input(ramp, InputSpec((32, 8, 1), adapter={"resize": [32, 8]}))[0, 0, :, 0]
     assert np.all(np.diff(small) > 0) and small.mean() == pytest.approx(0.5, abs=0.02)
 
 
-def test_prepare_refuses_what_does_not_become_the_model_input():
+def test_model_input_refuses_what_does_not_become_the_model_input():
     with pytest.raises(ModelError, match="model expects 64×64×3"):
-        prepare(np.zeros((1, 32, 32, 3), np.uint8), SHADOWS)
+        model_input(np.zeros((1, 32, 32, 3), np.uint8), SHADOWS)
     with pytest.raises(ModelError, match=r"\(B, H, W, C\)"):
-        prepare(np.zeros((32, 32, 3), np.uint8), SHADOWS)
+        model_input(np.zeros((32, 32, 3), np.uint8), SHADOWS)
     with pytest.raises(ModelError, match="unknown adapter step"):
-        prepare(np.zeros((1, 8, 8, 1)), dataclasses.replace(GREY, adapter={"rotate": 90}))
+        model_input(np.zeros((1, 8, 8, 1)), dataclasses.replace(GREY, adapter={"rotate": 90}))
     with pytest.raises(ModelError, match="band selection"):
-        prepare(np.zeros((1, 8, 8, 1)), dataclasses.replace(GREY, adapter={"select_bands": [3]}))
+        model_input(np.zeros((1, 8, 8, 1)), dataclasses.replace(GREY, adapter={"select_bands": [3]}))
 
 
 def test_matching_collections_pass():
@@ -88,7 +88,7 @@ def test_make_adapter_builds_what_check_and_prepare_accept():
     spec = dataclasses.replace(SHADOWS, adapter=adapter)
     check_compatible((256, 256, 3), np.float32, ("g", "r", "z"), spec)
     assert InputSpec.from_dict(spec.to_dict()) == spec  # survives the card's JSON
-    out = prepare(np.zeros((2, 256, 256, 3), np.float32), spec)
+    out = model_input(np.zeros((2, 256, 256, 3), np.float32), spec)
     assert out.shape == (2, 64, 64, 3)
     with pytest.raises(ModelError, match="made for 256×256×3 cutouts, not 128×128×3"):
         check_compatible((128, 128, 3), np.float32, None, spec)

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from galview.ml.architectures import build_model
-from galview.ml.cards import InputSpec, ModelCard, card_path, save_card
+from galview.ml.architectures import build_model, get_architecture
+from galview.ml.cards import InputSpec, card_path, save_card
 from galview.ml.errors import ModelError
 from galview.ml.loading import (
     LoadedModel,
@@ -35,7 +35,7 @@ def tiny():
     """A real DeepMerge at 16×16×2 (17k parameters) and its card."""
     keras.utils.set_random_seed(0)
     model = build_model("deepmerge", SHAPE)
-    card = ModelCard.for_architecture("deepmerge", input=InputSpec(SHAPE, ("F814W", "F160W")))
+    card = get_architecture("deepmerge").card(input=InputSpec(SHAPE, ("F814W", "F160W")))
     return model, card
 
 
@@ -120,7 +120,7 @@ def test_card_that_does_not_fit_is_refused(tiny, tmp_path):
     _fails(lambda: load_model(path), card_path(path), "explain_layer 'dense1'")
     save_card(dataclasses.replace(card, explain_layer="nope"), card_path(path))
     _fails(lambda: load_model(path), card_path(path), "not a layer")
-    three = ModelCard.for_architecture("deepshadows-3class", input=InputSpec(SHAPE))
+    three = get_architecture("deepshadows-3class").card(input=InputSpec(SHAPE))
     save_card(three, card_path(path))
     _fails(lambda: load_model(path), card_path(path), "3 outputs", "has 1")
 

@@ -20,15 +20,13 @@ TINY_SHAPE = (16, 16, 3)
 def tiny_model(tmp_path_factory):
     """An untrained 16×16×3 DeepShadows (uint8 RGB input) saved with its card."""
     pytest.importorskip("keras")
-    from galview.ml.architectures import build_model
-    from galview.ml.cards import InputSpec, ModelCard
+    from galview.ml.architectures import build_model, get_architecture
+    from galview.ml.cards import InputSpec
     from galview.ml.loading import save_model
 
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
     spec = InputSpec(TINY_SHAPE, dtype="uint8", scale="divide255", bands=("R", "G", "B"))
-    save_model(
-        build_model("deepshadows", TINY_SHAPE), ModelCard.for_architecture("deepshadows", input=spec), path
-    )
+    save_model(build_model("deepshadows", TINY_SHAPE), get_architecture("deepshadows").card(input=spec), path)
     return path
 
 

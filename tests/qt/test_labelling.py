@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
-from galview.core.labelling import UNSURE
+from galview.core.label_values import UNSURE
 from galview.io.label_store import LabelStore, store_path_for
 from galview.qt.grid import UserSetRole
 

@@ -5,11 +5,12 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 
 from __future__ import annotations
 
+from galview.cli.common import add_open_options, open_options
 from galview.core.errors import UserFacingError
 
 
-def add_explain_parser(commands, add_open_options) -> None:
-    """Add the ``explain`` command to the main parser's ``commands``."""
+def add_parsers(commands) -> None:
+    """Register ``explain`` on the main parser's ``commands``."""
     explain = commands.add_parser("explain", help="heat maps of what a model looks at (Grad-CAM)")
     explain.add_argument("data")
     explain.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
@@ -35,9 +36,10 @@ def add_explain_parser(commands, add_open_options) -> None:
         "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
     )
     add_open_options(explain)
+    explain.set_defaults(run=cmd_explain)
 
 
-def cmd_explain(args, open_options: dict) -> int:
+def cmd_explain(args) -> int:
     from pathlib import Path
 
     import numpy as np
@@ -52,8 +54,8 @@ def cmd_explain(args, open_options: dict) -> int:
         raise UserFacingError(output, "unsupported output; expected a .npy (maps) or .png (overlays) file")
     loaded = load_model(args.model or default_model_path())
     if args.sheet:
-        return _explain_sheet(args, loaded, output, open_options)
-    with open_collection(args.data, **open_options) as collection:
+        return _explain_sheet(args, loaded, output)
+    with open_collection(args.data, **open_options(args)) as collection:
         n = len(collection)
         indices = np.arange(n) if args.all else np.asarray(args.index, dtype=np.int64)
         bad = [int(i) for i in indices if not 0 <= i < n]
@@ -83,7 +85,7 @@ def cmd_explain(args, open_options: dict) -> int:
     return 0
 
 
-def _explain_sheet(args, loaded, output, open_options: dict) -> int:
+def _explain_sheet(args, loaded, output) -> int:
     from PIL import Image
 
     from galview.io import open_collection
@@ -91,7 +93,7 @@ def _explain_sheet(args, loaded, output, open_options: dict) -> int:
 
     if output.suffix.lower() != ".png":
         raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
-    with open_collection(args.data, **open_options) as collection:
+    with open_collection(args.data, **open_options(args)) as collection:
         labels = _current_labels(collection)
         if labels is None:
             raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.errors import UserFacingError
-from galview.core.labelling import DEFAULT_CLASSES, parse_label
+from galview.core.label_values import DEFAULT_CLASSES, parse_label
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id

@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from galview.cli.common import add_open_options, open_options
 
-def add_labels_parser(commands, add_open_options) -> None:
-    """Add the ``labels`` command and its subcommands to the main parser's ``commands``."""
+
+def add_parsers(commands) -> None:
+    """Register ``labels`` and its subcommands on the main parser's ``commands``."""
     labels = commands.add_parser("labels", help="set, undo, export and review labels (the label store)")
     sub = labels.add_subparsers(dest="labels_command", required=True)
+    labels.set_defaults(run=run_labels)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text)
@@ -65,12 +68,11 @@ def run_labels(args) -> int:
         "redo": _cmd_redo,
         "import": _cmd_import,
     }
-    from galview.cli import _open_options
     from galview.io import open_collection
     from galview.io.label_store import LabelStore
 
     with (
-        open_collection(args.data, **_open_options(args)) as collection,
+        open_collection(args.data, **open_options(args)) as collection,
         LabelStore.for_collection(collection, args.store) as store,
     ):
         if args.labels_command == "suspects":
@@ -80,7 +82,7 @@ def run_labels(args) -> int:
 
 def _cmd_set(args, store) -> int:
     from galview.core.errors import UserFacingError
-    from galview.core.labelling import parse_label
+    from galview.core.label_values import parse_label
 
     if not 0 <= args.index < store.n:
         raise UserFacingError(
@@ -100,7 +102,7 @@ def _cmd_set(args, store) -> int:
 
 
 def _classes(args) -> tuple[str, ...]:
-    from galview.core.labelling import DEFAULT_CLASSES
+    from galview.core.label_values import DEFAULT_CLASSES
 
     if not args.classes:
         return DEFAULT_CLASSES

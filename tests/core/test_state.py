@@ -7,7 +7,7 @@ import numpy as np
 from galview.core.collection import ArrayCollection
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir, data_dir
-from galview.core.session import ViewerState
+from galview.core.state import ViewerState
 
 
 def _collection(dtype=np.float32, n=5):

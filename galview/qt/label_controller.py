@@ -15,7 +15,7 @@ from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication
 
 from galview.core.errors import UserFacingError
-from galview.core.labelling import DEFAULT_CLASSES, UNSURE, label_name
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
 
 POLL_MS = 1500  # how often another instance's changes are looked for
 SUSPECTS = "Finding suspected label errors"
