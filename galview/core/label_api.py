@@ -1,0 +1,73 @@
+"""The label store's interface: what callers (the labelling session, the CLI, training) may use.
+
+:class:`galview.io.label_store.LabelStore` (SQLite, one file per collection) is the one backend
+today; :func:`galview.io.label_store.open_label_store` opens it for a collection. A second backend
+(a shared team store, say) implements this Protocol and callers do not change. Core code types
+against this Protocol and never imports ``galview.io``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class LabelStoreAPI(Protocol):
+    """Labels of one collection: the user's labels, the file's originals, history and undo.
+
+    Every method that changes labels returns only once the change is durable. Label values are
+    class indices, :data:`~galview.core.label_values.UNSURE`, or None (back to the file's label).
+    """
+
+    @property
+    def path(self) -> Path:
+        """Where the store lives (shown to the user)."""
+
+    @property
+    def n(self) -> int:
+        """Number of cutouts."""
+
+    def set(self, indices, label, *, user=None, model_id=None, prob=None, seconds=None, description=""):
+        """Set (or with None clear) the label of one or more cutouts as one undoable action."""
+
+    def undo(self, user: str | None = None) -> list[int] | None:
+        """Undo the last done action (the last of ``user``'s when given); indices changed or None."""
+
+    def redo(self, user: str | None = None) -> list[int] | None:
+        """Redo the last undone action (of ``user`` when given); indices changed or None."""
+
+    def current(self) -> np.ndarray:
+        """(N,) float64 user labels, NaN where the user set none."""
+
+    def original_labels(self) -> np.ndarray:
+        """(N,) float64 labels from the file, NaN where it had none."""
+
+    def effective(self, original=None) -> np.ndarray:
+        """(N,) float64: the user's label where set, else the original; NaN if neither."""
+
+    def get(self, index: int) -> dict:
+        """One cutout: index, id, label, user_label, original, origin, changed_at."""
+
+    def history(self, index=None) -> list[dict]:
+        """Every change in commit order (of one cutout when ``index`` is given)."""
+
+    def ids(self) -> np.ndarray:
+        """(N,) cutout ids as text."""
+
+    def last_seq(self) -> int:
+        """Number of the newest change: poll it to notice another program's changes."""
+
+    def changed_since(self, seq: int) -> np.ndarray:
+        """Sorted indices changed after change number ``seq``."""
+
+    def import_csv(self, path, classes=...) -> list[int]:
+        """Import labels from a CSV file as one undoable action; indices changed."""
+
+    def export(self, path) -> Path:
+        """Write the labels to .csv, .fits or .h5."""
+
+    def close(self) -> None:
+        """Release the store; committed labels are already durable."""
