@@ -48,7 +48,7 @@ def main() -> None:
     window.open_path(path)
     window.state.update_explain(grid=args.grid, method=args.method)
     cache = window.explaining.heatmaps
-    while window.scoring.runner.busy or not cache.idle():
+    while window.runner.busy or not cache.idle():
         QTest.qWait(20)
 
     timer = LatenessTimer()

@@ -9,34 +9,46 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from galview.core.rankings import Ranking, score_rankings
 from galview.core.scores import Scores
 
-#: Sort keys and their menu text.
-SORTS = {
+#: Orders that are not rankings: file order, the unlabelled first, a random permutation.
+FIXED_ORDERS = {
     "file": "file order",
-    "prob_desc": "probability high → low",
-    "prob_asc": "probability low → high",
-    "uncertain": "most uncertain first",
     "unlabelled": "unlabelled first",
-    "suspects": "suspected label errors first",
     "random": "random (blind re-check)",
 }
 
-#: Sorts that need model scores (the others work on labels alone).
+#: Sort keys the window always offers and their menu text; rankings add their own.
+SORTS = {
+    "file": FIXED_ORDERS["file"],
+    "prob_desc": "probability high → low",
+    "prob_asc": "probability low → high",
+    "uncertain": "most uncertain first",
+    "unlabelled": FIXED_ORDERS["unlabelled"],
+    "suspects": "suspected label errors first",
+    "random": FIXED_ORDERS["random"],
+}
+
+#: Sorts that need model scores (the others work on labels or on their own ranking).
 SCORE_SORTS = ("prob_desc", "prob_asc", "uncertain")
 
 
 @dataclass(frozen=True)
 class Sorting:
-    """How the grid orders and filters cutouts: a :data:`SORTS` key and a probability range."""
+    """How the grid orders and filters cutouts: a sort key and a probability range.
+
+    ``sort`` is one of :data:`FIXED_ORDERS` or the name of a ranking (:data:`SORTS` lists those
+    the window always offers; similarity searches add more).
+    """
 
     sort: str = "file"
     p_min: float = 0.0
     p_max: float = 1.0
 
     def __post_init__(self):
-        if self.sort not in SORTS:
-            raise ValueError(f"sort must be one of {tuple(SORTS)}, got {self.sort!r}")
+        if not isinstance(self.sort, str) or not self.sort:
+            raise ValueError(f"sort must be a sort key or a ranking name, got {self.sort!r}")
         if not (0.0 <= self.p_min <= self.p_max <= 1.0):
             raise ValueError(f"need 0 <= p_min <= p_max <= 1, got {self.p_min}, {self.p_max}")
 
@@ -60,7 +72,7 @@ def make_order(
     p_min: float = 0.0,
     p_max: float = 1.0,
     labels: np.ndarray | None = None,
-    suspects: np.ndarray | None = None,
+    rankings: dict[str, Ranking] | None = None,
     seed: int = 0,
 ) -> np.ndarray:
     """Cutout indices in display order.
@@ -70,19 +82,21 @@ def make_order(
     n : int
         Number of cutouts in the collection.
     scores : Scores or None
-        Model scores (NaN rows are unscored); None when nothing is scored.
-    sort : str, one of :data:`SORTS`
-        File order; positive-class probability high → low or low → high; most uncertain first
-        (unscored cutouts last, in file order); unlabelled first (then the labelled, both in file
-        order); suspected label errors first (``suspects`` high → low, unranked last); random (a
-        permutation fixed by ``seed``). Ties keep file order (stable sort).
+        Model scores (NaN rows are unscored), for the probability filter and the rankings derived
+        from them (:func:`~galview.core.rankings.score_rankings`); None when nothing is scored.
+    sort : str
+        A :data:`FIXED_ORDERS` key — file order; unlabelled first (then the labelled, both in
+        file order); random (a permutation fixed by ``seed``) — or the name of a ranking in
+        ``rankings`` or derived from ``scores``: its order, unranked cutouts last. A known sort
+        whose ranking does not exist yet (no scores, suspects not computed) gives file order.
+        Ties keep file order (stable sort).
     p_min, p_max : float
         Keep cutouts whose probability lies in ``[p_min, p_max]``. Unscored cutouts are kept
         only when the range is the full ``[0, 1]``.
     labels : ndarray (N,), optional
         Current labels, NaN where none (for "unlabelled").
-    suspects : ndarray (N,), optional
-        Suspected-label-error score per cutout, NaN where not ranked (for "suspects").
+    rankings : dict of str to Ranking, optional
+        Rankings by name (suspects, similarity…).
     seed : int
         Of the random order.
 
@@ -94,39 +108,38 @@ def make_order(
     sorting = Sorting(sort, float(p_min), float(p_max))
     if scores is not None and len(scores) != n:
         raise ValueError(f"scores cover {len(scores)} cutouts; the collection has {n}")
-    if sorting.full_range:
-        keep = np.arange(n, dtype=np.int64)
-    elif scores is None:
-        keep = np.arange(0, dtype=np.int64)
-    else:
-        prob = scores.positive_prob()
-        low, high = np.float32(sorting.p_min), np.float32(sorting.p_max)  # 0.3 keeps a float32 0.3
-        keep = np.flatnonzero(~np.isnan(prob) & (prob >= low) & (prob <= high))
+    rankings = dict(rankings or {})
+    if scores is not None and sorting.sort in SCORE_SORTS and sorting.sort not in rankings:
+        rankings.update(score_rankings(scores))
+    if sorting.sort not in FIXED_ORDERS and sorting.sort not in SORTS and sorting.sort not in rankings:
+        known = ", ".join([*SORTS, *(r for r in rankings if r not in SORTS)])
+        raise ValueError(f"sort must be one of {known}, got {sorting.sort!r}")
+    keep = _in_probability_range(n, scores, sorting)
     if sorting.sort == "file":
         return keep
     if sorting.sort == "random":
         return keep[np.random.default_rng(seed).permutation(len(keep))]
-    key = _sort_key(n, scores, sorting.sort, labels, suspects)
-    if key is None:
+    if sorting.sort == "unlabelled":
+        if labels is None:
+            return keep
+        return keep[np.argsort(~np.isnan(np.asarray(labels, np.float64)[keep]), kind="stable")]
+    ranking = rankings.get(sorting.sort)
+    if ranking is None:
         return keep
-    key = np.where(np.isnan(key[keep]), np.inf, key[keep])  # unscored / unranked last
-    return keep[np.argsort(key, kind="stable")]
+    if len(ranking) != n:
+        raise ValueError(f"ranking {ranking.name!r} covers {len(ranking)} cutouts; the collection has {n}")
+    return ranking.sort(keep)
 
 
-def _sort_key(n, scores, sort: str, labels, suspects) -> np.ndarray | None:
-    """Ascending key per cutout (NaN: last) for a sort other than file and random order; None: file."""
-    if sort == "unlabelled":
-        return None if labels is None else np.where(np.isnan(labels), 0.0, 1.0)
-    if sort == "suspects":
-        return None if suspects is None else -np.asarray(suspects, np.float64)
+def _in_probability_range(n: int, scores: Scores | None, sorting: Sorting) -> np.ndarray:
+    """Cutouts whose probability is in the sorting's range (all when it is the full range)."""
+    if sorting.full_range:
+        return np.arange(n, dtype=np.int64)
     if scores is None:
-        return None
+        return np.arange(0, dtype=np.int64)
     prob = scores.positive_prob()
-    if sort == "prob_desc":
-        return -prob
-    if sort == "prob_asc":
-        return prob
-    return -scores.uncertainty()
+    low, high = np.float32(sorting.p_min), np.float32(sorting.p_max)  # 0.3 keeps a float32 0.3
+    return np.flatnonzero(~np.isnan(prob) & (prob >= low) & (prob <= high))
 
 
 def inverse_order(order: np.ndarray, n: int) -> np.ndarray:

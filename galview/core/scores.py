@@ -6,7 +6,7 @@ is always a consistent object: :meth:`Scores.scored` says which rows are real.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class Scores:
         Index of the positive class in ``class_names`` (binary models).
     model_name : str
         Short name of the model, for display.
+    embeddings : ndarray, (N, D) float32, or None
+        The model's penultimate-layer activations from the same forward pass (for similarity
+        and the suspects queue); NaN rows not scored yet. None when they are not kept.
     """
 
     probs: np.ndarray
@@ -43,12 +46,24 @@ class Scores:
     class_names: tuple[str, ...] = ("negative", "positive")
     positive_class: int = 1
     model_name: str = ""
+    embeddings: np.ndarray | None = None
 
     @classmethod
-    def empty(cls, n: int, n_outputs: int, model_version: str, **card) -> Scores:
-        """Scores for ``n`` cutouts with nothing scored yet; ``card`` sets task, class names, name."""
+    def empty(cls, n: int, n_outputs: int, model_version: str, embedding_dim: int = 0, **card) -> Scores:
+        """Scores for ``n`` cutouts with nothing scored yet; ``card`` sets task, class names, name.
+
+        ``embedding_dim`` > 0 keeps embeddings of that width as rows are filled in.
+        """
         probs = np.full((int(n), int(n_outputs)), np.nan, dtype=np.float32)
-        return cls(probs, np.full(int(n), -1, dtype=np.int64), model_version, **card)
+        embeddings = None
+        if embedding_dim > 0:
+            embeddings = np.full((int(n), int(embedding_dim)), np.nan, dtype=np.float32)
+        return cls(probs, np.full(int(n), -1, dtype=np.int64), model_version, embeddings=embeddings, **card)
+
+    def copy(self) -> Scores:
+        """An independent copy (arrays copied), e.g. to keep while this one goes on filling in."""
+        embeddings = None if self.embeddings is None else self.embeddings.copy()
+        return replace(self, probs=self.probs.copy(), predicted=self.predicted.copy(), embeddings=embeddings)
 
     def __len__(self) -> int:
         return len(self.probs)
@@ -70,6 +85,13 @@ class Scores:
     def complete(self) -> bool:
         return self.n_scored == len(self)
 
+    def embeddings_of(self, indices) -> np.ndarray | None:
+        """(B, D) embeddings of cutouts ``indices``, or None unless every one of them is kept."""
+        if self.embeddings is None:
+            return None
+        rows = self.embeddings[np.asarray(indices, dtype=np.int64)]
+        return None if np.isnan(rows).any() else rows
+
     @property
     def positive_name(self) -> str:
         """Name of what :meth:`positive_prob` measures: the positive class, or ``"top class"``."""
@@ -77,12 +99,17 @@ class Scores:
             return self.class_names[self.positive_class]
         return "top class"
 
-    def set_rows(self, indices, probs) -> None:
-        """Store model outputs ``probs`` (B, K) for cutouts ``indices`` (B,) and their predicted classes."""
+    def set_rows(self, indices, probs, embeddings=None) -> None:
+        """Store model outputs ``probs`` (B, K) for cutouts ``indices`` (B,) and their predicted classes.
+
+        ``embeddings`` (B, D) are stored too when these scores keep embeddings.
+        """
         indices = np.asarray(indices, dtype=np.int64)
         probs = np.asarray(probs, dtype=np.float32).reshape(len(indices), -1)
         if probs.shape[1] != self.probs.shape[1]:
             raise ValueError(f"expected {self.probs.shape[1]} outputs per cutout, got {probs.shape[1]}")
+        if self.embeddings is not None and embeddings is not None:
+            self.embeddings[indices] = np.asarray(embeddings, dtype=np.float32).reshape(len(indices), -1)
         self.probs[indices] = probs
         if self.binary:
             positive = probs[:, 0] > 0.5

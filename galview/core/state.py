@@ -1,8 +1,10 @@
-"""Evented viewer state shared by every widget: collection, current cutout, display, model, scores.
+"""Evented viewer state shared by every widget: what is open, shown, selected, labelled and ranked.
 
-Widgets read it, change it through its setters and listen to its signals; no widget
-holds state of its own that another needs (the napari/glue pattern). The active model is
-stored as an opaque object (a ``galview.ml.loading.LoadedModel``): core never imports Keras.
+Widgets read it, change it through its setters and listen to its signals; no widget holds state of
+its own that another needs (the napari/glue pattern). The grid draws the state's order, labels,
+scores and rankings; the labelling session writes labels here; the runner's jobs write scores and
+rankings. The active model is an opaque object (a ``galview.ml.loading.LoadedModel``): core never
+imports Keras.
 """
 
 from __future__ import annotations
@@ -12,31 +14,49 @@ from dataclasses import replace
 import numpy as np
 from psygnal import Signal
 
-from galview.core.collection import Collection
+from galview.core.collection import Collection, fingerprint
 from galview.core.display import DisplaySettings, default_settings
 from galview.core.explanation import ExplainSettings
-from galview.core.ordering import Sorting, make_order
+from galview.core.kept_scores import KeptScores
+from galview.core.ordering import Sorting, inverse_order, make_order
+from galview.core.rankings import SCORE_RANKINGS, Ranking, score_rankings
 from galview.core.scores import Scores
 
 
 class ViewerState:
     """What the window shows.
 
+    Attributes
+    ----------
+    collection : Collection or None
+    current : int
+        Cutout in the detail view (-1 when there is none).
+    order, position : ndarray (M,), (N,) int64
+        The display order (cutouts after sorting and filtering) and its inverse (-1: not shown).
+    selection : ndarray (S,) int64
+        Selected cutouts in display order (several after Shift/Ctrl-click or "first k").
+    labels, user_labels : ndarray (N,) float64
+        The label in use (the user's where set, else the file's) and the user's alone; NaN: none.
+    blind : bool
+        A blind re-check is running: labels and model opinions are hidden.
+    scores : Scores or None
+        The active model's scores (with embeddings when kept).
+    rankings : dict of str to Ranking
+        Rankings that jobs computed (suspects, similarity…). Those of the scores (probability,
+        uncertainty) are derived when asked for (:meth:`ranking`), not stored. The grid sorts by
+        either through one path.
+
     Signals
     -------
-    collection_changed(Collection or None)
-    current_changed(int)
-        Index of the cutout in the detail view (-1 when there is none).
-    display_changed(DisplaySettings)
-    model_changed(LoadedModel or None)
-    scores_changed(Scores or None)
-        New scores, or more rows of the current ones.
+    collection_changed(Collection or None), current_changed(int), display_changed(DisplaySettings),
+    model_changed(LoadedModel or None), scores_changed(Scores or None), explain_changed(ExplainSettings)
     order_changed(ndarray)
-        The display order (cutout indices after sorting and filtering) or the sorting changed.
-    explain_changed(ExplainSettings)
-        How heat maps are computed (method, class) or shown (opacity, colour map, contours, grid).
+        The display order or the sorting changed.
     labels_changed(ndarray or None)
         Indices whose label changed (None: any may have).
+    selection_changed(ndarray), blind_changed(bool)
+    rankings_changed(str)
+        Name of the ranking added, replaced or dropped.
     """
 
     collection_changed = Signal(object)
@@ -47,18 +67,26 @@ class ViewerState:
     order_changed = Signal(object)
     explain_changed = Signal(object)
     labels_changed = Signal(object)
+    selection_changed = Signal(object)
+    blind_changed = Signal(bool)
+    rankings_changed = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, kept_scores: KeptScores | None = None) -> None:
         self.collection: Collection | None = None
         self.current: int = -1
         self.display = DisplaySettings()
         self.model = None
         self.scores: Scores | None = None
+        self.kept_scores = kept_scores or KeptScores()
         self.sorting = Sorting()
         self.order: np.ndarray = np.arange(0, dtype=np.int64)
+        self.position: np.ndarray = np.arange(0, dtype=np.int64)
+        self.selection: np.ndarray = np.arange(0, dtype=np.int64)
         self.explain = ExplainSettings()
-        self.labels: np.ndarray = np.zeros(0, dtype=np.float64)  # current labels, NaN where none
-        self.suspects: np.ndarray | None = None  # suspected-label-error score per cutout, NaN unranked
+        self.labels: np.ndarray = np.zeros(0, dtype=np.float64)
+        self.user_labels: np.ndarray = np.zeros(0, dtype=np.float64)
+        self.blind = False
+        self.rankings: dict[str, Ranking] = {}
         self.random_seed = 0
         self._plain_order = True  # self.order is arange(n) from the identity sorting
 
@@ -67,40 +95,59 @@ class ViewerState:
         """Number of cutouts in the collection (0 without one)."""
         return 0 if self.collection is None else len(self.collection)
 
+    @property
+    def fingerprint(self) -> str | None:
+        """The open collection's :func:`~galview.core.collection.fingerprint` (None without one)."""
+        return None if self.collection is None else fingerprint(self.collection)
+
     # -- collection and display ----------------------------------------------------------
     def set_collection(self, collection: Collection | None) -> None:
         """Show a new collection (the previous one is closed) with display defaults for its data.
 
-        Scores are dropped and the order goes back to file order.
+        Labels come from the file (the labelling session replaces them with the store's), rankings
+        and the selection are dropped, the order goes back to file order, and the active model's
+        scores of this collection come back if they were kept.
         """
         old = self.collection
         self.collection = collection
+        n = self.n
         if collection is not None:
             self.display = default_settings(collection.dtype, collection.shape[2])
         self.current = 0 if collection is not None else -1
-        self.scores = None
+        self.scores = self._kept_scores()
         self.labels = _file_labels(collection)
-        self.suspects = None
+        self.user_labels = np.full(n, np.nan)
+        self.selection = np.arange(min(n, 1), dtype=np.int64)  # the current cutout
+        self.blind = False
+        self.rankings = {}
         self.random_seed = int(np.random.default_rng().integers(2**31))  # a new blind order per opening
         self.sorting = Sorting()
-        self.order = np.arange(self.n, dtype=np.int64)
+        self._set_order_arrays(np.arange(n, dtype=np.int64))
         self._plain_order = True
         if old is not None and old is not collection:
             old.close()
         self.collection_changed.emit(collection)
-        self.scores_changed.emit(None)
+        self.scores_changed.emit(self.scores)
         self.order_changed.emit(self.order)
         self.display_changed.emit(self.display)
         self.current_changed.emit(self.current)
+        self.selection_changed.emit(self.selection)
 
-    def set_current(self, index: int) -> None:
-        """Select the cutout at ``index``, clipped to the collection."""
+    def set_current(self, index: int, keep_selection: bool = False) -> None:
+        """Show the cutout at ``index`` (clipped to the collection) in the detail view.
+
+        The selection follows: it becomes this cutout alone unless the cutout is part of it
+        (moving through a multi-selection keeps it) or ``keep_selection`` is set (the grid sets
+        the selection itself right after, as on Ctrl-click).
+        """
         if self.collection is None:
             return
         index = max(0, min(int(index), len(self.collection) - 1))
         if index != self.current:
             self.current = index
             self.current_changed.emit(index)
+        if not keep_selection and not np.any(self.selection == index):
+            self.set_selection([index])
 
     def set_display(self, settings: DisplaySettings) -> None:
         if settings != self.display:
@@ -120,15 +167,20 @@ class ViewerState:
 
     # -- model and scores ----------------------------------------------------------------
     def set_model(self, model) -> None:
-        """Make ``model`` (a LoadedModel, or None) active; scores of another model version are dropped."""
+        """Make ``model`` (a LoadedModel, or None) active; its kept scores of this collection come back.
+
+        Scores of the previous model are kept (see :attr:`kept_scores`), so switching back costs
+        no rescoring.
+        """
         if model is self.model:
             return
+        self.keep_scores(to_disk=False)
         self.model = model
         if self.explain.class_index is not None:  # class numbers belong to the previous model
             self.update_explain(class_index=None)
         self.model_changed.emit(model)
-        if self.scores is not None and (model is None or self.scores.model_version != model.version):
-            self.set_scores(None)
+        if self.scores is None or model is None or self.scores.model_version != model.version:
+            self.set_scores(self._kept_scores())
 
     def set_scores(self, scores: Scores | None) -> None:
         """Replace the scores (they must cover the whole collection) and re-sort if sorting by them."""
@@ -138,37 +190,107 @@ class ViewerState:
         self.scores_changed.emit(scores)
         self.refresh_order()
 
-    def update_scores(self, indices, probs, model_version: str, refresh: bool = True) -> bool:
-        """Fill in rows ``indices`` (B,) of the current scores with ``probs`` (B, K).
+    def update_scores(
+        self, indices, probs, model_version: str, embeddings=None, refresh: bool = True
+    ) -> bool:
+        """Fill in rows ``indices`` (B,) of the current scores with ``probs`` (B, K) (and embeddings).
 
         Returns False, changing nothing, when the current scores belong to another model
         version or were dropped (a late batch from a job that no longer matters).
         """
         if self.scores is None or self.scores.model_version != model_version:
             return False
-        self.scores.set_rows(indices, probs)
+        self.scores.set_rows(indices, probs, embeddings)
         self.scores_changed.emit(self.scores)
         if refresh:
             self.refresh_order()
         return True
 
-    # -- labels ----------------------------------------------------------------------------
-    def set_labels(self, labels, indices=None) -> None:
-        """Replace the current labels (N,) (NaN = none); ``indices`` says which changed (None: maybe all).
+    def keep_scores(self, to_disk: bool = True) -> None:
+        """Hand the current scores to :attr:`kept_scores` (call when a scoring job ends)."""
+        if self.scores is not None and self.collection is not None and self.scores.n_scored:
+            self.kept_scores.put(self.fingerprint, self.scores, to_disk=to_disk)
 
-        The display order is not recomputed: a queue being worked through stays put.
+    def _kept_scores(self) -> Scores | None:
+        if self.collection is None or self.model is None:
+            return None
+        kept = self.kept_scores.get(self.fingerprint, self.model.version)
+        return kept if kept is not None and len(kept) == self.n else None
+
+    # -- labels, selection, blind mode -------------------------------------------------------
+    def set_labels(self, labels, indices=None, user_labels=None) -> None:
+        """Replace the labels in use (N,) (NaN = none) and, if given, the user's own (N,).
+
+        ``indices`` says which changed (None: maybe all). The display order is not recomputed:
+        a queue being worked through stays put.
         """
         labels = np.asarray(labels, dtype=np.float64)
         if labels.shape != (self.n,):
             raise ValueError(f"labels cover {labels.shape} cutouts; the collection has {self.n}")
+        if user_labels is not None:
+            user_labels = np.asarray(user_labels, dtype=np.float64)
+            if user_labels.shape != (self.n,):
+                raise ValueError(f"user labels cover {user_labels.shape}; the collection has {self.n}")
+            self.user_labels = user_labels
         self.labels = labels
         self.labels_changed.emit(None if indices is None else np.asarray(indices, dtype=np.int64))
 
-    def set_suspects(self, suspects) -> None:
-        """Suspected-label-error scores (N,) (NaN = not ranked), or None; re-sorts if that queue is shown."""
-        self.suspects = None if suspects is None else np.asarray(suspects, dtype=np.float64)
-        if self.sorting.sort == "suspects":
+    def set_selection(self, indices) -> None:
+        """Select cutouts ``indices`` (kept in display order; those not shown are dropped)."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        indices = indices[(indices >= 0) & (indices < self.n)]
+        shown = np.unique(indices[self.position[indices] >= 0]) if indices.size else indices
+        shown = shown[np.argsort(self.position[shown], kind="stable")]
+        if not np.array_equal(shown, self.selection):
+            self.selection = shown
+            self.selection_changed.emit(shown)
+
+    def select_first(self, k: int) -> np.ndarray:
+        """Select the first ``k`` cutouts of the display order (the top of a ranking)."""
+        self.set_selection(self.order[: max(0, int(k))])
+        return self.selection
+
+    def label_targets(self) -> list[int]:
+        """What a label key labels: the selection when several are selected, else the current cutout."""
+        if len(self.selection) > 1:
+            return [int(i) for i in self.selection]
+        return [self.current] if self.current >= 0 else []
+
+    def set_blind(self, on: bool) -> None:
+        """Hide (or show again) labels and model opinions, for a blind re-check."""
+        if bool(on) != self.blind:
+            self.blind = bool(on)
+            self.blind_changed.emit(self.blind)
+
+    # -- rankings ------------------------------------------------------------------------------
+    def set_ranking(self, ranking: Ranking) -> None:
+        """Add or replace a ranking; re-sorts if the grid is sorted by it."""
+        if len(ranking) != self.n:
+            raise ValueError(f"ranking {ranking.name!r} covers {len(ranking)}; the collection has {self.n}")
+        self.rankings[ranking.name] = ranking
+        self.rankings_changed.emit(ranking.name)
+        if self.sorting.sort == ranking.name:
             self.refresh_order(force=True)
+
+    def drop_ranking(self, name: str) -> None:
+        """Forget a ranking (the grid falls back to file order if it was sorted by it)."""
+        if self.rankings.pop(name, None) is not None:
+            self.rankings_changed.emit(name)
+            if self.sorting.sort == name:
+                self.refresh_order(force=True)
+
+    def ranking(self, name: str) -> Ranking | None:
+        """The ranking called ``name``: one a job set, or one of the scores' (computed when asked)."""
+        if name in self.rankings:
+            return self.rankings[name]
+        if name in SCORE_RANKINGS and self.scores is not None:
+            return score_rankings(self.scores)[name]
+        return None
+
+    @property
+    def sort_ranking(self) -> Ranking | None:
+        """The ranking the grid is sorted by, if it is sorted by one."""
+        return self.ranking(self.sorting.sort)
 
     # -- display order ---------------------------------------------------------------------
     def set_sorting(self, sorting: Sorting | None = None, **changes) -> None:
@@ -188,28 +310,48 @@ class ViewerState:
     def set_order(self, order) -> None:
         """Show the cutouts ``order`` (M,) in this order (any subset of the collection).
 
-        If the current cutout is no longer shown, the first one shown becomes current.
+        If the current cutout is no longer shown, the first one shown becomes current; the
+        selection keeps only what is still shown.
         """
         order = np.asarray(order, dtype=np.int64).reshape(-1)
         if order.size and (order.min() < 0 or order.max() >= self.n):
             raise IndexError(f"display order holds an index outside a collection of {self.n}")
-        self.order = order
+        self._set_order_arrays(order)
         self._plain_order = False
         self.order_changed.emit(order)
-        if order.size and not np.any(order == self.current):
+        if self.selection.size:
+            self.set_selection(self.selection)
+        if order.size and self.position_of(self.current) < 0:
             self.set_current(int(order[0]))
 
     def refresh_order(self, force: bool = False) -> None:
-        """Recompute the order from the sorting and the scores; signal only if it changed."""
+        """Recompute the order from the sorting, scores, labels and rankings; signal only if it changed."""
         s = self.sorting
         if s.identity and self._plain_order and not force:
             return  # file order does not depend on the scores
         order = make_order(
-            self.n, self.scores, s.sort, s.p_min, s.p_max, self.labels, self.suspects, self.random_seed
+            self.n, self.scores, s.sort, s.p_min, s.p_max, self.labels, self.rankings, self.random_seed
         )
         if force or not np.array_equal(order, self.order):
             self.set_order(order)
         self._plain_order = s.identity
+
+    def position_of(self, index: int) -> int:
+        """Display position of cutout ``index``, or -1 when it is not shown."""
+        return int(self.position[index]) if 0 <= index < len(self.position) else -1
+
+    def cutout_at(self, position: int) -> int:
+        """Cutout at display ``position``, or -1 past either end."""
+        return int(self.order[position]) if 0 <= position < len(self.order) else -1
+
+    def next_after(self, index: int) -> int:
+        """The cutout shown after ``index`` in the display order, or -1 (last, or not shown)."""
+        position = self.position_of(index)
+        return self.cutout_at(position + 1) if position >= 0 else -1
+
+    def _set_order_arrays(self, order: np.ndarray) -> None:
+        self.order = order
+        self.position = inverse_order(order, self.n)
 
 
 def _file_labels(collection: Collection | None) -> np.ndarray:

@@ -412,3 +412,14 @@ def _scatter(rows, n: int) -> np.ndarray:
         pairs = np.asarray(rows, dtype=np.float64)
         out[pairs[:, 0].astype(np.int64)] = pairs[:, 1]
     return out
+
+
+def has_label_store(collection, store_path=None) -> bool:
+    """Whether the collection has a label store (nothing is created)."""
+    path = Path(store_path) if store_path is not None else store_path_for(collection.source)
+    return path.exists()
+
+
+def open_label_store(collection, store_path=None, *, force=False, timeout=None) -> LabelStore:
+    """Open (or create) the label store of ``collection``."""
+    return LabelStore.for_collection(collection, store_path, timeout=timeout)

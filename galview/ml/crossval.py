@@ -41,7 +41,11 @@ class _FoldRelay(keras.callbacks.Callback):
         if self.on_progress is not None:
             done = (self.fold * self.epochs + self.epoch) * self.steps + min(batch + 1, self.steps)
             message = f"fold {self.fold + 1}/{self.folds}, epoch {self.epoch + 1}/{self.epochs}"
-            self.on_progress(Progress(done, self.folds * self.epochs * self.steps, message, dict(logs or {})))
+            self.on_progress(
+                Progress(
+                    done, self.folds * self.epochs * self.steps, message, dict(logs or {}), unit="batches"
+                )
+            )
         if self.cancel.cancelled:
             self.model.stop_training = True
 
@@ -204,5 +208,5 @@ def head_probabilities(
             head.fit(scaler.transform(x[train]), y[train])
         probs[np.ix_(held, head.classes_)] = head.predict_proba(scaler.transform(x[held]))
         if on_progress is not None:
-            on_progress(Progress(f + 1, folds, f"logistic regression, fold {f + 1}/{folds}"))
+            on_progress(Progress(f + 1, folds, "logistic regression on the embeddings", unit="folds"))
     return probs

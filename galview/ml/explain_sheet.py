@@ -8,6 +8,7 @@ import numpy as np
 
 from galview.core.display import DisplaySettings, default_settings, render
 from galview.core.explanation import METHOD_NAMES, SHEET_GROUPS, compose_sheet, sheet_examples
+from galview.core.jobs import Progress
 from galview.ml.gradcam import explain, overlay
 
 
@@ -37,6 +38,8 @@ def explanation_sheet(
     display: DisplaySettings | None = None,
     opacity: float = 0.5,
     colormap: str = "inferno",
+    on_progress=None,
+    cancel=None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Render the sheet: (image (H, W, 3) uint8, group name → cutout indices).
 
@@ -46,12 +49,18 @@ def explanation_sheet(
         P(positive class) per cutout (NaN where not scored).
     labels : ndarray (N,)
         Labels to judge against (the user's current labels, or the file's).
+    on_progress, cancel : optional
+        Progress in groups (four); a cancelled token stops before the next group.
     """
     positive = loaded.card.positive_class if loaded.card.positive_class is not None else 1
     groups = sheet_examples(labels, probs, k=k, positive=positive)
     display = display or default_settings(collection.dtype, collection.shape[2])
     rows = []
-    for name, title, _, says_positive in SHEET_GROUPS:
+    for done, (name, title, _, says_positive) in enumerate(SHEET_GROUPS):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if on_progress is not None:
+            on_progress(Progress(done, len(SHEET_GROUPS), "explaining " + name, unit="groups"))
         indices = groups[name]
         examples = []
         if len(indices):
@@ -63,4 +72,6 @@ def explanation_sheet(
                 examples.append((rgb, overlay(rgb, heat, opacity, colormap), caption))
         threshold = "p > 0.8" if says_positive else "p < 0.2"
         rows.append((f"{name}: {title} ({threshold}), {METHOD_NAMES[method]}", examples))
+    if on_progress is not None:
+        on_progress(Progress(len(SHEET_GROUPS), len(SHEET_GROUPS), "composing the sheet", unit="groups"))
     return compose_sheet(rows), groups

@@ -46,12 +46,16 @@ class LoadedModel:
         The file the user opened (``.keras``, ``.h5`` or the architecture ``.json``).
     files : tuple of Path
         The files whose bytes define the model (hashed into :attr:`version`).
+    explain_problem : str or None
+        Why Grad-CAM cannot explain this model, when warming it up failed (see
+        :func:`galview.ml.jobs.open_model`).
     """
 
     model: Any
     card: ModelCard
     path: Path
     files: tuple[Path, ...]
+    explain_problem: str | None = None
 
     @cached_property
     def version(self) -> str:

@@ -92,7 +92,9 @@ def score_batches(
                 np.asarray(embeddings, np.float32).reshape(len(batch), -1),
             )
             if on_progress is not None:
-                on_progress(Progress(min(start + batch_size, len(order)), len(order), "scoring"))
+                on_progress(
+                    Progress(min(start + batch_size, len(order)), len(order), "scoring", unit="cutouts")
+                )
 
 
 def score_to_file(

@@ -66,24 +66,28 @@ def _n_classes(labels: np.ndarray, loaded, architecture: str | None) -> int:
     return k
 
 
-def _head(loaded, collection, indices, y, fold, on_progress, cancel) -> np.ndarray:
-    """Embeddings once, then k-fold logistic regression; progress on one scale (cutouts + folds)."""
+def _head(loaded, collection, indices, y, fold, on_progress, cancel, embeddings=None) -> np.ndarray:
+    """Embeddings (computed unless given), then k-fold logistic regression.
+
+    Progress comes in two phases with their own units: cutouts embedded, then folds fitted.
+    """
     from galview.ml.crossval import head_probabilities
     from galview.ml.scoring import score_batches
 
-    folds = int(fold.max()) + 1
-    total = len(indices) + folds
+    if embeddings is None:
 
-    def embedding_step(progress: Progress) -> None:
-        on_progress(Progress(progress.done, total, "embeddings of the labelled cutouts"))
+        def embedding_step(progress: Progress) -> None:
+            on_progress(
+                Progress(progress.done, len(indices), "embedding the labelled cutouts", unit="cutouts")
+            )
 
-    def fold_step(progress: Progress) -> None:
-        on_progress(Progress(len(indices) + progress.done, total, progress.message))
-
-    batches = score_batches(loaded, collection, 256, indices, embedding_step if on_progress else None, cancel)
-    x = np.concatenate([batch.embeddings for batch in batches])
+        step = embedding_step if on_progress else None
+        batches = score_batches(loaded, collection, 256, indices, step, cancel)
+        embeddings = np.concatenate([batch.embeddings for batch in batches])
+    elif len(embeddings) != len(indices):
+        raise ValueError(f"{len(embeddings)} embeddings for {len(indices)} labelled cutouts")
     n_classes = _n_classes(y, loaded, None)
-    return head_probabilities(x, y, fold, n_classes, fold_step if on_progress else None, cancel)
+    return head_probabilities(embeddings, y, fold, n_classes, on_progress, cancel)
 
 
 def _cnn_setup(collection, loaded, config: TrainConfig | None):
@@ -111,6 +115,7 @@ def out_of_sample_probabilities(
     folds: int = 4,
     seed: int = 0,
     config: TrainConfig | None = None,
+    embeddings=None,
     on_progress=None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
@@ -132,6 +137,9 @@ def out_of_sample_probabilities(
         Seeds the folds and, for ``cnn``, the training (it replaces ``config.seed``).
     config : TrainConfig, optional
         ``cnn`` only: what to train per fold (default: the recipe of the architecture).
+    embeddings : ndarray (N, D), optional
+        ``head`` only: ``loaded``'s embeddings of every cutout, kept from scoring, so they are not
+        computed again (rows of unlabelled cutouts may be NaN).
     on_progress : callable(Progress), optional
     cancel : CancelToken, optional
         Raises :class:`~galview.core.jobs.Cancelled` at the next batch once cancelled.
@@ -153,7 +161,10 @@ def out_of_sample_probabilities(
             raise ValueError(
                 "method 'head' needs a loaded model (its penultimate layer gives the embeddings)"
             )
-        probs = _head(loaded, collection, indices, y, fold, on_progress, cancel)
+        kept = None if embeddings is None else np.asarray(embeddings, np.float32)[indices]
+        if kept is not None and not np.isfinite(kept).all():
+            raise ValueError("the embeddings given miss some labelled cutouts")
+        probs = _head(loaded, collection, indices, y, fold, on_progress, cancel, kept)
     else:
         from galview.ml.crossval import cnn_probabilities
 

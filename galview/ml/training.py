@@ -76,7 +76,11 @@ class _Relay(keras.callbacks.Callback):
             done = self.epoch * self.steps + batch + 1
             self.on_progress(
                 Progress(
-                    done, self.epochs * self.steps, f"epoch {self.epoch + 1}/{self.epochs}", dict(logs or {})
+                    done,
+                    self.epochs * self.steps,
+                    f"epoch {self.epoch + 1}/{self.epochs}",
+                    dict(logs or {}),
+                    unit="batches",
                 )
             )
 
@@ -84,7 +88,13 @@ class _Relay(keras.callbacks.Callback):
         if self.on_progress is not None:
             message = f"epoch {epoch + 1}/{self.epochs} done"
             self.on_progress(
-                Progress((epoch + 1) * self.steps, self.epochs * self.steps, message, dict(logs or {}))
+                Progress(
+                    (epoch + 1) * self.steps,
+                    self.epochs * self.steps,
+                    message,
+                    dict(logs or {}),
+                    unit="batches",
+                )
             )
 
 

@@ -68,7 +68,7 @@ def window_ready(window) -> bool:
     """True once thumbnails are drawn, no model job (loading, scoring) runs, the histogram is current
     and no heat map is being computed."""
     return (
-        not window.scoring.runner.busy
+        not window.runner.busy
         and not window.histogram.pending
         and window.explaining.heatmaps.idle()
         and thumbnails_ready(window)

@@ -10,23 +10,7 @@ from galview.qt.heatmaps import HeatmapCache
 from galview.qt.sheet_dialog import SheetDialog
 
 PREFETCH = 12  # cutouts after the current one (in display order) whose maps are computed ahead
-SHEET = "Explanation sheet"
-
-
-def sheet_job(loaded, collection, probs, labels, settings, display, cancel):
-    """Render the explanation sheet in a worker thread; returns (image, groups)."""
-    from galview.ml.explain_sheet import explanation_sheet
-
-    return explanation_sheet(
-        loaded,
-        collection,
-        probs,
-        labels,
-        method=settings.method,
-        display=display,
-        opacity=settings.opacity,
-        colormap=settings.colormap,
-    )
+SHEET = "explanation_sheet"
 
 
 class ExplainController(QObject):
@@ -75,7 +59,7 @@ class ExplainController(QObject):
         """Put the current cutout's map in the overlay panel (or queue it) and prefetch what follows."""
         if self.state.model is None or self.state.collection is None or index < 0:
             return
-        position = self.grid.grid_model.position_of(index)  # the inverse order, kept by the grid
+        position = self.state.position_of(index)
         if position >= 0:
             ahead = self.state.order[position + 1 : position + 1 + PREFETCH]
             self.heatmaps.request(ahead[::-1])  # the nearest neighbour is served first, after the current
@@ -85,8 +69,9 @@ class ExplainController(QObject):
 
     def _caption(self, pending: bool) -> None:
         settings, model = self.state.explain, self.state.model
-        if self.heatmaps.error:
-            self.detail.overlay.set_caption(f"No heat map: {self.heatmaps.error}")
+        problem = self.heatmaps.error or getattr(model, "explain_problem", None)
+        if problem:
+            self.detail.overlay.set_caption(f"No heat map: {problem}")
             return
         names = model.card.class_names
         which = "predicted class" if settings.class_index is None else names[settings.class_index]
@@ -113,7 +98,6 @@ class ExplainController(QObject):
             return False
         job = self.runner.start(
             SHEET,
-            sheet_job,
             state.model,
             state.collection,
             state.scores.positive_prob().copy(),

@@ -1,9 +1,11 @@
-"""A virtualized thumbnail grid: a table model over the collection's display order.
+"""A virtualized thumbnail grid: a table model over the state's display order.
 
 A table view only asks for the cells on screen, so a million cutouts cost nothing until
 they are scrolled to. Cell (r, c) is display position ``p = r * columns + c``, which shows
-cutout ``order[p]``; the order (sorting and filtering by score) is a numpy array from
-:class:`~galview.core.state.ViewerState`, with its inverse kept for cutout → cell.
+cutout ``state.order[p]``. The grid keeps no copy of the order, labels, scores, selection or
+blind mode: :class:`GridModel` reads them from :class:`~galview.core.state.ViewerState` and
+repaints when the state signals a change; :class:`ThumbnailGrid` writes the current cutout and
+the selection back to the state.
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QRect, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
-from galview.core.ordering import inverse_order
 from galview.qt.thumbnails import ThumbnailCache
 
 CutoutIndexRole = Qt.ItemDataRole.UserRole + 1
@@ -23,9 +32,11 @@ ErrorRole = Qt.ItemDataRole.UserRole + 2
 ProbabilityRole = Qt.ItemDataRole.UserRole + 3
 HeatRole = Qt.ItemDataRole.UserRole + 4
 UserSetRole = Qt.ItemDataRole.UserRole + 5
+RankingRole = Qt.ItemDataRole.UserRole + 6
 CELL_MARGIN = 6
 LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80), -1: QColor(235, 190, 60)}  # -1: unsure
 BADGE_HEIGHT = 17
+REPAINT_ONE_BY_ONE = 64  # more changed cutouts than this repaint the whole grid
 
 
 def probability_colour(p: float) -> QColor:
@@ -35,71 +46,52 @@ def probability_colour(p: float) -> QColor:
 
 
 class GridModel(QAbstractTableModel):
-    """Cells of ``columns`` cutouts per row, in display order; empty cells after the last."""
+    """Cells of ``columns`` cutouts per row, in the state's display order; empty cells after the last."""
 
-    def __init__(self, cache: ThumbnailCache, parent=None):
+    def __init__(self, cache: ThumbnailCache, state, parent=None):
         super().__init__(parent)
         self.cache = cache
-        self.collection = None
+        self.state = state
         self.columns = 1
-        self.order = np.arange(0, dtype=np.int64)
-        self.position = np.arange(0, dtype=np.int64)
-        self.scores = None  # galview.core.scores.Scores, read cell by cell
-        self.labels = np.zeros(0)  # current label per cutout, NaN where none
-        self.user_set = np.zeros(0, dtype=bool)  # the label was set (or changed) by the user
-        self.hide_labels = False  # a blind re-check hides labels (and probability badges)
         self.heatmaps = None  # galview.qt.heatmaps.HeatmapCache while the grid shows overlays
         self.overlay_style = ("inferno", 0.5)  # colour map, opacity
         cache.updated.connect(self._on_thumbnail)
+        state.collection_changed.connect(self._reset)
+        state.order_changed.connect(self._reset)
+        state.labels_changed.connect(self._on_labels)
+        state.scores_changed.connect(lambda _scores: self.repaint_all(ProbabilityRole))
+        state.blind_changed.connect(lambda _on: self.repaint_all())
+        state.rankings_changed.connect(self._on_ranking)
+
+    # -- following the state -----------------------------------------------------------------
+    def _reset(self, *_) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def repaint_all(self, role=None) -> None:
+        """Ask the view to repaint every cell (for ``role`` only, if given)."""
+        if self.rowCount():
+            last = self.index(self.rowCount() - 1, self.columns - 1)
+            self.dataChanged.emit(self.index(0, 0), last, [] if role is None else [role])
+
+    def _on_labels(self, indices) -> None:
+        if indices is None or len(indices) > REPAINT_ONE_BY_ONE:
+            self.repaint_all(Qt.ItemDataRole.DisplayRole)
+            return
+        for i in indices:
+            cell = self.cell_of(int(i))
+            if cell.isValid():
+                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])
+
+    def _on_ranking(self, name: str) -> None:
+        if name == self.state.sorting.sort:
+            self.repaint_all(RankingRole)
 
     def set_overlay(self, heatmaps, colormap: str = "inferno", opacity: float = 0.5) -> None:
         """Paint heat maps from ``heatmaps`` (a HeatmapCache) over the thumbnails; None for plain cutouts."""
         self.heatmaps = heatmaps
         self.overlay_style = (colormap, opacity)
-        if self.rowCount():
-            last = self.index(self.rowCount() - 1, self.columns - 1)
-            self.dataChanged.emit(self.index(0, 0), last, [HeatRole])
-
-    def set_collection(self, collection) -> None:
-        self.beginResetModel()
-        self.collection = collection
-        n = 0 if collection is None else len(collection)
-        self.order = np.arange(n, dtype=np.int64)
-        self.position = np.arange(n, dtype=np.int64)
-        self.scores = None
-        self.labels = np.full(n, np.nan)
-        self.user_set = np.zeros(n, dtype=bool)
-        self.endResetModel()
-
-    def set_labels(self, labels: np.ndarray, user_set: np.ndarray | None = None, indices=None) -> None:
-        """Label dots from ``labels`` (N,) (NaN: none); ``user_set`` marks the user's; repaint ``indices``."""
-        self.labels = np.asarray(labels, dtype=np.float64)
-        if user_set is not None:
-            self.user_set = np.asarray(user_set, dtype=bool)
-        cells = [self.cell_of(int(i)) for i in indices] if indices is not None and len(indices) < 64 else None
-        if cells is None:
-            if self.rowCount():
-                last = self.index(self.rowCount() - 1, self.columns - 1)
-                self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole])
-            return
-        for cell in cells:
-            if cell.isValid():
-                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])
-
-    def set_order(self, order: np.ndarray) -> None:
-        """Show cutouts ``order`` (M,) in this order."""
-        n = 0 if self.collection is None else len(self.collection)
-        self.beginResetModel()
-        self.order = np.asarray(order, dtype=np.int64)
-        self.position = inverse_order(self.order, n)
-        self.endResetModel()
-
-    def set_scores(self, scores) -> None:
-        """Badge cells with the positive-class probability of ``scores`` (or none, for None)."""
-        self.scores = scores
-        if self.rowCount():
-            last = self.index(self.rowCount() - 1, self.columns - 1)
-            self.dataChanged.emit(self.index(0, 0), last, [ProbabilityRole])
+        self.repaint_all(HeatRole)
 
     def set_columns(self, columns: int) -> None:
         columns = max(1, columns)
@@ -108,9 +100,10 @@ class GridModel(QAbstractTableModel):
             self.columns = columns
             self.endResetModel()
 
+    # -- cells and cutouts ----------------------------------------------------------------------
     def count(self) -> int:
         """Number of cutouts shown (after filtering)."""
-        return len(self.order)
+        return len(self.state.order)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 (Qt API)
         return 0 if parent.isValid() else math.ceil(self.count() / self.columns)
@@ -125,14 +118,14 @@ class GridModel(QAbstractTableModel):
 
     def cutout_at(self, index: QModelIndex) -> int:
         """Cutout index of a cell, or -1 for the empty cells after the last cutout."""
-        return self.cutout_at_position(self.position_at(index))
+        return self.state.cutout_at(self.position_at(index))
 
     def cutout_at_position(self, position: int) -> int:
-        return int(self.order[position]) if 0 <= position < self.count() else -1
+        return self.state.cutout_at(position)
 
     def position_of(self, cutout: int) -> int:
         """Display position of a cutout, or -1 when it is filtered out (or out of range)."""
-        return int(self.position[cutout]) if 0 <= cutout < len(self.position) else -1
+        return self.state.position_of(cutout)
 
     def cell_at_position(self, position: int) -> QModelIndex:
         if not 0 <= position < self.count():
@@ -152,12 +145,15 @@ class GridModel(QAbstractTableModel):
         i = self.cutout_at(index)
         if i < 0:
             return None
+        state = self.state
         if role == Qt.ItemDataRole.DecorationRole:
             return self.cache.get(i)
         if role == CutoutIndexRole:
             return i
         if role == ProbabilityRole:
-            return None if self.hide_labels else self._prob(i)  # a blind re-check shows no model opinion
+            return None if state.blind else self._prob(i)  # a blind re-check shows no model opinion
+        if role == RankingRole:
+            return None if state.blind else self._ranking_badge(i)
         if role == HeatRole:
             if self.heatmaps is None:
                 return None
@@ -168,24 +164,37 @@ class GridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(i)
         if role == Qt.ItemDataRole.DisplayRole:
-            if self.hide_labels or i >= len(self.labels) or np.isnan(self.labels[i]):
+            if state.blind or i >= len(state.labels) or np.isnan(state.labels[i]):
                 return None
-            return int(self.labels[i])
+            return int(state.labels[i])
         if role == UserSetRole:
-            return bool(i < len(self.user_set) and self.user_set[i]) and not self.hide_labels
+            user = state.user_labels
+            return bool(i < len(user) and not np.isnan(user[i])) and not state.blind
         return None
 
     def _prob(self, i: int) -> float | None:
-        if self.scores is None or i >= len(self.scores):
+        scores = self.state.scores
+        if scores is None or i >= len(scores):
             return None
-        p = self.scores.prob_of(i)
+        p = scores.prob_of(i)
         return None if math.isnan(p) else p
 
+    def _ranking_badge(self, i: int) -> str | None:
+        """``"sim 0.93"`` when the grid is sorted by a ranking that shows its score."""
+        ranking = self.state.sort_ranking
+        if ranking is None or not ranking.badge:
+            return None
+        value = ranking.shown_value(i)
+        return None if math.isnan(value) else f"{ranking.badge} {value:.2f}"
+
     def _tooltip(self, i: int) -> str:
-        text = f"#{i}  {self.collection.id_of(i)}"
-        prob = self._prob(i)
+        text = f"#{i}  {self.state.collection.id_of(i)}"
+        prob = None if self.state.blind else self._prob(i)
         if prob is not None:
             text += f"\nP = {prob:.3f}"
+        badge = self._ranking_badge(i)
+        if badge is not None:
+            text += f"\n{self.state.sort_ranking.title}: {badge}"
         error = self.cache.errors.get(i)
         return text + (f"\n{error}" if error else "")
 
@@ -244,6 +253,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         prob = index.data(ProbabilityRole)
         if prob is not None:
             self._paint_probability(painter, rect, prob)
+        ranking = index.data(RankingRole)
+        if ranking is not None:
+            self._paint_ranking(painter, rect, ranking)
         if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(QPen(option.palette.highlight().color(), 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -260,15 +272,23 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setPen(probability_colour(prob))
         painter.drawText(strip.adjusted(0, 1, 0, 0), Qt.AlignmentFlag.AlignCenter, f"{prob:.2f}")
 
+    def _paint_ranking(self, painter: QPainter, rect: QRect, text: str) -> None:
+        """The score of the ranking the grid is sorted by (``sim 0.93``), top left on a dark strip."""
+        painter.setFont(self.badge_font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 8
+        strip = QRect(rect.left(), rect.top(), min(width, rect.width() - 20), BADGE_HEIGHT - 2)
+        painter.fillRect(strip, QColor(0, 0, 0, 165))
+        painter.setPen(QColor(150, 200, 255))
+        painter.drawText(strip, Qt.AlignmentFlag.AlignCenter, text)
+
 
 class ThumbnailGrid(QTableView):
-    """The grid widget. ``cutout_activated(int)`` fires when the current cutout changes."""
+    """The grid widget: shows the state's order and writes the current cutout and selection back."""
 
-    cutout_activated = pyqtSignal(int)
-
-    def __init__(self, cache: ThumbnailCache, parent=None):
+    def __init__(self, cache: ThumbnailCache, state, parent=None):
         super().__init__(parent)
-        self.grid_model = GridModel(cache, self)
+        self.state = state
+        self.grid_model = GridModel(cache, state, self)
         self.setModel(self.grid_model)
         self.setItemDelegate(ThumbnailDelegate(cache.size, self))
         cell = cache.size + CELL_MARGIN
@@ -284,6 +304,13 @@ class ThumbnailGrid(QTableView):
         self.verticalScrollBar().setSingleStep(cell // 3)
         self.setMinimumWidth(cell * 3 + 20)
         self.setAcceptDrops(False)
+        self._sorting = state.sorting  # the sorting the grid last showed (same sorting: keep the scroll)
+        self._syncing = False  # True while the grid shows what the state says (no echo back)
+        self.selectionModel().selectionChanged.connect(self._selection_edited)
+        state.collection_changed.connect(self._on_collection)
+        state.order_changed.connect(self._on_order)
+        state.current_changed.connect(self.set_current_cutout)
+        state.selection_changed.connect(self._show_selection)
 
     # -- the current cutout -------------------------------------------------------
     def current_cutout(self) -> int:
@@ -294,51 +321,74 @@ class ThumbnailGrid(QTableView):
         cell = self.grid_model.cell_of(cutout)
         if not cell.isValid() or cutout == self.current_cutout():
             return
-        self.setCurrentIndex(cell)
+        self._move_current(cell)
         self.scrollTo(cell)
 
+    def _move_current(self, cell) -> None:
+        """Make ``cell`` the view's current cell without touching the selection (the state owns it)."""
+        self._syncing = True
+        try:
+            self.selectionModel().setCurrentIndex(cell, QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            self._syncing = False
+
     def selected_cutouts(self) -> list[int]:
-        """Cutouts selected in the grid (several with Shift/Ctrl-click), in display order."""
-        cells = self.selectionModel().selectedIndexes() if self.selectionModel() else []
+        """Cutouts selected (several with Shift/Ctrl-click), in display order: the state's selection."""
+        return [int(i) for i in self.state.selection]
+
+    def _selection_edited(self, *_) -> None:
+        """The user changed the selection: it goes to the state."""
+        if self._syncing:
+            return
+        cells = self.selectionModel().selectedIndexes()
         positions = sorted(p for p in (self.grid_model.position_at(c) for c in cells) if p >= 0)
-        return [self.grid_model.cutout_at_position(p) for p in positions]
+        self.state.set_selection(self.state.order[np.asarray(positions, dtype=np.int64)])
 
-    def select_first(self, k: int) -> list[int]:
-        """Select the first ``k`` cutouts of the display order (the top of a ranking)."""
-        from PyQt6.QtCore import QItemSelection, QItemSelectionModel
-
-        k = min(int(k), self.grid_model.count())
-        selection = QItemSelection()
-        for p in range(k):
-            cell = self.grid_model.cell_at_position(p)
-            selection.select(cell, cell)
-        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        return self.selected_cutouts()
+    def _show_selection(self, selection: np.ndarray) -> None:
+        """The state's selection changed: select those cells (unless the grid just sent it)."""
+        current = sorted(
+            p
+            for p in (self.grid_model.position_at(c) for c in self.selectionModel().selectedIndexes())
+            if p >= 0
+        )
+        wanted = sorted(self.state.position_of(int(i)) for i in selection)
+        if current == wanted:
+            return
+        chosen = QItemSelection()
+        for position in wanted:
+            cell = self.grid_model.cell_at_position(position)
+            chosen.select(cell, cell)
+        self._syncing = True
+        try:
+            self.selectionModel().select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        finally:
+            self._syncing = False
 
     def _set_current_position(self, position: int) -> None:
-        self.set_current_cutout(self.grid_model.cutout_at_position(position))
+        cutout = self.grid_model.cutout_at_position(position)
+        if cutout >= 0:
+            self.state.set_current(cutout)
 
     def currentChanged(self, current, previous) -> None:  # noqa: N802
         super().currentChanged(current, previous)
         cutout = self.grid_model.cutout_at(current)
-        if cutout >= 0:
-            self.cutout_activated.emit(cutout)
+        if cutout >= 0 and not self._syncing:  # the user moved: the selection follows from Qt's
+            self.state.set_current(cutout, keep_selection=True)
 
-    def set_collection(self, collection) -> None:
-        self.grid_model.set_collection(collection)
+    def _on_collection(self, _collection) -> None:
+        self._sorting = self.state.sorting
         self._fit_columns()
-        if collection is not None:
-            self.set_current_cutout(0)
 
-    def set_order(self, order: np.ndarray, current: int, keep_scroll: bool = False) -> None:
-        """Show cutouts in ``order``; select ``current`` and scroll to it unless ``keep_scroll``."""
+    def _on_order(self, _order) -> None:
+        """A new order (the model was reset): select the current cutout again; keep the scroll when
+        only the scores moved things (same sorting), else show the current cutout."""
+        keep_scroll = self.state.sorting == self._sorting
+        self._sorting = self.state.sorting
         scroll = self.verticalScrollBar().value()
-        self.grid_model.set_order(order)
-        cell = self.grid_model.cell_of(current)
+        cell = self.grid_model.cell_of(self.state.current)
         if cell.isValid():
-            self.blockSignals(True)
-            self.setCurrentIndex(cell)
-            self.blockSignals(False)
+            self._move_current(cell)
+        self._show_selection(self.state.selection)
         if keep_scroll or not cell.isValid():
             self.verticalScrollBar().setValue(scroll if keep_scroll else 0)
         else:
@@ -351,16 +401,16 @@ class ThumbnailGrid(QTableView):
 
     def _fit_columns(self) -> None:
         """As many columns as fit; the spare width is shared between them, so no strip is left over."""
-        keep = self.current_cutout()
+        keep = self.state.current
         cell = self.verticalHeader().defaultSectionSize()
         columns = max(1, self.viewport().width() // cell)
         self.horizontalHeader().setDefaultSectionSize(max(cell, self.viewport().width() // columns))
         self.grid_model.set_columns(columns)
-        if keep >= 0:
-            self.blockSignals(True)
-            self.setCurrentIndex(self.grid_model.cell_of(keep))
-            self.blockSignals(False)
-            self.scrollTo(self.grid_model.cell_of(keep))
+        target = self.grid_model.cell_of(keep)
+        if target.isValid():
+            self._move_current(target)
+            self._show_selection(self.state.selection)
+            self.scrollTo(target)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         """Home/End and wrapping Left/Right move through the display order."""

@@ -1,4 +1,8 @@
-"""The Labels menu: label keys (rebindable, kept in the settings), undo/redo, queues, re-check, files."""
+"""The Labels menu: label keys (rebindable, kept in the settings), undo/redo, queues, re-check, files.
+
+Every action calls the labelling session (through the window's :class:`LabelController`), the
+triage controller or the state; the menu holds no state of its own.
+"""
 
 from __future__ import annotations
 
@@ -28,16 +32,23 @@ def default_keys(classes) -> dict[str, str]:
 
 
 class LabelMenu(QObject):
-    """Builds and keeps up to date the window's Labels menu over a :class:`LabellingController`."""
+    """Builds and keeps up to date the window's Labels menu over a :class:`LabelController`."""
 
-    def __init__(self, window, controller):
+    def __init__(self, window, controller, triage):
         super().__init__(window)
-        self.window, self.controller = window, controller
+        self.window, self.controller, self.triage = window, controller, triage
+        self.session = controller.session
         self.menu = window.menuBar().addMenu("&Labels")
         self.actions: dict[str, QAction] = {}
-        self.check = None
         window.state.model_changed.connect(lambda _model: self.rebuild())
+        window.state.blind_changed.connect(lambda on: self.actions["stop_recheck"].setEnabled(on))
+        self.session.recheck_done.connect(self._recheck_done)
         self.rebuild()
+
+    @property
+    def check(self) -> SelfConsistencyCheck | None:
+        """The blind re-check running, if one is."""
+        return self.session.recheck
 
     def key(self, name: str) -> str:
         """The key bound to action ``name`` (the user's choice, else the default)."""
@@ -60,9 +71,9 @@ class LabelMenu(QObject):
         auto.setChecked(self.controller.auto_advance)
         self.menu.addSeparator()
         self._add("select_top", "Select the first k in the grid…", self.ask_select_top)
-        self._add("suspects", "Find suspected label errors", self.controller.find_suspects)
+        self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
         self._add("recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", self.start_recheck)
-        self._add("stop_recheck", "Stop the re-check", self.stop_recheck).setEnabled(self.check is not None)
+        self._add("stop_recheck", "Stop the re-check", self.stop_recheck).setEnabled(self.window.state.blind)
         self.menu.addSeparator()
         self._add("export", "&Export labels…", self.ask_export)
         self._add("import", "&Import labels from CSV…", self.ask_import)
@@ -91,40 +102,22 @@ class LabelMenu(QObject):
 
     def select_top(self, k: int) -> list[int]:
         """Select the first ``k`` cutouts shown (a ranking's top k); the next label key labels them all."""
-        chosen = self.window.grid.select_first(k)
+        chosen = self.window.state.select_first(k)
         self.window.statusBar().showMessage(f"{len(chosen)} cutouts selected: a label key labels them all")
-        return chosen
+        return [int(i) for i in chosen]
 
     def start_recheck(self, size: int = RECHECK_SIZE, seed=None) -> SelfConsistencyCheck | None:
         """Show a random sample of labelled cutouts with their labels hidden; keys answer the re-check."""
-        try:
-            check = SelfConsistencyCheck.sample(self.window.state.labels, size, seed)
-        except ValueError as exc:
-            self.window.statusBar().showMessage(f"No re-check: {exc}")
-            return None
-        self.check = self.controller.recheck = check
-        self.window.grid.grid_model.hide_labels = True
-        self.window.state.set_order(check.indices)
-        self.window.state.set_current(int(check.indices[0]))
-        self.controller.on_recheck_done = self._recheck_done
-        self.actions["stop_recheck"].setEnabled(True)
-        self.window.statusBar().showMessage(f"Blind re-check: label these {len(check)} cutouts again")
-        return check
+        return self.session.start_recheck(size, seed)
 
-    def _recheck_done(self) -> None:
-        summary = self.check.summary(self.controller.classes)
-        self.stop_recheck()
+    def _recheck_done(self, summary: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Self-consistency", summary, parent=self.window)
         box.open()
         self.window.statusBar().showMessage(summary)
 
     def stop_recheck(self) -> None:
         """Leave the re-check: labels show again and the grid returns to its sort order."""
-        self.check = self.controller.recheck = None
-        self.window.grid.grid_model.hide_labels = False
-        self.window.state.refresh_order(force=True)
-        self.window.state.set_labels(self.window.state.labels)
-        self.actions["stop_recheck"].setEnabled(False)
+        self.session.stop_recheck()
 
     # -- files and keys -----------------------------------------------------------------------------
     def ask_export(self) -> None:

@@ -1,12 +1,16 @@
 """The window's model and scoring logic: load a model, score the collection in the background.
 
-:class:`ScoringController` turns menu actions into jobs on a :class:`JobRunner` and job results
-into :class:`ViewerState` changes. Scores stream into the state batch by batch; the display
-order (which may sort by them) is recomputed at most :data:`ORDER_REFRESH_MS` apart.
+:class:`ScoringController` turns menu actions into jobs on the window's :class:`JobRunner` and job
+results into :class:`ViewerState` changes. Scores (and, for collections that fit
+:data:`EMBEDDING_BUDGET`, the embeddings of the same forward pass) stream into the state batch by
+batch; the display order (which may sort by them) is recomputed at most :data:`ORDER_REFRESH_MS`
+apart. When a scoring job ends, the state keeps its scores per (collection, model version), so a
+model switched back to, or a collection opened again, needs no rescoring.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -16,24 +20,22 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from galview.core.errors import CollectionError
 from galview.core.scores import Scores
 from galview.ml.errors import ModelError
-from galview.qt.workers import CANCELLED, DONE, JobRunner, load_model_job, scoring_job
+from galview.qt.model_names import model_name
+from galview.qt.workers import CANCELLED, DONE, JobRunner
+
+logger = logging.getLogger(__name__)
 
 #: Collections up to this size are scored as soon as they are opened (with a model active).
 AUTO_SCORE_LIMIT = 20_000
 SCORE_BATCH = 256
 ORDER_REFRESH_MS = 200
-LOADING, SCORING = "Loading model", "Scoring"
-
-
-def model_name(loaded) -> str:
-    """Short display name of a LoadedModel: file stem (folder name for ``model.keras``) and version."""
-    path = Path(loaded.path)
-    name = path.parent.name if path.stem == "model" and path.parent.name else path.stem
-    return f"{name} ({loaded.version[:6]})"
+#: Embeddings are kept beside the scores while they take at most this many bytes (N × D × 4).
+EMBEDDING_BUDGET = 256 * 2**20
+LOADING, SCORING = "load_model", "score"
 
 
 class ScoringController(QObject):
-    """Loads models and scores the state's collection with a :class:`JobRunner`.
+    """Loads models and scores the state's collection with the window's :class:`JobRunner`.
 
     Signals
     -------
@@ -46,19 +48,19 @@ class ScoringController(QObject):
     message = pyqtSignal(str)
     error = pyqtSignal(str)
 
-    def __init__(self, state, runner: JobRunner | None = None, parent: QObject | None = None):
+    def __init__(self, state, runner: JobRunner, parent: QObject | None = None):
         super().__init__(parent)
         self.state = state
-        self.runner = runner or JobRunner(self)
+        self.runner = runner
         self.batch_size = SCORE_BATCH
         self.auto_limit = AUTO_SCORE_LIMIT
+        self.embedding_budget = EMBEDDING_BUDGET
         self.last_duration_s: float | None = None
         self._auto_tried: set[str] = set()  # model versions auto-scoring was tried for, this collection
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(ORDER_REFRESH_MS)
         self._refresh_timer.timeout.connect(self._refresh_order)
-        self.refreshing = False  # True while the order follows new scores (the grid keeps its scroll)
         self._stale_job = None  # a scoring job whose collection was replaced: its errors do not matter
         state.collection_changed.connect(self._on_collection)
         state.model_changed.connect(self._on_model)
@@ -68,7 +70,7 @@ class ScoringController(QObject):
     def load_model(self, path: str | Path) -> bool:
         """Open a model file in the background; it becomes active when loaded."""
         job = self.runner.start(
-            LOADING, load_model_job, Path(path), on_returned=self.state.set_model, on_errored=self._on_error
+            LOADING, Path(path), on_returned=self.state.set_model, on_errored=self._on_error
         )
         if job is None:
             self.message.emit(self.runner.busy_message())
@@ -99,12 +101,11 @@ class ScoringController(QObject):
             return False
         self.runner.start(
             SCORING,
-            scoring_job,
             model,
             state.collection,
             todo,
             self.batch_size,
-            on_yielded=self._on_rows,
+            on_progress=self._on_rows,
             on_returned=self._on_scored,
             on_errored=self._on_error,
         )
@@ -171,8 +172,21 @@ class ScoringController(QObject):
         self._maybe_autoscore()
 
     # -- job results (GUI thread) -----------------------------------------------------------
-    def _on_rows(self, rows) -> None:
-        if self.state.update_scores(rows.indices, rows.probs, rows.model_version, refresh=False):
+    def _on_rows(self, progress) -> None:
+        rows = progress.payload
+        if rows is None:
+            return
+        scores = self.state.scores
+        if (
+            scores is not None
+            and scores.embeddings is None
+            and scores.model_version == rows.model_version
+            and len(scores) * rows.embeddings.shape[1] * 4 <= self.embedding_budget
+        ):
+            scores.embeddings = np.full((len(scores), rows.embeddings.shape[1]), np.nan, np.float32)
+        if self.state.update_scores(
+            rows.indices, rows.probs, rows.model_version, rows.embeddings, refresh=False
+        ):
             if not self.state.sorting.identity and not self._refresh_timer.isActive():
                 self._refresh_timer.start()
 
@@ -182,11 +196,7 @@ class ScoringController(QObject):
         (Sorting a million cutouts takes about 0.2 s: the GUI thread stays free 5/6 of the time.)
         """
         started = time.perf_counter()
-        self.refreshing = True
-        try:
-            self.state.refresh_order()
-        finally:
-            self.refreshing = False
+        self.state.refresh_order()
         took_ms = (time.perf_counter() - started) * 1000
         self._refresh_timer.setInterval(max(ORDER_REFRESH_MS, int(5 * took_ms)))
 
@@ -200,17 +210,23 @@ class ScoringController(QObject):
             return
         if isinstance(exc, (ModelError, CollectionError)):
             self.error.emit(str(exc))
-        else:  # a bug or an unexpected library error: say what it was
+        else:  # a bug or an unexpected library error: say what it was (the log has the traceback)
             self.error.emit(f"{type(exc).__name__}: {exc}")
 
     def _on_job_finished(self, name: str, outcome: str) -> None:
-        self._stale_job = None
-        if name == SCORING:
+        stale, self._stale_job = self._stale_job, None
+        if name == SCORING and stale is None:
             self._refresh_timer.stop()
             self._refresh_order()
+            self.state.keep_scores()
             if outcome == CANCELLED and self.state.scores is not None:
                 s = self.state.scores
                 self.message.emit(f"Scoring cancelled: {s.n_scored:,} of {len(s):,} cutouts scored")
         elif name == LOADING and outcome == DONE and self.state.model is not None:
-            self.message.emit(f"Model {model_name(self.state.model)} is active")
+            model = self.state.model
+            problem = getattr(model, "explain_problem", None)
+            self.message.emit(
+                f"Model {model_name(model)} is active"
+                + (f"; heat maps unavailable: {problem}" if problem else "")
+            )
         self._maybe_autoscore()

@@ -14,9 +14,8 @@ class SortControls(QWidget):
         super().__init__(parent)
         self.state = state
         self.sort_combo = QComboBox()
-        for key, text in SORTS.items():
-            self.sort_combo.addItem(text, key)
-        self.sort_combo.setToolTip("Order of the grid (unscored cutouts come last)")
+        self._fill_sorts()
+        self.sort_combo.setToolTip("Order of the grid (unscored or unranked cutouts come last)")
         self.min_spin = self._spin("Show cutouts with probability at least this")
         self.max_spin = self._spin("Show cutouts with probability at most this")
         self.count_label = QLabel("")
@@ -37,7 +36,23 @@ class SortControls(QWidget):
         self.max_spin.valueChanged.connect(self._max_edited)
         state.order_changed.connect(self._sync)
         state.scores_changed.connect(lambda _scores: self._sync())
+        state.rankings_changed.connect(lambda _name: self._fill_sorts())
+        state.collection_changed.connect(lambda _collection: self._fill_sorts())
         self._sync()
+
+    def _fill_sorts(self) -> None:
+        """The fixed sorts, then any other ranking the state holds (a similarity search, say)."""
+        entries = dict(SORTS)
+        entries.update({name: r.title for name, r in self.state.rankings.items() if name not in SORTS})
+        keys = [self.sort_combo.itemData(i) for i in range(self.sort_combo.count())]
+        if keys == list(entries):
+            return
+        self.sort_combo.blockSignals(True)
+        self.sort_combo.clear()
+        for key, text in entries.items():
+            self.sort_combo.addItem(text, key)
+        self.sort_combo.setCurrentIndex(max(0, self.sort_combo.findData(self.state.sorting.sort)))
+        self.sort_combo.blockSignals(False)
 
     @staticmethod
     def _spin(tip: str) -> QDoubleSpinBox:

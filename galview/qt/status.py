@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from galview.qt.scoring import SCORING, model_name
+from galview.qt.model_names import model_name
 
 
 class JobStatus(QWidget):
-    """``Model: name`` and, while a job runs, a progress bar and a Cancel button."""
+    """``Model: name`` and, while any job runs, its progress in its own units and a Cancel button."""
 
     def __init__(self, state, runner, parent=None):
         super().__init__(parent)
         self.runner = runner
+        self.title = ""
         self.model_label = QLabel()
         self.model_label.setObjectName("activeModel")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setMinimumWidth(260)
+        self.progress.setMaximumWidth(380)
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current batch; scores so far are kept")
-        self.cancel_button.clicked.connect(runner.cancel)
+        self.cancel_button.setToolTip("Stop the running job after its current step; what it finished is kept")
+        self.cancel_button.clicked.connect(self._cancel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.progress)
@@ -41,16 +43,29 @@ class JobStatus(QWidget):
             self.model_label.setText(f"Model: {model_name(model)}")
             self.model_label.setToolTip(f"{model.path}\n{model.card.architecture}, {model.card.task}")
 
-    def _started(self, name: str) -> None:
+    def _started(self, _name: str, title: str) -> None:
+        self.title = title
         self.progress.setRange(0, 0)  # busy until the first progress report
-        self.progress.setFormat(f"{name}…")
+        self.progress.setFormat(f"{title}…")
         self.progress.show()
-        self.cancel_button.setVisible(name == SCORING)  # loading a model cannot be interrupted
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
 
     def _progressed(self, progress) -> None:
         self.progress.setRange(0, max(1, progress.total))
-        self.progress.setValue(progress.done)
-        self.progress.setFormat(f"{progress.message.capitalize()} %v / %m")
+        self.progress.setValue(min(progress.done, max(1, progress.total)))
+        text = progress.text().replace("%", "%%")  # QProgressBar reads % as a placeholder
+        self.progress.setFormat(
+            f"{self.title}: {text}" if not progress.message else text[0].upper() + text[1:]
+        )
+        self.progress.setToolTip(
+            ", ".join(f"{k} {v:.4g}" for k, v in progress.values.items() if isinstance(v, int | float))
+        )
+
+    def _cancel(self) -> None:
+        self.runner.cancel()
+        self.cancel_button.setEnabled(False)  # asked; the job stops at its next step
+        self.progress.setFormat(f"{self.title}: cancelling…")
 
     def _finished(self, _name: str, _outcome: str) -> None:
         self.progress.hide()

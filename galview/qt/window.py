@@ -1,7 +1,14 @@
-"""The main window: thumbnail grid, detail view, metadata, display controls, model scores, menus."""
+"""The main window: thumbnail grid, detail view, metadata, display controls, model scores, menus.
+
+The window is a composition: one :class:`ViewerState` (what is open, shown, selected, labelled,
+scored and ranked), one :class:`JobRunner` (every long job, one at a time, with one progress bar
+and Cancel), and controllers that turn menu actions into jobs or state changes. Widgets read the
+state and listen to it; none keeps a copy of what the state holds.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QUrl
@@ -22,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from galview.core.display import render
 from galview.core.errors import CollectionError
+from galview.core.kept_scores import KeptScores
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
@@ -32,14 +40,20 @@ from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.histogram import ProbabilityHistogram
-from galview.qt.label_controller import LabellingController
+from galview.qt.label_controller import LabelController
 from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
-from galview.qt.scoring import ScoringController, model_name
+from galview.qt.model_names import model_name
+from galview.qt.scoring import ScoringController
+from galview.qt.simulate_dialog import SimulationController
 from galview.qt.sorting import SortControls
 from galview.qt.status import JobStatus
 from galview.qt.theme import apply_theme
 from galview.qt.thumbnails import ThumbnailCache
+from galview.qt.triage import TriageController
+from galview.qt.workers import JobRunner
+
+logger = logging.getLogger(__name__)
 
 MAX_RECENT = 10
 HISTOGRAM_HEIGHT = 190
@@ -59,7 +73,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, state: ViewerState | None = None, open_options: dict | None = None):
         super().__init__()
-        self.state = state or ViewerState()
+        self.state = state or ViewerState(kept_scores=_kept_scores_on_disk())
         self.open_options = open_options or {}
         self.settings = app_settings()
         self.last_error: str | None = None
@@ -78,7 +92,8 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.cache = ThumbnailCache(size=96, parent=self)
-        self.grid = ThumbnailGrid(self.cache)
+        self.runner = JobRunner(self)
+        self.grid = ThumbnailGrid(self.cache, self.state)
         self.detail = DetailView()
         self.metadata = MetadataPanel()
         self.controls = DisplayControls(self.state)
@@ -115,31 +130,26 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.histogram_dock)
 
     def _connect_state(self) -> None:
-        self.grid.cutout_activated.connect(self.state.set_current)
         self.state.collection_changed.connect(self._on_collection)
         self.state.current_changed.connect(self._on_current)
         self.state.display_changed.connect(self._on_display)
-        self.state.order_changed.connect(self._on_order)
         self.state.scores_changed.connect(self._on_scores)
         self.state.model_changed.connect(self._on_model)
-        self.scoring = ScoringController(self.state, parent=self)  # after the window's own slots
-        self.scoring.error.connect(self.show_error)
-        self.scoring.message.connect(self.statusBar().showMessage)
-        self.scoring.runner.finished.connect(lambda *_: self._check_active_model())
-        self.explaining = ExplainController(
-            self.state, self.detail, self.grid, self.scoring.runner, parent=self
-        )
-        self.explaining.message.connect(self.statusBar().showMessage)
+        self.scoring = ScoringController(self.state, self.runner, parent=self)  # after the window's own slots
+        self.explaining = ExplainController(self.state, self.detail, self.grid, self.runner, parent=self)
         self.explain_controls.sheet_button.clicked.connect(self.explaining.make_sheet)
-        self.labelling = LabellingController(
-            self.state, self.grid, self.metadata, self.scoring.runner, parent=self
-        )
-        self.labelling.message.connect(self.statusBar().showMessage)
-        self.labelling.error.connect(self.show_error)
+        self.labelling = LabelController(self.state, self.metadata, parent=self)
+        self.triage = TriageController(self.state, self.runner, parent=self)
+        self.simulation = SimulationController(self, self.runner, parent=self)
+        for controller in (self.scoring, self.explaining, self.labelling, self.triage, self.simulation):
+            controller.message.connect(self.statusBar().showMessage)
+            if hasattr(controller, "error"):
+                controller.error.connect(self.show_error)
+        self.runner.finished.connect(lambda *_: self._check_active_model())
         self.label_counts = QLabel("")
         self.label_counts.setObjectName("labelCounts")
         self.labelling.counts_changed.connect(self.label_counts.setText)
-        self.job_status = JobStatus(self.state, self.scoring.runner)
+        self.job_status = JobStatus(self.state, self.runner)
         self.statusBar().addPermanentWidget(self.label_counts)
         self.statusBar().addPermanentWidget(self.job_status)
 
@@ -158,6 +168,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open file…", self._ask_open_file, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &folder…", self._ask_open_folder, "Ctrl+Shift+O")
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self._action(file_menu, "&Simulate a survey…", self.simulation.ask)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
@@ -167,7 +178,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.histogram_action)
         self._build_model_menu()
         self._build_explain_menu()
-        self.label_menu = LabelMenu(self, self.labelling)
+        self.label_menu = LabelMenu(self, self.labelling, self.triage)
         cutout_menu = self.menuBar().addMenu("&Cutout")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
@@ -267,7 +278,6 @@ class MainWindow(QMainWindow):
     # -- reacting to the state ------------------------------------------------------------
     def _on_collection(self, collection) -> None:
         self.cache.reset(collection, self.state.display)
-        self.grid.set_collection(collection)
         if collection is None:
             self.detail.clear()
             return
@@ -287,7 +297,6 @@ class MainWindow(QMainWindow):
         collection = self.state.collection
         if collection is None or index < 0:
             return
-        self.grid.set_current_cutout(index)
         self.metadata.show_cutout(collection, index)
         self._show_score()
         self.legacy_action.setEnabled(self._current_url() is not None)
@@ -306,11 +315,7 @@ class MainWindow(QMainWindow):
         self.detail.caption.setText(f"Cutout {index} · {collection.id_of(index)}")
         self.explaining.show_current(index)
 
-    def _on_order(self, order) -> None:
-        self.grid.set_order(order, self.state.current, keep_scroll=self.scoring.refreshing)
-
-    def _on_scores(self, scores) -> None:
-        self.grid.grid_model.set_scores(scores)
+    def _on_scores(self, _scores) -> None:
         self._show_score()
 
     def _on_model(self, model) -> None:
@@ -351,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         """Tell the user what went wrong without stopping the application."""
+        logger.warning("shown to the user: %s", message)
         self.last_error = message
         self.statusBar().showMessage(message, 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, "GalView", message, QMessageBox.StandardButton.Ok, self)
@@ -378,9 +384,17 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
         self.scoring.shutdown()
+        self.state.kept_scores.close()
         self.explaining.close()
         self.labelling.close()
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()
         super().closeEvent(event)
+
+
+def _kept_scores_on_disk() -> KeptScores:
+    """Scores kept in memory and in GalView's data folder (bounded), across sessions."""
+    from galview.io.score_cache import ScoreCache
+
+    return KeptScores(disk=ScoreCache.default())

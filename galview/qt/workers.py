@@ -1,100 +1,109 @@
-"""Run long jobs (model loading, scoring) in a thread, one at a time, with results on the GUI thread.
+"""The window's one job runner: a job from :mod:`galview.jobs` in a thread, results on the GUI thread.
 
-:class:`JobThread` runs a plain function or generator from ``core``/``ml`` that takes a
-:class:`~galview.core.jobs.CancelToken` as ``cancel``; its signals are emitted from the worker
-thread and, being queued, run their slots on the GUI thread. :class:`JobRunner` keeps at most
-one job alive and says so through its own signals (for the status bar).
+:class:`JobThread` calls the job function with ``on_progress`` and ``cancel`` injected; its signals
+are emitted from the worker thread and, being queued, run their slots on the GUI thread.
+:class:`JobRunner` runs one job at a time and says so through its own signals (the status bar's
+progress bar and Cancel button listen to them). Every failure is logged with its traceback and
+handed to the caller's ``on_errored``; none ends the application.
 """
 
 from __future__ import annotations
 
-import inspect
+import logging
 import time
-from dataclasses import dataclass
 
-import numpy as np
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from galview.core.jobs import Cancelled, CancelToken, Progress
+from galview.jobs import get_job
+
+logger = logging.getLogger(__name__)
 
 #: How a job ended, as passed to ``JobRunner.finished``.
 DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
 
+#: Progress without a payload reaches the GUI at most this often (training reports every batch).
+PROGRESS_INTERVAL_S = 0.05
+
 
 class JobThread(QThread):
-    """Runs ``func(*args, cancel=token, **kwargs)``; a generator's items come out one by one.
+    """Runs one job: ``function(*args, on_progress=…, cancel=token, **kwargs)``.
 
     Signals
     -------
-    yielded(object)
-        Each item a generator job yields.
     progressed(Progress)
-        The ``progress`` attribute of an item, when it has one.
+        A progress report (all that carry a payload, at most 20 a second of the others).
     returned(object)
-        The function's (or generator's) return value.
+        The function's return value.
     errored(object)
         The exception that ended the job (never :class:`Cancelled`).
     """
 
-    yielded = pyqtSignal(object)
     progressed = pyqtSignal(object)
     returned = pyqtSignal(object)
     errored = pyqtSignal(object)
 
-    def __init__(self, name: str, func, *args, parent: QObject | None = None, **kwargs):
+    def __init__(self, spec, args, kwargs, parent: QObject | None = None):
         super().__init__(parent)
-        self.name = name
+        self.spec = spec
+        self.name = spec.name
+        self.title = spec.title
         self.token = CancelToken()
         self.outcome: str | None = None
-        self._call = (func, args, kwargs)
+        self.last_progress: Progress | None = None
+        self._call = (spec.function, args, kwargs)
+        self._last_emit = 0.0
 
     def cancel(self) -> None:
         """Ask the job to stop at its next step (after the current batch)."""
         self.token.cancel()
 
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        last = self.last_progress
+        changed = last is None or (progress.unit, progress.message) != (last.unit, last.message)
+        self.last_progress = progress
+        if (
+            progress.payload is not None
+            or changed
+            or progress.done >= progress.total
+            or now - self._last_emit >= PROGRESS_INTERVAL_S
+        ):
+            self._last_emit = now
+            self.progressed.emit(progress)
+
     def run(self) -> None:
-        func, args, kwargs = self._call
+        function, args, kwargs = self._call
+        started = time.monotonic()
+        logger.info("job %s started", self.name)
         try:
-            result = func(*args, cancel=self.token, **kwargs)
-            if inspect.isgenerator(result):
-                result = self._drain(result)
+            result = function()(*args, on_progress=self._report, cancel=self.token, **kwargs)
         except Cancelled:
             self.outcome = CANCELLED
+            logger.info("job %s cancelled after %.1f s", self.name, time.monotonic() - started)
         except Exception as exc:  # noqa: BLE001 -- every failure is reported, none kills the app
             self.outcome = FAILED
+            logger.error("job %s failed: %s", self.name, exc, exc_info=True)
             self.errored.emit(exc)
         else:
             self.outcome = DONE
+            logger.info("job %s done in %.1f s", self.name, time.monotonic() - started)
             self.returned.emit(result)
-
-    def _drain(self, generator):
-        try:
-            while True:
-                self.token.raise_if_cancelled()
-                item = next(generator)
-                self.yielded.emit(item)
-                progress = getattr(item, "progress", None)
-                if isinstance(progress, Progress):
-                    self.progressed.emit(progress)
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            generator.close()
 
 
 class JobRunner(QObject):
-    """Keeps at most one :class:`JobThread` running (GalView runs one ML job at a time).
+    """Runs at most one :class:`JobThread` (GalView runs one job at a time).
 
     Signals
     -------
-    started(str)
-        Name of the job that started.
+    started(str, str)
+        Name and title of the job that started.
     progressed(Progress)
     finished(str, str)
         Name of the job and how it ended: ``"done"``, ``"cancelled"`` or ``"failed"``.
     """
 
-    started = pyqtSignal(str)
+    started = pyqtSignal(str, str)
     progressed = pyqtSignal(object)
     finished = pyqtSignal(str, str)
 
@@ -106,18 +115,26 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return self.job is not None
 
+    def running(self, name: str) -> bool:
+        """Whether the job called ``name`` is the one running."""
+        return self.job is not None and self.job.name == name
+
     def busy_message(self) -> str:
         """What to tell the user who asks for a job while another runs."""
-        name = self.job.name.lower() if self.job is not None else "another job"
-        return f"Busy ({name}): try again when it has finished"
+        title = self.job.title.lower() if self.job is not None else "another job"
+        return f"Busy ({title}): try again when it has finished, or cancel it"
 
-    def start(self, name: str, func, *args, on_yielded=None, on_returned=None, on_errored=None, **kwargs):
-        """Start ``func`` in a thread unless a job is running; returns the JobThread or None."""
+    def start(self, name: str, *args, on_progress=None, on_returned=None, on_errored=None, **kwargs):
+        """Start job ``name`` of :data:`galview.jobs.JOBS` unless one is running.
+
+        ``args`` and ``kwargs`` go to the job function; ``on_progress``, ``on_returned`` and
+        ``on_errored`` are called on the GUI thread. Returns the JobThread, or None when busy.
+        """
         if self.job is not None:
             return None
-        job = JobThread(name, func, *args, parent=self, **kwargs)
+        job = JobThread(get_job(name), args, kwargs, parent=self)
         for signal, slot in (
-            (job.yielded, on_yielded),
+            (job.progressed, on_progress),
             (job.returned, on_returned),
             (job.errored, on_errored),
         ):
@@ -127,11 +144,12 @@ class JobRunner(QObject):
         job.finished.connect(lambda: self._on_finished(job))
         self.job = job
         job.start()
-        self.started.emit(name)
+        self.started.emit(job.name, job.title)
         return job
 
     def cancel(self) -> None:
         if self.job is not None:
+            logger.info("cancel asked for job %s", self.job.name)
             self.job.cancel()
 
     def wait(self, timeout_s: float = 60.0) -> bool:
@@ -145,45 +163,3 @@ class JobRunner(QObject):
             self.job = None
         self.finished.emit(job.name, job.outcome or FAILED)
         job.deleteLater()
-
-
-@dataclass
-class ScoredRows:
-    """Model outputs ``probs`` (B, K) for cutouts ``indices`` (B,) of a scoring job."""
-
-    indices: np.ndarray
-    probs: np.ndarray
-    model_version: str
-    progress: Progress
-
-
-def scoring_job(loaded, collection, indices: np.ndarray, batch_size: int, cancel: CancelToken):
-    """Score cutouts ``indices`` of ``collection``: yields :class:`ScoredRows`, returns (count, seconds).
-
-    Runs :func:`galview.ml.scoring.score_batches`, which reads the next batch in its own thread
-    while the model works on this one.
-    """
-    from galview.ml.scoring import score_batches
-
-    started = time.monotonic()
-    indices = np.asarray(indices, dtype=np.int64)
-    for batch in score_batches(loaded, collection, batch_size, indices=indices, cancel=cancel):
-        stop = batch.start + len(batch.probs)
-        progress = Progress(stop, len(indices), "scoring")
-        yield ScoredRows(indices[batch.start : stop], batch.probs, loaded.version, progress)
-    return len(indices), time.monotonic() - started
-
-
-def load_model_job(path, cancel: CancelToken):
-    """Open a model file (imports Keras on first use, hence a thread); returns a LoadedModel."""
-    from galview.ml.loading import load_model
-
-    loaded = load_model(path)
-    _ = loaded.version  # hash the files here, not on the GUI thread
-    try:
-        from galview.ml.gradcam import warm_up
-
-        warm_up(loaded)  # trace the heat-map function here, not while the user waits for a map
-    except Exception:  # noqa: BLE001 - a model Grad-CAM cannot explain still loads; the panel says why
-        pass
-    return loaded

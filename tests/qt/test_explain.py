@@ -21,11 +21,11 @@ def _npz(path, n=N, seed=0, shape=SHAPE):
 def explained(window, qtbot, tiny_model, tmp_path):
     """A window with the tiny model active, a small labelled collection scored, cutout 0 current."""
     window.scoring.load_model(tiny_model)
-    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     window.open_path(_npz(tmp_path / "small.npz"))
     qtbot.waitUntil(
         lambda: (
-            not window.scoring.runner.busy
+            not window.runner.busy
             and window.state.scores is not None
             and window.state.scores.complete
         ),
@@ -137,13 +137,32 @@ def test_explanation_sheet_is_shown_and_saved(explained, qtbot, tmp_path):
 
 
 def test_sheet_needs_scores_and_labels(window, qtbot, tiny_model, tmp_path):
-    assert not window.explaining.make_sheet()
-    assert "needs a collection and a model" in window.statusBar().currentMessage()
+    def refused(expected: str) -> None:
+        assert not window.explaining.make_sheet()
+        assert expected in window.statusBar().currentMessage()
+        assert not window.runner.busy and window.explaining.sheet_dialog is None
+
+    refused("needs a collection and a model")
+    window.scoring.auto_limit = 0  # nothing is scored on opening
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    unlabelled = tmp_path / "unlabelled.npz"
+    np.savez(unlabelled, images=np.zeros((10, *SHAPE), np.uint8))
+    window.open_path(unlabelled)
+    refused("needs labelled cutouts")
+    window.open_path(_npz(tmp_path / "labelled.npz", n=10))
+    refused("Score the whole collection first")
+    window.scoring.batch_size = 4
+    assert window.scoring.score()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.state.scores.complete, timeout=20000)
+    assert window.explaining.make_sheet()  # everything it needs is there: it starts
+    qtbot.waitUntil(lambda: window.explaining.sheet_dialog is not None, timeout=30000)
+    window.explaining.sheet_dialog.close()
 
 
 def test_a_model_that_does_not_fit_reports_and_the_app_keeps_running(window, qtbot, tiny_model, tmp_path):
     window.scoring.load_model(tiny_model)
-    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     window.open_path(_npz(tmp_path / "big.npz", n=6, shape=(24, 24, 3)))  # the model takes 16×16
     overlay = window.detail.overlay
     qtbot.waitUntil(lambda: overlay.caption.text().startswith("No heat map"), timeout=20000)
@@ -153,15 +172,15 @@ def test_a_model_that_does_not_fit_reports_and_the_app_keeps_running(window, qtb
 
 
 def test_the_sheet_judges_by_the_current_labels(explained, qtbot, monkeypatch):
-    import galview.qt.explaining as explaining
+    import galview.ml.jobs as jobs
 
     given = []
 
-    def fake_job(loaded, collection, probs, labels, settings, display, cancel):
+    def fake_job(loaded, collection, probs, labels, settings, display, on_progress, cancel):
         given.append(labels)
         return np.zeros((8, 8, 3), np.uint8), {"TP": np.array([], int)}
 
-    monkeypatch.setattr(explaining, "sheet_job", fake_job)
+    monkeypatch.setattr(jobs, "render_sheet", fake_job)
     explained.labelling.label(1, indices=list(range(0, N, 2)))  # every artifact of the file → LSBG
     assert explained.explaining.make_sheet()
     qtbot.waitUntil(lambda: explained.explaining.sheet_dialog is not None, timeout=30000)

@@ -159,15 +159,24 @@ def test_unlabelled_and_random_queues(labelling):
 
 def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
     window.scoring.load_model(tiny_model)
-    qtbot.waitUntil(lambda: window.state.model is not None and not window.scoring.runner.busy, timeout=20000)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     window.scoring.auto_limit = 0
     window.open_path(data)
     window.state.set_sorting(sort="suspects")
-    qtbot.waitUntil(lambda: window.state.suspects is not None, timeout=30000)
+    qtbot.waitUntil(lambda: "suspects" in window.state.rankings, timeout=30000)
     assert "suspected label errors among 40" in window.statusBar().currentMessage()
-    rank = window.state.suspects
+    ranking = window.state.rankings["suspects"]
+    rank = ranking.values
     assert np.isfinite(rank).all() and len(np.unique(rank)) == N
     assert window.state.order.tolist() == np.argsort(-rank, kind="stable").tolist()
+    # The thumbnails show the ranking's score (the label margin), not the queue position.
+    from galview.qt.grid import RankingRole
+
+    model = window.grid.grid_model
+    top = int(window.state.order[0])
+    assert model.data(model.cell_of(top), RankingRole) == f"sus {ranking.shown[top]:.2f}"
+    window.state.set_sorting(sort="file")
+    assert model.data(model.cell_of(top), RankingRole) is None
 
 
 def test_a_damaged_store_is_reported_left_alone_and_labelling_refused(window, data):

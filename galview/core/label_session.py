@@ -1,0 +1,316 @@
+"""Labelling without a window: label keys, undo and redo, the blind re-check, store ↔ state syncing.
+
+:class:`LabelSession` owns the open collection's label store (anything implementing
+:class:`~galview.core.label_api.LabelStoreAPI`, opened by a function the caller passes in, so core
+never imports ``galview.io``) and keeps the state's ``labels`` and ``user_labels`` equal to it.
+Every change is committed to the store before the state shows it. The Qt controller only turns
+keys into calls and the session's messages into the status bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+from psygnal import Signal
+
+from galview.core.consistency import SelfConsistencyCheck
+from galview.core.errors import UserFacingError
+from galview.core.label_api import LabelStoreAPI
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
+
+logger = logging.getLogger(__name__)
+
+#: Reloading more changed cutouts than this reads the whole store at once.
+RELOAD_ONE_BY_ONE = 1000
+
+#: ``open_store(collection, create)``: the collection's store, or None when ``create`` is False and
+#: there is none yet. Raises UserFacingError (or OSError) when it cannot be opened.
+StoreOpener = Callable[[object, bool], LabelStoreAPI | None]
+
+
+class LabelSession:
+    """The labels of the state's collection, kept in step with its label store.
+
+    Parameters
+    ----------
+    state : ViewerState
+    open_store : StoreOpener
+        Opens the collection's store; called with ``create=False`` when a collection is opened
+        (nothing is written until the first label) and ``create=True`` at the first label.
+    undo_mine : bool
+        Undo and redo only this user's actions (default: the store's last action, anyone's).
+
+    Signals
+    -------
+    message(str), error(str)
+        For the status bar and the error dialog.
+    recheck_done(str)
+        The blind re-check is complete; the summary.
+    """
+
+    message = Signal(str)
+    error = Signal(str)
+    recheck_done = Signal(str)
+
+    def __init__(self, state, open_store: StoreOpener, undo_mine: bool = False):
+        self.state = state
+        self.open_store = open_store
+        self.undo_mine = undo_mine
+        self.store: LabelStoreAPI | None = None
+        self.broken: str | None = None  # why the store cannot be opened, if it cannot
+        self.auto_advance = True
+        self.recheck: SelfConsistencyCheck | None = None
+        self.user: str | None = None  # None: the login name (the store's default)
+        self._seen_seq = 0
+        self._shown_at = time.monotonic()
+        state.collection_changed.connect(self._on_collection)
+        state.current_changed.connect(self._on_current)
+
+    # -- names --------------------------------------------------------------------------------
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names by label value: the active model's, else LSBG/artifact."""
+        model = self.state.model
+        return tuple(model.card.class_names) if model is not None else DEFAULT_CLASSES
+
+    # -- the store -----------------------------------------------------------------------------
+    def _on_collection(self, collection) -> None:
+        self.close()
+        self.recheck = None
+        self.broken = None
+        if collection is None:
+            return
+        try:
+            self.store = self.open_store(collection, False)
+        except (UserFacingError, OSError, ValueError) as exc:
+            self.store, self.broken = None, str(exc)
+            self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
+        if self.store is not None:
+            self._seen_seq = self.store.last_seq()
+            self.reload()
+
+    def ensure_store(self) -> bool:
+        """Open the store, creating it if needed (at the first label); False, with a message, if not."""
+        if self.store is not None:
+            return True
+        if self.broken is None and self.state.collection is not None:
+            try:
+                self.store = self.open_store(self.state.collection, True)
+            except (UserFacingError, OSError, ValueError) as exc:
+                self.broken = str(exc)
+                logger.warning("label store cannot be opened: %s", exc)
+                self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
+                return False
+            self._seen_seq = self.store.last_seq()
+            self.reload()
+            return True
+        return False
+
+    def reload(self, indices=None) -> None:
+        """Labels from the store into the state: all of them, or only ``indices`` (cheap for many)."""
+        store, state = self.store, self.state
+        if indices is None or len(indices) > RELOAD_ONE_BY_ONE:
+            state.set_labels(store.effective(), indices, user_labels=store.current())
+            return
+        labels, user = state.labels.copy(), state.user_labels.copy()
+        for i in indices:
+            info = store.get(int(i))
+            labels[i] = np.nan if info["label"] is None else info["label"]
+            user[i] = np.nan if info["user_label"] is None else info["user_label"]
+        state.set_labels(labels, indices, user_labels=user)
+
+    def poll(self) -> bool:
+        """Take in label changes another program made to the same store; True if there were any."""
+        if self.store is None:
+            return False
+        try:
+            seq = self.store.last_seq()
+            if seq <= self._seen_seq:
+                return False
+            changed = self.store.changed_since(self._seen_seq)
+            self._seen_seq = seq
+        except UserFacingError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.reload(changed)
+        return True
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    # -- labelling -----------------------------------------------------------------------------
+    def label(self, value: int | None, indices=None) -> bool:
+        """Label ``indices`` (default: the selection or the current cutout) with ``value`` (None clears).
+
+        Returns True once the store has committed the change; during a blind re-check the key
+        answers the re-check instead and nothing is written.
+        """
+        indices = self.state.label_targets() if indices is None else [int(i) for i in indices]
+        if not indices:
+            return False
+        if self.recheck is not None and value is not None:
+            return self._answer_recheck(indices[0], value)
+        if not self.ensure_store():
+            self.error.emit(f"The label was NOT saved: the label store cannot be opened ({self.broken})")
+            return False
+        try:
+            self.store.set(indices, value, user=self.user, **self._provenance(indices))
+        except (UserFacingError, OSError) as exc:
+            logger.warning("label not saved: %s", exc)
+            self.error.emit(f"The label was NOT saved: {exc}")
+            return False
+        self._seen_seq = self.store.last_seq()
+        self.reload(indices)
+        what = label_name(value, self.classes) if value is not None else "its original label"
+        self.message.emit(
+            f"{len(indices)} cutouts → {what}" if len(indices) > 1 else f"#{indices[0]} → {what}"
+        )
+        if self.auto_advance and len(indices) == 1 and indices[0] == self.state.current:
+            self.advance()
+        return True
+
+    def _provenance(self, indices) -> dict:
+        model, scores = self.state.model, self.state.scores
+        extra = {"seconds": round(time.monotonic() - self._shown_at, 3)}
+        if model is not None:
+            extra["model_id"] = model.version
+            if scores is not None and scores.model_version == model.version:
+                probs = scores.positive_prob()[indices]
+                extra["prob"] = [None if np.isnan(p) else float(p) for p in probs]
+        return extra
+
+    def advance(self) -> None:
+        """Make the next cutout of the display order current."""
+        following = self.state.next_after(self.state.current)
+        if following >= 0:
+            self.state.set_current(following)
+
+    def undo(self) -> bool:
+        return self._step(undo=True)
+
+    def redo(self) -> bool:
+        return self._step(undo=False)
+
+    def _step(self, undo: bool) -> bool:
+        nothing = "Nothing to undo" if undo else "Nothing to redo"
+        if self.store is None:
+            self.message.emit(nothing)
+            return False
+        user = (self.user or _login()) if self.undo_mine else None
+        try:
+            step = self.store.undo if undo else self.store.redo
+            changed = step(user=user) if user is not None else step()
+        except UserFacingError as exc:
+            self.error.emit(str(exc))
+            return False
+        if not changed:
+            self.message.emit(nothing)
+            return False
+        self._seen_seq = self.store.last_seq()
+        self.reload(changed)
+        self.state.set_current(changed[0])  # show what changed back
+        self.message.emit(f"{'Undid' if undo else 'Redid'} the label of {len(changed)} cutout(s)")
+        return True
+
+    def import_csv(self, path) -> list[int]:
+        """Import labels from a CSV file as one undoable action; returns the indices changed."""
+        if not self.ensure_store():
+            raise OSError(f"labels cannot be saved: {self.broken}")
+        changed = self.store.import_csv(path, self.classes)
+        self._seen_seq = self.store.last_seq()
+        self.reload(changed)
+        return changed
+
+    def _on_current(self, _index: int) -> None:
+        self._shown_at = time.monotonic()
+
+    # -- what a panel shows ---------------------------------------------------------------------
+    def counts_text(self) -> str:
+        """``"artifact 54 · LSBG 58 · unsure 1 · unlabelled 0"``."""
+        labels = self.state.labels
+        if not len(labels):
+            return ""
+        parts = [f"{name} {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
+        parts.append(f"unsure {int(np.sum(labels == UNSURE)):,}")
+        parts.append(f"unlabelled {int(np.isnan(labels).sum()):,}")
+        return " · ".join(parts)
+
+    def describe(self, index: int) -> tuple[str, str]:
+        """What the panel says of cutout ``index``: its label with origin, and its latest changes."""
+        if self.state.blind:
+            return "hidden (blind re-check)", ""
+        if self.store is None:
+            text = label_name(self.state.labels[index], self.classes)
+            return text + (" · from the file" if text != "unlabelled" else ""), "no changes"
+        info = self.store.get(index)
+        text = label_name(info["label"], self.classes)
+        if info["origin"] == "changed":
+            text += f" · changed (file: {label_name(info['original'], self.classes)})"
+        elif info["origin"] != "original":
+            text += f" · {info['origin']}"
+        return text, self.history_text(index)
+
+    def history_text(self, index: int, last: int = 4) -> str:
+        """The cutout's latest label changes, newest first, one per line."""
+        rows = self.store.history(index)[-last:] if self.store is not None else []
+        lines = []
+        for row in reversed(rows):
+            when = datetime.fromtimestamp(row["at"]).strftime("%Y-%m-%d %H:%M")
+            old, new = (
+                label_name(row[k], self.classes) if row[k] is not None else "—" for k in ("old", "new")
+            )
+            kind = f", {row['kind']}" if row["kind"] != "set" else ""
+            lines.append(f"{when} {old} → {new} ({row['user']}{kind})")
+        return "\n".join(lines) or "no changes"
+
+    # -- the blind re-check (self-consistency) --------------------------------------------------------
+    def start_recheck(self, size: int, seed=None) -> SelfConsistencyCheck | None:
+        """Show a random sample of labelled cutouts with labels and probabilities hidden."""
+        try:
+            check = SelfConsistencyCheck.sample(self.state.labels, size, seed)
+        except ValueError as exc:
+            self.message.emit(f"No re-check: {exc}")
+            return None
+        self.recheck = check
+        self.state.set_blind(True)
+        self.state.set_order(check.indices)
+        self.state.set_current(int(check.indices[0]))
+        self.message.emit(f"Blind re-check: label these {len(check)} cutouts again")
+        return check
+
+    def stop_recheck(self) -> None:
+        """Leave the re-check: labels show again and the grid returns to its sort order."""
+        self.recheck = None
+        self.state.set_blind(False)
+        self.state.refresh_order(force=True)
+
+    def _answer_recheck(self, index: int, value: int) -> bool:
+        try:
+            done = self.recheck.answer(index, value)
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.message.emit(f"Re-check: {self.recheck.answered} of {len(self.recheck)} answered")
+        if done:
+            summary = self.recheck.summary(self.classes)
+            self.stop_recheck()
+            self.message.emit(summary)
+            self.recheck_done.emit(summary)
+        else:
+            self.advance()
+        return True
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,96 @@
+"""Rankings: a score per cutout that the grid can sort by, whatever computed it.
+
+"Probability high → low", "most uncertain", "suspected label errors" and "most similar to
+LEDA 074886" are all the same kind of thing: a named (N,) array with a direction. The state keeps
+them in ``ViewerState.rankings``; the grid sorts by any of them through one path
+(:func:`galview.core.ordering.make_order`) and can show the score on each thumbnail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Names of the rankings derived from model scores (recomputed whenever the scores change).
+SCORE_RANKINGS = ("prob_desc", "prob_asc", "uncertain")
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """A score per cutout and the direction it is read in.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``ViewerState.rankings`` and sort key, e.g. ``"suspects"``.
+    title : str
+        Menu text, e.g. ``"suspected label errors first"``.
+    values : ndarray, (N,) float64
+        Score per cutout; NaN where the cutout is not ranked (it goes last).
+    descending : bool
+        True: the highest score comes first.
+    badge : str
+        Short name shown with the score on thumbnails (``"sim"``); empty: the score is not shown
+        (the probability rankings, whose number the probability badge already shows).
+    shown : ndarray, (N,) float64, optional
+        The number to show on thumbnails when it is not ``values`` (the suspects queue sorts by
+        queue position but shows the label margin).
+    """
+
+    name: str
+    title: str
+    values: np.ndarray
+    descending: bool = True
+    badge: str = ""
+    shown: np.ndarray | None = None
+
+    def __post_init__(self):
+        values = np.asarray(self.values, dtype=np.float64).reshape(-1)
+        object.__setattr__(self, "values", values)
+        if self.shown is not None:
+            shown = np.asarray(self.shown, dtype=np.float64).reshape(-1)
+            if shown.shape != values.shape:
+                raise ValueError(f"shown has shape {shown.shape}; values {values.shape}")
+            object.__setattr__(self, "shown", shown)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def sort(self, keep: np.ndarray) -> np.ndarray:
+        """The cutouts ``keep`` (M,) in ranking order; unranked last, ties in their given order."""
+        values = self.values[keep]
+        key = -values if self.descending else values
+        key = np.where(np.isnan(key), np.inf, key)
+        return keep[np.argsort(key, kind="stable")]
+
+    def value_of(self, index: int) -> float:
+        """The score of one cutout (NaN when it is not ranked)."""
+        return float(self.values[int(index)])
+
+    def shown_value(self, index: int) -> float:
+        """The number thumbnails show for one cutout (``shown`` if given, else its score)."""
+        return float((self.values if self.shown is None else self.shown)[int(index)])
+
+
+def score_rankings(scores) -> dict[str, Ranking]:
+    """The rankings a model's :class:`~galview.core.scores.Scores` give: probability both ways and
+    uncertainty (unscored cutouts unranked)."""
+    prob = scores.positive_prob().astype(np.float64)
+    name = scores.positive_name
+    return {
+        "prob_desc": Ranking("prob_desc", f"P({name}) high → low", prob, True),
+        "prob_asc": Ranking("prob_asc", f"P({name}) low → high", prob, False),
+        "uncertain": Ranking("uncertain", "most uncertain first", scores.uncertainty(), True),
+    }
+
+
+def rank_positions(order: np.ndarray, n: int) -> np.ndarray:
+    """A ranking's values from an order of cutouts: first gets ``len(order)``, last 1, others NaN.
+
+    For jobs that produce an order rather than scores (the suspects queue).
+    """
+    values = np.full(int(n), np.nan)
+    order = np.asarray(order, dtype=np.int64)
+    values[order] = np.arange(len(order), 0, -1, dtype=np.float64)
+    return values
