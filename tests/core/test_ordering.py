@@ -166,7 +166,10 @@ def test_triage_queues_on_labels_and_suspect_scores():
     labels = np.array([1, NAN, 0, NAN, 1])
     np.testing.assert_array_equal(make_order(5, None, "unlabelled", labels=labels), [1, 3, 0, 2, 4])
     suspects = np.array([0.1, NAN, 0.9, NAN, 0.5])
-    np.testing.assert_array_equal(make_order(5, None, "suspects", rankings={"suspects": Ranking("suspects", "", suspects)}), [2, 4, 0, 1, 3])
+    np.testing.assert_array_equal(
+        make_order(5, None, "suspects", rankings={"suspects": Ranking("suspects", "", suspects)}),
+        [2, 4, 0, 1, 3],
+    )
     shuffled = make_order(50, None, "random", seed=3)
     assert sorted(shuffled) == list(range(50)) and list(shuffled) != list(range(50))
     np.testing.assert_array_equal(shuffled, make_order(50, None, "random", seed=3))  # stable for a seed

@@ -24,11 +24,7 @@ def explained(window, qtbot, tiny_model, tmp_path):
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     window.open_path(_npz(tmp_path / "small.npz"))
     qtbot.waitUntil(
-        lambda: (
-            not window.runner.busy
-            and window.state.scores is not None
-            and window.state.scores.complete
-        ),
+        lambda: not window.runner.busy and window.state.scores is not None and window.state.scores.complete,
         timeout=20000,
     )
     return window

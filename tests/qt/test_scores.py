@@ -33,11 +33,7 @@ def scored_window(window, qtbot, tiny_model, tmp_path):
 
 def _wait_scored(qtbot, window, timeout=20000):
     qtbot.waitUntil(
-        lambda: (
-            not window.runner.busy
-            and window.state.scores is not None
-            and window.state.scores.complete
-        ),
+        lambda: not window.runner.busy and window.state.scores is not None and window.state.scores.complete,
         timeout=timeout,
     )
 
