@@ -277,7 +277,7 @@ class ViewerState:
         if self.rankings.pop(name, None) is not None:
             self.rankings_changed.emit(name)
             if self.sorting.sort == name:
-                self.refresh_order(force=True)
+                self.set_sorting(sort="file")
 
     def ranking(self, name: str) -> Ranking | None:
         """The ranking called ``name``: one a job set, or one of the scores' (computed when asked)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -75,7 +76,8 @@ class ScoreCache:
             raise ValueError(f"{path}: probabilities and predictions do not match")
         if embeddings is not None and (embeddings.ndim != 2 or len(embeddings) != len(probs)):
             raise ValueError(f"{path}: embeddings do not match the probabilities")
-        meta_file.touch()  # recently used
+        now = time.time()
+        os.utime(meta_file, (now, now))  # recently used (an explicit time: file clocks are coarse)
         return Scores(
             np.asarray(probs, np.float32),
             np.asarray(predicted, np.int64),
@@ -119,6 +121,7 @@ class ScoreCache:
                 "saved": time.time(),
             }
             (tmp / META).write_text(json.dumps(meta))
+            os.utime(tmp / META, (meta["saved"], meta["saved"]))
             if final.exists():
                 shutil.rmtree(final)
             tmp.rename(final)

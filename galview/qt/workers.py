@@ -58,7 +58,8 @@ class JobThread(QThread):
         """Ask the job to stop at its next step (after the current batch)."""
         self.token.cancel()
 
-    def _report(self, progress: Progress) -> None:
+    def _report(self, progress: Progress) -> bool:
+        """Pass ``progress`` on to the GUI unless it comes too soon after the last; True if passed."""
         now = time.monotonic()
         last = self.last_progress
         changed = last is None or (progress.unit, progress.message) != (last.unit, last.message)
@@ -71,6 +72,8 @@ class JobThread(QThread):
         ):
             self._last_emit = now
             self.progressed.emit(progress)
+            return True
+        return False
 
     def run(self) -> None:
         function, args, kwargs = self._call

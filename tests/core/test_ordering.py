@@ -180,3 +180,29 @@ def test_triage_queues_on_labels_and_suspect_scores():
     # The probability filter applies to label queues too.
     scores = _binary([0.9, 0.1, 0.8, 0.2, NAN])
     np.testing.assert_array_equal(make_order(5, scores, "unlabelled", 0.5, 1.0, labels=labels), [0, 2])
+
+
+def test_switching_models_back_restores_kept_scores_without_rescoring():
+    class Model:
+        def __init__(self, version):
+            self.version = version
+
+    state = ViewerState()
+    state.set_collection(_collection())
+    first, second = Model("v1"), Model("v2")
+    state.set_model(first)
+    scores = Scores.empty(6, 1, "v1", embedding_dim=2)
+    scores.set_rows(np.arange(6), np.full((6, 1), 0.3), np.ones((6, 2)))
+    state.set_scores(scores)
+    state.keep_scores()
+    state.set_model(second)
+    assert state.scores is None
+    state.set_scores(_binary([0.9] * 6, "v2"))
+    state.set_model(first)  # back: v1's scores (and embeddings) return, nothing to score
+    assert state.scores.model_version == "v1" and state.scores.complete
+    np.testing.assert_array_equal(state.scores.embeddings, np.ones((6, 2)))
+    state.set_model(second)  # v2's were kept when the model was switched away
+    assert state.scores.model_version == "v2" and state.scores.prob_of(0) == pytest.approx(0.9)
+    # Opening the same content again brings the scores back too (kept by fingerprint).
+    state.set_collection(_collection())
+    assert state.scores is not None and state.scores.model_version == "v2"

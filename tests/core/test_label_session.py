@@ -1,0 +1,146 @@
+"""The labelling session without a window: store ↔ state, undo, auto-advance, selection, re-check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from galview.core.collection import ArrayCollection
+from galview.core.label_api import LabelStoreAPI
+from galview.core.label_session import LabelSession
+from galview.core.label_values import UNSURE
+from galview.core.state import ViewerState
+from galview.io.label_store import has_label_store, open_label_store
+
+N = 12
+
+
+def opener(collection, create):
+    if not create and not has_label_store(collection):
+        return None
+    return open_label_store(collection)
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "cutouts.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 255, (N, 8, 8, 3), dtype=np.uint8), labels=np.arange(N) % 2)
+    return path
+
+
+def _session(path):
+    from galview.io import open_collection
+
+    state = ViewerState()
+    session = LabelSession(state, opener)
+    state.set_collection(open_collection(path))
+    return state, session
+
+
+def test_opening_writes_nothing_and_shows_the_files_labels(data):
+    state, session = _session(data)
+    assert session.store is None and not has_label_store(state.collection)
+    np.testing.assert_array_equal(state.labels, np.arange(N) % 2)
+    assert np.isnan(state.user_labels).all()
+    assert session.describe(1) == ("LSBG · from the file", "no changes")
+
+
+def test_a_label_is_in_the_store_before_the_state_shows_it(data):
+    state, session = _session(data)
+    seen = []
+    state.labels_changed.connect(
+        lambda idx: idx is not None and seen.append(session.store.get(int(idx[0]))["label"])
+    )
+    assert session.label(1, [0])
+    assert isinstance(session.store, LabelStoreAPI)
+    assert seen == [1]  # the store already held it when the state announced the change
+    assert state.labels[0] == 1 and state.user_labels[0] == 1 and np.isnan(state.user_labels[1:]).all()
+    assert session.describe(0)[0] == "LSBG · changed (file: artifact)"
+    assert "artifact → LSBG" in session.describe(0)[1] or "— → LSBG" in session.describe(0)[1]
+
+
+def test_auto_advance_follows_the_display_order(data):
+    state, session = _session(data)
+    state.set_order([5, 3, 9])
+    state.set_current(3)
+    session.label(UNSURE)
+    assert state.current == 9 and state.labels[3] == UNSURE
+    session.label(0)  # the last one shown: nowhere to go
+    assert state.current == 9
+    session.auto_advance = False
+    state.set_current(5)
+    session.label(1)
+    assert state.current == 5
+
+
+def test_a_multi_selection_is_labelled_as_one_action_and_undone_together(data):
+    state, session = _session(data)
+    state.set_selection([4, 2, 7])
+    assert state.label_targets() == [2, 4, 7]  # in display order
+    assert session.label(1)
+    assert state.labels[[2, 4, 7]].tolist() == [1, 1, 1]
+    assert session.undo()
+    np.testing.assert_array_equal(state.labels, np.arange(N) % 2)
+    assert state.current in (2, 4, 7)  # an undone cutout is shown
+    assert session.redo() and state.labels[7] == 1
+    assert session.label(None, [7])  # back to the file's label
+    assert state.labels[7] == 1 and np.isnan(state.user_labels[7])
+
+
+def test_another_programs_changes_arrive_by_polling(data):
+    state, session = _session(data)
+    session.label(1, [0])
+    with open_label_store(state.collection) as other:
+        other.set([5, 6], UNSURE)
+    assert state.labels[5] == 1
+    assert session.poll()
+    assert state.labels[5] == UNSURE and state.labels[6] == UNSURE
+    assert not session.poll()
+
+
+def test_a_store_that_cannot_be_opened_refuses_labels_and_changes_nothing(data, monkeypatch):
+    from galview.io.label_store import store_path_for
+
+    path = store_path_for(data)
+    path.write_bytes(b"not a database" * 20)
+    before = path.read_bytes()
+    errors = []
+    state = ViewerState()
+    session = LabelSession(state, opener)
+    session.error.connect(errors.append)
+    from galview.io import open_collection
+
+    state.set_collection(open_collection(data))
+    assert "labelling is off" in errors[0]
+    assert not session.label(1, [0])
+    assert "NOT saved" in errors[-1] and state.labels[0] == 0
+    assert path.read_bytes() == before
+
+
+def test_blind_recheck_hides_answers_and_writes_nothing(data):
+    state, session = _session(data)
+    summaries = []
+    session.recheck_done.connect(summaries.append)
+    check = session.start_recheck(4, seed=1)
+    assert state.blind and state.order.tolist() == check.indices.tolist()
+    assert session.describe(int(check.indices[0])) == ("hidden (blind re-check)", "")
+    for index in check.indices:
+        assert state.current == index
+        session.label(int(state.labels[index]))  # the same answers as before
+    assert not state.blind and session.recheck is None
+    assert "4 of 4" in summaries[0] and session.store is None  # nothing was written
+
+
+def test_undo_of_only_my_actions_is_passed_to_the_store(data):
+    state, session = _session(data)
+    calls = []
+    session.label(1, [0])
+    store = session.store
+    original = store.undo
+    session.store.undo = lambda **kw: (calls.append(kw), original(**kw))[1]
+    session.undo()
+    session.undo_mine = True
+    session.label(1, [1])
+    session.undo()
+    assert calls[0] == {} and "user" in calls[1] and calls[1]["user"]
