@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from galview.core.collection import ArrayCollection
 from galview.core.label_api import LabelStoreAPI
 from galview.core.label_session import LabelSession
 from galview.core.label_values import UNSURE

@@ -47,7 +47,9 @@ def test_the_state_sorts_by_any_ranking_and_follows_its_updates():
     state = _state()
     orders = []
     state.order_changed.connect(orders.append)
-    state.set_ranking(Ranking("sim", "most similar to LEDA 074886", [0.1, 0.7, NAN, 0.3, 0.9, 0.2], badge="sim"))
+    state.set_ranking(
+        Ranking("sim", "most similar to LEDA 074886", [0.1, 0.7, NAN, 0.3, 0.9, 0.2], badge="sim")
+    )
     assert orders == []  # not sorted by it yet
     state.set_sorting(sort="sim")
     assert state.order.tolist() == [4, 1, 3, 5, 0, 2] and state.current == 4

@@ -106,7 +106,9 @@ def test_scoring_shows_cutouts_and_can_be_cancelled(window, qtbot, tiny_model, t
     assert f"{scored:,} of 3,000" in window.statusBar().currentMessage()
 
 
-def test_suspects_use_kept_embeddings_show_folds_and_can_be_cancelled(window, qtbot, tiny_model, tmp_path, monkeypatch):
+def test_suspects_use_kept_embeddings_show_folds_and_can_be_cancelled(
+    window, qtbot, tiny_model, tmp_path, monkeypatch
+):
     _load(window, qtbot, tiny_model)
     _scored(window, qtbot, random_npz(tmp_path / "a.npz", 60, shape=SHAPE))
     assert window.state.scores.embeddings is not None  # scoring kept them
@@ -123,7 +125,9 @@ def test_suspects_use_kept_embeddings_show_folds_and_can_be_cancelled(window, qt
     assert any("/ 4 folds" in text for text in watch.formats)
 
 
-def test_suspects_without_kept_embeddings_count_cutouts_then_folds(window, qtbot, tiny_model, tmp_path, monkeypatch):
+def test_suspects_without_kept_embeddings_count_cutouts_then_folds(
+    window, qtbot, tiny_model, tmp_path, monkeypatch
+):
     _load(window, qtbot, tiny_model)
     window.scoring.embedding_budget = 0  # too big to keep: the job computes them itself
     _scored(window, qtbot, random_npz(tmp_path / "a.npz", 60, shape=SHAPE))
@@ -134,7 +138,9 @@ def test_suspects_without_kept_embeddings_count_cutouts_then_folds(window, qtbot
     assert watch.units[0] == "cutouts" and watch.units[-1] == "folds"
 
 
-def test_the_explanation_sheet_shows_groups_and_can_be_cancelled(window, qtbot, tiny_model, tmp_path, monkeypatch):
+def test_the_explanation_sheet_shows_groups_and_can_be_cancelled(
+    window, qtbot, tiny_model, tmp_path, monkeypatch
+):
     _load(window, qtbot, tiny_model)
     _scored(window, qtbot, random_npz(tmp_path / "a.npz", 40, shape=SHAPE))
     watch = JobWatch(window, monkeypatch, cancel=True)
@@ -192,5 +198,7 @@ def test_heat_maps_computed_during_scoring_equal_those_computed_alone(window, qt
     alone = explain(loaded, collection.get_batch(wanted))
     together = np.stack([heatmaps.get(i, request=False) for i in wanted])
     np.testing.assert_allclose(together, alone, atol=1 / 255 + 1e-6)
-    probs = loaded.model.predict(model_input(collection.get_batch(np.arange(1500)), loaded.card.input), verbose=0)
+    probs = loaded.model.predict(
+        model_input(collection.get_batch(np.arange(1500)), loaded.card.input), verbose=0
+    )
     np.testing.assert_allclose(window.state.scores.probs, probs, atol=1e-5)
