@@ -227,6 +227,10 @@ class LabelSession:
         self.reload(changed)
         return changed
 
+    def export(self, path):
+        """Write the labels to .csv, .fits or .h5; None when nothing was labelled in GalView yet."""
+        return None if self.store is None else self.store.export(path)
+
     def _on_current(self, _index: int) -> None:
         self._shown_at = time.monotonic()
 

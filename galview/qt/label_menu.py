@@ -121,15 +121,14 @@ class LabelMenu(QObject):
 
     # -- files and keys -----------------------------------------------------------------------------
     def ask_export(self) -> None:
-        store = self.controller.store
-        if store is None:
+        if self.session.store is None:
             self.window.statusBar().showMessage("No labels set in GalView yet: nothing to export")
             return
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Export labels", "labels.csv", "CSV (*.csv);;FITS table (*.fits);;HDF5 (*.h5)"
         )
         if path:
-            self._run(lambda: store.export(path), f"Labels exported to {path}")
+            self._run(lambda: self.session.export(path), f"Labels exported to {path}")
 
     def ask_import(self) -> None:
         if self.window.state.collection is None:
