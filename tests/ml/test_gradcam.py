@@ -211,6 +211,48 @@ def test_class_selection_and_default_is_predicted(deepshadows, cutouts):
         cam(x, class_index=2)
 
 
+def _balanced_model(bias: float) -> keras.Model:
+    """8×8×1 → identity conv 'conv' (ReLU) → Dense(+1 at (2, 2) and (5, 5), -1 at (2, 5); ``bias``) → sigmoid.
+
+    On :func:`_balanced_image` the two lit pixels cancel exactly, so the output is sigmoid(bias): exactly
+    0.5 for ``bias = 0``. The weights sum to +1, so class 1 (score p) weights the channel positively and
+    its map is not empty, while class 0 (score 1 - p) weights it negatively and its map is all zeros.
+    """
+    inputs = keras.Input((8, 8, 1), name="cutout")
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, activation="relu", name="conv")
+    dense = keras.layers.Dense(1, activation="sigmoid", name="probability")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(conv(inputs))))
+    kernel = np.zeros((3, 3, 1, 1), np.float32)
+    kernel[1, 1] = 1.0
+    conv.set_weights([kernel])
+    weights = np.zeros((8, 8), np.float32)
+    weights[2, 2] = weights[5, 5] = 1.0
+    weights[2, 5] = -1.0
+    dense.set_weights([weights.reshape(-1, 1), np.array([bias], np.float32)])
+    return model
+
+
+def _balanced_image() -> np.ndarray:
+    image = np.zeros((1, 8, 8, 1), np.float32)
+    image[0, 2, 2] = image[0, 2, 5] = 1.0
+    return image
+
+
+@pytest.mark.parametrize("bias, expected", [(0.0, 0), (-1e-6, 0), (1e-6, 1)])
+def test_default_class_at_one_half_is_the_predicted_one(bias, expected):
+    """p = 0.5 exactly is predicted negative (galview.core.scores.is_positive): Grad-CAM explains class 0."""
+    from galview.core.scores import is_positive
+
+    model = _balanced_model(bias)
+    x = _balanced_image()
+    p = keras.ops.convert_to_numpy(model(x, training=False))[0, 0]
+    assert (p == 0.5) == (bias == 0.0) and int(is_positive(p)) == expected
+    cam = GradCam(model, "conv")
+    zero, one = cam(x, class_index=0), cam(x, class_index=1)
+    assert not zero.any() and one.max() == 1.0  # the two classes' maps tell them apart
+    np.testing.assert_array_equal(cam(x), one if expected else zero)
+
+
 def test_multiclass_index():
     keras.utils.set_random_seed(0)
     model = build_model("deepshadows", (16, 16, 3), n_outputs=3)
