@@ -139,6 +139,7 @@ def cleanlab_agreement(labels: np.ndarray, probs: np.ndarray, flagged: np.ndarra
 
 def train_and_test(name, collection, labels, test, args, out: Path) -> dict:
     """Train DeepShadows on ``labels`` (NaN left out), then measure it on the clean ``test`` set."""
+    from galview.core.scores import is_positive
     from galview.ml.metrics import binary_metrics
     from galview.ml.scoring import score_batches
     from galview.ml.training import TrainConfig, train_model
@@ -168,7 +169,7 @@ def train_and_test(name, collection, labels, test, args, out: Path) -> dict:
     metrics = binary_metrics(truth, probs)
     return {
         "metrics": metrics,
-        "correct": (probs >= 0.5) == truth,
+        "correct": is_positive(probs) == truth,
         "seconds": seconds,
         "epochs_run": loaded.card.training["epochs_run"],
     }

@@ -18,11 +18,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from galview.core.scores import is_positive
+
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "des_lsbg_dev.npz"
 
 
 def report(name: str, labels: np.ndarray, probs: np.ndarray) -> None:
-    accuracy = float(((probs > 0.5) == labels).mean())
+    accuracy = float((is_positive(probs) == labels).mean())
     auc = roc_auc_score(labels, probs) if len(np.unique(labels)) == 2 else float("nan")
     print(f"{name}: accuracy {accuracy:.3f}, AUC {auc:.3f} (N={len(labels)})")
 
@@ -68,7 +70,7 @@ def main() -> None:
     for kind in np.unique(kinds[test]):
         chosen = kinds[test] == kind
         print(
-            f"  {kind:12s} accuracy {float(((probs[chosen] > 0.5) == labels[test][chosen]).mean()):.3f} (N={chosen.sum()})"
+            f"  {kind:12s} accuracy {float((is_positive(probs[chosen]) == labels[test][chosen]).mean()):.3f} (N={chosen.sum()})"
         )
     real = np.load(REAL, allow_pickle=False)
     report(

@@ -109,6 +109,20 @@ def sheet_examples(
     return groups
 
 
+#: Layout of :func:`compose_sheet` in pixels: title strip, caption strip, and the padding around tiles.
+SHEET_TITLE, SHEET_CAPTION, SHEET_PAD = 22, 18, 6
+
+
+def sheet_tile_origin(row: int, column: int, overlay: bool = False, cell: int = 128) -> tuple[int, int]:
+    """(top, left) pixel of one ``cell`` × ``cell`` tile of :func:`compose_sheet`.
+
+    ``row`` and ``column`` count the sheet's rows and examples from 0; ``overlay`` picks the heat-map
+    overlay, drawn below its cutout.
+    """
+    row_height = SHEET_TITLE + 2 * cell + SHEET_CAPTION + SHEET_PAD
+    return row * row_height + SHEET_TITLE + int(overlay) * cell, SHEET_PAD + column * (cell + SHEET_PAD)
+
+
 def compose_sheet(
     rows: list[tuple[str, list[tuple[np.ndarray, np.ndarray, str]]]], cell: int = 128
 ) -> np.ndarray:
@@ -119,26 +133,28 @@ def compose_sheet(
     rows : list of (title, examples)
         ``examples`` are (cutout RGB, overlay RGB, caption); images (h, w, 3) uint8 of any size.
     cell : int
-        Side of each image in pixels (nearest-neighbour scaling keeps pixels visible).
+        Side of each image in pixels (nearest-neighbour scaling keeps pixels visible); tile ``j`` of
+        example ``c`` in row ``r`` starts at :func:`sheet_tile_origin` ``(r, c, j == 1, cell)``.
     """
     from PIL import Image, ImageDraw
 
     columns = max([len(examples) for _, examples in rows] + [1])
-    title_h, caption_h, pad = 22, 18, 6
-    row_h = title_h + 2 * cell + caption_h + pad
-    sheet = Image.new("RGB", (pad + columns * (cell + pad), max(1, len(rows)) * row_h), (24, 24, 24))
+    row_h = SHEET_TITLE + 2 * cell + SHEET_CAPTION + SHEET_PAD
+    width = SHEET_PAD + columns * (cell + SHEET_PAD)
+    sheet = Image.new("RGB", (width, max(1, len(rows)) * row_h), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
     for r, (title, examples) in enumerate(rows):
         top = r * row_h
-        draw.text((pad, top + 4), title, fill=(235, 235, 235))
+        draw.text((SHEET_PAD, top + 4), title, fill=(235, 235, 235))
         if not examples:
-            draw.text((pad, top + title_h + cell - 8), "none in this group", fill=(150, 150, 150))
+            draw.text((SHEET_PAD, top + SHEET_TITLE + cell - 8), "none in this group", fill=(150, 150, 150))
         for c, (rgb, heat_rgb, caption) in enumerate(examples):
-            left = pad + c * (cell + pad)
             for j, image in enumerate((rgb, heat_rgb)):
                 tile = Image.fromarray(np.ascontiguousarray(image)).resize(
                     (cell, cell), Image.Resampling.NEAREST
                 )
-                sheet.paste(tile, (left, top + title_h + j * cell))
-            draw.text((left, top + title_h + 2 * cell + 3), caption, fill=(210, 210, 210))
+                y, x = sheet_tile_origin(r, c, j == 1, cell)
+                sheet.paste(tile, (x, y))
+            y, x = sheet_tile_origin(r, c, True, cell)
+            draw.text((x, y + cell + 3), caption, fill=(210, 210, 210))
     return np.asarray(sheet)

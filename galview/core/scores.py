@@ -13,6 +13,30 @@ import numpy as np
 #: Bins of the probability histogram.
 BINS = 20
 
+#: A binary model's output ``p`` says "positive" when ``p > DECISION_THRESHOLD`` (see :func:`is_positive`).
+DECISION_THRESHOLD = 0.5
+
+
+def is_positive(prob, threshold: float = DECISION_THRESHOLD) -> np.ndarray:
+    """The binary decision rule, written once: positive where ``prob > threshold``, strictly.
+
+    The rule of Keras' ``binary_accuracy`` (``y_pred > threshold``), so the accuracy Keras reports in
+    training and GalView's predictions, confusion matrices and default Grad-CAM class agree: a
+    probability of exactly 0.5 is negative, and so is NaN. Grad-CAM, which must decide inside
+    ``keras.ops``, compares with the same :data:`DECISION_THRESHOLD` the same way.
+
+    Parameters
+    ----------
+    prob : array-like of float, any shape
+        Probabilities of the positive class.
+    threshold : float
+
+    Returns
+    -------
+    ndarray of bool, the shape of ``prob``
+    """
+    return np.greater(np.asarray(prob), threshold)
+
 
 @dataclass(eq=False)
 class Scores:
@@ -112,7 +136,7 @@ class Scores:
             self.embeddings[indices] = np.asarray(embeddings, dtype=np.float32).reshape(len(indices), -1)
         self.probs[indices] = probs
         if self.binary:
-            positive = probs[:, 0] > 0.5
+            positive = is_positive(probs[:, 0])
             other = 1 - self.positive_class
             self.predicted[indices] = np.where(positive, self.positive_class, other)
         else:

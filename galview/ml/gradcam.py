@@ -8,7 +8,8 @@ backend-specific code is the gradient step (:func:`_tensorflow_step`, :func:`_ja
 
 The class score is the model's *probability* output (no logits are recovered): for a binary model with
 one sigmoid unit, class 1 scores ``p`` and class 0 scores ``1 - p``; otherwise class ``k`` scores output
-``k`` (softmax or sigmoid). The default class is the predicted one (``p > 0.5``; the arg-max).
+``k`` (softmax or sigmoid). The default class is the predicted one (``p > 0.5`` as in
+:func:`galview.core.scores.is_positive`; the arg-max).
 Guided backpropagation runs on a separate copy of the model with guided ReLUs (:mod:`galview.ml.guided`).
 
 Every map is float32 in [0, 1], normalised per sample as ``(m - min) / (max - min)``; a map with no
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from galview.core import colormaps
+from galview.core.scores import DECISION_THRESHOLD
 from galview.ml.errors import ModelError
 from galview.ml.inputs import model_input
 from galview.ml.loading import last_conv_layer
@@ -284,7 +286,9 @@ def _score(probs: Any, indices: Any) -> Any:
 
     if probs.shape[-1] == 1:
         p = probs[:, 0]
-        idx = ops.where(indices < 0, ops.cast(p > 0.5, "int32"), indices)
+        # galview.core.scores.is_positive in keras.ops (numpy cannot run in the compiled step): the same
+        # threshold, the same strict comparison, so p == 0.5 explains class 0 as it is predicted class 0.
+        idx = ops.where(indices < 0, ops.cast(ops.greater(p, DECISION_THRESHOLD), "int32"), indices)
         return ops.where(idx == 1, p, 1.0 - p)
     idx = ops.where(indices < 0, ops.cast(ops.argmax(probs, axis=-1), "int32"), indices)
     return ops.sum(probs * ops.one_hot(idx, probs.shape[-1], dtype=probs.dtype), axis=-1)

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from galview.core.scores import DECISION_THRESHOLD, is_positive
+
 _EPS = 1e-7  # Keras' clipping for binary cross-entropy
 
 
 def binary_metrics(
-    labels: Any, probs: Any, threshold: float = 0.5, n_boot: int = 1000, seed: int = 0
+    labels: Any, probs: Any, threshold: float = DECISION_THRESHOLD, n_boot: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Accuracy, precision, recall, ROC AUC and confusion matrix, with bootstrap 95% intervals.
 
@@ -28,7 +30,8 @@ def binary_metrics(
     probs : array-like of float, shape (N,) or (N, 1)
         Predicted probability of the positive class.
     threshold : float
-        ``probs >= threshold`` is predicted positive.
+        ``probs > threshold`` is predicted positive (:func:`galview.core.scores.is_positive`, the
+        rule of Keras' binary accuracy): at the default 0.5, a probability of exactly 0.5 is negative.
     n_boot : int
         Bootstrap resamples (0 for none).
     seed : int
@@ -45,7 +48,7 @@ def binary_metrics(
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     if p.shape != y.shape:
         raise ValueError(f"labels have shape {y.shape} but probs {p.shape}")
-    cells = 2 * y + (p >= threshold)  # 0 tn, 1 fp, 2 fn, 3 tp
+    cells = 2 * y + is_positive(p, threshold)  # 0 tn, 1 fp, 2 fn, 3 tp
     groups = np.unique(p, return_inverse=True)[1]  # tied scores share a group
     point = _binary_from_weights(np.ones(len(y)), y, cells, groups)
     tn, fp, fn, tp = (int(v) for v in np.bincount(cells, minlength=4))

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
+from galview.core.scores import is_positive
 from galview.ml.inputs import check_compatible, model_input
 
 
@@ -47,9 +48,10 @@ def embedding_model(model):
 
 
 def predicted_classes(probs: np.ndarray, task: str) -> np.ndarray:
-    """Class index per row: probability > 0.5 for binary, arg-max otherwise (multilabel: arg-max too)."""
+    """Class index per row: 1 where :func:`~galview.core.scores.is_positive` for binary (p > 0.5),
+    arg-max otherwise (multilabel: arg-max too)."""
     if probs.shape[1] == 1:
-        return (probs[:, 0] > 0.5).astype(np.int64)
+        return is_positive(probs[:, 0]).astype(np.int64)
     return probs.argmax(axis=1).astype(np.int64)
 
 

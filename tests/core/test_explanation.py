@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from galview.core.colormaps import COLORMAPS, blend, colourise, lookup_table, rgba_table
-from galview.core.explanation import ExplainSettings, compose_sheet, sheet_examples
+from galview.core.explanation import (
+    SHEET_CAPTION,
+    SHEET_PAD,
+    SHEET_TITLE,
+    ExplainSettings,
+    compose_sheet,
+    sheet_examples,
+    sheet_tile_origin,
+)
 
 
 def test_sheet_examples_pick_the_most_confident_of_each_group():
@@ -23,16 +31,40 @@ def test_sheet_examples_pick_the_most_confident_of_each_group():
         sheet_examples(labels, probs[:3])
 
 
-def test_compose_sheet_places_each_example():
-    red = np.zeros((8, 8, 3), np.uint8)
-    red[..., 0] = 255
-    blue = np.zeros((8, 8, 3), np.uint8)
-    blue[..., 2] = 255
-    sheet = compose_sheet([("TP", [(red, blue, "a"), (red, blue, "b")]), ("FP", [])], cell=32)
-    assert sheet.dtype == np.uint8 and sheet.shape[1] == 6 + 2 * (32 + 6)
-    top = 22  # title height
-    assert tuple(sheet[top + 5, 10]) == (255, 0, 0) and tuple(sheet[top + 32 + 5, 10]) == (0, 0, 255)
-    assert tuple(sheet[top + 5, 6 + 38 + 5]) == (255, 0, 0)
+def _tile(sheet, row, column, overlay, cell):
+    top, left = sheet_tile_origin(row, column, overlay, cell)
+    return sheet[top : top + cell, left : left + cell]
+
+
+def test_compose_sheet_places_each_example_at_its_tile():
+    """Every tile holds its own image scaled up pixel by pixel; tiles with no example hold none."""
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (side, side, 3), dtype=np.uint8) for side in (8, 8, 16, 16, 32, 32)]
+    rows = [
+        ("TP", [(images[0], images[1], "a"), (images[2], images[3], "b")]),
+        ("FP", []),
+        ("TN", [(images[4], images[5], "c")]),
+    ]
+    cell = 32
+    sheet = compose_sheet(rows, cell=cell)
+    row_height = SHEET_TITLE + 2 * cell + SHEET_CAPTION + SHEET_PAD
+    assert sheet.dtype == np.uint8 and sheet.shape == (3 * row_height, SHEET_PAD + 2 * (cell + SHEET_PAD), 3)
+    assert sheet_tile_origin(2, 1, True, cell) == (
+        2 * row_height + SHEET_TITLE + cell,
+        SHEET_PAD + cell + SHEET_PAD,
+    )
+    for r, (title, examples) in enumerate(rows):
+        for c, (rgb, heat_rgb, _) in enumerate(examples):
+            for overlay, image in ((False, rgb), (True, heat_rgb)):
+                factor = cell // len(image)
+                expected = image.repeat(factor, axis=0).repeat(factor, axis=1)
+                np.testing.assert_array_equal(
+                    _tile(sheet, r, c, overlay, cell), expected, err_msg=f"{title} {c} overlay={overlay}"
+                )
+    for r, c in ((1, 0), (1, 1), (2, 1)):  # an empty group, and a group shorter than the widest
+        for overlay in (False, True):
+            background = (_tile(sheet, r, c, overlay, cell) == 24).all(axis=-1)
+            assert background.mean() > 0.8, (r, c, overlay)  # the rest is the "none in this group" note
 
 
 def test_settings_validate():

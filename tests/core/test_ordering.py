@@ -8,7 +8,7 @@ import pytest
 from galview.core.collection import ArrayCollection
 from galview.core.ordering import Sorting, inverse_order, make_order
 from galview.core.rankings import Ranking
-from galview.core.scores import Scores, probability_histograms
+from galview.core.scores import DECISION_THRESHOLD, Scores, is_positive, probability_histograms
 from galview.core.state import ViewerState
 
 NAN = np.nan
@@ -33,6 +33,19 @@ def test_binary_scores_helpers():
     np.testing.assert_allclose(scores.uncertainty(), [0.1, 0.2, NAN, 0.5, 0.45], atol=1e-6)
     assert scores.predicted_name(0) == "LSBG" and scores.predicted_name(2) is None
     assert scores.positive_name == "LSBG" and scores.prob_of(1) == pytest.approx(0.2)
+
+
+def test_binary_decision_is_strictly_above_one_half():
+    """One rule everywhere (Keras' binary accuracy): p > 0.5 is positive, exactly 0.5 is not."""
+    half = np.float32(DECISION_THRESHOLD)
+    below, above = np.nextafter(half, np.float32(0)), np.nextafter(half, np.float32(1))
+    assert half == 0.5
+    assert is_positive([below, half, above, NAN]).tolist() == [False, False, True, False]
+    assert is_positive(np.float32(0.7), threshold=0.7) == np.False_ and is_positive(0.71, threshold=0.7)
+    np.testing.assert_array_equal(_binary([below, half, above]).predicted, [0, 0, 1])
+    swapped = Scores.empty(3, 1, "v", class_names=("LSBG", "artifact"), positive_class=0)
+    swapped.set_rows([0, 1, 2], [[below], [half], [above]])
+    np.testing.assert_array_equal(swapped.predicted, [1, 1, 0])
 
 
 def test_binary_with_positive_class_zero_predicts_class_zero_above_half():

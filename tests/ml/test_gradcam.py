@@ -211,6 +211,48 @@ def test_class_selection_and_default_is_predicted(deepshadows, cutouts):
         cam(x, class_index=2)
 
 
+def _balanced_model(bias: float) -> keras.Model:
+    """8×8×1 → identity conv 'conv' (ReLU) → Dense(+1 at (2, 2) and (5, 5), -1 at (2, 5); ``bias``) → sigmoid.
+
+    On :func:`_balanced_image` the two lit pixels cancel exactly, so the output is sigmoid(bias): exactly
+    0.5 for ``bias = 0``. The weights sum to +1, so class 1 (score p) weights the channel positively and
+    its map is not empty, while class 0 (score 1 - p) weights it negatively and its map is all zeros.
+    """
+    inputs = keras.Input((8, 8, 1), name="cutout")
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, activation="relu", name="conv")
+    dense = keras.layers.Dense(1, activation="sigmoid", name="probability")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(conv(inputs))))
+    kernel = np.zeros((3, 3, 1, 1), np.float32)
+    kernel[1, 1] = 1.0
+    conv.set_weights([kernel])
+    weights = np.zeros((8, 8), np.float32)
+    weights[2, 2] = weights[5, 5] = 1.0
+    weights[2, 5] = -1.0
+    dense.set_weights([weights.reshape(-1, 1), np.array([bias], np.float32)])
+    return model
+
+
+def _balanced_image() -> np.ndarray:
+    image = np.zeros((1, 8, 8, 1), np.float32)
+    image[0, 2, 2] = image[0, 2, 5] = 1.0
+    return image
+
+
+@pytest.mark.parametrize("bias, expected", [(0.0, 0), (-1e-6, 0), (1e-6, 1)])
+def test_default_class_at_one_half_is_the_predicted_one(bias, expected):
+    """p = 0.5 exactly is predicted negative (galview.core.scores.is_positive): Grad-CAM explains class 0."""
+    from galview.core.scores import is_positive
+
+    model = _balanced_model(bias)
+    x = _balanced_image()
+    p = keras.ops.convert_to_numpy(model(x, training=False))[0, 0]
+    assert (p == 0.5) == (bias == 0.0) and int(is_positive(p)) == expected
+    cam = GradCam(model, "conv")
+    zero, one = cam(x, class_index=0), cam(x, class_index=1)
+    assert not zero.any() and one.max() == 1.0  # the two classes' maps tell them apart
+    np.testing.assert_array_equal(cam(x), one if expected else zero)
+
+
 def test_multiclass_index():
     keras.utils.set_random_seed(0)
     model = build_model("deepshadows", (16, 16, 3), n_outputs=3)
@@ -273,31 +315,92 @@ def test_cli_bad_index_is_one_line_exit_2(cli_files, tmp_path, capsys):
     assert not (tmp_path / "bad.npy").exists()
 
 
-def test_cli_explanation_sheet(cli_files, tmp_path, capsys):
-    labels = np.array([0, 1, 0, 1, 0, 1])
-    images = np.load(cli_files / "data.npz")["images"]
-    np.savez(tmp_path / "labelled.npz", images=images, labels=labels)
-    args = ["explain", "--model", str(cli_files / "m.keras"), str(tmp_path / "labelled.npz"), "--sheet"]
+def _brightness_model() -> keras.Model:
+    """16×16×3 → 1×1 conv 'conv' (ReLU of brightness b and of 1 - b) → mean → sigmoid(10 mean(b) - 10 mean(1 - b)).
+
+    Confident on bright (p > 0.99) and dark (p < 0.01) cutouts; class 1's Grad-CAM lights the pixels
+    brighter than half, class 0's the darker ones, so every example of the sheet has a heat map.
+    """
+    inputs = keras.Input((16, 16, 3), name="cutout")
+    conv = keras.layers.Conv2D(2, 1, activation="relu", name="conv")
+    dense = keras.layers.Dense(1, activation="sigmoid", name="probability")
+    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(conv(inputs))), name="brightness")
+    kernel = np.zeros((1, 1, 3, 2), np.float32)
+    kernel[..., 0], kernel[..., 1] = 1 / 3, -1 / 3
+    conv.set_weights([kernel, np.array([0.0, 1.0], np.float32)])
+    dense.set_weights([np.array([[10.0], [-10.0]], np.float32), np.zeros(1, np.float32)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def sheet_files(tmp_path_factory):
+    """The brightness model, and six noisy cutouts: bright ones (0, 1, 5) and dark ones (2, 3, 4),
+    labelled so that the groups are TP {1, 5}, FP {0}, TN {2, 4}, FN {3}."""
+    import dataclasses
+
+    from galview.ml.cards import InputSpec
+
+    folder = tmp_path_factory.mktemp("sheet")
+    model = _brightness_model()
+    card = dataclasses.replace(
+        infer_card(model), input=InputSpec((16, 16, 3), dtype="uint8", scale="divide255")
+    )
+    save_model(model, card, folder / "m.keras")
+    rng = np.random.default_rng(7)
+    levels = np.array([200, 215, 45, 35, 55, 190])[:, None, None, None]
+    images = np.clip(rng.normal(levels, 40, (6, 16, 16, 3)), 0, 255).astype(np.uint8)
+    np.savez(folder / "labelled.npz", images=images, labels=np.array([0, 1, 0, 1, 0, 1]))
+    np.savez(folder / "unlabelled.npz", images=images)
+    return folder
+
+
+def test_cli_explanation_sheet(sheet_files, tmp_path, capsys):
+    """The sheet shows, row by row, each group's cutouts (as rendered) over their Grad-CAM overlays."""
+    from galview.core.display import default_settings, render
+    from galview.core.explanation import SHEET_GROUPS, sheet_examples, sheet_tile_origin
+    from galview.io import open_collection
+    from galview.ml.gradcam import overlay
+
+    args = ["explain", "--model", str(sheet_files / "m.keras"), str(sheet_files / "labelled.npz"), "--sheet"]
     assert main([*args, "--per-group", "2", "-o", str(tmp_path / "sheet.png")]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in printed[:4]] == ["TP", "FP", "TN", "FN"]
+    groups = {
+        name: [int(i) for i in rest.split()] for name, rest in (line.split(":") for line in printed[:4])
+    }
+    loaded = load_model(sheet_files / "m.keras")
+    with open_collection(sheet_files / "labelled.npz") as collection:
+        images, labels = collection.get_batch(np.arange(6)), collection.labels
+        settings = default_settings(collection.dtype, 3)
+        rgbs = [render(image, settings, collection.bands, collection.dtype) for image in images]
+    probs = keras.ops.convert_to_numpy(loaded.model(images.astype(np.float32) / 255))[:, 0]
+    expected = sheet_examples(labels, probs, k=2)
+    assert groups == {name: expected[name].tolist() for name, *_ in SHEET_GROUPS}
+    assert {name: set(v) for name, v in groups.items()} == {"TP": {1, 5}, "FP": {0}, "TN": {2, 4}, "FN": {3}}
     with Image.open(tmp_path / "sheet.png") as image:
-        assert image.mode == "RGB" and image.height > 4 * 128
+        assert image.mode == "RGB"
+        sheet = np.asarray(image).astype(np.int16)
+
+    def tile(row, column, heat):
+        top, left = sheet_tile_origin(row, column, heat)
+        return sheet[top : top + 128, left : left + 128]
+
+    def scaled(rgb):
+        return rgb.repeat(8, axis=0).repeat(8, axis=1).astype(np.int16)  # 16 px → 128 px, pixel by pixel
+
+    for row, (name, *_) in enumerate(SHEET_GROUPS):
+        maps = explain(loaded, images[groups[name]])  # the same batch the sheet explained
+        for column, (index, heat) in enumerate(zip(groups[name], maps, strict=True)):
+            where = f"{name} column {column} (cutout {index})"
+            assert heat.max() == 1.0, where  # a real heat map, not an empty one
+            np.testing.assert_array_equal(tile(row, column, False), scaled(rgbs[index]), err_msg=where)
+            blended = scaled(overlay(rgbs[index], heat))
+            np.testing.assert_allclose(tile(row, column, True), blended, atol=1, err_msg=where)
+            assert np.abs(blended - scaled(rgbs[index])).mean() > 5, where  # the overlay shows the map
+        if len(groups[name]) < 2:  # the free slot of a short row is empty
+            assert (tile(row, 1, False) == 24).all() and (tile(row, 1, True) == 24).all(), name
     assert main([*args, "-o", str(tmp_path / "sheet.npy")]) == 2  # a sheet is an image
-    assert (
-        main(
-            [
-                "explain",
-                "--model",
-                str(cli_files / "m.keras"),
-                str(cli_files / "data.npz"),
-                "--sheet",
-                "-o",
-                str(tmp_path / "x.png"),
-            ]
-        )
-        == 2
-    )  # no labels
+    unlabelled = ["explain", "--model", str(sheet_files / "m.keras"), str(sheet_files / "unlabelled.npz")]
+    assert main([*unlabelled, "--sheet", "-o", str(tmp_path / "x.png")]) == 2  # no labels
 
 
 def test_warm_up_traces_once_so_later_batches_do_not_retrace(cli_files):

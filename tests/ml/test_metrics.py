@@ -8,6 +8,7 @@ import pytest
 from sklearn import metrics as skm
 
 from galview.ml.metrics import binary_metrics, multiclass_metrics, multilabel_metrics, roc_auc
+from galview.ml.scoring import predicted_classes
 
 
 def _scores(n, seed, separation=0.3, decimals=2):
@@ -34,8 +35,9 @@ def test_auc_edge_cases():
 
 def test_binary_point_metrics_equal_sklearn():
     y, p = _scores(500, 7)
+    assert (p == 0.6).any()  # ties at the threshold: predicted negative, as in Keras
     result = binary_metrics(y, p.reshape(-1, 1), threshold=0.6, n_boot=10)
-    pred = (p >= 0.6).astype(int)
+    pred = (p > 0.6).astype(int)
     assert result["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
     assert result["precision"] == pytest.approx(skm.precision_score(y, pred))
     assert result["recall"] == pytest.approx(skm.recall_score(y, pred))
@@ -62,6 +64,21 @@ def test_bootstrap_intervals_contain_the_estimate_and_narrow_with_n():
     again = binary_metrics(*_scores(200, 1), seed=3)
     assert again["ci95"] == small["ci95"]
     assert binary_metrics(*_scores(200, 1), seed=4)["ci95"] != small["ci95"]
+
+
+def test_predictions_and_confusion_decide_like_keras_at_one_half():
+    """p = 0.5 exactly is negative in the score files' classes, in the confusion matrix and in Keras."""
+    half = np.float32(0.5)
+    below, above = np.nextafter(half, np.float32(0)), np.nextafter(half, np.float32(1))
+    p = np.array([below, below, half, half, above, above], np.float32)
+    y = np.array([0, 1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(predicted_classes(p[:, None], "binary"), [0, 0, 0, 0, 1, 1])
+    result = binary_metrics(y, p, n_boot=0)
+    assert result["confusion"] == [[3, 1], [1, 1]]  # [[tn, fp], [fn, tp]]: only `above` is positive
+    keras_accuracy = keras.ops.convert_to_numpy(keras.metrics.binary_accuracy(y[:, None], p[:, None]))
+    assert result["accuracy"] == pytest.approx(float(keras_accuracy.mean())) == pytest.approx(4 / 6)
+    at_threshold = binary_metrics([0, 1], [0.7, 0.7], threshold=0.7, n_boot=0)
+    assert at_threshold["confusion"] == [[1, 0], [1, 0]]
 
 
 def test_binary_metrics_reject_bad_input():

@@ -88,13 +88,28 @@ def test_incompatible_collection_is_refused(trained, tmp_path):
         list(score_batches(loaded, open_collection(tmp_path / "big.npy")))
 
 
-def test_fine_tuning_leaves_parent_untouched(trained, tmp_path):
+def test_fine_tuning_starts_from_the_parent_and_leaves_it_untouched(trained, tmp_path, monkeypatch):
+    from galview.ml import training
+
     collection, parent, folder = trained
     before = [w.copy() for w in parent.model.get_weights()]
+    seen = {}
+
+    class Watch(training._Relay):  # the relay is the callback every training run gets
+        def on_train_begin(self, logs=None):
+            seen["model"], seen["start"] = self.model, [w.copy() for w in self.model.get_weights()]
+
+    monkeypatch.setattr(training, "_Relay", Watch)
     child = train_model(
         collection, TrainConfig(epochs=1, batch_size=32), tmp_path / "child.keras", parent=parent
     )
-    for old, new in zip(before, parent.model.get_weights(), strict=True):
+    assert seen["model"] is not parent.model
+    assert len(seen["start"]) == len(before)
+    for start, old in zip(seen["start"], before, strict=True):  # the child starts from the parent's weights
+        np.testing.assert_array_equal(start, old)
+    trained_weights = child.model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(trained_weights, before, strict=True))  # and learns
+    for old, new in zip(before, parent.model.get_weights(), strict=True):  # while the parent stays as it was
         np.testing.assert_array_equal(old, new)
     assert child.card.parent == str(folder / "model.keras")
     assert load_model(folder / "model.keras").version == parent.version

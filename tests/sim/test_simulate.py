@@ -8,7 +8,7 @@ import pytest
 
 from galview.io import open_collection
 from galview.sim.canvas import Canvas, psf_kernel
-from galview.sim.generate import plan, write_simulation
+from galview.sim.generate import plan, simulate_chunks, write_simulation
 from galview.sim.scene import ARTIFACT_KINDS, simulate_cutout
 from galview.sim.sources import sersic, total_mag_for_central_sb
 from galview.sim.surveys import DES, HSC, mag_to_flux
@@ -84,13 +84,50 @@ def test_lsbgs_are_fainter_at_the_centre_than_compact_artifacts():
     assert np.median([f[centre].mean() for f in compact]) > 3 * np.median([f[centre].mean() for f in lsbg])
 
 
-def test_plan_is_balanced_and_independent_of_chunking():
-    labels, seeds = plan(101, seed=5)
-    assert labels.sum() == 51 and len(seeds) == 101
-    labels_small, seeds_small = plan(101, seed=5)
-    np.testing.assert_array_equal(seeds, seeds_small)
-    assert plan(10, seed=5, lsbg_fraction=0.2)[0].sum() == 2
-    assert len(np.unique(seeds)) == 101
+@pytest.mark.parametrize(
+    "n, fraction, n_lsbg",
+    [(0, 0.5, 0), (1, 0.5, 1), (3, 0.5, 2), (101, 0.5, 51), (5, 0.1, 1), (7, 0.3, 2), (10, 0.2, 2)]
+    + [(1000, 0.05, 50), (100, 1.0, 100), (100, 0.0, 0)],
+)
+def test_plan_is_balanced(n, fraction, n_lsbg):
+    """``n * fraction`` LSBGs, halves rounded up; one distinct seed per cutout; the same plan twice."""
+    labels, seeds = plan(n, seed=5, lsbg_fraction=fraction)
+    assert labels.shape == seeds.shape == (n,) and seeds.dtype == np.uint32
+    assert set(labels.tolist()) <= {0, 1} and int(labels.sum()) == n_lsbg
+    assert len(np.unique(seeds)) == n
+    again = plan(n, seed=5, lsbg_fraction=fraction)
+    np.testing.assert_array_equal(labels, again[0])
+    np.testing.assert_array_equal(seeds, again[1])
+
+
+def test_plan_shuffles_the_labels_by_seed():
+    labels = plan(101, seed=5)[0]
+    assert labels[:50].sum() not in (0, 50) and labels[50:].sum() not in (0, 51)  # not sorted
+    assert not np.array_equal(labels, plan(101, seed=6)[0])
+
+
+def test_cutout_i_depends_on_its_seed_and_label_only_not_on_n_or_chunking(monkeypatch):
+    """What lets simulations be split between processes: seed i is a function of (seed, i) alone (so
+    plans of any size agree on it), and a cutout of (label, seed) alone, whatever the chunk it is in."""
+    from galview.sim import generate
+
+    seeds_long = plan(300, seed=5)[1]
+    for n, fraction in ((1, 0.5), (40, 0.5), (299, 0.2)):
+        np.testing.assert_array_equal(plan(n, seed=5, lsbg_fraction=fraction)[1], seeds_long[:n])
+    assert not np.array_equal(plan(40, seed=6)[1], seeds_long[:40])
+    labels, seeds = plan(11, seed=5)
+    alone = [simulate_cutout(DES, int(label), int(s)) for label, s in zip(labels, seeds, strict=True)]
+    for chunk, sizes in ((1, [1] * 11), (4, [4, 4, 3]), (64, [11])):
+        monkeypatch.setattr(generate, "CHUNK", chunk)
+        chunks = list(simulate_chunks(DES, labels, seeds, workers=1))
+        assert [len(rgb) for rgb, _, _ in chunks] == sizes
+        rgb = np.concatenate([c[0] for c in chunks])
+        flux = np.concatenate([c[1] for c in chunks])
+        truths = [t for c in chunks for t in c[2]]
+        for i, (rgb_i, flux_i, truth_i) in enumerate(alone):
+            np.testing.assert_array_equal(rgb[i], rgb_i, err_msg=f"cutout {i}, chunks of {chunk}")
+            np.testing.assert_array_equal(flux[i], flux_i, err_msg=f"cutout {i}, chunks of {chunk}")
+            assert truths[i] == truth_i
 
 
 def test_written_file_opens_as_collection_with_truth(tmp_path):
