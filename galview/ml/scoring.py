@@ -47,11 +47,13 @@ def embedding_model(model):
     )
 
 
-def predicted_classes(probs: np.ndarray, task: str) -> np.ndarray:
-    """Class index per row: 1 where :func:`~galview.core.scores.is_positive` for binary (p > 0.5),
-    arg-max otherwise (multilabel: arg-max too)."""
+def predicted_classes(probs: np.ndarray, task: str, positive_class: int = 1) -> np.ndarray:
+    """Class index per row: for binary models ``positive_class`` where
+    :func:`~galview.core.scores.is_positive` (p > 0.5), the other class otherwise (as
+    :meth:`Scores.set_rows`); arg-max for the others (multilabel: arg-max too)."""
     if probs.shape[1] == 1:
-        return is_positive(probs[:, 0]).astype(np.int64)
+        positive = int(positive_class)
+        return np.where(is_positive(probs[:, 0]), positive, 1 - positive).astype(np.int64)
     return probs.argmax(axis=1).astype(np.int64)
 
 
@@ -111,12 +113,17 @@ def score_to_file(
     if card.input.adapter:
         attrs["adapter"] = json.dumps(card.input.adapter)
     writer = ScoreWriter(output, len(collection), names, attrs)
+    positive = card.positive_class if card.positive_class is not None else 1
     try:
         for batch in score_batches(loaded, collection, batch_size, on_progress=on_progress, cancel=cancel):
             stop = batch.start + len(batch.probs)
             ids = [collection.id_of(i) for i in range(batch.start, stop)]
             writer.write(
-                batch.start, ids, batch.probs, predicted_classes(batch.probs, card.task), batch.embeddings
+                batch.start,
+                ids,
+                batch.probs,
+                predicted_classes(batch.probs, card.task, positive),
+                batch.embeddings,
             )
     except BaseException:
         writer.abort()

@@ -73,6 +73,10 @@ def test_predictions_and_confusion_decide_like_keras_at_one_half():
     p = np.array([below, below, half, half, above, above], np.float32)
     y = np.array([0, 1, 0, 0, 1, 0])
     np.testing.assert_array_equal(predicted_classes(p[:, None], "binary"), [0, 0, 0, 0, 1, 1])
+    # A card whose positive class is 0: the sigmoid gives P(class 0), so "positive" is class 0.
+    np.testing.assert_array_equal(
+        predicted_classes(p[:, None], "binary", positive_class=0), [1, 1, 1, 1, 0, 0]
+    )
     result = binary_metrics(y, p, n_boot=0)
     assert result["confusion"] == [[3, 1], [1, 1]]  # [[tn, fp], [fn, tp]]: only `above` is positive
     keras_accuracy = keras.ops.convert_to_numpy(keras.metrics.binary_accuracy(y[:, None], p[:, None]))
