@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from galview.core.errors import CollectionError
 from galview.core.layout import MAX_BANDS
 from galview.io.registry import FITS_SUFFIXES
 from galview.io.tables import read_label_table
+
+logger = logging.getLogger(__name__)
 
 
 def _open_hdul(path: Path, memmap: bool = True):
@@ -76,7 +79,8 @@ def celestial_wcs(header):
         warnings.simplefilter("ignore", FITSFixedWarning)
         try:
             wcs = WCS(header).celestial
-        except Exception:  # astropy raises many types for malformed WCS keywords
+        except Exception as exc:  # astropy raises many types for malformed WCS keywords
+            logger.info("a FITS header's WCS is unusable, so no sky coordinates: %s", exc)
             return None
     return wcs if wcs.has_celestial else None
 

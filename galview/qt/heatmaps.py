@@ -9,6 +9,7 @@ on screen wins over prefetched neighbours. Maps are kept as uint8 (0..255) under
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 
 import numpy as np
@@ -18,6 +19,8 @@ from PyQt6.QtGui import QImage
 from galview.core.colormaps import colourise, overlay_alpha
 from galview.qt.images import rgba_to_qimage
 from galview.qt.queue_thread import NewestFirstThread
+
+logger = logging.getLogger(__name__)
 
 BATCH = 16
 MAX_PENDING = 256
@@ -48,6 +51,7 @@ class HeatmapWorker(NewestFirstThread):
             cutouts = collection.get_batch(indices)
             maps = explain(loaded, cutouts, method=settings.method, class_index=settings.class_index)
         except Exception as exc:  # noqa: BLE001 - any failure is reported to the window, not raised here
+            logger.warning("heat maps of %d cutouts failed: %s", len(indices), exc, exc_info=True)
             self.drop_pending(job)
             self.failed.emit(key, str(exc))
             return

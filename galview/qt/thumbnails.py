@@ -8,6 +8,7 @@ newest first, so the cells on screen win over those scrolled past.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
@@ -17,6 +18,8 @@ from galview.core.display import render
 from galview.core.errors import CollectionError
 from galview.qt.images import rgb_to_qimage
 from galview.qt.queue_thread import NewestFirstThread
+
+logger = logging.getLogger(__name__)
 
 MAX_PENDING = 512
 BATCH = 16
@@ -51,6 +54,7 @@ class ThumbnailRenderer(NewestFirstThread):
                 cutout = cutouts[row] if cutouts is not None else collection.get(index)
                 rgb = render(cutout, settings, collection.bands, collection.dtype)
             except (CollectionError, IndexError, OSError, ValueError) as exc:
+                logger.warning("thumbnail of cutout %d cannot be shown: %s", index, exc)
                 self.failed.emit(generation, index, str(exc))
                 continue
             image = rgb_to_qimage(rgb).scaled(
