@@ -38,6 +38,7 @@ class LabelMenu(QObject):
         super().__init__(window)
         self.window, self.controller, self.triage = window, controller, triage
         self.session = controller.session
+        self.session.undo_mine = window.settings.value("labels/undo_mine", False, type=bool)
         self.menu = window.menuBar().addMenu("&Labels")
         self.actions: dict[str, QAction] = {}
         window.state.model_changed.connect(lambda _model: self.rebuild())
@@ -69,6 +70,10 @@ class LabelMenu(QObject):
         auto = self._add("auto_advance", "Auto-advance after labelling", self._set_auto_advance)
         auto.setCheckable(True)
         auto.setChecked(self.controller.auto_advance)
+        mine = self._add("undo_mine", "Undo only my own labels", self._set_undo_mine)
+        mine.setCheckable(True)
+        mine.setChecked(self.session.undo_mine)
+        mine.setToolTip("When several people label the same collection, Ctrl+Z undoes only what you did")
         self.menu.addSeparator()
         self._add("select_top", "Select the first k in the grid…", self.ask_select_top)
         self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
@@ -91,6 +96,10 @@ class LabelMenu(QObject):
 
     def _set_auto_advance(self, on: bool) -> None:
         self.controller.auto_advance = bool(on)
+
+    def _set_undo_mine(self, on: bool) -> None:
+        self.session.undo_mine = bool(on)
+        self.window.settings.setValue("labels/undo_mine", bool(on))
 
     # -- selection and re-check ------------------------------------------------------------------
     def ask_select_top(self) -> None:
