@@ -75,19 +75,20 @@ def pick(conn, undo: bool, user: str | None) -> int | None:
     return None if row is None else row[0]
 
 
-def _newest_other(conn, indices, action: int) -> dict[int, tuple[int, int | None]]:
-    """idx -> (action, new) of the newest done action other than ``action`` that set the cutout."""
-    found = {}
-    for start in range(0, len(indices), CHUNK):
-        chunk = indices[start : start + CHUNK]
-        marks = ",".join("?" * len(chunk))
-        # SQLite takes the bare column ``new`` from the row holding MAX(action).
-        query = (
-            "SELECT h.idx, MAX(h.action), h.new FROM history h JOIN actions a ON a.action = h.action "
-            f"WHERE a.state = 'done' AND h.kind IN {_EDITS} AND h.action != ? AND h.idx IN ({marks}) "
-            "GROUP BY h.idx"
-        )
-        found.update((i, (a, new)) for i, a, new in conn.execute(query, [action, *chunk]))
+def _newest_other(conn, action: int) -> dict[int, tuple[int, int | None]]:
+    """idx -> (action, new) of the newest done action other than ``action`` that set each of its
+    cutouts. CROSS JOIN fixes SQLite's join order: from the action's own rows, by cutout index, so
+    the cost follows the size of the action, not of the history."""
+    query = (
+        "SELECT h.idx, h.action, h.new FROM history m CROSS JOIN history h ON h.idx = m.idx "
+        "CROSS JOIN actions a ON a.action = h.action "
+        f"WHERE m.action = ?1 AND m.kind IN {_EDITS} AND h.kind IN {_EDITS} AND h.action != ?1 "
+        "AND a.state = 'done'"
+    )
+    found: dict[int, tuple[int, int | None]] = {}
+    for i, other, new in conn.execute(query, (action,)):
+        if other > found.get(i, (0, None))[0]:
+            found[i] = (other, new)
     return found
 
 
@@ -119,7 +120,7 @@ def step(conn, *, undo: bool, user: str | None, by: str, now: float) -> list[int
     made = conn.execute(
         f"SELECT idx, new FROM history WHERE action = ? AND kind IN {_EDITS} ORDER BY seq", (action,)
     ).fetchall()
-    others = _newest_other(conn, [i for i, _ in made], action)
+    others = _newest_other(conn, action)
     targets = []
     for i, new in reversed(made) if undo else made:
         other, value = others.get(i, (0, None))
