@@ -788,3 +788,15 @@ def test_undo_of_one_user_when_others_relabelled_everything_changes_nothing(stor
     assert store.undo() == [5]  # store-wide: ben's; then ana's label is the replay
     assert store.current()[5] == 1
     np.testing.assert_array_equal(store.current(), replayed(store))
+
+
+def test_undo_of_one_user_goes_back_to_the_newest_older_label(store):
+    store.set(3, 0, user="ben")
+    store.set(3, UNSURE, user="carl")
+    store.set(3, 1, user="ana")
+    store.set(4, 1, user="ben")  # ana's action is not the store's last
+    assert store.undo(user="ana") == [3]
+    assert store.current()[3] == UNSURE  # carl's, the newest label set before ana's
+    np.testing.assert_array_equal(store.current(), replayed(store))
+    assert store.undo(user="carl") == [3] and store.current()[3] == 0
+    np.testing.assert_array_equal(store.current(), replayed(store))
