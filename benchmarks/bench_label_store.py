@@ -1,7 +1,7 @@
 """Label store latency on this disk: what one key press costs, and reads a GUI makes.
 
 Prints: store creation for N cutouts, open time, commit latency of ``LabelStore.set`` (median and
-p99, one cutout and a batch of 100), undo, and the reads (``current``, ``effective``, ``counts``,
+p99, one cutout and a batch of 100), undo/redo (store-wide and one user's), and the reads (``current``, ``effective``, ``counts``,
 ``last_seq`` poll) and a CSV export. For comparison it also times single sets with
 ``synchronous=NORMAL`` (not what GalView uses: with it a power cut may lose the last commits).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.io.label_store import LabelStore
+from galview.io.label_store import LabelStore, current_user
 
 
 def timed(fn, repeats: int) -> np.ndarray:
@@ -72,6 +72,9 @@ def measure(store: LabelStore, rng, args) -> None:
     )
     line("undo (one cutout)", timed(lambda k: store.undo(), 100))
     line("redo (one cutout)", timed(lambda k: store.redo(), 100))
+    me = current_user()
+    line("undo --mine (one cutout)", timed(lambda k: store.undo(user=me), 100))
+    line("redo --mine (one cutout)", timed(lambda k: store.redo(user=me), 100))
     line("last_seq() poll", timed(lambda k: store.last_seq(), 200))
     line(f"current() ({n} cutouts)", timed(lambda k: store.current(), 20))
     line(f"effective() ({n} cutouts)", timed(lambda k: store.effective(), 20))

@@ -89,14 +89,16 @@ def _explain_sheet(args, loaded, output) -> int:
     from PIL import Image
 
     from galview.io import open_collection
+    from galview.io.label_choice import current_labels
     from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
 
     if output.suffix.lower() != ".png":
         raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
     with open_collection(args.data, **open_options(args)) as collection:
-        labels = _current_labels(collection)
-        if labels is None:
+        choice = current_labels(collection)
+        if choice.source == "none":
             raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
+        labels = choice.labels
         probs = positive_probabilities(loaded, collection)
         sheet, groups = explanation_sheet(
             loaded, collection, probs, labels, k=args.per_group, method=args.method
@@ -106,15 +108,3 @@ def _explain_sheet(args, loaded, output) -> int:
         print(f"{name}: {' '.join(str(int(i)) for i in indices) or '-'}")
     print(output)
     return 0
-
-
-def _current_labels(collection):
-    """The label store's labels when the collection has a store, else the file's (None if neither)."""
-    import numpy as np
-
-    from galview.io.label_store import LabelStore, store_path_for
-
-    if store_path_for(collection.source).exists():
-        with LabelStore.for_collection(collection) as store:
-            return store.effective()
-    return None if collection.labels is None else np.asarray(collection.labels, dtype=np.float64)

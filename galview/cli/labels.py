@@ -2,8 +2,9 @@
 
 Registered by :mod:`galview.cli`. Heavy modules (numpy, the readers, the store) are imported
 inside the commands, and nothing here imports TensorFlow, so ``galview labels set`` starts fast.
-Every command opens the collection's store (see :meth:`LabelStore.for_collection`) or the one
-given with ``--store``.
+Every command opens the collection's store (see :func:`~galview.io.label_store.open_label_store`)
+or the one given with ``--store``; a store made for another collection of the same size is refused
+unless ``--force`` re-binds it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import argparse
 import sys
 
 from galview.cli.common import add_open_options, open_options
+
+FORCE_HELP = (
+    "use a label store made for another collection of the same size, re-binding it to this one "
+    "(recorded in its history)"
+)
 
 
 def add_parsers(commands) -> None:
@@ -24,6 +30,7 @@ def add_parsers(commands) -> None:
         parser = sub.add_parser(name, help=help_text)
         parser.add_argument("data", help="the cutout collection")
         parser.add_argument("--store", help="label store file (default: beside the data, else user data dir)")
+        parser.add_argument("--force", action="store_true", help=FORCE_HELP)
         add_open_options(parser)
         return parser
 
@@ -37,8 +44,13 @@ def add_parsers(commands) -> None:
     export.add_argument("-o", "--output", required=True, help=".csv, .fits or .h5")
     history = command("history", "print every label change, oldest first")
     history.add_argument("--index", type=int, help="only this cutout")
-    command("undo", "undo the last label action (exit status 1 if there is none)")
-    command("redo", "redo the last undone action (exit status 1 if there is none)")
+    mine = "only your own actions (by login name), not the last of anyone's"
+    command("undo", "undo the last label action (exit status 1 if there is none)").add_argument(
+        "--mine", action="store_true", help=mine
+    )
+    command("redo", "redo the last undone action (exit status 1 if there is none)").add_argument(
+        "--mine", action="store_true", help=mine
+    )
     imported = command("import", "import labels from a CSV file (columns index or id, and label)")
     imported.add_argument("csv", help="CSV file")
     imported.add_argument(
@@ -69,11 +81,11 @@ def run_labels(args) -> int:
         "import": _cmd_import,
     }
     from galview.io import open_collection
-    from galview.io.label_store import LabelStore
+    from galview.io.label_store import open_label_store
 
     with (
         open_collection(args.data, **open_options(args)) as collection,
-        LabelStore.for_collection(collection, args.store) as store,
+        open_label_store(collection, args.store, force=args.force) as store,
     ):
         if args.labels_command == "suspects":
             return _cmd_suspects(args, store, collection)
@@ -115,35 +127,56 @@ def _cmd_export(args, store) -> int:
 
 
 def _cmd_history(args, store) -> int:
+    """Label changes oldest first; without ``--index`` the store's re-bindings among them."""
     from datetime import UTC, datetime
 
-    for row in store.history(args.index):
-        when = datetime.fromtimestamp(row["at"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        old, new = (("none" if v is None else str(v)) for v in (row["old"], row["new"]))
-        extra = "".join(
-            f"  {name}={row[key]:{fmt}}" if fmt else f"  {name}={row[key]}"
-            for name, key, fmt in (("model", "model_id", ""), ("p", "prob", ".3f"), ("s", "seconds", ".1f"))
-            if row[key] is not None
-        )
-        print(f"{when}  {row['idx']}  {row['cutout_id']}  {old} → {new}  {row['user']}  {row['kind']}{extra}")
+    rows = [(row["at"], 0, row) for row in store.history(args.index)]
+    if args.index is None:
+        rows += [(row["at"], 1, row) for row in store.rebindings()]
+    for at, _, row in sorted(rows, key=lambda r: r[:2]):
+        when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"{when}  {_rebinding_text(row) if 'after_action' in row else _change_text(row)}")
     return 0
 
 
-def _step(store, undo: bool) -> int:
-    changed = store.undo() if undo else store.redo()
+def _change_text(row) -> str:
+    old, new = (("none" if v is None else str(v)) for v in (row["old"], row["new"]))
+    extra = "".join(
+        f"  {name}={row[key]:{fmt}}" if fmt else f"  {name}={row[key]}"
+        for name, key, fmt in (("model", "model_id", ""), ("p", "prob", ".3f"), ("s", "seconds", ".1f"))
+        if row[key] is not None
+    )
+    return f"{row['idx']}  {row['cutout_id']}  {old} → {new}  {row['user']}  {row['kind']}{extra}"
+
+
+def _rebinding_text(row) -> str:
+    return (
+        f"-  -  {row['old_source']} ({row['old_fingerprint']}) → {row['source']} ({row['fingerprint']})"
+        f"  {row['user']}  rebind"
+    )
+
+
+def _step(args, store, undo: bool) -> int:
+    from galview.io.label_store import current_user
+
+    user = current_user() if args.mine else None
+    changed = store.undo(user=user) if undo else store.redo(user=user)
+    word = ("undo" if undo else "redo") + (" of yours" if args.mine else "")
     if changed is None:
-        print(f"galview: nothing to {'undo' if undo else 'redo'}", file=sys.stderr)
+        print(f"galview: nothing to {word}", file=sys.stderr)
         return 1
-    print(f"{'undone' if undo else 'redone'} {' '.join(str(i) for i in changed)}")
+    print(f"{'undone' if undo else 'redone'} {' '.join(str(i) for i in changed)}".rstrip())
+    if not changed:
+        print("galview: every cutout of that action was relabelled later; none changed", file=sys.stderr)
     return 0
 
 
 def _cmd_undo(args, store) -> int:
-    return _step(store, undo=True)
+    return _step(args, store, undo=True)
 
 
 def _cmd_redo(args, store) -> int:
-    return _step(store, undo=False)
+    return _step(args, store, undo=False)
 
 
 def _cmd_import(args, store) -> int:

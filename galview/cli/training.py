@@ -37,6 +37,11 @@ def add_parsers(commands) -> None:
         "or auto: the store's when the collection has one",
     )
     train.add_argument("--store", help="label store file (default: beside the data, else user data dir)")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="use a label store made for another collection of the same size, re-binding it to this one",
+    )
     add_open_options(train)
     train.set_defaults(run=cmd_train)
 
@@ -86,20 +91,14 @@ def cmd_train(args) -> int:
 
 
 def _training_labels(args, collection):
-    """The store's current labels (``--labels store``, or auto with a store), else None (the file's)."""
-    import numpy as np
+    """The store's labels (``--labels store``, or auto when the store exists), else None (the file's)."""
+    from galview.io.label_choice import current_labels
 
-    from galview.io.label_store import LabelStore, store_path_for
-
-    if args.labels == "file":
+    choice = current_labels(collection, args.store, args.labels, force=args.force)
+    if choice.source != "store":
         return None
-    exists = args.store is not None or store_path_for(collection.source).exists()
-    if args.labels == "auto" and not exists:
-        return None
-    with LabelStore.for_collection(collection, args.store) as store:
-        labels = store.effective()
-        changed = int((~np.isnan(store.current())).sum())
-        path = store.path
-    unsure = int((labels < 0).sum())
-    print(f"labels: from {path} ({changed} set in GalView, {unsure} unsure left out)", file=sys.stderr)
-    return labels
+    print(
+        f"labels: from {choice.path} ({choice.changed} set in GalView, {choice.unsure} unsure left out)",
+        file=sys.stderr,
+    )
+    return choice.labels

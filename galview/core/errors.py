@@ -24,3 +24,19 @@ class UserFacingError(ValueError):
 
 class CollectionError(UserFacingError):
     """A cutout collection could not be opened or read."""
+
+
+class StoreOfAnotherCollection(UserFacingError):
+    """A label store that was made for another collection of the same size.
+
+    Attributes ``recorded_source``/``recorded_fingerprint`` name the collection the store belongs
+    to, ``source``/``fingerprint`` the one it was opened for. Opening it again with ``force``
+    re-binds it (recorded in its history).
+    """
+
+    def __init__(
+        self, path, problem: str, recorded_source="", recorded_fingerprint="", source="", fingerprint=""
+    ):
+        super().__init__(path, problem)
+        self.recorded_source, self.recorded_fingerprint = recorded_source, recorded_fingerprint
+        self.source, self.fingerprint = source, fingerprint

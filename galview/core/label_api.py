@@ -30,14 +30,25 @@ class LabelStoreAPI(Protocol):
     def n(self) -> int:
         """Number of cutouts."""
 
+    @property
+    def source(self) -> str:
+        """The collection the store belongs to (its path as text)."""
+
+    @property
+    def fingerprint(self) -> str | None:
+        """:func:`~galview.core.collection.fingerprint` of that collection; None if never recorded."""
+
     def set(self, indices, label, *, user=None, model_id=None, prob=None, seconds=None, description=""):
         """Set (or with None clear) the label of one or more cutouts as one undoable action."""
 
     def undo(self, user: str | None = None) -> list[int] | None:
-        """Undo the last done action (the last of ``user``'s when given); indices changed or None."""
+        """Undo the last done action (the last of ``user``'s when given); indices changed or None.
+
+        The labels stay the replay of the actions still done: cutouts a newer done action set
+        keep their label (and are not in the returned list)."""
 
     def redo(self, user: str | None = None) -> list[int] | None:
-        """Redo the last undone action (of ``user`` when given); indices changed or None."""
+        """Redo the oldest undone action (of ``user`` when given); indices changed or None."""
 
     def current(self) -> np.ndarray:
         """(N,) float64 user labels, NaN where the user set none."""
@@ -53,6 +64,9 @@ class LabelStoreAPI(Protocol):
 
     def history(self, index=None) -> list[dict]:
         """Every change in commit order (of one cutout when ``index`` is given)."""
+
+    def rebindings(self) -> list[dict]:
+        """Times the store was re-bound to another collection (``force``), oldest first."""
 
     def ids(self) -> np.ndarray:
         """(N,) cutout ids as text."""

@@ -18,18 +18,20 @@ import numpy as np
 from psygnal import Signal
 
 from galview.core.consistency import SelfConsistencyCheck
-from galview.core.errors import UserFacingError
+from galview.core.errors import StoreOfAnotherCollection, UserFacingError
 from galview.core.label_api import LabelStoreAPI
-from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name, labels_in_use
 
 logger = logging.getLogger(__name__)
 
 #: Reloading more changed cutouts than this reads the whole store at once.
 RELOAD_ONE_BY_ONE = 1000
 
-#: ``open_store(collection, create)``: the collection's store, or None when ``create`` is False and
-#: there is none yet. Raises UserFacingError (or OSError) when it cannot be opened.
-StoreOpener = Callable[[object, bool], LabelStoreAPI | None]
+#: ``open_store(collection, create, force=False)``: the collection's store, or None when ``create``
+#: is False and there is none yet. Raises UserFacingError (or OSError) when it cannot be opened,
+#: :class:`~galview.core.errors.StoreOfAnotherCollection` when it belongs to another collection
+#: (``force=True`` re-binds it).
+StoreOpener = Callable[..., LabelStoreAPI | None]
 
 
 class LabelSession:
@@ -50,11 +52,16 @@ class LabelSession:
         For the status bar and the error dialog.
     recheck_done(str)
         The blind re-check is complete; the summary.
+    rebind_asked(object)
+        The collection's store belongs to another collection of the same size (the
+        :class:`~galview.core.errors.StoreOfAnotherCollection`); labelling is off until
+        :meth:`rebind` is called.
     """
 
     message = Signal(str)
     error = Signal(str)
     recheck_done = Signal(str)
+    rebind_asked = Signal(object)
 
     def __init__(self, state, open_store: StoreOpener, undo_mine: bool = False):
         self.state = state
@@ -86,12 +93,31 @@ class LabelSession:
             return
         try:
             self.store = self.open_store(collection, False)
+        except StoreOfAnotherCollection as exc:
+            self.store, self.broken = None, str(exc)
+            logger.warning("label store of another collection: %s", exc)
+            self.rebind_asked.emit(exc)
         except (UserFacingError, OSError, ValueError) as exc:
             self.store, self.broken = None, str(exc)
             self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
         if self.store is not None:
             self._seen_seq = self.store.last_seq()
             self.reload()
+
+    def rebind(self) -> bool:
+        """Re-bind the store that belongs to another collection to this one (recorded in its history)."""
+        if self.state.collection is None:
+            return False
+        try:
+            self.store = self.open_store(self.state.collection, True, force=True)
+        except (UserFacingError, OSError, ValueError) as exc:
+            self.error.emit(f"The label store could not be re-bound: {exc}")
+            return False
+        self.broken = None
+        self._seen_seq = self.store.last_seq()
+        self.reload()
+        self.message.emit(f"Label store {self.store.path} now belongs to this collection")
+        return True
 
     def ensure_store(self) -> bool:
         """Open the store, creating it if needed (at the first label); False, with a message, if not."""
@@ -114,7 +140,7 @@ class LabelSession:
         """Labels from the store into the state: all of them, or only ``indices`` (cheap for many)."""
         store, state = self.store, self.state
         if indices is None or len(indices) > RELOAD_ONE_BY_ONE:
-            state.set_labels(store.effective(), indices, user_labels=store.current())
+            state.set_labels(labels_in_use(state.collection, store), indices, user_labels=store.current())
             return
         labels, user = state.labels.copy(), state.user_labels.copy()
         for i in indices:
@@ -209,10 +235,16 @@ class LabelSession:
         except UserFacingError as exc:
             self.error.emit(str(exc))
             return False
-        if not changed:
+        if changed is None:
             self.message.emit(nothing)
             return False
         self._seen_seq = self.store.last_seq()
+        if not changed:  # an action of mine whose cutouts others have relabelled since
+            self.message.emit(
+                f"{'Undid' if undo else 'Redid'} your last action, but others relabelled its cutouts since:"
+                " their labels stay"
+            )
+            return True
         self.reload(changed)
         self.state.set_current(changed[0])  # show what changed back
         self.message.emit(f"{'Undid' if undo else 'Redid'} the label of {len(changed)} cutout(s)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 #: Label value for "unsure": kept in the store, excluded from training.
 UNSURE = -1
 
@@ -121,3 +123,39 @@ def origin(original, current) -> str:
     if is_missing(original):
         return MINE
     return ORIGINAL if float(current) == float(original) else CHANGED
+
+
+def numeric_labels(values, classes=DEFAULT_CLASSES) -> np.ndarray:
+    """A file's labels as float64 (N,): numbers as they are, text (``"LSBG"``, ``"artifact"``,
+    bytes) parsed by class name, NaN where unknown."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
+    return np.array([_parse_or_nan(v, classes) for v in values], dtype=np.float64)
+
+
+def _parse_or_nan(value, classes) -> float:
+    try:
+        return float(parse_label(value.decode() if isinstance(value, bytes) else value, classes))
+    except ValueError:
+        return float("nan")
+
+
+def file_labels(collection) -> np.ndarray:
+    """The collection file's labels as float64 (N,) (text parsed by class name), NaN where none."""
+    if collection is None:
+        return np.zeros(0, dtype=np.float64)
+    if collection.labels is None:
+        return np.full(len(collection), np.nan)
+    return numeric_labels(collection.labels)
+
+
+def labels_in_use(collection, store=None) -> np.ndarray:
+    """The one rule for which labels count: the label store's where the collection has one (the
+    user's label where set, else the file's as the store recorded it), else the file's.
+
+    ``store`` is anything with ``effective()`` (see :class:`~galview.core.label_api.LabelStoreAPI`),
+    or None. Used by the labelling session (the window) and by
+    :func:`galview.io.label_choice.current_labels` (the CLI).
+    """
+    return store.effective() if store is not None else file_labels(collection)

@@ -18,6 +18,7 @@ from galview.core.collection import Collection, fingerprint
 from galview.core.display import DisplaySettings, default_settings
 from galview.core.explanation import ExplainSettings
 from galview.core.kept_scores import KeptScores
+from galview.core.label_values import labels_in_use
 from galview.core.ordering import Sorting, inverse_order, make_order
 from galview.core.rankings import SCORE_RANKINGS, Ranking, score_rankings
 from galview.core.scores import Scores
@@ -115,7 +116,7 @@ class ViewerState:
             self.display = default_settings(collection.dtype, collection.shape[2])
         self.current = 0 if collection is not None else -1
         self.scores = self._kept_scores()
-        self.labels = _file_labels(collection)
+        self.labels = labels_in_use(collection)  # the labelling session brings the store's
         self.user_labels = np.full(n, np.nan)
         self.selection = np.arange(min(n, 1), dtype=np.int64)  # the current cutout
         self.blind = False
@@ -352,16 +353,3 @@ class ViewerState:
     def _set_order_arrays(self, order: np.ndarray) -> None:
         self.order = order
         self.position = inverse_order(order, self.n)
-
-
-def _file_labels(collection: Collection | None) -> np.ndarray:
-    """The file's labels as float (N,), NaN where there are none."""
-    if collection is None:
-        return np.zeros(0, dtype=np.float64)
-    labels = collection.labels
-    if labels is None:
-        return np.full(len(collection), np.nan)
-    try:
-        return np.asarray(labels, dtype=np.float64)
-    except (TypeError, ValueError):  # text labels: not usable as classes
-        return np.full(len(collection), np.nan)

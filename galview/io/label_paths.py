@@ -41,27 +41,30 @@ def fallback_store_path(source: str | Path) -> Path:
 STORES_ENV = "GALVIEW_LABEL_STORES"
 
 
-def store_path_for(source: str | Path) -> Path:
+def store_path_for(source: str | Path, *, make_folders: bool = True) -> Path:
     """Where the store of the collection at ``source`` lives (or would be created).
 
     Beside the data when that folder is writable, else in the user data directory; a source that
     is not a file or folder (an in-memory collection) also goes to the user data directory, and
-    :data:`STORES_ENV`, when set, overrides both.
+    :data:`STORES_ENV`, when set, overrides both. The folder of the returned path is created
+    unless ``make_folders`` is false (to ask whether a store exists without creating anything).
     """
     source = Path(source)
     override = os.environ.get(STORES_ENV)
     if override:
         digest = hashlib.sha1(str(source.absolute()).encode()).hexdigest()[:8]
-        Path(override).mkdir(parents=True, exist_ok=True)
+        if make_folders:
+            Path(override).mkdir(parents=True, exist_ok=True)
         return Path(override) / f"{source.stem}-{digest}.sqlite"
     if not source.exists():
         fallback = fallback_store_path(source)
-        fallback.parent.mkdir(parents=True, exist_ok=True)
+        if make_folders:
+            fallback.parent.mkdir(parents=True, exist_ok=True)
         return fallback
-    return _choose_store_path(source)
+    return _choose_store_path(source, make_folders)
 
 
-def _choose_store_path(source: Path) -> Path:
+def _choose_store_path(source: Path, make_folders: bool = True) -> Path:
     beside, fallback = default_store_path(source), fallback_store_path(source)
     writable = _can_write(beside.parent)
     if beside.exists() and not writable:
@@ -70,5 +73,6 @@ def _choose_store_path(source: Path) -> Path:
         )
     if beside.exists() or (writable and not fallback.exists()):
         return beside
-    fallback.parent.mkdir(parents=True, exist_ok=True)
+    if make_folders:
+        fallback.parent.mkdir(parents=True, exist_ok=True)
     return fallback

@@ -3,7 +3,9 @@
 A new store is built in a temporary file linked into place, so a crash never leaves a half-made
 store. Before use a file must pass: SQLite header, application id, schema version, ``PRAGMA
 quick_check`` and number of cutouts; a file that fails is refused with a :class:`LabelStoreError`
-naming it, and left untouched.
+naming it, and left untouched. A store made for a collection records the collection's fingerprint in
+its ``meta`` table (key ``fingerprint``); checking it on open, and re-binding, live in
+:mod:`galview.io.label_binding`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.errors import UserFacingError
-from galview.core.label_values import DEFAULT_CLASSES, parse_label
+from galview.core.label_values import numeric_labels
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
@@ -68,24 +70,13 @@ def _original_rows(original, n: int) -> list[tuple[int, int | float]]:
     original = _resolve(original, n, "original")
     if original is None:
         return []
-    values = np.asarray(original)
-    if values.dtype.kind in "biuf":
-        values = values.astype(np.float64)
-    else:  # text labels ("LSBG", "artifact") or bytes
-        values = np.array([_parse_or_nan(v) for v in values], dtype=np.float64)
+    values = numeric_labels(original)
     known = np.flatnonzero(np.isfinite(values))
     return [(int(i), int(values[i]) if values[i].is_integer() else float(values[i])) for i in known]
 
 
-def _parse_or_nan(value) -> float:
-    try:
-        return float(parse_label(value.decode() if isinstance(value, bytes) else value, DEFAULT_CLASSES))
-    except ValueError:
-        return float("nan")
-
-
-def _build(path: Path, n: int, ids, original, source: str) -> None:
-    """Write a fresh, complete store into ``path`` (an empty file)."""
+def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | None = None) -> None:
+    """Write a fresh, complete store into ``path`` (an empty file); ``fingerprint`` goes in ``meta``."""
     ids = _resolve(ids, n, "ids")
     ids = [str(i) for i in range(n)] if ids is None else [_text(v) for v in ids]
     rows = _original_rows(original, n)
@@ -98,6 +89,8 @@ def _build(path: Path, n: int, ids, original, source: str) -> None:
             if statement.strip():
                 conn.execute(statement)
         meta = {"n": str(n), "source": str(source), "created": repr(time.time())}
+        if fingerprint is not None:
+            meta["fingerprint"] = str(fingerprint)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.executemany("INSERT INTO labels (idx, cutout_id) VALUES (?, ?)", enumerate(ids))
         conn.executemany("INSERT INTO original VALUES (?, ?)", rows)
@@ -112,7 +105,7 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _create(path: Path, n: int, ids, original, source: str) -> None:
+def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | None) -> None:
     """Build a store in a temporary file beside ``path`` and link it into place (never clobbers)."""
     if not path.parent.is_dir():
         raise LabelStoreError(path, f"cannot be created: the folder {path.parent} does not exist")
@@ -124,7 +117,7 @@ def _create(path: Path, n: int, ids, original, source: str) -> None:
     tmp = Path(name)
     try:
         os.chmod(tmp, 0o644)
-        _build(tmp, n, ids, original, source)
+        _build(tmp, n, ids, original, source, fingerprint)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -185,8 +178,13 @@ def _validate(conn: sqlite3.Connection, path: Path) -> dict:
     return dict(conn.execute("SELECT key, value FROM meta").fetchall())
 
 
-def connect(path: Path, n: int, ids, original, source: str, timeout: float):
+def connect(path: Path, n: int, ids, original, source: str, timeout: float, fingerprint=None, check=None):
     """Create the store at ``path`` if missing, check it and connect (autocommit, WAL, FULL sync).
+
+    ``fingerprint`` (of the collection, or None) is recorded only when the store is created here.
+    ``check(conn, meta) -> meta``, if given, runs after the built-in checks and before anything
+    is written (the collection check of :mod:`galview.io.label_binding`); what it raises closes
+    the connection, SQLite errors becoming a :class:`LabelStoreError`.
 
     Returns
     -------
@@ -194,7 +192,7 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float):
         The open connection and the store's meta table.
     """
     if not path.exists():
-        _create(path, n, ids, original, source)
+        _create(path, n, ids, original, source, fingerprint)
     _check_header(path)
     try:
         conn = sqlite3.connect(
@@ -213,6 +211,8 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float):
             raise LabelStoreError(
                 path, f"was made for {stored} cutouts, but this collection has {n}; pass another --store"
             )
+        if check is not None:
+            meta = check(conn, meta)
         conn.execute("PRAGMA synchronous=FULL")  # with WAL: a commit is on disk when it returns
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode=WAL")

@@ -9,24 +9,24 @@ in the metadata panel, the counts in the status bar, and relays the session's me
 from __future__ import annotations
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from galview.core.label_session import LabelSession
 
 POLL_MS = 1500  # how often another instance's changes are looked for
 
 
-def open_store(collection, create: bool):
+def open_store(collection, create: bool, force: bool = False):
     """The collection's label store; None when there is none and ``create`` is False."""
     from galview.io.label_store import has_label_store, open_label_store
 
     if not create and not has_label_store(collection):
-        return None
+        return None  # nothing is written until the first label
     if not create:
         return open_label_store(collection)
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # ~4 s for a million cutouts
     try:
-        return open_label_store(collection)
+        return open_label_store(collection, force=force)
     finally:
         QApplication.restoreOverrideCursor()
 
@@ -52,6 +52,8 @@ class LabelController(QObject):
         self.session = LabelSession(state, opener)
         self.session.message.connect(self.message.emit)
         self.session.error.connect(self.error.emit)
+        self.session.rebind_asked.connect(self._ask_rebind)
+        self.rebind_dialog: QMessageBox | None = None
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -97,6 +99,30 @@ class LabelController(QObject):
 
     def counts_text(self) -> str:
         return self.session.counts_text()
+
+    def _ask_rebind(self, problem) -> None:
+        """The store belongs to another collection of this size: ask whether to re-bind it."""
+        text = (
+            f"The label store {problem.path} belongs to another collection of the same size:\n\n"
+            f"  {problem.recorded_source}  ({problem.recorded_fingerprint})\n\n"
+            f"not to this one ({problem.fingerprint}). Its labels may not describe these cutouts.\n\n"
+            "Re-bind the store to this collection (recorded in its history)? Until then labelling is off."
+        )
+        box = QMessageBox(QMessageBox.Icon.Question, "Label store of another collection", text)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setParent(self.metadata.window(), box.windowFlags())
+        box.finished.connect(
+            lambda result: self._rebind_answered(result == QMessageBox.StandardButton.Yes.value)
+        )
+        self.rebind_dialog = box
+        self.message.emit(f"Labelling is off: {problem}")
+        box.open()
+
+    def _rebind_answered(self, yes: bool) -> None:
+        self.rebind_dialog = None
+        if yes:
+            self.session.rebind()
 
     # -- what the window shows ----------------------------------------------------------------------
     def _on_labels(self, indices) -> None:

@@ -16,7 +16,7 @@ import pytest
 from galview.cli import main
 from galview.io import label_store as label_store_module
 from galview.io import open_collection
-from galview.io.label_store import LabelStore
+from galview.io.label_store import LabelStore, open_label_store
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def data(shared_data, tmp_path, monkeypatch) -> Path:
 
 def stored(data: Path, store=None) -> LabelStore:
     with open_collection(data) as collection:
-        return LabelStore.for_collection(collection, store)
+        return open_label_store(collection, store)
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -215,3 +215,56 @@ def test_class_names_can_be_given(data, capsys):
     assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 1\n")
     code, _, err = run(capsys, "set", data, 2, "LSBG", "--classes", "other,ring")
     assert code == 2 and "ring" in err  # the message lists what is accepted
+
+
+@pytest.fixture
+def other(data, tmp_path) -> Path:
+    """Another collection of the same size: the DES cutouts flipped left-right."""
+    with np.load(data) as archive:
+        content = dict(archive)
+    content["images"] = content["images"][:, :, ::-1].copy()
+    target = tmp_path / "other" / "flipped.npz"
+    target.parent.mkdir()
+    np.savez(target, **content)
+    return target
+
+
+def test_store_of_another_collection_refused_then_force_rebinds(data, other, tmp_path, capsys):
+    from galview.core.collection import fingerprint
+
+    store = tmp_path / "shared.sqlite"
+    assert run(capsys, "set", data, 1, 1, "--store", store)[:2] == (0, "ok 1 1\n")
+    with open_collection(data) as a, open_collection(other) as b:
+        fp_a, fp_b = fingerprint(a), fingerprint(b)
+    before = store.read_bytes()
+    code, out, err = run(capsys, "set", other, 2, 0, "--store", store)
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert err.startswith(f"galview: error: {store}: belongs to {data} ({fp_a}), not to {other} ({fp_b})")
+    assert store.read_bytes() == before  # nothing written
+    assert run(capsys, "set", other, 2, 0, "--store", store, "--force") == (0, "ok 2 0\n", "")
+    code, out, _ = run(capsys, "history", other, "--store", store)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3
+    assert "  1  1  none → 1  " in lines[0] and "  2  2  none → 0  " in lines[2]
+    assert lines[1].endswith("  rebind") and f"  -  -  {data} ({fp_a}) → {other} ({fp_b})  " in lines[1]
+    assert run(capsys, "set", other, 3, 0, "--store", store)[0] == 0  # bound to the other file now
+    code, _, err = run(capsys, "export", data, "-o", tmp_path / "x.csv", "--store", store)
+    assert code == 2 and f"belongs to {other}" in err
+
+
+def test_undo_and_redo_mine(data, capsys):
+    from galview.io.label_store import current_user
+
+    assert run(capsys, "set", data, 4, 1)[0] == 0  # as the login user
+    with stored(data) as s:
+        assert s.history()[0]["user"] == current_user()
+        s.set(5, 0, user=f"not-{current_user()}")
+    assert run(capsys, "undo", data, "--mine") == (0, "undone 4\n", "")
+    assert run(capsys, "undo", data, "--mine") == (1, "", "galview: nothing to undo of yours\n")
+    with stored(data) as s:
+        assert (s.get(4)["user_label"], s.get(5)["user_label"]) == (None, 0)
+    assert run(capsys, "redo", data, "--mine") == (0, "redone 4\n", "")
+    assert run(capsys, "undo", data) == (0, "undone 5\n", "")  # store-wide: the newest action, theirs
+    assert run(capsys, "undo", data) == (0, "undone 4\n", "")
+    with stored(data) as s:
+        assert np.isnan(s.current()).all()

@@ -3,6 +3,7 @@ location next to the data or in the user data dir, export/import round trips, la
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import shutil
@@ -16,7 +17,14 @@ import pytest
 
 from galview.core.label_values import UNSURE, label_name, origin, parse_label
 from galview.io import label_paths, open_collection
-from galview.io.label_store import LabelStore, LabelStoreError
+from galview.io.label_choice import current_labels
+from galview.io.label_store import (
+    LabelStore,
+    LabelStoreError,
+    has_label_store,
+    open_label_store,
+    store_path_for,
+)
 
 ORIGINAL = np.array([0, 1, np.nan, 1, 0, np.nan, 1, 0, 1, 0], dtype=np.float64)
 
@@ -356,7 +364,7 @@ def test_existing_file_is_never_replaced_by_a_new_store(tmp_path):
 
 def test_store_beside_real_des_file(shared_data, tmp_path, stores_beside_data):
     data = des_copy(shared_data, tmp_path)
-    with open_collection(data) as collection, LabelStore.for_collection(collection) as s:
+    with open_collection(data) as collection, open_label_store(collection) as s:
         assert s.path == data.with_name("des_lsbg_dev.npz.labels.sqlite")
         assert s.n == 112 and s.source == str(data)
         np.testing.assert_array_equal(s.original_labels(), np.asarray(collection.labels, dtype=float))
@@ -366,7 +374,7 @@ def test_store_beside_real_des_file(shared_data, tmp_path, stores_beside_data):
         assert s.get(7)["origin"] == "changed"
         shift = 1 if flipped == 0 else -1
         assert s.counts() == {0: 54 + shift, 1: 58 - shift}
-    with open_collection(data) as collection, LabelStore.for_collection(collection) as s:
+    with open_collection(data) as collection, open_label_store(collection) as s:
         assert s.get(7)["origin"] == "changed"
 
 
@@ -378,13 +386,13 @@ def test_read_only_data_folder_uses_user_data_dir(
     digest8 = hashlib.sha1(str(data.absolute()).encode()).hexdigest()[:8]
     expected = isolated_home / "data" / "labels" / f"des_lsbg_dev-{digest8}.sqlite"
     with open_collection(data) as collection:
-        with LabelStore.for_collection(collection) as s:
+        with open_label_store(collection) as s:
             assert s.path == expected
             s.set(3, UNSURE)
         assert sorted(p.name for p in data.parent.iterdir()) == ["des_lsbg_dev.npz"]
         # the folder becomes writable again: the labels made meanwhile are still the ones used
         monkeypatch.setattr(label_paths, "_can_write", lambda directory: True)
-        with LabelStore.for_collection(collection) as s:
+        with open_label_store(collection) as s:
             assert s.path == expected and s.get(3)["label"] == UNSURE
 
 
@@ -393,12 +401,12 @@ def test_existing_store_in_read_only_folder_is_not_hidden(
 ):
     data = des_copy(shared_data, tmp_path)
     with open_collection(data) as collection:
-        LabelStore.for_collection(collection).close()
+        open_label_store(collection).close()
         monkeypatch.setattr(label_paths, "_can_write", lambda directory: False)
         with pytest.raises(
             LabelStoreError, match=r"des_lsbg_dev\.npz\.labels\.sqlite: is in a folder GalView cannot write"
         ):
-            LabelStore.for_collection(collection)
+            open_label_store(collection)
 
 
 def test_can_write_really_writes(tmp_path):
@@ -410,7 +418,7 @@ def test_can_write_really_writes(tmp_path):
 def test_store_inside_image_folder_does_not_disturb_it(shared_data, tmp_path, stores_beside_data):
     folder = tmp_path / "dwarfs"
     shutil.copytree(shared_data / "legacy_dwarfs", folder)
-    with open_collection(folder) as collection, LabelStore.for_collection(collection) as s:
+    with open_collection(folder) as collection, open_label_store(collection) as s:
         assert s.path == folder / "galview-labels.sqlite" and s.n == 12
         s.set(0, 1)
     with open_collection(folder) as collection:  # the store's files are not taken for cutouts
@@ -540,3 +548,255 @@ def test_ids_and_originals_are_read_only_when_creating(tmp_path):
         assert calls == ["ids"]  # not called again for an existing store
         assert s.ids()[3] == "x3"
         np.testing.assert_array_equal(s.original_labels(), [1, 0] * 5)  # text labels by class name
+
+
+# -- the store belongs to one collection: fingerprint, refusal, re-binding -----------------------
+
+
+def npz_collection(path: Path, seed: int, n: int = 10, labels=True) -> Path:
+    """A small collection file; another seed gives other cutouts of the same size."""
+    images = np.random.default_rng(seed).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+    if labels:
+        np.savez(path, images=images, labels=np.arange(n) % 2)
+    else:
+        np.savez(path, images=images)
+    return path
+
+
+@pytest.fixture
+def two_collections(tmp_path):
+    """Two files of 10 cutouts each, with different pixels."""
+    return npz_collection(tmp_path / "a.npz", 1), npz_collection(tmp_path / "b.npz", 2)
+
+
+def test_store_of_another_collection_of_the_same_size_is_refused_and_untouched(tmp_path, two_collections):
+    from galview.core.collection import fingerprint
+
+    a, b = two_collections
+    path = tmp_path / "s.sqlite"
+    with open_collection(a) as ca, open_label_store(ca, path) as s:
+        assert s.fingerprint == fingerprint(ca) and s.source == str(a)
+        s.set(3, 0)
+        fp_a = fingerprint(ca)
+    before = digest(path)
+    with open_collection(b) as cb:
+        fp_b = fingerprint(cb)
+        assert fp_a != fp_b and fp_a.split(" #")[0] == fp_b.split(" #")[0]  # same count, shape, dtype
+        with pytest.raises(LabelStoreError) as caught:
+            open_label_store(cb, path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path}: belongs to {a} ({fp_a}), not to {b} ({fp_b})")
+    assert "--force" in message
+    assert digest(path) == before
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    with open_collection(a) as ca, open_label_store(ca, path) as s:  # still its own collection's
+        assert s.get(3)["label"] == 0 and s.rebindings() == []
+    assert digest(path) == before  # and opening it for the right collection writes nothing
+
+
+def test_force_rebinds_records_it_and_undo_stops_there(tmp_path, two_collections):
+    from galview.core.collection import fingerprint
+
+    a, b = two_collections
+    path = tmp_path / "s.sqlite"
+    with open_collection(a) as ca, open_label_store(ca, path) as s:
+        s.set(1, 1)
+        s.set(2, 1)
+        assert s.undo() == [2]  # an undone action: redo would be possible here
+        fp_a = fingerprint(ca)
+    with open_collection(b) as cb:
+        t0 = time.time()
+        with open_label_store(cb, path, force=True) as s:
+            assert (s.source, s.fingerprint) == (str(b), fingerprint(cb))
+            (row,) = s.rebindings()
+            assert (row["old_source"], row["old_fingerprint"]) == (str(a), fp_a)
+            assert (row["source"], row["fingerprint"], row["after_action"]) == (str(b), fingerprint(cb), 2)
+            assert row["user"] and t0 <= row["at"] <= time.time()
+            assert s.get(1)["label"] == 1  # the labels stay; the action before the re-binding stays done
+            assert s.redo() is None and s.undo() is None  # neither reaches back past the re-binding
+            s.set(4, 0)
+            assert s.undo() == [4] and s.undo() is None
+            assert [r["kind"] for r in s.history()] == ["set", "set", "undo", "set", "undo"]
+        before = digest(path)
+        with open_label_store(cb, path) as s:  # bound to b now: opens without force, writes nothing
+            assert len(s.rebindings()) == 1
+        assert digest(path) == before
+    with open_collection(a) as ca, pytest.raises(LabelStoreError, match=r"belongs to .*b\.npz"):
+        open_label_store(ca, path)
+    assert digest(path) == before
+    with contextlib.closing(
+        sqlite3.connect(path)
+    ) as conn:  # still a version-1 store that older GalViews open
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_store_without_fingerprint_gets_one_on_first_open(tmp_path, two_collections):
+    from galview.core.collection import fingerprint
+
+    a, b = two_collections
+    path = tmp_path / "s.sqlite"
+    with LabelStore.open(path, 10, source=str(a)) as s:  # as every store was made before fingerprints
+        s.set(5, UNSURE)
+        assert s.fingerprint is None
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone() is None
+    before = digest(path)
+    with open_collection(a) as ca, open_label_store(ca, path) as s:
+        assert s.fingerprint == fingerprint(ca)
+        assert s.get(5)["label"] == UNSURE and s.last_seq() == 1 and s.rebindings() == []
+    assert digest(path) != before  # one write: the fingerprint
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        recorded = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()[0]
+    before = digest(path)
+    with open_collection(a) as ca, open_label_store(ca, path) as s:  # opens again, writes nothing
+        assert recorded == fingerprint(ca) and s.get(5)["label"] == UNSURE
+    with LabelStore.open(path, 10) as s:  # by path, without a collection: no check
+        assert s.fingerprint == recorded
+    assert digest(path) == before
+    with open_collection(b) as cb, pytest.raises(LabelStoreError, match="belongs to"):
+        open_label_store(cb, path)
+
+
+def test_has_label_store_creates_nothing(tmp_path, two_collections, isolated_home):
+    a, _ = two_collections
+    stores = isolated_home / "label_stores"
+    with open_collection(a) as ca:
+        assert not has_label_store(ca) and not stores.exists()
+        assert not has_label_store(ca, tmp_path / "x.sqlite") and not (tmp_path / "x.sqlite").exists()
+        open_label_store(ca).close()
+        assert has_label_store(ca) and stores.is_dir()
+
+
+def test_label_store_implements_the_protocol(store):
+    import inspect
+
+    from galview.core.label_api import LabelStoreAPI
+
+    assert isinstance(store, LabelStoreAPI)
+    assert not isinstance(object(), LabelStoreAPI)
+    for name, member in vars(LabelStoreAPI).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        wanted = list(inspect.signature(member).parameters)
+        assert list(inspect.signature(getattr(LabelStore, name)).parameters)[: len(wanted)] == wanted, name
+
+
+# -- one rule for which labels to use ---------------------------------------------------------
+
+
+def test_current_labels_in_its_three_modes(tmp_path, two_collections):
+    a, _ = two_collections
+    file_labels = np.arange(10) % 2
+    with open_collection(a) as ca:
+        path = store_path_for(ca.source)
+        choice = current_labels(ca)  # auto, no store: the file's, and no store is made
+        assert (choice.source, choice.path, choice.changed, choice.unsure) == ("file", None, 0, 0)
+        np.testing.assert_array_equal(choice.labels, file_labels)
+        assert choice.labels.dtype == np.float64 and not path.exists()
+        choice = current_labels(ca, source="store")  # store: made when missing
+        assert (choice.source, choice.path, choice.changed) == ("store", path, 0) and path.exists()
+        with open_label_store(ca) as s:
+            s.set([0, 1], UNSURE)
+            s.set(2, 0)
+        choice = current_labels(ca)  # auto, a store: the store's
+        expected = file_labels.astype(float)
+        expected[[0, 1, 2]] = [UNSURE, UNSURE, 0]
+        assert (choice.source, choice.path, choice.changed, choice.unsure) == ("store", path, 3, 2)
+        np.testing.assert_array_equal(choice.labels, expected)
+        choice = current_labels(ca, source="file")  # file: the file's even with a store
+        assert (choice.source, choice.changed) == ("file", 0)
+        np.testing.assert_array_equal(choice.labels, file_labels)
+        other = tmp_path / "other.sqlite"
+        assert current_labels(ca, other).source == "file" and not other.exists()
+        with pytest.raises(ValueError, match="labels source must be one of auto, file, store"):
+            current_labels(ca, source="mine")
+    with open_collection(npz_collection(tmp_path / "bare.npz", 3, labels=False)) as bare:
+        choice = current_labels(bare)
+        assert choice.source == "none" and not choice.any and choice.labels.shape == (10,)
+
+
+def test_current_labels_refuses_a_store_of_another_collection(tmp_path, two_collections):
+    a, b = two_collections
+    path = tmp_path / "s.sqlite"
+    with open_collection(a) as ca:
+        open_label_store(ca, path).close()
+    with open_collection(b) as cb:
+        with pytest.raises(LabelStoreError, match="belongs to"):
+            current_labels(cb, path)
+        assert current_labels(cb, path, force=True).source == "store"
+
+
+# -- undo: store-wide, or one user's -----------------------------------------------------------
+
+
+def replayed(store) -> np.ndarray:
+    """User labels as the replay of the done actions in action order (what undo must keep)."""
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        rows = conn.execute(
+            "SELECT h.idx, h.new FROM history h JOIN actions a ON a.action = h.action "
+            "WHERE a.state = 'done' AND h.kind IN ('set', 'import') ORDER BY h.action, h.seq"
+        ).fetchall()
+    out = np.full(store.n, np.nan)
+    for i, new in rows:
+        out[i] = np.nan if new is None else new
+    return out
+
+
+def test_store_wide_undo_takes_the_last_action_whoever_made_it(store):
+    store.set(0, 1, user="ana")
+    store.set(1, 0, user="ben")
+    assert store.undo() == [1]  # ben's, though ana asks nothing
+    assert store.undo() == [0]
+    assert store.undo() is None
+    assert store.redo() == [0] and store.redo() == [1]
+    np.testing.assert_array_equal(store.current()[:2], [1, 0])
+    np.testing.assert_array_equal(store.current(), replayed(store))
+
+
+def test_undo_of_one_user_keeps_what_others_set_later(store):
+    def check():
+        np.testing.assert_array_equal(store.current(), replayed(store))
+
+    store.set([0, 1], 1, user="ana")
+    store.set(1, 0, user="ben")
+    store.set(2, 1, user="ana")
+    assert store.undo(user="ana") == [2]
+    check()
+    assert store.undo(user="ana") == [0]  # cutout 1 keeps ben's later label
+    np.testing.assert_array_equal(store.current()[:3], [np.nan, 0, np.nan])
+    check()
+    assert store.undo(user="ana") is None and store.undo(user="carl") is None
+    assert store.history()[-1]["user"] == "ana" and store.history()[-1]["kind"] == "undo"
+    assert store.undo(user="ben") == [1]  # back to no label: ana's action on it is undone
+    assert np.isnan(store.current()).all()
+    check()
+    assert store.redo(user="ana") == [0, 1]  # ana's first action again, now decisive for cutout 1
+    np.testing.assert_array_equal(store.current()[:3], [1, 1, np.nan])
+    check()
+    assert store.redo(user="ben") == [1]
+    np.testing.assert_array_equal(store.current()[:3], [1, 0, np.nan])
+    check()
+
+
+def test_undo_of_one_user_when_others_relabelled_everything_changes_nothing(store):
+    store.set(5, 1, user="ana")
+    store.set(5, 0, user="ben")
+    assert store.undo(user="ana") == []  # the action is undone, but ben's label stays
+    assert store.current()[5] == 0 and store.redo(user="ana") == []
+    np.testing.assert_array_equal(store.current(), replayed(store))
+    assert store.undo() == [5]  # store-wide: ben's; then ana's label is the replay
+    assert store.current()[5] == 1
+    np.testing.assert_array_equal(store.current(), replayed(store))
+
+
+def test_undo_of_one_user_goes_back_to_the_newest_older_label(store):
+    store.set(3, 0, user="ben")
+    store.set(3, UNSURE, user="carl")
+    store.set(3, 1, user="ana")
+    store.set(4, 1, user="ben")  # ana's action is not the store's last
+    assert store.undo(user="ana") == [3]
+    assert store.current()[3] == UNSURE  # carl's, the newest label set before ana's
+    np.testing.assert_array_equal(store.current(), replayed(store))
+    assert store.undo(user="carl") == [3] and store.current()[3] == 0
+    np.testing.assert_array_equal(store.current(), replayed(store))

@@ -190,10 +190,10 @@ def test_cli_trains_on_the_label_store_leaving_unsure_out(tmp_path, capsys):
     import json
 
     from galview.cli import main
-    from galview.io.label_store import LabelStore
+    from galview.io.label_store import open_label_store
 
     collection = _blobs(tmp_path / "blobs.npz", n=120)
-    with LabelStore.for_collection(collection) as store:
+    with open_label_store(collection) as store:
         store.set(range(20), -1)  # unsure: kept in the store, not trained on
         store.set([20, 21], 0)  # relabelled
     collection.close()
@@ -206,3 +206,23 @@ def test_cli_trains_on_the_label_store_leaving_unsure_out(tmp_path, capsys):
     assert main([*args, "--labels", "file", "-o", str(tmp_path / "f")]) == 0
     card = json.loads((tmp_path / "f" / "model.json").read_text())
     assert sum(card["training"][k] for k in ("n_train", "n_val", "n_test")) == 120
+
+
+def test_cli_train_refuses_the_store_of_another_collection_unless_forced(tmp_path, capsys):
+    from galview.cli import main
+    from galview.io.label_store import open_label_store
+
+    store = tmp_path / "labels.sqlite"
+    with _blobs(tmp_path / "a.npz", n=120, seed=0) as a, open_label_store(a, store) as s:
+        s.set(range(20), -1)
+    _blobs(tmp_path / "b.npz", n=120, seed=1).close()  # same size, other pixels
+    before = store.read_bytes()
+    args = ["train", str(tmp_path / "b.npz"), "--store", str(store), "--epochs", "1", "--batch-size", "16"]
+    assert main([*args, "--no-augment", "-o", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "labels.sqlite: belongs to" in err and "b.npz" in err
+    assert store.read_bytes() == before and not (tmp_path / "m" / "model.keras").exists()
+    assert main([*args, "--no-augment", "--force", "-o", str(tmp_path / "m")]) == 0
+    assert "(20 set in GalView, 20 unsure left out)" in capsys.readouterr().err
+    with _blobs(tmp_path / "c.npz", n=120, seed=1) as c, open_label_store(c, store) as s:  # b's pixels
+        assert len(s.rebindings()) == 1 and s.source == str(tmp_path / "b.npz")

@@ -9,8 +9,9 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from galview.core.label_values import UNSURE
-from galview.io.label_store import LabelStore, store_path_for
+from galview.io.label_store import open_label_store, store_path_for
 from galview.qt.grid import UserSetRole
+from tests.qt.conftest import random_npz
 
 N = 40
 
@@ -39,8 +40,8 @@ def press(window, key, modifier=Qt.KeyboardModifier.NoModifier):
     QApplication.processEvents()
 
 
-def stored(window) -> LabelStore:
-    return LabelStore.for_collection(window.state.collection)
+def stored(window):
+    return open_label_store(window.state.collection)
 
 
 def cell_label(window, cutout):
@@ -210,3 +211,32 @@ def test_a_locked_store_refuses_the_label_visibly_and_recovers(window, data, mon
         blocker.close()
     assert window.labelling.label(1, [2])
     assert window.state.labels[2] == 1
+
+
+def test_a_store_of_another_collection_of_the_same_size_asks_before_rebinding(window, qtbot, tmp_path):
+    from PyQt6.QtWidgets import QMessageBox
+
+    from galview.io import open_collection
+
+    first = random_npz(tmp_path / "first.npz", N, seed=1)
+    second = random_npz(tmp_path / "second.npz", N, seed=2)
+    with open_collection(first) as collection, open_label_store(collection, store_path_for(second)) as store:
+        store.set([0], 1)  # a store at the second file's place, made for the first file
+    before = store_path_for(second).read_bytes()
+    assert window.open_path(second)
+    dialog = window.labelling.rebind_dialog
+    assert (
+        dialog is not None
+        and "first.npz" in dialog.text()
+        and "Labelling is off" in window.statusBar().currentMessage()
+    )
+    dialog.button(QMessageBox.StandardButton.No).click()
+    assert not window.labelling.label(1, [3])  # refused, and the store is untouched
+    assert "NOT saved" in window.last_error and store_path_for(second).read_bytes() == before
+    window.open_path(second)  # asked again on opening
+    window.labelling.rebind_dialog.button(QMessageBox.StandardButton.Yes).click()
+    assert window.labelling.label(1, [3])
+    with open_label_store(window.state.collection) as store:
+        (rebinding,) = store.rebindings()
+        assert rebinding["old_source"].endswith("first.npz") and rebinding["source"].endswith("second.npz")
+        assert store.get(3)["label"] == 1

@@ -1,0 +1,131 @@
+"""The read-only queries of a label store, as a mixin of :class:`~galview.io.label_store.LabelStore`.
+
+Split from :mod:`galview.io.label_store` to keep modules small. The mixin uses the store's
+``_reading()`` context (the lock and error translation), ``_n`` and ``_cache``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from galview.core.label_values import origin
+from galview.io.label_binding import rebindings
+
+HISTORY_COLUMNS = ("seq", "action", "idx", "cutout_id", "old", "new", "at", "user", "model_id", "prob")
+HISTORY_COLUMNS += ("seconds", "kind")
+
+
+class LabelQueries:
+    """Reads: ids, current/original/effective labels, one cutout, history, polling."""
+
+    def ids(self) -> np.ndarray:
+        """Cutout ids as text, shape (N,)."""
+        if "ids" not in self._cache:
+            with self._reading() as conn:
+                rows = conn.execute("SELECT cutout_id FROM labels ORDER BY idx").fetchall()
+            self._cache["ids"] = np.array([r[0] for r in rows], dtype=str)
+        return self._cache["ids"]
+
+    def current(self) -> np.ndarray:
+        """User labels, float64 shape (N,), NaN where the user has set none."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT idx, label FROM labels WHERE label IS NOT NULL").fetchall()
+        return _scatter(rows, self._n)
+
+    def original_labels(self) -> np.ndarray:
+        """Labels from the file, float64 shape (N,), NaN where the file had none."""
+        if "original" not in self._cache:
+            with self._reading() as conn:
+                rows = conn.execute("SELECT idx, label FROM original WHERE label IS NOT NULL").fetchall()
+            self._cache["original"] = _scatter(rows, self._n)
+        return self._cache["original"].copy()
+
+    def effective(self, original=None) -> np.ndarray:
+        """The label to use, float64 (N,): the user's where set, else ``original`` (default: the
+        file's labels kept in the store), NaN if neither."""
+        base = self.original_labels() if original is None else np.asarray(original, dtype=np.float64)
+        if base.shape != (self._n,):
+            raise ValueError(f"original has shape {base.shape}; expected ({self._n},)")
+        user = self.current()
+        return np.where(np.isnan(user), base, user)
+
+    def get(self, index: int) -> dict:
+        """One cutout: ``index``, ``id``, ``label`` (effective), ``user_label``, ``original``,
+        ``origin`` ('original' | 'mine' | 'changed') and ``changed_at`` (Unix time or None)."""
+        index = checked_indices(index, self._n)[0]
+        with self._reading() as conn:
+            cid, user, at, orig = conn.execute(
+                "SELECT l.cutout_id, l.label, l.changed_at, o.label FROM labels l "
+                "LEFT JOIN original o ON o.idx = l.idx WHERE l.idx = ?",
+                (index,),
+            ).fetchone()
+        label = orig if user is None else user
+        return {
+            "index": index,
+            "id": cid,
+            "label": label,
+            "user_label": user,
+            "original": orig,
+            "origin": origin(orig, user),
+            "changed_at": at,
+        }
+
+    def history(self, index=None) -> list[dict]:
+        """History rows in commit order as dicts keyed by :data:`HISTORY_COLUMNS`; one cutout's
+        if ``index`` is given. ``old``/``new`` are None for "no user label"."""
+        query, args = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM history", ()
+        if index is not None:
+            query, args = query + " WHERE idx = ?", (checked_indices(index, self._n)[0],)
+        with self._reading() as conn:
+            rows = conn.execute(query + " ORDER BY seq", args).fetchall()
+        return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows]
+
+    def rebindings(self) -> list[dict]:
+        """Re-bindings to another collection, oldest first: dicts with ``at``, ``user``,
+        ``old_source``, ``old_fingerprint``, ``source``, ``fingerprint`` and ``after_action``."""
+        with self._reading() as conn:
+            return rebindings(conn)
+
+    def counts(self) -> dict:
+        """Cutouts per effective label value (int keys); key None counts unlabelled cutouts."""
+        values = self.effective()
+        missing = int(np.isnan(values).sum())
+        found, number = np.unique(values[~np.isnan(values)], return_counts=True)
+        counts = {int(v): int(c) for v, c in zip(found, number, strict=True)}
+        return counts | ({None: missing} if missing else {})
+
+    def last_seq(self) -> int:
+        """Sequence number of the newest history row (0 if none): poll it to see others' changes."""
+        with self._reading() as conn:
+            return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM history").fetchone()[0]
+
+    def changed_since(self, seq: int) -> np.ndarray:
+        """Sorted unique indices changed by history rows after ``seq`` (from :meth:`last_seq`)."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT DISTINCT idx FROM history WHERE seq > ?", (int(seq),)).fetchall()
+        return np.sort(np.array([r[0] for r in rows], dtype=np.int64))
+
+    def integrity(self) -> str:
+        """SQLite's full ``PRAGMA integrity_check``: ``"ok"`` or the problems found."""
+        with self._reading() as conn:
+            return "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check").fetchall())
+
+
+def checked_indices(indices, n: int) -> list[int]:
+    """Unique in-range indices as Python ints, in first-seen order."""
+    values = np.atleast_1d(np.asarray(indices))
+    if values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
+        raise TypeError(f"cutout indices must be integers, got {indices!r}")
+    out = list(dict.fromkeys(int(i) for i in values))
+    bad = [i for i in out if not 0 <= i < n]
+    if bad:
+        raise IndexError(f"cutout index {bad[0]} out of range for a store of {n} cutouts")
+    return out
+
+
+def _scatter(rows, n: int) -> np.ndarray:
+    out = np.full(n, np.nan)
+    if rows:
+        pairs = np.asarray(rows, dtype=np.float64)
+        out[pairs[:, 0].astype(np.int64)] = pairs[:, 1]
+    return out
