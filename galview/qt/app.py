@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
 
 from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
+from galview.assets import resource_path
+
+logger = logging.getLogger(__name__)
+
 SCREENSHOT_TIMEOUT_S = 60.0  # loading TensorFlow and scoring may come first
+APP_ICON = "galview.png"  # rendered from resources/galview.svg by tools/render_icon.py
 _APP: QApplication | None = None
 
 
@@ -25,8 +32,19 @@ def make_app() -> QApplication:
     global _APP
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GalView")
+    app.setDesktopFileName("galview")  # resources/galview.desktop, once installed
+    app.setWindowIcon(app_icon())
     _APP = app  # a QApplication that is garbage-collected takes every widget down with it
     return app
+
+
+def app_icon() -> QIcon:
+    """GalView's icon (every window shows it), from the shipped resources; empty if they are missing."""
+    try:
+        return QIcon(str(resource_path(APP_ICON)))
+    except FileNotFoundError:
+        logger.warning("no application icon", exc_info=True)
+        return QIcon()
 
 
 def install_excepthook(window) -> None:
