@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.assets import default_model_path
 from galview.io import open_collection
 from galview.ml.gradcam import GradCam, normalise
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
-from galview.models import default_model_path
 
 DES = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "des_lsbg_dev.npz"
 

@@ -26,7 +26,7 @@ def main() -> None:
     from event_loop import LatenessTimer  # benchmarks/event_loop.py
     from PyQt6.QtTest import QTest
 
-    from galview.models import default_model_path
+    from galview.assets import default_model_path
     from galview.qt.app import make_app
     from galview.qt.window import MainWindow
 

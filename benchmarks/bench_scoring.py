@@ -20,10 +20,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from galview.assets import default_model_path
 from galview.io import open_collection
 from galview.ml.loading import load_model
 from galview.ml.scoring import score_to_file
-from galview.models import default_model_path
 
 
 def peak_rss_mb() -> float:

@@ -23,9 +23,9 @@ METHODS = ("gradcam", "guided", "backprop", "saliency")
 def save(out: Path) -> None:
     import keras
 
+    from galview.assets import default_model_path
     from galview.ml.gradcam import explain
     from galview.ml.loading import load_model
-    from galview.models import default_model_path
 
     loaded = load_model(default_model_path())
     with np.load(DES, allow_pickle=False) as data:

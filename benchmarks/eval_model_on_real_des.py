@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.assets import default_model_path
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
 from galview.ml.metrics import binary_metrics
-from galview.models import default_model_path
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "des_lsbg_dev.npz"
 

@@ -18,8 +18,9 @@ import numpy as np
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model, save_model
 from galview.ml.metrics import binary_metrics
-from galview.models import MODELS_DIR
 
+# The checkout's models/ (the data package galview.models), not an installed copy.
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "des_lsbg_dev.npz"
 
 

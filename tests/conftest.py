@@ -22,7 +22,10 @@ def isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GALVIEW_LABEL_STORES", str(home / "label_stores"))
     # No shipped model unless a test asks for one: loading TensorFlow in every window test is slow.
     monkeypatch.setenv("GALVIEW_MODEL", str(home / "no-model.keras"))
-    return home
+    yield home
+    from galview.core.logs import reset_logging
+
+    reset_logging()  # a command's log file and stderr handler do not outlive its test
 
 
 @pytest.fixture(scope="session")

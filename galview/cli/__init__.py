@@ -1,18 +1,23 @@
-"""Command line: ``galview info | view | demo | simulate | train | score | explain | labels``.
+"""Command line: ``galview [--verbose] info | view | demo | simulate | train | score | explain | labels``.
 
 The composition root: each command lives in its own module of this package, which registers its
 parser (``add_parsers``) and sets ``run``, the function that carries it out. Command modules share
-helpers through :mod:`galview.cli.common` and never import from this package.
+helpers through :mod:`galview.cli.common` and never import from this package. :func:`main` sets up
+logging (:mod:`galview.core.logs`) before any command runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from galview import __version__
 from galview.cli import data, explain, labels, scoring, training, window
 from galview.core.errors import UserFacingError
+from galview.core.logs import FILE_ONLY, setup_logging
+
+logger = logging.getLogger(__name__)
 
 COMMAND_MODULES = (data, window, training, scoring, explain, labels)
 
@@ -23,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="galview", description="Triage low-surface-brightness galaxy candidates."
     )
     parser.add_argument("--version", action="version", version=f"galview {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug messages on stderr (the log file gets them too)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.add_parsers(commands)
@@ -30,15 +38,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Logging is set up first (:func:`galview.core.logs.setup_logging`). A :class:`UserFacingError` is
+    printed as one line ``galview: error: ...`` (exit status 2) and logged; any other exception is
+    logged with its traceback (stderr and the log file) and gives exit status 1.
+    """
     args = build_parser().parse_args(argv)
+    log_file = setup_logging(verbose=args.verbose)
+    logger.info("galview %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else map(str, argv)))
+    logger.debug("options: %s", {key: value for key, value in vars(args).items() if key != "run"})
     try:
         return args.run(args)
     except UserFacingError as exc:
+        logger.error("%s", exc, extra=FILE_ONLY)
         print(f"galview: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        logger.info("interrupted")
         return 130
+    except Exception:
+        logger.exception(
+            "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
+        )
+        return 1
 
 
 if __name__ == "__main__":

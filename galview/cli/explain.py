@@ -44,10 +44,10 @@ def cmd_explain(args) -> int:
 
     import numpy as np
 
+    from galview.assets import default_model_path
     from galview.io import open_collection
     from galview.ml.gradcam import explain, overlay
     from galview.ml.loading import load_model
-    from galview.models import default_model_path
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):

@@ -191,10 +191,10 @@ def _cmd_suspects(args, store, collection) -> int:
     import os
     from pathlib import Path
 
+    from galview.assets import default_model_path
     from galview.core.progress import ProgressBar
     from galview.ml.loading import load_model
     from galview.ml.suspects import suspect_ranking
-    from galview.models import default_model_path
 
     output = Path(args.output)
     loaded = load_model(args.model or default_model_path())

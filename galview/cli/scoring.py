@@ -27,10 +27,10 @@ def add_parsers(commands) -> None:
 
 
 def cmd_score(args) -> int:
+    from galview.assets import default_model_path
     from galview.io import open_collection
     from galview.ml.loading import load_model
     from galview.ml.scoring import score_to_file, with_adapter
-    from galview.models import default_model_path
 
     loaded = load_model(args.model or default_model_path())
     with open_collection(args.data, **open_options(args)) as collection:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
 
 from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
+from galview.assets import resource_path
+from galview.core.logs import FILE_ONLY, ensure_logging
+
+logger = logging.getLogger(__name__)
+
 SCREENSHOT_TIMEOUT_S = 60.0  # loading TensorFlow and scoring may come first
+APP_ICON = "galview.png"  # rendered from resources/galview.svg by tools/render_icon.py
 _APP: QApplication | None = None
 
 
@@ -25,16 +33,29 @@ def make_app() -> QApplication:
     global _APP
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GalView")
+    app.setDesktopFileName("galview")  # resources/galview.desktop, once installed
+    app.setWindowIcon(app_icon())
     _APP = app  # a QApplication that is garbage-collected takes every widget down with it
     return app
 
 
+def app_icon() -> QIcon:
+    """GalView's icon (every window shows it), from the shipped resources; empty if they are missing."""
+    try:
+        return QIcon(str(resource_path(APP_ICON)))
+    except FileNotFoundError:
+        logger.warning("no application icon", exc_info=True)
+        return QIcon()
+
+
 def install_excepthook(window) -> None:
-    """Show unexpected errors in a dialog instead of letting them end the application."""
+    """Log unexpected errors with their traceback and show them in a dialog instead of letting them end
+    the application."""
 
     def hook(kind, value, tb):
+        # logger.exception needs an active ``except``; a hook gets the exception as arguments.
+        logger.error("unexpected error in the window", exc_info=(kind, value, tb))
         text = "".join(traceback.format_exception(kind, value, tb))
-        print(text, file=sys.stderr)
         window.last_error = f"{kind.__name__}: {value}"
         box = QMessageBox(
             QMessageBox.Icon.Critical, "GalView — unexpected error", window.last_error, parent=window
@@ -91,7 +112,12 @@ def save_screenshot_when_ready(window, path: str, on_done) -> None:
 
 
 def run_app(paths: list[str], open_options: dict | None = None, screenshot: str | None = None) -> int:
-    """Open the window on ``paths`` and run the event loop; returns the exit status."""
+    """Open the window on ``paths`` and run the event loop; returns the exit status.
+
+    Sets up logging (:func:`galview.core.logs.ensure_logging`) unless the command line has done so.
+    """
+    ensure_logging()
+    logger.info("window opening %s", paths or "no collection")
     app = make_app()
     from galview.qt.window import MainWindow
 
@@ -105,6 +131,7 @@ def run_app(paths: list[str], open_options: dict | None = None, screenshot: str 
         app.exec()
         window.close()
         if not opened:
+            logger.error("%s", window.last_error, extra=FILE_ONLY)
             print(f"galview: error: {window.last_error}", file=sys.stderr)
         return status["code"]
     return app.exec()

@@ -27,13 +27,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from galview.assets import default_model_path, shipped_models
 from galview.core.display import render
 from galview.core.errors import CollectionError
 from galview.core.kept_scores import KeptScores
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
-from galview.models import default_model_path, shipped_models
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
 from galview.qt.explain_controls import ExplainControls

@@ -176,11 +176,11 @@ def test_agrees_with_tf_keras_vis_on_the_shipped_model_and_real_cutouts(shared_d
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.utils.scores import BinaryScore
 
+    from galview.assets import models_dir
     from galview.io import open_collection
     from galview.ml.inputs import model_input
-    from galview.models import MODELS_DIR
 
-    loaded = load_model(MODELS_DIR / "deepshadows_des_sim.keras")
+    loaded = load_model(models_dir() / "deepshadows_des_sim.keras")
     with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as collection:
         x = model_input(collection.get_batch(np.arange(0, 112, 3)), loaded.card.input)
     ours = GradCam(loaded.model, loaded.card.explain_layer)
