@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A fresh GalView home: scores kept from an earlier run would skip the scoring measured here.
+os.environ.setdefault("GALVIEW_HOME", tempfile.mkdtemp(prefix="galview-bench-home-"))
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -88,6 +89,8 @@ def bench_api(path: Path) -> None:
 
 def bench_window(path: Path, screens: int, with_model: bool) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # A fresh GalView home: scores kept from an earlier run would skip the scoring measured here.
+    os.environ.setdefault("GALVIEW_HOME", tempfile.mkdtemp(prefix="galview-bench-home-"))
     if not with_model:  # browsing alone; the shipped model adds TensorFlow (~800 MB RSS) when it loads
         os.environ["GALVIEW_MODEL"] = str(path.with_suffix(".no-model.keras"))
     from PyQt6.QtTest import QTest

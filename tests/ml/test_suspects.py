@@ -76,8 +76,13 @@ def test_head_gives_probabilities_only_where_labelled_and_leaves_model_alone(blo
     assert np.isnan(probs[~labelled]).all() and np.isfinite(probs[labelled]).all()
     np.testing.assert_allclose(probs[labelled].sum(axis=1), 1)
     n_labelled = int(labelled.sum())
-    assert seen[-1].done == seen[-1].total == n_labelled + 3  # cutouts embedded, then 3 folds
-    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    # Two phases, each in its own unit: the labelled cutouts embedded, then the folds fitted.
+    embedding = [p for p in seen if p.unit == "cutouts"]
+    folds = [p for p in seen if p.unit == "folds"]
+    assert seen == embedding + folds and embedding and folds
+    assert embedding[-1].done == embedding[-1].total == n_labelled
+    assert [p.done for p in folds] == [1, 2, 3] and folds[-1].total == 3
+    assert [p.done for p in embedding] == sorted(p.done for p in embedding)
     for old, new in zip(before, tiny.model.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
 
@@ -173,3 +178,20 @@ def test_cnn_borrows_only_the_input_spec_of_a_loaded_model(blobs, tiny):
     config, spec = _cnn_setup(blobs, tiny, None)
     assert config.architecture == "deepshadows"  # "tiny" is not a registered architecture
     assert spec == tiny.card.input
+
+
+def test_head_with_kept_embeddings_skips_the_model_and_gives_the_same_probabilities(blobs, labels, tiny):
+    from galview.ml.scoring import score_batches
+
+    kept = np.concatenate([b.embeddings for b in score_batches(tiny, blobs, 64)])
+    seen = []
+    computed = out_of_sample_probabilities(blobs, labels, loaded=tiny, folds=3)
+    given = out_of_sample_probabilities(
+        blobs, labels, loaded=tiny, folds=3, embeddings=kept, on_progress=seen.append
+    )
+    np.testing.assert_allclose(given, computed, atol=1e-6)
+    assert {p.unit for p in seen} == {"folds"}  # no cutout was embedded again
+    holes = kept.copy()
+    holes[np.flatnonzero(usable_labels(labels))[0]] = np.nan
+    with pytest.raises(ValueError, match="miss some labelled cutouts"):
+        out_of_sample_probabilities(blobs, labels, loaded=tiny, folds=3, embeddings=holes)
