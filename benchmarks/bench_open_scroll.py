@@ -70,6 +70,10 @@ def bench_api(path: Path) -> None:
     print(
         f"open_collection: {opened * 1000:.1f} ms for {len(collection):,} cutouts; first 64 cutouts: {first * 1000:.1f} ms"
     )
+    from galview.core.collection import fingerprint
+
+    started = time.perf_counter()
+    print(f"fingerprint {fingerprint(collection)} in {(time.perf_counter() - started) * 1000:.1f} ms")
     rng = np.random.default_rng(1)
     for batch in (64, 1024):
         reads = 40 if batch == 64 else 8

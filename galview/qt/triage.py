@@ -72,7 +72,9 @@ class TriageController(QObject):
             state.collection,
             labels,
             embeddings,
-            on_returned=self._on_suspects,
+            on_returned=lambda result, asked=(state.collection, state.model): self._on_suspects(
+                result, asked
+            ),
             on_errored=lambda exc: self.error.emit(f"Finding suspected label errors failed: {exc}"),
         )
         if job is None:
@@ -82,9 +84,9 @@ class TriageController(QObject):
         self.message.emit(f"Finding suspected label errors (4-fold cross-validation on {how})…")
         return True
 
-    def _on_suspects(self, result: SuspectsResult) -> None:
+    def _on_suspects(self, result: SuspectsResult, asked) -> None:
         state = self.state
-        if len(result.scores) != state.n:  # the collection changed meanwhile
+        if state.collection is not asked[0] or state.model is not asked[1]:  # changed meanwhile
             return
         ranking = Ranking(
             SUSPECTS, SORTS[SUSPECTS], rank_positions(result.order, state.n), badge="sus", shown=result.scores
