@@ -9,13 +9,15 @@ import time
 class ProgressBar:
     """Print ``label [#####.....] done/total rate ETA`` on one line, at most ten times a second."""
 
-    def __init__(self, total: int, label: str = "", stream=None, width: int = 30):
+    def __init__(
+        self, total: int, label: str = "", stream=None, width: int = 30, started: float | None = None
+    ):
         self.total = max(1, int(total))
         self.label = label
         self.stream = stream or sys.stderr
         self.width = width
         self.done = 0
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
         self._last = 0.0
 
     def update(self, count: int) -> None:
@@ -39,12 +41,14 @@ class ProgressBar:
 
 
 def progress_printer(label: str):
-    """A job's ``on_progress`` callback that draws a :class:`ProgressBar`, made at the first report."""
+    """A job's ``on_progress`` callback that draws a :class:`ProgressBar`, made at the first report
+    (rates and times count from the moment this callback was made, i.e. when the job started)."""
     bar = None
+    started = time.monotonic()
 
     def report(progress) -> None:
         nonlocal bar
-        bar = bar or ProgressBar(progress.total, label)
+        bar = bar or ProgressBar(progress.total, label, started=started)
         bar.update(progress.done - bar.done)
 
     return report
