@@ -265,13 +265,15 @@ class ViewerState:
 
     # -- rankings ------------------------------------------------------------------------------
     def set_ranking(self, ranking: Ranking) -> None:
-        """Add or replace a ranking; re-sorts if the grid is sorted by it."""
+        """Add or replace a ranking; if the grid is sorted by it, re-sorts and shows its top."""
         if len(ranking) != self.n:
             raise ValueError(f"ranking {ranking.name!r} covers {len(ranking)}; the collection has {self.n}")
         self.rankings[ranking.name] = ranking
         self.rankings_changed.emit(ranking.name)
-        if self.sorting.sort == ranking.name:
+        if self.sorting.sort == ranking.name:  # the queue shown just arrived: start at its top
             self.refresh_order(force=True)
+            if self.order.size:
+                self.set_current(int(self.order[0]))
 
     def drop_ranking(self, name: str) -> None:
         """Forget a ranking (the grid falls back to file order if it was sorted by it)."""

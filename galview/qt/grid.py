@@ -219,6 +219,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.badge_font = QFont()
         self.badge_font.setPixelSize(12)
         self.badge_font.setBold(True)
+        self.ranking_font = QFont()
+        self.ranking_font.setPixelSize(11)
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return QSize(self.size + CELL_MARGIN, self.size + CELL_MARGIN)
@@ -274,9 +276,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     def _paint_ranking(self, painter: QPainter, rect: QRect, text: str) -> None:
         """The score of the ranking the grid is sorted by (``sim 0.93``), top left on a dark strip."""
-        painter.setFont(self.badge_font)
-        width = painter.fontMetrics().horizontalAdvance(text) + 8
-        strip = QRect(rect.left(), rect.top(), min(width, rect.width() - 20), BADGE_HEIGHT - 2)
+        painter.setFont(self.ranking_font)
+        width = painter.fontMetrics().horizontalAdvance(text) + 6
+        strip = QRect(rect.left(), rect.top(), min(width, rect.width() - 18), BADGE_HEIGHT - 2)
         painter.fillRect(strip, QColor(0, 0, 0, 165))
         painter.setPen(QColor(150, 200, 255))
         painter.drawText(strip, Qt.AlignmentFlag.AlignCenter, text)

@@ -88,8 +88,14 @@ class TriageController(QObject):
         state = self.state
         if state.collection is not asked[0] or state.model is not asked[1]:  # changed meanwhile
             return
+        # Thumbnails show (margin + 1) / 2: for two classes exactly the out-of-sample probability
+        # of the class the label does not say, in [0, 1] (0.5: the model cannot tell).
         ranking = Ranking(
-            SUSPECTS, SORTS[SUSPECTS], rank_positions(result.order, state.n), badge="sus", shown=result.scores
+            SUSPECTS,
+            SORTS[SUSPECTS],
+            rank_positions(result.order, state.n),
+            badge="err",
+            shown=(result.scores + 1.0) / 2.0,
         )
         state.set_ranking(ranking)
         self.message.emit(

@@ -175,7 +175,8 @@ def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model,
 
     model = window.grid.grid_model
     top = int(window.state.order[0])
-    assert model.data(model.cell_of(top), RankingRole) == f"sus {ranking.shown[top]:.2f}"
+    assert model.data(model.cell_of(top), RankingRole) == f"err {ranking.shown[top]:.2f}"
+    assert window.state.current == top  # the queue arrived: its top is shown
     window.state.set_sorting(sort="file")
     assert model.data(model.cell_of(top), RankingRole) is None
 
