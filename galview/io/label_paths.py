@@ -66,6 +66,10 @@ def store_path_for(source: str | Path, *, make_folders: bool = True) -> Path:
 
 def _choose_store_path(source: Path, make_folders: bool = True) -> Path:
     beside, fallback = default_store_path(source), fallback_store_path(source)
+    if not make_folders and not beside.exists():
+        # Only asking whether a store exists: none beside the data, so no write test there (creating a
+        # test file would change the data folder's modification time just by looking).
+        return fallback
     writable = _can_write(beside.parent)
     if beside.exists() and not writable:
         raise LabelStoreError(

@@ -83,6 +83,7 @@ class HeatmapCache(QObject):
         self._worker = HeatmapWorker(self)
         self._worker.computed.connect(self._on_computed)
         self._worker.failed.connect(self._on_failed)
+        self._worker.crashed.connect(lambda message: self._on_failed(self.key, message))
         self._worker.start()
 
     def reset(self, loaded, collection, settings) -> None:

@@ -20,9 +20,10 @@ GROUPS = (  # (label value, colour, default name)
 class ProbabilityHistogram(QWidget):
     """A pyqtgraph plot of :func:`probability_histograms` that follows the state's scores."""
 
-    def __init__(self, state, parent=None):
+    def __init__(self, state, class_names=None, parent=None):
         super().__init__(parent)
         self.state = state
+        self.class_names = class_names or (lambda: ("0", "1"))  # names of the labels' classes
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -30,7 +31,9 @@ class ProbabilityHistogram(QWidget):
         self.plot.setLabel("bottom", "probability")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0)
-        self.legend = self.plot.addLegend(offset=(10, 5), brush=(0, 0, 0, 150))
+        # Top centre: the bars at p ≈ 0 and p ≈ 1, usually the tallest, stay visible beside it.
+        self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))
+        self.legend.anchor(itemPos=(0.5, 0), parentPos=(0.5, 0), offset=(0, 5))
         self.curves: dict = {}
         self.counts: dict = {}
         layout = QVBoxLayout(self)
@@ -86,12 +89,11 @@ class ProbabilityHistogram(QWidget):
         return labels if len(labels) and not np.isnan(labels).all() else None
 
     def _group_name(self, key, default: str, scores) -> str:
+        """Groups are the collection's labels, named by the collection's classes (not the model's)."""
         if key is None:
             return "unlabelled or unsure" if self._labels() is not None else "all cutouts"
-        if scores.binary and len(scores.class_names) == 2:
-            positive = scores.positive_class
-            default = scores.class_names[positive if key == 1 else 1 - positive]
-        return f"labelled {default}"
+        names = self.class_names()
+        return f"labelled {names[key] if 0 <= key < len(names) else default}"
 
     def _add_curve(self, key, edges, colour, name: str) -> None:
         counts = self.counts[key]

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import UserFacingError
 from galview.core.label_values import UNSURE
+from galview.core.words import count
 
 RECHECK_SIZE = 20
 
@@ -112,7 +113,9 @@ class LabelMenu(QObject):
     def select_top(self, k: int) -> list[int]:
         """Select the first ``k`` cutouts shown (a ranking's top k); the next label key labels them all."""
         chosen = self.window.state.select_first(k)
-        self.window.statusBar().showMessage(f"{len(chosen)} cutouts selected: a label key labels them all")
+        self.window.statusBar().showMessage(
+            f"{count(len(chosen), 'cutout')} selected: a label key labels them all"
+        )
         return [int(i) for i in chosen]
 
     def start_recheck(self, size: int = RECHECK_SIZE, seed=None) -> SelfConsistencyCheck | None:
