@@ -20,7 +20,7 @@ from psygnal import Signal
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import StoreOfAnotherCollection, UserFacingError
 from galview.core.label_api import LabelStoreAPI
-from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name, labels_in_use
+from galview.core.label_values import UNSURE, class_names_for, label_name, labels_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,8 @@ class LabelSession:
     # -- names --------------------------------------------------------------------------------
     @property
     def classes(self) -> tuple[str, ...]:
-        """Class names by label value: the active model's, else LSBG/artifact."""
-        model = self.state.model
-        return tuple(model.card.class_names) if model is not None else DEFAULT_CLASSES
+        """Class names by label value: the collection's (:func:`class_names_for`), never the model's."""
+        return class_names_for(self.state.collection, self.state.labels)
 
     # -- the store -----------------------------------------------------------------------------
     def _on_collection(self, collection) -> None:

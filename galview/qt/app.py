@@ -134,7 +134,9 @@ def save_screenshot_when_ready(window, path: str, on_done) -> None:
     QTimer.singleShot(50, poll)
 
 
-def run_app(paths: list[str], open_options: dict | None = None, screenshot: str | None = None) -> int:
+def run_app(
+    paths: list[str], open_options: dict | None = None, screenshot: str | None = None, class_names=None
+) -> int:
     """Open the window on ``paths`` and run the event loop; returns the exit status.
 
     Sets up logging (:func:`galview.core.logs.ensure_logging`) unless the command line has done so.
@@ -144,7 +146,7 @@ def run_app(paths: list[str], open_options: dict | None = None, screenshot: str 
     app = make_app()
     from galview.qt.window import MainWindow
 
-    window = MainWindow(open_options=open_options)
+    window = MainWindow(open_options=open_options, class_names=class_names)
     install_excepthook(window)
     window.show()
     opened = window.open_paths(paths) if paths else True

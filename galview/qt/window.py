@@ -74,8 +74,9 @@ def app_settings() -> QSettings:
 class MainWindow(QMainWindow):
     """GalView's window over one :class:`ViewerState`."""
 
-    def __init__(self, state: ViewerState | None = None, open_options: dict | None = None):
+    def __init__(self, state: ViewerState | None = None, open_options: dict | None = None, class_names=None):
         super().__init__()
+        self.class_names = class_names  # names given on the command line for the collections opened
         self.state = state or ViewerState(kept_scores=_kept_scores_on_disk())
         self.open_options = open_options or {}
         self.settings = app_settings()
@@ -240,6 +241,8 @@ class MainWindow(QMainWindow):
         try:
             collection = open_collection(path, **self.open_options)
             collection.describe()  # reads labels/coords now, so bad metadata is reported here
+            if self.class_names:
+                collection.set_class_names(self.class_names)
         except CollectionError as exc:
             self.show_error(str(exc))
             return False
