@@ -267,13 +267,13 @@ class LabelSession:
 
     # -- what a panel shows ---------------------------------------------------------------------
     def counts_text(self) -> str:
-        """``"artifact 54 · LSBG 58 · unsure 1 · unlabelled 0"``."""
+        """``"artifact: 54 · LSBG: 58 · unsure: 1 · unlabelled: 0"``."""
         labels = self.state.labels
         if not len(labels):
             return ""
-        parts = [f"{name} {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
-        parts.append(f"unsure {int(np.sum(labels == UNSURE)):,}")
-        parts.append(f"unlabelled {int(np.isnan(labels).sum()):,}")
+        parts = [f"{name}: {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
+        parts.append(f"unsure: {int(np.sum(labels == UNSURE)):,}")
+        parts.append(f"unlabelled: {int(np.isnan(labels).sum()):,}")
         return " · ".join(parts)
 
     def describe(self, index: int) -> tuple[str, str]:

@@ -53,7 +53,7 @@ def test_opening_writes_nothing_and_a_key_labels_commits_and_advances(labelling)
     win = labelling
     assert not store_path_for(win.state.collection.source).exists()  # no file until the first label
     # The file names no classes: neutral names, never the model's (issue 11).
-    assert win.label_counts.text() == "0 20 · 1 20 · unsure 0 · unlabelled 0"
+    assert win.label_counts.text() == "0: 20 · 1: 20 · unsure: 0 · unlabelled: 0"
     win.state.set_current(2)  # an artifact in the file
     press(win, Qt.Key.Key_1)
     with stored(win) as store:
@@ -64,7 +64,7 @@ def test_opening_writes_nothing_and_a_key_labels_commits_and_advances(labelling)
     assert win.state.labels[2] == 1 and cell_label(win, 2) == 1
     assert win.grid.grid_model.data(win.grid.grid_model.cell_of(2), UserSetRole)
     assert win.state.current == 3  # auto-advance
-    assert win.label_counts.text().startswith("0 19 · 1 21")
+    assert win.label_counts.text().startswith("0: 19 · 1: 21")
     win.state.set_current(2)
     assert win.metadata.fields["Label"].text() == "1 · changed (file: 0)"
     assert "0 → 1" not in win.metadata.fields["History"].text()  # old user label was none
@@ -75,7 +75,7 @@ def test_unsure_clear_undo_and_redo(labelling):
     win = labelling
     win.state.set_current(5)
     press(win, Qt.Key.Key_U)
-    assert win.state.labels[5] == UNSURE and "unsure 1" in win.label_counts.text()
+    assert win.state.labels[5] == UNSURE and "unsure: 1" in win.label_counts.text()
     press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.state.labels[5] == 1 and win.state.current == 5  # back to the file's label, shown
     press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -253,7 +253,7 @@ def test_class_names_come_from_the_collection_never_from_the_model(window, qtbot
     assert window.label_menu.actions["class_1"].text() == "Label as 1"
     assert window.label_menu.set_class_names("no ring, ring")
     assert window.labelling.classes == ("no ring", "ring")
-    assert window.label_counts.text().startswith("no ring 20 · ring 20")
+    assert window.label_counts.text().startswith("no ring: 20 · ring: 20")
     assert window.label_menu.actions["class_1"].text() == "Label as ring"
     window.state.set_current(3)
     assert window.metadata.fields["Label"].text() == "ring · from the file"
@@ -272,6 +272,6 @@ def test_view_classes_names_the_labels(qtbot, data):
     qtbot.addWidget(win)
     try:
         assert win.open_path(data)
-        assert win.label_counts.text().startswith("artifact 20 · LSBG 20")
+        assert win.label_counts.text().startswith("artifact: 20 · LSBG: 20")
     finally:
         win.close()
