@@ -279,7 +279,7 @@ def describe(adapter: dict[str, Any]) -> str:
         f"{size[0]}×{size[1]} {what} at {model_scale:.3f}″/px ({', '.join(how)})"
     )
     note = source.get("unit_note") or ""
-    return f"{text}; {note}" if note.startswith("assumed") else text
+    return f"{text}; {note}" if "assumed" in note else text
 
 
 def _flux_unit(spec: InputSpec) -> str | None:
