@@ -26,9 +26,11 @@ import numpy as np
 
 from galview.core import colormaps
 from galview.core.scores import DECISION_THRESHOLD
+from galview.ml.adapt import adapt_for
 from galview.ml.errors import ModelError
 from galview.ml.inputs import model_input
 from galview.ml.loading import last_conv_layer
+from galview.ml.physical import heat_to_cutout
 
 METHODS = ("gradcam", "guided", "backprop", "saliency")
 """Grad-CAM; guided Grad-CAM (Grad-CAM × guided backpropagation); guided backpropagation; saliency."""
@@ -186,8 +188,6 @@ def explain(
         adapter's maps come back on the cutouts' grid, zero outside the field the model saw.
     """
     if collection is not None:
-        from galview.ml.adapt import adapt_for
-
         loaded, _note = adapt_for(loaded, collection)
     if method not in METHODS:
         raise ModelError(loaded.path, f"unknown explanation method {method!r}; expected one of {METHODS}")
@@ -213,8 +213,6 @@ def explain(
         return np.zeros((0, *cutouts.shape[1:3]), np.float32)
     out, adapter = np.concatenate(maps), loaded.card.input.adapter or {}
     if "physical" in adapter:  # the model saw a resampled crop: put the maps back where it was
-        from galview.ml.physical import heat_to_cutout
-
         return normalise(heat_to_cutout(out, adapter))
     if out.shape[1:] != cutouts.shape[1:3]:  # the card's adapter resized the cutouts
         out = normalise(_resize(out, cutouts.shape[1:3]))
