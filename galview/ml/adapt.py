@@ -154,6 +154,8 @@ def _resolve(spec, collection, where: str, adapt: bool) -> tuple:
         check_compatible(collection.shape, collection.dtype, collection.bands, spec, where=where)
         return None, None, None
     except ModelError as exc:
+        if np.dtype(collection.dtype).kind != "f":  # colours already: no fluxes to convert
+            return None, None, exc
         mismatch = exc.problem
     try:
         adapter = physical_adapter(sky_of(collection), spec)
