@@ -51,7 +51,9 @@ def dihedral_mean(loaded, adapted: np.ndarray) -> np.ndarray:
 
 
 def tile(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(image)).resize((TILE, TILE), Image.Resampling.NEAREST)
+    """A TILE × TILE image: nearest-neighbour up (64 → 192), area-averaged down (256 → 192)."""
+    filter_ = Image.Resampling.NEAREST if image.shape[0] <= TILE else Image.Resampling.BOX
+    return Image.fromarray(np.ascontiguousarray(image)).resize((TILE, TILE), filter_)
 
 
 def original_tile(cutout: np.ndarray, bands, adapter: dict) -> Image.Image:
