@@ -228,6 +228,10 @@ class Collection(abc.ABC):
         """Celestial WCS of one cutout (astropy ``WCS``) for pixel-to-sky readout, or None."""
         return None
 
+    def flux_unit(self) -> str | None:
+        """The unit of the pixel values as the file states it (FITS ``BUNIT``), or None if it does not."""
+        return None
+
     def describe(self) -> dict:
         """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords."""
         return {

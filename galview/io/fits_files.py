@@ -69,6 +69,12 @@ def fits_bands(header, n_channels: int) -> list[str] | None:
     return None
 
 
+def header_unit(header) -> str | None:
+    """The pixel unit a header states (``BUNIT``), stripped; None when absent or blank."""
+    unit = header.get("BUNIT")
+    return (unit.strip() or None) if isinstance(unit, str) else None
+
+
 def celestial_wcs(header):
     """The celestial part of a header's WCS, or None when it has none."""
     from astropy.wcs import WCS, FITSFixedWarning
@@ -123,6 +129,9 @@ class FitsCollection(ArrayCollection):
 
     def wcs(self, index: int):
         return self._cached("wcs", lambda: celestial_wcs(self._header)) if len(self) == 1 else None
+
+    def flux_unit(self) -> str | None:
+        return header_unit(self._header)
 
     def close(self) -> None:
         self._hdul.close()
@@ -183,6 +192,12 @@ def _read_fits_cutout(path: Path, layout: str | None) -> tuple[np.ndarray, objec
     return data, header
 
 
+def _read_fits_header(path: Path):
+    """The header of a per-object FITS file's image HDU, without reading its pixels."""
+    with _open_hdul(path) as hdul:
+        return _image_hdu(path, hdul).header.copy()
+
+
 class FitsFolderCollection(Collection):
     """A folder of per-object FITS files, one cutout each, read on demand.
 
@@ -196,6 +211,7 @@ class FitsFolderCollection(Collection):
         first, header = _read_fits_cutout(files[0], layout)
         c, h, w = first.shape
         super().__init__(folder, len(files), (h, w, c), first.dtype, fits_bands(header, c))
+        self._unit = header_unit(header)
         self._table = read_label_table(folder, [f.name for f in files])
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
@@ -214,7 +230,13 @@ class FitsFolderCollection(Collection):
         return self._cached("headers", lambda: [_read_fits_cutout(f, self._layout)[1] for f in self._files])
 
     def wcs(self, index: int):
-        return celestial_wcs(self._headers()[index])
+        if "headers" in self._cache:
+            return celestial_wcs(self._headers()[index])
+        return self._cached(f"wcs{index}", lambda: celestial_wcs(_read_fits_header(self._files[index])))
+
+    def flux_unit(self) -> str | None:
+        """The first file's ``BUNIT`` (the files of a folder are taken to share it)."""
+        return self._unit
 
     def _load_coords(self):
         if self._table is not None and self._table.ra is not None:

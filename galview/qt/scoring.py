@@ -205,7 +205,13 @@ class ScoringController(QObject):
     def _on_scored(self, result) -> None:
         count, seconds = result
         self.last_duration_s = seconds
-        self.message.emit(f"Scored {words.count(count, 'cutout')} in {seconds:.1f} s")
+        from galview.ml.adapt import adapter_note  # what the physical adapter did, if anything
+
+        note = adapter_note(self.state.model, self.state.collection)
+        self.message.emit(
+            f"Scored {words.count(count, 'cutout')} in {seconds:.1f} s"
+            + (f"; adapter: {note}" if note else "")
+        )
 
     def _on_error(self, exc: Exception) -> None:
         if self._stale_job is not None and self.runner.job is self._stale_job:
