@@ -68,7 +68,7 @@ class ElidingStatusBar(QStatusBar):
     def room(self) -> int:
         """Pixels left for the message beside the visible permanent widgets."""
         taken = sum(w.sizeHint().width() + 8 for w in self._permanent if w.isVisibleTo(self))
-        return max(40, self.width() - taken - 16)
+        return max(40, self.width() - taken - 40)
 
     def _shortened(self, text: str) -> str:
         return self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.room())

@@ -31,9 +31,7 @@ class ProbabilityHistogram(QWidget):
         self.plot.setLabel("bottom", "probability")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0)
-        # Top centre: the bars at p ≈ 0 and p ≈ 1, usually the tallest, stay visible beside it.
-        self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))
-        self.legend.anchor(itemPos=(0.5, 0), parentPos=(0.5, 0), offset=(0, 5))
+        self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))  # placed over the lowest bars on redraw
         self.curves: dict = {}
         self.counts: dict = {}
         layout = QVBoxLayout(self)
@@ -81,7 +79,19 @@ class ProbabilityHistogram(QWidget):
                 self._add_curve(key, edges, colour, self._group_name(key, default, scores))
         top = max((int(c.max()) for c in self.counts.values() if c.size), default=0)
         self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
+        self._place_legend()
         self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
+
+    def _place_legend(self) -> None:
+        """Put the legend at the top left, centre or right, wherever the bars under it are lowest."""
+        if not self.counts:
+            return
+        tallest = np.max(np.stack(list(self.counts.values())), axis=0)
+        thirds = np.array_split(tallest, 3)
+        where = int(np.argmin([part.max() for part in thirds]))  # 0 left, 1 centre, 2 right
+        x = (0.0, 0.5, 1.0)[where]
+        offset = (10, 5) if where == 0 else ((0, 5) if where == 1 else (-10, 5))
+        self.legend.anchor(itemPos=(x, 0), parentPos=(x, 0), offset=offset)
 
     def _labels(self):
         """The current labels, or None when no cutout has one."""

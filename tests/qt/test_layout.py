@@ -96,3 +96,14 @@ def test_several_collections_are_listed_and_switched(window, tmp_path):
     assert not window.open_paths([tmp_path / "missing.npz", second])
     assert "missing.npz: no such file or folder" in window.last_error
     assert window.state.n == 7  # the one that exists still opens
+
+
+def test_the_histogram_legend_sits_over_the_lowest_bars(window, monkeypatch):
+    hist = window.histogram
+    placed = []
+    monkeypatch.setattr(hist.legend, "anchor", lambda itemPos, parentPos, offset: placed.append(itemPos[0]))
+    cases = ([9] * 6 + [0] * 8 + [9] * 6, [0] * 7 + [9] * 13, [9] * 14 + [0] * 6)
+    for counts in cases:
+        hist.counts = {1: np.array(counts), 0: np.zeros(20, int)}
+        hist._place_legend()
+    assert placed == [0.5, 0.0, 1.0]  # centre, left, right: wherever the bars are low
