@@ -77,10 +77,30 @@ def quiet_keras() -> Iterator[None]:
         yield
 
 
+def model_file(path: str | Path) -> Path:
+    """The model file ``path`` names: ``path`` itself, or for a folder (what ``galview train -o``
+    writes) its ``model.keras``, else its only ``.keras`` file. Nothing is read.
+
+    Raises
+    ------
+    ModelError
+        A folder with no ``model.keras`` and not exactly one ``.keras`` file.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    found = [path / "model.keras"] if (path / "model.keras").is_file() else sorted(path.glob("*.keras"))
+    if len(found) != 1:
+        problem = "holds no .keras model" if not found else f"holds {len(found)} .keras models"
+        raise ModelError(path, f"folder {problem}; expected a model file or a folder with model.keras")
+    return found[0]
+
+
 def load_model(path: str | Path) -> LoadedModel:
     """Open a Keras 3 ``.keras`` model in safe mode, with its card (or one inferred from the model).
 
-    ``.h5``/``.hdf5`` files are passed to :func:`import_legacy_h5`.
+    ``path`` may be a folder holding the model (see :func:`model_file`). ``.h5``/``.hdf5`` files
+    are passed to :func:`import_legacy_h5`.
 
     Raises
     ------
@@ -89,7 +109,7 @@ def load_model(path: str | Path) -> LoadedModel:
     """
     import keras
 
-    path = Path(path)
+    path = model_file(path)
     _require_file(path, "a Keras model file (.keras)")
     if path.suffix in (".h5", ".hdf5"):
         return import_legacy_h5(path)
