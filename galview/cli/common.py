@@ -78,6 +78,10 @@ def model_path(value: str | None, default: bool = True) -> Path | None:
 
         value = default_model_path()
     path = model_file(value)
+    if path.is_dir():
+        raise ModelError(
+            path, "folder holds no model.keras; expected a model file or a folder with model.keras"
+        )
     if not path.is_file():
         raise ModelError(path, "no such model file; expected a .keras model or a folder holding model.keras")
     return path

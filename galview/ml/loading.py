@@ -78,22 +78,11 @@ def quiet_keras() -> Iterator[None]:
 
 
 def model_file(path: str | Path) -> Path:
-    """The model file ``path`` names: ``path`` itself, or for a folder (what ``galview train -o``
-    writes) its ``model.keras``, else its only ``.keras`` file. Nothing is read.
-
-    Raises
-    ------
-    ModelError
-        A folder with no ``model.keras`` and not exactly one ``.keras`` file.
-    """
+    """The model file ``path`` names: the ``model.keras`` inside a folder that holds one (what
+    ``galview train -o`` writes), else ``path`` itself. Nothing is read."""
     path = Path(path)
-    if not path.is_dir():
-        return path
-    found = [path / "model.keras"] if (path / "model.keras").is_file() else sorted(path.glob("*.keras"))
-    if len(found) != 1:
-        problem = "holds no .keras model" if not found else f"holds {len(found)} .keras models"
-        raise ModelError(path, f"folder {problem}; expected a model file or a folder with model.keras")
-    return found[0]
+    inside = path / "model.keras"
+    return inside if path.is_dir() and inside.is_file() else path
 
 
 def load_model(path: str | Path) -> LoadedModel:

@@ -119,7 +119,7 @@ def test_a_folder_without_a_model_is_one_line(des, tmp_path, capsys):
     assert (code, out) == (2, "")
     assert (
         err
-        == f"galview: error: {empty}: folder holds no .keras model; expected a model file or a folder with model.keras\n"
+        == f"galview: error: {empty}: folder holds no model.keras; expected a model file or a folder with model.keras\n"
     )
     assert not (tmp_path / "s.csv").exists()
 
