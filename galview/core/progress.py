@@ -6,12 +6,14 @@ them as one line per phase of the job, redrawn in place on a terminal::
 
     score  [##########....................]  1,024/3,000 cutouts  512 cutouts/s  4 s left
 
-and, when the phase ends, one summary line::
+and, when the phase ends, one summary line (with the values of the job's last report)::
 
-    train  epoch 2/2  4/4 batches in 21.3 s  loss 0.693  accuracy 0.510
+    train  epoch 2/2 done  4/4 batches in 21.3 s  accuracy 0.510  loss 0.693  val_accuracy 0.480  val_loss 0.701
 
 A new phase starts when the unit or the total changes (embedding the cutouts, then fitting the
-folds). Reports that repeat the end of a phase draw nothing. Where stderr is not a terminal (a log
+folds). The summary is printed when the job repeats the end of a phase (training reports the last
+batch, then the end of the epoch with its validation loss), moves on to another phase, or when the
+printer is closed (it is a context manager). Where stderr is not a terminal (a log
 file, a pipe), the line is written only every :data:`PIPE_INTERVAL_S` and at the end of a phase.
 """
 
@@ -52,6 +54,7 @@ class ProgressPrinter:
         self._phase: tuple | None = None
         self._last = None  # the latest record of the current phase
         self._finished = False
+        self._ended_at: float | None = None  # when the current phase reached its total
         self._drawn_at = -math.inf
         self._line = 0  # characters of the line drawn in place
 
@@ -63,22 +66,28 @@ class ProgressPrinter:
         phase = (progress.unit, progress.total)
         if phase != self._phase:
             self.close()
-            self._phase, self._finished = phase, False
+            self._phase, self._finished, self._ended_at = phase, False, None
             self._drawn_at = -math.inf if self._interactive() else self._started
         elif self._finished:
-            return  # the job repeated the end of the phase (e.g. batch end, then epoch end)
+            return
+        now, repeated = self.clock(), self._ended_at is not None
         self._last = progress
-        now = self.clock()
         if progress.total and progress.done >= progress.total:
-            self._finish(now)
+            if repeated:  # the job repeated the end with its final values (epoch end after batch end)
+                self._finish(self._ended_at)
+                return
+            self._ended_at = now  # summarised when the job repeats the end, moves on, or is closed
+            if self._interactive():
+                self._write(self._running_text(now), final=False)
         elif now - self._drawn_at >= (REDRAW_INTERVAL_S if self._interactive() else PIPE_INTERVAL_S):
             self._drawn_at = now
             self._write(self._running_text(now), final=False)
 
     def close(self) -> None:
-        """End the current phase's line (with its summary) if the job stopped short of its total."""
+        """Print the current phase's summary line if it is not printed yet (the job ended, or stopped
+        short of its total)."""
         if self._last is not None and not self._finished:
-            self._finish(self.clock())
+            self._finish(self._ended_at if self._ended_at is not None else self.clock())
 
     def __enter__(self) -> ProgressPrinter:
         return self

@@ -50,7 +50,9 @@ def test_training_shows_epoch_and_loss_without_duplicated_summaries():
     assert "train  epoch 1/2  [#######" in lines[1] and "1/4 batches" in lines[1]
     assert "1 batches/s" in lines[1] and "3.0 s left" in lines[1] and "loss 0.600" in lines[1]
     assert text.count("\n") == 1 and text.endswith("\n")
-    assert lines[-1].rstrip() == "train  epoch 2/2  4/4 batches in 4.0 s  loss 0.300"  # padded over the bar
+    assert (
+        lines[-1].rstrip() == "train  epoch 2/2 done  4/4 batches in 4.0 s  loss 0.500"
+    )  # padded over the bar
     assert "nan" not in text
 
 
