@@ -186,7 +186,7 @@ def paired_difference(correct_a: np.ndarray, correct_b: np.ndarray, n_boot: int 
 def write_curve(path: Path, results: dict, flipped: np.ndarray) -> None:
     """Recall at every 1% of the queue reviewed, one column per method."""
     with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["fraction_reviewed", *(f"recall_{name}" for name in results)])
         for percent in range(0, 101):
             row = [recall_at(r["order"], flipped, percent / 100) for r in results.values()]

@@ -25,4 +25,5 @@ def ensure_demo_collection(progress=print) -> Path:
     from galview.sim.surveys import DES
 
     progress(f"Generating the demo collection ({DEMO_SIZE} simulated DES-like cutouts) in {path} …")
-    return write_simulation(path, DES, DEMO_SIZE, DEMO_SEED, on_progress=progress_printer("simulate des"))
+    with progress_printer("simulate des") as on_progress:
+        return write_simulation(path, DES, DEMO_SIZE, DEMO_SEED, on_progress=on_progress)

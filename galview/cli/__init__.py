@@ -8,30 +8,35 @@ logging (:mod:`galview.core.logs`) before any command runs.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 
 from galview import __version__
 from galview.cli import data, explain, labels, scoring, training, window
+from galview.cli.parsing import GalviewParser
 from galview.core.errors import UserFacingError
-from galview.core.logs import FILE_ONLY, setup_logging
+from galview.core.logs import FILE_ONLY, quiet_libraries, setup_logging
 
 logger = logging.getLogger(__name__)
 
 COMMAND_MODULES = (data, window, training, scoring, explain, labels)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> GalviewParser:
     """The ``galview`` parser with every command registered."""
-    parser = argparse.ArgumentParser(
-        prog="galview", description="Triage low-surface-brightness galaxy candidates."
+    parser = GalviewParser(
+        prog="galview",
+        description="Triage low-surface-brightness galaxy candidates. 'galview COMMAND --help' describes "
+        "each command and its options.",
     )
     parser.add_argument("--version", action="version", version=f"galview {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="debug messages on stderr (the log file gets them too)"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug messages on stderr (the log file gets them too), and the log lines of TensorFlow and Qt",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.add_parsers(commands)
     return parser
@@ -40,12 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Logging is set up first (:func:`galview.core.logs.setup_logging`). A :class:`UserFacingError` is
+    Logging is set up first (:func:`galview.core.logs.setup_logging`), and TensorFlow's own log lines
+    are silenced unless ``--verbose`` (:func:`galview.core.logs.quiet_libraries`; before any command
+    imports it). Each command checks its inputs and outputs before it loads Keras. A
+    :class:`UserFacingError` is
     printed as one line ``galview: error: ...`` (exit status 2) and logged; any other exception is
     logged with its traceback (stderr and the log file) and gives exit status 1.
     """
     args = build_parser().parse_args(argv)
     log_file = setup_logging(verbose=args.verbose)
+    quiet_libraries(verbose=args.verbose)
     logger.info("galview %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else map(str, argv)))
     logger.debug("options: %s", {key: value for key, value in vars(args).items() if key != "run"})
     try:

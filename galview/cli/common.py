@@ -1,20 +1,39 @@
-"""Helpers every ``galview`` command shares: the options that open a collection, metric printing.
+"""Helpers every ``galview`` command shares: the options that open a collection, the model option,
+the checks that run before any expensive work, metric printing.
 
 Kept apart from :mod:`galview.cli` (the parser and the dispatcher) so that command modules import
-from here and never back from the package that registers them.
+from here and never back from the package that registers them. Nothing here imports Keras:
+commands check their inputs and outputs first and load TensorFlow only when they need a model.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from pathlib import Path
 
 LAYOUTS = ["NHWC", "NCHW", "NHW", "CHW", "HW"]
+MODEL_HELP = (
+    "model: a .keras file (its .json card beside it) or the folder 'galview train -o' wrote; "
+    "default: the shipped model (or $GALVIEW_MODEL)"
+)
+# Why a metric has no value, when it has none (NaN).
+UNDEFINED = {
+    "accuracy": "no test cutouts",
+    "precision": "no positive predictions",
+    "recall": "no positive labels in the test split",
+    "roc_auc": "the test split holds one class only",
+}
 
 
 def add_open_options(parser: argparse.ArgumentParser) -> None:
     """``--layout`` and ``--dataset``: how to read the collection."""
-    parser.add_argument("--layout", choices=LAYOUTS, help="axis order of the stored array")
-    parser.add_argument("--dataset", help="name of the image array in an HDF5 or npz file")
+    parser.add_argument(
+        "--layout", choices=LAYOUTS, help="axis order of the stored array (default: detected from its shape)"
+    )
+    parser.add_argument(
+        "--dataset", help="name of the image array in an HDF5 or npz file (default: found automatically)"
+    )
 
 
 def open_options(args) -> dict:
@@ -51,12 +70,65 @@ def adapt_model(loaded, collection, args):
     return loaded
 
 
+def add_model_option(parser: argparse.ArgumentParser, flag: str = "--model", help_text: str = MODEL_HELP):
+    """The option naming a model (a ``.keras`` file or a model folder)."""
+    parser.add_argument(flag, metavar="MODEL", help=help_text)
+
+
+def model_path(value: str | None, default: bool = True) -> Path | None:
+    """The model file a ``--model`` value names, checked without loading Keras.
+
+    Parameters
+    ----------
+    value : str or None
+        What the user gave: a model file or a folder holding ``model.keras``.
+    default : bool
+        Whether no value means the shipped model (else None is returned).
+
+    Raises
+    ------
+    ModelError
+        The file does not exist, or the folder holds no model.
+    """
+    from galview.ml.errors import ModelError
+    from galview.ml.loading import model_file
+
+    if value is None:
+        if not default:
+            return None
+        from galview.assets import default_model_path
+
+        value = default_model_path()
+    path = model_file(value)
+    if path.is_dir():
+        raise ModelError(
+            path, "folder holds no model.keras; expected a model file or a folder with model.keras"
+        )
+    if not path.is_file():
+        raise ModelError(path, "no such model file; expected a .keras model or a folder holding model.keras")
+    return path
+
+
 def print_metrics(metrics: dict) -> None:
-    """Accuracy, precision, recall and ROC AUC with their 95% intervals, and the confusion matrix."""
+    """Accuracy, precision, recall and ROC AUC with their 95% intervals, and the confusion matrix.
+
+    A metric that is undefined (NaN) is printed as ``undefined`` with the reason, never ``nan``.
+    """
     ci = metrics.get("ci95", {})
     for key in ("accuracy", "precision", "recall", "roc_auc"):
-        if key in metrics:
-            low, high = ci.get(key, (float("nan"), float("nan")))
-            print(f"{key:10s} {metrics[key]:.3f}  (95% CI {low:.3f}–{high:.3f})")
+        if key not in metrics:
+            continue
+        value = _number(metrics[key])
+        if math.isnan(value):
+            print(f"{key:10s} undefined ({UNDEFINED[key]})")
+            continue
+        low, high = (_number(v) for v in (ci.get(key) or (None, None)))
+        interval = "undefined" if math.isnan(low) or math.isnan(high) else f"{low:.3f}–{high:.3f}"
+        print(f"{key:10s} {value:.3f}  (95% CI {interval})")
     if "confusion" in metrics:
         print(f"confusion  {metrics['confusion']}  (rows: true class, columns: predicted)")
+
+
+def _number(value) -> float:
+    """A metric as float; None (NaN stored as JSON null) as NaN."""
+    return math.nan if value is None else float(value)

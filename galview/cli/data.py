@@ -3,31 +3,41 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from galview.cli.common import add_open_options, open_options
+
+SIMULATION_SUFFIXES = (".h5", ".hdf5")
 
 
 def add_parsers(commands) -> None:
     """Register ``info`` and ``simulate`` on the main parser's ``commands``."""
-    info = commands.add_parser("info", help="describe a cutout collection")
-    info.add_argument("path")
+    info = commands.add_parser(
+        "info",
+        help="describe a cutout collection",
+        description="Count, cutout shape (H, W, C), dtype, bands, labels and coordinates of a collection.",
+    )
+    info.add_argument("path", help="the cutout collection (file or folder)")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     add_open_options(info)
     info.set_defaults(run=cmd_info)
 
-    simulate = commands.add_parser("simulate", help="simulate LSBG and artifact cutouts with known truth")
-    simulate.add_argument("--survey", choices=["des", "hsc"], default="des")
+    simulate = commands.add_parser(
+        "simulate",
+        help="simulate LSBG and artifact cutouts with known truth",
+        description="Simulate DES- or HSC-like LSBG and artifact cutouts with GalSim into an HDF5 file "
+        "(viewer colours, fluxes and a truth table).",
+    )
+    simulate.add_argument("--survey", choices=["des", "hsc"], default="des", help="survey to imitate")
     simulate.add_argument("--n", type=int, required=True, help="number of cutouts")
-    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (the same seed, the same file)")
     simulate.add_argument(
-        "--lsbg-fraction", type=float, default=0.5, help="fraction of LSBGs (default 0.5: balanced)"
+        "--lsbg-fraction", type=float, default=0.5, help="fraction of LSBGs (0.5: balanced)"
     )
     simulate.add_argument(
         "--no-jpeg", action="store_true", help="skip the JPEG round trip of the viewer colours"
     )
     simulate.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
-    simulate.add_argument("-o", "--output", required=True, help="HDF5 file to write")
+    simulate.add_argument("-o", "--output", required=True, help="HDF5 file to write (.h5 or .hdf5)")
     simulate.set_defaults(run=cmd_simulate)
 
 
@@ -51,25 +61,28 @@ def cmd_info(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from galview.core.errors import UserFacingError
+    from galview.core.outputs import output_path
     from galview.core.progress import progress_printer
+
+    if args.n <= 0:
+        raise UserFacingError("--n", "must be a positive number of cutouts")
+    if not 0.0 <= args.lsbg_fraction <= 1.0:
+        raise UserFacingError("--lsbg-fraction", "must lie between 0 and 1")
+    output = output_path(args.output, SIMULATION_SUFFIXES, "a simulated collection")
     from galview.sim.generate import write_simulation
     from galview.sim.surveys import SURVEYS
 
-    if args.n <= 0:
-        print("galview: error: --n must be a positive number of cutouts", file=sys.stderr)
-        return 2
-    if not 0.0 <= args.lsbg_fraction <= 1.0:
-        print("galview: error: --lsbg-fraction must lie between 0 and 1", file=sys.stderr)
-        return 2
-    path = write_simulation(
-        args.output,
-        SURVEYS[args.survey],
-        args.n,
-        args.seed,
-        lsbg_fraction=args.lsbg_fraction,
-        jpeg=not args.no_jpeg,
-        workers=args.workers,
-        on_progress=progress_printer(f"simulate {args.survey}"),
-    )
+    with progress_printer(f"simulate {args.survey}") as progress:
+        path = write_simulation(
+            output,
+            SURVEYS[args.survey],
+            args.n,
+            args.seed,
+            lsbg_fraction=args.lsbg_fraction,
+            jpeg=not args.no_jpeg,
+            workers=args.workers,
+            on_progress=progress,
+        )
     print(path)
     return 0

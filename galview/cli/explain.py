@@ -5,15 +5,29 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 
 from __future__ import annotations
 
-from galview.cli.common import adapt_model, add_adapt_option, add_open_options, open_options
+from galview.cli.common import (
+    adapt_model,
+    add_adapt_option,
+    add_model_option,
+    add_open_options,
+    model_path,
+    open_options,
+)
 from galview.core.errors import UserFacingError
+
+EXPLAIN_SUFFIXES = (".npy", ".png")
 
 
 def add_parsers(commands) -> None:
     """Register ``explain`` on the main parser's ``commands``."""
-    explain = commands.add_parser("explain", help="heat maps of what a model looks at (Grad-CAM)")
-    explain.add_argument("data")
-    explain.add_argument("--model", help="model (.keras with its .json card); default: the shipped model")
+    explain = commands.add_parser(
+        "explain",
+        help="heat maps of what a model looks at (Grad-CAM)",
+        description="Heat maps of what a model looks at: Grad-CAM, guided Grad-CAM, guided "
+        "backpropagation or saliency, as .npy arrays or PNG overlays; or the explanation sheet.",
+    )
+    explain.add_argument("data", help="the cutout collection (file or folder)")
+    add_model_option(explain)
     which = explain.add_mutually_exclusive_group(required=True)
     which.add_argument("--index", type=int, action="append", help="cutout index (repeatable)")
     which.add_argument("--all", action="store_true", help="every cutout")
@@ -24,7 +38,7 @@ def add_parsers(commands) -> None:
     )
     explain.add_argument("--per-group", type=int, default=4, help="cutouts per group of the sheet")
     explain.add_argument(
-        "--class", dest="class_index", type=int, help="class to explain (default: predicted)"
+        "--class", dest="class_index", type=int, help="class index to explain (default: the predicted one)"
     )
     explain.add_argument(
         "--method",
@@ -41,22 +55,16 @@ def add_parsers(commands) -> None:
 
 
 def cmd_explain(args) -> int:
-    from pathlib import Path
-
+    """Check the output, the collection, the indices (or the labels) and the model, then load Keras."""
     import numpy as np
 
-    from galview.assets import default_model_path
+    from galview.core.outputs import output_path
     from galview.io import open_collection
-    from galview.ml.gradcam import explain, overlay
-    from galview.ml.loading import load_model
 
-    output = Path(args.output)
-    if output.suffix.lower() not in (".npy", ".png"):
-        raise UserFacingError(output, "unsupported output; expected a .npy (maps) or .png (overlays) file")
-    loaded = load_model(args.model or default_model_path())
-    if args.sheet:
-        return _explain_sheet(args, loaded, output)
+    output = output_path(args.output, (".png",) if args.sheet else EXPLAIN_SUFFIXES, "heat maps")
     with open_collection(args.data, **open_options(args)) as collection:
+        if args.sheet:
+            return _explain_sheet(args, collection, output)
         n = len(collection)
         indices = np.arange(n) if args.all else np.asarray(args.index, dtype=np.int64)
         bad = [int(i) for i in indices if not 0 <= i < n]
@@ -64,48 +72,62 @@ def cmd_explain(args) -> int:
             raise UserFacingError(
                 args.data, f"index {bad[0]} is out of range; the collection has {n} cutouts (0..{n - 1})"
             )
-        loaded = adapt_model(loaded, collection, args)
+        loaded = adapt_model(_load(args), collection, args)
+        from galview.ml.gradcam import explain
+
         cutouts = collection.get_batch(indices)
         maps = explain(loaded, cutouts, method=args.method, class_index=args.class_index)
         dtype, bands = collection.dtype, collection.bands
     if output.suffix.lower() == ".npy":
         np.save(output, maps[0] if args.index is not None and len(indices) == 1 else maps)
     else:
-        from PIL import Image
-
-        from galview.core.display import default_settings, render
-
-        settings = default_settings(dtype, cutouts.shape[-1])
-        rows = []
-        for cutout, heat in zip(cutouts, maps, strict=True):
-            rgb = render(cutout, settings, bands=bands, dtype=dtype)
-            rows.append(np.concatenate([rgb, overlay(rgb, heat)], axis=1))
-        sheet = np.concatenate(rows, axis=0)
-        scale = max(1, -(-128 // rows[0].shape[0]))  # small cutouts: nearest-neighbour up to >= 128 px
-        Image.fromarray(sheet.repeat(scale, axis=0).repeat(scale, axis=1)).save(output)
+        _save_overlays(output, cutouts, maps, dtype, bands)
     print(output)
     return 0
 
 
-def _explain_sheet(args, loaded, output) -> int:
+def _load(args):
+    """The model of ``--model`` (checked first), loaded: TensorFlow is imported here."""
+    path = model_path(args.model)
+    from galview.ml.loading import load_model
+
+    return load_model(path)
+
+
+def _save_overlays(output, cutouts, maps, dtype, bands) -> None:
+    """One row per cutout: the cutout as displayed, and the heat map over it (PNG)."""
+    import numpy as np
     from PIL import Image
 
-    from galview.io import open_collection
+    from galview.core.display import default_settings, render
+    from galview.ml.gradcam import overlay
+
+    settings = default_settings(dtype, cutouts.shape[-1])
+    rows = []
+    for cutout, heat in zip(cutouts, maps, strict=True):
+        rgb = render(cutout, settings, bands=bands, dtype=dtype)
+        rows.append(np.concatenate([rgb, overlay(rgb, heat)], axis=1))
+    sheet = np.concatenate(rows, axis=0)
+    scale = max(1, -(-128 // rows[0].shape[0]))  # small cutouts: nearest-neighbour up to >= 128 px
+    Image.fromarray(sheet.repeat(scale, axis=0).repeat(scale, axis=1)).save(output)
+
+
+def _explain_sheet(args, collection, output) -> int:
+    from PIL import Image
+
     from galview.io.label_choice import current_labels
+
+    choice = current_labels(collection)
+    if choice.source == "none":
+        raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
+    loaded = _load(args)
     from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
 
-    if output.suffix.lower() != ".png":
-        raise UserFacingError(output, "the explanation sheet is an image; expected a .png file")
-    with open_collection(args.data, **open_options(args)) as collection:
-        choice = current_labels(collection)
-        if choice.source == "none":
-            raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
-        labels = choice.labels
-        loaded = adapt_model(loaded, collection, args)
-        probs = positive_probabilities(loaded, collection)
-        sheet, groups = explanation_sheet(
-            loaded, collection, probs, labels, k=args.per_group, method=args.method
-        )
+    loaded = adapt_model(loaded, collection, args)
+    probs = positive_probabilities(loaded, collection)
+    sheet, groups = explanation_sheet(
+        loaded, collection, probs, choice.labels, k=args.per_group, method=args.method
+    )
     Image.fromarray(sheet).save(output)
     for name, indices in groups.items():
         print(f"{name}: {' '.join(str(int(i)) for i in indices) or '-'}")

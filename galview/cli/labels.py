@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from galview.cli.common import add_open_options, open_options
+from galview.cli.common import add_model_option, add_open_options, model_path, open_options
 
 FORCE_HELP = (
     "use a label store made for another collection of the same size, re-binding it to this one "
@@ -20,30 +20,38 @@ FORCE_HELP = (
 )
 
 
+CLASSES_HELP = "class names in label order, comma-separated (default: artifact,LSBG)"
+EXPORT_SUFFIXES = (".csv", ".fits", ".fit", ".h5", ".hdf5")
+
+
 def add_parsers(commands) -> None:
     """Register ``labels`` and its subcommands on the main parser's ``commands``."""
-    labels = commands.add_parser("labels", help="set, undo, export and review labels (the label store)")
-    sub = labels.add_subparsers(dest="labels_command", required=True)
+    labels = commands.add_parser(
+        "labels",
+        help="set, undo, export and review labels (the label store)",
+        description="Labels from the shell, committed to the collection's label store (an SQLite file "
+        "beside the data, or --store) with an append-only history.",
+    )
+    sub = labels.add_subparsers(dest="labels_command", required=True, metavar="COMMAND")
     labels.set_defaults(run=run_labels)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help_text)
-        parser.add_argument("data", help="the cutout collection")
+        parser = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        parser.add_argument("data", help="the cutout collection (file or folder)")
         parser.add_argument("--store", help="label store file (default: beside the data, else user data dir)")
         parser.add_argument("--force", action="store_true", help=FORCE_HELP)
         add_open_options(parser)
         return parser
 
     set_ = command("set", "set one cutout's label; prints 'ok INDEX LABEL' once it is on disk")
-    set_.add_argument("index", type=int)
+    set_.add_argument("index", type=int, help="cutout index (0-based)")
     set_.add_argument("label", help="class index or name (0/artifact, 1/LSBG), u (unsure), none (clear)")
-    set_.add_argument(
-        "--classes", help="class names in label order, comma-separated (default: artifact,LSBG)"
-    )
+    set_.add_argument("--classes", help=CLASSES_HELP)
     export = command("export", "write labels to CSV, FITS or HDF5")
-    export.add_argument("-o", "--output", required=True, help=".csv, .fits or .h5")
+    export.add_argument("-o", "--output", required=True, help="file to write: .csv, .fits or .h5")
     history = command("history", "print every label change, oldest first")
     history.add_argument("--index", type=int, help="only this cutout")
+    history.add_argument("--classes", help=CLASSES_HELP)
     mine = "only your own actions (by login name), not the last of anyone's"
     command("undo", "undo the last label action (exit status 1 if there is none)").add_argument(
         "--mine", action="store_true", help=mine
@@ -53,11 +61,9 @@ def add_parsers(commands) -> None:
     )
     imported = command("import", "import labels from a CSV file (columns index or id, and label)")
     imported.add_argument("csv", help="CSV file")
-    imported.add_argument(
-        "--classes", help="class names in label order, comma-separated (default: artifact,LSBG)"
-    )
+    imported.add_argument("--classes", help=CLASSES_HELP)
     suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
-    suspects.add_argument("--model", help="model (.keras + card); default: the shipped model")
+    add_model_option(suspects)
     suspects.add_argument(
         "--method",
         choices=["head", "cnn"],
@@ -65,9 +71,11 @@ def add_parsers(commands) -> None:
         help="head: k-fold logistic regression on the model's embeddings (fast); "
         "cnn: k-fold training of the model's architecture from scratch (slow, fully out-of-sample)",
     )
-    suspects.add_argument("--folds", type=int, default=4)
-    suspects.add_argument("--seed", type=int, default=0)
-    suspects.add_argument("-o", "--output", required=True, help="CSV: rank, index, id, label, score, flagged")
+    suspects.add_argument("--folds", type=int, default=4, help="folds of the out-of-sample probabilities")
+    suspects.add_argument("--seed", type=int, default=0, help="seed of the folds")
+    suspects.add_argument(
+        "-o", "--output", required=True, help="CSV file: rank, index, id, label, score, flagged"
+    )
 
 
 def run_labels(args) -> int:
@@ -80,9 +88,14 @@ def run_labels(args) -> int:
         "redo": _cmd_redo,
         "import": _cmd_import,
     }
+    from galview.core.outputs import output_path
     from galview.io import open_collection
     from galview.io.label_store import open_label_store
 
+    if args.labels_command == "export":
+        output_path(args.output, EXPORT_SUFFIXES, "labels")
+    elif args.labels_command == "suspects":
+        output_path(args.output, (".csv",), "suspected label errors")
     with (
         open_collection(args.data, **open_options(args)) as collection,
         open_label_store(collection, args.store, force=args.force) as store,
@@ -94,7 +107,7 @@ def run_labels(args) -> int:
 
 def _cmd_set(args, store) -> int:
     from galview.core.errors import UserFacingError
-    from galview.core.label_values import parse_label
+    from galview.core.label_values import label_name, parse_label
 
     if not 0 <= args.index < store.n:
         raise UserFacingError(
@@ -109,7 +122,8 @@ def _cmd_set(args, store) -> int:
         except ValueError as exc:
             raise UserFacingError(args.data, str(exc)) from None
     store.set(args.index, value, description="galview labels set")
-    print(f"ok {args.index} {'none' if value is None else value}", flush=True)  # only after the commit
+    shown = "none" if value is None else label_name(value, _classes(args))
+    print(f"ok {args.index} {shown}", flush=True)  # only after the commit
     return 0
 
 
@@ -127,33 +141,13 @@ def _cmd_export(args, store) -> int:
 
 
 def _cmd_history(args, store) -> int:
-    """Label changes oldest first; without ``--index`` the store's re-bindings among them."""
-    from datetime import UTC, datetime
+    """Label changes oldest first, under a header; without ``--index`` the store's re-bindings
+    among them. Labels are named; "no label of the user's" shows the file's label."""
+    from galview.cli.label_history import history_lines
 
-    rows = [(row["at"], 0, row) for row in store.history(args.index)]
-    if args.index is None:
-        rows += [(row["at"], 1, row) for row in store.rebindings()]
-    for at, _, row in sorted(rows, key=lambda r: r[:2]):
-        when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        print(f"{when}  {_rebinding_text(row) if 'after_action' in row else _change_text(row)}")
+    for line in history_lines(store, args.index, _classes(args)):
+        print(line)
     return 0
-
-
-def _change_text(row) -> str:
-    old, new = (("none" if v is None else str(v)) for v in (row["old"], row["new"]))
-    extra = "".join(
-        f"  {name}={row[key]:{fmt}}" if fmt else f"  {name}={row[key]}"
-        for name, key, fmt in (("model", "model_id", ""), ("p", "prob", ".3f"), ("s", "seconds", ".1f"))
-        if row[key] is not None
-    )
-    return f"{row['idx']}  {row['cutout_id']}  {old} → {new}  {row['user']}  {row['kind']}{extra}"
-
-
-def _rebinding_text(row) -> str:
-    return (
-        f"-  -  {row['old_source']} ({row['old_fingerprint']}) → {row['source']} ({row['fingerprint']})"
-        f"  {row['user']}  rebind"
-    )
 
 
 def _step(args, store, undo: bool) -> int:
@@ -191,34 +185,29 @@ def _cmd_suspects(args, store, collection) -> int:
     import os
     from pathlib import Path
 
-    from galview.assets import default_model_path
-    from galview.core.progress import ProgressBar
+    from galview.core.progress import progress_printer
+
+    output = Path(args.output)
+    model = model_path(args.model)
     from galview.ml.loading import load_model
     from galview.ml.suspects import suspect_ranking
 
-    output = Path(args.output)
-    loaded = load_model(args.model or default_model_path())
+    loaded = load_model(model)
     labels = store.effective()
-    bar = None
-
-    def progress(p):
-        nonlocal bar
-        bar = bar or ProgressBar(p.total, f"suspects ({args.method})")
-        bar.update(p.done - bar.done)
-
-    order, scores, flagged = suspect_ranking(
-        collection,
-        labels,
-        method=args.method,
-        loaded=loaded,
-        folds=args.folds,
-        seed=args.seed,
-        on_progress=progress,
-    )
+    with progress_printer(f"suspects ({args.method})") as progress:
+        order, scores, flagged = suspect_ranking(
+            collection,
+            labels,
+            method=args.method,
+            loaded=loaded,
+            folds=args.folds,
+            seed=args.seed,
+            on_progress=progress,
+        )
     ids = store.ids()
     partial = output.with_name(output.name + ".partial")
-    with open(partial, "w", newline="") as handle:
-        writer = csv.writer(handle)
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["rank", "index", "id", "label", "score", "flagged"])
         for rank, index in enumerate(order, start=1):
             writer.writerow(

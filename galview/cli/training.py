@@ -4,31 +4,65 @@ from __future__ import annotations
 
 import sys
 
-from galview.cli.common import add_open_options, open_options, print_metrics
-from galview.core.progress import progress_printer
+from galview.cli.common import add_model_option, add_open_options, model_path, open_options, print_metrics
+from galview.ml.architectures import ARCHITECTURES
+
+DEFAULT_ARCHITECTURE = "deepshadows"
+
+
+def _recipe_numbers(field: str) -> str:
+    """``"deepshadows 100, deepmerge 500, ..."``: one recipe field of every architecture."""
+    return ", ".join(f"{name} {getattr(spec.recipe, field):g}" for name, spec in ARCHITECTURES.items())
 
 
 def add_parsers(commands) -> None:
     """Register ``train`` on the main parser's ``commands``."""
-    train = commands.add_parser("train", help="train a seed architecture on a labelled collection")
-    train.add_argument("data")
-    train.add_argument("--arch", default="deepshadows", help="architecture (see galview.ml.architectures)")
-    train.add_argument(
-        "-o", "--output", required=True, help="folder for the model (model.keras + model.json)"
+    train = commands.add_parser(
+        "train",
+        help="train a seed architecture on a labelled collection",
+        description="Train a seed architecture with its published recipe (optimiser, learning rate, "
+        "batch size), early stopping on validation loss and 8-fold flips/rotations, or fine-tune a copy "
+        "of a model (--parent). Writes model.keras and its model.json card into the output folder.",
     )
-    train.add_argument("--epochs", type=int, help="maximum epochs (default: the published recipe)")
-    train.add_argument("--batch-size", type=int, help="default: the published recipe")
-    train.add_argument("--learning-rate", type=float, help="default: the published recipe")
-    train.add_argument("--patience", type=int, help="early-stopping patience on validation loss")
-    train.add_argument("--val-split", type=float, default=0.1)
-    train.add_argument("--test-split", type=float, default=0.1)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("data", help="the labelled cutout collection (file or folder)")
+    train.add_argument(
+        "--arch",
+        default=DEFAULT_ARCHITECTURE,
+        choices=list(ARCHITECTURES),
+        help="seed architecture (ignored with --parent, which keeps the parent's)",
+    )
+    train.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="folder for the model (model.keras + model.json)"
+    )
+    train.add_argument(
+        "--epochs",
+        type=int,
+        help=f"maximum epochs (default: the published recipe: {_recipe_numbers('epochs')})",
+    )
+    train.add_argument(
+        "--batch-size", type=int, help=f"default: the published recipe: {_recipe_numbers('batch_size')}"
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"default: the published recipe: {_recipe_numbers('learning_rate')}",
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        help=f"early-stopping patience in epochs on validation loss (default: {_recipe_numbers('patience')})",
+    )
+    train.add_argument("--val-split", type=float, default=0.1, help="fraction held out for validation")
+    train.add_argument("--test-split", type=float, default=0.1, help="fraction held out for the test metrics")
+    train.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and augmentation")
     train.add_argument("--no-augment", action="store_true", help="no flips/rotations")
-    train.add_argument(
-        "--jitter", type=float, default=0.0, help="colour jitter amount, e.g. 0.1 (default none)"
+    train.add_argument("--jitter", type=float, default=0.0, help="colour jitter amount, e.g. 0.1 (0: none)")
+    train.add_argument("--no-class-weights", action="store_true", help="do not weight classes by frequency")
+    add_model_option(
+        train,
+        "--parent",
+        "fine-tune a copy of this model (a .keras file or a model folder) instead of starting from scratch",
     )
-    train.add_argument("--no-class-weights", action="store_true")
-    train.add_argument("--parent", help="fine-tune this model instead of starting from scratch")
     train.add_argument(
         "--labels",
         choices=["auto", "file", "store"],
@@ -47,9 +81,33 @@ def add_parsers(commands) -> None:
 
 
 def cmd_train(args) -> int:
-    from pathlib import Path
-
+    """Check the output folder, the parent model and the labels, then load Keras and train."""
+    from galview.core.errors import UserFacingError
+    from galview.core.outputs import output_folder
     from galview.io import open_collection
+
+    output = output_folder(args.output, "the model")
+    parent_path = model_path(args.parent, default=False)
+    with open_collection(args.data, **open_options(args)) as collection:
+        if not collection.has_labels:
+            raise UserFacingError(collection.source, "has no labels; training needs labelled cutouts")
+        labels = _training_labels(args, collection)
+        created = not output.exists()
+        output.mkdir(exist_ok=True)
+        try:
+            loaded = _train(args, collection, labels, parent_path, output)
+        except BaseException:
+            if created and not any(output.iterdir()):
+                output.rmdir()  # a failed or cancelled run leaves nothing behind
+            raise
+    print_metrics(loaded.card.metrics)
+    print(output / "model.keras")
+    return 0
+
+
+def _train(args, collection, labels, parent_path, output):
+    """Load Keras (and the parent model) and train; progress on stderr."""
+    from galview.core.progress import progress_printer
     from galview.ml.loading import load_model
     from galview.ml.training import TrainConfig, train_model
 
@@ -66,28 +124,21 @@ def cmd_train(args) -> int:
         jitter=args.jitter,
         class_weights=not args.no_class_weights,
     )
-    parent = load_model(args.parent) if args.parent else None
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    with open_collection(args.data, **open_options(args)) as collection:
-        if not collection.has_labels:
-            print(
-                f"galview: error: {collection.source}: has no labels; training needs labelled cutouts",
-                file=sys.stderr,
-            )
-            return 2
-        labels = _training_labels(args, collection)
+    parent = load_model(parent_path) if parent_path is not None else None
+    with progress_printer("train") as progress:
         loaded = train_model(
-            collection,
-            config,
-            output / "model.keras",
-            labels=labels,
-            parent=parent,
-            on_progress=progress_printer("train"),
+            collection, config, output / "model.keras", labels=labels, parent=parent, on_progress=progress
         )
-    print_metrics(loaded.card.metrics)
-    print(output / "model.keras")
-    return 0
+    _say_if_stopped_early(loaded.card, args.epochs)
+    return loaded
+
+
+def _say_if_stopped_early(card, epochs: int | None) -> None:
+    spec = ARCHITECTURES.get(card.architecture)
+    planned = epochs or (spec.recipe.epochs if spec else None)
+    run = (card.training or {}).get("epochs_run")
+    if run and planned and run < planned:
+        print(f"train  stopped early after {run} of {planned} epochs (best weights kept)", file=sys.stderr)
 
 
 def _training_labels(args, collection):

@@ -1,4 +1,8 @@
-"""``galview view`` and ``galview demo``: open the window."""
+"""``galview view`` and ``galview demo``: open the window.
+
+The paths, the options and the screenshot file are checked before Qt (or TensorFlow, which the
+window loads for its model) is imported, so a typo is answered at once.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ import sys
 
 from galview.cli.common import add_open_options, open_options
 
+SCREENSHOT_SUFFIXES = (".png",)
+
 
 def add_parsers(commands) -> None:
     """Register ``view`` and ``demo`` on the main parser's ``commands``."""
-    view = commands.add_parser("view", help="open collections in the window")
-    view.add_argument("paths", nargs="*")
+    view = commands.add_parser(
+        "view", help="open collections in the window", description="Open cutout collections in the window."
+    )
+    view.add_argument("paths", nargs="*", metavar="PATH", help="cutout collections (files or folders)")
     view.add_argument(
         "--classes",
         help="names of the label values 0, 1, … comma-separated (default: the file's, else 0, 1)",
@@ -20,28 +28,55 @@ def add_parsers(commands) -> None:
     _add_window_options(view)
     view.set_defaults(run=lambda args: cmd_window(args, args.paths))
 
-    demo = commands.add_parser("demo", help="open the demo collection")
+    demo = commands.add_parser(
+        "demo",
+        help="open the demo collection",
+        description="Open 600 simulated DES-like cutouts (generated on first use, then cached).",
+    )
     _add_window_options(demo)
     demo.set_defaults(run=cmd_demo)
 
 
 def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offscreen", action="store_true", help="render without a display (Qt offscreen)")
-    parser.add_argument("--screenshot", metavar="FILE", help="save the main window as PNG and exit")
+    parser.add_argument(
+        "--screenshot", metavar="FILE", help="save the main window as PNG once it is drawn, and exit"
+    )
+
+
+def check_paths(args, paths: list[str]) -> None:
+    """Open and describe each collection once (then close it): a missing or unreadable file is a
+    one-line error before the window starts."""
+    from galview.io import open_collection
+
+    for path in paths:
+        with open_collection(path, **open_options(args)) as collection:
+            collection.describe()
 
 
 def cmd_window(args, paths: list[str]) -> int:
+    if args.screenshot:
+        from galview.core.outputs import output_path
+
+        output_path(args.screenshot, SCREENSHOT_SUFFIXES, "a screenshot")
+    check_paths(args, paths)
     if args.offscreen:
         import os
 
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from galview.qt.app import run_app
+    from galview.qt.messages import install_message_filter
 
+    install_message_filter(verbose=args.verbose)
     classes = getattr(args, "classes", None)
     return run_app(paths, open_options=open_options(args), screenshot=args.screenshot, class_names=classes)
 
 
 def cmd_demo(args) -> int:
+    if args.screenshot:
+        from galview.core.outputs import output_path
+
+        output_path(args.screenshot, SCREENSHOT_SUFFIXES, "a screenshot")
     from galview.demo import ensure_demo_collection
 
     path = ensure_demo_collection(progress=lambda text: print(text, file=sys.stderr))

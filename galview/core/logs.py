@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 
@@ -91,6 +92,21 @@ def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups:
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
     _attach(package, handler)
     return path
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Keep TensorFlow's and absl's own log lines off the terminal unless ``verbose``.
+
+    TensorFlow writes its C++ log lines (CPU features, memory patches, the absl notice) straight to
+    stderr when it is imported; they say nothing the user can act on. ``TF_CPP_MIN_LOG_LEVEL`` must
+    be set before that import, so the command line calls this first. A value the user set is kept,
+    and its errors still show. With ``verbose`` nothing is changed.
+    """
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # 2: warnings and info dropped, errors shown
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def ensure_logging() -> None:

@@ -161,7 +161,7 @@ def _cell(value: float) -> str:
 
 def _write_csv(path: Path, columns: dict, source: str) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(EXPORT_COLUMNS)
         for i in range(len(columns["index"])):
             writer.writerow(

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.errors import UserFacingError
+
+#: What each suffix writes (the suffix decides the format).
+SCORE_FORMATS = {".csv": "csv", ".h5": "hdf5", ".hdf5": "hdf5"}
+
 
 class ScoreWriter:
     """Append scores batch by batch; the file appears under its name only when :meth:`close` succeeds.
@@ -15,8 +20,8 @@ class ScoreWriter:
     ----------
     path : Path
         ``.csv`` (columns ``index, id, prob`` for binary models or ``p_<class>`` per class,
-        then ``predicted``) or HDF5 (``.h5``/``.hdf5``: ``index``, ``ids``, ``probs``,
-        ``predicted``, ``embeddings``).
+        then ``predicted``; LF line endings) or HDF5 (``.h5``/``.hdf5``: ``index``, ``ids``,
+        ``probs``, ``predicted``, ``embeddings``). Any other suffix is refused.
     n : int
         Number of cutouts that will be written.
     class_names : sequence of str
@@ -31,13 +36,18 @@ class ScoreWriter:
         self.n = n
         self.class_names = [str(c) for c in class_names]
         self.attrs = attrs or {}
-        self.is_csv = self.path.suffix.lower() == ".csv"
+        fmt = SCORE_FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise UserFacingError(
+                self.path, f"cannot write scores there; expected {', '.join(SCORE_FORMATS)}"
+            )
+        self.is_csv = fmt == "csv"
         self._handle = None
         self._h5 = None
 
     def _open_csv(self):
         self._handle = open(self.partial, "w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._handle)
+        self._csv = csv.writer(self._handle, lineterminator="\n")
         columns = ["prob"] if len(self.class_names) == 1 else [f"p_{c}" for c in self.class_names]
         self._csv.writerow(["index", "id", *columns, "predicted"])
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from galview.ml.cards import InputSpec, ModelCard
 from galview.ml.errors import ModelError
+
+if TYPE_CHECKING:  # the cards (and numpy) load with the first card: ``galview --help`` reads the registry
+    from galview.ml.cards import InputSpec, ModelCard
 
 Shape = tuple[int, int, int]
 
@@ -188,12 +190,16 @@ class ArchitectureSpec:
 
     def input_spec(self, input_shape: Shape | None = None) -> InputSpec:
         """The :class:`InputSpec` of the data the paper used (bands kept only if channels match)."""
+        from galview.ml.cards import InputSpec
+
         shape = tuple(input_shape or self.default_input_shape)
         bands = self.default_bands if len(self.default_bands) == shape[2] else ()
         return InputSpec(shape=shape, bands=bands, dtype=self.default_dtype, scale=self.default_scale)
 
     def card(self, **fields: Any) -> ModelCard:
         """A :class:`ModelCard` with this architecture's defaults; ``fields`` override them."""
+        from galview.ml.cards import ModelCard
+
         defaults = {
             "architecture": self.name,
             "task": self.task,

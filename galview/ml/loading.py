@@ -77,10 +77,19 @@ def quiet_keras() -> Iterator[None]:
         yield
 
 
+def model_file(path: str | Path) -> Path:
+    """The model file ``path`` names: the ``model.keras`` inside a folder that holds one (what
+    ``galview train -o`` writes), else ``path`` itself. Nothing is read."""
+    path = Path(path)
+    inside = path / "model.keras"
+    return inside if path.is_dir() and inside.is_file() else path
+
+
 def load_model(path: str | Path) -> LoadedModel:
     """Open a Keras 3 ``.keras`` model in safe mode, with its card (or one inferred from the model).
 
-    ``.h5``/``.hdf5`` files are passed to :func:`import_legacy_h5`.
+    ``path`` may be a folder holding the model (see :func:`model_file`). ``.h5``/``.hdf5`` files
+    are passed to :func:`import_legacy_h5`.
 
     Raises
     ------
@@ -89,7 +98,7 @@ def load_model(path: str | Path) -> LoadedModel:
     """
     import keras
 
-    path = Path(path)
+    path = model_file(path)
     _require_file(path, "a Keras model file (.keras)")
     if path.suffix in (".h5", ".hdf5"):
         return import_legacy_h5(path)

@@ -151,12 +151,12 @@ def run_app(
     window.show()
     opened = window.open_paths(paths) if paths else True
     if screenshot:
-        status = {"code": 0 if opened else 2}
-        save_screenshot_when_ready(window, screenshot, app.quit)
-        app.exec()
+        if opened:  # a failed run writes no picture of an empty window
+            save_screenshot_when_ready(window, screenshot, app.quit)
+            app.exec()
         window.close()
         if not opened:
             logger.error("%s", window.last_error, extra=FILE_ONLY)
             print(f"galview: error: {window.last_error}", file=sys.stderr)
-        return status["code"]
+        return 0 if opened else 2
     return app.exec()

@@ -107,9 +107,33 @@ def test_demo_generates_cached_collection_and_screenshots(tmp_path, isolated_hom
 def test_view_bad_file_exits_non_zero_with_message(tmp_path, isolated_home):
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
-    result, _ = _screenshot(["view", str(bad)], tmp_path, isolated_home)
+    result, shot = _screenshot(["view", str(bad)], tmp_path, isolated_home)
     assert result.returncode == 2
     assert "bad.h5" in result.stderr and "HDF5" in result.stderr
+    assert not shot.exists()
+
+
+def test_window_that_fails_to_open_writes_no_screenshot(tmp_path, isolated_home):
+    """The window itself (not only the command line, which checks first) saves no picture of an empty
+    window when a collection fails to open."""
+    bad, shot = tmp_path / "bad.h5", tmp_path / "shot.png"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
+    code = (
+        "import sys\n"
+        "from galview.qt.app import run_app\n"
+        "sys.exit(run_app(sys.argv[1:2], screenshot=sys.argv[2]))\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GALVIEW_HOME=str(isolated_home))
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(bad), str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "galview: error:" in result.stderr and "bad.h5" in result.stderr
+    assert not shot.exists()
 
 
 def test_simulate_command_writes_collection(tmp_path, capsys):

@@ -40,9 +40,9 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 
 def test_set_prints_ok_and_the_label_is_stored(data, capsys):
-    assert run(capsys, "set", data, 3, "lsbg") == (0, "ok 3 1\n", "")
-    assert run(capsys, "set", data, 4, "U") == (0, "ok 4 -1\n", "")
-    assert run(capsys, "set", data, 5, "0") == (0, "ok 5 0\n", "")
+    assert run(capsys, "set", data, 3, "lsbg") == (0, "ok 3 LSBG\n", "")
+    assert run(capsys, "set", data, 4, "U") == (0, "ok 4 unsure\n", "")
+    assert run(capsys, "set", data, 5, "0") == (0, "ok 5 artifact\n", "")
     assert run(capsys, "set", data, 5, "none") == (0, "ok 5 none\n", "")
     with stored(data) as s:
         assert s.path == data.with_name("des_lsbg_dev.npz.labels.sqlite")
@@ -67,7 +67,7 @@ def test_set_in_a_fresh_process_imports_no_tensorflow(data, tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "ok 7 1\nheavy []\n"
+    assert result.stdout == "ok 7 LSBG\nheavy []\n"
     assert not data.with_name("des_lsbg_dev.npz.labels.sqlite").exists()
     with stored(data, store) as s:
         assert s.get(7)["user_label"] == 1
@@ -129,13 +129,16 @@ def test_history_undo_redo(data, capsys):
     run(capsys, "set", data, 4, "u")
     run(capsys, "set", data, 9, 1)
     code, out, _ = run(capsys, "history", data)
-    lines = out.splitlines()
+    header, *lines = out.splitlines()
     assert code == 0 and len(lines) == 3
-    assert lines[0].split("  ")[1:] == ["4", "4", "none → 0", lines[0].split("  ")[4], "set"]
-    assert "  0 → -1  " in lines[1] and "  9  9  none → 1  " in lines[2]
+    assert header.split() == ["time", "(UTC)", "index", "change", "user", "action", "details"]
+    cells = lines[0].split("  ")
+    assert [c.strip() for c in cells if c.strip()][1:3] == ["4", "LSBG (file) → artifact"]
+    assert lines[0].split()[-1] == "set"
+    assert "  artifact → unsure  " in lines[1] and "  9      artifact (file) → LSBG  " in lines[2]
     assert lines[0][:20].endswith("Z") and lines[0][4] == "-"  # ISO 8601 UTC time first
     code, out, _ = run(capsys, "history", data, "--index", 9)
-    assert code == 0 and len(out.splitlines()) == 1
+    assert code == 0 and len(out.splitlines()) == 2
     assert run(capsys, "undo", data) == (0, "undone 9\n", "")
     assert run(capsys, "undo", data) == (0, "undone 4\n", "")
     assert run(capsys, "redo", data) == (0, "redone 4\n", "")
@@ -144,6 +147,20 @@ def test_history_undo_redo(data, capsys):
     with stored(data) as s:
         assert (s.get(4)["label"], s.get(9)["label"]) == (-1, 1)
         assert [r["kind"] for r in s.history()] == ["set", "set", "set", "undo", "undo", "redo", "redo"]
+    _, out, _ = run(capsys, "history", data, "--index", 9)
+    assert "  LSBG → artifact (file)  " in out  # undone: back to the file's label
+
+
+def test_history_names_the_classes_given_and_shows_ids_of_their_own(tmp_path, capsys):
+    """Ids that are not just the index get a column; --classes names the labels."""
+    path = tmp_path / "rings.npz"
+    images = np.zeros((3, 8, 8, 3), dtype=np.uint8) + np.arange(3)[:, None, None, None]
+    np.savez(path, images=images, labels=np.array([0, 1, 0]), ids=np.array(["J1", "J2", "J3"]))
+    assert run(capsys, "set", path, 2, "ring", "--classes", "other,ring") == (0, "ok 2 ring\n", "")
+    code, out, _ = run(capsys, "history", path, "--classes", "other,ring")
+    header, line = out.splitlines()
+    assert code == 0 and header.split()[2:5] == ["index", "id", "change"]
+    assert "  2      J3  other (file) → ring  " in line
 
 
 def test_undo_with_nothing_to_undo(data, capsys):
@@ -160,6 +177,7 @@ def test_export_and_import(data, tmp_path, capsys):
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["index", "id", "label", "original_label", "changed_at"]
     assert len(rows) == 112
+    assert b"\r" not in out_csv.read_bytes()  # LF line endings
     assert (
         float(rows[0]["label"]) == 1 - file_labels[0] and float(rows[0]["original_label"]) == file_labels[0]
     )
@@ -176,7 +194,8 @@ def test_export_and_import(data, tmp_path, capsys):
     code, out, err = run(capsys, "import", data, mine)
     assert (code, out) == (2, "") and "mine.csv: line 3: 'nonsense' is not a label" in err
     code, out, err = run(capsys, "export", data, "-o", tmp_path / "labels.xlsx")
-    assert code == 2 and "labels.xlsx: unsupported export format" in err
+    assert code == 2 and "labels.xlsx: cannot write labels as '.xlsx'; expected .csv, .fits" in err
+    assert not (tmp_path / "labels.xlsx").exists()
 
 
 def test_labels_help_lists_the_subcommands(capsys):
@@ -203,6 +222,7 @@ def test_suspects_puts_flipped_labels_first(data, capsys):
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["rank", "index", "id", "label", "score", "flagged"]
+    assert b"\r" not in out.read_bytes()  # LF line endings
     assert [int(r["rank"]) for r in rows] == list(range(1, 113))
     top = [int(r["index"]) for r in rows[:15]]
     assert sum(i in top for i in flipped) >= 4, top
@@ -212,7 +232,7 @@ def test_suspects_puts_flipped_labels_first(data, capsys):
 
 
 def test_class_names_can_be_given(data, capsys):
-    assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 1\n")
+    assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 ring\n")
     code, _, err = run(capsys, "set", data, 2, "LSBG", "--classes", "other,ring")
     assert code == 2 and "ring" in err  # the message lists what is accepted
 
@@ -233,7 +253,7 @@ def test_store_of_another_collection_refused_then_force_rebinds(data, other, tmp
     from galview.core.collection import fingerprint
 
     store = tmp_path / "shared.sqlite"
-    assert run(capsys, "set", data, 1, 1, "--store", store)[:2] == (0, "ok 1 1\n")
+    assert run(capsys, "set", data, 1, 1, "--store", store)[:2] == (0, "ok 1 LSBG\n")
     with open_collection(data) as a, open_collection(other) as b:
         fp_a, fp_b = fingerprint(a), fingerprint(b)
     before = store.read_bytes()
@@ -241,12 +261,14 @@ def test_store_of_another_collection_refused_then_force_rebinds(data, other, tmp
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert err.startswith(f"galview: error: {store}: belongs to {data} ({fp_a}), not to {other} ({fp_b})")
     assert store.read_bytes() == before  # nothing written
-    assert run(capsys, "set", other, 2, 0, "--store", store, "--force") == (0, "ok 2 0\n", "")
+    assert run(capsys, "set", other, 2, 0, "--store", store, "--force") == (0, "ok 2 artifact\n", "")
     code, out, _ = run(capsys, "history", other, "--store", store)
-    lines = out.splitlines()
+    lines = out.splitlines()[1:]  # under the header
     assert code == 0 and len(lines) == 3
-    assert "  1  1  none → 1  " in lines[0] and "  2  2  none → 0  " in lines[2]
-    assert lines[1].endswith("  rebind") and f"  -  -  {data} ({fp_a}) → {other} ({fp_b})  " in lines[1]
+    assert (
+        "  1      artifact (file) → LSBG  " in lines[0] and "  2      artifact (file) → artifact" in lines[2]
+    )
+    assert lines[1].endswith("  rebind") and f"  -      {data} ({fp_a}) → {other} ({fp_b})  " in lines[1]
     assert run(capsys, "set", other, 3, 0, "--store", store)[0] == 0  # bound to the other file now
     code, _, err = run(capsys, "export", data, "-o", tmp_path / "x.csv", "--store", store)
     assert code == 2 and f"belongs to {other}" in err

@@ -1,0 +1,109 @@
+"""Every command the README shows is run, on small real data in a temporary folder.
+
+The ``galview …`` lines of the README's code blocks, and inline examples with placeholders
+(``galview train DATA --parent …``), are expanded: ``[…]`` optional parts are included, ``a|b``
+takes its first choice, placeholders (DATA, PATH, MODEL, OUT.csv, …) become files in ``tmp_path``.
+Commands that open the window are parsed, not run (tests/cli runs the window); the rest run
+through :func:`galview.cli.main` and must exit 0. For speed, training runs one epoch and the
+simulation one process (:data:`FAST`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from galview.assets import models_dir
+from galview.cli import build_parser, main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+WINDOW_COMMANDS = ("view", "demo")
+FAST = {"train": ["--epochs", "1"], "simulate": ["--workers", "1"]}
+PLACEHOLDERS = {
+    "PATH": "des.npz",
+    "DATA": "des.npz",
+    "N": "6",
+    "S": "0",
+    "I": "3",
+    "INDEX": "5",
+    "LABEL": "LSBG",
+    "FILE.csv": "mine.csv",
+    "MODEL_DIR": "model_dir",
+    "MODEL": "model_dir",
+    "COMMAND": "score",
+}
+
+
+def readme_commands(text: str) -> list[str]:
+    """``galview …`` lines of the fenced code blocks, then inline examples with placeholders."""
+    commands = []
+    for block in re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            line = re.split(r"\s{2,}#", line)[0].strip()
+            if line.startswith("galview "):
+                commands.append(line)
+    for span in re.findall(r"(?<!`)`(galview [^`]+)`", text):
+        if re.search(r"\b[A-Z][A-Z_]+\b", span) and span not in commands:
+            commands.append(span)
+    return commands
+
+
+def expand(command: str) -> list[str]:
+    """Arguments of one README command: options included, first choices, placeholders filled."""
+    command = command.replace("COMMAND ...", "info DATA").replace("...", "").replace("…", "")
+    command = re.sub(r"\[([^\]]*)\]", r"\1", command)
+    args = []
+    for token in shlex.split(command)[1:]:
+        choice = token.split("|")[0]
+        args.append(PLACEHOLDERS.get(choice, choice))
+    return args
+
+
+def test_readme_commands_are_found():
+    commands = readme_commands(README.read_text())
+    assert len(commands) >= 15
+    assert any(c.startswith("galview train DATA --parent") for c in commands)
+    assert expand("galview score DATA [--model MODEL] -o OUT.csv|OUT.h5") == [
+        "score", "des.npz", "--model", "model_dir", "-o", "OUT.csv"
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def workspace(shared_data, tmp_path, monkeypatch):
+    """A folder holding the real DES cutouts, a labels CSV and the shipped models; the shipped
+    model is the default one."""
+    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", tmp_path / "des.npz")
+    (tmp_path / "mine.csv").write_text("index,label\n1,LSBG\n2,artifact\n")
+    (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GALVIEW_MODEL")
+    return tmp_path
+
+
+def run(args: list[str]) -> int:
+    try:
+        return main(args)
+    except SystemExit as exc:  # argparse: a command the parser refuses
+        return exc.code
+
+
+def test_every_readme_command_runs(workspace, capsys):
+    failures = []
+    for command in readme_commands(README.read_text()):
+        args = expand(command)
+        name = next(a for a in args if not a.startswith("-"))
+        if name in WINDOW_COMMANDS:
+            parsed = build_parser().parse_args(args)
+            assert all(Path(p).exists() for p in getattr(parsed, "paths", [])), command
+            continue
+        code = run(args + FAST.get(name, []))
+        err = capsys.readouterr().err
+        if code != 0:
+            failures.append(
+                f"{command}\n    exit {code}: {err.strip().splitlines()[-1] if err.strip() else ''}"
+            )
+    assert not failures, "README commands that fail:\n" + "\n".join(failures)
