@@ -15,6 +15,9 @@ MAX_IMAGE_PIXELS = MAX_CUTOUT_BYTES // 4
 #: Largest JSON member (``config.json``, ``metadata.json``) of a ``.keras`` model archive: 16 MB.
 MAX_MODEL_CONFIG_BYTES = 16 * 1024**2
 
+#: Largest label magnitude a file may hold: labels are class indices, stored as SQLite integers.
+MAX_LABEL = 2**31 - 1
+
 
 def megabytes(size: int) -> str:
     """``size`` bytes as a short human figure: ``"3.6 GB"``, ``"256 MB"``, ``"12 kB"``."""

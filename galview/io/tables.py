@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.errors import CollectionError
+from galview.core.limits import MAX_LABEL
 from galview.io.text import valid_text
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ LABEL_COLUMNS = ("label", "labels", "class", "y")
 COORD_COLUMNS = ("ra", "dec")
 #: Label given to files the table does not list (and to empty cells).
 UNLABELLED = -1
-#: Largest label magnitude accepted from a table (labels are class indices, stored as integers).
-MAX_LABEL = 2**31 - 1
 
 
 @dataclass
