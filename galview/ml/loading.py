@@ -27,6 +27,7 @@ from typing import Any
 
 from galview.ml.cards import InputSpec, ModelCard, card_path, load_card, save_card
 from galview.ml.errors import ModelError
+from galview.ml.model_checks import check_archive, check_finite_weights
 
 # TensorFlow 2.21 variables implement ``__array__`` without NumPy 2's ``copy`` keyword, so every
 # ``convert_to_numpy`` of a variable (saving, ``get_weights``) warns. Not ours to fix, nor the user's.
@@ -101,11 +102,14 @@ def load_model(path: str | Path) -> LoadedModel:
         )
     if not zipfile.is_zipfile(path):
         raise ModelError(path, "not a Keras 3 .keras archive (not a zip file): truncated or corrupt?")
+    check_archive(path)
+    card_file = card_path(path)
+    card = load_card(card_file) if card_file.is_file() else None  # a bad card fails before Keras loads
     model = _keras_call(
         path, "a Keras 3 .keras model", lambda: keras.saving.load_model(path, safe_mode=True, compile=False)
     )
-    card_file = card_path(path)
-    card = load_card(card_file) if card_file.is_file() else infer_card(model, path)
+    check_finite_weights(model, path)
+    card = card if card is not None else infer_card(model, path)
     check_card_matches(model, card, card_file)
     return LoadedModel(model, card, path, (path,))
 
@@ -271,6 +275,7 @@ def last_conv_layer(model: Any) -> str | None:
 
 
 def _imported(model: Any, card: ModelCard | None, path: Path, files: tuple[Path, ...]) -> LoadedModel:
+    check_finite_weights(model, path)
     card = card if card is not None else infer_card(model, path)
     check_card_matches(model, card, path)
     return LoadedModel(model, card, path, files)
