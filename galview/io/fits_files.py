@@ -29,7 +29,7 @@ from galview.io.fits_headers import (
 )
 from galview.io.registry import FITS_SUFFIXES
 from galview.io.tables import read_label_table
-from galview.io.text import valid_text
+from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def _check_first_header(path: Path) -> None:
 
 def _reason(exc: BaseException) -> str:
     """An exception as a short one-line reason for a message."""
-    text = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = one_line(exc)
+    return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
 
 
 def _is_compressed(path: Path) -> bool:

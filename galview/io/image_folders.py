@@ -21,7 +21,7 @@ from galview.core.errors import CollectionError
 from galview.core.limits import MAX_CUTOUT_BYTES, MAX_IMAGE_PIXELS, megabytes
 from galview.io.registry import IMAGE_SUFFIXES
 from galview.io.tables import read_label_table
-from galview.io.text import stem_text
+from galview.io.text import one_line, stem_text
 
 #: Modes converted on reading (to RGB, or LA to L), and the (channels, dtype) of each mode read.
 _TO_RGB = ("RGBA", "RGBa", "P", "PA", "CMYK", "YCbCr", "RGBX", "1")
@@ -76,7 +76,7 @@ def _open(path: Path):
             f"GalView decodes images of at most {MAX_IMAGE_PIXELS:,} pixels",
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise CollectionError(path, f"{_UNREADABLE} ({exc})") from exc
+        raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
 
 
 def _header(path: Path, image) -> ImageHeader:
@@ -127,7 +127,7 @@ def read_image(path: Path, expected: ImageHeader | None = None) -> np.ndarray:
                 image = image.convert("RGB" if image.mode != "LA" else "L")
             array = np.asarray(image)
         except (OSError, ValueError, SyntaxError) as exc:
-            raise CollectionError(path, f"{_UNREADABLE} ({exc})") from exc
+            raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
     if array.ndim == 2:
         array = array[..., np.newaxis]
     return array

@@ -22,7 +22,7 @@ import numpy as np
 from galview.core.errors import CollectionError, UserFacingError
 from galview.core.label_values import numeric_labels
 from galview.core.limits import MAX_LABEL
-from galview.io.text import valid_text
+from galview.io.text import one_line, valid_text
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
@@ -56,8 +56,8 @@ def sqlite_problem(exc: sqlite3.Error, timeout: float) -> str:
     if "locked" in text or "busy" in text:
         return f"is locked by another program (waited {timeout:g} s); close it or try again"
     if any(word in text for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
-        return f"cannot be written here ({exc}); choose another place with --store"
-    return f"is not a GalView label store or is damaged ({exc}); it was left untouched"
+        return f"cannot be written here ({one_line(exc)}); choose another place with --store"
+    return f"is not a GalView label store or is damaged ({one_line(exc)}); it was left untouched"
 
 
 def _resolve(value, n: int, name: str, source: str):
@@ -143,7 +143,7 @@ def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | N
                 os.rename(tmp, path)
         _fsync_dir(path.parent)
     except (OSError, sqlite3.Error) as exc:
-        raise LabelStoreError(path, f"cannot be created here ({exc})") from exc
+        raise LabelStoreError(path, f"cannot be created here ({one_line(exc)})") from exc
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from galview.core.errors import CollectionError
 from galview.core.limits import MAX_LABEL
-from galview.io.text import valid_text
+from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def _read_rows(table_path: Path) -> tuple[list[str], list[dict]]:
         rows = list(reader)
         columns = [c for c in (reader.fieldnames or []) if c is not None]
     except csv.Error as exc:
-        raise CollectionError(table_path, f"cannot be read as CSV ({exc})") from exc
+        raise CollectionError(table_path, f"cannot be read as CSV ({one_line(exc)})") from exc
     return columns, rows
 
 

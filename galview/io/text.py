@@ -32,6 +32,15 @@ def valid_text(value) -> str:
     return text
 
 
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message on one line (whitespace collapsed, at most ``limit`` characters), for
+    the reason in parentheses of a one-line error; its type name when it has no message."""
+    text = " ".join(valid_text(exc).split())
+    if not text:
+        return type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def name_text(path: str | Path) -> str:
     """A file's name as valid text (see :func:`valid_text`)."""
     return valid_text(Path(path).name)

@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from galview.io.text import one_line
 from galview.ml.cards import InputSpec, ModelCard, card_path, load_card, save_card
 from galview.ml.errors import ModelError
 from galview.ml.model_checks import check_archive, check_finite_weights
@@ -132,7 +133,9 @@ def import_legacy_h5(path: str | Path, card: ModelCard | None = None) -> LoadedM
         with h5py.File(path, "r") as handle:
             has_architecture = "model_config" in handle.attrs
     except OSError as exc:
-        raise ModelError(path, f"HDF5 file cannot be opened, truncated or corrupt? ({exc})") from exc
+        raise ModelError(
+            path, f"HDF5 file cannot be opened, truncated or corrupt? ({one_line(exc)})"
+        ) from exc
     if not has_architecture:
         raise ModelError(
             path,
@@ -285,7 +288,9 @@ def _read_architecture(path: Path) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(path, f"not valid JSON; expected the output of model.to_json() ({exc})") from exc
+        raise ModelError(
+            path, f"not valid JSON; expected the output of model.to_json() ({one_line(exc)})"
+        ) from exc
     if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
         raise ModelError(
             path, "not a Keras model architecture (model.to_json() has 'class_name' and 'config')"
@@ -326,7 +331,9 @@ def _check_weight_count(path: Path, model: Any, expected: str) -> None:
                 return  # unknown layout: let Keras judge
             root.visititems(lambda _, obj: sizes.append(obj.size) if isinstance(obj, h5py.Dataset) else None)
     except OSError as exc:
-        raise ModelError(path, f"HDF5 file cannot be opened, truncated or corrupt? ({exc})") from exc
+        raise ModelError(
+            path, f"HDF5 file cannot be opened, truncated or corrupt? ({one_line(exc)})"
+        ) from exc
     if sum(sizes) != model.count_params():
         raise ModelError(
             path,

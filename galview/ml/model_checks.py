@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from galview.io.text import one_line
 from galview.ml.errors import ModelError
 
 
@@ -22,7 +23,9 @@ def check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise ModelError(path, f"not a readable .keras archive, truncated or corrupt? ({exc})") from exc
+        raise ModelError(
+            path, f"not a readable .keras archive, truncated or corrupt? ({one_line(exc)})"
+        ) from exc
     for member in members:
         if member.filename.endswith(".json") and member.file_size > MAX_MODEL_CONFIG_BYTES:
             raise ModelError(
