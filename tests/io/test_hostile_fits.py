@@ -109,6 +109,13 @@ def test_truncated_gzip_is_a_clean_error(tmp_path):
     _open_fails(path)
 
 
+def test_gzip_header_without_end_is_refused_after_a_few_megabytes(tmp_path):
+    path = cases_files._fits_gzip_header_without_end(tmp_path)
+    start = time.monotonic()
+    _open_fails(path, "header longer than 1000 blocks without END")
+    assert time.monotonic() - start < 10
+
+
 def test_huge_image_is_refused_before_it_is_read(tmp_path):
     path = cases_files._fits_huge_sparse(tmp_path)
     _open_fails(path, "24000×24000 float32", "at most 256 MB")
