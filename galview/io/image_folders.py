@@ -63,8 +63,6 @@ def _pillow():
 def _open(path: Path):
     """``Image.open`` (header only); unreadable files and bombs become a CollectionError."""
     Image = _pillow()
-    from PIL import UnidentifiedImageError
-
     try:
         return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -75,7 +73,9 @@ def _open(path: Path):
             f"is {size} once decoded: a decompression bomb or an image far larger than a cutout; "
             f"GalView decodes images of at most {MAX_IMAGE_PIXELS:,} pixels",
         ) from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError, struct.error...
         raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
 
 
@@ -126,7 +126,11 @@ def read_image(path: Path, expected: ImageHeader | None = None) -> np.ndarray:
             if image.mode in _TO_RGB or image.mode == "LA":
                 image = image.convert("RGB" if image.mode != "LA" else "L")
             array = np.asarray(image)
-        except (OSError, ValueError, SyntaxError) as exc:
+        except MemoryError:
+            raise
+        except (
+            Exception
+        ) as exc:  # decoders raise OSError, ValueError, SyntaxError, struct.error, zlib.error...
             raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
     if array.ndim == 2:
         array = array[..., np.newaxis]
