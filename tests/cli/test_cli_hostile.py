@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +133,22 @@ def test_labels_set_on_a_damaged_store_is_one_line(tmp_path, capsys):
     store = tmp_path / "damaged.sqlite"
     assert main(["labels", "set", str(folder), "0", "1", "--store", str(store)]) == 2
     _one_line_error(capsys, f"{store}: is damaged", "it was left untouched")
+
+
+def test_error_about_a_non_utf8_file_name_is_one_line_and_logged(tmp_path, isolated_home):
+    path = cases_files._raw_path(tmp_path, b"bad\xff.png")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    result = subprocess.run(
+        [sys.executable, "-m", "galview", "info", os.fsencode(path)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2 and "Traceback" not in err and "Logging error" not in err, err
+    assert err.strip().splitlines() == [
+        f"galview: error: {tmp_path}/bad\\udcff.png: " + err.split(".png: ")[1].strip()
+    ]
+    log = (isolated_home / "data" / "logs" / "galview.log").read_text(encoding="utf-8")
+    assert "bad\\udcff.png: is not a readable PNG/JPEG image" in log
