@@ -1,61 +1,38 @@
 """Reader for folders of PNG/JPEG cutouts (and single image files), read on demand with Pillow.
 
-Every image's size and colour mode are read from its header when the folder is opened, without
-decoding pixels: an image of another size or mode is refused then, naming it, and never decoded.
-Pillow's decompression-bomb limit is set explicitly to :data:`galview.core.limits.MAX_IMAGE_PIXELS`
-and its warning is an error, so a bomb (or an image far larger than any cutout) is refused before it
-is decoded, as is an image that would take more than :data:`~galview.core.limits.MAX_CUTOUT_BYTES`.
+Every image's size and colour mode are read from its first bytes when the folder is opened
+(:func:`galview.io.image_headers.raw_header`), without decoding pixels: an image of another size or
+mode is refused then, naming it, and never decoded; each read checks the header again before
+decoding. Pillow's decompression-bomb limit is set explicitly to
+:data:`galview.core.limits.MAX_IMAGE_PIXELS` and its warning is an error, so a bomb (or an image far
+larger than any cutout) is refused before it is decoded, as is an image that would take more than
+:data:`~galview.core.limits.MAX_CUTOUT_BYTES`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from galview.core.collection import Collection
 from galview.core.errors import CollectionError
-from galview.core.limits import MAX_CUTOUT_BYTES, MAX_IMAGE_PIXELS, megabytes
+from galview.io import image_headers
+from galview.io.image_headers import TO_RGB, ImageHeader, bomb_error, header_for_mode, raw_header
 from galview.io.registry import IMAGE_SUFFIXES
 from galview.io.tables import read_label_table
 from galview.io.text import one_line, stem_text
 
-#: Modes converted on reading (to RGB, or LA to L), and the (channels, dtype) of each mode read.
-_TO_RGB = ("RGBA", "RGBa", "P", "PA", "CMYK", "YCbCr", "RGBX", "1")
-_DECODED = {
-    "RGB": (3, "u1"),
-    "L": (1, "u1"),
-    "HSV": (3, "u1"),
-    "LAB": (3, "u1"),
-    "I;16": (1, "<u2"),
-    "I;16L": (1, "<u2"),
-    "I;16B": (1, ">u2"),
-    "I": (1, "<i4"),
-    "F": (1, "<f4"),
-}
 _UNREADABLE = "is not a readable PNG/JPEG image, truncated or corrupt"
-
-
-@dataclass(frozen=True)
-class ImageHeader:
-    """What an image file will decode to: ``shape`` (H, W, C) and ``dtype``, read from its header."""
-
-    shape: tuple[int, int, int]
-    dtype: np.dtype
-
-    def describe(self) -> str:
-        h, w, c = self.shape
-        return f"{w}×{h}×{c} {self.dtype}"
 
 
 def _pillow():
     """PIL.Image with GalView's decompression-bomb policy in force."""
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = image_headers.MAX_IMAGE_PIXELS
     warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
     return Image
 
@@ -67,12 +44,7 @@ def _open(path: Path):
         return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
-        raise CollectionError(
-            path,
-            f"is {size} once decoded: a decompression bomb or an image far larger than a cutout; "
-            f"GalView decodes images of at most {MAX_IMAGE_PIXELS:,} pixels",
-        ) from exc
+        raise bomb_error(path, int(found.group(1)) if found else None) from exc
     except MemoryError:
         raise
     except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError, struct.error...
@@ -80,20 +52,8 @@ def _open(path: Path):
 
 
 def _header(path: Path, image) -> ImageHeader:
-    mode = "RGB" if image.mode in _TO_RGB else ("L" if image.mode == "LA" else image.mode)
-    if mode not in _DECODED:
-        raise CollectionError(path, f"has colour mode {image.mode!r}; expected RGB, greyscale or RGBA images")
-    channels, dtype = _DECODED[mode]
     width, height = image.size
-    header = ImageHeader((int(height), int(width), channels), np.dtype(dtype))
-    size = height * width * channels * header.dtype.itemsize
-    if size > MAX_CUTOUT_BYTES:
-        raise CollectionError(
-            path,
-            f"is {header.describe()} ({megabytes(size)} once decoded); "
-            f"GalView shows cutouts of at most {megabytes(MAX_CUTOUT_BYTES)}",
-        )
-    return header
+    return header_for_mode(path, image.mode, int(width), int(height))
 
 
 def image_header(path: Path) -> ImageHeader:
@@ -123,14 +83,12 @@ def read_image(path: Path, expected: ImageHeader | None = None) -> np.ndarray:
         if expected is not None and header != expected:
             raise CollectionError(path, _mismatch(header, expected))
         try:
-            if image.mode in _TO_RGB or image.mode == "LA":
+            if image.mode in TO_RGB or image.mode == "LA":
                 image = image.convert("RGB" if image.mode != "LA" else "L")
             array = np.asarray(image)
         except MemoryError:
             raise
-        except (
-            Exception
-        ) as exc:  # decoders raise OSError, ValueError, SyntaxError, struct.error, zlib.error...
+        except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, zlib.error...
             raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
     if array.ndim == 2:
         array = array[..., np.newaxis]
@@ -146,7 +104,7 @@ def _check_headers(files: list[Path], expected: ImageHeader) -> None:
     fail when read, so one damaged file does not hide the others."""
     for path in files:
         try:
-            found = image_header(path)
+            found = raw_header(path) or image_header(path)
         except CollectionError as exc:
             if _UNREADABLE in exc.problem:
                 continue

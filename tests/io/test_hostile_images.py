@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from galview.core import limits
 from galview.core.errors import CollectionError
-from galview.io import image_folders, open_collection
+from galview.io import image_folders, image_headers, open_collection
 from tests.hostile import cases_files
 
 
@@ -83,19 +84,19 @@ def test_decompression_bomb_in_a_folder_is_refused_naming_it(tmp_path):
 
 def test_single_decompression_bomb_is_a_clean_error(tmp_path):
     path = cases_files._png_bomb_single(tmp_path)
-    _open_fails(path, path, "decompression bomb", f"at most {image_folders.MAX_IMAGE_PIXELS:,} pixels")
+    _open_fails(path, path, "decompression bomb", f"at most {image_headers.MAX_IMAGE_PIXELS:,} pixels")
 
 
 def test_pillow_limit_is_galviews(tmp_path):
     path = cases_files._png(tmp_path / "small.png")
     with open_collection(path) as c:
         c.get(0)
-    assert Image.MAX_IMAGE_PIXELS == image_folders.MAX_IMAGE_PIXELS
+    assert Image.MAX_IMAGE_PIXELS == image_headers.MAX_IMAGE_PIXELS == limits.MAX_IMAGE_PIXELS
 
 
 @pytest.mark.parametrize("factor", [1.5, 3])  # Pillow warns above the limit, raises above twice it
 def test_image_over_the_pixel_limit_is_refused(tmp_path, monkeypatch, factor):
-    monkeypatch.setattr(image_folders, "MAX_IMAGE_PIXELS", 100 * 100)
+    monkeypatch.setattr(image_headers, "MAX_IMAGE_PIXELS", 100 * 100)
     path = cases_files._png(tmp_path / "big.png", size=(100, int(100 * factor)))
     _open_fails(
         path, path, "decompression bomb or an image far larger than a cutout", "at most 10,000 pixels"
@@ -103,7 +104,7 @@ def test_image_over_the_pixel_limit_is_refused(tmp_path, monkeypatch, factor):
 
 
 def test_image_over_the_byte_budget_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(image_folders, "MAX_CUTOUT_BYTES", 64 * 64 * 3 - 1)
+    monkeypatch.setattr(image_headers, "MAX_CUTOUT_BYTES", 64 * 64 * 3 - 1)
     path = cases_files._png(tmp_path / "big.png")
     _open_fails(path, path, "is 64×64×3 uint8", "at most")
 
@@ -159,3 +160,41 @@ def test_label_too_large_for_a_class_index_is_refused_naming_the_row(tmp_path, l
     folder = cases_files._png_folder(tmp_path, 2)
     (folder / "labels.csv").write_text(f"filename,label\nobj00.png,0\nobj01.png,{label}\n")
     _open_fails(folder, folder / "labels.csv", f"row 3 has the label '{label}'", "expected a class index")
+
+
+# -- headers read from the first bytes agree with Pillow ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "suffix", "options"),
+    [
+        ("1", ".png", {}),
+        ("L", ".png", {}),
+        ("I;16", ".png", {}),
+        ("RGB", ".png", {}),
+        ("P", ".png", {}),
+        ("P", ".png", {"bits": 4}),
+        ("LA", ".png", {}),
+        ("RGBA", ".png", {}),
+        ("L", ".jpg", {}),
+        ("RGB", ".jpg", {}),
+        ("RGB", ".jpg", {"progressive": True}),
+        ("RGB", ".jpg", {"exif": b"Exif\x00\x00" + b"\x00" * 5000}),
+        ("CMYK", ".jpg", {}),
+    ],
+)
+def test_raw_header_agrees_with_pillow(tmp_path, mode, suffix, options):
+    path = tmp_path / f"image{suffix}"
+    Image.new(mode, (37, 21)).save(path, **options)
+    raw = image_headers.raw_header(path)
+    assert raw is not None
+    assert raw == image_folders.image_header(path)
+    assert raw.shape[:2] == (21, 37) == image_folders.read_image(path).shape[:2]
+
+
+def test_raw_header_leaves_other_files_to_pillow(tmp_path):
+    assert image_headers.raw_header(tmp_path / "absent.png") is None
+    (tmp_path / "short.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert image_headers.raw_header(tmp_path / "short.png") is None
+    (tmp_path / "odd.jpg").write_bytes(b"\xff\xd8\x00garbage")
+    assert image_headers.raw_header(tmp_path / "odd.jpg") is None
