@@ -29,6 +29,28 @@ def open_options(args) -> dict:
     }
 
 
+def add_adapt_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-adapt``: refuse cutouts that fit the model only through the physical adapter."""
+    parser.add_argument(
+        "--no-adapt",
+        action="store_true",
+        help="do not convert survey fluxes (WCS pixel scale, bands, flux unit) to the model's input; "
+        "refuse instead, saying what would fit",
+    )
+
+
+def adapt_model(loaded, collection, args):
+    """``loaded`` ready for ``collection`` (physical adapter unless ``--no-adapt``); says so on stderr."""
+    import sys
+
+    from galview.ml.adapt import adapt_for
+
+    loaded, note = adapt_for(loaded, collection, adapt=not getattr(args, "no_adapt", False))
+    if note:
+        print(f"adapter: {note}", file=sys.stderr)
+    return loaded
+
+
 def print_metrics(metrics: dict) -> None:
     """Accuracy, precision, recall and ROC AUC with their 95% intervals, and the confusion matrix."""
     ci = metrics.get("ci95", {})

@@ -5,7 +5,7 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 
 from __future__ import annotations
 
-from galview.cli.common import add_open_options, open_options
+from galview.cli.common import adapt_model, add_adapt_option, add_open_options, open_options
 from galview.core.errors import UserFacingError
 
 
@@ -36,6 +36,7 @@ def add_parsers(commands) -> None:
         "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
     )
     add_open_options(explain)
+    add_adapt_option(explain)
     explain.set_defaults(run=cmd_explain)
 
 
@@ -63,6 +64,7 @@ def cmd_explain(args) -> int:
             raise UserFacingError(
                 args.data, f"index {bad[0]} is out of range; the collection has {n} cutouts (0..{n - 1})"
             )
+        loaded = adapt_model(loaded, collection, args)
         cutouts = collection.get_batch(indices)
         maps = explain(loaded, cutouts, method=args.method, class_index=args.class_index)
         dtype, bands = collection.dtype, collection.bands
@@ -99,6 +101,7 @@ def _explain_sheet(args, loaded, output) -> int:
         if choice.source == "none":
             raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
         labels = choice.labels
+        loaded = adapt_model(loaded, collection, args)
         probs = positive_probabilities(loaded, collection)
         sheet, groups = explanation_sheet(
             loaded, collection, probs, labels, k=args.per_group, method=args.method

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from galview.cli.common import add_open_options, open_options
+from galview.cli.common import adapt_model, add_adapt_option, add_open_options, open_options
 from galview.core.progress import progress_printer
 
 
@@ -22,6 +22,7 @@ def add_parsers(commands) -> None:
         "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
     )
     score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
+    add_adapt_option(score)
     add_open_options(score)
     score.set_defaults(run=cmd_score)
 
@@ -39,6 +40,8 @@ def cmd_score(args) -> int:
             bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
             loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
             print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
+        else:
+            loaded = adapt_model(loaded, collection, args)
         path = score_to_file(
             loaded, collection, args.output, batch_size=args.batch_size, on_progress=progress_printer("score")
         )

@@ -12,6 +12,10 @@ def add_parsers(commands) -> None:
     """Register ``view`` and ``demo`` on the main parser's ``commands``."""
     view = commands.add_parser("view", help="open collections in the window")
     view.add_argument("paths", nargs="*")
+    view.add_argument(
+        "--classes",
+        help="names of the label values 0, 1, … comma-separated (default: the file's, else 0, 1)",
+    )
     add_open_options(view)
     _add_window_options(view)
     view.set_defaults(run=lambda args: cmd_window(args, args.paths))
@@ -33,7 +37,8 @@ def cmd_window(args, paths: list[str]) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from galview.qt.app import run_app
 
-    return run_app(paths, open_options=open_options(args), screenshot=args.screenshot)
+    classes = getattr(args, "classes", None)
+    return run_app(paths, open_options=open_options(args), screenshot=args.screenshot, class_names=classes)
 
 
 def cmd_demo(args) -> int:

@@ -133,6 +133,10 @@ class Collection(abc.ABC):
     def _load_ids(self) -> np.ndarray | None:
         return None
 
+    def _load_class_names(self) -> tuple[str, ...] | None:
+        """Names of the label values 0, 1, … as the file gives them (an attribute, a column name)."""
+        return None
+
     def _cached(self, key: str, loader):
         if key not in self._cache:
             value = loader()
@@ -155,6 +159,19 @@ class Collection(abc.ABC):
     def labels(self) -> np.ndarray | None:
         """Original labels from the file, shape (N,), or None."""
         return self._cached("labels", lambda: self._checked_length("labels", self._load_labels()))
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """Names of the label values 0, 1, … from the file (or :meth:`set_class_names`), or None.
+
+        None means the file does not say: GalView then calls the classes "0", "1"… and never borrows
+        another task's names (a model's, say).
+        """
+        return self._cached("class_names", lambda: _valid_class_names(self.source, self._load_class_names()))
+
+    def set_class_names(self, names) -> None:
+        """Name the label values 0, 1, … (``galview view --classes``, Labels ▸ Class names…); None forgets."""
+        self._cache["class_names"] = None if names is None else _valid_class_names(self.source, names)
 
     @property
     def coords(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -211,6 +228,10 @@ class Collection(abc.ABC):
         """Celestial WCS of one cutout (astropy ``WCS``) for pixel-to-sky readout, or None."""
         return None
 
+    def flux_unit(self) -> str | None:
+        """The unit of the pixel values as the file states it (FITS ``BUNIT``), or None if it does not."""
+        return None
+
     def describe(self) -> dict:
         """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords."""
         return {
@@ -252,7 +273,19 @@ class ArrayCollection(Collection):
         Metadata, or zero-argument callables that load it on first use.
     """
 
-    def __init__(self, source, array, layout: str, *, bands=None, labels=None, ra=None, dec=None, ids=None):
+    def __init__(
+        self,
+        source,
+        array,
+        layout: str,
+        *,
+        bands=None,
+        labels=None,
+        ra=None,
+        dec=None,
+        ids=None,
+        class_names=None,
+    ):
         from galview.core.layout import cutout_shape
 
         self._array = array
@@ -262,7 +295,7 @@ class ArrayCollection(Collection):
         except ValueError as exc:
             raise CollectionError(source, str(exc)) from exc
         super().__init__(source, array.shape[0], shape, array.dtype, bands)
-        self._meta = {"labels": labels, "ra": ra, "dec": dec, "ids": ids}
+        self._meta = {"labels": labels, "ra": ra, "dec": dec, "ids": ids, "class_names": class_names}
 
     def _meta_value(self, key):
         value = self._meta[key]
@@ -277,6 +310,9 @@ class ArrayCollection(Collection):
 
     def _load_ids(self):
         return self._meta_value("ids")
+
+    def _load_class_names(self):
+        return self._meta_value("class_names")
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
         from galview.core.layout import to_nhwc
@@ -302,6 +338,27 @@ def read_runs(array, indices: np.ndarray) -> np.ndarray:
         for s, e in zip(starts, ends, strict=True)
     ]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _valid_class_names(source, names) -> tuple[str, ...] | None:
+    """``names`` as a tuple of distinct non-empty strings (a comma-separated string is split), or None."""
+    if names is None:
+        return None
+    if isinstance(names, bytes):
+        names = names.decode("utf-8", errors="replace")
+    if isinstance(names, str):
+        names = names.split(",")
+    try:
+        values = tuple(
+            (n.decode("utf-8", errors="replace") if isinstance(n, bytes) else str(n)).strip() for n in names
+        )
+    except TypeError:
+        raise CollectionError(source, f"class names must be a list of text, got {names!r}") from None
+    if len(values) < 2 or any(not v for v in values) or len(set(values)) != len(values):
+        raise CollectionError(
+            source, f"class names must be two or more distinct names, got {', '.join(values)!r}"
+        )
+    return values
 
 
 #: Cutouts hashed by :func:`fingerprint` (evenly spaced through the collection).

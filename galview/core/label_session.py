@@ -20,7 +20,7 @@ from psygnal import Signal
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import StoreOfAnotherCollection, UserFacingError
 from galview.core.label_api import LabelStoreAPI
-from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name, labels_in_use
+from galview.core.label_values import UNSURE, class_names_for, label_name, labels_in_use
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,8 @@ class LabelSession:
     # -- names --------------------------------------------------------------------------------
     @property
     def classes(self) -> tuple[str, ...]:
-        """Class names by label value: the active model's, else LSBG/artifact."""
-        model = self.state.model
-        return tuple(model.card.class_names) if model is not None else DEFAULT_CLASSES
+        """Class names by label value: the collection's (:func:`class_names_for`), never the model's."""
+        return class_names_for(self.state.collection, self.state.labels)
 
     # -- the store -----------------------------------------------------------------------------
     def _on_collection(self, collection) -> None:
@@ -268,13 +267,13 @@ class LabelSession:
 
     # -- what a panel shows ---------------------------------------------------------------------
     def counts_text(self) -> str:
-        """``"artifact 54 · LSBG 58 · unsure 1 · unlabelled 0"``."""
+        """``"artifact: 54 · LSBG: 58 · unsure: 1 · unlabelled: 0"``."""
         labels = self.state.labels
         if not len(labels):
             return ""
-        parts = [f"{name} {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
-        parts.append(f"unsure {int(np.sum(labels == UNSURE)):,}")
-        parts.append(f"unlabelled {int(np.isnan(labels).sum()):,}")
+        parts = [f"{name}: {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
+        parts.append(f"unsure: {int(np.sum(labels == UNSURE)):,}")
+        parts.append(f"unlabelled: {int(np.isnan(labels).sum()):,}")
         return " · ".join(parts)
 
     def describe(self, index: int) -> tuple[str, str]:

@@ -159,3 +159,22 @@ def labels_in_use(collection, store=None) -> np.ndarray:
     :func:`galview.io.label_choice.current_labels` (the CLI).
     """
     return store.effective() if store is not None else file_labels(collection)
+
+
+def class_names_for(collection, labels=None) -> tuple[str, ...]:
+    """What the window and the CLI call the label values of ``collection``.
+
+    The collection's own names (:attr:`~galview.core.collection.Collection.class_names`) when the file
+    or the user gave them, else neutral ``"0"``, ``"1"``, … up to the largest label (at least two):
+    never another task's names, such as the active model's.
+    """
+    names = None if collection is None else collection.class_names
+    if names:
+        return tuple(names)
+    largest = 1
+    if labels is not None and len(labels):
+        finite = np.asarray(labels, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            largest = max(1, int(finite.max()))
+    return tuple(str(k) for k in range(largest + 1))

@@ -25,6 +25,7 @@ from galview.io.fits_headers import (
     check_compressed_size,
     fits_bands,
     header_coords,
+    header_unit,
     image_axes,
 )
 from galview.io.registry import FITS_SUFFIXES
@@ -33,7 +34,14 @@ from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FitsCollection", "FitsFolderCollection", "celestial_wcs", "fits_bands", "open_fits"]
+__all__ = [
+    "FitsCollection",
+    "FitsFolderCollection",
+    "celestial_wcs",
+    "fits_bands",
+    "header_unit",
+    "open_fits",
+]
 __all__ += ["open_fits_folder"]
 
 
@@ -233,6 +241,9 @@ class FitsCollection(ArrayCollection):
     def wcs(self, index: int):
         return self._cached("wcs", lambda: celestial_wcs(self._header)) if len(self) == 1 else None
 
+    def flux_unit(self) -> str | None:
+        return header_unit(self._header)
+
     def close(self) -> None:
         self._hdul.close()
 
@@ -303,6 +314,7 @@ class FitsFolderCollection(Collection):
         first, header = _read_fits_cutout(files[0], layout)
         c, h, w = first.shape
         super().__init__(folder, len(files), (h, w, c), first.dtype, fits_bands(header, c))
+        self._unit = header_unit(header)
         self._table = read_label_table(folder, [f.name for f in files])
 
     def _read(self, indices: np.ndarray) -> np.ndarray:
@@ -321,7 +333,13 @@ class FitsFolderCollection(Collection):
         return self._cached("headers", lambda: [_read_fits_header(f) for f in self._files])
 
     def wcs(self, index: int):
-        return celestial_wcs(self._headers()[index])
+        if "headers" in self._cache:
+            return celestial_wcs(self._headers()[index])
+        return self._cached(f"wcs{index}", lambda: celestial_wcs(_read_fits_header(self._files[index])))
+
+    def flux_unit(self) -> str | None:
+        """The first file's ``BUNIT`` (the files of a folder are taken to share it)."""
+        return self._unit
 
     def _load_coords(self):
         if self._table is not None and self._table.ra is not None:

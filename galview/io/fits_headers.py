@@ -71,6 +71,12 @@ def fits_bands(header, n_channels: int) -> list[str] | None:
     return None
 
 
+def header_unit(header) -> str | None:
+    """The pixel unit a header states (``BUNIT``), stripped; None when absent or blank."""
+    unit = header.get("BUNIT")
+    return (unit.strip() or None) if isinstance(unit, str) else None
+
+
 def celestial_wcs(header):
     """The celestial part of a header's WCS, or None when it has none."""
     from astropy.wcs import WCS, FITSFixedWarning

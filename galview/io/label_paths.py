@@ -90,6 +90,10 @@ def _choose_store_path(source: Path, make_folders: bool = True) -> Path:
         if make_folders:
             fallback.parent.mkdir(parents=True, exist_ok=True)
         return fallback
+    if not make_folders and not beside.exists():
+        # Only asking whether a store exists: none beside the data, so no write test there (creating a
+        # test file would change the data folder's modification time just by looking).
+        return fallback
     writable = _can_write(beside.parent)
     if beside.exists() and not writable:
         raise LabelStoreError(

@@ -28,6 +28,8 @@ TASKS = ("binary", "multiclass", "multilabel")
 DTYPES = ("uint8", "float32")
 SCALES = ("divide255", "none")
 REQUIRED_KEYS = ("architecture", "task", "class_names", "input", "explain_layer")
+#: Optional InputSpec fields that place the input on the sky (older cards lack them).
+SKY_KEYS = ("pixel_scale", "field_arcsec", "representation", "colours")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,23 @@ class InputSpec:
         Scaling applied before the network: ``divide255`` maps 0–255 to 0–1.
     adapter : dict or None
         An explicit conversion from a collection's cutouts to this input (see
-        :func:`galview.ml.inputs.make_adapter`); ``None`` when cutouts are fed as they are.
+        :func:`galview.ml.inputs.make_adapter` and :func:`galview.ml.physical.physical_adapter`);
+        ``None`` when cutouts are fed as they are.
+    pixel_scale : float or None
+        Arcseconds per input pixel on the sky, if known.
+    field_arcsec : float or None
+        Side of the field an input covers, in arcseconds, if known.
+    representation : str or None
+        What the pixels are, in words: ``"viewer colours: …"`` (a colour image of fluxes) or
+        ``"flux: nanomaggies"`` (flux per pixel in that unit).
+    colours : dict or None
+        How viewer colours were made from fluxes, for a ``"viewer colours"`` representation:
+        ``mapping`` (``"legacy"``: :func:`galview.core.display.legacy_rgb`), the flux ``bands`` and
+        ``flux_unit`` it takes, the ``pixel_scale`` (″) the mapping is applied at, and the
+        ``jpeg_quality`` of the round trip before the bicubic resize to the input size
+        (:func:`galview.core.viewer_colours.viewer_rgb`). The physical adapter follows it.
+
+    The last four are optional (older cards lack them) and written only when set.
     """
 
     shape: tuple[int, int, int]
@@ -54,16 +72,24 @@ class InputSpec:
     dtype: str = "float32"
     scale: str = "none"
     adapter: dict[str, Any] | None = None
+    pixel_scale: float | None = None
+    field_arcsec: float | None = None
+    representation: str | None = None
+    colours: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict (lists, not tuples)."""
-        return {
+        """Plain JSON-ready dict (lists, not tuples); the optional sky fields only when set."""
+        data = {
             "shape": list(self.shape),
             "bands": list(self.bands),
             "dtype": self.dtype,
             "scale": self.scale,
             "adapter": _jsonable(self.adapter),
         }
+        for key in SKY_KEYS:
+            if getattr(self, key) is not None:
+                data[key] = _jsonable(getattr(self, key))
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, path: str | Path = "input") -> InputSpec:
@@ -80,6 +106,7 @@ class InputSpec:
             dtype=data.get("dtype", "float32"),
             scale=data.get("scale", "none"),
             adapter=data.get("adapter"),
+            **_sky_fields(data, path),
         )
         if spec.dtype not in DTYPES:
             raise ModelError(path, f"input dtype must be one of {DTYPES}, got {spec.dtype!r}")
@@ -90,6 +117,21 @@ class InputSpec:
         if spec.bands and len(spec.bands) != spec.shape[2]:
             raise ModelError(path, f"{len(spec.bands)} band names for {spec.shape[2]} channels")
         return spec
+
+
+def _sky_fields(data: dict, path: str | Path) -> dict[str, Any]:
+    """The optional sky fields of a card's ``input``, type-checked; ModelError naming ``path``."""
+    values = {key: data.get(key) for key in SKY_KEYS}
+    for key in ("pixel_scale", "field_arcsec"):
+        value = values[key]
+        if value is not None and not (_is_number(value) and 0 < value < 1e6):
+            raise ModelError(path, f"input {key} must be a positive number of arcseconds, got {value!r}")
+        values[key] = None if value is None else float(value)
+    if values["representation"] is not None and not isinstance(values["representation"], str):
+        raise ModelError(path, f"input representation must be text, got {values['representation']!r}")
+    if values["colours"] is not None and not isinstance(values["colours"], dict):
+        raise ModelError(path, f"input colours must be an object or null, got {values['colours']!r}")
+    return values
 
 
 @dataclass
@@ -309,6 +351,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) < 1e300 and math.isfinite(value)  # the bound first: a huge int has no float
 
 
 def _is_pos_int(value: Any) -> bool:

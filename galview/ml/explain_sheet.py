@@ -65,7 +65,7 @@ def explanation_sheet(
         examples = []
         if len(indices):
             cutouts = collection.get_batch(indices)
-            maps = explain(loaded, cutouts, method=method)
+            maps = explain(loaded, cutouts, method=method, collection=collection)
             for index, cutout, heat in zip(indices, cutouts, maps, strict=True):
                 rgb = render(cutout, display, collection.bands, collection.dtype)
                 caption = f"{collection.id_of(int(index))[:14]}  p={probs[index]:.2f}"

@@ -26,9 +26,11 @@ import numpy as np
 
 from galview.core import colormaps
 from galview.core.scores import DECISION_THRESHOLD
+from galview.ml.adapt import adapt_for
 from galview.ml.errors import ModelError
 from galview.ml.inputs import model_input
 from galview.ml.loading import last_conv_layer
+from galview.ml.physical import heat_to_cutout
 
 METHODS = ("gradcam", "guided", "backprop", "saliency")
 """Grad-CAM; guided Grad-CAM (Grad-CAM × guided backpropagation); guided backpropagation; saliency."""
@@ -168,6 +170,7 @@ def explain(
     method: str = "gradcam",
     class_index: int | Sequence[int] | None = None,
     batch_size: int = 64,
+    collection: Any = None,
 ) -> np.ndarray:
     """Heat maps of cutouts in their native dtype, at cutout resolution: (B, H, W) float32 in [0, 1].
 
@@ -179,7 +182,13 @@ def explain(
     method : {'gradcam', 'guided', 'backprop', 'saliency'}
     class_index : int or sequence of int, optional
         Default: each cutout's predicted class.
+    collection : Collection, optional
+        The collection the cutouts come from: when they fit the model only through the physical
+        adapter, it is built from the collection (:func:`galview.ml.adapt.adapt_for`). A physical
+        adapter's maps come back on the cutouts' grid, zero outside the field the model saw.
     """
+    if collection is not None:
+        loaded, _note = adapt_for(loaded, collection)
     if method not in METHODS:
         raise ModelError(loaded.path, f"unknown explanation method {method!r}; expected one of {METHODS}")
     cutouts = np.asarray(cutouts)
@@ -200,7 +209,11 @@ def explain(
         )
         for i in range(0, len(cutouts), batch_size)
     ]
-    out = np.concatenate(maps) if maps else np.zeros((0, *cutouts.shape[1:3]), np.float32)
+    if not maps:
+        return np.zeros((0, *cutouts.shape[1:3]), np.float32)
+    out, adapter = np.concatenate(maps), loaded.card.input.adapter or {}
+    if "physical" in adapter:  # the model saw a resampled crop: put the maps back where it was
+        return normalise(heat_to_cutout(out, adapter))
     if out.shape[1:] != cutouts.shape[1:3]:  # the card's adapter resized the cutouts
         out = normalise(_resize(out, cutouts.shape[1:3]))
     return out

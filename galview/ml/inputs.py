@@ -3,8 +3,11 @@
 A model's :class:`~galview.ml.cards.InputSpec` records the shape, dtype, bands and scaling of its
 training cutouts. :func:`check_compatible` compares a collection against it; when they differ the
 user chooses an explicit adapter (:func:`make_adapter`: band selection, greyscale, resize) that is
-stored in the spec (``dataclasses.replace(spec, adapter=...)``) and recorded in the model card.
-:func:`model_input` applies scaling then the adapter to each batch.
+stored in the spec (``dataclasses.replace(spec, adapter=...)``) and recorded in the model card, or
+GalView builds the physical adapter (:mod:`galview.ml.physical`, resolved by
+:func:`galview.ml.adapt.adapt_for`) from the cutouts' WCS, bands and flux unit. Float fluxes never
+reach a model of uint8 colours through a plain adapter. :func:`model_input` applies the physical
+adapter, then scaling, then a plain adapter, to each batch.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 from galview.ml.cards import InputSpec
 from galview.ml.errors import ModelError
 
-ADAPTER_KEYS = ("from", "select_bands", "greyscale", "resize")
+ADAPTER_KEYS = ("from", "select_bands", "greyscale", "resize", "physical")
 
 
 def model_input(batch: Any, spec: InputSpec) -> np.ndarray:
@@ -28,21 +31,30 @@ def model_input(batch: Any, spec: InputSpec) -> np.ndarray:
     batch : array-like, shape (B, H, W, C)
         Cutouts in the collection's native dtype (uint8 or float); not modified.
     spec : InputSpec
-        The model's input; ``spec.scale == 'divide255'`` divides by 255, then ``spec.adapter``
-        (if any) selects bands, averages to greyscale, and resizes (bilinear, antialiased), in
-        that order. NaN and ±inf pixels become 0 after scaling.
+        The model's input. A physical adapter (``spec.adapter["physical"]``) first turns fluxes into
+        the model's representation (:func:`galview.ml.physical.apply_physical`); then
+        ``spec.scale == 'divide255'`` divides by 255; then a plain ``spec.adapter`` selects bands,
+        averages to greyscale, and resizes (bilinear, antialiased), in that order. NaN and ±inf
+        pixels become 0 after scaling.
 
     Returns
     -------
     numpy.ndarray, float32, shape (B, *spec.shape)
     """
+    if np.ndim(batch) != 4:
+        raise ModelError(
+            "model input", f"expected a batch of cutouts (B, H, W, C), got shape {np.shape(batch)}"
+        )
+    if spec.adapter and "physical" in spec.adapter:
+        from galview.ml.physical import apply_physical
+
+        _adapted_shape(np.shape(batch)[1:], spec.adapter, "adapter")  # validates the keys
+        batch = apply_physical(batch, spec.adapter)
     x = np.array(batch, dtype=np.float32)  # always a copy: the in-place steps below never touch batch
-    if x.ndim != 4:
-        raise ModelError("model input", f"expected a batch of cutouts (B, H, W, C), got shape {x.shape}")
     if spec.scale == "divide255":
         x *= np.float32(1 / 255)
     np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    if spec.adapter:
+    if spec.adapter and "physical" not in spec.adapter:
         x = _apply(x, spec.adapter)
     if x.shape[1:] != tuple(spec.shape):
         raise ModelError(
@@ -63,7 +75,9 @@ def check_compatible(
 
     Without an adapter the shape must match exactly, the dtype kind must match (uint8 with uint8,
     any float with float32) and the band names must match when both sides name them. With an
-    adapter (an explicit choice by the user) only the adapted shape must match.
+    adapter (an explicit choice by the user, or the physical adapter) the adapted shape must match,
+    and float cutouts reach a uint8 model only through the physical adapter: a plain resize would
+    feed it raw fluxes.
 
     Parameters
     ----------
@@ -81,13 +95,16 @@ def check_compatible(
     shape = tuple(int(s) for s in shape_hwc)
     if spec.adapter:
         _check_adapter(shape, spec, where)
+        if "physical" not in spec.adapter and np.dtype(dtype).kind == "f" and spec.dtype == "uint8":
+            raise ModelError(where, plain_adapter_refusal(spec))
         return
     problems = _mismatches(shape, np.dtype(dtype), tuple(bands or ()), spec)
     if problems:
         ours = _describe(shape, np.dtype(dtype).name, tuple(bands or ()))
         theirs = _describe(spec.shape, spec.dtype, spec.bands)
         raise ModelError(
-            where, f"model expects {theirs} cutouts; this collection has {ours} — {_hint(shape, spec)}"
+            where,
+            f"model expects {theirs} cutouts; this collection has {ours} — {_hint(shape, spec, np.dtype(dtype))}",
         )
 
 
@@ -128,6 +145,17 @@ def make_adapter(
     return adapter
 
 
+def plain_adapter_refusal(spec: InputSpec) -> str:
+    """Why float cutouts may not reach a uint8 model through a plain adapter (resize, band selection)."""
+    kind = spec.representation or "uint8 colours"
+    if ": " in kind:
+        kind = kind.replace(": ", " (", 1) + ")"
+    return (
+        f"a plain adapter would feed float fluxes to a model trained on {kind}; fluxes need the "
+        "physical adapter (crop to the model's field, flux-conserving resample, its colour mapping)"
+    )
+
+
 def _check_adapter(shape: tuple[int, ...], spec: InputSpec, where: str) -> None:
     made_for = (spec.adapter.get("from") or {}).get("shape")
     if made_for is not None and tuple(made_for) != shape:
@@ -162,6 +190,8 @@ def _adapted_shape(shape: Sequence[int], adapter: dict[str, Any], where: str) ->
     if unknown:
         raise ModelError(where, f"unknown adapter step(s) {unknown}; known: {list(ADAPTER_KEYS[1:])}")
     h, w, c = (int(s) for s in shape)
+    if "physical" in adapter:
+        return _physical_shape(adapter, where)
     if "select_bands" in adapter:
         picks = adapter["select_bands"]
         if not picks or not all(isinstance(b, int) and 0 <= b < c for b in picks):
@@ -175,6 +205,20 @@ def _adapted_shape(shape: Sequence[int], adapter: dict[str, Any], where: str) ->
             raise ModelError(where, f"resize must be [H, W], got {size!r}")
         h, w = int(size[0]), int(size[1])
     return h, w, c
+
+
+def _physical_shape(adapter: dict[str, Any], where: str) -> tuple[int, int, int]:
+    if set(adapter) != {"from", "physical"}:
+        raise ModelError(
+            where, "a physical adapter cannot be combined with band selection, greyscale or resize"
+        )
+    step = adapter["physical"]
+    try:
+        size = [int(s) for s in step["size"]]
+        channels = 3 if step.get("colours") else len(step["select_bands"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(where, f"the physical adapter is incomplete or malformed ({exc!r})") from None
+    return size[0], size[1], channels
 
 
 def _mismatches(
@@ -191,7 +235,12 @@ def _mismatches(
     return problems
 
 
-def _hint(shape: tuple[int, ...], spec: InputSpec) -> str:
+def _hint(shape: tuple[int, ...], spec: InputSpec, dtype: np.dtype | None = None) -> str:
+    if dtype is not None and dtype.kind == "f" and spec.dtype == "uint8":
+        return (
+            "float fluxes become the model's uint8 colours only through the physical adapter, "
+            "which needs the cutouts' pixel scale (a WCS), band names and flux unit"
+        )
     steps = []
     if shape[:2] != tuple(spec.shape[:2]):
         steps.append("resize")

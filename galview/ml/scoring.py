@@ -17,7 +17,8 @@ import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
 from galview.core.scores import is_positive
-from galview.ml.inputs import check_compatible, model_input
+from galview.ml.adapt import adapt_for
+from galview.ml.inputs import model_input
 
 
 @dataclass
@@ -67,13 +68,17 @@ def score_batches(
 ) -> Iterator[ScoreBatch]:
     """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``).
 
+    Cutouts that fit the model only through the physical adapter (survey fluxes with a WCS into a
+    model of viewer colours) are adapted: :func:`galview.ml.adapt.adapt_for`.
+
     Raises
     ------
     ModelError
-        If the model's input does not fit the collection and the card names no adapter.
+        If the model's input does not fit the collection, the card names no adapter and no
+        physical adapter can be built.
     """
+    loaded, _note = adapt_for(loaded, collection)
     spec = loaded.card.input
-    check_compatible(collection.shape, collection.dtype, collection.bands, spec, where=str(collection.source))
     both = embedding_model(loaded.model)
     order = np.arange(len(collection)) if indices is None else np.asarray(indices, dtype=np.int64)
     starts = list(range(0, len(order), batch_size))
@@ -134,10 +139,15 @@ def score_to_file(
 def with_adapter(loaded, collection, resize: bool = False, bands=None, greyscale: bool = False):
     """A copy of ``loaded`` whose card carries an explicit adapter from ``collection``'s cutouts.
 
-    ``bands`` may hold channel indices or band names of the collection.
+    ``bands`` may hold channel indices or band names of the collection. Float cutouts into a model
+    of uint8 colours are refused (a plain resize would feed it raw fluxes): the message says whether
+    the physical adapter, applied without these options, would fit.
     """
-    from galview.ml.inputs import make_adapter
+    from galview.ml.errors import ModelError
+    from galview.ml.inputs import make_adapter, plain_adapter_refusal
 
+    if np.dtype(collection.dtype).kind == "f" and loaded.card.input.dtype == "uint8":
+        raise ModelError(str(collection.source), _refusal(loaded, collection, plain_adapter_refusal))
     if bands is not None:
         names = list(collection.bands)
         bands = [names.index(b) if isinstance(b, str) and b in names else int(b) for b in bands]
@@ -145,3 +155,17 @@ def with_adapter(loaded, collection, resize: bool = False, bands=None, greyscale
     adapter = make_adapter(collection.shape, spec, resize=resize, bands=bands, greyscale=greyscale)
     card = dataclasses.replace(loaded.card, input=dataclasses.replace(spec, adapter=adapter))
     return dataclasses.replace(loaded, card=card)
+
+
+def _refusal(loaded, collection, plain_adapter_refusal) -> str:
+    """Why a plain adapter is refused, and whether the physical one would fit here."""
+    from galview.ml.errors import ModelError
+
+    text = plain_adapter_refusal(loaded.card.input)
+    try:
+        _, note = adapt_for(loaded, collection)
+    except ModelError as exc:
+        return f"{text}, which cannot be built here: {exc.problem.rpartition('no physical adapter: ')[2]}"
+    if note:
+        return f"{text}: drop --resize/--bands/--greyscale and GalView applies it ({note})"
+    return text

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 import traceback
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
@@ -48,22 +49,44 @@ def app_icon() -> QIcon:
         return QIcon()
 
 
-def install_excepthook(window) -> None:
-    """Log unexpected errors with their traceback and show them in a dialog instead of letting them end
-    the application."""
+class ErrorRelay(QObject):
+    """Carries unexpected errors from any thread to the GUI thread, where the dialog is shown.
 
-    def hook(kind, value, tb):
+    A dialog built in a worker thread is never shown (and can hang the application): hooks call
+    :meth:`report` from wherever the error happened; the queued signal runs :meth:`_show` on the
+    thread that owns this object, the GUI thread.
+    """
+
+    raised = pyqtSignal(str, str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.raised.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    def report(self, kind, value, tb) -> None:
         # logger.exception needs an active ``except``; a hook gets the exception as arguments.
         logger.error("unexpected error in the window", exc_info=(kind, value, tb))
-        text = "".join(traceback.format_exception(kind, value, tb))
-        window.last_error = f"{kind.__name__}: {value}"
+        self.raised.emit(f"{kind.__name__}: {value}", "".join(traceback.format_exception(kind, value, tb)))
+
+    def _show(self, message: str, details: str) -> None:
+        self.window.last_error = message
         box = QMessageBox(
-            QMessageBox.Icon.Critical, "GalView — unexpected error", window.last_error, parent=window
+            QMessageBox.Icon.Critical, "GalView — unexpected error", message, parent=self.window
         )
-        box.setDetailedText(text)
+        box.setDetailedText(details)
         box.open()
 
-    sys.excepthook = hook
+
+def install_excepthook(window) -> ErrorRelay:
+    """Log unexpected errors with their traceback and show them in a dialog on the GUI thread instead of
+    letting them end the application: errors of the GUI thread (``sys.excepthook``) and of Python threads
+    (``threading.excepthook``) alike."""
+    relay = ErrorRelay(window)
+    sys.excepthook = relay.report
+    threading.excepthook = lambda args: relay.report(args.exc_type, args.exc_value, args.exc_traceback)
+    window.error_relay = relay
+    return relay
 
 
 def thumbnails_ready(window) -> bool:
@@ -111,7 +134,9 @@ def save_screenshot_when_ready(window, path: str, on_done) -> None:
     QTimer.singleShot(50, poll)
 
 
-def run_app(paths: list[str], open_options: dict | None = None, screenshot: str | None = None) -> int:
+def run_app(
+    paths: list[str], open_options: dict | None = None, screenshot: str | None = None, class_names=None
+) -> int:
     """Open the window on ``paths`` and run the event loop; returns the exit status.
 
     Sets up logging (:func:`galview.core.logs.ensure_logging`) unless the command line has done so.
@@ -121,10 +146,10 @@ def run_app(paths: list[str], open_options: dict | None = None, screenshot: str 
     app = make_app()
     from galview.qt.window import MainWindow
 
-    window = MainWindow(open_options=open_options)
+    window = MainWindow(open_options=open_options, class_names=class_names)
     install_excepthook(window)
     window.show()
-    opened = all(window.open_path(p) for p in paths)
+    opened = window.open_paths(paths) if paths else True
     if screenshot:
         status = {"code": 0 if opened else 2}
         save_screenshot_when_ready(window, screenshot, app.quit)

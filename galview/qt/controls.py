@@ -87,7 +87,13 @@ class DisplayControls(QWidget):
         self.stretch_combo.setCurrentText(settings.stretch)
         self.interval_combo.setCurrentText(settings.interval)
         self.colour_combo.setCurrentText(settings.colour)
-        self.colour_combo.setEnabled(collection is None or collection.dtype.kind == "f")
+        # The colour mapping applies to float colour composites only (uint8 colours are shown as stored).
+        self.colour_combo.setEnabled(
+            collection is not None
+            and collection.dtype.kind == "f"
+            and collection.shape[2] >= 2
+            and settings.mode == "colour"
+        )
         self.smooth_spin.setValue(settings.smooth_sigma)
         self.bin_check.setChecked(settings.bin2)
         for widget in widgets:

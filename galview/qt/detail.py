@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from galview.qt.elide import ElidedLabel
 from galview.qt.overlay import OverlayPanel
 
 
@@ -21,10 +22,15 @@ class DetailView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.caption = QLabel("Cutout")
+        self.caption = ElidedLabel("Cutout")
         self.caption.setObjectName("cutoutCaption")
+        self.note = ElidedLabel("")  # one line instead of the heat-map pane when there can be no map
+        self.note.setObjectName("heatmapNote")
+        self.note.hide()
         self.plot = pg.GraphicsLayoutWidget()
+        self.plot.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.view = self.plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view.setDefaultPadding(0)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
         self.overlay = OverlayPanel(self.view)
@@ -43,7 +49,11 @@ class DetailView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(panels, stretch=1)
+        layout.addWidget(self.note)
         layout.addWidget(self.readout)
+        self._fitted = True  # the view shows the whole cutout as fitted (not zoomed or panned by hand)
+        self.view.sigResized.connect(self._refit)
+        self.view.sigRangeChangedManually.connect(self._zoomed_by_hand)
         self._raw: np.ndarray | None = None
         self._bands: tuple[str, ...] = ()
         self._wcs = None
@@ -60,7 +70,41 @@ class DetailView(QWidget):
         self.image_item.setRect(0, 0, raw.shape[1], raw.shape[0])
         self.overlay.show_cutout(rgb, raw.shape[:2])
         if first:
-            self.view.autoRange(padding=0.02)
+            self.fit()
+
+    def zoom(self) -> float:
+        """Screen pixels per cutout pixel at the current zoom."""
+        width = self.view.viewRange()[0][1] - self.view.viewRange()[0][0]
+        return self.view.width() / width if width > 0 else 1.0
+
+    def fit(self) -> None:
+        """Show the whole cutout as large as the pane allows: at an integer zoom (crisp pixels) when it
+        is smaller than the pane, shrunk to fit when it is larger."""
+        if self._raw is None:
+            return
+        h, w = self._raw.shape[:2]
+        pane_w, pane_h = self.view.width(), self.view.height()
+        if pane_w <= 1 or pane_h <= 1:
+            return
+        fit = min(pane_w / w, pane_h / h)
+        scale = float(np.floor(fit)) if fit >= 1 else fit
+        half_w, half_h = pane_w / scale / 2, pane_h / scale / 2
+        self.view.setRange(
+            xRange=(w / 2 - half_w, w / 2 + half_w), yRange=(h / 2 - half_h, h / 2 + half_h), padding=0
+        )
+        self._fitted = True
+
+    def _refit(self, *_) -> None:
+        if self._fitted:
+            self.fit()
+
+    def _zoomed_by_hand(self, *_) -> None:
+        self._fitted = False
+
+    def show_note(self, text: str) -> None:
+        """A one-line note under the cutout (e.g. why there is no heat map); empty hides it."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def clear(self) -> None:
         self._raw = None

@@ -47,7 +47,7 @@ class ExplainController(QObject):
             self._key = key
             self.heatmaps.reset(state.model, state.collection, settings)
         active = state.model is not None and state.collection is not None
-        self.detail.overlay.setVisible(active and settings.beside)
+        self._show_pane(active and settings.beside)
         self.detail.overlay.set_style(settings.opacity, settings.colormap, settings.contours)
         grid_model = self.grid.grid_model
         grid_model.set_overlay(
@@ -84,8 +84,15 @@ class ExplainController(QObject):
             self.detail.overlay.set_heat(self.heatmaps.get(index, request=False))
             self._caption(pending=False)
 
+    def _show_pane(self, wanted: bool) -> None:
+        """The heat-map pane beside the cutout, or — when no map can be computed — a one-line note."""
+        problem = self.heatmaps.error or getattr(self.state.model, "explain_problem", None)
+        self.detail.overlay.setVisible(wanted and not problem)
+        self.detail.show_note(f"No heat map: {problem}" if wanted and problem else "")
+
     def _on_failed(self, message: str) -> None:
         self._caption(pending=False)
+        self._show_pane(self.state.explain.beside and self.state.model is not None)
         self.message.emit(f"Heat maps unavailable: {message}")
 
     # -- the explanation sheet ------------------------------------------------------------------

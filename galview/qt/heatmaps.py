@@ -49,7 +49,13 @@ class HeatmapWorker(NewestFirstThread):
             from galview.ml.gradcam import explain
 
             cutouts = collection.get_batch(indices)
-            maps = explain(loaded, cutouts, method=settings.method, class_index=settings.class_index)
+            maps = explain(
+                loaded,
+                cutouts,
+                method=settings.method,
+                class_index=settings.class_index,
+                collection=collection,
+            )
         except Exception as exc:  # noqa: BLE001 - any failure is reported to the window, not raised here
             logger.warning("heat maps of %d cutouts failed: %s", len(indices), exc, exc_info=True)
             self.drop_pending(job)
@@ -83,6 +89,7 @@ class HeatmapCache(QObject):
         self._worker = HeatmapWorker(self)
         self._worker.computed.connect(self._on_computed)
         self._worker.failed.connect(self._on_failed)
+        self._worker.crashed.connect(lambda message: self._on_failed(self.key, message))
         self._worker.start()
 
     def reset(self, loaded, collection, settings) -> None:

@@ -20,9 +20,10 @@ GROUPS = (  # (label value, colour, default name)
 class ProbabilityHistogram(QWidget):
     """A pyqtgraph plot of :func:`probability_histograms` that follows the state's scores."""
 
-    def __init__(self, state, parent=None):
+    def __init__(self, state, class_names=None, parent=None):
         super().__init__(parent)
         self.state = state
+        self.class_names = class_names or (lambda: ("0", "1"))  # names of the labels' classes
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -30,7 +31,7 @@ class ProbabilityHistogram(QWidget):
         self.plot.setLabel("bottom", "probability")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0)
-        self.legend = self.plot.addLegend(offset=(10, 5), brush=(0, 0, 0, 150))
+        self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))  # placed over the lowest bars on redraw
         self.curves: dict = {}
         self.counts: dict = {}
         layout = QVBoxLayout(self)
@@ -78,7 +79,19 @@ class ProbabilityHistogram(QWidget):
                 self._add_curve(key, edges, colour, self._group_name(key, default, scores))
         top = max((int(c.max()) for c in self.counts.values() if c.size), default=0)
         self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
+        self._place_legend()
         self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
+
+    def _place_legend(self) -> None:
+        """Put the legend at the top left, centre or right, wherever the bars under it are lowest."""
+        if not self.counts:
+            return
+        tallest = np.max(np.stack(list(self.counts.values())), axis=0)
+        thirds = np.array_split(tallest, 3)
+        where = int(np.argmin([part.max() for part in thirds]))  # 0 left, 1 centre, 2 right
+        x = (0.0, 0.5, 1.0)[where]
+        offset = (10, 5) if where == 0 else ((0, 5) if where == 1 else (-10, 5))
+        self.legend.anchor(itemPos=(x, 0), parentPos=(x, 0), offset=offset)
 
     def _labels(self):
         """The current labels, or None when no cutout has one."""
@@ -86,12 +99,11 @@ class ProbabilityHistogram(QWidget):
         return labels if len(labels) and not np.isnan(labels).all() else None
 
     def _group_name(self, key, default: str, scores) -> str:
+        """Groups are the collection's labels, named by the collection's classes (not the model's)."""
         if key is None:
             return "unlabelled or unsure" if self._labels() is not None else "all cutouts"
-        if scores.binary and len(scores.class_names) == 2:
-            positive = scores.positive_class
-            default = scores.class_names[positive if key == 1 else 1 - positive]
-        return f"labelled {default}"
+        names = self.class_names()
+        return f"labelled {names[key] if 0 <= key < len(names) else default}"
 
     def _add_curve(self, key, edges, colour, name: str) -> None:
         counts = self.counts[key]

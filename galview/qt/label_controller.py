@@ -39,7 +39,7 @@ class LabelController(QObject):
     message(str), error(str)
         For the status bar and the error dialog.
     counts_changed(str)
-        "artifact 54 · LSBG 58 · unsure 1 · unlabelled 0", for the status bar.
+        "artifact: 54 · LSBG: 58 · unsure: 1 · unlabelled: 0", for the status bar.
     """
 
     message = pyqtSignal(str)

@@ -6,6 +6,8 @@ triage controller or the state; the menu holds no state of its own.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PyQt6.QtCore import QObject
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
@@ -21,6 +23,7 @@ from PyQt6.QtWidgets import (
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import UserFacingError
 from galview.core.label_values import UNSURE
+from galview.core.words import count
 
 RECHECK_SIZE = 20
 
@@ -41,7 +44,7 @@ class LabelMenu(QObject):
         self.session.undo_mine = window.settings.value("labels/undo_mine", False, type=bool)
         self.menu = window.menuBar().addMenu("&Labels")
         self.actions: dict[str, QAction] = {}
-        window.state.model_changed.connect(lambda _model: self.rebuild())
+        window.state.collection_changed.connect(self._collection_opened)
         window.state.blind_changed.connect(lambda on: self.actions["stop_recheck"].setEnabled(on))
         self.session.recheck_done.connect(self._recheck_done)
         self.rebuild()
@@ -83,6 +86,7 @@ class LabelMenu(QObject):
         self._add("export", "&Export labels…", self.ask_export)
         self._add("import", "&Import labels from CSV…", self.ask_import)
         self._add("keys", "Label &keys…", self.ask_keys)
+        self._add("class_names", "Class &names…", self.ask_class_names)
 
     def _add(self, name: str, text: str, slot) -> QAction:
         action = QAction(text, self.window)
@@ -112,7 +116,9 @@ class LabelMenu(QObject):
     def select_top(self, k: int) -> list[int]:
         """Select the first ``k`` cutouts shown (a ranking's top k); the next label key labels them all."""
         chosen = self.window.state.select_first(k)
-        self.window.statusBar().showMessage(f"{len(chosen)} cutouts selected: a label key labels them all")
+        self.window.statusBar().showMessage(
+            f"{count(len(chosen), 'cutout')} selected: a label key labels them all"
+        )
         return [int(i) for i in chosen]
 
     def start_recheck(self, size: int = RECHECK_SIZE, seed=None) -> SelfConsistencyCheck | None:
@@ -155,6 +161,51 @@ class LabelMenu(QObject):
             self.window.show_error(str(exc))
             return
         self.window.statusBar().showMessage(done)
+
+    # -- class names -------------------------------------------------------------------------------
+    def _settings_key(self, collection) -> str:
+        import hashlib
+
+        source = str(Path(collection.source).resolve())
+        return "class_names/" + hashlib.sha1(source.encode()).hexdigest()[:16]
+
+    def _collection_opened(self, collection) -> None:
+        """Names given earlier for this collection (Labels ▸ Class names…) come back; then the menu follows."""
+        if collection is not None and collection.class_names is None:
+            remembered = self.window.settings.value(self._settings_key(collection), "")
+            if remembered:
+                try:
+                    collection.set_class_names(str(remembered))
+                except UserFacingError:
+                    pass  # settings from another version: the file's own (none) stay
+        self.rebuild()
+        self.window.state.set_labels(self.window.state.labels)  # panels and counts use the names
+
+    def ask_class_names(self) -> None:
+        collection = self.window.state.collection
+        if collection is None:
+            return
+        text, ok = QInputDialog.getText(
+            self.window,
+            "Class names",
+            "Names of the label values 0, 1, … separated by commas (e.g. artifact, LSBG):",
+            text=", ".join(self.controller.classes),
+        )
+        if ok:
+            self.set_class_names(text)
+
+    def set_class_names(self, text: str) -> bool:
+        """Name the open collection's label values (remembered for this collection)."""
+        collection = self.window.state.collection
+        try:
+            collection.set_class_names(text)
+        except UserFacingError as exc:
+            self.window.show_error(str(exc))
+            return False
+        self.window.settings.setValue(self._settings_key(collection), ",".join(collection.class_names))
+        self.rebuild()
+        self.window.state.set_labels(self.window.state.labels)
+        return True
 
     def ask_keys(self) -> None:
         dialog = KeyDialog(

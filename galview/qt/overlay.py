@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from galview.core.colormaps import rgba_table
 from galview.core.explanation import CONTOUR_LEVELS
+from galview.qt.elide import ElidedLabel
 
 
 class OverlayPanel(QWidget):
@@ -20,10 +21,12 @@ class OverlayPanel(QWidget):
 
     def __init__(self, linked_view: pg.ViewBox, parent=None):
         super().__init__(parent)
-        self.caption = QLabel("")
+        self.caption = ElidedLabel("")
         self.caption.setObjectName("overlayCaption")
         self.plot = pg.GraphicsLayoutWidget()
+        self.plot.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.view = self.plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view.setDefaultPadding(0)
         self.view.setXLink(linked_view)
         self.view.setYLink(linked_view)
         self.base_item = pg.ImageItem(axisOrder="row-major")

@@ -8,14 +8,24 @@ queue.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 
-from PyQt6.QtCore import QObject, QThread
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
+
+logger = logging.getLogger(__name__)
 
 
 class NewestFirstThread(QThread):
-    """Subclasses implement :meth:`process` ``(job, indices)``; ``job`` is what :meth:`set_job` gave."""
+    """Subclasses implement :meth:`process` ``(job, indices)``; ``job`` is what :meth:`set_job` gave.
+
+    An exception :meth:`process` lets out does not end the thread or the application (PyQt aborts on
+    an exception escaping ``run``): it is logged and sent as ``crashed(message)``, a queued signal
+    whose slots run on the GUI thread; the thread goes on with the next batch.
+    """
+
+    crashed = pyqtSignal(str)
 
     def __init__(self, batch: int, max_pending: int, parent: QObject | None = None):
         super().__init__(parent)
@@ -75,7 +85,13 @@ class NewestFirstThread(QThread):
             taken = self._take_batch()
             if taken is None:
                 return
-            self.process(*taken)
+            try:
+                self.process(*taken)
+            except Exception as exc:  # noqa: BLE001 - reported on the GUI thread, the thread goes on
+                logger.error(
+                    "%s failed on %d cutouts: %s", type(self).__name__, len(taken[1]), exc, exc_info=True
+                )
+                self.crashed.emit(f"{type(exc).__name__}: {exc}")
 
     def process(self, job: tuple, indices: list[int]) -> None:
         raise NotImplementedError

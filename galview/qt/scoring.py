@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from galview.core import words
 from galview.core.errors import CollectionError
 from galview.core.scores import Scores
+from galview.core.words import count
 from galview.ml.errors import ModelError
 from galview.qt.model_names import model_name
 from galview.qt.workers import CANCELLED, DONE, JobRunner
@@ -109,7 +111,7 @@ class ScoringController(QObject):
             on_returned=self._on_scored,
             on_errored=self._on_error,
         )
-        self.message.emit(f"Scoring {todo.size:,} cutouts with {model_name(model)}…")
+        self.message.emit(f"Scoring {count(todo.size, 'cutout')} with {model_name(model)}…")
         return True
 
     def cancel(self) -> None:
@@ -153,7 +155,7 @@ class ScoringController(QObject):
             return
         if state.n > self.auto_limit:
             self.message.emit(
-                f"{state.n:,} cutouts: not scored automatically (more than {self.auto_limit:,}). "
+                f"{count(state.n, 'cutout')}: not scored automatically (more than {self.auto_limit:,}). "
                 "Press Model ▸ Score collection (Ctrl+R) to score them."
             )
             return
@@ -203,7 +205,13 @@ class ScoringController(QObject):
     def _on_scored(self, result) -> None:
         count, seconds = result
         self.last_duration_s = seconds
-        self.message.emit(f"Scored {count:,} cutouts in {seconds:.1f} s")
+        from galview.ml.adapt import adapter_note  # what the physical adapter did, if anything
+
+        note = adapter_note(self.state.model, self.state.collection)
+        self.message.emit(
+            f"Scored {words.count(count, 'cutout')} in {seconds:.1f} s"
+            + (f"; adapter: {note}" if note else "")
+        )
 
     def _on_error(self, exc: Exception) -> None:
         if self._stale_job is not None and self.runner.job is self._stale_job:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
 
 from galview.core.ordering import SORTS
+from galview.core.words import count
 
 
 class SortControls(QWidget):
@@ -91,4 +92,4 @@ class SortControls(QWidget):
         self.min_spin.setEnabled(state.scores is not None)
         self.max_spin.setEnabled(state.scores is not None)
         n, shown = state.n, len(state.order)
-        self.count_label.setText(f"{shown:,} of {n:,} shown" if shown != n else f"{n:,} cutouts")
+        self.count_label.setText(f"{shown:,} of {n:,} shown" if shown != n else count(n, "cutout"))

@@ -47,15 +47,19 @@ class ThumbnailRenderer(NewestFirstThread):
     def _render_batch(self, generation, collection, settings, indices) -> None:
         try:
             cutouts = collection.get_batch(indices)
-        except (CollectionError, IndexError, OSError, ValueError):
-            cutouts = None  # fall back to one by one, so one bad cutout does not blank its neighbours
+        except Exception:  # noqa: BLE001 - fall back to one by one: one bad cutout must not blank the rest
+            cutouts = None
         for row, index in enumerate(indices):
             try:
                 cutout = cutouts[row] if cutouts is not None else collection.get(index)
                 rgb = render(cutout, settings, collection.bands, collection.dtype)
-            except (CollectionError, IndexError, OSError, ValueError) as exc:
-                logger.warning("thumbnail of cutout %d cannot be shown: %s", index, exc)
-                self.failed.emit(generation, index, str(exc))
+            except Exception as exc:  # noqa: BLE001 - any failure marks this cutout unreadable, nothing more
+                known = isinstance(exc, CollectionError | IndexError | OSError | ValueError)
+                message = str(exc) if known else f"{type(exc).__name__}: {exc}"
+                logger.warning(
+                    "thumbnail of cutout %d cannot be shown: %s", index, message, exc_info=not known
+                )
+                self.failed.emit(generation, index, message)
                 continue
             image = rgb_to_qimage(rgb).scaled(
                 self.size,
@@ -73,9 +77,12 @@ class ThumbnailCache(QObject):
     -------
     updated(int)
         A thumbnail (cutout index) became available or failed.
+    crashed(str)
+        The rendering thread met an unexpected error (on the GUI thread; the thread goes on).
     """
 
     updated = pyqtSignal(int)
+    crashed = pyqtSignal(str)
 
     def __init__(self, size: int = 96, capacity: int = 3000, parent: QObject | None = None):
         super().__init__(parent)
@@ -87,6 +94,7 @@ class ThumbnailCache(QObject):
         self._renderer = ThumbnailRenderer(size, self)
         self._renderer.rendered.connect(self._on_rendered)
         self._renderer.failed.connect(self._on_failed)
+        self._renderer.crashed.connect(self.crashed)
         self._renderer.start()
 
     def reset(self, collection, settings) -> None:

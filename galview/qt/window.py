@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PyQt6.QtCore import QSettings, Qt, QUrl
+from PyQt6.QtCore import QSettings, Qt, QUrl, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
@@ -34,8 +34,10 @@ from galview.core.kept_scores import KeptScores
 from galview.core.links import legacy_viewer_url
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
+from galview.core.words import count
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
+from galview.qt.elide import ElidingStatusBar
 from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
@@ -48,6 +50,7 @@ from galview.qt.scoring import ScoringController
 from galview.qt.simulate_dialog import SimulationController
 from galview.qt.sorting import SortControls
 from galview.qt.status import JobStatus
+from galview.qt.switcher import CollectionSwitcher
 from galview.qt.theme import apply_theme
 from galview.qt.thumbnails import ThumbnailCache
 from galview.qt.triage import TriageController
@@ -71,8 +74,9 @@ def app_settings() -> QSettings:
 class MainWindow(QMainWindow):
     """GalView's window over one :class:`ViewerState`."""
 
-    def __init__(self, state: ViewerState | None = None, open_options: dict | None = None):
+    def __init__(self, state: ViewerState | None = None, open_options: dict | None = None, class_names=None):
         super().__init__()
+        self.class_names = class_names  # names given on the command line for the collections opened
         self.state = state or ViewerState(kept_scores=_kept_scores_on_disk())
         self.open_options = open_options or {}
         self.settings = app_settings()
@@ -80,6 +84,7 @@ class MainWindow(QMainWindow):
         self._shown: tuple | None = None  # (collection, cutout, display settings) in the detail view
         self.setWindowTitle("GalView")
         self.setAcceptDrops(True)
+        self.setStatusBar(ElidingStatusBar(self))  # messages never run under the counts and the model
 
         self._build_widgets()
         self._connect_state()
@@ -102,7 +107,7 @@ class MainWindow(QMainWindow):
         self.control_tabs.addTab(self.controls, "Display")
         self.control_tabs.addTab(self.explain_controls, "Heat map")
         self.sort_controls = SortControls(self.state)
-        self.histogram = ProbabilityHistogram(self.state)
+        self.histogram = ProbabilityHistogram(self.state, class_names=lambda: self.labelling.classes)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 4, 4, 4)
@@ -124,7 +129,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([560, 720])
         self.setCentralWidget(splitter)
-        self.histogram_dock = QDockWidget("Probability histogram", self)
+        self.histogram_dock = ClosableDock("Probability histogram", self)
         self.histogram_dock.setObjectName("histogramDock")
         self.histogram_dock.setWidget(self.histogram)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.histogram_dock)
@@ -146,6 +151,9 @@ class MainWindow(QMainWindow):
             if hasattr(controller, "error"):
                 controller.error.connect(self.show_error)
         self.runner.finished.connect(lambda *_: self._check_active_model())
+        self.cache.crashed.connect(
+            lambda message: self.show_error(f"Thumbnails could not be drawn: {message}")
+        )
         self.label_counts = QLabel("")
         self.label_counts.setObjectName("labelCounts")
         self.labelling.counts_changed.connect(self.label_counts.setText)
@@ -168,14 +176,16 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open file…", self._ask_open_file, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &folder…", self._ask_open_folder, "Ctrl+Shift+O")
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.switcher = CollectionSwitcher(self, file_menu.addMenu("&Collections"))
         self._action(file_menu, "&Simulate a survey…", self.simulation.ask)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
         self.dark_action = self._action(view_menu, "&Dark theme", self._toggle_dark, checkable=True)
-        self.histogram_action = self.histogram_dock.toggleViewAction()
-        self.histogram_action.setText("Probability &histogram")
-        view_menu.addAction(self.histogram_action)
+        self.histogram_action = self._action(
+            view_menu, "Probability &histogram (when there are scores)", self._want_histogram, checkable=True
+        )
+        self.histogram_dock.closed.connect(self._histogram_closed)
         self._build_model_menu()
         self._build_explain_menu()
         self.label_menu = LabelMenu(self, self.labelling, self.triage)
@@ -231,13 +241,35 @@ class MainWindow(QMainWindow):
         try:
             collection = open_collection(path, **self.open_options)
             collection.describe()  # reads labels/coords now, so bad metadata is reported here
+            if self.class_names:
+                collection.set_class_names(self.class_names)
         except CollectionError as exc:
             self.show_error(str(exc))
             return False
         self.scoring.stop_scoring()  # it reads the collection that set_collection closes
+        self.switcher.add(path)
         self.state.set_collection(collection)
         self._remember_recent(str(Path(path).resolve()))
         return True
+
+    def open_paths(self, paths) -> bool:
+        """Open the first of ``paths`` and list them all in File ▸ Collections; False if any is missing
+        (each missing one is named) or the first cannot be opened."""
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            self.show_error(
+                f"{missing[0]}: no such file or folder"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
+        present = [p for p in paths if Path(p).exists()]
+        for path in present:
+            self.switcher.add(path)
+        opened = bool(present) and self.open_path(present[0])
+        if opened and len(present) > 1:
+            self.statusBar().showMessage(
+                f"{len(present)} collections: File ▸ Collections switches between them (Ctrl+PgDown, Ctrl+PgUp)"
+            )
+        return opened and not missing
 
     def _ask_open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open cutout collection", "", FILE_FILTER)
@@ -284,7 +316,7 @@ class MainWindow(QMainWindow):
         h, w, c = collection.shape
         self.setWindowTitle(f"GalView — {collection.source.name}")
         self.statusBar().showMessage(
-            f"{len(collection):,} cutouts · {h}×{w}×{c} {collection.dtype} · bands {', '.join(collection.bands)}"
+            f"{count(len(collection), 'cutout')} · {h}×{w}×{c} {collection.dtype} · bands {', '.join(collection.bands)}"
             f" · {'labelled' if collection.has_labels else 'no labels'} · {collection.source}"
         )
 
@@ -317,6 +349,7 @@ class MainWindow(QMainWindow):
 
     def _on_scores(self, _scores) -> None:
         self._show_score()
+        self._update_histogram_dock()
 
     def _on_model(self, model) -> None:
         self._check_active_model()
@@ -377,7 +410,26 @@ class MainWindow(QMainWindow):
         dark = self.settings.value("dark_theme", False, type=bool)
         self.dark_action.setChecked(dark)
         apply_theme(QApplication.instance(), dark)
+        self.histogram_action.setChecked(self.settings.value("histogram_wanted", True, type=bool))
+        self._update_histogram_dock()
         self._fill_recent_menu()
+
+    # -- the histogram dock: shown when wanted and there are scores ---------------------------
+    def _want_histogram(self, on: bool) -> None:
+        self.settings.setValue("histogram_wanted", bool(on))
+        self._update_histogram_dock()
+
+    def _update_histogram_dock(self, *_) -> None:
+        """Show the histogram only when the user wants it and something is scored (it would be empty)."""
+        scores = self.state.scores
+        visible = self.histogram_action.isChecked() and scores is not None and scores.n_scored > 0
+        if visible != self.histogram_dock.isVisible():
+            self.histogram_dock.setVisible(visible)
+
+    def _histogram_closed(self) -> None:
+        """The dock's own close button: the user does not want it."""
+        self.histogram_action.setChecked(False)
+        self.settings.setValue("histogram_wanted", False)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("geometry", self.saveGeometry())
@@ -390,6 +442,16 @@ class MainWindow(QMainWindow):
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()
+        super().closeEvent(event)
+
+
+class ClosableDock(QDockWidget):
+    """A dock that says when the user closes it with its own button (``closed``)."""
+
+    closed = pyqtSignal()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.closed.emit()
         super().closeEvent(event)
 
 

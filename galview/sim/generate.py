@@ -151,6 +151,7 @@ def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_prog
                 on_progress(Progress(start, n, "simulating", unit="cutouts"))
             cancel.raise_if_cancelled()
         handle.create_dataset("labels", data=labels)
+        handle["labels"].attrs["class_names"] = "artifact,LSBG"  # label 0 and 1, for every reader
         handle.create_dataset(
             "ids", data=np.array([f"{survey.name}-sim-{seed}-{i:07d}" for i in range(n)], dtype="S")
         )

@@ -8,18 +8,16 @@ cutouts were made.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image
 
-from galview.core.display import legacy_rgb
+from galview.core import viewer_colours
+from galview.core.viewer_colours import JPEG_QUALITY
 from galview.sim.canvas import Canvas
 from galview.sim.sources import ARTIFACTS, add_bright_star, add_field, add_lsbg
 from galview.sim.surveys import OUTPUT_PIXELS, Survey
 
 ARTIFACT_KINDS = tuple(ARTIFACTS)
-JPEG_QUALITY = 90
 
 
 def draw_scene(canvas: Canvas, label: int) -> tuple[str, dict]:
@@ -40,15 +38,14 @@ def draw_scene(canvas: Canvas, label: int) -> tuple[str, dict]:
 
 
 def viewer_rgb(planes: np.ndarray, bands, jpeg: bool = True, quality: int = JPEG_QUALITY) -> np.ndarray:
-    """(3, n, n) native fluxes → (64, 64, 3) uint8 as the sky viewer's JPEG, resized."""
-    rgb = legacy_rgb(np.moveaxis(planes, 0, -1), bands)
-    image = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
-    if jpeg:
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=int(quality))
-        buffer.seek(0)
-        image = Image.open(buffer).convert("RGB")
-    return np.asarray(image.resize((OUTPUT_PIXELS, OUTPUT_PIXELS), Image.Resampling.BICUBIC))
+    """(3, n, n) native fluxes → (64, 64, 3) uint8 as the sky viewer's JPEG, resized.
+
+    The same function (:func:`galview.core.viewer_colours.viewer_rgb`) turns survey FITS fluxes into
+    the shipped model's input (:mod:`galview.ml.physical`).
+    """
+    return viewer_colours.viewer_rgb(
+        np.moveaxis(planes, 0, -1), bands, OUTPUT_PIXELS, quality if jpeg else None
+    )
 
 
 def rebin_flux(planes: np.ndarray) -> np.ndarray:

@@ -70,14 +70,17 @@ def test_matching_collections_pass():
 def test_mismatch_message_says_what_each_side_is():
     with pytest.raises(ModelError) as info:
         check_compatible((256, 256, 3), np.float32, ("g", "r", "z"), SHADOWS, where="des.h5")
-    assert str(info.value) == (
+    assert str(info.value) == (  # float fluxes into uint8 colours: never "resize" (issue 11)
         "des.h5: model expects 64×64×3 uint8 (R,G,B) cutouts; this collection has 256×256×3 float32 "
-        "(g,r,z) — choose an adapter: resize"
+        "(g,r,z) — float fluxes become the model's uint8 colours only through the physical adapter, "
+        "which needs the cutouts' pixel scale (a WCS), band names and flux unit"
     )
+    with pytest.raises(ModelError, match="— choose an adapter: resize$"):
+        check_compatible((256, 256, 3), np.uint8, ("R", "G", "B"), SHADOWS)
     with pytest.raises(ModelError, match="choose an adapter: resize, band selection, greyscale"):
         check_compatible((16, 16, 3), np.float32, None, GREY)
-    with pytest.raises(ModelError, match="accept the difference"):
-        check_compatible((64, 64, 3), np.float32, None, SHADOWS)  # dtype alone
+    with pytest.raises(ModelError, match="only through the physical adapter"):
+        check_compatible((64, 64, 3), np.float32, None, SHADOWS)  # dtype alone: fluxes, not colours
     with pytest.raises(ModelError, match="accept the difference"):
         check_compatible((64, 64, 3), np.uint8, ("g", "r", "z"), SHADOWS)  # bands alone
 
@@ -86,14 +89,16 @@ def test_make_adapter_builds_what_check_and_prepare_accept():
     adapter = make_adapter((256, 256, 3), SHADOWS, resize=True, bands=[2, 1, 0])
     assert adapter == {"from": {"shape": [256, 256, 3]}, "select_bands": [2, 1, 0], "resize": [64, 64]}
     spec = dataclasses.replace(SHADOWS, adapter=adapter)
-    check_compatible((256, 256, 3), np.float32, ("g", "r", "z"), spec)
+    check_compatible((256, 256, 3), np.uint8, ("R", "G", "B"), spec)
     assert InputSpec.from_dict(spec.to_dict()) == spec  # survives the card's JSON
-    out = model_input(np.zeros((2, 256, 256, 3), np.float32), spec)
+    out = model_input(np.zeros((2, 256, 256, 3), np.uint8), spec)
     assert out.shape == (2, 64, 64, 3)
     with pytest.raises(ModelError, match="made for 256×256×3 cutouts, not 128×128×3"):
-        check_compatible((128, 128, 3), np.float32, None, spec)
-    accept = make_adapter((64, 64, 3), SHADOWS)  # same shape: an explicit acceptance of dtype/bands
-    check_compatible((64, 64, 3), np.float32, ("g", "r", "z"), dataclasses.replace(SHADOWS, adapter=accept))
+        check_compatible((128, 128, 3), np.uint8, None, spec)
+    accept = make_adapter((64, 64, 3), SHADOWS)  # same shape: an explicit acceptance of bands
+    check_compatible((64, 64, 3), np.uint8, ("g", "r", "z"), dataclasses.replace(SHADOWS, adapter=accept))
+    float_model = InputSpec((8, 8, 3), adapter=make_adapter((16, 16, 3), InputSpec((8, 8, 3)), resize=True))
+    check_compatible((16, 16, 3), np.float32, None, float_model)  # a float model takes resized floats
     grey = make_adapter((8, 8, 3), GREY, greyscale=True)
     assert grey == {"from": {"shape": [8, 8, 3]}, "greyscale": True}
 
@@ -107,3 +112,14 @@ def test_make_adapter_refuses_what_cannot_work():
         make_adapter((64, 64, 3), SHADOWS, bands=[0, 1])
     with pytest.raises(ModelError, match="indices 0..2"):
         make_adapter((64, 64, 3), SHADOWS, bands=[0, 1, 5])
+
+
+def test_a_plain_adapter_never_feeds_float_fluxes_to_a_uint8_colour_model():
+    """A resize (or band selection, or an accepted difference) of float fluxes into a model of uint8
+    viewer colours would give meaningless scores (issue 11: 0.2468–0.2481 for 12 real dwarfs)."""
+    spec = dataclasses.replace(SHADOWS, representation="viewer colours: Legacy-Survey-like asinh grz mapping")
+    for adapter in (make_adapter((256, 256, 3), spec, resize=True), make_adapter((64, 64, 3), spec)):
+        shape = tuple(adapter["from"]["shape"])
+        with pytest.raises(ModelError, match="plain adapter would feed float fluxes.*viewer colours"):
+            check_compatible(shape, np.float32, ("g", "r", "z"), dataclasses.replace(spec, adapter=adapter))
+        check_compatible(shape, np.uint8, ("R", "G", "B"), dataclasses.replace(spec, adapter=adapter))

@@ -165,6 +165,9 @@ def test_a_model_that_does_not_fit_reports_and_the_app_keeps_running(window, qtb
     assert overlay.heat is None
     window.state.set_current(3)  # nothing is queued again, nothing breaks
     assert overlay.caption.text().startswith("No heat map")
+    # The pane collapses to one line under the cutout instead of repeating the plain cutout.
+    assert not overlay.isVisibleTo(window) and window.detail.note.isVisibleTo(window)
+    assert window.detail.note.text().startswith("No heat map: ") and "16×16" in window.detail.note.text()
 
 
 def test_the_sheet_judges_by_the_current_labels(explained, qtbot, monkeypatch):

@@ -52,7 +52,8 @@ def cell_label(window, cutout):
 def test_opening_writes_nothing_and_a_key_labels_commits_and_advances(labelling):
     win = labelling
     assert not store_path_for(win.state.collection.source).exists()  # no file until the first label
-    assert win.label_counts.text() == "artifact 20 · LSBG 20 · unsure 0 · unlabelled 0"
+    # The file names no classes: neutral names, never the model's (issue 11).
+    assert win.label_counts.text() == "0: 20 · 1: 20 · unsure: 0 · unlabelled: 0"
     win.state.set_current(2)  # an artifact in the file
     press(win, Qt.Key.Key_1)
     with stored(win) as store:
@@ -63,18 +64,18 @@ def test_opening_writes_nothing_and_a_key_labels_commits_and_advances(labelling)
     assert win.state.labels[2] == 1 and cell_label(win, 2) == 1
     assert win.grid.grid_model.data(win.grid.grid_model.cell_of(2), UserSetRole)
     assert win.state.current == 3  # auto-advance
-    assert win.label_counts.text().startswith("artifact 19 · LSBG 21")
+    assert win.label_counts.text().startswith("0: 19 · 1: 21")
     win.state.set_current(2)
-    assert win.metadata.fields["Label"].text() == "LSBG · changed (file: artifact)"
-    assert "artifact → LSBG" not in win.metadata.fields["History"].text()  # old user label was none
-    assert "— → LSBG" in win.metadata.fields["History"].text()
+    assert win.metadata.fields["Label"].text() == "1 · changed (file: 0)"
+    assert "0 → 1" not in win.metadata.fields["History"].text()  # old user label was none
+    assert "— → 1" in win.metadata.fields["History"].text()
 
 
 def test_unsure_clear_undo_and_redo(labelling):
     win = labelling
     win.state.set_current(5)
     press(win, Qt.Key.Key_U)
-    assert win.state.labels[5] == UNSURE and "unsure 1" in win.label_counts.text()
+    assert win.state.labels[5] == UNSURE and "unsure: 1" in win.label_counts.text()
     press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.state.labels[5] == 1 and win.state.current == 5  # back to the file's label, shown
     press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -241,3 +242,36 @@ def test_a_store_of_another_collection_of_the_same_size_asks_before_rebinding(wi
         (rebinding,) = store.rebindings()
         assert rebinding["old_source"].endswith("first.npz") and rebinding["source"].endswith("second.npz")
         assert store.get(3)["label"] == 1
+
+
+def test_class_names_come_from_the_collection_never_from_the_model(window, qtbot, tiny_model, data):
+    window.scoring.load_model(tiny_model)  # its classes: artifact, LSBG
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.scoring.auto_limit = 0
+    assert window.open_path(data)
+    assert window.labelling.classes == ("0", "1")
+    assert window.label_menu.actions["class_1"].text() == "Label as 1"
+    assert window.label_menu.set_class_names("no ring, ring")
+    assert window.labelling.classes == ("no ring", "ring")
+    assert window.label_counts.text().startswith("no ring: 20 · ring: 20")
+    assert window.label_menu.actions["class_1"].text() == "Label as ring"
+    window.state.set_current(3)
+    assert window.metadata.fields["Label"].text() == "ring · from the file"
+    assert window.open_path(data)  # remembered for this collection
+    assert window.labelling.classes == ("no ring", "ring")
+    assert not window.label_menu.set_class_names("only one")
+    assert "two or more distinct names" in window.last_error
+
+
+def test_view_classes_names_the_labels(qtbot, data):
+    from galview.qt.app import make_app
+    from galview.qt.window import MainWindow
+
+    make_app()
+    win = MainWindow(class_names="artifact,LSBG")
+    qtbot.addWidget(win)
+    try:
+        assert win.open_path(data)
+        assert win.label_counts.text().startswith("artifact: 20 · LSBG: 20")
+    finally:
+        win.close()

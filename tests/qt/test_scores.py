@@ -252,7 +252,9 @@ def test_large_grid_order_stays_virtual(window, qtbot, monkeypatch):
     assert model.rowCount() == -(-n // model.columns)
 
 
-def test_model_menu_lists_shipped_models_and_view_menu_toggles_histogram(qtbot, tiny_model, monkeypatch):
+def test_model_menu_lists_shipped_models_and_view_menu_toggles_histogram(
+    qtbot, tiny_model, monkeypatch, tmp_path
+):
     import galview.qt.window as window_module
     from galview.qt.app import make_app
 
@@ -267,9 +269,16 @@ def test_model_menu_lists_shipped_models_and_view_menu_toggles_histogram(qtbot, 
         action.trigger()
         qtbot.waitUntil(lambda: win.state.model is not None and not win.runner.busy, timeout=20000)
         assert action.isChecked() and win.state.model.path == tiny_model
-        assert win.histogram_dock.isVisible()
+        assert not win.histogram_dock.isVisible()  # nothing scored: no empty plot taking the space
+        win.open_path(_npz(tmp_path / "a.npz", n=40))
+        qtbot.waitUntil(lambda: win.state.scores is not None and win.state.scores.complete, timeout=20000)
+        assert win.histogram_dock.isVisible() and win.histogram_action.isChecked()
         win.histogram_action.trigger()
         assert not win.histogram_dock.isVisible()
+        win.histogram_action.trigger()
+        assert win.histogram_dock.isVisible()
+        win.histogram_dock.close()  # its own close button: not wanted any more
+        assert not win.histogram_action.isChecked()
     finally:
         win.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import Qt
 
-from tests.qt.conftest import wait_thumbnails
+from tests.qt.conftest import random_npz, wait_thumbnails
 
 
 def test_opens_real_des_cutouts_and_renders_thumbnails(window, qtbot, shared_data):
@@ -158,3 +158,35 @@ def test_drop_opens_file(window, shared_data):
     )
     window.dropEvent(event)
     assert len(window.state.collection) == 100
+
+
+def test_viewing_leaves_the_data_folder_untouched(tmp_path, monkeypatch):
+    """Opening a collection (and looking for its label store) writes nothing beside the data."""
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    path = random_npz(data / "cutouts.npz", 8)
+    os.utime(data, (1_000_000_000, 1_000_000_000))
+    before = (os.stat(data).st_mtime_ns, sorted(p.name for p in data.iterdir()))
+    env = {k: v for k, v in os.environ.items() if k != "GALVIEW_LABEL_STORES"}  # the real store rule
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "galview",
+            "view",
+            str(path),
+            "--offscreen",
+            "--screenshot",
+            str(tmp_path / "s.png"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (os.stat(data).st_mtime_ns, sorted(p.name for p in data.iterdir())) == before

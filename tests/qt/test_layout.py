@@ -1,0 +1,109 @@
+"""The window uses its space: the detail view fills its pane, what cannot be shown collapses, text that
+does not fit is shortened (never widening the window), and several collections can be switched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtTest import QTest
+
+from galview.core.collection import ArrayCollection
+from tests.qt.conftest import random_npz
+
+
+def _show(window, shape, dtype=np.uint8):
+    window.state.set_collection(ArrayCollection("memory", np.full((3, *shape), 40, dtype), "NHWC"))
+    QTest.qWait(50)
+    return window.detail
+
+
+@pytest.mark.parametrize("size", [16, 64])
+def test_a_small_cutout_fills_its_pane_at_an_integer_zoom(window, size):
+    detail = _show(window, (size, size, 3))
+    zoom = detail.zoom()
+    pane = min(detail.view.width(), detail.view.height())
+    assert zoom >= 2 and abs(zoom - round(zoom)) < 1e-6, zoom  # crisp pixels
+    assert size * zoom > pane - size * 1.01 - 2  # one step more would not fit: as large as it can be
+    assert size * zoom <= pane + 1
+
+
+def test_a_large_cutout_is_shrunk_to_fit_whole(window):
+    detail = _show(window, (900, 600, 3))
+    zoom = detail.zoom()
+    assert zoom < 1
+    assert 900 * zoom <= detail.view.height() + 1 and 600 * zoom <= detail.view.width() + 1
+    assert 900 * zoom > 0.98 * detail.view.height() or 600 * zoom > 0.98 * detail.view.width()
+
+
+def test_the_fit_follows_the_pane_until_the_user_zooms(window, qtbot):
+    detail = _show(window, (32, 32, 3))
+    before = detail.zoom()
+    window.resize(1500, 950)
+    qtbot.waitUntil(lambda: detail.zoom() != before, timeout=3000)
+    assert abs(detail.zoom() - round(detail.zoom())) < 1e-6
+    detail.view.scaleBy((0.5, 0.5))  # the user zooms in on the middle
+    detail.view.sigRangeChangedManually.emit(detail.view.state["mouseEnabled"])
+    centre = np.mean(detail.view.viewRange(), axis=1)
+    window.resize(1200, 800)
+    QTest.qWait(100)
+    assert not detail._fitted  # not fitted again: the user's view stays where they put it
+    np.testing.assert_allclose(np.mean(detail.view.viewRange(), axis=1), centre, atol=0.5)
+    assert abs(detail.zoom() - round(detail.zoom())) > 1e-3 or detail.zoom() > 2 * before
+
+
+def test_long_status_messages_are_shortened_with_the_whole_text_in_the_tooltip(window):
+    bar = window.statusBar()
+    text = "A very long message about a file " + "/deep" * 80 + "/cutouts.npz that does not fit"
+    bar.showMessage(text)
+    assert bar.currentMessage() == text and bar.toolTip() == text
+    drawn = super(type(bar), bar).currentMessage()
+    assert drawn.endswith("…") and len(drawn) < len(text)
+    assert bar.fontMetrics().horizontalAdvance(drawn) <= bar.room()
+
+
+def test_long_captions_do_not_widen_the_window(window):
+    width = window.width()
+    window.detail.caption.setText("Cutout 0 · " + "x" * 600)
+    window.detail.overlay.set_caption("No heat map: " + "y" * 600)
+    QTest.qWait(50)
+    assert window.width() == width
+    assert window.detail.caption.shown_text().endswith("…")
+
+
+def test_counts_say_one_cutout_and_colour_mapping_needs_colours(window):
+    window.state.set_collection(ArrayCollection("memory", np.ones((1, 8, 8, 1), np.float32), "NHWC"))
+    assert window.sort_controls.count_label.text() == "1 cutout"
+    assert not window.controls.colour_combo.isEnabled()  # one band: nothing to map to colours
+    window.state.set_collection(ArrayCollection("memory", np.ones((2, 8, 8, 3), np.float32), "NHWC"))
+    assert window.sort_controls.count_label.text() == "2 cutouts"
+    assert window.controls.colour_combo.isEnabled()
+    window.state.update_display(mode="band", band=1)
+    assert not window.controls.colour_combo.isEnabled()
+
+
+def test_several_collections_are_listed_and_switched(window, tmp_path):
+    first = random_npz(tmp_path / "first.npz", 5)
+    second = random_npz(tmp_path / "second.npz", 7)
+    assert window.open_paths([first, second])
+    assert window.state.collection.source == first and window.state.n == 5
+    assert "2 collections" in window.statusBar().currentMessage()
+    names = [a.text() for a in window.switcher.menu.actions() if a.isCheckable()]
+    assert names == ["1. first.npz", "2. second.npz"]
+    window.switcher.next_action.trigger()
+    assert window.state.n == 7
+    window.switcher.previous_action.trigger()
+    assert window.state.n == 5
+    assert not window.open_paths([tmp_path / "missing.npz", second])
+    assert "missing.npz: no such file or folder" in window.last_error
+    assert window.state.n == 7  # the one that exists still opens
+
+
+def test_the_histogram_legend_sits_over_the_lowest_bars(window, monkeypatch):
+    hist = window.histogram
+    placed = []
+    monkeypatch.setattr(hist.legend, "anchor", lambda itemPos, parentPos, offset: placed.append(itemPos[0]))
+    cases = ([9] * 6 + [0] * 8 + [9] * 6, [0] * 7 + [9] * 13, [9] * 14 + [0] * 6)
+    for counts in cases:
+        hist.counts = {1: np.array(counts), 0: np.zeros(20, int)}
+        hist._place_legend()
+    assert placed == [0.5, 0.0, 1.0]  # centre, left, right: wherever the bars are low
