@@ -11,6 +11,7 @@ anything is read (:func:`galview.io.fits_headers.image_axes`); a cutout larger t
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from pathlib import Path
 
@@ -216,17 +217,30 @@ def _read_section(path: Path, section, key) -> np.ndarray:
 
 class _Pixels:
     """A section as an array-like for :class:`ArrayCollection`, optionally seen with a leading axis of
-    one (a single image or cube as a stack of one cutout); read errors name the file."""
+    one (a single image or cube as a stack of one cutout); read errors name the file.
 
-    def __init__(self, path: Path, section, add_axis: bool):
-        self._path, self._section, self._add_axis = path, section, add_axis
+    Reads are serialised: astropy reads compressed tiles and gzip streams through one shared file
+    handle, which two threads (the window's thumbnails and its detail view) must not seek at once.
+    A single compressed image is decompressed once and kept (it is within the cutout budget).
+    """
+
+    def __init__(self, path: Path, section, add_axis: bool, keep: bool = False):
+        self._path, self._section, self._add_axis, self._keep = path, section, add_axis, keep
         self.shape = (1, *section.shape) if add_axis else tuple(section.shape)
         self.dtype = np.dtype(section.dtype)
+        self._lock = threading.Lock()
+        self._whole: np.ndarray | None = None
 
     def __getitem__(self, key):
-        if not self._add_axis:
-            return _read_section(self._path, self._section, key)
-        whole = _read_section(self._path, self._section, tuple(slice(None) for _ in self._section.shape))
+        with self._lock:
+            if not self._add_axis:
+                return _read_section(self._path, self._section, key)
+            whole = self._whole
+            if whole is None:
+                whole = _read_section(
+                    self._path, self._section, tuple(slice(None) for _ in self._section.shape)
+                )
+                self._whole = whole if self._keep else None
         return whole[np.newaxis][key]
 
 
@@ -250,16 +264,21 @@ class FitsCollection(ArrayCollection):
 
 def open_fits(path: Path, layout: str | None = None, **_ignored) -> FitsCollection:
     """Open a FITS file holding one image (H, W), one cube (C, H, W) or a stack (N, C, H, W)."""
+    from astropy.io import fits
+
     hdul = _open_hdul(path)
     try:
         hdu = _image_hdu(path, hdul)
         section = _section(path, hdu)
         kind = _stack_layout(tuple(section.shape), layout)
         single = kind in ("HW", "CHW")
-        data = _Pixels(path, section, add_axis=single)
+        compressed = isinstance(hdu, fits.CompImageHDU) or _is_compressed(path)
+        data = _Pixels(path, section, add_axis=single, keep=single and compressed)
         if single:
             kind = "NHW" if kind == "HW" else "NCHW"
         _check_budget(path, data.shape[1:], data.dtype)
+        if single and compressed:
+            _ = data[0:1]  # damaged tiles or a truncated stream: refused now, not in a thumbnail thread
         n_channels = data.shape[1] if kind == "NCHW" else (1 if kind == "NHW" else data.shape[-1])
         header = hdu.header
         coords = header_coords(header, *data.shape[-2:]) if data.shape[0] == 1 else None

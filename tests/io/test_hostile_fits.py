@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -49,9 +50,58 @@ def test_header_with_invalid_bitpix_is_a_clean_error(tmp_path):
     _open_fails(path, "BITPIX")
 
 
-def test_damaged_rice_tiles_are_a_clean_error_when_read(tmp_path):
+def test_damaged_rice_tiles_of_a_single_image_are_refused_on_opening(tmp_path):
     path = cases_files._fits_damaged_rice(tmp_path)
-    _open_fails(path, "cannot be read, truncated or corrupt")
+    with pytest.raises(CollectionError) as info:
+        open_collection(path)  # not later, in a thumbnail thread
+    assert str(info.value).startswith(f"{path}: image data cannot be read, truncated or corrupt (")
+
+
+def test_damaged_tile_of_a_compressed_stack_is_a_clean_error_when_read(tmp_path):
+    stack = np.random.default_rng(3).normal(size=(20, 32, 32)).astype(np.float32)
+    path = tmp_path / "stack.fits"
+    tiled = fits.CompImageHDU(stack, compression_type="RICE_1", tile_shape=(1, 32, 32))
+    fits.HDUList([fits.PrimaryHDU(), tiled]).writeto(path)
+    with fits.open(path) as hdul:
+        start = hdul[1].fileinfo()["datLoc"]
+    raw = bytearray(path.read_bytes())
+    for i in range(start + 20 * 16 + 10, len(raw) - 2000):  # the tiles, past the tile table
+        raw[i] = (raw[i] * 73 + 41) & 0xFF
+    path.write_bytes(bytes(raw))
+    with open_collection(path) as c:
+        assert len(c) == 20  # a stack is not read on opening
+        with pytest.raises(CollectionError, match="cannot be read, truncated or corrupt"):
+            c.get(0)
+
+
+@pytest.mark.parametrize("kind", ["gzip", "rice"])
+def test_reads_of_a_compressed_stack_from_several_threads_agree(tmp_path, kind):
+    stack = np.random.default_rng(4).normal(size=(12, 2, 24, 24)).astype(np.float32)
+    path = tmp_path / "stack.fits"
+    if kind == "rice":
+        fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(stack, tile_shape=(1, 1, 24, 24))]).writeto(path)
+    else:
+        plain = tmp_path / "plain.bin"
+        fits.writeto(plain, stack)
+        path.write_bytes(gzip.compress(plain.read_bytes()))
+    with open_collection(path) as c:
+        expected = c.get_batch(range(12))
+        errors, same = [], []
+
+        def read(offset):
+            try:
+                for k in range(30):
+                    i = (offset * 5 + k) % 12
+                    same.append(np.array_equal(c.get(i), expected[i]))
+            except Exception as exc:  # noqa: BLE001 - any failure is the answer
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors and len(same) == 120 and all(same)
 
 
 # -- memory ---------------------------------------------------------------------------------------
