@@ -505,17 +505,12 @@ def cases() -> list[Case]:
             lambda f: _model_with_card(f, _set(["class_names"], "ab")),
         ),
         _model_case(
-            "model/card-description-a-list",
+            "model/card-positive-class-float",
             "traceback",
-            lambda f: _model_with_card(f, _set(["description"], [1])),
+            lambda f: _model_with_card(f, _set(["positive_class"], 1.0)),
         ),
         _model_case(
             "model/card-4301-digit-number", "traceback", lambda f: _model_with_card(f, _card_long_number)
-        ),
-        _model_case(
-            "model/card-positive-class-text",
-            "traceback",
-            lambda f: _model_with_card(f, _set(["positive_class"], "LSBG")),
         ),
         _model_case("model/nan-weights", "wrong-answer", _model_nan_weights),
         _model_case("model/config-json-1.5GB", "memory", _model_huge_config, fast=False),

@@ -61,6 +61,7 @@ def _card_file(tmp_path, tiny, edit) -> object:
         ("metrics", [0.9], "metrics must be an object"),
         ("positive_class", "1", "positive_class must be a whole number or null"),
         ("positive_class", True, "positive_class must be a whole number or null"),
+        ("positive_class", 1.0, "positive_class must be a whole number or null, got 1.0"),
         ("parent", 7, "parent must be a string or null"),
         ("explain_layer", 3, "explain_layer must be a string or null"),
     ],
