@@ -125,6 +125,7 @@ def test_keras_archive_with_a_huge_config_is_refused_before_keras_reads_it(tmp_p
     _fails(lambda: load_model(path), path, "its config.json is", "once unzipped", "at most")
 
 
+@pytest.mark.slow  # making the 1.5 GB member takes ~15 s; the test above covers the check quickly
 def test_real_config_bomb_is_refused_from_the_zip_directory(tmp_path):
     """A config.json of 1.5 GB (zipped to a few MB) is refused in well under a second."""
     import time
