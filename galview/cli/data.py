@@ -46,6 +46,7 @@ def cmd_info(args) -> int:
 
     with open_collection(args.path, **open_options(args)) as collection:
         summary = collection.describe()
+        summary["n_coords"] = coords_count(collection)
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -56,8 +57,18 @@ def cmd_info(args) -> int:
     print(f"dtype:   {summary['dtype']}")
     print(f"bands:   {', '.join(summary['bands'])}")
     print(f"labels:  {'yes' if summary['has_labels'] else 'no'}")
-    print(f"coords:  {'yes' if summary['has_coords'] else 'no'}")
+    print(f"coords:  {summary['n_coords']} of {summary['n']}")
     return 0
+
+
+def coords_count(collection) -> int:
+    """How many cutouts have sky coordinates (a finite RA and Dec)."""
+    import numpy as np
+
+    if collection.coords is None:
+        return 0
+    ra, dec = collection.coords
+    return int((np.isfinite(ra) & np.isfinite(dec)).sum())
 
 
 def cmd_simulate(args) -> int:

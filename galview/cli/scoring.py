@@ -48,15 +48,16 @@ def cmd_score(args) -> int:
     from galview.io import open_collection
     from galview.io.score_files import SCORE_FORMATS
 
+    check_batch_size(args.batch_size)
     output = output_path(args.output, SCORE_FORMATS, "scores")
     with open_collection(args.data, **open_options(args)) as collection:
+        bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
         model = model_path(args.model)
         from galview.ml.loading import load_model
         from galview.ml.scoring import score_to_file, with_adapter
 
         loaded = load_model(model)
-        if args.resize or args.bands or args.greyscale:
-            bands = args.bands.split(",") if args.bands else None
+        if args.resize or args.bands is not None or args.greyscale:
             loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
             print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
         else:
@@ -65,3 +66,38 @@ def cmd_score(args) -> int:
             path = score_to_file(loaded, collection, output, batch_size=args.batch_size, on_progress=progress)
     print(path)
     return 0
+
+
+def check_batch_size(batch_size: int) -> None:
+    """UserFacingError unless ``--batch-size`` is a positive number of cutouts."""
+    from galview.core.errors import UserFacingError
+
+    if batch_size < 1:
+        raise UserFacingError(
+            f"--batch-size {batch_size}", "expected a positive whole number of cutouts per batch"
+        )
+
+
+def band_indices(text: str, bands) -> list[int]:
+    """``--bands`` (names or indices, comma-separated) as channel indices of a collection with ``bands``.
+
+    Raises
+    ------
+    UserFacingError
+        Naming the option and the collection's bands, for an empty entry, an unknown name or an index
+        out of range.
+    """
+    from galview.core.errors import UserFacingError
+
+    names = list(bands)
+    expected = f"expected band names among {', '.join(names)} or indices 0–{len(names) - 1}, comma-separated"
+    indices = []
+    for item in (part.strip() for part in text.split(",")):
+        if item in names:
+            indices.append(names.index(item))
+        elif item.isdigit() and int(item) < len(names):
+            indices.append(int(item))
+        else:
+            problem = "an empty entry" if not item else f"no band {item!r}"
+            raise UserFacingError(f"--bands {text}", f"the collection has {problem}; {expected}")
+    return indices

@@ -84,7 +84,12 @@ def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
+            path,
+            maxBytes=max_bytes,
+            backupCount=backups,
+            encoding="utf-8",
+            errors="backslashreplace",
+            delay=True,
         )
     except OSError as exc:
         package.warning("no log file (%s); logging to stderr only", exc)

@@ -1,8 +1,17 @@
-"""Readers for FITS: one cube or image per file, or a folder of per-object FITS cutouts."""
+"""Readers for FITS: one cube or image per file, or a folder of per-object FITS cutouts.
+
+Pixels are read through astropy's ``section`` interface, so integer images with BSCALE/BZERO are
+scaled on read (unsigned 16-bit with BZERO = 32768 stays ``uint16``; other scaled integers become
+float), tile-compressed images (``CompImageHDU``, e.g. RICE) decompress only the tiles asked for,
+and gzip files are recognised by their content whatever their name. A header is checked before
+anything is read (:func:`galview.io.fits_headers.image_axes`); a cutout larger than
+:data:`galview.core.limits.MAX_CUTOUT_BYTES` is refused before its pixels are read.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from pathlib import Path
 
@@ -11,90 +20,163 @@ import numpy as np
 from galview.core.collection import ArrayCollection, Collection
 from galview.core.errors import CollectionError
 from galview.core.layout import MAX_BANDS
+from galview.core.limits import MAX_CUTOUT_BYTES, megabytes
+from galview.io.fits_headers import (
+    celestial_wcs,
+    check_compressed_size,
+    fits_bands,
+    header_coords,
+    header_unit,
+    image_axes,
+)
 from galview.io.registry import FITS_SUFFIXES
 from galview.io.tables import read_label_table
+from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "FitsCollection",
+    "FitsFolderCollection",
+    "celestial_wcs",
+    "fits_bands",
+    "header_unit",
+    "open_fits",
+]
+__all__ += ["open_fits_folder"]
 
-def _open_hdul(path: Path, memmap: bool = True):
+
+def _open_hdul(path: Path, memmap: bool | None = None):
+    """The HDU list, headers read lazily; astropy's many exception types become a CollectionError.
+
+    A gzip or bzip2 file is first walked header by header (:func:`check_compressed_size`): astropy
+    would decompress all of a gzip bomb's data just to open it.
+    """
+    from astropy.io import fits
+
+    _check_compressed(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fits.open(path, memmap=memmap, lazy_load_hdus=True)
+    except MemoryError:
+        raise
+    except KeyError as exc:  # astropy sizes the data from NAXISn while parsing the header
+        raise CollectionError(
+            path, f"has a FITS header without the keyword {exc.args[0]}; expected a complete image header"
+        ) from exc
+    except Exception as exc:  # OSError, ValueError, TypeError, EOFError, VerifyError...
+        _check_first_header(path)
+        raise CollectionError(
+            path, f"is not a readable FITS file, truncated or corrupt ({_reason(exc)})"
+        ) from exc
+
+
+def _check_compressed(path: Path) -> None:
+    """Refuse a compressed FITS file whose data up to its first image exceeds the cutout budget."""
+    import bz2
+    import gzip
+    import zlib
+
+    with open(path, "rb") as handle:
+        head = handle.read(3)
+    opener = gzip.open if head.startswith(b"\x1f\x8b") else bz2.open if head == b"BZh" else None
+    if opener is None:
+        return
+    try:
+        with opener(path, "rb") as stream:
+            check_compressed_size(path, stream, MAX_CUTOUT_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CollectionError(
+            path, f"is compressed but cannot be decompressed, truncated or corrupt ({_reason(exc)})"
+        ) from exc
+
+
+def _check_first_header(path: Path) -> None:
+    """Raise the header's own problem (a missing or negative NAXISn, a bad BITPIX) if it has one."""
     from astropy.io import fits
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return fits.open(path, memmap=memmap, lazy_load_hdus=False)
-    except (OSError, ValueError, TypeError, EOFError) as exc:
-        raise CollectionError(path, f"is not a readable FITS file, truncated or corrupt ({exc})") from exc
+            header = fits.Header.fromfile(path)
+    except Exception:  # not even a header: the caller's message stands
+        return
+    image_axes(path, header)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short one-line reason for a message."""
+    text = one_line(exc)
+    return text if text == type(exc).__name__ else f"{type(exc).__name__}: {text}"
+
+
+def _is_compressed(path: Path) -> bool:
+    """Whether the file is compressed as a whole (gzip, bzip2, zip): decided by content, not name."""
+    with open(path, "rb") as handle:
+        return not handle.read(6).startswith(b"SIMPLE")
+
+
+def _hdus(path: Path, hdul):
+    """Each HDU in turn; reading the next header's failure is a CollectionError."""
+    index = 0
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                hdu = hdul[index]
+        except IndexError:
+            return
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise CollectionError(
+                path, f"HDU {index} cannot be read, truncated or corrupt ({_reason(exc)})"
+            ) from exc
+        yield hdu
+        index += 1
 
 
 def _image_hdu(path: Path, hdul):
-    """The first HDU holding a 2-D to 4-D numeric image, checked against truncation."""
-    size = path.stat().st_size
-    for hdu in hdul:
-        naxis = hdu.header.get("NAXIS", 0)
-        if not getattr(hdu, "is_image", False) or naxis < 2:
+    """The first HDU holding a 2-D to 4-D numeric image, checked against its header and truncation."""
+    from astropy.io import fits
+
+    for hdu in _hdus(path, hdul):
+        if not getattr(hdu, "is_image", False) or hdu.header.get("NAXIS", 0) in (0, 1):
             continue
-        if naxis > 4:
+        shape = image_axes(path, hdu.header)
+        if len(shape) > 4:
             raise CollectionError(
-                path, f"image has {naxis} axes; expected 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W)"
+                path, f"image has {len(shape)} axes; expected 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W)"
             )
-        info = hdu.fileinfo()
-        if info is not None and not path.name.lower().endswith((".gz", ".fz")):
-            bytes_needed = info["datLoc"] + abs(hdu.header.get("BITPIX", 8)) // 8 * int(
-                np.prod([hdu.header.get(f"NAXIS{i}", 0) for i in range(1, naxis + 1)])
-            )
-            if bytes_needed > size:
-                raise CollectionError(
-                    path,
-                    f"is truncated: its header announces {bytes_needed} bytes of data, the file holds {size}",
-                )
+        if not isinstance(hdu, fits.CompImageHDU) and not _is_compressed(path):
+            _check_not_truncated(path, hdu, shape)
         return hdu
     raise CollectionError(path, "has no image HDU; expected a 2-D image or a (C, H, W) / (N, C, H, W) cube")
 
 
-def fits_bands(header, n_channels: int) -> list[str] | None:
-    """Band names from BANDS ('grz') or BAND0..BANDn or FILTER keywords, if present."""
-    bands = header.get("BANDS")
-    if isinstance(bands, str):
-        bands = bands.strip()
-        names = bands.split(",") if "," in bands else list(bands)
-        if len(names) == n_channels:
-            return names
-    names = [header.get(f"BAND{i}") for i in range(n_channels)]
-    if all(isinstance(n, str) for n in names):
-        return [n.strip() for n in names]
-    if n_channels == 1 and isinstance(header.get("FILTER"), str):
-        return [header["FILTER"].strip()]
-    return None
+def _check_not_truncated(path: Path, hdu, shape: tuple[int, ...]) -> None:
+    info = hdu.fileinfo()
+    if info is None:
+        return
+    size = path.stat().st_size
+    bytes_needed = info["datLoc"] + abs(hdu.header["BITPIX"]) // 8 * int(np.prod(shape, dtype=object))
+    if bytes_needed > size:
+        raise CollectionError(
+            path, f"is truncated: its header announces {bytes_needed} bytes of data, the file holds {size}"
+        )
 
 
-def header_unit(header) -> str | None:
-    """The pixel unit a header states (``BUNIT``), stripped; None when absent or blank."""
-    unit = header.get("BUNIT")
-    return (unit.strip() or None) if isinstance(unit, str) else None
-
-
-def celestial_wcs(header):
-    """The celestial part of a header's WCS, or None when it has none."""
-    from astropy.wcs import WCS, FITSFixedWarning
-
-    if "CTYPE1" not in header:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FITSFixedWarning)
-        try:
-            wcs = WCS(header).celestial
-        except Exception as exc:  # astropy raises many types for malformed WCS keywords
-            logger.info("a FITS header's WCS is unusable, so no sky coordinates: %s", exc)
-            return None
-    return wcs if wcs.has_celestial else None
-
-
-def centre_coords(wcs, height: int, width: int) -> tuple[float, float]:
-    """(ra, dec) in degrees at the centre pixel of an image."""
-    ra, dec = wcs.all_pix2world([[(width - 1) / 2, (height - 1) / 2]], 0)[0]
-    return float(ra), float(dec)
+def _section(path: Path, hdu):
+    """The HDU's lazily read, scaled pixels (astropy ``Section``/``CompImageSection``)."""
+    try:
+        section = hdu.section
+        np.dtype(section.dtype)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise CollectionError(path, f"image data cannot be read ({_reason(exc)})") from exc
+    return section
 
 
 def _stack_layout(shape: tuple[int, ...], layout: str | None) -> str:
@@ -107,16 +189,59 @@ def _stack_layout(shape: tuple[int, ...], layout: str | None) -> str:
     return "NCHW"
 
 
-class _LeadingAxis:
-    """View a single image or cube as a stack of one cutout: adds axis 0 on read."""
+def _check_budget(path: Path, cutout_shape: tuple[int, ...], dtype) -> None:
+    """Refuse a cutout that would take more than :data:`MAX_CUTOUT_BYTES` once read."""
+    size = int(np.prod(cutout_shape, dtype=object)) * np.dtype(dtype).itemsize
+    if size > MAX_CUTOUT_BYTES:
+        shown = "×".join(str(s) for s in cutout_shape)
+        raise CollectionError(
+            path,
+            f"holds cutouts of {shown} {np.dtype(dtype).name} ({megabytes(size)} each); "
+            f"GalView shows cutouts of at most {megabytes(MAX_CUTOUT_BYTES)}",
+        )
 
-    def __init__(self, data):
-        self._data = data
-        self.shape = (1, *data.shape)
-        self.dtype = data.dtype
+
+def _read_section(path: Path, section, key) -> np.ndarray:
+    """``section[key]`` as an array; a damaged tile or short file is a CollectionError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(section[key])
+    except MemoryError:
+        raise
+    except Exception as exc:  # astropy's decompressors raise OSError, ValueError, RuntimeError...
+        raise CollectionError(
+            path, f"image data cannot be read, truncated or corrupt ({_reason(exc)})"
+        ) from exc
+
+
+class _Pixels:
+    """A section as an array-like for :class:`ArrayCollection`, optionally seen with a leading axis of
+    one (a single image or cube as a stack of one cutout); read errors name the file.
+
+    Reads are serialised: astropy reads compressed tiles and gzip streams through one shared file
+    handle, which two threads (the window's thumbnails and its detail view) must not seek at once.
+    A single compressed image is decompressed once and kept (it is within the cutout budget).
+    """
+
+    def __init__(self, path: Path, section, add_axis: bool, keep: bool = False):
+        self._path, self._section, self._add_axis, self._keep = path, section, add_axis, keep
+        self.shape = (1, *section.shape) if add_axis else tuple(section.shape)
+        self.dtype = np.dtype(section.dtype)
+        self._lock = threading.Lock()
+        self._whole: np.ndarray | None = None
 
     def __getitem__(self, key):
-        return np.asarray(self._data)[np.newaxis][key]
+        with self._lock:
+            if not self._add_axis:
+                return _read_section(self._path, self._section, key)
+            whole = self._whole
+            if whole is None:
+                whole = _read_section(
+                    self._path, self._section, tuple(slice(None) for _ in self._section.shape)
+                )
+                self._whole = whole if self._keep else None
+        return whole[np.newaxis][key]
 
 
 class FitsCollection(ArrayCollection):
@@ -139,25 +264,24 @@ class FitsCollection(ArrayCollection):
 
 def open_fits(path: Path, layout: str | None = None, **_ignored) -> FitsCollection:
     """Open a FITS file holding one image (H, W), one cube (C, H, W) or a stack (N, C, H, W)."""
+    from astropy.io import fits
+
     hdul = _open_hdul(path)
     try:
         hdu = _image_hdu(path, hdul)
-        try:
-            data = hdu.data
-        except (OSError, ValueError, TypeError) as exc:
-            raise CollectionError(path, f"image data cannot be read ({exc})") from exc
-        kind = _stack_layout(data.shape, layout)
-        if kind in ("HW", "CHW"):
-            data = _LeadingAxis(data)
+        section = _section(path, hdu)
+        kind = _stack_layout(tuple(section.shape), layout)
+        single = kind in ("HW", "CHW")
+        compressed = isinstance(hdu, fits.CompImageHDU) or _is_compressed(path)
+        data = _Pixels(path, section, add_axis=single, keep=single and compressed)
+        if single:
             kind = "NHW" if kind == "HW" else "NCHW"
+        _check_budget(path, data.shape[1:], data.dtype)
+        if single and compressed:
+            _ = data[0:1]  # damaged tiles or a truncated stream: refused now, not in a thumbnail thread
         n_channels = data.shape[1] if kind == "NCHW" else (1 if kind == "NHW" else data.shape[-1])
         header = hdu.header
-        wcs = celestial_wcs(header) if data.shape[0] == 1 else None
-        ra = dec = None
-        if wcs is not None:
-            h, w = data.shape[-2:]
-            ra_c, dec_c = centre_coords(wcs, h, w)
-            ra, dec = np.array([ra_c]), np.array([dec_c])
+        coords = header_coords(header, *data.shape[-2:]) if data.shape[0] == 1 else None
         return FitsCollection(
             path,
             hdul,
@@ -165,11 +289,11 @@ def open_fits(path: Path, layout: str | None = None, **_ignored) -> FitsCollecti
             kind,
             header,
             bands=fits_bands(header, n_channels),
-            ra=ra,
-            dec=dec,
-            ids=np.array([path.name.split(".")[0]]) if data.shape[0] == 1 else None,
+            ra=None if coords is None else np.array([coords[0]]),
+            dec=None if coords is None else np.array([coords[1]]),
+            ids=np.array([valid_text(path.name.split(".")[0])]) if data.shape[0] == 1 else None,
         )
-    except Exception:
+    except BaseException:
         hdul.close()
         raise
 
@@ -179,30 +303,28 @@ def _read_fits_cutout(path: Path, layout: str | None) -> tuple[np.ndarray, objec
     hdul = _open_hdul(path, memmap=False)
     with hdul:
         hdu = _image_hdu(path, hdul)
-        try:
-            data = np.asarray(hdu.data)
-        except (OSError, ValueError, TypeError) as exc:
-            raise CollectionError(path, f"image data cannot be read ({exc})") from exc
+        section = _section(path, hdu)
+        shape = tuple(section.shape)
+        kind = _stack_layout(shape, layout)
+        if kind not in ("HW", "CHW"):
+            raise CollectionError(path, f"holds shape {shape}; expected one cutout, (H, W) or (C, H, W)")
+        _check_budget(path, shape, section.dtype)
+        data = _read_section(path, section, tuple(slice(None) for _ in shape))
         header = hdu.header.copy()
-    kind = _stack_layout(data.shape, layout)
-    if kind == "HW":
-        data = data[np.newaxis]
-    elif kind != "CHW":
-        raise CollectionError(path, f"holds shape {data.shape}; expected one cutout, (H, W) or (C, H, W)")
-    return data, header
+    return (data[np.newaxis] if kind == "HW" else data), header
 
 
 def _read_fits_header(path: Path):
     """The header of a per-object FITS file's image HDU, without reading its pixels."""
-    with _open_hdul(path) as hdul:
+    with _open_hdul(path, memmap=False) as hdul:
         return _image_hdu(path, hdul).header.copy()
 
 
 class FitsFolderCollection(Collection):
     """A folder of per-object FITS files, one cutout each, read on demand.
 
-    Labels come from an optional ``labels.csv`` naming the files; RA/Dec from each
-    file's WCS at the cutout centre.
+    Labels come from an optional ``labels.csv`` naming the files; RA/Dec from each file's WCS at
+    the cutout centre, else from its RA/DEC keywords.
     """
 
     def __init__(self, folder: Path, files: list[Path], layout: str | None):
@@ -227,7 +349,7 @@ class FitsFolderCollection(Collection):
         return out
 
     def _headers(self):
-        return self._cached("headers", lambda: [_read_fits_cutout(f, self._layout)[1] for f in self._files])
+        return self._cached("headers", lambda: [_read_fits_header(f) for f in self._files])
 
     def wcs(self, index: int):
         if "headers" in self._cache:
@@ -243,10 +365,10 @@ class FitsFolderCollection(Collection):
             return self._table.ra, self._table.dec
         ra = np.full(len(self), np.nan)
         dec = np.full(len(self), np.nan)
-        for i in range(len(self)):
-            wcs = self.wcs(i)
-            if wcs is not None:
-                ra[i], dec[i] = centre_coords(wcs, self.shape[0], self.shape[1])
+        for i, header in enumerate(self._headers()):
+            coords = header_coords(header, self.shape[0], self.shape[1])
+            if coords is not None:
+                ra[i], dec[i] = coords
         return ra, dec
 
     def _load_labels(self):
@@ -255,7 +377,7 @@ class FitsFolderCollection(Collection):
     def _load_ids(self):
         if self._table is not None and self._table.ids is not None:
             return self._table.ids
-        return np.array([f.name.split(".")[0] for f in self._files])
+        return np.array([valid_text(f.name.split(".")[0]) for f in self._files])
 
 
 def open_fits_folder(folder: Path, layout: str | None = None, **_ignored) -> FitsFolderCollection:

@@ -1,33 +1,116 @@
-"""Reader for folders of PNG/JPEG cutouts (and single image files), read on demand with Pillow."""
+"""Reader for folders of PNG/JPEG cutouts (and single image files), read on demand with Pillow.
+
+Every image's size and colour mode are read from its first bytes when the folder is opened
+(:func:`galview.io.image_headers.raw_header`), without decoding pixels: an image of another size or
+mode is refused then, naming it, and never decoded; each read checks the header again before
+decoding. Pillow's decompression-bomb limit is set explicitly to
+:data:`galview.core.limits.MAX_IMAGE_PIXELS` and its warning is an error, so a bomb (or an image far
+larger than any cutout) is refused before it is decoded, as is an image that would take more than
+:data:`~galview.core.limits.MAX_CUTOUT_BYTES`.
+"""
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from galview.core.collection import Collection
 from galview.core.errors import CollectionError
+from galview.io import image_headers
+from galview.io.image_headers import TO_RGB, ImageHeader, bomb_error, header_for_mode, raw_header
 from galview.io.registry import IMAGE_SUFFIXES
 from galview.io.tables import read_label_table
+from galview.io.text import one_line, stem_text
+
+_UNREADABLE = "is not a readable PNG/JPEG image, truncated or corrupt"
 
 
-def read_image(path: Path) -> np.ndarray:
-    """One image file as (H, W, C): RGB stays uint8 RGB, greyscale becomes one channel."""
-    from PIL import Image, UnidentifiedImageError
+def _pillow():
+    """PIL.Image with GalView's decompression-bomb policy in force."""
+    from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = image_headers.MAX_IMAGE_PIXELS
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    return Image
+
+
+def _open(path: Path):
+    """``Image.open`` (header only); unreadable files and bombs become a CollectionError."""
+    Image = _pillow()
     try:
-        with Image.open(path) as image:
-            if image.mode in ("RGBA", "P", "CMYK", "YCbCr", "LA", "PA", "RGBX", "1"):
+        return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise bomb_error(path, int(found.group(1)) if found else None) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, SyntaxError, struct.error...
+        raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
+
+
+def _header(path: Path, image) -> ImageHeader:
+    width, height = image.size
+    return header_for_mode(path, image.mode, int(width), int(height))
+
+
+def image_header(path: Path) -> ImageHeader:
+    """Shape and dtype an image file decodes to, read from its header (no pixels decoded).
+
+    Raises
+    ------
+    CollectionError
+        If the file is not a readable image, a decompression bomb, or too large for a cutout.
+    """
+    with _open(path) as image:
+        return _header(path, image)
+
+
+def read_image(path: Path, expected: ImageHeader | None = None) -> np.ndarray:
+    """One image file as (H, W, C): RGB stays uint8 RGB, greyscale becomes one channel.
+
+    Parameters
+    ----------
+    path : Path
+        A PNG or JPEG file.
+    expected : ImageHeader, optional
+        Refuse the image, before decoding it, unless its header matches.
+    """
+    with _open(path) as image:
+        header = _header(path, image)
+        if expected is not None and header != expected:
+            raise CollectionError(path, _mismatch(header, expected))
+        try:
+            if image.mode in TO_RGB or image.mode == "LA":
                 image = image.convert("RGB" if image.mode != "LA" else "L")
             array = np.asarray(image)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise CollectionError(
-            path, f"is not a readable PNG/JPEG image, truncated or corrupt ({exc})"
-        ) from exc
+        except MemoryError:
+            raise
+        except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, zlib.error...
+            raise CollectionError(path, f"{_UNREADABLE} ({one_line(exc)})") from exc
     if array.ndim == 2:
         array = array[..., np.newaxis]
     return array
+
+
+def _mismatch(found: ImageHeader, expected: ImageHeader) -> str:
+    return f"is {found.describe()}; expected {expected.describe()} like the first image"
+
+
+def _check_headers(files: list[Path], expected: ImageHeader) -> None:
+    """Refuse the first file whose header announces another size or mode; unreadable ones are left to
+    fail when read, so one damaged file does not hide the others."""
+    for path in files:
+        try:
+            found = raw_header(path) or image_header(path)
+        except CollectionError as exc:
+            if _UNREADABLE in exc.problem:
+                continue
+            raise
+        if found != expected:
+            raise CollectionError(path, _mismatch(found, expected))
 
 
 class ImageFolderCollection(Collection):
@@ -39,7 +122,9 @@ class ImageFolderCollection(Collection):
 
     def __init__(self, source: Path, files: list[Path], table_folder: Path | None):
         self._files = files
-        first = read_image(files[0])
+        self._header = image_header(files[0])
+        first = read_image(files[0], self._header)
+        _check_headers(files[1:], self._header)
         super().__init__(source, len(files), first.shape, first.dtype)
         self._table = read_label_table(table_folder, [f.name for f in files]) if table_folder else None
 
@@ -50,14 +135,7 @@ class ImageFolderCollection(Collection):
     def _read(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), *self.shape), dtype=self.dtype)
         for row, i in enumerate(indices):
-            image = read_image(self._files[i])
-            if image.shape != self.shape or image.dtype != self.dtype:
-                raise CollectionError(
-                    self._files[i],
-                    f"is {image.shape[1]}×{image.shape[0]}×{image.shape[2]} {image.dtype}; "
-                    f"expected {self.shape[1]}×{self.shape[0]}×{self.shape[2]} {self.dtype} like the first image",
-                )
-            out[row] = image
+            out[row] = read_image(self._files[i], self._header)
         return out
 
     def _load_labels(self):
@@ -66,7 +144,7 @@ class ImageFolderCollection(Collection):
     def _load_ids(self):
         if self._table is not None and self._table.ids is not None:
             return self._table.ids
-        return np.array([f.stem for f in self._files])
+        return np.array([stem_text(f) for f in self._files])
 
     def _load_coords(self):
         if self._table is None or self._table.ra is None or self._table.dec is None:

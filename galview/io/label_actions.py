@@ -28,19 +28,32 @@ never reach back past a re-binding (:func:`galview.io.label_binding.undo_floor`)
 from __future__ import annotations
 
 from galview.io.label_binding import undo_floor
+from galview.io.label_schema import StoreDamaged
 
 CHUNK = 500  # indices per "IN (...)" query
 _EDITS = "('set', 'import')"  # history kinds that belong to the action that made them
 
 
 def stored(conn, indices) -> dict[int, tuple[str, int | None]]:
-    """idx -> (cutout_id, user label), read inside the current transaction."""
+    """idx -> (cutout_id, user label), read inside the current transaction.
+
+    Raises
+    ------
+    StoreDamaged
+        If a cutout has no row (a row deleted by hand) or an id that is not text.
+    """
     found = {}
     for start in range(0, len(indices), CHUNK):
         chunk = indices[start : start + CHUNK]
         marks = ",".join("?" * len(chunk))
         query = f"SELECT idx, cutout_id, label FROM labels WHERE idx IN ({marks})"
         found.update((i, (cid, label)) for i, cid, label in conn.execute(query, chunk))
+    missing = [i for i in indices if i not in found]
+    if missing:
+        raise StoreDamaged(f"its labels table has no row for cutout {missing[0]}")
+    blobs = [i for i, (cid, _) in found.items() if not isinstance(cid, str)]
+    if blobs:
+        raise StoreDamaged(f"its labels table holds an id that is not text at index {blobs[0]}")
     return found
 
 
@@ -120,6 +133,7 @@ def step(conn, *, undo: bool, user: str | None, by: str, now: float) -> list[int
     made = conn.execute(
         f"SELECT idx, new FROM history WHERE action = ? AND kind IN {_EDITS} ORDER BY seq", (action,)
     ).fetchall()
+    _check_history(action, made)
     others = _newest_other(conn, action)
     targets = []
     for i, new in reversed(made) if undo else made:
@@ -132,3 +146,10 @@ def step(conn, *, undo: bool, user: str | None, by: str, now: float) -> list[int
     write(conn, [(action, i, *current[i], v, now, by, None, None, None, kind) for i, v in targets])
     conn.execute("UPDATE actions SET state = ? WHERE action = ?", ("undone" if undo else "done", action))
     return [i for i, _ in targets]
+
+
+def _check_history(action: int, rows) -> None:
+    """Refuse to replay history rows GalView could not have written (a label that is not an integer)."""
+    for idx, new in rows:
+        if not isinstance(idx, int) or not (new is None or isinstance(new, int)):
+            raise StoreDamaged(f"its history holds the label {new!r} for cutout {idx!r} in action {action}")

@@ -17,6 +17,7 @@ import numpy as np
 
 from galview.core.label_values import DEFAULT_CLASSES, parse_label
 from galview.io.label_schema import EXPORT_COLUMNS, LabelStoreError
+from galview.io.text import one_line
 
 
 def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
@@ -49,7 +50,7 @@ def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
     except OSError as exc:
         raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise LabelStoreError(path, f"is not a readable CSV file ({exc})") from exc
+        raise LabelStoreError(path, f"is not a readable CSV file ({one_line(exc)})") from exc
     effective = store.effective()
     changes = {i: v for i, v in changes.items() if effective[i] != v}
     if changes:
@@ -75,7 +76,7 @@ def _read_rows(store, path: Path, reader: csv.DictReader, classes) -> dict[int, 
             index = _row_index(row, ids, by_id)
             value = parse_label(text, classes)
         except ValueError as exc:
-            raise LabelStoreError(path, f"line {line}: {exc}") from None
+            raise LabelStoreError(path, f"line {line}: {one_line(exc)}") from None
         if index in changes:
             raise LabelStoreError(
                 path, f"line {line}: cutout {index} was already given on line {first_line[index]}"

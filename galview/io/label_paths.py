@@ -28,13 +28,34 @@ def default_store_path(source: str | Path) -> Path:
     return source.with_name(source.name + ".labels.sqlite")
 
 
+#: Longest file name most file systems take (bytes); a store name beside a longer one falls back.
+NAME_MAX = 255
+#: Characters of the data's name kept in a store name that would otherwise be too long.
+SHORT_STEM = 100
+
+
+def _digest(source: Path) -> str:
+    return hashlib.sha1(os.fsencode(source.absolute())).hexdigest()[:8]
+
+
+def _store_name(source: Path) -> str:
+    """``<stem>-<digest>.sqlite``; the stem cut to :data:`SHORT_STEM` characters when the name would be
+    too long for a file system (the digest of the full path keeps it unique)."""
+    digest = _digest(source)
+    name = f"{source.stem}-{digest}.sqlite"
+    return name if _name_fits(name) else f"{source.stem[:SHORT_STEM]}-{digest}.sqlite"
+
+
+def _name_fits(name: str) -> bool:
+    return len(os.fsencode(name)) <= NAME_MAX
+
+
 def fallback_store_path(source: str | Path) -> Path:
-    """Store location in the user's data directory, for read-only data folders."""
+    """Store location in the user's data directory, for read-only data folders (and data whose name is
+    too long to add ``.labels.sqlite`` to)."""
     from galview.core.paths import data_dir
 
-    source = Path(source).absolute()
-    digest = hashlib.sha1(str(source).encode()).hexdigest()[:8]
-    return data_dir() / "labels" / f"{source.stem}-{digest}.sqlite"
+    return data_dir() / "labels" / _store_name(Path(source))
 
 
 #: Environment variable naming a folder for every label store (tests point it at a temporary folder).
@@ -52,10 +73,9 @@ def store_path_for(source: str | Path, *, make_folders: bool = True) -> Path:
     source = Path(source)
     override = os.environ.get(STORES_ENV)
     if override:
-        digest = hashlib.sha1(str(source.absolute()).encode()).hexdigest()[:8]
         if make_folders:
             Path(override).mkdir(parents=True, exist_ok=True)
-        return Path(override) / f"{source.stem}-{digest}.sqlite"
+        return Path(override) / _store_name(source)
     if not source.exists():
         fallback = fallback_store_path(source)
         if make_folders:
@@ -66,6 +86,10 @@ def store_path_for(source: str | Path, *, make_folders: bool = True) -> Path:
 
 def _choose_store_path(source: Path, make_folders: bool = True) -> Path:
     beside, fallback = default_store_path(source), fallback_store_path(source)
+    if not _name_fits(beside.name):  # e.g. a 254-character file name: no room for ".labels.sqlite"
+        if make_folders:
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+        return fallback
     if not make_folders and not beside.exists():
         # Only asking whether a store exists: none beside the data, so no write test there (creating a
         # test file would change the data folder's modification time just by looking).

@@ -10,6 +10,8 @@ import numpy as np
 
 from galview.core.label_values import origin
 from galview.io.label_binding import rebindings
+from galview.io.label_schema import StoreDamaged
+from galview.io.text import valid_text
 
 HISTORY_COLUMNS = ("seq", "action", "idx", "cutout_id", "old", "new", "at", "user", "model_id", "prob")
 HISTORY_COLUMNS += ("seconds", "kind")
@@ -22,22 +24,22 @@ class LabelQueries:
         """Cutout ids as text, shape (N,)."""
         if "ids" not in self._cache:
             with self._reading() as conn:
-                rows = conn.execute("SELECT cutout_id FROM labels ORDER BY idx").fetchall()
-            self._cache["ids"] = np.array([r[0] for r in rows], dtype=str)
+                rows = conn.execute("SELECT idx, cutout_id FROM labels ORDER BY idx").fetchall()
+                self._cache["ids"] = _ids(rows, self._n)
         return self._cache["ids"]
 
     def current(self) -> np.ndarray:
         """User labels, float64 shape (N,), NaN where the user has set none."""
         with self._reading() as conn:
             rows = conn.execute("SELECT idx, label FROM labels WHERE label IS NOT NULL").fetchall()
-        return _scatter(rows, self._n)
+            return _scatter(rows, self._n, "labels")
 
     def original_labels(self) -> np.ndarray:
         """Labels from the file, float64 shape (N,), NaN where the file had none."""
         if "original" not in self._cache:
             with self._reading() as conn:
                 rows = conn.execute("SELECT idx, label FROM original WHERE label IS NOT NULL").fetchall()
-            self._cache["original"] = _scatter(rows, self._n)
+                self._cache["original"] = _scatter(rows, self._n, "original")
         return self._cache["original"].copy()
 
     def effective(self, original=None) -> np.ndarray:
@@ -54,11 +56,16 @@ class LabelQueries:
         ``origin`` ('original' | 'mine' | 'changed') and ``changed_at`` (Unix time or None)."""
         index = checked_indices(index, self._n)[0]
         with self._reading() as conn:
-            cid, user, at, orig = conn.execute(
+            row = conn.execute(
                 "SELECT l.cutout_id, l.label, l.changed_at, o.label FROM labels l "
                 "LEFT JOIN original o ON o.idx = l.idx WHERE l.idx = ?",
                 (index,),
             ).fetchone()
+            if row is None:
+                raise StoreDamaged(f"its labels table has no row for cutout {index}")
+            cid, user, at, orig = row
+            if not isinstance(cid, str) or not isinstance(orig, int | float | None):
+                raise StoreDamaged(f"its row for cutout {index} holds {cid!r} and {orig!r}")
         label = orig if user is None else user
         return {
             "index": index,
@@ -78,7 +85,7 @@ class LabelQueries:
             query, args = query + " WHERE idx = ?", (checked_indices(index, self._n)[0],)
         with self._reading() as conn:
             rows = conn.execute(query + " ORDER BY seq", args).fetchall()
-        return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows]
+            return [_history_row(row, self._n) for row in rows]
 
     def rebindings(self) -> list[dict]:
         """Re-bindings to another collection, oldest first: dicts with ``at``, ``user``,
@@ -123,9 +130,43 @@ def checked_indices(indices, n: int) -> list[int]:
     return out
 
 
-def _scatter(rows, n: int) -> np.ndarray:
+def _scatter(rows, n: int, table: str) -> np.ndarray:
+    """(idx, label) rows as a float64 (n,) array, NaN where no row; StoreDamaged for text labels or
+    indices out of range."""
     out = np.full(n, np.nan)
     if rows:
-        pairs = np.asarray(rows, dtype=np.float64)
-        out[pairs[:, 0].astype(np.int64)] = pairs[:, 1]
+        try:
+            pairs = np.asarray(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            bad = next(r for r in rows if not all(isinstance(v, int | float) for v in r))
+            raise StoreDamaged(f"its {table} table holds the label {bad[1]!r} at index {bad[0]!r}") from None
+        idx = pairs[:, 0]
+        if (idx < 0).any() or (idx >= n).any() or (idx != np.round(idx)).any():
+            bad = idx[(idx < 0) | (idx >= n) | (idx != np.round(idx))][0]
+            raise StoreDamaged(f"its {table} table has the index {bad:g}; expected 0 to {n - 1}")
+        out[idx.astype(np.int64)] = pairs[:, 1]
     return out
+
+
+def _ids(rows, n: int) -> np.ndarray:
+    """The ``(idx, cutout_id)`` rows of all cutouts, in order, as a text array (n,)."""
+    if len(rows) != n:
+        raise StoreDamaged(f"its labels table has {len(rows)} rows for {n} cutouts")
+    for idx, cid in rows:
+        if not isinstance(cid, str):
+            raise StoreDamaged(f"its labels table holds an id stored as {type(cid).__name__} at index {idx}")
+    return np.array([cid for _, cid in rows], dtype=str)
+
+
+def _history_row(row, n: int) -> dict:
+    """One history row as a dict; StoreDamaged if its cutout or labels are not what GalView writes."""
+    entry = dict(zip(HISTORY_COLUMNS, row, strict=True))
+    labels_ok = all(entry[key] is None or isinstance(entry[key], int) for key in ("old", "new"))
+    if not isinstance(entry["idx"], int) or not 0 <= entry["idx"] < n or not labels_ok:
+        raise StoreDamaged(
+            f"its history row {entry['seq']} holds cutout {entry['idx']!r} with labels "
+            f"{entry['old']!r} → {entry['new']!r}"
+        )
+    if not isinstance(entry["cutout_id"], str):
+        entry["cutout_id"] = valid_text(entry["cutout_id"])
+    return entry

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.errors import UserFacingError
+from galview.core.errors import CollectionError, UserFacingError
 from galview.core.label_values import numeric_labels
+from galview.core.limits import MAX_LABEL
+from galview.io.text import one_line, valid_text
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
@@ -54,32 +56,50 @@ def sqlite_problem(exc: sqlite3.Error, timeout: float) -> str:
     if "locked" in text or "busy" in text:
         return f"is locked by another program (waited {timeout:g} s); close it or try again"
     if any(word in text for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
-        return f"cannot be written here ({exc}); choose another place with --store"
-    return f"is not a GalView label store or is damaged ({exc}); it was left untouched"
+        return f"cannot be written here ({one_line(exc)}); choose another place with --store"
+    return f"is not a GalView label store or is damaged ({one_line(exc)}); it was left untouched"
 
 
-def _resolve(value, n: int, name: str):
+def _resolve(value, n: int, name: str, source: str):
     value = value() if callable(value) else value
-    if value is not None and len(value) != n:
-        raise ValueError(f"{name} has {len(value)} entries for a store of {n} cutouts")
+    if value is None:
+        return None
+    shape = np.shape(value)
+    if len(shape) != 1 or shape[0] != n:
+        raise CollectionError(
+            source or "collection", f"has {name} of shape {shape}; expected one per cutout, shape ({n},)"
+        )
     return value
 
 
-def _original_rows(original, n: int) -> list[tuple[int, int | float]]:
-    """(idx, label) for cutouts whose file label is known; text labels parsed by class name."""
-    original = _resolve(original, n, "original")
+def _original_rows(original, n: int, source: str = "") -> list[tuple[int, int | float]]:
+    """(idx, label) for cutouts whose file label is known; text labels parsed by class name.
+
+    Raises
+    ------
+    CollectionError
+        If the labels are not one per cutout, or one is too large for a class index (``1e19``).
+    """
+    original = _resolve(original, n, "labels", source)
     if original is None:
         return []
     values = numeric_labels(original)
     known = np.flatnonzero(np.isfinite(values))
+    huge = known[np.abs(values[known]) > MAX_LABEL]
+    if huge.size:
+        raise CollectionError(
+            source or "collection",
+            f"cutout {int(huge[0])} has the label {values[huge[0]]:g}; expected a class index "
+            f"(a whole number, at most {MAX_LABEL:,})",
+        )
     return [(int(i), int(values[i]) if values[i].is_integer() else float(values[i])) for i in known]
 
 
 def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | None = None) -> None:
     """Write a fresh, complete store into ``path`` (an empty file); ``fingerprint`` goes in ``meta``."""
-    ids = _resolve(ids, n, "ids")
-    ids = [str(i) for i in range(n)] if ids is None else [_text(v) for v in ids]
-    rows = _original_rows(original, n)
+    ids = _resolve(ids, n, "ids", source)
+    ids = [str(i) for i in range(n)] if ids is None else [valid_text(v) for v in ids]
+    rows = _original_rows(original, n, source)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -88,7 +108,7 @@ def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | No
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
-        meta = {"n": str(n), "source": str(source), "created": repr(time.time())}
+        meta = {"n": str(n), "source": valid_text(source), "created": repr(time.time())}
         if fingerprint is not None:
             meta["fingerprint"] = str(fingerprint)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -99,10 +119,6 @@ def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | No
         conn.execute("COMMIT")
     finally:
         conn.close()
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | None) -> None:
@@ -127,7 +143,7 @@ def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | N
                 os.rename(tmp, path)
         _fsync_dir(path.parent)
     except (OSError, sqlite3.Error) as exc:
-        raise LabelStoreError(path, f"cannot be created here ({exc})") from exc
+        raise LabelStoreError(path, f"cannot be created here ({one_line(exc)})") from exc
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)
@@ -178,6 +194,53 @@ def _validate(conn: sqlite3.Connection, path: Path) -> dict:
     return dict(conn.execute("SELECT key, value FROM meta").fetchall())
 
 
+def _stored_count(meta: dict, path: Path) -> int:
+    text = meta.get("n")
+    if not isinstance(text, str) or not text.isdigit():
+        raise LabelStoreError(path, f"is damaged (its number of cutouts is {text!r}); it was left untouched")
+    return int(text)
+
+
+class StoreDamaged(Exception):
+    """Raised by a store's readers on a row GalView could not have written; the store turns it into a
+    :class:`LabelStoreError` naming the file (its message says what was found)."""
+
+
+def check_tables(conn: sqlite3.Connection, path: Path, n: int) -> None:
+    """Refuse a store whose rows GalView could not have written (edited by hand, or damaged).
+
+    Only checks that cost no pass over the whole store (opening a million-cutout store stays fast):
+    the indices of ``labels`` run from 0 to n-1 and those of ``original`` lie within them (both read
+    off the primary key), and every user label is an integer class index (read through the index on
+    labelled rows). What needs a full pass (a deleted row, an id stored as a blob, text among the
+    file's labels) is caught when it is read (:class:`StoreDamaged`).
+
+    Raises
+    ------
+    LabelStoreError
+        Naming the first problem found; the file is left untouched.
+    """
+    for table in ("labels", "original"):
+        query = f"SELECT (SELECT MIN(idx) FROM {table}), (SELECT MAX(idx) FROM {table})"  # two lookups
+        low, high = conn.execute(query).fetchone()
+        if (table == "labels" and (low, high) != (0, n - 1)) or (low is not None and (low < 0 or high >= n)):
+            raise LabelStoreError(
+                path,
+                f"is damaged (its {table} table has indices {low} to {high}; expected 0 to {n - 1}); "
+                "it was left untouched",
+            )
+    row = conn.execute(
+        "SELECT idx, quote(label) FROM labels WHERE label IS NOT NULL "
+        "AND (typeof(label) != 'integer' OR label < -1 OR label > ?) LIMIT 1",
+        (MAX_LABEL,),
+    ).fetchone()
+    if row is not None:
+        raise LabelStoreError(
+            path,
+            f"is damaged (its labels table holds the label {row[1]} at index {row[0]}); it was left untouched",
+        )
+
+
 def connect(path: Path, n: int, ids, original, source: str, timeout: float, fingerprint=None, check=None):
     """Create the store at ``path`` if missing, check it and connect (autocommit, WAL, FULL sync).
 
@@ -206,11 +269,12 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
         raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
     try:
         meta = _validate(conn, path)
-        stored = int(meta.get("n", -1))
+        stored = _stored_count(meta, path)
         if stored != n:
             raise LabelStoreError(
                 path, f"was made for {stored} cutouts, but this collection has {n}; pass another --store"
             )
+        check_tables(conn, path, n)
         if check is not None:
             meta = check(conn, meta)
         conn.execute("PRAGMA synchronous=FULL")  # with WAL: a commit is on disk when it returns

@@ -1,14 +1,26 @@
-"""Label tables (``labels.csv``) that name the files of a folder collection."""
+"""Label tables (``labels.csv``) that name the files of a folder collection.
+
+A table is read as UTF-8 (with or without a byte-order mark), else as Latin-1, so its ids are always
+valid text. Rows shorter than the header leave their missing cells empty; rows without a file name
+are skipped. A label that is not a small whole number (``1e19``) is refused, naming the row.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from galview.core.errors import CollectionError
+from galview.core.limits import MAX_LABEL
+from galview.io.text import one_line, valid_text
+
+logger = logging.getLogger(__name__)
 
 FILE_COLUMNS = ("filename", "file", "image", "path", "name")
 ID_COLUMNS = ("id", "ids", "objid", "object_id", "iauname")
@@ -36,11 +48,19 @@ def _find_table(folder: Path) -> Path | None:
     return None
 
 
-def _number(text: str) -> float:
+def _number(text) -> float:
     try:
         return float(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return np.nan
+
+
+def _cell(row: dict | None, column: str | None):
+    """A row's cell, None when the row, the column or the cell is missing or empty."""
+    if row is None or column is None:
+        return None
+    value = row.get(column)
+    return None if value in ("", None) else value
 
 
 def _label_column(columns: list[str], rows: list[dict], used: set[str]) -> str | None:
@@ -51,10 +71,55 @@ def _label_column(columns: list[str], rows: list[dict], used: set[str]) -> str |
     for column in columns:
         if column in used:
             continue
-        values = [row[column] for row in rows if row[column] not in ("", None)]
+        values = [_cell(row, column) for row in rows]
+        values = [v for v in values if v is not None]
         if values and all(np.isfinite(_number(v)) for v in values):
             return column
     return None
+
+
+def _read_rows(table_path: Path) -> tuple[list[str], list[dict]]:
+    """Column names and rows (dicts, None for missing cells) of a CSV file."""
+    try:
+        raw = table_path.read_bytes()
+    except OSError as exc:
+        raise CollectionError(table_path, f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        logger.info("%s is not UTF-8; reading it as Latin-1", table_path)
+        text = raw.decode("latin-1")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+        columns = [c for c in (reader.fieldnames or []) if c is not None]
+    except csv.Error as exc:
+        raise CollectionError(table_path, f"cannot be read as CSV ({one_line(exc)})") from exc
+    return columns, rows
+
+
+def _file_key(name: str) -> str:
+    """A file name as a table would spell it: itself when it is UTF-8, else its bytes as Latin-1."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("latin-1")
+    return name
+
+
+def _label(table_path: Path, row_number: int, text) -> int:
+    if text is None:
+        return UNLABELLED
+    value = _number(text)
+    if not np.isfinite(value):
+        return UNLABELLED
+    if abs(value) > MAX_LABEL:
+        raise CollectionError(
+            table_path,
+            f"row {row_number} has the label {text!r}; expected a class index (a whole number, "
+            f"at most {MAX_LABEL:,}) or an empty cell",
+        )
+    return int(round(value))
 
 
 def read_label_table(folder: Path, file_names: list[str]) -> LabelTable | None:
@@ -67,13 +132,7 @@ def read_label_table(folder: Path, file_names: list[str]) -> LabelTable | None:
     table_path = _find_table(folder)
     if table_path is None:
         return None
-    try:
-        with open(table_path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            columns = list(reader.fieldnames or [])
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise CollectionError(table_path, f"cannot be read as CSV ({exc})") from exc
+    columns, rows = _read_rows(table_path)
     lowered = {c.lower(): c for c in columns}
     file_column = next((lowered[k] for k in FILE_COLUMNS if k in lowered), None)
     if file_column is None:
@@ -84,23 +143,28 @@ def read_label_table(folder: Path, file_names: list[str]) -> LabelTable | None:
     ra_column, dec_column = lowered.get("ra"), lowered.get("dec")
     used = {file_column, id_column, ra_column, dec_column} - {None}
     label_column = _label_column(columns, rows, used)
-    by_name = {Path(row[file_column]).name: row for row in rows}
-    matched = [by_name.get(name) for name in file_names]
+    by_name = {}
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        name = _cell(row, file_column)
+        if name is not None:
+            by_name[Path(name).name] = (number, row)
+    matched = [by_name.get(_file_key(name), (0, None)) for name in file_names]
 
     def column(name, convert, missing):
         if name is None:
             return None
-        return np.array(
-            [convert(row[name]) if row and row[name] not in ("", None) else missing for row in matched]
-        )
+        return np.array([convert(_cell(row, name)) if _cell(row, name) else missing for _, row in matched])
 
-    labels = column(
-        label_column, lambda v: int(round(_number(v))) if np.isfinite(_number(v)) else UNLABELLED, UNLABELLED
-    )
+    labels = None
+    if label_column is not None:
+        labels = np.array([_label(table_path, n, _cell(row, label_column)) for n, row in matched])
     ids = None
     if id_column is not None:
         ids = np.array(
-            [row[id_column] if row else Path(n).stem for row, n in zip(matched, file_names, strict=True)]
+            [
+                valid_text(_cell(row, id_column) or Path(name).stem)
+                for (_, row), name in zip(matched, file_names, strict=True)
+            ]
         )
     return LabelTable(
         labels=labels,

@@ -99,6 +99,7 @@ class InputSpec:
         shape = data["shape"]
         if not (isinstance(shape, list | tuple) and len(shape) == 3 and all(_is_pos_int(s) for s in shape)):
             raise ModelError(path, f"input shape must be three positive integers [H, W, C], got {shape!r}")
+        _check_types(data, INPUT_TYPES, path, "input ")
         spec = cls(
             shape=tuple(int(s) for s in shape),
             bands=tuple(str(b) for b in data.get("bands") or ()),
@@ -185,6 +186,7 @@ class ModelCard:
         missing = [key for key in REQUIRED_KEYS if key not in data]
         if missing:
             raise ModelError(path, f"model card lacks required keys: {', '.join(missing)}")
+        _check_types(data, CARD_TYPES, path)
         known = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["input"] = InputSpec.from_dict(data["input"], path)
@@ -193,6 +195,53 @@ class ModelCard:
         card = cls(**values)
         _validate(card, path)
         return card
+
+
+_TEXT_LIST = "a list of strings"
+#: JSON type of each card field GalView reads: (description, test); absent fields are not checked.
+CARD_TYPES: dict[str, tuple[str, Any]] = {
+    "architecture": ("a string", lambda v: isinstance(v, str)),
+    "task": ("a string", lambda v: isinstance(v, str)),
+    "class_names": (_TEXT_LIST, lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v)),
+    "explain_layer": ("a string or null", lambda v: v is None or isinstance(v, str)),
+    "positive_class": ("a whole number or null", lambda v: v is None or _is_int(v)),
+    "metrics": ("an object", lambda v: isinstance(v, dict)),
+    "training": ("an object", lambda v: isinstance(v, dict)),
+    "inferred": ("true or false", lambda v: isinstance(v, bool)),
+    **{
+        key: ("a string or null", lambda v: v is None or isinstance(v, str))
+        for key in ("data_fingerprint", "parent", "id", "created", "backend", "keras_version")
+    },
+    **{key: ("a string", lambda v: isinstance(v, str)) for key in ("galview_version", "description")},
+}
+INPUT_TYPES: dict[str, tuple[str, Any]] = {
+    "bands": (
+        _TEXT_LIST + " or null",
+        lambda v: v is None or (isinstance(v, list) and all(isinstance(b, str) for b in v)),
+    ),
+    "dtype": ("a string", lambda v: isinstance(v, str)),
+    "scale": ("a string", lambda v: isinstance(v, str)),
+}
+
+
+def _check_types(data: dict, types: dict[str, tuple[str, Any]], path: str | Path, prefix: str = "") -> None:
+    """ModelError naming ``path`` and the first field whose JSON type is wrong."""
+    for key, (expected, test) in types.items():
+        if key in data and not test(data[key]):
+            raise ModelError(path, f"{prefix}{key} must be {expected}, got {_short(data[key])}")
+
+
+def _short(value: Any) -> str:
+    text = (
+        json.dumps(value)
+        if isinstance(value, dict | list | str | int | float | bool) or value is None
+        else repr(value)
+    )
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _validate(card: ModelCard, path: str | Path) -> None:
@@ -234,14 +283,27 @@ def save_card(card: ModelCard, path: str | Path) -> Path:
 
 def load_card(path: str | Path) -> ModelCard:
     """Read and validate a card; ModelError for a missing file, bad JSON or missing/invalid keys."""
+    from galview.core.limits import MAX_MODEL_CONFIG_BYTES, megabytes
+
     path = Path(path)
     if not path.is_file():
         raise ModelError(path, "model card not found (expected a JSON file beside the model)")
+    size = path.stat().st_size
+    if size > MAX_MODEL_CONFIG_BYTES:
+        raise ModelError(
+            path,
+            f"model card is {megabytes(size)}; expected a small JSON file (at most {megabytes(MAX_MODEL_CONFIG_BYTES)})",
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(path, f"model card is not valid JSON ({exc})") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: also a 4,301-digit number
+        raise ModelError(path, f"model card is not valid JSON ({_first_line(exc)})") from exc
     return ModelCard.from_dict(data, path)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 def fingerprint(images: Any, labels: Any, n_sample: int = 32) -> str:
@@ -298,7 +360,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_pos_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return _is_int(value) and value > 0
 
 
 def _keras_info() -> tuple[str, str]:

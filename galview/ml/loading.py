@@ -25,8 +25,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from galview.io.text import one_line
 from galview.ml.cards import InputSpec, ModelCard, card_path, load_card, save_card
 from galview.ml.errors import ModelError
+from galview.ml.model_checks import check_archive, check_finite_weights
 
 # TensorFlow 2.21 variables implement ``__array__`` without NumPy 2's ``copy`` keyword, so every
 # ``convert_to_numpy`` of a variable (saving, ``get_weights``) warns. Not ours to fix, nor the user's.
@@ -110,11 +112,14 @@ def load_model(path: str | Path) -> LoadedModel:
         )
     if not zipfile.is_zipfile(path):
         raise ModelError(path, "not a Keras 3 .keras archive (not a zip file): truncated or corrupt?")
+    check_archive(path)
+    card_file = card_path(path)
+    card = load_card(card_file) if card_file.is_file() else None  # a bad card fails before Keras loads
     model = _keras_call(
         path, "a Keras 3 .keras model", lambda: keras.saving.load_model(path, safe_mode=True, compile=False)
     )
-    card_file = card_path(path)
-    card = load_card(card_file) if card_file.is_file() else infer_card(model, path)
+    check_finite_weights(model, path)
+    card = card if card is not None else infer_card(model, path)
     check_card_matches(model, card, card_file)
     return LoadedModel(model, card, path, (path,))
 
@@ -137,7 +142,9 @@ def import_legacy_h5(path: str | Path, card: ModelCard | None = None) -> LoadedM
         with h5py.File(path, "r") as handle:
             has_architecture = "model_config" in handle.attrs
     except OSError as exc:
-        raise ModelError(path, f"HDF5 file cannot be opened, truncated or corrupt? ({exc})") from exc
+        raise ModelError(
+            path, f"HDF5 file cannot be opened, truncated or corrupt? ({one_line(exc)})"
+        ) from exc
     if not has_architecture:
         raise ModelError(
             path,
@@ -280,6 +287,7 @@ def last_conv_layer(model: Any) -> str | None:
 
 
 def _imported(model: Any, card: ModelCard | None, path: Path, files: tuple[Path, ...]) -> LoadedModel:
+    check_finite_weights(model, path)
     card = card if card is not None else infer_card(model, path)
     check_card_matches(model, card, path)
     return LoadedModel(model, card, path, files)
@@ -289,7 +297,9 @@ def _read_architecture(path: Path) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(path, f"not valid JSON; expected the output of model.to_json() ({exc})") from exc
+        raise ModelError(
+            path, f"not valid JSON; expected the output of model.to_json() ({one_line(exc)})"
+        ) from exc
     if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
         raise ModelError(
             path, "not a Keras model architecture (model.to_json() has 'class_name' and 'config')"
@@ -330,7 +340,9 @@ def _check_weight_count(path: Path, model: Any, expected: str) -> None:
                 return  # unknown layout: let Keras judge
             root.visititems(lambda _, obj: sizes.append(obj.size) if isinstance(obj, h5py.Dataset) else None)
     except OSError as exc:
-        raise ModelError(path, f"HDF5 file cannot be opened, truncated or corrupt? ({exc})") from exc
+        raise ModelError(
+            path, f"HDF5 file cannot be opened, truncated or corrupt? ({one_line(exc)})"
+        ) from exc
     if sum(sizes) != model.count_params():
         raise ModelError(
             path,
