@@ -256,7 +256,10 @@ def _run_in(case, commands, root: Path, galview_root, model, time_limit, memory_
     folder, out = root / "input", root / "out"
     for sub in (folder, out, root / "home", root / "stores"):
         sub.mkdir(parents=True, exist_ok=True)
-    path = case.make(folder)
+    try:
+        path = case.make(folder)
+    except Exception as exc:
+        raise RuntimeError(f"case {case.name}: writing its input failed ({exc!r})") from exc
     env = _environment(root, galview_root, model)
     runs = []
     for command in commands:
