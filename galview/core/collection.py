@@ -66,6 +66,8 @@ class Collection(abc.ABC):
         if n <= 0:
             raise CollectionError(source, "holds zero cutouts; expected at least one")
         h, w, c = (int(v) for v in shape)
+        if c < 1:
+            raise CollectionError(source, "cutouts have no band (0 channels); expected at least one")
         if h < 2 or w < 2:
             raise CollectionError(source, f"cutouts of {h}×{w} pixels are too small; expected at least 2×2")
         check_collection_size(source, n, (h, w, c))

@@ -16,14 +16,15 @@ from galview.core.errors import CollectionError
 from galview.core.layout import detect_layout
 from galview.core.metadata import check_per_cutout_shape
 from galview.io.npy_format import read_header
-from galview.io.npz_members import Member, array_of, read_members
+from galview.io.npz_members import MappedArray, Member, array_of, read_members
 
 IMAGE_KEYS = ("images", "image", "cutouts", "x", "X", "data")
 LABEL_KEYS = ("labels", "label", "y")
 ID_KEYS = ("ids", "id", "objid")
 OBJECTS = "holds Python objects, which GalView never unpickles; expected a numeric array"
-#: What to do with a compressed npz array too large to decompress whole.
+#: Largest band-name array read (a few names).
 MAX_BANDS_BYTES = 2**16
+#: What to do with a compressed npz array too large to decompress whole.
 RECOMPRESS = "save it with np.savez (uncompressed) or as HDF5, which GalView reads cutout by cutout"
 
 
@@ -59,8 +60,8 @@ def open_npy(path: Path, layout: str | None = None, **_ignored) -> ArrayCollecti
             path,
             f"is truncated: it holds fewer bytes than its header announces ({held:,} of {header.nbytes:,})",
         )
-    if header.nbytes == 0:  # nothing to map; the collection refuses empty stacks
-        stack = np.empty(header.shape, header.dtype)
+    if header.nbytes == 0:  # nothing to map (np.memmap refuses); the collection refuses empty stacks
+        stack = MappedArray(path, header.offset, header)
     else:
         stack = np.memmap(
             path, header.dtype, "r", offset=header.offset, shape=header.shape, order=header.order

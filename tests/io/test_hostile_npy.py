@@ -49,6 +49,20 @@ def test_damaged_header_is_one_line(tmp_path, header, fragment):
     _refused(path, "is not a valid .npy file", fragment)
 
 
+@pytest.mark.parametrize(
+    ("shape", "fragment"),
+    [
+        ((0, 2**62, 2**62, 3), "holds zero cutouts"),
+        ((4, 8, 8, 0), "no band (0 channels)"),
+        ((4, 64, 0, 3), "too small"),
+    ],
+)
+def test_empty_stacks_of_any_shape_are_refused(tmp_path, shape, fragment):
+    path = tmp_path / "empty.npy"
+    path.write_bytes(npy_bytes(npy_header("|u1", shape)))
+    _refused(path, fragment)
+
+
 def test_header_length_beyond_the_file_is_not_allocated(tmp_path):
     path = tmp_path / "cutouts.npy"
     path.write_bytes(b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr'")
