@@ -27,12 +27,18 @@ UNDEFINED = {
 
 
 def add_open_options(parser: argparse.ArgumentParser) -> None:
-    """``--layout`` and ``--dataset``: how to read the collection."""
+    """``--layout``, ``--dataset`` and ``--allow-external``: how to read the collection."""
     parser.add_argument(
         "--layout", choices=LAYOUTS, help="axis order of the stored array (default: detected from its shape)"
     )
     parser.add_argument(
         "--dataset", help="name of the image array in an HDF5 or npz file (default: found automatically)"
+    )
+    parser.add_argument(
+        "--allow-external",
+        action="store_true",
+        help="let an HDF5 file read pixels kept in other files (external storage, virtual datasets "
+        "with sources outside its folder); refused by default",
     )
 
 
@@ -43,6 +49,7 @@ def open_options(args) -> dict:
         for key, value in (
             ("layout", getattr(args, "layout", None)),
             ("dataset", getattr(args, "dataset", None)),
+            ("allow_external", getattr(args, "allow_external", False)),
         )
         if value
     }

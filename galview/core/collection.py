@@ -8,7 +8,17 @@ from typing import Any
 
 import numpy as np
 
+from galview.core.budget import check_collection_size, check_read
 from galview.core.errors import CollectionError
+from galview.core.metadata import (
+    as_text,
+    band_names,
+    checked_coordinate,
+    checked_ids,
+    checked_labels,
+    one_per_cutout,
+    text_ids,
+)
 
 #: Default display-band names for 3-channel uint8 images (already colour composites).
 RGB_BANDS = ("R", "G", "B")
@@ -56,14 +66,14 @@ class Collection(abc.ABC):
         if n <= 0:
             raise CollectionError(source, "holds zero cutouts; expected at least one")
         h, w, c = (int(v) for v in shape)
+        if c < 1:
+            raise CollectionError(source, "cutouts have no band (0 channels); expected at least one")
         if h < 2 or w < 2:
             raise CollectionError(source, f"cutouts of {h}×{w} pixels are too small; expected at least 2×2")
+        check_collection_size(source, n, (h, w, c))
         self._n = int(n)
         self.shape = (h, w, c)
-        bands = tuple(str(b) for b in bands) if bands is not None else default_bands(c, self.dtype)
-        if len(bands) != c:
-            bands = default_bands(c, self.dtype)
-        self.bands = bands
+        self.bands = band_names(bands, c) or default_bands(c, self.dtype)
         self._cache: dict[str, Any] = {}
 
     # -- pixels -----------------------------------------------------------------------
@@ -99,6 +109,7 @@ class Collection(abc.ABC):
         if idx.min() < 0 or idx.max() >= self._n:
             raise IndexError(f"cutout index out of range for a collection of {self._n}")
         unique, inverse = np.unique(idx, return_inverse=True)
+        check_read(self.source, unique.size, self.shape, self.dtype)
         try:
             block = self._read(unique)
         except CollectionError:
@@ -139,26 +150,34 @@ class Collection(abc.ABC):
 
     def _cached(self, key: str, loader):
         if key not in self._cache:
-            value = loader()
+            try:
+                value = loader()
+            except CollectionError:
+                raise
+            except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+                what = {"coords": "coordinates", "raw_ids": "ids"}.get(key, key)
+                raise CollectionError(self.source, f"could not read its {what} ({exc})") from exc
             self._cache[key] = value
         return self._cache[key]
 
-    def _checked_length(self, name: str, values: np.ndarray | None) -> np.ndarray | None:
-        if values is None:
-            return None
-        values = np.asarray(values)
-        if values.dtype.kind == "O":
-            raise CollectionError(self.source, f"{name} are Python objects; expected plain numbers or text")
-        if len(values) != self._n:
-            raise CollectionError(
-                self.source, f"has {len(values)} {name} for {self._n} cutouts; expected one per cutout"
-            )
-        return values
+    def _checked_length(self, name: str, values) -> np.ndarray | None:
+        return one_per_cutout(self.source, name, values, self._n)
 
     @property
     def labels(self) -> np.ndarray | None:
-        """Original labels from the file, shape (N,), or None."""
-        return self._cached("labels", lambda: self._checked_length("labels", self._load_labels()))
+        """Original labels from the file, shape (N,), or None.
+
+        Raises
+        ------
+        CollectionError
+            If they are not one integer class index (or -1, or NaN) per cutout.
+        """
+
+        def load():
+            values = self._checked_length("labels", self._load_labels())
+            return None if values is None else checked_labels(self.source, values)
+
+        return self._cached("labels", load)
 
     @property
     def class_names(self) -> tuple[str, ...] | None:
@@ -181,8 +200,10 @@ class Collection(abc.ABC):
             pair = self._load_coords()
             if pair is None:
                 return None
-            ra = self._checked_length("RA values", np.asarray(pair[0], dtype=np.float64))
-            dec = self._checked_length("Dec values", np.asarray(pair[1], dtype=np.float64))
+            ra, dec = (
+                checked_coordinate(self.source, name, self._checked_length(name, values))
+                for name, values in (("RA values", pair[0]), ("Dec values", pair[1]))
+            )
             return (ra, dec) if np.isfinite(ra).any() else None
 
         return self._cached("coords", load)
@@ -196,7 +217,11 @@ class Collection(abc.ABC):
         return None if self.coords is None else self.coords[1]
 
     def _raw_ids(self) -> np.ndarray | None:
-        return self._cached("raw_ids", lambda: self._checked_length("ids", self._load_ids()))
+        def load():
+            values = self._checked_length("ids", self._load_ids())
+            return None if values is None else checked_ids(self.source, values)
+
+        return self._cached("raw_ids", load)
 
     @property
     def ids(self) -> np.ndarray:
@@ -204,17 +229,14 @@ class Collection(abc.ABC):
 
         def load():
             raw = self._raw_ids()
-            return np.arange(self._n).astype(str) if raw is None else raw.astype(str)
+            return np.arange(self._n).astype(str) if raw is None else text_ids(raw)
 
         return self._cached("ids", load)
 
     def id_of(self, index: int) -> str:
         """Identifier of one cutout, without building an id array when the file has none."""
         raw = self._raw_ids()
-        if raw is None:
-            return str(index)
-        value = raw[index]
-        return value.decode() if isinstance(value, bytes) else str(value)
+        return str(index) if raw is None else as_text(raw[index])
 
     @property
     def has_labels(self) -> bool:
@@ -233,7 +255,12 @@ class Collection(abc.ABC):
         return None
 
     def describe(self) -> dict:
-        """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords."""
+        """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords.
+
+        Reads (and so checks) every metadata column, ids included: bad metadata is reported here,
+        when a collection is opened, not later in a thumbnail or a score file.
+        """
+        self._raw_ids()
         return {
             "n": len(self),
             "shape": list(self.shape),

@@ -13,13 +13,15 @@ class UserFacingError(ValueError):
     path : str or Path
         The file or folder the user asked for.
     problem : str
-        What is wrong and what was expected, in one sentence.
+        What is wrong and what was expected, in one sentence; line breaks in it (or in the path)
+        are not kept, so that the message is always one line.
     """
 
     def __init__(self, path: str | Path, problem: str):
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = " ".join(str(problem).split())  # one line, even when it quotes a library's message
+        shown = self.path.replace("\n", "\\n").replace("\r", "\\r")
+        super().__init__(f"{shown}: {self.problem}")
 
 
 class CollectionError(UserFacingError):

@@ -5,7 +5,7 @@ scaled on read (unsigned 16-bit with BZERO = 32768 stays ``uint16``; other scale
 float), tile-compressed images (``CompImageHDU``, e.g. RICE) decompress only the tiles asked for,
 and gzip files are recognised by their content whatever their name. A header is checked before
 anything is read (:func:`galview.io.fits_headers.image_axes`); a cutout larger than
-:data:`galview.core.limits.MAX_CUTOUT_BYTES` is refused before its pixels are read.
+:data:`galview.core.budget.MAX_CUTOUT_BYTES` is refused before its pixels are read.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.budget import MAX_CUTOUT_BYTES, megabytes
 from galview.core.collection import ArrayCollection, Collection
 from galview.core.errors import CollectionError
 from galview.core.layout import MAX_BANDS
-from galview.core.limits import MAX_CUTOUT_BYTES, megabytes
 from galview.io.fits_headers import (
     celestial_wcs,
     check_compressed_size,

@@ -177,7 +177,7 @@ def check_compressed_size(path: Path, handle, budget: int) -> None:
     budget : int
         Most bytes of data to decompress.
     """
-    from galview.core.limits import megabytes
+    from galview.core.budget import megabytes
 
     total = 0
     for index in range(1000):

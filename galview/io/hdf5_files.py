@@ -1,24 +1,57 @@
-"""Reader for HDF5 files: the image dataset is found automatically and read in chunks on demand."""
+"""Reader for HDF5 files: the image dataset is found automatically and read in chunks on demand.
+
+Before anything is read, the datasets used are checked where they keep their data
+(:mod:`galview.io.hdf5_storage`: no external files or virtual sources outside the file's folder
+unless allowed, no self-referencing virtual datasets, no filter this installation lacks, no
+oversized chunk), and their attributes and metadata for type and size. Damaged metadata is one
+line naming the file, never an HDF5 traceback.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from galview.core.budget import check_whole_array
 from galview.core.collection import ArrayCollection
 from galview.core.errors import CollectionError
+from galview.core.layout import LAYOUTS
+from galview.core.metadata import as_text, check_per_cutout_shape
+from galview.io.hdf5_storage import check_storage, open_dataset
+from galview.io.npz_members import short
 from galview.io.numpy_files import ID_KEYS, IMAGE_KEYS, LABEL_KEYS, choose_layout
 
+#: Largest attribute GalView reads (a layout or band names take a few bytes).
+MAX_ATTRIBUTE_BYTES = 2**16
+_HDF5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError)
 
-def _datasets(h5file) -> dict[str, object]:
+
+class _Seen(NamedTuple):
+    """A dataset's shape and type, noted while walking the file (the dataset itself is not kept open:
+    it is reopened with :func:`~galview.io.hdf5_storage.open_dataset`)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=object))
+
+
+def _datasets(h5file) -> dict[str, _Seen]:
     import h5py
 
-    found: dict[str, object] = {}
+    found: dict[str, _Seen] = {}
 
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            found[name] = obj
+            found[name] = _Seen(tuple(obj.shape or ()), obj.dtype)
 
     h5file.visititems(visit)
     return found
@@ -40,26 +73,54 @@ def _find_images(path, datasets: dict, dataset: str | None):
     return max(stacks, key=lambda n: stacks[n].size)
 
 
-def _sibling(datasets: dict, image_name: str, keys: tuple[str, ...]):
-    """A 1-D dataset named like one of ``keys``, next to the images or at the root."""
+def _sibling(datasets: dict, image_name: str, keys: tuple[str, ...]) -> str | None:
+    """The dataset named like one of ``keys``, next to the images or at the root."""
     group = image_name.rsplit("/", 1)[0] if "/" in image_name else ""
     for key in keys:
         for candidate in (f"{group}/{key}" if group else key, key):
-            ds = datasets.get(candidate)
-            if ds is not None and ds.ndim == 1:
-                return ds
+            if candidate in datasets:
+                return candidate
     return None
 
 
-def _text_attr(obj, name: str):
-    value = obj.attrs.get(name)
+def _attribute(path: Path, obj, name: str):
+    """An attribute's value, None if absent; refused when larger than :data:`MAX_ATTRIBUTE_BYTES`."""
+    if name not in obj.attrs:
+        return None
+    attr = obj.attrs.get_id(name)
+    size = attr.get_storage_size()
+    if size > MAX_ATTRIBUTE_BYTES:
+        raise CollectionError(
+            path, f"attribute '{name}' of '{obj.name}' holds {size:,} bytes; expected a short text"
+        )
+    return obj.attrs[name]
+
+
+def _layout_attribute(path: Path, images) -> str | None:
+    value = _attribute(path, images, "layout")
     if value is None:
         return None
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.ndarray):
-        return [v.decode() if isinstance(v, bytes) else str(v) for v in value]
-    return str(value)
+    text = as_text(value) if isinstance(value, str | bytes) or np.ndim(value) == 0 else None
+    if text is None or text.upper() not in LAYOUTS:
+        shown = value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+        raise CollectionError(
+            path, f"attribute 'layout' of '{images.name}' is {shown!r}; expected one of {', '.join(LAYOUTS)}"
+        )
+    return text.upper()
+
+
+def _read_metadata(path: Path, dataset, name: str, n: int) -> np.ndarray:
+    """A metadata dataset's values, once it is checked to hold one small value per cutout."""
+    import h5py
+
+    check_per_cutout_shape(path, name, dataset.shape, n)
+    check_whole_array(
+        path, f"dataset '{dataset.name}'", n * dataset.dtype.itemsize, "expected one value per cutout"
+    )
+    if h5py.check_string_dtype(dataset.dtype) is not None:
+        values = dataset.asstr("utf-8", "backslashreplace")[()]
+        return np.array([str(v) for v in values.tolist()], dtype=str)
+    return dataset[()]
 
 
 class Hdf5Collection(ArrayCollection):
@@ -76,42 +137,75 @@ class Hdf5Collection(ArrayCollection):
 
 
 def open_hdf5(
-    path: Path, layout: str | None = None, dataset: str | None = None, **_ignored
+    path: Path,
+    layout: str | None = None,
+    dataset: str | None = None,
+    allow_external: bool = False,
+    **_ignored,
 ) -> Hdf5Collection:
-    """Open an HDF5 collection; images are read lazily, chunk by chunk."""
+    """Open an HDF5 collection; images are read lazily, chunk by chunk.
+
+    Parameters
+    ----------
+    allow_external : bool
+        Read pixels the file keeps elsewhere (external storage, virtual datasets with sources
+        outside its folder); refused otherwise.
+
+    Raises
+    ------
+    CollectionError
+        If the file or its metadata is damaged, no image stack is found, or a dataset's storage,
+        type or size is not one GalView reads (see :mod:`galview.io.hdf5_storage`).
+    """
     import h5py
 
     try:
         h5file = h5py.File(path, "r")
     except OSError as exc:
-        raise CollectionError(path, f"is not a readable HDF5 file, truncated or corrupt ({exc})") from exc
+        raise CollectionError(
+            path, f"is not a readable HDF5 file, truncated or corrupt ({short(exc)})"
+        ) from exc
     try:
-        datasets = _datasets(h5file)
-        name = _find_images(path, datasets, dataset)
-        images = datasets[name]
-        if images.dtype.kind not in "uif":
-            raise CollectionError(path, f"dataset '{name}' has dtype {images.dtype}; expected numeric pixels")
-        layout = choose_layout(path, images.shape, layout or _text_attr(images, "layout"))
-        n_channels = {"NCHW": images.shape[1], "NHW": 1}.get(layout, images.shape[-1])
-        bands = _text_attr(images, "bands") or _text_attr(h5file, "bands")
-        if isinstance(bands, str):
-            bands = list(bands) if len(bands) == n_channels else bands.split(",")
-
-        def reader(keys):
-            ds = _sibling(datasets, name, keys)
-            return None if ds is None else (lambda: ds[()])
-
-        return Hdf5Collection(
-            path,
-            h5file,
-            images,
-            layout,
-            bands=bands,
-            labels=reader(LABEL_KEYS),
-            ra=reader(("ra", "RA")),
-            dec=reader(("dec", "DEC", "Dec")),
-            ids=reader(ID_KEYS),
-        )
-    except Exception:
+        return _open(path, h5file, layout, dataset, allow_external)
+    except CollectionError:
         h5file.close()
         raise
+    except _HDF5_ERRORS as exc:
+        h5file.close()
+        raise CollectionError(
+            path, f"has damaged HDF5 metadata ({short(exc)}); expected a valid HDF5 file"
+        ) from exc
+
+
+def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection:
+    datasets = _datasets(h5file)
+    name = _find_images(path, datasets, dataset)
+    images = open_dataset(h5file, name)
+    if images.dtype.kind not in "uif":
+        raise CollectionError(path, f"dataset '{name}' has dtype {images.dtype}; expected numeric pixels")
+    check_storage(path, h5file, name, images, allow_external)
+    layout = choose_layout(path, images.shape, layout or _layout_attribute(path, images))
+    n = images.shape[0] if images.shape else 0
+    bands = _attribute(path, images, "bands")
+    if bands is None:
+        bands = _attribute(path, h5file, "bands")
+
+    def reader(keys: tuple[str, ...], what: str):
+        found = _sibling(datasets, name, keys)
+        if found is None:
+            return None
+        ds = open_dataset(h5file, found)
+        check_storage(path, h5file, found, ds, allow_external)
+        return lambda: _read_metadata(path, ds, what, n)
+
+    return Hdf5Collection(
+        path,
+        h5file,
+        images,
+        layout,
+        bands=bands,
+        labels=reader(LABEL_KEYS, "labels"),
+        ra=reader(("ra", "RA"), "RA values"),
+        dec=reader(("dec", "DEC", "Dec"), "Dec values"),
+        ids=reader(ID_KEYS, "ids"),
+    )

@@ -4,9 +4,9 @@ Every image's size and colour mode are read from its first bytes when the folder
 (:func:`galview.io.image_headers.raw_header`), without decoding pixels: an image of another size or
 mode is refused then, naming it, and never decoded; each read checks the header again before
 decoding. Pillow's decompression-bomb limit is set explicitly to
-:data:`galview.core.limits.MAX_IMAGE_PIXELS` and its warning is an error, so a bomb (or an image far
+:data:`galview.core.budget.MAX_IMAGE_PIXELS` and its warning is an error, so a bomb (or an image far
 larger than any cutout) is refused before it is decoded, as is an image that would take more than
-:data:`~galview.core.limits.MAX_CUTOUT_BYTES`.
+:data:`~galview.core.budget.MAX_CUTOUT_BYTES`.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.budget import MAX_CUTOUT_BYTES, MAX_IMAGE_PIXELS, megabytes
 from galview.core.errors import CollectionError
-from galview.core.limits import MAX_CUTOUT_BYTES, MAX_IMAGE_PIXELS, megabytes
 
 #: Pillow modes converted on reading: to RGB, or (LA) to L.
 TO_RGB = ("RGBA", "RGBa", "P", "PA", "CMYK", "YCbCr", "RGBX", "1")

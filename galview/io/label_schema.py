@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.budget import MAX_LABEL
 from galview.core.errors import CollectionError, UserFacingError
 from galview.core.label_values import numeric_labels
-from galview.core.limits import MAX_LABEL
 from galview.io.text import one_line, valid_text
 
 SCHEMA_VERSION = 1

@@ -1,8 +1,12 @@
-"""Readers for .npy stacks (memory-mapped) and .npz archives (read lazily)."""
+"""Readers for .npy stacks (memory-mapped) and .npz archives (read lazily, within the memory budget).
+
+Headers are parsed by :mod:`galview.io.npy_format`, never by unpickling or by trusting their sizes:
+what a header announces is checked against the bytes the file holds before anything is mapped or
+allocated, and object arrays are refused.
+"""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +14,18 @@ import numpy as np
 from galview.core.collection import ArrayCollection
 from galview.core.errors import CollectionError
 from galview.core.layout import detect_layout
+from galview.core.metadata import check_per_cutout_shape
+from galview.io.npy_format import read_header
+from galview.io.npz_members import MappedArray, Member, array_of, read_members
 
 IMAGE_KEYS = ("images", "image", "cutouts", "x", "X", "data")
 LABEL_KEYS = ("labels", "label", "y")
 ID_KEYS = ("ids", "id", "objid")
+OBJECTS = "holds Python objects, which GalView never unpickles; expected a numeric array"
+#: Largest band-name array read (a few names).
+MAX_BANDS_BYTES = 2**16
+#: What to do with a compressed npz array too large to decompress whole.
+RECOMPRESS = "save it with np.savez (uncompressed) or as HDF5, which GalView reads cutout by cutout"
 
 
 def choose_layout(path, shape: tuple[int, ...], layout: str | None) -> str:
@@ -26,113 +38,106 @@ def choose_layout(path, shape: tuple[int, ...], layout: str | None) -> str:
         raise CollectionError(path, str(exc)) from exc
 
 
-def _explain_npy_error(path, exc: Exception) -> CollectionError:
-    text = str(exc)
-    if "allow_pickle" in text or "Object arrays" in text or "Python objects" in text:
-        return CollectionError(
-            path, "holds Python objects, which GalView never unpickles; expected a numeric array"
-        )
-    if "mmap length" in text or "cannot reshape" in text or "larger than" in text:
-        return CollectionError(path, "is truncated: it holds fewer bytes than its header announces")
-    return CollectionError(path, f"is not a valid .npy file ({text})")
-
-
 def open_npy(path: Path, layout: str | None = None, **_ignored) -> ArrayCollection:
-    """Open an (N, H, W, C), (N, C, H, W) or (N, H, W) ``.npy`` file as a memory map."""
+    """Open an (N, H, W, C), (N, C, H, W) or (N, H, W) ``.npy`` file as a memory map.
+
+    Raises
+    ------
+    CollectionError
+        If the header is damaged, announces Python objects or more bytes than the file holds, or
+        the stack is not one GalView can show (see :mod:`galview.core.budget`).
+    """
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise _explain_npy_error(path, exc) from exc
-    if array.dtype.hasobject:
+        with open(path, "rb") as handle:
+            header = read_header(handle, path)
+    except OSError as exc:
+        raise CollectionError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if header.dtype.hasobject:
+        raise CollectionError(path, OBJECTS)
+    held = path.stat().st_size - header.offset
+    if held < header.nbytes:
         raise CollectionError(
-            path, "holds Python objects, which GalView never unpickles; expected a numeric array"
+            path,
+            f"is truncated: it holds fewer bytes than its header announces ({held:,} of {header.nbytes:,})",
         )
-    return ArrayCollection(path, array, choose_layout(path, array.shape, layout))
+    if header.nbytes == 0:  # nothing to map (np.memmap refuses); the collection refuses empty stacks
+        stack = MappedArray(path, header.offset, header)
+    else:
+        stack = np.memmap(
+            path, header.dtype, "r", offset=header.offset, shape=header.shape, order=header.order
+        )
+    return ArrayCollection(path, stack, choose_layout(path, header.shape, layout))
 
 
-class _LazyNpzMember:
-    """An npz member whose header is read now and whose pixels are read on first use."""
-
-    def __init__(self, path: Path, member: str, shape: tuple[int, ...], dtype: np.dtype):
-        self.path, self.member, self.shape, self.dtype = path, member, shape, dtype
-        self._array: np.ndarray | None = None
-
-    def _load(self) -> np.ndarray:
-        if self._array is None:
-            try:
-                with np.load(self.path, allow_pickle=False) as archive:
-                    self._array = archive[self.member[:-4]]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise _explain_npy_error(self.path, exc) from exc
-        return self._array
-
-    def __getitem__(self, key):
-        return self._load()[key]
+def _pick(keys: tuple[str, ...], members: dict) -> str | None:
+    return next((key for key in keys if key in members), None)
 
 
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array in an npz archive, read from the member headers only."""
-    headers = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if not name.endswith(".npy"):
-                    continue
-                with archive.open(name) as member:
-                    version = np.lib.format.read_magic(member)
-                    if version == (1, 0):
-                        shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
-                    else:
-                        shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
-                headers[name] = (tuple(shape), np.dtype(dtype))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise CollectionError(path, f"is not a readable .npz archive ({exc})") from exc
-    return headers
+def _image_key(path: Path, members: dict[str, Member], dataset: str | None) -> str:
+    found = ", ".join(members) or "no arrays"
+    if dataset is not None:
+        if dataset not in members:
+            raise CollectionError(
+                path, f"has no array '{dataset}' (found {found}); expected --dataset to name one"
+            )
+        return dataset
+    key = _pick(IMAGE_KEYS, members)
+    if key is not None:
+        return key
+    stacks = [k for k, member in members.items() if len(member.shape) in (3, 4)]
+    if len(stacks) != 1:
+        raise CollectionError(
+            path, f"has no 'images' array (found {found}); expected images of shape (N, H, W, C)"
+        )
+    return stacks[0]
 
 
-def _pick(keys: tuple[str, ...], available: dict) -> str | None:
-    for key in keys:
-        if key + ".npy" in available:
-            return key + ".npy"
-    return None
+def _metadata_loader(path: Path, members: dict[str, Member], keys, n: int, name: str | None):
+    """A loader of the first of ``keys`` (checked to hold one value per cutout unless ``name`` is None)."""
+    key = _pick(keys, members)
+    if key is None:
+        return None
+    member = members[key]
+    if member.dtype.hasobject:
+        raise CollectionError(path, f"array '{key}' holds Python objects; expected numbers or text")
+
+    def load():
+        if name is not None:
+            check_per_cutout_shape(path, name, member.shape, n)
+        elif member.header.nbytes > MAX_BANDS_BYTES:
+            raise CollectionError(
+                path, f"array '{key}' is {member.header.nbytes:,} bytes; expected a few band names"
+            )
+        return np.asarray(array_of(path, member, "expected one value per cutout")[...])
+
+    return load
 
 
 def open_npz(
     path: Path, layout: str | None = None, dataset: str | None = None, **_ignored
 ) -> ArrayCollection:
-    """Open an ``.npz`` archive with an ``images`` array and optional labels, ra, dec, ids, bands."""
-    headers = _npz_headers(path)
-    member = _pick((dataset,) if dataset else IMAGE_KEYS, headers)
-    if member is None:
-        stacks = [k for k, (shape, _dt) in headers.items() if len(shape) in (3, 4)]
-        if len(stacks) != 1:
-            found = ", ".join(k[:-4] for k in headers) or "nothing"
-            raise CollectionError(
-                path, f"has no 'images' array (found {found}); expected images of shape (N, H, W, C)"
-            )
-        member = stacks[0]
-    shape, dtype = headers[member]
-    if dtype.hasobject:
-        raise CollectionError(path, f"array '{member[:-4]}' holds Python objects; expected numeric pixels")
-    images = _LazyNpzMember(path, member, shape, dtype)
+    """Open an ``.npz`` archive with an ``images`` array and optional labels, ra, dec, ids, bands.
 
-    def small(keys):
-        key = _pick(keys, headers)
-        if key is None:
-            return None
-        if headers[key][1].hasobject:
-            raise CollectionError(path, f"array '{key[:-4]}' holds Python objects; expected numbers or text")
-        return lambda: _LazyNpzMember(path, key, *headers[key])._load()
-
-    bands_loader = small(("bands",))
-    bands = [str(b) for b in bands_loader()] if bands_loader else None
+    Stored (``np.savez``) archives are memory-mapped; a compressed images array is decompressed
+    whole on first use, and refused above :data:`~galview.core.budget.MAX_WHOLE_ARRAY_BYTES`.
+    Metadata arrays are checked to hold one value per cutout before they are read. ``dataset``
+    names the images array; a name the archive does not hold is refused.
+    """
+    members = read_members(path)
+    key = _image_key(path, members, dataset)
+    member = members[key]
+    if member.dtype.hasobject:
+        raise CollectionError(path, f"array '{key}' holds Python objects; expected numeric pixels")
+    chosen = choose_layout(path, member.shape, layout)
+    n = member.shape[0] if member.shape else 0
+    bands = _metadata_loader(path, members, ("bands",), n, None)
     return ArrayCollection(
         path,
-        images,
-        choose_layout(path, shape, layout),
-        bands=bands,
-        labels=small(LABEL_KEYS),
-        ra=small(("ra",)),
-        dec=small(("dec",)),
-        ids=small(ID_KEYS),
+        array_of(path, member, RECOMPRESS),
+        chosen,
+        bands=bands() if bands else None,
+        labels=_metadata_loader(path, members, LABEL_KEYS, n, "labels"),
+        ra=_metadata_loader(path, members, ("ra",), n, "RA values"),
+        dec=_metadata_loader(path, members, ("dec",), n, "Dec values"),
+        ids=_metadata_loader(path, members, ID_KEYS, n, "ids"),
     )

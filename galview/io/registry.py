@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +37,40 @@ def supported_formats() -> str:
     return ".npy, .npz, HDF5 (.h5/.hdf5), FITS, PNG/JPEG, or a folder of FITS or PNG/JPEG files"
 
 
+#: Where an HDF5 superblock may start: at 0, or after a user block of 512 bytes or a larger power of 2.
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_OFFSETS = tuple(512 * 2**k for k in range(22))
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _regular_file(path: Path) -> os.stat_result:
+    """The file's status, once it is a regular file (reading a pipe or a device could block forever)."""
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise CollectionError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _SPECIAL if test(status.st_mode)), "not a regular file")
+        raise CollectionError(path, f"is {kind}, not a regular file; expected a file of cutouts")
+    return status
+
+
+def _has_user_block(handle, size: int) -> bool:
+    """Whether an HDF5 superblock follows a user block (HDF5 allows 512, 1024, 2048… bytes of it)."""
+    for offset in HDF5_OFFSETS:
+        if offset + len(HDF5_SIGNATURE) > size:
+            return False
+        handle.seek(offset)
+        if handle.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
+            return True
+    return False
+
+
 def _load(target: str):
     module_name, func_name = target.split(":")
     module = __import__(module_name, fromlist=[func_name])
@@ -51,7 +87,9 @@ def open_collection(path: str | Path, **options) -> Collection:
         The format is recognised from the file's first bytes, not its name.
     **options
         ``layout`` ("NHWC", "NCHW", "NHW"; FITS also "CHW") overrides the detected axis
-        order; ``dataset`` names the image array in an HDF5 or npz file.
+        order; ``dataset`` names the image array in an HDF5 or npz file; ``allow_external=True``
+        lets an HDF5 file read pixels kept in other files (external storage, virtual datasets
+        with sources outside its folder), which is refused otherwise.
 
     Returns
     -------
@@ -60,23 +98,33 @@ def open_collection(path: str | Path, **options) -> Collection:
     Raises
     ------
     CollectionError
-        If the path is missing, unreadable, of an unknown format or holds no valid cutouts.
+        If the path is missing, unreadable, not a regular file or folder (a named pipe, a device),
+        of an unknown format, holds no valid cutouts, or cutouts beyond the memory budget
+        (:mod:`galview.core.budget`).
     """
     path = Path(path).expanduser()
     if not path.exists():
         raise CollectionError(path, "no such file or folder")
+    allow_external = bool(options.pop("allow_external", False))
     if path.is_dir():
         return _open_folder(path, options)
+    size = _regular_file(path).st_size
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
+            user_block = not any(test(head) for _name, test, _target in _MAGIC) and _has_user_block(
+                handle, size
+            )
     except OSError as exc:
         raise CollectionError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if not head:
         raise CollectionError(path, f"is empty; expected {supported_formats()}")
-    for _name, test, target in _MAGIC:
+    if user_block:
+        head = HDF5_SIGNATURE
+    for name, test, target in _MAGIC:
         if test(head):
-            return _load(target)(path, **options)
+            extra = {"allow_external": allow_external} if name == "hdf5" else {}
+            return _load(target)(path, **options, **extra)
     raise CollectionError(path, f"is not a format GalView knows; expected {supported_formats()}")
 
 

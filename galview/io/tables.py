@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.budget import MAX_LABEL
 from galview.core.errors import CollectionError
-from galview.core.limits import MAX_LABEL
 from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)

@@ -283,7 +283,7 @@ def save_card(card: ModelCard, path: str | Path) -> Path:
 
 def load_card(path: str | Path) -> ModelCard:
     """Read and validate a card; ModelError for a missing file, bad JSON or missing/invalid keys."""
-    from galview.core.limits import MAX_MODEL_CONFIG_BYTES, megabytes
+    from galview.core.budget import MAX_MODEL_CONFIG_BYTES, megabytes
 
     path = Path(path)
     if not path.is_file():

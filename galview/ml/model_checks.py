@@ -15,9 +15,9 @@ def check_archive(path: Path) -> None:
     """Refuse a ``.keras`` archive whose JSON members would be too large to read, from its zip directory.
 
     ``config.json`` and ``metadata.json`` are read whole into memory by Keras; each must unzip to at
-    most :data:`~galview.core.limits.MAX_MODEL_CONFIG_BYTES` (a real model's config is kilobytes).
+    most :data:`~galview.core.budget.MAX_MODEL_CONFIG_BYTES` (a real model's config is kilobytes).
     """
-    from galview.core.limits import MAX_MODEL_CONFIG_BYTES, megabytes
+    from galview.core.budget import MAX_MODEL_CONFIG_BYTES, megabytes
 
     try:
         with zipfile.ZipFile(path) as archive:

@@ -17,6 +17,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QImage
 
 from galview.core.colormaps import colourise, overlay_alpha
+from galview.core.errors import UserFacingError
 from galview.qt.images import rgba_to_qimage
 from galview.qt.queue_thread import NewestFirstThread
 
@@ -57,7 +58,8 @@ class HeatmapWorker(NewestFirstThread):
                 collection=collection,
             )
         except Exception as exc:  # noqa: BLE001 - any failure is reported to the window, not raised here
-            logger.warning("heat maps of %d cutouts failed: %s", len(indices), exc, exc_info=True)
+            expected = isinstance(exc, UserFacingError)  # a model that does not fit, an unreadable cutout
+            logger.warning("heat maps of %d cutouts failed: %s", len(indices), exc, exc_info=not expected)
             self.drop_pending(job)
             self.failed.emit(key, str(exc))
             return

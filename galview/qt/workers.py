@@ -14,6 +14,7 @@ import time
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
+from galview.core.errors import UserFacingError
 from galview.core.jobs import Cancelled, CancelToken, Progress
 from galview.jobs import get_job
 
@@ -86,7 +87,8 @@ class JobThread(QThread):
             logger.info("job %s cancelled after %.1f s", self.name, time.monotonic() - started)
         except Exception as exc:  # noqa: BLE001 -- every failure is reported, none kills the app
             self.outcome = FAILED
-            logger.error("job %s failed: %s", self.name, exc, exc_info=True)
+            expected = isinstance(exc, UserFacingError)  # said to the user in one line; no traceback
+            logger.error("job %s failed: %s", self.name, exc, exc_info=not expected)
             self.errored.emit(exc)
         else:
             self.outcome = DONE

@@ -38,7 +38,8 @@ class Case:
     fast : bool
         Part of the subset CI runs (cheap to make and to run); the benchmark runs every case.
     args : tuple of str
-        Extra arguments given to every command (``--dataset``, ``--layout``…).
+        Extra arguments given to every command (``--dataset``, ``--layout``…); ``{dir}`` stands for
+        the case's folder (for a second input: ``--store {dir}/s.sqlite``, ``--model {dir}/m.keras``).
     """
 
     name: str

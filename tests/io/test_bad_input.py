@@ -111,7 +111,7 @@ def test_truncated_npy_header(tmp_path):
     path = tmp_path / "cut_header.npy"
     np.save(path, np.ones((10, 16, 16, 3), np.float32))
     path.write_bytes(path.read_bytes()[:40])
-    _open_fails(path, "is not a valid .npy file", "reading array header")
+    _open_fails(path, "is not a valid .npy file", "damaged header: the file ends 88 bytes short")
 
 
 def test_truncated_npz(tmp_path):
@@ -413,8 +413,8 @@ def test_npz_with_two_unnamed_stacks_is_ambiguous(tmp_path):
 def test_npz_named_dataset_missing(tmp_path):
     path = tmp_path / "named.npz"
     np.savez(path, images=np.ones((2, 8, 8, 1)), extra=np.ones((2, 8, 8, 1)))
-    # 'stamps' is not there and the archive holds two stacks: no guessing
-    _open_fails(path, "has no 'images' array", dataset="stamps")
+    # 'stamps' is not there: no falling back to another array (issue 11)
+    _open_fails(path, "has no array 'stamps' (found images, extra)", dataset="stamps")
 
 
 # -- pixels without finite values --------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from galview.core import limits
+from galview.core import budget as limits
 from galview.core.errors import CollectionError
 from galview.io import image_folders, image_headers, open_collection
 from tests.hostile import cases_files

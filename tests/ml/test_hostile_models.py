@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from galview.core import limits
+from galview.core import budget as limits
 from galview.ml.architectures import build_model, get_architecture
 from galview.ml.cards import InputSpec, ModelCard, card_path, load_card
 from galview.ml.errors import ModelError

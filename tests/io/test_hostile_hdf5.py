@@ -1,0 +1,218 @@
+"""Hostile HDF5 storage and damaged metadata: refused before any pixel is read, in one line (issue 11)."""
+
+from __future__ import annotations
+
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from galview.cli import main
+from galview.core.errors import CollectionError
+from galview.io import open_collection
+from tests.hostile.craft import corrupt, rgb
+
+N = 4
+SHAPE = (N, 64, 64, 3)
+
+
+def _refused(path, *fragments, **options) -> str:
+    with pytest.raises(CollectionError) as info:
+        open_collection(path, **options)
+    message = str(info.value)
+    assert type(info.value) is CollectionError
+    assert message.startswith(f"{path}: ") and "\n" not in message, message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    return message
+
+
+def _source(path, data) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f["cutouts"] = data
+    return str(path)
+
+
+def _virtual(path, sources, name="images"):
+    """``path`` with a virtual ``images`` stacking the (file, dataset) sources, each (N, 64, 64, 3)."""
+    with h5py.File(path, "a") as f:
+        layout = h5py.VirtualLayout(shape=(N * len(sources), 64, 64, 3), dtype="u1")
+        for k, (file_name, dataset) in enumerate(sources):
+            layout[k * N : (k + 1) * N] = h5py.VirtualSource(file_name, dataset, shape=SHAPE)
+        f.create_virtual_dataset(name, layout, fillvalue=0)
+    return path
+
+
+def test_virtual_dataset_whose_source_is_itself_is_refused(tmp_path):
+    path = _virtual(tmp_path / "self.h5", [(".", "images")])
+    _refused(path, "virtual dataset 'images': source .:images is itself virtual")
+
+
+def test_virtual_datasets_in_a_cycle_are_refused(tmp_path):
+    path = _virtual(tmp_path / "cycle.h5", [(".", "other")])
+    _virtual(path, [(".", "images")], name="other")
+    _refused(path, "is itself virtual")
+
+
+def test_virtual_sources_in_the_folder_read_relative_to_the_file(tmp_path, monkeypatch):
+    data = rgb(N)
+    _source(tmp_path / "data" / "parts" / "p.h5", data)
+    path = _virtual(tmp_path / "data" / "v.h5", [("parts/p.h5", "cutouts"), (".", "stack")])
+    with h5py.File(path, "a") as f:
+        f["stack"] = data[::-1]
+    monkeypatch.chdir(tmp_path)
+    with open_collection(path) as c:
+        np.testing.assert_array_equal(c.get_batch([0, 7]), [data[0], data[0]])
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_virtual_sources_outside_the_folder_are_refused_unless_allowed(tmp_path, relative):
+    data = rgb(N)
+    secret = _source(tmp_path / "elsewhere" / "secret.h5", data)
+    (tmp_path / "data").mkdir()
+    name = "../elsewhere/secret.h5" if relative else secret
+    path = _virtual(tmp_path / "data" / "v.h5", [(name, "cutouts")])
+    _refused(path, "lies outside the file's folder", "--allow-external")
+    with open_collection(path, allow_external=True) as c:
+        np.testing.assert_array_equal(c.get(2), data[2])
+
+
+def test_missing_virtual_source_is_refused(tmp_path):
+    path = _virtual(tmp_path / "v.h5", [("nowhere.h5", "cutouts")])
+    _refused(path, "nowhere.h5 is missing")
+
+
+def test_virtual_source_that_is_a_named_pipe_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "pipe.h5")
+    path = _virtual(tmp_path / "v.h5", [("pipe.h5", "cutouts")])
+    _refused(path, "is not a regular file", allow_external=True)
+
+
+def _external(path, target):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", shape=SHAPE, dtype="u1", external=[(target, 0, int(np.prod(SHAPE)))])
+    return path
+
+
+def test_external_storage_is_refused_unless_allowed_and_read_beside_the_file(tmp_path, monkeypatch):
+    data = rgb(N)
+    data.tofile(tmp_path / "raw.bin")
+    path = _external(tmp_path / "ext.h5", "raw.bin")
+    _refused(path, "keeps its pixels in other files (external storage:", "raw.bin", "--allow-external")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # HDF5 alone would look for raw.bin here
+    with open_collection(path, allow_external=True) as c:
+        np.testing.assert_array_equal(c.get(3), data[3])
+
+
+def test_external_storage_naming_any_file_on_the_machine_is_refused(tmp_path):
+    _refused(_external(tmp_path / "ext.h5", "/etc/passwd"), "/etc/passwd", "--allow-external")
+
+
+def test_external_storage_in_a_named_pipe_is_refused_even_when_allowed(tmp_path):
+    os.mkfifo(tmp_path / "p.bin")
+    _refused(_external(tmp_path / "ext.h5", "p.bin"), "is not a regular file", allow_external=True)
+
+
+def test_allow_external_on_the_command_line(tmp_path, capsys):
+    rgb(N).tofile(tmp_path / "raw.bin")
+    path = _external(tmp_path / "ext.h5", "raw.bin")
+    assert main(["info", str(path)]) == 2
+    assert "--allow-external" in capsys.readouterr().err
+    assert main(["info", str(path), "--allow-external"]) == 0
+
+
+def test_filter_this_installation_cannot_decode_is_refused(tmp_path):
+    path = tmp_path / "blosc.h5"
+    with h5py.File(path, "w") as f:
+        ds = f.create_dataset(
+            "images",
+            shape=SHAPE,
+            dtype="u1",
+            chunks=(1, 64, 64, 3),
+            compression=32001,
+            allow_unknown_filter=True,
+        )
+        ds.id.write_direct_chunk((0, 0, 0, 0), b"\x00" * 100)
+    _refused(path, "compressed with HDF5 filter 32001", "cannot decode")
+
+
+def test_chunks_beyond_the_budget_are_refused(tmp_path, monkeypatch):
+    from galview.core import budget  # new in issue 11: imported here so that older code fails each test
+
+    monkeypatch.setattr(budget, "MAX_CHUNK_BYTES", 2**15)
+    path = tmp_path / "chunky.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", data=rgb(N), chunks=SHAPE, compression="gzip")
+    _refused(path, "stored in chunks of 49.2 kB", "limit is 32.8 kB per chunk")
+
+
+def test_huge_sparse_dataset_is_refused_when_opened(tmp_path):
+    path = tmp_path / "sparse.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", shape=(10**6, 4096, 4096, 3), dtype="u1", chunks=(1, 512, 512, 3))
+    _refused(path, "cutouts of 4096×4096×3 (50,331,648 values) are larger than GalView can show")
+
+
+def test_huge_labels_are_refused_before_reading(tmp_path):
+    path = tmp_path / "labels.h5"
+    with h5py.File(path, "w") as f:
+        f["images"] = rgb(N)
+        f.create_dataset("labels", shape=(10**12,), dtype="i8", chunks=(2**16,))
+    with (
+        open_collection(path) as c,
+        pytest.raises(CollectionError, match="has 1000000000000 labels for 4 cutouts"),
+    ):
+        c.labels  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (["N", "H", "W", "C"], "is ['N', 'H', 'W', 'C']; expected one of NHWC, NCHW, NHW"),
+        ("XYZW", "is 'XYZW'"),
+        (3, "is 3"),
+        (np.bytes_(b"\xffHWC"), "expected one of NHWC"),
+    ],
+)
+def test_odd_layout_attribute_is_one_line(tmp_path, value, fragment):
+    path = tmp_path / "layout.h5"
+    with h5py.File(path, "w") as f:
+        f["images"] = rgb(N)
+        f["images"].attrs["layout"] = value
+    _refused(path, "attribute 'layout' of '/images'", fragment)
+
+
+def test_non_utf8_band_names_and_variable_length_ids(tmp_path):
+    path = tmp_path / "names.h5"
+    with h5py.File(path, "w") as f:
+        f["images"] = rgb(N)
+        f["images"].attrs["bands"] = np.array([b"\xffg", b"r", b"z"])
+        f.create_dataset("ids", data=["a", "b", "c", "\u00e9"], dtype=h5py.string_dtype())
+    with open_collection(path) as c:
+        assert c.bands == ("\\xffg", "r", "z")
+        assert c.ids.tolist() == ["a", "b", "c", "é"]
+
+
+@pytest.mark.parametrize("offset", [48, 144, 624, 864, 1152, 1680])
+def test_corrupt_metadata_is_one_line(tmp_path, offset):
+    path = tmp_path / "damaged.h5"
+    with h5py.File(path, "w") as f:
+        f["images"] = rgb(N)
+        for name, value in (("labels", [0, 1, 1, 0]), ("ra", np.zeros(N)), ("dec", np.zeros(N))):
+            f[name] = value
+        f["ids"] = np.array([b"a0", b"a1", b"a2", b"a3"])
+    corrupt(path, offset, bytes(range(251, 187, -1)))
+    message = _refused(path)
+    assert "HDF5" in message
+
+
+def test_hdf5_after_a_user_block_is_recognised(tmp_path):
+    path = tmp_path / "ub.h5"
+    with h5py.File(path, "w", userblock_size=1024) as f:
+        f["images"] = rgb(N)
+    with open_collection(path) as c:
+        np.testing.assert_array_equal(c.get(1), rgb(N)[1])
