@@ -8,7 +8,7 @@ from galview.core.paths import data_dir
 
 DEMO_SIZE = 600
 DEMO_SEED = 2021
-DEMO_NAME = f"demo_des_sim_v2_{DEMO_SIZE}.h5"
+DEMO_NAME = f"demo_des_sim_v3_{DEMO_SIZE}.h5"  # v3: the file names its classes
 
 
 def demo_path() -> Path:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from galview.assets import models_dir
@@ -76,7 +76,9 @@ def test_readme_commands_are_found():
 def workspace(shared_data, tmp_path, monkeypatch):
     """A folder holding the real DES cutouts, a labels CSV and the shipped models; the shipped
     model is the default one."""
-    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", tmp_path / "des.npz")
+    with np.load(shared_data / "des_lsbg" / "des_lsbg_dev.npz", allow_pickle=False) as real:
+        arrays = {key: real[key] for key in real.files}  # the real cutouts, with their classes named
+    np.savez(tmp_path / "des.npz", **arrays, class_names=np.array(["artifact", "LSBG"]))
     (tmp_path / "mine.csv").write_text("index,label\n1,LSBG\n2,artifact\n")
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)

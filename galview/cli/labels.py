@@ -20,7 +20,7 @@ FORCE_HELP = (
 )
 
 
-CLASSES_HELP = "class names in label order, comma-separated (default: artifact,LSBG)"
+CLASSES_HELP = "class names in label order, comma-separated (default: the collection's own, else 0,1)"
 EXPORT_SUFFIXES = (".csv", ".fits", ".fit", ".h5", ".hdf5")
 
 
@@ -100,6 +100,7 @@ def run_labels(args) -> int:
         open_collection(args.data, **open_options(args)) as collection,
         open_label_store(collection, args.store, force=args.force) as store,
     ):
+        args.collection, args.store_labels = collection, store.effective()
         if args.labels_command == "suspects":
             return _cmd_suspects(args, store, collection)
         return handlers[args.labels_command](args, store)
@@ -128,11 +129,12 @@ def _cmd_set(args, store) -> int:
 
 
 def _classes(args) -> tuple[str, ...]:
-    from galview.core.label_values import DEFAULT_CLASSES
+    """``--classes``, else the collection's own class names, else neutral 0, 1 (as in the window)."""
+    if args.classes:
+        return tuple(name.strip() for name in args.classes.split(",") if name.strip())
+    from galview.core.label_values import class_names_for
 
-    if not args.classes:
-        return DEFAULT_CLASSES
-    return tuple(name.strip() for name in args.classes.split(",") if name.strip())
+    return class_names_for(args.collection, args.store_labels)
 
 
 def _cmd_export(args, store) -> int:

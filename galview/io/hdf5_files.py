@@ -190,6 +190,12 @@ def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection
     if bands is None:
         bands = _attribute(path, h5file, "bands")
 
+    def class_names():
+        """The ``class_names`` attribute of the labels dataset, else of the file (None if neither)."""
+        found = _sibling(datasets, name, LABEL_KEYS)
+        value = _attribute(path, open_dataset(h5file, found), "class_names") if found else None
+        return value if value is not None else _attribute(path, h5file, "class_names")
+
     def reader(keys: tuple[str, ...], what: str):
         found = _sibling(datasets, name, keys)
         if found is None:
@@ -208,4 +214,5 @@ def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection
         ra=reader(("ra", "RA"), "RA values"),
         dec=reader(("dec", "DEC", "Dec"), "Dec values"),
         ids=reader(ID_KEYS, "ids"),
+        class_names=class_names,
     )

@@ -141,6 +141,9 @@ class ImageFolderCollection(Collection):
     def _load_labels(self):
         return None if self._table is None else self._table.labels
 
+    def _load_class_names(self):
+        return None if self._table is None else self._table.class_names
+
     def _load_ids(self):
         if self._table is not None and self._table.ids is not None:
             return self._table.ids

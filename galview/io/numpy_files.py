@@ -20,6 +20,8 @@ from galview.io.npz_members import MappedArray, Member, array_of, read_members
 
 IMAGE_KEYS = ("images", "image", "cutouts", "x", "X", "data")
 LABEL_KEYS = ("labels", "label", "y")
+#: Names of the label values 0, 1, … (an array of text in npz; an attribute in HDF5).
+CLASS_NAME_KEYS = ("class_names", "classes")
 ID_KEYS = ("ids", "id", "objid")
 OBJECTS = "holds Python objects, which GalView never unpickles; expected a numeric array"
 #: Largest band-name array read (a few names).
@@ -140,4 +142,5 @@ def open_npz(
         ra=_metadata_loader(path, members, ("ra",), n, "RA values"),
         dec=_metadata_loader(path, members, ("dec",), n, "Dec values"),
         ids=_metadata_loader(path, members, ID_KEYS, n, "ids"),
+        class_names=_metadata_loader(path, members, CLASS_NAME_KEYS, n, None),
     )

@@ -40,6 +40,19 @@ class LabelTable:
     dec: np.ndarray | None
     label_column: str | None
 
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """A label column with a name of its own (``ring``) names the classes: ``no ring``, ``ring``.
+
+        A generic column (``label``, ``class``…) names nothing: the window then says 0 and 1.
+        """
+        column = self.label_column
+        if column is None or column.strip().lower() in LABEL_COLUMNS or self.labels is None:
+            return None
+        if set(np.unique(self.labels[self.labels >= 0]).tolist()) - {0, 1}:
+            return None  # more than yes/no: the column's name does not say what each value means
+        return (f"no {column.strip()}", column.strip())
+
 
 def _find_table(folder: Path) -> Path | None:
     for name in ("labels.csv", "catalog.csv", "catalogue.csv"):

@@ -21,11 +21,24 @@ from galview.io.label_store import LabelStore, open_label_store
 
 @pytest.fixture
 def data(shared_data, tmp_path, monkeypatch) -> Path:
-    """A copy of the real DES cutouts (112, labels 0/1); the store is created beside it."""
+    """A copy of the real DES cutouts (112, labels 0/1) that names its classes (artifact, LSBG); the
+    store is created beside it."""
     monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
     target = tmp_path / "des_lsbg_dev.npz"
-    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", target)
+    with np.load(shared_data / "des_lsbg" / "des_lsbg_dev.npz", allow_pickle=False) as real:
+        arrays = {key: real[key] for key in real.files}
+    np.savez(target, **arrays, class_names=np.array(["artifact", "LSBG"]))
     return target
+
+
+def test_a_collection_that_names_no_classes_is_labelled_0_and_1(shared_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+    plain = tmp_path / "plain.npz"
+    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", plain)
+    assert run(capsys, "set", plain, 3, "1") == (0, "ok 3 1\n", "")
+    assert run(capsys, "set", plain, 4, "LSBG", "--classes", "artifact,LSBG") == (0, "ok 4 LSBG\n", "")
+    code, _, err = run(capsys, "set", plain, 5, "LSBG")  # another task's name is not assumed
+    assert code == 2 and "expected 0 or '0', 1 or '1'" in err
 
 
 def stored(data: Path, store=None) -> LabelStore:
