@@ -29,9 +29,18 @@ ALLOW_HINT = "reading pixels from other files must be asked for (--allow-externa
 
 
 def open_dataset(h5file, name: str):
-    """The dataset ``name`` of an open file, with external and virtual paths relative to its folder."""
+    """The dataset ``name`` of an open file, with external and virtual paths relative to its folder.
+
+    Plain datasets are opened as h5py opens them: HDF5 refuses to open one dataset twice with
+    different path prefixes, and every other opener (``visititems``, a second collection on the same
+    file) uses the default. Only datasets that keep data elsewhere are reopened with the prefix.
+    """
     import h5py
 
+    plain = h5py.Dataset(h5py.h5d.open(h5file.id, name.encode("utf-8")))
+    if not (plain.is_virtual or plain.id.get_create_plist().get_external_count()):
+        return plain
+    plain.id.close()
     access = h5py.h5p.create(h5py.h5p.DATASET_ACCESS)
     access.set_efile_prefix(ORIGIN)
     access.set_virtual_prefix(ORIGIN)
@@ -91,7 +100,9 @@ def _check_virtual(path: Path, h5file, name: str, dataset, allow_external: bool)
     for file_name, source_name in sorted(sources):
         what = f"virtual dataset '{name}': source {file_name}:{source_name}"
         if file_name == ".":
-            try:  # opened as the images were: HDF5 refuses one dataset open with two path prefixes
+            if source_name.strip("/") == name.strip("/"):
+                raise CollectionError(path, f"{what} is itself virtual; expected plain datasets as sources")
+            try:
                 item = open_dataset(h5file, source_name)
             except (KeyError, ValueError, TypeError, OSError):
                 raise CollectionError(path, f"{what} is not a dataset of this file") from None

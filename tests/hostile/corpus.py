@@ -214,7 +214,8 @@ def classify(status, timed_out: bool, peak: int, stderr: str, path: Path, memory
         return "accepted"
     lines = [line for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("galview: error: ")]
-    clean = status == 2 and len(errors) == 1 and lines[-1] == errors[0] and _shown(path) in errors[0]
+    names = _shown(path) in errors[0] or errors[0].startswith("galview: error: --") if errors else False
+    clean = status == 2 and len(errors) == 1 and lines[-1] == errors[0] and names  # the input or the option
     return "clean-error" if clean else "unclean-error"
 
 
@@ -268,7 +269,8 @@ def _run_in(case, commands, root: Path, galview_root, model, time_limit, memory_
         status, seconds, peak, timed_out, stderr = run_command(
             argv, folder, env, time_limit, memory_limit, out / f"{command}.stderr"
         )
-        kind = classify(status, timed_out, peak, stderr, path, memory_limit)
+        named = folder if any("{dir}" in a for a in case.args) else path  # the error may name either input
+        kind = classify(status, timed_out, peak, stderr, named, memory_limit)
         if _markers(root):
             kind = "code-from-data"
         runs.append(Run(case.name, case.cause, case.expect, command, kind, status, seconds, peak, stderr))
