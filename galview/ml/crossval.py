@@ -187,10 +187,6 @@ def head_probabilities(
     -------
     ndarray, float64, shape (n, K)
     """
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
     cancel = cancel or CancelToken()
     x = np.asarray(embeddings, dtype=np.float64)
     y, fold = np.asarray(labels, dtype=np.int64), np.asarray(fold, dtype=np.int64)
@@ -201,12 +197,34 @@ def head_probabilities(
         train, held = fold != f, fold == f
         if len(np.unique(y[train])) < 2:
             raise ValueError(f"fold {f + 1}: the other folds hold one class only; label more cutouts")
-        scaler = StandardScaler().fit(x[train])
-        head = LogisticRegression(C=_HEAD_C, max_iter=2000)
-        with warnings.catch_warnings():  # an unconverged fit still ranks; it must not abort the job
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            head.fit(scaler.transform(x[train]), y[train])
+        scaler, head = fit_head(x[train], y[train])
         probs[np.ix_(held, head.classes_)] = head.predict_proba(scaler.transform(x[held]))
         if on_progress is not None:
             on_progress(Progress(f + 1, folds, "logistic regression on the embeddings", unit="folds"))
     return probs
+
+
+def fit_head(x: np.ndarray, y: np.ndarray):
+    """Standardise ``x`` (n, D) and fit L2 logistic regression (C = 0.1) to ``y``; (scaler, head)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    head = LogisticRegression(C=_HEAD_C, max_iter=2000)
+    with warnings.catch_warnings():  # an unconverged fit still ranks; it must not abort the job
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        head.fit(scaler.transform(x), y)
+    return scaler, head
+
+
+def head_as_dense(scaler, head) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted scaler + logistic regression as one Dense layer's (kernel (D, K'), bias (K',)).
+
+    ``K'`` is 1 for two classes (the sigmoid of class 1's logit), else one softmax unit per class:
+    ``softmax(x @ kernel + bias)`` equals ``head.predict_proba(scaler.transform(x))``.
+    """
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    kernel = (head.coef_ / scale).T
+    bias = head.intercept_ - (head.coef_ * (scaler.mean_ / scale)).sum(axis=1)
+    return kernel.astype(np.float32), bias.astype(np.float32)

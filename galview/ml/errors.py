@@ -10,3 +10,10 @@ class ModelError(UserFacingError):
 
     ``path`` is the file (model, weights, card) or name (architecture) the user asked for.
     """
+
+
+class TrainingFailed(UserFacingError):
+    """Training stopped without a result (NaN loss, out of memory); nothing was written.
+
+    ``path`` is the model being retrained; the message says what happened and what to try.
+    """

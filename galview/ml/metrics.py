@@ -128,6 +128,46 @@ def multilabel_metrics(targets: Any, probs: Any) -> dict[str, Any]:
     }
 
 
+def paired_accuracy_difference(
+    labels: Any, pred_before: Any, pred_after: Any, n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Accuracy after minus accuracy before on the same cutouts, with a paired bootstrap 95% interval.
+
+    Each resample draws cutouts (with replacement) and scores both predictions on the same draw,
+    so the interval reflects the cutouts on which the two disagree, not two independent samples.
+
+    Parameters
+    ----------
+    labels, pred_before, pred_after : array-like of int, shape (N,)
+        True classes and the two predicted classes.
+
+    Returns
+    -------
+    dict
+        ``accuracy_before``, ``accuracy_after``, ``difference`` (after − before), ``ci95`` (low,
+        high) of the difference, ``supported`` (the interval excludes 0), ``n``, ``n_better``
+        (cutouts only the second gets right) and ``n_worse`` (only the first).
+    """
+    y = np.asarray(labels).reshape(-1)
+    first = (np.asarray(pred_before).reshape(-1) == y).astype(np.float64)
+    second = (np.asarray(pred_after).reshape(-1) == y).astype(np.float64)
+    if first.shape != second.shape:
+        raise ValueError(f"predictions have shapes {first.shape} and {second.shape}")
+    gain = second - first
+    rows = [float(gain @ w / w.sum()) for w in _bootstrap_weights(len(y), n_boot, seed)]
+    low, high = _interval(rows)
+    return {
+        "accuracy_before": _ratio(first.sum(), len(y)),
+        "accuracy_after": _ratio(second.sum(), len(y)),
+        "difference": _ratio(gain.sum(), len(y)),
+        "ci95": (low, high),
+        "supported": bool(low > 0 or high < 0),
+        "n": len(y),
+        "n_better": int((gain > 0).sum()),
+        "n_worse": int((gain < 0).sum()),
+    }
+
+
 def roc_auc(labels: Any, probs: Any) -> float:
     """ROC AUC by the Mann–Whitney U statistic (mid-ranks for ties); NaN with one class only."""
     y = _binary_labels(labels)

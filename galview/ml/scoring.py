@@ -38,11 +38,17 @@ class ScoreBatch:
     embeddings: np.ndarray
 
 
+def penultimate_layer(model):
+    """The layer whose output feeds the classifier (a Dropout before it is skipped: identity at inference)."""
+    penultimate = model.layers[-2]
+    if isinstance(penultimate, keras.layers.Dropout):
+        penultimate = model.layers[-3]
+    return penultimate
+
+
 def embedding_model(model):
     """A model returning (penultimate-layer output, model output) from the same forward pass."""
-    penultimate = model.layers[-2]
-    if isinstance(penultimate, keras.layers.Dropout):  # dropout is the identity at inference: use its input
-        penultimate = model.layers[-3]
+    penultimate = penultimate_layer(model)
     return keras.Model(
         model.input, [penultimate.output, model.outputs[0]], name=f"{model.name}_with_embedding"
     )
