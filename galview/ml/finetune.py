@@ -20,9 +20,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from galview.core.jobs import CancelToken
-from galview.ml.cards import ModelCard
+
+if TYPE_CHECKING:  # the command line reads MODES and recipes without numpy or Keras
+    from galview.ml.cards import ModelCard
 
 MODES = ("probe", "head", "full", "scratch")
 #: Few-label defaults (measured on 112 real DES labels, issue 12): Adam 1e-4, 8-fold flips and
@@ -106,20 +109,21 @@ def default_recipe(
 
 def _why(n: int, mode: str, chosen: bool, recipe: FinetuneRecipe) -> str:
     stop = (
-        "early stopping on a 10% validation part"
+        f"early stopping on a 10% validation part (from {VALIDATE_FROM} labels)"
         if recipe.patience
-        else "no validation split (too few labels)"
+        else f"no validation split (under {VALIDATE_FROM} labels it is too small to trust)"
     )
     reasons = {
-        "probe": "a linear probe on the frozen features: seconds, and too few labels to train network weights",
-        "head": f"dense head only at Adam {recipe.learning_rate:g}, convolutional layers frozen; {stop}",
-        "full": f"few-label recipe: head warm-up, then all layers at Adam {recipe.learning_rate:g} with "
+        "probe": "logistic regression on the frozen penultimate features, in seconds"
+        + (f"; under {PROBE_BELOW} labels are too few to train network weights" if chosen else ""),
+        "head": f"dense layers only at Adam {recipe.learning_rate:g}, convolutional layers frozen; {stop}",
+        "full": f"the few-label recipe: head warm-up, then all layers at Adam {recipe.learning_rate:g} with "
         f"flips/rotations and class weights; {stop}",
-        "scratch": "a new network with the published recipe; with few labels expect it to do worse "
-        "than fine-tuning (0.54 on 112 real DES labels)",
+        "scratch": "a new network with the published recipe; with few labels expect less than fine-tuning "
+        "(0.54 on 112 real DES labels)",
     }
-    prefix = f"{n} labels" + (f" (under {PROBE_BELOW})" if chosen and mode == "probe" else "")
-    return f"{prefix}: {reasons[mode]}"
+    how = "by default" if chosen else "as asked"
+    return f"{n} labels, {mode} {how}: {reasons[mode]}"
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,9 @@ class Reporter(keras.callbacks.Callback):
         if not math.isfinite(values.get("loss", 0.0)):
             self.nan = (self.epoch + 1, batch + 1)
             self.model.stop_training = True
-        if self.cancel.cancelled:
-            self.model.stop_training = True
         self._send("batch", batch + 1, values)
+        if self.cancel.cancelled:  # after the report: a cancel made while it was shown counts now
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_run = self.epoch + 1

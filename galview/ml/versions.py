@@ -132,16 +132,16 @@ def delete_version(path) -> None:
         If ``path`` is not a version folder directly inside :func:`versions_dir` (the shipped
         model, a model elsewhere, the versions folder itself, a link), or is the shipped model.
     """
-    from galview.assets import default_model_path
+    from galview.assets import default_model_path, shipped_models
 
     path = Path(path)
     folder = _version_folder(path)
     root = versions_dir().resolve()
     if folder.is_symlink() or not folder.is_dir() or folder.resolve().parent != root:
         raise ModelError(path, f"not a model version in {root}; GalView deletes only its own versions")
-    shipped = Path(default_model_path()).resolve()
-    if shipped == (folder / MODEL_FILE).resolve() or shipped.parent == folder.resolve():
-        raise ModelError(path, "is the shipped model; it cannot be deleted")
+    shipped = {Path(p).resolve() for p in (default_model_path(), *shipped_models())}
+    if any(s.parent == folder.resolve() for s in shipped):
+        raise ModelError(path, "holds a shipped model; it cannot be deleted")
     shutil.rmtree(folder)
 
 
