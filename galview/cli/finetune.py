@@ -62,10 +62,14 @@ def cmd_finetune(args) -> int:
     parent_card = load_card(card_path(parent_path)) if card_path(parent_path).is_file() else None
     with open_collection(args.data, **open_options(args)) as collection:
         chosen, where = _human_labels(args, collection, parent_card)
-        names = _class_names(parent_card, chosen)
+        names = _class_names(parent_card, collection, chosen)
         print(f"labels: {chosen.summary(names)} ({where})")
         recipe = default_recipe(
-            len(chosen), args.mode, epochs=args.epochs, folds=args.folds, architecture=_architecture(parent_card)
+            len(chosen),
+            args.mode,
+            epochs=args.epochs,
+            folds=args.folds,
+            architecture=_architecture(parent_card),
         )
         recipe = _with_seed(recipe, args.seed)
         _check_folds(collection, chosen, recipe, names)
@@ -83,7 +87,9 @@ def _empty_output(value):
 
     output = output_folder(value, "the model")
     if output.is_dir() and any(output.iterdir()):
-        raise UserFacingError(output, "folder is not empty; a retrained model goes into a new or empty folder")
+        raise UserFacingError(
+            output, "folder is not empty; a retrained model goes into a new or empty folder"
+        )
     return output
 
 
@@ -103,10 +109,11 @@ def _human_labels(args, collection, parent_card):
     return chosen, where
 
 
-def _class_names(card, chosen) -> tuple[str, ...]:
-    if card is not None:
-        return tuple(card.class_names)
-    return tuple(str(k) for k in range(max(chosen.counts) + 1))
+def _class_names(card, collection, chosen) -> tuple[str, ...]:
+    """The model card's class names; without a card, the collection's (else 0, 1, …)."""
+    from galview.core.label_values import class_names_for
+
+    return tuple(card.class_names) if card is not None else class_names_for(collection, chosen.labels)
 
 
 def _architecture(card) -> str:

@@ -143,7 +143,9 @@ def test_nan_loss_is_reported_and_writes_nothing(setup):
     parent, collection, indices, labels, tmp_path = setup
     before_hash = file_hash(parent.path)
     with pytest.raises(TrainingFailed, match="loss became NaN at fold 1/2"):
-        finetune(parent, collection, indices, labels, _recipe("full", learning_rate=1e30), output=tmp_path / "v")
+        finetune(
+            parent, collection, indices, labels, _recipe("full", learning_rate=1e30), output=tmp_path / "v"
+        )
     _nothing_written(tmp_path, parent, before_hash)
 
 
@@ -220,7 +222,9 @@ def test_jax_backend_runs_a_tiny_retraining_without_tensorflow_astropy_or_qt(tmp
         """
     )
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(REPO), JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "backend jax device CPU (JAX)" in done.stdout
     assert (tmp_path / "v" / "model.keras").is_file()
