@@ -22,7 +22,11 @@ from galview.cli import build_parser, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 WINDOW_COMMANDS = ("view", "demo")
-FAST = {"train": ["--epochs", "1"], "simulate": ["--workers", "1"]}
+FAST = {
+    "train": ["--epochs", "1"],
+    "simulate": ["--workers", "1"],
+    "finetune": ["--epochs", "1", "--folds", "2"],
+}
 PLACEHOLDERS = {
     "PATH": "des.npz",
     "DATA": "des.npz",
@@ -33,6 +37,8 @@ PLACEHOLDERS = {
     "LABEL": "LSBG",
     "FILE.csv": "mine.csv",
     "MODEL_DIR": "model_dir",
+    "NEW_MODEL_DIR": "new_model_dir",
+    "K": "2",
     "MODEL": "model_dir",
     "COMMAND": "score",
 }

@@ -179,9 +179,9 @@ class ViewerState:
         self.model = model
         if self.explain.class_index is not None:  # class numbers belong to the previous model
             self.update_explain(class_index=None)
-        self.model_changed.emit(model)
         if self.scores is None or model is None or self.scores.model_version != model.version:
-            self.set_scores(self._kept_scores())
+            self.set_scores(self._kept_scores())  # before the signal: listeners see the model's own scores
+        self.model_changed.emit(model)
 
     def set_scores(self, scores: Scores | None) -> None:
         """Replace the scores (they must cover the whole collection) and re-sort if sorting by them."""

@@ -46,6 +46,8 @@ from galview.qt.label_controller import LabelController
 from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
 from galview.qt.model_names import model_name
+from galview.qt.retrain import RetrainController
+from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.scoring import ScoringController
 from galview.qt.simulate_dialog import SimulationController
 from galview.qt.sorting import SortControls
@@ -54,6 +56,7 @@ from galview.qt.switcher import CollectionSwitcher
 from galview.qt.theme import apply_theme
 from galview.qt.thumbnails import ThumbnailCache
 from galview.qt.triage import TriageController
+from galview.qt.versions_menu import VersionsMenu
 from galview.qt.workers import JobRunner
 
 logger = logging.getLogger(__name__)
@@ -133,6 +136,12 @@ class MainWindow(QMainWindow):
         self.histogram_dock.setObjectName("histogramDock")
         self.histogram_dock.setWidget(self.histogram)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.histogram_dock)
+        self.retrain_panel = RetrainPanel()
+        self.retrain_dock = ClosableDock("Retrain", self)
+        self.retrain_dock.setObjectName("retrainDock")
+        self.retrain_dock.setWidget(self.retrain_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.retrain_dock)
+        self.retrain_dock.hide()
 
     def _connect_state(self) -> None:
         self.state.collection_changed.connect(self._on_collection)
@@ -146,7 +155,18 @@ class MainWindow(QMainWindow):
         self.labelling = LabelController(self.state, self.metadata, parent=self)
         self.triage = TriageController(self.state, self.runner, parent=self)
         self.simulation = SimulationController(self, self.runner, parent=self)
-        for controller in (self.scoring, self.explaining, self.labelling, self.triage, self.simulation):
+        self.retraining = RetrainController(
+            self.state, self.runner, self.labelling, self.retrain_panel, parent=self
+        )
+        controllers = (
+            self.scoring,
+            self.explaining,
+            self.labelling,
+            self.triage,
+            self.simulation,
+            self.retraining,
+        )
+        for controller in controllers:
             controller.message.connect(self.statusBar().showMessage)
             if hasattr(controller, "error"):
                 controller.error.connect(self.show_error)
@@ -209,6 +229,9 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "&Open model…", self._ask_open_model)
         self.score_action = self._action(menu, "&Score collection", self.scoring.score, "Ctrl+R")
+        menu.addSeparator()
+        self.retrain_action = self._action(menu, "Re&train…", self.show_retrain, "Ctrl+Shift+T")
+        self.versions = VersionsMenu(self, menu.addMenu("Retrained &versions"), self._models_in_session)
 
     def _build_explain_menu(self) -> None:
         menu = self.menuBar().addMenu("&Explain")
@@ -227,6 +250,17 @@ class MainWindow(QMainWindow):
             action.blockSignals(True)
             action.setChecked(on)
             action.blockSignals(False)
+
+    def show_retrain(self) -> None:
+        """Show the Retrain panel with the labels and recipe that a run would use now."""
+        self.retraining.refresh()
+        self.retrain_dock.show()
+        self.retrain_dock.raise_()
+
+    def _models_in_session(self) -> list:
+        """Models loaded in this session that can be switched to at once."""
+        r = self.retraining
+        return [m for m in (self.state.model, r.new_model, r.parent_model) if m is not None]
 
     def _ask_open_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a Keras model", "", MODEL_FILTER)

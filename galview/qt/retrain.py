@@ -1,0 +1,298 @@
+"""One-click retraining in the window: the Retrain panel's logic (issue 12).
+
+:class:`RetrainController` turns the panel's Retrain button into a chain of jobs on the window's one
+:class:`~galview.qt.workers.JobRunner` — fine-tune (:func:`galview.ml.finetune.finetune`), load the
+new version, score the collection with it — while the user goes on labelling and browsing. The new
+model's scores are kept beside the active model's (``ViewerState.kept_scores``), so "Use this
+model" and "Back to the previous model" switch at once, without rescoring. The comparison of the two
+(:mod:`galview.core.retrain_compare`) fills the change histogram and the "flipped first" ranking.
+
+A failed or stopped run writes nothing and leaves the active model as it was (the job guarantees
+it; the controller only says what happened).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from galview.core.retrain_compare import FLIPPED, compare_scores
+from galview.core.scores import Scores
+from galview.core.training_labels import human_labels
+from galview.core.words import count
+from galview.qt.model_names import model_name
+from galview.qt.workers import CANCELLED, DONE, FAILED
+
+logger = logging.getLogger(__name__)
+
+FINETUNE, LOADING, SCORING = "finetune", "load_model", "score"
+#: The new model scores the whole collection after training while it has at most this many cutouts.
+COMPARE_LIMIT = 20_000
+SCORE_BATCH = 256
+
+
+def _interval(metrics: dict, key: str) -> str:
+    low, high = (metrics.get("ci95") or {}).get(key, (float("nan"), float("nan")))
+    return f" [{low:.2f}–{high:.2f}]" if np.isfinite(low) and np.isfinite(high) else ""
+
+
+def describe_metrics(result) -> str:
+    """Before/after lines of a :class:`~galview.ml.finetune.FinetuneResult`, as the panel shows them."""
+    lines = []
+    for title, metrics in (("Before", result.before), ("After (cross-validated)", result.after)):
+        if not metrics:
+            continue
+        parts = []
+        for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
+            value = metrics.get(key)
+            if value is not None and np.isfinite(value):
+                parts.append(f"{name} {value:.3f}{_interval(metrics, key)}")
+        lines.append(f"{title}: " + ", ".join(parts))
+    difference = result.difference or {}
+    if "accuracy" in difference:
+        low, high = difference.get("ci95", (float("nan"), float("nan")))
+        lines.append(f"Accuracy difference: {difference['accuracy']:+.3f} [{low:+.3f} to {high:+.3f}]")
+    recipe = result.recipe
+    lines.append(
+        f"{recipe.mode}, {recipe.folds} folds, at most {recipe.epochs} epochs, on {result.device} "
+        f"in {result.seconds:.0f} s"
+    )
+    return "<br>".join(lines)
+
+
+class RetrainController(QObject):
+    """Runs retraining from the panel and shows its progress and result.
+
+    Signals
+    -------
+    message(str), error(str)
+        For the status bar and the error dialog.
+    version_added(str)
+        Path of a new model version (the Model menu lists it).
+    """
+
+    message = pyqtSignal(str)
+    error = pyqtSignal(str)
+    version_added = pyqtSignal(str)
+
+    def __init__(self, state, runner, labelling, panel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.runner, self.labelling, self.panel = state, runner, labelling, panel
+        self.plan = None  # TrainingLabels of the last refresh
+        self.result = None  # FinetuneResult of the last run
+        self.parent_model = None  # the model the last run started from
+        self.new_model = None  # the last run's model, loaded
+        self.new_scores: Scores | None = None
+        self.comparison = None
+        self._next = None  # the job to start when the runner is free
+        panel.retrain_button.clicked.connect(self.start)
+        panel.stop_button.clicked.connect(self.stop)
+        panel.use_button.clicked.connect(self.use_new_model)
+        panel.back_button.clicked.connect(self.back_to_parent)
+        panel.flipped_button.clicked.connect(lambda: self.state.set_sorting(sort=FLIPPED))
+        panel.mode.currentIndexChanged.connect(lambda _i: self.refresh())
+        panel.epochs.valueChanged.connect(lambda _v: self.refresh())
+        panel.folds.valueChanged.connect(lambda _v: self.refresh())
+        runner.finished.connect(self._on_job_finished)
+        for signal in (state.collection_changed, state.model_changed, state.labels_changed):
+            signal.connect(lambda *_: self.refresh() if panel.isVisible() else None)
+
+    # -- the plan ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recount the labels that would be used and say which recipe would run."""
+        panel, state, model = self.panel, self.state, self.state.model
+        panel.parent_label.setText(model_name(model) if model is not None else "no model is active")
+        if state.collection is None:
+            self.plan = None
+            panel.labels_label.setText("Open a collection and label some cutouts")
+            panel.why_label.setText("")
+            return
+        self.plan = human_labels(state.collection, self.labelling.store, model.card if model else None)
+        panel.labels_label.setText(self.plan.summary(self.labelling.classes))
+        panel.why_label.setText(self._recipe_text())
+
+    def _recipe_text(self) -> str:
+        if self.plan is None or len(self.plan.indices) == 0:
+            return ""
+        try:
+            recipe = self._recipe()
+        except ValueError as exc:
+            return str(exc)
+        return recipe.why or f"{recipe.mode}: {recipe.epochs} epochs at most, {recipe.folds} folds"
+
+    def _recipe(self):
+        from galview.ml.finetune import default_recipe
+
+        panel = self.panel
+        return default_recipe(
+            len(self.plan.indices),
+            panel.chosen_mode(),
+            epochs=panel.chosen_epochs(),
+            folds=panel.chosen_folds(),
+        )
+
+    # -- running --------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start fine-tuning the active model on the human labels; False (and a message) if it cannot."""
+        self.refresh()
+        state, model = self.state, self.state.model
+        if model is None:
+            self.error.emit("No model is active: choose one in the Model menu to retrain")
+            return False
+        if self.plan is None or len(self.plan.counts) < 2 or min(self.plan.counts.values()) < 2:
+            self.error.emit("Retraining needs at least two human labels of each of two classes")
+            return False
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        try:
+            recipe = self._recipe()
+        except ValueError as exc:
+            self.error.emit(str(exc))
+            return False
+        self.parent_model, self.result, self.new_model, self.new_scores = model, None, None, None
+        self.runner.start(
+            FINETUNE,
+            model,
+            state.collection,
+            self.plan.indices,
+            self.plan.labels,
+            recipe,
+            on_progress=self._on_progress,
+            on_returned=self._on_trained,
+            on_errored=self._on_error,
+        )
+        self.panel.set_running(True)
+        self.message.emit(
+            f"Retraining {model_name(model)} ({recipe.mode}) on {self.plan.summary(self.labelling.classes)}"
+        )
+        return True
+
+    def stop(self) -> None:
+        """Stop the running retraining after its current batch."""
+        if self.runner.running(FINETUNE):
+            self.runner.cancel()
+
+    def _on_progress(self, progress) -> None:
+        self.panel.show_progress(progress)
+        if progress.payload is not None:
+            self.panel.curves.add(progress.payload)
+
+    def _on_trained(self, result) -> None:
+        self.result = result
+        self.panel.show_result(result.verdict, describe_metrics(result))
+        self.version_added.emit(str(result.path))
+        self.message.emit(f"Retrained: {result.verdict}")
+        self._next = self._load_new_model
+
+    def _on_error(self, exc: Exception) -> None:
+        self.error.emit(f"Retraining failed; the active model is unchanged. {exc}")
+
+    def _on_job_finished(self, name: str, outcome: str) -> None:
+        if name == FINETUNE:
+            self.panel.set_running(False)
+            if outcome == CANCELLED:
+                self.panel.show_stopped("Stopped: nothing was written; the active model is unchanged")
+                self.message.emit("Retraining stopped; the active model is unchanged")
+            elif outcome == FAILED:
+                self.panel.show_stopped("Failed: nothing was written; the active model is unchanged")
+        elif name == SCORING and self.new_scores is not None and outcome == DONE:
+            self._compare()
+        step, self._next = self._next, None
+        if step is not None and outcome == DONE:
+            if self.runner.busy:  # another job got in first: try again when it ends
+                self._next = step
+            else:
+                step()
+
+    # -- after training: load, score, compare -------------------------------------------------
+    def _load_new_model(self) -> None:
+        self.runner.start(
+            LOADING, self.result.path, on_returned=self._on_new_model, on_errored=self._on_error
+        )
+
+    def _on_new_model(self, loaded) -> None:
+        self.new_model = loaded
+        self.panel.use_button.setEnabled(True)
+        state = self.state
+        if state.collection is None:
+            return
+        kept = state.kept_scores.get(state.fingerprint, loaded.version)
+        if kept is not None and kept.complete:
+            self.new_scores = kept
+            self._compare()
+        elif state.n <= COMPARE_LIMIT:
+            self._next = self._score_new_model
+        else:
+            self.panel.change_label.setText(
+                f"{count(state.n, 'cutout')}: use the new model and score the collection to see what changed"
+            )
+
+    def _score_new_model(self) -> None:
+        loaded, state = self.new_model, self.state
+        card = loaded.card
+        self.new_scores = Scores.empty(
+            state.n,
+            card.n_outputs,
+            loaded.version,
+            task=card.task,
+            class_names=tuple(card.class_names),
+            positive_class=card.positive_class if card.positive_class is not None else 0,
+            model_name=model_name(loaded),
+        )
+        self.runner.start(
+            SCORING,
+            loaded,
+            state.collection,
+            np.arange(state.n),
+            SCORE_BATCH,
+            on_progress=self._on_new_rows,
+            on_errored=self._on_error,
+        )
+
+    def _on_new_rows(self, progress) -> None:
+        rows = progress.payload
+        if (
+            rows is not None
+            and self.new_scores is not None
+            and rows.model_version == self.new_scores.model_version
+        ):
+            self.new_scores.set_rows(rows.indices, rows.probs)
+
+    def _compare(self) -> None:
+        state, before = self.state, self._parent_scores()
+        if self.new_scores is None or before is None:
+            self.panel.change_label.setText(
+                "The starting model has not scored this collection: nothing to compare"
+            )
+            return
+        state.kept_scores.put(state.fingerprint, self.new_scores)
+        self.comparison = compare_scores(before, self.new_scores)
+        state.set_ranking(self.comparison.ranking())
+        self.panel.show_changes(self.comparison.change, self.comparison.summary())
+        self.panel.flipped_button.setEnabled(True)
+
+    def _parent_scores(self) -> Scores | None:
+        state, parent = self.state, self.parent_model
+        if parent is None or state.collection is None:
+            return None
+        if state.scores is not None and state.scores.model_version == parent.version:
+            return state.scores
+        return state.kept_scores.get(state.fingerprint, parent.version)
+
+    # -- switching --------------------------------------------------------------------------------
+    def use_new_model(self) -> None:
+        """Make the retrained model active (its scores are kept, so nothing is rescored)."""
+        if self.new_model is None:
+            return
+        self.state.set_model(self.new_model)
+        self.panel.back_button.setEnabled(self.parent_model is not None)
+        self.message.emit(f"Model {model_name(self.new_model)} is active")
+
+    def back_to_parent(self) -> None:
+        """Make the model the run started from active again."""
+        if self.parent_model is not None:
+            self.state.set_model(self.parent_model)
+            self.message.emit(f"Model {model_name(self.parent_model)} is active again")

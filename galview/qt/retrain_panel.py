@@ -1,0 +1,185 @@
+"""The Retrain panel's widgets: what will be used, the recipe, live curves, and the before/after view.
+
+The panel only shows and asks; :class:`galview.qt.retrain.RetrainController` does the work and
+fills it in. It has three parts, top to bottom: the plan (starting model, the human labels that
+will be used, mode, epochs, folds, and why the default mode was chosen), the run (progress, Stop,
+loss and accuracy curves), and the result (before/after metrics with intervals, the verdict, a
+histogram of probability changes, "Use this model" and "Flipped first").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from galview.qt.training_curves import TrainingCurves
+
+#: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
+MODE_CHOICES = (
+    (None, "Automatic (for the label count)"),
+    ("probe", "probe — a new last layer on frozen features (seconds)"),
+    ("head", "head — dense layers trained, convolutions frozen"),
+    ("full", "full — every layer, low learning rate, after a head warm-up"),
+    ("scratch", "scratch — a fresh network, the published recipe"),
+)
+
+
+def _wrapping_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class RetrainPanel(QWidget):
+    """Widgets of the Retrain dock; see the module docstring."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.parent_label = _wrapping_label()
+        self.labels_label = _wrapping_label()
+        self.labels_label.setObjectName("retrainLabels")
+        self.mode = QComboBox()
+        for data, text in MODE_CHOICES:
+            self.mode.addItem(text, data)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(0, 500)
+        self.epochs.setSpecialValueText("default")
+        self.epochs.setToolTip("Most epochs per fit (early stopping may end sooner); 'default': the recipe's")
+        self.folds = QSpinBox()
+        self.folds.setRange(0, 10)
+        self.folds.setSpecialValueText("default")
+        self.folds.setToolTip(
+            "Cross-validation folds for the before/after estimate (each fold is fine-tuned from the same "
+            "starting model); 'default': the recipe's"
+        )
+        self.why_label = _wrapping_label()
+        self.why_label.setObjectName("retrainWhy")
+        self.retrain_button = QPushButton("Retrain")
+        self.retrain_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip(
+            "Stop after the current batch; nothing is written, the active model stays"
+        )
+        self.stop_button.setEnabled(False)
+
+        plan = QGroupBox("Retrain the active model on your labels")
+        form = QFormLayout(plan)
+        form.addRow("Starts from:", self.parent_label)
+        form.addRow("Uses:", self.labels_label)
+        form.addRow("Mode:", self.mode)
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Folds:", self.folds)
+        form.addRow("", self.why_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.retrain_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Not started")
+        self.progress.setValue(0)
+        self.curves = TrainingCurves()
+        self.curves.setMinimumHeight(160)
+
+        self.result_box = QGroupBox("Before and after")
+        result_layout = QVBoxLayout(self.result_box)
+        self.verdict_label = _wrapping_label()
+        self.verdict_label.setObjectName("retrainVerdict")
+        self.metrics_label = _wrapping_label()
+        self.metrics_label.setObjectName("retrainMetrics")
+        self.change_label = _wrapping_label()
+        self.change_plot = pg.PlotWidget()
+        self.change_plot.setMenuEnabled(False)
+        self.change_plot.setMouseEnabled(x=False, y=False)
+        self.change_plot.setLabel("bottom", "change of probability (after − before)")
+        self.change_plot.setLabel("left", "cutouts")
+        self.change_plot.setMinimumHeight(110)
+        self.change_bars = pg.BarGraphItem(x=[], height=[], width=0.04, brush=(110, 160, 240))
+        self.change_plot.addItem(self.change_bars)
+        self.use_button = QPushButton("Use this model")
+        self.use_button.setEnabled(False)
+        self.flipped_button = QPushButton("Flipped first")
+        self.flipped_button.setToolTip("Sort the grid: cutouts whose predicted class changed first")
+        self.flipped_button.setEnabled(False)
+        self.back_button = QPushButton("Back to the previous model")
+        self.back_button.setEnabled(False)
+        result_buttons = QHBoxLayout()
+        for button in (self.use_button, self.flipped_button, self.back_button):
+            result_buttons.addWidget(button)
+        result_buttons.addStretch(1)
+        for widget in (self.verdict_label, self.metrics_label, self.change_label, self.change_plot):
+            result_layout.addWidget(widget)
+        result_layout.addLayout(result_buttons)
+        self.result_box.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(plan)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.curves, stretch=1)
+        layout.addWidget(self.result_box, stretch=1)
+
+    # -- what the controller calls --------------------------------------------------------
+    def chosen_mode(self) -> str | None:
+        return self.mode.currentData()
+
+    def chosen_epochs(self) -> int | None:
+        return self.epochs.value() or None
+
+    def chosen_folds(self) -> int | None:
+        return self.folds.value() or None
+
+    def set_running(self, running: bool) -> None:
+        """Retrain and the plan's fields are off while a run goes on; Stop is on."""
+        for widget in (self.retrain_button, self.mode, self.epochs, self.folds):
+            widget.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("Starting…")
+            self.result_box.hide()
+            self.curves.clear()
+
+    def show_progress(self, progress) -> None:
+        self.progress.setRange(0, max(1, progress.total))
+        self.progress.setValue(min(progress.done, max(1, progress.total)))
+        self.progress.setFormat(progress.text().replace("%", "%%"))
+
+    def show_stopped(self, text: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text.replace("%", "%%"))
+
+    def show_result(self, verdict: str, metrics: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat("Done")
+        self.verdict_label.setText(f"<b>{verdict}</b>")
+        self.metrics_label.setText(metrics)
+        self.change_label.setText("Scoring the collection with the new model…")
+        self.change_bars.setOpts(x=[], height=[])
+        self.result_box.show()
+
+    def show_changes(self, change: np.ndarray, summary: str) -> None:
+        """Histogram of the probability changes (NaN ignored) and a one-line summary."""
+        finite = change[np.isfinite(change)]
+        counts, edges = np.histogram(finite, bins=40, range=(-1.0, 1.0))
+        self.change_bars.setOpts(x=(edges[:-1] + edges[1:]) / 2, height=counts, width=edges[1] - edges[0])
+        self.change_plot.setYRange(0, max(1, int(counts.max(initial=0))), padding=0.05)
+        self.change_label.setText(summary)

@@ -1,0 +1,116 @@
+"""Model ▸ Retrained versions: every model GalView retrained, to switch to or delete (issue 12).
+
+The list is read from :func:`galview.ml.versions.list_versions` each time the menu opens. Models
+already loaded in this session (the active one, the last run's parent and result) are switched to
+at once; others are loaded in the background like any model file. Their kept scores come back with
+them, so switching never rescores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtGui import QAction
+from PyQt6.QtWidgets import QMenu, QMessageBox
+
+from galview.qt.model_names import model_name
+
+
+def _same(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+class VersionsMenu:
+    """Fills ``menu`` (switch) and its "Delete a version" submenu when they open."""
+
+    def __init__(self, window, menu: QMenu, loaded_models):
+        self.window = window
+        self.menu = menu
+        self.loaded_models = loaded_models  # callable: LoadedModels known this session
+        self.delete_menu = QMenu("&Delete a version", window)
+        menu.aboutToShow.connect(self.fill)
+        self.delete_menu.aboutToShow.connect(self._fill_delete)
+
+    def _versions(self):
+        from galview.ml.versions import list_versions
+
+        try:
+            return list_versions()
+        except OSError as exc:
+            self.window.show_error(f"The retrained versions could not be listed: {exc}")
+            return []
+
+    def fill(self) -> None:
+        """The versions, newest first, the active one checked; then the delete submenu."""
+        self.menu.clear()
+        active = self.window.state.model
+        versions = self._versions()
+        if not versions:
+            self.menu.addAction("None yet: Model ▸ Retrain… makes one").setEnabled(False)
+        for version in versions:
+            action = QAction(self._title(version), self.menu)
+            action.setCheckable(True)
+            action.setChecked(active is not None and _same(active.path, version.path))
+            action.setData(str(version.path))
+            action.triggered.connect(lambda _checked=False, p=version.path: self.switch_to(p))
+            self.menu.addAction(action)
+        self.menu.addSeparator()
+        self.menu.addMenu(self.delete_menu)
+        self.delete_menu.setEnabled(bool(versions))
+
+    @staticmethod
+    def _title(version) -> str:
+        card = version.card
+        mode = (card.extra or {}).get("finetune", {}).get("mode", "") if hasattr(card, "extra") else ""
+        parts = [version.name]
+        if mode:
+            parts.append(mode)
+        if version.created:
+            parts.append(str(version.created)[:16].replace("T", " "))
+        return " — ".join(parts)
+
+    def switch_to(self, path) -> None:
+        """Make the version at ``path`` active: at once if it is loaded, else loaded in the background."""
+        for loaded in self.loaded_models():
+            if loaded is not None and _same(loaded.path, path):
+                self.window.state.set_model(loaded)
+                self.window.statusBar().showMessage(f"Model {model_name(loaded)} is active")
+                return
+        self.window.scoring.load_model(path)
+
+    def _fill_delete(self) -> None:
+        self.delete_menu.clear()
+        active = self.window.state.model
+        for version in self._versions():
+            action = self.delete_menu.addAction(self._title(version) + "…")
+            if active is not None and _same(active.path, version.path):
+                action.setEnabled(False)
+                action.setToolTip("The active model cannot be deleted: switch to another first")
+            action.triggered.connect(lambda _checked=False, v=version: self.delete(v))
+
+    def delete(self, version, confirm: bool = True) -> bool:
+        """Delete one version after asking; never the active model."""
+        from galview.ml.versions import delete_version
+
+        active = self.window.state.model
+        if active is not None and _same(active.path, version.path):
+            self.window.show_error("The active model cannot be deleted: switch to another first")
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self.window,
+                "Delete a model version",
+                f"Delete {version.name} ({version.path.parent})? This cannot be undone.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            delete_version(version.path)
+        except (OSError, ValueError) as exc:
+            self.window.show_error(f"{version.path}: not deleted ({exc})")
+            return False
+        self.window.statusBar().showMessage(f"Deleted {version.name}")
+        return True

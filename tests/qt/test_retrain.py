@@ -1,0 +1,139 @@
+"""One-click retraining in the window (issue 12): the whole loop, driven as a user would.
+
+Open a labelled collection with a model active, label, open Model ▸ Retrain…, press Retrain, watch
+the progress and curves, Stop (the active model is unchanged, nothing written), Retrain again,
+read the before/after, use the new model (its scores arrive without rescoring), switch back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from galview.core.retrain_compare import FLIPPED, compare_scores
+from galview.core.scores import Scores
+
+N = 48
+SHAPE = (16, 16, 3)  # the tiny model's input (tests/qt/conftest.py)
+
+
+def _learnable_npz(path, n=N, seed=0):
+    """Noise cutouts; label 1 has a bright centre (a task a few epochs can learn)."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 120, (n, *SHAPE), dtype=np.uint8)
+    labels = np.arange(n) % 2
+    images[labels == 1, 5:11, 5:11, :] = 250
+    np.savez(path, images=images, labels=labels)
+    return path
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def ready(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.scoring.batch_size = 16
+    window.open_path(_learnable_npz(tmp_path / "learnable.npz"))
+    qtbot.waitUntil(
+        lambda: not window.runner.busy and window.state.scores is not None and window.state.scores.complete,
+        timeout=20000,
+    )
+    return window
+
+
+def _choose(panel, mode, epochs, folds):
+    from galview.qt.retrain_panel import MODE_CHOICES
+
+    panel.mode.setCurrentIndex([data for data, _ in MODE_CHOICES].index(mode))
+    panel.epochs.setValue(epochs)
+    panel.folds.setValue(folds)
+
+
+def test_retrain_loop_stop_retrain_use_and_switch_back(ready, qtbot, tiny_model):
+    from galview.ml.versions import list_versions
+
+    window, state = ready, ready.state
+    parent, parent_digest = state.model, _digest(tiny_model)
+    parent_scores = state.scores.copy()
+    window.labelling.label(0, [1])  # a person corrects one label: used, and counted
+    window.show_retrain()
+    panel = window.retrain_panel
+    assert window.retrain_dock.isVisible()
+    assert f"{N}" in panel.labels_label.text()
+
+    _choose(panel, "head", 200, 2)  # long enough to be stopped part-way
+    batches = []
+    window.runner.progressed.connect(lambda p: batches.append(p) if p.payload is not None else None)
+    panel.retrain_button.click()
+    assert window.runner.running("finetune") and not panel.retrain_button.isEnabled()
+    qtbot.waitUntil(lambda: len(batches) >= 2, timeout=60000)
+    assert window.labelling.label(1, [2])  # the window answers while training: label and browse
+    state.set_current(5)
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60000)
+    assert state.model is parent and _digest(tiny_model) == parent_digest
+    assert list_versions() == []
+    assert "Stopped" in panel.progress.format() and panel.retrain_button.isEnabled()
+    assert panel.curves.count("batch_loss") > 0
+
+    _choose(panel, "head", 3, 2)
+    panel.retrain_button.click()
+    qtbot.waitUntil(lambda: window.retraining.comparison is not None, timeout=120000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    result = window.retraining.result
+    assert panel.result_box.isVisible() and result.verdict in panel.verdict_label.text()
+    assert [v.path for v in list_versions()] == [result.path]
+    assert _digest(tiny_model) == parent_digest and state.model is parent  # nothing switched by itself
+    assert FLIPPED in state.rankings and panel.flipped_button.isEnabled()
+
+    panel.use_button.click()
+    new = window.retraining.new_model
+    assert state.model is new and not window.runner.busy  # kept scores: no rescoring
+    assert state.scores.model_version == new.version and state.scores.complete
+    assert not np.allclose(state.scores.probs, parent_scores.probs)
+    panel.flipped_button.click()
+    assert state.sorting.sort == FLIPPED
+
+    panel.back_button.click()
+    assert state.model is parent and state.scores.complete and not window.runner.busy
+    np.testing.assert_allclose(state.scores.probs, parent_scores.probs)
+
+    window.versions.fill()  # Model ▸ Retrained versions lists it; one click switches
+    actions = [a for a in window.versions.menu.actions() if a.data() == str(result.path)]
+    assert len(actions) == 1
+    actions[0].trigger()
+    assert state.model is new
+
+
+def test_retrain_needs_labels_of_two_classes(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    rng = np.random.default_rng(1)
+    np.savez(
+        tmp_path / "one_class.npz",
+        images=rng.integers(0, 255, (10, *SHAPE), dtype=np.uint8),
+        labels=np.ones(10),
+    )
+    window.open_path(tmp_path / "one_class.npz")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    window.show_retrain()
+    assert not window.retraining.start()
+    assert "two classes" in (window.last_error or "")
+    assert not window.runner.busy
+
+
+def test_comparison_lists_flipped_first():
+    before = Scores.empty(4, 1, "a")
+    after = Scores.empty(4, 1, "b")
+    before.set_rows([0, 1, 2], [[0.9], [0.2], [0.6]])
+    after.set_rows([0, 1, 2], [[0.1], [0.3], [0.7]])
+    comparison = compare_scores(before, after)
+    assert comparison.flipped.tolist() == [True, False, False, False] and comparison.compared == 3
+    order = comparison.ranking().sort(np.arange(4))
+    assert order.tolist() == [0, 1, 2, 3]  # flipped, then |Δp| 0.1, 0.1 in file order, unscored last
+    assert "1 of 3 cutouts change class" in comparison.summary()
