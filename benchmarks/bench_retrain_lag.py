@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=0, help="0: the recipe's")
     parser.add_argument("--folds", type=int, default=0, help="0: the recipe's")
     parser.add_argument("--browse-ms", type=int, default=100)
+    parser.add_argument("--baseline-s", type=float, default=20.0, help="browsing with no job first, seconds")
     args = parser.parse_args()
     from event_loop import LatenessTimer  # benchmarks/event_loop.py
     from PyQt6.QtCore import QTimer
@@ -71,9 +72,19 @@ def main() -> None:
     mover = QTimer()
     mover.timeout.connect(browse)
     mover.setInterval(args.browse_ms)
-    timer = LatenessTimer()
-    timer.start()
+    baseline = LatenessTimer()  # the same browsing with no job running, for comparison
+    baseline.start()
     mover.start()
+    QTest.qWait(int(args.baseline_s * 1000))
+    baseline.stop()
+    baseline_moves, moves[:] = list(moves), []
+    phase = {"text": "starting"}
+    window.runner.progressed.connect(lambda p: phase.update(text=p.message or phase["text"]))
+    window.runner.started.connect(lambda name, _title: phase.update(text=name))
+    timer = LatenessTimer()
+    stalls: list[tuple[float, str]] = []
+    timer._timer.timeout.connect(lambda: stalls.append((timer.lateness[-1], phase["text"])))
+    timer.start()
     started = time.perf_counter()
     if not window.retraining.start():
         raise SystemExit(f"retraining did not start: {window.last_error}")
@@ -86,11 +97,14 @@ def main() -> None:
     print(f"{args.n} cutouts, mode {args.mode}: retrain + load + rescore in the window took {elapsed:.1f} s")
     if result is not None:
         print(f"verdict: {result.verdict}")
+    print(f"event-loop lateness, browsing with no job ({args.baseline_s:.0f} s): {baseline.summary()}")
     print(f"event-loop lateness during retraining: {timer.summary()}")
-    ms = np.array(moves) * 1000
-    print(
-        f"browsing: {len(ms)} moves, median {np.median(ms):.1f} ms, worst {ms.max():.0f} ms on the GUI thread"
-    )
+    for name, values in (("no job", baseline_moves), ("retraining", moves)):
+        ms = np.array(values) * 1000
+        print(f"browsing, {name}: {len(ms)} moves, median {np.median(ms):.1f} ms, worst {ms.max():.0f} ms")
+    print("longest stalls during retraining (what the job was doing):")
+    for late, text in sorted(stalls, reverse=True)[:8]:
+        print(f"  {late * 1000:6.0f} ms  {text}")
     window.close()
 
 

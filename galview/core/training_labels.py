@@ -57,10 +57,12 @@ class TrainingLabels:
     def summary(self, class_names) -> str:
         """``"112 human labels: 56 LSBG, 56 artifact; 3 unsure left out"``."""
         names = tuple(class_names)
-        per_class = ", ".join(
-            f"{n} {names[k] if 0 <= k < len(names) else k}"
-            for k, n in sorted(self.counts.items(), key=lambda kv: -kv[1])
-        )
+
+        def name(k: int) -> str:  # a bare number reads as a count: "58 labelled 1", not "58 1"
+            text = names[k] if 0 <= k < len(names) else str(k)
+            return f"labelled {text}" if text.isdigit() else text
+
+        per_class = ", ".join(f"{n} {name(k)}" for k, n in sorted(self.counts.items(), key=lambda kv: -kv[1]))
         text = f"{len(self)} human labels" + (f": {per_class}" if per_class else "")
         dropped = [f"{n} {what}" for what, n in self.left_out.items() if n and what != "unlabelled"]
         if dropped:

@@ -9,6 +9,7 @@ line naming the file, never an HDF5 traceback.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import NamedTuple
 
@@ -131,7 +132,15 @@ class Hdf5Collection(ArrayCollection):
         super().__init__(source, *args, **kwargs)
 
     def close(self) -> None:
+        """Drop every dataset of the file, then close it.
+
+        The datasets (and their creation property lists) go first: HDF5 crashes at interpreter exit
+        when it has to release a virtual dataset's property list whose file was closed before it.
+        """
         if self._file is not None:
+            self._array = None
+            self._meta = {key: None for key in self._meta}
+            gc.collect()
             self._file.close()
             self._file = None
 

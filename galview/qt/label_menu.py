@@ -6,6 +6,7 @@ triage controller or the state; the menu holds no state of its own.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PyQt6.QtCore import QObject
@@ -166,8 +167,8 @@ class LabelMenu(QObject):
     def _settings_key(self, collection) -> str:
         import hashlib
 
-        source = str(Path(collection.source).resolve())
-        return "class_names/" + hashlib.sha1(source.encode()).hexdigest()[:16]
+        source = os.fsencode(Path(collection.source).resolve())  # file names need not be UTF-8
+        return "class_names/" + hashlib.sha1(source).hexdigest()[:16]
 
     def _collection_opened(self, collection) -> None:
         """Names given earlier for this collection (Labels ▸ Class names…) come back; then the menu follows."""

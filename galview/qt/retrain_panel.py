@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -109,7 +110,7 @@ class RetrainPanel(QWidget):
         self.change_plot.setMouseEnabled(x=False, y=False)
         self.change_plot.setLabel("bottom", "change of probability (after − before)")
         self.change_plot.setLabel("left", "cutouts")
-        self.change_plot.setMinimumHeight(110)
+        self.change_plot.setMinimumHeight(150)
         self.change_bars = pg.BarGraphItem(x=[], height=[], width=0.04, brush=(110, 160, 240))
         self.change_plot.addItem(self.change_bars)
         self.use_button = QPushButton("Use this model")
@@ -128,12 +129,20 @@ class RetrainPanel(QWidget):
         result_layout.addLayout(result_buttons)
         self.result_box.hide()
 
-        layout = QVBoxLayout(self)
+        content = QWidget()  # scrolls when the dock is short: nothing is squeezed over anything else
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(plan)
         layout.addWidget(self.progress)
         layout.addWidget(self.curves, stretch=1)
         layout.addWidget(self.result_box, stretch=1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     # -- what the controller calls --------------------------------------------------------
     def chosen_mode(self) -> str | None:

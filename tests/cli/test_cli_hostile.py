@@ -152,3 +152,39 @@ def test_error_about_a_non_utf8_file_name_is_one_line_and_logged(tmp_path, isola
     ]
     log = (isolated_home / "data" / "logs" / "galview.log").read_text(encoding="utf-8")
     assert "bad\\udcff.png: is not a readable PNG/JPEG image" in log
+
+
+# -- the window on odd but valid files (found by benchmarks/bench_hostile.py) --------------------------
+
+
+def _view(path: Path, home: Path, model: bool) -> subprocess.CompletedProcess:
+    from galview.assets import DEFAULT_MODEL, models_dir
+
+    env = dict(os.environ, GALVIEW_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    env["GALVIEW_MODEL"] = str(models_dir() / DEFAULT_MODEL if model else home / "no-model.keras")
+    command = [sys.executable, "-m", "galview", "view", os.fsdecode(path), "--offscreen"]
+    return subprocess.run(
+        [*command, "--screenshot", str(home / "shot.png")], env=env, capture_output=True, timeout=240
+    )
+
+
+def test_window_with_a_model_on_a_virtual_hdf5_dataset_exits_cleanly(tmp_path):
+    """HDF5 crashed at exit (SIGSEGV releasing a virtual dataset's property list after its file closed)."""
+    import h5py
+
+    from tests.hostile.arrays_hdf5 import _vds_same_file
+
+    path = tmp_path / "virtual.h5"
+    with h5py.File(path, "w") as handle:
+        _vds_same_file(handle, tmp_path)
+    run = _view(path, tmp_path, model=True)
+    assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]
+    assert (tmp_path / "shot.png").stat().st_size > 0
+
+
+def test_window_opens_a_file_whose_name_is_not_utf8(tmp_path):
+    """The remembered class names are keyed by the file name's bytes (encoding it as UTF-8 aborted Qt)."""
+    from tests.hostile.arrays_npz import _non_utf8_name
+
+    run = _view(_non_utf8_name(tmp_path), tmp_path, model=False)
+    assert run.returncode == 0, run.stderr.decode(errors="replace")[-2000:]

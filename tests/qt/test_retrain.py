@@ -64,7 +64,7 @@ def test_retrain_loop_stop_retrain_use_and_switch_back(ready, qtbot, tiny_model)
     window.show_retrain()
     panel = window.retrain_panel
     assert window.retrain_dock.isVisible()
-    assert f"{N}" in panel.labels_label.text()
+    assert f"{N} human labels" in panel.labels_label.text() and "labelled 1" in panel.labels_label.text()
 
     _choose(panel, "head", 200, 2)  # long enough to be stopped part-way
     batches = []
