@@ -160,6 +160,7 @@ class RetrainController(QObject):
             self.plan.indices,
             self.plan.labels,
             recipe,
+            left_out=self.plan.left_out,
             on_progress=self._on_progress,
             on_returned=self._on_trained,
             on_errored=self._on_error,

@@ -137,3 +137,24 @@ def test_comparison_lists_flipped_first():
     order = comparison.ranking().sort(np.arange(4))
     assert order.tolist() == [0, 1, 2, 3]  # flipped, then |Δp| 0.1, 0.1 in file order, unscored last
     assert "1 of 3 cutouts change class" in comparison.summary()
+
+
+def test_versions_menu_switches_and_deletes_but_never_the_active_one(window, qtbot, tiny_model):
+    from galview.ml.loading import load_model
+    from galview.ml.versions import list_versions, new_version_dir, write_version
+
+    loaded = load_model(tiny_model)
+    first = write_version(loaded.model, loaded.card, new_version_dir("tiny"))
+    second = write_version(loaded.model, loaded.card, new_version_dir("tiny"))
+    window.versions.fill()
+    listed = [a.data() for a in window.versions.menu.actions() if a.data()]
+    assert sorted(listed) == sorted([str(first), str(second)])
+    [action] = [a for a in window.versions.menu.actions() if a.data() == str(first)]
+    action.trigger()  # not loaded yet: loads in the background
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    assert window.state.model.path == first
+    versions = {v.path: v for v in list_versions()}
+    assert not window.versions.delete(versions[first], confirm=False)  # the active model
+    assert "cannot be deleted" in window.last_error and first.exists()
+    assert window.versions.delete(versions[second], confirm=False)
+    assert not second.exists() and [v.path for v in list_versions()] == [first]
