@@ -158,5 +158,25 @@ def run_app(
         if not opened:
             logger.error("%s", window.last_error, extra=FILE_ONLY)
             print(f"galview: error: {window.last_error}", file=sys.stderr)
-        return 0 if opened else 2
-    return app.exec()
+        status = 0 if opened else 2
+    else:
+        status = app.exec()
+    _tear_down(app, window)
+    return status
+
+
+def _tear_down(app, window) -> None:
+    """Delete the window and its objects now, while Qt runs, and not in PyQt's exit clean-up.
+
+    That clean-up walks every remaining wrapper after the interpreter starts to finalise; with worker
+    threads' objects among them it crashed now and then (SIGSEGV in ``cleanup_on_exit``).
+    """
+    import gc
+
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    app.processEvents()
+    gc.collect()
