@@ -28,9 +28,12 @@ if TYPE_CHECKING:  # the command line reads MODES and recipes without numpy or K
     from galview.ml.cards import ModelCard
 
 MODES = ("probe", "head", "full", "scratch")
-#: Few-label defaults (measured on 112 real DES labels, issue 12): Adam 1e-4, 8-fold flips and
-#: rotations, class weights, 15 epochs; early stopping only with enough labels for a validation part.
-FEW_LABEL_RATE, FEW_LABEL_EPOCHS, FEW_LABEL_BATCH = 1e-4, 15, 32
+#: Few-label defaults (issue 12 measured full fine-tuning at Adam 1e-4 to 1e-5 on 112 real DES labels):
+#: 8-fold flips and rotations, class weights, 15 epochs; early stopping only with enough labels for a
+#: validation part. The rate is the low end of that range: Adam moves every weight by about the
+#: learning rate per step whatever its gradient, and DeepShadows' dense weights (L2 0.12) are about
+#: 1e-4 in size, so at 1e-4 a single step rewrites them (BENCHMARKS.md: +0.0 points, AUC 0.83 → 0.75).
+FEW_LABEL_RATE, FEW_LABEL_EPOCHS, FEW_LABEL_BATCH = 1e-5, 15, 32
 DEFAULT_FOLDS = 5
 #: Below this many labels not even the dense head is trained: a linear probe is the default.
 PROBE_BELOW = 40

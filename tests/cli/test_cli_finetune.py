@@ -45,7 +45,7 @@ def test_finetune_uses_the_stores_human_labels_and_score_uses_the_result(workspa
     assert main([*args, "--folds", "2", "-o", str(tmp_path / "new")]) == 0
     out = capsys.readouterr().out
     assert "labels: 37 human labels: " in out and "2 unsure, 1 set by a model left out" in out
-    assert "recipe: head: 1 epochs, Adam 0.0001" in out and "why:    40" not in out and "as asked" in out
+    assert "recipe: head: 1 epochs, Adam 1e-05" in out and "why:    40" not in out and "as asked" in out
     for line in ("before     accuracy ", "after      accuracy ", "difference ", "verdict    "):
         assert line in out
     assert "95% CI" in out and "device     CPU (TensorFlow)" in out
