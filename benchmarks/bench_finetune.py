@@ -123,8 +123,8 @@ def _hsc(n: int, seed: int) -> Path:
 
 def hsc(args) -> list[dict]:
     parent = load_model(default_model_path())
-    train = open_collection(_hsc(args.n_train, 101))
-    test = open_collection(_hsc(args.n_test, 202))
+    train = open_collection(_hsc(args.n_train, args.train_seed))
+    test = open_collection(_hsc(args.n_test, args.test_seed))
     labels = np.asarray(train.labels, dtype=np.int64)
     truth = np.asarray(test.labels, dtype=np.int64)
     x_test = test.get_batch(np.arange(len(test)))
@@ -132,7 +132,10 @@ def hsc(args) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
-            result, total, _ = _run(parent, train, np.arange(len(train)), labels, mode, Path(tmp) / mode)
+            folds = {"folds": args.folds} if args.folds else {}
+            result, total, _ = _run(
+                parent, train, np.arange(len(train)), labels, mode, Path(tmp) / mode, **folds
+            )
             row = _row(result, total)
             tuned = _probs(load_model(result.path), x_test)
             row["test"] = _test_rows(truth, shipped, tuned)
@@ -197,6 +200,9 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes")
     parser.add_argument("--n-train", type=int, default=200)
     parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--train-seed", type=int, default=101, help="hsc: seed of the labelled simulations")
+    parser.add_argument("--test-seed", type=int, default=202, help="hsc: seed of the held-out simulations")
+    parser.add_argument("--folds", type=int, default=0, help="hsc: folds of the k-fold estimate (0: default)")
     args = parser.parse_args()
     args.modes = [m for m in args.modes.split(",") if m]
     CACHE.mkdir(exist_ok=True)

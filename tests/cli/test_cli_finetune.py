@@ -63,7 +63,7 @@ def test_labels_from_file_and_the_default_mode(workspace, capsys):
     assert main([*args, "--epochs", "1", "-o", str(tmp_path / "new")]) == 0
     out = capsys.readouterr().out
     assert "labels: 40 human labels: 20 " in out and "(the file's labels)" in out
-    assert "40 labels, full by default: the few-label recipe" in out
+    assert "40 labels, probe by default: logistic regression on the frozen penultimate features" in out
     assert (tmp_path / "new" / "model.json").is_file()
 
 

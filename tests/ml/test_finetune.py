@@ -57,9 +57,10 @@ def _recipe(mode, n=40, **changes):
 
 def test_default_recipe_is_chosen_for_the_label_count_and_says_why():
     few, some, many = default_recipe(20), default_recipe(112), default_recipe(1000)
-    assert (few.mode, some.mode, many.mode) == ("probe", "full", "full")
+    assert (few.mode, some.mode, many.mode) == ("probe", "probe", "full")
     assert "by default" in some.why and "112 labels" in some.why
-    assert some.learning_rate == 1e-5 and some.augment and some.class_weights and some.patience is None
+    tuned = default_recipe(112, "full")
+    assert tuned.learning_rate == 1e-5 and tuned.augment and tuned.class_weights and tuned.patience is None
     assert many.patience == 5  # enough labels for an inner validation part
     scratch = default_recipe(112, "scratch")
     published = architectures.get_architecture("deepshadows").recipe
