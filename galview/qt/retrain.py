@@ -23,6 +23,7 @@ from galview.core.scores import Scores
 from galview.core.training_labels import human_labels
 from galview.core.words import count
 from galview.qt.model_names import model_name
+from galview.qt.scoring import empty_scores
 from galview.qt.workers import CANCELLED, DONE, FAILED
 
 logger = logging.getLogger(__name__)
@@ -233,16 +234,7 @@ class RetrainController(QObject):
 
     def _score_new_model(self) -> None:
         loaded, state = self.new_model, self.state
-        card = loaded.card
-        self.new_scores = Scores.empty(
-            state.n,
-            card.n_outputs,
-            loaded.version,
-            task=card.task,
-            class_names=tuple(card.class_names),
-            positive_class=card.positive_class if card.positive_class is not None else 0,
-            model_name=model_name(loaded),
-        )
+        self.new_scores = empty_scores(loaded, state.n)
         self.runner.start(
             SCORING,
             loaded,
