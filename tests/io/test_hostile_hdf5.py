@@ -12,20 +12,10 @@ from galview.cli import main
 from galview.core.errors import CollectionError
 from galview.io import open_collection
 from tests.hostile.craft import corrupt, rgb
+from tests.io.refusals import refused
 
 N = 4
 SHAPE = (N, 64, 64, 3)
-
-
-def _refused(path, *fragments, **options) -> str:
-    with pytest.raises(CollectionError) as info:
-        open_collection(path, **options)
-    message = str(info.value)
-    assert type(info.value) is CollectionError
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 def _source(path, data) -> str:
@@ -47,13 +37,13 @@ def _virtual(path, sources, name="images"):
 
 def test_virtual_dataset_whose_source_is_itself_is_refused(tmp_path):
     path = _virtual(tmp_path / "self.h5", [(".", "images")])
-    _refused(path, "virtual dataset 'images': source .:images is itself virtual")
+    refused(path, "virtual dataset 'images': source .:images is itself virtual")
 
 
 def test_virtual_datasets_in_a_cycle_are_refused(tmp_path):
     path = _virtual(tmp_path / "cycle.h5", [(".", "other")])
     _virtual(path, [(".", "images")], name="other")
-    _refused(path, "is itself virtual")
+    refused(path, "is itself virtual")
 
 
 def test_virtual_sources_in_the_folder_read_relative_to_the_file(tmp_path, monkeypatch):
@@ -74,20 +64,20 @@ def test_virtual_sources_outside_the_folder_are_refused_unless_allowed(tmp_path,
     (tmp_path / "data").mkdir()
     name = "../elsewhere/secret.h5" if relative else secret
     path = _virtual(tmp_path / "data" / "v.h5", [(name, "cutouts")])
-    _refused(path, "lies outside the file's folder", "--allow-external")
+    refused(path, "lies outside the file's folder", "--allow-external")
     with open_collection(path, allow_external=True) as c:
         np.testing.assert_array_equal(c.get(2), data[2])
 
 
 def test_missing_virtual_source_is_refused(tmp_path):
     path = _virtual(tmp_path / "v.h5", [("nowhere.h5", "cutouts")])
-    _refused(path, "nowhere.h5 is missing")
+    refused(path, "nowhere.h5 is missing")
 
 
 def test_virtual_source_that_is_a_named_pipe_is_refused(tmp_path):
     os.mkfifo(tmp_path / "pipe.h5")
     path = _virtual(tmp_path / "v.h5", [("pipe.h5", "cutouts")])
-    _refused(path, "is not a regular file", allow_external=True)
+    refused(path, "is not a regular file", allow_external=True)
 
 
 def _external(path, target):
@@ -100,7 +90,7 @@ def test_external_storage_is_refused_unless_allowed_and_read_beside_the_file(tmp
     data = rgb(N)
     data.tofile(tmp_path / "raw.bin")
     path = _external(tmp_path / "ext.h5", "raw.bin")
-    _refused(path, "keeps its pixels in other files (external storage:", "raw.bin", "--allow-external")
+    refused(path, "keeps its pixels in other files (external storage:", "raw.bin", "--allow-external")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # HDF5 alone would look for raw.bin here
@@ -109,12 +99,12 @@ def test_external_storage_is_refused_unless_allowed_and_read_beside_the_file(tmp
 
 
 def test_external_storage_naming_any_file_on_the_machine_is_refused(tmp_path):
-    _refused(_external(tmp_path / "ext.h5", "/etc/passwd"), "/etc/passwd", "--allow-external")
+    refused(_external(tmp_path / "ext.h5", "/etc/passwd"), "/etc/passwd", "--allow-external")
 
 
 def test_external_storage_in_a_named_pipe_is_refused_even_when_allowed(tmp_path):
     os.mkfifo(tmp_path / "p.bin")
-    _refused(_external(tmp_path / "ext.h5", "p.bin"), "is not a regular file", allow_external=True)
+    refused(_external(tmp_path / "ext.h5", "p.bin"), "is not a regular file", allow_external=True)
 
 
 def test_allow_external_on_the_command_line(tmp_path, capsys):
@@ -137,7 +127,7 @@ def test_filter_this_installation_cannot_decode_is_refused(tmp_path):
             allow_unknown_filter=True,
         )
         ds.id.write_direct_chunk((0, 0, 0, 0), b"\x00" * 100)
-    _refused(path, "compressed with HDF5 filter 32001", "cannot decode")
+    refused(path, "compressed with HDF5 filter 32001", "cannot decode")
 
 
 def test_chunks_beyond_the_budget_are_refused(tmp_path, monkeypatch):
@@ -147,14 +137,14 @@ def test_chunks_beyond_the_budget_are_refused(tmp_path, monkeypatch):
     path = tmp_path / "chunky.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("images", data=rgb(N), chunks=SHAPE, compression="gzip")
-    _refused(path, "stored in chunks of 49.2 kB", "limit is 32.8 kB per chunk")
+    refused(path, "stored in chunks of 49.2 kB", "limit is 32.8 kB per chunk")
 
 
 def test_huge_sparse_dataset_is_refused_when_opened(tmp_path):
     path = tmp_path / "sparse.h5"
     with h5py.File(path, "w") as f:
         f.create_dataset("images", shape=(10**6, 4096, 4096, 3), dtype="u1", chunks=(1, 512, 512, 3))
-    _refused(path, "cutouts of 4096×4096×3 (50,331,648 values) are larger than GalView can show")
+    refused(path, "cutouts of 4096×4096×3 (50,331,648 values) are larger than GalView can show")
 
 
 def test_huge_labels_are_refused_before_reading(tmp_path):
@@ -183,7 +173,7 @@ def test_odd_layout_attribute_is_one_line(tmp_path, value, fragment):
     with h5py.File(path, "w") as f:
         f["images"] = rgb(N)
         f["images"].attrs["layout"] = value
-    _refused(path, "attribute 'layout' of '/images'", fragment)
+    refused(path, "attribute 'layout' of '/images'", fragment)
 
 
 def test_non_utf8_band_names_and_variable_length_ids(tmp_path):
@@ -206,7 +196,7 @@ def test_corrupt_metadata_is_one_line(tmp_path, offset):
             f[name] = value
         f["ids"] = np.array([b"a0", b"a1", b"a2", b"a3"])
     corrupt(path, offset, bytes(range(251, 187, -1)))
-    message = _refused(path)
+    message = refused(path)
     assert "HDF5" in message
 
 

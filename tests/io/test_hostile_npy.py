@@ -12,19 +12,9 @@ import pytest
 from galview.core.errors import CollectionError
 from galview.io import open_collection
 from tests.hostile.craft import npy_bytes, npy_header, sparse_file
+from tests.io.refusals import refused
 
 PIXELS = bytes(4 * 8 * 8 * 3)
-
-
-def _refused(path, *fragments, **options) -> str:
-    with pytest.raises(CollectionError) as info:
-        open_collection(path, **options)
-    message = str(info.value)
-    assert type(info.value) is CollectionError
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
 
 
 @pytest.mark.parametrize(
@@ -46,7 +36,7 @@ def _refused(path, *fragments, **options) -> str:
 def test_damaged_header_is_one_line(tmp_path, header, fragment):
     path = tmp_path / "cutouts.npy"
     path.write_bytes(npy_bytes(header, PIXELS))
-    _refused(path, "is not a valid .npy file", fragment)
+    refused(path, "is not a valid .npy file", fragment)
 
 
 @pytest.mark.parametrize(
@@ -60,25 +50,25 @@ def test_damaged_header_is_one_line(tmp_path, header, fragment):
 def test_empty_stacks_of_any_shape_are_refused(tmp_path, shape, fragment):
     path = tmp_path / "empty.npy"
     path.write_bytes(npy_bytes(npy_header("|u1", shape)))
-    _refused(path, fragment)
+    refused(path, fragment)
 
 
 def test_header_length_beyond_the_file_is_not_allocated(tmp_path):
     path = tmp_path / "cutouts.npy"
     path.write_bytes(b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{'descr'")
-    _refused(path, "is not a valid .npy file", "above 10000")
+    refused(path, "is not a valid .npy file", "above 10000")
 
 
 def test_unknown_format_version(tmp_path):
     path = tmp_path / "cutouts.npy"
     path.write_bytes(npy_bytes(npy_header("|u1", (4, 8, 8, 3)), PIXELS, version=(9, 0)))
-    _refused(path, "unknown format version 9.0")
+    refused(path, "unknown format version 9.0")
 
 
 def test_shape_claiming_more_than_the_file_holds(tmp_path):
     path = tmp_path / "cutouts.npy"
     path.write_bytes(npy_bytes(npy_header("|u1", (10**12, 8, 8, 3)), PIXELS))
-    _refused(path, "is truncated", "fewer bytes than its header announces")
+    refused(path, "is truncated", "fewer bytes than its header announces")
 
 
 @pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
@@ -105,7 +95,7 @@ def test_huge_cutouts_are_refused_before_reading(tmp_path):
     from galview.core import budget  # new in issue 11: imported here so that older code fails each test
 
     path = sparse_file(tmp_path / "huge.npy", npy_bytes(npy_header("|u1", (2, 4096, 4096, 3))), 2**30)
-    _refused(path, "4096×4096×3", f"{budget.MAX_CUTOUT_VALUES:,} values per cutout")
+    refused(path, "4096×4096×3", f"{budget.MAX_CUTOUT_VALUES:,} values per cutout")
 
 
 def test_too_many_cutouts_are_refused(tmp_path):
@@ -113,7 +103,7 @@ def test_too_many_cutouts_are_refused(tmp_path):
 
     n = budget.MAX_CUTOUTS + 1
     path = sparse_file(tmp_path / "many.npy", npy_bytes(npy_header("|u1", (n, 2, 2, 1))), 200 + 4 * n)
-    _refused(path, f"{n:,} cutouts", f"limit of {budget.MAX_CUTOUTS:,}")
+    refused(path, f"{n:,} cutouts", f"limit of {budget.MAX_CUTOUTS:,}")
 
 
 def test_a_read_beyond_the_budget_is_refused_and_smaller_reads_work(tmp_path, monkeypatch):
@@ -167,7 +157,7 @@ def test_named_pipe_is_refused_without_blocking(tmp_path, name):
 def test_character_device_is_refused(tmp_path):
     path = tmp_path / "zero.npy"
     os.symlink("/dev/zero", path)
-    _refused(path, "is a character device, not a regular file")
+    refused(path, "is a character device, not a regular file")
 
 
 def test_object_arrays_are_refused_without_unpickling(tmp_path):
@@ -175,5 +165,5 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path):
 
     path = tmp_path / "objects.npy"
     np.save(path, payload_array(tmp_path), allow_pickle=True)
-    _refused(path, "holds Python objects, which GalView never unpickles")
+    refused(path, "holds Python objects, which GalView never unpickles")
     assert not (tmp_path / MARKER).exists()

@@ -11,6 +11,7 @@ import pytest
 from galview.core.errors import CollectionError
 from galview.io import open_collection
 from tests.hostile.craft import array_npy, npy_bytes, npy_header, set_zip_flags, write_zip
+from tests.io.refusals import one_line, refused
 
 N = 4
 
@@ -30,33 +31,18 @@ def _archive(tmp_path, compression=zipfile.ZIP_DEFLATED, **arrays):
     return write_zip(tmp_path / "cutouts.npz", members, compression)
 
 
-def _refused(path, *fragments, **options) -> str:
-    with pytest.raises(CollectionError) as info:
-        open_collection(path, **options)
-    return _clean(info, path, fragments)
-
-
-def _clean(info, path, fragments) -> str:
-    message = str(info.value)
-    assert type(info.value) is CollectionError
-    assert message.startswith(f"{path}: ") and "\n" not in message, message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
-
-
 def _claims(shape, descr="|u1") -> bytes:
     return npy_bytes(npy_header(descr, shape), bytes(16))
 
 
 def test_images_header_claiming_1e12_elements_is_refused_when_opened(tmp_path):
     path = _archive(tmp_path, images=_claims((81380209, 64, 64, 3)))
-    _refused(path, "array 'images' is damaged: its header announces 1,000,000,008,192 bytes", "holds 16")
+    refused(path, "array 'images' is damaged: its header announces 1,000,000,008,192 bytes", "holds 16")
 
 
 def test_labels_header_claiming_1e12_elements_is_refused_before_reading(tmp_path):
     path = _archive(tmp_path, labels=_claims((10**12,), "<i8"))
-    _refused(path, "array 'labels' is damaged")
+    refused(path, "array 'labels' is damaged")
 
 
 def test_labels_longer_than_the_collection_are_refused_before_reading(tmp_path):
@@ -69,7 +55,7 @@ def test_labels_longer_than_the_collection_are_refused_before_reading(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    _clean(info, path, ["has 1000000 labels for 4 cutouts"])
+    one_line(info.value, path, ["has 1000000 labels for 4 cutouts"])
     assert peak < 1_000_000
 
 
@@ -82,7 +68,7 @@ def test_labels_longer_than_the_collection_are_refused_before_reading(tmp_path):
 )
 def test_encrypted_or_unknown_compression(tmp_path, damage, fragment):
     path = set_zip_flags(_archive(tmp_path), **damage)
-    _refused(path, fragment)
+    refused(path, fragment)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +85,7 @@ def test_encrypted_or_unknown_compression(tmp_path, damage, fragment):
 )
 def test_damaged_member_is_one_line(tmp_path, member, fragment):
     path = _archive(tmp_path, images=member)
-    _refused(path, "array 'images'", fragment)
+    refused(path, "array 'images'", fragment)
 
 
 def test_compressed_images_beyond_the_budget_are_refused_before_decompressing(tmp_path, monkeypatch):
@@ -107,7 +93,7 @@ def test_compressed_images_beyond_the_budget_are_refused_before_decompressing(tm
 
     monkeypatch.setattr(budget, "MAX_WHOLE_ARRAY_BYTES", 500)
     path = _archive(tmp_path)
-    _refused(path, "array 'images' (compressed) holds 768 bytes", "np.savez (uncompressed) or as HDF5")
+    refused(path, "array 'images' (compressed) holds 768 bytes", "np.savez (uncompressed) or as HDF5")
 
 
 def test_stored_archive_is_memory_mapped_not_loaded(tmp_path):
@@ -137,7 +123,7 @@ def test_compressed_archives_read_the_same(tmp_path, compression):
 
 def test_a_named_dataset_that_is_not_there_is_refused(tmp_path):
     path = _archive(tmp_path, labels=np.zeros(N))
-    _refused(path, "has no array 'nope' (found images, labels)", dataset="nope")
+    refused(path, "has no array 'nope' (found images, labels)", dataset="nope")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +147,7 @@ def test_metadata_of_odd_shape_or_type_is_one_line(tmp_path, arrays, read, fragm
     c = open_collection(path)
     with pytest.raises(CollectionError) as info:
         getattr(c, read)
-    _clean(info, path, [fragment])
+    one_line(info.value, path, [fragment])
     with pytest.raises(CollectionError):
         c.describe()  # what info and the window call when they open a collection
 
