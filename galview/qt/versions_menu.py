@@ -64,7 +64,7 @@ class VersionsMenu:
     @staticmethod
     def _title(version) -> str:
         card = version.card
-        mode = (card.extra or {}).get("finetune", {}).get("mode", "") if hasattr(card, "extra") else ""
+        mode = (card.training or {}).get("mode", "")  # what galview.ml.finetune_run records
         parts = [version.name]
         if mode:
             parts.append(mode)
