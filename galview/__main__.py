@@ -2,4 +2,5 @@ import sys
 
 from galview.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # a process GalView spawns (retraining) imports this module again: do nothing then
+    sys.exit(main())

@@ -54,7 +54,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("suspects", "Finding suspected label errors", "galview.ml.jobs:find_suspects", "folds"),
         JobSpec("explanation_sheet", "Explanation sheet", "galview.ml.jobs:render_sheet", "groups"),
         JobSpec("train", "Training", "galview.ml.training:train_model", "batches"),
-        JobSpec("finetune", "Retraining", "galview.ml.finetune:finetune", "batches"),
+        JobSpec("finetune", "Retraining", "galview.ml.finetune_process:finetune_in_process", "batches"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
     )
 }

@@ -58,7 +58,12 @@ class Collection(abc.ABC):
         Native pixel type; uint8 RGB stays uint8.
     bands : tuple of str
         One name per channel.
+    opened_with : dict or None
+        ``{"path": ..., "options": {...}}`` that :func:`galview.io.open_collection` opens again,
+        in another process; None for a collection built in memory.
     """
+
+    opened_with: dict | None = None
 
     def __init__(self, source: str | Path, n: int, shape: tuple[int, int, int], dtype, bands=None):
         self.source = Path(source)

@@ -105,6 +105,13 @@ def open_collection(path: str | Path, **options) -> Collection:
     path = Path(path).expanduser()
     if not path.exists():
         raise CollectionError(path, "no such file or folder")
+    collection = _open(path, dict(options))
+    # How to open it again, in another process (retraining runs in one): plain JSON values only.
+    collection.opened_with = {"path": str(path.resolve()), "options": dict(options)}
+    return collection
+
+
+def _open(path: Path, options: dict) -> Collection:
     allow_external = bool(options.pop("allow_external", False))
     if path.is_dir():
         return _open_folder(path, options)

@@ -166,6 +166,9 @@ class FinetuneResult:
     verdict: str
     device: str
     seconds: float
+    #: The new version's model version when its scores of the whole collection are already in the
+    #: score cache (retraining in a child process scores too: :mod:`galview.ml.finetune_process`).
+    scored_version: str | None = None
 
 
 def finetune(

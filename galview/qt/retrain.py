@@ -18,12 +18,12 @@ import logging
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from galview.core.model_names import model_name
 from galview.core.retrain_compare import FLIPPED, compare_scores
 from galview.core.scores import Scores
 from galview.core.training_labels import human_labels
 from galview.core.words import count
-from galview.qt.model_names import model_name
-from galview.qt.scoring import empty_scores
+from galview.qt.scoring import EMBEDDING_BUDGET, empty_scores
 from galview.qt.workers import CANCELLED, DONE, FAILED
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class RetrainController(QObject):
         self.new_scores: Scores | None = None
         self.comparison = None
         self._next = None  # the job to start when the runner is free
+        self._use_when_loaded = False  # "Use this model" pressed before the new model was loaded
         panel.retrain_button.clicked.connect(self.start)
         panel.stop_button.clicked.connect(self.stop)
         panel.use_button.clicked.connect(self.use_new_model)
@@ -154,6 +155,7 @@ class RetrainController(QObject):
             self.error.emit(str(exc))
             return False
         self.parent_model, self.result, self.new_model, self.new_scores = model, None, None, None
+        self.comparison, self._use_when_loaded = None, False
         self.runner.start(
             FINETUNE,
             model,
@@ -162,6 +164,8 @@ class RetrainController(QObject):
             self.plan.labels,
             recipe,
             left_out=self.plan.left_out,
+            score_limit=COMPARE_LIMIT,
+            embedding_budget=EMBEDDING_BUDGET,
             on_progress=self._on_progress,
             on_returned=self._on_trained,
             on_errored=self._on_error,
@@ -187,7 +191,16 @@ class RetrainController(QObject):
         self.panel.show_result(result.verdict, describe_metrics(result))
         self.version_added.emit(str(result.path))
         self.message.emit(f"Retrained: {result.verdict}")
-        self._next = self._load_new_model
+        state = self.state
+        kept = None
+        if result.scored_version is not None and state.collection is not None:
+            kept = state.kept_scores.get(state.fingerprint, result.scored_version)
+        if kept is not None and kept.complete:  # scored by the training process: compare now, load on use
+            self.new_scores = kept
+            self._compare()
+            self.panel.use_button.setEnabled(True)
+        else:
+            self._next = self._load_new_model
 
     def _on_error(self, exc: Exception) -> None:
         self.error.emit(f"Retraining failed; the active model is unchanged. {exc}")
@@ -219,7 +232,11 @@ class RetrainController(QObject):
         self.new_model = loaded
         self.panel.use_button.setEnabled(True)
         state = self.state
-        if state.collection is None:
+        if self._use_when_loaded:
+            self._use_when_loaded = False
+            self.use_new_model()
+            return
+        if state.collection is None or self.new_scores is not None:
             return
         kept = state.kept_scores.get(state.fingerprint, loaded.version)
         if kept is not None and kept.complete:
@@ -277,8 +294,23 @@ class RetrainController(QObject):
 
     # -- switching --------------------------------------------------------------------------------
     def use_new_model(self) -> None:
-        """Make the retrained model active (its scores are kept, so nothing is rescored)."""
+        """Make the retrained model active (its scores are kept, so nothing is rescored).
+
+        When the training process scored the collection, the new model is loaded only now (in the
+        background: loading stalls the event loop while Keras builds it), and made active when ready.
+        """
         if self.new_model is None:
+            if self.result is None:
+                return
+            self._use_when_loaded = True
+            if self.runner.running(LOADING):
+                return
+            if self.runner.busy:
+                self._next = self._load_new_model
+                self.message.emit(self.runner.busy_message())
+            else:
+                self._load_new_model()
+            self.message.emit("Loading the retrained model…")
             return
         self.state.set_model(self.new_model)
         self.panel.back_button.setEnabled(self.parent_model is not None)

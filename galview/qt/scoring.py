@@ -19,10 +19,10 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
 from galview.core import words
 from galview.core.errors import CollectionError
+from galview.core.model_names import model_name
 from galview.core.scores import Scores
 from galview.core.words import count
 from galview.ml.errors import ModelError
-from galview.qt.model_names import model_name
 from galview.qt.workers import CANCELLED, DONE, JobRunner
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from galview.qt.model_names import model_name
+from galview.core.model_names import model_name
 
 
 class JobStatus(QWidget):

@@ -13,7 +13,7 @@ from pathlib import Path
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QMenu, QMessageBox
 
-from galview.qt.model_names import model_name
+from galview.core.model_names import model_name
 
 
 def _same(a, b) -> bool:

@@ -32,6 +32,7 @@ from galview.core.display import render
 from galview.core.errors import CollectionError
 from galview.core.kept_scores import KeptScores
 from galview.core.links import legacy_viewer_url
+from galview.core.model_names import model_name
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
 from galview.core.words import count
@@ -45,7 +46,6 @@ from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
 from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
-from galview.qt.model_names import model_name
 from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.scoring import ScoringController

@@ -91,9 +91,12 @@ def test_retrain_loop_stop_retrain_use_and_switch_back(ready, qtbot, tiny_model)
     assert _digest(tiny_model) == parent_digest and state.model is parent  # nothing switched by itself
     assert FLIPPED in state.rankings and panel.flipped_button.isEnabled()
 
-    panel.use_button.click()
+    assert result.scored_version is not None  # the training process scored the collection too
+    panel.use_button.click()  # loads the new model in the background, then switches
+    qtbot.waitUntil(lambda: window.retraining.new_model is not None and not window.runner.busy, timeout=20000)
     new = window.retraining.new_model
-    assert state.model is new and not window.runner.busy  # kept scores: no rescoring
+    assert state.model is new and new.version == result.scored_version
+    assert not window.runner.busy  # kept scores: no rescoring
     assert state.scores.model_version == new.version and state.scores.complete
     assert not np.allclose(state.scores.probs, parent_scores.probs)
     panel.flipped_button.click()
@@ -158,3 +161,21 @@ def test_versions_menu_switches_and_deletes_but_never_the_active_one(window, qtb
     assert "cannot be deleted" in window.last_error and first.exists()
     assert window.versions.delete(versions[second], confirm=False)
     assert not second.exists() and [v.path for v in list_versions()] == [first]
+
+
+def test_retrain_in_the_window_thread_loads_and_scores_the_new_model_itself(ready, qtbot, monkeypatch):
+    """Without the child process (``GALVIEW_RETRAIN_IN_PROCESS=0``) the window loads the new version
+    and scores the collection with it before comparing; Use then switches at once."""
+    monkeypatch.setenv("GALVIEW_RETRAIN_IN_PROCESS", "0")
+    window, state = ready, ready.state
+    parent = state.model
+    window.show_retrain()
+    panel = window.retrain_panel
+    _choose(panel, "probe", 1, 2)
+    panel.retrain_button.click()
+    qtbot.waitUntil(lambda: window.retraining.comparison is not None, timeout=60000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    assert window.retraining.result.scored_version is None and window.retraining.new_model is not None
+    panel.use_button.click()
+    assert state.model is window.retraining.new_model and state.model is not parent
+    assert state.scores.complete and not window.runner.busy

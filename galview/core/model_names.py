@@ -1,4 +1,4 @@
-"""How the window names a model: file stem (folder name for ``model.keras``) and version."""
+"""How GalView names a model (window, score cache): file stem, or the folder of ``model.keras``, and version."""
 
 from __future__ import annotations
 
