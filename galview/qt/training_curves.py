@@ -53,6 +53,7 @@ class TrainingCurves(QWidget):
         self.steps_per_epoch: int | None = None
         for curve in self.curves.values():
             curve.setData([], [])
+        self._show_validation(False)
         suffix = f" — {stage}" if stage else ""
         self.loss_plot.setTitle(f"loss{suffix}")
         self.accuracy_plot.setTitle(f"accuracy{suffix}")
@@ -99,3 +100,15 @@ class TrainingCurves(QWidget):
     def _draw(self) -> None:
         for key, (xs, ys) in self.points.items():
             self.curves[key].setData(xs, ys)
+        self._show_validation(bool(self.points["val_loss"][0] or self.points["val_accuracy"][0]))
+
+    def _show_validation(self, shown: bool) -> None:
+        """List the validation curves in the legends only while they have points (few-label runs
+        have no validation part, and a legend entry for an empty curve misleads)."""
+        if shown == getattr(self, "validation_in_legend", None):
+            return
+        self.validation_in_legend = shown
+        for key, plot in (("val_loss", self.loss_plot), ("val_accuracy", self.accuracy_plot)):
+            plot.legend.removeItem(self.curves[key])
+            if shown:
+                plot.legend.addItem(self.curves[key], "validation")
