@@ -1,11 +1,15 @@
 """One-click retraining in the window: the Retrain panel's logic (issue 12).
 
-:class:`RetrainController` turns the panel's Retrain button into a chain of jobs on the window's one
-:class:`~galview.qt.workers.JobRunner` — fine-tune (:func:`galview.ml.finetune.finetune`), load the
-new version, score the collection with it — while the user goes on labelling and browsing. The new
-model's scores are kept beside the active model's (``ViewerState.kept_scores``), so "Use this
-model" and "Back to the previous model" switch at once, without rescoring. The comparison of the two
-(:mod:`galview.core.retrain_compare`) fills the change histogram and the "flipped first" ranking.
+:class:`RetrainController` turns the panel's Retrain button into a job on the window's one
+:class:`~galview.qt.workers.JobRunner`: fine-tuning in a child process
+(:func:`galview.ml.finetune_process.finetune_in_process`), which also scores the collection with the
+new version into the score cache, while the user goes on labelling and browsing. The new model is
+loaded only when the user chooses "Use this model". Where the child cannot score (a collection too
+large for :data:`COMPARE_LIMIT`, or retraining in this process), the chain goes on here: load the
+new version, score the collection with it. The new model's scores are kept beside the active
+model's (``ViewerState.kept_scores``), so "Use this model" and "Back to the previous model" switch
+without rescoring. The comparison of the two (:mod:`galview.core.retrain_compare`) fills the change
+histogram and the "flipped first" ranking.
 
 A failed or stopped run writes nothing and leaves the active model as it was (the job guarantees
 it; the controller only says what happened).
