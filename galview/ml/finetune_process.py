@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 
 #: The child's scheduling priority relative to the window (``os.nice``): the window comes first.
 CHILD_NICENESS = 10
-#: After Cancel, how long the child may take to stop at its batch boundary before it is killed.
+#: After Cancel, how long the child may take to stop at its batch boundary before it is given up on.
 STOP_GRACE_S = 30.0
+#: How long a child that has sent its last message may take to exit before it is killed.
+EXIT_WAIT_S = 15.0
 POLL_S = 0.05
 _ERRORS = {cls.__name__: cls for cls in (ModelError, TrainingFailed, CollectionError)}
 
@@ -108,10 +110,14 @@ def _run_child(request: dict, on_progress, cancel: CancelToken):
 
 def _relay(child, receiver, stop, on_progress, cancel: CancelToken):
     trained = None  # the FinetuneResult, once the child has written the version
+    asked_to_stop = None  # when Cancel was passed on
     while True:
-        if cancel.cancelled:
+        if cancel.cancelled and asked_to_stop is None:
             stop.set()
+            asked_to_stop = time.monotonic()
         if not receiver.poll(POLL_S):
+            if asked_to_stop is not None and time.monotonic() - asked_to_stop > STOP_GRACE_S:
+                raise Cancelled()  # it did not stop at a batch boundary: _finish kills it
             continue
         try:
             message = json.loads(receiver.recv_bytes())
@@ -140,11 +146,10 @@ def _relay(child, receiver, stop, on_progress, cancel: CancelToken):
 
 
 def _finish(child, stop) -> None:
-    """Let the child exit; after Cancel or an error it gets :data:`STOP_GRACE_S`, then is killed."""
-    child.join(STOP_GRACE_S if stop.is_set() else 10.0)
-    if child.is_alive():
-        stop.set()
-        child.join(STOP_GRACE_S)
+    """Let the child exit (it has sent its last message, or the caller gave up on it); kill it if it
+    has not within :data:`EXIT_WAIT_S`."""
+    stop.set()  # harmless once it is done; otherwise it stops at its next batch
+    child.join(EXIT_WAIT_S)
     if child.is_alive():
         logger.warning("the training process %s did not stop; killing it", child.pid)
         child.kill()
