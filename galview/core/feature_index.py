@@ -219,7 +219,7 @@ def _assemble(space: Space, kept, parts: list[np.ndarray]) -> FeatureIndex:
 def _stack(old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray:
     if old is None:
         return new
-    return np.asarray(old) if new is None else np.concatenate([old, new])
+    return old if new is None else np.concatenate([old, new])
 
 
 def _save(store, entry: str, collection: Collection, space: Space, index: FeatureIndex) -> None:
