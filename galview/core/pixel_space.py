@@ -26,7 +26,10 @@ def greyscale(images: np.ndarray) -> np.ndarray:
         grey += x[..., band]
     if x.shape[3] > 1:
         grey *= np.float32(1 / x.shape[3])
-    return np.nan_to_num(grey, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    bad = ~np.isfinite(grey)
+    if bad.any():
+        grey[bad] = 0.0
+    return grey
 
 
 def central_crop(images: np.ndarray, crop: int | None) -> np.ndarray:
