@@ -71,3 +71,19 @@ def test_faiss_gives_the_same_top_k_where_installed(vectors):
     pytest.importorskip("faiss")
     x, q = vectors
     np.testing.assert_array_equal(faiss_topk(x, q, 20)[0], cosine_topk(x, q, 20)[0])
+
+
+def test_the_two_stage_search_returns_exact_scores_and_finds_neighbours_of_structured_vectors():
+    from galview.core.reduced_search import ReducedIndex, recall_at_k
+
+    rng = np.random.default_rng(2)
+    spectrum = np.arange(1, 65) ** -1.0  # variance falling like a CNN embedding's
+    x = unit_rows(rng.standard_normal((4000, 64)) * np.sqrt(spectrum))
+    q = unit_rows(rng.standard_normal((8, 64)) * np.sqrt(spectrum))
+    index = ReducedIndex.build(x, dims=16, sample=2000)
+    exact = cosine_topk(x, q, 50)
+    found, scores, _ = index.search(q, 50, shortlist=500)
+    assert recall_at_k(found, exact[0]) >= 0.9
+    np.testing.assert_allclose(scores, (x[found] @ q.T).max(axis=1), rtol=1e-5)
+    everything = index.search(q, 50, shortlist=len(x))
+    np.testing.assert_array_equal(everything[0], exact[0])
