@@ -26,6 +26,9 @@ from galview.core.vector_search import unit_rows
 
 logger = logging.getLogger(__name__)
 
+#: Bytes of float32 cutouts one call of a feature function may take (fewer cutouts when they are large).
+BATCH_BYTES = 256 * 2**20
+
 
 @dataclass
 class FeatureIndex:
@@ -72,10 +75,14 @@ def entry_name(collection: Collection, space: Space) -> str:
     A hash of the cutout shape, pixel type, the first cutout's bytes and the space's key (name,
     options, version); which cutouts an entry covers is checked separately (:func:`build_index`).
     """
-    first = np.ascontiguousarray(collection.get(0)).tobytes()
+    try:
+        first = np.ascontiguousarray(collection.get(0)).tobytes()
+    except CollectionError:
+        first = b"unreadable"
     text = json.dumps(
         [list(collection.shape), collection.dtype.str, hashlib.sha256(first).hexdigest(), space.key()],
         sort_keys=True,
+        default=str,
     )
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
@@ -114,7 +121,8 @@ def build_index(
     store : object, optional
         Keeps features across sessions (see the module's description).
     batch_size : int, optional
-        Cutouts per call of the feature function (default: the space's).
+        Cutouts per call of the feature function (default: the space's; fewer where their float32
+        copies would pass :data:`BATCH_BYTES`).
     on_progress : callable, optional
         Receives :class:`Progress` in cutouts (reused cutouts count as done from the start).
     cancel : CancelToken, optional
@@ -133,7 +141,7 @@ def build_index(
     kept = _kept(store, entry, collection, space)
     start = 0 if kept is None else len(kept[0])
     parts, n = [], len(collection)
-    step = int(batch_size or space.batch_size)
+    step = batch_rows(collection.shape, batch_size or space.batch_size)
     try:
         for first in range(start, n, step):
             cancel.raise_if_cancelled()
@@ -149,6 +157,11 @@ def build_index(
     if parts:
         _save(store, entry, collection, space, index)
     return index
+
+
+def batch_rows(shape: tuple[int, ...], wanted: int) -> int:
+    """Cutouts of ``shape`` per feature batch: ``wanted``, or fewer to stay within :data:`BATCH_BYTES`."""
+    return max(1, min(int(wanted), BATCH_BYTES // (4 * int(np.prod(shape)))))
 
 
 def _kept(store, entry: str, collection: Collection, space: Space):

@@ -9,7 +9,7 @@ import pytest
 
 from galview.core.collection import ArrayCollection, fingerprint
 from galview.core.errors import CollectionError
-from galview.core.feature_index import build_index, entry_name, index_from_features
+from galview.core.feature_index import batch_rows, build_index, entry_name, index_from_features
 from galview.core.jobs import Cancelled, CancelToken
 from galview.core.spaces import morphology_space, pixel_space
 from galview.jobs import get_job
@@ -110,14 +110,22 @@ def test_a_cancelled_job_keeps_what_it_computed_and_the_next_run_resumes(images)
 
 class Damaged(ArrayCollection):
     def _read(self, indices):
-        if 3 in indices:
-            raise CollectionError(self.source, "cutout 3 is damaged")
+        if 0 in indices or 3 in indices:
+            raise CollectionError(self.source, "cutouts 0 and 3 are damaged")
         return super()._read(indices)
 
 
-def test_an_unreadable_cutout_is_left_unranked(images):
-    index = build_index(Damaged("d", images[:8], "NHWC"), pixel_space())
-    assert np.isnan(index.vectors[3]).all() and np.isfinite(np.delete(index.vectors, 3, axis=0)).all()
+def test_unreadable_cutouts_are_left_unranked(images):
+    index = build_index(Damaged("d", images[:8], "NHWC"), pixel_space(), MemoryStore())
+    assert (
+        np.isnan(index.vectors[[0, 3]]).all() and np.isfinite(np.delete(index.vectors, [0, 3], axis=0)).all()
+    )
+
+
+def test_large_cutouts_are_featured_in_smaller_batches():
+    assert batch_rows((64, 64, 3), 256) == 256
+    assert batch_rows((424, 424, 3), 256) == 124  # 256 MB of float32
+    assert batch_rows((2048, 2048, 1), 256) == 16
 
 
 def test_embeddings_kept_from_scoring_make_an_index_as_they_are():
