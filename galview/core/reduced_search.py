@@ -46,8 +46,8 @@ class ReducedIndex:
         n, d = vectors.shape
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
-        picked = np.nan_to_num(np.asarray(vectors[rows], dtype=np.float64))
-        moment = picked.T @ picked / len(rows)
+        picked = np.nan_to_num(np.asarray(vectors[rows], dtype=np.float32))
+        moment = (picked.T @ picked).astype(np.float64) / len(rows)
         _, axes = np.linalg.eigh(moment)  # ascending eigenvalues
         basis = np.ascontiguousarray(axes[:, ::-1][:, : min(dims, d)], dtype=np.float32)
         reduced = np.empty((n, basis.shape[1]), np.float32)
