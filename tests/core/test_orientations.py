@@ -12,6 +12,7 @@ from galview.core.rankings import SimilarityRanking, similarity_ranking
 from galview.core.reference import cutout_reference
 from galview.core.similarity import similarity
 from galview.core.spaces import morphology_space, pixel_space
+from galview.core.state import ViewerState
 from galview.io import open_collection
 
 
@@ -66,6 +67,11 @@ def test_the_ranking_is_a_descending_similarity_ranking_with_orientations(rings)
         True,
     )
     assert ranking.sort(np.arange(12))[0] == 0 and ranking.orientation_of(0) == "identity"
+    state = ViewerState()
+    state.set_collection(collection)
+    state.set_ranking(ranking)
+    state.set_sorting(sort="similar")
+    np.testing.assert_array_equal(state.order, result.top(12))  # the grid shows the most similar first
     plain = similarity_ranking([0.1, 0.5], reference_name="LEDA 074886")
     assert plain.title == "most similar to LEDA 074886" and plain.orientation_of(1) == ""
 
