@@ -73,22 +73,28 @@ def best_query_scores(
     step = chunk_rows(len(queries), budget, vectors.shape[1])
     for start in range(0, n, step):
         chunk = np.asarray(vectors[start : start + step], dtype=np.float32)
-        product = chunk @ queries.T
+        product = _product(chunk, queries)
         if excluded is not None:
             product = _unmasked_cosine(chunk, product, excluded)
-        best[start : start + step] = np.argmax(np.nan_to_num(product, nan=-np.inf), axis=1)
-        scores[start : start + step] = np.max(product, axis=1)
+        best[start : start + step] = np.argmax(product, axis=0)  # a NaN row: 0
+        scores[start : start + step] = np.max(product, axis=0)
     return scores, best
 
 
+def _product(chunk: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """(Q, rows) dot products: reducing over queries then runs along contiguous rows (a reduction
+    over a short last axis took longer here than the product itself)."""
+    return queries @ chunk.T
+
+
 def _unmasked_cosine(chunk: np.ndarray, product: np.ndarray, excluded) -> np.ndarray:
-    """Divide each query's column by the rows' norm over that query's unmasked features."""
+    """Divide each query's row of ``product`` by the rows' norm over that query's unmasked features."""
     out = product.copy()
     for q, dims in enumerate(excluded):
         if dims is None or not dims.any():
             continue
         rest = 1.0 - np.square(chunk[:, dims]).sum(axis=1)
-        out[:, q] = np.where(rest > 1e-12, product[:, q] / np.sqrt(np.maximum(rest, 1e-12)), 0.0)
+        out[q] = np.where(rest > 1e-12, product[q] / np.sqrt(np.maximum(rest, 1e-12)), 0.0)
     return out
 
 
@@ -121,19 +127,20 @@ def cosine_topk(
     step = max(chunk_rows(len(queries), budget, vectors.shape[1]), k)
     kept_index, kept_score, kept_query = [], [], []
     for start in range(0, len(vectors), step):
-        product = np.asarray(vectors[start : start + step], dtype=np.float32) @ queries.T
-        product = np.nan_to_num(product, nan=-np.inf)
-        best = np.argmax(product, axis=1)
-        score = product[np.arange(len(product)), best]
+        product = _product(np.asarray(vectors[start : start + step], dtype=np.float32), queries)
+        score = product[0].copy() if len(queries) == 1 else np.max(product, axis=0)
+        score[np.isnan(score)] = -np.inf
         keep = np.argpartition(-score, k - 1)[:k] if len(score) > k else np.arange(len(score))
         kept_index.append(keep + start)
         kept_score.append(score[keep])
-        kept_query.append(best[keep])
+        kept_query.append(np.argmax(product[:, keep], axis=0))
     return _merge(np.concatenate(kept_index), np.concatenate(kept_score), np.concatenate(kept_query), k)
 
 
 def _merge(index: np.ndarray, score: np.ndarray, query: np.ndarray, k: int):
+    """The best ``k`` (ties in index order) of the candidates, leaving out unscored ones (-inf)."""
     order = np.lexsort((index, -score))[:k]
+    order = order[np.isfinite(score[order])]
     return index[order], score[order], query[order]
 
 

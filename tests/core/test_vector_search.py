@@ -49,7 +49,7 @@ def test_unreadable_rows_are_never_returned_and_k_beyond_n_returns_all(vectors):
     x[[3, 7]] = np.nan
     indices, scores, _ = cosine_topk(x, q, k=18)
     assert 3 not in indices and 7 not in indices and np.isfinite(scores).all()
-    assert len(cosine_topk(x[:5], q, k=50)[0]) == 5
+    assert len(cosine_topk(x[:5], q, k=50)[0]) == 4  # all five asked for; one is unreadable
     all_scores, _ = best_query_scores(x, q)
     assert np.isnan(all_scores[[3, 7]]).all() and np.isfinite(np.delete(all_scores, [3, 7])).all()
 
