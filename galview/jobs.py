@@ -56,6 +56,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("train", "Training", "galview.ml.training:train_model", "batches"),
         JobSpec("finetune", "Retraining", "galview.ml.finetune_process:finetune_in_process", "batches"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
+        JobSpec("similarity", "Indexing for similarity", "galview.core.feature_index:build_index", "cutouts"),
     )
 }
 

@@ -1,4 +1,4 @@
-"""Command line: ``galview [--verbose] info | view | demo | simulate | train | finetune | score | explain | labels``.
+"""Command line: ``galview [--verbose] info | view | demo | simulate | train | finetune | score | explain | similar | labels``.
 
 The composition root: each command lives in its own module of this package, which registers its
 parser (``add_parsers``) and sets ``run``, the function that carries it out. Command modules share
@@ -12,14 +12,14 @@ import logging
 import sys
 
 from galview import __version__
-from galview.cli import data, explain, finetune, labels, scoring, training, window
+from galview.cli import data, explain, finetune, labels, scoring, similarity, training, window
 from galview.cli.parsing import GalviewParser
 from galview.core.errors import UserFacingError
 from galview.core.logs import FILE_ONLY, quiet_libraries, setup_logging
 
 logger = logging.getLogger(__name__)
 
-COMMAND_MODULES = (data, window, training, finetune, scoring, explain, labels)
+COMMAND_MODULES = (data, window, training, finetune, scoring, explain, similarity, labels)
 
 
 def build_parser() -> GalviewParser:

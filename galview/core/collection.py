@@ -397,20 +397,24 @@ def _valid_class_names(source, names) -> tuple[str, ...] | None:
 FINGERPRINT_SAMPLE = 16
 
 
-def fingerprint(collection: Collection) -> str:
+def fingerprint(collection: Collection, count: int | None = None) -> str:
     """A short identity of a collection's content: ``"112×64×64×3 uint8 #1f2e3d4c5b6a"``.
 
     Count, cutout shape, pixel type and a SHA-256 of :data:`FINGERPRINT_SAMPLE` evenly spaced
     cutouts (raw bytes in native order; an unreadable cutout counts as its position). Two files
     with the same cutouts give the same fingerprint wherever they lie; a different file of the
     same size almost surely does not. Computed once per collection object.
+
+    ``count`` fingerprints only the first ``count`` cutouts, exactly as a collection holding just
+    those would be fingerprinted (features kept for a collection that has since grown are
+    recognised by it). It is not cached.
     """
     import hashlib
 
+    n = len(collection) if count is None else min(int(count), len(collection))
     cached = collection._cache.get("fingerprint")
-    if cached is not None:
+    if cached is not None and n == len(collection):
         return cached
-    n = len(collection)
     digest = hashlib.sha256(f"{n}:{collection.shape}:{collection.dtype.str}".encode())
     for index in np.unique(np.linspace(0, n - 1, min(n, FINGERPRINT_SAMPLE)).round().astype(np.int64)):
         try:
@@ -419,5 +423,6 @@ def fingerprint(collection: Collection) -> str:
             digest.update(f"unreadable {index}".encode())
     h, w, c = collection.shape
     value = f"{n}×{h}×{w}×{c} {collection.dtype} #{digest.hexdigest()[:12]}"
-    collection._cache["fingerprint"] = value
+    if n == len(collection):
+        collection._cache["fingerprint"] = value
     return value

@@ -94,3 +94,57 @@ def rank_positions(order: np.ndarray, n: int) -> np.ndarray:
     order = np.asarray(order, dtype=np.int64)
     values[order] = np.arange(len(order), 0, -1, dtype=np.float64)
     return values
+
+
+@dataclass(frozen=True, eq=False)
+class SimilarityRanking(Ranking):
+    """A similarity ranking: cosine similarity to one or more references, and how each matched.
+
+    Attributes
+    ----------
+    orientation : ndarray, (N,) int8, or None
+        The orientation of the reference that matched each cutout best, a code 0–7 named by
+        :data:`galview.core.orientations.ORIENTATION_NAMES`; None when the space has none.
+    reference_name : str
+        What the cutouts were compared with.
+    """
+
+    orientation: np.ndarray | None = None
+    reference_name: str = ""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.orientation is not None:
+            orientation = np.asarray(self.orientation, dtype=np.int8).reshape(-1)
+            if orientation.shape != self.values.shape:
+                raise ValueError(f"orientation has shape {orientation.shape}; values {self.values.shape}")
+            object.__setattr__(self, "orientation", orientation)
+
+    def orientation_of(self, index: int) -> str:
+        """The name of the orientation that matched cutout ``index`` ("rot90"); "" when none is kept."""
+        from galview.core.orientations import orientation_name
+
+        return "" if self.orientation is None else orientation_name(self.orientation[int(index)])
+
+
+def similarity_ranking(scores, orientation=None, reference_name: str = "the reference") -> SimilarityRanking:
+    """The ranking of a similarity search: ``"similar"``, "most similar to <name>", badge "sim".
+
+    Parameters
+    ----------
+    scores : array-like, (N,)
+        Cosine similarity per cutout (NaN: not ranked, goes last); highest first.
+    orientation : array-like, (N,) int, optional
+        The matching orientation per cutout (see :class:`SimilarityRanking`).
+    reference_name : str
+        The reference's name, for the title.
+    """
+    return SimilarityRanking(
+        "similar",
+        f"most similar to {reference_name}",
+        scores,
+        descending=True,
+        badge="sim",
+        orientation=orientation,
+        reference_name=reference_name,
+    )

@@ -58,6 +58,14 @@ CHEAP_ERRORS = {
     "suspects missing file": (["labels", "suspects", "nosuch.npz", "-o", "s.csv"], "no such file"),
     "simulate missing folder": (["simulate", "--n", "4", "-o", "missing/s.h5"], "missing does not exist"),
     "typo in an option": (["score", "DES", "-o", "x.csv", "--batchsize", "3"], "did you mean --batch-size?"),
+    "similar missing reference": (
+        ["similar", "DES", "--to-file", "nosuch.fits", "--space", "embedding"],
+        "nosuch.fits: no such file",
+    ),
+    "similar missing model": (
+        ["similar", "DES", "--to", "0", "--space", "embedding", "--model", "nosuch.keras"],
+        "no such model",
+    ),
 }
 
 

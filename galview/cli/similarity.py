@@ -1,0 +1,218 @@
+"""``galview similar``: rank a collection by similarity to cutouts of it or to image files."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from galview.cli.common import add_adapt_option, add_model_option, add_open_options, model_path, open_options
+from galview.core.errors import UserFacingError
+
+SPACE_NAMES = ("pixel", "embedding", "morphology")  # galview.spaces.SPACES, without importing it here
+CSV = (".csv",)
+
+
+def add_parsers(commands) -> None:
+    """Register ``similar`` on the main parser's ``commands``."""
+    similar = commands.add_parser(
+        "similar",
+        help="rank cutouts by similarity to a reference",
+        description="Rank every cutout by cosine similarity to one or more references (cutouts of the "
+        "collection, or image files: FITS, PNG/JPEG, .npy), in a space of pixels, model embeddings or "
+        "rotation-invariant morphology. Prints the most similar; -o writes every cutout's row.",
+    )
+    similar.add_argument("data", help="the cutout collection (file or folder)")
+    similar.add_argument(
+        "--to",
+        type=int,
+        action="append",
+        default=[],
+        metavar="INDEX",
+        help="a cutout of the collection as reference (repeatable)",
+    )
+    similar.add_argument(
+        "--to-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an image file as reference (repeatable)",
+    )
+    similar.add_argument(
+        "--space",
+        choices=SPACE_NAMES,
+        default="pixel",
+        help="what is compared: greyscale pixels, the model's embeddings, or morphology",
+    )
+    add_model_option(similar)
+    similar.add_argument(
+        "--no-orientations",
+        action="store_true",
+        help="compare the reference as it is, not in its 8 flips and quarter turns",
+    )
+    similar.add_argument(
+        "--mask-centre",
+        type=float,
+        metavar="PX",
+        help="leave out a centre disc of this radius (in the reference's pixels)",
+    )
+    similar.add_argument(
+        "--crop", type=int, metavar="PX", help="pixel space: compare only the central PX×PX pixels"
+    )
+    similar.add_argument(
+        "--normalise",
+        choices=("none", "zscore", "asinh"),
+        default="none",
+        help="pixel space: normalisation after subtracting the sky",
+    )
+    similar.add_argument(
+        "--no-sky", action="store_true", help="pixel space: do not subtract the sky (median of the border)"
+    )
+    similar.add_argument(
+        "--combine",
+        choices=("mean", "max"),
+        default="mean",
+        help="several references: mean or max of the similarities",
+    )
+    similar.add_argument(
+        "--top", type=int, default=10, metavar="K", help="how many of the most similar to print"
+    )
+    similar.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.csv",
+        help="every cutout's rank, index, id, similarity and orientation as .csv",
+    )
+    similar.add_argument(
+        "--resize", action="store_true", help="embedding space: resize cutouts to the model's input size"
+    )
+    similar.add_argument(
+        "--no-cache", action="store_true", help="neither reuse nor keep features in GalView's data folder"
+    )
+    add_adapt_option(similar)
+    add_open_options(similar)
+    similar.set_defaults(run=cmd_similar)
+
+
+def cmd_similar(args) -> int:
+    """Check the output, options, collection and references, then index, compare and print."""
+    from galview.core.outputs import output_path
+    from galview.io import open_collection
+
+    output = output_path(args.output, CSV, "similarities") if args.output else None
+    _check_options(args)
+    with open_collection(args.data, **open_options(args)) as collection:
+        references = _references(args, collection)
+        for reference in references:
+            for step in reference.steps:
+                print(f"reference {reference.name}: {step}", file=sys.stderr)
+        space = _space(args, collection)
+        result = _search(args, collection, space, references)
+        print_top(result, collection.ids, args.top)
+        if output is not None:
+            from galview.io.similarity_files import write_similarities
+
+            print(write_similarities(output, result, collection.ids), file=sys.stderr)
+    return 0
+
+
+def _check_options(args) -> None:
+    if not args.to and not args.to_file:
+        raise UserFacingError(args.data, "no reference given; expected --to INDEX or --to-file FILE")
+    if args.top < 1:
+        raise UserFacingError(f"--top {args.top}", "expected a positive number of cutouts to print")
+    if args.crop is not None and args.crop < 2:
+        raise UserFacingError(f"--crop {args.crop}", "expected a side of at least 2 pixels")
+    if args.mask_centre is not None and not args.mask_centre >= 0:
+        raise UserFacingError(f"--mask-centre {args.mask_centre}", "expected a radius of 0 or more pixels")
+
+
+def _references(args, collection) -> list:
+    """The references, prepared to the collection's cutouts (indices checked, files read)."""
+    from galview.core.reference import cutout_reference, prepare_reference
+    from galview.io.reference_files import read_reference
+
+    n, references = len(collection), []
+    for index in args.to:
+        if not 0 <= index < n:
+            raise UserFacingError(args.data, f"has no cutout {index} (--to); expected an index 0..{n - 1}")
+        name = f"cutout {index} ({collection.id_of(index)})"
+        cutout = collection.get(index)
+        if args.mask_centre is None:
+            references.append(cutout_reference(cutout, index, name))
+        else:
+            prepared = prepare_reference(
+                cutout, name, collection.shape, collection.dtype, mask_centre=args.mask_centre
+            )
+            references.append(dataclasses.replace(prepared, index=index))
+    for path in args.to_file:
+        image, name = read_reference(path)
+        references.append(
+            prepare_reference(
+                image,
+                name,
+                collection.shape,
+                collection.dtype,
+                collection.bands,
+                args.mask_centre,
+                source=path,
+            )
+        )
+    return references
+
+
+def _space(args, collection):
+    from galview.spaces import make_space
+
+    if args.space != "embedding":
+        return make_space(
+            args.space, background=not args.no_sky, normalisation=args.normalise, crop=args.crop
+        )
+    path = model_path(args.model)
+    from galview.ml.loading import load_model
+
+    loaded = load_model(path)
+    if args.resize:
+        from galview.ml.scoring import with_adapter
+
+        loaded = with_adapter(loaded, collection, resize=True)
+        print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
+    return make_space("embedding", loaded=loaded, collection=collection, adapt=not args.no_adapt)
+
+
+def _search(args, collection, space, references):
+    from galview.core.feature_index import build_index
+    from galview.core.progress import progress_printer
+    from galview.core.similarity import similarity
+
+    store = None
+    if not args.no_cache:
+        from galview.io.feature_cache import FeatureCache
+
+        store = FeatureCache.default()
+    with progress_printer("similar") as progress:
+        index = build_index(collection, space, store, on_progress=progress)
+    return similarity(index, references, orientations=not args.no_orientations, combine=args.combine)
+
+
+def print_top(result, ids, k: int) -> None:
+    """The ``k`` most similar cutouts as an aligned table on stdout."""
+    from galview.io.similarity_files import similarity_rows
+
+    rows = similarity_rows(result, ids, result.top(k))
+    print(f"most similar to {result.reference_name()} — {result.space}")
+    if not rows:
+        print("no cutout could be compared")
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print(
+        "  ".join(
+            c.rjust(widths[c]) if c in ("rank", "index") else c.ljust(widths[c]) for c in columns
+        ).rstrip()
+    )
+    for row in rows:
+        cells = [
+            str(row[c]).rjust(widths[c]) if c in ("rank", "index") else str(row[c]).ljust(widths[c])
+            for c in columns
+        ]
+        print("  ".join(cells).rstrip())

@@ -1,0 +1,82 @@
+"""``galview similar``: the top K on the terminal, every row in a CSV, one-line refusals of bad input."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from galview.cli import main
+
+
+def test_similar_on_the_rings_folder(shared_data, tmp_path, capsys):
+    rings = shared_data / "gz_decals_rings"
+    out = tmp_path / "similar.csv"
+    assert main(["similar", str(rings), "--to", "2", "--top", "5", "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
+    assert lines[0] == "most similar to cutout 2 (J003937.09-032825.0) — pixel (sky subtracted)"
+    assert lines[1].split() == ["rank", "index", "id", "similarity", "orientation"]
+    assert lines[2].split() == ["1", "2", "J003937.09-032825.0", "1.000000", "identity"] and len(lines) == 7
+    assert "100/100 cutouts" in printed.err
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 100 and sorted(int(r["index"]) for r in rows) == list(range(100))
+    assert [r["rank"] for r in rows[:3]] == ["1", "2", "3"] and rows[0]["orientation"] == "identity"
+    scores = [float(r["similarity"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+
+    leda = shared_data / "leda074886" / "leda074886_50px.fits"
+    assert main(["similar", str(rings), "--to-file", str(leda), "--mask-centre", "4", "--top", "3"]) == 0
+    printed = capsys.readouterr()
+    assert "reference leda074886_50px: resampled 50×50 → 424×424" in printed.err
+    assert "reference leda074886_50px: centre masked: radius 4 px (52 of 50×50 pixels)" in printed.err
+    assert "cutouts" not in printed.err  # the features kept by the first run were reused
+    assert printed.out.startswith("most similar to leda074886_50px") and len(printed.out.splitlines()) == 5
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.npy"
+    np.save(path, np.random.default_rng(0).integers(0, 255, (6, 12, 12, 3), dtype=np.uint8))
+    return path
+
+
+def _refused(capsys, argv, *fragments):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("galview: error: "), err
+    for fragment in fragments:
+        assert fragment in err[0], err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_bad_input_is_one_line_naming_what_was_wrong(small, tmp_path, capsys):
+    data = str(small)
+    _refused(capsys, ["similar", data, "--to", "6"], data, "has no cutout 6", "0..5")
+    _refused(capsys, ["similar", data], "no reference given")
+    _refused(capsys, ["similar", data, "--to", "0", "-o", str(tmp_path / "x.txt")], "x.txt", "expected .csv")
+    _refused(capsys, ["similar", data, "--to", "0", "--crop", "1"], "--crop 1")
+    _refused(capsys, ["similar", data, "--to", "0", "--top", "0"], "--top 0")
+    corrupt = tmp_path / "corrupt.fits"
+    corrupt.write_bytes(b"SIMPLE  = garbage" * 10)
+    _refused(capsys, ["similar", data, "--to-file", str(corrupt)], str(corrupt))
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.where(np.eye(8) > 0, 1.0, np.nan).astype(np.float32))
+    _refused(capsys, ["similar", data, "--to-file", str(nan)], str(nan), "only 8 of 64 pixels are finite")
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.ones(10, np.float32))
+    _refused(capsys, ["similar", data, "--to-file", str(flat)], str(flat), "expected one image")
+
+
+def test_several_references_morphology_and_no_orientations(small, capsys):
+    data = str(small)
+    argv = ["similar", data, "--to", "1", "--to", "4", "--combine", "max", "--no-orientations", "--top", "2"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["rank", "index", "id", "similarity", "orientation", "reference"]
+    assert {line.split()[1] for line in lines[2:]} == {"1", "4"} and "identity" not in lines[2]
+    assert main(["similar", data, "--to", "0", "--space", "morphology", "--top", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("most similar to cutout 0 (0) — morphology") and out[2].split()[:2] == ["1", "0"]
