@@ -57,6 +57,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("finetune", "Retraining", "galview.ml.finetune_process:finetune_in_process", "batches"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
         JobSpec("similarity", "Indexing for similarity", "galview.core.feature_index:build_index", "cutouts"),
+        JobSpec(
+            "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"
+        ),
     )
 }
 

@@ -7,7 +7,20 @@ import math
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
-FIELDS = ("Index", "ID", "RA", "Dec", "Label", "History", "Model", "Score", "Shape", "Bands", "Source")
+FIELDS = (
+    "Index",
+    "ID",
+    "RA",
+    "Dec",
+    "Label",
+    "History",
+    "Model",
+    "Score",
+    "Similarity",
+    "Shape",
+    "Bands",
+    "Source",
+)
 
 
 class MetadataPanel(QWidget):
@@ -51,6 +64,10 @@ class MetadataPanel(QWidget):
         """The current label with its origin, and its latest changes (newest first)."""
         self.fields["Label"].setText(text)
         self.fields["History"].setText(history)
+
+    def show_similarity(self, text: str) -> None:
+        """The current cutout's similarity to the last search's reference (``"—"``: no search)."""
+        self.fields["Similarity"].setText(text)
 
     def show_score(self, model_name: str | None, scores, index: int) -> None:
         """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.

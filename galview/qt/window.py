@@ -49,6 +49,7 @@ from galview.qt.metadata import MetadataPanel
 from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.scoring import ScoringController
+from galview.qt.similarity import SimilarityController
 from galview.qt.simulate_dialog import SimulationController
 from galview.qt.sorting import SortControls
 from galview.qt.status import JobStatus
@@ -158,7 +159,9 @@ class MainWindow(QMainWindow):
         self.retraining = RetrainController(
             self.state, self.runner, self.labelling, self.retrain_panel, parent=self
         )
+        self.similarity = SimilarityController(self, parent=self)
         controllers = (
+            self.similarity,
             self.scoring,
             self.explaining,
             self.labelling,
@@ -209,6 +212,8 @@ class MainWindow(QMainWindow):
         self._build_model_menu()
         self._build_explain_menu()
         self.label_menu = LabelMenu(self, self.labelling, self.triage)
+        self.similarity.build_menu(self.menuBar().addMenu("&Similarity"))
+        self.similarity.context_menu(self.grid)
         cutout_menu = self.menuBar().addMenu("&Cutout")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"

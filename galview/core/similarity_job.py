@@ -1,0 +1,54 @@
+"""The similarity search as one job: index the collection in a space, then compare with the references.
+
+The window runs it through its one job runner (:mod:`galview.jobs`, ``"similar"``); the features
+are kept on disk per (collection, space) by ``store``, so a second search in the same space only
+compares. Where the features already exist (the embeddings a scoring job kept) pass ``index``
+and nothing is computed.
+"""
+
+from __future__ import annotations
+
+from galview.core.feature_index import FeatureIndex, build_index
+from galview.core.jobs import CancelToken
+from galview.core.similarity import SimilarityResult, similarity
+
+
+def rank_by_similarity(
+    collection,
+    space,
+    references,
+    store=None,
+    orientations: bool = True,
+    combine: str = "mean",
+    index: FeatureIndex | None = None,
+    *,
+    on_progress=None,
+    cancel: CancelToken | None = None,
+) -> SimilarityResult:
+    """Similarity of every cutout of ``collection`` to ``references`` in ``space``.
+
+    Parameters
+    ----------
+    collection : Collection
+    space : Space
+        See :func:`galview.spaces.make_space`.
+    references : sequence of PreparedReference
+        In the collection's cutout shape (:mod:`galview.core.reference`).
+    store : object, optional
+        Keeps features across searches and sessions (:class:`galview.io.feature_cache.FeatureCache`).
+    orientations, combine
+        As :func:`galview.core.similarity.similarity`.
+    index : FeatureIndex, optional
+        Features computed already; then nothing is indexed.
+    on_progress, cancel
+        The job protocol (:mod:`galview.core.jobs`); progress in cutouts while indexing.
+
+    Returns
+    -------
+    SimilarityResult
+    """
+    cancel = cancel or CancelToken()
+    if index is None:
+        index = build_index(collection, space, store, on_progress=on_progress, cancel=cancel)
+    cancel.raise_if_cancelled()
+    return similarity(index, references, orientations=orientations, combine=combine)

@@ -1,0 +1,245 @@
+"""Similarity rankings in the window (issue 13): the Similarity menu, the grid's context menu, the job.
+
+"Rank by similarity to this" (S, or right-click a cutout) compares every cutout with the current
+one — or with all the selected ones, their similarities averaged — in the chosen space, in the
+background on the window's one job runner; the grid then sorts by the new ``similar`` ranking and
+each thumbnail shows its similarity. "… to a file" (Shift+S) takes a FITS, PNG/JPEG or .npy image,
+brought to the collection's cutouts (the steps are shown), with an optional masked centre. The
+features are kept on disk per collection and space (:class:`galview.io.feature_cache.FeatureCache`),
+so the next search in the same space only compares; the ``embedding`` space reuses the embeddings
+the scoring job kept for the active model. The metadata panel shows the current cutout's similarity
+and the orientation of the reference that matched it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup
+from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu
+
+from galview.core.errors import UserFacingError
+from galview.core.words import count
+
+logger = logging.getLogger(__name__)
+
+JOB = "similar"
+#: The spaces the menu offers, in order: (name, menu text). ``embedding`` needs an active model.
+SPACE_CHOICES = (
+    ("pixel", "&Pixels (the thesis method: greyscale, cosine)"),
+    ("morphology", "&Morphology (rotation-invariant profiles and shapes)"),
+    ("embedding", "Model &embedding (the active model's penultimate layer)"),
+)
+REFERENCE_FILTER = "Images (*.fits *.fit *.fits.gz *.fz *.png *.jpg *.jpeg *.npy);;All files (*)"
+
+
+class SimilarityController(QObject):
+    """Runs similarity searches for the window and shows their ranking.
+
+    Signals
+    -------
+    message(str), error(str)
+        For the status bar and the error dialog.
+    """
+
+    message = pyqtSignal(str)
+    error = pyqtSignal(str)
+
+    def __init__(self, window, parent: QObject | None = None):
+        super().__init__(parent)
+        self.window, self.state, self.runner = window, window.state, window.runner
+        self.space_name = str(window.settings.value("similarity/space", "pixel"))
+        if self.space_name not in dict(SPACE_CHOICES):
+            self.space_name = "pixel"
+        self.orientations = window.settings.value("similarity/orientations", True, type=bool)
+        self.result = None  # the last SimilarityResult
+        self._store = None
+        self.state.current_changed.connect(lambda _i: self.show_current())
+        self.state.rankings_changed.connect(lambda _name: self.show_current())
+
+    # -- menus ------------------------------------------------------------------------------------
+    def build_menu(self, menu: QMenu) -> None:
+        """Fill the Similarity menu."""
+        self.this_action = _add(menu, "Rank by similarity to &this cutout", self.rank_like_current, "S")
+        self.file_action = _add(menu, "Rank by similarity to a &file…", self.ask_file, "Shift+S")
+        menu.addSeparator()
+        self.space_group = QActionGroup(menu)
+        for name, text in SPACE_CHOICES:
+            action = _add(menu, text, lambda _c=False, n=name: self.set_space(n))
+            action.setCheckable(True)
+            action.setChecked(name == self.space_name)
+            action.setData(name)
+            self.space_group.addAction(action)
+        self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
+        self.orientation_action.setCheckable(True)
+        self.orientation_action.setChecked(self.orientations)
+        menu.addSeparator()
+        _add(menu, "Select the &top of the ranking…", self.window.label_menu.ask_select_top)
+
+    def context_menu(self, grid) -> None:
+        """Right-click on the grid: rank by this cutout (or the selection), open it in the viewer."""
+        grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        grid.customContextMenuRequested.connect(lambda pos: self._show_context_menu(grid, pos))
+
+    def _show_context_menu(self, grid, pos) -> None:
+        cutout = grid.grid_model.cutout_at(grid.indexAt(pos))
+        if cutout < 0:
+            return
+        if cutout not in self.state.selection:
+            self.state.set_current(cutout)
+        menu = QMenu(grid)
+        n = max(len(self.state.selection), 1)
+        text = "Rank by similarity to this" if n == 1 else f"Rank by similarity to these {n}"
+        menu.addAction(text, self.rank_like_current)
+        menu.addAction("Select the top of the ranking…", self.window.label_menu.ask_select_top)
+        menu.addAction("Open in Legacy Survey viewer", self.window.open_in_legacy_viewer)
+        menu.popup(grid.viewport().mapToGlobal(pos))
+
+    def set_space(self, name: str) -> None:
+        """Compare in space ``name`` from the next search on (remembered in the settings)."""
+        self.space_name = name
+        self.window.settings.setValue("similarity/space", name)
+
+    def set_orientations(self, on: bool) -> None:
+        """Try the 8 flips/quarter turns of references (pixel and embedding spaces)."""
+        self.orientations = bool(on)
+        self.window.settings.setValue("similarity/orientations", bool(on))
+
+    # -- searching --------------------------------------------------------------------------------
+    def rank_like_current(self) -> bool:
+        """Rank by similarity to the selected cutouts, or the current one; False if it cannot start."""
+        from galview.core.reference import cutout_reference
+
+        state = self.state
+        chosen = [int(i) for i in state.selection] if len(state.selection) > 1 else [state.current]
+        if state.collection is None or chosen[0] < 0:
+            self.message.emit("Choose a cutout to compare with")
+            return False
+        collection = state.collection
+        try:
+            references = [
+                cutout_reference(collection.get(i), i, f"cutout {i} ({collection.id_of(i)})") for i in chosen
+            ]
+        except UserFacingError as exc:
+            self.error.emit(str(exc))
+            return False
+        return self.rank_like(references)
+
+    def ask_file(self) -> None:
+        """Ask for a reference image and a centre mask, then rank by similarity to it."""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Reference image", "", REFERENCE_FILTER)
+        if not path:
+            return
+        radius, ok = QInputDialog.getDouble(
+            self.window, "Centre mask", "Leave out a centre disc of radius (reference pixels; 0: none)",
+            0.0, 0.0, 10000.0, 1,
+        )  # fmt: skip
+        if ok:
+            self.rank_like_file(path, mask_centre=radius or None)
+
+    def rank_like_file(self, path, mask_centre: float | None = None) -> bool:
+        """Rank by similarity to the image in ``path``, brought to the collection's cutouts."""
+        from galview.core.reference import prepare_reference
+        from galview.io.reference_files import read_reference
+
+        collection = self.state.collection
+        if collection is None:
+            self.message.emit("Open a collection first")
+            return False
+        try:
+            image, name = read_reference(path)
+            reference = prepare_reference(
+                image, name, collection.shape, collection.dtype, collection.bands, mask_centre, source=path
+            )
+        except (UserFacingError, ValueError) as exc:
+            self.error.emit(str(exc))
+            return False
+        if reference.steps:
+            self.message.emit(f"Reference {reference.name}: " + "; ".join(reference.steps))
+        return self.rank_like([reference])
+
+    def rank_like(self, references) -> bool:
+        """Start the search for ``references`` (PreparedReference) in the chosen space."""
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        try:
+            space, index = self._space()
+        except (UserFacingError, ValueError) as exc:
+            self.error.emit(str(exc))
+            return False
+        store = None if index is not None else self._feature_store()
+        self.runner.start(
+            JOB, self.state.collection, space, references, store, self.orientations, "mean", index,
+            on_returned=self._on_ranked, on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
+        )  # fmt: skip
+        return True
+
+    def _space(self):
+        """The chosen space and, for ``embedding``, the kept embeddings as its index (or None)."""
+        from galview.spaces import make_space
+
+        name, state = self.space_name, self.state
+        if name != "embedding":
+            return make_space(name), None
+        if state.model is None:
+            raise ValueError("The embedding space needs a model: choose one in the Model menu")
+        space = make_space(name, loaded=state.model, collection=state.collection)
+        scores = state.scores
+        kept = scores is not None and scores.embeddings is not None and scores.complete
+        if kept and scores.model_version == state.model.version:
+            from galview.core.feature_index import index_from_features
+
+            return space, index_from_features(space, scores.embeddings)
+        return space, None
+
+    def _feature_store(self):
+        if self._store is None:
+            from galview.io.feature_cache import FeatureCache
+
+            self._store = FeatureCache.default()
+        return self._store
+
+    def _on_ranked(self, result) -> None:
+        if self.state.collection is None or len(result.scores) != self.state.n:
+            return  # the collection changed while it ran
+        self.result = result
+        ranking = result.ranking()
+        self.state.set_ranking(ranking)
+        self.state.set_sorting(sort=ranking.name)
+        own = {r.index for r in result.references}
+        others = [i for i in result.top(len(own) + 1) if i not in own]
+        best = f"; the most similar other cutout: {result.scores[others[0]]:.3f}" if others else ""
+        self.message.emit(f"Sorted by similarity: {describe(result)}{best}")
+
+    # -- the current cutout -----------------------------------------------------------------------
+    def show_current(self) -> None:
+        """The current cutout's similarity (and matched orientation) in the metadata panel."""
+        ranking, index = self.state.ranking("similar"), self.state.current
+        if ranking is None or not 0 <= index < len(ranking):
+            self.window.metadata.show_similarity("—")
+            return
+        value = ranking.value_of(index)
+        if not np.isfinite(value):
+            self.window.metadata.show_similarity("not compared")
+            return
+        orientation = ranking.orientation_of(index)
+        matched = f", matched {orientation}" if orientation else ""
+        self.window.metadata.show_similarity(f"{value:.3f} to {ranking.reference_name}{matched}")
+
+
+def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:
+    action = QAction(text, menu)
+    if shortcut:
+        action.setShortcut(shortcut)
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
+
+
+def describe(result) -> str:
+    """One line: "12 cutouts compared with cutout 3 in greyscale pixels"."""
+    compared = int(np.isfinite(result.scores).sum())
+    return f"{count(compared, 'cutout')} compared with {result.reference_name()} in {result.space}"

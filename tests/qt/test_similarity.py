@@ -1,0 +1,114 @@
+"""Similarity rankings in the window (issue 13): rank by this cutout, by the selection, by a file; the
+embedding space reuses kept embeddings; a bad reference file is a message, not a crash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.qt.conftest import TINY_SHAPE
+
+
+def _with_rotated_copies(path, n=24, seed=3):
+    """Random cutouts, plus cutout 0 turned a quarter (index n) and flipped (index n + 1)."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 120, (n, *TINY_SHAPE), dtype=np.uint8)
+    images[0, 2:6, 3:12] = 250  # something asymmetric, so orientations differ
+    images = np.concatenate([images, np.rot90(images[:1], 1, axes=(1, 2)), images[:1, ::-1]])
+    np.savez(path, images=images, labels=np.arange(len(images)) % 2)
+    return path
+
+
+def _rank(window, qtbot, action):
+    action.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.similarity.result is not None, timeout=30000)
+    return window.similarity.result
+
+
+def test_rank_by_this_cutout_finds_its_turned_and_flipped_copies(window, qtbot, tmp_path):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state, n = window.state, 24
+    window.similarity.set_space("pixel")
+    state.set_current(0)
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert state.sorting.sort == "similar" and "similar" in state.rankings
+    assert set(state.order[:3].tolist()) == {0, n, n + 1}  # itself and its copies, all at 1.0
+    assert result.scores[n] == pytest.approx(1.0, abs=1e-5)
+    state.set_current(n)
+    assert "matched rot" in window.metadata.fields["Similarity"].text()
+    assert "similar" in [
+        window.sort_controls.sort_combo.itemData(i) for i in range(window.sort_controls.sort_combo.count())
+    ]
+    assert "Sorted by similarity" in window.statusBar().currentMessage()
+
+
+def test_rank_by_the_selection_averages_and_orientations_can_be_turned_off(window, qtbot, tmp_path):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state = window.state
+    state.set_selection([1, 2])
+    window.similarity.set_orientations(False)
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert len(result.references) == 2 and result.combine == "mean" and result.orientation is None
+    np.testing.assert_allclose(result.scores, result.per_reference.mean(axis=0), rtol=1e-6)
+    assert result.scores[24] < 0.999  # cutout 0's turned copy is no longer a perfect match
+
+
+def test_rank_by_a_file_with_a_centre_mask(window, qtbot, tmp_path, shared_data):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    messages = []
+    window.similarity.message.connect(messages.append)
+    leda = shared_data / "leda074886" / "leda074886_50px.fits"
+    assert window.similarity.rank_like_file(leda, mask_centre=4)
+    qtbot.waitUntil(lambda: not window.runner.busy and window.similarity.result is not None, timeout=30000)
+    reference = window.similarity.result.references[0]
+    assert reference.image.shape == TINY_SHAPE and reference.mask is not None
+    assert any("leda074886" in m and "50×50" in m for m in messages)  # the steps were shown
+    assert np.isfinite(window.similarity.result.scores).all()
+
+
+def test_a_bad_reference_file_is_reported_and_the_window_goes_on(window, qtbot, tmp_path):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    bad = tmp_path / "broken.fits"
+    bad.write_bytes(b"SIMPLE  =                    T" + b"\0" * 50)
+    assert not window.similarity.rank_like_file(bad)
+    assert "broken.fits" in (window.last_error or "") and not window.runner.busy
+    window.state.set_current(3)
+    assert _rank(window, qtbot, window.similarity.this_action) is not None
+
+
+def test_the_embedding_space_reuses_the_kept_embeddings(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state = window.state
+    qtbot.waitUntil(
+        lambda: state.scores is not None and state.scores.complete and not window.runner.busy, timeout=20000
+    )
+    assert state.scores.embeddings is not None
+    window.similarity.set_space("embedding")
+    progress = []
+    window.runner.progressed.connect(progress.append)
+    state.set_current(5)
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert progress == []  # nothing was computed: the scoring job's embeddings were the index
+    assert "penultimate" in result.space or "embedding" in result.space
+    assert int(np.nanargmax(result.scores)) == 5
+
+
+def test_the_context_menu_offers_ranking_by_the_cutout(window, qtbot, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QMenu
+
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    shown = []
+    monkeypatch.setattr(QMenu, "popup", lambda menu, _pos, _at=None: shown.append(menu))
+    grid = window.grid
+    cell = grid.grid_model.cell_of(7)
+    grid.customContextMenuRequested.emit(grid.visualRect(cell).center())
+    assert window.state.current == 7 and shown
+    texts = [a.text() for a in shown[0].actions()]
+    assert texts[0] == "Rank by similarity to this"
+    shown[0].actions()[0].trigger()
+    qtbot.waitUntil(lambda: window.similarity.result is not None and not window.runner.busy, timeout=30000)
+    assert window.state.order[0] == 7 or window.similarity.result.scores[
+        window.state.order[0]
+    ] == pytest.approx(1)
