@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 from galview.cli.common import add_adapt_option, add_model_option, add_open_options, model_path, open_options
@@ -53,7 +52,8 @@ def add_parsers(commands) -> None:
         "--mask-centre",
         type=float,
         metavar="PX",
-        help="leave out a centre disc of this radius (in the reference's pixels)",
+        help="--to-file references: leave out a centre disc of this radius, in the file's pixels (masked pixels are "
+        "left out of pixel comparisons and filled from their neighbours for the other spaces)",
     )
     similar.add_argument(
         "--crop", type=int, metavar="PX", help="pixel space: compare only the central PX×PX pixels"
@@ -111,7 +111,7 @@ def cmd_similar(args) -> int:
         if output is not None:
             from galview.io.similarity_files import write_similarities
 
-            print(write_similarities(output, result, collection.ids), file=sys.stderr)
+            print(f"wrote {write_similarities(output, result, collection.ids)}", file=sys.stderr)
     return 0
 
 
@@ -136,14 +136,7 @@ def _references(args, collection) -> list:
         if not 0 <= index < n:
             raise UserFacingError(args.data, f"has no cutout {index} (--to); expected an index 0..{n - 1}")
         name = f"cutout {index} ({collection.id_of(index)})"
-        cutout = collection.get(index)
-        if args.mask_centre is None:
-            references.append(cutout_reference(cutout, index, name))
-        else:
-            prepared = prepare_reference(
-                cutout, name, collection.shape, collection.dtype, mask_centre=args.mask_centre
-            )
-            references.append(dataclasses.replace(prepared, index=index))
+        references.append(cutout_reference(collection.get(index), index, name))
     for path in args.to_file:
         image, name = read_reference(path)
         references.append(

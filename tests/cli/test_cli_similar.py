@@ -19,7 +19,7 @@ def test_similar_on_the_rings_folder(shared_data, tmp_path, capsys):
     assert lines[0] == "most similar to cutout 2 (J003937.09-032825.0) — pixel (sky subtracted)"
     assert lines[1].split() == ["rank", "index", "id", "similarity", "orientation"]
     assert lines[2].split() == ["1", "2", "J003937.09-032825.0", "1.000000", "identity"] and len(lines) == 7
-    assert "100/100 cutouts" in printed.err
+    assert "100/100 cutouts" in printed.err and f"wrote {out}" in printed.err
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 100 and sorted(int(r["index"]) for r in rows) == list(range(100))
