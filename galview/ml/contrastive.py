@@ -11,6 +11,7 @@ the GPU when the backend sees one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from galview.core.jobs import Cancelled, CancelToken, Progress
 from galview.ml.contrastive_card import EncoderCard, load_encoder_card, save_encoder_card
 from galview.ml.contrastive_data import ViewPairs, prepared_batches, source_shape
 from galview.ml.contrastive_model import NTXent, build_encoder, pair_model
-from galview.ml.contrastive_views import Augmentations
+from galview.ml.contrastive_views import AUTO, Augmentations, choose_stretch
 from galview.ml.errors import ModelError, TrainingFailed
 
 ENCODER_FILE, CARD_FILE = "encoder.keras", "encoder.json"
@@ -33,10 +34,25 @@ ENCODER_FILE, CARD_FILE = "encoder.keras", "encoder.json"
 
 @dataclass(frozen=True)
 class EncoderSettings:
-    """How the encoder is built and trained (defaults: those every measurement used)."""
+    """How the encoder is built and trained (the defaults are those of ``benchmarks/bench_contrastive.py``).
+
+    Attributes
+    ----------
+    size : int
+        Side of the working image cutouts are resized to.
+    stretch : {'auto', 'linear', 'asinh'}
+        Per-image stretch; ``auto``: linear for uint8 colours, asinh for fluxes.
+    field : float
+        Central fraction of each cutout's side that is used (1: the whole cutout).
+    embedding_dim, width, projection_dim : int
+        Width of the embedding, of the encoder's first stage, and of the projections the loss sees.
+    temperature, learning_rate : float
+        Of the NT-Xent loss, and of Adam.
+    augmentations : Augmentations
+    """
 
     size: int = 64
-    stretch: str = "linear"
+    stretch: str = AUTO
     field: float = 1.0
     embedding_dim: int = 128
     width: int = 16
@@ -87,7 +103,7 @@ def train_encoder(
     images_or_collection: Any,
     out_dir: str | Path,
     *,
-    epochs: int = 100,
+    epochs: int = 40,
     batch_size: int = 64,
     seed: int = 0,
     settings: EncoderSettings | None = None,
@@ -129,6 +145,8 @@ def train_encoder(
     """
     settings, cancel, out_dir = settings or EncoderSettings(), cancel or CancelToken(), Path(out_dir)
     _check_request(images_or_collection, out_dir, epochs, batch_size)
+    stretch = choose_stretch(settings.stretch, images_or_collection.dtype)
+    settings = dataclasses.replace(settings, stretch=stretch)
     shape = source_shape(images_or_collection)
     keras.utils.set_random_seed(seed)
     encoder = _start(init, settings, shape[2])
@@ -263,8 +281,8 @@ def encode(
     Parameters
     ----------
     encoder : path, LoadedEncoder or keras.Model
-        A saved encoder (its card says how to prepare cutouts), or a model in memory (prepared at
-        its input size with the default stretch).
+        A saved encoder (its card says how to prepare cutouts), or a model in memory (the whole
+        cutout prepared at its input size, with the ``auto`` stretch).
     images_or_collection : ndarray, shape (N, H, W, C), or Collection
         Read in batches of ``batch_size``; C must be the encoder's bands.
     on_progress, cancel
@@ -275,7 +293,9 @@ def encode(
     ndarray, float32, shape (N, D)
         L2-normalised rows (a zero embedding stays zero).
     """
-    loaded = encoder if isinstance(encoder, LoadedEncoder) else _as_loaded(encoder)
+    loaded = (
+        encoder if isinstance(encoder, LoadedEncoder) else _as_loaded(encoder, images_or_collection.dtype)
+    )
     cancel, card, n = cancel or CancelToken(), loaded.card, len(images_or_collection)
     channels = source_shape(images_or_collection)[2]
     if channels != card.channels:
@@ -294,10 +314,11 @@ def encode(
     return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
 
-def _as_loaded(encoder: Any) -> LoadedEncoder:
+def _as_loaded(encoder: Any, dtype: Any) -> LoadedEncoder:
     if isinstance(encoder, str | Path):
         return load_encoder(encoder)
     _, size, _, channels = encoder.input.shape
-    card = EncoderCard(int(size), int(channels), EncoderSettings.stretch, int(encoder.output.shape[-1]),
+    stretch = choose_stretch(EncoderSettings.stretch, dtype)
+    card = EncoderCard(int(size), int(channels), stretch, int(encoder.output.shape[-1]),
                        (int(size), int(size), int(channels)))  # fmt: skip
     return LoadedEncoder(encoder, card)

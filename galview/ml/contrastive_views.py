@@ -12,6 +12,7 @@ brightness, contrast and colour jitter.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -19,6 +20,8 @@ from scipy import ndimage
 from galview.ml.augment import dihedral
 
 STRETCHES = ("asinh", "linear")
+#: ``auto`` chooses per collection: see :func:`choose_stretch`.
+AUTO = "auto"
 #: The softening of the asinh stretch: 1 on the linear scale (the bright end) stays 1.
 ASINH_SOFTENING = 10.0
 
@@ -55,6 +58,14 @@ class Augmentations:
     def to_dict(self) -> dict[str, float]:
         """Plain JSON-ready dict (for the encoder's card)."""
         return {key: float(value) for key, value in asdict(self).items()}
+
+
+def choose_stretch(stretch: str, dtype: Any) -> str:
+    """``stretch``, or for ``auto``: ``linear`` for uint8 cutouts (colours already stretched for the
+    eye) and ``asinh`` for fluxes (any other dtype)."""
+    if stretch != AUTO:
+        return stretch
+    return "linear" if np.dtype(dtype) == np.uint8 else "asinh"
 
 
 def prepare(images: np.ndarray, size: int, stretch: str = "asinh", field: float = 1.0) -> np.ndarray:

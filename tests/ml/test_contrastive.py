@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,27 @@ def test_encode_reports_cutouts_and_refuses_other_bands(trained):
         encode(path, images[..., :1])
 
 
-def test_cancel_stops_within_one_batch_and_writes_nothing(tmp_path):
+@pytest.fixture
+def eager():
+    """Run TensorFlow's functions eagerly: a one-batch fit without the seconds of graph tracing (what
+    these tests check, the callbacks and what is written, does not depend on it)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    try:
+        with warnings.catch_warnings():  # tf.data's own functions stay traced, as they should
+            warnings.filterwarnings("ignore", message="Even though the `tf.config", category=UserWarning)
+            yield
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+
+def test_cancel_stops_within_one_batch_and_writes_nothing(tmp_path, eager):
     token, seen = CancelToken(), []
 
     def progress(report):
@@ -101,7 +122,7 @@ def test_cancel_stops_within_one_batch_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_nan_loss_is_reported_and_writes_nothing(tmp_path):
+def test_a_nan_loss_is_reported_and_writes_nothing(tmp_path, eager):
     diverging = EncoderSettings(size=16, embedding_dim=8, width=4, projection_dim=8, learning_rate=1e30)
     with pytest.raises(TrainingFailed, match="loss became NaN at epoch 1"):
         train_encoder(_images(16), tmp_path / "enc", epochs=1, batch_size=8, settings=diverging)
