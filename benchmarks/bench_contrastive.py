@@ -1,7 +1,7 @@
 """The ``self-supervised`` similarity space (issue 13) on real ring galaxies, against baselines, in one run.
 
-    python benchmarks/bench_contrastive.py [--seeds 0] [--epochs 40] [--variants real,centre,sim]
-                                           [--sim-n 2000] [--pre-epochs 4]
+    python benchmarks/bench_contrastive.py [--seeds 0] [--epochs 30] [--variants real,centre,sim]
+                                           [--sim-n 2000] [--pre-epochs 3]
 
 Data: the 100 Galaxy Zoo DECaLS galaxies of ../shared/data/gz_decals_rings (424×424 RGB PNG, 50 rings).
 Every encoder is trained on the images only; ``labels.csv`` is read only to score the spaces.
@@ -120,10 +120,10 @@ def baselines(images: np.ndarray, labels: np.ndarray, seeds: list[int]) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
-    parser.add_argument("--epochs", type=int, default=40, help="epochs on the real images")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs on the real images")
     parser.add_argument("--variants", default="real,centre,sim")
     parser.add_argument("--sim-n", type=int, default=2000)
-    parser.add_argument("--pre-epochs", type=int, default=4, help="epochs of pretraining on simulations")
+    parser.add_argument("--pre-epochs", type=int, default=3, help="epochs of pretraining on simulations")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     started = time.monotonic()

@@ -23,13 +23,11 @@ import keras
 import numpy as np
 
 from galview.core.jobs import Cancelled, CancelToken, Progress
-from galview.ml.contrastive_card import EncoderCard, load_encoder_card, save_encoder_card
 from galview.ml.contrastive_data import ViewPairs, prepared_batches, source_shape
+from galview.ml.contrastive_files import EncoderCard, LoadedEncoder, load_encoder, save_encoder
 from galview.ml.contrastive_model import NTXent, build_encoder, pair_model
 from galview.ml.contrastive_views import AUTO, Augmentations, choose_stretch
 from galview.ml.errors import ModelError, TrainingFailed
-
-ENCODER_FILE, CARD_FILE = "encoder.keras", "encoder.json"
 
 
 @dataclass(frozen=True)
@@ -60,15 +58,6 @@ class EncoderSettings:
     temperature: float = 0.2
     learning_rate: float = 1e-3
     augmentations: Augmentations = Augmentations()
-
-
-@dataclass
-class LoadedEncoder:
-    """An encoder ready to use: the Keras model, its card and the file it came from (None if in memory)."""
-
-    model: Any
-    card: EncoderCard
-    path: Path | None = None
 
 
 class _Relay(keras.callbacks.Callback):
@@ -226,47 +215,6 @@ def _fingerprint(source: Any) -> str | None:
     from galview.core.collection import fingerprint
 
     return fingerprint(source)
-
-
-def save_encoder(encoder: Any, card: EncoderCard, out_dir: str | Path) -> Path:
-    """Write ``encoder.keras`` and ``encoder.json`` as the new folder ``out_dir`` (whole or not at all)."""
-    from galview.ml.loading import quiet_keras
-    from galview.ml.versions import write_folder
-
-    def fill(partial: Path) -> None:
-        with quiet_keras():
-            encoder.save(partial / ENCODER_FILE)
-        save_encoder_card(card, partial / CARD_FILE)
-
-    return write_folder(out_dir, fill, "a new encoder") / ENCODER_FILE
-
-
-def load_encoder(path: str | Path) -> LoadedEncoder:
-    """Open ``encoder.keras`` (or the folder holding it) in safe mode, with its card.
-
-    Raises
-    ------
-    ModelError
-        Missing or corrupt file or card, a card that does not fit the model, NaN weights.
-    """
-    from galview.ml.loading import _keras_call
-    from galview.ml.model_checks import check_archive, check_finite_weights
-
-    path = Path(path)
-    path = path / ENCODER_FILE if path.is_dir() else path
-    if not path.is_file():
-        raise ModelError(path, "encoder not found (expected encoder.keras, or the folder holding it)")
-    check_archive(path)
-    card = load_encoder_card(path.with_name(CARD_FILE))
-    model = _keras_call(
-        path, "a GalView encoder", lambda: keras.saving.load_model(path, safe_mode=True, compile=False)
-    )
-    check_finite_weights(model, path)
-    expected = (None, card.size, card.size, card.channels)
-    if tuple(model.input.shape) != expected or model.output.shape[-1] != card.embedding_dim:
-        raise ModelError(path, f"the model does not match its card (input {tuple(model.input.shape)}, "
-                               f"output {tuple(model.output.shape)})")  # fmt: skip
-    return LoadedEncoder(model, card, path)
 
 
 def encode(

@@ -1,9 +1,10 @@
-"""The card of a self-supervised encoder: the JSON file beside ``encoder.keras`` that says how to feed it
-and how it was trained.
+"""A self-supervised encoder on disk: a folder with ``encoder.keras`` and its card ``encoder.json``.
 
 An encoder is not a classifier, so its card is not a :class:`~galview.ml.cards.ModelCard`: it has no
-classes or task, but the working size and stretch its cutouts are prepared with
-(:func:`galview.ml.contrastive_views.prepare`), the embedding width, and the training record.
+classes or task, but the working size, field and stretch its cutouts are prepared with
+(:func:`galview.ml.contrastive_views.prepare`), the embedding width, and the training record. Folders
+are written whole or not at all (:func:`galview.ml.versions.write_folder`); encoders are loaded in
+Keras' safe mode (standard layers only, nothing unpickled).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from galview.ml.cards import _jsonable, _keras_info
 from galview.ml.contrastive_views import STRETCHES
 from galview.ml.errors import ModelError
 
+ENCODER_FILE, CARD_FILE = "encoder.keras", "encoder.json"
 SCHEMA = "galview-encoder-card/1"
 SPACE = "self-supervised"
 
@@ -121,3 +123,55 @@ def load_encoder_card(path: str | Path) -> EncoderCard:
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@dataclass
+class LoadedEncoder:
+    """An encoder ready to use: the Keras model, its card and the file it came from (None if in memory)."""
+
+    model: Any
+    card: EncoderCard
+    path: Path | None = None
+
+
+def save_encoder(encoder: Any, card: EncoderCard, out_dir: str | Path) -> Path:
+    """Write ``encoder.keras`` and ``encoder.json`` as the new folder ``out_dir`` (whole or not at all)."""
+    from galview.ml.loading import quiet_keras
+    from galview.ml.versions import write_folder
+
+    def fill(partial: Path) -> None:
+        with quiet_keras():
+            encoder.save(partial / ENCODER_FILE)
+        save_encoder_card(card, partial / CARD_FILE)
+
+    return write_folder(out_dir, fill, "a new encoder") / ENCODER_FILE
+
+
+def load_encoder(path: str | Path) -> LoadedEncoder:
+    """Open ``encoder.keras`` (or the folder holding it) in safe mode, with its card.
+
+    Raises
+    ------
+    ModelError
+        Missing or corrupt file or card, a card that does not fit the model, NaN weights.
+    """
+    import keras
+
+    from galview.ml.loading import _keras_call
+    from galview.ml.model_checks import check_archive, check_finite_weights
+
+    path = Path(path)
+    path = path / ENCODER_FILE if path.is_dir() else path
+    if not path.is_file():
+        raise ModelError(path, "encoder not found (expected encoder.keras, or the folder holding it)")
+    check_archive(path)
+    card = load_encoder_card(path.with_name(CARD_FILE))
+    model = _keras_call(
+        path, "a GalView encoder", lambda: keras.saving.load_model(path, safe_mode=True, compile=False)
+    )
+    check_finite_weights(model, path)
+    expected = (None, card.size, card.size, card.channels)
+    if tuple(model.input.shape) != expected or model.output.shape[-1] != card.embedding_dim:
+        raise ModelError(path, f"the model does not match its card (input {tuple(model.input.shape)}, "
+                               f"output {tuple(model.output.shape)})")  # fmt: skip
+    return LoadedEncoder(model, card, path)
