@@ -55,6 +55,13 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("explanation_sheet", "Explanation sheet", "galview.ml.jobs:render_sheet", "groups"),
         JobSpec("train", "Training", "galview.ml.training:train_model", "batches"),
         JobSpec("finetune", "Retraining", "galview.ml.finetune_process:finetune_in_process", "batches"),
+        JobSpec(
+            "train_encoder",
+            "Training the self-supervised encoder",
+            "galview.ml.contrastive:train_encoder",
+            "batches",
+        ),
+        JobSpec("encode", "Embedding cutouts", "galview.ml.contrastive:encode", "cutouts"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
         JobSpec("similarity", "Indexing for similarity", "galview.core.feature_index:build_index", "cutouts"),
         JobSpec(

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,9 +80,7 @@ def new_version_dir(parent_name: str) -> Path:
 def write_version(model, card: ModelCard, folder, labels=None) -> Path:
     """Write ``model`` and ``card`` (and ``labels`` = (indices, values)) as the version ``folder``.
 
-    Atomic: written into a temporary folder beside ``folder``, synced, then renamed; on any error
-    (or interruption) the temporary folder is removed and nothing else exists. ``folder`` must not
-    exist, or be an empty folder.
+    Atomic (see :func:`write_folder`). ``folder`` must not exist, or be an empty folder.
 
     Returns
     -------
@@ -90,17 +89,35 @@ def write_version(model, card: ModelCard, folder, labels=None) -> Path:
     """
     from galview.ml.loading import save_model
 
-    folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ModelError(folder, "already exists and is not empty; a model version needs a new folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f".{folder.name}{_PARTIAL}{uuid.uuid4().hex[:8]}")
-    partial.mkdir()
-    try:
+    def fill(partial: Path) -> None:
         save_model(model, card, partial / MODEL_FILE)
         if labels is not None:
             indices, values = (np.asarray(a, dtype=np.int64) for a in labels)
             np.savez(partial / LABELS_FILE, indices=indices, labels=values)
+
+    return write_folder(folder, fill, "a model version") / MODEL_FILE
+
+
+def write_folder(folder, fill: Callable[[Path], None], what: str = "a model") -> Path:
+    """Create ``folder`` whole or not at all: ``fill(partial)`` writes its files into a new folder.
+
+    The files are written into a hidden temporary folder beside ``folder``, synced, then the folder
+    is renamed; on any error (or interruption) the temporary folder is removed and nothing else
+    exists. ``folder`` must not exist, or be an empty folder (ModelError naming ``what`` otherwise).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ModelError(folder, f"already exists and is not empty; {what} needs a new folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}{_PARTIAL}{uuid.uuid4().hex[:8]}")
+    partial.mkdir()
+    try:
+        fill(partial)
         for file in partial.iterdir():
             _fsync(file)
         _fsync(partial)
@@ -111,7 +128,7 @@ def write_version(model, card: ModelCard, folder, labels=None) -> Path:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return folder / MODEL_FILE
+    return folder
 
 
 def read_labels(path) -> tuple[np.ndarray, np.ndarray] | None:
