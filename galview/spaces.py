@@ -50,6 +50,11 @@ SPACES: dict[str, SpaceSpec] = {
             needs_model=True,
         ),
         SpaceSpec(
+            "self-supervised",
+            "an encoder trained on the collection's own cutouts without labels (contrastive)",
+            "galview.ml.contrastive_space:self_supervised_space",
+        ),
+        SpaceSpec(
             "morphology",
             "rotation-invariant profiles, Fourier modes, concentration, asymmetry",
             "galview.core.spaces:morphology_space",

@@ -1,13 +1,19 @@
-"""``galview similar``: rank a collection by similarity to cutouts of it or to image files."""
+"""``galview similar``: rank a collection by similarity to cutouts or image files; ``galview train-encoder``."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from galview.cli.common import add_adapt_option, add_model_option, add_open_options, model_path, open_options
 from galview.core.errors import UserFacingError
 
-SPACE_NAMES = ("pixel", "embedding", "morphology")  # galview.spaces.SPACES, without importing it here
+SPACE_NAMES = (
+    "pixel",
+    "embedding",
+    "morphology",
+    "self-supervised",
+)  # galview.spaces.SPACES, without importing it here
 CSV = (".csv",)
 
 
@@ -43,6 +49,11 @@ def add_parsers(commands) -> None:
         help="what is compared: greyscale pixels, the model's embeddings, or morphology",
     )
     add_model_option(similar)
+    similar.add_argument(
+        "--encoder",
+        metavar="ENCODER_DIR",
+        help="self-supervised space: the encoder (from galview train-encoder, or one you supply)",
+    )
     similar.add_argument(
         "--no-orientations",
         action="store_true",
@@ -91,6 +102,46 @@ def add_parsers(commands) -> None:
     add_adapt_option(similar)
     add_open_options(similar)
     similar.set_defaults(run=cmd_similar)
+    _add_encoder_parser(commands)
+
+
+def _add_encoder_parser(commands) -> None:
+    encoder = commands.add_parser(
+        "train-encoder",
+        help="train a self-supervised encoder on a collection (no labels) for similarity",
+        description="Train a small contrastive encoder (SimCLR: flips, rotations, noise and PSF jitter as "
+        "augmentations) on the collection's cutouts, without labels, for `galview similar --space "
+        "self-supervised --encoder ENCODER_DIR`.",
+    )
+    encoder.add_argument("data", help="the cutout collection (file or folder)")
+    encoder.add_argument("-o", "--output", required=True, metavar="ENCODER_DIR", help="a new folder")
+    encoder.add_argument("--epochs", type=int, default=40, help="passes over the cutouts (default 40)")
+    encoder.add_argument("--batch-size", type=int, default=64, help="cutouts per batch (default 64)")
+    encoder.add_argument("--seed", type=int, default=0)
+    add_open_options(encoder)
+    encoder.set_defaults(run=cmd_train_encoder)
+
+
+def cmd_train_encoder(args) -> int:
+    """Check the output and numbers, open the collection, train, say where the encoder is."""
+    from galview.io import open_collection
+
+    output = Path(args.output)
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise UserFacingError(output, "already exists and is not empty; an encoder needs a new folder")
+    if args.epochs < 1 or args.batch_size < 2:
+        raise UserFacingError(args.data, "expected --epochs ≥ 1 and --batch-size ≥ 2")
+    with open_collection(args.data, **open_options(args)) as collection:
+        from galview.core.progress import progress_printer
+        from galview.ml.contrastive import train_encoder
+
+        with progress_printer("train-encoder") as progress:
+            path = train_encoder(
+                collection, output, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                on_progress=progress,
+            )  # fmt: skip
+    print(f"encoder written: {path}")
+    return 0
 
 
 def cmd_similar(args) -> int:
@@ -122,6 +173,12 @@ def _check_options(args) -> None:
         raise UserFacingError(f"--top {args.top}", "expected a positive number of cutouts to print")
     if args.crop is not None and args.crop < 2:
         raise UserFacingError(f"--crop {args.crop}", "expected a side of at least 2 pixels")
+    if args.space == "self-supervised" and not args.encoder:
+        raise UserFacingError(
+            args.data, "the self-supervised space needs --encoder ENCODER_DIR (galview train-encoder)"
+        )
+    if args.encoder and not Path(args.encoder).exists():
+        raise UserFacingError(args.encoder, "no such encoder file or folder")
     if args.mask_centre is not None and not args.mask_centre >= 0:
         raise UserFacingError(f"--mask-centre {args.mask_centre}", "expected a radius of 0 or more pixels")
 
@@ -156,6 +213,8 @@ def _references(args, collection) -> list:
 def _space(args, collection):
     from galview.spaces import make_space
 
+    if args.space == "self-supervised":
+        return make_space(args.space, encoder=args.encoder)
     if args.space != "embedding":
         return make_space(
             args.space, background=not args.no_sky, normalisation=args.normalise, crop=args.crop

@@ -31,7 +31,10 @@ SPACE_CHOICES = (
     ("pixel", "&Pixels (the thesis method: greyscale, cosine)"),
     ("morphology", "&Morphology (rotation-invariant profiles and shapes)"),
     ("embedding", "Model &embedding (the active model's penultimate layer)"),
+    ("self-supervised", "Self-&supervised encoder (trained on this collection, no labels)"),
 )
+ENCODER_JOB = "train_encoder"
+ENCODER_EPOCHS = 40
 REFERENCE_FILTER = "Images (*.fits *.fit *.fits.gz *.fz *.png *.jpg *.jpeg *.npy);;All files (*)"
 
 
@@ -56,6 +59,8 @@ class SimilarityController(QObject):
         self.orientations = window.settings.value("similarity/orientations", True, type=bool)
         self.result = None  # the last SimilarityResult
         self._store = None
+        self._after_job = None  # what to start when the running job has finished
+        self.runner.finished.connect(self._on_job_finished)
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.rankings_changed.connect(lambda _name: self.show_current())
 
@@ -75,6 +80,9 @@ class SimilarityController(QObject):
         self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
         self.orientation_action.setCheckable(True)
         self.orientation_action.setChecked(self.orientations)
+        self.encoder_action = _add(
+            menu, "Train a self-supervised &encoder on this collection…", self.ask_encoder
+        )
         menu.addSeparator()
         _add(menu, "Select the &top of the ranking…", self.window.label_menu.ask_select_top)
 
@@ -182,6 +190,14 @@ class SimilarityController(QObject):
         from galview.spaces import make_space
 
         name, state = self.space_name, self.state
+        if name == "self-supervised":
+            encoder = self.encoder_path()
+            if encoder is None:
+                raise ValueError(
+                    "No self-supervised encoder for this collection yet: Similarity ▸ Train a self-supervised "
+                    "encoder on this collection…"
+                )
+            return make_space(name, encoder=encoder), None
         if name != "embedding":
             return make_space(name), None
         if state.model is None:
@@ -213,6 +229,65 @@ class SimilarityController(QObject):
         others = [i for i in result.top(len(own) + 1) if i not in own]
         best = f"; the most similar other cutout: {result.scores[others[0]]:.3f}" if others else ""
         self.message.emit(f"Sorted by similarity: {describe(result)}{best}")
+
+    # -- the self-supervised encoder ---------------------------------------------------------------
+    def encoder_path(self):
+        """The encoder trained on the open collection (remembered per collection), or None."""
+        from pathlib import Path
+
+        if self.state.collection is None:
+            return None
+        value = self.window.settings.value(f"similarity/encoder/{self.state.fingerprint}", "")
+        return Path(value) if value and Path(value).exists() else None
+
+    def ask_encoder(self) -> None:
+        """Ask how many epochs, then train an encoder on the open collection in the background."""
+        epochs, ok = QInputDialog.getInt(
+            self.window, "Self-supervised encoder", "Passes over the collection (epochs):",
+            ENCODER_EPOCHS, 1, 1000,
+        )  # fmt: skip
+        if ok:
+            self.train_encoder(epochs)
+
+    def train_encoder(self, epochs: int = ENCODER_EPOCHS, batch_size: int = 64) -> bool:
+        """Train a contrastive encoder on the collection's cutouts (no labels); then search with it."""
+        from datetime import UTC, datetime
+
+        from galview.core.paths import data_dir
+
+        state = self.state
+        if state.collection is None:
+            self.message.emit("Open a collection first")
+            return False
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        folder = data_dir() / "encoders" / f"{state.collection.source.stem[:40]}-{stamp}"
+        fingerprint = state.fingerprint
+        self.runner.start(
+            ENCODER_JOB, state.collection, folder, epochs=epochs, batch_size=min(batch_size, max(2, state.n)),
+            on_returned=lambda path: self._on_encoder(fingerprint, path),
+            on_errored=lambda exc: self.error.emit(f"Training the encoder failed; nothing was written. {exc}"),
+        )  # fmt: skip
+        return True
+
+    def _on_encoder(self, fingerprint: str, path) -> None:
+        self.window.settings.setValue(f"similarity/encoder/{fingerprint}", str(path))
+        self.message.emit(f"Self-supervised encoder ready: {path.parent.name}")
+        if fingerprint != self.state.fingerprint:
+            return
+        self.set_space("self-supervised")
+        for action in self.space_group.actions():
+            action.setChecked(action.data() == "self-supervised")
+        if self.result is not None:  # rebuild the last ranking in the new space once the runner is free
+            references = list(self.result.references)
+            self._after_job = lambda: self.rank_like(references)
+
+    def _on_job_finished(self, _name: str, _outcome: str) -> None:
+        step, self._after_job = self._after_job, None
+        if step is not None and not self.runner.busy:
+            step()
 
     # -- the current cutout -----------------------------------------------------------------------
     def show_current(self) -> None:

@@ -80,3 +80,20 @@ def test_several_references_morphology_and_no_orientations(small, capsys):
     assert main(["similar", data, "--to", "0", "--space", "morphology", "--top", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("most similar to cutout 0 (0) — morphology") and out[2].split()[:2] == ["1", "0"]
+
+
+def test_train_encoder_then_rank_in_the_self_supervised_space(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "small.npz"
+    np.savez(data, images=rng.integers(0, 255, (24, 16, 16, 3), dtype=np.uint8))
+    encoder = tmp_path / "encoder"
+    assert main(["train-encoder", str(data), "-o", str(encoder), "--epochs", "1", "--batch-size", "8"]) == 0
+    assert (encoder / "encoder.keras").is_file() and "encoder written" in capsys.readouterr().out
+    assert main(["train-encoder", str(data), "-o", str(encoder), "--epochs", "1"]) == 2  # never overwritten
+    assert "already exists and is not empty" in capsys.readouterr().err
+    argv = ["similar", str(data), "--to", "4", "--space", "self-supervised", "--top", "3"]
+    assert main(argv) == 2 and "needs --encoder" in capsys.readouterr().err
+    assert main([*argv, "--encoder", str(encoder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("most similar to cutout 4") and "self-supervised" in out[0]
+    assert out[2].split()[:2] == ["1", "4"]

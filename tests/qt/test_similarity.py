@@ -112,3 +112,22 @@ def test_the_context_menu_offers_ranking_by_the_cutout(window, qtbot, tmp_path, 
     assert window.state.order[0] == 7 or window.similarity.result.scores[
         window.state.order[0]
     ] == pytest.approx(1)
+
+
+def test_a_self_supervised_encoder_is_trained_then_the_last_ranking_is_rebuilt_with_it(
+    window, qtbot, tmp_path
+):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    similarity, state = window.similarity, window.state
+    similarity.set_space("self-supervised")
+    state.set_current(0)
+    assert not similarity.rank_like_current()  # no encoder yet: said, not crashed
+    assert "Train a self-supervised encoder" in (window.last_error or "")
+    similarity.set_space("pixel")
+    first = _rank(window, qtbot, similarity.this_action)
+    assert similarity.train_encoder(epochs=1, batch_size=8)
+    qtbot.waitUntil(lambda: similarity.result is not first and not window.runner.busy, timeout=60000)
+    assert similarity.space_name == "self-supervised" and similarity.encoder_path() is not None
+    assert similarity.result.space.startswith("self-supervised")
+    assert similarity.result.scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert state.sorting.sort == "similar"
