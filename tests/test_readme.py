@@ -26,6 +26,7 @@ FAST = {
     "train": ["--epochs", "1"],
     "simulate": ["--workers", "1"],
     "finetune": ["--epochs", "1", "--folds", "2"],
+    "train-encoder": ["--epochs", "1"],
 }
 PLACEHOLDERS = {
     "PATH": "des.npz",
