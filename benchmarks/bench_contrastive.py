@@ -13,8 +13,9 @@ Spaces, all in the same run:
 - ``pixels``: grey (mean of the bands) cutouts resized to 32×32, raw values; also the central 60%.
 - ``untrained encoder``: the encoder's random initial weights (what the architecture alone gives).
 - ``real`` (variant): SimCLR on the 100 real images with GalView's defaults (whole cutout).
-- ``centre`` (variant): the same on the central 60% of each cutout (the field Hayat et al. 2021 and
-  Stein et al. 2021 crop to); the only setting changed.
+- ``centre`` (variant): the same on the central 60% of each cutout's side (``field=0.6``; work on
+  survey cutouts trains on central crops of larger cutouts; 0.6 is a round value, not tuned); the
+  only setting changed.
 - ``sim`` (variant): pretrained on ``--sim-n`` DES-like simulations of GalView's own
   (``galview simulate --survey des``, cached in bench_data/), then trained on the real images as
   ``centre``, starting from those weights (``init=``).

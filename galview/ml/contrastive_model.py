@@ -19,7 +19,7 @@ from keras import layers, ops
 STAGES = (1, 2, 4, 4)
 
 
-def build_encoder(size: int, channels: int, embedding_dim: int = 128, width: int = 32) -> Any:
+def build_encoder(size: int, channels: int, embedding_dim: int = 128, width: int = 16) -> Any:
     """A fresh encoder: (B, size, size, channels) prepared cutouts → (B, embedding_dim) embeddings.
 
     Parameters

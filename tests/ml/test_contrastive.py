@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -77,6 +78,19 @@ def test_the_saved_encoder_reloads_safely_and_gives_the_same_unit_embeddings(tra
     assert saved.shape == (64, 8) and saved.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(saved, axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(saved, in_memory, atol=1e-5)
+
+
+def test_a_card_that_does_not_fit_or_is_not_a_card_is_refused(trained, tmp_path):
+    _, path, _, _ = trained
+    shutil.copytree(path.parent, tmp_path / "enc")
+    card_file = tmp_path / "enc" / "encoder.json"
+    card = json.loads(card_file.read_text())
+    card_file.write_text(json.dumps({**card, "embedding_dim": 9}))
+    with pytest.raises(ModelError, match="does not match its card"):
+        load_encoder(tmp_path / "enc")
+    card_file.write_text(json.dumps({**card, "schema": "galview-model-card/1"}))
+    with pytest.raises(ModelError, match="not an encoder card"):
+        load_encoder(tmp_path / "enc")
 
 
 def test_encode_reports_cutouts_and_refuses_other_bands(trained):
