@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--mode", default="head")
     parser.add_argument("--epochs", type=int, default=0, help="0: the recipe's")
     parser.add_argument("--folds", type=int, default=0, help="0: the recipe's")
-    parser.add_argument("--browse-ms", type=int, default=100)
+    parser.add_argument("--browse-ms", type=int, default=100, help="move to the next cutout this often; 0: never")
     parser.add_argument("--baseline-s", type=float, default=20.0, help="browsing with no job first, seconds")
     args = parser.parse_args()
     from event_loop import LatenessTimer  # benchmarks/event_loop.py
@@ -71,7 +71,7 @@ def main() -> None:
 
     mover = QTimer()
     mover.timeout.connect(browse)
-    mover.setInterval(args.browse_ms)
+    mover.setInterval(args.browse_ms or 10**8)
     baseline = LatenessTimer()  # the same browsing with no job running, for comparison
     baseline.start()
     mover.start()
@@ -88,6 +88,7 @@ def main() -> None:
     started = time.perf_counter()
     if not window.retraining.start():
         raise SystemExit(f"retraining did not start: {window.last_error}")
+    start_ms = (time.perf_counter() - started) * 1000
     while window.runner.busy or window.retraining._next is not None:
         QTest.qWait(5)
     elapsed = time.perf_counter() - started
@@ -97,10 +98,14 @@ def main() -> None:
     print(f"{args.n} cutouts, mode {args.mode}: retrain + load + rescore in the window took {elapsed:.1f} s")
     if result is not None:
         print(f"verdict: {result.verdict}")
+    print(f"pressing Retrain took {start_ms:.0f} ms on the GUI thread")
     print(f"event-loop lateness, browsing with no job ({args.baseline_s:.0f} s): {baseline.summary()}")
     print(f"event-loop lateness during retraining: {timer.summary()}")
     for name, values in (("no job", baseline_moves), ("retraining", moves)):
         ms = np.array(values) * 1000
+        if len(ms) == 0:
+            print(f"browsing, {name}: no moves")
+            continue
         print(f"browsing, {name}: {len(ms)} moves, median {np.median(ms):.1f} ms, worst {ms.max():.0f} ms")
     print("longest stalls during retraining (what the job was doing):")
     for late, text in sorted(stalls, reverse=True)[:8]:

@@ -28,6 +28,13 @@ class JobStatus(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
         layout.addWidget(self.model_label)
+        # A job starting or ending must not change the status bar's size: that re-lays out and repaints
+        # the whole window (measured: ~100 ms when Retrain was pressed, BENCHMARKS.md issue 12).
+        for widget in (self.progress, self.cancel_button):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+        self.setFixedHeight(max(self.progress.sizeHint().height(), self.cancel_button.sizeHint().height()))
         runner.started.connect(self._started)
         runner.progressed.connect(self._progressed)
         runner.finished.connect(self._finished)
