@@ -31,7 +31,9 @@ def main() -> None:
     parser.add_argument("--mode", default="head")
     parser.add_argument("--epochs", type=int, default=0, help="0: the recipe's")
     parser.add_argument("--folds", type=int, default=0, help="0: the recipe's")
-    parser.add_argument("--browse-ms", type=int, default=100, help="move to the next cutout this often; 0: never")
+    parser.add_argument(
+        "--browse-ms", type=int, default=100, help="move to the next cutout this often; 0: never"
+    )
     parser.add_argument("--baseline-s", type=float, default=20.0, help="browsing with no job first, seconds")
     args = parser.parse_args()
     from event_loop import LatenessTimer  # benchmarks/event_loop.py
