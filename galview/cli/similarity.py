@@ -117,7 +117,7 @@ def _add_encoder_parser(commands) -> None:
     encoder.add_argument("-o", "--output", required=True, metavar="ENCODER_DIR", help="a new folder")
     encoder.add_argument("--epochs", type=int, default=40, help="passes over the cutouts (default 40)")
     encoder.add_argument("--batch-size", type=int, default=64, help="cutouts per batch (default 64)")
-    encoder.add_argument("--seed", type=int, default=0)
+    encoder.add_argument("--seed", type=int, default=0, help="seed of the weights, order and views")
     add_open_options(encoder)
     encoder.set_defaults(run=cmd_train_encoder)
 
