@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from galview.ml.augment import dihedral
 
@@ -122,6 +121,8 @@ def resize(x: np.ndarray, size: int) -> np.ndarray:
     if x.shape[1:3] == (size, size):
         return np.ascontiguousarray(x, dtype=np.float32)
     zoom = (1, size / x.shape[1], size / x.shape[2], 1)
+    from scipy import ndimage  # imported here: galview.ml imports with numpy, h5py and Keras alone
+
     out = ndimage.zoom(x, zoom, order=1, mode="nearest", grid_mode=True)
     return out[:, :size, :size].astype(np.float32, copy=False)
 
@@ -189,6 +190,8 @@ def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur of one (S, S, C) image across its two spatial axes."""
     if sigma < 0.05:
         return image
+    from scipy import ndimage
+
     return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="reflect")
 
 
