@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.scores import Scores
+from galview.io.cache_folders import META, evict_least_recent
 
 logger = logging.getLogger(__name__)
 
 #: Default size limit of the cache (all entries together).
 MAX_BYTES = 1 << 30
-META = "meta.json"
 
 
 def entry_key(fingerprint: str, version: str) -> str:
@@ -131,18 +131,4 @@ class ScoreCache:
 
     def _evict(self) -> None:
         """Remove the least recently used entries until the cache fits :attr:`max_bytes`."""
-        entries = []
-        for path in self.folder.iterdir():
-            meta = path / META
-            if path.is_dir() and meta.is_file():
-                size = sum(f.stat().st_size for f in path.iterdir())
-                entries.append((meta.stat().st_mtime, size, path))
-        total = sum(size for _, size, _ in entries)
-        for _, size, path in sorted(entries):
-            if total <= self.max_bytes:
-                break
-            shutil.rmtree(path, ignore_errors=True)
-            total -= size
-            logger.info(
-                "score cache: removed %s (%d bytes) to stay under %d", path.name, size, self.max_bytes
-            )
+        evict_least_recent(self.folder, self.max_bytes, "score cache")

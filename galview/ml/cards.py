@@ -338,17 +338,17 @@ def fingerprint(images: Any, labels: Any, n_sample: int = 32) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _jsonable(value: Any) -> Any:
-    """Tuples → lists, numpy scalars/arrays → Python, NaN/inf → None, recursively."""
+def _jsonable(value: Any, keep_nan: bool = False) -> Any:
+    """Tuples → lists, numpy scalars/arrays → Python, NaN/inf → None (kept with ``keep_nan``), recursively."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, keep_nan) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, keep_nan) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return _jsonable(value.tolist(), keep_nan)
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value) and not keep_nan:
         return None
     return value
 

@@ -199,18 +199,10 @@ def _result(message: dict):
 
 
 def _jsonable(value):
-    """Tuples → lists, numpy → Python, recursively; NaN stays NaN (JSON as Python writes it)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    """JSON-ready ``value``; NaN stays NaN (the before/after may hold it, and the window reads it as NaN)."""
+    from galview.ml.cards import _jsonable as jsonable
+
+    return jsonable(value, keep_nan=True)
 
 
 # -- in the child ------------------------------------------------------------------------------------
