@@ -6,10 +6,13 @@ weights; the serving model itself is never changed (its output activation stays)
 backend-specific code is the gradient step (:func:`_tensorflow_step`, :func:`_jax_step`,
 :func:`_torch_step`); class scores, channel weights, upsampling and normalisation are shared.
 
-The class score is the model's *probability* output (no logits are recovered): for a binary model with
-one sigmoid unit, class 1 scores ``p`` and class 0 scores ``1 - p``; otherwise class ``k`` scores output
-``k`` (softmax or sigmoid). The default class is the predicted one (``p > 0.5`` as in
-:func:`galview.core.scores.is_positive`; the arg-max).
+The class score is the model's *logit*, the output before its final sigmoid or softmax, when the model
+ends in one (:func:`logit_output`): a saturated prediction (p = 1.0 in float32) has a zero gradient
+through the sigmoid and would give a flat map, while the logit keeps its gradient. For a binary model
+with one sigmoid unit, class 1 scores the logit ``z`` and class 0 scores ``-z`` (the logit of
+``1 - p``); otherwise class ``k`` scores logit ``k``. A model with another last activation is scored on
+its output (``p`` and ``1 - p`` for one unit). The default class is the predicted one, decided on the
+probability (``p > 0.5`` as in :func:`galview.core.scores.is_positive`; the arg-max).
 Guided backpropagation runs on a separate copy of the model with guided ReLUs (:mod:`galview.ml.guided`).
 
 Every map is float32 in [0, 1], normalised per sample as ``(m - min) / (max - min)``; a map with no
@@ -72,11 +75,12 @@ class GradCam:
         self.input_hw = tuple(model.inputs[0].shape[1:3])
         self.map_hw = self.input_hw if upsample else tuple(layer.output.shape[1:3])
         self.backend = keras.backend.backend()
-        self.gradient_model = keras.Model(model.inputs, [layer.output, model.output], name="gradcam")
+        scores, self.on_logits = logit_output(model)
+        self.gradient_model = keras.Model(model.inputs, [layer.output, scores], name="gradcam")
         steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
         if self.backend not in steps:
             raise ModelError(model.name, f"Grad-CAM does not support the {self.backend!r} Keras backend")
-        self._step = steps[self.backend](self.gradient_model, self.map_hw)
+        self._step = steps[self.backend](self.gradient_model, self.map_hw, self.on_logits)
         self._model_ref = weakref.ref(model)  # the guided copy is built from it on first use
         self._guided_step = None
 
@@ -138,9 +142,10 @@ class GradCam:
                 raise ModelError(self.model_name, "is no longer loaded")
             copy = guided_model(model)
             layer = copy.get_layer(self.layer_name)
-            gradient_model = keras.Model(copy.inputs, [layer.output, copy.output], name="guided")
+            scores, on_logits = logit_output(copy)
+            gradient_model = keras.Model(copy.inputs, [layer.output, scores], name="guided")
             steps = {"tensorflow": _tensorflow_step, "jax": _jax_step, "torch": _torch_step}
-            self._guided_step = steps[self.backend](gradient_model, self.map_hw)
+            self._guided_step = steps[self.backend](gradient_model, self.map_hw, on_logits)
         return _in_buckets(self._guided_step, x, indices, True, self.backend)
 
 
@@ -293,18 +298,46 @@ def _resize(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:
     return keras.ops.convert_to_numpy(out)[..., 0].astype(np.float32)
 
 
-def _score(probs: Any, indices: Any) -> Any:
-    """Per-sample class scores from the probability output; ``indices == -1`` picks the predicted class."""
+def logit_output(model: Any) -> tuple[Any, bool]:
+    """The symbolic output to explain: ``(logits, True)`` when ``model`` ends in a sigmoid or softmax.
+
+    The last layer is re-applied without its activation by a copy that holds the same weights (a
+    ``Dense(…, activation="sigmoid")`` becomes the same Dense with no activation); a separate final
+    ``Activation`` layer is skipped. Any other model gives ``(model.output, False)``.
+    """
+    import keras
+
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    if activation not in (keras.activations.sigmoid, keras.activations.softmax):
+        return model.output, False
+    if isinstance(last, keras.layers.Activation):
+        return last.input, True
+    config = {**last.get_config(), "activation": None, "name": f"{last.name}_logits"}
+    copy = last.__class__.from_config(config)
+    logits = copy(last.input)
+    copy.set_weights(last.get_weights())
+    return logits, True
+
+
+def _score(outputs: Any, indices: Any, on_logits: bool) -> Any:
+    """Per-sample class scores; ``indices == -1`` picks the predicted class.
+
+    ``outputs`` are logits when ``on_logits`` (class 0 of one sigmoid unit scores ``-z``), else
+    probabilities (class 0 scores ``1 - p``). The predicted class is always decided on the probability.
+    """
     from keras import ops
 
-    if probs.shape[-1] == 1:
-        p = probs[:, 0]
+    if outputs.shape[-1] == 1:
+        p = ops.sigmoid(outputs[:, 0]) if on_logits else outputs[:, 0]
         # galview.core.scores.is_positive in keras.ops (numpy cannot run in the compiled step): the same
         # threshold, the same strict comparison, so p == 0.5 explains class 0 as it is predicted class 0.
         idx = ops.where(indices < 0, ops.cast(ops.greater(p, DECISION_THRESHOLD), "int32"), indices)
+        if on_logits:
+            return ops.where(idx == 1, outputs[:, 0], -outputs[:, 0])
         return ops.where(idx == 1, p, 1.0 - p)
-    idx = ops.where(indices < 0, ops.cast(ops.argmax(probs, axis=-1), "int32"), indices)
-    return ops.sum(probs * ops.one_hot(idx, probs.shape[-1], dtype=probs.dtype), axis=-1)
+    idx = ops.where(indices < 0, ops.cast(ops.argmax(outputs, axis=-1), "int32"), indices)
+    return ops.sum(outputs * ops.one_hot(idx, outputs.shape[-1], dtype=outputs.dtype), axis=-1)
 
 
 def _cam(features: Any, grads: Any, size: Sequence[int]) -> Any:
@@ -322,14 +355,14 @@ def _cam(features: Any, grads: Any, size: Sequence[int]) -> Any:
 
 
 # -- the gradient step, one per backend: (x, indices, wrt_input) → (cam, ∂s/∂x or None, s), numpy ----
-def _tensorflow_step(gradient_model: Any, size: Sequence[int]) -> Any:
+def _tensorflow_step(gradient_model: Any, size: Sequence[int], on_logits: bool) -> Any:
     import tensorflow as tf
 
     def step(x: Any, indices: Any, wrt_input: bool) -> Any:
         with tf.GradientTape() as tape:
             tape.watch(x)  # records the graph even for a model without trainable weights
             features, probs = gradient_model(x, training=False)
-            score = _score(probs, indices)
+            score = _score(probs, indices, on_logits)
         targets = [features, x] if wrt_input else [features]
         grads = tape.gradient(score, targets)  # a vector target: the sum of independent samples' scores
         return _cam(features, grads[0], size), (grads[1] if wrt_input else tf.zeros([0])), score
@@ -343,7 +376,7 @@ def _tensorflow_step(gradient_model: Any, size: Sequence[int]) -> Any:
     return run
 
 
-def _jax_step(gradient_model: Any, size: Sequence[int]) -> Any:
+def _jax_step(gradient_model: Any, size: Sequence[int], on_logits: bool) -> Any:
     """JAX differentiates functions, not tapes: split the graph at the layer into body and head."""
     import jax
     import jax.numpy as jnp
@@ -354,12 +387,12 @@ def _jax_step(gradient_model: Any, size: Sequence[int]) -> Any:
 
     def head_score(features: Any, tv: Any, ntv: Any, indices: Any) -> Any:
         probs, _ = head.stateless_call(tv, ntv, features, training=False)
-        score = _score(probs, indices)
+        score = _score(probs, indices, on_logits)
         return jnp.sum(score), score
 
     def full_score(x: Any, tv: Any, ntv: Any, indices: Any) -> Any:
         (_, probs), _ = gradient_model.stateless_call(tv, ntv, x, training=False)
-        score = _score(probs, indices)
+        score = _score(probs, indices, on_logits)
         return jnp.sum(score), score
 
     @jax.jit
@@ -383,7 +416,7 @@ def _jax_step(gradient_model: Any, size: Sequence[int]) -> Any:
     return run
 
 
-def _torch_step(gradient_model: Any, size: Sequence[int]) -> Any:
+def _torch_step(gradient_model: Any, size: Sequence[int], on_logits: bool) -> Any:
     import keras
     import torch
 
@@ -392,7 +425,7 @@ def _torch_step(gradient_model: Any, size: Sequence[int]) -> Any:
         idx = keras.ops.convert_to_tensor(indices)
         with torch.enable_grad():
             features, probs = gradient_model(xt, training=False)
-            score = _score(probs, idx)
+            score = _score(probs, idx, on_logits)
             targets = [features, xt] if wrt_input else [features]
             grads = torch.autograd.grad(score.sum(), targets)
         with torch.no_grad():

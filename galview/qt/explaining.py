@@ -11,6 +11,7 @@ from galview.qt.sheet_dialog import SheetDialog
 
 PREFETCH = 12  # cutouts after the current one (in display order) whose maps are computed ahead
 SHEET = "explanation_sheet"
+NO_EVIDENCE = "no positive evidence: nothing in the cutout raises this class's score"
 
 
 class ExplainController(QObject):
@@ -65,9 +66,9 @@ class ExplainController(QObject):
             self.heatmaps.request(ahead[::-1])  # the nearest neighbour is served first, after the current
         heat = self.heatmaps.get(index)
         self.detail.overlay.set_heat(heat)
-        self._caption(pending=heat is None)
+        self._caption(pending=heat is None, heat=heat)
 
-    def _caption(self, pending: bool) -> None:
+    def _caption(self, pending: bool, heat: np.ndarray | None = None) -> None:
         settings, model = self.state.explain, self.state.model
         problem = self.heatmaps.error or getattr(model, "explain_problem", None)
         if problem:
@@ -76,13 +77,18 @@ class ExplainController(QObject):
         names = model.card.class_names
         which = "predicted class" if settings.class_index is None else names[settings.class_index]
         text = f"{METHOD_NAMES[settings.method]} · {which}"
-        self.detail.overlay.set_caption(text + (" · computing…" if pending else ""))
+        if pending:
+            text += " · computing…"
+        elif heat is not None and not np.any(heat > 0):
+            text += f" · {NO_EVIDENCE}"
+        self.detail.overlay.set_caption(text)
 
     def _on_heatmap(self, index: int) -> None:
         self.grid.grid_model.on_heatmap(index)
         if index == self.state.current:
-            self.detail.overlay.set_heat(self.heatmaps.get(index, request=False))
-            self._caption(pending=False)
+            heat = self.heatmaps.get(index, request=False)
+            self.detail.overlay.set_heat(heat)
+            self._caption(pending=False, heat=heat)
 
     def _show_pane(self, wanted: bool) -> None:
         """The heat-map pane beside the cutout, or — when no map can be computed — a one-line note."""

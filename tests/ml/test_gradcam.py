@@ -432,3 +432,32 @@ def test_odd_batch_sizes_give_the_same_maps_as_one_by_one(deepshadows, cutouts):
     np.testing.assert_allclose(together, alone, atol=1e-5)
     sal = saliency(deepshadows, cutouts[:3], 1)
     np.testing.assert_allclose(sal[2], saliency(deepshadows, cutouts[2:3], 1)[0], atol=1e-5)
+
+
+def test_saturated_prediction_still_has_a_map_because_the_logit_is_explained():
+    """p rounds to exactly 1.0 in float32: the sigmoid's gradient is zero there, the logit's is not."""
+    model = _spot_model(8, 8)
+    dense = model.get_layer("probability")
+    weights, bias = dense.get_weights()
+    dense.set_weights([weights * 1000.0, bias])
+    x = _spot_image(8, 8)
+    assert keras.ops.convert_to_numpy(model(x, training=False))[0, 0] == 1.0
+    cam = GradCam(model, "conv")(x, class_index=1)
+    assert cam.max() == 1.0
+    peak = np.unravel_index(np.argmax(cam[0]), cam.shape[1:])
+    assert abs(peak[0] - 8) <= 2 and abs(peak[1] - 8) <= 2
+    assert guided_backprop(model, x, class_index=1).max() == 1.0
+
+
+def test_logit_output_reuses_the_last_layers_weights():
+    from galview.ml.gradcam import logit_output
+
+    model = _spot_model(4, 4)
+    logits, on_logits = logit_output(model)
+    assert on_logits
+    x = _spot_image(4, 4)
+    z = keras.ops.convert_to_numpy(keras.Model(model.inputs[0], logits)(x))
+    p = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(1 / (1 + np.exp(-z)), p, rtol=1e-5)
+    linear = keras.Model(model.inputs[0], keras.layers.Dense(1, name="plain")(model.layers[-2].output))
+    assert logit_output(linear) == (linear.output, False)

@@ -185,3 +185,18 @@ def test_the_sheet_judges_by_the_current_labels(explained, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: explained.explaining.sheet_dialog is not None, timeout=30000)
     assert (given[0] == 1).all()  # the relabelled labels, not the file's alternating 0/1
     explained.explaining.sheet_dialog.close()
+
+
+def test_a_map_without_positive_evidence_says_so(explained, qtbot, monkeypatch):
+    """An all-zero Grad-CAM (no channel raises the class score) is captioned, not shown as a blank map."""
+    from galview.qt.explaining import NO_EVIDENCE
+
+    _wait_heat(qtbot, explained, 0)
+    controller = explained.explaining
+    overlay = explained.detail.overlay
+    assert NO_EVIDENCE not in overlay.caption.text()
+    monkeypatch.setattr(
+        controller.heatmaps, "get", lambda index, request=True: np.zeros(SHAPE[:2], np.float32)
+    )
+    controller.show_current(0)
+    assert NO_EVIDENCE in overlay.caption.text()
