@@ -18,7 +18,17 @@ from galview.core.display import legacy_rgb
 JPEG_QUALITY = 90
 
 
-def viewer_rgb(fluxes: np.ndarray, bands, size: int, jpeg_quality: int | None = JPEG_QUALITY) -> np.ndarray:
+RESAMPLING = ("bicubic", "bilinear", "lanczos", "box")
+"""Resize filters the simulator draws from (cutout services differ); bicubic is the default."""
+
+
+def viewer_rgb(
+    fluxes: np.ndarray,
+    bands,
+    size: int,
+    jpeg_quality: int | None = JPEG_QUALITY,
+    resample: str = "bicubic",
+) -> np.ndarray:
     """Fluxes → the sky viewer's colour JPEG, resized: ``(size, size, 3)`` uint8.
 
     Parameters
@@ -32,6 +42,8 @@ def viewer_rgb(fluxes: np.ndarray, bands, size: int, jpeg_quality: int | None = 
         Side of the output in pixels (bicubic resize of the colour image, as the viewer's cutouts).
     jpeg_quality : int or None
         Quality of a JPEG round trip before the resize (the real viewer cutouts are JPEGs); None for none.
+    resample : {'bicubic', 'bilinear', 'lanczos', 'box'}
+        The resize filter.
 
     Returns
     -------
@@ -46,4 +58,6 @@ def viewer_rgb(fluxes: np.ndarray, bands, size: int, jpeg_quality: int | None = 
         image.save(buffer, format="JPEG", quality=int(jpeg_quality))
         buffer.seek(0)
         image = Image.open(buffer).convert("RGB")
-    return np.asarray(image.resize((int(size), int(size)), Image.Resampling.BICUBIC))
+    if resample not in RESAMPLING:
+        raise ValueError(f"unknown resize filter {resample!r}; expected one of {RESAMPLING}")
+    return np.asarray(image.resize((int(size), int(size)), Image.Resampling[resample.upper()]))

@@ -28,6 +28,8 @@ TRUTH_FLOATS = (
     "noise_factor",
     "jpeg_quality",
 )
+SURROUNDINGS = ("near_star", "near_galaxy", "crowded", "faint_cirrus")
+"""Flags of :func:`galview.sim.sources.add_surroundings`, drawn independently of the label."""
 CHUNK = 64
 
 
@@ -83,8 +85,11 @@ def truth_columns(truths: list[dict], labels, seeds, survey: Survey) -> dict[str
         "kind": np.array([t["kind"] for t in truths], dtype="S16"),
         "survey": np.array([survey.name] * len(truths), dtype="S8"),
         "nucleated": np.array([bool(t.get("nucleated", False)) for t in truths]),
+        "resample": np.array([t.get("resample", "bicubic") for t in truths], dtype="S8"),
         "seed": np.asarray(seeds, dtype=np.uint32),
     }
+    for name in SURROUNDINGS:
+        columns[name] = np.array([bool(t.get(name, False)) for t in truths])
     for name in TRUTH_FLOATS:
         columns[name] = np.array([t.get(name, np.nan) for t in truths], dtype=np.float32)
     return columns

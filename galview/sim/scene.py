@@ -12,9 +12,9 @@ import numpy as np
 from PIL import Image
 
 from galview.core import viewer_colours
-from galview.core.viewer_colours import JPEG_QUALITY
+from galview.core.viewer_colours import JPEG_QUALITY, RESAMPLING
 from galview.sim.canvas import Canvas
-from galview.sim.sources import ARTIFACTS, add_bright_star, add_field, add_lsbg
+from galview.sim.sources import ARTIFACTS, add_field, add_lsbg, add_surroundings
 from galview.sim.surveys import OUTPUT_PIXELS, Survey
 
 ARTIFACT_KINDS = tuple(ARTIFACTS)
@@ -24,27 +24,25 @@ def draw_scene(canvas: Canvas, label: int) -> tuple[str, dict]:
     """Draw an LSBG (label 1) or an artifact (label 0) with its field; returns (kind, truth)."""
     rng = canvas.rng
     add_field(canvas)
+    surroundings = add_surroundings(canvas)  # the same for both classes: the label is at the centre
     if label == 1:
-        truth = add_lsbg(canvas)
-        if rng.random() < 0.12:  # LSBGs near bright stars exist too; the star must not decide the label
-            angle = rng.uniform(0, 2 * np.pi)
-            distance = rng.uniform(9, 16)
-            add_bright_star(canvas, rng.uniform(13, 17), distance * np.cos(angle), distance * np.sin(angle))
-        return "lsbg", truth
+        return "lsbg", {**surroundings, **add_lsbg(canvas)}
     kinds = list(ARTIFACTS)
     weights = np.array([ARTIFACTS[k][1] for k in kinds])
     kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
-    return kind, ARTIFACTS[kind][0](canvas)
+    return kind, {**surroundings, **ARTIFACTS[kind][0](canvas)}
 
 
-def viewer_rgb(planes: np.ndarray, bands, jpeg: bool = True, quality: int = JPEG_QUALITY) -> np.ndarray:
+def viewer_rgb(
+    planes: np.ndarray, bands, jpeg: bool = True, quality: int = JPEG_QUALITY, resample: str = "bicubic"
+) -> np.ndarray:
     """(3, n, n) native fluxes → (64, 64, 3) uint8 as the sky viewer's JPEG, resized.
 
     The same function (:func:`galview.core.viewer_colours.viewer_rgb`) turns survey FITS fluxes into
     the shipped model's input (:mod:`galview.ml.physical`).
     """
     return viewer_colours.viewer_rgb(
-        np.moveaxis(planes, 0, -1), bands, OUTPUT_PIXELS, quality if jpeg else None
+        np.moveaxis(planes, 0, -1), bands, OUTPUT_PIXELS, quality if jpeg else None, resample
     )
 
 
@@ -92,8 +90,10 @@ def simulate_cutout(
         "psf_fwhm": canvas.psf_fwhm,
         "noise_factor": conditions["depth"],
         "jpeg_quality": conditions["quality"],
+        "resample": conditions["resample"],
     }
-    rgb = viewer_rgb(canvas.planes, survey.bands, jpeg, conditions["quality"])
+    gains = np.asarray(conditions["gains"], np.float32)[:, None, None]  # calibration and viewer differences
+    rgb = viewer_rgb(canvas.planes * gains, survey.bands, jpeg, conditions["quality"], conditions["resample"])
     return rgb, rebin_flux(canvas.planes), truth
 
 
@@ -102,10 +102,14 @@ def observing_conditions(rng: np.random.Generator) -> dict:
 
     Seeing 0.85–1.3 × the survey's typical FWHM, sky noise 0.85–1.25 × the calibrated level,
     JPEG quality 75–95: real cutouts vary this much across a survey footprint, and a model
-    trained on one fixed set of conditions learns them instead of the galaxies.
+    trained on one fixed set of conditions learns them instead of the galaxies. Domain
+    randomisation of what differs between surveys and cutout services (issue 14): a gain of
+    0.92–1.08 per band on the viewer's colours, and the resize filter.
     """
     return {
         "seeing": float(rng.uniform(0.85, 1.3)),
         "depth": float(rng.uniform(0.85, 1.25)),
         "quality": int(rng.integers(75, 96)),
+        "gains": rng.uniform(0.92, 1.08, 3).tolist(),
+        "resample": str(rng.choice(RESAMPLING, p=[0.4, 0.25, 0.2, 0.15])),
     }

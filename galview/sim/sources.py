@@ -78,7 +78,7 @@ def add_lsbg(canvas: Canvas) -> dict:
     r_eff = float(min(20.0, 2.5 * np.exp(rng.exponential(0.2))))  # median ≈ 2.9″, tail to 20″
     axis_ratio = rng.uniform(0.35, 1.0)
     angle = rng.uniform(0, np.pi)
-    mu_eff_g = float(min(27.0, 24.2 + rng.exponential(0.55)))
+    mu_eff_g = float(min(27.0, 24.2 + rng.exponential(0.8)))  # mean 25.0: most sit just past the cut
     g_i = float(0.2 + rng.beta(2.0, 2.2))  # 0.2–1.2, centred near 0.68 (matched to the real centres' colour)
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
@@ -124,10 +124,75 @@ def add_field(canvas: Canvas, stars: float = 1.0, galaxies: float = 3.0) -> None
         )
 
 
+def add_surroundings(canvas: Canvas) -> dict:
+    """What lies around a candidate, drawn the same way whatever the candidate is (issue 14).
+
+    Bright stars a few arcseconds away, the outskirts of a bright galaxy, a crowded field and faint
+    cirrus surround real LSBGs as well as artifacts. Drawn independently of the label, they cannot
+    tell the classes apart: a model has to look at the centre. Returns the truth (one flag each).
+    """
+    rng, truth = canvas.rng, {}
+    truth["near_star"] = bool(rng.random() < 0.45)
+    if truth["near_star"]:
+        distance, angle = rng.uniform(4, 20), rng.uniform(0, 2 * np.pi)
+        mag = rng.uniform(12.5, 17.0) + max(0.0, (10 - distance) * 0.2)  # close ones are a little fainter
+        add_bright_star(canvas, mag, distance * np.cos(angle), distance * np.sin(angle), spikes=None)
+    truth["near_galaxy"] = bool(rng.random() < 0.4)
+    if truth["near_galaxy"]:  # a host or a foreground galaxy: an elliptical's outskirts or a disc
+        if rng.random() < 0.5:
+            add_offset_galaxy(canvas, rng.uniform(10, 30), rng.uniform(14.5, 18.5))
+        else:
+            add_offset_disc(canvas, rng.uniform(12, 30))
+    truth["crowded"] = bool(rng.random() < 0.3)
+    if truth["crowded"]:
+        add_field(canvas, stars=2.0, galaxies=5.0)
+    truth["faint_cirrus"] = bool(rng.random() < 0.12)
+    if truth["faint_cirrus"]:
+        field = gaussian_random_field(rng, canvas.size, slope=rng.uniform(2.6, 3.4))
+        pattern = np.clip((field - np.median(field)) / 0.3, 0, 1)
+        canvas.add_surface(
+            pattern, rng.uniform(25.8, 27.0) + band_offsets(rng.uniform(0.8, 1.4), canvas.survey.bands)
+        )
+    return truth
+
+
+def add_offset_galaxy(canvas: Canvas, distance: float, mag: float) -> dict:
+    """A large, bright galaxy whose centre lies ``distance``″ from the cutout centre."""
+    rng = canvas.rng
+    theta = rng.uniform(0, 2 * np.pi)
+    n, r_eff = rng.uniform(1.0, 4.0), rng.uniform(5.0, 15.0)
+    profile = sersic(n, r_eff, rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
+    canvas.add_profile(
+        profile,
+        mag + band_offsets(rng.uniform(0.8, 1.5), canvas.survey.bands),
+        distance * np.cos(theta),
+        distance * np.sin(theta),
+    )
+    return {"mag_g": mag, "r_eff": r_eff, "sersic_n": n}
+
+
+def add_offset_disc(canvas: Canvas, distance: float) -> dict:
+    """A large bright disc galaxy whose centre lies ``distance``″ from the cutout centre."""
+    rng = canvas.rng
+    theta = rng.uniform(0, 2 * np.pi)
+    disc = sersic(1.0, rng.uniform(8, 18), rng.uniform(0.5, 1.0), rng.uniform(0, np.pi))
+    mag = total_mag_for_central_sb(disc, rng.uniform(20.5, 22.5))
+    canvas.add_profile(
+        disc,
+        mag + band_offsets(rng.uniform(0.5, 1.0), canvas.survey.bands),
+        distance * np.cos(theta),
+        distance * np.sin(theta),
+    )
+    return {"mag_g": mag, "theta": theta}
+
+
 def add_bright_star(
-    canvas: Canvas, mag: float, x: float, y: float, halo: bool = True, spikes: bool = True
+    canvas: Canvas, mag: float, x: float, y: float, halo: bool = True, spikes: bool | None = True
 ) -> None:
-    """A bright star with an extended halo and diffraction spikes (saturates in the viewer's colours)."""
+    """A bright star with an extended halo and diffraction spikes (saturates in the viewer's colours).
+
+    ``spikes=None`` draws spikes for 40% of stars.
+    """
     rng = canvas.rng
     offsets = band_offsets(rng.uniform(0.3, 2.0), canvas.survey.bands)
     canvas.add_point(mag + offsets, x, y)
@@ -156,8 +221,8 @@ def artifact_compact(canvas: Canvas) -> dict:
     rng = canvas.rng
     n, r_eff = rng.uniform(0.8, 2.5), rng.uniform(1.0, 4.0)
     axis_ratio, angle = rng.uniform(0.3, 1.0), rng.uniform(0, np.pi)
-    mu_eff_g = rng.uniform(22.5, 24.5)  # candidates that passed a noisy LSB cut: just above it
-    g_i = random_colour(rng, 0.3, 1.6)
+    mu_eff_g = rng.uniform(22.8, 24.6)  # candidates that passed a noisy LSB cut: just above it
+    g_i = random_colour(rng, 0.5, 1.8)
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
     canvas.add_profile(profile, mag_g + band_offsets(g_i, canvas.survey.bands), *rng.normal(0, 0.7, 2))
@@ -182,8 +247,8 @@ def artifact_ghost(canvas: Canvas) -> dict:
     width = rng.uniform(1.5, 4.0)
     r = np.hypot(xx - x0, yy - y0)
     pattern = np.exp(-0.5 * ((r - radius) / width) ** 2) + rng.uniform(0.2, 0.7) * (r < radius)
-    mu = rng.uniform(24.0, 26.0)
-    canvas.add_surface(pattern / pattern.max(), mu + band_offsets(rng.uniform(0.4, 1.0), canvas.survey.bands))
+    mu = rng.uniform(24.3, 26.3)
+    canvas.add_surface(pattern / pattern.max(), mu + band_offsets(rng.uniform(0.7, 1.4), canvas.survey.bands))
     if rng.random() < 0.5:  # the star that made it, somewhere near
         angle = rng.uniform(0, 2 * np.pi)
         add_bright_star(canvas, rng.uniform(12, 15), 13 * np.cos(angle), 13 * np.sin(angle), spikes=False)
@@ -215,19 +280,16 @@ def artifact_cirrus(canvas: Canvas) -> dict:
     filaments *= np.exp(
         -0.5 * (xx**2 + yy**2) / rng.uniform(4, 8) ** 2
     )  # a brighter patch where it was detected
-    mu = rng.uniform(24.0, 26.0)
-    canvas.add_surface(filaments, mu + band_offsets(rng.uniform(0.6, 1.2), canvas.survey.bands))
+    mu = rng.uniform(24.2, 26.2)
+    canvas.add_surface(filaments, mu + band_offsets(rng.uniform(0.8, 1.5), canvas.survey.bands))
     return {"mu0_g": mu}
 
 
 def artifact_sf_knots(canvas: Canvas) -> dict:
     """Star-forming knots in the arm of a large spiral whose centre lies off the cutout."""
     rng = canvas.rng
-    distance, theta = rng.uniform(12, 30), rng.uniform(0, 2 * np.pi)
-    cx, cy = distance * np.cos(theta), distance * np.sin(theta)
-    disc = sersic(1.0, rng.uniform(8, 18), rng.uniform(0.5, 1.0), rng.uniform(0, np.pi))
-    disc_mag = total_mag_for_central_sb(disc, rng.uniform(20.5, 22.5))
-    canvas.add_profile(disc, disc_mag + band_offsets(rng.uniform(0.5, 1.0), canvas.survey.bands), cx, cy)
+    disc = add_offset_disc(canvas, rng.uniform(12, 30))
+    theta = disc["theta"]
     pitch = rng.uniform(0.2, 0.45)
     for k in range(rng.integers(4, 10)):  # knots strung along the arm through the centre
         step = (k - 3) * rng.uniform(1.2, 2.5)
@@ -237,19 +299,19 @@ def artifact_sf_knots(canvas: Canvas) -> dict:
         canvas.add_profile(
             knot, rng.uniform(21.5, 24.0) + band_offsets(rng.uniform(-0.2, 0.4), canvas.survey.bands), x, y
         )
-    return {"mag_g": disc_mag}
+    return {"mag_g": disc["mag_g"]}
 
 
 def artifact_faint_blend(canvas: Canvas) -> dict:
     """Several faint sources overlapping near the centre, whose sum looks diffuse."""
     rng = canvas.rng
-    count = int(rng.integers(3, 7))
+    count = int(rng.integers(3, 9))
     for _ in range(count):
         profile = sersic(1.0, rng.uniform(0.5, 1.6), rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
-        colour = rng.uniform(0.3, 1.4)
+        colour = rng.uniform(0.5, 1.8)
         canvas.add_profile(
             profile,
-            rng.uniform(22.0, 24.5) + band_offsets(colour, canvas.survey.bands),
+            rng.uniform(22.5, 25.0) + band_offsets(colour, canvas.survey.bands),
             *rng.normal(0, 2.0, 2),
         )
     return {"n_sources": count}
@@ -258,25 +320,17 @@ def artifact_faint_blend(canvas: Canvas) -> dict:
 def artifact_galaxy_outskirts(canvas: Canvas) -> dict:
     """The diffuse outskirts of a large, bright galaxy whose centre lies off the cutout."""
     rng = canvas.rng
-    distance, theta = rng.uniform(10, 24), rng.uniform(0, 2 * np.pi)
-    n, r_eff = rng.uniform(1.0, 4.0), rng.uniform(5.0, 15.0)
-    profile = sersic(n, r_eff, rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
-    mag = rng.uniform(14.5, 18.0)
-    canvas.add_profile(
-        profile,
-        mag + band_offsets(rng.uniform(0.5, 1.3), canvas.survey.bands),
-        distance * np.cos(theta),
-        distance * np.sin(theta),
-    )
-    return {"mag_g": mag, "r_eff": r_eff, "sersic_n": n}
+    return add_offset_galaxy(canvas, rng.uniform(10, 24), rng.uniform(14.5, 18.0))
 
 
+# Weights: the artifacts defined by what lies at the centre (compact galaxies, blends, ghosts, cirrus)
+# outnumber those defined by a bright neighbour, whose surroundings LSBGs share (add_surroundings).
 ARTIFACTS = {
     "compact": (artifact_compact, 0.20),
-    "star_halo": (artifact_star_halo, 0.20),
-    "galaxy_outskirts": (artifact_galaxy_outskirts, 0.15),
-    "ghost": (artifact_ghost, 0.10),
-    "cirrus": (artifact_cirrus, 0.10),
-    "sf_knots": (artifact_sf_knots, 0.15),
-    "faint_blend": (artifact_faint_blend, 0.10),
+    "star_halo": (artifact_star_halo, 0.10),
+    "galaxy_outskirts": (artifact_galaxy_outskirts, 0.09),
+    "ghost": (artifact_ghost, 0.14),
+    "cirrus": (artifact_cirrus, 0.15),
+    "sf_knots": (artifact_sf_knots, 0.07),
+    "faint_blend": (artifact_faint_blend, 0.25),
 }

@@ -105,3 +105,16 @@ def test_real_des_statistics(shared_data):
     central = np.median(stats["central"][lsbg], axis=0)
     assert central[2] > central[0]  # B (g band) above R (z band)
     assert 25 < np.median(stats["background"]) < 45
+
+
+def test_single_statistic_aucs_find_the_statistic_that_differs():
+    from galview.sim.realism import statistic_aucs
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(40, 5, (60, 64, 64, 3)).clip(0, 255).astype(np.uint8)
+    sim = rng.normal(40, 5, (60, 64, 64, 3))
+    sim[:, 6:-6, 6:-6, :] += 30  # brighter everywhere inside the border ring
+    result = statistic_aucs(real, sim.clip(0, 255).astype(np.uint8))
+    name, auc = result[0]
+    assert auc < 0.05  # real is lower: far from 0.5 in the other direction
+    assert abs(result[-1][1] - 0.5) <= abs(auc - 0.5)

@@ -81,7 +81,8 @@ def test_lsbgs_are_fainter_at_the_centre_than_compact_artifacts():
     artifacts = [simulate_cutout(DES, 0, s) for s in range(80)]
     compact = [flux for _, flux, truth in artifacts if truth["kind"] == "compact"]
     centre = np.s_[30:34, 30:34, 1]
-    assert np.median([f[centre].mean() for f in compact]) > 3 * np.median([f[centre].mean() for f in lsbg])
+    # compact artifacts sit just above the LSB cut (issue 14 made them fainter): still twice as bright
+    assert np.median([f[centre].mean() for f in compact]) > 2 * np.median([f[centre].mean() for f in lsbg])
 
 
 @pytest.mark.parametrize(
