@@ -11,7 +11,10 @@ Prints, as markdown:
    the fraction whose map (on the logit) peaks within 16 px of the centre (goal ≥ 0.8), and how many
    maps are flat; the same with p computed for each true class, for information;
 3. accuracy and AUC on the real cutouts with bootstrap 95% intervals: all, outside group B (the hard cases
-   a published CNN got wrong), group B, and per group.
+   a published CNN got wrong), group B, and per group; with ``--tta`` also with test-time augmentation
+   (the mean probability over the 8 flips and quarter turns);
+4. with ``--eval-sim FILE`` (repeatable): accuracy and AUC on simulated files, e.g. an HSC-like set for
+   the DES → HSC transfer without retraining.
 
 The real labels only measure here; nothing is fitted to them.
 """
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.assets import default_model_path
+from galview.ml.augment import dihedral
 from galview.ml.gradcam import explain
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
@@ -44,10 +48,46 @@ def read_sim(path: Path, limit: int) -> tuple[np.ndarray, np.ndarray]:
         return handle["images"][:n], handle["labels"][:n].astype(int)
 
 
-def real_figures(loaded, real: Path) -> dict:
+def predict(loaded, images: np.ndarray, tta: bool = False) -> np.ndarray:
+    """P(LSBG); with ``tta`` the mean over the 8 symmetries of the square."""
+    transforms = range(8) if tta else [0]
+    probs = [
+        loaded.model.predict(
+            model_input(dihedral(images, np.full(len(images), t)), loaded.card.input),
+            batch_size=256,
+            verbose=0,
+        )[:, 0]
+        for t in transforms
+    ]
+    return np.mean(probs, axis=0)
+
+
+def metric_row(labels: np.ndarray, probs: np.ndarray) -> dict:
+    metrics = binary_metrics(labels, probs)
+    return {
+        "n": int(len(labels)),
+        "accuracy": metrics["accuracy"],
+        "accuracy_ci95": metrics["ci95"]["accuracy"],
+        "roc_auc": metrics["roc_auc"],
+        "roc_auc_ci95": metrics["ci95"]["roc_auc"],
+        "confusion": metrics["confusion"],
+    }
+
+
+def print_rows(title: str, rows: dict) -> None:
+    print(f"| {title} | N | accuracy [95% CI] | ROC AUC [95% CI] | confusion |")
+    print("|---|---|---|---|---|")
+    for name, g in rows.items():
+        print(
+            f"| {name} | {g['n']} | {g['accuracy']:.3f} [{g['accuracy_ci95'][0]:.3f}, {g['accuracy_ci95'][1]:.3f}]"
+            f" | {g['roc_auc']:.3f} [{g['roc_auc_ci95'][0]:.3f}, {g['roc_auc_ci95'][1]:.3f}] | {g['confusion']} |"
+        )
+
+
+def real_figures(loaded, real: Path, tta: bool = False) -> dict:
     data = np.load(real, allow_pickle=False)
     images, labels, groups = data["images"], data["labels"].astype(int), data["group"]
-    probs = loaded.model.predict(model_input(images, loaded.card.input), verbose=0)[:, 0]
+    probs = predict(loaded, images)
     maps = explain(loaded, images, class_index=1)
     central = centrality(maps, probs)
     out = {
@@ -59,17 +99,16 @@ def real_figures(loaded, real: Path) -> dict:
     }
     selections = [("all", np.ones(len(labels), bool)), ("outside B", groups != HARD)]
     selections += [(str(g), groups == g) for g in np.unique(groups)]
-    for name, chosen in selections:
-        metrics = binary_metrics(labels[chosen], probs[chosen])
-        out["groups"][name] = {
-            "n": int(chosen.sum()),
-            "accuracy": metrics["accuracy"],
-            "accuracy_ci95": metrics["ci95"]["accuracy"],
-            "roc_auc": metrics["roc_auc"],
-            "roc_auc_ci95": metrics["ci95"]["roc_auc"],
-            "confusion": metrics["confusion"],
-        }
+    out["groups"] = {name: metric_row(labels[chosen], probs[chosen]) for name, chosen in selections}
+    if tta:
+        tta_probs = predict(loaded, images, tta=True)
+        out["groups_tta"] = {name: metric_row(labels[c], tta_probs[c]) for name, c in selections}
     return out
+
+
+def sim_figures(loaded, path: Path, limit: int) -> dict:
+    images, labels = read_sim(path, limit)
+    return metric_row(labels, predict(loaded, images))
 
 
 def main() -> None:
@@ -80,6 +119,8 @@ def main() -> None:
     parser.add_argument("--max-sim", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--tta", action="store_true", help="also score the real cutouts with 8-fold TTA")
+    parser.add_argument("--eval-sim", type=Path, action="append", default=[], help="simulated HDF5 to score")
     args = parser.parse_args()
     report: dict = {"model": str(args.model), "sim": str(args.sim) if args.sim else None}
     if args.sim:
@@ -92,7 +133,8 @@ def main() -> None:
             f"{result.full_auc:.3f} ({result.n_train} train / {result.n_test} test, "
             f"{time.perf_counter() - start:.0f} s)"
         )
-    report["real"] = real = real_figures(load_model(args.model), args.real)
+    loaded = load_model(args.model)
+    report["real"] = real = real_figures(loaded, args.real, args.tta)
     c = real["centrality"]
     print(
         f"Grad-CAM centrality (p > 0.8): {c['fraction']:.3f} of {c['n_confident']} within 16 px "
@@ -102,13 +144,12 @@ def main() -> None:
         f"{real['centrality_true_artifact']['fraction']:.3f} of {real['centrality_true_artifact']['n_confident']};"
         f" flat maps over all 112: {real['flat_maps_all']}"
     )
-    print("| real DES | N | accuracy [95% CI] | ROC AUC [95% CI] | confusion |")
-    print("|---|---|---|---|---|")
-    for name, g in real["groups"].items():
-        print(
-            f"| {name} | {g['n']} | {g['accuracy']:.3f} [{g['accuracy_ci95'][0]:.3f}, {g['accuracy_ci95'][1]:.3f}]"
-            f" | {g['roc_auc']:.3f} [{g['roc_auc_ci95'][0]:.3f}, {g['roc_auc_ci95'][1]:.3f}] | {g['confusion']} |"
-        )
+    print_rows("real DES", real["groups"])
+    if args.tta:
+        print_rows("real DES, 8-fold TTA", real["groups_tta"])
+    if args.eval_sim:
+        report["sim"] = {str(path): sim_figures(loaded, path, args.max_sim) for path in args.eval_sim}
+        print_rows("simulated", {Path(k).name: v for k, v in report["sim"].items()})
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=float))
 

@@ -48,6 +48,12 @@ def add_parsers(commands) -> None:
         help=f"default: the published recipe: {_recipe_numbers('learning_rate')}",
     )
     train.add_argument(
+        "--optimizer",
+        choices=("adadelta", "adam"),
+        help="replace the published recipe's optimiser (its learning rate then defaults to 1.0 for Adadelta, "
+        "0.001 for Adam)",
+    )
+    train.add_argument(
         "--patience",
         type=int,
         help=f"early-stopping patience in epochs on validation loss (default: {_recipe_numbers('patience')})",
@@ -116,6 +122,7 @@ def _train(args, collection, labels, parent_path, output):
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
         patience=args.patience,
         val_split=args.val_split,
         test_split=args.test_split,

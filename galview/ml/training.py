@@ -7,6 +7,7 @@ renamed only when everything succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from galview.ml.augment import CutoutBatches
 from galview.ml.cards import InputSpec, ModelCard, fingerprint
 from galview.ml.metrics import binary_metrics, multiclass_metrics
 
+OPTIMIZER_RATES = {"adadelta": 1.0, "adam": 1e-3}
+"""Default learning rate of each optimiser when it replaces the published recipe's (``--optimizer``)."""
+
 
 @dataclass
 class TrainConfig:
@@ -28,6 +32,7 @@ class TrainConfig:
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    optimizer: str | None = None
     patience: int | None = None
     val_split: float = 0.1
     test_split: float = 0.1
@@ -162,6 +167,10 @@ def train_model(
     train_idx, val_idx, test_idx = (usable[part] for part in split)
     spec = parent.card.input if parent is not None else _input_spec(collection, arch)
     recipe = arch.recipe
+    if config.optimizer is not None:  # another optimiser: its own default rate unless one is given
+        recipe = dataclasses.replace(
+            recipe, optimizer=config.optimizer, learning_rate=OPTIMIZER_RATES[config.optimizer]
+        )
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
     keras.utils.set_random_seed(config.seed)
@@ -261,8 +270,9 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
         positive_class=1 if arch.task == "binary" else None,
         metrics=metrics,
         training={
-            "recipe": arch.recipe.optimizer,
-            "learning_rate": config.learning_rate or arch.recipe.learning_rate,
+            "recipe": config.optimizer or arch.recipe.optimizer,
+            "learning_rate": config.learning_rate
+            or (OPTIMIZER_RATES[config.optimizer] if config.optimizer else arch.recipe.learning_rate),
             "augment": config.augment,
             "colour_jitter": config.jitter,
             "class_weights": config.class_weights,
