@@ -226,3 +226,21 @@ def test_cli_train_refuses_the_store_of_another_collection_unless_forced(tmp_pat
     assert "(20 set in GalView, 20 unsure left out)" in capsys.readouterr().err
     with _blobs(tmp_path / "c.npz", n=120, seed=1) as c, open_label_store(c, store) as s:  # b's pixels
         assert len(s.rebindings()) == 1 and s.source == str(tmp_path / "b.npz")
+
+
+def test_another_optimiser_replaces_the_recipes_and_is_recorded(tmp_path, monkeypatch):
+    import keras
+
+    compiled = []
+    original = keras.Model.compile
+    monkeypatch.setattr(
+        keras.Model, "compile", lambda self, **kw: compiled.append(kw["optimizer"]) or original(self, **kw)
+    )
+    collection = _blobs(tmp_path / "b.npz", n=64)
+    config = TrainConfig(epochs=1, batch_size=16, optimizer="adam")
+    loaded = train_model(collection, config, tmp_path / "m.keras")
+    assert isinstance(compiled[-1], keras.optimizers.Adam)
+    assert float(compiled[-1].learning_rate) == pytest.approx(1e-3)
+    assert loaded.card.training["recipe"] == "adam" and loaded.card.training["learning_rate"] == 1e-3
+    rate = train_model(collection, TrainConfig(epochs=1, batch_size=16), tmp_path / "d.keras").card.training
+    assert rate["recipe"] == "adadelta" and rate["learning_rate"] == 0.1  # DeepShadows as published
