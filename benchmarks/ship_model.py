@@ -15,29 +15,51 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.ml.gradcam import explain
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model, save_model
 from galview.ml.metrics import binary_metrics
+from galview.ml.shortcuts import centrality
 
 # The checkout's models/ (the data package galview.models), not an installed copy.
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "des_lsbg" / "des_lsbg_dev.npz"
 
 
+HARD = "B_model_eval_panels"
+
+
 def real_des_metrics(loaded) -> dict:
+    """Metrics on the 112 real cutouts (all, outside group B, group B) and Grad-CAM centrality."""
     data = np.load(REAL, allow_pickle=False)
     probs = loaded.model.predict(model_input(data["images"], loaded.card.input), verbose=0)[:, 0]
-    metrics = binary_metrics(data["labels"].astype(int), probs)
-    return {k: metrics[k] for k in ("accuracy", "precision", "recall", "roc_auc", "confusion", "ci95")} | {
+    labels, groups = data["labels"].astype(int), data["group"]
+    metrics = binary_metrics(labels, probs)
+    keep = ("accuracy", "precision", "recall", "roc_auc", "confusion", "ci95")
+    out = {k: metrics[k] for k in keep} | {
         "n": int(len(probs)),
         "data": "112 real DES cutouts of ../shared/data/des_lsbg (never trained on)",
     }
+    for name, chosen in (("outside_group_B", groups != HARD), ("group_B", groups == HARD)):
+        part = binary_metrics(labels[chosen], probs[chosen])
+        out[name] = {k: part[k] for k in ("accuracy", "roc_auc", "confusion", "ci95")} | {
+            "n": int(chosen.sum())
+        }
+    central = centrality(explain(loaded, data["images"], class_index=1), probs)
+    out["gradcam_centrality"] = {
+        "fraction": central.fraction,
+        "n_confident": central.n_confident,
+        "n_flat": central.n_flat,
+        "definition": "maps (logit, class LSBG) of cutouts with p > 0.8 peaking within 16 px of the centre",
+    }
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("--name", default="deepshadows_des_sim")
+    parser.add_argument("--note", default="", help="a sentence on how it was trained, for the card")
     args = parser.parse_args()
     loaded = load_model(args.model)
     commit = subprocess.run(
@@ -46,8 +68,8 @@ def main() -> None:
     metrics = {"simulated_test": loaded.card.metrics, "real_des": real_des_metrics(loaded)}
     description = (
         "DeepShadows (Tanoglidis et al. 2021) trained by GalView on simulated DES-like cutouts in the Legacy "
-        "Survey viewer's uint8 colours (galview simulate); no real cutout used for training. "
-        f"Shipped from {args.model} at commit {commit}."
+        "Survey viewer's uint8 colours (galview simulate). No real image was used for training, labelled or "
+        f"unlabelled. {args.note + ' ' if args.note else ''}Shipped from {args.model} at commit {commit}."
     )
     card = dataclasses.replace(loaded.card, metrics=metrics, description=description)
     target = MODELS_DIR / f"{args.name}.keras"

@@ -63,6 +63,14 @@ def add_parsers(commands) -> None:
     train.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and augmentation")
     train.add_argument("--no-augment", action="store_true", help="no flips/rotations")
     train.add_argument("--jitter", type=float, default=0.0, help="colour jitter amount, e.g. 0.1 (0: none)")
+    train.add_argument(
+        "--context-swap",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="give this share of training cutouts another cutout's surroundings, so that only the centre "
+        "tells the label (e.g. 0.5; 0: none)",
+    )
     train.add_argument("--no-class-weights", action="store_true", help="do not weight classes by frequency")
     add_model_option(
         train,
@@ -123,6 +131,7 @@ def _train(args, collection, labels, parent_path, output):
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         optimizer=args.optimizer,
+        context_swap=args.context_swap,
         patience=args.patience,
         val_split=args.val_split,
         test_split=args.test_split,

@@ -31,6 +31,35 @@ def colour_jitter(x: np.ndarray, rng: np.random.Generator, amount: float) -> np.
     return x * gains + offsets
 
 
+def swap_surroundings(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    probability: float,
+    radius: tuple[float, float] = (12.0, 20.0),
+) -> np.ndarray:
+    """Give a random share of a batch the surroundings of another cutout of the same batch.
+
+    With ``probability``, a cutout keeps its centre (a disc of radius drawn from ``radius`` pixels, with a
+    soft 2-pixel edge) and takes everything outside it from a randomly chosen other cutout, whatever
+    that one's label. What lies around a candidate then says nothing about its label, and a model
+    trained on such batches has to look at the centre (issue 14). Returns a new array, same dtype.
+    """
+    n = len(images)
+    chosen = np.flatnonzero(rng.random(n) < probability) if n > 1 else np.zeros(0, int)
+    if not len(chosen):
+        return images
+    out = images.copy()
+    height, width = images.shape[1:3]
+    yy, xx = np.mgrid[0:height, 0:width]
+    distance = np.hypot(yy - (height - 1) / 2, xx - (width - 1) / 2)
+    for i in chosen:
+        donor = (i + rng.integers(1, n)) % n
+        outside = 1.0 / (1.0 + np.exp(-(distance - rng.uniform(*radius)) / 2.0))
+        blend = images[i] * (1 - outside[..., None]) + images[donor] * outside[..., None]
+        out[i] = np.round(blend).astype(images.dtype) if np.issubdtype(images.dtype, np.integer) else blend
+    return out
+
+
 class CutoutBatches(keras.utils.PyDataset):
     """Keras dataset over a collection (or an array) at chosen indices, prepared for a model.
 
@@ -48,6 +77,8 @@ class CutoutBatches(keras.utils.PyDataset):
         Random dihedral transforms, and a new order every epoch.
     jitter : float
         Colour jitter amount (0 for none), see :func:`colour_jitter`.
+    context_swap : float
+        Share of training cutouts given another cutout's surroundings (:func:`swap_surroundings`).
     """
 
     def __init__(
@@ -61,10 +92,12 @@ class CutoutBatches(keras.utils.PyDataset):
         shuffle: bool = False,
         seed: int = 0,
         jitter: float = 0.0,
+        context_swap: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.jitter = jitter
+        self.context_swap = context_swap
         self.source = source
         self.indices = np.asarray(indices, dtype=np.int64)
         self.spec = spec
@@ -90,6 +123,8 @@ class CutoutBatches(keras.utils.PyDataset):
         images = self._read(chosen)
         if self.augment:
             images = dihedral(images, self.rng.integers(0, 8, len(chosen)))
+        if self.context_swap:
+            images = swap_surroundings(images, self.rng, self.context_swap)
         x = model_input(images, self.spec)
         if self.jitter:
             x = colour_jitter(x, self.rng, self.jitter)

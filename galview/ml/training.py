@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     jitter: float = 0.0
+    context_swap: float = 0.0
     class_weights: bool = True
     class_names: tuple[str, ...] | None = None
     extra: dict = field(default_factory=dict)
@@ -237,6 +238,7 @@ def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: 
         True,
         config.seed,
         jitter=config.jitter,
+        context_swap=config.context_swap,
     )
     val = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
     return train, val
@@ -275,6 +277,7 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
             or (OPTIMIZER_RATES[config.optimizer] if config.optimizer else arch.recipe.learning_rate),
             "augment": config.augment,
             "colour_jitter": config.jitter,
+            "context_swap": config.context_swap,
             "class_weights": config.class_weights,
             "seed": config.seed,
             "epochs_run": len(history.history.get("loss", [])),

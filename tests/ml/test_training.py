@@ -244,3 +244,20 @@ def test_another_optimiser_replaces_the_recipes_and_is_recorded(tmp_path, monkey
     assert loaded.card.training["recipe"] == "adam" and loaded.card.training["learning_rate"] == 1e-3
     rate = train_model(collection, TrainConfig(epochs=1, batch_size=16), tmp_path / "d.keras").card.training
     assert rate["recipe"] == "adadelta" and rate["learning_rate"] == 0.1  # DeepShadows as published
+
+
+def test_swapped_surroundings_keep_the_centre_and_take_the_rest_from_another_cutout():
+    from galview.ml.augment import swap_surroundings
+
+    images = np.stack([np.full((64, 64, 3), 10 * (k + 1), np.uint8) for k in range(4)])
+    out = swap_surroundings(images, np.random.default_rng(0), probability=1.0, radius=(14.0, 14.0))
+    assert out.dtype == np.uint8 and out.shape == images.shape
+    for k in range(4):
+        np.testing.assert_array_equal(out[k, 28:36, 28:36], images[k, 28:36, 28:36])  # the centre stays
+        corner = int(out[k, 0, 0, 0])
+        assert corner != images[k, 0, 0, 0] and corner in images[:, 0, 0, 0]  # another cutout's sky
+    np.testing.assert_array_equal(swap_surroundings(images, np.random.default_rng(0), 0.0), images)
+    many = np.random.default_rng(2).integers(0, 256, (400, 64, 64, 3), dtype=np.uint8)
+    half = swap_surroundings(many, np.random.default_rng(1), 0.5)
+    changed = np.mean([not np.array_equal(a, b) for a, b in zip(half, many, strict=True)])
+    assert 0.42 < changed < 0.58
