@@ -20,7 +20,7 @@ def add_parsers(commands) -> None:
         description="Find the cutouts of a 'galview score --cluster' run most similar to reference cutouts, "
         "by cosine similarity of the model embeddings stored per shard: the top k of each shard, merged.",
     )
-    similar.add_argument("run", help="the OUT_DIR of 'galview score --cluster'")
+    similar.add_argument("run_dir", metavar="OUT_DIR", help="the output folder of 'galview score --cluster'")
     similar.add_argument(
         "--to",
         action="append",
@@ -99,19 +99,19 @@ def cmd_similar_run(args) -> int:
 
     if args.k < 1:
         raise UserFacingError(f"-k {args.k}", "expected a positive number of cutouts")
-    summary = read_summary(args.run)
+    summary = read_summary(args.run_dir)
     references = [_reference(text) for text in args.to]
     from galview.cluster.search import reference_embeddings, search_run, write_matches
 
-    queries = reference_embeddings(args.run, summary, references)
+    queries = reference_embeddings(args.run_dir, summary, references)
     if args.cluster:
         _require_dask()
         from galview.cluster.clusters import connect
 
         with connect(args.cluster) as client:
-            matches = search_run(args.run, summary, queries, args.k, client=client)
+            matches = search_run(args.run_dir, summary, queries, args.k, client=client)
     else:
-        matches = search_run(args.run, summary, queries, args.k)
+        matches = search_run(args.run_dir, summary, queries, args.k)
     for rank, match in enumerate(matches, start=1):
         print(f"{rank:4d}  {match['similarity']:.4f}  {match['shard']}:{match['index']}  {match['id']}")
     if args.output:

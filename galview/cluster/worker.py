@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "galview-model"
 BACKENDS = ("auto", "jax", "tensorflow", "torch")
+#: Models loaded in this worker process, by (path, size, mtime): a plugin registered again by a later
+#: run on the same cluster (a resume) finds its model loaded.
+_MODELS: dict[tuple, object] = {}
 
 
 def has_cuda() -> bool:
@@ -90,11 +93,16 @@ class ModelPlugin(WorkerPlugin):
         """The worker's LoadedModel, loaded on first use (tasks of one worker share it)."""
         with self._lock:
             if self._loaded is None:
-                from galview.ml.loading import load_model
+                status = os.stat(self.model_path)
+                key = (self.model_path, status.st_size, status.st_mtime_ns)
+                if key not in _MODELS:
+                    from galview.ml.loading import load_model
 
-                started = time.perf_counter()
-                self._loaded = load_model(self.model_path)
-                logger.info("model loaded in %.1f s", time.perf_counter() - started)
+                    started = time.perf_counter()
+                    _MODELS.clear()  # one model per worker
+                    _MODELS[key] = load_model(self.model_path)
+                    logger.info("model loaded in %.1f s", time.perf_counter() - started)
+                self._loaded = _MODELS[key]
             return self._loaded
 
 
