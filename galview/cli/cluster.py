@@ -41,11 +41,22 @@ def _require_dask() -> None:
         raise UserFacingError("--cluster", "needs Dask: pip install 'galview[cluster]'")
 
 
+def check_cluster_spec(spec: str) -> None:
+    """UserFacingError for a malformed ``local:N`` or a missing ``slurm:CONFIG`` file (before any work)."""
+    if spec.startswith("local:"):
+        text = spec.removeprefix("local:")
+        if not text.isdigit() or int(text) < 1:
+            raise UserFacingError(f"--cluster {spec}", "expected local:N with N a positive number of workers")
+    elif spec.startswith("slurm:") and not Path(spec.removeprefix("slurm:")).is_file():
+        raise UserFacingError(spec.removeprefix("slurm:"), "no such SLURM configuration file (YAML)")
+
+
 def cmd_cluster_score(args) -> int:
     """``galview score --cluster SPEC SHARDS... -o OUT_DIR``."""
     from galview.cli.scoring import check_batch_size
 
     _require_dask()
+    check_cluster_spec(args.cluster)
     check_batch_size(args.batch_size)
     for flag, value in (("--maps", args.maps), ("--chunk-size", args.chunk_size), ("--top", args.top)):
         if value < 0:
