@@ -223,7 +223,7 @@ class ShardedCollection(Collection):
         def named(n, name):
             return np.array([f"{name}:{j}" for j in range(n)])
 
-        return self._per_shard(lambda c: c._raw_ids() if c._raw_ids() is not None else None, named)
+        return self._per_shard(lambda c: c._raw_ids(), named)
 
     def _load_class_names(self):
         return next((c.class_names for c in map(self._shard, range(len(self.shards.paths)))
