@@ -42,6 +42,10 @@ PLACEHOLDERS = {
     "K": "2",
     "MODEL": "model_dir",
     "COMMAND": "score",
+    # Survey scale (galview score --cluster): the real cutouts as the one shard, scored on a local cluster.
+    "SHARDS": "des.npz",
+    "OUT_DIR": "run_out",
+    "SHARD:INDEX": "des.npz:5",
 }
 
 

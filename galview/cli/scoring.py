@@ -19,9 +19,14 @@ def add_parsers(commands) -> None:
     score = commands.add_parser(
         "score",
         help="score a collection with a model",
-        description="Score every cutout: probability, predicted class (CSV) and embeddings (HDF5).",
+        description="Score every cutout: probability, predicted class (CSV) and embeddings (HDF5). "
+        "With --cluster, score many shard files on a Dask cluster into a folder (the [cluster] extra).",
     )
-    score.add_argument("data", help="the cutout collection (file or folder)")
+    score.add_argument(
+        "data",
+        nargs="+",
+        help="the cutout collection (file or folder); with --cluster, shard files, folders or globs",
+    )
     add_model_option(score)
     score.add_argument(
         "-o",
@@ -39,10 +44,53 @@ def add_parsers(commands) -> None:
     score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
     add_adapt_option(score)
     add_open_options(score)
+    add_cluster_options(score)
     score.set_defaults(run=cmd_score)
 
 
+def add_cluster_options(score) -> None:
+    """``--cluster`` and the options of a survey-scale run (:mod:`galview.cli.cluster`)."""
+    group = score.add_argument_group("survey scale (pip install 'galview[cluster]')")
+    group.add_argument(
+        "--cluster",
+        metavar="ADDRESS|local:N|slurm:CONFIG",
+        help="score on a Dask cluster, one task per shard; -o is then the output folder",
+    )
+    group.add_argument(
+        "--maps", type=int, default=0, metavar="K", help="Grad-CAM maps of the top K candidates of each shard"
+    )
+    group.add_argument(
+        "--chunk-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="split shards into tasks of N cutouts (0: one task per shard)",
+    )
+    group.add_argument("--top", type=int, default=100, metavar="N", help="candidates in OUT_DIR/top.csv")
+    group.add_argument(
+        "--backend",
+        choices=("auto", "jax", "tensorflow", "torch"),
+        default="auto",
+        help="Keras backend of the workers (auto: JAX on workers with CUDA)",
+    )
+
+
 def cmd_score(args) -> int:
+    if args.cluster:
+        from galview.cli.cluster import cmd_cluster_score
+
+        return cmd_cluster_score(args)
+    from galview.core.errors import UserFacingError
+
+    if len(args.data) > 1:
+        raise UserFacingError(
+            " ".join(args.data), "several collections given; score one at a time, or add --cluster"
+        )
+    args.data = args.data[0]
+    return cmd_single_score(args)
+
+
+def cmd_single_score(args) -> int:
     from galview.core.outputs import output_path
     from galview.core.progress import progress_printer
     from galview.io import open_collection

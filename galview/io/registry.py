@@ -136,6 +136,10 @@ def _open(path: Path, options: dict) -> Collection:
 
 
 def _open_folder(path: Path, options) -> Collection:
+    from galview.io.cluster_runs import is_run_folder
+
+    if is_run_folder(path):  # the OUT_DIR of galview score --cluster: its shards, with its scores
+        return _load("galview.io.cluster_runs:open_run")(path, **options)
     files = [p for p in path.iterdir() if p.is_file()]
     if any(p.name.lower().endswith(FITS_SUFFIXES) for p in files):
         return _load("galview.io.fits_files:open_fits_folder")(path, **options)
@@ -144,4 +148,10 @@ def _open_folder(path: Path, options) -> Collection:
     images_dir = path / "images"
     if images_dir.is_dir():
         return _load("galview.io.image_folders:open_image_folder")(path, **options)
-    raise CollectionError(path, "is a folder without FITS, PNG or JPEG files; expected a folder of cutouts")
+    from galview.io.shards import ShardSet, is_shard_file
+
+    if any(is_shard_file(p) for p in files):  # HDF5/npy shards: one collection
+        return ShardSet.from_inputs([path], **options).open()
+    raise CollectionError(
+        path, "is a folder without FITS, PNG, JPEG, HDF5 or .npy files; expected a folder of cutouts"
+    )

@@ -113,29 +113,46 @@ def score_batches(
 
 
 def score_to_file(
-    loaded, collection, output, batch_size: int = 1024, on_progress=None, cancel: CancelToken | None = None
+    loaded,
+    collection,
+    output,
+    batch_size: int = 1024,
+    on_progress=None,
+    cancel: CancelToken | None = None,
+    *,
+    indices=None,
+    attrs: dict | None = None,
+    finish=None,
 ):
-    """Score every cutout and write ``output`` (.csv or .h5); nothing is left behind on error or cancel."""
+    """Score every cutout (or those at ``indices``) and write ``output`` (.csv or .h5); nothing is left
+    behind on error or cancel.
+
+    ``attrs`` are stored beside the provenance (HDF5). ``finish(writer)``, called after the last batch
+    and before the file gets its name, may add datasets (:meth:`ScoreWriter.add_dataset`).
+    """
     from galview.io.score_files import ScoreWriter
 
     card = loaded.card
     names = [card.class_names[card.positive_class]] if card.task == "binary" else list(card.class_names)
-    attrs = {"model": str(loaded.path), "model_id": card.id, "collection": str(collection.source)}
+    provenance = {"model": str(loaded.path), "model_id": card.id, "collection": str(collection.source)}
     if card.input.adapter:
-        attrs["adapter"] = json.dumps(card.input.adapter)
-    writer = ScoreWriter(output, len(collection), names, attrs)
+        provenance["adapter"] = json.dumps(card.input.adapter)
+    order = np.arange(len(collection)) if indices is None else np.asarray(indices, dtype=np.int64)
+    writer = ScoreWriter(output, len(order), names, provenance | dict(attrs or {}), index=order)
     positive = card.positive_class if card.positive_class is not None else 1
     try:
-        for batch in score_batches(loaded, collection, batch_size, on_progress=on_progress, cancel=cancel):
-            stop = batch.start + len(batch.probs)
-            ids = [collection.id_of(i) for i in range(batch.start, stop)]
+        batches = score_batches(loaded, collection, batch_size, order, on_progress=on_progress, cancel=cancel)
+        for batch in batches:
+            rows = order[batch.start : batch.start + len(batch.probs)]
             writer.write(
                 batch.start,
-                ids,
+                [collection.id_of(int(i)) for i in rows],
                 batch.probs,
                 predicted_classes(batch.probs, card.task, positive),
                 batch.embeddings,
             )
+        if finish is not None:
+            finish(writer)
     except BaseException:
         writer.abort()
         raise

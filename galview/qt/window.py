@@ -289,7 +289,18 @@ class MainWindow(QMainWindow):
         self.switcher.add(path)
         self.state.set_collection(collection)
         self._remember_recent(str(Path(path).resolve()))
+        if hasattr(collection, "run_scores"):  # the OUT_DIR of galview score --cluster
+            self._show_run_scores(collection)
         return True
+
+    def _show_run_scores(self, collection) -> None:
+        """Make a cluster run's merged probabilities the current scores (sortable, as if scored here)."""
+        try:
+            self.state.set_scores(collection.run_scores(self.scoring.embedding_budget))
+        except CollectionError as exc:
+            self.show_error(str(exc))
+            return
+        self.statusBar().showMessage(f"Scores of the cluster run in {collection.run_folder}")
 
     def open_paths(self, paths) -> bool:
         """Open the first of ``paths`` and list them all in File ▸ Collections; False if any is missing
@@ -316,7 +327,9 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def _ask_open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of FITS or PNG/JPEG cutouts")
+        path = QFileDialog.getExistingDirectory(
+            self, "Open a folder of cutouts, shard files or a cluster run"
+        )
         if path:
             self.open_path(path)
 

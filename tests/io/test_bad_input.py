@@ -525,15 +525,24 @@ def test_npz_coords_and_ids_of_wrong_length(tmp_path):
 def test_empty_folder(tmp_path):
     folder = tmp_path / "empty_dir"
     folder.mkdir()
-    _open_fails(folder, "is a folder without FITS, PNG or JPEG files; expected a folder of cutouts")
+    _open_fails(
+        folder, "is a folder without FITS, PNG, JPEG, HDF5 or .npy files; expected a folder of cutouts"
+    )
 
 
 def test_folder_with_only_other_files(tmp_path):
     folder = tmp_path / "other"
     folder.mkdir()
     (folder / "labels.csv").write_text("filename,label\na.png,1\n")
+    (folder / "notes.txt").write_bytes(b"x")
+    _open_fails(folder, "is a folder without FITS, PNG, JPEG, HDF5 or .npy files")
+
+
+def test_folder_with_a_corrupt_npy_shard_names_the_shard(tmp_path):
+    folder = tmp_path / "other"
+    folder.mkdir()
     (folder / "cutouts.npy").write_bytes(b"x")
-    _open_fails(folder, "is a folder without FITS, PNG or JPEG files")
+    _open_fails(folder / "cutouts.npy", "is not a format GalView knows")
 
 
 def test_folder_with_empty_images_subfolder(tmp_path):

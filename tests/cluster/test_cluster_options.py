@@ -1,0 +1,60 @@
+"""``--cluster`` values, the SLURM configuration and the refusals of ``galview score`` (no cluster started)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from galview.cli import main  # noqa: E402
+from galview.cluster.clusters import slurm_options  # noqa: E402
+from galview.core.errors import UserFacingError  # noqa: E402
+
+SLURM_YAML = """\
+jobs: 4
+queue: gpu
+cores: 16
+processes: 1
+memory: 64GB
+walltime: "12:00:00"
+job_extra_directives: ["--gres=gpu:1"]
+"""
+
+
+def test_slurm_configuration_gives_the_options_and_the_job_count(tmp_path):
+    config = tmp_path / "slurm.yaml"
+    config.write_text(SLURM_YAML)
+    options, jobs = slurm_options(config)
+    assert jobs == 4 and options["queue"] == "gpu" and "jobs" not in options
+    jobqueue = pytest.importorskip("dask_jobqueue")
+    cluster = jobqueue.SLURMCluster(**options)  # a job script is written, nothing is submitted
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#SBATCH --gres=gpu:1" in script and "#SBATCH -p gpu" in script
+
+
+@pytest.mark.parametrize("text", ["jobs: 0\n", "- a list\n", "jobs: [\n"])
+def test_bad_slurm_configuration_names_the_file(tmp_path, text):
+    config = tmp_path / "slurm.yaml"
+    config.write_text(text)
+    with pytest.raises(UserFacingError, match="slurm.yaml"):
+        slurm_options(config)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cluster", "local:none"], "expected local:N"),
+        (["--cluster", "local:1", "--maps", "-1"], "--maps -1"),
+        ([], "several collections given"),
+    ],
+)
+def test_refusals_are_one_line_with_exit_status_2(tmp_path, capsys, args, message):
+    shards = [tmp_path / "a.npy", tmp_path / "b.npy"]
+    for shard in shards:
+        shard.write_bytes(b"x")
+    code = main(["score", *map(str, shards), "-o", str(tmp_path / "out"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
