@@ -55,6 +55,27 @@ def real_des_metrics(loaded) -> dict:
     return out
 
 
+def sky_description() -> dict:
+    """What the shipped models' inputs are in sky terms (the physical adapter follows it): GalView's
+    simulated DES-like cutouts, drawn by galview.core.viewer_colours.viewer_rgb."""
+    return {
+        "pixel_scale": 0.468469,
+        "field_arcsec": 29.982,
+        "representation": "viewer colours: Legacy-Survey-like asinh grz mapping, uint8",
+        "colours": {
+            "mapping": "legacy",
+            "bands": ["g", "r", "z"],
+            "flux_unit": "nanomaggies",
+            "pixel_scale": 0.263,
+            "jpeg_quality": 90,
+            "note": "as galview simulate drew the training cutouts (DES-like): g,r,z nanomaggies at 0.263″/px "
+            "over 114 px (29.982″), galview.core.display.legacy_rgb, a JPEG round trip (quality 75–95 in "
+            "training; 90 here), resize to 64×64 (bicubic here; bicubic, bilinear, Lanczos or box in "
+            "training) (galview.core.viewer_colours.viewer_rgb)",
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
@@ -71,7 +92,8 @@ def main() -> None:
         "Survey viewer's uint8 colours (galview simulate). No real image was used for training, labelled or "
         f"unlabelled. {args.note + ' ' if args.note else ''}Shipped from {args.model} at commit {commit}."
     )
-    card = dataclasses.replace(loaded.card, metrics=metrics, description=description)
+    spec = dataclasses.replace(loaded.card.input, **sky_description())
+    card = dataclasses.replace(loaded.card, input=spec, metrics=metrics, description=description)
     target = MODELS_DIR / f"{args.name}.keras"
     MODELS_DIR.mkdir(exist_ok=True)
     save_model(loaded.model, card, target)
