@@ -167,18 +167,12 @@ def train_model(
     split = stratified_split(labels[usable], config.val_split, config.test_split, config.seed)
     train_idx, val_idx, test_idx = (usable[part] for part in split)
     spec = parent.card.input if parent is not None else _input_spec(collection, arch)
-    recipe = arch.recipe
-    if config.optimizer is not None:  # another optimiser: its own default rate unless one is given
-        recipe = dataclasses.replace(
-            recipe, optimizer=config.optimizer, learning_rate=OPTIMIZER_RATES[config.optimizer]
-        )
+    recipe = _recipe(arch, config)
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
     keras.utils.set_random_seed(config.seed)
     model = _fresh_model(arch, collection, labels[usable], parent)
     optimizer = recipe.make_optimizer()
-    if config.learning_rate is not None:
-        optimizer.learning_rate = config.learning_rate
     model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     targets = _targets(np.where(labels >= 0, labels, 0), arch.task)
     train_data, val_data = training_batches(collection, train_idx, val_idx, spec, targets, batch_size, config)
@@ -259,6 +253,19 @@ def _fresh_model(arch, collection, labels, parent):
     return arch.build(tuple(collection.shape), n_outputs)
 
 
+def _recipe(arch, config: TrainConfig):
+    """The architecture's published recipe with the optimiser and learning rate ``config`` asks for:
+    another optimiser comes with its own default rate (:data:`OPTIMIZER_RATES`) unless a rate is given."""
+    recipe = arch.recipe
+    if config.optimizer is not None:
+        recipe = dataclasses.replace(
+            recipe, optimizer=config.optimizer, learning_rate=OPTIMIZER_RATES[config.optimizer]
+        )
+    if config.learning_rate is not None:
+        recipe = dataclasses.replace(recipe, learning_rate=config.learning_rate)
+    return recipe
+
+
 def _card(arch, spec, collection, labels, config, parent, metrics, history, sizes) -> ModelCard:
     class_names = config.class_names or (
         parent.card.class_names if parent is not None else arch.default_class_names
@@ -272,9 +279,8 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
         positive_class=1 if arch.task == "binary" else None,
         metrics=metrics,
         training={
-            "recipe": config.optimizer or arch.recipe.optimizer,
-            "learning_rate": config.learning_rate
-            or (OPTIMIZER_RATES[config.optimizer] if config.optimizer else arch.recipe.learning_rate),
+            "recipe": _recipe(arch, config).optimizer,
+            "learning_rate": _recipe(arch, config).learning_rate,
             "augment": config.augment,
             "colour_jitter": config.jitter,
             "context_swap": config.context_swap,
