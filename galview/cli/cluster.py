@@ -97,7 +97,7 @@ def print_summary(summary: dict, out_dir: Path) -> None:
     counts = summary["counts"]
     print(
         f"shards: {counts['done']} scored, {counts['redone']} redone, {counts['skipped']} skipped (done before), "
-        f"{counts['failed']} failed; {summary['catalogue']['rows']:,} cutouts in {out_dir / 'scores.csv'} "
+        f"{counts['failed']} failed; {summary['catalogue']['rows']:,} cutouts in {out_dir / 'scores.csv'} (and catalogue.h5) "
         f"({summary['seconds']:.1f} s)"
     )
     for failure in summary["failed"]:

@@ -32,7 +32,7 @@ def score_on_cluster(
     Units already done (same shard file, rows, model and maps) are skipped without a task; the others
     run as one task each. A failed unit (bad shard) is listed with its reason and the run goes on.
     ``on_progress(Progress)`` hears of each finished unit, ``on_unit(result)`` gets its result dict.
-    Writes ``OUT_DIR/shards/*.h5``, ``scores.csv``, ``top.csv`` and ``summary.json``.
+    Writes ``OUT_DIR/shards/*.h5``, ``scores.csv``, ``catalogue.h5``, ``top.csv`` and ``summary.json``.
     """
     from galview.ml.cards import card_path
 

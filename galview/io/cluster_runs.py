@@ -7,6 +7,8 @@ Layout of ``OUT_DIR``::
     shards/NAME.h5        one score file per unit (index, ids, probs, predicted, embeddings; maps and
                           map_index for the top K with --maps K), written .partial → renamed
     scores.csv            every cutout of every shard: shard, index, id, prob | p_<class>, predicted
+    catalogue.h5          the same rows as arrays (shard number into shard_names, index, ids, probs,
+                          predicted) and ``top``, the catalogue rows of the top candidates
     top.csv               the top candidates, same columns plus rank
 
 A unit's output is *done* when it opens, holds one row per cutout of the unit, and records the same
@@ -33,6 +35,7 @@ SUMMARY_KIND = "galview-cluster-scores"
 SHARD_OUTPUTS = "shards"
 SCORES_CSV = "scores.csv"
 TOP_CSV = "top.csv"
+CATALOGUE_H5 = "catalogue.h5"
 #: HDF5 attribute of a unit's output holding its recorded inputs (JSON).
 INPUTS_ATTR = "galview_inputs"
 

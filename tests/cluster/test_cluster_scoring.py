@@ -108,6 +108,27 @@ def test_unit_outputs_hold_embeddings_and_top_k_maps(reference_run):
     assert [float(r["prob"]) for r in top] == probs[:5]
 
 
+def test_merged_hdf5_catalogue_holds_every_row_of_scores_csv_and_the_top(reference_run):
+    import h5py
+
+    out_dir, summary = reference_run
+    rows = _catalogue(out_dir)
+    with h5py.File(out_dir / "catalogue.h5", "r") as handle:
+        names = [n.decode() for n in handle["shard_names"][...]]
+        shard = [names[k] for k in handle["shard"][...]]
+        ids = [i.decode() for i in handle["ids"][...]]
+        probs, top = handle["probs"][:, 0], handle["top"][...]
+        assert list(handle.attrs["class_names"]) == ["LSBG"]  # one name per column of probs
+        assert handle["index"][...].tolist() == [int(r["index"]) for r in rows]
+        assert handle["predicted"][...].tolist() == [int(r["predicted"]) for r in rows]
+    assert names == ["part_0.h5", "part_1.h5", "part_2.h5", "part_3.npy"]
+    assert shard == [r["shard"] for r in rows] and ids == [r["id"] for r in rows]
+    np.testing.assert_allclose(probs, [float(r["prob"]) for r in rows], atol=1e-6)
+    ranked = list(csv.DictReader(open(out_dir / "top.csv", newline="")))
+    assert [ids[i] for i in top] == [r["id"] for r in ranked] and len(top) == 5
+    assert not list(out_dir.glob("*.partial"))
+
+
 def test_resume_skips_done_units_and_redoes_partial_or_missing_ones(client, inputs, reference_run, tmp_path):
     model, shards = inputs
     out_dir = tmp_path / "out"
@@ -174,6 +195,14 @@ def test_same_inputs_give_the_same_catalogue_and_summary_names_the_run(
     _run(client, shards, model, tmp_path / "out", maps=2, chunk_size=16, top=5)
     for name in ("scores.csv", "top.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (reference_run[0] / name).read_bytes()
+    import h5py
+
+    with (
+        h5py.File(tmp_path / "out" / "catalogue.h5") as mine,
+        h5py.File(reference_run[0] / "catalogue.h5") as ref,
+    ):
+        for name in ("shard", "index", "ids", "probs", "predicted", "top"):
+            np.testing.assert_array_equal(mine[name][...], ref[name][...])
     summary = read_summary(tmp_path / "out")
     assert summary["kind"] == "galview-cluster-scores" and summary["card"]["class_names"] == [
         "artifact",
@@ -216,3 +245,34 @@ def test_the_run_folder_opens_as_one_collection_with_its_scores(reference_run, i
         part = np.load(inputs[1][3])
         np.testing.assert_array_equal(collection.get_batch([sum(SIZES) + 5]), part[[5]])
         assert collection.ids[40] == "s1-obj0"
+
+
+@pytest.mark.filterwarnings("ignore:Even though the `tf.config.experimental_run:UserWarning")
+def test_cutouts_relabelled_in_a_run_folder_fine_tune_a_model(
+    reference_run, inputs, tmp_path, monkeypatch, capsys
+):
+    """Labels given on the run's collection (what the window stores) go straight into ``galview finetune``."""
+    import tensorflow as tf
+
+    from galview.io import open_collection
+    from galview.io.label_store import open_label_store
+    from galview.ml import architectures
+    from tests.ml.tiny_models import TINY_SPEC
+
+    monkeypatch.setitem(architectures.ARCHITECTURES, "tiny", TINY_SPEC)
+    out_dir = tmp_path / "run"
+    shutil.copytree(reference_run[0], out_dir)
+    (tmp_path / "parent").mkdir()
+    shutil.copy(inputs[0], tmp_path / "parent" / "model.keras")
+    shutil.copy(inputs[0].with_suffix(".json"), tmp_path / "parent" / "model.json")
+    with open_collection(out_dir) as collection, open_label_store(collection) as store:
+        store.set(list(range(0, 60, 2)), 1, user="ana")
+        store.set(list(range(1, 60, 2)), 0, user="ana")
+    tf.config.run_functions_eagerly(True)
+    try:
+        args = ["finetune", str(out_dir), "--model", str(tmp_path / "parent"), "--mode", "head"]
+        assert main([*args, "--epochs", "1", "--folds", "2", "-o", str(tmp_path / "new")]) == 0
+    finally:
+        tf.config.run_functions_eagerly(False)
+    out = capsys.readouterr().out
+    assert "labels: 60 human labels" in out and (tmp_path / "new" / "model.keras").is_file()
