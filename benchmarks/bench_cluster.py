@@ -36,6 +36,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Unlike ru_maxrss, it does not inherit the high-water mark
+    of the process that started it: a worker spawned by a client that once held gigabytes would
+    otherwise report the client's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
 def split_into_shards(data: Path, n: int, shard_size: int, folder: Path) -> list[Path]:
     """The first ``n`` cutouts of ``data`` as HDF5 shard files of ``shard_size`` (images only)."""
     from galview.io.writers import write_hdf5
@@ -90,7 +100,7 @@ def on_cluster(workers: int, model: Path, shards: list[Path], batch_size: int, o
         run = time.perf_counter()
         summary = score_on_cluster(client, shard_set, model, out / "run", batch_size=batch_size)
         seconds = time.perf_counter() - run
-        rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        rss = client.run(process_peak_rss_mb)
         search = search_figures(out / "run", client)
     merge = time.perf_counter()
     merge_catalogue(out / "run", plan_units(shard_set, out / "run").units)

@@ -22,6 +22,24 @@ def dashboard_available() -> bool:
     return importlib.util.find_spec("bokeh") is not None
 
 
+def dashboard_address(preferred: int = 8787) -> str:
+    """Where a local cluster's scheduler serves HTTP (the dashboard with bokeh, its status pages
+    without): Dask's usual port when it is free, else any free port (another Dask or Jupyter may hold
+    8787; the link printed says which)."""
+    import socket
+
+    families = [socket.AF_INET] + ([socket.AF_INET6] if socket.has_ipv6 else [])
+    for family in families:  # Dask listens on both when it can
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(("", preferred))
+            except OSError:
+                return ":0"
+    return f":{preferred}"
+
+
 @contextlib.contextmanager
 def connect(spec: str, backend: str = "auto") -> Iterator:
     """A ``distributed.Client`` for ``spec``; a cluster started here is closed on exit.
@@ -55,7 +73,7 @@ def _local(spec: str, backend: str):
         threads_per_worker=1,
         processes=True,
         env=worker_environment(backend),
-        dashboard_address=":8787" if dashboard_available() else None,
+        dashboard_address=dashboard_address(),
     )
 
 

@@ -136,7 +136,8 @@ def score_unit(unit: ShardUnit, job: ScoreJob) -> dict:
     except UserFacingError as exc:
         return result | {"status": "failed", "reason": str(exc)}
     seconds = time.perf_counter() - started
-    return result | {"status": "redone" if redone else "done", "n": n, "seconds": seconds}
+    status = "redone" if redone else "done"
+    return result | {"status": status, "n": n, "seconds": seconds, "backend": _keras_backend()}
 
 
 def _score(unit: ShardUnit, job: ScoreJob, expected: dict) -> int:
@@ -171,6 +172,13 @@ def top_maps(loaded, collection, rows: np.ndarray, k: int):
         writer.add_dataset("maps", np.asarray(maps, dtype=np.float32))
 
     return finish
+
+
+def _keras_backend() -> str:
+    """The Keras backend this worker scored with (recorded per unit in the run's summary)."""
+    import keras
+
+    return keras.backend.backend()
 
 
 def _plugin() -> ModelPlugin:

@@ -58,3 +58,29 @@ def test_refusals_are_one_line_with_exit_status_2(tmp_path, capsys, args, messag
     code = main(["score", *map(str, shards), "-o", str(tmp_path / "out"), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_auto_backend_is_jax_only_on_a_worker_with_cuda(monkeypatch):
+    from galview.cluster import worker
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setattr(worker, "has_cuda", lambda: False)
+    assert worker.choose_backend("auto") is None and worker.worker_environment("auto") == {}
+    monkeypatch.setattr(worker, "has_cuda", lambda: True)
+    assert worker.choose_backend("auto") == "jax" and worker.worker_environment() == {"KERAS_BACKEND": "jax"}
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # the user's own choice wins over auto
+    assert worker.choose_backend("auto") is None
+    assert worker.choose_backend("tensorflow") == "tensorflow"
+
+
+def test_the_dashboard_moves_to_a_free_port_when_8787_is_taken():
+    import socket
+
+    from galview.cluster import clusters
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        assert clusters.dashboard_address(taken) == ":0"
+    assert clusters.dashboard_address(taken) == f":{taken}"

@@ -270,9 +270,26 @@ def test_cutouts_relabelled_in_a_run_folder_fine_tune_a_model(
         store.set(list(range(1, 60, 2)), 0, user="ana")
     tf.config.run_functions_eagerly(True)
     try:
-        args = ["finetune", str(out_dir), "--model", str(tmp_path / "parent"), "--mode", "head"]
+        args = ["finetune", str(out_dir), "--model", str(tmp_path / "parent"), "--mode", "probe"]
         assert main([*args, "--epochs", "1", "--folds", "2", "-o", str(tmp_path / "new")]) == 0
     finally:
         tf.config.run_functions_eagerly(False)
     out = capsys.readouterr().out
     assert "labels: 60 human labels" in out and (tmp_path / "new" / "model.keras").is_file()
+
+
+def test_a_jax_worker_gives_the_same_scores_and_the_summary_names_its_backend(
+    inputs, reference_run, tmp_path
+):
+    """The path a GPU worker takes (Keras' JAX backend chosen by the plugin), here on the CPU."""
+    pytest.importorskip("jax")
+    model, shards = inputs
+    args = ["score", "--cluster", "local:1", "--backend", "jax", *map(str, shards[:2]), "--model", str(model)]
+    assert main([*args, "-o", str(tmp_path / "out"), "--batch-size", "8"]) == 0
+    summary = read_summary(tmp_path / "out")
+    assert {unit["backend"] for unit in summary["units"]} == {"jax"}
+    mine = {(r["shard"], r["index"]): float(r["prob"]) for r in _catalogue(tmp_path / "out")}
+    reference = {(r["shard"], r["index"]): float(r["prob"]) for r in _catalogue(reference_run[0])}
+    assert len(mine) == SIZES[0] + SIZES[1]
+    np.testing.assert_allclose(list(mine.values()), [reference[key] for key in mine], atol=1e-5)
+    assert {unit["backend"] for unit in reference_run[1]["units"]} == {"tensorflow"}
