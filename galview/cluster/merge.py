@@ -31,10 +31,10 @@ def merge_catalogue(out_dir: str | Path, units: list[ShardUnit], top: int = 100)
     partial = scores_path.with_name(scores_path.name + ".partial")
     best: list[tuple] = []  # (score, order, row) of the candidates kept so far
     rows_written, header = 0, None
-    shard_names = list(dict.fromkeys(unit.name for unit in units))
+    shard_numbers = {name: k for k, name in enumerate(dict.fromkeys(unit.name for unit in units))}
     with (
         open(partial, "w", newline="", encoding="utf-8") as handle,
-        CatalogueWriter(out_dir / CATALOGUE_H5, shard_names) as arrays,
+        CatalogueWriter(out_dir / CATALOGUE_H5, list(shard_numbers)) as arrays,
     ):
         writer = csv.writer(handle, lineterminator="\n")
         for unit in units:
@@ -49,7 +49,7 @@ def merge_catalogue(out_dir: str | Path, units: list[ShardUnit], top: int = 100)
                 )
             ]
             writer.writerows(rows)
-            arrays.append(shard_names.index(unit.name), columns)
+            arrays.append(shard_numbers[unit.name], columns)
             best = _keep_best(best, candidate_score(columns["probs"]), rows, rows_written, top)
             rows_written += len(rows)
         arrays.finish([order for _score, order, _row in best])
@@ -64,7 +64,8 @@ class CatalogueWriter:
     Datasets, one row per cutout in catalogue order: ``shard`` (int32, a row of ``shard_names``),
     ``index`` (int64, within the shard), ``ids`` (str), ``probs`` (float32, one column per output),
     ``predicted`` (int64); ``top``: catalogue rows of the top candidates, best first. Attribute
-    ``class_names``: one name per column of ``probs``, as in the unit outputs. Leaving the ``with`` block without :meth:`finish` removes the partial file.
+    ``class_names``: one name per column of ``probs``, as in the unit outputs. Leaving the ``with``
+    block without :meth:`finish` removes the partial file.
     """
 
     def __init__(self, path: Path, shard_names: list[str]):
