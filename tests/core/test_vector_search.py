@@ -87,3 +87,47 @@ def test_the_two_stage_search_returns_exact_scores_and_finds_neighbours_of_struc
     np.testing.assert_allclose(scores, (x[found] @ q.T).max(axis=1), rtol=1e-5)
     everything = index.search(q, 50, shortlist=len(x))
     np.testing.assert_array_equal(everything[0], exact[0])
+
+
+def test_the_certified_search_is_exact_where_the_shortlist_alone_misses_neighbours():
+    from galview.core.reduced_search import ReducedIndex, recall_at_k
+
+    rng = np.random.default_rng(5)
+    spectrum = np.arange(1, 65) ** -2.0  # steep, but the leading axes miss some of every row
+    x = unit_rows(rng.standard_normal((6000, 64)) * np.sqrt(spectrum))
+    q = unit_rows(rng.standard_normal((3, 64)) * np.sqrt(spectrum))
+    index = ReducedIndex.build(x, dims=16, sample=3000)
+    exact = cosine_topk(x, q, 40)
+    shortlist_only = index.search(q, 40, shortlist=40)[0]
+    assert recall_at_k(shortlist_only, exact[0]) < 1  # the bound has work to do
+    found, scores, query, reranked = index.certified_search(q, 40, shortlist=40)
+    np.testing.assert_array_equal(found, exact[0])
+    np.testing.assert_allclose(scores, exact[1], rtol=1e-6)
+    np.testing.assert_array_equal(query, exact[2])
+    assert 40 < reranked < len(x)
+
+
+def test_the_certified_search_prunes_almost_everything_when_the_axes_hold_the_vectors():
+    from galview.core.reduced_search import ReducedIndex
+
+    rng = np.random.default_rng(6)
+    x = np.zeros((5000, 256), np.float32)
+    x[:, 40:60] = np.abs(rng.standard_normal((5000, 20)))  # 20 live units of a ReLU embedding
+    x = unit_rows(x)
+    x[17] = np.nan  # an unreadable cutout
+    index = ReducedIndex.build(x, dims=32, sample=2000)
+    found, _, _, reranked = index.certified_search(x[[3]], 25, shortlist=100)
+    np.testing.assert_array_equal(found, cosine_topk(x, x[[3]], 25)[0])
+    assert found[0] == 3 and 17 not in found
+    assert reranked == 100
+
+
+def test_the_certified_search_falls_back_to_one_exact_pass_on_isotropic_vectors():
+    from galview.core.reduced_search import ReducedIndex
+
+    rng = np.random.default_rng(7)
+    x = unit_rows(rng.standard_normal((3000, 128)))
+    index = ReducedIndex.build(x, dims=8, sample=1000)
+    found, _, _, reranked = index.certified_search(x[:2], 10)
+    np.testing.assert_array_equal(found, cosine_topk(x, x[:2], 10)[0])
+    assert reranked == len(x)
