@@ -14,7 +14,10 @@ Prints, as markdown:
    a published CNN got wrong), group B, and per group; with ``--tta`` also with test-time augmentation
    (the mean probability over the 8 flips and quarter turns);
 4. with ``--eval-sim FILE`` (repeatable): accuracy and AUC on simulated files, e.g. an HSC-like set for
-   the DES → HSC transfer without retraining.
+   the DES → HSC transfer without retraining;
+5. with ``--sim`` and ``--context-swap P``: the context-shortcut probe also on the cutouts as a
+   ``galview train --context-swap P`` run sees them (a share P given another cutout's surroundings,
+   :func:`galview.ml.augment.swap_surroundings`): what the surroundings still tell the model in training.
 
 The real labels only measure here; nothing is fitted to them.
 """
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.assets import default_model_path
-from galview.ml.augment import dihedral
+from galview.ml.augment import dihedral, swap_surroundings
 from galview.ml.gradcam import explain
 from galview.ml.inputs import model_input
 from galview.ml.loading import load_model
@@ -121,6 +124,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--tta", action="store_true", help="also score the real cutouts with 8-fold TTA")
     parser.add_argument("--eval-sim", type=Path, action="append", default=[], help="simulated HDF5 to score")
+    parser.add_argument("--context-swap", type=float, help="also probe the cutouts with this share swapped")
     args = parser.parse_args()
     report: dict = {"model": str(args.model), "sim": str(args.sim) if args.sim else None}
     if args.sim:
@@ -133,6 +137,14 @@ def main() -> None:
             f"{result.full_auc:.3f} ({result.n_train} train / {result.n_test} test, "
             f"{time.perf_counter() - start:.0f} s)"
         )
+        if args.context_swap:
+            swapped = swap_surroundings(images, np.random.default_rng(0), args.context_swap)
+            result = context_shortcut_auc(swapped, labels, epochs=args.epochs, with_full=False)
+            report["shortcut_swapped"] = result.__dict__ | {"context_swap": args.context_swap}
+            print(
+                f"the same with --context-swap {args.context_swap} applied (the training stream): "
+                f"masked-centre AUC {result.masked_auc:.3f}"
+            )
     loaded = load_model(args.model)
     report["real"] = real = real_figures(loaded, args.real, args.tta)
     c = real["centrality"]
