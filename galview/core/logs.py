@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from galview.core.native_stderr import quiet_tensorflow_import
 from galview.core.paths import data_dir
 
 LOGGER_NAME = "galview"
@@ -110,6 +111,7 @@ def quiet_libraries(verbose: bool = False) -> None:
     if verbose:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # 2: warnings and info dropped, errors shown
+    quiet_tensorflow_import()  # the notices recent releases print whatever that variable says
     for name in ("tensorflow", "absl"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
