@@ -245,8 +245,9 @@ def test_suspects_puts_flipped_labels_first(data, capsys):
     assert list(rows[0]) == ["rank", "index", "id", "label", "score", "flagged"]
     assert b"\r" not in out.read_bytes()  # LF line endings
     assert [int(r["rank"]) for r in rows] == list(range(1, 113))
-    top = [int(r["index"]) for r in rows[:15]]
-    assert sum(i in top for i in flipped) >= 4, top
+    ranks = {int(r["index"]): n for n, r in enumerate(rows)}
+    # all five in the first quarter (chance: 1 in ~1,000); the shipped model of issue 14 puts them 6th-25th
+    assert all(ranks[i] < len(rows) // 4 for i in flipped), [ranks[i] for i in flipped]
     assert all(int(r["label"]) == 0 for r in rows if int(r["index"]) in flipped)  # the store's labels
     scores = [float(r["score"]) for r in rows if r["flagged"] == "0"]
     assert scores == sorted(scores, reverse=True)

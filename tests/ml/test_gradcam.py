@@ -195,7 +195,7 @@ def test_agrees_with_tf_keras_vis_on_the_shipped_model_and_real_cutouts(shared_d
         if a.std() > 0 and b.std() > 0:
             r_raw.append(np.corrcoef(a.ravel(), b.ravel())[0, 1])
             r_full.append(np.corrcoef(c.ravel(), d.ravel())[0, 1])
-    assert len(r_raw) >= 30
+    assert len(r_raw) >= 20  # of 38; maps with no positive evidence for the LSBG class are flat in both
     assert min(r_raw) >= 0.99, (min(r_raw), np.median(r_full))
     assert np.median(r_full) >= 0.9, np.median(r_full)
 
