@@ -17,7 +17,8 @@ Prints, as markdown:
    the DES → HSC transfer without retraining;
 5. with ``--sim`` and ``--context-swap P``: the context-shortcut probe also on the cutouts as a
    ``galview train --context-swap P`` run sees them (a share P given another cutout's surroundings,
-   :func:`galview.ml.augment.swap_surroundings`): what the surroundings still tell the model in training.
+   :func:`galview.ml.augment.swap_surroundings`): what the surroundings still tell the model in training;
+6. with ``--ensemble-with OTHER.keras``: the real figures of the mean probability of both models.
 
 The real labels only measure here; nothing is fitted to them.
 """
@@ -109,6 +110,15 @@ def real_figures(loaded, real: Path, tta: bool = False) -> dict:
     return out
 
 
+def ensemble_figures(loaded, other, real: Path) -> dict:
+    """Real figures of the mean P(LSBG) of two models (a two-model ensemble)."""
+    data = np.load(real, allow_pickle=False)
+    images, labels, groups = data["images"], data["labels"].astype(int), data["group"]
+    probs = (predict(loaded, images) + predict(other, images)) / 2
+    selections = [("all", np.ones(len(labels), bool)), ("outside B", groups != HARD), ("B", groups == HARD)]
+    return {name: metric_row(labels[chosen], probs[chosen]) for name, chosen in selections}
+
+
 def sim_figures(loaded, path: Path, limit: int) -> dict:
     images, labels = read_sim(path, limit)
     return metric_row(labels, predict(loaded, images))
@@ -125,6 +135,7 @@ def main() -> None:
     parser.add_argument("--tta", action="store_true", help="also score the real cutouts with 8-fold TTA")
     parser.add_argument("--eval-sim", type=Path, action="append", default=[], help="simulated HDF5 to score")
     parser.add_argument("--context-swap", type=float, help="also probe the cutouts with this share swapped")
+    parser.add_argument("--ensemble-with", type=Path, help="another model: also score the mean of both")
     args = parser.parse_args()
     report: dict = {"model": str(args.model), "sim": str(args.sim) if args.sim else None}
     if args.sim:
@@ -159,6 +170,9 @@ def main() -> None:
     print_rows("real DES", real["groups"])
     if args.tta:
         print_rows("real DES, 8-fold TTA", real["groups_tta"])
+    if args.ensemble_with:
+        report["ensemble"] = ensemble_figures(loaded, load_model(args.ensemble_with), args.real)
+        print_rows(f"real DES, mean of this model and {args.ensemble_with.name}", report["ensemble"])
     if args.eval_sim:
         report["sim"] = {str(path): sim_figures(loaded, path, args.max_sim) for path in args.eval_sim}
         print_rows("simulated", {Path(k).name: v for k, v in report["sim"].items()})
