@@ -6,17 +6,21 @@ before absl::InitializeLog() is called are written to STDERR". Recent releases w
 ``TF_CPP_MIN_LOG_LEVEL`` says, and they tell the user nothing they can act on. The command line (unless
 ``--verbose``) calls :func:`quiet_tensorflow_import`: the first import of ``tensorflow`` then runs with
 descriptor 2 sent to a temporary file, and afterwards every line of it except those notices is written
-back to stderr (errors and anything else printed meanwhile, by any thread, are kept).
+back to stderr (errors and anything else printed meanwhile, by any thread, are kept; an exit while the
+import still runs in another thread writes them at exit). Only a crash by a signal during the import
+itself would lose what it printed; ``--verbose`` leaves descriptor 2 alone.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.abc
 import importlib.machinery
 import os
 import re
 import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 
 #: Lines dropped: absl's pre-initialisation warning, info (I) and warning (W) lines in absl's format
@@ -33,24 +37,56 @@ def without_notices(text: bytes) -> bytes:
     return b"".join(line for line in text.splitlines(keepends=True) if not NATIVE_NOTICE.match(line))
 
 
+class _Capture:
+    """Descriptor 2 sent to a temporary file until :meth:`release` (once, from whichever thread or
+    exit handler comes first) puts it back and writes the kept lines to it."""
+
+    def __init__(self) -> None:
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        self._file = tempfile.TemporaryFile()
+        self._released = False
+        os.dup2(self._file.fileno(), 2)
+
+    def release(self) -> None:
+        with _LOCK:
+            if self._released:
+                return
+            self._released = True
+            try:
+                sys.stderr.flush()
+            finally:
+                os.dup2(self._saved, 2)
+                os.close(self._saved)
+                self._file.seek(0)
+                kept = without_notices(self._file.read())
+                self._file.close()
+                if kept:
+                    os.write(2, kept)
+
+
+_LOCK = threading.Lock()
+_OPEN: list[_Capture] = []
+
+
+@atexit.register
+def _release_open_captures() -> None:
+    """At exit, what was printed during an import still running in another thread is not lost."""
+    for capture in list(_OPEN):
+        capture.release()
+
+
 @contextmanager
 def native_notices_dropped():
     """While the block runs, descriptor 2 goes to a temporary file; then its lines, less the notices,
-    go to stderr."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            kept = without_notices(capture.read())
-            if kept:
-                os.write(2, kept)
+    go to stderr (at exit at the latest)."""
+    capture = _Capture()
+    _OPEN.append(capture)
+    try:
+        yield
+    finally:
+        capture.release()
+        _OPEN.remove(capture)
 
 
 class _QuietLoader(importlib.abc.Loader):

@@ -75,3 +75,26 @@ def test_an_error_in_the_import_still_shows_and_restores_stderr(tmp_path):
     )
     assert result.returncode == 0
     assert result.stderr == b"caught: no libcudart\n"
+
+
+def test_what_is_printed_while_another_thread_imports_survives_an_early_exit(tmp_path):
+    # The window imports TensorFlow in a worker thread; a failure in the main thread may exit meanwhile.
+    package = tmp_path / "tensorflow"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        f"import os, time\nos.write(2, {NOTICES!r})\ntime.sleep(30)\n", encoding="utf-8"
+    )
+    result = _run(
+        """
+        import threading, time
+        from galview.core.native_stderr import quiet_tensorflow_import
+        quiet_tensorflow_import()
+        threading.Thread(target=lambda: __import__("tensorflow"), daemon=True).start()
+        time.sleep(1)
+        sys.stderr.write("galview: error: the file is damaged\\n")
+        sys.exit(2)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr == b"galview: error: the file is damaged\n"
