@@ -32,13 +32,16 @@ def _run(code: str, tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
 
 
-def test_the_first_tensorflow_import_runs_with_its_notices_dropped(tmp_path):
-    # A stand-in package named tensorflow that writes like the real one, straight to descriptor 2.
+def _stand_in(tmp_path, body: str) -> None:
+    """A stand-in package named tensorflow whose ``__init__`` runs ``body`` (it writes like the real one,
+    straight to descriptor 2)."""
     package = tmp_path / "tensorflow"
     package.mkdir()
-    (package / "__init__.py").write_text(
-        f"import os\nos.write(2, {NOTICES + KEPT!r})\nVALUE = 42\n", encoding="utf-8"
-    )
+    (package / "__init__.py").write_text(body, encoding="utf-8")
+
+
+def test_the_first_tensorflow_import_runs_with_its_notices_dropped(tmp_path):
+    _stand_in(tmp_path, f"import os\nos.write(2, {NOTICES + KEPT!r})\nVALUE = 42\n")
     quiet = _run(
         """
         from galview.core.native_stderr import quiet_tensorflow_import
@@ -57,11 +60,7 @@ def test_the_first_tensorflow_import_runs_with_its_notices_dropped(tmp_path):
 
 
 def test_an_error_in_the_import_still_shows_and_restores_stderr(tmp_path):
-    package = tmp_path / "tensorflow"
-    package.mkdir()
-    (package / "__init__.py").write_text(
-        f"import os\nos.write(2, {NOTICES!r})\nraise ImportError('no libcudart')\n", encoding="utf-8"
-    )
+    _stand_in(tmp_path, f"import os\nos.write(2, {NOTICES!r})\nraise ImportError('no libcudart')\n")
     result = _run(
         """
         from galview.core.native_stderr import quiet_tensorflow_import
@@ -79,11 +78,7 @@ def test_an_error_in_the_import_still_shows_and_restores_stderr(tmp_path):
 
 def test_what_is_printed_while_another_thread_imports_survives_an_early_exit(tmp_path):
     # The window imports TensorFlow in a worker thread; a failure in the main thread may exit meanwhile.
-    package = tmp_path / "tensorflow"
-    package.mkdir()
-    (package / "__init__.py").write_text(
-        f"import os, time\nos.write(2, {NOTICES!r})\ntime.sleep(30)\n", encoding="utf-8"
-    )
+    _stand_in(tmp_path, f"import os, time\nos.write(2, {NOTICES!r})\ntime.sleep(30)\n")
     result = _run(
         """
         import threading, time
