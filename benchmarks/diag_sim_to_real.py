@@ -174,8 +174,8 @@ def main() -> None:
         report["ensemble"] = ensemble_figures(loaded, load_model(args.ensemble_with), args.real)
         print_rows(f"real DES, mean of this model and {args.ensemble_with.name}", report["ensemble"])
     if args.eval_sim:
-        report["sim"] = {str(path): sim_figures(loaded, path, args.max_sim) for path in args.eval_sim}
-        print_rows("simulated", {Path(k).name: v for k, v in report["sim"].items()})
+        report["eval_sim"] = {str(path): sim_figures(loaded, path, args.max_sim) for path in args.eval_sim}
+        print_rows("simulated", {Path(k).name: v for k, v in report["eval_sim"].items()})
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=float))
 
