@@ -24,7 +24,7 @@ import numpy as np
 from galview.assets import default_model_path
 from galview.ml.augment import dihedral
 from galview.ml.loading import load_model
-from galview.ml.similarity import _embedder, reference_embeddings
+from galview.ml.similarity import embedding_space
 
 
 def main() -> None:
@@ -37,8 +37,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024)
     args = parser.parse_args()
     views = [int(v) for v in args.views.split(",")]
-    loaded = load_model(args.model)
-    embedder = _embedder(loaded.model)
+    embed = embedding_space(load_model(args.model), batch_size=args.batch_size).features
     started = time.perf_counter()
     with h5py.File(args.scores, "r") as scores, h5py.File(args.data, "r") as data:
         first = scores["embeddings"]
@@ -54,7 +53,7 @@ def main() -> None:
                 for start in range(0, n, args.batch_size):
                     images = data["images"][start : start + args.batch_size]
                     turned = dihedral(images, np.full(len(images), view))
-                    rows = reference_embeddings(loaded, turned, args.batch_size, embedder)
+                    rows = embed(turned)
                     vectors[v * n + start : v * n + start + len(rows)] = rows
                 print(f"view {view}: {n:,} cutouts, {time.perf_counter() - started:.0f} s so far", flush=True)
     args.output.with_suffix(".partial").replace(args.output)

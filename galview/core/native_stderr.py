@@ -14,12 +14,10 @@ itself would lose what it printed; ``--verbose`` leaves descriptor 2 alone.
 from __future__ import annotations
 
 import atexit
-import importlib.abc
 import importlib.machinery
 import os
 import re
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 
@@ -42,6 +40,8 @@ class _Capture:
     exit handler comes first) puts it back and writes the kept lines to it."""
 
     def __init__(self) -> None:
+        import tempfile  # here, not at start-up: only TensorFlow's import needs it
+
         sys.stderr.flush()
         self._saved = os.dup(2)
         self._file = tempfile.TemporaryFile()
@@ -89,7 +89,7 @@ def native_notices_dropped():
         _OPEN.remove(capture)
 
 
-class _QuietLoader(importlib.abc.Loader):
+class _QuietLoader:
     """Runs another loader's ``exec_module`` with the notices dropped; everything else is the other's."""
 
     def __init__(self, loader) -> None:
@@ -106,7 +106,7 @@ class _QuietLoader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+class _QuietTensorFlowFinder:
     """Finds only ``tensorflow``, once, through the ordinary path finder, and wraps its loader."""
 
     def find_spec(self, fullname, path=None, target=None):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from galview.core.vector_search import CHUNK_BUDGET, chunk_rows, cosine_topk
+from galview.core.vector_search import CHUNK_BUDGET, chunk_rows, cosine_topk, merge_topk
 
 
 @dataclass
@@ -124,14 +124,22 @@ class ReducedIndex:
         k = min(int(k), n)
         upper = self._upper_bounds(queries, budget)
         first = _best_rows(upper, max(k, int(shortlist or 20 * k)))
-        _, scores, _ = cosine_topk(np.asarray(self.vectors[first], np.float32), queries, k)
+        found, scores, query = cosine_topk(np.asarray(self.vectors[first], np.float32), queries, k)
         kth = scores[-1] if len(scores) == k else -np.inf
         candidates = np.flatnonzero(upper >= kth - BOUND_SLACK)
         if len(candidates) > n * FALLBACK_SHARE:
             return (*cosine_topk(self.vectors, queries, k), n)
-        candidates = np.union1d(candidates, first)
-        found, scores, query = cosine_topk(np.asarray(self.vectors[candidates], np.float32), queries, k)
-        return candidates[found], scores, query, len(candidates)
+        rest = np.setdiff1d(candidates, first, assume_unique=True)  # the shortlist is scored already
+        if not len(rest):
+            return first[found], scores, query, len(first)
+        more, more_scores, more_query = cosine_topk(np.asarray(self.vectors[rest], np.float32), queries, k)
+        merged = merge_topk(
+            np.concatenate([first[found], rest[more]]),
+            np.concatenate([scores, more_scores]),
+            np.concatenate([query, more_query]),
+            k,
+        )
+        return (*merged, len(first) + len(rest))
 
     def _upper_bounds(self, queries: np.ndarray, budget: int) -> np.ndarray:
         """Each row's bound on its best cosine over the queries; -inf for NaN rows."""

@@ -134,10 +134,10 @@ def cosine_topk(
         kept_index.append(keep + start)
         kept_score.append(score[keep])
         kept_query.append(np.argmax(product[:, keep], axis=0))
-    return _merge(np.concatenate(kept_index), np.concatenate(kept_score), np.concatenate(kept_query), k)
+    return merge_topk(np.concatenate(kept_index), np.concatenate(kept_score), np.concatenate(kept_query), k)
 
 
-def _merge(index: np.ndarray, score: np.ndarray, query: np.ndarray, k: int):
+def merge_topk(index: np.ndarray, score: np.ndarray, query: np.ndarray, k: int):
     """The best ``k`` (ties in index order) of the candidates, leaving out unscored ones (-inf)."""
     order = np.lexsort((index, -score))[:k]
     order = order[np.isfinite(score[order])]
@@ -168,7 +168,7 @@ def faiss_topk(vectors: np.ndarray, queries: np.ndarray, k: int):
     k = min(int(k), len(vectors))
     scores, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
     flat_query = np.repeat(np.arange(len(queries)), k)
-    merged = _merge(found.reshape(-1), scores.reshape(-1), flat_query, len(found.reshape(-1)))
+    merged = merge_topk(found.reshape(-1), scores.reshape(-1), flat_query, len(found.reshape(-1)))
     _, first = np.unique(merged[0], return_index=True)
     first = np.sort(first)[:k]
     return merged[0][first].astype(np.int64), merged[1][first], merged[2][first].astype(np.int64)
