@@ -4,6 +4,8 @@
     python benchmarks/bench_finetune.py hsc   [--modes ...] [--n-train 200] [--n-test 2000]
     python benchmarks/bench_finetune.py time                                       # head and probe, 200 cutouts
 
+``--plain-probe`` runs the probe without its anchor at the parent's output (the probe before 2026-12-04).
+
 ``real``: the shipped model fine-tuned on ../shared/data/des_lsbg (112 real labels) with each mode's
 default recipe; k-fold before/after with bootstrap intervals and the paired difference.
 ``hsc``: the shipped model (DES-like simulations) fine-tuned on ``n-train`` labelled HSC-like
@@ -19,6 +21,7 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +55,8 @@ class Timeline:
         self.last = now
 
 
-def _run(parent, collection, indices, labels, mode, output, **overrides):
-    recipe = default_recipe(len(indices), mode, **overrides)
+def _run(parent, collection, indices, labels, mode, output, seed=0, **overrides):
+    recipe = replace(default_recipe(len(indices), mode, **overrides), seed=seed)
     timeline = Timeline()
     started = time.monotonic()
     result = finetune(parent, collection, indices, labels, recipe, output=output, on_progress=timeline)
@@ -76,6 +79,7 @@ def _row(result, total: float) -> dict:
         "seconds": round(total, 1),
         "epochs_run": result.card.training["epochs_run"],
         "device": result.device,
+        "probe": result.card.training.get("probe"),
     }
 
 
@@ -105,7 +109,7 @@ def real(args) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes:
-            result, total, _ = _run(parent, collection, indices, labels, mode, Path(tmp) / mode)
+            result, total, _ = _run(parent, collection, indices, labels, mode, Path(tmp) / mode, args.seed)
             rows.append(_row(result, total))
             _print(rows[-1])
     return rows
@@ -203,7 +207,16 @@ def main() -> None:
     parser.add_argument("--train-seed", type=int, default=101, help="hsc: seed of the labelled simulations")
     parser.add_argument("--test-seed", type=int, default=202, help="hsc: seed of the held-out simulations")
     parser.add_argument("--folds", type=int, default=0, help="hsc: folds of the k-fold estimate (0: default)")
+    parser.add_argument("--seed", type=int, default=0, help="real: seed of the folds (and of training)")
+    parser.add_argument(
+        "--plain-probe", action="store_true",
+        help="the probe without its anchor at the parent's output (a fresh logistic regression), to compare",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.plain_probe:
+        from galview.ml import anchored_probe
+
+        anchored_probe.parent_head = lambda model: None  # the job falls back to the plain probe
     args.modes = [m for m in args.modes.split(",") if m]
     CACHE.mkdir(exist_ok=True)
     rows = {"real": real, "hsc": hsc, "time": timing}[args.what](args)

@@ -36,7 +36,8 @@ def add_parsers(commands) -> None:
     parser.add_argument(
         "--mode",
         choices=MODES,
-        help="probe: logistic regression on frozen features; head: dense layers only; full: head warm-up, "
+        help="probe: logistic regression on frozen features, starting from the model's own output; "
+        "head: dense layers only; full: head warm-up, "
         "then all layers at a low rate; scratch: a new network, published recipe "
         "(default: chosen for the label count)",
     )

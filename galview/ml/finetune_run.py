@@ -39,6 +39,8 @@ class Outcome:
     verdict: str
     device: str
     epochs_run: int
+    #: How the probe was fitted (``anchored``, the chosen ``C``); empty for the network modes.
+    probe: dict = dataclasses.field(default_factory=dict)
 
 
 class Job:
@@ -112,8 +114,10 @@ class Job:
         """Parent's predictions, k-fold out-of-fold predictions, final fit; raises on failure."""
         with _memory_guard(self.parent.path):
             before, embeddings = self._parent_pass()
+            probe = {}
             if self.recipe.mode == "probe":
-                oof, model, epochs_run = self._probe(embeddings)
+                oof, model, probe = self._probe(embeddings)
+                epochs_run = 0
             else:
                 oof, model, epochs_run = self._networks()
         self.cancel.raise_if_cancelled()
@@ -122,7 +126,7 @@ class Job:
         metrics_before, after, difference = compare(self.labels, before, oof, self.recipe.seed)
         text = verdict(difference, self.recipe.folds)
         return Outcome(
-            model, metrics_before, after, difference, text, fitting.device_description(), epochs_run
+            model, metrics_before, after, difference, text, fitting.device_description(), epochs_run, probe
         )
 
     def _parent_pass(self):
@@ -142,12 +146,50 @@ class Job:
         return self._class_probs(np.concatenate(outputs)), np.concatenate(features)
 
     def _probe(self, embeddings):
+        """Out-of-fold probabilities, the probe model and how it was fitted.
+
+        Anchored at the parent's output layer (:mod:`galview.ml.anchored_probe`) when it is one
+        Dense on the features; otherwise a plain logistic regression replaces it.
+        """
+        from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
+
         if not np.isfinite(embeddings).all():
             raise TrainingFailed(self.parent.path, "the model's features are not finite; nothing was written")
+        head = parent_head(self.parent.model)
+        if head is None:
+            return self._plain_probe(embeddings)
+        targets = self._output_targets(head.sigmoid)
+        oof = np.full((len(self.labels), self.n_classes), np.nan)
+        chosen = []
+        for f in range(self.recipe.folds):
+            self.cancel.raise_if_cancelled()
+            train, held = self.fold != f, self.fold == f
+            fitted = fit_with_chosen_c(embeddings[train], targets[train], head, self.recipe.seed)
+            oof[held] = self._class_probs(fitted.outputs(embeddings[held]))
+            chosen.append(fitted.C)
+            self._tick(f"probe: fold {f + 1}/{self.recipe.folds}, C = {fitted.C:g}")
+        fitted = fit_with_chosen_c(embeddings, targets, head, self.recipe.seed)
+        kernel, bias = fitted.as_dense()
+        model = fitting.probe_model(self.parent.model, kernel, bias, self.parent.card.n_outputs)
+        self._tick(f"probe: all labels, C = {fitted.C:g}")
+        details = {"anchored": True, "C": fitted.C, "fold_C": chosen, "recalibration": round(fitted.a, 4)}
+        return oof, model, details
 
+    def _output_targets(self, sigmoid: bool) -> np.ndarray:
+        """The output unit each label asks for: 0/1 for a sigmoid (or a two-unit binary softmax,
+        whose unit 1 is the positive class), the class index for a multiclass softmax."""
+        card = self.parent.card
+        if sigmoid or card.task == "binary":
+            return (self.labels == card.positive_class).astype(np.int64)
+        return self.labels
+
+    def _tick(self, message: str) -> None:
+        self.clock.done += 1
+        self._report(message)
+
+    def _plain_probe(self, embeddings):
         def tick(_progress):
-            self.clock.done += 1
-            self._report("probe: logistic regression on the frozen features")
+            self._tick("probe: logistic regression on the frozen features")
 
         oof = head_probabilities(embeddings, self.labels, self.fold, self.n_classes, tick, self.cancel)
         scaler, head = fit_head(embeddings, self.labels)
@@ -156,7 +198,7 @@ class Job:
             kernel, bias = -kernel, -bias  # the sigmoid gives class 0
         model = fitting.probe_model(self.parent.model, kernel, bias, self.parent.card.n_outputs)
         tick(None)
-        return oof, model, 0
+        return oof, model, {"anchored": False}
 
     def _networks(self):
         folds = self.recipe.folds
@@ -266,6 +308,8 @@ def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
         "seconds": round(seconds, 2),
         "epochs_run": outcome.epochs_run,
     }  # fmt: skip
+    if outcome.probe:
+        training["probe"] = outcome.probe
     return ModelCard(
         architecture=arch_name,
         task=parent.card.task,

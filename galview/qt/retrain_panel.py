@@ -31,7 +31,7 @@ from galview.qt.training_curves import TrainingCurves
 #: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
 MODE_CHOICES = (
     (None, "Automatic (for the label count)"),
-    ("probe", "probe — a new last layer on frozen features (seconds)"),
+    ("probe", "probe — the last layer refitted on frozen features, starting from the model's (seconds)"),
     ("head", "head — dense layers trained, convolutions frozen"),
     ("full", "full — every layer, low learning rate, after a head warm-up"),
     ("scratch", "scratch — a fresh network, the published recipe"),

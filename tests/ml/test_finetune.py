@@ -103,18 +103,19 @@ def test_each_mode_writes_a_loadable_version_and_leaves_the_parent_alone(setup, 
     assert np.isfinite(probs).all() and probs.shape == (40, 1)
 
 
-def test_probe_model_is_the_logistic_regression(setup):
-    from galview.ml.crossval import fit_head
+def test_probe_model_is_the_anchored_logistic_regression(setup):
+    from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
     from galview.ml.scoring import embedding_model
 
     parent, collection, indices, labels, tmp_path = setup
     result = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "p")
     x = collection.get_batch(indices).astype(np.float32) / 255
     features = np.asarray(embedding_model(parent.model).predict(x, verbose=0)[0], np.float64)
-    scaler, head = fit_head(features, labels)
-    expected = head.predict_proba(scaler.transform(features))[:, 1]
+    fitted = fit_with_chosen_c(features, labels, parent_head(parent.model))
     got = load_model(result.path).model.predict(x, verbose=0)[:, 0]
-    np.testing.assert_allclose(got, expected, atol=1e-4)
+    np.testing.assert_allclose(got, fitted.outputs(features)[:, 0], atol=1e-4)
+    probe = result.card.training["probe"]
+    assert probe["anchored"] and probe["C"] == fitted.C and len(probe["fold_C"]) == 2
 
 
 def _nothing_written(tmp_path, parent, before_hash):
