@@ -122,8 +122,8 @@ def _why(n: int, mode: str, chosen: bool, recipe: FinetuneRecipe) -> str:
         else f"no validation split (under {VALIDATE_FROM} labels it is too small to trust)"
     )
     reasons = {
-        "probe": "logistic regression on the frozen penultimate features, starting from the parent's own "
-        "output and moving away only as far as the labels carry it, in seconds"
+        "probe": "logistic regression on the frozen penultimate features, starting from the model's own "
+        "output layer and moving away only as far as the labels carry it, in seconds"
         + (
             f"; under {PROBE_BELOW:,} labels it transferred best of the four modes in GalView's measurements"
             if chosen

@@ -56,15 +56,31 @@ def describe_metrics(result) -> str:
                 parts.append(f"{name} {value:.3f}{_interval(metrics, key)}")
         lines.append(f"{title}: " + ", ".join(parts))
     difference = result.difference or {}
-    if "accuracy" in difference:
+    if "difference" in difference:
         low, high = difference.get("ci95", (float("nan"), float("nan")))
-        lines.append(f"Accuracy difference: {difference['accuracy']:+.3f} [{low:+.3f} to {high:+.3f}]")
+        lines.append(
+            f"Accuracy difference: {100 * difference['difference']:+.1f} points "
+            f"[{100 * low:+.1f} to {100 * high:+.1f}]"
+        )
     recipe = result.recipe
-    lines.append(
-        f"{recipe.mode}, {recipe.folds} folds, at most {recipe.epochs} epochs, on {result.device} "
-        f"in {result.seconds:.0f} s"
-    )
+    if recipe.mode == "probe":
+        how = _probe_words(result.card.training.get("probe") or {})
+        lines.append(f"probe{how}, {recipe.folds} folds, on {result.device} in {result.seconds:.0f} s")
+    else:
+        lines.append(
+            f"{recipe.mode}, {recipe.folds} folds, at most {recipe.epochs} epochs, on {result.device} "
+            f"in {result.seconds:.0f} s"
+        )
     return "<br>".join(lines)
+
+
+def _probe_words(probe: dict) -> str:
+    """`` anchored at the starting model (C = 0.01)`` from the card's ``training.probe``."""
+    if not probe:
+        return ""
+    if not probe.get("anchored"):
+        return " (a new last layer: the model's output is not one Dense layer)"
+    return f" anchored at the starting model (C = {probe['C']:g})"
 
 
 class RetrainController(QObject):
@@ -174,7 +190,7 @@ class RetrainController(QObject):
             on_returned=self._on_trained,
             on_errored=self._on_error,
         )
-        self.panel.set_running(True)
+        self.panel.set_running(True, curves=recipe.mode != "probe")
         self.message.emit(
             f"Retraining {model_name(model)} ({recipe.mode}) on {self.plan.summary(self.labelling.classes)}"
         )

@@ -56,6 +56,11 @@ class RetrainPanel(QWidget):
         self.mode = QComboBox()
         for data, text in MODE_CHOICES:
             self.mode.addItem(text, data)
+        # the longest choice must not set the dock's width: the box is narrow, its list shows it all
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(18)
+        longest = max(self.mode.fontMetrics().horizontalAdvance(text) for _, text in MODE_CHOICES)
+        self.mode.view().setMinimumWidth(longest + 32)
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 500)
         self.epochs.setSpecialValueText("default")
@@ -154,8 +159,11 @@ class RetrainPanel(QWidget):
     def chosen_folds(self) -> int | None:
         return self.folds.value() or None
 
-    def set_running(self, running: bool) -> None:
-        """Retrain and the plan's fields are off while a run goes on; Stop is on."""
+    def set_running(self, running: bool, curves: bool = True) -> None:
+        """Retrain and the plan's fields are off while a run goes on; Stop is on.
+
+        ``curves`` False hides the training curves for the run (a probe has no epochs to draw).
+        """
         for widget in (self.retrain_button, self.mode, self.epochs, self.folds):
             widget.setEnabled(not running)
         self.stop_button.setEnabled(running)
@@ -164,6 +172,7 @@ class RetrainPanel(QWidget):
             self.progress.setFormat("Starting…")
             self.result_box.hide()
             self.curves.clear()
+            self.curves.setVisible(curves)
 
     def show_progress(self, progress) -> None:
         self.progress.setRange(0, max(1, progress.total))

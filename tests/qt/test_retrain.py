@@ -87,6 +87,11 @@ def test_retrain_loop_stop_retrain_use_and_switch_back(ready, qtbot, tiny_model)
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
     result = window.retraining.result
     assert panel.result_box.isVisible() and result.verdict in panel.verdict_label.text()
+    assert (
+        "Accuracy difference:" in panel.metrics_label.text()
+        and "at most 3 epochs" in panel.metrics_label.text()
+    )
+    assert panel.curves.isVisible()
     assert [v.path for v in list_versions()] == [result.path]
     assert _digest(tiny_model) == parent_digest and state.model is parent  # nothing switched by itself
     assert FLIPPED in state.rankings and panel.flipped_button.isEnabled()
@@ -176,6 +181,21 @@ def test_retrain_in_the_window_thread_loads_and_scores_the_new_model_itself(read
     qtbot.waitUntil(lambda: window.retraining.comparison is not None, timeout=60000)
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
     assert window.retraining.result.scored_version is None and window.retraining.new_model is not None
+    assert "probe anchored at the starting model (C = " in panel.metrics_label.text()
+    assert "epochs" not in panel.metrics_label.text()
+    assert not panel.curves.isVisible()  # a probe has no epochs to draw
     panel.use_button.click()
     assert state.model is window.retraining.new_model and state.model is not parent
     assert state.scores.complete and not window.runner.busy
+
+
+def test_the_panel_fits_a_narrow_dock(qtbot):
+    """The longest mode's text must not make the dock scroll sideways; its list still shows it whole."""
+    from galview.qt.retrain_panel import MODE_CHOICES, RetrainPanel
+
+    panel = RetrainPanel()
+    qtbot.addWidget(panel)
+    assert panel.mode.minimumSizeHint().width() < 300
+    assert panel.minimumSizeHint().width() < 460
+    longest = max(panel.mode.fontMetrics().horizontalAdvance(text) for _, text in MODE_CHOICES)
+    assert panel.mode.view().minimumWidth() >= longest
