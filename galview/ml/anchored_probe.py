@@ -28,6 +28,9 @@ import numpy as np
 C_GRID = (1e-3, 1e-2, 1e-1)
 DEFAULT_C = 1e-2
 INNER_FOLDS = 4
+#: The inner k-fold looks at most at this many labels (a random subset): the choice of C settles long
+#: before, and 12 fits of many thousand labels would make the probe slow.
+SEARCH_LABELS = 4000
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,14 @@ def choose_c(x, targets, parent: ParentHead, seed: int = 0) -> float:
     """The ``C`` of :data:`C_GRID` with the best held-out log-likelihood in an inner k-fold.
 
     Ties go to the smaller ``C`` (closer to the parent). :data:`DEFAULT_C` when a class has fewer
-    than two labels.
+    than two labels. Above :data:`SEARCH_LABELS` labels a random subset of that many is used.
     """
     from galview.core.confident import stratified_folds
 
-    y = np.asarray(targets, np.int64)
+    x, y = np.asarray(x), np.asarray(targets, np.int64)
+    if len(y) > SEARCH_LABELS:
+        keep = np.sort(np.random.default_rng(seed).choice(len(y), SEARCH_LABELS, replace=False))
+        x, y = x[keep], y[keep]
     counts = np.bincount(y)
     counts = counts[counts > 0]
     folds = min(INNER_FOLDS, int(counts.min())) if len(counts) > 1 else 0

@@ -101,3 +101,19 @@ def test_an_output_that_is_not_one_dense_layer_has_no_anchor():
     logits = keras.layers.Dense(1)(features)
     model = keras.Model(inputs, keras.layers.Activation("sigmoid")(logits))
     assert parent_head(model) is None
+
+
+def test_the_search_for_c_reads_a_bounded_subset(monkeypatch):
+    from galview.ml import anchored_probe
+
+    seen = []
+    real_fit = anchored_probe.fit_anchored
+    monkeypatch.setattr(anchored_probe, "SEARCH_LABELS", 100)
+    monkeypatch.setattr(
+        anchored_probe,
+        "fit_anchored",
+        lambda x, y, parent, C: seen.append(len(y)) or real_fit(x, y, parent, C),
+    )
+    x, y, parent = _world(400, d=20, seed=4)
+    assert choose_c(x, y, parent) in C_GRID
+    assert seen and max(seen) <= 100
