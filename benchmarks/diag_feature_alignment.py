@@ -11,6 +11,9 @@ classification loss with weight ``W``. The real cutouts (``--real``, default the
 measure. ``--weight 0`` is the control: the same extra epochs without alignment. ``auto`` sets the
 weight so that the alignment term starts as large as the classification loss (label-free).
 
+``--adversarial W`` trains against a small domain discriminator behind a gradient reversal instead
+(DANN, Ganin et al. 2016), the halves as one batch, with loss weight ``W``.
+
 Writes ``OUT_DIR/model.keras`` with the shipped model's card (its description says what was done) and
 prints, before and after: a domain classifier's ROC AUC on the penultimate features (simulated test
 cutouts against real ones, 5-fold logistic regression; 0.5 = the features cannot tell them apart),
@@ -92,12 +95,13 @@ class PairedBatches(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.sim_labels))
 
 
-def paired_model(base, joint: bool = False):
+def paired_model(base, joint: bool = False, adversarial: bool = False):
     """Two inputs (simulated, real) → (P(LSBG) of the simulated, stacked features of both).
 
     ``joint``: both halves go through the network as one batch, so batch normalisation sees them
     together (as at inference, where its statistics are shared); otherwise each half is its own batch
-    and normalised by its own statistics in training.
+    and normalised by its own statistics in training. ``adversarial``: instead of the stacked
+    features, a small discriminator's P(real) of both halves, behind a gradient reversal (DANN).
     """
     both = embedding_model(base)
     shape = tuple(base.input.shape[1:])
@@ -114,8 +118,22 @@ def paired_model(base, joint: bool = False):
         f_sim, p_sim = both(x_sim)
         f_real, _ = both(x_real)
         f_sim, f_real = flat(f_sim), flat(f_real)
+    if adversarial:
+        # gradient reversal: the identity forward, the negative gradient backward (any backend)
+        reverse = keras.layers.Lambda(lambda t: ops.stop_gradient(2.0 * t) - t, name="reverse_gradient")
+        hidden = keras.layers.Dense(64, activation="relu", name="domain_hidden")
+        judge = keras.layers.Dense(1, activation="sigmoid", name="domain_probability")
+        d_sim, d_real = judge(hidden(reverse(f_sim))), judge(hidden(reverse(f_real)))
+        pair = keras.layers.Concatenate(axis=1, name="domain")([d_sim, d_real])
+        return keras.Model([x_sim, x_real], [p_sim, pair])
     stacked = keras.layers.Lambda(lambda fs: ops.stack(fs, axis=1), name="features")([f_sim, f_real])
     return keras.Model([x_sim, x_real], [p_sim, stacked])
+
+
+def domain_loss(_y_true, y_pred):
+    """``y_pred`` (B, 2): the discriminator's P(real) of the simulated and of the real half."""
+    p = ops.clip(y_pred, 1e-6, 1 - 1e-6)
+    return -(ops.log(1.0 - p[:, 0]) + ops.log(p[:, 1])) / 2.0
 
 
 def features(loaded, images):
@@ -166,6 +184,12 @@ def main() -> None:
     parser.add_argument("--context-swap", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--adversarial",
+        type=float,
+        default=0.0,
+        help="weight of a domain discriminator behind gradient reversal (DANN) instead of CORAL; implies --joint",
+    )
+    parser.add_argument(
         "--joint",
         action="store_true",
         help="simulated and real halves as one batch (shared batch-norm statistics)",
@@ -189,9 +213,12 @@ def main() -> None:
 
     base = keras.models.clone_model(parent.model)
     base.set_weights(parent.model.get_weights())
-    model = paired_model(base, args.joint)
+    args.joint = args.joint or bool(args.adversarial)
+    model = paired_model(base, args.joint, bool(args.adversarial))
     data = PairedBatches(sim_images, sim_labels, real_images, spec, args.batch, args.context_swap, args.seed)
-    if args.weight == "auto":
+    if args.adversarial:
+        weight = args.adversarial
+    elif args.weight == "auto":
         (x_sim, x_real), _ = data[0]
         f_sim, _ = embedding_model(base).predict(x_sim, verbose=0)
         f_real, _ = embedding_model(base).predict(x_real, verbose=0)
@@ -210,7 +237,7 @@ def main() -> None:
         weight = float(args.weight)
     model.compile(
         optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=["binary_crossentropy", alignment_loss],
+        loss=["binary_crossentropy", domain_loss if args.adversarial else alignment_loss],
         loss_weights=[1.0, weight],
     )
     started = time.time()
@@ -224,7 +251,8 @@ def main() -> None:
     card["description"] = (
         f"{card.get('description', '')} Then {args.epochs} epochs of fine-tuning on {args.sim.name} with deep "
         f"{'(joint-batch) ' if args.joint else ''}"
-        f"CORAL alignment (weight {weight:.4g}) to the unlabelled real cutouts of {args.real.name} "
+        f"{'adversarial (DANN)' if args.adversarial else 'CORAL'} alignment (weight {weight:.4g}) to the "
+        f"unlabelled real cutouts of {args.real.name} "
         "(benchmarks/diag_feature_alignment.py; their labels were not used)."
     ).strip()
     path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
