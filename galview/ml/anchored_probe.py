@@ -14,7 +14,7 @@ has the parent's architecture.
 
 Measured (BENCHMARKS.md, issue 12): on 200 HSC-like simulations, tested on 2,000 others, the
 anchored probe gained +5.5 and +3.5 points where the plain probe gained +5.0 and +1.6.
-Only numpy and scipy here.
+Fitting needs only numpy and scipy; Keras is imported only to read the parent's output layer.
 """
 
 from __future__ import annotations
