@@ -8,6 +8,8 @@ of them. Cutouts come from ``--data`` (an HDF5 file with ``images`` (N, 64, 64, 
 as ``galview simulate`` writes) or, without it, from a numpy stand-in of the same shape and type (the
 time of an epoch does not depend on the pixels). Prints the device, then per feed: the first epoch
 (compilation included) and the next one (the figure the goal is about, ≤ 3 s for 30,000 on a CUDA GPU).
+``--workers N`` prepares GalView's batches in N threads (default: as ``galview train`` does on this
+device, :func:`galview.ml.devices.feed_threads`).
 
 Feeds: ``arrays`` (numpy arrays straight into ``model.fit``) and ``galview`` (GalView's training
 path: :class:`galview.ml.augment.CutoutBatches` with 8-fold flips/rotations, as ``galview train``).
@@ -23,16 +25,12 @@ if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
     _BLOCKED.add("tensorflow")
 
 
-class _Block:
-    """Refuse to import the packages this script must not need."""
+# A None entry in sys.modules makes ``import X`` fail (ModuleNotFoundError) and ``importlib.util.find_spec``
+# answer None, as for a package that is not installed; a finder that raised instead broke PyTorch, whose
+# start-up probes for TensorFlow with find_spec.
+for _name in _BLOCKED:
+    sys.modules[_name] = None
 
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in _BLOCKED:
-            raise ImportError(f"{name} is blocked: gpu_train_epoch.py needs only numpy, h5py and keras")
-        return None
-
-
-sys.meta_path.insert(0, _Block())
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -79,13 +77,19 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30_000, help="cutouts per epoch")
     parser.add_argument("--data", type=Path, help="HDF5 with images and labels (default: a numpy stand-in)")
     parser.add_argument("--feed", choices=["arrays", "galview", "both"], default="both")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="galview feed: threads preparing batches (0: GalView's choice for this device, as galview train)",
+    )
     args = parser.parse_args()
 
     import keras
 
     from galview.ml.augment import CutoutBatches
     from galview.ml.cards import InputSpec
-    from galview.ml.finetune_fit import device_description
+    from galview.ml.devices import device_description, feed_threads
 
     images, labels = _cutouts(args)
     print(
@@ -105,13 +109,19 @@ def main() -> None:
                 m.fit(x, labels, batch_size=batch, epochs=1, shuffle=True, verbose=0)
         else:
             targets = labels
-            data = CutoutBatches(images, np.arange(len(images)), spec, targets, batch, True, True, 0)
+            workers = args.workers or feed_threads()
+            threads = {"workers": workers, "max_queue_size": 4 * workers} if workers > 1 else {}
+            data = CutoutBatches(
+                images, np.arange(len(images)), spec, targets, batch, True, True, 0, **threads
+            )
 
             def fit(m, data=data):
                 m.fit(data, epochs=1, verbose=0)
 
         first, second = _time_epochs(model, fit)
         results[feed] = {"first_epoch_s": round(first, 2), "epoch_s": round(second, 2)}
+        if feed == "galview":
+            results[feed]["workers"] = args.workers or feed_threads()
         print(
             f"{feed:8s} first epoch (with compilation) {first:.2f} s, next epoch {second:.2f} s", flush=True
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import keras
 import numpy as np
 
@@ -79,6 +81,9 @@ class CutoutBatches(keras.utils.PyDataset):
         Colour jitter amount (0 for none), see :func:`colour_jitter`.
     context_swap : float
         Share of training cutouts given another cutout's surroundings (:func:`swap_surroundings`).
+    **kwargs
+        Keras ``PyDataset`` options, e.g. ``workers``: batches are then prepared in threads (reading
+        the source stays one thread at a time).
     """
 
     def __init__(
@@ -106,6 +111,9 @@ class CutoutBatches(keras.utils.PyDataset):
         self.augment = augment
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
+        self._read_lock = (
+            threading.Lock()
+        )  # with ``workers`` > 1 batches are prepared in threads; reading is not
         self._order = self.indices.copy()
         if shuffle:
             self.rng.shuffle(self._order)
@@ -120,7 +128,8 @@ class CutoutBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = self._read(chosen)
+        with self._read_lock:  # collections' readers are used by one thread at a time
+            images = self._read(chosen)
         if self.augment:
             images = dihedral(images, self.rng.integers(0, 8, len(chosen)))
         if self.context_swap:

@@ -191,7 +191,7 @@ def _start(init: str | Path | None, settings: EncoderSettings, channels: int) ->
 
 def _card(source: Any, shape: tuple[int, int, int], settings: EncoderSettings, losses: list[float],
           record: dict) -> EncoderCard:  # fmt: skip
-    from galview.ml.finetune_fit import device_description
+    from galview.ml.devices import device_description
 
     training = {
         **record,

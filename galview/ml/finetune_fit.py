@@ -180,34 +180,3 @@ def probe_model(parent_model, kernel: np.ndarray, bias: np.ndarray, n_outputs: i
     model = keras.Model(base.inputs, outputs, name=base.name)
     head.set_weights([kernel, bias])
     return model
-
-
-def device_description() -> str:
-    """``"GPU: NVIDIA H200 (JAX)"`` when the Keras backend sees a GPU, else ``"CPU (TensorFlow)"``."""
-    backend = keras.backend.backend()
-    label = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
-    name = _gpu_name(backend)
-    return f"GPU: {name} ({label})" if name else f"CPU ({label})"
-
-
-def _gpu_name(backend: str) -> str | None:
-    try:
-        if backend == "jax":
-            import jax
-
-            gpus = [d for d in jax.devices() if d.platform == "gpu"]
-            return getattr(gpus[0], "device_kind", "GPU") if gpus else None
-        if backend == "torch":
-            import torch
-
-            return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if not gpus:
-                return None
-            return tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
-    except Exception:  # a broken driver must not stop training on the CPU
-        return None
-    return None

@@ -20,6 +20,7 @@ from galview.ml import finetune_fit as fitting
 from galview.ml.augment import CutoutBatches
 from galview.ml.cards import ModelCard, fingerprint
 from galview.ml.crossval import as_class_probabilities, fit_head, head_as_dense, head_probabilities
+from galview.ml.devices import device_description
 from galview.ml.errors import ModelError, TrainingFailed
 from galview.ml.finetune_report import compare, verdict
 
@@ -126,7 +127,7 @@ class Job:
         metrics_before, after, difference = compare(self.labels, before, oof, self.recipe.seed)
         text = verdict(difference, self.recipe.folds)
         return Outcome(
-            model, metrics_before, after, difference, text, fitting.device_description(), epochs_run, probe
+            model, metrics_before, after, difference, text, device_description(), epochs_run, probe
         )
 
     def _parent_pass(self):

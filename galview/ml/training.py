@@ -221,7 +221,14 @@ def train_model(
 
 
 def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: int, config: TrainConfig):
-    """Shuffled (and, per ``config``, augmented) training batches, and plain validation batches or None."""
+    """Shuffled (and, per ``config``, augmented) training batches, and plain validation batches or None.
+
+    On a GPU the training batches are prepared in :func:`galview.ml.devices.feed_threads` threads.
+    """
+    from galview.ml.devices import feed_threads
+
+    threads = feed_threads()
+    parallel = {"workers": threads, "max_queue_size": 4 * threads} if threads > 1 else {}
     train = CutoutBatches(
         collection,
         train_idx,
@@ -233,6 +240,7 @@ def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: 
         config.seed,
         jitter=config.jitter,
         context_swap=config.context_swap,
+        **parallel,
     )
     val = CutoutBatches(collection, val_idx, spec, targets, batch_size) if len(val_idx) else None
     return train, val
