@@ -134,6 +134,24 @@ class RetrainController(QObject):
         self.plan = human_labels(state.collection, self.labelling.store, model.card if model else None)
         panel.labels_label.setText(self.plan.summary(self.labelling.classes))
         panel.why_label.setText(self._recipe_text())
+        self._epochs_apply()
+
+    def _epochs_apply(self) -> None:
+        """Epochs mean nothing to a probe: the box is off (with the reason) when a probe would run."""
+        panel = self.panel
+        probe = panel.chosen_mode() == "probe"
+        if panel.chosen_mode() is None and self.plan is not None and len(self.plan.indices):
+            try:
+                probe = self._recipe().mode == "probe"
+            except ValueError:
+                probe = False
+        running = not panel.retrain_button.isEnabled()
+        panel.epochs.setEnabled(not probe and not running)
+        panel.epochs.setToolTip(
+            "A probe fits a logistic regression: it has no epochs"
+            if probe
+            else "Most epochs per fit (early stopping may end sooner); 'default': the recipe's"
+        )
 
     def _recipe_text(self) -> str:
         if self.plan is None or len(self.plan.indices) == 0:
@@ -228,6 +246,7 @@ class RetrainController(QObject):
     def _on_job_finished(self, name: str, outcome: str) -> None:
         if name == FINETUNE:
             self.panel.set_running(False)
+            self._epochs_apply()
             if outcome == CANCELLED:
                 self.panel.show_stopped("Stopped: nothing was written; the active model is unchanged")
                 self.message.emit("Retraining stopped; the active model is unchanged")

@@ -66,7 +66,9 @@ def test_retrain_loop_stop_retrain_use_and_switch_back(ready, qtbot, tiny_model)
     assert window.retrain_dock.isVisible()
     assert f"{N} human labels" in panel.labels_label.text() and "labelled 1" in panel.labels_label.text()
 
+    assert not panel.epochs.isEnabled() and "no epochs" in panel.epochs.toolTip()  # 48 labels: a probe
     _choose(panel, "head", 200, 2)  # long enough to be stopped part-way
+    assert panel.epochs.isEnabled()
     batches = []
     window.runner.progressed.connect(lambda p: batches.append(p) if p.payload is not None else None)
     panel.retrain_button.click()
