@@ -1,0 +1,69 @@
+"""Training the self-supervised encoder (the ``self-supervised`` similarity space) on a GPU or the CPU.
+
+    KERAS_BACKEND=jax python benchmarks/gpu_encoder.py CUTOUTS.npz [--n 2000] [--epochs 5]
+
+Trains :func:`galview.ml.contrastive.train_encoder` (GalView's defaults) on the first ``--n`` cutouts of an
+.npz with ``images`` and prints the device, the time of the first epoch (compilation included) and of the
+later ones, and the encoder's card's device. Needs numpy, scikit-learn and Keras with its backend
+(astropy, Qt and, under JAX or PyTorch, TensorFlow are blocked).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_BLOCKED = {"astropy", "PyQt6", "pyqtgraph", "superqt", "galsim"}
+if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    _BLOCKED.add("tensorflow")
+for _name in _BLOCKED:  # as if not installed (see gpu_train_epoch.py)
+    sys.modules[_name] = None
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cutouts", type=Path, help=".npz with an images array (N, H, W, C)")
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args()
+
+    from galview.ml.contrastive import train_encoder
+    from galview.ml.devices import device_description
+
+    images = np.load(args.cutouts, allow_pickle=False)["images"][: args.n]
+    ends: list[float] = []
+    started = time.perf_counter()
+
+    def on_progress(progress):
+        if progress.done and progress.total and progress.done % max(1, progress.total // args.epochs) == 0:
+            ends.append(time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(train_encoder(images, Path(tmp) / "encoder", epochs=args.epochs, on_progress=on_progress))
+        card = json.loads((saved.parent / "encoder.json").read_text())
+    total = time.perf_counter() - started
+    epochs = np.diff([0.0, *ends[: args.epochs]])
+    row = {
+        "device": device_description(),
+        "card_device": card.get("training", {}).get("device", card.get("device")),
+        "n": len(images),
+        "epochs": args.epochs,
+        "first_epoch_s": round(float(epochs[0]), 2) if len(epochs) else None,
+        "later_epoch_s": round(float(np.median(epochs[1:])), 2) if len(epochs) > 1 else None,
+        "total_s": round(total, 1),
+    }
+    print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
