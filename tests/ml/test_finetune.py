@@ -230,3 +230,58 @@ def test_jax_backend_runs_a_tiny_retraining_without_tensorflow_astropy_or_qt(tmp
     assert done.returncode == 0, done.stderr[-2000:]
     assert "backend jax device CPU (JAX)" in done.stdout
     assert (tmp_path / "v" / "model.keras").is_file()
+
+
+def _features(parent, x):
+    from galview.ml.scoring import embedding_model
+
+    return np.asarray(embedding_model(parent.model).predict(x, verbose=0)[0], np.float64)
+
+
+def test_probe_of_a_three_class_parent_is_anchored_per_class(tmp_path):
+    import keras
+
+    from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
+    from galview.ml.cards import InputSpec, ModelCard
+    from galview.ml.loading import save_model
+    from tests.ml.tiny_models import SHAPE, tiny_network
+
+    keras.utils.set_random_seed(0)
+    card = ModelCard(
+        architecture="tiny", task="multiclass", class_names=("a", "b", "c"),
+        input=InputSpec(SHAPE, ("R", "G", "B"), "uint8", "divide255"), explain_layer="conv1",
+    )  # fmt: skip
+    parent = save_model(tiny_network(n_outputs=3), card, tmp_path / "three.keras")
+    collection = open_collection(blobs(tmp_path / "b.npz", n=45))
+    labels = np.arange(45) % 3
+    result = finetune(parent, collection, np.arange(45), labels, _recipe("probe", 45), output=tmp_path / "v")
+    x = collection.get_batch(np.arange(45)).astype(np.float32) / 255
+    fitted = fit_with_chosen_c(_features(parent, x), labels, parent_head(parent.model))
+    got = load_model(result.path).model.predict(x, verbose=0)
+    assert got.shape == (45, 3)
+    np.testing.assert_allclose(got, fitted.outputs(_features(parent, x)), atol=1e-4)
+    assert result.card.training["probe"]["anchored"]
+
+
+def test_probe_of_a_parent_whose_sigmoid_gives_class_0(tmp_path):
+    import keras
+
+    from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
+    from galview.ml.cards import InputSpec, ModelCard
+    from galview.ml.loading import save_model
+    from tests.ml.tiny_models import SHAPE, tiny_network
+
+    keras.utils.set_random_seed(0)
+    card = ModelCard(
+        architecture="tiny", task="binary", class_names=("LSBG", "artifact"), positive_class=0,
+        input=InputSpec(SHAPE, ("R", "G", "B"), "uint8", "divide255"), explain_layer="conv1",
+    )  # fmt: skip
+    parent = save_model(tiny_network(), card, tmp_path / "flipped.keras")
+    collection = open_collection(blobs(tmp_path / "b.npz"))
+    labels = np.asarray(collection.labels, dtype=np.int64)
+    result = finetune(parent, collection, np.arange(40), labels, _recipe("probe"), output=tmp_path / "v")
+    x = collection.get_batch(np.arange(40)).astype(np.float32) / 255
+    features = _features(parent, x)
+    fitted = fit_with_chosen_c(features, (labels == 0).astype(np.int64), parent_head(parent.model))
+    got = load_model(result.path).model.predict(x, verbose=0)[:, 0]  # P(class 0), as the parent's
+    np.testing.assert_allclose(got, fitted.outputs(features)[:, 0], atol=1e-4)
