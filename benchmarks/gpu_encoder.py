@@ -49,7 +49,9 @@ def main() -> None:
             ends.append(time.perf_counter() - started)
 
     with tempfile.TemporaryDirectory() as tmp:
-        saved = Path(train_encoder(images, Path(tmp) / "encoder", epochs=args.epochs, on_progress=on_progress))
+        saved = Path(
+            train_encoder(images, Path(tmp) / "encoder", epochs=args.epochs, on_progress=on_progress)
+        )
         card = json.loads((saved.parent / "encoder.json").read_text())
     total = time.perf_counter() - started
     epochs = np.diff([0.0, *ends[: args.epochs]])
