@@ -125,7 +125,8 @@ def _why(n: int, mode: str, chosen: bool, recipe: FinetuneRecipe) -> str:
         "probe": "logistic regression on the frozen penultimate features, starting from the model's own "
         "output layer and moving away only as far as the labels carry it, in seconds"
         + (
-            f"; under {PROBE_BELOW:,} labels it transferred best of the four modes in GalView's measurements"
+            f"; under {PROBE_BELOW:,} labels it transferred as well as the slower modes or better in GalView's "
+            "measurements"
             if chosen
             else ""
         ),
