@@ -11,22 +11,16 @@ scikit-learn and Keras with its backend (astropy, Qt and, under JAX or PyTorch, 
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
-_BLOCKED = {"astropy", "PyQt6", "pyqtgraph", "superqt", "galsim"}
-if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-    _BLOCKED.add("tensorflow")
-for _name in _BLOCKED:  # as if not installed (see gpu_train_epoch.py)
-    sys.modules[_name] = None
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
+import ml_only  # noqa: F401  (benchmarks/ml_only.py: before Keras, blocks what galview.ml must not need)
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -17,27 +17,14 @@ path: :class:`galview.ml.augment.CutoutBatches` with 8-fold flips/rotations, as 
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
 import sys
+import time
+from pathlib import Path
 
-_BLOCKED = {"astropy", "PyQt6", "pyqtgraph", "superqt", "galsim"}
-if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-    _BLOCKED.add("tensorflow")
-
-
-# A None entry in sys.modules makes ``import X`` fail (ModuleNotFoundError) and ``importlib.util.find_spec``
-# answer None, as for a package that is not installed; a finder that raised instead broke PyTorch, whose
-# start-up probes for TensorFlow with find_spec.
-for _name in _BLOCKED:
-    sys.modules[_name] = None
-
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
+import ml_only  # noqa: F401  (benchmarks/ml_only.py: before Keras, blocks what galview.ml must not need)
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # galview from this checkout
 
