@@ -22,6 +22,22 @@ def dihedral(images: np.ndarray, transforms: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The order in which :func:`dihedral_views` takes the orientations: the first four keep the shape of a
+#: non-square image (as it is, flipped left–right, half-turned, half-turned and flipped).
+VIEW_ORDER = (0, 4, 2, 6, 1, 5, 3, 7)
+
+
+def view_count(shape, wanted: int) -> int:
+    """How many of ``wanted`` views :func:`dihedral_views` gives images of (H, W, …) ``shape``."""
+    return max(1, min(wanted, 8 if shape[0] == shape[1] else 4))
+
+
+def dihedral_views(images: np.ndarray, n_views: int) -> list[np.ndarray]:
+    """The first ``n_views`` orientations (:data:`VIEW_ORDER`) of a (B, H, W, C) batch, view 0 as it is."""
+    codes = VIEW_ORDER[: view_count(images.shape[1:3], n_views)]
+    return [images if c == 0 else dihedral(images, np.full(len(images), c)) for c in codes]
+
+
 def colour_jitter(x: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     """Scale each channel of each (B, H, W, C) sample by 1 ± ``amount`` and shift it by ± ``amount``/5.
 

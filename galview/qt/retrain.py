@@ -80,7 +80,9 @@ def _probe_words(probe: dict) -> str:
         return ""
     if not probe.get("anchored"):
         return " (a new last layer: the model's output is not one Dense layer)"
-    return f" anchored at the starting model (C = {probe['C']:g})"
+    views = probe.get("views", 1)
+    seen = f", each cutout seen in {views} orientations" if views > 1 else ""
+    return f" anchored at the starting model (C = {probe['C']:g}{seen})"
 
 
 class RetrainController(QObject):

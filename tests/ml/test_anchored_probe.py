@@ -117,3 +117,42 @@ def test_the_search_for_c_reads_a_bounded_subset(monkeypatch):
     x, y, parent = _world(400, d=20, seed=4)
     assert choose_c(x, y, parent) in C_GRID
     assert seen and max(seen) <= 100
+
+
+def test_views_are_extra_rows_of_their_cutouts_label():
+    x, y, parent = _world(60)
+    views = np.stack([x, x + 0.1, x - 0.1])
+    with_views = fit_anchored(views, y, parent, 0.1)
+    as_rows = fit_anchored(views.reshape(-1, x.shape[1]), np.tile(y, 3), parent, 0.1)
+    np.testing.assert_allclose(with_views.logits(x), as_rows.logits(x), atol=1e-6)
+    with pytest.raises(ValueError, match="views"):
+        fit_anchored(x[None, None], y, parent, 0.1)
+
+
+def test_the_penalty_search_holds_out_whole_cutouts_with_all_their_views():
+    # labels are noise, but each cutout's views share an identity: if a held-out cutout had a view
+    # among the training rows, memorising (the weakest penalty) would look best
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(120, 60))
+    y = rng.integers(0, 2, 120)
+    useless = ParentHead(np.zeros((60, 1)), np.zeros(1), sigmoid=True)
+    views = np.stack([x + 0.01 * rng.normal(size=x.shape) for _ in range(8)])
+    assert choose_c(views, y, useless) == min(C_GRID)
+
+
+def test_more_views_of_few_labels_generalise_better():
+    # the rule is blind to the sign of the first 10 features (as a galaxy's class is to its orientation);
+    # views with those signs flipped teach the fit that, the cutouts alone cannot
+    rng = np.random.default_rng(5)
+
+    def world(n):
+        x = rng.normal(size=(n, 40))
+        return x, (np.abs(x[:, :10]).sum(axis=1) + x[:, 10:20].sum(axis=1) > 8.0).astype(np.int64)
+
+    x, y = world(40)
+    test_x, test_y = world(3000)
+    parent = ParentHead(np.zeros((40, 1)), np.zeros(1), sigmoid=True)
+    flips = np.stack([x * np.r_[s * np.ones(10), np.ones(30)] for s in (1, -1)])
+    one = (fit_anchored(x, y, parent, 0.1).outputs(test_x)[:, 0] > 0.5) == test_y
+    two = (fit_anchored(flips, y, parent, 0.1).outputs(test_x)[:, 0] > 0.5) == test_y
+    assert two.mean() > one.mean() + 0.02

@@ -105,17 +105,18 @@ def test_each_mode_writes_a_loadable_version_and_leaves_the_parent_alone(setup, 
 
 def test_probe_model_is_the_anchored_logistic_regression(setup):
     from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
-    from galview.ml.scoring import embedding_model
 
     parent, collection, indices, labels, tmp_path = setup
     result = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "p")
     x = collection.get_batch(indices).astype(np.float32) / 255
-    features = np.asarray(embedding_model(parent.model).predict(x, verbose=0)[0], np.float64)
+    features = _features(parent, x)
+    assert features.shape[0] == 8  # fitted on every flip and quarter turn of the 40 cutouts
     fitted = fit_with_chosen_c(features, labels, parent_head(parent.model))
     got = load_model(result.path).model.predict(x, verbose=0)[:, 0]
-    np.testing.assert_allclose(got, fitted.outputs(features)[:, 0], atol=1e-4)
+    np.testing.assert_allclose(got, fitted.outputs(features[0])[:, 0], atol=1e-4)
     probe = result.card.training["probe"]
     assert probe["anchored"] and probe["C"] == fitted.C and len(probe["fold_C"]) == 2
+    assert probe["views"] == 8
 
 
 def _nothing_written(tmp_path, parent, before_hash):
@@ -232,10 +233,13 @@ def test_jax_backend_runs_a_tiny_retraining_without_tensorflow_astropy_or_qt(tmp
     assert (tmp_path / "v" / "model.keras").is_file()
 
 
-def _features(parent, x):
+def _features(parent, x, views=8):
+    """(views, n, D) penultimate features of the orientations of ``x`` the probe is fitted on."""
+    from galview.ml.augment import dihedral_views
     from galview.ml.scoring import embedding_model
 
-    return np.asarray(embedding_model(parent.model).predict(x, verbose=0)[0], np.float64)
+    both = embedding_model(parent.model)
+    return np.stack([np.asarray(both.predict(v, verbose=0)[0], np.float64) for v in dihedral_views(x, views)])
 
 
 def test_probe_of_a_three_class_parent_is_anchored_per_class(tmp_path):
@@ -256,10 +260,11 @@ def test_probe_of_a_three_class_parent_is_anchored_per_class(tmp_path):
     labels = np.arange(45) % 3
     result = finetune(parent, collection, np.arange(45), labels, _recipe("probe", 45), output=tmp_path / "v")
     x = collection.get_batch(np.arange(45)).astype(np.float32) / 255
-    fitted = fit_with_chosen_c(_features(parent, x), labels, parent_head(parent.model))
+    features = _features(parent, x)
+    fitted = fit_with_chosen_c(features, labels, parent_head(parent.model))
     got = load_model(result.path).model.predict(x, verbose=0)
     assert got.shape == (45, 3)
-    np.testing.assert_allclose(got, fitted.outputs(_features(parent, x)), atol=1e-4)
+    np.testing.assert_allclose(got, fitted.outputs(features[0]), atol=1e-4)
     assert result.card.training["probe"]["anchored"]
 
 
@@ -284,4 +289,4 @@ def test_probe_of_a_parent_whose_sigmoid_gives_class_0(tmp_path):
     features = _features(parent, x)
     fitted = fit_with_chosen_c(features, (labels == 0).astype(np.int64), parent_head(parent.model))
     got = load_model(result.path).model.predict(x, verbose=0)[:, 0]  # P(class 0), as the parent's
-    np.testing.assert_allclose(got, fitted.outputs(features)[:, 0], atol=1e-4)
+    np.testing.assert_allclose(got, fitted.outputs(features[0])[:, 0], atol=1e-4)

@@ -184,6 +184,7 @@ def test_retrain_in_the_window_thread_loads_and_scores_the_new_model_itself(read
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
     assert window.retraining.result.scored_version is None and window.retraining.new_model is not None
     assert "probe anchored at the starting model (C = " in panel.metrics_label.text()
+    assert "each cutout seen in 8 orientations" in panel.metrics_label.text()
     assert "epochs" not in panel.metrics_label.text()
     assert not panel.curves.isVisible()  # a probe has no epochs to draw
     panel.use_button.click()
