@@ -15,6 +15,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -125,10 +126,12 @@ class RetrainPanel(QWidget):
         self.flipped_button.setEnabled(False)
         self.back_button = QPushButton("Back to the previous model")
         self.back_button.setEnabled(False)
-        result_buttons = QHBoxLayout()
-        for button in (self.use_button, self.flipped_button, self.back_button):
-            result_buttons.addWidget(button)
-        result_buttons.addStretch(1)
+        # two rows: the three side by side would set the dock's width and cut every text in it
+        result_buttons = QGridLayout()
+        result_buttons.addWidget(self.use_button, 0, 0)
+        result_buttons.addWidget(self.flipped_button, 0, 1)
+        result_buttons.addWidget(self.back_button, 1, 0, 1, 2)
+        result_buttons.setColumnStretch(2, 1)
         for widget in (self.verdict_label, self.metrics_label, self.change_label, self.change_plot):
             result_layout.addWidget(widget)
         result_layout.addLayout(result_buttons)
