@@ -119,6 +119,15 @@ def test_probe_model_is_the_anchored_logistic_regression(setup):
     assert probe["views"] == 8
 
 
+def test_with_many_labels_the_probe_sees_fewer_orientations(setup, monkeypatch):
+    from galview.ml import finetune_run
+
+    parent, collection, indices, labels, tmp_path = setup
+    monkeypatch.setattr(finetune_run, "PROBE_ROWS", 100)  # 40 labels: 2 views make 80 rows, 3 would be 120
+    result = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "p")
+    assert result.card.training["probe"]["views"] == 2
+
+
 def _nothing_written(tmp_path, parent, before_hash):
     assert file_hash(parent.path) == before_hash
     assert not (tmp_path / "v").exists()

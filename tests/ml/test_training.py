@@ -149,6 +149,19 @@ def test_dihedral_covers_the_eight_symmetries():
     assert len(results) == 8
 
 
+def test_views_of_a_batch_keep_its_shape_and_start_with_it_as_it_is():
+    from galview.ml.augment import dihedral_views
+
+    square = np.arange(2 * 9).reshape(2, 3, 3, 1)
+    views = dihedral_views(square, 8)
+    assert views[0] is square and len({v.tobytes() for v in views}) == 8
+    assert len(dihedral_views(square, 3)) == 3
+    wide = np.arange(2 * 6).reshape(2, 2, 3, 1)  # a quarter turn would change its shape: 4 views only
+    views = dihedral_views(wide, 8)
+    assert len(views) == 4 and all(v.shape == wide.shape for v in views)
+    assert len({v.tobytes() for v in views}) == 4
+
+
 def test_cli_scores_through_an_explicit_adapter(trained, tmp_path, capsys):
     from galview.cli import main
 
