@@ -18,7 +18,11 @@ Prints, as markdown:
 5. with ``--sim`` and ``--context-swap P``: the context-shortcut probe also on the cutouts as a
    ``galview train --context-swap P`` run sees them (a share P given another cutout's surroundings,
    :func:`galview.ml.augment.swap_surroundings`): what the surroundings still tell the model in training;
-6. with ``--ensemble-with OTHER.keras``: the real figures of the mean probability of both models.
+6. with ``--ensemble-with OTHER.keras``: the real figures of the mean probability of both models;
+7. with ``--sim`` and ``--mask-sizes 24,32,40``: the masked-centre probe again with larger hidden squares,
+   to see how far from the centre the classes still differ; and, with no classifier at all, the ROC AUC
+   of two numbers from each cutout's outer 4-pixel frame (its median level and its spread), on the
+   simulations and on the real cutouts.
 
 The real labels only measure here; nothing is fitted to them.
 """
@@ -119,6 +123,27 @@ def ensemble_figures(loaded, other, real: Path) -> dict:
     return {name: metric_row(labels[chosen], probs[chosen]) for name, chosen in selections}
 
 
+def frame_aucs(images: np.ndarray, labels: np.ndarray) -> dict:
+    """ROC AUC (either direction) of the median and the spread of each cutout's outer 4-pixel frame."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = np.ones(images.shape[1:3], bool)
+    frame[4:-4, 4:-4] = False
+    pixels = images[:, frame, :].astype(np.float32)
+    out = {}
+    for name, values in (
+        ("median", np.median(pixels, axis=1).mean(axis=1)),
+        ("spread", pixels.std(axis=1).mean(axis=1)),
+    ):
+        auc = roc_auc_score(labels, values)
+        out[name] = {
+            "auc": max(auc, 1 - auc),
+            "lsbg": float(np.median(values[labels == 1])),
+            "artifact": float(np.median(values[labels == 0])),
+        }
+    return out
+
+
 def sim_figures(loaded, path: Path, limit: int) -> dict:
     images, labels = read_sim(path, limit)
     return metric_row(labels, predict(loaded, images))
@@ -136,6 +161,10 @@ def main() -> None:
     parser.add_argument("--eval-sim", type=Path, action="append", default=[], help="simulated HDF5 to score")
     parser.add_argument("--context-swap", type=float, help="also probe the cutouts with this share swapped")
     parser.add_argument("--ensemble-with", type=Path, help="another model: also score the mean of both")
+    parser.add_argument(
+        "--mask-sizes", default="", help="comma-separated: also probe with these hidden squares"
+    )
+    parser.add_argument("--skip-real", action="store_true", help="only the simulated probes")
     args = parser.parse_args()
     report: dict = {"model": str(args.model), "sim": str(args.sim) if args.sim else None}
     if args.sim:
@@ -156,6 +185,28 @@ def main() -> None:
                 f"the same with --context-swap {args.context_swap} applied (the training stream): "
                 f"masked-centre AUC {result.masked_auc:.3f}"
             )
+        report["shortcut_by_size"] = {}
+        sizes = [int(v) for v in args.mask_sizes.split(",") if v]
+        if sizes:
+            real = np.load(args.real, allow_pickle=False)
+            report["frame"] = {
+                "sim": frame_aucs(images, labels),
+                "real": frame_aucs(real["images"], real["labels"].astype(int)),
+            }
+            for where, stats in report["frame"].items():
+                words = ", ".join(
+                    f"{k} LSBG {v['lsbg']:.1f} / artifact {v['artifact']:.1f}, AUC {v['auc']:.3f}"
+                    for k, v in stats.items()
+                )
+                print(f"outer 4-px frame alone, {where}: {words}")
+        for size in sizes:
+            result = context_shortcut_auc(images, labels, size=size, epochs=args.epochs, with_full=False)
+            report["shortcut_by_size"][size] = result.masked_auc
+            print(f"central {size}×{size} px hidden: masked-centre AUC {result.masked_auc:.3f}")
+    if args.skip_real:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, default=float))
+        return
     loaded = load_model(args.model)
     report["real"] = real = real_figures(loaded, args.real, args.tta)
     c = real["centrality"]
