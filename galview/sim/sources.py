@@ -124,6 +124,10 @@ def add_field(canvas: Canvas, stars: float = 1.0, galaxies: float = 3.0) -> None
         )
 
 
+#: How often each kind of surroundings is drawn, for LSBGs and artifacts alike.
+SURROUNDING_RATES = {"near_star": 0.35, "near_galaxy": 0.3, "crowded": 0.2, "faint_cirrus": 0.1}
+
+
 def add_surroundings(canvas: Canvas) -> dict:
     """What lies around a candidate, drawn the same way whatever the candidate is (issue 14).
 
@@ -132,21 +136,21 @@ def add_surroundings(canvas: Canvas) -> dict:
     tell the classes apart: a model has to look at the centre. Returns the truth (one flag each).
     """
     rng, truth = canvas.rng, {}
-    truth["near_star"] = bool(rng.random() < 0.35)
+    truth["near_star"] = bool(rng.random() < SURROUNDING_RATES["near_star"])
     if truth["near_star"]:
         distance, angle = rng.uniform(4, 20), rng.uniform(0, 2 * np.pi)
         mag = rng.uniform(13.0, 17.5) + max(0.0, (10 - distance) * 0.2)  # close ones are a little fainter
         add_bright_star(canvas, mag, distance * np.cos(angle), distance * np.sin(angle), spikes=None)
-    truth["near_galaxy"] = bool(rng.random() < 0.3)
+    truth["near_galaxy"] = bool(rng.random() < SURROUNDING_RATES["near_galaxy"])
     if truth["near_galaxy"]:  # a host or a foreground galaxy: an elliptical's outskirts or a disc
         if rng.random() < 0.5:
             add_offset_galaxy(canvas, rng.uniform(10, 30), rng.uniform(14.5, 18.5))
         else:
             add_offset_disc(canvas, rng.uniform(12, 30))
-    truth["crowded"] = bool(rng.random() < 0.2)
+    truth["crowded"] = bool(rng.random() < SURROUNDING_RATES["crowded"])
     if truth["crowded"]:
         add_field(canvas, stars=2.0, galaxies=5.0)
-    truth["faint_cirrus"] = bool(rng.random() < 0.1)
+    truth["faint_cirrus"] = bool(rng.random() < SURROUNDING_RATES["faint_cirrus"])
     if truth["faint_cirrus"]:
         field = gaussian_random_field(rng, canvas.size, slope=rng.uniform(2.6, 3.4))
         pattern = np.clip((field - np.median(field)) / 0.3, 0, 1)
