@@ -41,7 +41,8 @@ DEFAULT_FOLDS = 5
 #: on 200 labelled HSC-like simulations, two independent draws, the probe gained +3.2 and +3.5 points on
 #: 2,000 held-out cutouts while head and full fine-tuning lost accuracy (the probe anchored at the
 #: parent's output, measured later on the same draws: +5.5 and +3.5 against +5.0 and +1.6 for the plain
-#: one; fitted on eight orientations of each cutout, +6.8 and +5.2). From 1,000 labels full fine-tuning is the default (not measured).
+#: one; fitted on eight orientations of each cutout, +6.8 and +5.2). From 1,000 labels full fine-tuning
+#: is the default (not measured).
 PROBE_BELOW = 1000
 #: From this many labels an inner validation part (10%) drives early stopping (patience 5).
 VALIDATE_FROM = 300
