@@ -31,6 +31,7 @@ class VersionsMenu:
         self.menu = menu
         self.loaded_models = loaded_models  # callable: LoadedModels known this session
         self.delete_menu = QMenu("&Delete a version", window)
+        menu.setToolTipsVisible(True)
         menu.aboutToShow.connect(self.fill)
         self.delete_menu.aboutToShow.connect(self._fill_delete)
 
@@ -55,6 +56,7 @@ class VersionsMenu:
             action.setCheckable(True)
             action.setChecked(active is not None and _same(active.path, version.path))
             action.setData(str(version.path))
+            action.setToolTip(self._tooltip(version))
             action.triggered.connect(lambda _checked=False, p=version.path: self.switch_to(p))
             self.menu.addAction(action)
         self.menu.addSeparator()
@@ -63,6 +65,7 @@ class VersionsMenu:
 
     @staticmethod
     def _title(version) -> str:
+        """``name — mode — date — accuracy 0.70 vs 0.67 before, 112 labels``: versions told apart at a glance."""
         card = version.card
         mode = (card.training or {}).get("mode", "")  # what galview.ml.finetune_run records
         parts = [version.name]
@@ -70,7 +73,26 @@ class VersionsMenu:
             parts.append(mode)
         if version.created:
             parts.append(str(version.created)[:16].replace("T", " "))
+        difference = (card.metrics or {}).get("difference") or {}
+        if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
+            parts.append(
+                f"accuracy {difference['accuracy_after']:.2f} vs {difference['accuracy_before']:.2f} before, "
+                f"{difference['n']} labels"
+            )
         return " — ".join(parts)
+
+    @staticmethod
+    def _tooltip(version) -> str:
+        """The card's verdict, what it was trained on and from which model."""
+        card = version.card
+        training = card.training or {}
+        lines = [str((card.metrics or {}).get("verdict", ""))]
+        if training.get("source"):
+            lines.append(f"Labels of: {training['source']}")
+        parent = (training.get("parent") or {}).get("name")
+        if parent:
+            lines.append(f"Started from: {parent}")
+        return "\n".join(line for line in lines if line)
 
     def switch_to(self, path) -> None:
         """Make the version at ``path`` active: at once if it is loaded, else loaded in the background."""

@@ -170,6 +170,28 @@ def test_versions_menu_switches_and_deletes_but_never_the_active_one(window, qtb
     assert not second.exists() and [v.path for v in list_versions()] == [first]
 
 
+def test_versions_menu_tells_versions_apart_by_their_before_and_after(window, tiny_model):
+    import dataclasses
+
+    from galview.ml.loading import load_model
+    from galview.ml.versions import new_version_dir, write_version
+
+    loaded = load_model(tiny_model)
+    difference = {"accuracy_after": 0.7232, "accuracy_before": 0.6696, "n": 112}
+    card = dataclasses.replace(
+        loaded.card,
+        metrics={"difference": difference, "verdict": "No difference the labels can show: …"},
+        training={"mode": "probe", "source": "/data/des.npz", "parent": {"name": "shipped.keras"}},
+    )
+    path = write_version(loaded.model, card, new_version_dir("tiny"))
+    window.versions.fill()
+    [action] = [a for a in window.versions.menu.actions() if a.data() == str(path)]
+    assert "probe" in action.text() and "accuracy 0.72 vs 0.67 before, 112 labels" in action.text()
+    tip = action.toolTip()
+    assert "No difference the labels can show" in tip and "/data/des.npz" in tip and "shipped.keras" in tip
+    assert window.versions.menu.toolTipsVisible()
+
+
 def test_retrain_in_the_window_thread_loads_and_scores_the_new_model_itself(ready, qtbot, monkeypatch):
     """Without the child process (``GALVIEW_RETRAIN_IN_PROCESS=0``) the window loads the new version
     and scores the collection with it before comparing; Use then switches at once."""
