@@ -51,7 +51,7 @@ class VersionsMenu:
         versions = self._versions()
         if not versions:
             self.menu.addAction("None yet: Model ▸ Retrain… makes one").setEnabled(False)
-        for version in versions:
+        for version in reversed(versions):  # list_versions gives them oldest first
             action = QAction(self._title(version), self.menu)
             action.setCheckable(True)
             action.setChecked(active is not None and _same(active.path, version.path))
@@ -106,7 +106,7 @@ class VersionsMenu:
     def _fill_delete(self) -> None:
         self.delete_menu.clear()
         active = self.window.state.model
-        for version in self._versions():
+        for version in reversed(self._versions()):  # newest first, as in the switch menu
             action = self.delete_menu.addAction(self._title(version) + "…")
             if active is not None and _same(active.path, version.path):
                 action.setEnabled(False)

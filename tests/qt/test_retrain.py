@@ -158,7 +158,7 @@ def test_versions_menu_switches_and_deletes_but_never_the_active_one(window, qtb
     second = write_version(loaded.model, loaded.card, new_version_dir("tiny"))
     window.versions.fill()
     listed = [a.data() for a in window.versions.menu.actions() if a.data()]
-    assert sorted(listed) == sorted([str(first), str(second)])
+    assert listed == [str(second), str(first)]  # newest first
     [action] = [a for a in window.versions.menu.actions() if a.data() == str(first)]
     action.trigger()  # not loaded yet: loads in the background
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
