@@ -28,9 +28,11 @@ from galview.ml.finetune_report import compare, verdict
 INLINE_LABELS = 20_000
 #: The anchored probe is fitted on this many orientations of each labelled cutout (flips and quarter
 #: turns; fewer when they would make more than PROBE_ROWS feature rows). Chosen on HSC-like
-#: simulations: +6.8 and +5.2 points held-out against +5.5 and +3.5 from the cutouts as they are.
+#: simulations: +6.8 and +5.2 points held-out against +5.5 and +3.5 from the cutouts as they are. The
+#: row cap keeps the probe in seconds: with 2,000 labels, 8 views took 94 s for +6.9 points, 2 views
+#: 10 s for +6.2, 1 view 4 s for +6.0 (BENCHMARKS.md, issue 12 §1e).
 PROBE_VIEWS = 8
-PROBE_ROWS = 16_000
+PROBE_ROWS = 4_000
 _OOM_WORDS = ("RESOURCE_EXHAUSTED", "out of memory", "OOM when allocating", "CUDA_ERROR_OUT_OF_MEMORY")
 
 
