@@ -123,13 +123,18 @@ def ensemble_figures(loaded, other, real: Path) -> dict:
     return {name: metric_row(labels[chosen], probs[chosen]) for name, chosen in selections}
 
 
+def outer_frame(images: np.ndarray, width: int = 4) -> np.ndarray:
+    """(N, P, C) float32 pixels of each cutout's outer frame, ``width`` pixels wide."""
+    frame = np.ones(images.shape[1:3], bool)
+    frame[width:-width, width:-width] = False
+    return images[:, frame, :].astype(np.float32)
+
+
 def frame_aucs(images: np.ndarray, labels: np.ndarray) -> dict:
     """ROC AUC (either direction) of the median and the spread of each cutout's outer 4-pixel frame."""
     from sklearn.metrics import roc_auc_score
 
-    frame = np.ones(images.shape[1:3], bool)
-    frame[4:-4, 4:-4] = False
-    pixels = images[:, frame, :].astype(np.float32)
+    pixels = outer_frame(images)
     out = {}
     for name, values in (
         ("median", np.median(pixels, axis=1).mean(axis=1)),

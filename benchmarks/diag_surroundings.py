@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from diag_sim_to_real import REAL, frame_aucs  # noqa: E402
+from diag_sim_to_real import REAL, frame_aucs, outer_frame  # noqa: E402
 
 from galview.ml.shortcuts import context_shortcut_auc  # noqa: E402
 from galview.sim import sources  # noqa: E402
@@ -58,8 +58,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     real, _ = load_real(REAL)
-    frame = np.ones(real.shape[1:3], bool)
-    frame[4:-4, 4:-4] = False
     rows = []
     for scale in [float(v) for v in args.scales.split(",")]:
         started = time.perf_counter()
@@ -67,7 +65,7 @@ def main() -> None:
         made = time.perf_counter() - started
         realism = realism_auc(real, images, seed=0)
         probe = context_shortcut_auc(images, labels, epochs=args.epochs)
-        level = np.median(images[:, frame, 0].astype(np.float32), axis=1)
+        level = np.median(outer_frame(images)[..., 0], axis=1)
         row = {
             "scale": scale,
             "rates": {k: v * scale for k, v in sources.SURROUNDING_RATES.items()},
@@ -89,7 +87,7 @@ def main() -> None:
             f"whole {probe.full_auc:.3f} ({made:.0f} s to simulate)",
             flush=True,
         )
-    level = np.median(real[:, frame, 0].astype(np.float32), axis=1)
+    level = np.median(outer_frame(real)[..., 0], axis=1)
     print(f"real: frame R level {np.percentile(level, [50, 16, 84]).round(1).tolist()}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))

@@ -127,9 +127,8 @@ class CutoutBatches(keras.utils.PyDataset):
         self.augment = augment
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
-        self._read_lock = (
-            threading.Lock()
-        )  # with ``workers`` > 1 batches are prepared in threads; reading is not
+        # with ``workers`` > 1 batches are prepared in threads; reading is not
+        self._read_lock = threading.Lock()
         self._order = self.indices.copy()
         if shuffle:
             self.rng.shuffle(self._order)

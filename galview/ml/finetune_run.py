@@ -76,6 +76,7 @@ class Job:
         self.targets = np.zeros(len(collection), dtype=np.float32 if binary else np.int64)
         self.targets[self.indices] = (self.labels == card.positive_class) if binary else self.labels
         self.loss = "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
+        self.head = self._probe_head()
         self.views = self._probe_views()
         self.clock = fitting.Clock(self._planned())
 
@@ -107,11 +108,15 @@ class Job:
         per_class = {int(k): int(c) for k, c in zip(found, number, strict=True)}
         return {"per_class": per_class, "left_out": self.left_out, "total": len(self.labels)}
 
-    def _probe_views(self) -> int:
-        """Orientations per labelled cutout the parent is run on: several for an anchored probe, else 1."""
+    def _probe_head(self):
+        """The parent's output layer an anchored probe starts from; None for other modes or outputs."""
         from galview.ml.anchored_probe import parent_head
 
-        if self.recipe.mode != "probe" or parent_head(self.parent.model) is None:
+        return parent_head(self.parent.model) if self.recipe.mode == "probe" else None
+
+    def _probe_views(self) -> int:
+        """Orientations per labelled cutout the parent is run on: several for an anchored probe, else 1."""
+        if self.head is None:
             return 1
         wanted = min(PROBE_VIEWS, PROBE_ROWS // max(len(self.indices), 1))
         return view_count(self.spec.shape, wanted)
@@ -172,11 +177,11 @@ class Job:
         Anchored at the parent's output layer (:mod:`galview.ml.anchored_probe`) when it is one
         Dense on the features; otherwise a plain logistic regression replaces it.
         """
-        from galview.ml.anchored_probe import fit_with_chosen_c, parent_head
+        from galview.ml.anchored_probe import fit_with_chosen_c
 
         if not np.isfinite(embeddings).all():
             raise TrainingFailed(self.parent.path, "the model's features are not finite; nothing was written")
-        head = parent_head(self.parent.model)
+        head = self.head
         if head is None:
             return self._plain_probe(embeddings[0])
         targets = self._output_targets(head.sigmoid)

@@ -36,10 +36,11 @@ class VersionsMenu:
         self.delete_menu.aboutToShow.connect(self._fill_delete)
 
     def _versions(self):
+        """Every retrained version, newest first (:func:`list_versions` gives them oldest first)."""
         from galview.ml.versions import list_versions
 
         try:
-            return list_versions()
+            return list_versions()[::-1]
         except OSError as exc:
             self.window.show_error(f"The retrained versions could not be listed: {exc}")
             return []
@@ -51,7 +52,7 @@ class VersionsMenu:
         versions = self._versions()
         if not versions:
             self.menu.addAction("None yet: Model ▸ Retrain… makes one").setEnabled(False)
-        for version in reversed(versions):  # list_versions gives them oldest first
+        for version in versions:
             action = QAction(self._title(version), self.menu)
             action.setCheckable(True)
             action.setChecked(active is not None and _same(active.path, version.path))
@@ -106,7 +107,7 @@ class VersionsMenu:
     def _fill_delete(self) -> None:
         self.delete_menu.clear()
         active = self.window.state.model
-        for version in reversed(self._versions()):  # newest first, as in the switch menu
+        for version in self._versions():
             action = self.delete_menu.addAction(self._title(version) + "…")
             if active is not None and _same(active.path, version.path):
                 action.setEnabled(False)
