@@ -45,8 +45,10 @@ class SortControls(QWidget):
         """The fixed sorts, then any other ranking the state holds (a similarity search, say)."""
         entries = dict(SORTS)
         entries.update({name: r.title for name, r in self.state.rankings.items() if name not in SORTS})
-        keys = [self.sort_combo.itemData(i) for i in range(self.sort_combo.count())]
-        if keys == list(entries):
+        shown = [
+            (self.sort_combo.itemData(i), self.sort_combo.itemText(i)) for i in range(self.sort_combo.count())
+        ]
+        if shown == list(entries.items()):  # a ranking replaced under the same name may have a new title
             return
         self.sort_combo.blockSignals(True)
         self.sort_combo.clear()
