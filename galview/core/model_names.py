@@ -7,6 +7,10 @@ from pathlib import Path
 
 def model_name(loaded) -> str:
     """Short display name of a LoadedModel, e.g. ``deepshadows_des_sim (1a2b3c)``."""
-    path = Path(loaded.path)
-    name = path.parent.name if path.stem == "model" and path.parent.name else path.stem
-    return f"{name} ({loaded.version[:6]})"
+    return f"{path_name(loaded.path)} ({loaded.version[:6]})"
+
+
+def path_name(path) -> str:
+    """Short name of a model file: its folder's name for a version's ``model.keras``, else its stem."""
+    path = Path(path)
+    return path.parent.name if path.stem == "model" and path.parent.name else path.stem

@@ -3,7 +3,9 @@
 Both models' :class:`~galview.core.scores.Scores` of one collection go in; out come the per-cutout
 change of the positive-class probability and a :class:`~galview.core.rankings.Ranking` that lists
 the flipped cutouts first (largest change first), then the others by how much they moved. The
-window shows the first as a histogram and sorts the grid by the second.
+window shows the first as a histogram and sorts the grid by the second. :func:`label_agreement`
+checks both against the user's own labels: how many each model agrees with, and how many of the
+flips move toward the user's label or away from it.
 """
 
 from __future__ import annotations
@@ -64,3 +66,61 @@ def compare_scores(before: Scores, after: Scores) -> Comparison:
     change[both] = after.positive_prob()[both].astype(np.float64) - before.positive_prob()[both]
     flipped = both & (before.predicted != after.predicted)
     return Comparison(change, flipped, int(both.sum()))
+
+
+@dataclass(frozen=True)
+class LabelAgreement:
+    """Two models against the user's labels, on the labelled cutouts both scored.
+
+    Attributes
+    ----------
+    n : int
+        Labelled cutouts both models scored.
+    before, after : int
+        How many of them each model predicts as labelled.
+    fixed, broken : int
+        Flipped cutouts the second model now gets right, and those it now gets wrong.
+    """
+
+    n: int
+    before: int
+    after: int
+    fixed: int
+    broken: int
+
+    def text(self, first: str = "the first model", second: str = "the second", learnt=(0, 0)) -> str:
+        """One sentence for the panel, naming the two models.
+
+        ``learnt``: how many of these labels each model learnt from (a model is judged on its own
+        training labels there, so the sentence says so).
+        """
+        if self.n == 0:
+            return "None of your labelled cutouts was scored by both models"
+        parts = []
+        for name, right, seen in ((first, self.before, learnt[0]), (second, self.after, learnt[1])):
+            parts.append(
+                f"{right:,} agree with {name}" + (f" (which learnt from {seen:,} of them)" if seen else "")
+            )
+        text = f"Your {self.n:,} labels: " + ", ".join(parts)
+        if self.fixed or self.broken:
+            text += f"; of the cutouts that change class, {self.fixed:,} now agree with you and {self.broken:,} no longer do"
+        if any(learnt):
+            text += ". A model's cross-validated figures are the fair measure on labels it learnt from"
+        return text
+
+
+def label_agreement(before: Scores, after: Scores, indices, labels) -> LabelAgreement:
+    """How two models' predicted classes agree with labels ``labels`` (class indices) of ``indices``."""
+    indices = np.asarray(indices, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    both = before.scored[indices] & after.scored[indices]
+    indices, labels = indices[both], labels[both]
+    right_before = before.predicted[indices] == labels
+    right_after = after.predicted[indices] == labels
+    return LabelAgreement(
+        n=len(indices),
+        before=int(right_before.sum()),
+        after=int(right_after.sum()),
+        fixed=int((right_after & ~right_before).sum()),
+        broken=int((right_before & ~right_after).sum()),
+    )

@@ -10,6 +10,7 @@ retrained model keeps the labels it learnt from, so the next retraining can say 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -148,3 +149,22 @@ def _changed_since(indices: np.ndarray, labels: np.ndarray, parent_card) -> int 
         return None
     now = dict(zip(indices.tolist(), labels.tolist(), strict=True))
     return sum(1 for i in before.keys() | now.keys() if before.get(i) != now.get(i))
+
+
+def learnt_from(card, collection, indices) -> int:
+    """How many of ``indices`` (cutouts of ``collection``) the model of ``card`` learnt the labels of.
+
+    Read from what a retrained version's card keeps (``training.source`` and ``labels_used``); 0 for
+    any other model or collection.
+    """
+    training = getattr(card, "training", None) or {}
+    record = training.get("labels_used") if isinstance(training, dict) else None
+    source = training.get("source") if isinstance(training, dict) else None
+    if not isinstance(record, dict) or not source or collection is None:
+        return 0
+    try:
+        same = Path(source).resolve() == Path(collection.source).resolve()
+        used = {int(i) for i in record.get("indices", ())}
+    except (OSError, TypeError, ValueError):
+        return 0
+    return sum(1 for i in np.asarray(indices).tolist() if i in used) if same else 0

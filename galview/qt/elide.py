@@ -77,3 +77,12 @@ class ElidingStatusBar(QStatusBar):
         super().resizeEvent(event)
         if super().currentMessage():
             super().showMessage(self._shortened(self._full))
+
+
+#: Characters after which a long name (a model file, a path) may wrap onto the next line.
+_BREAK_AFTER = "-_/.\\"
+
+
+def breakable(text: str) -> str:
+    """``text`` with zero-width spaces after ``- _ / . \\``, so a word-wrapped label can fold long names."""
+    return "".join(ch + "\u200b" if ch in _BREAK_AFTER else ch for ch in str(text))

@@ -9,7 +9,12 @@ large for :data:`COMPARE_LIMIT`, or retraining in this process), the chain goes 
 new version, score the collection with it. The new model's scores are kept beside the active
 model's (``ViewerState.kept_scores``), so "Use this model" and "Back to the previous model" switch
 without rescoring. The comparison of the two (:mod:`galview.core.retrain_compare`) fills the change
-histogram and the "flipped first" ranking.
+histogram and the "flipped first" ranking, and the user's labels say which model they agree with.
+
+The same comparison works for any two models (Model ▸ Retrained versions ▸ Compare the active model
+with): :meth:`RetrainController.compare_with` loads the other one in the background, brings its kept
+scores or scores the collection with it, and fills the same panel, with "Use this model" switching
+to it.
 
 A failed or stopped run writes nothing and leaves the active model as it was (the job guarantees
 it; the controller only says what happened).
@@ -18,15 +23,17 @@ it; the controller only says what happened).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from galview.core.model_names import model_name
-from galview.core.retrain_compare import FLIPPED, compare_scores
+from galview.core.model_names import model_name, path_name
+from galview.core.retrain_compare import FLIPPED, compare_scores, label_agreement
 from galview.core.scores import Scores
-from galview.core.training_labels import human_labels
+from galview.core.training_labels import human_labels, learnt_from
 from galview.core.words import count
+from galview.qt.elide import breakable
 from galview.qt.scoring import EMBEDDING_BUDGET, empty_scores
 from galview.qt.workers import CANCELLED, DONE, FAILED
 
@@ -74,6 +81,41 @@ def describe_metrics(result) -> str:
     return "<br>".join(lines)
 
 
+def describe_card(card) -> str:
+    """A model's own record, for the comparison panel: how it was made and its cross-validated figures."""
+    training, metrics = card.training or {}, card.metrics or {}
+    lines = []
+    if training.get("mode"):
+        parent = (training.get("parent") or {}).get("name")
+        lines.append(f"Retrained ({training['mode']})" + (f" from {parent}" if parent else ""))
+    difference = metrics.get("difference") or {}
+    if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
+        lines.append(
+            f"Cross-validated accuracy {difference['accuracy_after']:.3f} against {difference['accuracy_before']:.3f}"
+            f" before, on {difference['n']} labels"
+        )
+    if metrics.get("verdict"):
+        lines.append(str(metrics["verdict"]))
+    if not lines:  # a model trained from scratch, e.g. the shipped one: its card's test figures
+        if training.get("n_train"):
+            lines.append(
+                f"Trained on {training['n_train']:,} cutouts of {Path(str(training.get('source', '?'))).name}"
+            )
+        for key, figures in metrics.items():
+            if isinstance(figures, dict) and "accuracy" in figures and "n" in figures:
+                lines.append(
+                    f"{key.replace('_', ' ')}: accuracy {figures['accuracy']:.3f} on {figures['n']:,}"
+                )
+    return "<br>".join(lines) or "No training record in its card"
+
+
+def _same_file(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, TypeError):
+        return False
+
+
 def _probe_words(probe: dict) -> str:
     """`` anchored at the starting model (C = 0.01)`` from the card's ``training.probe``."""
     if not probe:
@@ -109,6 +151,7 @@ class RetrainController(QObject):
         self.new_model = None  # the last run's model, loaded
         self.new_scores: Scores | None = None
         self.comparison = None
+        self._new_path = None  # the model file compared with the starting model
         self._next = None  # the job to start when the runner is free
         self._use_when_loaded = False  # "Use this model" pressed before the new model was loaded
         panel.retrain_button.clicked.connect(self.start)
@@ -127,7 +170,9 @@ class RetrainController(QObject):
     def refresh(self) -> None:
         """Recount the labels that would be used and say which recipe would run."""
         panel, state, model = self.panel, self.state, self.state.model
-        panel.parent_label.setText(model_name(model) if model is not None else "no model is active")
+        panel.parent_label.setText(
+            breakable(model_name(model)) if model is not None else "no model is active"
+        )
         if state.collection is None:
             self.plan = None
             panel.labels_label.setText("Open a collection and label some cutouts")
@@ -227,7 +272,7 @@ class RetrainController(QObject):
             self.panel.curves.add(progress.payload)
 
     def _on_trained(self, result) -> None:
-        self.result = result
+        self.result, self._new_path = result, result.path
         self.panel.show_result(result.verdict, describe_metrics(result))
         self.version_added.emit(str(result.path))
         self.message.emit(f"Retrained: {result.verdict}")
@@ -265,13 +310,14 @@ class RetrainController(QObject):
 
     # -- after training: load, score, compare -------------------------------------------------
     def _load_new_model(self) -> None:
-        self.runner.start(
-            LOADING, self.result.path, on_returned=self._on_new_model, on_errored=self._on_error
-        )
+        failed = self._on_error if self.result is not None else self._on_compare_error
+        self.runner.start(LOADING, self._new_path, on_returned=self._on_new_model, on_errored=failed)
 
     def _on_new_model(self, loaded) -> None:
         self.new_model = loaded
         self.panel.use_button.setEnabled(True)
+        if self.result is None:  # a comparison: say what the other model is
+            self.panel.metrics_label.setText(describe_card(loaded.card))
         state = self.state
         if self._use_when_loaded:
             self._use_when_loaded = False
@@ -319,11 +365,34 @@ class RetrainController(QObject):
                 "The starting model has not scored this collection: nothing to compare"
             )
             return
+        if before.class_names != self.new_scores.class_names:
+            self.panel.change_label.setText(
+                f"The models tell different classes apart ({', '.join(before.class_names)} against "
+                f"{', '.join(self.new_scores.class_names)}): nothing to compare"
+            )
+            return
         state.kept_scores.put(state.fingerprint, self.new_scores)
         self.comparison = compare_scores(before, self.new_scores)
-        state.set_ranking(self.comparison.ranking())
+        if self.result is None:  # a comparison of two existing models
+            state.set_ranking(self.comparison.ranking(f"class changed by {path_name(self._new_path)} first"))
+        else:
+            state.set_ranking(self.comparison.ranking())
         self.panel.show_changes(self.comparison.change, self.comparison.summary())
         self.panel.flipped_button.setEnabled(True)
+        self.panel.show_agreement(self._agreement_text(before))
+
+    def _agreement_text(self, before: Scores) -> str:
+        """The user's labels against both models (empty without labels)."""
+        plan = self.plan
+        if plan is None or len(plan.indices) == 0:
+            return ""
+        agreement = label_agreement(before, self.new_scores, plan.indices, plan.labels)
+        first = self.parent_model
+        second = self.new_model if self.new_model is not None else self.result
+        collection = self.state.collection
+        learnt = tuple(learnt_from(m.card, collection, plan.indices) for m in (first, second))
+        second_name = model_name(second) if self.new_model is not None else path_name(self._new_path)
+        return agreement.text(model_name(first), second_name, learnt)
 
     def _parent_scores(self) -> Scores | None:
         state, parent = self.state, self.parent_model
@@ -332,6 +401,36 @@ class RetrainController(QObject):
         if state.scores is not None and state.scores.model_version == parent.version:
             return state.scores
         return state.kept_scores.get(state.fingerprint, parent.version)
+
+    # -- comparing the active model with any other ---------------------------------------------------
+    def compare_with(self, path) -> bool:
+        """Compare the active model with the model at ``path``; False (and a message) if it cannot.
+
+        The other model is loaded in the background; its kept scores of this collection are used, or
+        the collection is scored with it (up to :data:`COMPARE_LIMIT` cutouts). The panel then shows the
+        change histogram, the flipped-first ranking and both models against the user's labels.
+        """
+        state = self.state
+        if state.model is None or state.collection is None:
+            self.error.emit("Open a collection and choose a model before comparing models")
+            return False
+        if _same_file(state.model.path, path):
+            self.error.emit("That is the active model: choose another one to compare it with")
+            return False
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        self.refresh()
+        self.parent_model, self.result, self.new_model, self.new_scores = state.model, None, None, None
+        self.comparison, self._use_when_loaded, self._new_path = None, False, Path(path)
+        self.panel.show_comparing(model_name(state.model), path_name(path))
+        self._load_new_model()
+        self.message.emit(f"Comparing {model_name(state.model)} with {path_name(path)}…")
+        return True
+
+    def _on_compare_error(self, exc: Exception) -> None:
+        self.panel.change_label.setText("Not compared: the model could not be loaded")
+        self.error.emit(f"{self._new_path}: could not be compared with the active model. {exc}")
 
     # -- switching --------------------------------------------------------------------------------
     def use_new_model(self) -> None:

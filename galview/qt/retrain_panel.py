@@ -9,9 +9,11 @@ histogram of probability changes, "Use this model" and "Flipped first").
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -27,6 +29,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from galview.qt.elide import breakable
 from galview.qt.training_curves import TrainingCurves
 
 #: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
@@ -59,7 +62,7 @@ class RetrainPanel(QWidget):
             self.mode.addItem(text, data)
         # the longest choice must not set the dock's width: the box is narrow, its list shows it all
         self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.mode.setMinimumContentsLength(18)
+        self.mode.setMinimumContentsLength(12)
         longest = max(self.mode.fontMetrics().horizontalAdvance(text) for _, text in MODE_CHOICES)
         self.mode.view().setMinimumWidth(longest + 32)
         self.epochs = QSpinBox()
@@ -111,6 +114,8 @@ class RetrainPanel(QWidget):
         self.metrics_label = _wrapping_label()
         self.metrics_label.setObjectName("retrainMetrics")
         self.change_label = _wrapping_label()
+        self.agreement_label = _wrapping_label()
+        self.agreement_label.setObjectName("retrainAgreement")
         self.change_plot = pg.PlotWidget()
         self.change_plot.setMenuEnabled(False)
         self.change_plot.setMouseEnabled(x=False, y=False)
@@ -132,7 +137,13 @@ class RetrainPanel(QWidget):
         result_buttons.addWidget(self.flipped_button, 0, 1)
         result_buttons.addWidget(self.back_button, 1, 0, 1, 2)
         result_buttons.setColumnStretch(2, 1)
-        for widget in (self.verdict_label, self.metrics_label, self.change_label, self.change_plot):
+        for widget in (
+            self.verdict_label,
+            self.metrics_label,
+            self.change_label,
+            self.change_plot,
+            self.agreement_label,
+        ):
             result_layout.addWidget(widget)
         result_layout.addLayout(result_buttons)
         self.result_box.hide()
@@ -151,6 +162,23 @@ class RetrainPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        # the dock scrolls up and down, never sideways: it stays at least as wide as what it holds,
+        # which changes with the texts shown (refitted whenever the content's layout is redone)
+        self._scroll, self._content = scroll, content
+        content.installEventFilter(self)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        scroll = self._scroll
+        needed = self._content.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        needed += 2 * scroll.frameWidth() + 2
+        if needed != self.minimumWidth():
+            self.setMinimumWidth(needed)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if watched is self._content and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_width()
+        return super().eventFilter(watched, event)
 
     # -- what the controller calls --------------------------------------------------------
     def chosen_mode(self) -> str | None:
@@ -194,8 +222,35 @@ class RetrainPanel(QWidget):
         self.verdict_label.setText(f"<b>{verdict}</b>")
         self.metrics_label.setText(metrics)
         self.change_label.setText("Scoring the collection with the new model…")
-        self.change_bars.setOpts(x=[], height=[])
+        self._clear_changes()
+        self.change_plot.setLabel("bottom", "change of probability (after − before)")
+        self.result_box.setTitle("Before and after")
         self.result_box.show()
+
+    def show_comparing(self, active: str, other: str) -> None:
+        """The result box for a comparison of the active model with another one (no training)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.progress.setFormat("Comparing two models")
+        self.curves.hide()
+        self.result_box.setTitle("Two models compared")
+        self.verdict_label.setText(
+            f"<b>{breakable(escape(active))}</b> (active) against <b>{breakable(escape(other))}</b>"
+        )
+        self.metrics_label.setText("")
+        self.change_label.setText(f"Loading {other} and its scores of this collection…")
+        self._clear_changes()
+        self.change_plot.setLabel("bottom", "change of probability (other − active)")
+        for button in (self.use_button, self.flipped_button, self.back_button):
+            button.setEnabled(False)
+        self.result_box.show()
+
+    def _clear_changes(self) -> None:
+        self.change_bars.setOpts(x=[], height=[])
+        self.agreement_label.setText("")
+
+    def show_agreement(self, text: str) -> None:
+        self.agreement_label.setText(text)
 
     def show_changes(self, change: np.ndarray, summary: str) -> None:
         """Histogram of the probability changes (NaN ignored) and a one-line summary."""

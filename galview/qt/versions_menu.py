@@ -1,9 +1,11 @@
-"""Model ▸ Retrained versions: every model GalView retrained, to switch to or delete (issue 12).
+"""Model ▸ Retrained versions: every model GalView retrained, to switch to, compare or delete (issue 12).
 
 The list is read from :func:`galview.ml.versions.list_versions` each time the menu opens. Models
 already loaded in this session (the active one, the last run's parent and result) are switched to
 at once; others are loaded in the background like any model file. Their kept scores come back with
-them, so switching never rescores.
+them, so switching never rescores. "Compare the active model with" opens the Retrain panel on the
+two models' differences (:meth:`galview.qt.retrain.RetrainController.compare_with`); the shipped
+model is listed there too.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ def _same(a, b) -> bool:
 
 
 class VersionsMenu:
-    """Fills ``menu`` (switch) and its "Delete a version" submenu when they open."""
+    """Fills ``menu`` (switch) and its "Compare…" and "Delete a version" submenus when they open."""
 
     def __init__(self, window, menu: QMenu, loaded_models):
         self.window = window
         self.menu = menu
         self.loaded_models = loaded_models  # callable: LoadedModels known this session
+        self.compare_menu = QMenu("&Compare the active model with", window)
+        self.compare_menu.setToolTipsVisible(True)
         self.delete_menu = QMenu("&Delete a version", window)
         menu.setToolTipsVisible(True)
         menu.aboutToShow.connect(self.fill)
+        self.compare_menu.aboutToShow.connect(self._fill_compare)
         self.delete_menu.aboutToShow.connect(self._fill_delete)
 
     def _versions(self):
@@ -61,6 +66,8 @@ class VersionsMenu:
             action.triggered.connect(lambda _checked=False, p=version.path: self.switch_to(p))
             self.menu.addAction(action)
         self.menu.addSeparator()
+        self.menu.addMenu(self.compare_menu)
+        self.compare_menu.setEnabled(active is not None and self.window.state.collection is not None)
         self.menu.addMenu(self.delete_menu)
         self.delete_menu.setEnabled(bool(versions))
 
@@ -103,6 +110,31 @@ class VersionsMenu:
                 self.window.statusBar().showMessage(f"Model {model_name(loaded)} is active")
                 return
         self.window.scoring.load_model(path)
+
+    def _fill_compare(self) -> None:
+        """Every version but the active one, then the shipped model (unless it is the active one)."""
+        from galview.assets import default_model_path
+
+        self.compare_menu.clear()
+        active = self.window.state.model
+        choices = [(self._title(v), self._tooltip(v), v.path) for v in self._versions()]
+        shipped = default_model_path()
+        if shipped.is_file():
+            choices.append(("The shipped model", "The model GalView comes with", shipped))
+        for title, tip, path in choices:
+            if active is not None and _same(active.path, path):
+                continue
+            action = self.compare_menu.addAction(title)
+            action.setToolTip(tip)
+            action.setData(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.compare_with(p))
+        if not self.compare_menu.actions():
+            self.compare_menu.addAction("No other model yet").setEnabled(False)
+
+    def compare_with(self, path) -> None:
+        """Show the Retrain panel comparing the active model with the model at ``path``."""
+        self.window.show_retrain()
+        self.window.retraining.compare_with(path)
 
     def _fill_delete(self) -> None:
         self.delete_menu.clear()

@@ -226,5 +226,53 @@ def test_the_panel_fits_a_narrow_dock(qtbot):
     panel.result_box.show()  # its buttons once set the width: every text was cut at a 390-px dock
     content = panel.findChild(QScrollArea).widget()
     assert content.minimumSizeHint().width() <= 360
+    assert panel.minimumWidth() > content.minimumSizeHint().width()  # the dock never scrolls sideways
     longest = max(panel.mode.fontMetrics().horizontalAdvance(text) for _, text in MODE_CHOICES)
     assert panel.mode.view().minimumWidth() >= longest
+
+
+def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, monkeypatch):
+    """Model ▸ Retrained versions ▸ Compare the active model with: the other model is loaded and scores
+    the collection in the background, the panel shows what changed and both models against the
+    user's labels, the grid sorts flipped first, and "Use this model" switches to it."""
+    from galview.core.model_names import model_name, path_name
+    from galview.ml.loading import load_model
+    from galview.ml.versions import new_version_dir, write_version
+
+    window, state = ready, ready.state
+    active = state.model
+    state.set_ranking(compare_scores(state.scores, state.scores).ranking("an older title"))
+    other = load_model(active.path)
+    kernel, bias = other.model.layers[-1].get_weights()
+    other.model.layers[-1].set_weights([kernel, bias + 20.0])  # calls every cutout the positive class
+    path = write_version(other.model, other.card, new_version_dir("tiny"))
+    monkeypatch.setenv("GALVIEW_MODEL", str(path))  # listed twice: as a version and as "the shipped model"
+
+    window.versions.fill()
+    assert window.versions.compare_menu.isEnabled()
+    window.versions._fill_compare()
+    choices = [a.data() for a in window.versions.compare_menu.actions()]
+    assert choices == [str(path), str(path)] and str(active.path) not in choices
+    window.versions.compare_menu.actions()[0].trigger()
+    panel, controller = window.retrain_panel, window.retraining
+    assert window.retrain_dock.isVisible() and panel.result_box.title() == "Two models compared"
+    qtbot.waitUntil(lambda: controller.comparison is not None and not window.runner.busy, timeout=30000)
+
+    before = state.scores.positive_prob() >= 0.5
+    expected = int((~before).sum())  # every cutout the active model called negative flips
+    assert controller.comparison.n_flipped == expected
+    assert FLIPPED in state.rankings and panel.flipped_button.isEnabled()
+    labels = np.arange(N) % 2
+    right_before = int(((before.astype(int)) == labels).sum())
+    first, second = model_name(active), model_name(controller.new_model)
+    assert f"Your {N} labels: {right_before} agree with {first}, {N // 2} agree with {second}" in (
+        panel.agreement_label.text()
+    )
+    combo = window.sort_controls.sort_combo
+    assert path_name(path) in combo.itemText(combo.findData(FLIPPED))  # the ranking names the other model
+    assert state.model is active  # comparing changes nothing until the user chooses
+    assert panel.use_button.isEnabled()
+    panel.use_button.click()
+    assert state.model.path == path and state.scores.model_version == controller.new_model.version
+    window.retraining.compare_with(path)  # the active one now: refused with a message
+    assert "That is the active model" in window.last_error

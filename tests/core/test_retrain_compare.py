@@ -1,0 +1,45 @@
+"""Two models against the user's labels (the comparison panel's last line)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from galview.core.retrain_compare import label_agreement
+from galview.core.scores import Scores
+from galview.core.training_labels import learnt_from
+
+
+def _scores(version, probs):
+    scores = Scores.empty(len(probs), 1, version)
+    scored = [i for i, p in enumerate(probs) if p is not None]
+    scores.set_rows(scored, [[probs[i]] for i in scored])
+    return scores
+
+
+def test_agreement_counts_each_model_and_the_flips_toward_and_away_from_the_labels():
+    before = _scores("a", [0.9, 0.9, 0.1, 0.1, 0.8, None])
+    after = _scores("b", [0.1, 0.9, 0.9, 0.9, 0.9, 0.7])
+    labels = [0, 1, 0, 0, 1, 1]  # cutout 5: only one model scored it, so it is left out
+    agreement = label_agreement(before, after, np.arange(6), labels)
+    assert (agreement.n, agreement.before, agreement.after) == (5, 4, 3)
+    assert (agreement.fixed, agreement.broken) == (1, 2)  # 0 now right; 2 and 3 now wrong
+    text = agreement.text("A", "B")
+    assert "Your 5 labels: 4 agree with A, 3 agree with B" in text and "learnt" not in text
+    assert "1 now agree with you and 2 no longer do" in text
+    assert "3 agree with B (which learnt from 5 of them)" in agreement.text("A", "B", learnt=(0, 5))
+    empty = label_agreement(before, after, [], [])
+    assert empty.n == 0 and "None of your labelled cutouts" in empty.text()
+
+
+def test_learnt_from_counts_only_labels_of_the_same_collection(tmp_path):
+    data = tmp_path / "data.npz"
+    data.write_bytes(b"")
+    card = SimpleNamespace(
+        training={"source": str(data), "labels_used": {"indices": [1, 2, 3], "labels": [0, 1, 0]}}
+    )
+    assert learnt_from(card, SimpleNamespace(source=data), [0, 1, 2, 7]) == 2
+    assert learnt_from(card, SimpleNamespace(source=tmp_path / "other.npz"), [1, 2]) == 0
+    assert learnt_from(SimpleNamespace(training={}), SimpleNamespace(source=data), [1]) == 0
+    assert learnt_from(card, None, [1]) == 0
