@@ -12,14 +12,25 @@ import logging
 import sys
 
 from galview import __version__
-from galview.cli import cluster, data, explain, finetune, labels, scoring, similarity, training, window
+from galview.cli import (
+    cluster,
+    compare,
+    data,
+    explain,
+    finetune,
+    labels,
+    scoring,
+    similarity,
+    training,
+    window,
+)
 from galview.cli.parsing import GalviewParser
 from galview.core.errors import UserFacingError
 from galview.core.logs import FILE_ONLY, quiet_libraries, setup_logging
 
 logger = logging.getLogger(__name__)
 
-COMMAND_MODULES = (data, window, training, finetune, scoring, explain, similarity, cluster, labels)
+COMMAND_MODULES = (data, window, training, finetune, compare, scoring, explain, similarity, cluster, labels)
 
 
 def build_parser() -> GalviewParser:

@@ -1,4 +1,4 @@
-"""Write collections GalView opens directly."""
+"""Write collections GalView opens directly, and plain CSV tables."""
 
 from __future__ import annotations
 
@@ -40,4 +40,25 @@ def write_hdf5(
         if ids is not None:
             handle.create_dataset("ids", data=np.asarray(ids, dtype="S"))
     partial.replace(path)
+    return path
+
+
+def write_csv(path, columns, rows) -> Path:
+    """Write ``rows`` (iterables in the order of ``columns``) as CSV with a header.
+
+    Written under a temporary name and renamed, so an interrupted write leaves nothing behind.
+    """
+    import csv
+
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return path
