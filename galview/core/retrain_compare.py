@@ -91,22 +91,30 @@ class LabelAgreement:
     def text(self, first: str = "the first model", second: str = "the second", learnt=(0, 0)) -> str:
         """One sentence for the panel, naming the two models.
 
-        ``learnt``: how many of these labels each model learnt from (a model is judged on its own
-        training labels there, so the sentence says so).
+        ``learnt``: how many of these labels each model learnt from, or -1 when it was trained on the
+        collection without a record of which cutouts (:func:`galview.core.training_labels.learnt_from`);
+        a model is judged on its own training labels there, so the sentence says so.
         """
         if self.n == 0:
             return "None of your labelled cutouts was scored by both models"
         parts = []
         for name, right, seen in ((first, self.before, learnt[0]), (second, self.after, learnt[1])):
-            parts.append(
-                f"{right:,} agree with {name}" + (f" (which learnt from {seen:,} of them)" if seen else "")
-            )
+            parts.append(f"{right:,} agree with {name}{_learnt_words(seen)}")
         text = f"Your {self.n:,} labels: " + ", ".join(parts)
         if self.fixed or self.broken:
             text += f"; of the cutouts that change class, {self.fixed:,} now agree with you and {self.broken:,} no longer do"
         if any(learnt):
-            text += ". A model's cross-validated figures are the fair measure on labels it learnt from"
+            text += (
+                ". A model looks better than it is on labels it learnt from: its card's held-out or"
+                " cross-validated figures are the fair measure"
+            )
         return text
+
+
+def _learnt_words(seen: int) -> str:
+    if seen < 0:
+        return " (which was trained on this collection)"
+    return f" (which learnt from {seen:,} of them)" if seen else ""
 
 
 def label_agreement(before: Scores, after: Scores, indices, labels) -> LabelAgreement:

@@ -18,6 +18,8 @@ from galview.core.label_values import UNSURE, file_labels
 
 #: Prefix of the ``user`` recorded with labels that a model, not a person, set.
 MODEL_USER_PREFIX = "model:"
+#: :func:`learnt_from` of a model trained on the collection without a record of which cutouts.
+TRAINED_ON_COLLECTION = -1
 #: Label history kinds that set a value (undo and redo only move between values set before).
 _SETTING_KINDS = ("set", "import")
 
@@ -154,17 +156,24 @@ def _changed_since(indices: np.ndarray, labels: np.ndarray, parent_card) -> int 
 def learnt_from(card, collection, indices) -> int:
     """How many of ``indices`` (cutouts of ``collection``) the model of ``card`` learnt the labels of.
 
-    Read from what a retrained version's card keeps (``training.source`` and ``labels_used``); 0 for
-    any other model or collection.
+    Read from the card's ``training.source`` and, for a retrained version, ``labels_used``. A model
+    trained on this very collection whose card does not say which cutouts it used (a model trained
+    from scratch) gives :data:`TRAINED_ON_COLLECTION`; any other model or collection 0.
     """
     training = getattr(card, "training", None) or {}
-    record = training.get("labels_used") if isinstance(training, dict) else None
-    source = training.get("source") if isinstance(training, dict) else None
-    if not isinstance(record, dict) or not source or collection is None:
+    if not isinstance(training, dict) or not training.get("source") or collection is None:
         return 0
     try:
-        same = Path(source).resolve() == Path(collection.source).resolve()
-        used = {int(i) for i in record.get("indices", ())}
+        same = Path(training["source"]).resolve() == Path(collection.source).resolve()
     except (OSError, TypeError, ValueError):
         return 0
-    return sum(1 for i in np.asarray(indices).tolist() if i in used) if same else 0
+    if not same:
+        return 0
+    record = training.get("labels_used")
+    if not isinstance(record, dict):
+        return TRAINED_ON_COLLECTION
+    try:
+        used = {int(i) for i in record.get("indices", ())}
+    except (TypeError, ValueError):
+        return TRAINED_ON_COLLECTION
+    return sum(1 for i in np.asarray(indices).tolist() if i in used)

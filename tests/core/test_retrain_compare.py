@@ -8,7 +8,7 @@ import numpy as np
 
 from galview.core.retrain_compare import label_agreement
 from galview.core.scores import Scores
-from galview.core.training_labels import learnt_from
+from galview.core.training_labels import TRAINED_ON_COLLECTION, learnt_from
 
 
 def _scores(version, probs):
@@ -43,3 +43,13 @@ def test_learnt_from_counts_only_labels_of_the_same_collection(tmp_path):
     assert learnt_from(card, SimpleNamespace(source=tmp_path / "other.npz"), [1, 2]) == 0
     assert learnt_from(SimpleNamespace(training={}), SimpleNamespace(source=data), [1]) == 0
     assert learnt_from(card, None, [1]) == 0
+    scratch = SimpleNamespace(training={"source": str(data), "n_train": 30})  # no record of which cutouts
+    assert learnt_from(scratch, SimpleNamespace(source=data), [1]) == TRAINED_ON_COLLECTION
+
+
+def test_agreement_says_when_a_model_was_trained_on_the_collection():
+    agreement = label_agreement(_scores("a", [0.9]), _scores("b", [0.1]), [0], [1])
+    text = agreement.text("A", "B", learnt=(TRAINED_ON_COLLECTION, 0))
+    assert (
+        "1 agree with A (which was trained on this collection)" in text and "looks better than it is" in text
+    )
