@@ -13,7 +13,7 @@ from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt
+from PyQt6.QtCore import QEvent, Qt, QTimer
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -122,6 +122,7 @@ class RetrainPanel(QWidget):
         self.change_plot.setLabel("bottom", "change of probability (after − before)")
         self.change_plot.setLabel("left", "cutouts")
         self.change_plot.setMinimumHeight(150)
+        self.change_plot.setMaximumHeight(240)  # the figures and buttons around it matter more
         self.change_bars = pg.BarGraphItem(x=[], height=[], width=0.04, brush=(110, 160, 240))
         self.change_plot.addItem(self.change_bars)
         self.use_button = QPushButton("Use this model")
@@ -141,8 +142,8 @@ class RetrainPanel(QWidget):
             self.verdict_label,
             self.metrics_label,
             self.change_label,
-            self.change_plot,
             self.agreement_label,
+            self.change_plot,
         ):
             result_layout.addWidget(widget)
         result_layout.addLayout(result_buttons)
@@ -226,6 +227,7 @@ class RetrainPanel(QWidget):
         self.change_plot.setLabel("bottom", "change of probability (after − before)")
         self.result_box.setTitle("Before and after")
         self.result_box.show()
+        self._show_results()
 
     def show_comparing(self, active: str, other: str) -> None:
         """The result box for a comparison of the active model with another one (no training)."""
@@ -244,6 +246,11 @@ class RetrainPanel(QWidget):
         for button in (self.use_button, self.flipped_button, self.back_button):
             button.setEnabled(False)
         self.result_box.show()
+        self._show_results()
+
+    def _show_results(self) -> None:
+        """Scroll the dock to the result box once it is laid out (the plan above it can fill the dock)."""
+        QTimer.singleShot(0, lambda: self._scroll.verticalScrollBar().setValue(self.result_box.y()))
 
     def _clear_changes(self) -> None:
         self.change_bars.setOpts(x=[], height=[])
