@@ -69,11 +69,14 @@ def cmd_compare(args) -> int:
                 f"tells {', '.join(second.card.class_names)} apart; expected the first model's classes "
                 f"({', '.join(first.card.class_names)})",
             )
+        from galview.core.retrain_compare import compare_scores
+
         before, after = (_scores(m, collection, args.batch_size) for m in (first, second))
+        comparison = compare_scores(before, after)
         labels = _labels(args, collection, first.card)
-        _report(first, second, before, after, labels, collection)
+        _report(first, second, before, after, comparison, labels, collection)
         if output is not None:
-            _write(output, collection, before, after, labels)
+            _write(output, collection, before, after, comparison, labels)
             print(output)
     return 0
 
@@ -115,12 +118,11 @@ def _labels(args, collection, card):
     return chosen if len(chosen) else None
 
 
-def _report(first, second, before, after, labels, collection) -> None:
+def _report(first, second, before, after, comparison, labels, collection) -> None:
     from galview.core.model_names import model_name
-    from galview.core.retrain_compare import compare_scores, label_agreement
+    from galview.core.retrain_compare import label_agreement
     from galview.core.training_labels import learnt_from
 
-    comparison = compare_scores(before, after)
     print(f"first:  {model_name(first)}  {first.path}")
     print(f"second: {model_name(second)}  {second.path}")
     print(comparison.summary())
@@ -132,13 +134,11 @@ def _report(first, second, before, after, labels, collection) -> None:
     print(agreement.text(model_name(first), model_name(second), learnt))
 
 
-def _write(output, collection, before, after, labels) -> None:
+def _write(output, collection, before, after, comparison, labels) -> None:
     import numpy as np
 
-    from galview.core.retrain_compare import compare_scores
     from galview.io.writers import write_csv
 
-    comparison = compare_scores(before, after)
     order = comparison.ranking().sort(np.arange(len(collection)))
     known = np.full(len(collection), -1, dtype=np.int64)
     if labels is not None:

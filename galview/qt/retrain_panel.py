@@ -250,7 +250,10 @@ class RetrainPanel(QWidget):
 
     def _show_results(self) -> None:
         """Scroll the dock to the result box once it is laid out (the plan above it can fill the dock)."""
-        QTimer.singleShot(0, lambda: self._scroll.verticalScrollBar().setValue(self.result_box.y()))
+        QTimer.singleShot(0, self._scroll_to_results)  # a bound slot: dropped if the panel is gone
+
+    def _scroll_to_results(self) -> None:
+        self._scroll.verticalScrollBar().setValue(self.result_box.y())
 
     def _clear_changes(self) -> None:
         self.change_bars.setOpts(x=[], height=[])
