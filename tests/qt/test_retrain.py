@@ -276,3 +276,8 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     assert state.model.path == path and state.scores.model_version == controller.new_model.version
     window.retraining.compare_with(path)  # the active one now: refused with a message
     assert "That is the active model" in window.last_error
+    broken = path.parent.parent / "broken.keras"
+    broken.write_bytes(b"not a zip archive")
+    assert window.retraining.compare_with(broken)
+    qtbot.waitUntil(lambda: "could not be compared" in (window.last_error or ""), timeout=20000)
+    assert state.model.path == path and "broken.keras" in window.last_error  # nothing changed
