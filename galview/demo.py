@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from galview.core.paths import data_dir
+from galview.sim import SIMULATOR_VERSION
 
 DEMO_SIZE = 600
 DEMO_SEED = 2021
-DEMO_NAME = f"demo_des_sim_v3_{DEMO_SIZE}.h5"  # v3: the file names its classes
+#: Named after the simulator's version: a GalView whose simulator changed makes the demo again.
+DEMO_NAME = f"demo_des_sim{SIMULATOR_VERSION}_{DEMO_SIZE}.h5"
 
 
 def demo_path() -> Path:

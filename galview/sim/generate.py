@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
+from galview.sim import SIMULATOR_VERSION
 from galview.sim.scene import simulate_cutout
 from galview.sim.surveys import SURVEYS, Survey
 
@@ -168,6 +169,7 @@ def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_prog
                 "survey": survey.name,
                 "seed": seed,
                 "simulator": "galview.sim",
+                "simulator_version": SIMULATOR_VERSION,
                 "jpeg": jpeg,
                 "pixel_scale_native": survey.pixel_scale,
                 "psf_fwhm": survey.psf_fwhm,

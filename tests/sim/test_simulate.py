@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from galview.io import open_collection
+from galview.sim import SIMULATOR_VERSION
 from galview.sim.canvas import Canvas, psf_kernel
 from galview.sim.generate import plan, simulate_chunks, write_simulation
 from galview.sim.scene import ARTIFACT_KINDS, simulate_cutout
@@ -146,7 +147,7 @@ def test_written_file_opens_as_collection_with_truth(tmp_path):
         np.testing.assert_array_equal(is_lsbg, truth["label"] == 1)
         assert np.isfinite(truth["mu0_g"][is_lsbg]).all()
         assert set(truth["kind"][~is_lsbg]) <= {k.encode() for k in ARTIFACT_KINDS}
-        assert handle.attrs["survey"] == "des"
+        assert handle.attrs["survey"] == "des" and handle.attrs["simulator_version"] == SIMULATOR_VERSION
         first = handle["images"][0]
     rgb, flux0, _ = simulate_cutout(DES, int(collection.labels[0]), int(truth["seed"][0]))
     np.testing.assert_array_equal(first, rgb)  # cutout i is reproducible from its recorded seed
