@@ -34,6 +34,7 @@ from galview.core.scores import Scores
 from galview.core.training_labels import human_labels, learnt_from
 from galview.core.words import count
 from galview.qt.elide import breakable
+from galview.qt.retrain_texts import describe_card, describe_metrics, same_file
 from galview.qt.scoring import EMBEDDING_BUDGET, empty_scores
 from galview.qt.workers import CANCELLED, DONE, FAILED
 
@@ -43,88 +44,6 @@ FINETUNE, LOADING, SCORING = "finetune", "load_model", "score"
 #: The new model scores the whole collection after training while it has at most this many cutouts.
 COMPARE_LIMIT = 20_000
 SCORE_BATCH = 256
-
-
-def _interval(metrics: dict, key: str) -> str:
-    low, high = (metrics.get("ci95") or {}).get(key, (float("nan"), float("nan")))
-    return f" [{low:.2f}–{high:.2f}]" if np.isfinite(low) and np.isfinite(high) else ""
-
-
-def describe_metrics(result) -> str:
-    """Before/after lines of a :class:`~galview.ml.finetune.FinetuneResult`, as the panel shows them."""
-    lines = []
-    for title, metrics in (("Before", result.before), ("After (cross-validated)", result.after)):
-        if not metrics:
-            continue
-        parts = []
-        for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
-            value = metrics.get(key)
-            if value is not None and np.isfinite(value):
-                parts.append(f"{name} {value:.3f}{_interval(metrics, key)}")
-        lines.append(f"{title}: " + ", ".join(parts))
-    difference = result.difference or {}
-    if "difference" in difference:
-        low, high = difference.get("ci95", (float("nan"), float("nan")))
-        lines.append(
-            f"Accuracy difference: {100 * difference['difference']:+.1f} points "
-            f"[{100 * low:+.1f} to {100 * high:+.1f}]"
-        )
-    recipe = result.recipe
-    if recipe.mode == "probe":
-        how = _probe_words(result.card.training.get("probe") or {})
-        lines.append(f"probe{how}, {recipe.folds} folds, on {result.device} in {result.seconds:.0f} s")
-    else:
-        lines.append(
-            f"{recipe.mode}, {recipe.folds} folds, at most {recipe.epochs} epochs, on {result.device} "
-            f"in {result.seconds:.0f} s"
-        )
-    return "<br>".join(lines)
-
-
-def describe_card(card) -> str:
-    """A model's own record, for the comparison panel: how it was made and its cross-validated figures."""
-    training, metrics = card.training or {}, card.metrics or {}
-    lines = []
-    if training.get("mode"):
-        parent = (training.get("parent") or {}).get("name")
-        lines.append(f"Retrained ({training['mode']})" + (f" from {parent}" if parent else ""))
-    difference = metrics.get("difference") or {}
-    if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
-        lines.append(
-            f"Cross-validated accuracy {difference['accuracy_after']:.3f} against {difference['accuracy_before']:.3f}"
-            f" before, on {difference['n']} labels"
-        )
-    if metrics.get("verdict"):
-        lines.append(str(metrics["verdict"]))
-    if not lines:  # a model trained from scratch, e.g. the shipped one: its card's test figures
-        if training.get("n_train"):
-            lines.append(
-                f"Trained on {training['n_train']:,} cutouts of {Path(str(training.get('source', '?'))).name}"
-            )
-        for key, figures in metrics.items():
-            if isinstance(figures, dict) and "accuracy" in figures and "n" in figures:
-                lines.append(
-                    f"{key.replace('_', ' ')}: accuracy {figures['accuracy']:.3f} on {figures['n']:,}"
-                )
-    return "<br>".join(lines) or "No training record in its card"
-
-
-def _same_file(a, b) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except (OSError, TypeError):
-        return False
-
-
-def _probe_words(probe: dict) -> str:
-    """`` anchored at the starting model (C = 0.01)`` from the card's ``training.probe``."""
-    if not probe:
-        return ""
-    if not probe.get("anchored"):
-        return " (a new last layer: the model's output is not one Dense layer)"
-    views = probe.get("views", 1)
-    seen = f", each cutout seen in {views} orientations" if views > 1 else ""
-    return f" anchored at the starting model (C = {probe['C']:g}{seen})"
 
 
 class RetrainController(QObject):
@@ -414,7 +333,7 @@ class RetrainController(QObject):
         if state.model is None or state.collection is None:
             self.error.emit("Open a collection and choose a model before comparing models")
             return False
-        if _same_file(state.model.path, path):
+        if same_file(state.model.path, path):
             self.error.emit("That is the active model: choose another one to compare it with")
             return False
         if self.runner.busy:

@@ -10,19 +10,11 @@ model is listed there too.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QMenu, QMessageBox
 
 from galview.core.model_names import model_name
-
-
-def _same(a, b) -> bool:
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
+from galview.qt.retrain_texts import same_file
 
 
 class VersionsMenu:
@@ -60,7 +52,7 @@ class VersionsMenu:
         for version in versions:
             action = QAction(self._title(version), self.menu)
             action.setCheckable(True)
-            action.setChecked(active is not None and _same(active.path, version.path))
+            action.setChecked(active is not None and same_file(active.path, version.path))
             action.setData(str(version.path))
             action.setToolTip(self._tooltip(version))
             action.triggered.connect(lambda _checked=False, p=version.path: self.switch_to(p))
@@ -105,7 +97,7 @@ class VersionsMenu:
     def switch_to(self, path) -> None:
         """Make the version at ``path`` active: at once if it is loaded, else loaded in the background."""
         for loaded in self.loaded_models():
-            if loaded is not None and _same(loaded.path, path):
+            if loaded is not None and same_file(loaded.path, path):
                 self.window.state.set_model(loaded)
                 self.window.statusBar().showMessage(f"Model {model_name(loaded)} is active")
                 return
@@ -122,7 +114,7 @@ class VersionsMenu:
         if shipped.is_file():
             choices.append(("The shipped model", "The model GalView comes with", shipped))
         for title, tip, path in choices:
-            if active is not None and _same(active.path, path):
+            if active is not None and same_file(active.path, path):
                 continue
             action = self.compare_menu.addAction(title)
             action.setToolTip(tip)
@@ -141,7 +133,7 @@ class VersionsMenu:
         active = self.window.state.model
         for version in self._versions():
             action = self.delete_menu.addAction(self._title(version) + "…")
-            if active is not None and _same(active.path, version.path):
+            if active is not None and same_file(active.path, version.path):
                 action.setEnabled(False)
                 action.setToolTip("The active model cannot be deleted: switch to another first")
             action.triggered.connect(lambda _checked=False, v=version: self.delete(v))
@@ -151,7 +143,7 @@ class VersionsMenu:
         from galview.ml.versions import delete_version
 
         active = self.window.state.model
-        if active is not None and _same(active.path, version.path):
+        if active is not None and same_file(active.path, version.path):
             self.window.show_error("The active model cannot be deleted: switch to another first")
             return False
         if confirm:
