@@ -35,13 +35,24 @@ def add_parsers(commands) -> None:
         "fair ones, and the report says when this is the case.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder)")
-    add_model_option(parser, help_text="the first model; " + MODEL_HELP)
-    parser.add_argument("--with", dest="other", required=True, metavar="MODEL", help="the second model")
+    add_model_option(parser, help_text="the first model: " + MODEL_HELP.removeprefix("model: "))
+    parser.add_argument(
+        "--with",
+        dest="other",
+        required=True,
+        metavar="MODEL",
+        help="the second model: a .keras file (its .json card beside it) or a model folder",
+    )
     parser.add_argument("--store", help="label store file (default: the collection's store if it has one)")
     parser.add_argument(
         "--labels-from-file", action="store_true", help="use the labels saved in DATA, not the label store's"
     )
-    parser.add_argument("-o", "--output", help="one row per cutout as .csv, those that change class first")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="CHANGES.csv",
+        help="one row per cutout as .csv, those that change class first",
+    )
     parser.add_argument("--batch-size", type=int, default=1024, help="cutouts per forward pass")
     add_open_options(parser)
     parser.set_defaults(run=cmd_compare)
