@@ -31,8 +31,8 @@ def add_parsers(commands) -> None:
         description="Score a collection with two models (e.g. a retrained version and the model it "
         "started from) and report the cutouts whose predicted class differs, the change of probability, "
         "and both models against the human labels (the label store's, else the file's). A model judged "
-        "on labels it learnt from looks better than it is: its card's cross-validated figures are the "
-        "fair ones, and the report says when this is the case.",
+        "on labels it learnt from looks better than it is (its card's held-out or cross-validated figures "
+        "are the fair ones); the report says when this is the case.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder)")
     add_model_option(parser, help_text="the first model: " + MODEL_HELP.removeprefix("model: "))
@@ -63,13 +63,14 @@ def cmd_compare(args) -> int:
     from galview.cli.scoring import check_batch_size
     from galview.core.errors import UserFacingError
     from galview.core.outputs import output_path
+    from galview.core.retrain_compare import compare_scores
     from galview.io import open_collection
 
     check_batch_size(args.batch_size)
     first_path, second_path = model_path(args.model), model_path(args.other, default=False)
     if first_path.resolve() == second_path.resolve():
         raise UserFacingError(second_path, "is the first model too; expected two different models")
-    output = output_path(args.output, {".csv": "CSV"}, "comparison") if args.output else None
+    output = output_path(args.output, (".csv",), "comparison") if args.output else None
     with open_collection(args.data, **open_options(args)) as collection:
         from galview.ml.loading import load_model
 
@@ -80,8 +81,6 @@ def cmd_compare(args) -> int:
                 f"tells {', '.join(second.card.class_names)} apart; expected the first model's classes "
                 f"({', '.join(first.card.class_names)})",
             )
-        from galview.core.retrain_compare import compare_scores
-
         before, after = (_scores(m, collection, args.batch_size) for m in (first, second))
         comparison = compare_scores(before, after)
         labels = _labels(args, collection, first.card)
@@ -117,7 +116,7 @@ def _scores(loaded, collection, batch_size):
 
 
 def _labels(args, collection, card):
-    """The human labels (TrainingLabels) and where they came from, or None when there are none."""
+    """The human labels (TrainingLabels: the store's, or the file's), or None when there are none."""
     from galview.core.training_labels import human_labels
     from galview.io.label_store import has_label_store, open_label_store
 
