@@ -69,11 +69,12 @@ class MetadataPanel(QWidget):
         """The current cutout's similarity to the last search's reference (``"—"``: no search)."""
         self.fields["Similarity"].setText(text)
 
-    def show_score(self, model_name: str | None, scores, index: int) -> None:
+    def show_score(self, model_name: str | None, scores, index: int, other: str | None = None) -> None:
         """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.
 
         ``scores`` is a :class:`~galview.core.scores.Scores` or None; the Score row's name
-        becomes ``P(<positive class>)`` for binary models.
+        becomes ``P(<positive class>)`` for binary models. ``other``: the score of a model compared
+        with the active one, shown on a second line.
         """
         self.fields["Model"].setText(model_name or "none (Model ▸ Open model…)")
         if scores is None or not 0 <= index < len(scores):
@@ -88,4 +89,5 @@ class MetadataPanel(QWidget):
             return
         p = scores.prob_of(index)
         prefix = "" if scores.binary else f"P({predicted}) = "
-        self.fields["Score"].setText(f"{prefix}{p:.3f} → {predicted}")
+        text = f"{prefix}{p:.3f} → {predicted}"
+        self.fields["Score"].setText(text if other is None else f"{text}\n{other}")

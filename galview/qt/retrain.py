@@ -55,11 +55,14 @@ class RetrainController(QObject):
         For the status bar and the error dialog.
     version_added(str)
         Path of a new model version (the Model menu lists it).
+    compared()
+        A comparison of two models is ready (the metadata panel shows the other model's score).
     """
 
     message = pyqtSignal(str)
     error = pyqtSignal(str)
     version_added = pyqtSignal(str)
+    compared = pyqtSignal()
 
     def __init__(self, state, runner, labelling, panel, parent: QObject | None = None):
         super().__init__(parent)
@@ -299,6 +302,26 @@ class RetrainController(QObject):
         self.panel.show_changes(self.comparison.change, self.comparison.summary())
         self.panel.flipped_button.setEnabled(True)
         self.panel.show_agreement(self._agreement_text(before))
+        self.compared.emit()
+
+    def other_opinion(self, index: int) -> str | None:
+        """The compared model's score of cutout ``index`` when one of the two compared models is active:
+        ``"0.548 → LSBG by deepshadows_des_sim"``; None otherwise."""
+        active, first = self.state.model, self.parent_model
+        if self.comparison is None or self.new_scores is None or active is None or first is None:
+            return None
+        if active.version == first.version:
+            other, name = self.new_scores, self._second_name()
+        elif active.version == self.new_scores.model_version:
+            other, name = self._parent_scores(), model_name(first)
+        else:
+            return None
+        if other is None or not 0 <= index < len(other) or other.predicted_name(index) is None:
+            return None
+        return f"{other.prob_of(index):.3f} → {other.predicted_name(index)} by {name}"
+
+    def _second_name(self) -> str:
+        return model_name(self.new_model) if self.new_model is not None else path_name(self._new_path)
 
     def _agreement_text(self, before: Scores) -> str:
         """The user's labels against both models (empty without labels)."""
@@ -310,8 +333,7 @@ class RetrainController(QObject):
         second = self.new_model if self.new_model is not None else self.result
         collection = self.state.collection
         learnt = tuple(learnt_from(m.card, collection, plan.indices) for m in (first, second))
-        second_name = model_name(second) if self.new_model is not None else path_name(self._new_path)
-        return agreement.text(model_name(first), second_name, learnt)
+        return agreement.text(model_name(first), self._second_name(), learnt)
 
     def _parent_scores(self) -> Scores | None:
         state, parent = self.state, self.parent_model

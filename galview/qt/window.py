@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.retraining = RetrainController(
             self.state, self.runner, self.labelling, self.retrain_panel, parent=self
         )
+        self.retraining.compared.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         controllers = (
             self.similarity,
@@ -409,8 +410,11 @@ class MainWindow(QMainWindow):
 
     def _show_score(self) -> None:
         model = self.state.model
+        current = self.state.current
+        # the other model of a comparison, if one is shown (none while the window is being built)
+        other = self.retraining.other_opinion(current) if hasattr(self, "retraining") else None
         self.metadata.show_score(
-            None if model is None else model_name(model), self.state.scores, self.state.current
+            None if model is None else model_name(model), self.state.scores, current, other
         )
 
     def _check_active_model(self) -> None:

@@ -271,9 +271,13 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     combo = window.sort_controls.sort_combo
     assert path_name(path) in combo.itemText(combo.findData(FLIPPED))  # the ranking names the other model
     assert state.model is active  # comparing changes nothing until the user chooses
+    score_row = window.metadata.fields["Score"]
+    other_line = score_row.text().splitlines()[-1]  # the compared model's score under the active one's
+    assert other_line.endswith(f" by {second}") and "→" in other_line
     assert panel.use_button.isEnabled()
     panel.use_button.click()
     assert state.model.path == path and state.scores.model_version == controller.new_model.version
+    assert f" by {first}" in score_row.text()  # now the other model is the one compared with
     window.retraining.compare_with(path)  # the active one now: refused with a message
     assert "That is the active model" in window.last_error
     broken = path.parent.parent / "broken.keras"
