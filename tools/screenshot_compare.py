@@ -59,6 +59,12 @@ def main() -> None:
     wait(app, lambda: False, 1.5)
     window.grab().save(str(args.output))
     print(args.output)
+    window.compared_map_action.trigger()  # Explain ▸ Map of the compared model (B)
+    wait(app, lambda: window.explaining.heatmaps.get(window.state.current, request=False) is not None, 60)
+    wait(app, lambda: False, 1.0)
+    other = args.output.with_name(args.output.stem + "_other_map" + args.output.suffix)
+    window.grab().save(str(other))
+    print(other, window.detail.overlay.caption.text())
     window.close()
 
 

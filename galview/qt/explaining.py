@@ -1,4 +1,9 @@
-"""Glue between the state, the heat-map cache, the overlay panel, the grid and the explanation sheet."""
+"""Glue between the state, the heat-map cache, the overlay panel, the grid and the explanation sheet.
+
+The maps are the active model's, unless :meth:`ExplainController.use_model` names another (the model
+the active one is being compared with, so that the user can flip between the two models' maps of a
+cutout in place).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from galview.core.explanation import METHOD_NAMES
+from galview.core.model_names import model_name
 from galview.qt.heatmaps import HeatmapCache
 from galview.qt.sheet_dialog import SheetDialog
 
@@ -33,6 +39,7 @@ class ExplainController(QObject):
         self.state, self.detail, self.grid, self.runner = state, detail, grid, runner
         self.heatmaps = HeatmapCache(parent=self)
         self.sheet_dialog: SheetDialog | None = None
+        self.override = None  # a LoadedModel whose maps are shown instead of the active model's
         self._key = None
         self.heatmaps.updated.connect(self._on_heatmap)
         self.heatmaps.failed.connect(self._on_failed)
@@ -41,13 +48,22 @@ class ExplainController(QObject):
         self._reset()  # the window calls show_current after it renders a cutout
 
     # -- following the state ------------------------------------------------------------------
+    def use_model(self, loaded) -> None:
+        """Show ``loaded``'s maps instead of the active model's (None: the active model's again)."""
+        self.override = loaded
+        self._reset()
+
+    def _model(self):
+        """The model whose maps are shown."""
+        return self.override if self.override is not None else self.state.model
+
     def _reset(self, *_) -> None:
-        state, settings = self.state, self.state.explain
-        key = (state.collection, None if state.model is None else state.model.version, settings.key)
+        state, settings, model = self.state, self.state.explain, self._model()
+        key = (state.collection, None if model is None else model.version, settings.key)
         if key != self._key:
             self._key = key
-            self.heatmaps.reset(state.model, state.collection, settings)
-        active = state.model is not None and state.collection is not None
+            self.heatmaps.reset(model, state.collection, settings)
+        active = model is not None and state.collection is not None
         self._show_pane(active and settings.beside)
         self.detail.overlay.set_style(settings.opacity, settings.colormap, settings.contours)
         grid_model = self.grid.grid_model
@@ -58,7 +74,7 @@ class ExplainController(QObject):
 
     def show_current(self, index: int) -> None:
         """Put the current cutout's map in the overlay panel (or queue it) and prefetch what follows."""
-        if self.state.model is None or self.state.collection is None or index < 0:
+        if self._model() is None or self.state.collection is None or index < 0:
             return
         position = self.state.position_of(index)
         if position >= 0:
@@ -69,7 +85,7 @@ class ExplainController(QObject):
         self._caption(pending=heat is None, heat=heat)
 
     def _caption(self, pending: bool, heat: np.ndarray | None = None) -> None:
-        settings, model = self.state.explain, self.state.model
+        settings, model = self.state.explain, self._model()
         problem = self.heatmaps.error or getattr(model, "explain_problem", None)
         if problem:
             self.detail.overlay.set_caption(f"No heat map: {problem}")
@@ -77,6 +93,8 @@ class ExplainController(QObject):
         names = model.card.class_names
         which = "predicted class" if settings.class_index is None else names[settings.class_index]
         text = f"{METHOD_NAMES[settings.method]} · {which}"
+        if self.override is not None:
+            text += f" · {model_name(self.override)}"
         if pending:
             text += " · computing…"
         elif heat is not None and not np.any(heat > 0):
@@ -92,13 +110,13 @@ class ExplainController(QObject):
 
     def _show_pane(self, wanted: bool) -> None:
         """The heat-map pane beside the cutout, or — when no map can be computed — a one-line note."""
-        problem = self.heatmaps.error or getattr(self.state.model, "explain_problem", None)
+        problem = self.heatmaps.error or getattr(self._model(), "explain_problem", None)
         self.detail.overlay.setVisible(wanted and not problem)
         self.detail.show_note(f"No heat map: {problem}" if wanted and problem else "")
 
     def _on_failed(self, message: str) -> None:
         self._caption(pending=False)
-        self._show_pane(self.state.explain.beside and self.state.model is not None)
+        self._show_pane(self.state.explain.beside and self._model() is not None)
         self.message.emit(f"Heat maps unavailable: {message}")
 
     # -- the explanation sheet ------------------------------------------------------------------

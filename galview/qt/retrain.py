@@ -55,14 +55,15 @@ class RetrainController(QObject):
         For the status bar and the error dialog.
     version_added(str)
         Path of a new model version (the Model menu lists it).
-    compared()
-        A comparison of two models is ready (the metadata panel shows the other model's score).
+    comparison_changed()
+        A comparison of two models is ready, or the last one was cleared (a new run or comparison
+        started): the metadata panel and the Explain menu follow it.
     """
 
     message = pyqtSignal(str)
     error = pyqtSignal(str)
     version_added = pyqtSignal(str)
-    compared = pyqtSignal()
+    comparison_changed = pyqtSignal()
 
     def __init__(self, state, runner, labelling, panel, parent: QObject | None = None):
         super().__init__(parent)
@@ -163,6 +164,7 @@ class RetrainController(QObject):
             return False
         self.parent_model, self.result, self.new_model, self.new_scores = model, None, None, None
         self.comparison, self._use_when_loaded = None, False
+        self.comparison_changed.emit()
         self.runner.start(
             FINETUNE,
             model,
@@ -302,7 +304,7 @@ class RetrainController(QObject):
         self.panel.show_changes(self.comparison.change, self.comparison.summary())
         self.panel.flipped_button.setEnabled(True)
         self.panel.show_agreement(self._agreement_text(before))
-        self.compared.emit()
+        self.comparison_changed.emit()
 
     def other_opinion(self, index: int) -> str | None:
         """The compared model's score of cutout ``index`` when one of the two compared models is active:
@@ -319,6 +321,15 @@ class RetrainController(QObject):
         if other is None or not 0 <= index < len(other) or other.predicted_name(index) is None:
             return None
         return f"{other.prob_of(index):.3f} → {other.predicted_name(index)} by {name}"
+
+    def other_model(self):
+        """The loaded model the active one is being compared with (either way round), or None."""
+        active, first, second = self.state.model, self.parent_model, self.new_model
+        if self.comparison is None or active is None or first is None or second is None:
+            return None
+        if active.version == first.version:
+            return second
+        return first if active.version == second.version else None
 
     def _second_name(self) -> str:
         return model_name(self.new_model) if self.new_model is not None else path_name(self._new_path)
@@ -364,6 +375,7 @@ class RetrainController(QObject):
         self.refresh()
         self.parent_model, self.result, self.new_model, self.new_scores = state.model, None, None, None
         self.comparison, self._use_when_loaded, self._new_path = None, False, Path(path)
+        self.comparison_changed.emit()
         self.panel.show_comparing(model_name(state.model), path_name(path))
         self._load_new_model()
         self.message.emit(f"Comparing {model_name(state.model)} with {path_name(path)}…")

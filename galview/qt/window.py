@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self.retraining = RetrainController(
             self.state, self.runner, self.labelling, self.retrain_panel, parent=self
         )
-        self.retraining.compared.connect(self._show_score)
+        self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         controllers = (
             self.similarity,
@@ -247,9 +247,35 @@ class MainWindow(QMainWindow):
         self.grid_overlay_action = self._action(
             menu, "Heat maps in the &grid", lambda on: self.state.update_explain(grid=on), "Shift+G", True
         )
+        self.compared_map_action = self._action(
+            menu, "Map of the &compared model", self._show_compared_map, "B", True
+        )
+        self.compared_map_action.setToolTip(
+            "While two models are compared (Model ▸ Retrained versions): flip between their maps (B)"
+        )
+        self.compared_map_action.setEnabled(False)
+        self.retraining.comparison_changed.connect(self._compared_map_follows)
+        self.state.model_changed.connect(lambda _model: self._compared_map_follows())
         self._action(menu, "Explanation &sheet…", self.explaining.make_sheet, "Ctrl+E")
         self.state.explain_changed.connect(self._explain_menu_follows)
         self._explain_menu_follows(self.state.explain)
+
+    def _show_compared_map(self, on: bool) -> None:
+        """Heat maps of the model the active one is compared with (on), or of the active model (off)."""
+        other = self.retraining.other_model() if on else None
+        self.explaining.use_model(other)
+        if on and other is not None:
+            self.statusBar().showMessage(f"Heat maps of {model_name(other)} (B: back to the active model's)")
+
+    def _compared_map_follows(self) -> None:
+        """On while a loaded model is compared with the active one; back to the active model's maps
+        whenever the active model changes or the comparison ends."""
+        other = self.retraining.other_model()
+        override = self.explaining.override
+        if override is not None and (other is None or override.version != other.version):
+            self.compared_map_action.setChecked(False)
+            self.explaining.use_model(None)
+        self.compared_map_action.setEnabled(other is not None)
 
     def _explain_menu_follows(self, settings) -> None:
         for action, on in ((self.beside_action, settings.beside), (self.grid_overlay_action, settings.grid)):

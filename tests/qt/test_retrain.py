@@ -274,10 +274,23 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     score_row = window.metadata.fields["Score"]
     other_line = score_row.text().splitlines()[-1]  # the compared model's score under the active one's
     assert other_line.endswith(f" by {second}") and "→" in other_line
+    blink = window.compared_map_action  # Explain ▸ Map of the compared model (B): flip between the maps
+    assert blink.isEnabled() and not blink.isChecked()
+    blink.trigger()
+    assert window.explaining.heatmaps.key[0] == controller.new_model.version
+    assert second in window.detail.overlay.caption.text()
+    blink.trigger()
+    assert (
+        window.explaining.heatmaps.key[0] == active.version
+        and second not in window.detail.overlay.caption.text()
+    )
+    blink.trigger()  # left on: using the other model brings the maps back to the active one's
     assert panel.use_button.isEnabled()
     panel.use_button.click()
     assert state.model.path == path and state.scores.model_version == controller.new_model.version
     assert f" by {first}" in score_row.text()  # now the other model is the one compared with
+    assert not blink.isChecked() and window.explaining.override is None and blink.isEnabled()
+    assert window.explaining.heatmaps.key[0] == state.model.version
     window.retraining.compare_with(path)  # the active one now: refused with a message
     assert "That is the active model" in window.last_error
     broken = path.parent.parent / "broken.keras"
