@@ -264,8 +264,10 @@ class MainWindow(QMainWindow):
         """Heat maps of the model the active one is compared with (on), or of the active model (off)."""
         other = self.retraining.other_model() if on else None
         self.explaining.use_model(other)
-        if on and other is not None:
+        if other is not None:
             self.statusBar().showMessage(f"Heat maps of {model_name(other)} (B: back to the active model's)")
+        elif on:  # nothing is compared now: the action cannot stay on
+            self.compared_map_action.setChecked(False)
 
     def _compared_map_follows(self) -> None:
         """On while a loaded model is compared with the active one; back to the active model's maps
