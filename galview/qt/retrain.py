@@ -253,8 +253,12 @@ class RetrainController(QObject):
         if kept is not None and kept.complete:
             self.new_scores = kept
             self._compare()
-        elif state.n <= COMPARE_LIMIT:
+        elif state.n <= COMPARE_LIMIT or self.result is None:  # a comparison the user asked for: any size
             self._next = self._score_new_model
+            if self.result is None:
+                self.panel.change_label.setText(
+                    f"Scoring {count(state.n, 'cutout')} with {path_name(self._new_path)} (Cancel in the status bar)…"
+                )
         else:
             self.panel.change_label.setText(
                 f"{count(state.n, 'cutout')}: use the new model and score the collection to see what changed"
@@ -359,8 +363,9 @@ class RetrainController(QObject):
         """Compare the active model with the model at ``path``; False (and a message) if it cannot.
 
         The other model is loaded in the background; its kept scores of this collection are used, or
-        the collection is scored with it (up to :data:`COMPARE_LIMIT` cutouts). The panel then shows the
-        change histogram, the flipped-first ranking and both models against the user's labels.
+        the collection is scored with it (whatever its size: the user asked; Cancel stops it). The panel
+        then shows the change histogram, the flipped-first ranking and both models against the user's
+        labels.
         """
         state = self.state
         if state.model is None or state.collection is None:

@@ -247,6 +247,7 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     other.model.layers[-1].set_weights([kernel, bias + 20.0])  # calls every cutout the positive class
     path = write_version(other.model, other.card, new_version_dir("tiny"))
     monkeypatch.setenv("GALVIEW_MODEL", str(path))  # listed twice: as a version and as "the shipped model"
+    monkeypatch.setattr("galview.qt.retrain.COMPARE_LIMIT", 8)  # asked for: compared whatever the size
 
     window.versions.fill()
     assert window.versions.compare_menu.isEnabled()
