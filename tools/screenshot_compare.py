@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from screenshot_gradcam import DES, wait
+from screenshot_gradcam import DES, scored_window, wait
 
 
 def main() -> None:
@@ -24,18 +24,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from galview.core.retrain_compare import FLIPPED
-    from galview.qt.app import make_app, window_ready
-    from galview.qt.window import MainWindow
 
-    app = make_app()
-    window = MainWindow()
-    window.resize(1400, 860)
-    window.show()
-    if not window.open_path(args.data):
-        raise SystemExit(window.last_error)
-    wait(
-        app, lambda: window.state.scores is not None and window.state.scores.complete and window_ready(window)
-    )
+    app, window = scored_window(args.data)
     window.show_retrain()
     window.retrain_panel.retrain_button.click()
     wait(app, lambda: window.retraining.comparison is not None and not window.runner.busy, 300)

@@ -23,13 +23,8 @@ def wait(app, condition, timeout: float = 120.0) -> None:
         time.sleep(0.02)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DES)
-    parser.add_argument("--index", type=int, default=13, help="the cutout shown beside the grid")
-    parser.add_argument("-o", "--output", type=Path, default=Path("docs/screenshot_gradcam.png"))
-    args = parser.parse_args()
-
+def scored_window(data: Path):
+    """(app, window): the real window, 1400×860, on ``data``, once the shipped model has scored it."""
     from galview.qt.app import make_app, window_ready
     from galview.qt.window import MainWindow
 
@@ -37,11 +32,24 @@ def main() -> None:
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
-    if not window.open_path(args.data):
-        raise SystemExit(f"could not open {args.data}: {window.last_error}")
+    if not window.open_path(data):
+        raise SystemExit(f"could not open {data}: {window.last_error}")
     wait(
         app, lambda: window.state.scores is not None and window.state.scores.complete and window_ready(window)
     )
+    return app, window
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DES)
+    parser.add_argument("--index", type=int, default=13, help="the cutout shown beside the grid")
+    parser.add_argument("-o", "--output", type=Path, default=Path("docs/screenshot_gradcam.png"))
+    args = parser.parse_args()
+
+    from galview.qt.app import window_ready
+
+    app, window = scored_window(args.data)
     window.state.set_current(args.index)
     window.grid_overlay_action.trigger()
     wait(app, lambda: window.detail.overlay.heat is not None and window_ready(window))

@@ -139,3 +139,18 @@ def print_metrics(metrics: dict) -> None:
 def _number(value) -> float:
     """A metric as float; None (NaN stored as JSON null) as NaN."""
     return math.nan if value is None else float(value)
+
+
+def chosen_human_labels(args, collection, card):
+    """The human labels a command uses and where they came from: ``(TrainingLabels, text)``.
+
+    ``--labels-from-file`` takes the file's; else ``--store`` or the collection's label store when it
+    has one (``--force`` re-binds a store made for another collection); else the file's.
+    """
+    from galview.core.training_labels import human_labels
+    from galview.io.label_store import has_label_store, open_label_store
+
+    if not args.labels_from_file and (args.store or has_label_store(collection)):
+        with open_label_store(collection, args.store, force=getattr(args, "force", False)) as store:
+            return human_labels(collection, store, card), f"label store {store.path}"
+    return human_labels(collection, None, card), "the file's labels"

@@ -16,6 +16,7 @@ from galview.cli.common import (
     adapt_model,
     add_model_option,
     add_open_options,
+    chosen_human_labels,
     model_path,
     open_options,
 )
@@ -99,16 +100,7 @@ def _scores(loaded, collection, batch_size):
     from galview.core.scores import Scores
     from galview.ml.scoring import score_batches
 
-    card = loaded.card
-    scores = Scores.empty(
-        len(collection),
-        card.n_outputs,
-        loaded.version,
-        task=card.task,
-        class_names=tuple(card.class_names),
-        positive_class=card.positive_class if card.positive_class is not None else 0,
-        model_name=model_name(loaded),
-    )
+    scores = Scores.for_model(loaded, len(collection))
     with progress_printer(f"score  {model_name(loaded)}") as progress:
         for batch in score_batches(loaded, collection, batch_size, on_progress=progress):
             scores.set_rows(np.arange(batch.start, batch.start + len(batch.probs)), batch.probs)
@@ -117,14 +109,7 @@ def _scores(loaded, collection, batch_size):
 
 def _labels(args, collection, card):
     """The human labels (TrainingLabels: the store's, or the file's), or None when there are none."""
-    from galview.core.training_labels import human_labels
-    from galview.io.label_store import has_label_store, open_label_store
-
-    if not args.labels_from_file and (args.store or has_label_store(collection)):
-        with open_label_store(collection, args.store) as store:
-            chosen = human_labels(collection, store, card)
-    else:
-        chosen = human_labels(collection, None, card)
+    chosen, _where = chosen_human_labels(args, collection, card)
     return chosen if len(chosen) else None
 
 

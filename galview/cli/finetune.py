@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import math
 
-from galview.cli.common import add_model_option, add_open_options, model_path, open_options
+from galview.cli.common import (
+    add_model_option,
+    add_open_options,
+    chosen_human_labels,
+    model_path,
+    open_options,
+)
 from galview.ml.finetune import MODES
 
 FORCE_HELP = "use a label store made for another collection of the same size, re-binding it to this one"
@@ -97,14 +103,8 @@ def _empty_output(value):
 def _human_labels(args, collection, parent_card):
     """(TrainingLabels, where they came from): --labels-from-file, --store, else the store if it exists."""
     from galview.core.errors import UserFacingError
-    from galview.core.training_labels import human_labels
-    from galview.io.label_store import has_label_store, open_label_store
 
-    if not args.labels_from_file and (args.store or has_label_store(collection)):
-        with open_label_store(collection, args.store, force=args.force) as store:
-            chosen, where = human_labels(collection, store, parent_card), f"label store {store.path}"
-    else:
-        chosen, where = human_labels(collection, None, parent_card), "the file's labels"
+    chosen, where = chosen_human_labels(args, collection, parent_card)
     if not len(chosen):
         raise UserFacingError(collection.source, f"has no human labels ({where}); label some cutouts first")
     return chosen, where

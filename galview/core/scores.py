@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from galview.core.model_names import model_name
+
 #: Bins of the probability histogram.
 BINS = 20
 
@@ -83,6 +85,21 @@ class Scores:
         if embedding_dim > 0:
             embeddings = np.full((int(n), int(embedding_dim)), np.nan, dtype=np.float32)
         return cls(probs, np.full(int(n), -1, dtype=np.int64), model_version, embeddings=embeddings, **card)
+
+    @classmethod
+    def for_model(cls, model, n: int, embedding_dim: int = 0) -> Scores:
+        """:meth:`empty` scores of ``n`` cutouts by ``model`` (a LoadedModel), named from its card."""
+        card = model.card
+        return cls.empty(
+            n,
+            card.n_outputs,
+            model.version,
+            embedding_dim=embedding_dim,
+            task=card.task,
+            class_names=tuple(card.class_names),
+            positive_class=card.positive_class if card.positive_class is not None else 0,
+            model_name=model_name(model),
+        )
 
     def copy(self) -> Scores:
         """An independent copy (arrays copied), e.g. to keep while this one goes on filling in."""

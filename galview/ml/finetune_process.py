@@ -311,15 +311,8 @@ def _score_new_version(request: dict, collection, result, on_progress, cancel: C
 
 
 def _empty_scores(loaded, n: int, embedding_budget: int):
-    from galview.core.model_names import model_name
     from galview.core.scores import Scores
     from galview.ml.scoring import penultimate_layer
 
-    card = loaded.card
     dim = int(np.prod(penultimate_layer(loaded.model).output.shape[1:]))
-    return Scores.empty(
-        n, card.n_outputs, loaded.version, embedding_dim=dim if n * dim * 4 <= embedding_budget else 0,
-        task=card.task, class_names=tuple(card.class_names),
-        positive_class=card.positive_class if card.positive_class is not None else 0,
-        model_name=model_name(loaded),
-    )  # fmt: skip
+    return Scores.for_model(loaded, n, embedding_dim=dim if n * dim * 4 <= embedding_budget else 0)

@@ -35,7 +35,7 @@ from galview.core.training_labels import human_labels, learnt_from
 from galview.core.words import count
 from galview.qt.elide import breakable
 from galview.qt.retrain_texts import describe_card, describe_metrics, same_file
-from galview.qt.scoring import EMBEDDING_BUDGET, empty_scores
+from galview.qt.scoring import EMBEDDING_BUDGET
 from galview.qt.workers import CANCELLED, DONE, FAILED
 
 logger = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ class RetrainController(QObject):
 
     def _score_new_model(self) -> None:
         loaded, state = self.new_model, self.state
-        self.new_scores = empty_scores(loaded, state.n)
+        self.new_scores = Scores.for_model(loaded, state.n)
         self.runner.start(
             SCORING,
             loaded,

@@ -36,20 +36,6 @@ EMBEDDING_BUDGET = 256 * 2**20
 LOADING, SCORING = "load_model", "score"
 
 
-def empty_scores(model, n: int) -> Scores:
-    """Scores of ``n`` cutouts by ``model`` (a LoadedModel), none filled in yet; named from its card."""
-    card = model.card
-    return Scores.empty(
-        n,
-        card.n_outputs,
-        model.version,
-        task=card.task,
-        class_names=tuple(card.class_names),
-        positive_class=card.positive_class if card.positive_class is not None else 0,
-        model_name=model_name(model),
-    )
-
-
 class ScoringController(QObject):
     """Loads models and scores the state's collection with the window's :class:`JobRunner`.
 
@@ -145,7 +131,7 @@ class ScoringController(QObject):
         self.runner.wait()
 
     def _empty_scores(self, model) -> Scores:
-        return empty_scores(model, self.state.n)
+        return Scores.for_model(model, self.state.n)
 
     # -- automatic scoring ----------------------------------------------------------------
     def _maybe_autoscore(self) -> None:
