@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
 
 from galview.core.orientations import orientation_name
+from galview.io.writers import write_csv
 
 #: Columns of the table (``reference`` only when there are several references).
 COLUMNS = ("rank", "index", "id", "similarity", "orientation")
@@ -47,18 +47,7 @@ def similarity_rows(result, ids, order: np.ndarray | None = None) -> list[dict]:
 
 
 def write_similarities(path: str | Path, result, ids) -> Path:
-    """Write every cutout's row (see :func:`similarity_rows`) as CSV; written under a temporary
-    name and renamed, so an interrupted write leaves nothing behind."""
-    path = Path(path)
+    """Write every cutout's row (see :func:`similarity_rows`) as CSV (:func:`galview.io.writers.write_csv`:
+    LF line endings, written under a temporary name and renamed)."""
     rows = similarity_rows(result, ids)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with open(partial, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        partial.replace(path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
+    return write_csv(path, list(rows[0]), (list(row.values()) for row in rows))

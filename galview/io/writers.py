@@ -44,7 +44,7 @@ def write_hdf5(
 
 
 def write_csv(path, columns, rows) -> Path:
-    """Write ``rows`` (iterables in the order of ``columns``) as CSV with a header.
+    """Write ``rows`` (iterables in the order of ``columns``) as CSV with a header, LF line endings.
 
     Written under a temporary name and renamed, so an interrupted write leaves nothing behind.
     """
@@ -54,7 +54,7 @@ def write_csv(path, columns, rows) -> Path:
     partial = path.with_name(path.name + ".partial")
     try:
         with open(partial, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(columns)
             writer.writerows(rows)
         partial.replace(path)

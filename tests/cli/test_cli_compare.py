@@ -27,6 +27,7 @@ def test_compare_reports_the_changes_and_both_models_against_the_labels(two_mode
     assert main([*args, "-o", str(out_csv)]) == 0
     out = capsys.readouterr().out
     rows = list(csv.DictReader(out_csv.open()))
+    assert b"\r" not in out_csv.read_bytes()  # CSV files have LF line endings (README)
     assert len(rows) == 40 and [int(r["rank"]) for r in rows] == list(range(1, 41))
     flips = [int(r["changes_class"]) for r in rows]
     assert sum(flips) > 0 and flips == sorted(flips, reverse=True)  # the cutouts that change class come first

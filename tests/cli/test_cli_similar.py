@@ -26,6 +26,7 @@ def test_similar_on_the_rings_folder(shared_data, tmp_path, capsys):
     assert [r["rank"] for r in rows[:3]] == ["1", "2", "3"] and rows[0]["orientation"] == "identity"
     scores = [float(r["similarity"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
+    assert b"\r" not in out.read_bytes()  # CSV files have LF line endings (README)
 
     leda = shared_data / "leda074886" / "leda074886_50px.fits"
     assert main(["similar", str(rings), "--to-file", str(leda), "--mask-centre", "4", "--top", "3"]) == 0
