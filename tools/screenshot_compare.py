@@ -5,7 +5,8 @@
 On ``../shared/data/des_lsbg/des_lsbg_dev.npz`` with the shipped model: Retrain (the default recipe), Use
 this model, then Model ▸ Retrained versions ▸ Compare the active model with ▸ The shipped model. Prints
 the time from the menu to the filled panel and the panel's texts; saves the window, grid sorted by the
-cutouts that change class. Use a scratch ``GALVIEW_HOME``: the retrained version is written there.
+cutouts that change class, then with the compared model's map (B) and with both maps side by side
+(Shift+B). Use a scratch ``GALVIEW_HOME``: the retrained version is written there.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def main() -> None:
     other = args.output.with_name(args.output.stem + "_other_map" + args.output.suffix)
     window.grab().save(str(other))
     print(other, window.detail.overlay.caption.text())
+    window.both_maps_action.trigger()  # Explain ▸ Both models' maps side by side (Shift+B)
+    second = window.explaining.second
+    wait(app, lambda: second.get(window.state.current, request=False) is not None, 60)
+    wait(app, lambda: False, 1.0)
+    both = args.output.with_name(args.output.stem + "_both_maps" + args.output.suffix)
+    window.grab().save(str(both))
+    print(both, window.detail.overlay.caption.text(), "|", window.detail.overlay_b.caption.text())
     window.close()
 
 

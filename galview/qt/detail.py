@@ -15,7 +15,8 @@ from galview.qt.overlay import OverlayPanel
 class DetailView(QWidget):
     """Shows the rendered cutout; ``readout_changed(str)`` describes the pixel under the mouse.
 
-    ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain.
+    ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain;
+    ``overlay_b`` a third, hidden unless a second model's maps are shown beside the first's.
     """
 
     readout_changed = pyqtSignal(str)
@@ -34,6 +35,8 @@ class DetailView(QWidget):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
         self.overlay = OverlayPanel(self.view)
+        self.overlay_b = OverlayPanel(self.view)
+        self.overlay_b.hide()
         self.readout = QLabel("")
         self.readout.setObjectName("pixelReadout")
         self.readout.setMinimumHeight(self.readout.sizeHint().height() * 2)
@@ -46,6 +49,7 @@ class DetailView(QWidget):
         panels.setSpacing(4)
         panels.addLayout(left, stretch=1)
         panels.addWidget(self.overlay, stretch=1)
+        panels.addWidget(self.overlay_b, stretch=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(panels, stretch=1)
@@ -60,6 +64,9 @@ class DetailView(QWidget):
         self._scale = 1
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.overlay.plot.scene().sigMouseMoved.connect(self._on_overlay_mouse_moved)
+        self.overlay_b.plot.scene().sigMouseMoved.connect(
+            lambda position: self._readout_from(self.overlay_b.view, position)
+        )
 
     def show_cutout(self, rgb: np.ndarray, raw: np.ndarray, bands, wcs=None) -> None:
         """Display ``rgb`` (h, w, 3) uint8; readouts come from ``raw`` (H, W, C) and ``wcs``."""
@@ -69,6 +76,7 @@ class DetailView(QWidget):
         self.image_item.setImage(rgb, levels=(0, 255), autoLevels=False)
         self.image_item.setRect(0, 0, raw.shape[1], raw.shape[0])
         self.overlay.show_cutout(rgb, raw.shape[:2])
+        self.overlay_b.show_cutout(rgb, raw.shape[:2])
         if first:
             self.fit()
 
@@ -110,6 +118,7 @@ class DetailView(QWidget):
         self._raw = None
         self.image_item.clear()
         self.overlay.clear()
+        self.overlay_b.clear()
         self.readout.setText("")
 
     def readout_at(self, x: float, y: float) -> str:
@@ -134,15 +143,22 @@ class DetailView(QWidget):
     def _on_overlay_mouse_moved(self, position) -> None:
         self._readout_from(self.overlay.view, position)
 
+    def _heat_readout(self, x: float, y: float) -> str:
+        """``heat=0.52``, or ``heat A=0.52 B=0.13`` while a second model's map is beside the first."""
+        first = self.overlay.value_at(x, y)
+        second = self.overlay_b.value_at(x, y) if self.overlay_b.isVisibleTo(self) else None
+        if second is None:
+            return "" if first is None else f"heat={first:.2f}"
+        first_text = "–" if first is None else f"{first:.2f}"
+        return f"heat A={first_text} B={second:.2f}"
+
     def _readout_from(self, view, position) -> None:
         if not view.sceneBoundingRect().contains(position):
             return
         point = view.mapSceneToView(position)
         text = self.readout_at(point.x(), point.y())
-        heat = self.overlay.value_at(point.x(), point.y())
-        if text and heat is not None:
-            text = (
-                text.replace("\n", f"  heat={heat:.2f}\n", 1) if "\n" in text else f"{text}  heat={heat:.2f}"
-            )
+        heat = self._heat_readout(point.x(), point.y())
+        if text and heat:
+            text = text.replace("\n", f"  {heat}\n", 1) if "\n" in text else f"{text}  {heat}"
         self.readout.setText(text)
         self.readout_changed.emit(text)

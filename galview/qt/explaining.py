@@ -2,7 +2,8 @@
 
 The maps are the active model's, unless :meth:`ExplainController.use_model` names another (the model
 the active one is being compared with, so that the user can flip between the two models' maps of a
-cutout in place).
+cutout in place). :meth:`ExplainController.show_beside` puts a second model's maps in a second pane
+beside the first, so that the two can be seen at once.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class ExplainController(QObject):
         self.heatmaps = HeatmapCache(parent=self)
         self.sheet_dialog: SheetDialog | None = None
         self.override = None  # a LoadedModel whose maps are shown instead of the active model's
-        self._key = None
+        self.second_model = None  # a LoadedModel whose maps fill the second pane (None: no second pane)
+        self.second: HeatmapCache | None = None  # its maps; made when first needed
+        self._key = self._second_key = None
         self.heatmaps.updated.connect(self._on_heatmap)
         self.heatmaps.failed.connect(self._on_failed)
         for signal in (state.collection_changed, state.model_changed, state.explain_changed):
@@ -51,6 +54,15 @@ class ExplainController(QObject):
     def use_model(self, loaded) -> None:
         """Show ``loaded``'s maps instead of the active model's (None: the active model's again)."""
         self.override = loaded
+        self._reset()
+
+    def show_beside(self, loaded) -> None:
+        """Show ``loaded``'s maps in a second pane beside the first (None: hide the second pane)."""
+        self.second_model = loaded
+        if loaded is not None and self.second is None:
+            self.second = HeatmapCache(parent=self)
+            self.second.updated.connect(self._on_second_heatmap)
+            self.second.failed.connect(self._on_second_failed)
         self._reset()
 
     def _model(self):
@@ -66,40 +78,67 @@ class ExplainController(QObject):
         active = model is not None and state.collection is not None
         self._show_pane(active and settings.beside)
         self.detail.overlay.set_style(settings.opacity, settings.colormap, settings.contours)
+        self._reset_second(active and settings.beside)
         grid_model = self.grid.grid_model
         grid_model.set_overlay(
             self.heatmaps if active and settings.grid else None, settings.colormap, settings.opacity
         )
         self.show_current(state.current)
 
+    def _reset_second(self, shown: bool) -> None:
+        """The second pane: shown with the second model's maps while there is one, hidden otherwise."""
+        state, settings, model = self.state, self.state.explain, self.second_model
+        shown = shown and model is not None
+        pane = self.detail.overlay_b
+        if self.second is not None:
+            key = (state.collection, None if model is None else model.version, settings.key)
+            if key != self._second_key:
+                self._second_key = key
+                self.second.reset(model if shown else None, state.collection, settings)
+        pane.setVisible(shown and not getattr(model, "explain_problem", None))
+        pane.set_style(settings.opacity, settings.colormap, settings.contours)
+        if not shown:
+            pane.set_heat(None)
+
     def show_current(self, index: int) -> None:
         """Put the current cutout's map in the overlay panel (or queue it) and prefetch what follows."""
         if self._model() is None or self.state.collection is None or index < 0:
             return
         position = self.state.position_of(index)
-        if position >= 0:
-            ahead = self.state.order[position + 1 : position + 1 + PREFETCH]
-            self.heatmaps.request(ahead[::-1])  # the nearest neighbour is served first, after the current
+        ahead = self.state.order[position + 1 : position + 1 + PREFETCH][::-1] if position >= 0 else []
+        self.heatmaps.request(ahead)  # the nearest neighbour is served first, after the current
         heat = self.heatmaps.get(index)
         self.detail.overlay.set_heat(heat)
         self._caption(pending=heat is None, heat=heat)
+        if self.detail.overlay_b.isVisibleTo(self.detail):
+            self.second.request(ahead)
+            heat = self.second.get(index)
+            self.detail.overlay_b.set_heat(heat)
+            self._caption(pending=heat is None, heat=heat, second=True)
 
-    def _caption(self, pending: bool, heat: np.ndarray | None = None) -> None:
-        settings, model = self.state.explain, self._model()
-        problem = self.heatmaps.error or getattr(model, "explain_problem", None)
+    def _caption(self, pending: bool, heat: np.ndarray | None = None, second: bool = False) -> None:
+        """The caption over the first pane (or the second): method, class, model, and the map's state."""
+        settings = self.state.explain
+        model, cache = (self.second_model, self.second) if second else (self._model(), self.heatmaps)
+        pane = self.detail.overlay_b if second else self.detail.overlay
+        problem = cache.error or getattr(model, "explain_problem", None)
         if problem:
-            self.detail.overlay.set_caption(f"No heat map: {problem}")
+            pane.set_caption(f"No heat map: {problem}")
             return
         names = model.card.class_names
         which = "predicted class" if settings.class_index is None else names[settings.class_index]
         text = f"{METHOD_NAMES[settings.method]} · {which}"
-        if self.override is not None:
+        if second:
+            text = f"B: {model_name(model)} · {text}"
+        elif self.second_model is not None:
+            text = f"A: {model_name(model)} · {text}"
+        elif self.override is not None:
             text += f" · {model_name(self.override)}"
         if pending:
             text += " · computing…"
         elif heat is not None and not np.any(heat > 0):
             text += f" · {NO_EVIDENCE}"
-        self.detail.overlay.set_caption(text)
+        pane.set_caption(text)
 
     def _on_heatmap(self, index: int) -> None:
         self.grid.grid_model.on_heatmap(index)
@@ -107,6 +146,12 @@ class ExplainController(QObject):
             heat = self.heatmaps.get(index, request=False)
             self.detail.overlay.set_heat(heat)
             self._caption(pending=False, heat=heat)
+
+    def _on_second_heatmap(self, index: int) -> None:
+        if index == self.state.current and self.second_model is not None:
+            heat = self.second.get(index, request=False)
+            self.detail.overlay_b.set_heat(heat)
+            self._caption(pending=False, heat=heat, second=True)
 
     def _show_pane(self, wanted: bool) -> None:
         """The heat-map pane beside the cutout, or — when no map can be computed — a one-line note."""
@@ -118,6 +163,11 @@ class ExplainController(QObject):
         self._caption(pending=False)
         self._show_pane(self.state.explain.beside and self._model() is not None)
         self.message.emit(f"Heat maps unavailable: {message}")
+
+    def _on_second_failed(self, message: str) -> None:
+        if self.second_model is not None:
+            self._caption(pending=False, second=True)
+            self.message.emit(f"Heat maps of {model_name(self.second_model)} unavailable: {message}")
 
     # -- the explanation sheet ------------------------------------------------------------------
     def make_sheet(self) -> bool:
@@ -166,3 +216,5 @@ class ExplainController(QObject):
 
     def close(self) -> None:
         self.heatmaps.close()
+        if self.second is not None:
+            self.second.close()

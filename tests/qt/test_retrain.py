@@ -285,11 +285,29 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
         window.explaining.heatmaps.key[0] == active.version
         and second not in window.detail.overlay.caption.text()
     )
-    blink.trigger()  # left on: using the other model brings the maps back to the active one's
-    assert panel.use_button.isEnabled()
+    both, explaining = window.both_maps_action, window.explaining  # Explain ▸ Both models' maps (Shift+B)
+    pane_a, pane_b = window.detail.overlay, window.detail.overlay_b
+    assert both.isEnabled() and not pane_b.isVisibleTo(window)
+    both.trigger()
+    assert pane_b.isVisibleTo(window) and pane_a.isVisibleTo(window)
+    assert explaining.second.key[0] == controller.new_model.version
+    assert explaining.heatmaps.key[0] == active.version
+    qtbot.waitUntil(lambda: pane_a.heat is not None and pane_b.heat is not None, timeout=30000)
+    assert pane_a.caption.text().startswith(f"A: {first} · ")
+    assert pane_b.caption.text().startswith(f"B: {second} · ")
+    assert window.detail._heat_readout(1, 1).startswith("heat A=")
+    blink.trigger()  # flipping in one pane ends the two panes
+    assert blink.isChecked() and not both.isChecked() and not pane_b.isVisibleTo(window)
+    assert explaining.heatmaps.key[0] == controller.new_model.version
+    both.trigger()  # and two panes end the flipping
+    assert both.isChecked() and not blink.isChecked() and explaining.override is None
+    assert pane_b.isVisibleTo(window)
+    assert panel.use_button.isEnabled()  # left on: using the other model brings one pane back
     panel.use_button.click()
     assert state.model.path == path and state.scores.model_version == controller.new_model.version
     assert f" by {first}" in score_row.text()  # now the other model is the one compared with
+    assert not both.isChecked() and explaining.second_model is None and both.isEnabled()
+    assert not pane_b.isVisibleTo(window) and not pane_a.caption.text().startswith("A: ")
     assert not blink.isChecked() and window.explaining.override is None and blink.isEnabled()
     assert window.explaining.heatmaps.key[0] == state.model.version
     window.retraining.compare_with(path)  # the active one now: refused with a message
