@@ -36,6 +36,7 @@ from galview.core.model_names import model_name
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
 from galview.core.words import count
+from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
 from galview.qt.elide import ElidingStatusBar
@@ -247,65 +248,11 @@ class MainWindow(QMainWindow):
         self.grid_overlay_action = self._action(
             menu, "Heat maps in the &grid", lambda on: self.state.update_explain(grid=on), "Shift+G", True
         )
-        self.compared_map_action = self._action(
-            menu, "Map of the &compared model", self._show_compared_map, "B", True
-        )
-        self.compared_map_action.setToolTip(
-            "While two models are compared (Model ▸ Retrained versions): flip between their maps (B)"
-        )
-        self.compared_map_action.setEnabled(False)
-        self.both_maps_action = self._action(
-            menu, "Both models' maps side &by side", self._show_both_maps, "Shift+B", True
-        )
-        self.both_maps_action.setToolTip(
-            "While two models are compared (Model ▸ Retrained versions): the active model's map (A) and the"
-            " compared model's (B) side by side"
-        )
-        self.both_maps_action.setEnabled(False)
-        self.retraining.comparison_changed.connect(self._compared_map_follows)
-        self.state.model_changed.connect(lambda _model: self._compared_map_follows())
+        self.compared_maps = ComparedMapsActions(self, menu)
+        self.compared_map_action, self.both_maps_action = self.compared_maps.flip, self.compared_maps.both
         self._action(menu, "Explanation &sheet…", self.explaining.make_sheet, "Ctrl+E")
         self.state.explain_changed.connect(self._explain_menu_follows)
         self._explain_menu_follows(self.state.explain)
-
-    def _show_compared_map(self, on: bool) -> None:
-        """Heat maps of the model the active one is compared with (on), or of the active model (off)."""
-        other = self.retraining.other_model() if on else None
-        if other is not None and self.both_maps_action.isChecked():
-            self.both_maps_action.trigger()  # one pane flips between the two, or two panes: not both
-        self.explaining.use_model(other)
-        if other is not None:
-            self.statusBar().showMessage(f"Heat maps of {model_name(other)} (B: back to the active model's)")
-        elif on:  # nothing is compared now: the action cannot stay on
-            self.compared_map_action.setChecked(False)
-
-    def _show_both_maps(self, on: bool) -> None:
-        """The compared model's maps in a second pane beside the active model's (on), or one pane (off)."""
-        other = self.retraining.other_model() if on else None
-        if other is not None:
-            if self.compared_map_action.isChecked():
-                self.compared_map_action.trigger()
-            if not self.state.explain.beside:
-                self.state.update_explain(beside=True)
-            self.statusBar().showMessage(
-                f"Heat maps of {model_name(self.state.model)} (A) and {model_name(other)} (B)"
-            )
-        elif on:
-            self.both_maps_action.setChecked(False)
-        self.explaining.show_beside(other)
-
-    def _compared_map_follows(self) -> None:
-        """On while a loaded model is compared with the active one; back to the active model's maps
-        (one pane) whenever the active model changes or the comparison ends."""
-        other = self.retraining.other_model()
-        for action, shown, hide in (
-            (self.compared_map_action, self.explaining.override, self.explaining.use_model),
-            (self.both_maps_action, self.explaining.second_model, self.explaining.show_beside),
-        ):
-            if shown is not None and (other is None or shown.version != other.version):
-                action.setChecked(False)
-                hide(None)
-            action.setEnabled(other is not None)
 
     def _explain_menu_follows(self, settings) -> None:
         for action, on in ((self.beside_action, settings.beside), (self.grid_overlay_action, settings.grid)):
