@@ -6,8 +6,14 @@ from pathlib import Path
 
 
 def model_name(loaded) -> str:
-    """Short display name of a LoadedModel, e.g. ``deepshadows_des_sim (1a2b3c)``."""
-    return f"{path_name(loaded.path)} ({loaded.version[:6]})"
+    """Short display name of a LoadedModel, e.g. ``deepshadows_des_sim (1a2b3c)``.
+
+    A model made to take other cutouts by an adapter the user accepted (resize, bands) is named
+    ``deepshadows_des_sim (1a2b3c, adapted)``.
+    """
+    adapter = getattr(getattr(getattr(loaded, "card", None), "input", None), "adapter", None)
+    adapted = ", adapted" if adapter and "physical" not in adapter else ""
+    return f"{path_name(loaded.path)} ({loaded.version[:6]}{adapted})"
 
 
 def path_name(path) -> str:

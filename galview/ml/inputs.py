@@ -104,7 +104,8 @@ def check_compatible(
         theirs = _describe(spec.shape, spec.dtype, spec.bands)
         raise ModelError(
             where,
-            f"model expects {theirs} cutouts; this collection has {ours} — {_hint(shape, spec, np.dtype(dtype))}",
+            f"model expects {theirs} cutouts; this collection has {ours} — "
+            + _hint(shape, spec, np.dtype(dtype), tuple(bands or ())),
         )
 
 
@@ -235,7 +236,9 @@ def _mismatches(
     return problems
 
 
-def _hint(shape: tuple[int, ...], spec: InputSpec, dtype: np.dtype | None = None) -> str:
+def _hint(
+    shape: tuple[int, ...], spec: InputSpec, dtype: np.dtype | None = None, bands: tuple[str, ...] = ()
+) -> str:
     if dtype is not None and dtype.kind == "f" and spec.dtype == "uint8":
         return (
             "float fluxes become the model's uint8 colours only through the physical adapter, "
@@ -248,8 +251,11 @@ def _hint(shape: tuple[int, ...], spec: InputSpec, dtype: np.dtype | None = None
         steps.append("band selection")
         if spec.shape[2] == 1:
             steps.append("greyscale")
-    if not steps:
-        return "choose an adapter (make_adapter) to accept the difference explicitly"
+    if not steps:  # the band names alone differ
+        return (
+            "choose an adapter: band selection, naming the bands to feed in the model's order "
+            f"(--bands {','.join(bands)} feeds them as they are)"
+        )
     return "choose an adapter: " + ", ".join(steps)
 
 

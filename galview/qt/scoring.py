@@ -45,10 +45,14 @@ class ScoringController(QObject):
         A status-bar message.
     error(str)
         Something the user must be told (bad model file, unreadable cutouts).
+    refused(str)
+        The model refused the collection's cutouts (another size, other bands): the window may
+        offer an adapter (:mod:`galview.qt.adapting`) before it shows the message.
     """
 
     message = pyqtSignal(str)
     error = pyqtSignal(str)
+    refused = pyqtSignal(str)
 
     def __init__(self, state, runner: JobRunner, parent: QObject | None = None):
         super().__init__(parent)
@@ -109,7 +113,7 @@ class ScoringController(QObject):
             self.batch_size,
             on_progress=self._on_rows,
             on_returned=self._on_scored,
-            on_errored=self._on_error,
+            on_errored=self._on_score_error,
         )
         self.message.emit(f"Scoring {count(todo.size, 'cutout')} with {model_name(model)}…")
         return True
@@ -211,6 +215,13 @@ class ScoringController(QObject):
             self.error.emit(str(exc))
         else:  # a bug or an unexpected library error: say what it was (the log has the traceback)
             self.error.emit(f"{type(exc).__name__}: {exc}")
+
+    def _on_score_error(self, exc: Exception) -> None:
+        stale = self._stale_job is not None and self.runner.job is self._stale_job
+        if isinstance(exc, ModelError) and not stale:
+            self.refused.emit(str(exc))
+        else:
+            self._on_error(exc)
 
     def _on_job_finished(self, name: str, outcome: str) -> None:
         stale, self._stale_job = self._stale_job, None

@@ -36,6 +36,7 @@ from galview.core.model_names import model_name
 from galview.core.paths import config_dir
 from galview.core.state import ViewerState
 from galview.core.words import count
+from galview.qt.adapting import AdapterOffers
 from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
@@ -162,7 +163,10 @@ class MainWindow(QMainWindow):
         )
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
+        self.adapting = AdapterOffers(self.state, self)
+        self.scoring.refused.connect(self.adapting.offer)
         controllers = (
+            self.adapting,
             self.similarity,
             self.scoring,
             self.explaining,
@@ -236,6 +240,12 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "&Open model…", self._ask_open_model)
         self.score_action = self._action(menu, "&Score collection", self.scoring.score, "Ctrl+R")
+        self.adapt_action = self._action(
+            menu, "&Adapt the cutouts to the model…", lambda: self.adapting.offer()
+        )
+        self.adapt_action.setToolTip(
+            "Resize the cutouts or choose their bands so that the active model takes them"
+        )
         menu.addSeparator()
         self.retrain_action = self._action(menu, "Re&train…", self.show_retrain, "Ctrl+Shift+T")
         self.versions = VersionsMenu(self, menu.addMenu("Retrained &versions"), self._models_in_session)

@@ -206,12 +206,41 @@ def test_bad_model_file_shows_error_and_app_keeps_running(window, qtbot, tmp_pat
     assert window.metadata.fields["Index"].text().startswith("3 of 112")
 
 
-def test_incompatible_model_reports_error(window, qtbot, tiny_model, shared_data):
+def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(window, qtbot, tiny_model, shared_data):
+    """Cutouts of another size: the refusal comes with the steps that would fit, and nothing is
+    adapted until the user says yes (then the adapted copy scores them, as its own version)."""
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    model = window.state.model
     window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")  # 64×64 cutouts, a 16×16 model
+    qtbot.waitUntil(lambda: window.adapting.box is not None and not window.runner.busy, timeout=20000)
+    question = window.adapting.box.text()
+    assert "model expects 16×16×3" in question and "Resize each cutout from 64×64 to 16×16 pixels" in question
+    assert window.last_error is None and window.state.scores.n_scored == 0
+    window.adapting.answer(False)
+    assert window.state.model is model and window.state.scores.n_scored == 0
+    assert "Not adapted" in window.statusBar().currentMessage()
+    window.adapt_action.trigger()  # asked again from the menu, and accepted
+    assert window.adapting.box is not None and "model expects" not in window.adapting.box.text()
+    window.adapting.answer(True)
+    adapted = window.state.model
+    assert adapted is not model and adapted.version != model.version
+    assert adapted.card.input.adapter["resize"] == [16, 16] and model.card.input.adapter is None
+    _wait_scored(qtbot, window)
+    assert window.state.scores.model_version == adapted.version and window.last_error is None
+    window.adapt_action.trigger()  # nothing more to adapt
+    assert window.adapting.box is None
+    assert window.statusBar().currentMessage() == "The model already takes these cutouts through its adapter"
+
+
+def test_a_refusal_with_nothing_plain_to_offer_is_shown_as_an_error(window, qtbot, tiny_model, tmp_path):
+    """Five unnamed bands for a three-band model: which three is the user's call, so no offer."""
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(_npz(tmp_path / "five.npz", n=8, shape=(16, 16, 5)))
     qtbot.waitUntil(lambda: window.last_error is not None and not window.runner.busy, timeout=20000)
     assert "model expects 16×16×3" in window.last_error and window.state.scores.n_scored == 0
+    assert window.adapting.box is None
 
 
 def test_opening_a_new_collection_clears_scores(scored_window, qtbot, tmp_path):
