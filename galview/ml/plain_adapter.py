@@ -44,9 +44,13 @@ class PlainAdapterOffer:
     caution: str | None = None
 
     def apply(self, loaded, collection):
-        """A copy of ``loaded`` whose card carries this adapter for ``collection``'s cutouts."""
+        """A copy of ``loaded`` whose card carries this adapter for ``collection``'s cutouts (or, when
+        there is no step, no adapter: the model as it was before it was adapted)."""
         from galview.ml.scoring import with_adapter
 
+        if not (self.resize or self.greyscale or self.bands is not None):
+            spec = dataclasses.replace(loaded.card.input, adapter=None)
+            return dataclasses.replace(loaded, card=dataclasses.replace(loaded.card, input=spec))
         bands = None if self.bands is None else list(self.bands)
         return with_adapter(loaded, collection, self.resize, bands, self.greyscale)
 
@@ -63,6 +67,8 @@ def plain_adapter_offer(loaded, collection) -> PlainAdapterOffer | None:
     None when they fit already, when they are float fluxes and the model takes colours (the
     physical adapter's case), when the pixel types differ, or when the choice of bands cannot be
     made from their names (more bands than the model takes, not all named as the model's).
+    A model adapted for other cutouts is offered steps from its own input as if unadapted
+    (dropping the adapter when these cutouts fit as they are).
     """
     spec = loaded.card.input
     shape = tuple(int(s) for s in collection.shape)
@@ -74,8 +80,18 @@ def plain_adapter_offer(loaded, collection) -> PlainAdapterOffer | None:
         return None  # fits as it is (or through the adapter the card already carries)
     except ModelError:
         pass
-    if spec.adapter or (dtype.kind == "f") != (spec.dtype != "uint8"):
+    if spec.adapter and "physical" in spec.adapter:
         return None
+    if (dtype.kind == "f") != (spec.dtype != "uint8"):
+        return None
+    if spec.adapter:  # made for other cutouts: start again from the model's own input
+        made_for = "×".join(str(s) for s in (spec.adapter.get("from") or {}).get("shape", ())) or "other"
+        spec = dataclasses.replace(spec, adapter=None)
+        try:
+            check_compatible(shape, dtype, names, spec, where=where)
+            return PlainAdapterOffer(False, None, False, (f"drop the adapter made for {made_for} cutouts",))
+        except ModelError:
+            pass
     choice = _band_choice(names, shape[2], list(spec.bands), spec.shape[2])
     if choice is None:
         return None

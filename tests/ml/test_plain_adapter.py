@@ -99,3 +99,19 @@ def test_the_text_is_one_sentence_with_the_caution_after():
     offer = plain_adapter_offer(_model(RGB), _collection((64, 64, 3), ("g", "r", "z")))
     assert offer.text().startswith("Feed the bands g,r,z as the model's R,G,B; resize each cutout from 64×64")
     assert "scores mean less" in offer.text()
+
+
+def test_a_model_adapted_for_other_cutouts_is_offered_new_steps_or_none():
+    """An adapter is made for one collection's cutouts: for others, the steps start from the model's
+    own input, and cutouts that fit it as they are get the model back without its adapter."""
+    large = _collection((64, 64, 3), ("R", "G", "B"))
+    adapted = plain_adapter_offer(_model(RGB), large).apply(_model(RGB), large)
+    other = _collection((32, 32, 3), ("R", "G", "B"))
+    offer = plain_adapter_offer(adapted, other)
+    assert offer.steps == ("resize each cutout from 32×32 to 16×16 pixels",)
+    assert offer.apply(adapted, other).card.input.adapter["from"] == {"shape": [32, 32, 3]}
+    fits = _collection((16, 16, 3), ("R", "G", "B"))
+    offer = plain_adapter_offer(adapted, fits)
+    assert offer.steps == ("drop the adapter made for 64×64×3 cutouts",) and offer.caution is None
+    back = offer.apply(adapted, fits)
+    assert back.card.input == RGB

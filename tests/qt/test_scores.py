@@ -206,7 +206,9 @@ def test_bad_model_file_shows_error_and_app_keeps_running(window, qtbot, tmp_pat
     assert window.metadata.fields["Index"].text().startswith("3 of 112")
 
 
-def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(window, qtbot, tiny_model, shared_data):
+def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(
+    window, qtbot, tiny_model, shared_data, tmp_path
+):
     """Cutouts of another size: the refusal comes with the steps that would fit, and nothing is
     adapted until the user says yes (then the adapted copy scores them, as its own version)."""
     window.scoring.load_model(tiny_model)
@@ -231,6 +233,12 @@ def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(window, qtbot, ti
     window.adapt_action.trigger()  # nothing more to adapt
     assert window.adapting.box is None
     assert window.statusBar().currentMessage() == "The model already takes these cutouts through its adapter"
+    window.open_path(_npz(tmp_path / "fits.npz", n=8))  # 16×16 cutouts: the adapter was for 64×64
+    qtbot.waitUntil(lambda: window.adapting.box is not None and not window.runner.busy, timeout=20000)
+    assert "Drop the adapter made for 64×64×3 cutouts" in window.adapting.box.text()
+    window.adapting.answer(True)
+    assert window.state.model.version == model.version  # the model as it was: its kept scores apply
+    _wait_scored(qtbot, window)
 
 
 def test_a_refusal_with_nothing_plain_to_offer_is_shown_as_an_error(window, qtbot, tiny_model, tmp_path):
