@@ -102,7 +102,10 @@ class LabelAgreement:
             parts.append(f"{right:,} agree with {name}{_learnt_words(seen)}")
         text = f"Your {self.n:,} labels: " + ", ".join(parts)
         if self.fixed or self.broken:
-            text += f"; of the cutouts that change class, {self.fixed:,} now agree with you and {self.broken:,} no longer do"
+            text += (
+                f"; of the cutouts that change class, {self.fixed:,} agree with you only by {second}"
+                f" and {self.broken:,} only by {first}"
+            )
         if any(learnt):
             text += (
                 ". A model looks better than it is on labels it learnt from: its card's held-out or"

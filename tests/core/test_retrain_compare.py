@@ -27,7 +27,7 @@ def test_agreement_counts_each_model_and_the_flips_toward_and_away_from_the_labe
     assert (agreement.fixed, agreement.broken) == (1, 2)  # 0 now right; 2 and 3 now wrong
     text = agreement.text("A", "B")
     assert "Your 5 labels: 4 agree with A, 3 agree with B" in text and "learnt" not in text
-    assert "1 now agree with you and 2 no longer do" in text
+    assert "of the cutouts that change class, 1 agree with you only by B and 2 only by A" in text
     assert "3 agree with B (which learnt from 5 of them)" in agreement.text("A", "B", learnt=(0, 5))
     empty = label_agreement(before, after, [], [])
     assert empty.n == 0 and "None of your labelled cutouts" in empty.text()
