@@ -38,6 +38,7 @@ class AdapterOffers(QObject):
         self.state = state
         self.parent_widget = parent_widget
         self.box: QMessageBox | None = None  # the open question, if any
+        self._asked_for: tuple | None = None  # the (model, collection) it is about
 
     def offer(self, refusal: str | None = None) -> bool:
         """Ask about the plain adapter for the active model and collection; False if none is offered.
@@ -48,6 +49,11 @@ class AdapterOffers(QObject):
         from galview.ml.plain_adapter import plain_adapter_offer
 
         model, collection = self.state.model, self.state.collection
+        if self.box is not None:
+            if self._about(model, collection):  # already asking (Score pressed again meanwhile)
+                self.box.raise_()
+                return True
+            self.box.done(0)  # a question about another model or collection: gone stale
         if model is None or collection is None:
             self.message.emit("Open a collection and choose a model first")
             return False
@@ -69,7 +75,7 @@ class AdapterOffers(QObject):
         box.finished.connect(
             lambda _result: self._answered(box.clickedButton() is adapt, offer, model, collection)
         )
-        self.box = box
+        self.box, self._asked_for = box, (model, collection)
         box.open()
         return True
 
@@ -80,7 +86,8 @@ class AdapterOffers(QObject):
             next(b for b in self.box.buttons() if self.box.buttonRole(b) == role).click()
 
     def _answered(self, yes: bool, offer, model, collection) -> None:
-        self.box = None
+        if self._about(model, collection):
+            self.box, self._asked_for = None, None
         if not yes:
             self.message.emit("Not adapted: the model does not take these cutouts as they are")
             return
@@ -94,6 +101,11 @@ class AdapterOffers(QObject):
             return
         self.message.emit(f"{model_name(adapted)}: {offer.text()}")
         self.state.set_model(adapted)  # scored automatically, like any model made active
+
+    def _about(self, model, collection) -> bool:
+        """Whether the open question is about this model and collection (the same objects)."""
+        asked = self._asked_for
+        return asked is not None and asked[0] is model and asked[1] is collection
 
     @staticmethod
     def _why_nothing(model, collection) -> str:

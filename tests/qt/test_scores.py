@@ -219,6 +219,8 @@ def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(
     question = window.adapting.box.text()
     assert "model expects 16×16×3" in question and "Resize each cutout from 64×64 to 16×16 pixels" in question
     assert window.last_error is None and window.state.scores.n_scored == 0
+    box = window.adapting.box
+    assert window.adapting.offer("asked again") and window.adapting.box is box  # one question at a time
     window.adapting.answer(False)
     assert window.state.model is model and window.state.scores.n_scored == 0
     assert "Not adapted" in window.statusBar().currentMessage()
