@@ -51,7 +51,6 @@ class AdapterOffers(QObject):
         model, collection = self.state.model, self.state.collection
         if self.box is not None:
             if self._about(model, collection):  # already asking (Score pressed again meanwhile)
-                self.box.raise_()
                 return True
             self.box.done(0)  # a question about another model or collection: gone stale
         if model is None or collection is None:
