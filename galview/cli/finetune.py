@@ -17,6 +17,7 @@ from galview.cli.common import (
     model_path,
     open_options,
 )
+from galview.cli.scoring import add_plain_adapter_options, band_indices, plain_adapted
 from galview.ml.finetune import MODES
 
 FORCE_HELP = "use a label store made for another collection of the same size, re-binding it to this one"
@@ -54,6 +55,7 @@ def add_parsers(commands) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="NEW_MODEL_DIR", help="new (or empty) folder for the model"
     )
+    add_plain_adapter_options(parser)
     add_open_options(parser)
     parser.set_defaults(run=cmd_finetune)
 
@@ -69,8 +71,10 @@ def cmd_finetune(args) -> int:
     parent_card = load_card(card_path(parent_path)) if card_path(parent_path).is_file() else None
     with open_collection(args.data, **open_options(args)) as collection:
         chosen, where = _human_labels(args, collection, parent_card)
-        names = _class_names(parent_card, collection, chosen)
+        names, renamed = _class_names(parent_card, collection, chosen)
         print(f"labels: {chosen.summary(names)} ({where})")
+        if renamed:
+            print(renamed)
         recipe = default_recipe(
             len(chosen),
             args.mode,
@@ -82,7 +86,9 @@ def cmd_finetune(args) -> int:
         _check_folds(collection, chosen, recipe, names)
         print(f"recipe: {recipe.describe()}")
         print(f"why:    {recipe.why}")
-        result = _run(parent_path, collection, chosen, recipe, output)
+        if args.bands is not None:
+            band_indices(args.bands, collection.bands)  # a wrong name is refused before Keras loads
+        result = _run(parent_path, collection, chosen, recipe, output, args)
     _print_result(result)
     print(result.path.parent)
     return 0
@@ -110,11 +116,15 @@ def _human_labels(args, collection, parent_card):
     return chosen, where
 
 
-def _class_names(card, collection, chosen) -> tuple[str, ...]:
-    """The model card's class names; without a card, the collection's (else 0, 1, …)."""
-    from galview.core.label_values import class_names_for
+def _class_names(card, collection, chosen) -> tuple[tuple[str, ...], str | None]:
+    """The new model's class names and a note when they are not the starting model's: the
+    collection's when it names as many classes differently, else the card's; without a card, the
+    collection's (else 0, 1, …)."""
+    from galview.core.label_values import class_names_for, retrained_class_names
 
-    return tuple(card.class_names) if card is not None else class_names_for(collection, chosen.labels)
+    if card is None:
+        return class_names_for(collection, chosen.labels), None
+    return retrained_class_names(card.class_names, collection.class_names)
 
 
 def _architecture(card) -> str:
@@ -146,13 +156,14 @@ def _check_folds(collection, chosen, recipe, names) -> None:
             )
 
 
-def _run(parent_path, collection, chosen, recipe, output):
-    """Load Keras and the model, and retrain; progress on stderr."""
+def _run(parent_path, collection, chosen, recipe, output, args):
+    """Load Keras and the model (with the adapter asked for, which the new model keeps), and retrain;
+    progress on stderr."""
     from galview.core.progress import progress_printer
     from galview.ml.finetune import finetune
     from galview.ml.loading import load_model
 
-    parent = load_model(parent_path)
+    parent = plain_adapted(load_model(parent_path), collection, args)
     with progress_printer("finetune") as progress:
         return finetune(
             parent, collection, chosen.indices, chosen.labels, recipe,

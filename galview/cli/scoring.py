@@ -35,17 +35,37 @@ def add_parsers(commands) -> None:
         help="scores as .csv (index, id, probabilities, predicted) or .h5/.hdf5 (also the embeddings)",
     )
     score.add_argument("--batch-size", type=int, default=1024, help="cutouts per forward pass")
-    score.add_argument(
-        "--resize", action="store_true", help="adapter: resize cutouts to the model's input size"
-    )
-    score.add_argument(
-        "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
-    )
-    score.add_argument("--greyscale", action="store_true", help="adapter: average the bands into one channel")
+    add_plain_adapter_options(score)
     add_adapt_option(score)
     add_open_options(score)
     add_cluster_options(score)
     score.set_defaults(run=cmd_score)
+
+
+def add_plain_adapter_options(parser) -> None:
+    """``--resize``, ``--bands``, ``--greyscale``: an explicit adapter from the cutouts to the model."""
+    parser.add_argument(
+        "--resize", action="store_true", help="adapter: resize cutouts to the model's input size"
+    )
+    parser.add_argument(
+        "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
+    )
+    parser.add_argument(
+        "--greyscale", action="store_true", help="adapter: average the bands into one channel"
+    )
+
+
+def plain_adapted(loaded, collection, args):
+    """``loaded`` with the adapter ``--resize``/``--bands``/``--greyscale`` ask for (said on stderr),
+    or ``loaded`` itself when none is asked for."""
+    if not (args.resize or args.bands is not None or args.greyscale):
+        return loaded
+    from galview.ml.scoring import with_adapter
+
+    bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
+    loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
+    print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
+    return loaded
 
 
 def add_cluster_options(score) -> None:
@@ -99,17 +119,15 @@ def cmd_single_score(args) -> int:
     check_batch_size(args.batch_size)
     output = output_path(args.output, SCORE_FORMATS, "scores")
     with open_collection(args.data, **open_options(args)) as collection:
-        bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
+        if args.bands is not None:
+            band_indices(args.bands, collection.bands)  # a wrong name is refused before Keras loads
         model = model_path(args.model)
         from galview.ml.loading import load_model
-        from galview.ml.scoring import score_to_file, with_adapter
+        from galview.ml.scoring import score_to_file
 
         loaded = load_model(model)
-        if args.resize or args.bands is not None or args.greyscale:
-            loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
-            print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
-        else:
-            loaded = adapt_model(loaded, collection, args)
+        adapted = plain_adapted(loaded, collection, args)
+        loaded = adapted if adapted is not loaded else adapt_model(loaded, collection, args)
         with progress_printer("score") as progress:
             path = score_to_file(loaded, collection, output, batch_size=args.batch_size, on_progress=progress)
     print(path)

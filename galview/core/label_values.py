@@ -178,3 +178,21 @@ def class_names_for(collection, labels=None) -> tuple[str, ...]:
         if finite.size:
             largest = max(1, int(finite.max()))
     return tuple(str(k) for k in range(largest + 1))
+
+
+def retrained_class_names(model_names, collection_names) -> tuple[tuple[str, ...], str | None]:
+    """The classes a model retrained on a collection's labels is named with, and a note when they change.
+
+    The collection's own names when it names as many classes as the model has and they differ: its
+    labels teach the model that task (rings and not rings, say, from an LSBG model), and the new
+    model must not call a ring an LSBG. Otherwise the model's own names, and no note.
+    """
+    model_names = tuple(str(n) for n in model_names)
+    ours = tuple(str(n) for n in (collection_names or ()))
+    if ours and len(ours) == len(model_names) and ours != model_names:
+        note = (
+            f"classes: {', '.join(ours)}, the collection's (the starting model tells "
+            f"{', '.join(model_names)} apart; its class k is read as the collection's class k)"
+        )
+        return ours, note
+    return model_names, None

@@ -177,6 +177,7 @@ def probe_model(parent_model, kernel: np.ndarray, bias: np.ndarray, n_outputs: i
     activation = "sigmoid" if kernel.shape[1] == 1 else "softmax"
     head = keras.layers.Dense(kernel.shape[1], activation=activation, name="probability")
     outputs = head(penultimate_layer(base).output)
-    model = keras.Model(base.inputs, outputs, name=base.name)
+    inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs  # the parent's structure: one tensor
+    model = keras.Model(inputs, outputs, name=base.name)
     head.set_weights([kernel, bias])
     return model

@@ -15,6 +15,7 @@ import numpy as np
 
 from galview.core.confident import stratified_folds
 from galview.core.jobs import Cancelled, Progress
+from galview.core.label_values import retrained_class_names
 from galview.core.training_labels import labels_record
 from galview.ml import finetune_fit as fitting
 from galview.ml.augment import CutoutBatches, dihedral_views, view_count
@@ -308,6 +309,7 @@ def _memory_guard(where):
 def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
     """The new version's card: parent, mode, recipe, label counts, fingerprint, before/after, device."""
     parent, recipe = job.parent, job.recipe
+    names, renamed = retrained_class_names(parent.card.class_names, job.collection.class_names)
     arch_name = job.arch.name if recipe.mode == "scratch" else parent.card.architecture
     explain = job.arch.explain_layer if recipe.mode == "scratch" else parent.card.explain_layer
     full = np.full(len(job.collection), -1, dtype=np.int64)
@@ -328,7 +330,7 @@ def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
         "recipe": dataclasses.asdict(recipe),
         "parent": {"name": parent.path.name, "path": str(parent.path), "version": parent.version,
                    "id": parent.card.id},
-        "label_counts": {parent.card.class_names[k]: n for k, n in job.counts()["per_class"].items()},
+        "label_counts": {names[k]: n for k, n in job.counts()["per_class"].items()},
         "left_out": job.left_out,
         "labels_used": record,
         "source": str(job.collection.source),
@@ -339,10 +341,14 @@ def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
     }  # fmt: skip
     if outcome.probe:
         training["probe"] = outcome.probe
+    description = f"Retrained ({recipe.mode}) from {parent.path.name} on {len(job.labels)} human labels."
+    if renamed:
+        training["parent_class_names"] = list(parent.card.class_names)
+        description += f" New {renamed}."
     return ModelCard(
         architecture=arch_name,
         task=parent.card.task,
-        class_names=parent.card.class_names,
+        class_names=names,
         input=parent.card.input,
         explain_layer=explain,
         positive_class=parent.card.positive_class,
@@ -350,5 +356,5 @@ def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
         training=training,
         data_fingerprint=fingerprint(job.collection, full),
         parent=str(parent.path),
-        description=f"Retrained ({recipe.mode}) from {parent.path.name} on {len(job.labels)} human labels.",
+        description=description,
     )

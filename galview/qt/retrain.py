@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from galview.core.label_values import retrained_class_names
 from galview.core.model_names import model_name, path_name
 from galview.core.retrain_compare import FLIPPED, compare_scores, label_agreement
 from galview.core.scores import Scores
@@ -102,7 +103,11 @@ class RetrainController(QObject):
             panel.why_label.setText("")
             return
         self.plan = human_labels(state.collection, self.labelling.store, model.card if model else None)
-        panel.labels_label.setText(self.plan.summary(self.labelling.classes))
+        text = self.plan.summary(self.labelling.classes)
+        if model is not None:
+            renamed = retrained_class_names(model.card.class_names, state.collection.class_names)[1]
+            text += f". New model's {renamed}" if renamed else ""
+        panel.labels_label.setText(text)
         panel.why_label.setText(self._recipe_text())
         self._epochs_apply()
 
@@ -293,7 +298,8 @@ class RetrainController(QObject):
                 "The starting model has not scored this collection: nothing to compare"
             )
             return
-        if before.class_names != self.new_scores.class_names:
+        renamed = self.result is not None and len(before.class_names) == len(self.new_scores.class_names)
+        if before.class_names != self.new_scores.class_names and not renamed:
             self.panel.change_label.setText(
                 f"The models tell different classes apart ({', '.join(before.class_names)} against "
                 f"{', '.join(self.new_scores.class_names)}): nothing to compare"

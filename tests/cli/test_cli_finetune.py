@@ -94,3 +94,28 @@ def test_mistakes_are_caught_before_keras_loads(tmp_path, case, expected):
     done = run_wrapped(["finetune", data, "--model", model, "-o", out], tmp_path, PYTHONPATH=str(REPO))
     assert done.returncode == 2 and expected in done.stderr, done.stderr
     assert "keras" not in done.stdout and "tensorflow" not in done.stdout
+
+
+def test_finetune_with_an_adapter_and_other_named_classes(workspace, capsys):
+    """Cutouts twice the model's size, labels of classes the collection names: ``--resize`` adapts
+    them (the new model keeps the adapter, so ``score`` needs no option) and the new model takes the
+    collection's class names, said before training."""
+    tmp_path, data = workspace
+    with np.load(data) as arrays:
+        images, labels = arrays["images"], arrays["labels"]
+    large = tmp_path / "large.npz"
+    np.savez(large, images=images.repeat(2, axis=1).repeat(2, axis=2), labels=labels,
+             class_names=np.array(["corner", "centre"]))  # fmt: skip
+    args = ["finetune", str(large), "--model", str(tmp_path / "parent"), "--labels-from-file", "--folds", "2"]
+    assert main([*args, "-o", str(tmp_path / "refused")]) == 2  # 32×32 cutouts, a 16×16 model
+    assert "choose an adapter: resize" in capsys.readouterr().err
+    assert main([*args, "--resize", "-o", str(tmp_path / "new")]) == 0
+    captured = capsys.readouterr()
+    assert "labels: 40 human labels: 20 corner, 20 centre" in captured.out
+    assert (
+        "classes: corner, centre, the collection's (the starting model tells artifact, LSBG apart"
+        in captured.out
+    )
+    assert "adapter: {'from': {'shape': [32, 32, 3]}, 'resize': [16, 16]}" in captured.err
+    assert main(["score", str(large), "--model", str(tmp_path / "new"), "-o", str(tmp_path / "s.csv")]) == 0
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 41

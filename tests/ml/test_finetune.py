@@ -299,3 +299,19 @@ def test_probe_of_a_parent_whose_sigmoid_gives_class_0(tmp_path):
     fitted = fit_with_chosen_c(features, (labels == 0).astype(np.int64), parent_head(parent.model))
     got = load_model(result.path).model.predict(x, verbose=0)[:, 0]  # P(class 0), as the parent's
     np.testing.assert_allclose(got, fitted.outputs(features[0])[:, 0], atol=1e-4)
+
+
+def test_labels_of_other_named_classes_name_the_new_model(setup):
+    """Retrained on labels of another task (the collection names its classes), the new model takes
+    the collection's names: an LSBG model retrained on rings must not call a ring an LSBG."""
+    parent, collection, indices, labels, tmp_path = setup
+    collection.set_class_names(("corner blob", "central blob"))
+    result = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "renamed")
+    card = load_model(result.path).card
+    assert card.class_names == ("corner blob", "central blob") and card.positive_class == 1
+    assert card.training["parent_class_names"] == ["artifact", "LSBG"]
+    assert card.training["label_counts"] == {"corner blob": 20, "central blob": 20}
+    assert "New classes: corner blob, central blob, the collection's" in card.description
+    collection.set_class_names(("artifact", "LSBG"))  # the model's own names: nothing renamed
+    same = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "same")
+    assert same.card.class_names == ("artifact", "LSBG") and "parent_class_names" not in same.card.training

@@ -317,3 +317,22 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     assert window.retraining.compare_with(broken)
     qtbot.waitUntil(lambda: "could not be compared" in (window.last_error or ""), timeout=20000)
     assert state.model.path == path and "broken.keras" in window.last_error  # nothing changed
+
+
+def test_retraining_on_labels_of_other_named_classes_names_and_compares_the_new_model(
+    ready, qtbot, monkeypatch
+):
+    """The collection names its classes otherwise than the model (another task): the panel says the
+    new model takes the collection's names, and its before/after is still shown."""
+    monkeypatch.setenv("GALVIEW_RETRAIN_IN_PROCESS", "0")
+    window, state = ready, ready.state
+    state.collection.set_class_names(("dim", "bright"))
+    window.show_retrain()
+    panel = window.retrain_panel
+    assert "New model's classes: dim, bright, the collection's" in panel.labels_label.text()
+    _choose(panel, "probe", 1, 2)
+    panel.retrain_button.click()
+    qtbot.waitUntil(lambda: window.retraining.comparison is not None, timeout=60000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    assert window.retraining.new_model.card.class_names == ("dim", "bright")
+    assert "nothing to compare" not in panel.change_label.text() and FLIPPED in state.rankings
