@@ -70,6 +70,7 @@ def finetune_in_process(parent, collection, indices, labels, recipe, *, output=N
     folder = Path(output) if output is not None else new_version_dir(_parent_name(parent_path))
     request = {
         "parent": str(parent_path),
+        "adapter": _adapter_of(parent),  # one accepted in the window is not in the file
         "collection": opened_with,
         "fingerprint": fingerprint(collection),
         "indices": np.asarray(indices, dtype=np.int64).tolist(),
@@ -82,6 +83,12 @@ def finetune_in_process(parent, collection, indices, labels, recipe, *, output=N
         "embedding_budget": int(embedding_budget),
     }
     return _run_child(request, on_progress, cancel or CancelToken())
+
+
+def _adapter_of(parent) -> dict | None:
+    """The adapter a loaded parent carries (None for a path, or a model without one)."""
+    card = getattr(parent, "card", None)
+    return None if card is None else card.input.adapter
 
 
 def _model_path(parent) -> Path | None:
@@ -258,8 +265,15 @@ def _child_finetune(request: dict, collection, on_progress, cancel: CancelToken)
     from galview.ml.finetune import FinetuneRecipe, finetune
 
     started = time.monotonic()
+    parent = request["parent"]
+    if request.get("adapter"):
+        from galview.ml.loading import load_model
+
+        loaded = load_model(parent)
+        spec = dataclasses.replace(loaded.card.input, adapter=request["adapter"])
+        parent = dataclasses.replace(loaded, card=dataclasses.replace(loaded.card, input=spec))
     result = finetune(
-        request["parent"], collection, np.asarray(request["indices"], dtype=np.int64),
+        parent, collection, np.asarray(request["indices"], dtype=np.int64),
         np.asarray(request["labels"], dtype=np.int64), FinetuneRecipe(**request["recipe"]),
         output=request["output"], on_progress=on_progress, cancel=cancel, left_out=request["left_out"],
     )  # fmt: skip

@@ -116,3 +116,19 @@ def test_a_collection_built_in_memory_is_retrained_in_the_thread(setup, monkeypa
     monkeypatch.setattr(finetune_module, "finetune", lambda *a, **k: called.append(a) or "thread")
     assert finetune_in_process(parent, collection, indices, labels, _recipe()) == "thread"
     assert called
+
+
+def test_an_adapter_accepted_in_the_window_travels_to_the_child(setup, tmp_path, no_training_here):
+    """The parent carries an adapter that is not in its file (accepted in the window for cutouts twice
+    its size): the child retrains through it, and the version keeps it."""
+    from galview.ml.scoring import with_adapter
+
+    parent, collection, indices, labels = setup
+    images = collection.get_batch(indices)
+    large = tmp_path / "large.npz"
+    np.savez(large, images=images.repeat(2, axis=1).repeat(2, axis=2), labels=labels)
+    large_collection = open_collection(large)
+    adapted = with_adapter(parent, large_collection, resize=True)
+    result = finetune_in_process(adapted, large_collection, indices, labels, _recipe(epochs=1))
+    assert load_model(result.path).card.input.adapter == {"from": {"shape": [32, 32, 3]}, "resize": [16, 16]}
+    assert parent.card.input.adapter is None
