@@ -22,6 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DES)
     parser.add_argument("-o", "--output", type=Path, default=Path("compare.png"))
+    parser.add_argument("--index", type=int, help="the cutout shown beside the grid (default: the first)")
     args = parser.parse_args()
 
     from galview.core.retrain_compare import FLIPPED
@@ -47,6 +48,8 @@ def main() -> None:
     for label in (panel.metrics_label, panel.change_label, panel.agreement_label):
         print(label.text())
     window.state.set_sorting(sort=FLIPPED)
+    if args.index is not None:
+        window.state.set_current(args.index)
     wait(app, lambda: False, 1.5)
     window.grab().save(str(args.output))
     print(args.output)
