@@ -298,8 +298,9 @@ class RetrainController(QObject):
                 "The starting model has not scored this collection: nothing to compare"
             )
             return
-        renamed = self.result is not None and len(before.class_names) == len(self.new_scores.class_names)
-        if before.class_names != self.new_scores.class_names and not renamed:
+        # a version retrained on another task's labels names its classes after them: still its parent's k-th
+        new_task = self.result is not None and len(before.class_names) == len(self.new_scores.class_names)
+        if before.class_names != self.new_scores.class_names and not new_task:
             self.panel.change_label.setText(
                 f"The models tell different classes apart ({', '.join(before.class_names)} against "
                 f"{', '.join(self.new_scores.class_names)}): nothing to compare"
