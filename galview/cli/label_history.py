@@ -20,6 +20,8 @@ import numpy as np
 
 from galview.core.label_values import label_name
 
+CLI_SET = "galview labels set"  # what galview labels set records: every shell label has it, so not shown
+
 
 def history_lines(store, index: int | None, classes) -> list[str]:
     """The lines of the history table of ``store`` (one cutout's if ``index`` is given).
@@ -56,6 +58,8 @@ def _change_cells(row: dict, original: np.ndarray, classes, with_ids: bool) -> l
         for name, key, fmt in (("model", "model_id", ""), ("p", "prob", ".3f"), ("s", "seconds", ".1f"))
         if row[key] is not None
     )
+    if row.get("description") and row["description"] != CLI_SET:  # where a bulk change came from
+        details = f"{details}  ({row['description']})" if details else f"({row['description']})"
     ids = [str(row["cutout_id"])] if with_ids else []
     return [_when(row["at"]), str(row["idx"]), *ids, f"{old} → {new}", row["user"], row["kind"], details]
 

@@ -122,7 +122,9 @@ def _cmd_set(args, store) -> int:
             value = parse_label(args.label, _classes(args))
         except ValueError as exc:
             raise UserFacingError(args.data, str(exc)) from None
-    store.set(args.index, value, description="galview labels set")
+    from galview.cli.label_history import CLI_SET
+
+    store.set(args.index, value, description=CLI_SET)
     shown = "none" if value is None else label_name(value, _classes(args))
     print(f"ok {args.index} {shown}", flush=True)  # only after the commit
     return 0

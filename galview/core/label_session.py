@@ -203,6 +203,8 @@ class LabelSession:
     def _provenance(self, indices) -> dict:
         model, scores = self.state.model, self.state.scores
         extra = {"seconds": round(time.monotonic() - self._shown_at, 3)}
+        if len(indices) > 1 and self.state.sorting.sort != "file":  # a selection out of a ranking
+            extra["description"] = f"{len(indices)} selected in the grid sorted by {self.state.sort_title()}"
         if model is not None:
             extra["model_id"] = model.version
             if scores is not None and scores.model_version == model.version:
@@ -301,7 +303,8 @@ class LabelSession:
                 label_name(row[k], self.classes) if row[k] is not None else "—" for k in ("old", "new")
             )
             kind = f", {row['kind']}" if row["kind"] != "set" else ""
-            lines.append(f"{when} {old} → {new} ({row['user']}{kind})")
+            why = f"; {row['description']}" if row.get("description") else ""
+            lines.append(f"{when} {old} → {new} ({row['user']}{kind}{why})")
         return "\n".join(lines) or "no changes"
 
     # -- the blind re-check (self-consistency) --------------------------------------------------------

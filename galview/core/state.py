@@ -19,7 +19,7 @@ from galview.core.display import DisplaySettings, default_settings
 from galview.core.explanation import ExplainSettings
 from galview.core.kept_scores import KeptScores
 from galview.core.label_values import labels_in_use
-from galview.core.ordering import Sorting, inverse_order, make_order
+from galview.core.ordering import SORTS, Sorting, inverse_order, make_order
 from galview.core.rankings import SCORE_RANKINGS, Ranking, score_rankings
 from galview.core.scores import Scores
 
@@ -338,6 +338,14 @@ class ViewerState:
         if force or not np.array_equal(order, self.order):
             self.set_order(order)
         self._plain_order = s.identity
+
+    def sort_title(self) -> str:
+        """The display order's title as the sort box shows it, e.g. ``most similar to cutout 1 (…)``."""
+        key = self.sorting.sort
+        if key in SORTS:
+            return SORTS[key]
+        ranking = self.rankings.get(key)
+        return ranking.title if ranking is not None else key
 
     def position_of(self, index: int) -> int:
         """Display position of cutout ``index``, or -1 when it is not shown."""

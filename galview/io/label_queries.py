@@ -78,13 +78,16 @@ class LabelQueries:
         }
 
     def history(self, index=None) -> list[dict]:
-        """History rows in commit order as dicts keyed by :data:`HISTORY_COLUMNS`; one cutout's
-        if ``index`` is given. ``old``/``new`` are None for "no user label"."""
-        query, args = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM history", ()
+        """History rows in commit order as dicts keyed by :data:`HISTORY_COLUMNS`, plus the
+        ``description`` of the action each belongs to ("" when it has none: where a bulk label came
+        from, say); one cutout's if ``index`` is given. ``old``/``new`` are None for "no user label"."""
+        columns = ", ".join(f"h.{name}" for name in HISTORY_COLUMNS)
+        query = f"SELECT {columns}, a.description FROM history h LEFT JOIN actions a ON a.action = h.action"
+        args = ()
         if index is not None:
-            query, args = query + " WHERE idx = ?", (checked_indices(index, self._n)[0],)
+            query, args = query + " WHERE h.idx = ?", (checked_indices(index, self._n)[0],)
         with self._reading() as conn:
-            rows = conn.execute(query + " ORDER BY seq", args).fetchall()
+            rows = conn.execute(query + " ORDER BY h.seq", args).fetchall()
             return [_history_row(row, self._n) for row in rows]
 
     def rebindings(self) -> list[dict]:
@@ -160,7 +163,8 @@ def _ids(rows, n: int) -> np.ndarray:
 
 def _history_row(row, n: int) -> dict:
     """One history row as a dict; StoreDamaged if its cutout or labels are not what GalView writes."""
-    entry = dict(zip(HISTORY_COLUMNS, row, strict=True))
+    entry = dict(zip((*HISTORY_COLUMNS, "description"), row, strict=True))
+    entry["description"] = entry["description"] if isinstance(entry["description"], str) else ""
     labels_ok = all(entry[key] is None or isinstance(entry[key], int) for key in ("old", "new"))
     if not isinstance(entry["idx"], int) or not 0 <= entry["idx"] < n or not labels_ok:
         raise StoreDamaged(

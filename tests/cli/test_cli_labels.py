@@ -203,6 +203,8 @@ def test_export_and_import(data, tmp_path, capsys):
     mine.write_text("index,label\n10,unsure\n11,u\n12,LSBG\n")
     code, out, _ = run(capsys, "import", data, mine)
     assert code == 0 and out == f"imported {2 + (file_labels[12] != 1)} labels\n"
+    _, out, _ = run(capsys, "history", data, "--index", 10)
+    assert out.splitlines()[-1].endswith("import  (import mine.csv)")  # where the change came from
     mine.write_text("index,label\n10,1\n11,nonsense\n")
     code, out, err = run(capsys, "import", data, mine)
     assert (code, out) == (2, "") and "mine.csv: line 3: 'nonsense' is not a label" in err

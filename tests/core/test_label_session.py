@@ -145,3 +145,27 @@ def test_undo_of_only_my_actions_is_passed_to_the_store(data):
     session.label(1, [1])
     session.undo()
     assert calls[0] == {} and "user" in calls[1] and calls[1]["user"]
+
+
+def test_a_selection_labelled_out_of_a_ranking_records_the_ranking_in_the_history(data):
+    """Bulk labels from a ranking (the top of a similarity search, say) say where they came from."""
+    from galview.core.rankings import Ranking
+
+    state, session = _session(data)
+    ranking = Ranking("similar", "most similar to cutout 3", np.linspace(1, 0, N), badge="sim")
+    state.set_ranking(ranking)
+    state.set_sorting(sort="similar")
+    chosen = state.select_first(4)
+    assert session.label(0, list(chosen))
+    rows = session.store.history()
+    assert [r["description"] for r in rows] == [
+        "4 selected in the grid sorted by most similar to cutout 3"
+    ] * 4
+    assert (
+        "; 4 selected in the grid sorted by most similar to cutout 3" in session.describe(int(chosen[0]))[1]
+    )
+    assert session.label(1, [int(chosen[0])])  # one cutout: nothing to say
+    assert session.store.history()[-1]["description"] == ""
+    state.set_sorting(sort="file")
+    assert session.label(1, [5, 6])  # a selection in file order: no ranking to name
+    assert session.store.history()[-1]["description"] == ""
