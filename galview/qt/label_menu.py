@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QObject
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
@@ -25,6 +26,7 @@ from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import UserFacingError
 from galview.core.label_values import UNSURE
 from galview.core.words import count
+from galview.qt.review import select_by_value
 
 RECHECK_SIZE = 20
 
@@ -32,7 +34,13 @@ RECHECK_SIZE = 20
 def default_keys(classes) -> dict[str, str]:
     """Action name → key: digits for the classes (1 = LSBG, 0 = artifact), U, Backspace, undo/redo."""
     keys = {f"class_{k}": str(k) for k in range(min(len(classes), 10))}
-    return keys | {"unsure": "U", "clear": "Backspace", "undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}
+    return keys | {
+        "unsure": "U",
+        "clear": "Backspace",
+        "undo": "Ctrl+Z",
+        "redo": "Ctrl+Shift+Z",
+        "review": "Q",
+    }
 
 
 class LabelMenu(QObject):
@@ -80,6 +88,9 @@ class LabelMenu(QObject):
         mine.setToolTip("When several people label the same collection, Ctrl+Z undoes only what you did")
         self.menu.addSeparator()
         self._add("select_top", "Select the first k in the grid…", self.ask_select_top)
+        self._add("select_value", "Select by the ranking's value…", self.ask_select_value)
+        self._add("review", "Send to the review &queue", lambda: self.window.review.send())
+        self._add("unreview", "Take off the review queue", lambda: self.window.review.remove())
         self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
         self._add("recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", self.start_recheck)
         self._add("stop_recheck", "Stop the re-check", self.stop_recheck).setEnabled(self.window.state.blind)
@@ -121,6 +132,36 @@ class LabelMenu(QObject):
             f"{count(len(chosen), 'cutout')} selected: a label key labels them all"
         )
         return [int(i) for i in chosen]
+
+    def ask_select_value(self) -> None:
+        """Ask for a threshold on the values of the ranking the grid is sorted by, and select."""
+        state = self.window.state
+        ranking = state.rankings.get(state.sorting.sort)
+        if ranking is None:
+            self.window.statusBar().showMessage("Sort the grid by a ranking (a similarity search, say) first")
+            return
+        finite = ranking.values[np.isfinite(ranking.values)]
+        if not finite.size:
+            return
+        top = state.order[: min(10, len(state.order))]
+        start = float(
+            np.nanmin(ranking.values[top]) if ranking.descending else np.nanmax(ranking.values[top])
+        )
+        word = "at least" if ranking.descending else "at most"
+        value, ok = QInputDialog.getDouble(
+            self.window, "Select by value", f"Select the cutouts whose value in '{ranking.title}' is {word}:",
+            start, float(finite.min()), float(finite.max()), 3,
+        )  # fmt: skip
+        if ok:
+            self.select_value(value)
+
+    def select_value(self, threshold: float) -> list[int]:
+        """Select the cutouts past ``threshold`` in the ranking shown; a label key or Q takes them all."""
+        chosen = select_by_value(self.window.state, threshold)
+        self.window.statusBar().showMessage(
+            f"{count(len(chosen), 'cutout')} selected: a label key labels them all, Q sends them to the review queue"
+        )
+        return chosen
 
     def start_recheck(self, size: int = RECHECK_SIZE, seed=None) -> SelfConsistencyCheck | None:
         """Show a random sample of labelled cutouts with their labels hidden; keys answer the re-check."""

@@ -85,6 +85,8 @@ class SimilarityController(QObject):
         )
         menu.addSeparator()
         _add(menu, "Select the &top of the ranking…", self.window.label_menu.ask_select_top)
+        _add(menu, "Select by &similarity…", self.window.label_menu.ask_select_value)
+        _add(menu, "Send the selection to the review &queue", lambda: self.window.review.send())
 
     def context_menu(self, grid) -> None:
         """Right-click on the grid: rank by this cutout (or the selection), open it in the viewer."""
@@ -102,6 +104,8 @@ class SimilarityController(QObject):
         text = "Rank by similarity to this" if n == 1 else f"Rank by similarity to these {n}"
         menu.addAction(text, self.rank_like_current)
         menu.addAction("Select the top of the ranking…", self.window.label_menu.ask_select_top)
+        menu.addAction("Select by the ranking's value…", self.window.label_menu.ask_select_value)
+        menu.addAction("Send to the review queue", lambda: self.window.review.send())
         menu.addAction("Open in Legacy Survey viewer", self.window.open_in_legacy_viewer)
         menu.popup(grid.viewport().mapToGlobal(pos))
 

@@ -50,6 +50,7 @@ from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
 from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
+from galview.qt.review import ReviewQueueController
 from galview.qt.scoring import ScoringController
 from galview.qt.similarity import SimilarityController
 from galview.qt.simulate_dialog import SimulationController
@@ -164,9 +165,11 @@ class MainWindow(QMainWindow):
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
+        self.review = ReviewQueueController(self.state, parent=self)
         self.scoring.refused.connect(self.adapting.offer)
         controllers = (
             self.adapting,
+            self.review,
             self.similarity,
             self.scoring,
             self.explaining,

@@ -275,3 +275,33 @@ def test_view_classes_names_the_labels(qtbot, data):
         assert win.label_counts.text().startswith("artifact: 20 · LSBG: 20")
     finally:
         win.close()
+
+
+def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labelling, data):
+    """Select a ranking's cutouts by value, press Q: they wait in the review queue (a ranking of its
+    own, first sent first), with no label changed, and are there again when the collection reopens."""
+    from galview.core.rankings import Ranking
+    from galview.core.review_queue import REVIEW
+
+    window, state = labelling, labelling.state
+    similarity = np.linspace(1.0, 0.0, N)  # cutout 0 most similar
+    state.set_ranking(Ranking("closest", "most similar to cutout 0", similarity, badge="sim"))
+    state.set_sorting(sort="closest")
+    chosen = window.label_menu.select_value(0.9)
+    assert chosen == [0, 1, 2, 3] and "4 cutouts selected" in window.statusBar().currentMessage()
+    labels_before = state.labels.copy()
+    press(window, Qt.Key.Key_Q)
+    assert window.review.queue.indices == (0, 1, 2, 3)
+    np.testing.assert_array_equal(state.labels, labels_before)  # nothing labelled
+    assert "review queue (4 cutouts)" in [
+        window.sort_controls.sort_combo.itemText(i) for i in range(window.sort_controls.sort_combo.count())
+    ]
+    window.review.send([9, 2])
+    state.set_sorting(sort=REVIEW)
+    assert list(state.order[:5]) == [0, 1, 2, 3, 9]
+    window.review.remove([1])
+    assert list(state.order[:4]) == [0, 2, 3, 9]
+    assert window.open_path(data)  # reopened: the queue is read back
+    assert window.review.queue.indices == (0, 2, 3, 9) and REVIEW in state.rankings
+    window.review.remove([0, 2, 3, 9])
+    assert REVIEW not in state.rankings and window.last_error is None
