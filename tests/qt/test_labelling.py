@@ -277,7 +277,7 @@ def test_view_classes_names_the_labels(qtbot, data):
         win.close()
 
 
-def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labelling, data):
+def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labelling, data, monkeypatch):
     """Select a ranking's cutouts by value, press Q: they wait in the review queue (a ranking of its
     own, first sent first), with no label changed, and are there again when the collection reopens."""
     from galview.core.rankings import Ranking
@@ -287,8 +287,17 @@ def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labell
     similarity = np.linspace(1.0, 0.0, N)  # cutout 0 most similar
     state.set_ranking(Ranking("closest", "most similar to cutout 0", similarity, badge="sim"))
     state.set_sorting(sort="closest")
+    asked = []
+    monkeypatch.setattr(
+        "galview.qt.label_menu.QInputDialog.getDouble", lambda *args: asked.append(args) or (0.9, True)
+    )
+    window.label_menu.ask_select_value()  # the dialog starts at the 10th value, with enough decimals
+    assert asked[0][3] == pytest.approx(similarity[9]) and asked[0][-1] == 3
+    assert (
+        list(state.selection) == [0, 1, 2, 3] and "4 cutouts selected" in window.statusBar().currentMessage()
+    )
     chosen = window.label_menu.select_value(0.9)
-    assert chosen == [0, 1, 2, 3] and "4 cutouts selected" in window.statusBar().currentMessage()
+    assert chosen == [0, 1, 2, 3]
     labels_before = state.labels.copy()
     press(window, Qt.Key.Key_Q)
     assert window.review.queue.indices == (0, 1, 2, 3)
