@@ -62,6 +62,10 @@ def add_parsers(commands) -> None:
     imported = command("import", "import labels from a CSV file (columns index or id, and label)")
     imported.add_argument("csv", help="CSV file")
     imported.add_argument("--classes", help=CLASSES_HELP)
+    queue = command("queue", "print the review queue (the window's Q), or change it; no label changes")
+    queue.add_argument("--add", type=int, nargs="+", metavar="INDEX", help="send these cutouts to the queue")
+    queue.add_argument("--remove", type=int, nargs="+", metavar="INDEX", help="take these cutouts off it")
+    queue.add_argument("--clear", action="store_true", help="empty the queue")
     suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
     add_model_option(suspects)
     suspects.add_argument(
@@ -92,6 +96,9 @@ def run_labels(args) -> int:
     from galview.io import open_collection
     from galview.io.label_store import open_label_store
 
+    if args.labels_command == "queue":  # the review queue is kept apart from the label store
+        with open_collection(args.data, **open_options(args)) as collection:
+            return _cmd_queue(args, collection)
     if args.labels_command == "export":
         output_path(args.output, EXPORT_SUFFIXES, "labels")
     elif args.labels_command == "suspects":
@@ -175,6 +182,28 @@ def _cmd_undo(args, store) -> int:
 
 def _cmd_redo(args, store) -> int:
     return _step(args, store, undo=False)
+
+
+def _cmd_queue(args, collection) -> int:
+    from galview.core.collection import fingerprint
+    from galview.core.errors import UserFacingError
+    from galview.io.review_files import load_queue, save_queue
+
+    n, key = len(collection), fingerprint(collection)
+    asked = [*(args.add or []), *(args.remove or [])]
+    wrong = [i for i in asked if not 0 <= i < n]
+    if wrong:
+        raise UserFacingError(args.data, f"index {wrong[0]} is out of range; the collection has {n} cutouts")
+    queue = load_queue(key, n)
+    changed = queue.removed(queue.indices) if args.clear else queue
+    changed = changed.added(args.add or []).removed(args.remove or [])
+    if changed != queue:
+        save_queue(key, changed)
+    ids = collection.ids
+    print(f"review queue: {len(changed)} cutout{'' if len(changed) == 1 else 's'}")
+    for position, index in enumerate(changed.indices):
+        print(f"{position + 1}\t{index}\t{ids[index]}")
+    return 0
 
 
 def _cmd_import(args, store) -> int:

@@ -314,3 +314,18 @@ def test_undo_and_redo_mine(data, capsys):
     assert run(capsys, "undo", data) == (0, "undone 4\n", "")
     with stored(data) as s:
         assert np.isnan(s.current()).all()
+
+
+def test_the_review_queue_from_the_shell(data, capsys):
+    """What the window's Q sends, kept per collection: listed, added to, taken from, emptied."""
+    code, out, _ = run(capsys, "queue", data, "--add", 5, 7, 5)
+    assert code == 0 and out.splitlines()[0] == "review queue: 2 cutouts"
+    assert [line.split("\t")[1] for line in out.splitlines()[1:]] == ["5", "7"]
+    code, out, _ = run(capsys, "queue", data, "--remove", 5)
+    assert out.splitlines() == ["review queue: 1 cutout", out.splitlines()[1]] and "\t7\t" in out
+    assert run(capsys, "queue", data)[1].startswith("review queue: 1 cutout")  # kept
+    code, _, err = run(capsys, "queue", data, "--add", 112)
+    assert code == 2 and "index 112 is out of range; the collection has 112 cutouts" in err
+    assert run(capsys, "queue", data, "--clear")[1] == "review queue: 0 cutouts\n"
+    with stored(data) as store:
+        assert store.history() == []  # the queue changes no label
