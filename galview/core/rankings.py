@@ -9,11 +9,13 @@ them in ``ViewerState.rankings``; the grid sorts by any of them through one path
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 #: Names of the rankings derived from model scores (recomputed whenever the scores change).
 SCORE_RANKINGS = ("prob_desc", "prob_asc", "uncertain")
+LEADING = 50  # the leading cutouts of a ranking whose numbers the thumbnails must tell apart
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +58,16 @@ class Ranking:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    @cached_property
+    def decimals(self) -> int:
+        """Decimals that tell the leading shown numbers apart: 2, or up to 5 when they crowd
+        (embedding similarities of a collection often differ only in the fourth decimal)."""
+        values = self.shown if self.shown is not None else self.values
+        top = values[self.sort(np.arange(len(values)))[:LEADING]]
+        top = top[np.isfinite(top)]
+        spread = float(top.max() - top.min()) if top.size > 1 else 0.0
+        return 2 if spread <= 0 else int(np.clip(np.ceil(-np.log10(spread)) + 1, 2, 5))
 
     def sort(self, keep: np.ndarray) -> np.ndarray:
         """The cutouts ``keep`` (M,) in ranking order; unranked last, ties in their given order."""

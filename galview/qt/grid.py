@@ -185,7 +185,7 @@ class GridModel(QAbstractTableModel):
         if ranking is None or not ranking.badge:
             return None
         value = ranking.shown_value(i)
-        return None if math.isnan(value) else f"{ranking.badge} {value:.2f}"
+        return None if math.isnan(value) else f"{ranking.badge} {value:.{ranking.decimals}f}"
 
     def _tooltip(self, i: int) -> str:
         text = f"#{i}  {self.state.collection.id_of(i)}"

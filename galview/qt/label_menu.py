@@ -148,7 +148,7 @@ class LabelMenu(QObject):
         word = "at least" if ranking.descending else "at most"
         value, ok = QInputDialog.getDouble(
             self.window, "Select by value", f"Select the cutouts whose value in '{ranking.title}' is {word}:",
-            start, float(finite.min()), float(finite.max()), _decimals(ranking.values[state.order[:100]]),
+            start, float(finite.min()), float(finite.max()), ranking.decimals + 1,
         )  # fmt: skip
         if ok:
             self.select_value(value)
@@ -282,10 +282,3 @@ class KeyDialog(QDialog):
 
     def keys(self) -> dict[str, str]:
         return {name: editor.keySequence().toString() for name, editor in self.editors.items()}
-
-
-def _decimals(values: np.ndarray) -> int:
-    """Decimals that tell the leading values apart (embedding similarities differ in the fourth)."""
-    finite = values[np.isfinite(values)]
-    spread = float(finite.max() - finite.min()) if finite.size > 1 else 1.0
-    return int(np.clip(np.ceil(-np.log10(spread)) + 2, 3, 8)) if spread > 0 else 3

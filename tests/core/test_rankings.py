@@ -94,3 +94,11 @@ def test_next_after_walks_the_display_order():
     state.set_order([4, 2, 0])
     assert state.next_after(4) == 2 and state.next_after(0) == -1 and state.next_after(3) == -1
     assert state.position_of(2) == 1 and state.cutout_at(2) == 0 and state.cutout_at(3) == -1
+
+
+def test_a_ranking_shows_as_many_decimals_as_its_leading_numbers_need():
+    """Embedding similarities crowd near 1: two decimals would show "sim 1.00" on every thumbnail."""
+    assert Ranking("a", "spread", np.linspace(1.0, 0.0, 40)).decimals == 2
+    assert Ranking("b", "crowded", np.linspace(1.0, 0.999, 600)).decimals == 5
+    assert Ranking("c", "low first", np.linspace(0.0, 0.01, 50), descending=False).decimals == 3
+    assert Ranking("d", "none", np.full(4, np.nan)).decimals == 2
