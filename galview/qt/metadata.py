@@ -17,6 +17,7 @@ FIELDS = (
     "Model",
     "Score",
     "Similarity",
+    "Review",
     "Shape",
     "Bands",
     "Source",
@@ -68,6 +69,10 @@ class MetadataPanel(QWidget):
     def show_similarity(self, text: str) -> None:
         """The current cutout's similarity to the last search's reference (``"—"``: no search)."""
         self.fields["Similarity"].setText(text)
+
+    def show_review(self, text: str) -> None:
+        """Where the current cutout stands in the review queue (``"—"``: the queue is empty)."""
+        self.fields["Review"].setText(text)
 
     def show_score(self, model_name: str | None, scores, index: int, other: str | None = None) -> None:
         """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.

@@ -31,11 +31,12 @@ class ReviewQueueController(QObject):
     message = pyqtSignal(str)
     error = pyqtSignal(str)
 
-    def __init__(self, state, parent: QObject | None = None):
+    def __init__(self, state, metadata=None, parent: QObject | None = None):
         super().__init__(parent)
-        self.state = state
+        self.state, self.metadata = state, metadata
         self.queue = ReviewQueue()
         state.collection_changed.connect(self._load)
+        state.current_changed.connect(lambda _index: self._show_place())
 
     def send(self, indices=None) -> int:
         """Append ``indices`` (default: the selection, else the current cutout); the queue's length."""
@@ -79,11 +80,25 @@ class ReviewQueueController(QObject):
             self.state.set_ranking(self.queue.ranking(self.state.n))
         else:
             self.state.drop_ranking(REVIEW)
+        self._show_place()
+
+    def _show_place(self) -> None:
+        """The metadata panel's Review row: the current cutout's place in the queue."""
+        if self.metadata is None:
+            return
+        index, queued = self.state.current, self.queue.indices
+        if not queued or index < 0:
+            self.metadata.show_review("—")
+        elif index in queued:
+            self.metadata.show_review(f"{queued.index(index) + 1} of {len(queued)} in the review queue")
+        else:
+            self.metadata.show_review(f"not queued ({len(queued)} in the review queue)")
 
     def _load(self, collection) -> None:
         from galview.io.review_files import load_queue
 
         self.queue = ReviewQueue()
+        self._show_place()
         if collection is None:
             return
         try:

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
-        self.review = ReviewQueueController(self.state, parent=self)
+        self.review = ReviewQueueController(self.state, self.metadata, parent=self)
         self.scoring.refused.connect(self.adapting.offer)
         controllers = (
             self.adapting,

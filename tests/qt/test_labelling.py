@@ -308,9 +308,14 @@ def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labell
     window.review.send([9, 2])
     state.set_sorting(sort=REVIEW)
     assert list(state.order[:5]) == [0, 1, 2, 3, 9]
+    state.set_current(9)
+    assert window.metadata.fields["Review"].text() == "5 of 5 in the review queue"
+    state.set_current(20)
+    assert window.metadata.fields["Review"].text() == "not queued (5 in the review queue)"
     window.review.remove([1])
     assert list(state.order[:4]) == [0, 2, 3, 9]
     assert window.open_path(data)  # reopened: the queue is read back
     assert window.review.queue.indices == (0, 2, 3, 9) and REVIEW in state.rankings
     window.review.remove([0, 2, 3, 9])
     assert REVIEW not in state.rankings and window.last_error is None
+    assert window.metadata.fields["Review"].text() == "—"
