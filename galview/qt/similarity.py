@@ -229,9 +229,10 @@ class SimilarityController(QObject):
         ranking = result.ranking()
         self.state.set_ranking(ranking)
         self.state.set_sorting(sort=ranking.name)
-        own = {r.index for r in result.references}
+        own = {r.index for r in result.references if r.index is not None}
         others = [i for i in result.top(len(own) + 1) if i not in own]
-        best = f"; the most similar other cutout: {result.scores[others[0]]:.3f}" if others else ""
+        which = "other cutout" if own else "cutout"  # a file reference is none of the cutouts
+        best = f"; the most similar {which}: {result.scores[others[0]]:.3f} (#{others[0]})" if others else ""
         self.message.emit(f"Sorted by similarity: {describe(result)}{best}")
 
     # -- the self-supervised encoder ---------------------------------------------------------------

@@ -40,6 +40,7 @@ def test_rank_by_this_cutout_finds_its_turned_and_flipped_copies(window, qtbot, 
         window.sort_controls.sort_combo.itemData(i) for i in range(window.sort_controls.sort_combo.count())
     ]
     assert "Sorted by similarity" in window.statusBar().currentMessage()
+    assert "the most similar other cutout: 1.000 (#" in window.statusBar().currentMessage()
 
 
 def test_rank_by_the_selection_averages_and_orientations_can_be_turned_off(window, qtbot, tmp_path):
@@ -64,6 +65,10 @@ def test_rank_by_a_file_with_a_centre_mask(window, qtbot, tmp_path, shared_data)
     assert reference.image.shape == TINY_SHAPE and reference.mask is not None
     assert any("leda074886" in m and "50×50" in m for m in messages)  # the steps were shown
     assert np.isfinite(window.similarity.result.scores).all()
+    best = int(window.similarity.result.top(1)[0])
+    assert messages[-1].endswith(
+        f"; the most similar cutout: {window.similarity.result.scores[best]:.3f} (#{best})"
+    )
 
 
 def test_a_bad_reference_file_is_reported_and_the_window_goes_on(window, qtbot, tmp_path):
