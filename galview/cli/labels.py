@@ -187,6 +187,7 @@ def _cmd_redo(args, store) -> int:
 def _cmd_queue(args, collection) -> int:
     from galview.core.collection import fingerprint
     from galview.core.errors import UserFacingError
+    from galview.core.review_queue import ReviewQueue
     from galview.io.review_files import load_queue, save_queue
 
     n, key = len(collection), fingerprint(collection)
@@ -195,8 +196,7 @@ def _cmd_queue(args, collection) -> int:
     if wrong:
         raise UserFacingError(args.data, f"index {wrong[0]} is out of range; the collection has {n} cutouts")
     queue = load_queue(key, n)
-    changed = queue.removed(queue.indices) if args.clear else queue
-    changed = changed.added(args.add or []).removed(args.remove or [])
+    changed = (ReviewQueue() if args.clear else queue).added(args.add or []).removed(args.remove or [])
     if changed != queue:
         save_queue(key, changed)
     ids = collection.ids

@@ -131,8 +131,14 @@ def adapt_for(loaded, collection, adapt: bool = True):
         raise ModelError(error.path, error.problem)  # a fresh error each time: no growing traceback
     if adapter is None:
         return loaded, None
-    card = dataclasses.replace(loaded.card, input=dataclasses.replace(spec, adapter=adapter))
-    return dataclasses.replace(loaded, card=card), note
+    return carrying(loaded, adapter), note
+
+
+def carrying(loaded, adapter: dict | None):
+    """A copy of ``loaded`` whose card's input carries ``adapter`` (None: no adapter, the model as
+    saved); the model itself is shared, not copied."""
+    spec = dataclasses.replace(loaded.card.input, adapter=adapter)
+    return dataclasses.replace(loaded, card=dataclasses.replace(loaded.card, input=spec))
 
 
 def adapter_note(loaded, collection) -> str | None:

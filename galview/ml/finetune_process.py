@@ -267,11 +267,10 @@ def _child_finetune(request: dict, collection, on_progress, cancel: CancelToken)
     started = time.monotonic()
     parent = request["parent"]
     if request.get("adapter"):
+        from galview.ml.adapt import carrying
         from galview.ml.loading import load_model
 
-        loaded = load_model(parent)
-        spec = dataclasses.replace(loaded.card.input, adapter=request["adapter"])
-        parent = dataclasses.replace(loaded, card=dataclasses.replace(loaded.card, input=spec))
+        parent = carrying(load_model(parent), request["adapter"])
     result = finetune(
         parent, collection, np.asarray(request["indices"], dtype=np.int64),
         np.asarray(request["labels"], dtype=np.int64), FinetuneRecipe(**request["recipe"]),

@@ -46,11 +46,11 @@ class PlainAdapterOffer:
     def apply(self, loaded, collection):
         """A copy of ``loaded`` whose card carries this adapter for ``collection``'s cutouts (or, when
         there is no step, no adapter: the model as it was before it was adapted)."""
+        from galview.ml.adapt import carrying
         from galview.ml.scoring import with_adapter
 
         if not (self.resize or self.greyscale or self.bands is not None):
-            spec = dataclasses.replace(loaded.card.input, adapter=None)
-            return dataclasses.replace(loaded, card=dataclasses.replace(loaded.card, input=spec))
+            return carrying(loaded, None)
         bands = None if self.bands is None else list(self.bands)
         return with_adapter(loaded, collection, self.resize, bands, self.greyscale)
 

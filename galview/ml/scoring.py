@@ -6,7 +6,6 @@ previous one, so reading from disk and computing overlap.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
 from galview.core.scores import is_positive
-from galview.ml.adapt import adapt_for
+from galview.ml.adapt import adapt_for, carrying
 from galview.ml.inputs import model_input
 
 
@@ -176,8 +175,7 @@ def with_adapter(loaded, collection, resize: bool = False, bands=None, greyscale
         bands = [names.index(b) if isinstance(b, str) and b in names else int(b) for b in bands]
     spec = loaded.card.input
     adapter = make_adapter(collection.shape, spec, resize=resize, bands=bands, greyscale=greyscale)
-    card = dataclasses.replace(loaded.card, input=dataclasses.replace(spec, adapter=adapter))
-    return dataclasses.replace(loaded, card=card)
+    return carrying(loaded, adapter)
 
 
 def _refusal(loaded, collection, plain_adapter_refusal) -> str:
