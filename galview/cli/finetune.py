@@ -173,7 +173,12 @@ def _run(parent_path, collection, chosen, recipe, output, args):
 
 def _print_result(result) -> None:
     for name, metrics in (("before", result.before), ("after", result.after)):
-        print(f"{name:10s} {_metric_line(metrics)}")
+        baseline = (
+            f"  (by {metrics['baseline']}: the starting model tells other classes apart)"
+            if metrics.get("baseline")
+            else ""
+        )
+        print(f"{name:10s} {_metric_line(metrics)}{baseline}")
     d = result.difference
     low, high = d["ci95"]
     print(

@@ -19,6 +19,8 @@ from galview.core.scores import Scores
 
 #: Ranking name of "class flipped by the retrained model first".
 FLIPPED = "flipped"
+#: Ranking name of a model retrained on another task: its positive class, most probable first.
+NEW_TASK = "new task"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,46 @@ def compare_scores(before: Scores, after: Scores) -> Comparison:
     change[both] = after.positive_prob()[both].astype(np.float64) - before.positive_prob()[both]
     flipped = both & (before.predicted != after.predicted)
     return Comparison(change, flipped, int(both.sum()))
+
+
+@dataclass(frozen=True)
+class NewTaskScores:
+    """A model retrained on labels of another task (rings from an LSBG model): nothing can flip,
+    since the starting model's classes are not these; what the new model says is shown instead.
+
+    Attributes
+    ----------
+    probs : ndarray, (N,) float64
+        The new model's :meth:`~galview.core.scores.Scores.positive_prob`; NaN where it did not score.
+    measured : str
+        What that probability is of: the positive class, or ``"top class"``.
+    called : dict
+        Class name → how many scored cutouts the new model puts in it.
+    """
+
+    probs: np.ndarray
+    measured: str
+    called: dict
+
+    @classmethod
+    def of(cls, scores: Scores) -> NewTaskScores:
+        probs = np.where(scores.scored, scores.positive_prob(), np.nan).astype(np.float64)
+        predicted = scores.predicted[scores.scored]
+        called = {name: int((predicted == k).sum()) for k, name in enumerate(scores.class_names)}
+        return cls(probs, scores.positive_name, called)
+
+    def ranking(self) -> Ranking:
+        title = f"{self.measured} by the retrained model, most probable first"
+        return Ranking(NEW_TASK, title, self.probs, descending=True, badge="p")
+
+    def summary(self) -> str:
+        """``"Of 100 cutouts the new model calls 69 no ring and 31 ring. …"``."""
+        parts = [f"{n:,} {name}" for name, n in self.called.items()]
+        listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+        return (
+            f"Of {sum(self.called.values()):,} cutouts the new model calls {listed}. The starting "
+            "model tells other classes apart, so no cutout can change class"
+        )
 
 
 @dataclass(frozen=True)

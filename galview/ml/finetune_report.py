@@ -33,18 +33,22 @@ def compare(labels: np.ndarray, before: np.ndarray, after: np.ndarray, seed: int
     return evaluate(labels, before, seed), evaluate(labels, after, seed), difference
 
 
-def verdict(difference: dict, folds: int) -> str:
-    """One sentence that never claims a difference the interval does not support."""
+def verdict(difference: dict, folds: int, baseline: str | None = None) -> str:
+    """One sentence that never claims a difference the interval does not support.
+
+    ``baseline`` names what "before" was when it was not the parent model (e.g. guessing).
+    """
     low, high = difference["ci95"]
+    before = f"by {baseline}" if baseline else "before"
     numbers = (
-        f"accuracy {difference['accuracy_after']:.3f} after vs {difference['accuracy_before']:.3f} before "
+        f"accuracy {difference['accuracy_after']:.3f} after vs {difference['accuracy_before']:.3f} {before} "
         f"({_points(difference['difference'])}, 95% interval {_points(low)} to {_points(high)}; "
         f"{folds}-fold cross-validation on {difference['n']} labels)"
     )
     if difference["supported"] and difference["difference"] > 0:
         return f"Better: {numbers}."
     if difference["supported"] and difference["difference"] < 0:
-        return f"Worse: {numbers}; keep the parent model."
+        return f"Worse: {numbers}" + ("." if baseline else "; keep the parent model.")
     return f"No difference the labels can show: {numbers}; the interval includes 0."
 
 

@@ -34,6 +34,8 @@ INLINE_LABELS = 20_000
 #: 10 s for +6.2, 1 view 4 s for +6.0 (BENCHMARKS.md, issue 12 §1e).
 PROBE_VIEWS = 8
 PROBE_ROWS = 4_000
+#: What "before" is when the labels are of another task than the parent's.
+GUESSING = "guessing the most common class"
 _OOM_WORDS = ("RESOURCE_EXHAUSTED", "out of memory", "OOM when allocating", "CUDA_ERROR_OUT_OF_MEMORY")
 
 
@@ -69,6 +71,9 @@ class Job:
         if card.task not in ("binary", "multiclass"):
             raise ModelError(parent.path, f"retraining needs a classifier; this model is {card.task}")
         self.n_classes = len(card.class_names)
+        #: The labels name other classes than the parent's (rings for an LSBG model): the parent's
+        #: class k says nothing about them, so "before" is guessing the most common class.
+        self.new_task = retrained_class_names(card.class_names, collection.class_names)[1] is not None
         self._check_labels(len(collection))
         self.spec = adapt_for(parent, collection)[0].card.input
         self.fold = stratified_folds(self.labels, recipe.folds, recipe.seed)
@@ -147,11 +152,25 @@ class Job:
         self.cancel.raise_if_cancelled()
         if not np.isfinite(oof).all():
             raise TrainingFailed(self.parent.path, "the retrained models predict NaN; nothing was written")
+        if self.new_task:
+            before = self._guesses()
         metrics_before, after, difference = compare(self.labels, before, oof, self.recipe.seed)
-        text = verdict(difference, self.recipe.folds)
+        if self.new_task:
+            metrics_before["baseline"] = GUESSING
+        text = verdict(difference, self.recipe.folds, GUESSING if self.new_task else None)
         return Outcome(
             model, metrics_before, after, difference, text, device_description(), epochs_run, probe
         )
+
+    def _guesses(self) -> np.ndarray:
+        """Out-of-fold "before" of a new task: each fold's held-out cutouts get the class frequencies
+        of the fold's training labels (so the most common class, or class 0 on a tie, is predicted)."""
+        guesses = np.zeros((len(self.labels), self.n_classes))
+        for f in range(self.recipe.folds):
+            train, held = self.fold != f, self.fold == f
+            counts = np.bincount(self.labels[train], minlength=self.n_classes)
+            guesses[held] = counts / max(counts.sum(), 1)
+        return guesses
 
     def _parent_pass(self):
         """The parent's class probabilities on the labelled cutouts, and its penultimate features
@@ -319,10 +338,10 @@ def version_card(job: Job, outcome: Outcome, seconds: float) -> ModelCard:
     if len(job.indices) > INLINE_LABELS:
         record = {"n": record["n"]}
     record |= {"sha256": digest, "file": "labels.npz"}
-    evaluation = (
-        f"{recipe.folds}-fold stratified cross-validation on {len(job.labels)} human labels; before = the "
-        "parent's predictions on the same cutouts"
-    )
+    before = "the parent's predictions on the same cutouts"
+    if job.new_task:
+        before = f"{GUESSING} of each fold's training labels (the parent tells other classes apart)"
+    evaluation = f"{recipe.folds}-fold stratified cross-validation on {len(job.labels)} human labels; before = {before}"
     metrics = {**outcome.after, "before": outcome.before, "difference": outcome.difference}
     metrics |= {"verdict": outcome.verdict, "evaluation": evaluation}
     training = {

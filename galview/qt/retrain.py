@@ -30,7 +30,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from galview.core.label_values import retrained_class_names
 from galview.core.model_names import model_name, path_name
-from galview.core.retrain_compare import FLIPPED, compare_scores, label_agreement
+from galview.core.retrain_compare import FLIPPED, NEW_TASK, NewTaskScores, compare_scores, label_agreement
 from galview.core.scores import Scores
 from galview.core.training_labels import human_labels, learnt_from
 from galview.core.words import count
@@ -82,7 +82,7 @@ class RetrainController(QObject):
         panel.stop_button.clicked.connect(self.stop)
         panel.use_button.clicked.connect(self.use_new_model)
         panel.back_button.clicked.connect(self.back_to_parent)
-        panel.flipped_button.clicked.connect(lambda: self.state.set_sorting(sort=FLIPPED))
+        panel.flipped_button.clicked.connect(self._sort_by_result)
         panel.mode.currentIndexChanged.connect(lambda _i: self.refresh())
         panel.epochs.valueChanged.connect(lambda _v: self.refresh())
         panel.folds.valueChanged.connect(lambda _v: self.refresh())
@@ -298,13 +298,15 @@ class RetrainController(QObject):
                 "The starting model has not scored this collection: nothing to compare"
             )
             return
-        # a version retrained on another task's labels names its classes after them: still its parent's k-th
-        new_task = self.result is not None and len(before.class_names) == len(self.new_scores.class_names)
-        if before.class_names != self.new_scores.class_names and not new_task:
-            self.panel.change_label.setText(
-                f"The models tell different classes apart ({', '.join(before.class_names)} against "
-                f"{', '.join(self.new_scores.class_names)}): nothing to compare"
-            )
+        if before.class_names != self.new_scores.class_names:
+            # a version retrained on another task's labels names its classes after them
+            if self.result is not None and len(before.class_names) == len(self.new_scores.class_names):
+                self._show_new_task()
+            else:
+                self.panel.change_label.setText(
+                    f"The models tell different classes apart ({', '.join(before.class_names)} against "
+                    f"{', '.join(self.new_scores.class_names)}): nothing to compare"
+                )
             return
         state.kept_scores.put(state.fingerprint, self.new_scores)
         self.comparison = compare_scores(before, self.new_scores)
@@ -316,6 +318,31 @@ class RetrainController(QObject):
         self.panel.flipped_button.setEnabled(True)
         self.panel.show_agreement(self._agreement_text(before))
         self.comparison_changed.emit()
+
+    def _show_new_task(self) -> None:
+        """A version retrained on another task: no class can flip, so the panel shows the new model's
+        probabilities and the grid lists its positive class first; the user's labels against it."""
+        state, scores = self.state, self.new_scores
+        state.kept_scores.put(state.fingerprint, scores)
+        said = NewTaskScores.of(scores)
+        state.set_ranking(said.ranking())
+        self.panel.show_probabilities(
+            said.probs, said.summary(), f"probability of {said.measured}, new model"
+        )
+        first = (f"{said.measured.capitalize()} first", f"Sort the grid: {said.ranking().title}")
+        self.panel.set_first_button(first, enabled=True)
+        plan = self.plan
+        if plan is not None and len(plan.indices):
+            labelled = plan.indices[scores.scored[plan.indices]]
+            right = int((scores.predicted[labelled] == plan.labels[scores.scored[plan.indices]]).sum())
+            self.panel.show_agreement(
+                f"Your {len(labelled):,} labels: {right:,} agree with {self._second_name()}, which learnt "
+                "from them (the cross-validated figures above are the fair measure)"
+            )
+
+    def _sort_by_result(self) -> None:
+        """The result's ranking: the flipped cutouts first, or a new task's positive class first."""
+        self.state.set_sorting(sort=FLIPPED if self.comparison is not None else NEW_TASK)
 
     def other_opinion(self, index: int) -> str | None:
         """The compared model's score of cutout ``index`` when one of the two compared models is active:

@@ -33,6 +33,9 @@ from galview.qt.elide import breakable
 from galview.qt.training_curves import TrainingCurves
 
 #: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
+#: The result's sort button after a comparison: (text, tooltip).
+FLIPPED_FIRST = ("Flipped first", "Sort the grid: cutouts whose predicted class changed first")
+
 MODE_CHOICES = (
     (None, "Automatic (for the label count)"),
     ("probe", "probe — the last layer refitted on frozen features, starting from the model's (seconds)"),
@@ -127,9 +130,8 @@ class RetrainPanel(QWidget):
         self.change_plot.addItem(self.change_bars)
         self.use_button = QPushButton("Use this model")
         self.use_button.setEnabled(False)
-        self.flipped_button = QPushButton("Flipped first")
-        self.flipped_button.setToolTip("Sort the grid: cutouts whose predicted class changed first")
-        self.flipped_button.setEnabled(False)
+        self.flipped_button = QPushButton()
+        self.set_first_button(FLIPPED_FIRST)
         self.back_button = QPushButton("Back to the previous model")
         self.back_button.setEnabled(False)
         # two rows: the three side by side would set the dock's width and cut every text in it
@@ -225,6 +227,7 @@ class RetrainPanel(QWidget):
         self.change_label.setText("Scoring the collection with the new model…")
         self._clear_changes()
         self.change_plot.setLabel("bottom", "change of probability (after − before)")
+        self.set_first_button(FLIPPED_FIRST)
         self.result_box.setTitle("Before and after")
         self.result_box.show()
         self._show_results()
@@ -243,6 +246,7 @@ class RetrainPanel(QWidget):
         self.change_label.setText(f"Loading {other} and its scores of this collection…")
         self._clear_changes()
         self.change_plot.setLabel("bottom", "change of probability (other − active)")
+        self.set_first_button(FLIPPED_FIRST)
         for button in (self.use_button, self.flipped_button, self.back_button):
             button.setEnabled(False)
         self.result_box.show()
@@ -261,6 +265,21 @@ class RetrainPanel(QWidget):
 
     def show_agreement(self, text: str) -> None:
         self.agreement_label.setText(text)
+
+    def set_first_button(self, words: tuple[str, str], enabled: bool = False) -> None:
+        """The button that sorts the grid by the result's ranking: (text, tooltip)."""
+        self.flipped_button.setText(words[0])
+        self.flipped_button.setToolTip(words[1])
+        self.flipped_button.setEnabled(enabled)
+
+    def show_probabilities(self, probs: np.ndarray, summary: str, axis: str) -> None:
+        """Histogram of one model's probabilities in [0, 1] (NaN ignored) instead of the changes."""
+        finite = probs[np.isfinite(probs)]
+        counts, edges = np.histogram(finite, bins=20, range=(0.0, 1.0))
+        self.change_bars.setOpts(x=(edges[:-1] + edges[1:]) / 2, height=counts, width=edges[1] - edges[0])
+        self.change_plot.setYRange(0, max(1, int(counts.max(initial=0))), padding=0.05)
+        self.change_plot.setLabel("bottom", axis)
+        self.change_label.setText(summary)
 
     def show_changes(self, change: np.ndarray, summary: str) -> None:
         """Histogram of the probability changes (NaN ignored) and a one-line summary."""

@@ -21,6 +21,8 @@ def describe_metrics(result) -> str:
     for title, metrics in (("Before", result.before), ("After (cross-validated)", result.after)):
         if not metrics:
             continue
+        if metrics.get("baseline"):
+            title = f"Before, by {metrics['baseline']} (the starting model knows other classes)"
         parts = []
         for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
             value = metrics.get(key)

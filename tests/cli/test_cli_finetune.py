@@ -117,5 +117,6 @@ def test_finetune_with_an_adapter_and_other_named_classes(workspace, capsys):
         in captured.out
     )
     assert "adapter: {'from': {'shape': [32, 32, 3]}, 'resize': [16, 16]}" in captured.err
+    assert "(by guessing the most common class: the starting model tells other classes apart)" in captured.out
     assert main(["score", str(large), "--model", str(tmp_path / "new"), "-o", str(tmp_path / "s.csv")]) == 0
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 41

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from galview.core.retrain_compare import label_agreement
+from galview.core.retrain_compare import NEW_TASK, NewTaskScores, label_agreement
 from galview.core.scores import Scores
 from galview.core.training_labels import TRAINED_ON_COLLECTION, learnt_from
 
@@ -31,6 +31,17 @@ def test_agreement_counts_each_model_and_the_flips_toward_and_away_from_the_labe
     assert "3 agree with B (which learnt from 5 of them)" in agreement.text("A", "B", learnt=(0, 5))
     empty = label_agreement(before, after, [], [])
     assert empty.n == 0 and "None of your labelled cutouts" in empty.text()
+
+
+def test_a_model_of_another_task_is_shown_by_its_own_probabilities():
+    scores = _scores("ring", [0.9, 0.2, None, 0.7])
+    scores.class_names = ("no ring", "ring")
+    said = NewTaskScores.of(scores)
+    assert said.called == {"no ring": 1, "ring": 2} and said.measured == "ring"
+    assert said.summary().startswith("Of 3 cutouts the new model calls 1 no ring and 2 ring.")
+    ranking = said.ranking()
+    assert ranking.name == NEW_TASK and ranking.title == "ring by the retrained model, most probable first"
+    np.testing.assert_allclose(ranking.values, [0.9, 0.2, np.nan, 0.7], atol=1e-6)  # unscored: last
 
 
 def test_learnt_from_counts_only_labels_of_the_same_collection(tmp_path):

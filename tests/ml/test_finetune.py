@@ -312,6 +312,12 @@ def test_labels_of_other_named_classes_name_the_new_model(setup):
     assert card.training["parent_class_names"] == ["artifact", "LSBG"]
     assert card.training["label_counts"] == {"corner blob": 20, "central blob": 20}
     assert "New classes: corner blob, central blob, the collection's" in card.description
+    # the parent's "LSBG" says nothing about a central blob: "before" is guessing the most common class
+    assert result.before["baseline"] == "guessing the most common class"
+    assert result.before["accuracy"] == 0.5 and result.before["roc_auc"] == 0.5  # 20 and 20: class 0
+    assert "vs 0.500 by guessing the most common class" in result.verdict
+    assert "guessing the most common class of each fold" in card.metrics["evaluation"]
     collection.set_class_names(("artifact", "LSBG"))  # the model's own names: nothing renamed
     same = finetune(parent, collection, indices, labels, _recipe("probe"), output=tmp_path / "same")
     assert same.card.class_names == ("artifact", "LSBG") and "parent_class_names" not in same.card.training
+    assert "baseline" not in same.before and "before (" in same.verdict
