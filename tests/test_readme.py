@@ -35,6 +35,7 @@ PLACEHOLDERS = {
     "S": "0",
     "I": "3",
     "INDEX": "5",
+    "REF": "#5",
     "LABEL": "LSBG",
     "FILE.csv": "mine.csv",
     "MODEL_DIR": "model_dir",

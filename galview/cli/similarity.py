@@ -15,6 +15,8 @@ SPACE_NAMES = (
     "self-supervised",
 )  # galview.spaces.SPACES, without importing it here
 CSV = (".csv",)
+#: Rows printed when -k is not given.
+PRINTED = 10
 
 
 def add_parsers(commands) -> None:
@@ -27,6 +29,14 @@ def add_parsers(commands) -> None:
         "rotation-invariant morphology. Prints the most similar; -o writes every cutout's row.",
     )
     similar.add_argument("data", help="the cutout collection (file or folder)")
+    similar.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="a reference: #I for cutout I of the collection, else an image file (repeatable; the same "
+        "as --to I or --to-file FILE)",
+    )
     similar.add_argument(
         "--to",
         type=int,
@@ -89,13 +99,17 @@ def add_parsers(commands) -> None:
         help="several references: mean or max of the similarities",
     )
     similar.add_argument(
-        "--top", type=int, default=10, metavar="K", help="how many of the most similar to print"
+        "-k",
+        "--top",
+        type=int,
+        metavar="K",
+        help="how many of the most similar to print (default 10) and, when given, to write with -o",
     )
     similar.add_argument(
         "-o",
         "--output",
         metavar="OUT.csv",
-        help="every cutout's rank, index, id, similarity and orientation as .csv",
+        help="rank, index, id, similarity and orientation as .csv: of the top K with -k, else of every cutout",
     )
     similar.add_argument(
         "--resize", action="store_true", help="embedding space: resize cutouts to the model's input size"
@@ -155,6 +169,7 @@ def cmd_similar(args) -> int:
 
     output = output_path(args.output, CSV, "similarities") if args.output else None
     _check_options(args)
+    top = PRINTED if args.top is None else args.top
     with open_collection(args.data, **open_options(args)) as collection:
         references = _references(args, collection)
         for reference in references:
@@ -162,18 +177,31 @@ def cmd_similar(args) -> int:
                 print(f"reference {reference.name}: {step}", file=sys.stderr)
         space = _space(args, collection)
         result = _search(args, collection, space, references)
-        print_top(result, collection.ids, args.top)
+        print_top(result, collection.ids, top)
         if output is not None:
             from galview.io.similarity_files import write_similarities
 
-            print(f"wrote {write_similarities(output, result, collection.ids)}", file=sys.stderr)
+            written = write_similarities(output, result, collection.ids, args.top)
+            print(f"wrote {written}", file=sys.stderr)
     return 0
 
 
 def _check_options(args) -> None:
+    for text in args.reference:  # "#I" is a cutout of the collection, anything else a file
+        if text.startswith("#"):
+            try:
+                args.to.append(int(text[1:]))
+            except ValueError:
+                raise UserFacingError(
+                    f"--reference {text}", "expected #I (a cutout's index, e.g. #12) or an image file"
+                ) from None
+        else:
+            args.to_file.append(text)
     if not args.to and not args.to_file:
-        raise UserFacingError(args.data, "no reference given; expected --to INDEX or --to-file FILE")
-    if args.top < 1:
+        raise UserFacingError(
+            args.data, "no reference given; expected --reference REF, --to INDEX or --to-file FILE"
+        )
+    if args.top is not None and args.top < 1:
         raise UserFacingError(f"--top {args.top}", "expected a positive number of cutouts to print")
     if args.crop is not None and args.crop < 2:
         raise UserFacingError(f"--crop {args.crop}", "expected a side of at least 2 pixels")
@@ -195,7 +223,9 @@ def _references(args, collection) -> list:
     n, references = len(collection), []
     for index in args.to:
         if not 0 <= index < n:
-            raise UserFacingError(args.data, f"has no cutout {index} (--to); expected an index 0..{n - 1}")
+            raise UserFacingError(
+                args.data, f"has no cutout {index} (--to or --reference #I); expected an index 0..{n - 1}"
+            )
         name = f"cutout {index} ({collection.id_of(index)})"
         references.append(cutout_reference(collection.get(index), index, name))
     for path in args.to_file:

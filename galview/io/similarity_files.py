@@ -46,8 +46,10 @@ def similarity_rows(result, ids, order: np.ndarray | None = None) -> list[dict]:
     return rows
 
 
-def write_similarities(path: str | Path, result, ids) -> Path:
-    """Write every cutout's row (see :func:`similarity_rows`) as CSV (:func:`galview.io.writers.write_csv`:
-    LF line endings, written under a temporary name and renamed)."""
-    rows = similarity_rows(result, ids)
-    return write_csv(path, list(rows[0]), (list(row.values()) for row in rows))
+def write_similarities(path: str | Path, result, ids, top: int | None = None) -> Path:
+    """Write the rows (see :func:`similarity_rows`) of the ``top`` most similar cutouts, or of every cutout
+    when None, as CSV (:func:`galview.io.writers.write_csv`: LF line endings, written under a temporary
+    name and renamed)."""
+    rows = similarity_rows(result, ids, None if top is None else result.top(top))
+    header = list((rows or similarity_rows(result, ids))[0])  # nothing ranked: the header alone
+    return write_csv(path, header, (list(row.values()) for row in rows))

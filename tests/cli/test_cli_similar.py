@@ -21,15 +21,20 @@ def test_similar_on_the_rings_folder(shared_data, tmp_path, capsys):
     assert lines[2].split() == ["1", "2", "J003937.09-032825.0", "1.000000", "identity"] and len(lines) == 7
     assert "100/100 cutouts" in printed.err and f"wrote {out}" in printed.err
     with open(out, newline="") as handle:
+        top = list(csv.DictReader(handle))
+    assert [int(r["index"]) for r in top] == [int(line.split()[1]) for line in lines[2:]]  # -k 5: 5 rows
+    assert main(["similar", str(rings), "--reference", "#2", "-o", str(out)]) == 0  # the contract
+    assert capsys.readouterr().out.splitlines()[:7] == lines  # 10 printed, the same first 5
+    with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 100 and sorted(int(r["index"]) for r in rows) == list(range(100))
+    assert len(rows) == 100 and sorted(int(r["index"]) for r in rows) == list(range(100))  # no -k: all
     assert [r["rank"] for r in rows[:3]] == ["1", "2", "3"] and rows[0]["orientation"] == "identity"
     scores = [float(r["similarity"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert b"\r" not in out.read_bytes()  # CSV files have LF line endings (README)
 
     leda = shared_data / "leda074886" / "leda074886_50px.fits"
-    assert main(["similar", str(rings), "--to-file", str(leda), "--mask-centre", "4", "--top", "3"]) == 0
+    assert main(["similar", str(rings), "--reference", str(leda), "--mask-centre", "4", "-k", "3"]) == 0
     printed = capsys.readouterr()
     assert "reference leda074886_50px: resampled 50×50 → 424×424" in printed.err
     assert "reference leda074886_50px: centre masked: radius 4 px (52 of 50×50 pixels)" in printed.err
@@ -60,6 +65,9 @@ def test_bad_input_is_one_line_naming_what_was_wrong(small, tmp_path, capsys):
     _refused(capsys, ["similar", data, "--to", "0", "-o", str(tmp_path / "x.txt")], "x.txt", "expected .csv")
     _refused(capsys, ["similar", data, "--to", "0", "--crop", "1"], "--crop 1")
     _refused(capsys, ["similar", data, "--to", "0", "--top", "0"], "--top 0")
+    _refused(capsys, ["similar", data, "--reference", "#one"], "--reference #one", "expected #I")
+    _refused(capsys, ["similar", data, "--reference", "#9"], "has no cutout 9", "--reference #I")
+    _refused(capsys, ["similar", data, "--reference", str(tmp_path / "none.fits")], "none.fits")
     corrupt = tmp_path / "corrupt.fits"
     corrupt.write_bytes(b"SIMPLE  = garbage" * 10)
     _refused(capsys, ["similar", data, "--to-file", str(corrupt)], str(corrupt))
