@@ -34,7 +34,11 @@ def main() -> None:
     window.resize(1400, 860)
     window.show()
     window.open_path(args.data)
-    wait(app, lambda: window.adapting.box is not None, 120)
+    wait(app, lambda: window.adapting.box is not None or window.state.scores is not None, 120)
+    if window.adapting.box is None:  # e.g. FITS with a pixel scale: adapted without a question
+        print("no adapter was offered:", window.statusBar().currentMessage())
+        window.close()
+        raise SystemExit(1)
     wait(app, lambda: False, 1.0)
     question = args.output.with_name(args.output.stem + "_question" + args.output.suffix)
     window.adapting.box.grab().save(str(question))
