@@ -156,7 +156,7 @@ class Job:
             before = self._guesses()
         metrics_before, after, difference = compare(self.labels, before, oof, self.recipe.seed)
         if self.new_task:
-            metrics_before["baseline"] = GUESSING
+            metrics_before["baseline"] = difference["baseline"] = GUESSING
         text = verdict(difference, self.recipe.folds, GUESSING if self.new_task else None)
         return Outcome(
             model, metrics_before, after, difference, text, device_description(), epochs_run, probe

@@ -59,7 +59,7 @@ def describe_card(card) -> str:
     if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
         lines.append(
             f"Cross-validated accuracy {difference['accuracy_after']:.3f} against {difference['accuracy_before']:.3f}"
-            f" before, on {difference['n']} labels"
+            f" {'by ' + difference['baseline'] if difference.get('baseline') else 'before'}, on {difference['n']} labels"
         )
     if metrics.get("verdict"):
         lines.append(str(metrics["verdict"]))

@@ -76,7 +76,8 @@ class VersionsMenu:
         difference = (card.metrics or {}).get("difference") or {}
         if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
             parts.append(
-                f"accuracy {difference['accuracy_after']:.2f} vs {difference['accuracy_before']:.2f} before, "
+                f"accuracy {difference['accuracy_after']:.2f} vs {difference['accuracy_before']:.2f} "
+                f"{'by guessing' if difference.get('baseline') else 'before'}, "
                 f"{difference['n']} labels"
             )
         return " — ".join(parts)

@@ -313,7 +313,7 @@ def test_labels_of_other_named_classes_name_the_new_model(setup):
     assert card.training["label_counts"] == {"corner blob": 20, "central blob": 20}
     assert "New classes: corner blob, central blob, the collection's" in card.description
     # the parent's "LSBG" says nothing about a central blob: "before" is guessing the most common class
-    assert result.before["baseline"] == "guessing the most common class"
+    assert result.before["baseline"] == result.difference["baseline"] == "guessing the most common class"
     assert result.before["accuracy"] == 0.5 and result.before["roc_auc"] == 0.5  # 20 and 20: class 0
     assert "vs 0.500 by guessing the most common class" in result.verdict
     assert "guessing the most common class of each fold" in card.metrics["evaluation"]

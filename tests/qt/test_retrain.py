@@ -190,6 +190,13 @@ def test_versions_menu_tells_versions_apart_by_their_before_and_after(window, ti
     tip = action.toolTip()
     assert "No difference the labels can show" in tip and "/data/des.npz" in tip and "shipped.keras" in tip
     assert window.versions.menu.toolTipsVisible()
+    ring = {**difference, "accuracy_before": 0.5, "baseline": "guessing the most common class"}  # a new task
+    path = write_version(
+        loaded.model, dataclasses.replace(card, metrics={"difference": ring}), new_version_dir("t")
+    )
+    window.versions.fill()
+    [action] = [a for a in window.versions.menu.actions() if a.data() == str(path)]
+    assert "accuracy 0.72 vs 0.50 by guessing, 112 labels" in action.text()
 
 
 def test_retrain_in_the_window_thread_loads_and_scores_the_new_model_itself(ready, qtbot, monkeypatch):
