@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 LAYOUTS = ["NHWC", "NCHW", "NHW", "CHW", "HW"]
@@ -154,3 +155,67 @@ def chosen_human_labels(args, collection, card):
         with open_label_store(collection, args.store, force=getattr(args, "force", False)) as store:
             return human_labels(collection, store, card), f"label store {store.path}"
     return human_labels(collection, None, card), "the file's labels"
+
+
+def add_plain_adapter_options(parser) -> None:
+    """``--resize``, ``--bands``, ``--greyscale``: an explicit adapter from the cutouts to the model."""
+    parser.add_argument(
+        "--resize", action="store_true", help="adapter: resize cutouts to the model's input size"
+    )
+    parser.add_argument(
+        "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
+    )
+    parser.add_argument(
+        "--greyscale", action="store_true", help="adapter: average the bands into one channel"
+    )
+
+
+def plain_adapted(loaded, collection, args):
+    """``loaded`` with the adapter ``--resize``/``--bands``/``--greyscale`` ask for (said on stderr),
+    or ``loaded`` itself when none is asked for."""
+    if not (args.resize or args.bands is not None or args.greyscale):
+        return loaded
+    from galview.ml.scoring import with_adapter
+
+    bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
+    loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
+    print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
+    return loaded
+
+
+def ready_model(loaded, collection, args):
+    """``loaded`` with the adapter ``--resize``/``--bands``/``--greyscale`` ask for, else with the
+    physical adapter where the cutouts allow it (unless ``--no-adapt``); each said on stderr."""
+    adapted = plain_adapted(loaded, collection, args)
+    return adapted if adapted is not loaded else adapt_model(loaded, collection, args)
+
+
+def check_band_names(args, collection) -> None:
+    """Refuse a ``--bands`` name the collection does not have, before Keras loads."""
+    if getattr(args, "bands", None) is not None:
+        band_indices(args.bands, collection.bands)
+
+
+def band_indices(text: str, bands) -> list[int]:
+    """``--bands`` (names or indices, comma-separated) as channel indices of a collection with ``bands``.
+
+    Raises
+    ------
+    UserFacingError
+        Naming the option and the collection's bands, for an empty entry, an unknown name or an index
+        out of range.
+    """
+    from galview.core.errors import UserFacingError
+
+    names = list(bands)
+    expected = f"expected band names among {', '.join(names)} or indices 0–{len(names) - 1}, comma-separated"
+    indices = []
+    for item in (part.strip() for part in text.split(",")):
+        if item in names:
+            indices.append(names.index(item))
+        elif item.isdigit() and int(item) < len(names):
+            indices.append(int(item))
+        else:
+            problem = "an empty entry" if not item else f"no band {item!r}"
+            raise UserFacingError(f"--bands {text}", f"the collection has {problem}; {expected}")
+    return indices

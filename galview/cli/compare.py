@@ -13,12 +13,14 @@ import sys
 
 from galview.cli.common import (
     MODEL_HELP,
-    adapt_model,
     add_model_option,
     add_open_options,
+    add_plain_adapter_options,
+    check_band_names,
     chosen_human_labels,
     model_path,
     open_options,
+    ready_model,
 )
 
 COLUMNS = ("rank", "index", "id", "p_first", "p_second", "change", "changes_class", "label")
@@ -55,6 +57,7 @@ def add_parsers(commands) -> None:
         help="one row per cutout as .csv, those that change class first",
     )
     parser.add_argument("--batch-size", type=int, default=1024, help="cutouts per forward pass")
+    add_plain_adapter_options(parser)
     add_open_options(parser)
     parser.set_defaults(run=cmd_compare)
 
@@ -75,7 +78,8 @@ def cmd_compare(args) -> int:
     with open_collection(args.data, **open_options(args)) as collection:
         from galview.ml.loading import load_model
 
-        first, second = (adapt_model(load_model(p), collection, args) for p in (first_path, second_path))
+        check_band_names(args, collection)
+        first, second = (ready_model(load_model(p), collection, args) for p in (first_path, second_path))
         if tuple(first.card.class_names) != tuple(second.card.class_names):
             raise UserFacingError(
                 second_path,

@@ -6,12 +6,14 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 from __future__ import annotations
 
 from galview.cli.common import (
-    adapt_model,
     add_adapt_option,
     add_model_option,
     add_open_options,
+    add_plain_adapter_options,
+    check_band_names,
     model_path,
     open_options,
+    ready_model,
 )
 from galview.core.errors import UserFacingError
 
@@ -50,6 +52,7 @@ def add_parsers(commands) -> None:
         "-o", "--output", required=True, help=".npy maps (H, W) or (N, H, W), or .png with overlays"
     )
     add_open_options(explain)
+    add_plain_adapter_options(explain)
     add_adapt_option(explain)
     explain.set_defaults(run=cmd_explain)
 
@@ -72,7 +75,8 @@ def cmd_explain(args) -> int:
             raise UserFacingError(
                 args.data, f"index {bad[0]} is out of range; the collection has {n} cutouts (0..{n - 1})"
             )
-        loaded = adapt_model(_load(args), collection, args)
+        check_band_names(args, collection)
+        loaded = ready_model(_load(args), collection, args)
         from galview.ml.gradcam import explain
 
         cutouts = collection.get_batch(indices)
@@ -120,10 +124,11 @@ def _explain_sheet(args, collection, output) -> int:
     choice = current_labels(collection)
     if choice.source == "none":
         raise UserFacingError(args.data, "has no labels; the explanation sheet needs labelled cutouts")
+    check_band_names(args, collection)
     loaded = _load(args)
     from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
 
-    loaded = adapt_model(loaded, collection, args)
+    loaded = ready_model(loaded, collection, args)
     probs = positive_probabilities(loaded, collection)
     sheet, groups = explanation_sheet(
         loaded, collection, probs, choice.labels, k=args.per_group, method=args.method

@@ -13,11 +13,13 @@ import math
 from galview.cli.common import (
     add_model_option,
     add_open_options,
+    add_plain_adapter_options,
+    band_indices,
     chosen_human_labels,
     model_path,
     open_options,
+    plain_adapted,
 )
-from galview.cli.scoring import add_plain_adapter_options, band_indices, plain_adapted
 from galview.ml.finetune import MODES
 
 FORCE_HELP = "use a label store made for another collection of the same size, re-binding it to this one"

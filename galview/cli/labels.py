@@ -12,7 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from galview.cli.common import add_model_option, add_open_options, model_path, open_options
+from galview.cli.common import (
+    add_model_option,
+    add_open_options,
+    add_plain_adapter_options,
+    check_band_names,
+    model_path,
+    open_options,
+    ready_model,
+)
 
 FORCE_HELP = (
     "use a label store made for another collection of the same size, re-binding it to this one "
@@ -68,6 +76,7 @@ def add_parsers(commands) -> None:
     queue.add_argument("--clear", action="store_true", help="empty the queue")
     suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
     add_model_option(suspects)
+    add_plain_adapter_options(suspects)
     suspects.add_argument(
         "--method",
         choices=["head", "cnn"],
@@ -222,10 +231,11 @@ def _cmd_suspects(args, store, collection) -> int:
 
     output = Path(args.output)
     model = model_path(args.model)
+    check_band_names(args, collection)
     from galview.ml.loading import load_model
     from galview.ml.suspects import suspect_ranking
 
-    loaded = load_model(model)
+    loaded = ready_model(load_model(model), collection, args)
     labels = store.effective()
     with progress_printer(f"suspects ({args.method})") as progress:
         order, scores, flagged = suspect_ranking(

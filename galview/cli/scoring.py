@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-
 from galview.cli.common import (
-    adapt_model,
     add_adapt_option,
     add_model_option,
     add_open_options,
+    add_plain_adapter_options,
+    check_band_names,
     model_path,
     open_options,
+    ready_model,
 )
 
 
@@ -40,32 +40,6 @@ def add_parsers(commands) -> None:
     add_open_options(score)
     add_cluster_options(score)
     score.set_defaults(run=cmd_score)
-
-
-def add_plain_adapter_options(parser) -> None:
-    """``--resize``, ``--bands``, ``--greyscale``: an explicit adapter from the cutouts to the model."""
-    parser.add_argument(
-        "--resize", action="store_true", help="adapter: resize cutouts to the model's input size"
-    )
-    parser.add_argument(
-        "--bands", help="adapter: bands to feed the model, in its order (names or indices, comma-separated)"
-    )
-    parser.add_argument(
-        "--greyscale", action="store_true", help="adapter: average the bands into one channel"
-    )
-
-
-def plain_adapted(loaded, collection, args):
-    """``loaded`` with the adapter ``--resize``/``--bands``/``--greyscale`` ask for (said on stderr),
-    or ``loaded`` itself when none is asked for."""
-    if not (args.resize or args.bands is not None or args.greyscale):
-        return loaded
-    from galview.ml.scoring import with_adapter
-
-    bands = band_indices(args.bands, collection.bands) if args.bands is not None else None
-    loaded = with_adapter(loaded, collection, args.resize, bands, args.greyscale)
-    print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
-    return loaded
 
 
 def add_cluster_options(score) -> None:
@@ -119,15 +93,12 @@ def cmd_single_score(args) -> int:
     check_batch_size(args.batch_size)
     output = output_path(args.output, SCORE_FORMATS, "scores")
     with open_collection(args.data, **open_options(args)) as collection:
-        if args.bands is not None:
-            band_indices(args.bands, collection.bands)  # a wrong name is refused before Keras loads
+        check_band_names(args, collection)
         model = model_path(args.model)
         from galview.ml.loading import load_model
         from galview.ml.scoring import score_to_file
 
-        loaded = load_model(model)
-        adapted = plain_adapted(loaded, collection, args)
-        loaded = adapted if adapted is not loaded else adapt_model(loaded, collection, args)
+        loaded = ready_model(load_model(model), collection, args)
         with progress_printer("score") as progress:
             path = score_to_file(loaded, collection, output, batch_size=args.batch_size, on_progress=progress)
     print(path)
@@ -142,28 +113,3 @@ def check_batch_size(batch_size: int) -> None:
         raise UserFacingError(
             f"--batch-size {batch_size}", "expected a positive whole number of cutouts per batch"
         )
-
-
-def band_indices(text: str, bands) -> list[int]:
-    """``--bands`` (names or indices, comma-separated) as channel indices of a collection with ``bands``.
-
-    Raises
-    ------
-    UserFacingError
-        Naming the option and the collection's bands, for an empty entry, an unknown name or an index
-        out of range.
-    """
-    from galview.core.errors import UserFacingError
-
-    names = list(bands)
-    expected = f"expected band names among {', '.join(names)} or indices 0–{len(names) - 1}, comma-separated"
-    indices = []
-    for item in (part.strip() for part in text.split(",")):
-        if item in names:
-            indices.append(names.index(item))
-        elif item.isdigit() and int(item) < len(names):
-            indices.append(int(item))
-        else:
-            problem = "an empty entry" if not item else f"no band {item!r}"
-            raise UserFacingError(f"--bands {text}", f"the collection has {problem}; {expected}")
-    return indices

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from galview.core.errors import UserFacingError
 
+#: Where a refused input's message starts naming the adapter steps (and their command-line options).
+CHOOSE_ADAPTER = "choose an adapter: "
+
 
 class ModelError(UserFacingError):
     """A model, its card or its input could not be used (message ``"PATH: problem"``).

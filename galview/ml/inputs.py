@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from galview.ml.cards import InputSpec
-from galview.ml.errors import ModelError
+from galview.ml.errors import CHOOSE_ADAPTER, ModelError
 
 ADAPTER_KEYS = ("from", "select_bands", "greyscale", "resize", "physical")
 
@@ -246,17 +246,17 @@ def _hint(
         )
     steps = []
     if shape[:2] != tuple(spec.shape[:2]):
-        steps.append("resize")
+        steps.append("resize (--resize)")
     if shape[2] != spec.shape[2]:
-        steps.append("band selection")
+        steps.append("band selection (--bands)")
         if spec.shape[2] == 1:
-            steps.append("greyscale")
+            steps.append("greyscale (--greyscale)")
     if not steps:  # the band names alone differ
         return (
-            "choose an adapter: band selection, naming the bands to feed in the model's order "
+            f"{CHOOSE_ADAPTER}band selection, naming the bands to feed in the model's order "
             f"(--bands {','.join(bands)} feeds them as they are)"
         )
-    return "choose an adapter: " + ", ".join(steps)
+    return CHOOSE_ADAPTER + ", ".join(steps)
 
 
 def _describe(shape: Sequence[int], dtype: str, bands: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import QMessageBox
 
 from galview.core.model_names import model_name
-from galview.ml.errors import ModelError
+from galview.ml.errors import CHOOSE_ADAPTER, ModelError
 
 TITLE = "GalView — adapt the cutouts to the model"
 
@@ -63,6 +63,8 @@ class AdapterOffers(QObject):
             else:
                 self.message.emit(self._why_nothing(model, collection))
             return False
+        if refusal:  # its command-line options are no use here: the question lists the steps
+            refusal = refusal.split(f" — {CHOOSE_ADAPTER}")[0]
         question = (f"{refusal}\n\n" if refusal else "") + (
             f"Score these cutouts with {model_name(model)} after these steps?\n\n{offer.text()}"
         )

@@ -64,7 +64,7 @@ def test_score_bands_the_collection_lacks_are_a_clean_error(tmp_path, capsys, mo
 
 
 def test_band_names_and_indices_are_both_accepted():
-    from galview.cli.scoring import band_indices
+    from galview.cli.common import band_indices
 
     assert band_indices("z, g,1", ("g", "r", "z")) == [2, 0, 1]
 

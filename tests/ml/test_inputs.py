@@ -75,9 +75,12 @@ def test_mismatch_message_says_what_each_side_is():
         "(g,r,z) — float fluxes become the model's uint8 colours only through the physical adapter, "
         "which needs the cutouts' pixel scale (a WCS), band names and flux unit"
     )
-    with pytest.raises(ModelError, match="— choose an adapter: resize$"):
+    with pytest.raises(ModelError, match=r"— choose an adapter: resize \(--resize\)$"):
         check_compatible((256, 256, 3), np.uint8, ("R", "G", "B"), SHADOWS)
-    with pytest.raises(ModelError, match="choose an adapter: resize, band selection, greyscale"):
+    with pytest.raises(
+        ModelError,
+        match=r"adapter: resize \(--resize\), band selection \(--bands\), greyscale \(--greyscale\)$",
+    ):
         check_compatible((16, 16, 3), np.float32, None, GREY)
     with pytest.raises(ModelError, match="only through the physical adapter"):
         check_compatible((64, 64, 3), np.float32, None, SHADOWS)  # dtype alone: fluxes, not colours

@@ -218,6 +218,7 @@ def test_a_model_that_refuses_the_cutouts_offers_to_adapt_them(
     qtbot.waitUntil(lambda: window.adapting.box is not None and not window.runner.busy, timeout=20000)
     question = window.adapting.box.text()
     assert "model expects 16×16×3" in question and "Resize each cutout from 64×64 to 16×16 pixels" in question
+    assert "--resize" not in question  # the command line's option: no use in the window
     assert window.last_error is None and window.state.scores.n_scored == 0
     box = window.adapting.box
     assert window.adapting.offer("asked again") and window.adapting.box is box  # one question at a time
