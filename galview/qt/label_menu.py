@@ -254,11 +254,38 @@ class LabelMenu(QObject):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.set_keys(dialog.keys())
 
-    def set_keys(self, keys: dict[str, str]) -> None:
-        """Bind actions to keys (saved in the settings) and rebuild the menu."""
+    def set_keys(self, keys: dict[str, str]) -> bool:
+        """Bind actions to keys (saved in the settings) and rebuild the menu; False, with the reason
+        shown and nothing changed, when a key is another action's (Qt would then run neither)."""
+        clash = self._clash(keys)
+        if clash:
+            self.window.show_error(f"Label keys not changed: {clash}; choose another key")
+            return False
         for name, key in keys.items():
             self.window.settings.setValue(f"keys/{name}", key)
         self.rebuild()
+        return True
+
+    def _clash(self, keys: dict[str, str]) -> str | None:
+        """Why ``keys`` cannot be bound: a key another menu holds, or one key for two label actions."""
+        from galview.qt.help_menu import bindings, key_text
+
+        ours = set(self.actions.values())
+        taken = {key: f"{path} ▸ {text}" for key, text, path, action in bindings(self.window.menuBar())
+                 if action not in ours}  # fmt: skip
+        wanted = {name: self.key(name) for name in self.actions} | dict(keys)
+        chosen: dict[str, str] = {}
+        for name, key in wanted.items():
+            text = key_text(key)
+            what = self.actions[name].text().replace("&", "") if name in self.actions else name
+            if not text:
+                continue
+            if text in taken:
+                return f"{text} is already {taken[text]}"
+            if text in chosen:
+                return f"{text} was chosen for both {chosen[text]!r} and {what!r}"
+            chosen[text] = what
+        return None
 
 
 class KeyDialog(QDialog):

@@ -44,6 +44,7 @@ from galview.qt.elide import ElidingStatusBar
 from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.grid import ThumbnailGrid
+from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
 from galview.qt.label_menu import LabelMenu
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
         )
+        self.help_menu = HelpMenu(self)
 
     def _build_model_menu(self) -> None:
         menu = self.menuBar().addMenu("&Model")

@@ -133,6 +133,22 @@ def test_keys_can_be_rebound_and_are_remembered(labelling):
     assert win.settings.value("keys/class_1") == "L"
 
 
+def test_a_key_another_action_holds_is_refused(labelling):
+    """Qt runs neither of two actions that share a key: rebinding a label to S (the similarity key) or
+    two labels to one key is refused, nothing changes, and the message names the holder."""
+    win = labelling
+    assert not win.label_menu.set_keys({"unsure": "S"})
+    assert "S is already Similarity ▸ Rank by similarity to this cutout" in win.last_error
+    assert not win.label_menu.set_keys({"class_0": "1"})
+    assert "1 was chosen for both" in win.last_error
+    assert (
+        win.label_menu.actions["unsure"].shortcut().toString() == "U"
+        and win.settings.value("keys/unsure") is None
+    )
+    assert win.label_menu.set_keys({"unsure": "Y", "class_0": "U"})  # a swap through a free key is fine
+    assert win.label_menu.actions["class_0"].shortcut().toString() == "U"
+
+
 def test_blind_recheck_hides_labels_and_reports_agreement(labelling, monkeypatch):
     win = labelling
     shown = []
