@@ -70,6 +70,8 @@ def add_parsers(commands) -> None:
     )
     similar.add_argument(
         "--no-orientations",
+        "--no-invariance",
+        dest="no_orientations",
         action="store_true",
         help="compare the reference as it is, not in its 8 flips and quarter turns",
     )
@@ -112,7 +114,10 @@ def add_parsers(commands) -> None:
         help="rank, index, id, similarity and orientation as .csv: of the top K with -k, else of every cutout",
     )
     similar.add_argument(
-        "--resize", action="store_true", help="embedding space: resize cutouts to the model's input size"
+        "--resize",
+        action="store_true",
+        help="embedding space: resize cutouts to the model's input size (done anyway, and said, when the "
+        "cutouts have another size)",
     )
     similar.add_argument(
         "--no-cache", action="store_true", help="neither reuse nor keep features in GalView's data folder"
@@ -262,6 +267,13 @@ def _space(args, collection):
 
         loaded = with_adapter(loaded, collection, resize=True)
         print(f"adapter: {loaded.card.input.adapter}", file=sys.stderr)
+    else:  # cutouts the model does not take: the plain steps that fit them, said (the window asks)
+        from galview.ml.plain_adapter import plain_adapter_offer
+
+        offer = plain_adapter_offer(loaded, collection)
+        if offer is not None:
+            loaded = offer.apply(loaded, collection)
+            print(f"embedding: the cutouts brought to the model's input: {offer.text()}", file=sys.stderr)
     return make_space("embedding", loaded=loaded, collection=collection, adapt=not args.no_adapt)
 
 

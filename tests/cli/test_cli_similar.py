@@ -91,6 +91,25 @@ def test_several_references_morphology_and_no_orientations(small, capsys):
     assert out[0].startswith("most similar to cutout 0 (0) — morphology") and out[2].split()[:2] == ["1", "0"]
 
 
+def test_the_embedding_space_brings_other_cutouts_to_the_model_and_says_how(shared_data, capsys):
+    """The 424-px ring images and the 64-px shipped model: resized without asking (the issue's
+    contract), said on stderr with the caution; --no-invariance is --no-orientations."""
+    rings = str(shared_data / "gz_decals_rings")
+    assert (
+        main(["similar", rings, "--reference", "#2", "--space", "embedding", "-k", "3", "--no-invariance"])
+        == 0
+    )
+    printed = capsys.readouterr()
+    assert (
+        "embedding: the cutouts brought to the model's input: Resize each cutout from 424×424 to 64×64"
+        in printed.err
+    )
+    assert "resizing fits these cutouts to its pixels, not to its field" in printed.err
+    lines = printed.out.splitlines()
+    assert lines[2].split()[:2] == ["1", "2"] and len(lines) == 5
+    assert all(len(line.split()) == 4 for line in lines[2:])  # no orientation was tried: none is named
+
+
 def test_train_encoder_then_rank_in_the_self_supervised_space(tmp_path, capsys):
     rng = np.random.default_rng(0)
     data = tmp_path / "small.npz"
