@@ -94,11 +94,11 @@ def test_several_references_morphology_and_no_orientations(small, capsys):
 def test_the_embedding_space_brings_other_cutouts_to_the_model_and_says_how(shared_data, capsys):
     """The 424-px ring images and the 64-px shipped model: resized without asking (the issue's
     contract), said on stderr with the caution; --no-invariance is --no-orientations."""
-    rings = str(shared_data / "gz_decals_rings")
-    assert (
-        main(["similar", rings, "--reference", "#2", "--space", "embedding", "-k", "3", "--no-invariance"])
-        == 0
-    )
+    from galview.assets import models_dir
+
+    rings, model = str(shared_data / "gz_decals_rings"), str(models_dir() / "deepshadows_des_sim.keras")
+    argv = ["similar", rings, "--reference", "#2", "--space", "embedding", "--model", model, "-k", "3"]
+    assert main([*argv, "--no-invariance"]) == 0
     printed = capsys.readouterr()
     assert (
         "embedding: the cutouts brought to the model's input: Resize each cutout from 424×424 to 64×64"
