@@ -34,7 +34,7 @@ VIEW_KEYS = (
     ("Home / End", "First / last cutout in the grid's order", "Grid"),
     (
         "Shift+click / Ctrl+click",
-        "select a range / add a cutout to the selection (keys then label all)",
+        "Select a range / add a cutout to the selection (keys then label all)",
         "Grid",
     ),
     ("Mouse wheel / drag", "Zoom / pan the cutout (the heat map beside it follows)", "Cutout"),
