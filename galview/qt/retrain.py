@@ -329,7 +329,10 @@ class RetrainController(QObject):
         self.panel.show_probabilities(
             said.probs, said.summary(), f"probability of {said.measured}, new model"
         )
-        first = (f"{said.measured.capitalize()} first", f"Sort the grid: {said.ranking().title}")
+        first = (
+            f"{said.measured[:1].upper()}{said.measured[1:]} first",
+            f"Sort the grid: {said.ranking().title}",
+        )
         self.panel.set_first_button(first, enabled=True)
         plan = self.plan
         if plan is not None and len(plan.indices):

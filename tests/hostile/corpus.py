@@ -61,12 +61,16 @@ _MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "memory allocation failed", "C
 # rather than RLIMIT_AS: memory-mapping a large valid file takes address space, not memory. (A launcher
 # rather than ``preexec_fn``, which is unsafe when runs go in parallel threads.)
 _LAUNCHER = (
-    "import ctypes, resource, runpy, signal, sys\n"
+    "import atexit, ctypes, os, resource, runpy, signal, sys\n"
     "ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG: die with the runner\n"
-    "limit = int(sys.argv[1])\n"
+    "limit, peak_file = int(sys.argv[1]), sys.argv[2]\n"
     "resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))\n"
     "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
-    "sys.argv = ['galview', *sys.argv[2:]]\n"
+    "def peak():  # this program's own high-water mark (the rusage of a child starts at its parent's)\n"
+    "    with open('/proc/self/status') as status, open(peak_file, 'w') as out:\n"
+    "        out.write(next(line for line in status if line.startswith('VmHWM')).split()[1])\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['galview', *sys.argv[3:]]\n"
     "runpy.run_module('galview', run_name='__main__', alter_sys=True)\n"
 )
 
@@ -154,15 +158,22 @@ def _resident(pid: int) -> int:
         return 0
 
 
-def _wait(pid: int, time_limit: float, memory_limit: int) -> tuple[int | None, int, bool]:
-    """Wait for ``pid``, killing it past the limits: (exit status, peak RSS in bytes, timed out)."""
+def _wait(pid: int, time_limit: float, memory_limit: int, peak_file: Path) -> tuple[int | None, int, bool]:
+    """Wait for ``pid``, killing it past the limits: (exit status, peak RSS in bytes, timed out).
+
+    The peak is the larger of the resident sizes seen while polling and the high-water mark the program
+    wrote at exit (``peak_file``, kB). Not ``ru_maxrss``: a child's starts at its parent's resident
+    size when it was forked, so a large test process would make every run look too large.
+    """
     deadline = time.monotonic() + time_limit
     timed_out = killed = False
     seen = 0
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
+        done, status, _usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return os.waitstatus_to_exitcode(status), max(seen, usage.ru_maxrss * 1024), timed_out
+            with contextlib.suppress(OSError, ValueError):
+                seen = max(seen, int(peak_file.read_text()) * 1024)
+            return os.waitstatus_to_exitcode(status), seen, timed_out
         seen = max(seen, _resident(pid))
         timed_out = timed_out or time.monotonic() > deadline
         if (timed_out or seen > memory_limit) and not killed:
@@ -179,9 +190,11 @@ def run_command(
     import subprocess
 
     started = time.monotonic()
+    peak_file = log.with_name(log.name + ".peak")
+    peak_file.unlink(missing_ok=True)
     with open(log, "wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, str(memory_limit), *argv],
+            [sys.executable, "-c", _LAUNCHER, str(memory_limit), os.fspath(peak_file), *argv],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -189,7 +202,7 @@ def run_command(
             stderr=err,
             start_new_session=True,
         )
-        status, peak, timed_out = _wait(process.pid, time_limit, memory_limit)
+        status, peak, timed_out = _wait(process.pid, time_limit, memory_limit, peak_file)
         process.returncode = status  # reaped by os.wait4 above
     seconds = time.monotonic() - started
     return status, seconds, peak, timed_out, log.read_bytes().decode("utf-8", "backslashreplace")

@@ -10,6 +10,8 @@ traceback, crash, hang, pass 2 GB or run code from the data, and each does what 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.hostile.corpus import MEMORY_LIMIT, by_case, classify, load_cases, run_cases
@@ -85,3 +87,20 @@ def test_classify(status, timed_out, peak, stderr, kind):
     from pathlib import Path
 
     assert classify(status, timed_out, peak, stderr, Path("/d/x.npz"), MEMORY_LIMIT) == kind
+
+
+def test_the_peak_is_the_programs_own_not_the_test_process_s(tmp_path):
+    """A child's rusage starts at its parent's resident size when forked: with 600 MB held here, a
+    `galview --version` must still measure as small (it measured 2.2 GB per run once the test process
+    had grown, and every case failed as "memory")."""
+    import numpy as np
+
+    from tests.hostile.corpus import _environment, run_command
+
+    held = np.ones(600 * 2**20, dtype=np.uint8)  # resident: every page written
+    env = _environment(tmp_path, Path(__file__).resolve().parents[2], None)
+    status, _seconds, peak, timed_out, _err = run_command(
+        ["--version"], tmp_path, env, 60, MEMORY_LIMIT, tmp_path / "log"
+    )
+    assert status == 0 and not timed_out and held.sum() == held.size
+    assert 0 < peak < 300 * 2**20, peak

@@ -333,30 +333,30 @@ def test_retraining_on_labels_of_other_named_classes_shows_what_the_new_model_sa
     grid lists its positive class first."""
     monkeypatch.setenv("GALVIEW_RETRAIN_IN_PROCESS", "0")
     window, state = ready, ready.state
-    state.collection.set_class_names(("dim", "bright"))
+    state.collection.set_class_names(("dim", "LSB blob"))
     window.show_retrain()
     panel = window.retrain_panel
-    assert "New model's classes: dim, bright, the collection's" in panel.labels_label.text()
+    assert "New model's classes: dim, LSB blob, the collection's" in panel.labels_label.text()
     _choose(panel, "probe", 1, 2)
     panel.retrain_button.click()
     qtbot.waitUntil(lambda: NEW_TASK in state.rankings, timeout=60000)
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
     retraining = window.retraining
-    assert retraining.new_model.card.class_names == ("dim", "bright")
+    assert retraining.new_model.card.class_names == ("dim", "LSB blob")
     assert "Before, by guessing the most common class" in panel.metrics_label.text()
     assert "by guessing the most common class" in panel.verdict_label.text()
     assert FLIPPED not in state.rankings and retraining.comparison is None
     assert "no cutout can change class" in panel.change_label.text()
-    assert "probability of bright, new model" == panel.change_plot.getAxis("bottom").labelText
+    assert "probability of LSB blob, new model" == panel.change_plot.getAxis("bottom").labelText
     scores = state.kept_scores.get(state.fingerprint, retraining.new_model.version)
     ranking = state.rankings[NEW_TASK]
     np.testing.assert_allclose(ranking.values, scores.positive_prob().astype(np.float64))
-    assert ranking.title == "bright by the retrained model, most probable first"
+    assert ranking.title == "LSB blob by the retrained model, most probable first"
     assert (
         "agree with" in panel.agreement_label.text()
         and "which learnt from them" in panel.agreement_label.text()
     )
-    assert panel.flipped_button.text() == "Bright first" and panel.flipped_button.isEnabled()
+    assert panel.flipped_button.text() == "LSB blob first" and panel.flipped_button.isEnabled()
     panel.flipped_button.click()
     assert state.sorting.sort == NEW_TASK
     assert state.current == int(np.nanargmax(ranking.values))
