@@ -325,22 +325,19 @@ class RetrainController(QObject):
         state, scores = self.state, self.new_scores
         state.kept_scores.put(state.fingerprint, scores)
         said = NewTaskScores.of(scores)
-        state.set_ranking(said.ranking())
+        ranking = said.ranking()
+        state.set_ranking(ranking)
         self.panel.show_probabilities(
             said.probs, said.summary(), f"probability of {said.measured}, new model"
         )
-        first = (
-            f"{said.measured[:1].upper()}{said.measured[1:]} first",
-            f"Sort the grid: {said.ranking().title}",
-        )
+        first = (f"{said.measured[:1].upper()}{said.measured[1:]} first", f"Sort the grid: {ranking.title}")
         self.panel.set_first_button(first, enabled=True)
         plan = self.plan
         if plan is not None and len(plan.indices):
-            labelled = plan.indices[scores.scored[plan.indices]]
-            right = int((scores.predicted[labelled] == plan.labels[scores.scored[plan.indices]]).sum())
+            agreement = label_agreement(scores, scores, plan.indices, plan.labels)
             self.panel.show_agreement(
-                f"Your {len(labelled):,} labels: {right:,} agree with {self._second_name()}, which learnt "
-                "from them (the cross-validated figures above are the fair measure)"
+                f"Your {agreement.n:,} labels: {agreement.after:,} agree with {self._second_name()}, which "
+                "learnt from them (the cross-validated figures above are the fair measure)"
             )
 
     def _sort_by_result(self) -> None:

@@ -274,17 +274,16 @@ class RetrainPanel(QWidget):
 
     def show_probabilities(self, probs: np.ndarray, summary: str, axis: str) -> None:
         """Histogram of one model's probabilities in [0, 1] (NaN ignored) instead of the changes."""
-        finite = probs[np.isfinite(probs)]
-        counts, edges = np.histogram(finite, bins=20, range=(0.0, 1.0))
-        self.change_bars.setOpts(x=(edges[:-1] + edges[1:]) / 2, height=counts, width=edges[1] - edges[0])
-        self.change_plot.setYRange(0, max(1, int(counts.max(initial=0))), padding=0.05)
+        self._histogram(probs, 20, (0.0, 1.0))
         self.change_plot.setLabel("bottom", axis)
         self.change_label.setText(summary)
 
     def show_changes(self, change: np.ndarray, summary: str) -> None:
         """Histogram of the probability changes (NaN ignored) and a one-line summary."""
-        finite = change[np.isfinite(change)]
-        counts, edges = np.histogram(finite, bins=40, range=(-1.0, 1.0))
+        self._histogram(change, 40, (-1.0, 1.0))
+        self.change_label.setText(summary)
+
+    def _histogram(self, values: np.ndarray, bins: int, span: tuple[float, float]) -> None:
+        counts, edges = np.histogram(values[np.isfinite(values)], bins=bins, range=span)
         self.change_bars.setOpts(x=(edges[:-1] + edges[1:]) / 2, height=counts, width=edges[1] - edges[0])
         self.change_plot.setYRange(0, max(1, int(counts.max(initial=0))), padding=0.05)
-        self.change_label.setText(summary)
