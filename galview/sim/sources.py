@@ -60,8 +60,15 @@ def galaxy_truth(profile, mag_g, mu_eff_g, r_eff, n, axis_ratio, angle, g_i) -> 
     }
 
 
-def random_colour(rng: np.random.Generator, low=0.2, high=1.2) -> float:
-    return float(rng.uniform(low, high))
+def candidate_colour(rng: np.random.Generator) -> float:
+    """The g−i colour of a candidate at the centre, LSBG or artifact: 0.2–1.2, centred near 0.68.
+
+    Matched to the colour of real candidates' centres. Drawn the same way for LSBGs and for the
+    artifacts made of their own light (compact galaxies, blends, ghosts, cirrus, star-forming knots),
+    so colour is no label cue of the simulator (simulator v6; in v5 those artifacts were redder than
+    anything real).
+    """
+    return float(0.2 + rng.beta(2.0, 2.2))
 
 
 # -- LSBGs (label 1) ------------------------------------------------------------------------
@@ -79,7 +86,7 @@ def add_lsbg(canvas: Canvas) -> dict:
     axis_ratio = rng.uniform(0.35, 1.0)
     angle = rng.uniform(0, np.pi)
     mu_eff_g = float(min(27.0, 24.2 + rng.exponential(0.8)))  # mean 25.0: most sit just past the cut
-    g_i = float(0.2 + rng.beta(2.0, 2.2))  # 0.2–1.2, centred near 0.68 (matched to the real centres' colour)
+    g_i = candidate_colour(rng)
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
     mags = mag_g + band_offsets(g_i, canvas.survey.bands)
@@ -226,7 +233,7 @@ def artifact_compact(canvas: Canvas) -> dict:
     n, r_eff = rng.uniform(0.8, 2.5), rng.uniform(1.0, 4.0)
     axis_ratio, angle = rng.uniform(0.3, 1.0), rng.uniform(0, np.pi)
     mu_eff_g = rng.uniform(22.8, 24.6)  # candidates that passed a noisy LSB cut: just above it
-    g_i = random_colour(rng, 0.5, 1.8)
+    g_i = candidate_colour(rng)
     profile = sersic(n, r_eff, axis_ratio, angle)
     mag_g = total_mag_for_mean_sb(mu_eff_g, r_eff, axis_ratio)
     canvas.add_profile(profile, mag_g + band_offsets(g_i, canvas.survey.bands), *rng.normal(0, 0.7, 2))
@@ -243,7 +250,7 @@ def artifact_star_halo(canvas: Canvas) -> dict:
 
 
 def artifact_ghost(canvas: Canvas) -> dict:
-    """A reflection ghost: a broad, faint, colourless ring or disc of scattered starlight."""
+    """A reflection ghost: a broad, faint ring or disc of scattered starlight."""
     rng = canvas.rng
     xx, yy = canvas.coordinates()
     x0, y0 = rng.normal(0, 1.5, 2)
@@ -252,7 +259,7 @@ def artifact_ghost(canvas: Canvas) -> dict:
     r = np.hypot(xx - x0, yy - y0)
     pattern = np.exp(-0.5 * ((r - radius) / width) ** 2) + rng.uniform(0.2, 0.7) * (r < radius)
     mu = rng.uniform(24.3, 26.3)
-    canvas.add_surface(pattern / pattern.max(), mu + band_offsets(rng.uniform(0.7, 1.4), canvas.survey.bands))
+    canvas.add_surface(pattern / pattern.max(), mu + band_offsets(candidate_colour(rng), canvas.survey.bands))
     if rng.random() < 0.5:  # the star that made it, somewhere near
         angle = rng.uniform(0, 2 * np.pi)
         add_bright_star(canvas, rng.uniform(12, 15), 13 * np.cos(angle), 13 * np.sin(angle), spikes=False)
@@ -285,7 +292,7 @@ def artifact_cirrus(canvas: Canvas) -> dict:
         -0.5 * (xx**2 + yy**2) / rng.uniform(4, 8) ** 2
     )  # a brighter patch where it was detected
     mu = rng.uniform(24.2, 26.2)
-    canvas.add_surface(filaments, mu + band_offsets(rng.uniform(0.8, 1.5), canvas.survey.bands))
+    canvas.add_surface(filaments, mu + band_offsets(candidate_colour(rng), canvas.survey.bands))
     return {"mu0_g": mu}
 
 
@@ -301,7 +308,7 @@ def artifact_sf_knots(canvas: Canvas) -> dict:
         x, y = along * step + rng.normal(0, 0.6, 2)
         knot = galsim.Gaussian(half_light_radius=rng.uniform(0.3, 1.0), flux=1.0, gsparams=GSPARAMS)
         canvas.add_profile(
-            knot, rng.uniform(21.5, 24.0) + band_offsets(rng.uniform(-0.2, 0.4), canvas.survey.bands), x, y
+            knot, rng.uniform(21.5, 24.0) + band_offsets(candidate_colour(rng), canvas.survey.bands), x, y
         )
     return {"mag_g": disc["mag_g"]}
 
@@ -312,7 +319,7 @@ def artifact_faint_blend(canvas: Canvas) -> dict:
     count = int(rng.integers(3, 9))
     for _ in range(count):
         profile = sersic(1.0, rng.uniform(0.5, 1.6), rng.uniform(0.4, 1.0), rng.uniform(0, np.pi))
-        colour = rng.uniform(0.5, 1.8)
+        colour = candidate_colour(rng)
         canvas.add_profile(
             profile,
             rng.uniform(22.5, 25.0) + band_offsets(colour, canvas.survey.bands),

@@ -86,6 +86,24 @@ def test_lsbgs_are_fainter_at_the_centre_than_compact_artifacts():
     assert np.median([f[centre].mean() for f in compact]) > 2 * np.median([f[centre].mean() for f in lsbg])
 
 
+def _centre_colour(flux: np.ndarray) -> float:
+    """g − z of the central 6×6 output pixels, in magnitudes (NaN where a band is not positive)."""
+    centre = flux[29:35, 29:35]
+    g, z = centre[..., 0].sum(), centre[..., 2].sum()
+    return float(-2.5 * np.log10(g / z)) if g > 0 and z > 0 else np.nan
+
+
+def test_colour_at_the_centre_is_no_label_cue():
+    """Simulator v6: artifacts made of their own light are drawn in the LSBGs' colours (in v5 they were
+    about 0.4 mag redder at the centre, a cue the real sky does not give)."""
+    lsbg = [_centre_colour(simulate_cutout(DES, 1, s)[1]) for s in range(40)]
+    own_light = {"compact", "faint_blend", "ghost", "cirrus", "sf_knots"}
+    artifacts = [simulate_cutout(DES, 0, s) for s in range(100)]
+    colours = [_centre_colour(flux) for _, flux, truth in artifacts if truth["kind"] in own_light]
+    assert len(colours) > 50
+    assert abs(np.nanmedian(colours) - np.nanmedian(lsbg)) < 0.15
+
+
 @pytest.mark.parametrize(
     "n, fraction, n_lsbg",
     [(0, 0.5, 0), (1, 0.5, 1), (3, 0.5, 2), (101, 0.5, 51), (5, 0.1, 1), (7, 0.3, 2), (10, 0.2, 2)]
