@@ -116,10 +116,12 @@ def real(args) -> list[dict]:
 
 
 def _hsc(n: int, seed: int) -> Path:
+    """The cached HSC-like simulation of ``n`` cutouts and ``seed``, of this GalView's simulator."""
+    from galview.sim import SIMULATOR_VERSION
     from galview.sim.generate import write_simulation
     from galview.sim.surveys import SURVEYS
 
-    path = CACHE / f"hsc_sim_{n}_seed{seed}.h5"
+    path = CACHE / f"hsc_sim{SIMULATOR_VERSION}_{n}_seed{seed}.h5"
     if not path.is_file():
         write_simulation(path, SURVEYS["hsc"], n, seed, workers=1)
     return path
