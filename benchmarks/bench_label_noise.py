@@ -206,7 +206,10 @@ def print_tables(args, results: dict, trained: dict, difference, n_fixed: int, n
         cells = " | ".join(f"{r['recall'][f]:.1%}" for f in FRACTIONS)
         flagged = f"{r['n_flagged']} ({r['flagged_precision']:.1%})"
         print(f"| {name} | {cells} | {flagged} | {r['seconds']:.0f} s |")
-    print(f"\nReviewed the first 15% of the cnn queue ({n_reviewed}): {n_fixed} flipped labels corrected.\n")
+    if n_reviewed:
+        print(
+            f"\nReviewed the first 15% of the cnn queue ({n_reviewed}): {n_fixed} flipped labels corrected.\n"
+        )
     if not trained:
         return
     print("| trained on | test accuracy [95% CI] | ROC AUC [95% CI] | epochs | time |")
@@ -300,8 +303,10 @@ def main(argv=None) -> None:
     write_curve(out / "recall_curve.csv", results, flipped)
     probs = {name.split()[0]: r["probs"] for name, r in results.items()}
     np.savez(out / "probabilities.npz", labels=labels, truth=truth, flipped=flipped, **probs)
-    order = results[list(results)[-1]]["order"]  # the cnn queue, the fully out-of-sample one, if it ran
-    reviewed = order[: int(round(0.15 * len(order)))]
+    cnn = results.get(
+        "cnn (fresh DeepShadows per fold)"
+    )  # the fully out-of-sample queue; none with --head-only
+    reviewed = cnn["order"][: int(round(0.15 * len(cnn["order"])))] if cnn else np.array([], dtype=np.int64)
     fixed = labels.copy()
     fixed[reviewed] = truth[reviewed]  # the astronomer looks and sets the right class
     n_fixed = int((labels[reviewed] != truth[reviewed]).sum())

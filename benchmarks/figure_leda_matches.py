@@ -69,8 +69,7 @@ def axis_ratio(image: np.ndarray, mask_radius: float) -> float:
 
 def ranked(space_name: str, collection, reference, model: Path | None):
     """The similarity result of ``reference`` over ``collection`` in one space (8 orientations)."""
-    from galview.core.feature_index import build_index
-    from galview.core.similarity import similarity
+    from galview.core.similarity_job import rank_by_similarity
     from galview.spaces import make_space
 
     if space_name == "embedding":
@@ -82,7 +81,7 @@ def ranked(space_name: str, collection, reference, model: Path | None):
         )
     else:
         space = make_space(space_name)
-    return similarity(build_index(collection, space), [reference], orientations=True)
+    return rank_by_similarity(collection, space, [reference], orientations=True)
 
 
 def summary_row(space_name: str, subset: str, truth: dict, top: list[int], scores: np.ndarray) -> str:
