@@ -88,6 +88,7 @@ def truth_columns(truths: list[dict], labels, seeds, survey: Survey) -> dict[str
         "nucleated": np.array([bool(t.get("nucleated", False)) for t in truths]),
         "resample": np.array([t.get("resample", "bicubic") for t in truths], dtype="S8"),
         "seed": np.asarray(seeds, dtype=np.uint32),
+        "attempts": np.array([int(t.get("attempts", 1)) for t in truths], dtype=np.uint8),
     }
     for name in SURROUNDINGS:
         columns[name] = np.array([bool(t.get(name, False)) for t in truths])

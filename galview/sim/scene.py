@@ -14,6 +14,7 @@ from PIL import Image
 from galview.core import viewer_colours
 from galview.core.viewer_colours import JPEG_QUALITY, RESAMPLING
 from galview.sim.canvas import Canvas
+from galview.sim.selection import MAX_ATTEMPTS, attempt_seed, passes_selection
 from galview.sim.sources import ARTIFACTS, add_field, add_lsbg, add_surroundings
 from galview.sim.surveys import OUTPUT_PIXELS, Survey
 
@@ -61,7 +62,25 @@ def rebin_flux(planes: np.ndarray) -> np.ndarray:
 def simulate_cutout(
     survey: Survey, label: int, seed: int, jpeg: bool = True
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Simulate one cutout.
+    """Simulate one candidate cutout: drawn, then redrawn until it passes the survey's selection.
+
+    Every draw is :func:`draw_cutout` with a seed that follows from ``seed``
+    (:func:`galview.sim.selection.attempt_seed`); the first that passes
+    :func:`galview.sim.selection.passes_selection` is kept, or the last of
+    :data:`~galview.sim.selection.MAX_ATTEMPTS`. LSBGs and artifacts are selected alike, as a real
+    candidate sample is. Parameters and returns as :func:`draw_cutout`; the truth adds ``attempts``.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        rgb, flux, truth = draw_cutout(survey, label, attempt_seed(seed, attempt), jpeg)
+        if passes_selection(flux):
+            break
+    return rgb, flux, {**truth, "attempts": attempt + 1}
+
+
+def draw_cutout(
+    survey: Survey, label: int, seed: int, jpeg: bool = True
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Draw one cutout, before any selection.
 
     Parameters
     ----------
