@@ -71,10 +71,11 @@ def simulate_cutout(
     candidate sample is. Parameters and returns as :func:`draw_cutout`; the truth adds ``attempts``.
     """
     for attempt in range(MAX_ATTEMPTS):
-        rgb, flux, truth = draw_cutout(survey, label, attempt_seed(seed, attempt), jpeg)
-        if passes_selection(flux):
+        planes, conditions, truth = _draw_planes(survey, label, attempt_seed(seed, attempt))
+        flux = rebin_flux(planes)
+        if passes_selection(flux):  # the viewer's colours are made only for the draw that is kept
             break
-    return rgb, flux, {**truth, "attempts": attempt + 1}
+    return _viewer_colours(planes, conditions, survey, jpeg), flux, {**truth, "attempts": attempt + 1}
 
 
 def draw_cutout(
@@ -97,6 +98,12 @@ def draw_cutout(
     truth : dict
         ``kind`` and the parameters drawn.
     """
+    planes, conditions, truth = _draw_planes(survey, label, seed)
+    return _viewer_colours(planes, conditions, survey, jpeg), rebin_flux(planes), truth
+
+
+def _draw_planes(survey: Survey, label: int, seed: int) -> tuple[np.ndarray, dict, dict]:
+    """The native-pixel fluxes (3, n, n) with noise, the observing conditions and the truth of one draw."""
     rng = np.random.default_rng(seed)
     conditions = observing_conditions(rng)
     canvas = Canvas(survey, rng, seeing=conditions["seeing"])
@@ -111,9 +118,12 @@ def draw_cutout(
         "jpeg_quality": conditions["quality"],
         "resample": conditions["resample"],
     }
+    return canvas.planes, conditions, truth
+
+
+def _viewer_colours(planes: np.ndarray, conditions: dict, survey: Survey, jpeg: bool) -> np.ndarray:
     gains = np.asarray(conditions["gains"], np.float32)[:, None, None]  # calibration and viewer differences
-    rgb = viewer_rgb(canvas.planes * gains, survey.bands, jpeg, conditions["quality"], conditions["resample"])
-    return rgb, rebin_flux(canvas.planes), truth
+    return viewer_rgb(planes * gains, survey.bands, jpeg, conditions["quality"], conditions["resample"])
 
 
 def observing_conditions(rng: np.random.Generator) -> dict:
