@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 FRACTIONS = (0.05, 0.10, 0.15, 0.20, 0.30)
+#: The name of the fully out-of-sample queue in the results (absent with ``--head-only``).
+CNN_QUEUE = "cnn (fresh DeepShadows per fold)"
 
 
 def parse_args(argv=None):
@@ -269,7 +271,7 @@ def rank_queues(args, collection, labels, truth, flipped) -> dict:
         )
     }
     if not args.head_only:
-        queues["cnn (fresh DeepShadows per fold)"] = run_method(
+        queues[CNN_QUEUE] = run_method(
             "cnn", collection, labels, truth, flipped, method="cnn", config=cnn, **common
         )
     return queues
@@ -303,9 +305,7 @@ def main(argv=None) -> None:
     write_curve(out / "recall_curve.csv", results, flipped)
     probs = {name.split()[0]: r["probs"] for name, r in results.items()}
     np.savez(out / "probabilities.npz", labels=labels, truth=truth, flipped=flipped, **probs)
-    cnn = results.get(
-        "cnn (fresh DeepShadows per fold)"
-    )  # the fully out-of-sample queue; none with --head-only
+    cnn = results.get(CNN_QUEUE)
     reviewed = cnn["order"][: int(round(0.15 * len(cnn["order"])))] if cnn else np.array([], dtype=np.int64)
     fixed = labels.copy()
     fixed[reviewed] = truth[reviewed]  # the astronomer looks and sets the right class

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 
 import h5py
@@ -87,9 +88,7 @@ def ranked(space_name: str, collection, reference, model: Path | None):
 def summary_row(space_name: str, subset: str, truth: dict, top: list[int], scores: np.ndarray) -> str:
     """One markdown row: what the 10 nearest are, by their truth."""
     lsbg = truth["label"][top] == 1
-    kinds = {}
-    for i in top:
-        kinds[_kind(truth, i)] = kinds.get(_kind(truth, i), 0) + 1
+    kinds = Counter(_kind(truth, i) for i in top)
     kinds_text = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
     def median(column: str, chosen: np.ndarray) -> str:
