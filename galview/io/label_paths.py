@@ -12,7 +12,17 @@ from galview.io.label_schema import LabelStoreError
 
 
 def _can_write(directory: str | Path) -> bool:
-    """Whether a file can really be created in ``directory`` (permission bits lie for root)."""
+    """Whether GalView may create its files in ``directory``.
+
+    A folder whose permission bits let nobody write (``chmod a-w``) was marked read-only on purpose:
+    it is left alone even by root, who could write there. Otherwise a test file is really created,
+    since the bits alone do not say what root, a read-only mount or an ACL allows.
+    """
+    try:
+        if not os.stat(directory).st_mode & 0o222:
+            return False
+    except OSError:
+        return False
     try:
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".galview-write-test-"):
             return True

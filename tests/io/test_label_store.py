@@ -415,9 +415,28 @@ def test_can_write_really_writes(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_folder_marked_read_only_is_left_alone_even_by_root(
+    shared_data, tmp_path, isolated_home, stores_beside_data
+):
+    """chmod a-w says "do not write here": honoured whoever runs GalView (root could write)."""
+    data = des_copy(shared_data, tmp_path)
+    folder = data.parent
+    folder.chmod(0o555)
+    try:
+        assert not label_paths._can_write(folder)
+        with open_collection(data) as collection, open_label_store(collection) as s:
+            assert s.path.parent == isolated_home / "data" / "labels"
+            s.set(3, UNSURE)
+        assert sorted(p.name for p in folder.iterdir()) == ["des_lsbg_dev.npz"]
+    finally:
+        folder.chmod(0o755)
+    assert label_paths._can_write(folder)
+
+
 def test_store_inside_image_folder_does_not_disturb_it(shared_data, tmp_path, stores_beside_data):
     folder = tmp_path / "dwarfs"
     shutil.copytree(shared_data / "legacy_dwarfs", folder)
+    folder.chmod(0o755)  # copytree keeps the shared folder's read-only bits; a user's own folder is writable
     with open_collection(folder) as collection, open_label_store(collection) as s:
         assert s.path == folder / "galview-labels.sqlite" and s.n == 12
         s.set(0, 1)
