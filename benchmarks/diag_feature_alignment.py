@@ -194,6 +194,12 @@ def main() -> None:
         action="store_true",
         help="simulated and real halves as one batch (shared batch-norm statistics)",
     )
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="keep an exponential moving average of the weights with this momentum and save it (0: off)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
 
@@ -236,7 +242,9 @@ def main() -> None:
     else:
         weight = float(args.weight)
     model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
+        optimizer=keras.optimizers.Adam(
+            args.learning_rate, use_ema=args.ema > 0, ema_momentum=args.ema or 0.99
+        ),
         loss=["binary_crossentropy", domain_loss if args.adversarial else alignment_loss],
         loss_weights=[1.0, weight],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import sys
 
 from galview.cli.common import add_model_option, add_open_options, model_path, open_options, print_metrics
@@ -71,6 +73,15 @@ def add_parsers(commands) -> None:
         help="give this share of training cutouts another cutout's surroundings, so that only the centre "
         "tells the label (e.g. 0.5; 0: none)",
     )
+    train.add_argument(
+        "--weight-average",
+        type=_momentum,
+        default=0.0,
+        metavar="M",
+        help="keep a moving average of the weights with momentum M (e.g. 0.998, about the last 1/(1-M) "
+        "batches) and use it for validation and the saved model: averaged weights transfer better to real "
+        "cutouts (BENCHMARKS.md, issue 14); 0: none",
+    )
     train.add_argument("--no-class-weights", action="store_true", help="do not weight classes by frequency")
     add_model_option(
         train,
@@ -92,6 +103,17 @@ def add_parsers(commands) -> None:
     )
     add_open_options(train)
     train.set_defaults(run=cmd_train)
+
+
+def _momentum(text: str) -> float:
+    """A moving-average momentum from the command line: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1), e.g. 0.998")
+    return value
 
 
 def cmd_train(args) -> int:
@@ -132,6 +154,7 @@ def _train(args, collection, labels, parent_path, output):
         learning_rate=args.learning_rate,
         optimizer=args.optimizer,
         context_swap=args.context_swap,
+        weight_average=args.weight_average,
         patience=args.patience,
         val_split=args.val_split,
         test_split=args.test_split,

@@ -154,14 +154,21 @@ class Recipe:
     monitor: str = "val_loss"
     metrics: tuple[str, ...] = ("accuracy",)
 
-    def make_optimizer(self) -> Any:
-        """A fresh Keras optimizer (``adadelta`` or ``adam``) at ``learning_rate``."""
+    def make_optimizer(self, weight_average: float = 0.0) -> Any:
+        """A fresh Keras optimizer (``adadelta`` or ``adam``) at ``learning_rate``.
+
+        ``weight_average`` > 0 keeps an exponential moving average of the weights with that momentum
+        (Keras' ``use_ema``); 0 keeps none.
+        """
         import keras
 
         optimizers = {"adadelta": keras.optimizers.Adadelta, "adam": keras.optimizers.Adam}
         if self.optimizer not in optimizers:
             raise ModelError(self.optimizer, f"unknown optimizer; expected one of {sorted(optimizers)}")
-        return optimizers[self.optimizer](learning_rate=self.learning_rate)
+        if not 0.0 <= weight_average < 1.0:
+            raise ValueError(f"weight-average momentum {weight_average} must be in [0, 1)")
+        averaging = {"use_ema": True, "ema_momentum": weight_average} if weight_average else {}
+        return optimizers[self.optimizer](learning_rate=self.learning_rate, **averaging)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class TrainConfig:
     augment: bool = True
     jitter: float = 0.0
     context_swap: float = 0.0
+    weight_average: float = 0.0
     class_weights: bool = True
     class_names: tuple[str, ...] | None = None
     extra: dict = field(default_factory=dict)
@@ -172,11 +173,14 @@ def train_model(
     batch_size = config.batch_size or recipe.batch_size
     keras.utils.set_random_seed(config.seed)
     model = _fresh_model(arch, collection, labels[usable], parent)
-    optimizer = recipe.make_optimizer()
+    optimizer = recipe.make_optimizer(config.weight_average)
     model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     targets = _targets(np.where(labels >= 0, labels, 0), arch.task)
     train_data, val_data = training_batches(collection, train_idx, val_idx, spec, targets, batch_size, config)
     callbacks = [_Relay(on_progress, cancel, epochs, len(train_data))]
+    if config.weight_average:
+        # validation, early stopping and the kept best weights all see the averaged weights
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if val_data is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -292,6 +296,7 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
             "augment": config.augment,
             "colour_jitter": config.jitter,
             "context_swap": config.context_swap,
+            "weight_average": config.weight_average,
             "class_weights": config.class_weights,
             "seed": config.seed,
             "epochs_run": len(history.history.get("loss", [])),

@@ -259,6 +259,40 @@ def test_another_optimiser_replaces_the_recipes_and_is_recorded(tmp_path, monkey
     assert rate["recipe"] == "adadelta" and rate["learning_rate"] == 0.1  # DeepShadows as published
 
 
+def test_weight_average_keeps_the_averaged_weights_and_records_them(trained, tmp_path):
+    """With momentum near 1 the average stays where training began (Keras starts it after the first
+    step): the saved model must be that average, not the last weights, which moved on."""
+    collection, parent, _ = trained
+    start = [v.numpy().copy() for v in parent.model.trainable_weights]
+
+    def moved(loaded):
+        return max(float(np.abs(v.numpy() - s).max()) for v, s in zip(loaded.model.trainable_weights, start))
+
+    config = {"epochs": 2, "batch_size": 16, "optimizer": "adam"}
+    plain = train_model(collection, TrainConfig(**config), tmp_path / "plain.keras", parent=parent)
+    averaged = train_model(
+        collection, TrainConfig(**config, weight_average=0.999999), tmp_path / "avg.keras", parent=parent
+    )
+    assert moved(averaged) < 0.3 * moved(plain), (moved(averaged), moved(plain))
+    assert averaged.card.training["weight_average"] == 0.999999
+    assert plain.card.training["weight_average"] == 0.0
+    again = load_model(tmp_path / "avg.keras")
+    for a, b in zip(again.model.get_weights(), averaged.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cli_refuses_a_weight_average_outside_0_to_1(tmp_path, capsys):
+    from galview.cli import main
+
+    _blobs(tmp_path / "b.npz", n=32).close()
+    for bad in ("1", "-0.1", "x"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["train", str(tmp_path / "b.npz"), "--weight-average", bad, "-o", str(tmp_path / "m")])
+        assert stopped.value.code == 2
+    assert "--weight-average" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_swapped_surroundings_keep_the_centre_and_take_the_rest_from_another_cutout():
     from galview.ml.augment import swap_surroundings
 
