@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 import sys
 
 from galview.cli.common import add_model_option, add_open_options, model_path, open_options, print_metrics
