@@ -266,7 +266,8 @@ def test_weight_average_keeps_the_averaged_weights_and_records_them(trained, tmp
     start = [v.numpy().copy() for v in parent.model.trainable_weights]
 
     def moved(loaded):
-        return max(float(np.abs(v.numpy() - s).max()) for v, s in zip(loaded.model.trainable_weights, start))
+        pairs = zip(loaded.model.trainable_weights, start, strict=True)
+        return max(float(np.abs(v.numpy() - s).max()) for v, s in pairs)
 
     config = {"epochs": 2, "batch_size": 16, "optimizer": "adam"}
     plain = train_model(collection, TrainConfig(**config), tmp_path / "plain.keras", parent=parent)
