@@ -77,9 +77,9 @@ def add_parsers(commands) -> None:
         type=_momentum,
         default=0.0,
         metavar="M",
-        help="keep a moving average of the weights with momentum M (e.g. 0.998, about the last 1/(1-M) "
-        "batches) and use it for validation and the saved model: averaged weights transfer better to real "
-        "cutouts (BENCHMARKS.md, issue 14); 0: none",
+        help="keep a moving average of the weights with momentum M (e.g. 0.998: about the last 1/(1-M) "
+        "batches) and use it for validation, early stopping and the saved model (Polyak averaging; what it "
+        "did for the shipped model: BENCHMARKS.md, issue 14); 0: none",
     )
     train.add_argument("--no-class-weights", action="store_true", help="do not weight classes by frequency")
     add_model_option(
