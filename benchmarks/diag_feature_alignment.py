@@ -95,7 +95,47 @@ class PairedBatches(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.sim_labels))
 
 
-def paired_model(base, joint: bool = False, adversarial: bool = False):
+class MixStyle(keras.layers.Layer):
+    """In training, with probability ``p`` per batch, each cutout's channel means and spreads (its
+    "style": colour, contrast, noise level) become a Beta(α, α) mix of its own and another cutout's
+    (Zhou et al. 2021); the identity at inference. It has no weights, so the saved model is the plain one."""
+
+    def __init__(self, p: float = 0.5, alpha: float = 0.1, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.p, self.alpha = p, alpha
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        n = ops.shape(x)[0]
+        mean = ops.stop_gradient(ops.mean(x, axis=(1, 2), keepdims=True))
+        spread = ops.stop_gradient(ops.sqrt(ops.var(x, axis=(1, 2), keepdims=True) + 1e-6))
+        weight = keras.random.beta((n, 1, 1, 1), self.alpha, self.alpha, seed=self.generator)
+        other = keras.random.shuffle(ops.arange(n), seed=self.generator)
+        mixed_mean = weight * mean + (1 - weight) * ops.take(mean, other, axis=0)
+        mixed_spread = weight * spread + (1 - weight) * ops.take(spread, other, axis=0)
+        mixed = (x - mean) / spread * mixed_spread + mixed_mean
+        return ops.where(keras.random.uniform((), seed=self.generator) < self.p, mixed, x)
+
+
+def mixstyle_embedding_model(base, p: float, after=("bn1", "bn2")):
+    """(penultimate features, output) of ``base`` with :class:`MixStyle` after the named layers; the
+    layers (and so the weights) are ``base``'s own. DeepShadows is a chain of layers, rebuilt in order."""
+    from galview.ml.scoring import penultimate_layer
+
+    penultimate = penultimate_layer(base)
+    x = inputs = keras.Input(tuple(base.input.shape[1:]))
+    for k, layer in enumerate(base.layers[1:]):
+        x = layer(x)
+        if layer.name in after:
+            x = MixStyle(p, seed=k, name=f"mixstyle_{layer.name}")(x)
+        if layer is penultimate:
+            features = x
+    return keras.Model(inputs, [features, x], name=f"{base.name}_mixstyle")
+
+
+def paired_model(base, joint: bool = False, adversarial: bool = False, both=None):
     """Two inputs (simulated, real) → (P(LSBG) of the simulated, stacked features of both).
 
     ``joint``: both halves go through the network as one batch, so batch normalisation sees them
@@ -103,7 +143,7 @@ def paired_model(base, joint: bool = False, adversarial: bool = False):
     and normalised by its own statistics in training. ``adversarial``: instead of the stacked
     features, a small discriminator's P(real) of both halves, behind a gradient reversal (DANN).
     """
-    both = embedding_model(base)
+    both = both or embedding_model(base)
     shape = tuple(base.input.shape[1:])
     x_sim, x_real = keras.Input(shape, name="sim"), keras.Input(shape, name="real")
     flat = keras.layers.Flatten()
@@ -200,6 +240,13 @@ def main() -> None:
         default=0.0,
         help="keep an exponential moving average of the weights with this momentum and save it (0: off)",
     )
+    parser.add_argument(
+        "--mixstyle",
+        type=float,
+        default=0.0,
+        help="mix the channel statistics of cutouts after bn1 and bn2 in training with this probability "
+        "per batch (MixStyle; 0: off)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
 
@@ -220,7 +267,8 @@ def main() -> None:
     base = keras.models.clone_model(parent.model)
     base.set_weights(parent.model.get_weights())
     args.joint = args.joint or bool(args.adversarial)
-    model = paired_model(base, args.joint, bool(args.adversarial))
+    both = mixstyle_embedding_model(base, args.mixstyle) if args.mixstyle else None
+    model = paired_model(base, args.joint, bool(args.adversarial), both)
     data = PairedBatches(sim_images, sim_labels, real_images, spec, args.batch, args.context_swap, args.seed)
     if args.adversarial:
         weight = args.adversarial
