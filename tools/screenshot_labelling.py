@@ -6,15 +6,13 @@
 Opens ``../shared/data/des_lsbg/des_lsbg_dev.npz`` with the shipped model, sorts the grid by suspected label
 errors (computed in the background), relabels the sixth suspect as a person would (its thumbnail gets the
 white ring of a label set in GalView), selects the first three for one key, and saves the window. Use a
-scratch ``GALVIEW_HOME``. The label store goes to a fresh temporary folder (``GALVIEW_LABEL_STORES``), never
-beside the shared data: run as root, GalView would find that folder writable and keep the store there.
+scratch ``GALVIEW_HOME``: the label store is written there, since GalView leaves the read-only shared data
+folder alone (:func:`galview.io.label_paths.store_path_for`, even when run as root).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from screenshot_gradcam import DES, scored_window, wait
@@ -24,7 +22,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/screenshot_labelling.png"))
     args = parser.parse_args()
-    os.environ["GALVIEW_LABEL_STORES"] = tempfile.mkdtemp(prefix="galview-screenshot-stores-")
 
     app, window = scored_window(DES)
     window.state.set_sorting(sort="suspects")
