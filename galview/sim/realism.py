@@ -22,6 +22,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from galview.sim.field_sources import field_source_counts, field_source_line
+
 RING = 6  # width (px) of the outer border ring used for background and noise
 CENTRAL = 8  # side (px) of the central box
 MAD_TO_SIGMA = 1.4826
@@ -140,7 +142,8 @@ def image_statistics(images: np.ndarray) -> dict[str, np.ndarray]:
         second-moment radius ``sqrt(<r²>)`` in pixels of ``L`` clipped at 0 over the connected region at
         the centre detected at 2σ on ``L`` smoothed by σ = 1 px (:func:`_centre_segment`), 0.0 when
         nothing is detected there (flat images); ``area``, that region's pixel count; ``peak``, max of
-        ``L``. All values are finite for finite input.
+        ``L``; ``field_sources``, how many small sources lie around the candidate
+        (:func:`galview.sim.field_sources.field_source_counts`). All values are finite for finite input.
     """
     data = _as_images(images)
     n, height, width, _ = data.shape
@@ -161,6 +164,7 @@ def image_statistics(images: np.ndarray) -> dict[str, np.ndarray]:
         "size": size,
         "area": area,
         "peak": sub.max(axis=(1, 2)),
+        "field_sources": field_source_counts(data).astype(float),
     }
 
 
@@ -397,7 +401,8 @@ def compare(real_path_or_array, sim_images, sim_labels=None, real_labels=None, *
     1 = LSBG, 0 = artifact (``real_labels`` is read from the file when a path is given). With both labels,
     per-class columns and AUCs are added; ``auc_options`` go to :func:`realism_auc`. Returns a table of :func:`summary_table` statistics
     (median [p16, p84]) per group and a table of :func:`realism_auc` results (mean ± std over folds;
-    0.5 = indistinguishable) with the top five forest features.
+    0.5 = indistinguishable) with the top five forest features, then the small sources around the
+    candidates (:mod:`galview.sim.field_sources`) of the real and the simulated cutouts.
     """
     real = np.asarray(real_path_or_array)
     if isinstance(real_path_or_array, str | Path):
@@ -407,4 +412,11 @@ def compare(real_path_or_array, sim_images, sim_labels=None, real_labels=None, *
     lines = _statistics_lines(groups) + ["", f"| real vs sim | {AUC_HEADER} |", "|---|---|---|---|---|---|"]
     for k in range(0, len(groups), 2):
         lines.append(_auc_line(groups[k][0][5:] or "all", groups[k][1], groups[k + 1][1], auc_options))
+    lines += [
+        "",
+        "| small sources around the candidate | mean count | sharpness (median) | redness (median) "
+        "| sources measured |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [field_source_line(name, images) for name, images in groups[:2]]
     return "\n".join(lines) + "\n"
