@@ -1,7 +1,7 @@
 """The small sources around a candidate: how many, how sharp and how red (simulator realism, issue 14).
 
 A real 30″ DES cutout shows a handful of faint stars and distant galaxies around the candidate, most of
-them barely resolved and reddish. Simulator v7 drew half as many, broader and bluer ones; the realism
+them barely resolved and reddish. Simulator v7 drew about 60% as many, broader and bluer; the realism
 statistics of :mod:`galview.sim.realism` did not see it. These functions measure it on display-domain
 ``(N, H, W, 3)`` RGB cutouts (grey levels 0–255), the candidate's central box left out.
 """
