@@ -55,4 +55,3 @@ def test_red_and_blue_sources_are_told_apart():
 
 def test_a_cutout_with_no_bright_source_gives_a_row_of_dashes():
     assert field_source_line("flat", np.full((3, 64, 64, 3), 32.0)) == "| flat | 0.00 | – | – | 0 |"
-
