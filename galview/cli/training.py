@@ -81,6 +81,19 @@ def add_parsers(commands) -> None:
         "batches) and use it for validation, early stopping and the saved model (Polyak averaging; what it "
         "did for the shipped model: BENCHMARKS.md, issue 14); 0: none",
     )
+    train.add_argument(
+        "--lr-schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help="constant: the recipe's rate throughout; cosine: the rate falls to 0 along a cosine over the "
+        "epochs, so the network settles (what it did: BENCHMARKS.md, issue 14)",
+    )
+    train.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="binary models: fit Platt scaling (a·logit + c) on the validation split after training and fold "
+        "it into the output layer, so that the probabilities fit cutouts as they are, not augmented ones",
+    )
     train.add_argument("--no-class-weights", action="store_true", help="do not weight classes by frequency")
     add_model_option(
         train,
@@ -154,6 +167,8 @@ def _train(args, collection, labels, parent_path, output):
         optimizer=args.optimizer,
         context_swap=args.context_swap,
         weight_average=args.weight_average,
+        lr_schedule=args.lr_schedule,
+        calibrate=args.calibrate,
         patience=args.patience,
         val_split=args.val_split,
         test_split=args.test_split,
@@ -168,6 +183,7 @@ def _train(args, collection, labels, parent_path, output):
             collection, config, output / "model.keras", labels=labels, parent=parent, on_progress=progress
         )
     _say_if_stopped_early(loaded.card, args.epochs)
+    _say_calibration(loaded.card)
     return loaded
 
 
@@ -177,6 +193,16 @@ def _say_if_stopped_early(card, epochs: int | None) -> None:
     run = (card.training or {}).get("epochs_run")
     if run and planned and run < planned:
         print(f"train  stopped early after {run} of {planned} epochs (best weights kept)", file=sys.stderr)
+
+
+def _say_calibration(card) -> None:
+    fit = (card.training or {}).get("calibration")
+    if fit:
+        print(
+            f"train  calibrated on {fit['fitted_on']}: logit × {fit['a']:.3f} {fit['c']:+.3f}, "
+            f"log loss {fit['log_loss_before']:.3f} → {fit['log_loss_after']:.3f}",
+            file=sys.stderr,
+        )
 
 
 def _training_labels(args, collection):

@@ -154,11 +154,12 @@ class Recipe:
     monitor: str = "val_loss"
     metrics: tuple[str, ...] = ("accuracy",)
 
-    def make_optimizer(self, weight_average: float = 0.0) -> Any:
+    def make_optimizer(self, weight_average: float = 0.0, decay_steps: int | None = None) -> Any:
         """A fresh Keras optimizer (``adadelta`` or ``adam``) at ``learning_rate``.
 
         ``weight_average`` > 0 keeps an exponential moving average of the weights with that momentum
-        (Keras' ``use_ema``); 0 keeps none.
+        (Keras' ``use_ema``); 0 keeps none. ``decay_steps``: the rate falls from ``learning_rate`` to 0
+        along a cosine over that many batches; None keeps it constant.
         """
         import keras
 
@@ -168,7 +169,14 @@ class Recipe:
         if not 0.0 <= weight_average < 1.0:
             raise ValueError(f"weight-average momentum {weight_average} must be in [0, 1)")
         averaging = {"use_ema": True, "ema_momentum": weight_average} if weight_average else {}
-        return optimizers[self.optimizer](learning_rate=self.learning_rate, **averaging)
+        rate = self.learning_rate
+        if decay_steps is not None:
+            if decay_steps < 1:
+                raise ValueError(f"a cosine decay needs at least one step, not {decay_steps}")
+            rate = keras.optimizers.schedules.CosineDecay(
+                self.learning_rate, decay_steps=decay_steps, alpha=0.0
+            )
+        return optimizers[self.optimizer](learning_rate=rate, **averaging)
 
 
 @dataclass(frozen=True)

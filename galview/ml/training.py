@@ -17,6 +17,7 @@ import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
 from galview.ml.augment import CutoutBatches
+from galview.ml.calibration import calibrate
 from galview.ml.cards import InputSpec, ModelCard, fingerprint
 from galview.ml.metrics import binary_metrics, multiclass_metrics
 
@@ -41,6 +42,8 @@ class TrainConfig:
     jitter: float = 0.0
     context_swap: float = 0.0
     weight_average: float = 0.0
+    lr_schedule: str = "constant"
+    calibrate: bool = False
     class_weights: bool = True
     class_names: tuple[str, ...] | None = None
     extra: dict = field(default_factory=dict)
@@ -167,16 +170,18 @@ def train_model(
     usable = np.flatnonzero(labels >= 0)
     split = stratified_split(labels[usable], config.val_split, config.test_split, config.seed)
     train_idx, val_idx, test_idx = (usable[part] for part in split)
+    _check_schedule_and_calibration(config, arch.task, len(val_idx))
     spec = parent.card.input if parent is not None else _input_spec(collection, arch)
     recipe = _recipe(arch, config)
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
     keras.utils.set_random_seed(config.seed)
     model = _fresh_model(arch, collection, labels[usable], parent)
-    optimizer = recipe.make_optimizer(config.weight_average)
-    model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     targets = _targets(np.where(labels >= 0, labels, 0), arch.task)
     train_data, val_data = training_batches(collection, train_idx, val_idx, spec, targets, batch_size, config)
+    decay_steps = epochs * len(train_data) if config.lr_schedule == "cosine" else None
+    optimizer = recipe.make_optimizer(config.weight_average, decay_steps)
+    model.compile(optimizer=optimizer, loss=_loss(arch.task, recipe.loss), metrics=list(recipe.metrics))
     callbacks = [_Relay(on_progress, cancel, epochs, len(train_data))]
     if config.weight_average:
         # validation, early stopping and the kept best weights all see the averaged weights
@@ -202,6 +207,7 @@ def train_model(
     )
     if cancel.cancelled:
         raise Cancelled()
+    calibration = calibrate(model, val_data).to_dict() if config.calibrate else None
     metrics = _evaluate(model, collection, test_idx, spec, labels, arch.task, max(batch_size, 256))
     card = _card(
         arch,
@@ -219,9 +225,25 @@ def train_model(
             "epochs": epochs,
             "batch_size": batch_size,
         },
+        calibration,
     )
     saved = save_model(model, card, output)
     return LoadedModel(saved.model, saved.card, saved.path, saved.files)
+
+
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def _check_schedule_and_calibration(config: TrainConfig, task: str, n_val: int) -> None:
+    """Refuse, before any training, a schedule GalView does not know or a calibration it cannot fit."""
+    if config.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(
+            f"unknown learning-rate schedule {config.lr_schedule!r}; expected one of {LR_SCHEDULES}"
+        )
+    if config.calibrate and task != "binary":
+        raise ValueError(f"calibration (Platt scaling) needs a binary model, not a {task} one")
+    if config.calibrate and not n_val:
+        raise ValueError("calibration is fitted on the validation split, and this split is empty")
 
 
 def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: int, config: TrainConfig):
@@ -278,7 +300,9 @@ def _recipe(arch, config: TrainConfig):
     return recipe
 
 
-def _card(arch, spec, collection, labels, config, parent, metrics, history, sizes) -> ModelCard:
+def _card(
+    arch, spec, collection, labels, config, parent, metrics, history, sizes, calibration=None
+) -> ModelCard:
     class_names = config.class_names or (
         parent.card.class_names if parent is not None else arch.default_class_names
     )
@@ -297,6 +321,8 @@ def _card(arch, spec, collection, labels, config, parent, metrics, history, size
             "colour_jitter": config.jitter,
             "context_swap": config.context_swap,
             "weight_average": config.weight_average,
+            "lr_schedule": config.lr_schedule,
+            "calibration": calibration,
             "class_weights": config.class_weights,
             "seed": config.seed,
             "epochs_run": len(history.history.get("loss", [])),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import h5py
 import numpy as np
@@ -309,3 +310,59 @@ def test_swapped_surroundings_keep_the_centre_and_take_the_rest_from_another_cut
     half = swap_surroundings(many, np.random.default_rng(1), 0.5)
     changed = np.mean([not np.array_equal(a, b) for a, b in zip(half, many, strict=True)])
     assert 0.42 < changed < 0.58
+
+
+def test_cosine_schedule_takes_the_rate_to_zero_by_the_last_batch(tmp_path, monkeypatch):
+    import keras
+
+    compiled = []
+    original = keras.Model.compile
+    monkeypatch.setattr(
+        keras.Model, "compile", lambda self, **kw: compiled.append(kw["optimizer"]) or original(self, **kw)
+    )
+    collection = _blobs(tmp_path / "b.npz", n=64)
+    config = TrainConfig(epochs=2, batch_size=16, optimizer="adam", lr_schedule="cosine", patience=5)
+    loaded = train_model(collection, config, tmp_path / "m.keras")
+    optimizer = compiled[-1]
+    batches = -(-loaded.card.training["n_train"] // 16)
+    assert int(optimizer.iterations) == 2 * batches  # the decay spans exactly the batches of both epochs
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+    assert float(optimizer._learning_rate(0)) == pytest.approx(1e-3)
+    assert loaded.card.training["lr_schedule"] == "cosine" and loaded.card.training["calibration"] is None
+
+
+def test_calibration_is_fitted_on_the_validation_split_and_saved_in_the_model(trained, tmp_path):
+    collection, parent, _ = trained
+    config = TrainConfig(epochs=1, batch_size=16, optimizer="adam", calibrate=True)
+    loaded = train_model(collection, config, tmp_path / "cal.keras", parent=parent)
+    fit = loaded.card.training["calibration"]
+    assert fit["fitted_on"] == "the validation split (24 cutouts)"
+    assert fit["log_loss_after"] <= fit["log_loss_before"] + 1e-9
+    assert fit["a"] != 1.0 or fit["c"] != 0.0
+    again = load_model(tmp_path / "cal.keras")
+    x = collection.get_batch(np.arange(20)).astype(np.float32) / 255
+    np.testing.assert_allclose(
+        again.model.predict(x, verbose=0), loaded.model.predict(x, verbose=0), atol=1e-6
+    )
+
+
+def test_schedule_and_calibration_are_refused_before_training_when_they_cannot_apply(tmp_path):
+    collection = _blobs(tmp_path / "b.npz", n=64)
+    with pytest.raises(ValueError, match="unknown learning-rate schedule"):
+        train_model(collection, TrainConfig(epochs=1, lr_schedule="step"), tmp_path / "a.keras")
+    with pytest.raises(ValueError, match="validation split, and this split is empty"):
+        train_model(collection, TrainConfig(epochs=1, calibrate=True, val_split=0.0), tmp_path / "b.keras")
+    assert not list(tmp_path.glob("*.keras"))
+
+
+def test_cli_trains_with_cosine_and_calibration_and_says_so(tmp_path, capsys):
+    from galview.cli import main
+
+    _blobs(tmp_path / "b.npz", n=64).close()
+    args = ["train", str(tmp_path / "b.npz"), "--epochs", "1", "--batch-size", "16", "--no-augment"]
+    assert main([*args, "--lr-schedule", "cosine", "--calibrate", "-o", str(tmp_path / "m")]) == 0
+    assert re.search(r"calibrated on the validation split \(\d+ cutouts\): logit ×", capsys.readouterr().err)
+    card = load_model(tmp_path / "m").card
+    assert card.training["lr_schedule"] == "cosine" and card.training["calibration"]["a"] > 0
+    with pytest.raises(SystemExit):
+        main([*args, "--lr-schedule", "step", "-o", str(tmp_path / "n")])
