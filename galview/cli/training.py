@@ -155,9 +155,10 @@ def cmd_train(args) -> int:
 
 def _train(args, collection, labels, parent_path, output):
     """Load Keras (and the parent model) and train; progress on stderr."""
+    from galview.core.errors import UserFacingError
     from galview.core.progress import progress_printer
     from galview.ml.loading import load_model
-    from galview.ml.training import TrainConfig, train_model
+    from galview.ml.training import TrainConfig, TrainingSetupError, train_model
 
     config = TrainConfig(
         architecture=args.arch,
@@ -179,9 +180,12 @@ def _train(args, collection, labels, parent_path, output):
     )
     parent = load_model(parent_path) if parent_path is not None else None
     with progress_printer("train") as progress:
-        loaded = train_model(
-            collection, config, output / "model.keras", labels=labels, parent=parent, on_progress=progress
-        )
+        try:
+            loaded = train_model(
+                collection, config, output / "model.keras", labels=labels, parent=parent, on_progress=progress
+            )
+        except TrainingSetupError as exc:
+            raise UserFacingError(collection.source, str(exc)) from None
     _say_if_stopped_early(loaded.card, args.epochs)
     _say_calibration(loaded.card)
     return loaded

@@ -234,16 +234,20 @@ def train_model(
 LR_SCHEDULES = ("constant", "cosine")
 
 
+class TrainingSetupError(ValueError):
+    """A training option that cannot apply to this model or split; raised before anything is trained."""
+
+
 def _check_schedule_and_calibration(config: TrainConfig, task: str, n_val: int) -> None:
     """Refuse, before any training, a schedule GalView does not know or a calibration it cannot fit."""
     if config.lr_schedule not in LR_SCHEDULES:
-        raise ValueError(
+        raise TrainingSetupError(
             f"unknown learning-rate schedule {config.lr_schedule!r}; expected one of {LR_SCHEDULES}"
         )
     if config.calibrate and task != "binary":
-        raise ValueError(f"calibration (Platt scaling) needs a binary model, not a {task} one")
+        raise TrainingSetupError(f"calibration (Platt scaling) needs a binary model, not a {task} one")
     if config.calibrate and not n_val:
-        raise ValueError("calibration is fitted on the validation split, and this split is empty")
+        raise TrainingSetupError("calibration is fitted on the validation split, and this split is empty")
 
 
 def training_batches(collection, train_idx, val_idx, spec, targets, batch_size: int, config: TrainConfig):

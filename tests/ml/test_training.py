@@ -366,3 +366,16 @@ def test_cli_trains_with_cosine_and_calibration_and_says_so(tmp_path, capsys):
     assert card.training["lr_schedule"] == "cosine" and card.training["calibration"]["a"] > 0
     with pytest.raises(SystemExit):
         main([*args, "--lr-schedule", "step", "-o", str(tmp_path / "n")])
+
+
+def test_cli_refuses_calibration_it_cannot_fit_in_one_line(tmp_path, capsys):
+    from galview.cli import main
+
+    _blobs(tmp_path / "b.npz", n=64).close()
+    args = ["train", str(tmp_path / "b.npz"), "--epochs", "1", "--calibrate", "-o", str(tmp_path / "m")]
+    assert main([*args, "--val-split", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "b.npz: calibration is fitted on the validation split" in err
+    assert main([*args, "--arch", "deepshadows-3class"]) == 2
+    assert "needs a binary model, not a multiclass one" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
