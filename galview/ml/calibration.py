@@ -116,6 +116,8 @@ def calibrate(model, batches) -> Calibration:
         z.append(logits(np.asarray(model.predict_on_batch(x))[:, 0]))
         y.append(np.asarray(targets).reshape(-1))
     z, y = np.concatenate(z), np.concatenate(y)
+    if not np.all(np.isfinite(z)):
+        raise ValueError("the model gives non-finite outputs on the validation split; nothing to calibrate")
     a, c = fit_platt(z, y)
     fold_into_output(model, a, c)
     return Calibration(a, c, len(z), log_loss(z, y), log_loss(a * z + c, y))

@@ -207,7 +207,7 @@ def train_model(
     )
     if cancel.cancelled:
         raise Cancelled()
-    calibration = calibrate(model, val_data).to_dict() if config.calibrate else None
+    calibration = _calibrated(model, val_data) if config.calibrate else None
     metrics = _evaluate(model, collection, test_idx, spec, labels, arch.task, max(batch_size, 256))
     card = _card(
         arch,
@@ -235,7 +235,15 @@ LR_SCHEDULES = ("constant", "cosine")
 
 
 class TrainingSetupError(ValueError):
-    """A training option that cannot apply to this model or split; raised before anything is trained."""
+    """A training option that cannot apply to this model or split; raised before anything is written."""
+
+
+def _calibrated(model, val_data) -> dict:
+    """Platt scaling fitted on the validation batches and folded into ``model``; its card record."""
+    try:
+        return calibrate(model, val_data).to_dict()
+    except ValueError as exc:  # a diverged model: say so in one line, write nothing
+        raise TrainingSetupError(f"calibration: {exc}") from None
 
 
 def _check_schedule_and_calibration(config: TrainConfig, task: str, n_val: int) -> None:

@@ -72,3 +72,12 @@ def test_a_fit_that_would_turn_the_ranking_round_only_shifts():
     assert a == 1.0 and np.isfinite(c)
     a, c = fit_platt(z + 2.0, np.array([1, 0, 1, 0, 1, 0]))  # no ranking, a lean: the shift takes it back
     assert a == 1.0 and c < -1.0
+
+
+def test_a_model_with_non_finite_outputs_is_not_calibrated():
+    model = _tiny_binary_model()
+    kernel, bias = model.get_layer("probability").get_weights()
+    model.get_layer("probability").set_weights([kernel * np.nan, bias])
+    x = np.ones((8, 4), np.float32)
+    with pytest.raises(ValueError, match="non-finite outputs"):
+        calibrate(model, [(x, np.ones(8))])
