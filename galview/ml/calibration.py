@@ -64,21 +64,23 @@ def fit_platt(
         raise ValueError("calibration needs one 0/1 label per logit, and at least one")
     positives = float((y > 0.5).sum())
     y = np.where(y > 0.5, (positives + 1) / (positives + 2), 1 / (len(y) - positives + 2))
-    a, c = _newton(np.column_stack([z, np.ones_like(z)]), np.zeros_like(z), y, iterations, ridge)
+    a, c = _newton(np.column_stack([z, np.ones_like(z)]), np.zeros_like(z), y, [1.0, 0.0], iterations, ridge)
     if a <= 0:
-        a, (c,) = 1.0, _newton(np.ones((len(z), 1)), z, y, iterations, ridge)
+        a, (c,) = 1.0, _newton(np.ones((len(z), 1)), z, y, [0.0], iterations, ridge)
     return float(a), float(c)
 
 
-def _newton(x: np.ndarray, offset: np.ndarray, y: np.ndarray, iterations: int, ridge: float) -> np.ndarray:
-    """Parameters minimising the mean log loss of ``offset + x @ params`` against soft targets ``y``."""
+def _newton(
+    x: np.ndarray, offset: np.ndarray, y: np.ndarray, start, iterations: int, ridge: float
+) -> np.ndarray:
+    """Parameters minimising the mean log loss of ``offset + x @ params`` against soft targets ``y``, from
+    ``start`` (the model as it is)."""
 
     def loss(params: np.ndarray) -> float:
         t = offset + x @ params
         return float(np.mean(np.logaddexp(0.0, t) - y * t) + 0.5 * ridge * params @ params)
 
-    params = np.zeros(x.shape[1])
-    params[0] = 1.0 if x.shape[1] == 2 else 0.0  # start from the model as it is
+    params = np.asarray(start, np.float64)
     current = loss(params)
     for _ in range(iterations):
         p = 0.5 * (1.0 + np.tanh(0.5 * (offset + x @ params)))  # the sigmoid, without overflow

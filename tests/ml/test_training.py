@@ -242,14 +242,22 @@ def test_cli_train_refuses_the_store_of_another_collection_unless_forced(tmp_pat
         assert len(s.rebindings()) == 1 and s.source == str(tmp_path / "b.npz")
 
 
-def test_another_optimiser_replaces_the_recipes_and_is_recorded(tmp_path, monkeypatch):
+@pytest.fixture
+def compiled(monkeypatch):
+    """The optimisers the models were compiled with, in order."""
     import keras
 
-    compiled = []
+    optimizers = []
     original = keras.Model.compile
     monkeypatch.setattr(
-        keras.Model, "compile", lambda self, **kw: compiled.append(kw["optimizer"]) or original(self, **kw)
+        keras.Model, "compile", lambda self, **kw: optimizers.append(kw["optimizer"]) or original(self, **kw)
     )
+    return optimizers
+
+
+def test_another_optimiser_replaces_the_recipes_and_is_recorded(tmp_path, compiled):
+    import keras
+
     collection = _blobs(tmp_path / "b.npz", n=64)
     config = TrainConfig(epochs=1, batch_size=16, optimizer="adam")
     loaded = train_model(collection, config, tmp_path / "m.keras")
@@ -312,14 +320,7 @@ def test_swapped_surroundings_keep_the_centre_and_take_the_rest_from_another_cut
     assert 0.42 < changed < 0.58
 
 
-def test_cosine_schedule_takes_the_rate_to_zero_by_the_last_batch(tmp_path, monkeypatch):
-    import keras
-
-    compiled = []
-    original = keras.Model.compile
-    monkeypatch.setattr(
-        keras.Model, "compile", lambda self, **kw: compiled.append(kw["optimizer"]) or original(self, **kw)
-    )
+def test_cosine_schedule_takes_the_rate_to_zero_by_the_last_batch(tmp_path, compiled):
     collection = _blobs(tmp_path / "b.npz", n=64)
     config = TrainConfig(epochs=2, batch_size=16, optimizer="adam", lr_schedule="cosine", patience=5)
     loaded = train_model(collection, config, tmp_path / "m.keras")
