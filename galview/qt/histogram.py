@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from galview.core.scores import probability_histograms
 
 UPDATE_MS = 200  # at most five redraws a second while scores stream in
+MIN_PLOT_HEIGHT = 110  # lower than this the bars vanish: a restored or dragged dock stops here
 GROUPS = (  # (label value, colour, default name)
     (1, (80, 200, 120), "positive"),
     (0, (220, 90, 80), "negative"),
@@ -31,6 +32,7 @@ class ProbabilityHistogram(QWidget):
         self.plot.setLabel("bottom", "probability")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0)
+        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))  # placed over the lowest bars on redraw
         self.curves: dict = {}
         self.counts: dict = {}

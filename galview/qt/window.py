@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -43,6 +44,7 @@ from galview.qt.detail import DetailView
 from galview.qt.elide import ElidingStatusBar
 from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
+from galview.qt.fields_scroll import FieldsScroll
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
@@ -68,6 +70,8 @@ logger = logging.getLogger(__name__)
 
 MAX_RECENT = 10
 HISTOGRAM_HEIGHT = 190
+DETAIL_MIN_HEIGHT = 220  # the cutout pane's least height (caption, image, pixel readout)
+BELOW_MIN_HEIGHT = 150  # the fields under the cutout scroll rather than take the cutout's room
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5);;All files (*)"
 FILE_FILTER = (
     "Cutout collections (*.npy *.npz *.h5 *.hdf5 *.fits *.fit *.fits.gz *.png *.jpg *.jpeg);;All files (*)"
@@ -119,11 +123,11 @@ class MainWindow(QMainWindow):
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 4, 4, 4)
+        # the cutout takes what the fields below leave, down to a size still worth looking at
+        self.detail.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.detail.setMinimumHeight(DETAIL_MIN_HEIGHT)
         side_layout.addWidget(self.detail, stretch=1)
-        below = QHBoxLayout()
-        below.addWidget(self.metadata, stretch=3)
-        below.addWidget(self.control_tabs, stretch=2)
-        side_layout.addLayout(below)
+        side_layout.addWidget(self._below_the_cutout())
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +151,21 @@ class MainWindow(QMainWindow):
         self.retrain_dock.setWidget(self.retrain_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.retrain_dock)
         self.retrain_dock.hide()
+
+    def _below_the_cutout(self) -> FieldsScroll:
+        """The cutout's fields and the display controls, scrolling in a short window.
+
+        In a window too short for everything, these scroll rather than shrinking the cutout to a
+        thumbnail: the cutout is what the user came to see.
+        """
+        below = QWidget()
+        row = QHBoxLayout(below)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.metadata, stretch=3)
+        row.addWidget(self.control_tabs, stretch=2)
+        scroll = FieldsScroll(below, minimum_height=BELOW_MIN_HEIGHT)
+        scroll.setObjectName("belowTheCutout")
+        return scroll
 
     def _connect_state(self) -> None:
         self.state.collection_changed.connect(self._on_collection)

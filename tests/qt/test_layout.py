@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QScrollArea
 
 from galview.core.collection import ArrayCollection
 from tests.qt.conftest import random_npz
@@ -107,3 +109,43 @@ def test_the_histogram_legend_sits_over_the_lowest_bars(window, monkeypatch):
         hist.counts = {1: np.array(counts), 0: np.zeros(20, int)}
         hist._place_legend()
     assert placed == [0.5, 0.0, 1.0]  # centre, left, right: wherever the bars are low
+
+
+def test_the_histogram_cannot_be_squeezed_until_its_bars_vanish(window):
+    """A dock dragged (or restored from an earlier session) to a sliver keeps a readable plot."""
+    from galview.qt.histogram import MIN_PLOT_HEIGHT
+
+    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
+    window.retrain_dock.show()
+    window.histogram_dock.show()
+    window.resize(1300, 660)
+    window.resizeDocks([window.histogram_dock], [20], Qt.Orientation.Vertical)
+    QTest.qWait(100)
+    assert window.histogram.plot.height() >= MIN_PLOT_HEIGHT
+    restored = window.saveState()
+    window.restoreState(restored)
+    QTest.qWait(50)
+    assert window.histogram.plot.height() >= MIN_PLOT_HEIGHT
+
+
+def test_in_a_short_window_the_fields_scroll_and_the_cutout_keeps_its_room(window):
+    from galview.qt.window import DETAIL_MIN_HEIGHT
+
+    window.retrain_dock.show()
+    window.resize(1300, 540)
+    detail = _show(window, (64, 64, 3))
+    QTest.qWait(100)
+    below = window.findChild(QScrollArea, "belowTheCutout")
+    assert detail.height() >= DETAIL_MIN_HEIGHT
+    assert detail.zoom() >= 2  # a 64-px cutout is still shown at least twice its size
+    assert below.verticalScrollBar().maximum() > 0  # the fields scroll instead
+
+
+def test_with_room_the_fields_show_whole_even_when_a_long_path_wraps(window):
+    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
+    window.metadata.fields["Source"].setText("/a/rather/long/folder/" * 4 + "cutouts.h5")
+    window.resize(1280, 860)
+    QTest.qWait(100)
+    below = window.findChild(QScrollArea, "belowTheCutout")
+    assert below.verticalScrollBar().maximum() == 0  # nothing hidden below the last field
+    assert window.detail.height() >= 220
