@@ -3,7 +3,11 @@
 #
 # Prepare on the development machine (both folders are git-ignored; pass them with `carry`):
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_28_x86_64 \
-#       --platform manylinux2014_x86_64 -d .whl keras namex optree
+#       --platform manylinux2014_x86_64 -d .whl keras namex optree typing_extensions absl-py rich \
+#       markdown-it-py mdurl pygments
+#   (Keras imports absl and rich, and optree typing_extensions, at import time: in a venv holding only numpy,
+#   h5py, scipy, pytest and jax[cpu], `import keras` failed on each of those three in turn; the last three
+#   wheels are rich's own dependencies.)
 #   python - <<'EOF'   # 200 + 2,000 HSC-like simulations as .npz (galview simulate --survey hsc …)
 #   import h5py, numpy as np
 #   for name, path in [("hsc_train_200", "bench_data/hsc_sim_200_seed101.h5"),
