@@ -35,6 +35,13 @@ class FieldsScroll(QScrollArea):
             needed = max(needed, widget.heightForWidth(width))
         return QSize(hint.width(), needed + 2 * self.frameWidth())
 
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """As narrow as the widget can be (it never scrolls sideways), as short as ``minimum_height``."""
+        widget = self.widget()
+        width = widget.minimumSizeHint().width() if widget is not None else 0
+        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, self.minimumHeight())
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         if event.size().width() != self._width:  # wrapped lines change with the width: ask again

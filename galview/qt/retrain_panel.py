@@ -37,7 +37,7 @@ from galview.qt.training_curves import TrainingCurves
 FLIPPED_FIRST = ("Flipped first", "Sort the grid: cutouts whose predicted class changed first")
 
 MODE_CHOICES = (
-    (None, "Automatic (for the label count)"),
+    (None, "Automatic"),  # the text under Folds says what it chose for the label count, and why
     ("probe", "probe — the last layer refitted on frozen features, starting from the model's (seconds)"),
     ("head", "head — dense layers trained, convolutions frozen"),
     ("full", "full — every layer, low learning rate, after a head warm-up"),

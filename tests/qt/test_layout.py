@@ -131,11 +131,13 @@ def test_the_histogram_cannot_be_squeezed_until_its_bars_vanish(window):
 def test_in_a_short_window_the_fields_scroll_and_the_cutout_keeps_its_room(window):
     from galview.qt.window import DETAIL_MIN_HEIGHT
 
-    window.retrain_dock.show()
-    window.resize(1300, 540)
     detail = _show(window, (64, 64, 3))
+    window.retrain_dock.show()
+    QTest.qWait(50)
+    window.resize(1300, 480)
     QTest.qWait(100)
     below = window.findChild(QScrollArea, "belowTheCutout")
+    assert window.height() < 520  # the premise: too short for the cutout and all the fields
     assert detail.height() >= DETAIL_MIN_HEIGHT
     assert detail.zoom() >= 2  # a 64-px cutout is still shown at least twice its size
     assert below.verticalScrollBar().maximum() > 0  # the fields scroll instead
@@ -149,3 +151,13 @@ def test_with_room_the_fields_show_whole_even_when_a_long_path_wraps(window):
     below = window.findChild(QScrollArea, "belowTheCutout")
     assert below.verticalScrollBar().maximum() == 0  # nothing hidden below the last field
     assert window.detail.height() >= 220
+
+
+def test_a_wide_dock_never_cuts_off_the_display_controls(window):
+    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
+    window.retrain_dock.show()
+    window.resize(1100, 700)
+    window.resizeDocks([window.retrain_dock], [900], Qt.Orientation.Horizontal)  # dragged wide
+    QTest.qWait(100)
+    below = window.findChild(QScrollArea, "belowTheCutout")
+    assert below.widget().width() <= below.viewport().width()  # nothing hidden past the right edge
