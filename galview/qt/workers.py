@@ -87,8 +87,10 @@ class JobThread(QThread):
             logger.info("job %s cancelled after %.1f s", self.name, time.monotonic() - started)
         except Exception as exc:  # noqa: BLE001 -- every failure is reported, none kills the app
             self.outcome = FAILED
-            expected = isinstance(exc, UserFacingError)  # said to the user in one line; no traceback
-            logger.error("job %s failed: %s", self.name, exc, exc_info=not expected)
+            if isinstance(exc, UserFacingError):  # a refusal the window explains: a warning, no traceback
+                logger.warning("job %s refused: %s", self.name, exc)
+            else:
+                logger.error("job %s failed: %s", self.name, exc, exc_info=True)
             self.errored.emit(exc)
         else:
             self.outcome = DONE

@@ -202,3 +202,29 @@ def test_heat_maps_computed_during_scoring_equal_those_computed_alone(window, qt
         model_input(collection.get_batch(np.arange(1500)), loaded.card.input), verbose=0
     )
     np.testing.assert_allclose(window.state.scores.probs, probs, atol=1e-5)
+
+
+@pytest.mark.parametrize("refusal", [True, False])
+def test_a_refusal_is_logged_as_a_warning_and_a_crash_as_an_error_with_its_traceback(caplog, refusal):
+    """A job the window refuses with a one-line message (a model that does not fit, say) is not an error
+    on the console; an unexpected exception is, with its traceback for the bug report."""
+    from types import SimpleNamespace
+
+    from galview.core.errors import UserFacingError
+    from galview.qt.workers import FAILED, JobThread
+
+    def job(on_progress, cancel):
+        if refusal:
+            raise UserFacingError("cutouts.npz", "the collection does not fit the model")
+        raise RuntimeError("the collection does not fit the model")
+
+    spec = SimpleNamespace(name="score", title="Scoring", function=lambda: job)
+    thread = JobThread(spec, (), {})
+    errors = []
+    thread.errored.connect(errors.append)
+    with caplog.at_level("INFO", logger="galview.qt.workers"):
+        thread.run()  # in this thread: the same code a started thread runs
+    assert thread.outcome == FAILED and len(errors) == 1
+    (record,) = [r for r in caplog.records if "does not fit" in r.getMessage()]
+    assert record.levelname == ("WARNING" if refusal else "ERROR")
+    assert (record.exc_info is not None) == (not refusal)
