@@ -6,7 +6,8 @@
 Opens the demo collection (simulated with this GalView's simulator, made on first use) with the shipped
 model, ranks it by similarity to cutout ``--index`` (default: the first LSBG the model calls one with
 p > 0.8, a clear example) in ``--space``, and saves the
-window with the grid at the top of the ranking. Prints how many of the ten nearest other cutouts are
+window with the grid at the top of the ranking and the best other match in the detail view, the
+reference pinned beside it. Prints how many of the ten nearest other cutouts are
 LSBGs, for the README's caption.
 """
 
@@ -38,11 +39,11 @@ def main() -> None:
     if not window.similarity.rank_like_current():
         raise SystemExit("the similarity search could not start")
     wait(app, lambda: window.state.ranking("similar") is not None and not window.runner.busy, 300)
-    window.state.set_current(reference)
-    wait(app, lambda: False, 1.5)
-    window.grab().save(str(args.output))
     result = window.similarity.result
     nearest = [i for i in result.top(11) if i != reference][:10]
+    window.state.set_current(nearest[0])  # the best other match, beside the pinned reference
+    wait(app, lambda: False, 1.5)
+    window.grab().save(str(args.output))
     print(
         f"reference #{reference} ({args.space}): {int((labels[nearest] == 1).sum())} of the 10 nearest are LSBGs"
     )

@@ -10,13 +10,15 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from galview.qt.elide import ElidedLabel
 from galview.qt.overlay import OverlayPanel
+from galview.qt.reference_panel import ReferencePanel
 
 
 class DetailView(QWidget):
     """Shows the rendered cutout; ``readout_changed(str)`` describes the pixel under the mouse.
 
     ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain;
-    ``overlay_b`` a third, hidden unless a second model's maps are shown beside the first's.
+    ``overlay_b`` a third, hidden unless a second model's maps are shown beside the first's;
+    ``reference`` (:class:`ReferencePanel`) the last, the similarity reference while a ranking is open.
     """
 
     readout_changed = pyqtSignal(str)
@@ -37,6 +39,8 @@ class DetailView(QWidget):
         self.overlay = OverlayPanel(self.view)
         self.overlay_b = OverlayPanel(self.view)
         self.overlay_b.hide()
+        self.reference = ReferencePanel(self.view)  # shown while a similarity ranking is open
+        self.reference.hide()
         self.readout = QLabel("")
         self.readout.setObjectName("pixelReadout")
         self.readout.setMinimumHeight(self.readout.sizeHint().height() * 2)
@@ -50,6 +54,7 @@ class DetailView(QWidget):
         panels.addLayout(left, stretch=1)
         panels.addWidget(self.overlay, stretch=1)
         panels.addWidget(self.overlay_b, stretch=1)
+        panels.addWidget(self.reference, stretch=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(panels, stretch=1)

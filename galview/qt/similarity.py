@@ -8,7 +8,8 @@ brought to the collection's cutouts (the steps are shown), with an optional mask
 features are kept on disk per collection and space (:class:`galview.io.feature_cache.FeatureCache`),
 so the next search in the same space only compares; the ``embedding`` space reuses the embeddings
 the scoring job kept for the active model. The metadata panel shows the current cutout's similarity
-and the orientation of the reference that matched it.
+and the orientation of the reference that matched it; the reference itself stays pinned beside the
+cutout, turned that way (Similarity ▸ Show the reference beside the cutout).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup
 from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
+from galview.core.display import render
 from galview.core.errors import UserFacingError
+from galview.core.orientations import orient, orientation_name
 from galview.core.words import count
 
 logger = logging.getLogger(__name__)
@@ -61,8 +64,10 @@ class SimilarityController(QObject):
         self._store = None
         self._after_job = None  # what to start when the running job has finished
         self.runner.finished.connect(self._on_job_finished)
+        self.show_reference = window.settings.value("similarity/show_reference", True, type=bool)
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.rankings_changed.connect(lambda _name: self.show_current())
+        self.state.display_changed.connect(lambda _s: self.show_reference_beside())
 
     # -- menus ------------------------------------------------------------------------------------
     def build_menu(self, menu: QMenu) -> None:
@@ -80,6 +85,9 @@ class SimilarityController(QObject):
         self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
         self.orientation_action.setCheckable(True)
         self.orientation_action.setChecked(self.orientations)
+        self.reference_action = _add(menu, "Show the &reference beside the cutout", self.set_show_reference)
+        self.reference_action.setCheckable(True)
+        self.reference_action.setChecked(self.show_reference)
         self.encoder_action = _add(
             menu, "Train a self-supervised &encoder on this collection…", self.ask_encoder
         )
@@ -118,6 +126,12 @@ class SimilarityController(QObject):
         """Try the 8 flips/quarter turns of references (pixel and embedding spaces)."""
         self.orientations = bool(on)
         self.window.settings.setValue("similarity/orientations", bool(on))
+
+    def set_show_reference(self, on: bool) -> None:
+        """Pin the reference beside the cutout while a similarity ranking is open (remembered)."""
+        self.show_reference = bool(on)
+        self.window.settings.setValue("similarity/show_reference", bool(on))
+        self.show_reference_beside()
 
     # -- searching --------------------------------------------------------------------------------
     def rank_like_current(self) -> bool:
@@ -297,6 +311,7 @@ class SimilarityController(QObject):
     # -- the current cutout -----------------------------------------------------------------------
     def show_current(self) -> None:
         """The current cutout's similarity (and matched orientation) in the metadata panel."""
+        self.show_reference_beside()
         ranking, index = self.state.ranking("similar"), self.state.current
         if ranking is None or not 0 <= index < len(ranking):
             self.window.metadata.show_similarity("—")
@@ -308,6 +323,47 @@ class SimilarityController(QObject):
         orientation = ranking.orientation_of(index)
         matched = f", matched {orientation}" if orientation else ""
         self.window.metadata.show_similarity(f"{value:.3f} to {ranking.reference_name}{matched}")
+
+    def show_reference_beside(self) -> None:
+        """Pin the reference beside the cutout, turned as it matched the current cutout; or hide it."""
+        panel = self.window.detail.reference
+        shown = self._reference_view()
+        if shown is None:
+            panel.hide()
+            panel.clear()
+            return
+        image, caption = shown
+        collection = self.state.collection
+        try:
+            rgb = render(image, self.state.display, collection.bands, collection.dtype)
+        except ValueError as exc:  # a display setting the reference cannot take: say so, keep going
+            logger.warning("the reference could not be drawn: %s", exc)
+            panel.hide()
+            return
+        panel.show_reference(rgb, image.shape[:2], caption)
+        panel.show()
+
+    def _reference_view(self):
+        """(image, caption) of the reference as it matched the current cutout, or None: nothing to show."""
+        result, ranking, collection = self.result, self.state.ranking("similar"), self.state.collection
+        if not self.show_reference or result is None or ranking is None or collection is None:
+            return None
+        if len(result.scores) != self.state.n:
+            return None  # a result of another collection
+        index = self.state.current
+        which, code = 0, 0
+        if 0 <= index < len(result.scores):
+            which = int(result.best_reference[index])
+            if result.orientation is not None and result.orientation[index] >= 0:
+                code = int(result.orientation[index])
+        reference = result.references[which]
+        image = orient(reference.image, code)
+        if image.shape[:2] != tuple(collection.shape[:2]):
+            image, code = reference.image, 0  # a turn that does not fit a non-square cutout
+        caption = f"Reference: {reference.name}"
+        if code:
+            caption += f" · {orientation_name(code)}, as it matched this cutout"
+        return image, caption
 
 
 def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:

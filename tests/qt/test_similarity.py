@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.qt.conftest import TINY_SHAPE
+from tests.qt.conftest import TINY_SHAPE, random_npz
 
 
 def _with_rotated_copies(path, n=24, seed=3):
@@ -136,3 +136,42 @@ def test_a_self_supervised_encoder_is_trained_then_the_last_ranking_is_rebuilt_w
     assert similarity.result.space.startswith("self-supervised")
     assert similarity.result.scores[0] == pytest.approx(1.0, abs=1e-5)
     assert state.sorting.sort == "similar"
+
+
+def test_the_reference_is_pinned_beside_the_cutout_turned_as_it_matched(window, qtbot, tmp_path):
+    """Issue 13: the reference stays beside the detail view while the ranking is open; on a turned copy
+    of it, the reference is shown turned the same way, so the two panels show the same picture."""
+    from galview.core.display import render
+
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state, n, panel = window.state, 24, window.detail.reference
+    window.similarity.set_space("pixel")
+    assert panel.isHidden()  # no ranking yet
+    state.set_current(0)
+    _rank(window, qtbot, window.similarity.this_action)
+    assert panel.isVisible() and "Reference: cutout 0" in panel.caption.text()
+    for copy in (n, n + 1):  # a quarter turn and a flip of the reference
+        state.set_current(copy)
+        shown = render(state.collection.get(copy), state.display, state.collection.bands, np.uint8)
+        np.testing.assert_array_equal(panel.rgb, shown)
+        assert "as it matched this cutout" in panel.caption.text()
+    state.set_current(5)  # an unrelated cutout: the reference as the best orientation found for it
+    assert panel.isVisible() and panel.rgb.shape == (*TINY_SHAPE[:2], 3)
+    window.similarity.reference_action.trigger()  # Similarity ▸ Show the reference… off
+    assert panel.isHidden()
+    window.similarity.reference_action.trigger()
+    assert panel.isVisible()
+    state.set_current(n)
+    window.state.update_display(stretch="asinh")  # the display settings apply to the reference at once
+    np.testing.assert_array_equal(
+        panel.rgb, render(state.collection.get(n), state.display, state.collection.bands, np.uint8)
+    )
+
+
+def test_the_reference_panel_goes_when_the_collection_does(window, qtbot, tmp_path):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    window.state.set_current(0)
+    _rank(window, qtbot, window.similarity.this_action)
+    assert window.detail.reference.isVisible()
+    window.open_path(random_npz(tmp_path / "other.npz", 30))
+    assert window.detail.reference.isHidden()
