@@ -38,6 +38,11 @@ SPACE_CHOICES = (
 )
 ENCODER_JOB = "train_encoder"
 ENCODER_EPOCHS = 40
+#: With several references: each cutout's similarity is their mean, or the best of them (menu texts).
+COMBINE_CHOICES = {
+    "mean": "Several references: their &mean similarity",
+    "max": "Several references: the &best of them (like any one)",
+}
 REFERENCE_FILTER = "Images (*.fits *.fit *.fits.gz *.fz *.png *.jpg *.jpeg *.npy);;All files (*)"
 
 
@@ -65,6 +70,9 @@ class SimilarityController(QObject):
         self._after_job = None  # what to start when the running job has finished
         self.runner.finished.connect(self._on_job_finished)
         self.show_reference = window.settings.value("similarity/show_reference", True, type=bool)
+        self.combine = str(window.settings.value("similarity/combine", "mean"))
+        if self.combine not in COMBINE_CHOICES:
+            self.combine = "mean"
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.rankings_changed.connect(lambda _name: self.show_current())
         self.state.display_changed.connect(lambda _s: self.show_reference_beside())
@@ -85,6 +93,13 @@ class SimilarityController(QObject):
         self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
         self.orientation_action.setCheckable(True)
         self.orientation_action.setChecked(self.orientations)
+        self.combine_group = QActionGroup(menu)
+        for name, text in COMBINE_CHOICES.items():
+            action = _add(menu, text, lambda _c=False, n=name: self.set_combine(n))
+            action.setCheckable(True)
+            action.setChecked(name == self.combine)
+            action.setData(name)
+            self.combine_group.addAction(action)
         self.reference_action = _add(menu, "Show the &reference beside the cutout", self.set_show_reference)
         self.reference_action.setCheckable(True)
         self.reference_action.setChecked(self.show_reference)
@@ -126,6 +141,13 @@ class SimilarityController(QObject):
         """Try the 8 flips/quarter turns of references (pixel and embedding spaces)."""
         self.orientations = bool(on)
         self.window.settings.setValue("similarity/orientations", bool(on))
+
+    def set_combine(self, name: str) -> None:
+        """How several references' similarities become one: ``"mean"`` or ``"max"`` (remembered)."""
+        if name not in COMBINE_CHOICES:
+            raise ValueError(f"combine {name!r}; expected one of {', '.join(COMBINE_CHOICES)}")
+        self.combine = name
+        self.window.settings.setValue("similarity/combine", name)
 
     def set_show_reference(self, on: bool) -> None:
         """Pin the reference beside the cutout while a similarity ranking is open (remembered)."""
@@ -198,7 +220,7 @@ class SimilarityController(QObject):
             return False
         store = None if index is not None else self._feature_store()
         self.runner.start(
-            JOB, self.state.collection, space, references, store, self.orientations, "mean", index,
+            JOB, self.state.collection, space, references, store, self.orientations, self.combine, index,
             on_returned=self._on_ranked, on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
         )  # fmt: skip
         return True
@@ -361,6 +383,8 @@ class SimilarityController(QObject):
         if image.shape[:2] != tuple(collection.shape[:2]):
             image, code = reference.image, 0  # a turn that does not fit a non-square cutout
         caption = f"Reference: {reference.name}"
+        if len(result.references) > 1:
+            caption += f" (the closest of {len(result.references)})"
         if code:
             caption += f" · {orientation_name(code)}, as it matched this cutout"
         return image, caption

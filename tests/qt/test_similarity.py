@@ -175,3 +175,19 @@ def test_the_reference_panel_goes_when_the_collection_does(window, qtbot, tmp_pa
     assert window.detail.reference.isVisible()
     window.open_path(random_npz(tmp_path / "other.npz", 30))
     assert window.detail.reference.isHidden()
+
+
+def test_several_references_by_their_best_match_and_the_closest_is_pinned(window, qtbot, tmp_path):
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state, n = window.state, 24
+    window.similarity.set_space("pixel")
+    next(a for a in window.similarity.combine_group.actions() if a.data() == "max").trigger()
+    state.set_selection([0, 7])
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert result.combine == "max"
+    np.testing.assert_allclose(result.scores, result.per_reference.max(axis=0), rtol=1e-6)
+    assert result.scores[n] == pytest.approx(1.0, abs=1e-5)  # like cutout 0, whatever cutout 7 says
+    state.set_current(n)
+    caption = window.detail.reference.caption.text()
+    assert "cutout 0" in caption and "the closest of 2" in caption
+    assert window.settings.value("similarity/combine") == "max"
