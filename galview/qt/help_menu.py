@@ -37,7 +37,11 @@ VIEW_KEYS = (
         "Select a range / add a cutout to the selection (keys then label all)",
         "Grid",
     ),
-    ("Mouse wheel / drag", "Zoom / pan the cutout (the heat map beside it follows)", "Cutout"),
+    (
+        "Mouse wheel / drag",
+        "Zoom / pan the cutout (the heat map and the reference beside it follow)",
+        "Cutout",
+    ),
 )
 
 

@@ -155,6 +155,8 @@ def test_the_reference_is_pinned_beside_the_cutout_turned_as_it_matched(window, 
         shown = render(state.collection.get(copy), state.display, state.collection.bands, np.uint8)
         np.testing.assert_array_equal(panel.rgb, shown)
         assert "as it matched this cutout" in panel.caption.text()
+    window.detail.view.scaleBy((0.5, 0.5))  # zoomed in on the cutout: the reference follows
+    np.testing.assert_allclose(panel.view.viewRange(), window.detail.view.viewRange())
     state.set_current(5)  # an unrelated cutout: the reference as the best orientation found for it
     assert panel.isVisible() and panel.rgb.shape == (*TINY_SHAPE[:2], 3)
     window.similarity.reference_action.trigger()  # Similarity ▸ Show the reference… off
