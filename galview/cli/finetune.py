@@ -20,6 +20,7 @@ from galview.cli.common import (
     open_options,
     plain_adapted,
 )
+from galview.core.words import count
 from galview.ml.finetune import MODES
 
 FORCE_HELP = "use a label store made for another collection of the same size, re-binding it to this one"
@@ -185,7 +186,7 @@ def _print_result(result) -> None:
     low, high = d["ci95"]
     print(
         f"difference {100 * d['difference']:+.1f} points (95% CI {100 * low:+.1f} to {100 * high:+.1f}); "
-        f"{d['n_better']} cutouts right only after, {d['n_worse']} only before"
+        f"{count(d['n_better'], 'cutout')} right only after, {d['n_worse']} only before"
     )
     print(f"verdict    {result.verdict}")
     print(f"device     {result.device}, {result.seconds:.1f} s")

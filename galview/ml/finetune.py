@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from galview.core.jobs import CancelToken
+from galview.core.words import count
 
 if TYPE_CHECKING:  # the command line reads MODES and recipes without numpy or Keras
     from galview.ml.cards import ModelCard
@@ -70,7 +71,11 @@ class FinetuneRecipe:
         if self.mode == "probe":
             return f"probe: logistic regression on frozen features, anchored at the parent, {self.folds}-fold"
         optimiser = "published optimiser" if self.mode == "scratch" else "Adam"
-        parts = [f"{self.epochs} epochs", f"{optimiser} {self.learning_rate:g}", f"batch {self.batch_size}"]
+        parts = [
+            count(self.epochs, "epoch"),
+            f"{optimiser} {self.learning_rate:g}",
+            f"batch {self.batch_size}",
+        ]
         parts.append(f"{self.folds}-fold")
         parts += ["flips/rotations"] if self.augment else []
         parts += ["class weights"] if self.class_weights else []

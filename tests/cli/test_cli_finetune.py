@@ -4,6 +4,7 @@ mistakes are caught before Keras loads."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +46,10 @@ def test_finetune_uses_the_stores_human_labels_and_score_uses_the_result(workspa
     assert main([*args, "--folds", "2", "-o", str(tmp_path / "new")]) == 0
     out = capsys.readouterr().out
     assert "labels: 37 human labels: " in out and "2 unsure, 1 set by a model left out" in out
-    assert "recipe: head: 1 epochs, Adam 1e-05" in out and "why:    40" not in out and "as asked" in out
+    assert "recipe: head: 1 epoch, Adam 1e-05" in out and "why:    40" not in out and "as asked" in out
     for line in ("before     accuracy ", "after      accuracy ", "difference ", "verdict    "):
         assert line in out
+    assert re.search(r"; (1 cutout|\d+ cutouts) right only after, \d+ only before", out)
     assert "95% CI" in out and "device     CPU (TensorFlow)" in out
     assert out.strip().splitlines()[-1] == str(tmp_path / "new")
     assert file_hash(tmp_path / "parent" / "model.keras") == parent_hash
