@@ -135,7 +135,7 @@ class RetrainController(QObject):
             recipe = self._recipe()
         except ValueError as exc:
             return str(exc)
-        return recipe.why or f"{recipe.mode}: {recipe.epochs} epochs at most, {recipe.folds} folds"
+        return recipe.why or f"{recipe.mode}: {count(recipe.epochs, 'epoch')} at most, {recipe.folds} folds"
 
     def _recipe(self):
         from galview.ml.finetune import default_recipe

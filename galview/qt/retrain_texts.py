@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.words import count
+
 
 def _interval(metrics: dict, key: str) -> str:
     low, high = (metrics.get("ci95") or {}).get(key, (float("nan"), float("nan")))
@@ -42,7 +44,7 @@ def describe_metrics(result) -> str:
         lines.append(f"probe{how}, {recipe.folds} folds, on {result.device} in {result.seconds:.0f} s")
     else:
         lines.append(
-            f"{recipe.mode}, {recipe.folds} folds, at most {recipe.epochs} epochs, on {result.device} "
+            f"{recipe.mode}, {recipe.folds} folds, at most {count(recipe.epochs, 'epoch')}, on {result.device} "
             f"in {result.seconds:.0f} s"
         )
     return "<br>".join(lines)
