@@ -37,15 +37,20 @@ class ReferencePanel(QWidget):
         layout.addWidget(self.plot, stretch=1)
         self.rgb: np.ndarray | None = None
 
-    def show_reference(self, rgb: np.ndarray, shape: tuple[int, int], caption: str) -> None:
-        """Show the rendered reference ``rgb`` over the cutout's ``shape`` (H, W), with ``caption``."""
+    def show_reference(self, rgb: np.ndarray, shape: tuple[int, int], caption: str, steps=()) -> None:
+        """Show the rendered reference ``rgb`` over the cutout's ``shape`` (H, W), with ``caption``.
+
+        ``steps`` (what was done to bring an image file to the cutouts) go in the tooltip.
+        """
         self.rgb = rgb
         self.image_item.setImage(rgb, levels=(0, 255), autoLevels=False)
         self.image_item.setRect(0, 0, shape[1], shape[0])
         self.caption.setText(caption)
+        self.setToolTip("\n".join([caption, *steps]))
 
     def clear(self) -> None:
         """Forget the image (the panel is hidden by its owner)."""
         self.rgb = None
         self.image_item.clear()
         self.caption.setText("")
+        self.setToolTip("")

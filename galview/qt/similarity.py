@@ -354,7 +354,7 @@ class SimilarityController(QObject):
             panel.hide()
             panel.clear()
             return
-        image, caption = shown
+        image, caption, steps = shown
         collection = self.state.collection
         try:
             rgb = render(image, self.state.display, collection.bands, collection.dtype)
@@ -362,11 +362,11 @@ class SimilarityController(QObject):
             logger.warning("the reference could not be drawn: %s", exc)
             panel.hide()
             return
-        panel.show_reference(rgb, image.shape[:2], caption)
+        panel.show_reference(rgb, image.shape[:2], caption, steps)
         panel.show()
 
     def _reference_view(self):
-        """(image, caption) of the reference as it matched the current cutout, or None: nothing to show."""
+        """(image, caption, steps) of the reference as it matched the current cutout, or None: nothing to show."""
         result, ranking, collection = self.result, self.state.ranking("similar"), self.state.collection
         if not self.show_reference or result is None or ranking is None or collection is None:
             return None
@@ -387,7 +387,7 @@ class SimilarityController(QObject):
             caption += f" (the closest of {len(result.references)})"
         if code:
             caption += f" · {orientation_name(code)}, as it matched this cutout"
-        return image, caption
+        return image, caption, reference.steps
 
 
 def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:

@@ -63,6 +63,9 @@ def test_rank_by_a_file_with_a_centre_mask(window, qtbot, tmp_path, shared_data)
     qtbot.waitUntil(lambda: not window.runner.busy and window.similarity.result is not None, timeout=30000)
     reference = window.similarity.result.references[0]
     assert reference.image.shape == TINY_SHAPE and reference.mask is not None
+    pinned = window.detail.reference
+    assert pinned.isVisible() and "leda074886" in pinned.caption.text()
+    assert "50×50" in pinned.toolTip()  # how the file was brought to the cutouts, beside it
     assert any("leda074886" in m and "50×50" in m for m in messages)  # the steps were shown
     assert np.isfinite(window.similarity.result.scores).all()
     best = int(window.similarity.result.top(1)[0])
