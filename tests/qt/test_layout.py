@@ -144,13 +144,15 @@ def test_in_a_short_window_the_fields_scroll_and_the_cutout_keeps_its_room(windo
 
 
 def test_with_room_the_fields_show_whole_even_when_a_long_path_wraps(window):
+    from galview.qt.window import DETAIL_MIN_HEIGHT
+
     window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
     window.metadata.fields["Source"].setText("/a/rather/long/folder/" * 4 + "cutouts.h5")
     window.resize(1280, 860)
     QTest.qWait(100)
     below = window.findChild(QScrollArea, "belowTheCutout")
     assert below.verticalScrollBar().maximum() == 0  # nothing hidden below the last field
-    assert window.detail.height() >= 220
+    assert window.detail.height() >= DETAIL_MIN_HEIGHT
 
 
 def test_a_wide_dock_never_cuts_off_the_display_controls(window):
