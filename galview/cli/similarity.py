@@ -222,8 +222,8 @@ def _check_options(args) -> None:
 
 def _references(args, collection) -> list:
     """The references, prepared to the collection's cutouts (indices checked, files read)."""
-    from galview.core.reference import cutout_reference, prepare_reference
-    from galview.io.reference_files import read_reference
+    from galview.core.reference import cutout_reference
+    from galview.io.reference_files import reference_for
 
     n, references = len(collection), []
     for index in args.to:
@@ -234,18 +234,7 @@ def _references(args, collection) -> list:
         name = f"cutout {index} ({collection.id_of(index)})"
         references.append(cutout_reference(collection.get(index), index, name))
     for path in args.to_file:
-        image, name = read_reference(path)
-        references.append(
-            prepare_reference(
-                image,
-                name,
-                collection.shape,
-                collection.dtype,
-                collection.bands,
-                args.mask_centre,
-                source=path,
-            )
-        )
+        references.append(reference_for(path, collection, args.mask_centre))
     return references
 
 

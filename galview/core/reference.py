@@ -89,8 +89,15 @@ def prepare_reference(
     bands: tuple[str, ...] = (),
     mask_centre: float | None = None,
     source=None,
+    scale: float | None = None,
+    cutout_scale: float | None = None,
 ) -> PreparedReference:
     """Bring an external reference image to a collection's cutouts.
+
+    With the pixel scale of both known (``scale``, ``cutout_scale``), the reference keeps its size on the
+    sky: it is resampled to the cutouts' pixel scale, then its centre is cut to the cutouts' size (or,
+    when it covers less sky than a cutout, it is padded and the padding masked). Otherwise it is
+    resampled to the cutouts' size in pixels, and the step says the scale was unknown.
 
     Parameters
     ----------
@@ -109,6 +116,9 @@ def prepare_reference(
         Radius in the reference's own pixels of a centre disc to mask (LEDA 074886's hole).
     source : str or Path, optional
         The file it came from, named by error messages (default: ``name``).
+    scale, cutout_scale : float, optional
+        Arcseconds per pixel of the reference and of the collection's cutouts, where a WCS says
+        (:func:`galview.core.sky_scale.arcsec_per_pixel`).
 
     Returns
     -------
@@ -125,17 +135,78 @@ def prepare_reference(
     mask = _mask(x, where, mask_centre, steps)
     if mask is not None:
         x = fill_masked(x, mask)
-    h, w, c = x.shape
-    if (h, w) != tuple(shape[:2]):
-        x = resample(x, shape[:2])
-        steps.append(f"resampled {h}×{w} → {shape[0]}×{shape[1]}" + _aspect_note((h, w), shape[:2]))
-        if mask is not None:
-            mask = resample(mask.astype(np.float32), shape[:2]) >= 0.5
+    if _known(scale) and _known(cutout_scale):
+        x, mask = _on_the_cutouts_sky(x, mask, float(scale), float(cutout_scale), shape, steps)
+    else:
+        x, mask = _to_the_cutouts_size(x, mask, shape, steps, scale, cutout_scale)
     x = _match_bands(x, shape[2], bands, steps)
     x = _match_values(x, np.dtype(np.asarray(image).dtype), np.dtype(dtype), steps)
     if mask is not None:
         steps.append(f"{int(mask.sum())} masked pixels left out of pixel comparisons (filled for the others)")
     return PreparedReference(name, x, mask if mask is not None and mask.any() else None, tuple(steps))
+
+
+def _known(scale) -> bool:
+    return scale is not None and bool(np.isfinite(scale)) and scale > 0
+
+
+def _to_the_cutouts_size(x, mask, shape, steps, scale=None, cutout_scale=None):
+    """Resample ``x`` (and ``mask``) to the cutouts' height and width in pixels."""
+    h, w = x.shape[:2]
+    if (h, w) == tuple(shape[:2]):
+        return x, mask
+    x = resample(x, shape[:2])
+    text = f"resampled {h}×{w} → {shape[0]}×{shape[1]}" + _aspect_note((h, w), shape[:2])
+    unknown = [
+        what
+        for what, value in (("the reference's", scale), ("the cutouts'", cutout_scale))
+        if not _known(value)
+    ]
+    if len(unknown) < 2:  # one is known: say which is not, so the user knows the field may differ
+        text += f" ({unknown[0]} pixel scale unknown: the fields may differ on the sky)"
+    steps.append(text)
+    if mask is not None:
+        mask = resample(mask.astype(np.float32), shape[:2]) >= 0.5
+    return x, mask
+
+
+def _on_the_cutouts_sky(x, mask, scale: float, cutout_scale: float, shape, steps):
+    """Resample ``x`` to ``cutout_scale`` ″/px keeping its size on the sky, then cut or pad to ``shape``."""
+    h, w = x.shape[:2]
+    if abs(scale / cutout_scale - 1) > 0.01:
+        size = (max(2, round(h * scale / cutout_scale)), max(2, round(w * scale / cutout_scale)))
+        x = resample(x, size)
+        if mask is not None:
+            mask = resample(mask.astype(np.float32), size) >= 0.5
+        steps.append(
+            f"resampled from {scale:.3g}″ to {cutout_scale:.3g}″ per pixel: {h}×{w} → {size[0]}×{size[1]}"
+        )
+    out_h, out_w = int(shape[0]), int(shape[1])
+    h, w = x.shape[:2]
+    if (h, w) == (out_h, out_w):
+        return x, mask
+    keep = np.zeros((out_h, out_w), dtype=bool)
+    out = np.zeros((out_h, out_w, x.shape[2]), dtype=np.float32)
+    top, left = (out_h - h) // 2, (out_w - w) // 2  # negative: the reference is larger, cut its centre
+    src = (
+        slice(max(0, -top), max(0, -top) + min(h, out_h)),
+        slice(max(0, -left), max(0, -left) + min(w, out_w)),
+    )
+    dst = (slice(max(0, top), max(0, top) + min(h, out_h)), slice(max(0, left), max(0, left) + min(w, out_w)))
+    out[dst] = x[src]
+    keep[dst] = True if mask is None else ~mask[src]
+    field = f"{out_h * cutout_scale:.3g}″ × {out_w * cutout_scale:.3g}″"
+    if h >= out_h and w >= out_w:
+        steps.append(f"its central {out_h}×{out_w} pixels kept (the cutouts' {field})")
+    else:
+        steps.append(
+            f"placed in the middle of the cutouts' {field}; the {int((~keep).sum())} pixels it does not cover "
+            "are masked"
+        )
+    missing = ~keep
+    if not missing.any():
+        return out, None
+    return fill_masked(out, missing), missing
 
 
 def _as_hwc(image: np.ndarray, name: str) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 
 from galview.core.collection import ArrayCollection
 from galview.core.errors import CollectionError
+from galview.core.sky_scale import arcsec_per_pixel
 from galview.io.npy_format import read_header
 from galview.io.registry import open_collection
 from galview.io.text import stem_text
@@ -39,6 +40,35 @@ def read_reference(path: str | Path) -> tuple[np.ndarray, str]:
     CollectionError
         Naming the file: missing, unreadable, damaged, not an image, or more than one cutout.
     """
+    image, name, _scale = read_reference_with_scale(path)
+    return image, name
+
+
+def reference_for(path: str | Path, collection, mask_centre: float | None = None):
+    """The image in ``path`` brought to ``collection``'s cutouts (a :class:`PreparedReference`).
+
+    Where both the file's WCS and the collection's (its first cutout's) give a pixel scale, the
+    reference keeps its size on the sky (:func:`galview.core.reference.prepare_reference`).
+    """
+    from galview.core.reference import prepare_reference
+
+    image, name, scale = read_reference_with_scale(path)
+    cutout_scale = arcsec_per_pixel(collection.wcs(0)) if len(collection) else None
+    return prepare_reference(
+        image,
+        name,
+        collection.shape,
+        collection.dtype,
+        collection.bands,
+        mask_centre,
+        source=path,
+        scale=scale,
+        cutout_scale=cutout_scale,
+    )
+
+
+def read_reference_with_scale(path: str | Path) -> tuple[np.ndarray, str, float | None]:
+    """As :func:`read_reference`, plus the image's arcseconds per pixel where its WCS says (else None)."""
     path = Path(path).expanduser()
     if path.is_file() and _is_npy(path):
         collection = _npy_image(path)
@@ -50,7 +80,8 @@ def read_reference(path: str | Path) -> tuple[np.ndarray, str]:
                 path, f"holds {len(collection)} cutouts; {EXPECTED} (a cutout of the collection: --to INDEX)"
             )
         image = np.asarray(collection.get(0))  # NaN kept: the reference masks it
-    return image, stem_text(path)
+        scale = arcsec_per_pixel(collection.wcs(0))
+    return image, stem_text(path), scale
 
 
 def _is_npy(path: Path) -> bool:

@@ -189,18 +189,14 @@ class SimilarityController(QObject):
 
     def rank_like_file(self, path, mask_centre: float | None = None) -> bool:
         """Rank by similarity to the image in ``path``, brought to the collection's cutouts."""
-        from galview.core.reference import prepare_reference
-        from galview.io.reference_files import read_reference
+        from galview.io.reference_files import reference_for
 
         collection = self.state.collection
         if collection is None:
             self.message.emit("Open a collection first")
             return False
         try:
-            image, name = read_reference(path)
-            reference = prepare_reference(
-                image, name, collection.shape, collection.dtype, collection.bands, mask_centre, source=path
-            )
+            reference = reference_for(path, collection, mask_centre)
         except (UserFacingError, ValueError) as exc:
             self.error.emit(str(exc))
             return False

@@ -98,3 +98,47 @@ def test_resampling_keeps_flat_images_flat_and_averages_when_shrinking():
         resample(checker, (32, 32))[1:-1, 1:-1], 0.5, atol=1e-6
     )  # edges: truncated filter
     np.testing.assert_allclose(resample(checker[np.newaxis, ..., np.newaxis], (64, 64))[0, ..., 0], checker)
+
+
+def _blob(size: int, sigma: float) -> np.ndarray:
+    yy, xx = np.indices((size, size)) - (size - 1) / 2
+    return np.exp(-(yy**2 + xx**2) / (2 * sigma**2)).astype(np.float32)
+
+
+def _width(image: np.ndarray) -> float:
+    """Second-moment radius (pixels) of a centred blob, one band."""
+    plane = image[..., 0]
+    yy, xx = np.indices(plane.shape) - (np.array(plane.shape)[:, None, None] - 1) / 2
+    return float(np.sqrt((plane * (yy**2 + xx**2)).sum() / plane.sum() / 2))
+
+
+def test_with_both_pixel_scales_known_the_reference_keeps_its_size_on_the_sky():
+    # 100 px at 0.2″ (20″ across) against cutouts of 40 px at 0.4″ (16″): 50 px at 0.4″, the central 40 kept
+    reference = _blob(100, 10.0)  # σ = 2″
+    prepared = prepare_reference(reference, "ref", (40, 40, 1), np.float32, scale=0.2, cutout_scale=0.4)
+    assert prepared.image.shape == (40, 40, 1)
+    assert _width(prepared.image) == pytest.approx(5.0, rel=0.1)  # σ = 2″ is 5 cutout pixels
+    assert prepared.steps[0] == "resampled from 0.2″ to 0.4″ per pixel: 100×100 → 50×50"
+    assert prepared.steps[1] == "its central 40×40 pixels kept (the cutouts' 16″ × 16″)"
+    assert prepared.mask is None
+    by_pixels = prepare_reference(reference, "ref", (40, 40, 1), np.float32)  # scales unknown: 100 → 40 px
+    assert _width(by_pixels.image) == pytest.approx(4.0, rel=0.1)
+
+
+def test_a_reference_covering_less_sky_is_padded_and_the_padding_masked():
+    # 20 px at 0.5″ (10″) against 40 px cutouts at 0.5″ (20″): in the middle, the rest masked
+    prepared = prepare_reference(
+        _blob(20, 3.0), "small", (40, 40, 1), np.float32, scale=0.5, cutout_scale=0.5
+    )
+    assert prepared.image.shape == (40, 40, 1) and np.isfinite(prepared.image).all()
+    assert prepared.mask is not None and prepared.mask.sum() == 40 * 40 - 20 * 20
+    assert not prepared.mask[10:30, 10:30].any() and prepared.mask[:10].all()
+    assert "the 1200 pixels it does not cover are masked" in prepared.steps[0]
+
+
+def test_one_unknown_scale_falls_back_to_the_cutouts_size_and_says_so():
+    prepared = prepare_reference(_blob(100, 10.0), "ref", (40, 40, 1), np.float32, scale=0.2)
+    assert prepared.image.shape == (40, 40, 1)
+    assert prepared.steps[0] == (
+        "resampled 100×100 → 40×40 (the cutouts' pixel scale unknown: the fields may differ on the sky)"
+    )

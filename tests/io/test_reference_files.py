@@ -78,3 +78,37 @@ def test_damaged_files_are_refused_naming_the_file(tmp_path):
     with pytest.raises(CollectionError) as info:
         read_reference(tmp_path / "missing.fits")
     one_line(info.value, tmp_path / "missing.fits", ["no such file"])
+
+
+def _fits_cutouts(folder, n: int, size: int, arcsec: float):
+    """``n`` one-band FITS cutouts of ``size`` px at ``arcsec``″ per pixel, with a celestial WCS."""
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    folder.mkdir()
+    for k in range(n):
+        wcs = WCS(naxis=2)
+        wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+        wcs.wcs.crval = [150.0 + k * 0.01, 2.0]
+        wcs.wcs.crpix = [size / 2, size / 2]
+        wcs.wcs.cdelt = [-arcsec / 3600, arcsec / 3600]
+        data = np.random.default_rng(k).normal(0, 1, (size, size)).astype(np.float32)
+        fits.PrimaryHDU(data, header=wcs.to_header()).writeto(folder / f"c{k}.fits")
+    return folder
+
+
+def test_a_fits_reference_keeps_its_size_on_the_sky_of_fits_cutouts(shared_data, tmp_path):
+    """A Legacy Survey cube at 0.2″ (256 px, 51″) against cutouts at 0.4″ (64 px, 25.6″): its centre, halved."""
+    from galview.io.reference_files import read_reference_with_scale, reference_for
+    from galview.io.registry import open_collection
+
+    dwarf = shared_data / "legacy_dwarfs" / "ngc3115_dwarf_00.fits"
+    assert read_reference_with_scale(dwarf)[2] == pytest.approx(0.2)
+    assert read_reference_with_scale(shared_data / "leda074886" / "leda074886_50px.fits")[2] is None
+    with open_collection(_fits_cutouts(tmp_path / "cutouts", 3, 64, 0.4)) as collection:
+        prepared = reference_for(dwarf, collection)
+    assert prepared.image.shape == (64, 64, 1)
+    assert prepared.steps[:2] == (
+        "resampled from 0.2″ to 0.4″ per pixel: 256×256 → 128×128",
+        "its central 64×64 pixels kept (the cutouts' 25.6″ × 25.6″)",
+    )
