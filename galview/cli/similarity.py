@@ -50,7 +50,8 @@ def add_parsers(commands) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="an image file as reference (repeatable)",
+        help="an image file as reference (repeatable): brought to the cutouts' size, bands and values, and "
+        "where both have a WCS to their pixel scale, keeping its size on the sky; stderr says each step",
     )
     similar.add_argument(
         "--space",
