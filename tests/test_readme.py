@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 
 from galview.assets import models_dir
 from galview.cli import build_parser, main
+from galview.ml.versions import versions_dir
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 WINDOW_COMMANDS = ("view", "demo")
@@ -41,6 +43,7 @@ PLACEHOLDERS = {
     "MODEL_DIR": "model_dir",
     "NEW_MODEL_DIR": "new_model_dir",
     "K": "2",
+    "VERSION": "readme-version",
     "MODEL": "model_dir",
     "COMMAND": "score",
     # Survey scale (galview score --cluster): the real cutouts as the one shard, scored on a local cluster.
@@ -95,6 +98,10 @@ def workspace(shared_data, tmp_path, monkeypatch):
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GALVIEW_MODEL")
+    version = versions_dir() / PLACEHOLDERS["VERSION"]  # a retrained version for `galview models` to find
+    version.mkdir()
+    for suffix in (".keras", ".json"):
+        shutil.copyfile(models_dir() / f"deepshadows_des_sim{suffix}", version / f"model{suffix}")
     return tmp_path
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``galview [--verbose] info | view | demo | simulate | train | finetune | score | explain | similar | labels``.
+"""Command line: ``galview [--verbose] info | view | demo | simulate | train | finetune | compare | models | score | …``.
 
 The composition root: each command lives in its own module of this package, which registers its
 parser (``add_parsers``) and sets ``run``, the function that carries it out. Command modules share
@@ -19,6 +19,7 @@ from galview.cli import (
     explain,
     finetune,
     labels,
+    models,
     scoring,
     similarity,
     training,
@@ -30,7 +31,19 @@ from galview.core.logs import FILE_ONLY, quiet_libraries, setup_logging
 
 logger = logging.getLogger(__name__)
 
-COMMAND_MODULES = (data, window, training, finetune, compare, scoring, explain, similarity, cluster, labels)
+COMMAND_MODULES = (
+    data,
+    window,
+    training,
+    finetune,
+    compare,
+    models,
+    scoring,
+    explain,
+    similarity,
+    cluster,
+    labels,
+)
 
 
 def build_parser() -> GalviewParser:

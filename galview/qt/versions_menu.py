@@ -65,22 +65,9 @@ class VersionsMenu:
 
     @staticmethod
     def _title(version) -> str:
-        """``name — mode — date — accuracy 0.70 vs 0.67 before, 112 labels``: versions told apart at a glance."""
-        card = version.card
-        mode = (card.training or {}).get("mode", "")  # what galview.ml.finetune_run records
-        parts = [version.name]
-        if mode:
-            parts.append(mode)
-        if version.created:
-            parts.append(str(version.created)[:16].replace("T", " "))
-        difference = (card.metrics or {}).get("difference") or {}
-        if {"accuracy_after", "accuracy_before", "n"} <= set(difference):
-            parts.append(
-                f"accuracy {difference['accuracy_after']:.2f} vs {difference['accuracy_before']:.2f} "
-                f"{'by guessing' if difference.get('baseline') else 'before'}, "
-                f"{difference['n']} labels"
-            )
-        return " — ".join(parts)
+        from galview.ml.versions import version_title
+
+        return version_title(version)
 
     @staticmethod
     def _tooltip(version) -> str:

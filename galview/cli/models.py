@@ -1,0 +1,84 @@
+"""``galview models list | delete``: the shipped models and the versions retraining made, headless.
+
+The window's Model ▸ Retrained versions menu, on the command line: ``list`` names every shipped model and
+every version in GalView's data folder (newest first, with what the retraining measured and the path to
+pass as ``--model``); ``delete`` removes a version the way the menu does (GalView deletes only its own
+versions, never a shipped model or any other file). Listing reads the model cards only: no Keras.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def add_parsers(commands) -> None:
+    """Register ``models`` on the main parser's ``commands``."""
+    parser = commands.add_parser(
+        "models",
+        help="list the shipped models and retrained versions, or delete a version",
+        description="List the shipped models and the versions that retraining in the window made (GalView's "
+        "data folder), newest first, with the cross-validated before/after each version's card records; use "
+        "one with --model PATH. 'delete' removes a version (never a shipped model).",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list",
+        help="the shipped models and every retrained version",
+        description="Name the default model, every shipped model and every retrained version (newest first, "
+        "with the cross-validated before/after its card records and the path to pass as --model).",
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    listing.set_defaults(run=run_list)
+    delete = actions.add_parser(
+        "delete",
+        help="delete a retrained version (its folder)",
+        description="Delete a retrained version's folder, as Model ▸ Retrained versions ▸ Delete does; a "
+        "shipped model, or any folder outside GalView's versions folder, is refused.",
+    )
+    delete.add_argument(
+        "version", help="the version's name as listed, or the path of its folder or model.keras"
+    )
+    delete.set_defaults(run=run_delete)
+
+
+def run_list(args) -> int:
+    from galview.assets import default_model_path, shipped_models
+    from galview.ml.versions import list_versions, version_title, versions_dir
+
+    default = default_model_path()
+    versions = list_versions()[::-1]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "default": str(default),
+                    "shipped": [str(path) for path in shipped_models()],
+                    "versions_folder": str(versions_dir()),
+                    "versions": [
+                        {"name": v.name, "path": str(v.path), "created": v.created, "title": version_title(v)}
+                        for v in versions
+                    ],
+                }
+            )
+        )
+        return 0
+    print(f"default (used without --model): {default}")
+    for path in shipped_models():
+        print(f"shipped   {path.stem}  {path}")
+    if not versions:
+        print(f"no retrained versions yet in {versions_dir()} (the window's Model ▸ Retrain… makes them)")
+    for version in versions:
+        print(f"version   {version_title(version)}\n          {version.path}")
+    return 0
+
+
+def run_delete(args) -> int:
+    from galview.core.errors import UserFacingError
+    from galview.ml.versions import delete_version, version_path
+
+    path = version_path(args.version)
+    if not path.parent.exists():
+        raise UserFacingError(args.version, "no such model version; 'galview models list' names them")
+    delete_version(path)
+    print(f"deleted {path.parent}")
+    return 0
