@@ -70,6 +70,7 @@ class SimilarityController(QObject):
         self._after_job = None  # what to start when the running job has finished
         self.runner.finished.connect(self._on_job_finished)
         self.show_reference = window.settings.value("similarity/show_reference", True, type=bool)
+        self.pixel_options = _saved_pixel_options(window.settings)
         self.combine = str(window.settings.value("similarity/combine", "mean"))
         if self.combine not in COMBINE_CHOICES:
             self.combine = "mean"
@@ -90,6 +91,7 @@ class SimilarityController(QObject):
             action.setChecked(name == self.space_name)
             action.setData(name)
             self.space_group.addAction(action)
+        self.pixel_options_action = _add(menu, "Pi&xel space options…", self.ask_pixel_options)
         self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
         self.orientation_action.setCheckable(True)
         self.orientation_action.setChecked(self.orientations)
@@ -141,6 +143,24 @@ class SimilarityController(QObject):
         """Try the 8 flips/quarter turns of references (pixel and embedding spaces)."""
         self.orientations = bool(on)
         self.window.settings.setValue("similarity/orientations", bool(on))
+
+    def ask_pixel_options(self) -> None:
+        """Ask for the pixel space's sky subtraction, normalisation and crop."""
+        from galview.qt.pixel_options import PixelOptionsDialog
+
+        collection = self.state.collection
+        side = min(collection.shape[:2]) if collection is not None else 4096
+        dialog = PixelOptionsDialog(self.pixel_options, side, self.window)
+        if dialog.exec() == PixelOptionsDialog.DialogCode.Accepted:
+            self.set_pixel_options(dialog.options())
+
+    def set_pixel_options(self, options) -> None:
+        """Use ``options`` (:class:`~galview.qt.pixel_options.PixelOptions`) from the next pixel search on."""
+        self.pixel_options = options
+        settings = self.window.settings
+        settings.setValue("similarity/pixel_sky", options.background)
+        settings.setValue("similarity/pixel_normalisation", options.normalisation)
+        settings.setValue("similarity/pixel_crop", options.crop or 0)
 
     def set_combine(self, name: str) -> None:
         """How several references' similarities become one: ``"mean"`` or ``"max"`` (remembered)."""
@@ -234,6 +254,8 @@ class SimilarityController(QObject):
                     "encoder on this collection…"
                 )
             return make_space(name, encoder=encoder), None
+        if name == "pixel":
+            return make_space(name, **self.pixel_options.space_options()), None
         if name != "embedding":
             return make_space(name), None
         if state.model is None:
@@ -384,6 +406,21 @@ class SimilarityController(QObject):
         if code:
             caption += f" · {orientation_name(code)}, as it matched this cutout"
         return image, caption, reference.steps
+
+
+def _saved_pixel_options(settings):
+    """The pixel space's options as last chosen (defaults where none or unreadable)."""
+    from galview.qt.pixel_options import PixelOptions
+
+    try:
+        crop = int(settings.value("similarity/pixel_crop", 0))
+        return PixelOptions(
+            settings.value("similarity/pixel_sky", True, type=bool),
+            str(settings.value("similarity/pixel_normalisation", "none")),
+            crop if crop > 0 else None,
+        )
+    except (TypeError, ValueError):
+        return PixelOptions()
 
 
 def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:

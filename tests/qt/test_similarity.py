@@ -196,3 +196,25 @@ def test_several_references_by_their_best_match_and_the_closest_is_pinned(window
     caption = window.detail.reference.caption.text()
     assert "cutout 0" in caption and "the closest of 2" in caption
     assert window.settings.value("similarity/combine") == "max"
+
+
+def test_pixel_space_options_are_chosen_used_and_remembered(window, qtbot, tmp_path):
+    from galview.qt.pixel_options import PixelOptions, PixelOptionsDialog
+    from galview.qt.similarity import _saved_pixel_options
+
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    dialog = PixelOptionsDialog(window.similarity.pixel_options, side=16, parent=window)
+    assert dialog.crop.maximum() == 16 and dialog.sky.isChecked()
+    dialog.sky.setChecked(False)
+    dialog.normalisation.setCurrentIndex(dialog.normalisation.findData("zscore"))
+    dialog.crop.setValue(8)
+    chosen = dialog.options()
+    assert chosen == PixelOptions(False, "zscore", 8)
+    window.similarity.set_pixel_options(chosen)
+    window.similarity.set_space("pixel")
+    window.state.set_current(0)
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert result.space == "pixel (no sky subtraction, zscore normalisation, central 8 px)"
+    assert _saved_pixel_options(window.settings) == chosen  # the next window starts with them
+    with pytest.raises(ValueError, match="2 pixels or more"):
+        PixelOptions(crop=1)

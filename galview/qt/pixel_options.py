@@ -1,0 +1,78 @@
+"""Similarity ▸ Pixel space options…: the thesis method's settings (sky subtraction, normalisation, crop).
+
+The ``pixel`` space compares greyscale pixels with cosine similarity (:mod:`galview.core.pixel_space`). Its
+three settings, which ``galview similar`` takes as ``--no-sky``, ``--normalise`` and ``--crop``, are chosen
+here for the window's searches and remembered. A central crop helped on GalView's ring benchmark (the
+galaxy, not its neighbours, is compared).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QSpinBox
+
+from galview.core.pixel_space import NORMALISATIONS
+
+NORMALISATION_TEXTS = {
+    "none": "none (sky-subtracted values)",
+    "zscore": "z-score (each cutout's mean and spread)",
+    "asinh": "asinh (bright cores compressed)",
+}
+
+
+@dataclass(frozen=True)
+class PixelOptions:
+    """``background``: subtract the border median; ``normalisation``: one of NORMALISATIONS; ``crop``: px or None."""
+
+    background: bool = True
+    normalisation: str = "none"
+    crop: int | None = None
+
+    def __post_init__(self):
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(
+                f"normalisation {self.normalisation!r}; expected one of {', '.join(NORMALISATIONS)}"
+            )
+        if self.crop is not None and self.crop < 2:
+            raise ValueError(f"crop {self.crop}; expected a side of 2 pixels or more, or none")
+
+    def space_options(self) -> dict:
+        """Keyword arguments of :func:`galview.spaces.make_space` for ``pixel``."""
+        return {"background": self.background, "normalisation": self.normalisation, "crop": self.crop}
+
+
+class PixelOptionsDialog(QDialog):
+    """The three settings; ``options()`` reads them back. ``side`` bounds the crop (the cutouts' side)."""
+
+    def __init__(self, current: PixelOptions, side: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Pixel space options")
+        form = QFormLayout(self)
+        self.sky = QCheckBox("Subtract the sky (the median of the border)")
+        self.sky.setChecked(current.background)
+        self.normalisation = QComboBox()
+        for name in NORMALISATIONS:
+            self.normalisation.addItem(NORMALISATION_TEXTS.get(name, name), name)
+        self.normalisation.setCurrentIndex(NORMALISATIONS.index(current.normalisation))
+        self.crop = QSpinBox()
+        self.crop.setRange(0, max(1, int(side)))
+        self.crop.setSpecialValueText("whole cutout")
+        self.crop.setSuffix(" px")
+        self.crop.setValue(min(current.crop or 0, self.crop.maximum()))
+        self.crop.setToolTip("Compare only the central square of this side (0 or 1: the whole cutout)")
+        form.addRow(self.sky)
+        form.addRow("Normalise", self.normalisation)
+        form.addRow("Central crop", self.crop)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def options(self) -> PixelOptions:
+        side = self.crop.value()
+        return PixelOptions(
+            self.sky.isChecked(), self.normalisation.currentData(), side if side >= 2 else None
+        )
