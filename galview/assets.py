@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 MODELS_PACKAGE = "galview.models"
 RESOURCES_PACKAGE = "galview.resources"
 DEFAULT_MODEL = "deepshadows_des_sim.keras"
+CHOICE_FILE = "default_model.txt"  # in the config folder: the model `galview models use` chose
 _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
@@ -54,9 +55,56 @@ def models_dir() -> Path:
 
 
 def default_model_path() -> Path:
-    """The model GalView uses unless told otherwise (``GALVIEW_MODEL`` overrides it)."""
+    """The model GalView uses unless told otherwise.
+
+    ``GALVIEW_MODEL`` where set; else the model chosen with ``galview models use`` (:func:`chosen_model`)
+    while its file exists; else the shipped model (:func:`shipped_default_path`).
+    """
     override = os.environ.get("GALVIEW_MODEL")
-    return Path(override) if override else models_dir() / DEFAULT_MODEL
+    if override:
+        return Path(override)
+    return chosen_model() or shipped_default_path()
+
+
+def shipped_default_path() -> Path:
+    """The shipped model GalView uses when nothing else is chosen."""
+    return models_dir() / DEFAULT_MODEL
+
+
+def _choice_file() -> Path:
+    from galview.core.paths import config_dir
+
+    return config_dir() / CHOICE_FILE
+
+
+def chosen_model() -> Path | None:
+    """The model chosen as the default (``galview models use``), or None: none chosen, or its file is gone."""
+    try:
+        text = _choice_file().read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        logger.warning("the chosen default model could not be read (%s); using the shipped one", exc)
+        return None
+    path = Path(text)
+    if not text or not path.is_file():
+        logger.warning("the chosen default model %s is gone; using the shipped one", text or "(empty)")
+        return None
+    return path
+
+
+def choose_model(path: Path | None) -> None:
+    """Make ``path`` (a ``.keras`` file) the default model, or, with None, go back to the shipped one.
+
+    Written whole or not at all (a temporary file renamed), so a crash never leaves half a path.
+    """
+    target = _choice_file()
+    if path is None:
+        target.unlink(missing_ok=True)
+        return
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(str(Path(path).resolve()) + "\n", encoding="utf-8")
+    os.replace(partial, target)
 
 
 def shipped_models() -> list[Path]:

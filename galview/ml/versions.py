@@ -175,16 +175,19 @@ def delete_version(path) -> None:
         If ``path`` is not a version folder directly inside :func:`versions_dir` (the shipped
         model, a model elsewhere, the versions folder itself, a link), or is the shipped model.
     """
-    from galview.assets import default_model_path, shipped_models
+    from galview.assets import chosen_model, shipped_default_path, shipped_models
 
     path = Path(path)
     folder = _version_folder(path)
     root = versions_dir().resolve()
     if folder.is_symlink() or not folder.is_dir() or folder.resolve().parent != root:
         raise ModelError(path, f"not a model version in {root}; GalView deletes only its own versions")
-    shipped = {Path(p).resolve() for p in (default_model_path(), *shipped_models())}
+    shipped = {Path(p).resolve() for p in (shipped_default_path(), *shipped_models())}
     if any(s.parent == folder.resolve() for s in shipped):
         raise ModelError(path, "holds a shipped model; it cannot be deleted")
+    chosen = chosen_model()
+    if chosen is not None and chosen.resolve().parent == folder.resolve():
+        raise ModelError(path, "is the default model; choose another first ('galview models use shipped')")
     shutil.rmtree(folder)
 
 

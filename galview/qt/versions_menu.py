@@ -93,12 +93,12 @@ class VersionsMenu:
 
     def _fill_compare(self) -> None:
         """Every version but the active one, then the shipped model (unless it is the active one)."""
-        from galview.assets import default_model_path
+        from galview.assets import shipped_default_path
 
         self.compare_menu.clear()
         active = self.window.state.model
         choices = [(self._title(v), self._tooltip(v), v.path) for v in self._versions()]
-        shipped = default_model_path()
+        shipped = shipped_default_path()
         if shipped.is_file():
             choices.append(("The shipped model", "The model GalView comes with", shipped))
         for title, tip, path in choices:

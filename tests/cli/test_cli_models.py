@@ -50,3 +50,36 @@ def test_delete_removes_a_version_by_its_listed_name_and_refuses_anything_else(v
     assert main(["models", "delete", version.parent.name]) == 0
     assert f"deleted {version.parent}" in capsys.readouterr().out
     assert list_versions() == [] and not version.parent.exists() and versions_dir().is_dir()
+
+
+def test_use_makes_a_version_the_default_until_shipped_is_chosen_again(version, capsys, monkeypatch):
+    from galview.assets import default_model_path, shipped_default_path
+
+    monkeypatch.delenv("GALVIEW_MODEL", raising=False)
+    assert default_model_path() == shipped_default_path()
+    assert main(["models", "use", version.parent.name]) == 0
+    assert default_model_path() == version.resolve()
+    assert f"default model: {version.resolve()}" in capsys.readouterr().out
+    assert main(["models", "list"]) == 0
+    assert f"{version.resolve()}  (chosen with 'galview models use')" in capsys.readouterr().out
+    assert main(["models", "delete", version.parent.name]) == 2  # the default is not deleted
+    assert "is the default model" in capsys.readouterr().err and version.is_file()
+    assert main(["models", "use", "no-such-version"]) == 2
+    assert default_model_path() == version.resolve()  # a failed choice changes nothing
+    assert main(["models", "use", "shipped"]) == 0
+    assert default_model_path() == shipped_default_path()
+    assert main(["models", "delete", version.parent.name]) == 0
+
+
+def test_a_chosen_model_that_is_gone_falls_back_to_the_shipped_one(version, monkeypatch, caplog):
+    import shutil
+
+    from galview.assets import choose_model, default_model_path, shipped_default_path
+
+    monkeypatch.delenv("GALVIEW_MODEL", raising=False)
+    choose_model(version)
+    shutil.rmtree(version.parent)  # removed behind GalView's back
+    assert default_model_path() == shipped_default_path()
+    assert "is gone; using the shipped one" in caplog.text
+    monkeypatch.setenv("GALVIEW_MODEL", "/elsewhere/model.keras")  # the environment still overrides
+    assert default_model_path().as_posix() == "/elsewhere/model.keras"

@@ -242,6 +242,7 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     """Model ▸ Retrained versions ▸ Compare the active model with: the other model is loaded and scores
     the collection in the background, the panel shows what changed and both models against the
     user's labels, the grid sorts flipped first, and "Use this model" switches to it."""
+    from galview.assets import shipped_default_path
     from galview.core.model_names import model_name, path_name
     from galview.ml.loading import load_model
     from galview.ml.versions import new_version_dir, write_version
@@ -253,14 +254,13 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     kernel, bias = other.model.layers[-1].get_weights()
     other.model.layers[-1].set_weights([kernel, bias + 20.0])  # calls every cutout the positive class
     path = write_version(other.model, other.card, new_version_dir("tiny"))
-    monkeypatch.setenv("GALVIEW_MODEL", str(path))  # listed twice: as a version and as "the shipped model"
     monkeypatch.setattr("galview.qt.retrain.COMPARE_LIMIT", 8)  # asked for: compared whatever the size
 
     window.versions.fill()
     assert window.versions.compare_menu.isEnabled()
     window.versions._fill_compare()
     choices = [a.data() for a in window.versions.compare_menu.actions()]
-    assert choices == [str(path), str(path)] and str(active.path) not in choices
+    assert choices == [str(path), str(shipped_default_path())] and str(active.path) not in choices
     window.versions.compare_menu.actions()[0].trigger()
     panel, controller = window.retrain_panel, window.retraining
     assert window.retrain_dock.isVisible() and panel.result_box.title() == "Two models compared"
