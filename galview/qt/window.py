@@ -273,6 +273,28 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self.retrain_action = self._action(menu, "Re&train…", self.show_retrain, "Ctrl+Shift+T")
         self.versions = VersionsMenu(self, menu.addMenu("Retrained &versions"), self._models_in_session)
+        self.default_action = self._action(menu, "Start with the active &model", self.make_active_the_default)
+        self.default_action.setToolTip(
+            "Open every new window, and run every galview command without --model, with the active model "
+            "(galview models use shipped goes back)"
+        )
+
+    def make_active_the_default(self) -> bool:
+        """Make the active model the default of later windows and commands (``galview models use``)."""
+        from galview.assets import choose_model, shipped_default_path
+
+        model = self.state.model
+        if model is None or model.path is None or not Path(model.path).is_file():
+            self.show_error("No model file to start with: load or retrain a model first")
+            return False
+        try:
+            shipped = Path(model.path).resolve() == shipped_default_path().resolve()
+            choose_model(None if shipped else Path(model.path))
+        except OSError as exc:
+            self.show_error(f"The default model could not be saved: {exc}")
+            return False
+        self.statusBar().showMessage(f"New windows and commands start with {model_name(model)}", 10000)
+        return True
 
     def _build_explain_menu(self) -> None:
         menu = self.menuBar().addMenu("&Explain")

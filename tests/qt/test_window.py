@@ -190,3 +190,21 @@ def test_viewing_leaves_the_data_folder_untouched(tmp_path, monkeypatch):
     )
     assert result.returncode == 0, result.stderr
     assert (os.stat(data).st_mtime_ns, sorted(p.name for p in data.iterdir())) == before
+
+
+def test_model_start_with_the_active_model_makes_it_the_default(window, qtbot, tiny_model):
+    from galview.assets import chosen_model, shipped_default_path
+
+    assert not window.make_active_the_default()  # no model yet: said, nothing chosen
+    assert "No model file" in window.last_error and chosen_model() is None
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.default_action.trigger()
+    assert chosen_model() == tiny_model.resolve()
+    window.scoring.load_model(shipped_default_path())  # choosing the shipped model clears the choice
+    qtbot.waitUntil(
+        lambda: window.state.model is not None and "deepshadows" in str(window.state.model.path),
+        timeout=30000,
+    )
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    assert window.make_active_the_default() and chosen_model() is None
