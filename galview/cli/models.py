@@ -20,7 +20,8 @@ def add_parsers(commands) -> None:
         help="list the shipped models and retrained versions, choose the default, or delete a version",
         description="List the shipped models and the versions that retraining in the window made (GalView's "
         "data folder), newest first, with the cross-validated before/after each version's card records; use "
-        "one with --model PATH. 'delete' removes a version (never a shipped model).",
+        "one with --model PATH. 'use' makes one the default from now on; 'delete' removes a version (never a "
+        "shipped model, nor the default).",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser(
