@@ -199,9 +199,10 @@ def _on_the_cutouts_sky(x, mask, scale: float, cutout_scale: float, shape, steps
     if h >= out_h and w >= out_w:
         steps.append(f"its central {out_h}×{out_w} pixels kept (the cutouts' {field})")
     else:
+        covered = (dst[0].stop - dst[0].start) * (dst[1].stop - dst[1].start)
         steps.append(
-            f"placed in the middle of the cutouts' {field}; the {int((~keep).sum())} pixels it does not cover "
-            "are masked"
+            f"placed in the middle of the cutouts' {field}; the {out_h * out_w - covered} pixels it does not "
+            "cover are masked"
         )
     missing = ~keep
     if not missing.any():

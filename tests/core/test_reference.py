@@ -134,6 +134,11 @@ def test_a_reference_covering_less_sky_is_padded_and_the_padding_masked():
     assert prepared.mask is not None and prepared.mask.sum() == 40 * 40 - 20 * 20
     assert not prepared.mask[10:30, 10:30].any() and prepared.mask[:10].all()
     assert "the 1200 pixels it does not cover are masked" in prepared.steps[0]
+    holed = prepare_reference(
+        _blob(20, 3.0), "small", (40, 40, 1), np.float32, mask_centre=2, scale=0.5, cutout_scale=0.5
+    )
+    assert "the 1200 pixels it does not cover" in holed.steps[1]  # the padding, not the centre hole
+    assert holed.mask.sum() > 1200 and holed.mask[20, 20]
 
 
 def test_one_unknown_scale_falls_back_to_the_cutouts_size_and_says_so():
