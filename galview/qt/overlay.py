@@ -11,6 +11,17 @@ from galview.core.explanation import CONTOUR_LEVELS
 from galview.qt.elide import ElidedLabel
 
 
+def linked_image_view(linked_view: pg.ViewBox) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox]:
+    """A borderless image view (aspect locked, y down) whose zoom and pan follow ``linked_view``."""
+    plot = pg.GraphicsLayoutWidget()
+    plot.ci.layout.setContentsMargins(0, 0, 0, 0)
+    view = plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+    view.setDefaultPadding(0)
+    view.setXLink(linked_view)
+    view.setYLink(linked_view)
+    return plot, view
+
+
 class OverlayPanel(QWidget):
     """A second image view whose zoom and pan follow ``linked_view``.
 
@@ -23,12 +34,7 @@ class OverlayPanel(QWidget):
         super().__init__(parent)
         self.caption = ElidedLabel("")
         self.caption.setObjectName("overlayCaption")
-        self.plot = pg.GraphicsLayoutWidget()
-        self.plot.ci.layout.setContentsMargins(0, 0, 0, 0)
-        self.view = self.plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.view.setDefaultPadding(0)
-        self.view.setXLink(linked_view)
-        self.view.setYLink(linked_view)
+        self.plot, self.view = linked_image_view(linked_view)
         self.base_item = pg.ImageItem(axisOrder="row-major")
         self.heat_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.base_item)

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from galview.qt.elide import ElidedLabel
+from galview.qt.overlay import linked_image_view
 
 
 class ReferencePanel(QWidget):
@@ -22,12 +23,7 @@ class ReferencePanel(QWidget):
         super().__init__(parent)
         self.caption = ElidedLabel("")
         self.caption.setObjectName("referenceCaption")
-        self.plot = pg.GraphicsLayoutWidget()
-        self.plot.ci.layout.setContentsMargins(0, 0, 0, 0)
-        self.view = self.plot.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.view.setDefaultPadding(0)
-        self.view.setXLink(linked_view)
-        self.view.setYLink(linked_view)
+        self.plot, self.view = linked_image_view(linked_view)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
         layout = QVBoxLayout(self)

@@ -84,24 +84,12 @@ class SimilarityController(QObject):
         self.this_action = _add(menu, "Rank by similarity to &this cutout", self.rank_like_current, "S")
         self.file_action = _add(menu, "Rank by similarity to a &file…", self.ask_file, "Shift+S")
         menu.addSeparator()
-        self.space_group = QActionGroup(menu)
-        for name, text in SPACE_CHOICES:
-            action = _add(menu, text, lambda _c=False, n=name: self.set_space(n))
-            action.setCheckable(True)
-            action.setChecked(name == self.space_name)
-            action.setData(name)
-            self.space_group.addAction(action)
+        self.space_group = _choice_group(menu, SPACE_CHOICES, self.space_name, self.set_space)
         self.pixel_options_action = _add(menu, "Pi&xel space options…", self.ask_pixel_options)
         self.orientation_action = _add(menu, "Try the reference's 8 &orientations", self.set_orientations)
         self.orientation_action.setCheckable(True)
         self.orientation_action.setChecked(self.orientations)
-        self.combine_group = QActionGroup(menu)
-        for name, text in COMBINE_CHOICES.items():
-            action = _add(menu, text, lambda _c=False, n=name: self.set_combine(n))
-            action.setCheckable(True)
-            action.setChecked(name == self.combine)
-            action.setData(name)
-            self.combine_group.addAction(action)
+        self.combine_group = _choice_group(menu, COMBINE_CHOICES.items(), self.combine, self.set_combine)
         self.reference_action = _add(menu, "Show the &reference beside the cutout", self.set_show_reference)
         self.reference_action.setCheckable(True)
         self.reference_action.setChecked(self.show_reference)
@@ -421,6 +409,18 @@ def _saved_pixel_options(settings):
         )
     except (TypeError, ValueError):
         return PixelOptions()
+
+
+def _choice_group(menu: QMenu, choices, current: str, choose) -> QActionGroup:
+    """Checkable actions for ``(name, text)`` ``choices``, one checked (``current``); ``choose(name)`` on a pick."""
+    group = QActionGroup(menu)
+    for name, text in choices:
+        action = _add(menu, text, lambda _c=False, n=name: choose(n))
+        action.setCheckable(True)
+        action.setChecked(name == current)
+        action.setData(name)
+        group.addAction(action)
+    return group
 
 
 def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:
