@@ -29,20 +29,20 @@ def image_axes(path: str | Path, header) -> tuple[int, ...]:
     Raises
     ------
     CollectionError
-        If BITPIX is not a FITS pixel type, or NAXIS or an NAXISn keyword is missing, not a whole
-        number or negative.
+        If BITPIX is not a FITS pixel type, or NAXIS or an NAXISn keyword is missing, unparsable, not a
+        whole number or negative.
     """
-    bitpix = header.get("BITPIX")
+    bitpix = _structural(path, header, "BITPIX")
     if not _is_int(bitpix) or bitpix not in BITPIX_BYTES:
         raise CollectionError(
             path, f"has BITPIX = {bitpix!r} in its header; expected one of 8, 16, 32, 64, -32, -64"
         )
-    naxis = header.get("NAXIS")
+    naxis = _structural(path, header, "NAXIS")
     if not _is_int(naxis) or not 0 <= naxis <= 999:
         raise CollectionError(path, f"has NAXIS = {naxis!r} in its header; expected a whole number 0–999")
     sizes = []
     for axis in range(1, naxis + 1):
-        value = header.get(f"NAXIS{axis}")
+        value = _structural(path, header, f"NAXIS{axis}")
         if value is None:
             raise CollectionError(
                 path, f"header has NAXIS = {naxis} but no NAXIS{axis}; expected NAXIS1 … NAXIS{naxis}"
@@ -53,6 +53,16 @@ def image_axes(path: str | Path, header) -> tuple[int, ...]:
             )
         sizes.append(int(value))
     return tuple(reversed(sizes))
+
+
+def _structural(path: str | Path, header, keyword: str):
+    """A keyword that describes the image's layout; a card astropy cannot parse is the file's fault."""
+    try:
+        return header.get(keyword)
+    except Exception as exc:  # astropy's VerifyError for a garbled value, e.g. "NAXIS3 = 1.2.3x"
+        raise CollectionError(
+            path, f"has an unparsable {keyword} card in its header; expected a valid FITS image header"
+        ) from exc
 
 
 def fits_bands(header, n_channels: int) -> list[str] | None:

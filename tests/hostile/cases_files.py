@@ -139,6 +139,17 @@ def _fits_negative_naxis(folder: Path) -> Path:
     return path
 
 
+def _fits_garbled_card(folder: Path, keyword: str = "NAXIS2") -> Path:
+    """A header whose ``keyword`` card holds a value astropy cannot parse (found by mutation fuzzing)."""
+    path = folder / f"garbled-{keyword.lower()}.fits"
+    cards = [("SIMPLE", True), ("BITPIX", -32), ("NAXIS", 2), ("NAXIS1", 64), ("NAXIS2", 64)]
+    raw = bytearray(_fits_bytes(cards, b"\0" * 64 * 64 * 4))
+    at = next(i for i in range(0, 2880, 80) if raw[i : i + 8].decode().strip() == keyword)
+    raw[at + 8 : at + 30] = b"= 1.2.3x".ljust(22)
+    path.write_bytes(bytes(raw))
+    return path
+
+
 def _fits_bad_bitpix(folder: Path) -> Path:
     path = folder / "bitpix7.fits"
     cards = [("SIMPLE", True), ("BITPIX", 7), ("NAXIS", 2), ("NAXIS1", 64), ("NAXIS2", 64)]
@@ -436,6 +447,7 @@ def cases() -> list[Case]:
         Case("fits/header-missing-naxis2", "traceback", _fits_missing_naxis2),
         Case("fits/header-negative-naxis2", "wrong-answer", _fits_negative_naxis),  # was "Invalid argument"
         Case("fits/header-bitpix-7", "traceback", _fits_bad_bitpix),
+        Case("fits/header-naxis2-unparsable", "traceback", _fits_garbled_card),
         Case("fits/damaged-rice-tiles", "wrong-answer", _fits_damaged_rice),  # was "is truncated"
         Case("fits/gzip-bomb-3GB", "memory", _fits_gzip_bomb),
         Case("fits/huge-image-24000x24000", "memory", _fits_huge_sparse),

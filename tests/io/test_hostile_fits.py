@@ -41,6 +41,13 @@ def test_header_negative_naxis_names_the_keyword(tmp_path):
     _open_fails(path, "NAXIS2 = -64", "expected a whole number of pixels")
 
 
+@pytest.mark.parametrize("keyword", ["BITPIX", "NAXIS", "NAXIS1", "NAXIS2"])
+def test_header_with_an_unparsable_layout_card_is_a_clean_error(tmp_path, keyword):
+    path = cases_files._fits_garbled_card(tmp_path, keyword)
+    message = _open_fails(path, f"unparsable {keyword} card", "expected a valid FITS image header")
+    assert "verify" not in message  # astropy's advice to call .verify('fix') means nothing to a user
+
+
 def test_header_with_invalid_bitpix_is_a_clean_error(tmp_path):
     path = cases_files._fits_bad_bitpix(tmp_path)
     _open_fails(path, "BITPIX")
