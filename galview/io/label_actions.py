@@ -28,7 +28,7 @@ never reach back past a re-binding (:func:`galview.io.label_binding.undo_floor`)
 from __future__ import annotations
 
 from galview.io.label_binding import undo_floor
-from galview.io.label_schema import StoreDamaged
+from galview.io.label_schema import DamagedText, StoreDamaged
 
 CHUNK = 500  # indices per "IN (...)" query
 _EDITS = "('set', 'import')"  # history kinds that belong to the action that made them
@@ -51,7 +51,7 @@ def stored(conn, indices) -> dict[int, tuple[str, int | None]]:
     missing = [i for i in indices if i not in found]
     if missing:
         raise StoreDamaged(f"its labels table has no row for cutout {missing[0]}")
-    blobs = [i for i, (cid, _) in found.items() if not isinstance(cid, str)]
+    blobs = [i for i, (cid, _) in found.items() if not isinstance(cid, str) or isinstance(cid, DamagedText)]
     if blobs:
         raise StoreDamaged(f"its labels table holds an id that is not text at index {blobs[0]}")
     return found

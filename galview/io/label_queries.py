@@ -10,7 +10,7 @@ import numpy as np
 
 from galview.core.label_values import origin
 from galview.io.label_binding import rebindings
-from galview.io.label_schema import StoreDamaged
+from galview.io.label_schema import DamagedText, StoreDamaged
 from galview.io.text import valid_text
 
 HISTORY_COLUMNS = ("seq", "action", "idx", "cutout_id", "old", "new", "at", "user", "model_id", "prob")
@@ -158,6 +158,8 @@ def _ids(rows, n: int) -> np.ndarray:
     for idx, cid in rows:
         if not isinstance(cid, str):
             raise StoreDamaged(f"its labels table holds an id stored as {type(cid).__name__} at index {idx}")
+        if isinstance(cid, DamagedText):
+            raise StoreDamaged(f"its labels table holds an id that is not valid text at index {idx}")
     return np.array([cid for _, cid in rows], dtype=str)
 
 

@@ -186,12 +186,39 @@ def _validate(conn: sqlite3.Connection, path: Path) -> dict:
             f"was written by a newer GalView (label store version {version}; this GalView reads "
             f"up to {SCHEMA_VERSION}); update GalView to open it",
         )
-    problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
+    except UnicodeDecodeError:  # SQLite quotes the damaged bytes, and pragma rows are always decoded strictly
+        problems = ["its integrity check quotes damaged bytes"]
     if version < 1 or problems != ["ok"]:
         lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
         detail = f"{lines[0]}, …" if problems != ["ok"] else f"schema version {version}"
         raise LabelStoreError(path, f"is damaged ({detail}); it was left untouched")
-    return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    damaged = sorted(
+        key for key, value in meta.items() if isinstance(key, DamagedText) or isinstance(value, DamagedText)
+    )
+    if damaged:
+        raise LabelStoreError(
+            path, f"is damaged (its meta entry {', '.join(damaged)} is not valid text); it was left untouched"
+        )
+    return meta
+
+
+class DamagedText(str):
+    """A stored text whose bytes were not UTF-8 (a damaged page), decoded with U+FFFD in their place."""
+
+
+def _damaged_text_readable(raw: bytes) -> str:
+    """Decode a stored text; bytes that are not UTF-8 give a :class:`DamagedText`, not an exception.
+
+    A user name damaged on disk then shows as such in the history while every label stays readable;
+    damaged ids and meta entries, which bind the store to its collection, are refused where read.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return DamagedText(raw.decode("utf-8", "replace"))
 
 
 def _stored_count(meta: dict, path: Path) -> int:
@@ -267,6 +294,7 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
         )
     except sqlite3.Error as exc:
         raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
+    conn.text_factory = _damaged_text_readable
     try:
         meta = _validate(conn, path)
         stored = _stored_count(meta, path)

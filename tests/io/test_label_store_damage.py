@@ -209,3 +209,51 @@ def test_store_of_a_folder_with_non_utf8_names_holds_valid_text(tmp_path, monkey
         assert store.source.endswith("data-\ufffd")
         store.export(tmp_path / "out.csv")
     assert "ngc\ufffd\ufffd-obj" in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+# -- bytes that are not UTF-8 (found by mutation fuzzing) -------------------------------------------
+
+
+def _not_utf8(path: Path, *statements: str) -> None:
+    """Run ``statements`` in which ``BAD`` stands for a text value holding the byte 0xBE (not UTF-8)."""
+    _damage(path, *(s.replace("BAD", "CAST(x'41be42' AS TEXT)") for s in statements))
+
+
+def test_schema_text_that_is_not_utf8_is_refused_on_opening(store_path):
+    raw = bytearray(store_path.read_bytes())
+    at = raw.find(b"CREATE INDEX labels_user")
+    assert at > 0
+    raw[at + 5] = 0xBE  # SQLite's own error message then quotes a byte Python cannot decode
+    store_path.write_bytes(bytes(raw))
+    with pytest.raises(LabelStoreError) as info:
+        LabelStore.open(store_path, N)
+    assert str(info.value).startswith(f"{store_path}: ") and "\n" not in str(info.value)
+    assert "damaged" in str(info.value) and str(info.value).endswith("it was left untouched")
+
+
+def test_meta_text_that_is_not_utf8_is_refused_on_opening(store_path):
+    _not_utf8(store_path, "UPDATE meta SET value = BAD WHERE key = 'source'")
+    with pytest.raises(LabelStoreError) as info:
+        LabelStore.open(store_path, N)
+    _one_line(info.value, store_path, "meta entry source is not valid text")
+
+
+def test_id_that_is_not_utf8_is_refused_when_read_or_set(store_path):
+    _not_utf8(store_path, "UPDATE labels SET cutout_id = BAD WHERE idx = 3")
+    with LabelStore.open(store_path, N) as store:
+        store.set(0, 1)  # the rows that are intact still work
+        with pytest.raises(LabelStoreError) as info:
+            store.set(3, 0)
+        _one_line(info.value, store_path, "an id that is not text at index 3")
+        with pytest.raises(LabelStoreError) as info:
+            store.ids()
+        _one_line(info.value, store_path, "an id that is not valid text at index 3")
+        assert store.current()[3] == 1  # the label itself is untouched and readable
+
+
+def test_history_text_that_is_not_utf8_still_shows_the_history(store_path):
+    _not_utf8(store_path, "UPDATE history SET user = BAD WHERE idx = 1")
+    with LabelStore.open(store_path, N) as store:
+        rows = [row for row in store.history() if row["idx"] == 1]
+        assert rows and rows[0]["user"] == "A\ufffdB"  # shown as damaged, not an exception
+        assert store.undo() is not None  # and the last action can still be undone
