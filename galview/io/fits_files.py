@@ -142,9 +142,11 @@ def _image_hdu(path: Path, hdul):
     from astropy.io import fits
 
     for hdu in _hdus(path, hdul):
-        if not getattr(hdu, "is_image", False) or hdu.header.get("NAXIS", 0) in (0, 1):
+        if not getattr(hdu, "is_image", False):
             continue
         shape = image_axes(path, hdu.header)
+        if len(shape) < 2:
+            continue
         if len(shape) > 4:
             raise CollectionError(
                 path, f"image has {len(shape)} axes; expected 2 (H, W), 3 (C, H, W) or 4 (N, C, H, W)"

@@ -65,25 +65,35 @@ def _structural(path: str | Path, header, keyword: str):
         ) from exc
 
 
+def optional_value(header, keyword: str, default=None):
+    """A keyword GalView can do without: a card astropy cannot parse counts as absent (logged)."""
+    try:
+        return header.get(keyword, default)
+    except Exception as exc:  # astropy's VerifyError for a garbled value or comment
+        logger.info("a FITS header's %s card is unparsable, so it is ignored: %s", keyword, exc)
+        return default
+
+
 def fits_bands(header, n_channels: int) -> list[str] | None:
     """Band names from BANDS ('grz') or BAND0..BANDn or FILTER keywords, if present."""
-    bands = header.get("BANDS")
+    bands = optional_value(header, "BANDS")
     if isinstance(bands, str):
         bands = bands.strip()
         names = bands.split(",") if "," in bands else list(bands)
         if len(names) == n_channels:
             return names
-    names = [header.get(f"BAND{i}") for i in range(n_channels)]
+    names = [optional_value(header, f"BAND{i}") for i in range(n_channels)]
     if all(isinstance(n, str) for n in names):
         return [n.strip() for n in names]
-    if n_channels == 1 and isinstance(header.get("FILTER"), str):
-        return [header["FILTER"].strip()]
+    band = optional_value(header, "FILTER")
+    if n_channels == 1 and isinstance(band, str):
+        return [band.strip()]
     return None
 
 
 def header_unit(header) -> str | None:
     """The pixel unit a header states (``BUNIT``), stripped; None when absent or blank."""
-    unit = header.get("BUNIT")
+    unit = optional_value(header, "BUNIT")
     return (unit.strip() or None) if isinstance(unit, str) else None
 
 
@@ -118,7 +128,8 @@ def keyword_coords(header) -> tuple[float, float] | None:
     """
     for ra_key, dec_key in COORD_KEYWORDS:
         if ra_key in header and dec_key in header:
-            ra, dec = _angle(header[ra_key], hours=True), _angle(header[dec_key], hours=False)
+            ra = _angle(optional_value(header, ra_key), hours=True)
+            dec = _angle(optional_value(header, dec_key), hours=False)
             if ra is not None and dec is not None and 0 <= ra <= 360 and -90 <= dec <= 90:
                 return ra % 360, dec
     return None
@@ -163,7 +174,7 @@ BLOCK = 2880
 def data_bytes(header, shape: tuple[int, ...]) -> int:
     """Bytes of data an HDU's header announces: |BITPIX|/8 × GCOUNT × (PCOUNT + NAXIS1 × … × NAXISn)."""
     count = int(np.prod(shape, dtype=object)) if shape else 0
-    gcount, pcount = header.get("GCOUNT", 1), header.get("PCOUNT", 0)
+    gcount, pcount = optional_value(header, "GCOUNT", 1), optional_value(header, "PCOUNT", 0)
     gcount = gcount if _is_int(gcount) and gcount > 0 else 1
     pcount = pcount if _is_int(pcount) and pcount > 0 else 0
     return BITPIX_BYTES[header["BITPIX"]] * gcount * (pcount + count) if count or pcount else 0
@@ -209,8 +220,8 @@ def check_compressed_size(path: Path, handle, budget: int) -> None:
 
 
 def _is_image_header(header, shape) -> bool:
-    kind = header.get("XTENSION", "IMAGE")
-    return len(shape) >= 2 and (kind == "IMAGE" or header.get("ZIMAGE") is True)
+    kind = optional_value(header, "XTENSION", "IMAGE")
+    return len(shape) >= 2 and (kind == "IMAGE" or optional_value(header, "ZIMAGE") is True)
 
 
 def _next_header(path: Path, handle, first: bool):

@@ -296,3 +296,22 @@ def test_fits_folder_with_non_utf8_file_name_hands_out_valid_ids(tmp_path):
             c.id_of(index).encode("utf-8")
         assert "ngc\ufffd\ufffd-obj" in c.ids.tolist()
         assert c.get_batch([0, 1]).shape == (2, 32, 32, 3)
+
+
+@pytest.mark.parametrize("keyword", ["BANDS", "BUNIT", "RA"])
+def test_an_unparsable_optional_card_is_ignored(tmp_path, keyword):
+    cube = np.arange(3 * 16 * 16, dtype=np.float32).reshape(3, 16, 16)
+    path = tmp_path / "cube.fits"
+    fits.writeto(
+        path, cube, fits.Header([("BANDS", "grz"), ("BUNIT", "nanomaggy"), ("RA", 10.0), ("DEC", 2.0)])
+    )
+    raw = bytearray(path.read_bytes())
+    at = next(i for i in range(0, 2880, 80) if raw[i : i + 8].decode().strip() == keyword)
+    raw[at + 78] = 0x14  # a control byte in the card: astropy refuses to parse its value
+    path.write_bytes(bytes(raw))
+    with open_collection(path) as collection:  # the garbled card counts as absent, the rest is read
+        np.testing.assert_array_equal(collection.get(0), np.moveaxis(cube, 0, -1))
+        collection.describe()
+        assert (collection.coords is None) == (keyword == "RA")
+        assert (tuple(collection.bands) == ("g", "r", "z")) == (keyword != "BANDS")
+        assert (collection.flux_unit() == "nanomaggy") == (keyword != "BUNIT")
