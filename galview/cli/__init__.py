@@ -9,6 +9,9 @@ logging (:mod:`galview.core.logs`) before any command runs.
 from __future__ import annotations
 
 import logging
+import os
+import select
+import stat
 import sys
 
 from galview import __version__
@@ -90,11 +93,36 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.info("interrupted")
         return 130
+    except BrokenPipeError:
+        if not _stdout_is_broken():
+            logger.exception(
+                "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
+            )
+            return 1
+        # the reader of the output went away (``galview info FILE | head -3``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # killed by SIGPIPE, as a shell reports it
     except Exception:
         logger.exception(
             "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
         )
         return 1
+
+
+def _stdout_is_broken() -> bool:
+    """Whether standard output is a pipe whose reader has gone (not another pipe a command used)."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) and not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return False
+    except (OSError, ValueError):  # standard output closed altogether
+        return True
+    try:
+        poller = select.poll()
+    except AttributeError:  # no poll (Windows): a pipe as standard output is the likely one
+        return True
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 if __name__ == "__main__":

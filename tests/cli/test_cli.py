@@ -152,3 +152,23 @@ def test_simulate_rejects_bad_arguments(tmp_path, capsys):
     assert main(["simulate", "--n", "0", "-o", str(tmp_path / "x.h5")]) == 2
     assert main(["simulate", "--n", "5", "--lsbg-fraction", "2", "-o", str(tmp_path / "x.h5")]) == 2
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_output_to_a_pipe_whose_reader_has_gone_ends_quietly(tmp_path):
+    """``galview info FILE | head -1``: the reader closes first; no traceback, the shell's SIGPIPE status."""
+    path = tmp_path / "cutouts.npy"
+    np.save(path, np.zeros((3, 8, 8), np.float32))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "galview", "info", str(path)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
