@@ -257,3 +257,17 @@ def test_history_text_that_is_not_utf8_still_shows_the_history(store_path):
         rows = [row for row in store.history() if row["idx"] == 1]
         assert rows and rows[0]["user"] == "A\ufffdB"  # shown as damaged, not an exception
         assert store.undo() is not None  # and the last action can still be undone
+
+
+def test_damaged_schema_text_met_when_writing_is_refused_and_rolled_back(store_path):
+    raw = bytearray(store_path.read_bytes())
+    at = raw.find(b"'undone'")
+    assert at > 0
+    raw[at + 6] = 0xF5  # the CHECK constraint of actions.state; SQLite's own error then quotes the byte
+    store_path.write_bytes(bytes(raw))
+    with LabelStore.open(store_path, N) as store:
+        before = store.current()
+        with pytest.raises(LabelStoreError) as info:
+            store.undo()
+        _one_line(info.value, store_path, "damaged text")
+        np.testing.assert_array_equal(store.current(), before)  # the refused undo changed nothing
