@@ -1,0 +1,234 @@
+"""Mutation fuzzing of every file GalView reads: does each damaged copy give a clean answer?
+
+    PYTHONPATH=. python benchmarks/fuzz_inputs.py [--runs 100] [--seed 0] [--targets collections,store,...]
+        [--keep FOLDER]
+
+Small valid inputs are made in a temporary folder by GalView itself (a simulated HDF5 file, npz, npy,
+a FITS cube with a WCS, PNG and JPEG folders with a label table, a label store, its CSV export, a
+similarity reference of each kind; the shipped model). Each run copies one, damages it at random
+(bytes overwritten, mostly in the first 4 KiB where the headers are; a block zeroed or repeated; the
+file truncated) and has a fresh Python process read it the way GalView does. A run is *clean* when it
+reads without error or raises a one-line :class:`~galview.core.errors.UserFacingError`; anything else
+(another exception, a crash, a hang over 60 s) is a finding, printed with where it was raised and
+kept under ``--keep``. Complements the hand-made corpus of ``tests/hostile`` (``bench_hostile.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TIME_LIMIT_S = 60
+
+#: What each target does with its (damaged) input ``sys.argv[1]``; ``sys.argv[2]`` is the seed folder.
+READERS = {
+    "collections": """
+from galview.io.registry import open_collection
+c = open_collection(sys.argv[1])
+n = len(c)
+for i in sorted({0, 1, 2, n - 1} & set(range(n))):
+    c.get(i)
+if n:
+    c.get_batch(list(range(min(n, 8))))
+c.labels, c.ids, c.coords, c.describe(), c.flux_unit(), c.wcs(0) if n else None
+""",
+    "store": """
+from galview.io.registry import open_collection
+from galview.io.label_store import open_label_store
+s = open_label_store(open_collection(sys.argv[2] + "/sim.h5"), sys.argv[1])
+s.current(), s.effective(), s.ids(), s.history(), s.counts(), s.integrity()
+s.set([3], 1); s.undo(); s.redo(); s.close()
+""",
+    "labels-csv": """
+from galview.io.registry import open_collection
+from galview.io.label_store import open_label_store
+s = open_label_store(open_collection(sys.argv[2] + "/sim.h5"), sys.argv[1] + ".sqlite")
+s.import_csv(sys.argv[1]); s.current(), s.history()
+""",
+    "reference": """
+from galview.io.registry import open_collection
+from galview.io.reference_files import reference_for
+reference_for(sys.argv[1], open_collection(sys.argv[2] + "/sim.h5"))
+""",
+    "model": """
+import numpy as np
+from galview.ml.loading import load_model
+loaded = load_model(sys.argv[1])
+loaded.model.predict(np.zeros((2, *loaded.model.input_shape[1:]), np.float32), verbose=0)
+""",
+}
+
+CHILD = """
+import os, sys, traceback, warnings
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.simplefilter("ignore")
+from galview.core.errors import UserFacingError
+try:
+{body}
+    print("clean: read")
+except UserFacingError as exc:
+    print("clean: refused" if "\\n" not in str(exc) else "finding: a refusal of several lines")
+except MemoryError:
+    print("finding: MemoryError")
+except Exception as exc:
+    frames = traceback.extract_tb(exc.__traceback__)
+    print(f"finding: {{type(exc).__name__}}: {{str(exc)[:160]}}".replace("\\n", " "))
+    print(" < ".join(f"{{Path(f.filename).name}}:{{f.lineno}}" for f in frames[-4:]))
+"""
+
+
+def make_seeds(folder: Path) -> dict[str, list[Path]]:
+    """Valid inputs for each target, made by GalView (nothing copied from elsewhere)."""
+    import numpy as np
+    from astropy.io import fits
+    from PIL import Image
+
+    from galview.assets import shipped_default_path
+    from galview.io.label_store import open_label_store
+    from galview.io.registry import open_collection
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import DES
+
+    rng = np.random.default_rng(0)
+    sim = write_simulation(folder / "sim.h5", DES, 12, seed=3, workers=1)
+    images = rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8)
+    np.savez(folder / "cut.npz", images=images, labels=np.array([0, 1, 0, 1, -1, 1]), ra=np.arange(6.0))
+    np.save(folder / "cut.npy", rng.random((5, 16, 16, 3)).astype(np.float32))
+    header = fits.Header(
+        [("CTYPE1", "RA---TAN"), ("CTYPE2", "DEC--TAN"), ("CRVAL1", 151.7), ("CRVAL2", -8.3)]
+        + [("CRPIX1", 24.5), ("CRPIX2", 24.5), ("CD1_1", -5.6e-5), ("CD2_2", 5.6e-5)]
+        + [("BANDS", "grz"), ("BUNIT", "nanomaggy")]
+    )
+    fits.writeto(folder / "cube.fits", rng.normal(0, 0.01, (3, 48, 48)).astype(np.float32), header)
+    for kind, suffix in (("pngs", "png"), ("jpgs", "jpg")):
+        (folder / kind).mkdir()
+        for i in range(3):
+            Image.fromarray(images[i]).save(folder / kind / f"g{i}.{suffix}")
+        (folder / kind / "labels.csv").write_text(
+            "filename,label\n" + "".join(f"g{i}.{suffix},{i % 2}\n" for i in range(3))
+        )
+    store = open_label_store(open_collection(sim), folder / "store.sqlite")
+    store.set([0, 1], 1)
+    store.set([2], 0)
+    store.undo()
+    store.set([4, 5], 0)
+    store.export(folder / "labels.csv")
+    store.close()
+    Image.fromarray(images[0]).save(folder / "ref.png")
+    Image.fromarray(images[1]).save(folder / "ref.jpg")
+    np.save(folder / "ref.npy", rng.random((24, 24)).astype(np.float32))
+    collections = ["sim.h5", "cut.npz", "cut.npy", "cube.fits", "pngs", "jpgs"]
+    return {
+        "collections": [folder / name for name in collections],
+        "store": [folder / "store.sqlite"],
+        "labels-csv": [folder / "labels.csv"],
+        "reference": [folder / name for name in ("cube.fits", "ref.png", "ref.jpg", "ref.npy")],
+        "model": [shipped_default_path()],
+    }
+
+
+def damaged(data: bytes, rng: random.Random) -> bytes:
+    """``data`` with one random kind of damage."""
+    out = bytearray(data)
+    kind = rng.choice(["bytes", "bytes", "truncated", "zeroed", "repeated"])
+    if kind == "truncated":
+        return bytes(out[: rng.randrange(1, len(out))])
+    start = rng.randrange(len(out))
+    end = min(len(out), start + rng.randrange(1, 64))
+    if kind == "zeroed":
+        out[start:end] = bytes(end - start)
+        return bytes(out)
+    if kind == "repeated":
+        return bytes(out[:end] + out[start:end] + out[end:])
+    for _ in range(rng.randrange(1, 8)):
+        at = rng.randrange(min(len(out), 4096)) if rng.random() < 0.7 else rng.randrange(len(out))
+        out[at] = rng.randrange(256)
+    return bytes(out)
+
+
+def damaged_copy(seed: Path, work: Path, rng: random.Random) -> Path:
+    """A copy of ``seed`` (a file, a folder of files, or a model with its card) with one file damaged."""
+    target = work / seed.name
+    if seed.is_dir():
+        shutil.copytree(seed, target)
+        victim = rng.choice(sorted(p for p in target.iterdir() if p.is_file()))
+    else:
+        shutil.copy(seed, target)
+        victim = target
+        card = seed.with_suffix(".json")
+        if seed.suffix == ".keras" and card.is_file():
+            shutil.copy(card, work / card.name)
+            victim = work / card.name if rng.random() < 0.3 else target
+    victim.write_bytes(damaged(victim.read_bytes(), rng))
+    return target
+
+
+def run_one(target: str, path: Path, seeds: Path) -> tuple[str, str]:
+    body = "\n".join("    " + line for line in READERS[target].strip().splitlines())
+    code = "from pathlib import Path\n" + CHILD.format(body=body)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path), str(seeds)],
+            capture_output=True,
+            text=True,
+            timeout=TIME_LIMIT_S,
+            cwd=REPO,
+        )
+    except subprocess.TimeoutExpired:
+        return "finding: hang", ""
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        return f"finding: crash (exit {done.returncode})", done.stderr.strip()[-200:]
+    return lines[0], lines[1] if len(lines) > 1 else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100, help="damaged copies per valid input")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--targets", default=",".join(READERS))
+    parser.add_argument("--keep", type=Path, default=Path("fuzz_findings"), help="where findings are copied")
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    tally: Counter = Counter()
+    findings: list[dict] = []
+    with tempfile.TemporaryDirectory() as temp:
+        seeds = Path(temp) / "seeds"
+        seeds.mkdir()
+        inputs = make_seeds(seeds)
+        for target in args.targets.split(","):
+            for seed in inputs[target]:
+                for run in range(args.runs):
+                    work = Path(tempfile.mkdtemp(dir=temp))
+                    outcome, where = run_one(target, damaged_copy(seed, work, rng), seeds)
+                    kind = outcome.removeprefix("clean: ") if outcome.startswith("clean") else "finding"
+                    tally[(target, seed.name, kind)] += 1
+                    if not outcome.startswith("clean"):
+                        kept = args.keep / f"{target}-{seed.name}-{run}"
+                        shutil.copytree(work, kept, dirs_exist_ok=True)
+                        findings.append(
+                            {"target": target, "input": seed.name, "outcome": outcome, "at": where}
+                        )
+                    shutil.rmtree(work)
+    print("| target | input | runs | read | refused in one line | findings |\n|---|---|---|---|---|---|")
+    for target, name in dict.fromkeys((t, n) for t, n, _ in tally):
+        read, refused, found = (tally[(target, name, kind)] for kind in ("read", "refused", "finding"))
+        print(f"| {target} | {name} | {read + refused + found} | {read} | {refused} | {found} |")
+    for finding in findings:
+        print(json.dumps(finding))
+    print(f"took {time.perf_counter() - started:.0f} s; findings kept in {args.keep}" if findings else "")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
