@@ -113,7 +113,8 @@ def _stdout_is_broken() -> bool:
     """Whether standard output is a pipe whose reader has gone (not another pipe a command used)."""
     try:
         fd = sys.stdout.fileno()
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode) and not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISFIFO(mode) and not stat.S_ISSOCK(mode):
             return False
     except (OSError, ValueError):  # standard output closed altogether
         return True

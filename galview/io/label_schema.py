@@ -174,37 +174,6 @@ def _check_header(path: Path) -> None:
         )
 
 
-def _validate(conn: sqlite3.Connection, path: Path) -> dict:
-    """Check identity, schema version and integrity (reads only); return the meta table."""
-    app = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if app != APPLICATION_ID:
-        raise LabelStoreError(path, "is an SQLite database but not a GalView label store")
-    if version > SCHEMA_VERSION:
-        raise LabelStoreError(
-            path,
-            f"was written by a newer GalView (label store version {version}; this GalView reads "
-            f"up to {SCHEMA_VERSION}); update GalView to open it",
-        )
-    try:
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
-    except UnicodeDecodeError:  # SQLite quotes the damaged bytes, and pragma rows are always decoded strictly
-        problems = ["its integrity check quotes damaged bytes"]
-    if version < 1 or problems != ["ok"]:
-        lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
-        detail = f"{lines[0]}, …" if problems != ["ok"] else f"schema version {version}"
-        raise LabelStoreError(path, f"is damaged ({detail}); it was left untouched")
-    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    damaged = sorted(
-        key for key, value in meta.items() if isinstance(key, DamagedText) or isinstance(value, DamagedText)
-    )
-    if damaged:
-        raise LabelStoreError(
-            path, f"is damaged (its meta entry {', '.join(damaged)} is not valid text); it was left untouched"
-        )
-    return meta
-
-
 class DamagedText(str):
     """A stored text whose bytes were not UTF-8 (a damaged page), decoded with U+FFFD in their place."""
 
@@ -219,6 +188,39 @@ def _damaged_text_readable(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return DamagedText(raw.decode("utf-8", "replace"))
+
+
+def _validate(conn: sqlite3.Connection, path: Path) -> dict:
+    """Check identity, schema version and integrity (reads only); return the meta table."""
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app != APPLICATION_ID:
+        raise LabelStoreError(path, "is an SQLite database but not a GalView label store")
+    if version > SCHEMA_VERSION:
+        raise LabelStoreError(
+            path,
+            f"was written by a newer GalView (label store version {version}; this GalView reads "
+            f"up to {SCHEMA_VERSION}); update GalView to open it",
+        )
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
+    except UnicodeDecodeError as exc:  # its report quotes damaged text; pragma rows are decoded strictly
+        raise LabelStoreError(
+            path, "is damaged (its text is not valid UTF-8); it was left untouched"
+        ) from exc
+    if version < 1 or problems != ["ok"]:
+        lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
+        detail = f"{lines[0]}, …" if problems != ["ok"] else f"schema version {version}"
+        raise LabelStoreError(path, f"is damaged ({detail}); it was left untouched")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    damaged = sorted(
+        key for key, value in meta.items() if isinstance(key, DamagedText) or isinstance(value, DamagedText)
+    )
+    if damaged:
+        raise LabelStoreError(
+            path, f"is damaged (its meta entry {', '.join(damaged)} is not valid text); it was left untouched"
+        )
+    return meta
 
 
 def _stored_count(meta: dict, path: Path) -> int:

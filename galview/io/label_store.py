@@ -329,9 +329,8 @@ class LabelStore(LabelQueries):
                 raise LabelStoreError(
                     self._path, f"is damaged ({one_line(exc, 300)}); it was left untouched"
                 ) from exc
-            except (
-                UnicodeDecodeError
-            ) as exc:  # SQLite's message quotes damaged schema text Python cannot decode
+            except UnicodeDecodeError as exc:
+                # SQLite's own message quoted damaged schema text, which Python cannot decode
                 raise LabelStoreError(
                     self._path, "is damaged (SQLite reports damaged text in it); it was left untouched"
                 ) from exc
