@@ -59,9 +59,9 @@ def add_parsers(commands) -> None:
         default="pixel",
         help="what is compared: greyscale pixels, the model's embeddings, morphology, or a self-supervised "
         "encoder. Default pixel: the best on GalView's real ring benchmark (0.62-0.64 of the 10 nearest "
-        "galaxies to a ring are rings, chance 0.5; the other spaces 0.57-0.61). To find LSBGs like an LSBG "
-        "the model's embedding is better (0.81 of the 10 nearest on simulations; pixels 0.51-0.58). "
-        "BENCHMARKS.md, issue 13",
+        "galaxies to a ring are rings, chance 0.5; the other spaces 0.46-0.61, the shipped model's embedding "
+        "at chance). To find LSBGs like an LSBG the model's embedding is better (0.69-0.80 of the 10 nearest "
+        "on simulations are of the reference's class; pixels 0.42-0.68). BENCHMARKS.md, issue 13",
     )
     add_model_option(similar)
     similar.add_argument(
