@@ -4,13 +4,14 @@
         [--keep FOLDER]
 
 Small valid inputs are made in a temporary folder by GalView itself (a simulated HDF5 file, npz, npy,
-a FITS cube with a WCS, PNG and JPEG folders with a label table, a label store, its CSV export, a
-similarity reference of each kind; the shipped model). Each run copies one, damages it at random
-(bytes overwritten, mostly in the first 4 KiB where the headers are; a block zeroed or repeated; the
-file truncated) and has a fresh Python process read it the way GalView does. A run is *clean* when it
-reads without error or raises a one-line :class:`~galview.core.errors.UserFacingError`; anything else
-(another exception, a crash, a hang over 60 s) is a finding, printed with where it was raised and
-kept under ``--keep``. Complements the hand-made corpus of ``tests/hostile`` (``bench_hostile.py``).
+a FITS cube with a WCS, a stack in an image extension, a folder of FITS files, PNG and JPEG folders with
+a label table, a label store, its CSV export, a similarity reference of each kind; the shipped model).
+Each run copies one, damages it at random (bytes overwritten, mostly in the first 4 KiB where the headers
+are; a block zeroed or repeated; the file truncated) and has a fresh Python process read it the way
+GalView does. A run is *clean* when it reads without error or raises a one-line
+:class:`~galview.core.errors.UserFacingError`; anything else (another exception, a crash, a hang over
+60 s) is a finding, printed with where it was raised and kept under ``--keep``. Complements the
+hand-made corpus of ``tests/hostile`` (``bench_hostile.py``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,15 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
         + [("BANDS", "grz"), ("BUNIT", "nanomaggy")]
     )
     fits.writeto(folder / "cube.fits", rng.normal(0, 0.01, (3, 48, 48)).astype(np.float32), header)
+    extension = fits.ImageHDU(rng.normal(0, 0.01, (4, 3, 24, 24)).astype(np.float32), header, name="CUTOUTS")
+    fits.HDUList([fits.PrimaryHDU(), extension]).writeto(folder / "stack.fits")
+    (folder / "fitsdir").mkdir()
+    for i in range(3):
+        one = header.copy()
+        one["CRVAL1"] += i * 0.01
+        fits.writeto(
+            folder / "fitsdir" / f"obj{i}.fits", rng.normal(0, 0.01, (3, 24, 24)).astype(np.float32), one
+        )
     for kind, suffix in (("pngs", "png"), ("jpgs", "jpg")):
         (folder / kind).mkdir()
         for i in range(3):
@@ -126,7 +136,7 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
     Image.fromarray(images[0]).save(folder / "ref.png")
     Image.fromarray(images[1]).save(folder / "ref.jpg")
     np.save(folder / "ref.npy", rng.random((24, 24)).astype(np.float32))
-    collections = ["sim.h5", "cut.npz", "cut.npy", "cube.fits", "pngs", "jpgs"]
+    collections = ["sim.h5", "cut.npz", "cut.npy", "cube.fits", "stack.fits", "fitsdir", "pngs", "jpgs"]
     return {
         "collections": [folder / name for name in collections],
         "store": [folder / "store.sqlite"],
