@@ -34,7 +34,11 @@ _TILES: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def tiles(native_scale: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(3, m, m) resampled fluxes per native pixel and their per-band noise σ (MAD), cached per process."""
+    """Each cube as (3, m, m) fluxes per native pixel and its per-band noise on the output grid (cached).
+
+    The noise is :func:`output_scale_noise` relative to that of unit white noise, so it compares directly
+    with the simulator's σ per native pixel.
+    """
     global _TILES
     if _TILES is None:
         from astropy.io import fits
@@ -58,7 +62,7 @@ def output_scale_noise(planes: np.ndarray) -> np.ndarray:
     """Per-band MAD σ after averaging the native pixels down to the 64-px output grid (0.47″/px).
 
     The Legacy Survey cubes are themselves resampled, so their noise is correlated: matching σ per native
-    pixel left them ~1.5× too noisy in the viewer's cutouts (first realism run). Matching at the output
+    pixel left them ~1.4× too noisy in the viewer's cutouts (the first realism run). Matching at the output
     scale, relative to white noise treated the same way, is what the viewer's cutouts see.
     """
     from PIL import Image
@@ -75,7 +79,7 @@ def output_scale_noise(planes: np.ndarray) -> np.ndarray:
 
 
 def real_sky(canvas: Canvas, depth: float) -> int:
-    """Add a random real-sky crop, noise-matched per band; returns the tile's index."""
+    """Add a random crop of a real cube, its noise matched to this cutout's; returns the cube's index."""
     rng = canvas.rng
     all_tiles = tiles(canvas.scale)
     k = int(rng.integers(len(all_tiles)))
