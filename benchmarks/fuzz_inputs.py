@@ -198,6 +198,8 @@ def run_one(target: str, path: Path, seeds: Path) -> tuple[str, str]:
     lines = done.stdout.strip().splitlines()
     if not lines:
         return f"finding: crash (exit {done.returncode})", done.stderr.strip()[-200:]
+    if done.returncode < 0:  # killed by a signal after it answered, e.g. a segfault at exit
+        return f"finding: crash (signal {-done.returncode}) after '{lines[0]}'", done.stderr.strip()[-200:]
     return lines[0], lines[1] if len(lines) > 1 else ""
 
 
@@ -236,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {target} | {name} | {read + refused + found} | {read} | {refused} | {found} |")
     for finding in findings:
         print(json.dumps(finding))
-    print(f"took {time.perf_counter() - started:.0f} s; findings kept in {args.keep}" if findings else "")
+    kept = f"; findings kept in {args.keep}" if findings else ""
+    print(f"took {time.perf_counter() - started:.0f} s{kept}")
     return 1 if findings else 0
 
 
