@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/fuzz_inputs.py [--runs 100] [--seed 0] [--targets collections,store,...]
         [--keep FOLDER]
+    PYTHONPATH=. python benchmarks/fuzz_inputs.py --commands view,score [--runs 20] [--jobs 2]
 
 Small valid inputs are made in a temporary folder by GalView itself (a simulated HDF5 file, npz, npy,
 a FITS cube with a WCS, a stack in an image extension, a folder of FITS files, PNG and JPEG folders with
@@ -12,6 +13,11 @@ GalView does. A run is *clean* when it reads without error or raises a one-line
 :class:`~galview.core.errors.UserFacingError`; anything else (another exception, a crash, a hang over
 60 s) is a finding, printed with where it was raised and kept under ``--keep``. Complements the
 hand-made corpus of ``tests/hostile`` (``bench_hostile.py``).
+
+With ``--commands``, the damaged collections go instead through whole ``galview`` commands (``view``
+offscreen with a screenshot, ``score``, ``info``, ``labels``) under the corpus's limits and its
+classification (:func:`tests.hostile.corpus.classify`): the window's worker threads and the scoring of
+every cutout are then part of the run, and a traceback logged from a thread is a finding too.
 """
 
 from __future__ import annotations
@@ -203,13 +209,50 @@ def run_one(target: str, path: Path, seeds: Path) -> tuple[str, str]:
     return lines[0], lines[1] if len(lines) > 1 else ""
 
 
+def command_runs(inputs: dict[str, list[Path]], runs: int, seed: int, commands: list[str], jobs: int) -> int:
+    """Damaged collections through whole commands (the hostile corpus's runner); prints a table."""
+    from tests.hostile.case import Case
+    from tests.hostile.corpus import run_cases
+
+    def maker(source: Path, number: int):
+        return lambda folder: damaged_copy(source, folder, random.Random(f"{seed}-{source.name}-{number}"))
+
+    cases = [
+        Case(f"fuzz/{source.name}-{number}", "valid", maker(source, number), commands=tuple(commands))
+        for source in inputs["collections"]
+        for number in range(runs)
+    ]
+    tally: Counter = Counter()
+    findings = []
+    for run in run_cases(cases, jobs=jobs):
+        name = run.case.split("/", 1)[1].rsplit("-", 1)[0]
+        clean = run.kind in ("accepted", "clean-error")
+        tally[(name, run.command, run.kind if clean else "finding")] += 1
+        if not clean:
+            findings.append(f"{run.case} [{run.command}] {run.kind}: {run.stderr.strip()[-300:]}")
+    print("| input | command | runs | accepted | refused in one line | findings |\n|---|---|---|---|---|---|")
+    for name, command in dict.fromkeys((n, c) for n, c, _ in tally):
+        counts = [tally[(name, command, kind)] for kind in ("accepted", "clean-error", "finding")]
+        print(f"| {name} | {command} | {sum(counts)} | " + " | ".join(map(str, counts)) + " |")
+    print("\n".join(findings))
+    return 1 if findings else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="damaged copies per valid input")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--targets", default=",".join(READERS))
     parser.add_argument("--keep", type=Path, default=Path("fuzz_findings"), help="where findings are copied")
+    parser.add_argument(
+        "--commands", help="run the damaged collections through these galview commands instead"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="commands run at a time (with --commands)")
     args = parser.parse_args(argv)
+    if args.commands:
+        with tempfile.TemporaryDirectory() as temp:
+            inputs = make_seeds(Path(temp))
+            return command_runs(inputs, args.runs, args.seed, args.commands.split(","), args.jobs)
     rng = random.Random(args.seed)
     started = time.perf_counter()
     tally: Counter = Counter()
