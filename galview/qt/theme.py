@@ -58,9 +58,20 @@ def dark_palette(palette: QPalette) -> QPalette:
 
 
 def apply_theme(app: QApplication, dark: bool) -> None:
-    """Switch the whole application between the default light palette and the dark theme."""
-    app.setStyle("Fusion")
-    palette = app.style().standardPalette()
-    app.setPalette(dark_palette(palette) if dark else palette)
-    app.setStyleSheet(dark_stylesheet() if dark else "")
+    """Switch the whole application between the default light palette and the dark theme.
+
+    Only what changes is set: a new style, palette or stylesheet re-polishes every widget alive,
+    including those of a closed window whose deletion is still pending, and a fresh window of the same
+    theme (every window calls this) then has nothing to redo.
+    """
+    if app.property("galview_style") != "Fusion":  # (a stylesheet wraps the style: its name is no guide)
+        app.setStyle("Fusion")
+        app.setProperty("galview_style", "Fusion")
+    standard = app.style().standardPalette()
+    palette = dark_palette(standard) if dark else standard
+    if app.palette() != palette:
+        app.setPalette(palette)
+    sheet = dark_stylesheet() if dark else ""
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
     logger.debug("theme: %s", "dark" if dark else "light")

@@ -42,3 +42,15 @@ def test_application_icon_comes_from_resources(app):
     assert not icon.isNull() and icon.availableSizes()
     assert resource_path("galview.png").is_file()
     assert app.desktopFileName() == "galview"
+
+
+def test_applying_the_same_theme_again_changes_nothing(app):
+    """Each new window applies the theme: the same theme must not replace the style (which re-polishes
+    every widget alive, those of closed windows awaiting deletion too)."""
+    from galview.qt.theme import apply_theme
+
+    for dark in (True, False):
+        apply_theme(app, dark)
+        style, palette, sheet = app.style(), app.palette(), app.styleSheet()
+        apply_theme(app, dark)
+        assert app.style() is style and app.palette() == palette and app.styleSheet() == sheet
