@@ -17,6 +17,7 @@ workers use them too. BENCHMARKS.md (issue 14, *Real sky*) has what it gave.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 from pathlib import Path
@@ -106,32 +107,25 @@ def draw_planes_realsky(survey, label, seed):
     conditions = scene.observing_conditions(rng)
     canvas = Canvas(survey, rng, seeing=conditions["seeing"])
     use_real = rng.random() < SHARE
-    if use_real and KEEP_FIELD:
+    with _without_field() if use_real and not KEEP_FIELD else contextlib.nullcontext():
         kind, truth = scene.draw_scene(canvas, label)
-        canvas.finish()
-        real_sky(canvas, conditions["depth"])
-    elif use_real:
-        original = scene.add_field
-        scene.add_field = lambda c, *a, **k: None
-        try:
-            kind, truth = scene.draw_scene(canvas, label)
-        finally:
-            scene.add_field = original
-        canvas.finish()
+    canvas.finish()
+    if use_real:
         real_sky(canvas, conditions["depth"])
     else:
-        kind, truth = scene.draw_scene(canvas, label)
-        canvas.finish()
         canvas.add_noise(conditions["depth"])
-    truth = {
-        "kind": kind,
-        **truth,
-        "psf_fwhm": canvas.psf_fwhm,
-        "noise_factor": conditions["depth"],
-        "jpeg_quality": conditions["quality"],
-        "resample": conditions["resample"],
-    }
-    return canvas.planes, conditions, truth
+    return canvas.planes, conditions, scene.draw_truth(kind, truth, canvas, conditions)
+
+
+@contextlib.contextmanager
+def _without_field():
+    """The scene drawn without the simulator's faint field (the real sky brings its own)."""
+    original = scene.add_field
+    scene.add_field = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        scene.add_field = original
 
 
 scene._draw_planes = draw_planes_realsky

@@ -93,16 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.info("interrupted")
         return 130
-    except BrokenPipeError:
-        if not _stdout_is_broken():
-            logger.exception(
-                "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
-            )
-            return 1
-        # the reader of the output went away (``galview info FILE | head -3``): stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 128 + 13  # killed by SIGPIPE, as a shell reports it
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_is_broken():
+            # the reader of the output went away (``galview info FILE | head -3``): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 128 + 13  # killed by SIGPIPE, as a shell reports it
         logger.exception(
             "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
         )

@@ -110,7 +110,12 @@ def _draw_planes(survey: Survey, label: int, seed: int) -> tuple[np.ndarray, dic
     kind, truth = draw_scene(canvas, label)
     canvas.finish()
     canvas.add_noise(conditions["depth"])
-    truth = {
+    return canvas.planes, conditions, draw_truth(kind, truth, canvas, conditions)
+
+
+def draw_truth(kind: str, truth: dict, canvas: Canvas, conditions: dict) -> dict:
+    """One draw's truth: its kind, what the scene drew, and the observing conditions it was drawn under."""
+    return {
         "kind": kind,
         **truth,
         "psf_fwhm": canvas.psf_fwhm,
@@ -118,7 +123,6 @@ def _draw_planes(survey: Survey, label: int, seed: int) -> tuple[np.ndarray, dic
         "jpeg_quality": conditions["quality"],
         "resample": conditions["resample"],
     }
-    return canvas.planes, conditions, truth
 
 
 def _viewer_colours(planes: np.ndarray, conditions: dict, survey: Survey, jpeg: bool) -> np.ndarray:
