@@ -42,3 +42,8 @@ class StoreOfAnotherCollection(UserFacingError):
         super().__init__(path, problem)
         self.recorded_source, self.recorded_fingerprint = recorded_source, recorded_fingerprint
         self.source, self.fingerprint = source, fingerprint
+
+
+class DamagedStore(UserFacingError):
+    """A label store whose bytes are damaged: refused, left untouched, and its readable labels can be
+    recovered into a new store (``galview labels salvage``, or the window's offer)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.budget import MAX_LABEL
-from galview.core.errors import CollectionError, UserFacingError
+from galview.core.errors import CollectionError, DamagedStore, UserFacingError
 from galview.core.label_values import numeric_labels
 from galview.io.text import one_line, valid_text
 
@@ -50,14 +50,28 @@ class LabelStoreError(UserFacingError):
     """A label store cannot be opened, read or written; the message names the file."""
 
 
-def sqlite_problem(exc: sqlite3.Error, timeout: float) -> str:
-    """One-sentence problem for a :class:`LabelStoreError` from an SQLite error."""
+class DamagedLabelStore(LabelStoreError, DamagedStore):
+    """A label store whose bytes are damaged (not locked, from a newer GalView or of another collection).
+
+    Its readable labels can be recovered into a new store with ``galview labels salvage``
+    (:func:`galview.io.label_salvage.salvage_store`); the file itself is left untouched.
+    """
+
+
+def store_error(path, exc: sqlite3.Error, timeout: float) -> LabelStoreError:
+    """The :class:`LabelStoreError` for an SQLite error: locked, cannot be written, or damaged."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return f"is locked by another program (waited {timeout:g} s); close it or try again"
+        return LabelStoreError(
+            path, f"is locked by another program (waited {timeout:g} s); close it or try again"
+        )
     if any(word in text for word in ("readonly", "read-only", "unable to open", "disk i/o", "full")):
-        return f"cannot be written here ({one_line(exc)}); choose another place with --store"
-    return f"is not a GalView label store or is damaged ({one_line(exc)}); it was left untouched"
+        return LabelStoreError(
+            path, f"cannot be written here ({one_line(exc)}); choose another place with --store"
+        )
+    return DamagedLabelStore(
+        path, f"is not a GalView label store or is damaged ({one_line(exc)}); it was left untouched"
+    )
 
 
 def _resolve(value, n: int, name: str, source: str):
@@ -141,7 +155,7 @@ def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | N
         except OSError:  # file systems without hard links
             if not path.exists():
                 os.rename(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except (OSError, sqlite3.Error) as exc:
         raise LabelStoreError(path, f"cannot be created here ({one_line(exc)})") from exc
     finally:
@@ -149,7 +163,8 @@ def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | N
             leftover.unlink(missing_ok=True)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or link in ``directory`` durable (where the system allows it)."""
     with contextlib.suppress(OSError):
         handle = os.open(directory, os.O_RDONLY)
         try:
@@ -167,9 +182,9 @@ def _check_header(path: Path) -> None:
     except OSError as exc:
         raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if not head:
-        raise LabelStoreError(path, "is empty, not a GalView label store; it was left untouched")
+        raise DamagedLabelStore(path, "is empty, not a GalView label store; it was left untouched")
     if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
-        raise LabelStoreError(
+        raise DamagedLabelStore(
             path, "is not a GalView label store or is damaged (no SQLite header); it was left untouched"
         )
 
@@ -205,19 +220,19 @@ def _validate(conn: sqlite3.Connection, path: Path) -> dict:
     try:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)").fetchall()]
     except UnicodeDecodeError as exc:  # its report quotes damaged text; pragma rows are decoded strictly
-        raise LabelStoreError(
+        raise DamagedLabelStore(
             path, "is damaged (its text is not valid UTF-8); it was left untouched"
         ) from exc
     if version < 1 or problems != ["ok"]:
         lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
         detail = f"{lines[0]}, …" if problems != ["ok"] else f"schema version {version}"
-        raise LabelStoreError(path, f"is damaged ({detail}); it was left untouched")
+        raise DamagedLabelStore(path, f"is damaged ({detail}); it was left untouched")
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     damaged = sorted(
         key for key, value in meta.items() if isinstance(key, DamagedText) or isinstance(value, DamagedText)
     )
     if damaged:
-        raise LabelStoreError(
+        raise DamagedLabelStore(
             path, f"is damaged (its meta entry {', '.join(damaged)} is not valid text); it was left untouched"
         )
     return meta
@@ -226,7 +241,9 @@ def _validate(conn: sqlite3.Connection, path: Path) -> dict:
 def _stored_count(meta: dict, path: Path) -> int:
     text = meta.get("n")
     if not isinstance(text, str) or not text.isdigit():
-        raise LabelStoreError(path, f"is damaged (its number of cutouts is {text!r}); it was left untouched")
+        raise DamagedLabelStore(
+            path, f"is damaged (its number of cutouts is {text!r}); it was left untouched"
+        )
     return int(text)
 
 
@@ -253,7 +270,7 @@ def check_tables(conn: sqlite3.Connection, path: Path, n: int) -> None:
         query = f"SELECT (SELECT MIN(idx) FROM {table}), (SELECT MAX(idx) FROM {table})"  # two lookups
         low, high = conn.execute(query).fetchone()
         if (table == "labels" and (low, high) != (0, n - 1)) or (low is not None and (low < 0 or high >= n)):
-            raise LabelStoreError(
+            raise DamagedLabelStore(
                 path,
                 f"is damaged (its {table} table has indices {low} to {high}; expected 0 to {n - 1}); "
                 "it was left untouched",
@@ -264,7 +281,7 @@ def check_tables(conn: sqlite3.Connection, path: Path, n: int) -> None:
         (MAX_LABEL,),
     ).fetchone()
     if row is not None:
-        raise LabelStoreError(
+        raise DamagedLabelStore(
             path,
             f"is damaged (its labels table holds the label {row[1]} at index {row[0]}); it was left untouched",
         )
@@ -295,7 +312,7 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
             check_same_thread=False,
         )
     except sqlite3.Error as exc:
-        raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
+        raise store_error(path, exc, timeout) from exc
     conn.text_factory = _damaged_text_readable
     try:
         meta = _validate(conn, path)
@@ -312,7 +329,7 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
             conn.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as exc:
         conn.close()
-        raise LabelStoreError(path, sqlite_problem(exc, timeout)) from exc
+        raise store_error(path, exc, timeout) from exc
     except BaseException:
         conn.close()
         raise

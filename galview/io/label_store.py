@@ -34,12 +34,20 @@ from galview.io import label_actions
 from galview.io.label_binding import check_binding
 from galview.io.label_paths import STORES_ENV, default_store_path, fallback_store_path, store_path_for
 from galview.io.label_queries import HISTORY_COLUMNS, LabelQueries, checked_indices
-from galview.io.label_schema import SCHEMA_VERSION, LabelStoreError, StoreDamaged, connect, sqlite_problem
+from galview.io.label_schema import (
+    SCHEMA_VERSION,
+    DamagedLabelStore,
+    LabelStoreError,
+    StoreDamaged,
+    connect,
+    store_error,
+)
 from galview.io.text import one_line
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for another instance's write lock
 __all__ = [
     "HISTORY_COLUMNS",
+    "DamagedLabelStore",
     "LabelStore",
     "LabelStoreError",
     "SCHEMA_VERSION",
@@ -324,14 +332,14 @@ class LabelStore(LabelQueries):
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise LabelStoreError(self._path, sqlite_problem(exc, self._timeout)) from exc
+                raise store_error(self._path, exc, self._timeout) from exc
             except StoreDamaged as exc:
-                raise LabelStoreError(
+                raise DamagedLabelStore(
                     self._path, f"is damaged ({one_line(exc, 300)}); it was left untouched"
                 ) from exc
             except UnicodeDecodeError as exc:
                 # SQLite's own message quoted damaged schema text, which Python cannot decode
-                raise LabelStoreError(
+                raise DamagedLabelStore(
                     self._path, "is damaged (SQLite reports damaged text in it); it was left untouched"
                 ) from exc
 
