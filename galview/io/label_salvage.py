@@ -1,0 +1,400 @@
+"""Recovering the readable labels of a damaged label store into a new store.
+
+GalView refuses a damaged store (:class:`~galview.io.label_schema.DamagedLabelStore`) and never
+changes it in place. :func:`salvage_store` reads a *copy* of it (with its write-ahead log, which
+holds the newest commits) row by row, skipping the stretches SQLite cannot read, and keeps each
+label only if its cutout id matches the collection's. A label whose row in the ``labels`` table is
+lost is taken from the newest readable history row of that cutout (every change writes one). It
+then builds a new store for the collection holding the recovered labels as one undoable action,
+writes the readable history to a CSV file, and only then moves the damaged file aside
+(``<store>.damaged-<time>``, kept for good) and links the new store into its place. If the process
+stops half-way, the damaged file or the finished new store is left under a name the report gives;
+a store is never overwritten, and a half-made one is never in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from galview.core.budget import MAX_LABEL
+from galview.core.label_values import UNSURE
+from galview.io.label_queries import HISTORY_COLUMNS
+from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreError, fsync_dir
+from galview.io.text import one_line
+
+MAX_FAILED_READS = 200_000  # single-row reads tried inside damaged stretches before giving up on the rest
+SALVAGE_DESCRIPTION = "recovered from the damaged store {name}"
+
+
+@dataclass
+class SalvageReport:
+    """What :func:`salvage_store` recovered and where it left each file.
+
+    Attributes
+    ----------
+    store : Path
+        The new store, in the damaged one's place.
+    damaged : Path
+        The damaged store, moved aside unchanged.
+    history_csv : Path or None
+        The damaged store's readable history (columns of :data:`HISTORY_COLUMNS`); None if none was read.
+    labels : int
+        User labels recovered into the new store.
+    from_history : int
+        Of those, labels whose row was lost or damaged and that were taken from the cutout's newest
+        readable history row (older than the lost row if later history rows were lost too).
+    lost_rows : int
+        Rows of the ``labels`` table that could not be read (one per cutout).
+    unknown : int
+        Cutouts with neither a readable row nor a readable history row: unlabelled, or their label
+        is lost.
+    history_rows : int
+        History rows read.
+    history_lost : int
+        Row numbers of the history that could not be read (counted where SQLite raised, so an
+        estimate of the rows lost).
+    rejected : int
+        Rows read but not recovered: an id that is not this collection's, or a value GalView
+        could not have written.
+    notes : list of str
+        Anything else the user should know (e.g. the reading stopped early).
+    """
+
+    store: Path
+    damaged: Path
+    history_csv: Path | None
+    labels: int = 0
+    from_history: int = 0
+    lost_rows: int = 0
+    unknown: int = 0
+    history_rows: int = 0
+    history_lost: int = 0
+    rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The report as a few lines for the terminal or a dialog."""
+        out = [
+            f"recovered {self.labels} label{'' if self.labels == 1 else 's'} into {self.store}"
+            + (f" ({self.from_history} of them from the history)" if self.from_history else ""),
+            f"the damaged store was kept, unchanged, as {self.damaged}",
+        ]
+        if self.history_csv is not None:
+            out.append(f"its readable history ({self.history_rows} rows) is in {self.history_csv}")
+        if self.lost_rows:
+            out.append(f"{self.lost_rows} cutouts' rows could not be read")
+        if self.rejected:
+            out.append(f"{self.rejected} rows were not this collection's or held values GalView never writes")
+        if self.unknown:
+            out.append(
+                f"{self.unknown} cutouts have no readable row and no readable history row: they were "
+                "unlabelled, or their label is lost"
+            )
+        if self.history_lost:
+            out.append(
+                f"about {self.history_lost} history rows could not be read, so a label taken from the "
+                "history may be older than the cutout's last one"
+            )
+        return out + self.notes
+
+
+def salvage_store(collection, store_path=None) -> SalvageReport:
+    """Recover the readable labels of the collection's damaged store into a new one in its place.
+
+    Parameters
+    ----------
+    collection : Collection
+        The cutouts the store belongs to: its count and ids check every recovered row.
+    store_path : str or Path, optional
+        The damaged store (default: the collection's, as :func:`~galview.io.label_paths.store_path_for`).
+
+    Returns
+    -------
+    SalvageReport
+
+    Raises
+    ------
+    LabelStoreError
+        If there is no store, if it is not damaged (it opens and reads: nothing to recover), if it
+        is refused for another reason (locked, from a newer GalView, made for another collection),
+        or if the new store cannot be written. Nothing is moved or written then.
+    """
+    from galview.io.label_paths import store_path_for
+
+    path = (
+        Path(store_path) if store_path is not None else store_path_for(collection.source, make_folders=False)
+    )
+    path = path.expanduser().absolute()
+    if not path.is_file():
+        raise LabelStoreError(path, "does not exist; there is no label store to recover")
+    ids = [str(i) for i in collection.ids]
+    with tempfile.TemporaryDirectory(prefix="galview-salvage-") as folder:
+        copy = _copy_store(path, Path(folder))  # before anything opens the store itself
+        _check_damaged(collection, copy, path)  # on the copy: nothing opens the store itself
+        found = _read_copy(copy, ids)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    damaged = _free_name(path.with_name(f"{path.name}.damaged-{stamp}"))
+    report = SalvageReport(store=path, damaged=damaged, history_csv=None, **found.counts())
+    report.notes.extend(found.notes)
+    fresh = _build_new_store(collection, path, found.labels, damaged.name)
+    if found.history:
+        report.history_csv = _free_name(damaged.with_name(damaged.name + ".history.csv"))
+        _write_history(report.history_csv, found.history)
+    _swap_in(path, fresh, damaged)
+    return report
+
+
+def _check_damaged(collection, copy: Path, path: Path) -> None:
+    """Refuse a store whose copy opens and reads (nothing to recover) or is refused for another reason
+    (another collection, a newer GalView); the refusal names the store at ``path``."""
+    from galview.io.label_store import open_label_store
+
+    try:
+        with open_label_store(collection, copy) as store:
+            store.ids()
+            store.current()
+            store.history()
+    except DamagedLabelStore:
+        return
+    except LabelStoreError as exc:
+        raise LabelStoreError(path, exc.problem.replace(str(copy), str(path))) from None
+    raise LabelStoreError(
+        path, "opens and reads without error; there is nothing to recover (it was left untouched)"
+    )
+
+
+def _copy_store(path: Path, folder: Path) -> Path:
+    """Copy the store and its write-ahead log (not the shared-memory index) into ``folder``."""
+    copy = folder / "damaged.sqlite"
+    try:
+        shutil.copyfile(path, copy)
+        wal = Path(f"{path}-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, Path(f"{copy}-wal"))
+    except OSError as exc:
+        raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    return copy
+
+
+@dataclass
+class _Found:
+    labels: dict[int, int] = field(default_factory=dict)
+    from_history: int = 0
+    lost_rows: int = 0
+    unknown: int = 0
+    history: list[tuple] = field(default_factory=list)
+    history_lost: int = 0
+    rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {
+            "labels": len(self.labels),
+            "from_history": self.from_history,
+            "lost_rows": self.lost_rows,
+            "unknown": self.unknown,
+            "history_rows": len(self.history),
+            "history_lost": self.history_lost,
+            "rejected": self.rejected,
+        }
+
+
+def _read_copy(copy: Path, ids: list[str]) -> _Found:
+    """Every readable, valid label and history row of the copy."""
+    found, n = _Found(), len(ids)
+    with open(copy, "r+b") as handle:  # a damaged magic string alone should not hide every page
+        if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            handle.seek(0)
+            handle.write(SQLITE_MAGIC)
+    try:
+        conn = sqlite3.connect(copy, isolation_level=None)
+    except sqlite3.Error as exc:
+        found.notes.append(f"SQLite could not open the damaged store at all ({one_line(exc)})")
+        found.lost_rows = found.unknown = n
+        return found
+    conn.text_factory = bytes
+    with contextlib.closing(conn):
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA cell_size_check=ON")
+        reader = _RangeReader(conn)
+        rows, good = reader.rows("labels", "cutout_id, label", 0, n - 1), set()
+        for idx, cid, label in rows:  # idx is the row number
+            if _valid(idx, cid, label, ids):
+                good.add(idx)
+                if label is not None:
+                    found.labels[idx] = label
+            else:
+                found.rejected += 1
+        found.lost_rows = n - len(rows)
+        last = reader.last_rowid("history")
+        history = reader.rows("history", ", ".join(HISTORY_COLUMNS[1:]), 1, last) if last else []
+        found.history, found.history_lost = history, reader.lost.get("history", 0)
+        newest: dict[int, int | None] = {}
+        for row in history:  # read in seq order: the last row of a cutout is its newest change
+            _seq, _action, idx, cid, _old, new = row[:6]
+            if not _valid(idx, cid, new, ids):
+                found.rejected += 1
+            elif idx not in good:
+                newest[idx] = new
+        found.unknown = n - len(good) - len(newest)
+        recovered = {i: v for i, v in newest.items() if v is not None}
+        found.labels.update(recovered)
+        found.from_history = len(recovered)
+        if reader.gave_up:
+            found.notes.append("reading stopped early: too many damaged rows; later rows were not tried")
+        if not rows and not history:
+            found.notes.append(
+                "nothing could be read from the damaged store; the new store has no user labels"
+            )
+    return found
+
+
+def _valid(idx, cid, label, ids: list[str]) -> bool:
+    """Whether a (cutout index, id, label) read from the store is one GalView wrote for this collection."""
+    if not isinstance(idx, int) or not 0 <= idx < len(ids) or not isinstance(cid, bytes):
+        return False
+    try:
+        if cid.decode("utf-8") != ids[idx]:
+            return False
+    except UnicodeDecodeError:
+        return False
+    return label is None or (isinstance(label, int) and UNSURE <= label <= MAX_LABEL)
+
+
+class _RangeReader:
+    """Reads a table by ranges of row numbers, halving a range that SQLite cannot read."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.lost: dict[str, int] = {}
+        self.failed = 0
+        self.gave_up = False
+
+    def last_rowid(self, table: str) -> int:
+        """The table's largest row number; if unreadable, an upper bound from the file's page count."""
+        try:
+            return int(self.conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+        except (sqlite3.Error, TypeError, ValueError, UnicodeDecodeError):
+            try:
+                pages = int(self.conn.execute("PRAGMA page_count").fetchone()[0])
+            except (sqlite3.Error, TypeError, ValueError):
+                return 0
+            return pages * 512  # a page holds far fewer rows than this
+
+    def rows(self, table: str, columns: str, low: int, high: int, chunk: int = 10_000) -> list[tuple]:
+        """``(rowid, *columns)`` of the readable rows with row numbers ``low``..``high``, in order."""
+        out: list[tuple] = []
+        for start in range(low, high + 1, chunk):
+            self._read(table, columns, start, min(start + chunk - 1, high), out)
+        return out
+
+    def _read(self, table: str, columns: str, low: int, high: int, out: list) -> None:
+        if self.gave_up:
+            self.lost[table] = self.lost.get(table, 0) + high - low + 1
+            return
+        query = f"SELECT rowid, {columns} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+        try:
+            out.extend(self.conn.execute(query, (low, high)).fetchall())
+            return
+        except (sqlite3.Error, UnicodeDecodeError):
+            self.failed += 1
+        if self.failed > MAX_FAILED_READS:
+            self.gave_up = True
+        if low == high or self.gave_up:
+            self.lost[table] = self.lost.get(table, 0) + high - low + 1
+            return
+        middle = (low + high) // 2
+        self._read(table, columns, low, middle, out)
+        self._read(table, columns, middle + 1, high, out)
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or with ``-2``, ``-3``… appended when a file of that name exists."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
+
+
+def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_name: str) -> Path:
+    """A complete new store for the collection beside ``path``, the labels set as one action."""
+    from galview.core.collection import fingerprint
+    from galview.io.label_store import LabelStore
+
+    fresh = _free_name(path.with_name(f".{path.name}.salvaged"))
+    store = LabelStore.open(
+        fresh,
+        len(collection),
+        ids=lambda: collection.ids,
+        original=lambda: collection.labels,
+        source=str(collection.source),
+        fingerprint=fingerprint(collection),
+    )
+    try:
+        if labels:
+            store.set_many(
+                sorted(labels.items()),
+                kind="import",
+                description=SALVAGE_DESCRIPTION.format(name=damaged_name),
+            )
+    except BaseException:
+        store.close()
+        for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    store.close()  # the last connection: SQLite folds the log into the file and removes it
+    return fresh
+
+
+def _write_history(path: Path, rows: list[tuple]) -> None:
+    """The damaged store's readable history rows as CSV (texts decoded, damaged bytes as U+FFFD)."""
+
+    def cell(value):
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        return "" if value is None else value
+
+    with open(path, "x", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HISTORY_COLUMNS)
+        writer.writerows([cell(v) for v in row] for row in rows)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _swap_in(path: Path, fresh: Path, damaged: Path) -> None:
+    """Move the damaged store (and its log files) aside, then link the new one into its place."""
+    try:
+        for suffix in ("-wal", "-shm", ""):
+            old = Path(f"{path}{suffix}")
+            if old.exists():
+                os.rename(old, Path(f"{damaged}{suffix}"))
+        try:
+            os.link(fresh, path)  # never replaces: another GalView may have created a store meanwhile
+            fresh.unlink()
+        except FileExistsError:
+            raise
+        except OSError:  # file systems without hard links
+            if path.exists():
+                raise FileExistsError(path) from None
+            os.rename(fresh, path)
+    except FileExistsError:
+        raise LabelStoreError(
+            path,
+            f"was created by another program while recovering; the recovered store is {fresh} and the "
+            f"damaged one {damaged}",
+        ) from None
+    except OSError as exc:
+        raise LabelStoreError(
+            path, f"could not be replaced ({exc.strerror or exc}); the recovered store is {fresh}"
+        ) from exc
+    fsync_dir(path.parent)

@@ -1,0 +1,214 @@
+"""Recovering the readable labels of a damaged label store (``galview labels salvage``).
+
+The stores here are damaged the way disks damage them: whole pages zeroed (found with SQLite's
+``dbstat``), the header's magic string overwritten, the newest commits only in the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from galview.io import open_collection
+from galview.io.label_salvage import salvage_store
+from galview.io.label_schema import DamagedLabelStore
+from galview.io.label_store import LabelStoreError, open_label_store
+
+N = 3000  # enough cutouts for the labels table and the history to span many pages
+
+
+def expected_labels() -> np.ndarray:
+    """Every cutout labelled 0/1, then every 7th set to unsure, then cutout 5 cleared."""
+    values = np.array([-1 if i % 7 == 0 else i % 2 for i in range(N)], dtype=float)
+    values[5] = np.nan
+    return values
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch) -> Path:
+    """A collection of N cutouts whose store (beside it) holds three actions' labels, closed cleanly."""
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+    path = tmp_path / "cutouts.npz"
+    ids = np.array([f"cut{i:05d}" for i in range(N)])
+    np.savez(path, images=np.zeros((N, 8, 8), np.float32), ids=ids, labels=np.full(N, np.nan))
+    with open_collection(path) as collection, open_label_store(collection) as store:
+        store.set_many([(i, i % 2) for i in range(N)])
+        store.set_many([(i, -1) for i in range(0, N, 7)])
+        store.set(5, None)
+    return path
+
+
+def store_of(data: Path) -> Path:
+    return data.with_name(data.name + ".labels.sqlite")
+
+
+def pages(store: Path, table: str) -> list[int]:
+    """Page numbers of the table's leaf pages, in row order."""
+    conn = sqlite3.connect(store)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
+        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = 'leaf' ORDER BY path"
+        return [row[0] for row in conn.execute(query, (table,))]
+    finally:
+        conn.close()
+
+
+def zero_pages(store: Path, numbers) -> str:
+    """Overwrite whole pages with zeros; returns the damaged file's digest."""
+    size = 4096
+    with open(store, "r+b") as handle:
+        for number in numbers:
+            handle.seek((number - 1) * size)
+            handle.write(bytes(size))
+    return digest(store)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def salvaged(data: Path):
+    with open_collection(data) as collection:
+        return salvage_store(collection)
+
+
+def labels_now(data: Path) -> np.ndarray:
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        return store.current()
+
+
+def test_a_lost_page_of_labels_comes_back_from_the_history(data):
+    store = store_of(data)
+    lost_page = pages(store, "labels")[3]
+    before = zero_pages(store, [lost_page])
+    with open_collection(data) as collection, pytest.raises(DamagedLabelStore):
+        open_label_store(collection)
+
+    report = salvaged(data)
+
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert report.store == store and report.lost_rows > 50  # a page holds about 130 rows
+    assert report.from_history == report.lost_rows and report.unknown == 0
+    assert digest(report.damaged) == before  # moved aside, not changed
+    assert report.damaged.name.startswith(store.name + ".damaged-")
+    with open(report.history_csv, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == report.history_rows == N + len(range(0, N, 7)) + 1
+    assert rows[-1]["idx"] == "5" and rows[-1]["new"] == ""
+
+
+def test_the_recovery_is_one_undoable_action_named_after_the_damaged_file(data):
+    zero_pages(store_of(data), [pages(store_of(data), "labels")[0]])
+    report = salvaged(data)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        history = store.history()
+        assert {row["kind"] for row in history} == {"import"}
+        assert {row["description"] for row in history} == {
+            f"recovered from the damaged store {report.damaged.name}"
+        }
+        assert store.undo() is not None
+        assert np.isnan(store.current()).all()
+        store.redo()
+        np.testing.assert_array_equal(store.current(), expected_labels())
+
+
+def test_labels_lost_from_both_tables_are_reported_and_the_rest_kept(data):
+    store = store_of(data)
+    labels_page, history_pages = pages(store, "labels")[0], pages(store, "history")
+    zero_pages(store, [labels_page, *history_pages])  # rows 0..~130 and the whole history gone
+
+    report = salvaged(data)
+
+    now, expected = labels_now(data), expected_labels()
+    lost = report.unknown
+    assert lost == report.lost_rows > 50 and report.from_history == 0 and report.history_csv is None
+    assert np.isnan(now[:lost]).all()
+    np.testing.assert_array_equal(now[lost:], expected[lost:])
+    assert any("no readable history" in line for line in report.lines())
+
+
+def test_commits_still_in_the_write_ahead_log_are_recovered(data, tmp_path):
+    """A crash leaves the newest commits in the -wal file: the salvage reads them too."""
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    copy = crashed / data.name
+    shutil.copy(data, copy)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([1, 2, 3], 0)  # committed to the log; the file is copied before the checkpoint at close
+        shutil.copy(store.path, store_of(copy))
+        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    zero_pages(store_of(copy), [pages(store_of(data), "original")[0]])  # a page the log does not hold
+
+    report = salvaged(copy)
+
+    expected = expected_labels()
+    expected[[1, 2, 3]] = 0
+    np.testing.assert_array_equal(labels_now(copy), expected)
+    assert report.lost_rows == 0 and Path(f"{report.damaged}-wal").is_file()
+
+
+def test_a_damaged_header_magic_does_not_hide_the_labels(data):
+    store = store_of(data)
+    with open(store, "r+b") as handle:
+        handle.write(b"X" * 16)
+    report = salvaged(data)
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert report.lost_rows == 0
+
+
+def test_rows_of_another_collection_are_not_recovered(data):
+    store = store_of(data)
+    conn = sqlite3.connect(store)
+    with conn:
+        conn.execute("UPDATE labels SET cutout_id = 'someone-else' WHERE idx = 10")
+        conn.execute("UPDATE history SET cutout_id = 'someone-else' WHERE idx = 10")
+        conn.execute("UPDATE labels SET label = 'LSBG' WHERE idx = 11")  # refused on opening
+    conn.close()
+
+    report = salvaged(data)
+
+    now, expected = labels_now(data), expected_labels()
+    assert report.rejected == 2 + 1  # two label rows and cutout 10's one history row
+    assert np.isnan(now[10]) and now[11] == expected[11]  # 11 comes back from its history
+    np.testing.assert_array_equal(np.delete(now, 10), np.delete(expected, 10))
+
+
+def test_a_store_that_reads_is_refused_and_left_alone(data):
+    store = store_of(data)
+    before = digest(store)
+    with pytest.raises(LabelStoreError, match="nothing to recover"):
+        salvaged(data)
+    assert digest(store) == before
+    assert sorted(p.name for p in data.parent.iterdir()) == sorted([data.name, store.name])
+
+
+def test_no_store_is_a_clear_error(data):
+    store_of(data).unlink()
+    with pytest.raises(LabelStoreError, match="there is no label store to recover"):
+        salvaged(data)
+
+
+def test_a_store_of_another_size_is_not_salvaged(data, tmp_path):
+    other = tmp_path / "other.npz"
+    np.savez(other, images=np.zeros((4, 8, 8), np.float32))
+    with (
+        open_collection(other) as collection,
+        pytest.raises(LabelStoreError, match="was made for 3000 cutouts"),
+    ):
+        salvage_store(collection, store_of(data))
+
+
+def test_a_store_with_nothing_readable_is_replaced_by_an_empty_one_and_kept(data):
+    store = store_of(data)
+    store.write_bytes(b"this is not an SQLite database" * 200)
+    report = salvaged(data)
+    assert report.labels == 0 and report.unknown == N
+    assert any("nothing could be read" in line for line in report.lines())
+    assert report.damaged.read_bytes() == b"this is not an SQLite database" * 200
+    assert np.isnan(labels_now(data)).all()
