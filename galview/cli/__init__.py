@@ -29,10 +29,15 @@ from galview.cli import (
     window,
 )
 from galview.cli.parsing import GalviewParser
-from galview.core.errors import UserFacingError
+from galview.core.errors import DamagedStore, UserFacingError
 from galview.core.logs import FILE_ONLY, quiet_libraries, setup_logging
 
 logger = logging.getLogger(__name__)
+
+SALVAGE_HINT = (
+    "'galview labels salvage DATA [--store STORE]' recovers its readable labels into a new store "
+    "and keeps the damaged file"
+)
 
 COMMAND_MODULES = (
     data,
@@ -88,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UserFacingError as exc:
         logger.error("%s", exc, extra=FILE_ONLY)
-        print(f"galview: error: {exc}", file=sys.stderr)
+        hint = isinstance(exc, DamagedStore) and getattr(args, "labels_command", None) != "salvage"
+        print(f"galview: error: {exc}" + (f"; {SALVAGE_HINT}" if hint else ""), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         logger.info("interrupted")

@@ -1,4 +1,4 @@
-"""``galview labels set | export | history | undo | redo | import | suspects``: labels from the shell.
+"""``galview labels set | export | history | undo | redo | import | queue | suspects | salvage``: labels from the shell.
 
 Registered by :mod:`galview.cli`. Heavy modules (numpy, the readers, the store) are imported
 inside the commands, and nothing here imports TensorFlow, so ``galview labels set`` starts fast.
@@ -74,6 +74,17 @@ def add_parsers(commands) -> None:
     queue.add_argument("--add", type=int, nargs="+", metavar="INDEX", help="send these cutouts to the queue")
     queue.add_argument("--remove", type=int, nargs="+", metavar="INDEX", help="take these cutouts off it")
     queue.add_argument("--clear", action="store_true", help="empty the queue")
+    salvage = sub.add_parser(
+        "salvage",
+        help="recover the readable labels of a damaged label store into a new one (the damaged file is kept)",
+        description="Recover the readable labels of a damaged label store: GalView reads a copy of it row by "
+        "row, keeps every label whose cutout id matches the collection, builds a new store with them as one "
+        "undoable action, writes the readable history to a CSV file, moves the damaged store aside unchanged "
+        "(STORE.damaged-TIME) and puts the new one in its place. A store that reads without error is refused.",
+    )
+    salvage.add_argument("data", help="the cutout collection (file or folder)")
+    salvage.add_argument("--store", help="the damaged label store (default: the collection's)")
+    add_open_options(salvage)
     suspects = command("suspects", "rank labelled cutouts by how strongly a model disputes their label")
     add_model_option(suspects)
     add_plain_adapter_options(suspects)
@@ -108,6 +119,9 @@ def run_labels(args) -> int:
     if args.labels_command == "queue":  # the review queue is kept apart from the label store
         with open_collection(args.data, **open_options(args)) as collection:
             return _cmd_queue(args, collection)
+    if args.labels_command == "salvage":  # the store cannot be opened: that is why it is salvaged
+        with open_collection(args.data, **open_options(args)) as collection:
+            return _cmd_salvage(args, collection)
     if args.labels_command == "export":
         output_path(args.output, EXPORT_SUFFIXES, "labels")
     elif args.labels_command == "suspects":
@@ -212,6 +226,14 @@ def _cmd_queue(args, collection) -> int:
     print(f"review queue: {len(changed)} cutout{'' if len(changed) == 1 else 's'}")
     for position, index in enumerate(changed.indices):
         print(f"{position + 1}\t{index}\t{ids[index]}")
+    return 0
+
+
+def _cmd_salvage(args, collection) -> int:
+    from galview.io.label_salvage import salvage_store
+
+    for line in salvage_store(collection, args.store).lines():
+        print(line)
     return 0
 
 

@@ -332,3 +332,23 @@ def test_the_review_queue_from_the_shell(data, capsys):
     assert run(capsys, "queue", data, "--clear")[1] == "review queue: 0 cutouts\n"
     with stored(data) as store:
         assert store.history() == []  # the queue changes no label
+
+
+def test_salvage_recovers_a_damaged_store_and_refuses_a_sound_one(data, capsys):
+    assert run(capsys, "set", data, 3, "LSBG")[0] == 0
+    assert run(capsys, "set", data, 4, "u")[0] == 0
+    code, out, err = run(capsys, "salvage", data)  # nothing wrong with it
+    assert code == 2 and "nothing to recover" in err and out == ""
+    path = data.with_name("des_lsbg_dev.npz.labels.sqlite")
+    with open(path, "r+b") as handle:
+        handle.write(b"\0" * 16)
+    code, _, err = run(capsys, "set", data, 5, "0")
+    assert (
+        code == 2 and "is damaged" in err and err.count("\n") == 1 and "; 'galview labels salvage DATA" in err
+    )
+    code, out, err = run(capsys, "salvage", data)
+    assert code == 0 and out.startswith(f"recovered 2 labels into {path}\n"), out
+    assert "the damaged store was kept, unchanged, as" in out
+    assert run(capsys, "set", data, 5, "0") == (0, "ok 5 artifact\n", "")
+    with stored(data) as s:
+        assert (s.get(3)["user_label"], s.get(4)["user_label"], s.get(5)["user_label"]) == (1, -1, 0)
