@@ -18,7 +18,7 @@ import numpy as np
 from psygnal import Signal
 
 from galview.core.consistency import SelfConsistencyCheck
-from galview.core.errors import StoreOfAnotherCollection, UserFacingError
+from galview.core.errors import DamagedStore, StoreOfAnotherCollection, UserFacingError
 from galview.core.label_api import LabelStoreAPI
 from galview.core.label_values import UNSURE, class_names_for, label_name, labels_in_use
 
@@ -32,6 +32,11 @@ RELOAD_ONE_BY_ONE = 1000
 #: :class:`~galview.core.errors.StoreOfAnotherCollection` when it belongs to another collection
 #: (``force=True`` re-binds it).
 StoreOpener = Callable[..., LabelStoreAPI | None]
+
+#: ``salvage(collection)``: recover the readable labels of the collection's damaged store into a new
+#: store in its place (:func:`galview.io.label_salvage.salvage_store`); returns the report's lines.
+#: Raises UserFacingError (or OSError) when it cannot.
+StoreSalvager = Callable[..., list[str]]
 
 
 class LabelSession:
@@ -56,16 +61,24 @@ class LabelSession:
         The collection's store belongs to another collection of the same size (the
         :class:`~galview.core.errors.StoreOfAnotherCollection`); labelling is off until
         :meth:`rebind` is called.
+    salvage_offered(object)
+        The collection's store is damaged (the :class:`~galview.core.errors.DamagedStore`) and a
+        ``salvage`` function was given; labelling is off until :meth:`salvage` succeeds. Without
+        ``salvage`` the problem goes to ``error``.
     """
 
     message = Signal(str)
     error = Signal(str)
     recheck_done = Signal(str)
     rebind_asked = Signal(object)
+    salvage_offered = Signal(object)
 
-    def __init__(self, state, open_store: StoreOpener, undo_mine: bool = False):
+    def __init__(
+        self, state, open_store: StoreOpener, undo_mine: bool = False, salvage: StoreSalvager | None = None
+    ):
         self.state = state
         self.open_store = open_store
+        self.salvage_store = salvage
         self.undo_mine = undo_mine
         self.store: LabelStoreAPI | None = None
         self.broken: str | None = None  # why the store cannot be opened, if it cannot
@@ -96,6 +109,13 @@ class LabelSession:
             self.store, self.broken = None, str(exc)
             logger.warning("label store of another collection: %s", exc)
             self.rebind_asked.emit(exc)
+        except DamagedStore as exc:
+            self.store, self.broken = None, str(exc)
+            logger.warning("label store damaged: %s", exc)
+            if self.salvage_store is None:
+                self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
+            else:
+                self.salvage_offered.emit(exc)
         except (UserFacingError, OSError, ValueError) as exc:
             self.store, self.broken = None, str(exc)
             self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
@@ -116,6 +136,30 @@ class LabelSession:
         self._seen_seq = self.store.last_seq()
         self.reload()
         self.message.emit(f"Label store {self.store.path} now belongs to this collection")
+        return True
+
+    def salvage(self) -> bool:
+        """Recover the readable labels of the damaged store into a new one and label on with it."""
+        collection = self.state.collection
+        if collection is None or self.salvage_store is None:
+            return False
+        try:
+            report = self.salvage_store(collection)
+        except (UserFacingError, OSError, ValueError) as exc:
+            self.error.emit(f"The labels could not be recovered: {exc}")
+            return False
+        logger.info("label store salvaged: %s", "; ".join(report))
+        try:
+            self.store = self.open_store(collection, False)
+        except (UserFacingError, OSError, ValueError) as exc:
+            self.broken = str(exc)
+            self.error.emit(f"{report[0]}, but the new store cannot be opened, so labelling is off: {exc}")
+            return False
+        self.broken = None
+        if self.store is not None:
+            self._seen_seq = self.store.last_seq()
+            self.reload()
+        self.message.emit("; ".join(report[:2]))
         return True
 
     def ensure_store(self) -> bool:

@@ -31,6 +31,17 @@ def open_store(collection, create: bool, force: bool = False):
         QApplication.restoreOverrideCursor()
 
 
+def salvage_store(collection) -> list[str]:
+    """Recover the readable labels of the collection's damaged store (the report's lines)."""
+    from galview.io.label_salvage import salvage_store as salvage
+
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return salvage(collection).lines()
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
 class LabelController(QObject):
     """Shows the labelling session's work in the window.
 
@@ -46,14 +57,18 @@ class LabelController(QObject):
     error = pyqtSignal(str)
     counts_changed = pyqtSignal(str)
 
-    def __init__(self, state, metadata, parent: QObject | None = None, opener=open_store):
+    def __init__(
+        self, state, metadata, parent: QObject | None = None, opener=open_store, salvager=salvage_store
+    ):
         super().__init__(parent)
         self.state, self.metadata = state, metadata
-        self.session = LabelSession(state, opener)
+        self.session = LabelSession(state, opener, salvage=salvager)
         self.session.message.connect(self.message.emit)
         self.session.error.connect(self.error.emit)
         self.session.rebind_asked.connect(self._ask_rebind)
+        self.session.salvage_offered.connect(self._ask_salvage)
         self.rebind_dialog: QMessageBox | None = None
+        self.salvage_dialog: QMessageBox | None = None
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -123,6 +138,30 @@ class LabelController(QObject):
         self.rebind_dialog = None
         if yes:
             self.session.rebind()
+
+    def _ask_salvage(self, problem) -> None:
+        """The store is damaged: offer to recover its readable labels into a new store."""
+        text = (
+            f"The label store {problem.path} is damaged:\n\n  {problem.problem}\n\n"
+            "GalView can recover every label it can still read into a new store in its place. The damaged "
+            "file is kept, unchanged, beside it (its name ends in .damaged-DATE) with its readable history "
+            "in a CSV file; nothing is deleted.\n\nRecover the labels now? Until then labelling is off."
+        )
+        box = QMessageBox(QMessageBox.Icon.Warning, "Damaged label store", text)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.setParent(self.metadata.window(), box.windowFlags())
+        box.finished.connect(
+            lambda result: self._salvage_answered(result == QMessageBox.StandardButton.Yes.value)
+        )
+        self.salvage_dialog = box
+        self.message.emit(f"Labelling is off: {problem}")
+        box.open()
+
+    def _salvage_answered(self, yes: bool) -> None:
+        self.salvage_dialog = None
+        if yes:
+            self.session.salvage()
 
     # -- what the window shows ----------------------------------------------------------------------
     def _on_labels(self, indices) -> None:

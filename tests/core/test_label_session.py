@@ -169,3 +169,31 @@ def test_a_selection_labelled_out_of_a_ranking_records_the_ranking_in_the_histor
     state.set_sorting(sort="file")
     assert session.label(1, [5, 6])  # a selection in file order: no ranking to name
     assert session.store.history()[-1]["description"] == ""
+
+
+def test_a_damaged_store_is_offered_for_salvage_when_the_caller_can_salvage(data):
+    from galview.io import open_collection
+    from galview.io.label_salvage import salvage_store
+
+    state, session = _session(data)
+    session.label(1, [0, 2])
+    path = session.store.path
+    session.close()
+    with open(path, "r+b") as handle:
+        handle.write(b"X" * 16)
+    errors, offers = [], []
+
+    plain = LabelSession(ViewerState(), opener)  # no salvage function: the problem is an error
+    plain.error.connect(errors.append)
+    plain.state.set_collection(open_collection(data))
+    assert plain.store is None and "is damaged" in errors[-1] and not plain.salvage()
+
+    helped = LabelSession(ViewerState(), opener, salvage=lambda c: salvage_store(c).lines())
+    helped.salvage_offered.connect(offers.append)
+    helped.state.set_collection(open_collection(data))
+    assert len(offers) == 1 and str(offers[0]).startswith(str(path))
+    assert helped.store is None and not helped.label(1, [4])
+    assert helped.salvage()
+    assert helped.store is not None and helped.broken is None
+    assert helped.state.user_labels[0] == 1 and helped.state.user_labels[2] == 1
+    assert helped.label(0, [4]) and helped.store.get(4)["user_label"] == 0

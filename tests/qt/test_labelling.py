@@ -198,12 +198,13 @@ def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model,
     assert model.data(model.cell_of(top), RankingRole) is None
 
 
-def test_a_damaged_store_is_reported_left_alone_and_labelling_refused(window, data):
+def test_a_damaged_store_is_reported_left_alone_and_labelling_refused_unless_recovered(window, data):
     path = store_path_for(data)
     path.write_bytes(b"this is not an SQLite database" * 10)
     before = path.read_bytes()
     assert window.open_path(data)  # the collection still opens
-    assert "labelling is off" in window.last_error
+    assert "Labelling is off" in window.statusBar().currentMessage()
+    window.labelling.salvage_dialog.button(QMessageBox.StandardButton.No).click()  # not recovered
     window.state.set_current(1)
     assert not window.labelling.label(0)
     assert "NOT saved" in window.last_error
@@ -335,3 +336,29 @@ def test_a_similarity_range_is_selected_sent_to_the_review_queue_and_kept(labell
     window.review.remove([0, 2, 3, 9])
     assert REVIEW not in state.rankings and window.last_error is None
     assert window.metadata.fields["Review"].text() == "—"
+
+
+def test_a_damaged_store_is_offered_for_recovery_and_labelling_goes_on(window, qtbot, data):
+    from PyQt6.QtWidgets import QMessageBox
+
+    from galview.io import open_collection
+
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([0, 1], 1)
+        path = store.path
+    with open(path, "r+b") as handle:  # the SQLite header's magic string, damaged
+        handle.write(b"X" * 16)
+    damaged = path.read_bytes()
+    assert window.open_path(data)
+    dialog = window.labelling.salvage_dialog
+    assert dialog is not None and "is damaged" in dialog.text() and "nothing is deleted" in dialog.text()
+    assert "Labelling is off" in window.statusBar().currentMessage()
+    dialog.button(QMessageBox.StandardButton.Yes).click()
+    assert window.labelling.salvage_dialog is None
+    assert "recovered 2 labels" in window.statusBar().currentMessage()
+    assert window.state.user_labels[0] == 1 and window.state.user_labels[1] == 1
+    assert window.labelling.label(0, [2])  # labelling is on again, in the new store
+    (aside,) = path.parent.glob(path.name + ".damaged-*[0-9]")
+    assert aside.read_bytes() == damaged
+    with open_label_store(window.state.collection) as store:
+        assert store.get(2)["user_label"] == 0 and store.get(0)["user_label"] == 1
