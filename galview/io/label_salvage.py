@@ -31,6 +31,7 @@ from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreE
 from galview.io.text import one_line
 
 MAX_FAILED_READS = 200_000  # single-row reads tried inside damaged stretches before giving up on the rest
+MAX_MENDED_BYTES = 64 * 2**30  # a store cut short is padded back to its header's size up to this
 SALVAGE_DESCRIPTION = "recovered from the damaged store {name}"
 
 
@@ -184,6 +185,25 @@ def _copy_store(path: Path, folder: Path) -> Path:
     return copy
 
 
+def _mend_copy(copy: Path) -> None:
+    """Mend the two header faults that hide every page of a store: a damaged magic string, and a
+    file shorter than its header says (cut short). The missing pages come back as zeros, which
+    SQLite then reports as damaged one by one, so the pages before them can be read."""
+    with open(copy, "r+b") as handle:
+        head = handle.read(100)
+        if not head.startswith(SQLITE_MAGIC):
+            handle.seek(0)
+            handle.write(SQLITE_MAGIC)
+        if len(head) < 32:
+            return
+        page_size = int.from_bytes(head[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(head[28:32], "big")
+        size = handle.seek(0, os.SEEK_END)
+        if page_size in {2**k for k in range(9, 17)} and size < pages * page_size <= MAX_MENDED_BYTES:
+            handle.truncate(pages * page_size)  # zeros, sparse where the file system allows
+
+
 @dataclass
 class _Found:
     labels: dict[int, int] = field(default_factory=dict)
@@ -210,10 +230,7 @@ class _Found:
 def _read_copy(copy: Path, ids: list[str]) -> _Found:
     """Every readable, valid label and history row of the copy."""
     found, n = _Found(), len(ids)
-    with open(copy, "r+b") as handle:  # a damaged magic string alone should not hide every page
-        if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-            handle.seek(0)
-            handle.write(SQLITE_MAGIC)
+    _mend_copy(copy)
     try:
         conn = sqlite3.connect(copy, isolation_level=None)
     except sqlite3.Error as exc:

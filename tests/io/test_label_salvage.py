@@ -212,3 +212,16 @@ def test_a_store_with_nothing_readable_is_replaced_by_an_empty_one_and_kept(data
     assert any("nothing could be read" in line for line in report.lines())
     assert report.damaged.read_bytes() == b"this is not an SQLite database" * 200
     assert np.isnan(labels_now(data)).all()
+
+
+def test_a_store_cut_short_gives_back_the_labels_of_its_first_pages(data):
+    store = store_of(data)
+    kept = pages(store, "labels")[:4]
+    cut = max(kept) * 4096
+    with open(store, "r+b") as handle:
+        handle.truncate(cut)  # the rest of the labels, and the whole history, gone
+    report = salvaged(data)
+    now, expected = labels_now(data), expected_labels()
+    assert report.labels > 300 and report.unknown == N - report.labels - 1  # cutout 5 has no label
+    known = ~np.isnan(now)
+    np.testing.assert_array_equal(now[known], expected[known])
