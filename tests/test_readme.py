@@ -20,6 +20,8 @@ import pytest
 
 from galview.assets import models_dir
 from galview.cli import build_parser, main
+from galview.io import open_collection
+from galview.io.label_store import open_label_store
 from galview.ml.versions import versions_dir
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -50,6 +52,7 @@ PLACEHOLDERS = {
     "SHARDS": "des.npz",
     "OUT_DIR": "run_out",
     "SHARD:INDEX": "des.npz:5",
+    "STORE": "damaged.labels.sqlite",  # a store of des.npz whose header is damaged, for `labels salvage`
 }
 
 
@@ -102,6 +105,10 @@ def workspace(shared_data, tmp_path, monkeypatch):
     version.mkdir()
     for suffix in (".keras", ".json"):
         shutil.copyfile(models_dir() / f"deepshadows_des_sim{suffix}", version / f"model{suffix}")
+    with open_collection(tmp_path / "des.npz") as collection:
+        open_label_store(collection, tmp_path / PLACEHOLDERS["STORE"]).close()
+    with open(tmp_path / PLACEHOLDERS["STORE"], "r+b") as handle:
+        handle.write(bytes(16))
     return tmp_path
 
 
