@@ -34,8 +34,10 @@ class ProbabilityHistogram(QWidget):
         self.plot.setYRange(0, 1, padding=0)
         self.plot.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.legend = self.plot.addLegend(brush=(0, 0, 0, 150))  # placed over the lowest bars on redraw
+        self.plot.getViewBox().sigResized.connect(lambda _box: self._fit_legend())
         self.curves: dict = {}
         self.counts: dict = {}
+        self.edges = np.zeros(0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot)
@@ -79,9 +81,11 @@ class ProbabilityHistogram(QWidget):
         for key, colour, default in GROUPS:
             if key in self.counts:
                 self._add_curve(key, edges, colour, self._group_name(key, default, scores))
-        top = max((int(c.max()) for c in self.counts.values() if c.size), default=0)
-        self.plot.setYRange(0, max(1, top) * 1.1, padding=0)
+        self.edges = edges
+        self.legend.setColumnCount(len(self.curves))  # one row: the plot is wide and short
         self._place_legend()
+        self._fit_legend()
+        QTimer.singleShot(0, self._fit_legend)  # again once the legend's new rows are laid out
         self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
 
     def _place_legend(self) -> None:
@@ -94,6 +98,27 @@ class ProbabilityHistogram(QWidget):
         x = (0.0, 0.5, 1.0)[where]
         offset = (10, 5) if where == 0 else ((0, 5) if where == 1 else (-10, 5))
         self.legend.anchor(itemPos=(x, 0), parentPos=(x, 0), offset=offset)
+
+    def _fit_legend(self) -> None:
+        """Raise the top of the y range until the bars under the legend end below it."""
+        if not self.counts:
+            return
+        tallest = np.max(np.stack(list(self.counts.values())), axis=0)
+        top = max(1.0, float(tallest.max())) * 1.1
+        box = self.plot.getViewBox()
+        area = box.sceneBoundingRect()
+        legend = self.legend.sceneBoundingRect()
+        if area.height() > 0 and legend.width() > 0:
+            below = (legend.bottom() + 4 - area.top()) / area.height()  # the legend's share of the height
+            left, right = (
+                box.mapSceneToView(legend.topLeft()).x(),
+                box.mapSceneToView(legend.topRight()).x(),
+            )
+            centres = (self.edges[:-1] + self.edges[1:]) / 2
+            under = tallest[(centres >= left - 0.05) & (centres <= right + 0.05)]
+            if under.size and below < 0.7:
+                top = max(top, float(under.max()) / (1 - below))
+        self.plot.setYRange(0, top, padding=0)
 
     def _labels(self):
         """The current labels, or None when no cutout has one."""

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QPointF, QTimer
 
 from galview.core.collection import ArrayCollection
 from galview.qt.grid import BADGE_HEIGHT, ProbabilityRole, probability_colour
@@ -333,3 +333,20 @@ def test_replacing_the_collection_during_scoring_drops_the_late_batches(window, 
     window.state.set_collection(second)  # not through open_path: the controller cancels the job itself
     qtbot.waitUntil(lambda: window.state.scores is not None and window.state.scores.complete, timeout=20000)
     assert len(window.state.scores) == 20 and window.last_error is None
+
+
+def test_the_histogram_legend_is_one_row_above_the_bars_under_it(scored_window, qtbot):
+    """The demo's short, wide plot had its legend drawn over the bars in the middle."""
+    win = scored_window
+    win.histogram_dock.show()
+    win.resize(1280, 800)
+    hist = win.histogram
+    qtbot.waitUntil(lambda: hist.isVisible() and not hist.pending and bool(hist.counts), timeout=3000)
+    hist.counts = {1: np.full(20, 40), 0: np.full(20, 40)}  # bars as tall everywhere: no low third
+    hist.edges = np.linspace(0, 1, 21)
+    hist._fit_legend()
+    qtbot.wait(50)
+    box, legend = hist.plot.getViewBox(), hist.legend.sceneBoundingRect()
+    assert legend.height() < 0.45 * box.sceneBoundingRect().height()  # one row, not a column of entries
+    bar_top = box.mapViewToScene(QPointF(0.5, 40)).y()
+    assert bar_top > legend.bottom()  # scene y grows downwards: the bars end below the legend
