@@ -1,6 +1,6 @@
 """Every long job GalView runs, in one list: what it is called, where it lives, what it counts.
 
-A job is a plain function in ``ml``, ``core`` or ``sim`` that takes keyword arguments
+A job is a plain function in ``ml``, ``core``, ``sim`` or ``io`` that takes keyword arguments
 ``on_progress`` and ``cancel`` (see :mod:`galview.core.jobs`). The window's one runner
 (:class:`galview.qt.workers.JobRunner`) starts jobs by name from this list, injects both, shows one
 progress bar in the job's unit with a Cancel button, and runs one job at a time. The functions are
@@ -63,6 +63,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec("encode", "Embedding cutouts", "galview.ml.contrastive:encode", "cutouts"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
+        JobSpec("salvage", "Recovering labels", "galview.io.label_salvage:salvage_store", "rows"),
         JobSpec("similarity", "Indexing for similarity", "galview.core.feature_index:build_index", "cutouts"),
         JobSpec(
             "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"

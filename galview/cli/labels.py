@@ -230,9 +230,12 @@ def _cmd_queue(args, collection) -> int:
 
 
 def _cmd_salvage(args, collection) -> int:
+    from galview.core.progress import progress_printer
     from galview.io.label_salvage import salvage_store
 
-    for line in salvage_store(collection, args.store).lines():
+    with progress_printer("salvage") as progress:
+        report = salvage_store(collection, args.store, on_progress=progress)
+    for line in report.lines():
         print(line)
     return 0
 

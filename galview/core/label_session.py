@@ -139,7 +139,8 @@ class LabelSession:
         return True
 
     def salvage(self) -> bool:
-        """Recover the readable labels of the damaged store into a new one and label on with it."""
+        """Recover the readable labels of the damaged store into a new one and label on with it
+        (here, in this thread; the window runs ``salvage`` as a job and calls :meth:`salvaged`)."""
         collection = self.state.collection
         if collection is None or self.salvage_store is None:
             return False
@@ -148,7 +149,13 @@ class LabelSession:
         except (UserFacingError, OSError, ValueError) as exc:
             self.error.emit(f"The labels could not be recovered: {exc}")
             return False
+        return self.salvaged(report, collection)
+
+    def salvaged(self, report: list[str], collection) -> bool:
+        """The damaged store of ``collection`` was salvaged (``report``, its lines): open the new one."""
         logger.info("label store salvaged: %s", "; ".join(report))
+        if collection is not self.state.collection:  # another collection was opened meanwhile
+            return False
         try:
             self.store = self.open_store(collection, False)
         except (UserFacingError, OSError, ValueError) as exc:

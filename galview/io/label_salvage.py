@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from galview.core.budget import MAX_LABEL
+from galview.core.jobs import Progress
 from galview.core.label_values import UNSURE
 from galview.io.label_queries import HISTORY_COLUMNS
 from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreError, fsync_dir
@@ -107,7 +108,7 @@ class SalvageReport:
         return out + self.notes
 
 
-def salvage_store(collection, store_path=None) -> SalvageReport:
+def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None) -> SalvageReport:
     """Recover the readable labels of the collection's damaged store into a new one in its place.
 
     Parameters
@@ -116,6 +117,9 @@ def salvage_store(collection, store_path=None) -> SalvageReport:
         The cutouts the store belongs to: its count and ids check every recovered row.
     store_path : str or Path, optional
         The damaged store (default: the collection's, as :func:`~galview.io.label_paths.store_path_for`).
+    on_progress, cancel : optional
+        The job protocol (:mod:`galview.core.jobs`): progress in rows read; cancelling stops it
+        before anything is written, and raises :class:`~galview.core.jobs.Cancelled`.
 
     Returns
     -------
@@ -137,10 +141,14 @@ def salvage_store(collection, store_path=None) -> SalvageReport:
     if not path.is_file():
         raise LabelStoreError(path, "does not exist; there is no label store to recover")
     ids = [str(i) for i in collection.ids]
+    tell = _Teller(on_progress, cancel)
     with tempfile.TemporaryDirectory(prefix="galview-salvage-") as folder:
-        copy = _copy_store(path, Path(folder))  # before anything opens the store itself
+        tell("copying the store", 0, len(ids))
+        copy = _copy_store(path, Path(folder))
+        tell("checking the copy", 0, len(ids))
         _check_damaged(collection, copy, path)  # on the copy: nothing opens the store itself
-        found = _read_copy(copy, ids)
+        found = _read_copy(copy, ids, tell)
+    tell("writing the new store", found.read, found.read)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     damaged = _free_name(path.with_name(f"{path.name}.damaged-{stamp}"))
     report = SalvageReport(store=path, damaged=damaged, history_csv=None, **found.counts())
@@ -151,6 +159,19 @@ def salvage_store(collection, store_path=None) -> SalvageReport:
         _write_history(report.history_csv, found.history)
     _swap_in(path, fresh, damaged)
     return report
+
+
+class _Teller:
+    """Progress in rows read, and the cancel check between steps (both optional)."""
+
+    def __init__(self, on_progress, cancel):
+        self.on_progress, self.cancel = on_progress, cancel
+
+    def __call__(self, message: str, done: int, total: int) -> None:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        if self.on_progress is not None:
+            self.on_progress(Progress(done, max(total, done), message, unit="rows"))
 
 
 def _check_damaged(collection, copy: Path, path: Path) -> None:
@@ -212,6 +233,7 @@ class _Found:
     unknown: int = 0
     history: list[tuple] = field(default_factory=list)
     history_lost: int = 0
+    read: int = 0  # row numbers tried, for progress
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -227,7 +249,7 @@ class _Found:
         }
 
 
-def _read_copy(copy: Path, ids: list[str]) -> _Found:
+def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
     """Every readable, valid label and history row of the copy."""
     found, n = _Found(), len(ids)
     _mend_copy(copy)
@@ -241,7 +263,7 @@ def _read_copy(copy: Path, ids: list[str]) -> _Found:
     with contextlib.closing(conn):
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA cell_size_check=ON")
-        reader = _RangeReader(conn)
+        reader = _RangeReader(conn, tell)
         rows, good = reader.rows("labels", "cutout_id, label", 0, n - 1), set()
         for idx, cid, label in rows:  # idx is the row number
             if _valid(idx, cid, label, ids):
@@ -254,6 +276,7 @@ def _read_copy(copy: Path, ids: list[str]) -> _Found:
         last = reader.last_rowid("history")
         history = reader.rows("history", ", ".join(HISTORY_COLUMNS[1:]), 1, last) if last else []
         found.history, found.history_lost = history, reader.lost.get("history", 0)
+        found.read = reader.read
         newest: dict[int, int | None] = {}
         for row in history:  # read in seq order: the last row of a cutout is its newest change
             _seq, _action, idx, cid, _old, new = row[:6]
@@ -289,8 +312,10 @@ def _valid(idx, cid, label, ids: list[str]) -> bool:
 class _RangeReader:
     """Reads a table by ranges of row numbers, halving a range that SQLite cannot read."""
 
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, tell):
+        self.conn, self.tell = conn, tell
+        self.read = 0  # row numbers tried so far, for progress
+        self.total = 0
         self.lost: dict[str, int] = {}
         self.failed = 0
         self.gave_up = False
@@ -309,8 +334,12 @@ class _RangeReader:
     def rows(self, table: str, columns: str, low: int, high: int, chunk: int = 10_000) -> list[tuple]:
         """``(rowid, *columns)`` of the readable rows with row numbers ``low``..``high``, in order."""
         out: list[tuple] = []
+        self.total += high - low + 1
         for start in range(low, high + 1, chunk):
-            self._read(table, columns, start, min(start + chunk - 1, high), out)
+            self.tell(f"reading the {table} table", self.read, self.total)
+            end = min(start + chunk - 1, high)
+            self._read(table, columns, start, end, out)
+            self.read += end - start + 1
         return out
 
     def _read(self, table: str, columns: str, low: int, high: int, out: list) -> None:

@@ -31,17 +31,6 @@ def open_store(collection, create: bool, force: bool = False):
         QApplication.restoreOverrideCursor()
 
 
-def salvage_store(collection) -> list[str]:
-    """Recover the readable labels of the collection's damaged store (the report's lines)."""
-    from galview.io.label_salvage import salvage_store as salvage
-
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        return salvage(collection).lines()
-    finally:
-        QApplication.restoreOverrideCursor()
-
-
 class LabelController(QObject):
     """Shows the labelling session's work in the window.
 
@@ -57,12 +46,11 @@ class LabelController(QObject):
     error = pyqtSignal(str)
     counts_changed = pyqtSignal(str)
 
-    def __init__(
-        self, state, metadata, parent: QObject | None = None, opener=open_store, salvager=salvage_store
-    ):
+    def __init__(self, state, metadata, parent: QObject | None = None, opener=open_store, runner=None):
         super().__init__(parent)
         self.state, self.metadata = state, metadata
-        self.session = LabelSession(state, opener, salvage=salvager)
+        self.runner = runner  # runs the salvage of a damaged store as a job; without one, none is offered
+        self.session = LabelSession(state, opener, salvage=None if runner is None else _salvage_here)
         self.session.message.connect(self.message.emit)
         self.session.error.connect(self.error.emit)
         self.session.rebind_asked.connect(self._ask_rebind)
@@ -160,8 +148,17 @@ class LabelController(QObject):
 
     def _salvage_answered(self, yes: bool) -> None:
         self.salvage_dialog = None
-        if yes:
-            self.session.salvage()
+        collection = self.state.collection
+        if not yes or collection is None:
+            return
+        job = self.runner.start(
+            "salvage",
+            collection,
+            on_returned=lambda report: self.session.salvaged(report.lines(), collection),
+            on_errored=lambda exc: self.error.emit(f"The labels could not be recovered: {exc}"),
+        )
+        if job is None:
+            self.message.emit(f"{self.runner.busy_message()}; reopen the collection to recover its labels")
 
     # -- what the window shows ----------------------------------------------------------------------
     def _on_labels(self, indices) -> None:
@@ -176,3 +173,10 @@ class LabelController(QObject):
     def close(self) -> None:
         self._poll.stop()
         self.session.close()
+
+
+def _salvage_here(collection) -> list[str]:
+    """The salvage in the calling thread (the session's own :meth:`~LabelSession.salvage`)."""
+    from galview.io.label_salvage import salvage_store
+
+    return salvage_store(collection).lines()

@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         self.scoring = ScoringController(self.state, self.runner, parent=self)  # after the window's own slots
         self.explaining = ExplainController(self.state, self.detail, self.grid, self.runner, parent=self)
         self.explain_controls.sheet_button.clicked.connect(self.explaining.make_sheet)
-        self.labelling = LabelController(self.state, self.metadata, parent=self)
+        self.labelling = LabelController(self.state, self.metadata, parent=self, runner=self.runner)
         self.triage = TriageController(self.state, self.runner, parent=self)
         self.simulation = SimulationController(self, self.runner, parent=self)
         self.retraining = RetrainController(

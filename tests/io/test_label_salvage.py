@@ -225,3 +225,27 @@ def test_a_store_cut_short_gives_back_the_labels_of_its_first_pages(data):
     assert report.labels > 300 and report.unknown == N - report.labels - 1  # cutout 5 has no label
     known = ~np.isnan(now)
     np.testing.assert_array_equal(now[known], expected[known])
+
+
+def test_progress_is_in_rows_and_a_cancel_leaves_everything_as_it_was(data):
+    from galview.core.jobs import Cancelled, CancelToken
+
+    store = store_of(data)
+    before = zero_pages(store, [pages(store, "labels")[2]])
+    token, seen = CancelToken(), []
+
+    def progress(p):
+        seen.append((p.message, p.done, p.total, p.unit))
+        if p.message == "reading the history table":
+            token.cancel()  # stops at the next step, before anything is written
+
+    with open_collection(data) as collection, pytest.raises(Cancelled):
+        salvage_store(collection, on_progress=progress, cancel=token)
+    assert digest(store) == before and sorted(p.name for p in data.parent.iterdir()) == [
+        data.name,
+        store.name,
+    ]
+    assert {unit for *_, unit in seen} == {"rows"} and seen[0][0] == "copying the store"
+    reading = [(done, total) for message, done, total, _ in seen if message.startswith("reading")]
+    assert reading[0] == (0, N) and all(d <= t for d, t in reading)
+    assert [d for d, _ in reading] == sorted(d for d, _ in reading)

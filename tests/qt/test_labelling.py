@@ -353,8 +353,9 @@ def test_a_damaged_store_is_offered_for_recovery_and_labelling_goes_on(window, q
     dialog = window.labelling.salvage_dialog
     assert dialog is not None and "is damaged" in dialog.text() and "nothing is deleted" in dialog.text()
     assert "Labelling is off" in window.statusBar().currentMessage()
-    dialog.button(QMessageBox.StandardButton.Yes).click()
+    dialog.button(QMessageBox.StandardButton.Yes).click()  # a job: the window stays responsive
     assert window.labelling.salvage_dialog is None
+    qtbot.waitUntil(lambda: not window.runner.busy and window.labelling.store is not None, timeout=10000)
     assert "recovered 2 labels" in window.statusBar().currentMessage()
     assert window.state.user_labels[0] == 1 and window.state.user_labels[1] == 1
     assert window.labelling.label(0, [2])  # labelling is on again, in the new store
