@@ -29,6 +29,7 @@ from galview.core.jobs import Progress
 from galview.core.label_values import UNSURE
 from galview.io.label_queries import HISTORY_COLUMNS
 from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreError, fsync_dir
+from galview.io.sqlite_pages import leaf_records
 from galview.io.text import one_line
 
 MAX_FAILED_READS = 200_000  # single-row reads tried inside damaged stretches before giving up on the rest
@@ -61,8 +62,11 @@ class SalvageReport:
     history_rows : int
         History rows read.
     history_lost : int
-        Row numbers of the history that could not be read (counted where SQLite raised, so an
-        estimate of the rows lost).
+        History rows missing from the numbering of those read (rows lost after the last one read
+        are not counted).
+    history_from_pages : int
+        Of the history rows, those SQLite could not reach (a damaged schema or interior page) and
+        that were read from the leaf pages themselves (:mod:`galview.io.sqlite_pages`).
     rejected : int
         Rows read but not recovered: an id that is not this collection's, or a value GalView
         could not have written.
@@ -79,6 +83,7 @@ class SalvageReport:
     unknown: int = 0
     history_rows: int = 0
     history_lost: int = 0
+    history_from_pages: int = 0
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -90,7 +95,10 @@ class SalvageReport:
             f"the damaged store was kept, unchanged, as {self.damaged}",
         ]
         if self.history_csv is not None:
-            out.append(f"its readable history ({self.history_rows} rows) is in {self.history_csv}")
+            pages = (
+                f", {self.history_from_pages} of them read from its pages" if self.history_from_pages else ""
+            )
+            out.append(f"its readable history ({self.history_rows} rows{pages}) is in {self.history_csv}")
         if self.lost_rows:
             out.append(f"{self.lost_rows} cutouts' rows could not be read")
         if self.rejected:
@@ -233,6 +241,7 @@ class _Found:
     unknown: int = 0
     history: list[tuple] = field(default_factory=list)
     history_lost: int = 0
+    history_from_pages: int = 0
     read: int = 0  # row numbers tried, for progress
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
@@ -245,6 +254,7 @@ class _Found:
             "unknown": self.unknown,
             "history_rows": len(self.history),
             "history_lost": self.history_lost,
+            "history_from_pages": self.history_from_pages,
             "rejected": self.rejected,
         }
 
@@ -253,48 +263,91 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
     """Every readable, valid label and history row of the copy."""
     found, n = _Found(), len(ids)
     _mend_copy(copy)
+    rows, history, lost = _read_tables(copy, n, tell, found)
+    good = set()
+    for idx, cid, label in rows:  # idx is the row number
+        if _valid(idx, cid, label, ids):
+            good.add(idx)
+            if label is not None:
+                found.labels[idx] = label
+        else:
+            found.rejected += 1
+    found.lost_rows = n - len(rows)
+    if len(good) < n or lost:  # SQLite could not reach every row: look at the pages themselves
+        tell("reading the pages one by one", found.read, found.read)
+        extra = _history_from_pages(copy, {row[0] for row in history})
+        history = sorted(history + extra, key=lambda row: row[0])
+        found.history_from_pages = len(extra)
+    found.history = history
+    found.history_lost = history[-1][0] - len(history) if history else 0  # gaps in its numbering
+    newest: dict[int, int | None] = {}
+    for row in history:  # in seq order: the last row of a cutout is its newest change
+        _seq, _action, idx, cid, _old, new = row[:6]
+        if not _valid(idx, cid, new, ids):
+            found.rejected += 1
+        elif idx not in good:
+            newest[idx] = new
+    found.unknown = n - len(good) - len(newest)
+    recovered = {i: v for i, v in newest.items() if v is not None}
+    found.labels.update(recovered)
+    found.from_history = len(recovered)
+    if not rows and not history:
+        found.notes.append("nothing could be read from the damaged store; the new store has no user labels")
+    return found
+
+
+def _read_tables(copy: Path, n: int, tell, found: _Found) -> tuple[list, list, bool]:
+    """The rows SQLite can reach: ``(labels rows, history rows, whether any range was lost)``."""
     try:
         conn = sqlite3.connect(copy, isolation_level=None)
     except sqlite3.Error as exc:
-        found.notes.append(f"SQLite could not open the damaged store at all ({one_line(exc)})")
-        found.lost_rows = found.unknown = n
-        return found
+        found.notes.append(f"SQLite could not open the damaged store ({one_line(exc)})")
+        return [], [], True
     conn.text_factory = bytes
     with contextlib.closing(conn):
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA cell_size_check=ON")
         reader = _RangeReader(conn, tell)
-        rows, good = reader.rows("labels", "cutout_id, label", 0, n - 1), set()
-        for idx, cid, label in rows:  # idx is the row number
-            if _valid(idx, cid, label, ids):
-                good.add(idx)
-                if label is not None:
-                    found.labels[idx] = label
-            else:
-                found.rejected += 1
-        found.lost_rows = n - len(rows)
+        rows = reader.rows("labels", "cutout_id, label", 0, n - 1)
         last = reader.last_rowid("history")
         history = reader.rows("history", ", ".join(HISTORY_COLUMNS[1:]), 1, last) if last else []
-        found.history, found.history_lost = history, reader.lost.get("history", 0)
         found.read = reader.read
-        newest: dict[int, int | None] = {}
-        for row in history:  # read in seq order: the last row of a cutout is its newest change
-            _seq, _action, idx, cid, _old, new = row[:6]
-            if not _valid(idx, cid, new, ids):
-                found.rejected += 1
-            elif idx not in good:
-                newest[idx] = new
-        found.unknown = n - len(good) - len(newest)
-        recovered = {i: v for i, v in newest.items() if v is not None}
-        found.labels.update(recovered)
-        found.from_history = len(recovered)
         if reader.gave_up:
             found.notes.append("reading stopped early: too many damaged rows; later rows were not tried")
-        if not rows and not history:
-            found.notes.append(
-                "nothing could be read from the damaged store; the new store has no user labels"
-            )
-    return found
+    return rows, history, bool(reader.lost) or last == 0
+
+
+HISTORY_KINDS = (b"set", b"undo", b"redo", b"import")
+
+
+def _history_from_pages(copy: Path, known: set[int]) -> list[tuple]:
+    """History rows found on the copy's pages (and its log's) that are not in ``known`` (by seq).
+
+    History rows are only ever appended, never changed, so a copy found on a freed page is still
+    right. Rows of other tables are told apart by their shape (12 columns, the types GalView writes)."""
+    found: dict[int, tuple] = {}
+    for seq, values in leaf_records(copy, Path(f"{copy}-wal")):
+        if seq in known or seq in found or not _history_shaped(values):
+            continue
+        found[seq] = (seq, *values[1:])
+    return list(found.values())
+
+
+def _history_shaped(values: list) -> bool:
+    if len(values) != 12 or values[0] is not None or values[11] not in HISTORY_KINDS:
+        return False
+    action, idx, cid, old, new, at, user, model_id, prob, seconds = values[1:11]
+    number = (int, float)
+    return (
+        isinstance(action, int)
+        and isinstance(idx, int)
+        and isinstance(cid, bytes)
+        and all(v is None or isinstance(v, int) for v in (old, new))
+        and isinstance(at, number)
+        and isinstance(user, bytes)
+        and (model_id is None or isinstance(model_id, bytes))
+        and all(v is None or isinstance(v, number) for v in (prob, seconds))
+    )
 
 
 def _valid(idx, cid, label, ids: list[str]) -> bool:

@@ -249,3 +249,51 @@ def test_progress_is_in_rows_and_a_cancel_leaves_everything_as_it_was(data):
     reading = [(done, total) for message, done, total, _ in seen if message.startswith("reading")]
     assert reading[0] == (0, N) and all(d <= t for d, t in reading)
     assert [d for d, _ in reading] == sorted(d for d, _ in reading)
+
+
+def interior_pages(store: Path, table: str) -> list[int]:
+    conn = sqlite3.connect(store)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
+        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = 'internal'"
+        return [row[0] for row in conn.execute(query, (table,))]
+    finally:
+        conn.close()
+
+
+def test_a_lost_schema_page_leaves_the_history_on_its_pages_to_read(data):
+    """Page 1 (the schema) zeroed: SQLite finds no table, the history's leaf pages are still there."""
+    store = store_of(data)
+    zero_pages(store, [1])
+    report = salvaged(data)
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert report.lost_rows == N and report.from_history == N - 1  # cutout 5: cleared, no label
+    assert report.history_from_pages == report.history_rows == N + len(range(0, N, 7)) + 1
+    assert report.history_lost == 0 and report.unknown == 0
+
+
+def test_lost_interior_pages_leave_the_rows_below_them_to_read(data):
+    store = store_of(data)
+    zero_pages(store, interior_pages(store, "labels") + interior_pages(store, "history"))
+    report = salvaged(data)
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert report.history_from_pages == report.history_rows > N
+
+
+def test_the_log_is_read_page_by_page_too(data, tmp_path):
+    """Commits only in the write-ahead log, and the file's schema page lost."""
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    copy = crashed / data.name
+    shutil.copy(data, copy)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([1, 2, 3], 0)
+        shutil.copy(store.path, store_of(copy))
+        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    zero_pages(store_of(copy), [1])
+
+    salvaged(copy)
+
+    expected = expected_labels()
+    expected[[1, 2, 3]] = 0
+    np.testing.assert_array_equal(labels_now(copy), expected)
