@@ -263,7 +263,7 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
     """Every readable, valid label and history row of the copy."""
     found, n = _Found(), len(ids)
     _mend_copy(copy)
-    rows, history, lost = _read_tables(copy, n, tell, found)
+    rows, history, complete = _read_tables(copy, n, tell, found)
     good = set()
     for idx, cid, label in rows:  # idx is the row number
         if _valid(idx, cid, label, ids):
@@ -273,7 +273,7 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
         else:
             found.rejected += 1
     found.lost_rows = n - len(rows)
-    if len(good) < n or lost:  # SQLite could not reach every row: look at the pages themselves
+    if not complete:  # SQLite could not reach every history row: look at the pages themselves
         tell("reading the pages one by one", found.read, found.read)
         extra = _history_from_pages(copy, {row[0] for row in history})
         history = sorted(history + extra, key=lambda row: row[0])
@@ -297,24 +297,29 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
 
 
 def _read_tables(copy: Path, n: int, tell, found: _Found) -> tuple[list, list, bool]:
-    """The rows SQLite can reach: ``(labels rows, history rows, whether any range was lost)``."""
+    """The rows SQLite can reach: ``(labels rows, history rows, whether that history is complete)``.
+
+    Complete: no range of it failed and its numbering has no gap. Every label change writes a history
+    row, so a complete history holds the newest label of every cutout ever labelled."""
     try:
         conn = sqlite3.connect(copy, isolation_level=None)
     except sqlite3.Error as exc:
         found.notes.append(f"SQLite could not open the damaged store ({one_line(exc)})")
-        return [], [], True
+        return [], [], False
     conn.text_factory = bytes
     with contextlib.closing(conn):
         with contextlib.suppress(sqlite3.Error):
             conn.execute("PRAGMA cell_size_check=ON")
         reader = _RangeReader(conn, tell)
         rows = reader.rows("labels", "cutout_id, label", 0, n - 1)
-        last = reader.last_rowid("history")
+        last, exact = reader.last_rowid("history")
         history = reader.rows("history", ", ".join(HISTORY_COLUMNS[1:]), 1, last) if last else []
         found.read = reader.read
         if reader.gave_up:
             found.notes.append("reading stopped early: too many damaged rows; later rows were not tried")
-    return rows, history, bool(reader.lost) or last == 0
+    numbered = len(history) == (history[-1][0] if history else 0)  # seq runs 1, 2, … with no gap
+    complete = exact and numbered and "history" not in reader.lost and not reader.gave_up
+    return rows, history, complete
 
 
 HISTORY_KINDS = (b"set", b"undo", b"redo", b"import")
@@ -373,16 +378,18 @@ class _RangeReader:
         self.failed = 0
         self.gave_up = False
 
-    def last_rowid(self, table: str) -> int:
-        """The table's largest row number; if unreadable, an upper bound from the file's page count."""
+    def last_rowid(self, table: str) -> tuple[int, bool]:
+        """The table's largest row number and True; if unreadable, an upper bound from the file's
+        page count (0 if that is unreadable too) and False."""
+        query = f"SELECT COALESCE(MAX(rowid), 0) FROM {table}"
         try:
-            return int(self.conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+            return int(self.conn.execute(query).fetchone()[0]), True
         except (sqlite3.Error, TypeError, ValueError, UnicodeDecodeError):
             try:
                 pages = int(self.conn.execute("PRAGMA page_count").fetchone()[0])
             except (sqlite3.Error, TypeError, ValueError):
-                return 0
-            return pages * 512  # a page holds far fewer rows than this
+                return 0, False
+            return pages * 512, False  # a page holds far fewer rows than this
 
     def rows(self, table: str, columns: str, low: int, high: int, chunk: int = 10_000) -> list[tuple]:
         """``(rowid, *columns)`` of the readable rows with row numbers ``low``..``high``, in order."""

@@ -95,6 +95,7 @@ def test_a_lost_page_of_labels_comes_back_from_the_history(data):
     np.testing.assert_array_equal(labels_now(data), expected_labels())
     assert report.store == store and report.lost_rows > 50  # a page holds about 130 rows
     assert report.from_history == report.lost_rows and report.unknown == 0
+    assert report.history_from_pages == 0  # SQLite read the whole history: no page-by-page pass
     assert digest(report.damaged) == before  # moved aside, not changed
     assert report.damaged.name.startswith(store.name + ".damaged-")
     with open(report.history_csv, newline="", encoding="utf-8") as handle:
