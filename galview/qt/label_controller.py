@@ -130,7 +130,7 @@ class LabelController(QObject):
     def _ask_salvage(self, problem) -> None:
         """The store is damaged: offer to recover its readable labels into a new store."""
         text = (
-            f"The label store {problem.path} is damaged:\n\n  {problem.problem}\n\n"
+            f"The label store\n\n  {problem.path}\n\n{problem.problem}.\n\n"
             "GalView can recover every label it can still read into a new store in its place. The damaged "
             "file is kept, unchanged, beside it (its name ends in .damaged-DATE) with its readable history "
             "in a CSV file; nothing is deleted.\n\nRecover the labels now? Until then labelling is off."
@@ -148,17 +148,29 @@ class LabelController(QObject):
 
     def _salvage_answered(self, yes: bool) -> None:
         self.salvage_dialog = None
-        collection = self.state.collection
-        if not yes or collection is None:
-            return
+        if yes and self.state.collection is not None:
+            self._start_salvage(self.state.collection)
+
+    def _start_salvage(self, collection) -> None:
+        """Run the salvage as a job; while another job runs (scoring), start it when that one ends."""
+        if collection is not self.state.collection:
+            return  # another collection was opened meanwhile
         job = self.runner.start(
             "salvage",
             collection,
             on_returned=lambda report: self.session.salvaged(report.lines(), collection),
             on_errored=lambda exc: self.error.emit(f"The labels could not be recovered: {exc}"),
         )
-        if job is None:
-            self.message.emit(f"{self.runner.busy_message()}; reopen the collection to recover its labels")
+        if job is not None:
+            return
+        title = self.runner.job.title.lower() if self.runner.job is not None else "another job"
+        self.message.emit(f"The labels will be recovered when {title} has finished")
+
+        def retry(*_ended) -> None:
+            self.runner.finished.disconnect(retry)
+            QTimer.singleShot(0, lambda: self._start_salvage(collection))  # once the runner is free
+
+        self.runner.finished.connect(retry)
 
     # -- what the window shows ----------------------------------------------------------------------
     def _on_labels(self, indices) -> None:

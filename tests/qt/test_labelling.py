@@ -363,3 +363,26 @@ def test_a_damaged_store_is_offered_for_recovery_and_labelling_goes_on(window, q
     assert aside.read_bytes() == damaged
     with open_label_store(window.state.collection) as store:
         assert store.get(2)["user_label"] == 0 and store.get(0)["user_label"] == 1
+
+
+def test_a_recovery_asked_for_while_a_job_runs_starts_when_it_ends(window, qtbot, data, monkeypatch):
+    from galview.io import open_collection
+
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([0], 1)
+        path = store.path
+    with open(path, "r+b") as handle:
+        handle.write(b"X" * 16)
+    assert window.open_path(data)
+    started, real_start = [], window.runner.start
+
+    def busy_the_first_time(name, *args, **kwargs):
+        started.append(name)
+        return None if len(started) == 1 else real_start(name, *args, **kwargs)
+
+    monkeypatch.setattr(window.runner, "start", busy_the_first_time)
+    window.labelling.salvage_dialog.button(QMessageBox.StandardButton.Yes).click()
+    assert "will be recovered when another job has finished" in window.statusBar().currentMessage()
+    window.runner.finished.emit("score", "done")  # the job that was running ends
+    qtbot.waitUntil(lambda: window.labelling.store is not None and not window.runner.busy, timeout=10000)
+    assert started == ["salvage", "salvage"] and window.state.user_labels[0] == 1
