@@ -12,7 +12,8 @@ are; a block zeroed or repeated; the file truncated) and has a fresh Python proc
 GalView does. A run is *clean* when it reads without error or raises a one-line
 :class:`~galview.core.errors.UserFacingError`; anything else (another exception, a crash, a hang over
 60 s) is a finding, printed with where it was raised and kept under ``--keep``. Complements the
-hand-made corpus of ``tests/hostile`` (``bench_hostile.py``).
+hand-made corpus of ``tests/hostile`` (``bench_hostile.py``). Target ``salvage`` salvages each damaged
+store GalView refuses as damaged (``galview labels salvage``), then reads and labels in the new store.
 
 With ``--commands``, the damaged collections go instead through whole ``galview`` commands (``view``
 offscreen with a screenshot, ``score``, ``info``, ``labels``) under the corpus's limits and its
@@ -54,6 +55,18 @@ from galview.io.label_store import open_label_store
 s = open_label_store(open_collection(sys.argv[2] + "/sim.h5"), sys.argv[1])
 s.current(), s.effective(), s.ids(), s.history(), s.counts(), s.integrity()
 s.set([3], 1); s.undo(); s.redo(); s.close()
+""",
+    "salvage": """
+from galview.io.registry import open_collection
+from galview.io.label_store import open_label_store
+from galview.io.label_schema import DamagedLabelStore
+from galview.io.label_salvage import salvage_store
+c = open_collection(sys.argv[2] + "/sim.h5")
+try:
+    open_label_store(c, sys.argv[1]).close()
+except DamagedLabelStore:
+    salvage_store(c, sys.argv[1])
+    s = open_label_store(c, sys.argv[1]); s.current(), s.history(), s.set([3], 1); s.close()
 """,
     "labels-csv": """
 from galview.io.registry import open_collection
@@ -146,6 +159,7 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
     return {
         "collections": [folder / name for name in collections],
         "store": [folder / "store.sqlite"],
+        "salvage": [folder / "store.sqlite"],
         "labels-csv": [folder / "labels.csv"],
         "reference": [folder / name for name in ("cube.fits", "ref.png", "ref.jpg", "ref.npy")],
         "model": [shipped_default_path()],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import os
 import shutil
 import sqlite3
@@ -175,11 +176,11 @@ class _Teller:
     def __init__(self, on_progress, cancel):
         self.on_progress, self.cancel = on_progress, cancel
 
-    def __call__(self, message: str, done: int, total: int) -> None:
+    def __call__(self, message: str, done: int, total: int, unit: str = "rows") -> None:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
         if self.on_progress is not None:
-            self.on_progress(Progress(done, max(total, done), message, unit="rows"))
+            self.on_progress(Progress(done, max(total, done), message, unit=unit))
 
 
 def _check_damaged(collection, copy: Path, path: Path) -> None:
@@ -274,8 +275,8 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
             found.rejected += 1
     found.lost_rows = n - len(rows)
     if not complete:  # SQLite could not reach every history row: look at the pages themselves
-        tell("reading the pages one by one", found.read, found.read)
-        extra = _history_from_pages(copy, {row[0] for row in history})
+        pages = functools.partial(tell, "reading the pages one by one", unit="pages")
+        extra = _history_from_pages(copy, {row[0] for row in history}, pages)
         history = sorted(history + extra, key=lambda row: row[0])
         found.history_from_pages = len(extra)
     found.history = history
@@ -325,13 +326,14 @@ def _read_tables(copy: Path, n: int, tell, found: _Found) -> tuple[list, list, b
 HISTORY_KINDS = (b"set", b"undo", b"redo", b"import")
 
 
-def _history_from_pages(copy: Path, known: set[int]) -> list[tuple]:
+def _history_from_pages(copy: Path, known: set[int], on_pages) -> list[tuple]:
     """History rows found on the copy's pages (and its log's) that are not in ``known`` (by seq).
 
     History rows are only ever appended, never changed, so a copy found on a freed page is still
     right. Rows of other tables are told apart by their shape (12 columns, the types GalView writes)."""
     found: dict[int, tuple] = {}
-    for seq, values in leaf_records(copy, Path(f"{copy}-wal")):
+    wal = Path(f"{copy}-wal")
+    for seq, values in leaf_records(copy, wal, columns=len(HISTORY_COLUMNS), on_pages=on_pages):
         if seq in known or seq in found or not _history_shaped(values):
             continue
         found[seq] = (seq, *values[1:])
@@ -395,6 +397,12 @@ class _RangeReader:
         """``(rowid, *columns)`` of the readable rows with row numbers ``low``..``high``, in order."""
         out: list[tuple] = []
         self.total += high - low + 1
+        try:  # prepared without reading a row: fails only when the schema itself cannot be read
+            self.conn.execute(f"SELECT rowid, {columns} FROM {table} WHERE 0").fetchall()
+        except (sqlite3.Error, UnicodeDecodeError):
+            self.lost[table] = self.lost.get(table, 0) + high - low + 1
+            self.read += high - low + 1
+            return out
         for start in range(low, high + 1, chunk):
             self.tell(f"reading the {table} table", self.read, self.total)
             end = min(start + chunk - 1, high)

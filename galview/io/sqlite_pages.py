@@ -21,6 +21,7 @@ from pathlib import Path
 LEAF_TABLE = 0x0D
 WAL_MAGICS = (0x377F0682, 0x377F0683)
 DEFAULT_PAGE_SIZE = 4096
+PAGES_PER_CALL = 1024
 
 
 def page_size_of(head: bytes) -> int:
@@ -33,20 +34,27 @@ def page_size_of(head: bytes) -> int:
     return DEFAULT_PAGE_SIZE
 
 
-def leaf_records(path: Path, wal: Path | None = None) -> Iterator[tuple[int, list]]:
+def leaf_records(
+    path: Path, wal: Path | None = None, columns: int | None = None, on_pages=None
+) -> Iterator[tuple[int, list]]:
     """``(rowid, values)`` of every decodable cell on the table leaf pages of ``path``, then of the
     committed frames of ``wal``; values are None, int, float, bytes (texts are left as bytes).
-    Both files are read a page at a time."""
+    With ``columns``, only records of that many values are decoded (the rest are skipped early).
+    Both files are read a page at a time; ``on_pages(done, total)``, if given, is called every
+    :data:`PAGES_PER_CALL` pages of ``path`` (it may raise to stop the reading)."""
     with open(path, "rb") as handle:
         size = page_size_of(handle.read(100))
+        total = handle.seek(0, 2) // size
         handle.seek(0)
-        first = True
+        number = 0
         while len(page := handle.read(size)) == size:
-            yield from _page_records(page, header_at=100 if first else 0)
-            first = False
+            if on_pages is not None and number % PAGES_PER_CALL == 0:
+                on_pages(number, total)
+            yield from _page_records(page, 100 if number == 0 else 0, columns)
+            number += 1
     if wal is not None and wal.is_file():
         for page in _wal_pages(wal):
-            yield from _page_records(page, header_at=0)
+            yield from _page_records(page, 0, columns)
 
 
 def _wal_pages(wal: Path) -> Iterator[bytes]:
@@ -68,7 +76,7 @@ def _wal_pages(wal: Path) -> Iterator[bytes]:
                 pending = []
 
 
-def _page_records(page: bytes, header_at: int) -> Iterator[tuple[int, list]]:
+def _page_records(page: bytes, header_at: int, columns: int | None) -> Iterator[tuple[int, list]]:
     if len(page) < header_at + 8 or page[header_at] != LEAF_TABLE:
         return
     cells = int.from_bytes(page[header_at + 3 : header_at + 5], "big")
@@ -79,7 +87,7 @@ def _page_records(page: bytes, header_at: int) -> Iterator[tuple[int, list]]:
             return
         offset = int.from_bytes(page[at : at + 2], "big")
         try:
-            record = _cell(page, offset, usable)
+            record = _cell(page, offset, usable, columns)
         except (IndexError, ValueError, struct.error):
             continue
         if record is not None:
@@ -97,24 +105,33 @@ def _varint(data: bytes, at: int) -> tuple[int, int]:
     return (value << 8) | data[at + 8], at + 9
 
 
-def _cell(page: bytes, offset: int, usable: int) -> tuple[int, list] | None:
+def _cell(page: bytes, offset: int, usable: int, columns: int | None) -> tuple[int, list] | None:
     payload, at = _varint(page, offset)
     rowid, at = _varint(page, at)
     if rowid >= 2**63:
         rowid -= 2**64
     if payload > usable - 35 or at + payload > len(page):
         return None  # spills to overflow pages, or runs off the page
-    return rowid, _record(page[at : at + payload])
+    values = _record(page[at : at + payload], columns)
+    return None if values is None else (rowid, values)
 
 
-def _record(payload: bytes) -> list:
+def _record(payload: bytes, columns: int | None = None) -> list | None:
     header_size, at = _varint(payload, 0)
     if not 0 < header_size <= len(payload):
         raise ValueError("record header out of range")
-    types = []
-    while at < header_size:
-        serial, at = _varint(payload, at)
-        types.append(serial)
+    if columns is not None and not columns <= header_size - at <= 9 * columns:
+        return None  # each serial type takes 1 to 9 bytes: another width, skipped undecoded
+    head = payload[at:header_size]
+    if head and max(head) < 0x80:  # every serial type one byte long (the usual case)
+        types = list(head)
+    else:
+        types = []
+        while at < header_size:
+            serial, at = _varint(payload, at)
+            types.append(serial)
+    if columns is not None and len(types) != columns:
+        return None
     values, body = [], header_size
     for serial in types:
         value, body = _value(payload, body, serial)

@@ -87,7 +87,7 @@ def test_a_lost_page_of_labels_comes_back_from_the_history(data, monkeypatch):
     from galview.io import label_salvage
 
     scans = []
-    monkeypatch.setattr(label_salvage, "leaf_records", lambda *a: scans.append(a) or iter(()))
+    monkeypatch.setattr(label_salvage, "leaf_records", lambda *a, **k: scans.append(a) or iter(()))
     store = store_of(data)
     lost_page = pages(store, "labels")[3]
     before = zero_pages(store, [lost_page])
@@ -302,3 +302,24 @@ def test_the_log_is_read_page_by_page_too(data, tmp_path):
     expected = expected_labels()
     expected[[1, 2, 3]] = 0
     np.testing.assert_array_equal(labels_now(copy), expected)
+
+
+def test_the_page_by_page_pass_reports_pages_and_can_be_cancelled(data):
+    from galview.core.jobs import Cancelled, CancelToken
+
+    store = store_of(data)
+    before = zero_pages(store, [1])
+    token, seen = CancelToken(), []
+
+    def progress(p):
+        seen.append((p.message, p.unit, p.total))
+        if p.message == "reading the pages one by one":
+            token.cancel()
+
+    with open_collection(data) as collection, pytest.raises(Cancelled):
+        salvage_store(collection, on_progress=progress, cancel=token)
+    assert ("reading the pages one by one", "pages", store.stat().st_size // 4096) in seen
+    assert digest(store) == before and sorted(p.name for p in data.parent.iterdir()) == [
+        data.name,
+        store.name,
+    ]

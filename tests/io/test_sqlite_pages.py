@@ -88,3 +88,13 @@ def test_damaged_pages_and_cells_are_skipped_not_raised(tmp_path):
     path.write_bytes(bytes(data))
     rows = rows_of(path)
     assert 300 < len(rows) < 499 and all(values[3] == f"row{k}".encode() for k, values in rows.items())
+
+
+def test_records_of_another_width_can_be_skipped_undecoded(tmp_path):
+    conn = make_database(tmp_path / "db.sqlite")
+    conn.execute("CREATE TABLE narrow (x TEXT)")
+    conn.execute("INSERT INTO narrow VALUES ('one value')")
+    conn.close()
+    widths = {len(values) for _, values in leaf_records(tmp_path / "db.sqlite")}
+    assert widths == {1, 5}  # table t and the schema's five columns, and narrow's one
+    assert {len(v) for _, v in leaf_records(tmp_path / "db.sqlite", columns=1)} == {1}
