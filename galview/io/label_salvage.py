@@ -2,10 +2,12 @@
 
 GalView refuses a damaged store (:class:`~galview.io.label_schema.DamagedLabelStore`) and never
 changes it in place. :func:`salvage_store` reads a *copy* of it (with its write-ahead log, which
-holds the newest commits) row by row, skipping the stretches SQLite cannot read, and keeps each
-label only if its cutout id matches the collection's. A label whose row in the ``labels`` table is
-lost is taken from the newest readable history row of that cutout (every change writes one). It
-then builds a new store for the collection holding the recovered labels as one undoable action,
+holds the newest commits) by ranges of rows, halving a range SQLite cannot read down to single
+rows, and keeps each label only if its cutout id matches the collection's. A label whose row in
+the ``labels`` table is lost is taken from the newest readable history row of that cutout (every
+change writes one); when SQLite cannot reach the whole history (a damaged schema or interior
+page), its rows are read off the leaf pages themselves (:mod:`galview.io.sqlite_pages`). It then
+builds a new store for the collection holding the recovered labels as one undoable action,
 writes the readable history to a CSV file, and only then moves the damaged file aside
 (``<store>.damaged-<time>``, kept for good) and links the new store into its place. If the process
 stops half-way, the damaged file or the finished new store is left under a name the report gives;
@@ -165,7 +167,14 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
     fresh = _build_new_store(collection, path, found.labels, damaged.name)
     if found.history:
         report.history_csv = _free_name(damaged.with_name(damaged.name + ".history.csv"))
-        _write_history(report.history_csv, found.history)
+        try:
+            _write_history(report.history_csv, found.history)
+        except OSError as exc:
+            _remove_store_files(fresh)
+            report.history_csv.unlink(missing_ok=True)
+            raise LabelStoreError(
+                report.history_csv, f"cannot be written ({exc.strerror or exc}); nothing was changed"
+            ) from exc
     _swap_in(path, fresh, damaged)
     return report
 
@@ -211,7 +220,10 @@ def _copy_store(path: Path, folder: Path) -> Path:
         if wal.is_file():
             shutil.copyfile(wal, Path(f"{copy}-wal"))
     except OSError as exc:
-        raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+        raise LabelStoreError(
+            path,
+            f"could not be copied to {folder.parent} for reading ({exc.strerror or exc}); nothing was changed",
+        ) from exc
     return copy
 
 
@@ -462,11 +474,16 @@ def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_nam
             )
     except BaseException:
         store.close()
-        for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
-            leftover.unlink(missing_ok=True)
+        _remove_store_files(fresh)
         raise
     store.close()  # the last connection: SQLite folds the log into the file and removes it
     return fresh
+
+
+def _remove_store_files(fresh: Path) -> None:
+    """Remove a new store this salvage made and has not put in place (never the damaged one)."""
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def _write_history(path: Path, rows: list[tuple]) -> None:

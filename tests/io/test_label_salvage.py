@@ -323,3 +323,21 @@ def test_the_page_by_page_pass_reports_pages_and_can_be_cancelled(data):
         data.name,
         store.name,
     ]
+
+
+def test_a_history_file_that_cannot_be_written_changes_nothing(data, monkeypatch):
+    from galview.io import label_salvage
+
+    def full_disk(path, rows):
+        Path(path).write_text("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(label_salvage, "_write_history", full_disk)
+    store = store_of(data)
+    before = zero_pages(store, [pages(store, "labels")[1]])
+    with pytest.raises(LabelStoreError, match="No space left on device"):
+        salvaged(data)
+    assert digest(store) == before and sorted(p.name for p in data.parent.iterdir()) == [
+        data.name,
+        store.name,
+    ]
