@@ -32,11 +32,10 @@ from galview.core.jobs import Progress
 from galview.core.label_values import UNSURE
 from galview.io.label_queries import HISTORY_COLUMNS
 from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreError, fsync_dir
-from galview.io.sqlite_pages import leaf_records
+from galview.io.sqlite_pages import leaf_records, page_size_of
 from galview.io.text import one_line
 
 MAX_FAILED_READS = 200_000  # single-row reads tried inside damaged stretches before giving up on the rest
-MAX_MENDED_BYTES = 64 * 2**30  # a store cut short is padded back to its header's size up to this
 SALVAGE_DESCRIPTION = "recovered from the damaged store {name}"
 
 
@@ -229,8 +228,8 @@ def _copy_store(path: Path, folder: Path) -> Path:
 
 def _mend_copy(copy: Path) -> None:
     """Mend the two header faults that hide every page of a store: a damaged magic string, and a
-    file shorter than its header says (cut short). The missing pages come back as zeros, which
-    SQLite then reports as damaged one by one, so the pages before them can be read."""
+    header that counts more pages than the file holds (a file cut short, or a damaged count). The
+    count is set to the pages there are; SQLite then reports the missing ones as damaged one by one."""
     with open(copy, "r+b") as handle:
         head = handle.read(100)
         if not head.startswith(SQLITE_MAGIC):
@@ -238,12 +237,11 @@ def _mend_copy(copy: Path) -> None:
             handle.write(SQLITE_MAGIC)
         if len(head) < 32:
             return
-        page_size = int.from_bytes(head[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        pages = int.from_bytes(head[28:32], "big")
-        size = handle.seek(0, os.SEEK_END)
-        if page_size in {2**k for k in range(9, 17)} and size < pages * page_size <= MAX_MENDED_BYTES:
-            handle.truncate(pages * page_size)  # zeros, sparse where the file system allows
+        size = page_size_of(head)
+        pages = handle.seek(0, os.SEEK_END) // size
+        if int.from_bytes(head[28:32], "big") > pages:
+            handle.seek(28)
+            handle.write(pages.to_bytes(4, "big"))
 
 
 @dataclass

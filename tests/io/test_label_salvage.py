@@ -341,3 +341,19 @@ def test_a_history_file_that_cannot_be_written_changes_nothing(data, monkeypatch
         data.name,
         store.name,
     ]
+
+
+def test_a_damaged_page_count_in_the_header_is_mended_not_followed(data):
+    """Found by fuzzing: a header counting 16 million pages made the salvage pad its copy to 67 GB,
+    then read it all page by page (the history's interior page was lost too)."""
+    store = store_of(data)
+    zero_pages(store, interior_pages(store, "history"))
+    with open(store, "r+b") as handle:
+        handle.seek(28)
+        handle.write((16_449_548).to_bytes(4, "big"))
+    totals = set()
+    with open_collection(data) as collection:
+        report = salvage_store(collection, on_progress=lambda p: p.unit == "pages" and totals.add(p.total))
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert report.lost_rows == 0 and report.history_from_pages > N
+    assert totals == {report.damaged.stat().st_size // 4096}  # the pages the file has, not 16 million
