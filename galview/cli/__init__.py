@@ -16,6 +16,7 @@ import sys
 
 from galview import __version__
 from galview.cli import (
+    adapt,
     cluster,
     compare,
     data,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     window,
     training,
     finetune,
+    adapt,
     compare,
     models,
     scoring,
