@@ -64,6 +64,12 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("encode", "Embedding cutouts", "galview.ml.contrastive:encode", "cutouts"),
         JobSpec("simulate", "Simulating", "galview.sim.generate:write_simulation", "cutouts"),
         JobSpec("salvage", "Recovering labels", "galview.io.label_salvage:salvage_store", "rows"),
+        JobSpec(
+            "adapt_batchnorm",
+            "Adapting the model to the collection",
+            "galview.ml.batchnorm_adapt:adapt_to_collection",
+            "cutouts",
+        ),
         JobSpec("similarity", "Indexing for similarity", "galview.core.feature_index:build_index", "cutouts"),
         JobSpec(
             "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"

@@ -38,6 +38,7 @@ from galview.core.paths import config_dir
 from galview.core.state import ViewerState
 from galview.core.words import count
 from galview.qt.adapting import AdapterOffers
+from galview.qt.batchnorm_adapting import BatchNormAdapting
 from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
 from galview.qt.detail import DetailView
@@ -185,6 +186,9 @@ class MainWindow(QMainWindow):
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
+        self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
+        self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.batchnorm_adapting.error.connect(self.show_error)
         self.review = ReviewQueueController(self.state, self.metadata, parent=self)
         self.scoring.refused.connect(self.adapting.offer)
         controllers = (
@@ -272,6 +276,13 @@ class MainWindow(QMainWindow):
         )
         menu.addSeparator()
         self.retrain_action = self._action(menu, "Re&train…", self.show_retrain, "Ctrl+Shift+T")
+        self.adapt_model_action = self._action(
+            menu, "Adapt the model to this &collection (no labels)", lambda: self.batchnorm_adapting.start()
+        )
+        self.adapt_model_action.setToolTip(
+            "Take the active model's BatchNorm statistics from this collection's cutouts (no label is read; "
+            "every learnt weight kept): a new version, loaded when ready"
+        )
         self.versions = VersionsMenu(self, menu.addMenu("Retrained &versions"), self._models_in_session)
         self.default_action = self._action(menu, "Start with the active &model", self.make_active_the_default)
         self.default_action.setToolTip(

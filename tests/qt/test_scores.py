@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPointF, QTimer
 
 from galview.core.collection import ArrayCollection
+from galview.ml.versions import versions_dir
 from galview.qt.grid import BADGE_HEIGHT, ProbabilityRole, probability_colour
 from tests.qt.conftest import random_npz
 
@@ -350,3 +352,34 @@ def test_the_histogram_legend_is_one_row_above_the_bars_under_it(scored_window, 
     assert legend.height() < 0.45 * box.sceneBoundingRect().height()  # one row, not a column of entries
     bar_top = box.mapViewToScene(QPointF(0.5, 40)).y()
     assert bar_top > legend.bottom()  # scene y grows downwards: the bars end below the legend
+
+
+def test_the_model_is_adapted_to_the_collection_as_a_new_version_and_loaded(
+    window, qtbot, tiny_model, tmp_path
+):
+    import json
+
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    parent = window.state.model
+    window.open_path(_npz(tmp_path / "other.npz", n=100, seed=3))
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    window.adapt_model_action.trigger()
+    qtbot.waitUntil(
+        lambda: (
+            window.state.model is not parent and not window.runner.busy and window.state.model is not None
+        ),
+        timeout=20000,
+    )
+    model = window.state.model
+    card = json.loads(Path(model.path).with_suffix(".json").read_text())
+    assert card["training"]["method"].endswith("(AdaBN)") and card["training"]["cutouts"] == 100
+    assert card["parent"] == str(parent.path) and model.version != parent.version
+    assert Path(model.path).parent.parent == versions_dir()
+
+
+def test_adapting_without_a_model_says_what_is_missing(window, tmp_path):
+    window.open_path(_npz(tmp_path / "some.npz", n=80))
+    window.state.set_model(None)
+    assert not window.batchnorm_adapting.start()
+    assert "load a model" in window.last_error

@@ -1,0 +1,54 @@
+"""Model ▸ Adapt the model to this collection: the active model's BatchNorm statistics from the cutouts.
+
+Runs :func:`galview.ml.batchnorm_adapt.adapt_to_collection` as a job (no label is read) and loads the
+new version it writes; the version then also appears under Model ▸ Retrained versions.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+
+ADAPT_JOB = "adapt_batchnorm"
+
+
+class BatchNormAdapting(QObject):
+    """Starts the adaptation and loads its result.
+
+    Signals
+    -------
+    message(str), error(str)
+        For the status bar and the error dialog.
+    """
+
+    message = pyqtSignal(str)
+    error = pyqtSignal(str)
+
+    def __init__(self, state, runner, scoring, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.runner, self.scoring = state, runner, scoring
+
+    def start(self) -> bool:
+        """Adapt the active model to the open collection; False (with a message) if nothing started."""
+        model, collection = self.state.model, self.state.collection
+        if model is None or collection is None:
+            self.error.emit("Open a collection and load a model to adapt it to the collection")
+            return False
+        job = self.runner.start(
+            ADAPT_JOB,
+            model,
+            collection,
+            on_returned=lambda path: QTimer.singleShot(0, lambda: self._adapted(path)),
+            on_errored=lambda exc: self.error.emit(f"The model could not be adapted: {exc}"),
+        )
+        if job is None:
+            self.message.emit(self.runner.busy_message())
+            return False
+        self.message.emit(
+            "Adapting the model's BatchNorm statistics to this collection (no labels are read)…"
+        )
+        return True
+
+    def _adapted(self, path) -> None:
+        """The new version is written: load it (after the job's end has freed the runner)."""
+        self.message.emit(f"Adapted model saved as {path.parent.name}; loading it")
+        self.scoring.load_model(path)
