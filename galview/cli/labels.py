@@ -77,8 +77,9 @@ def add_parsers(commands) -> None:
     salvage = sub.add_parser(
         "salvage",
         help="recover the readable labels of a damaged label store into a new one (the damaged file is kept)",
-        description="Recover the readable labels of a damaged label store: GalView reads a copy of it row by "
-        "row, keeps every label whose cutout id matches the collection, builds a new store with them as one "
+        description="Recover the readable labels of a damaged label store: GalView reads a copy of it by ranges "
+        "of rows (and off its pages where SQLite cannot reach them), keeps every label whose cutout id matches "
+        "the collection (a lost row's label comes from the cutout's history), builds a new store with them as one "
         "undoable action, writes the readable history to a CSV file, moves the damaged store aside unchanged "
         "(STORE.damaged-TIME) and puts the new one in its place. A store that reads without error is refused.",
     )

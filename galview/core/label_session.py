@@ -155,6 +155,7 @@ class LabelSession:
         """The damaged store of ``collection`` was salvaged (``report``, its lines): open the new one."""
         logger.info("label store salvaged: %s", "; ".join(report))
         if collection is not self.state.collection:  # another collection was opened meanwhile
+            self.message.emit("; ".join(report[:2]))
             return False
         try:
             self.store = self.open_store(collection, False)

@@ -75,8 +75,11 @@ def adapt_batchnorm(
         )
     ready, _note = adapt_for(loaded, collection)
     chosen = np.sort(np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False))
-    model = keras.models.clone_model(loaded.model)
-    model.set_weights(loaded.model.get_weights())
+    try:
+        model = keras.models.clone_model(loaded.model)
+        model.set_weights(loaded.model.get_weights())
+    except (TypeError, ValueError) as exc:  # a layer Keras cannot rebuild from its config
+        raise ModelError(loaded.path, f"cannot be copied to adapt it ({exc})") from exc
     cancel = cancel or CancelToken()
     for number, layer in enumerate(batchnorm_layers(model), start=1):
         upstream = keras.Model(model.inputs, layer.input)
