@@ -303,6 +303,8 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
     if not path.exists():
         _create(path, n, ids, original, source, fingerprint)
     _check_header(path)
+    if Path(f"{path}-wal").exists():
+        _check_read_only(path, n, timeout)
     try:
         conn = sqlite3.connect(
             path.as_uri() + "?mode=rw",
@@ -315,13 +317,7 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
         raise store_error(path, exc, timeout) from exc
     conn.text_factory = _damaged_text_readable
     try:
-        meta = _validate(conn, path)
-        stored = _stored_count(meta, path)
-        if stored != n:
-            raise LabelStoreError(
-                path, f"was made for {stored} cutouts, but this collection has {n}; pass another --store"
-            )
-        check_tables(conn, path, n)
+        meta = _checked(conn, path, n)
         if check is not None:
             meta = check(conn, meta)
         conn.execute("PRAGMA synchronous=FULL")  # with WAL: a commit is on disk when it returns
@@ -334,6 +330,40 @@ def connect(path: Path, n: int, ids, original, source: str, timeout: float, fing
         conn.close()
         raise
     return conn, meta
+
+
+def _checked(conn: sqlite3.Connection, path: Path, n: int) -> dict:
+    """The built-in checks (reads only): identity, integrity, number of cutouts, tables; the meta table."""
+    meta = _validate(conn, path)
+    stored = _stored_count(meta, path)
+    if stored != n:
+        raise LabelStoreError(
+            path, f"was made for {stored} cutouts, but this collection has {n}; pass another --store"
+        )
+    check_tables(conn, path, n)
+    return meta
+
+
+def _check_read_only(path: Path, n: int, timeout: float) -> None:
+    """The built-in checks on a read-only connection, for a store with a write-ahead log beside it.
+
+    Closing the last read-write connection folds the log into the file; when a store is refused that
+    would change it (keeping its labels, but not "untouched"). A read-only connection never does, so a
+    damaged store with a log (left by a crash, or by another GalView that has it open) is refused with
+    both files as they were. SQLite errors other than damage fall through to the usual opening."""
+    try:
+        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error:
+        return
+    conn.text_factory = _damaged_text_readable
+    try:
+        _checked(conn, path, n)
+    except sqlite3.Error as exc:
+        problem = store_error(path, exc, timeout)
+        if isinstance(problem, DamagedLabelStore):
+            raise problem from exc
+    finally:
+        conn.close()
 
 
 # -- labels in and out ----------------------------------------------------------------------

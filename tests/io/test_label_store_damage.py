@@ -271,3 +271,29 @@ def test_damaged_schema_text_met_when_writing_is_refused_and_rolled_back(store_p
             store.undo()
         _one_line(info.value, store_path, "damaged text")
         np.testing.assert_array_equal(store.current(), before)  # the refused undo changed nothing
+
+
+def test_a_damaged_store_with_a_write_ahead_log_is_refused_with_both_files_as_they_were(tmp_path):
+    """After a crash the newest labels are in the -wal file; refusing the store must not fold the log
+    into the damaged file (closing a read-write connection would): both stay byte for byte."""
+    import shutil
+
+    n = 3000
+    path, crashed = tmp_path / "store.sqlite", tmp_path / "crashed.sqlite"
+    with LabelStore.open(path, n, ids=[f"c{i}" for i in range(n)]) as store:
+        store.set_many([(i, i % 2) for i in range(n)])  # in the log until the store is closed
+        shutil.copy(path, crashed)
+        shutil.copy(f"{path}-wal", f"{crashed}-wal")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
+    page = conn.execute("SELECT max(pageno) FROM temp.pages WHERE name = 'original'").fetchone()[0]
+    conn.close()
+    with open(crashed, "r+b") as handle:  # a page the log does not hold
+        handle.seek((page - 1) * 4096)
+        handle.write(bytes(4096))
+    before = hashlib.sha256(crashed.read_bytes()).hexdigest()
+    log_before = Path(f"{crashed}-wal").read_bytes()
+    with pytest.raises(LabelStoreError, match="is damaged"):
+        LabelStore.open(crashed, n)
+    assert hashlib.sha256(crashed.read_bytes()).hexdigest() == before
+    assert Path(f"{crashed}-wal").read_bytes() == log_before
