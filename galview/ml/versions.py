@@ -67,10 +67,17 @@ def list_versions() -> list[ModelVersion]:
 def version_title(version: ModelVersion) -> str:
     """``name — mode — date — accuracy 0.70 vs 0.67 before, 112 labels``: versions told apart at a glance."""
     card = version.card
-    mode = (card.training or {}).get("mode", "")  # what galview.ml.finetune_run records
+    training = card.training or {}
+    mode = training.get("mode", "")  # what galview.ml.finetune_run records
     parts = [version.name]
     if mode:
         parts.append(mode)
+    if (
+        "cutouts" in training and "source" in training and "mode" not in training
+    ):  # galview.ml.batchnorm_adapt
+        parts.append(
+            f"adapted to {Path(str(training['source'])).name} ({training['cutouts']} cutouts, no labels)"
+        )
     if version.created:
         parts.append(str(version.created)[:16].replace("T", " "))
     difference = (card.metrics or {}).get("difference") or {}

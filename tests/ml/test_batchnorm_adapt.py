@@ -59,6 +59,10 @@ def test_a_new_version_records_its_parent_and_collection_and_loads(tiny, tmp_pat
     assert card["id"] != tiny.card.id and card["metrics"] == {}
     loaded = load_model(path)
     assert loaded.card.architecture == "tiny" and loaded.version != tiny.version
+    from galview.ml.versions import ModelVersion, version_title
+
+    title = version_title(ModelVersion(path, loaded.card, "adapted", loaded.card.created))
+    assert "adapted to brighter (100 cutouts, no labels)" in title
 
 
 def test_too_few_cutouts_or_no_batchnorm_is_refused(tiny, tmp_path):
