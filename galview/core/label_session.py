@@ -82,6 +82,7 @@ class LabelSession:
         self.undo_mine = undo_mine
         self.store: LabelStoreAPI | None = None
         self.broken: str | None = None  # why the store cannot be opened, if it cannot
+        self.damaged: DamagedStore | None = None  # the store's damage, until it is salvaged
         self.auto_advance = True
         self.recheck: SelfConsistencyCheck | None = None
         self.user: str | None = None  # None: the login name (the store's default)
@@ -100,7 +101,7 @@ class LabelSession:
     def _on_collection(self, collection) -> None:
         self.close()
         self.recheck = None
-        self.broken = None
+        self.broken = self.damaged = None
         if collection is None:
             return
         try:
@@ -110,7 +111,7 @@ class LabelSession:
             logger.warning("label store of another collection: %s", exc)
             self.rebind_asked.emit(exc)
         except DamagedStore as exc:
-            self.store, self.broken = None, str(exc)
+            self.store, self.broken, self.damaged = None, str(exc), exc
             logger.warning("label store damaged: %s", exc)
             if self.salvage_store is None:
                 self.error.emit(f"Labels cannot be saved, so labelling is off: {exc}")
@@ -163,7 +164,7 @@ class LabelSession:
             self.broken = str(exc)
             self.error.emit(f"{report[0]}, but the new store cannot be opened, so labelling is off: {exc}")
             return False
-        self.broken = None
+        self.broken = self.damaged = None
         if self.store is not None:
             self._seen_seq = self.store.last_seq()
             self.reload()

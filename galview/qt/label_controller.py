@@ -127,6 +127,14 @@ class LabelController(QObject):
         if yes:
             self.session.rebind()
 
+    def offer_salvage(self) -> bool:
+        """Labels ▸ Recover labels from a damaged store: ask again (after a No), or say there is none."""
+        if self.session.damaged is None:
+            self.message.emit("The label store of this collection is not damaged: nothing to recover")
+            return False
+        self._ask_salvage(self.session.damaged)
+        return True
+
     def _ask_salvage(self, problem) -> None:
         """The store is damaged: offer to recover its readable labels into a new store."""
         text = (

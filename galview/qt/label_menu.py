@@ -99,6 +99,7 @@ class LabelMenu(QObject):
         self._add("import", "&Import labels from CSV…", self.ask_import)
         self._add("keys", "Label &keys…", self.ask_keys)
         self._add("class_names", "Class &names…", self.ask_class_names)
+        self._add("recover", "Recover labels from a damaged store…", self.controller.offer_salvage)
 
     def _add(self, name: str, text: str, slot) -> QAction:
         action = QAction(text, self.window)

@@ -192,8 +192,8 @@ def test_a_damaged_store_is_offered_for_salvage_when_the_caller_can_salvage(data
     helped.salvage_offered.connect(offers.append)
     helped.state.set_collection(open_collection(data))
     assert len(offers) == 1 and str(offers[0]).startswith(str(path))
-    assert helped.store is None and not helped.label(1, [4])
+    assert helped.store is None and not helped.label(1, [4]) and helped.damaged is offers[0]
     assert helped.salvage()
-    assert helped.store is not None and helped.broken is None
+    assert helped.store is not None and helped.broken is None and helped.damaged is None
     assert helped.state.user_labels[0] == 1 and helped.state.user_labels[2] == 1
     assert helped.label(0, [4]) and helped.store.get(4)["user_label"] == 0

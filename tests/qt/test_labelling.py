@@ -205,6 +205,9 @@ def test_a_damaged_store_is_reported_left_alone_and_labelling_refused_unless_rec
     assert window.open_path(data)  # the collection still opens
     assert "Labelling is off" in window.statusBar().currentMessage()
     window.labelling.salvage_dialog.button(QMessageBox.StandardButton.No).click()  # not recovered
+    assert window.labelling.salvage_dialog is None
+    window.label_menu.actions["recover"].trigger()  # asked again from the Labels menu
+    window.labelling.salvage_dialog.button(QMessageBox.StandardButton.No).click()
     window.state.set_current(1)
     assert not window.labelling.label(0)
     assert "NOT saved" in window.last_error
@@ -386,3 +389,10 @@ def test_a_recovery_asked_for_while_a_job_runs_starts_when_it_ends(window, qtbot
     window.runner.finished.emit("score", "done")  # the job that was running ends
     qtbot.waitUntil(lambda: window.labelling.store is not None and not window.runner.busy, timeout=10000)
     assert started == ["salvage", "salvage"] and window.state.user_labels[0] == 1
+
+
+def test_recovering_a_sound_store_says_there_is_nothing_to_recover(window, data):
+    assert window.open_path(data)
+    window.label_menu.actions["recover"].trigger()
+    assert window.labelling.salvage_dialog is None
+    assert "not damaged" in window.statusBar().currentMessage()
