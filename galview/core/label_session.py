@@ -212,10 +212,16 @@ class LabelSession:
             changed = self.store.changed_since(self._seen_seq)
             self._seen_seq = seq
         except UserFacingError as exc:
+            self._note_damage(exc)
             self.error.emit(str(exc))
             return False
         self.reload(changed)
         return True
+
+    def _note_damage(self, exc: Exception) -> None:
+        """A store found damaged while in use can be salvaged too (Labels ▸ Recover labels…)."""
+        if isinstance(exc, DamagedStore):
+            self.damaged = exc
 
     def close(self) -> None:
         if self.store is not None:
@@ -241,6 +247,7 @@ class LabelSession:
             self.store.set(indices, value, user=self.user, **self._provenance(indices))
         except (UserFacingError, OSError) as exc:
             logger.warning("label not saved: %s", exc)
+            self._note_damage(exc)
             self.error.emit(f"The label was NOT saved: {exc}")
             return False
         self._seen_seq = self.store.last_seq()
@@ -287,6 +294,7 @@ class LabelSession:
             step = self.store.undo if undo else self.store.redo
             changed = step(user=user) if user is not None else step()
         except UserFacingError as exc:
+            self._note_damage(exc)
             self.error.emit(str(exc))
             return False
         if changed is None:

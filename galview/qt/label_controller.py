@@ -163,6 +163,7 @@ class LabelController(QObject):
         """Run the salvage as a job; while another job runs (scoring), start it when that one ends."""
         if collection is not self.state.collection:
             return  # another collection was opened meanwhile
+        self.session.close()  # a store found damaged while in use: no connection to the file being moved
         job = self.runner.start(
             "salvage",
             collection,

@@ -396,3 +396,27 @@ def test_recovering_a_sound_store_says_there_is_nothing_to_recover(window, data)
     window.label_menu.actions["recover"].trigger()
     assert window.labelling.salvage_dialog is None
     assert "not damaged" in window.statusBar().currentMessage()
+
+
+def test_a_store_found_damaged_while_in_use_can_be_recovered_from_the_menu(window, qtbot, data):
+    from galview.io.label_schema import DamagedLabelStore
+
+    assert window.open_path(data)
+    assert window.labelling.label(1, [0])
+    store = window.labelling.store
+    path = store.path
+
+    def damaged(*_args, **_kwargs):
+        raise DamagedLabelStore(path, "is damaged (database disk image is malformed); it was left untouched")
+
+    store.last_seq = damaged
+    window.labelling.poll()  # another program's change is looked for: the store is damaged now
+    assert "is damaged" in window.last_error
+    del store.last_seq
+    with open(path, "r+b") as handle:
+        handle.write(b"X" * 16)
+    window.label_menu.actions["recover"].trigger()
+    window.labelling.salvage_dialog.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.labelling.store is not None, timeout=10000)
+    assert window.labelling.store is not store and window.state.user_labels[0] == 1
+    assert list(path.parent.glob(path.name + ".damaged-*[0-9]"))
