@@ -31,7 +31,13 @@ from galview.core.budget import MAX_LABEL
 from galview.core.jobs import Progress
 from galview.core.label_values import UNSURE
 from galview.io.label_queries import HISTORY_COLUMNS
-from galview.io.label_schema import SQLITE_MAGIC, DamagedLabelStore, LabelStoreError, fsync_dir
+from galview.io.label_schema import (
+    SQLITE_MAGIC,
+    DamagedLabelStore,
+    LabelStoreError,
+    fsync_dir,
+    remove_store_files,
+)
 from galview.io.sqlite_pages import leaf_records, page_size_of
 from galview.io.text import one_line
 
@@ -169,7 +175,7 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
         try:
             _write_history(report.history_csv, found.history)
         except OSError as exc:
-            _remove_store_files(fresh)
+            remove_store_files(fresh)
             report.history_csv.unlink(missing_ok=True)
             raise LabelStoreError(
                 report.history_csv, f"cannot be written ({exc.strerror or exc}); nothing was changed"
@@ -472,16 +478,10 @@ def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_nam
             )
     except BaseException:
         store.close()
-        _remove_store_files(fresh)
+        remove_store_files(fresh)
         raise
     store.close()  # the last connection: SQLite folds the log into the file and removes it
     return fresh
-
-
-def _remove_store_files(fresh: Path) -> None:
-    """Remove a new store this salvage made and has not put in place (never the damaged one)."""
-    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
-        leftover.unlink(missing_ok=True)
 
 
 def _write_history(path: Path, rows: list[tuple]) -> None:

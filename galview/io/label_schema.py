@@ -159,8 +159,13 @@ def _create(path: Path, n: int, ids, original, source: str, fingerprint: str | N
     except (OSError, sqlite3.Error) as exc:
         raise LabelStoreError(path, f"cannot be created here ({one_line(exc)})") from exc
     finally:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
-            leftover.unlink(missing_ok=True)
+        remove_store_files(tmp)
+
+
+def remove_store_files(path: Path) -> None:
+    """Remove a store GalView made and never put in use, with its journal files."""
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        leftover.unlink(missing_ok=True)
 
 
 def fsync_dir(directory: Path) -> None:

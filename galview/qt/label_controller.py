@@ -111,16 +111,20 @@ class LabelController(QObject):
             f"not to this one ({problem.fingerprint}). Its labels may not describe these cutouts.\n\n"
             "Re-bind the store to this collection (recorded in its history)? Until then labelling is off."
         )
-        box = QMessageBox(QMessageBox.Icon.Question, "Label store of another collection", text)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setParent(self.metadata.window(), box.windowFlags())
-        box.finished.connect(
-            lambda result: self._rebind_answered(result == QMessageBox.StandardButton.Yes.value)
+        self.rebind_dialog = self._ask(
+            QMessageBox.Icon.Question, "Label store of another collection", text, self._rebind_answered
         )
-        self.rebind_dialog = box
         self.message.emit(f"Labelling is off: {problem}")
+
+    def _ask(self, icon, title: str, text: str, answered, yes_default: bool = False) -> QMessageBox:
+        """Open a window-modal Yes/No question; ``answered(yes)`` is called when it closes."""
+        box = QMessageBox(icon, title, text)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes if yes_default else QMessageBox.StandardButton.No)
+        box.setParent(self.metadata.window(), box.windowFlags())
+        box.finished.connect(lambda result: answered(result == QMessageBox.StandardButton.Yes.value))
         box.open()
+        return box
 
     def _rebind_answered(self, yes: bool) -> None:
         self.rebind_dialog = None
@@ -143,16 +147,10 @@ class LabelController(QObject):
             "file is kept, unchanged, beside it (its name ends in .damaged-DATE) with its readable history "
             "in a CSV file; nothing is deleted.\n\nRecover the labels now? Until then labelling is off."
         )
-        box = QMessageBox(QMessageBox.Icon.Warning, "Damaged label store", text)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-        box.setDefaultButton(QMessageBox.StandardButton.Yes)
-        box.setParent(self.metadata.window(), box.windowFlags())
-        box.finished.connect(
-            lambda result: self._salvage_answered(result == QMessageBox.StandardButton.Yes.value)
+        self.salvage_dialog = self._ask(
+            QMessageBox.Icon.Warning, "Damaged label store", text, self._salvage_answered, yes_default=True
         )
-        self.salvage_dialog = box
         self.message.emit(f"Labelling is off: {problem}")
-        box.open()
 
     def _salvage_answered(self, yes: bool) -> None:
         self.salvage_dialog = None

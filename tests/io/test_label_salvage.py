@@ -48,13 +48,13 @@ def store_of(data: Path) -> Path:
     return data.with_name(data.name + ".labels.sqlite")
 
 
-def pages(store: Path, table: str) -> list[int]:
-    """Page numbers of the table's leaf pages, in row order."""
+def pages(store: Path, table: str, kind: str = "leaf") -> list[int]:
+    """Page numbers of the table's leaf (or ``"internal"``) pages, in row order."""
     conn = sqlite3.connect(store)
     try:
         conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
-        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = 'leaf' ORDER BY path"
-        return [row[0] for row in conn.execute(query, (table,))]
+        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = ? ORDER BY path"
+        return [row[0] for row in conn.execute(query, (table, kind))]
     finally:
         conn.close()
 
@@ -256,16 +256,6 @@ def test_progress_is_in_rows_and_a_cancel_leaves_everything_as_it_was(data):
     assert [d for d, _ in reading] == sorted(d for d, _ in reading)
 
 
-def interior_pages(store: Path, table: str) -> list[int]:
-    conn = sqlite3.connect(store)
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
-        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = 'internal'"
-        return [row[0] for row in conn.execute(query, (table,))]
-    finally:
-        conn.close()
-
-
 def test_a_lost_schema_page_leaves_the_history_on_its_pages_to_read(data):
     """Page 1 (the schema) zeroed: SQLite finds no table, the history's leaf pages are still there."""
     store = store_of(data)
@@ -279,7 +269,7 @@ def test_a_lost_schema_page_leaves_the_history_on_its_pages_to_read(data):
 
 def test_lost_interior_pages_leave_the_rows_below_them_to_read(data):
     store = store_of(data)
-    zero_pages(store, interior_pages(store, "labels") + interior_pages(store, "history"))
+    zero_pages(store, pages(store, "labels", "internal") + pages(store, "history", "internal"))
     report = salvaged(data)
     np.testing.assert_array_equal(labels_now(data), expected_labels())
     assert report.history_from_pages == report.history_rows > N
@@ -347,7 +337,7 @@ def test_a_damaged_page_count_in_the_header_is_mended_not_followed(data):
     """Found by fuzzing: a header counting 16 million pages made the salvage pad its copy to 67 GB,
     then read it all page by page (the history's interior page was lost too)."""
     store = store_of(data)
-    zero_pages(store, interior_pages(store, "history"))
+    zero_pages(store, pages(store, "history", "internal"))
     with open(store, "r+b") as handle:
         handle.seek(28)
         handle.write((16_449_548).to_bytes(4, "big"))
