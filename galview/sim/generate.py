@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def write_simulation(
     Datasets: ``images`` (N, 64, 64, 3) uint8 viewer colours (what the models see),
     ``flux`` (N, 64, 64, 3) float32 nanomaggies in ``survey.bands``, ``labels``, ``ids``,
     and the group ``truth`` with one dataset per column. Written under a temporary
-    name and renamed when complete.
+    name of its own (two GalViews making the demo at once each write their own) and
+    renamed when complete.
 
     ``on_progress`` receives a :class:`~galview.core.jobs.Progress` in cutouts after every chunk;
     a cancelled ``cancel`` token stops after the current chunk, removes the partial file and
@@ -124,7 +126,7 @@ def write_simulation(
     path.parent.mkdir(parents=True, exist_ok=True)
     cancel = cancel or CancelToken()
     labels, seeds = plan(n, seed, lsbg_fraction)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     try:
         _write(partial, survey, n, seed, labels, seeds, jpeg, workers, on_progress, cancel)
     except BaseException:

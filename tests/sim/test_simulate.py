@@ -214,3 +214,25 @@ def test_parallel_and_serial_runs_give_identical_files(tmp_path):
         np.testing.assert_array_equal(a["images"][()], b["images"][()])
         np.testing.assert_array_equal(a["truth/kind"][()], b["truth/kind"][()])
     assert open_collection(serial, dataset="flux").bands == ("g", "r", "i")
+
+
+def test_two_writers_of_the_same_file_at_once_both_finish(tmp_path, monkeypatch):
+    """Two GalViews making the demo at once: the second finishes while the first is writing, and the
+    first must neither lose its temporary file to the second nor fail renaming it."""
+    import galview.sim.generate as generate
+
+    target = tmp_path / "demo.h5"
+    write = generate._write
+    calls = []
+
+    def write_while_another_writes(partial, *args):
+        calls.append(partial)
+        write(partial, *args)
+        if len(calls) == 1:  # the first writer has written; the other one runs to the end now
+            generate.write_simulation(target, DES, 12, seed=4, workers=1)
+
+    monkeypatch.setattr(generate, "_write", write_while_another_writes)
+    assert write_simulation(target, DES, 12, seed=4, workers=1) == target
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert len(open_collection(target)) == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.h5"]  # no temporary file left behind
