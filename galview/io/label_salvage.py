@@ -36,6 +36,7 @@ from galview.io.label_schema import (
     DamagedLabelStore,
     LabelStoreError,
     fsync_dir,
+    open_elsewhere,
     remove_store_files,
 )
 from galview.io.sqlite_pages import leaf_records, page_size_of
@@ -144,9 +145,10 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
     Raises
     ------
     LabelStoreError
-        If there is no store, if it is not damaged (it opens and reads: nothing to recover), if it
-        is refused for another reason (locked, from a newer GalView, made for another collection),
-        or if the new store cannot be written. Nothing is moved or written then.
+        If there is no store, if another program has it open, if it is not damaged (it opens and
+        reads: nothing to recover), if it is refused for another reason (locked, from a newer GalView,
+        made for another collection), or if the new store cannot be written. Nothing is moved or
+        written then.
     """
     from galview.io.label_paths import store_path_for
 
@@ -156,6 +158,12 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
     path = path.expanduser().absolute()
     if not path.is_file():
         raise LabelStoreError(path, "does not exist; there is no label store to recover")
+    if open_elsewhere(path):
+        raise LabelStoreError(
+            path,
+            "is open in another program (another GalView?); close the collection there, then recover "
+            "the labels — moving the store from under it would lose what it writes next",
+        )
     ids = [str(i) for i in collection.ids]
     tell = _Teller(on_progress, cancel)
     with tempfile.TemporaryDirectory(prefix="galview-salvage-") as folder:

@@ -168,6 +168,39 @@ def remove_store_files(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+#: Where SQLite's unix VFS keeps its "dead man switch" lock in a ``-shm`` file: every connection to a store
+#: in WAL mode holds a shared lock on this byte for as long as it is open (SQLite's os_unix.c).
+_SHM_OPEN_BYTE = 128
+
+
+def open_elsewhere(path: Path) -> bool:
+    """Whether another process has the store at ``path`` open (its ``-shm`` lock byte is held).
+
+    Tries, without waiting, for an exclusive lock on the byte every WAL connection holds shared, and
+    lets go at once. False where that cannot be told (no ``-shm`` file, no ``fcntl`` on this system,
+    the file cannot be opened for writing). Locks are per process: this process's own connections do
+    not count, and closing the file drops any of them, so call it only with this process's connections
+    to the store closed.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open store cannot be moved there anyway
+        return False
+    try:
+        handle = os.open(f"{path}-shm", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_OPEN_BYTE)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(handle, fcntl.LOCK_UN, 1, _SHM_OPEN_BYTE)
+        return False
+    finally:
+        os.close(handle)
+
+
 def fsync_dir(directory: Path) -> None:
     """Make a rename or link in ``directory`` durable (where the system allows it)."""
     with contextlib.suppress(OSError):

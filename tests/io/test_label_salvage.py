@@ -347,3 +347,36 @@ def test_a_damaged_page_count_in_the_header_is_mended_not_followed(data):
     np.testing.assert_array_equal(labels_now(data), expected_labels())
     assert report.lost_rows == 0 and report.history_from_pages > N
     assert totals == {report.damaged.stat().st_size // 4096}  # the pages the file has, not 16 million
+
+
+def test_a_store_another_program_has_open_is_not_moved_from_under_it(data):
+    """Another GalView opened the store before it was damaged and still has it open: the salvage
+    refuses (what that program writes next would go to the moved file) until it closes."""
+    import subprocess
+    import sys
+
+    store = store_of(data)
+    before = zero_pages(store, [pages(store, "labels")[3]])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; conn = sqlite3.connect(sys.argv[1]);"
+            "conn.execute('SELECT count(*) FROM meta').fetchall(); print('open', flush=True); sys.stdin.read()",
+            str(store),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(LabelStoreError, match="is open in another program"):
+            salvaged(data)
+        assert digest(store) == before
+        assert not list(data.parent.glob("*.damaged-*"))
+    finally:
+        holder.communicate("", timeout=30)
+    report = salvaged(data)  # closed there: now it is recovered
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
+    assert digest(report.damaged) == before
