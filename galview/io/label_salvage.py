@@ -188,7 +188,16 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
             raise LabelStoreError(
                 report.history_csv, f"cannot be written ({exc.strerror or exc}); nothing was changed"
             ) from exc
-    _swap_in(path, fresh, damaged)
+    try:
+        _move_aside(path, damaged)
+    except OSError as exc:
+        remove_store_files(fresh)
+        if report.history_csv is not None:
+            report.history_csv.unlink(missing_ok=True)
+        raise LabelStoreError(
+            path, f"could not be moved aside ({exc.strerror or exc}); nothing was changed"
+        ) from exc
+    _link_in(path, fresh, damaged)
     return report
 
 
@@ -508,13 +517,27 @@ def _write_history(path: Path, rows: list[tuple]) -> None:
         os.fsync(handle.fileno())
 
 
-def _swap_in(path: Path, fresh: Path, damaged: Path) -> None:
-    """Move the damaged store (and its log files) aside, then link the new one into its place."""
+def _move_aside(path: Path, damaged: Path) -> None:
+    """Move the damaged store and its log files to ``damaged`` (same folder), or, if one move fails (a
+    file another program holds open, on Windows), undo those already made and raise the ``OSError``:
+    a log must never be parted from its store, nor left beside the new one."""
+    moved: list[tuple[Path, Path]] = []
     try:
         for suffix in ("-wal", "-shm", ""):
             old = Path(f"{path}{suffix}")
             if old.exists():
                 os.rename(old, Path(f"{damaged}{suffix}"))
+                moved.append((old, Path(f"{damaged}{suffix}")))
+    except OSError:
+        for old, aside in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.rename(aside, old)
+        raise
+
+
+def _link_in(path: Path, fresh: Path, damaged: Path) -> None:
+    """Link the new store into the place the damaged one was moved from (never over another file)."""
+    try:
         try:
             os.link(fresh, path)  # never replaces: another GalView may have created a store meanwhile
             fresh.unlink()

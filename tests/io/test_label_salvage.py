@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -380,3 +381,36 @@ def test_a_store_another_program_has_open_is_not_moved_from_under_it(data):
     report = salvaged(data)  # closed there: now it is recovered
     np.testing.assert_array_equal(labels_now(data), expected_labels())
     assert digest(report.damaged) == before
+
+
+def test_a_store_that_cannot_be_moved_aside_keeps_its_log_and_nothing_is_left(data, tmp_path, monkeypatch):
+    """On Windows a file another program holds open cannot be moved: the log, already moved, goes back."""
+    from galview.io import label_salvage
+
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    copy = crashed / data.name
+    shutil.copy(data, copy)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([1, 2, 3], 0)
+        shutil.copy(store.path, store_of(copy))
+        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    zero_pages(store_of(copy), [pages(store_of(data), "original")[0]])
+    before = sorted((p.name, digest(p)) for p in crashed.iterdir())
+    rename = os.rename
+
+    def store_held_open(source, target):
+        if Path(source) == store_of(copy):
+            raise PermissionError(13, "The process cannot access the file")
+        rename(source, target)
+
+    monkeypatch.setattr(label_salvage.os, "rename", store_held_open)
+    with pytest.raises(LabelStoreError, match="could not be moved aside.*nothing was changed"):
+        salvaged(copy)
+    assert sorted((p.name, digest(p)) for p in crashed.iterdir()) == before  # its log back beside it
+
+    monkeypatch.setattr(label_salvage.os, "rename", rename)
+    salvaged(copy)
+    expected = expected_labels()
+    expected[[1, 2, 3]] = 0
+    np.testing.assert_array_equal(labels_now(copy), expected)
