@@ -364,7 +364,7 @@ def _check_binding(conn, meta, *, path, source, fingerprint, force):
 def _per_index(value, count: int, name: str) -> list:
     if value is None or np.ndim(value) == 0:
         return [None if value is None else float(value)] * count
-    values = [float(v) for v in value]
+    values = [None if v is None or v != v else float(v) for v in value]  # None/NaN: not known
     if len(values) != count:
         raise ValueError(f"{name} has {len(values)} values for {count} cutouts")
     return values

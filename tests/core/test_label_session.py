@@ -197,3 +197,25 @@ def test_a_damaged_store_is_offered_for_salvage_when_the_caller_can_salvage(data
     assert helped.store is not None and helped.broken is None and helped.damaged is None
     assert helped.state.user_labels[0] == 1 and helped.state.user_labels[2] == 1
     assert helped.label(0, [4]) and helped.store.get(4)["user_label"] == 0
+
+
+def test_cutouts_not_scored_yet_are_labelled_while_the_scoring_runs(data):
+    """Scores fill in batch by batch: a label set before its cutout is scored records no probability."""
+    from types import SimpleNamespace
+
+    from galview.core.scores import Scores
+
+    state, session = _session(data)
+    state.set_model(SimpleNamespace(version="v1"))
+    state.set_scores(Scores.empty(N, 1, "v1"))
+    state.update_scores([0, 1], np.array([[0.9], [0.2]], np.float32), "v1")  # the first batch only
+
+    assert session.label(1, [0, 1, 5])
+    rows = session.store.history()
+    assert [(r["idx"], r["model_id"], r["prob"]) for r in rows] == [
+        (0, "v1", pytest.approx(0.9)),
+        (1, "v1", pytest.approx(0.2)),
+        (5, "v1", None),
+    ]
+    assert session.label(0, [7])  # one unscored cutout
+    assert session.store.history()[-1]["prob"] is None

@@ -142,6 +142,18 @@ def test_batch_is_one_action_with_per_index_probabilities(store):
     assert np.isnan(store.current()).all()
 
 
+def test_a_cutout_the_model_has_not_scored_yet_is_labelled_with_no_probability(store):
+    """While the collection is still being scored some cutouts have no probability (None or NaN)."""
+    action = store.set([1, 2, 3], 1, prob=[0.8, None, float("nan")])
+    rows = store.history()
+    assert [(r["idx"], r["action"], r["prob"]) for r in rows] == [
+        (1, action, 0.8),
+        (2, action, None),
+        (3, action, None),
+    ]
+    assert list(store.current()[1:4]) == [1, 1, 1]
+
+
 def test_history_fields(store):
     t0 = time.time()
     store.set(7, 1, user="ana", model_id="deepshadows-sim", prob=0.73, seconds=4.25)
