@@ -120,10 +120,10 @@ def about_text(model_name: str | None) -> str:
     from galview.core.logs import log_path
     from galview.core.paths import data_dir
 
-    keras = sys.modules.get("keras")
-    if keras is not None:
+    keras = sys.modules.get("keras")  # never imported here: that takes seconds
+    try:
         backend = f"Keras {keras.__version__}, {keras.backend.backend()} backend"
-    else:
+    except AttributeError:  # not imported, or a worker thread is importing it right now
         backend = "Keras not loaded yet (it loads with the first model)"
     lines = [
         f"GalView {__version__}: triage of low-surface-brightness galaxy candidates",

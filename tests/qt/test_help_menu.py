@@ -55,3 +55,12 @@ def test_about_names_the_version_the_data_folder_and_the_model(window, monkeypat
     box = window.help_menu.about_box
     assert box is not None and f"GalView {__version__}" in box.text()
     box.done(0)
+
+
+def test_about_while_a_worker_thread_is_still_importing_keras(monkeypatch):
+    """The first model loads in the background: Keras is in sys.modules, half imported, for seconds."""
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))  # no __version__, no backend yet
+    assert "Keras not loaded yet" in about_text(None)
