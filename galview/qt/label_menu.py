@@ -92,7 +92,9 @@ class LabelMenu(QObject):
         self._add("review", "Send to the review &queue", lambda: self.window.review.send())
         self._add("unreview", "Take off the review queue", lambda: self.window.review.remove())
         self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
-        self._add("recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", self.start_recheck)
+        self._add(
+            "recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", lambda: self.start_recheck()
+        )
         self._add("stop_recheck", "Stop the re-check", self.stop_recheck).setEnabled(self.window.state.blind)
         self.menu.addSeparator()
         self._add("export", "&Export labels…", self.ask_export)

@@ -56,6 +56,9 @@ class ReviewQueueController(QObject):
     def remove(self, indices=None) -> int:
         """Take ``indices`` (default: the selection, else the current cutout) off the queue."""
         indices = self.state.label_targets() if indices is None else [int(i) for i in indices]
+        if not indices or self.state.collection is None:
+            self.message.emit("Select cutouts to take off the review queue")
+            return len(self.queue)
         before = len(self.queue)
         if self._keep(self.queue.removed(indices)):
             self.message.emit(
