@@ -105,13 +105,14 @@ class ScoringController(QObject):
         if todo.size == 0:
             self.message.emit(f"Already scored with {model_name(model)}")
             return False
+        collection = state.collection
         self.runner.start(
             SCORING,
             model,
-            state.collection,
+            collection,
             todo,
             self.batch_size,
-            on_progress=self._on_rows,
+            on_progress=lambda progress: self._on_rows(progress, collection),
             on_returned=self._on_scored,
             on_errored=self._on_score_error,
         )
@@ -169,9 +170,11 @@ class ScoringController(QObject):
         self._maybe_autoscore()
 
     # -- job results (GUI thread) -----------------------------------------------------------
-    def _on_rows(self, progress) -> None:
+    def _on_rows(self, progress, collection) -> None:
+        """A batch of scores for ``collection``; dropped if another collection was opened since (its
+        rows arrive queued after the switch, and the same model's scores of the new one must not take them)."""
         rows = progress.payload
-        if rows is None:
+        if rows is None or collection is not self.state.collection:
             return
         scores = self.state.scores
         if (

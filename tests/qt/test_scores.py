@@ -383,3 +383,26 @@ def test_adapting_without_a_model_says_what_is_missing(window, tmp_path):
     window.state.set_model(None)
     assert not window.batchnorm_adapting.start()
     assert "load a model" in window.last_error
+
+
+def test_rows_of_a_collection_left_while_it_was_scored_do_not_land_in_the_next(
+    window, qtbot, tiny_model, tmp_path
+):
+    """The scoring job's batches reach the window queued: those still queued when another collection
+    opens (scored by the same model) belong to the old one and must be dropped, not written into it."""
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.scoring.auto_limit = 0
+    second = random_npz(tmp_path / "second.npz", 40, seed=2)
+    window.open_path(second)
+    assert window.scoring.score()
+    qtbot.waitUntil(lambda: not window.runner.busy and window.state.scores.complete, timeout=20000)
+    kept = window.state.scores.probs.copy()
+
+    window.open_path(random_npz(tmp_path / "first.npz", 70, seed=1))
+    window.scoring.batch_size = 8
+    assert window.scoring.score()
+    window.runner.job.wait()  # the GUI thread waits: every batch's rows are queued, none delivered
+    window.open_path(second)  # its kept scores come back
+    qtbot.wait(300)  # the old job's queued rows arrive now
+    np.testing.assert_array_equal(window.state.scores.probs, kept)
