@@ -223,9 +223,11 @@ class SimilarityController(QObject):
             self.error.emit(str(exc))
             return False
         store = None if index is not None else self._feature_store()
+        collection = self.state.collection
         self.runner.start(
-            JOB, self.state.collection, space, references, store, self.orientations, self.combine, index,
-            on_returned=self._on_ranked, on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
+            JOB, collection, space, references, store, self.orientations, self.combine, index,
+            on_returned=lambda result: self._on_ranked(result, collection),
+            on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
         )  # fmt: skip
         return True
 
@@ -264,9 +266,9 @@ class SimilarityController(QObject):
             self._store = FeatureCache.default()
         return self._store
 
-    def _on_ranked(self, result) -> None:
-        if self.state.collection is None or len(result.scores) != self.state.n:
-            return  # the collection changed while it ran
+    def _on_ranked(self, result, collection) -> None:
+        if collection is not self.state.collection:
+            return  # another collection was opened while it ran (of the same size, perhaps)
         self.result = result
         ranking = result.ranking()
         self.state.set_ranking(ranking)

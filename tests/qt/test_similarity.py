@@ -218,3 +218,18 @@ def test_pixel_space_options_are_chosen_used_and_remembered(window, qtbot, tmp_p
     assert _saved_pixel_options(window.settings) == chosen  # the next window starts with them
     with pytest.raises(ValueError, match="2 pixels or more"):
         PixelOptions(crop=1)
+
+
+def test_a_ranking_finished_after_another_collection_of_the_same_size_opened_is_dropped(
+    window, qtbot, tmp_path
+):
+    """Two fields of the same number of cutouts: the first one's ranking must not sort the second."""
+    window.open_path(random_npz(tmp_path / "field_a.npz", 30, seed=1))
+    window.similarity.set_space("pixel")
+    window.state.set_current(0)
+    window.similarity.this_action.trigger()
+    window.runner.job.wait()  # the GUI thread waits: the result is queued, not delivered
+    window.open_path(random_npz(tmp_path / "field_b.npz", 30, seed=2))
+    qtbot.wait(300)  # the old search's result arrives now
+    assert "similar" not in window.state.rankings and window.state.sorting.sort != "similar"
+    assert window.similarity.result is None
