@@ -76,6 +76,7 @@ class RetrainController(QObject):
         self.new_scores: Scores | None = None
         self.comparison = None
         self._new_path = None  # the model file compared with the starting model
+        self._scored_for = None  # the collection the new model is scoring (or scored) for the comparison
         self._next = None  # the job to start when the runner is free
         self._use_when_loaded = False  # "Use this model" pressed before the new model was loaded
         panel.retrain_button.clicked.connect(self.start)
@@ -229,7 +230,13 @@ class RetrainController(QObject):
             elif outcome == FAILED:
                 self.panel.show_stopped("Failed: nothing was written; the active model is unchanged")
         elif name == SCORING and self.new_scores is not None and outcome == DONE:
-            self._compare()
+            if self._scored_for is self.state.collection:
+                self._compare()
+            else:  # another collection was opened while the other model scored this one
+                self.new_scores = None
+                self.panel.change_label.setText(
+                    "Another collection was opened while the new model scored the last one: nothing compared"
+                )
         step, self._next = self._next, None
         if step is not None and outcome == DONE:
             if self.runner.busy:  # another job got in first: try again when it ends
@@ -272,26 +279,29 @@ class RetrainController(QObject):
     def _score_new_model(self) -> None:
         loaded, state = self.new_model, self.state
         self.new_scores = Scores.for_model(loaded, state.n)
+        collection = self._scored_for = state.collection
         self.runner.start(
             SCORING,
             loaded,
-            state.collection,
+            collection,
             np.arange(state.n),
             SCORE_BATCH,
-            on_progress=self._on_new_rows,
+            on_progress=lambda progress: self._on_new_rows(progress, collection),
             on_errored=self._on_error,
         )
 
-    def _on_new_rows(self, progress) -> None:
+    def _on_new_rows(self, progress, collection) -> None:
         rows = progress.payload
         if (
             rows is not None
+            and collection is self.state.collection
             and self.new_scores is not None
             and rows.model_version == self.new_scores.model_version
         ):
             self.new_scores.set_rows(rows.indices, rows.probs)
 
     def _compare(self) -> None:
+        self.refresh()  # the labels of the collection open now (the agreement with the user's labels)
         state, before = self.state, self._parent_scores()
         if self.new_scores is None or before is None:
             self.panel.change_label.setText(

@@ -360,3 +360,28 @@ def test_retraining_on_labels_of_other_named_classes_shows_what_the_new_model_sa
     panel.flipped_button.click()
     assert state.sorting.sort == NEW_TASK
     assert state.current == int(np.nanargmax(ranking.values))
+
+
+def test_a_comparison_whose_collection_was_closed_while_it_scored_compares_nothing(ready, qtbot, tmp_path):
+    """Comparing two models scores the open collection with the other one; if the user opens another
+    collection meanwhile, the old collection's scores must not be compared with the new one's."""
+    from galview.ml.loading import load_model
+    from galview.ml.versions import new_version_dir, write_version
+    from galview.qt.retrain import SCORING
+
+    window, state = ready, ready.state
+    other = load_model(state.model.path)
+    kernel, bias = other.model.layers[-1].get_weights()
+    other.model.layers[-1].set_weights([kernel, bias + 20.0])
+    path = write_version(other.model, other.card, new_version_dir("tiny"))
+    assert window.retraining.compare_with(path)
+    qtbot.waitUntil(lambda: window.runner.running(SCORING), timeout=20000)
+    window.runner.job.wait()  # the other model's scores of the first collection are queued, not delivered
+    window.open_path(_learnable_npz(tmp_path / "second.npz", n=30, seed=5))
+    qtbot.waitUntil(
+        lambda: not window.runner.busy and state.scores is not None and state.scores.complete, timeout=20000
+    )
+    qtbot.wait(200)
+    assert window.retraining.comparison is None
+    assert FLIPPED not in state.rankings
+    assert "Another collection was opened" in window.retraining.panel.change_label.text()
