@@ -4,7 +4,8 @@
 settings; a miss queues the cutout for :class:`HeatmapWorker`, a thread that reads cutouts in small
 batches and runs :func:`galview.ml.gradcam.explain`. Requests are served newest first, so the cutout
 on screen wins over prefetched neighbours. Maps are kept as uint8 (0..255) under the key
-``(model version, method, class)``: going back to a model or a method already seen costs nothing.
+``(model version, method, class, collection)``: going back to a model or a method already seen costs
+nothing; another collection starts afresh.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class HeatmapWorker(NewestFirstThread):
 
 
 class HeatmapCache(QObject):
-    """LRU cache of heat maps keyed by (model version, method, class) and cutout index.
+    """LRU cache of heat maps keyed by (model version, method, class, collection) and cutout index.
 
     Signals
     -------
@@ -88,6 +89,7 @@ class HeatmapCache(QObject):
         self.key: tuple | None = None
         self.error: str | None = None
         self._collection = None
+        self._opened = 0  # collections explained so far
         self._worker = HeatmapWorker(self)
         self._worker.computed.connect(self._on_computed)
         self._worker.failed.connect(self._on_failed)
@@ -99,8 +101,13 @@ class HeatmapCache(QObject):
         if collection is not self._collection:
             self._maps.clear()
             self._collection = collection
+            self._opened += 1
         self._images.clear()
-        self.key = None if loaded is None or collection is None else (loaded.version, *settings.key)
+        # the collection's number ends the key: maps of a collection left meanwhile, still queued from the
+        # worker, are not taken for the same cutout numbers of the next one
+        self.key = (
+            None if loaded is None or collection is None else (loaded.version, *settings.key, self._opened)
+        )
         self.error = None
         self._worker.set_job(self.key, loaded, collection, settings)
 

@@ -200,3 +200,22 @@ def test_a_map_without_positive_evidence_says_so(explained, qtbot, monkeypatch):
     )
     controller.show_current(0)
     assert NO_EVIDENCE in overlay.caption.text()
+
+
+def test_maps_computed_for_a_collection_left_meanwhile_are_not_shown_on_the_next(explained, qtbot, tmp_path):
+    """The worker's maps reach the window queued: those of the collection just closed must not be
+    taken for the same cutout numbers of the next one (same model, same method: same key before)."""
+    import time
+
+    cache = explained.explaining.heatmaps
+    qtbot.waitUntil(cache.idle, timeout=20000)
+    explained.state.set_current(40)
+    cache.request(list(range(40, 48)))
+    deadline = time.monotonic() + 20
+    while not cache.idle() and time.monotonic() < deadline:  # no event processing: results stay queued
+        time.sleep(0.01)
+    explained.open_path(_npz(tmp_path / "other.npz", seed=9))
+    qtbot.wait(300)  # the old collection's maps arrive now
+    assert all(cache.get(i, request=False) is None for i in range(40, 48))
+    heat = _wait_heat(qtbot, explained, explained.state.current)
+    np.testing.assert_allclose(heat, _expected(explained, explained.state.current), atol=1 / 255 + 1e-6)
