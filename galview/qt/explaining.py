@@ -185,7 +185,7 @@ class ExplainController(QObject):
             state.labels.copy(),  # the current labels: the file's, or as relabelled in GalView
             state.explain,
             state.display,
-            on_returned=self._on_sheet,
+            on_returned=lambda result, name=state.collection.source.name: self._on_sheet(result, name),
             on_errored=lambda exc: self.message.emit(f"Explanation sheet failed: {exc}"),
         )
         if job is None:
@@ -206,12 +206,14 @@ class ExplainController(QObject):
             return "Score the whole collection first (Model ▸ Score collection)"
         return None
 
-    def _on_sheet(self, result) -> None:
+    def _on_sheet(self, result, collection_name: str) -> None:
+        """Show the sheet, named after its collection (another may have been opened while it rendered)."""
         sheet, groups = result
         counts = ", ".join(f"{name} {len(indices)}" for name, indices in groups.items())
-        self.sheet_dialog = SheetDialog(sheet, f"Explanation sheet — {counts}", self.detail.window())
+        title = f"Explanation sheet of {collection_name} — {counts}"
+        self.sheet_dialog = SheetDialog(sheet, title, self.detail.window())
         self.sheet_dialog.show()
-        self.message.emit(f"Explanation sheet: {counts}")
+        self.message.emit(f"Explanation sheet of {collection_name}: {counts}")
         self.sheet_ready.emit(self.sheet_dialog)
 
     def close(self) -> None:
