@@ -37,7 +37,7 @@ class BatchNormAdapting(QObject):
             ADAPT_JOB,
             model,
             collection,
-            on_returned=lambda path: QTimer.singleShot(0, lambda: self._adapted(path)),
+            on_returned=lambda path: QTimer.singleShot(0, lambda: self._adapted(path, collection)),
             on_errored=lambda exc: self.error.emit(f"The model could not be adapted: {exc}"),
         )
         if job is None:
@@ -48,7 +48,14 @@ class BatchNormAdapting(QObject):
         )
         return True
 
-    def _adapted(self, path) -> None:
-        """The new version is written: load it (after the job's end has freed the runner)."""
+    def _adapted(self, path, collection) -> None:
+        """The new version is written: load it (after the job's end has freed the runner), unless another
+        collection was opened meanwhile — the version belongs to the one it was adapted to."""
+        if collection is not self.state.collection:
+            self.message.emit(
+                f"Adapted model for {collection.source.name} saved as {path.parent.name}; not made active "
+                "(another collection is open: choose it in the Model menu when you need it)"
+            )
+            return
         self.message.emit(f"Adapted model saved as {path.parent.name}; loading it")
         self.scoring.load_model(path)

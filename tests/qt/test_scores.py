@@ -378,6 +378,27 @@ def test_the_model_is_adapted_to_the_collection_as_a_new_version_and_loaded(
     assert Path(model.path).parent.parent == versions_dir()
 
 
+def test_a_model_adapted_to_a_collection_closed_meanwhile_is_kept_but_not_made_active(
+    window, qtbot, tiny_model, tmp_path
+):
+    """Adapted to the first collection, the version is written; the second, opened meanwhile, keeps
+    the model it is scored with, and the message says where the adapted version is."""
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    parent = window.state.model
+    window.open_path(_npz(tmp_path / "first.npz", n=100, seed=3))
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    said = []
+    window.batchnorm_adapting.message.connect(said.append)
+    window.adapt_model_action.trigger()
+    window.runner.job.wait()  # the GUI thread waits: the adapted model's path is queued, not delivered
+    window.open_path(_npz(tmp_path / "second.npz", n=90, seed=4))
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    qtbot.wait(300)
+    assert window.state.model is parent
+    assert "first.npz" in said[-1] and "not made active" in said[-1]
+
+
 def test_adapting_without_a_model_says_what_is_missing(window, tmp_path):
     window.open_path(_npz(tmp_path / "some.npz", n=80))
     window.state.set_model(None)
