@@ -171,10 +171,11 @@ class RetrainController(QObject):
         self.parent_model, self.result, self.new_model, self.new_scores = model, None, None, None
         self.comparison, self._use_when_loaded = None, False
         self.comparison_changed.emit()
+        collection = state.collection
         self.runner.start(
             FINETUNE,
             model,
-            state.collection,
+            collection,
             self.plan.indices,
             self.plan.labels,
             recipe,
@@ -182,7 +183,7 @@ class RetrainController(QObject):
             score_limit=COMPARE_LIMIT,
             embedding_budget=EMBEDDING_BUDGET,
             on_progress=self._on_progress,
-            on_returned=self._on_trained,
+            on_returned=lambda result: self._on_trained(result, collection),
             on_errored=self._on_error,
         )
         self.panel.set_running(True, curves=recipe.mode != "probe")
@@ -201,12 +202,19 @@ class RetrainController(QObject):
         if progress.payload is not None:
             self.panel.curves.add(progress.payload)
 
-    def _on_trained(self, result) -> None:
+    def _on_trained(self, result, collection) -> None:
         self.result, self._new_path = result, result.path
         self.panel.show_result(result.verdict, describe_metrics(result))
         self.version_added.emit(str(result.path))
-        self.message.emit(f"Retrained: {result.verdict}")
         state = self.state
+        if collection is not state.collection:  # the user opened another collection while it trained
+            self.panel.change_label.setText(
+                f"Trained on {collection.source.name}, which is no longer open: not compared with this "
+                "collection (the new version is in the Model menu)"
+            )
+            self.message.emit(f"Retrained on {collection.source.name}: {result.verdict}")
+            return
+        self.message.emit(f"Retrained: {result.verdict}")
         kept = None
         if result.scored_version is not None and state.collection is not None:
             kept = state.kept_scores.get(state.fingerprint, result.scored_version)

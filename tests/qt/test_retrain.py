@@ -385,3 +385,28 @@ def test_a_comparison_whose_collection_was_closed_while_it_scored_compares_nothi
     assert window.retraining.comparison is None
     assert FLIPPED not in state.rankings
     assert "Another collection was opened" in window.retraining.panel.change_label.text()
+
+
+def test_a_model_retrained_on_a_collection_closed_meanwhile_is_kept_not_compared_with_the_next(
+    ready, qtbot, tmp_path
+):
+    """Trained on the first collection's labels; the user opened another meanwhile: the version is
+    written and listed, but not scored on or compared with the other collection."""
+    window, state = ready, ready.state
+    parent = state.model
+    window.show_retrain()
+    panel = window.retrain_panel
+    _choose(panel, "probe", 1, 2)
+    said = []
+    window.retraining.message.connect(said.append)
+    panel.retrain_button.click()
+    window.runner.job.wait()  # the GUI thread waits: the result is queued, not delivered
+    window.open_path(_learnable_npz(tmp_path / "second.npz", n=30, seed=5))
+    qtbot.waitUntil(
+        lambda: not window.runner.busy and state.scores is not None and state.scores.complete, timeout=30000
+    )
+    qtbot.wait(300)
+    assert window.retraining.result is not None and window.retraining.result.path.is_file()
+    assert window.retraining.comparison is None and FLIPPED not in state.rankings
+    assert state.model is parent
+    assert "learnable.npz" in said[-1] and "second.npz" not in said[-1]
