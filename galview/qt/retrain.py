@@ -76,7 +76,6 @@ class RetrainController(QObject):
         self.new_scores: Scores | None = None
         self.comparison = None
         self._new_path = None  # the model file compared with the starting model
-        self._scored_for = None  # the collection the new model is scoring (or scored) for the comparison
         self._next = None  # the job to start when the runner is free
         self._use_when_loaded = False  # "Use this model" pressed before the new model was loaded
         panel.retrain_button.clicked.connect(self.start)
@@ -88,6 +87,7 @@ class RetrainController(QObject):
         panel.epochs.valueChanged.connect(lambda _v: self.refresh())
         panel.folds.valueChanged.connect(lambda _v: self.refresh())
         runner.finished.connect(self._on_job_finished)
+        state.collection_changed.connect(self._forget_comparison)
         for signal in (state.collection_changed, state.model_changed, state.labels_changed):
             signal.connect(lambda *_: self.refresh() if panel.isVisible() else None)
 
@@ -238,13 +238,7 @@ class RetrainController(QObject):
             elif outcome == FAILED:
                 self.panel.show_stopped("Failed: nothing was written; the active model is unchanged")
         elif name == SCORING and self.new_scores is not None and outcome == DONE:
-            if self._scored_for is self.state.collection:
-                self._compare()
-            else:  # another collection was opened while the other model scored this one
-                self.new_scores = None
-                self.panel.change_label.setText(
-                    "Another collection was opened while the new model scored the last one: nothing compared"
-                )
+            self._compare()
         step, self._next = self._next, None
         if step is not None and outcome == DONE:
             if self.runner.busy:  # another job got in first: try again when it ends
@@ -287,7 +281,7 @@ class RetrainController(QObject):
     def _score_new_model(self) -> None:
         loaded, state = self.new_model, self.state
         self.new_scores = Scores.for_model(loaded, state.n)
-        collection = self._scored_for = state.collection
+        collection = state.collection
         self.runner.start(
             SCORING,
             loaded,
@@ -307,6 +301,19 @@ class RetrainController(QObject):
             and rows.model_version == self.new_scores.model_version
         ):
             self.new_scores.set_rows(rows.indices, rows.probs)
+
+    def _forget_comparison(self, _collection=None) -> None:
+        """Another collection is open: the comparison (the new model's scores, what flipped) was of the
+        last one, and its scores must not be read with this one's cutout numbers."""
+        if self.new_scores is None and self.comparison is None:
+            return
+        self.new_scores, self.comparison = None, None
+        if self._next == self._score_new_model:
+            self._next = None
+        self.panel.clear_changes()
+        self.panel.flipped_button.setEnabled(False)
+        self.panel.change_label.setText("Another collection was opened: the comparison was of the last one")
+        self.comparison_changed.emit()
 
     def _compare(self) -> None:
         self.refresh()  # the labels of the collection open now (the agreement with the user's labels)

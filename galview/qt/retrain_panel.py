@@ -225,7 +225,7 @@ class RetrainPanel(QWidget):
         self.verdict_label.setText(f"<b>{verdict}</b>")
         self.metrics_label.setText(metrics)
         self.change_label.setText("Scoring the collection with the new model…")
-        self._clear_changes()
+        self.clear_changes()
         self.change_plot.setLabel("bottom", "change of probability (after − before)")
         self.set_first_button(FLIPPED_FIRST)
         self.result_box.setTitle("Before and after")
@@ -244,7 +244,7 @@ class RetrainPanel(QWidget):
         )
         self.metrics_label.setText("")
         self.change_label.setText(f"Loading {other} and its scores of this collection…")
-        self._clear_changes()
+        self.clear_changes()
         self.change_plot.setLabel("bottom", "change of probability (other − active)")
         self.set_first_button(FLIPPED_FIRST)
         for button in (self.use_button, self.flipped_button, self.back_button):
@@ -259,7 +259,7 @@ class RetrainPanel(QWidget):
     def _scroll_to_results(self) -> None:
         self._scroll.verticalScrollBar().setValue(self.result_box.y())
 
-    def _clear_changes(self) -> None:
+    def clear_changes(self) -> None:
         self.change_bars.setOpts(x=[], height=[])
         self.agreement_label.setText("")
 

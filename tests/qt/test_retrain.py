@@ -410,3 +410,25 @@ def test_a_model_retrained_on_a_collection_closed_meanwhile_is_kept_not_compared
     assert window.retraining.comparison is None and FLIPPED not in state.rankings
     assert state.model is parent
     assert "learnable.npz" in said[-1] and "second.npz" not in said[-1]
+
+
+def test_a_finished_comparison_is_forgotten_when_another_collection_opens(ready, qtbot, tmp_path):
+    """The compared model's scores are of the collection compared: with another one open (of the same
+    size) they must not be shown as its cutouts' "other opinion"."""
+    from galview.ml.loading import load_model
+    from galview.ml.versions import new_version_dir, write_version
+
+    window, state = ready, ready.state
+    other = load_model(state.model.path)
+    kernel, bias = other.model.layers[-1].get_weights()
+    other.model.layers[-1].set_weights([kernel, bias + 20.0])
+    assert window.retraining.compare_with(write_version(other.model, other.card, new_version_dir("tiny")))
+    qtbot.waitUntil(
+        lambda: window.retraining.comparison is not None and not window.runner.busy, timeout=30000
+    )
+    assert window.retraining.other_opinion(0) is not None
+    window.open_path(_learnable_npz(tmp_path / "same_size.npz", n=N, seed=7))
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    assert window.retraining.comparison is None and window.retraining.other_opinion(0) is None
+    assert " by " not in window.metadata.fields["Score"].text()
+    assert "Another collection was opened" in window.retraining.panel.change_label.text()
