@@ -102,8 +102,9 @@ class ViewerState:
         return None if self.collection is None else fingerprint(self.collection)
 
     # -- collection and display ----------------------------------------------------------
-    def set_collection(self, collection: Collection | None) -> None:
-        """Show a new collection (the previous one is closed) with display defaults for its data.
+    def set_collection(self, collection: Collection | None, close_previous: bool = True) -> None:
+        """Show a new collection (the previous one is closed, unless told not to: a background job may
+        still be reading it) with display defaults for its data.
 
         Labels come from the file (the labelling session replaces them with the store's), rankings
         and the selection are dropped, the order goes back to file order, and the active model's
@@ -125,7 +126,7 @@ class ViewerState:
         self.sorting = Sorting()
         self._set_order_arrays(np.arange(n, dtype=np.int64))
         self._plain_order = True
-        if old is not None and old is not collection:
+        if close_previous and old is not None and old is not collection:
             old.close()
         self.collection_changed.emit(collection)
         self.scores_changed.emit(self.scores)

@@ -207,6 +207,8 @@ class MainWindow(QMainWindow):
             if hasattr(controller, "error"):
                 controller.error.connect(self.show_error)
         self.runner.finished.connect(lambda *_: self._check_active_model())
+        self._left_open: list = []  # collections replaced while a job read them: closed when it ends
+        self.runner.finished.connect(lambda *_: self._close_left_collections())
         self.cache.crashed.connect(
             lambda message: self.show_error(f"Thumbnails could not be drawn: {message}")
         )
@@ -358,7 +360,11 @@ class MainWindow(QMainWindow):
             return False
         self.scoring.stop_scoring()  # it reads the collection that set_collection closes
         self.switcher.add(path)
-        self.state.set_collection(collection)
+        previous = self.state.collection
+        in_use = previous is not None and previous is not collection and self.runner.busy
+        self.state.set_collection(collection, close_previous=not in_use)
+        if in_use:  # a job (a similarity search, retraining…) still reads it: closed when the job ends
+            self._left_open.append(previous)
         self._remember_recent(str(Path(path).resolve()))
         if hasattr(collection, "run_scores"):  # the OUT_DIR of galview score --cluster
             self._show_run_scores(collection)
@@ -568,7 +574,17 @@ class MainWindow(QMainWindow):
         self.cache.close()
         if self.state.collection is not None:
             self.state.collection.close()
+        self._close_left_collections()
         super().closeEvent(event)
+
+    def _close_left_collections(self) -> None:
+        """Close the collections replaced while a job read them, once no job runs."""
+        if self.runner.busy:
+            return
+        for collection in self._left_open:
+            if collection is not self.state.collection:
+                collection.close()
+        self._left_open.clear()
 
 
 class ClosableDock(QDockWidget):

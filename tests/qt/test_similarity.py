@@ -233,3 +233,31 @@ def test_a_ranking_finished_after_another_collection_of_the_same_size_opened_is_
     qtbot.wait(300)  # the old search's result arrives now
     assert "similar" not in window.state.rankings and window.state.sorting.sort != "similar"
     assert window.similarity.result is None
+
+
+def test_opening_another_collection_during_a_search_neither_breaks_it_nor_leaves_the_file_open(
+    window, qtbot, tmp_path
+):
+    """The search still reads the first collection: it is closed when the search ends, not under it
+    (which showed "Similarity search failed: 'NoneType' object is not subscriptable")."""
+    import h5py
+
+    path = tmp_path / "field.h5"
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as handle:
+        handle["images"] = rng.integers(0, 255, (3000, 32, 32, 3), dtype=np.uint8)
+    errors, closed = [], []
+    window.similarity.error.connect(errors.append)
+    window.open_path(path)
+    first = window.state.collection
+    close = first.close
+    first.close = lambda: closed.append(True) or close()
+    window.similarity.set_space("morphology")
+    window.similarity.this_action.trigger()
+    qtbot.waitUntil(lambda: window.runner.busy, timeout=5000)
+    window.open_path(random_npz(tmp_path / "other.npz", 30))
+    assert window.runner.busy and not closed  # still being read
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60000)
+    qtbot.wait(100)
+    assert closed == [True] and errors == []
+    assert "similar" not in window.state.rankings
