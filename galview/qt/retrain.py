@@ -168,6 +168,14 @@ class RetrainController(QObject):
         except ValueError as exc:
             self.error.emit(str(exc))
             return False
+        from galview.ml.adapt import adapt_for
+        from galview.ml.errors import ModelError
+
+        try:  # the job's first step: refused at once, not after it has started
+            adapt_for(model, state.collection)
+        except ModelError as exc:
+            self.error.emit(f"Cannot retrain on these cutouts: {exc}")
+            return False
         self.parent_model, self.result, self.new_model, self.new_scores = model, None, None, None
         self.comparison, self._use_when_loaded = None, False
         self.comparison_changed.emit()

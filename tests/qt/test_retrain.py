@@ -137,6 +137,23 @@ def test_retrain_needs_labels_of_two_classes(window, qtbot, tiny_model, tmp_path
     assert not window.runner.busy
 
 
+def test_retraining_on_cutouts_the_model_cannot_read_is_refused_at_once(window, qtbot, tiny_model, tmp_path):
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    rng = np.random.default_rng(2)
+    np.savez(
+        tmp_path / "wider.npz",
+        images=rng.integers(0, 255, (N, 24, 24, 3), dtype=np.uint8),
+        labels=np.arange(N) % 2,
+    )
+    window.open_path(tmp_path / "wider.npz")
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    window.show_retrain()
+    assert not window.retraining.start()
+    assert "Cannot retrain on these cutouts" in window.last_error and "16×16×3" in window.last_error
+    assert not window.runner.busy
+
+
 def test_comparison_lists_flipped_first():
     before = Scores.empty(4, 1, "a")
     after = Scores.empty(4, 1, "b")
