@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from galview.cli.common import (
     add_adapt_option,
     add_model_option,
@@ -99,8 +101,20 @@ def cmd_single_score(args) -> int:
         from galview.ml.scoring import score_to_file
 
         loaded = ready_model(load_model(model), collection, args)
+        unreadable: dict[int, str] = {}
         with progress_printer("score") as progress:
-            path = score_to_file(loaded, collection, output, batch_size=args.batch_size, on_progress=progress)
+            path = score_to_file(
+                loaded,
+                collection,
+                output,
+                batch_size=args.batch_size,
+                on_progress=progress,
+                on_unreadable=unreadable.__setitem__,
+            )
+    if unreadable:
+        from galview.core.words import unreadable_cutouts
+
+        print(f"warning: {unreadable_cutouts(unreadable)}", file=sys.stderr)
     print(path)
     return 0
 

@@ -157,7 +157,8 @@ class Scores:
             other = 1 - self.positive_class
             self.predicted[indices] = np.where(positive, self.positive_class, other)
         else:
-            self.predicted[indices] = probs.argmax(axis=1)
+            self.predicted[indices] = np.nan_to_num(probs, nan=-np.inf).argmax(axis=1)
+        self.predicted[indices[np.isnan(probs).any(axis=1)]] = -1  # a cutout that could not be read
 
     def positive_prob(self) -> np.ndarray:
         """(N,) float32: P(positive class) for binary models, the largest output otherwise; NaN unscored."""

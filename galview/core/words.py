@@ -7,3 +7,14 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     """``"1 cutout"``, ``"2 cutouts"``, ``"12,000 cutouts"``: a number with its noun in the right form."""
     n = int(n)
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def unreadable_cutouts(unreadable: dict[int, str]) -> str:
+    """One line about cutouts a run could not read: how many, and the first one's index and reason."""
+    first = min(unreadable)
+    reason = unreadable[first]
+    if not reason.startswith(f"cutout {first} "):
+        reason = f"cutout {first}: {reason}"
+    more = f"; and {count(len(unreadable) - 1, 'more')}" if len(unreadable) > 1 else ""
+    verb = "has" if len(unreadable) == 1 else "have"
+    return f"{count(len(unreadable), 'cutout')} could not be read and {verb} no score ({reason}{more})"

@@ -70,22 +70,28 @@ def score_rows(
     *,
     on_progress=None,
     cancel: CancelToken | None = None,
-) -> tuple[int, float]:
+) -> tuple[int, float, dict[int, str]]:
     """Score cutouts ``indices``; each batch's rows travel as the payload of its Progress (cutouts).
 
-    Returns ``(count, seconds)``. Reading the next batch overlaps with the model's work on this
-    one (see :func:`galview.ml.scoring.score_batches`).
+    Returns ``(count, seconds, unreadable)``: cutout index → why it could not be read, for cutouts
+    left unscored (NaN rows) instead of stopping the job. Reading the next batch overlaps with the
+    model's work on this one (see :func:`galview.ml.scoring.score_batches`).
     """
     from galview.ml.scoring import score_batches
 
     started = time.monotonic()
     indices = np.asarray(indices, dtype=np.int64)
-    for batch in score_batches(loaded, collection, batch_size, indices=indices, cancel=cancel):
+    unreadable: dict[int, str] = {}
+    batches = score_batches(
+        loaded, collection, batch_size, indices=indices, cancel=cancel, skip_unreadable=True
+    )
+    for batch in batches:
         stop = batch.start + len(batch.probs)
+        unreadable.update({int(indices[batch.start + p]): why for p, why in batch.unreadable.items()})
         rows = ScoredRows(indices[batch.start : stop], batch.probs, batch.embeddings, loaded.version)
         if on_progress is not None:
             on_progress(Progress(stop, len(indices), "scoring", unit="cutouts", payload=rows))
-    return len(indices), time.monotonic() - started
+    return len(indices), time.monotonic() - started, unreadable
 
 
 @dataclass

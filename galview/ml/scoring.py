@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
+from galview.core.errors import CollectionError
 from galview.core.jobs import CancelToken, Progress
 from galview.core.scores import is_positive
 from galview.ml.adapt import adapt_for, carrying
@@ -30,11 +31,15 @@ class ScoreBatch:
         Model outputs (K = 1 for binary models: the probability of the positive class).
     embeddings : ndarray, (B, D) float32
         Penultimate-layer activations, for similarity search.
+    unreadable : dict
+        Position in the batch → why that cutout could not be read (its rows are NaN); only with
+        ``skip_unreadable``.
     """
 
     start: int
     probs: np.ndarray
     embeddings: np.ndarray
+    unreadable: dict[int, str] = field(default_factory=dict)
 
 
 def penultimate_layer(model):
@@ -59,8 +64,11 @@ def predicted_classes(probs: np.ndarray, task: str, positive_class: int = 1) -> 
     :meth:`Scores.set_rows`); arg-max for the others (multilabel: arg-max too)."""
     if probs.shape[1] == 1:
         positive = int(positive_class)
-        return np.where(is_positive(probs[:, 0]), positive, 1 - positive).astype(np.int64)
-    return probs.argmax(axis=1).astype(np.int64)
+        classes = np.where(is_positive(probs[:, 0]), positive, 1 - positive).astype(np.int64)
+    else:
+        classes = np.nan_to_num(probs, nan=-np.inf).argmax(axis=1).astype(np.int64)
+    classes[np.isnan(probs).any(axis=1)] = -1  # no score (a cutout that could not be read): no class
+    return classes
 
 
 def score_batches(
@@ -70,11 +78,15 @@ def score_batches(
     indices=None,
     on_progress=None,
     cancel: CancelToken | None = None,
+    *,
+    skip_unreadable: bool = False,
 ) -> Iterator[ScoreBatch]:
     """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``).
 
     Cutouts that fit the model only through the physical adapter (survey fluxes with a WCS into a
-    model of viewer colours) are adapted: :func:`galview.ml.adapt.adapt_for`.
+    model of viewer colours) are adapted: :func:`galview.ml.adapt.adapt_for`. With
+    ``skip_unreadable`` a cutout that cannot be read (all NaN, a damaged image in a folder) gets NaN
+    rows and its reason in :attr:`ScoreBatch.unreadable` instead of stopping the run.
 
     Raises
     ------
@@ -90,25 +102,47 @@ def score_batches(
     cancel = cancel or CancelToken()
 
     def read(start):
-        return model_input(collection.get_batch(order[start : start + batch_size]), spec)
+        chunk = order[start : start + batch_size]
+        if skip_unreadable:
+            return read_skipping(collection, chunk, spec)
+        return model_input(collection.get_batch(chunk), spec), {}
 
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, starts[0]) if starts else None
         for k, start in enumerate(starts):
-            batch = pending.result()
+            batch, unreadable = pending.result()
             if k + 1 < len(starts):
                 pending = reader.submit(read, starts[k + 1])
             cancel.raise_if_cancelled()
             embeddings, probs = both.predict_on_batch(batch)
-            yield ScoreBatch(
-                start,
-                np.asarray(probs, np.float32),
-                np.asarray(embeddings, np.float32).reshape(len(batch), -1),
-            )
+            probs = np.array(probs, np.float32)
+            embeddings = np.array(embeddings, np.float32).reshape(len(batch), -1)
+            if unreadable:
+                probs[list(unreadable)] = np.nan
+                embeddings[list(unreadable)] = np.nan
+            yield ScoreBatch(start, probs, embeddings, unreadable)
             if on_progress is not None:
                 on_progress(
                     Progress(min(start + batch_size, len(order)), len(order), "scoring", unit="cutouts")
                 )
+
+
+def read_skipping(collection, chunk, spec) -> tuple[np.ndarray, dict[int, str]]:
+    """Model input of cutouts ``chunk``, and position → reason for those that could not be read (their
+    input is zeros). The whole batch is read at once; only if that fails, cutout by cutout."""
+    try:
+        return model_input(collection.get_batch(chunk), spec), {}
+    except CollectionError:
+        pass
+    cutouts = np.zeros((len(chunk), *collection.shape), dtype=collection.dtype)
+    unreadable = {}
+    for position, index in enumerate(chunk):
+        try:
+            cutouts[position] = collection.get_batch([int(index)])[0]
+        except CollectionError as exc:  # its reason, naming the file when it is one of a folder's
+            same = str(exc.path) == str(collection.source)
+            unreadable[position] = exc.problem if same else str(exc)
+    return model_input(cutouts, spec), unreadable
 
 
 def score_to_file(
@@ -122,9 +156,11 @@ def score_to_file(
     indices=None,
     attrs: dict | None = None,
     finish=None,
+    on_unreadable=None,
 ):
     """Score every cutout (or those at ``indices``) and write ``output`` (.csv or .h5); nothing is left
-    behind on error or cancel.
+    behind on error or cancel. A cutout that cannot be read gets an empty row (NaN, class -1) and
+    ``on_unreadable(index, reason)`` is called for it.
 
     ``attrs`` are stored beside the provenance (HDF5). ``finish(writer)``, called after the last batch
     and before the file gets its name, may add datasets (:meth:`ScoreWriter.add_dataset`).
@@ -140,9 +176,20 @@ def score_to_file(
     writer = ScoreWriter(output, len(order), names, provenance | dict(attrs or {}), index=order)
     positive = card.positive_class if card.positive_class is not None else 1
     try:
-        batches = score_batches(loaded, collection, batch_size, order, on_progress=on_progress, cancel=cancel)
+        batches = score_batches(
+            loaded,
+            collection,
+            batch_size,
+            order,
+            on_progress=on_progress,
+            cancel=cancel,
+            skip_unreadable=True,
+        )
         for batch in batches:
             rows = order[batch.start : batch.start + len(batch.probs)]
+            for position, reason in batch.unreadable.items():
+                if on_unreadable is not None:
+                    on_unreadable(int(rows[position]), reason)
             writer.write(
                 batch.start,
                 [collection.id_of(int(i)) for i in rows],

@@ -201,15 +201,15 @@ class ScoringController(QObject):
         self._refresh_timer.setInterval(max(ORDER_REFRESH_MS, int(5 * took_ms)))
 
     def _on_scored(self, result) -> None:
-        count, seconds = result
+        count, seconds, unreadable = result
         self.last_duration_s = seconds
         from galview.ml.adapt import adapter_note  # what the physical adapter did, if anything
 
         note = adapter_note(self.state.model, self.state.collection)
-        self.message.emit(
-            f"Scored {words.count(count, 'cutout')} in {seconds:.1f} s"
-            + (f"; adapter: {note}" if note else "")
-        )
+        text = f"Scored {words.count(count - len(unreadable), 'cutout')} in {seconds:.1f} s"
+        if unreadable:
+            self.error.emit(words.unreadable_cutouts(unreadable))
+        self.message.emit(text + (f"; adapter: {note}" if note else ""))
 
     def _on_error(self, exc: Exception) -> None:
         if self._stale_job is not None and self.runner.job is self._stale_job:

@@ -54,6 +54,15 @@ def test_binary_with_positive_class_zero_predicts_class_zero_above_half():
     assert scores.predicted_name(0) == "LSBG" and scores.predicted_name(1) == "artifact"
 
 
+def test_a_row_of_a_cutout_that_could_not_be_read_has_no_class():
+    binary = Scores.empty(2, 1, "v", class_names=("artifact", "LSBG"))
+    binary.set_rows([0, 1], [[0.8], [NAN]])
+    multi = Scores.empty(2, 3, "v", task="multiclass", class_names=("a", "b", "c"))
+    multi.set_rows([0, 1], [[0.1, 0.7, 0.2], [NAN, NAN, NAN]])
+    for scores in (binary, multi):
+        assert scores.predicted.tolist()[1] == -1 and not scores.scored[1] and scores.scored[0]
+
+
 def test_multiclass_scores_use_the_top_class():
     scores = Scores.empty(3, 3, "v", task="multiclass", class_names=("a", "b", "c"))
     scores.set_rows([0, 2], [[0.1, 0.7, 0.2], [0.4, 0.3, 0.3]])

@@ -380,3 +380,47 @@ def test_cli_refuses_calibration_it_cannot_fit_in_one_line(tmp_path, capsys):
     assert main([*args, "--arch", "deepshadows-3class"]) == 2
     assert "needs a binary model, not a multiclass one" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def _folder_with_a_damaged_image(folder, n=6, damaged=2):
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"c{i}.png")
+    data = (folder / f"c{damaged}.png").read_bytes()
+    (folder / f"c{damaged}.png").write_bytes(data[: len(data) // 2])  # the header reads, the pixels do not
+    return folder
+
+
+def test_a_cutout_that_cannot_be_read_gets_an_empty_row_not_the_end_of_the_run(trained, tmp_path):
+    from galview.core.errors import CollectionError
+
+    _, loaded, _ = trained
+    collection = open_collection(_folder_with_a_damaged_image(tmp_path / "pngs"))
+    with pytest.raises(CollectionError, match="c2.png"):
+        list(score_batches(loaded, collection, batch_size=4))  # as before where it is not asked for
+    batches = list(score_batches(loaded, collection, batch_size=4, skip_unreadable=True))
+    probs = np.concatenate([b.probs for b in batches])[:, 0]
+    assert np.isnan(probs[2]) and np.isfinite(np.delete(probs, 2)).all()
+    assert np.isnan(batches[0].embeddings[2]).all() and list(batches[0].unreadable) == [2]
+    assert "c2.png: is not a readable PNG/JPEG image" in batches[0].unreadable[2]
+    told = {}
+    path = score_to_file(loaded, collection, tmp_path / "s.csv", batch_size=4, on_unreadable=told.__setitem__)
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert (rows[2]["prob"], rows[2]["predicted"]) == ("nan", "-1") and list(told) == [2]
+    assert all(row["predicted"] in ("0", "1") for k, row in enumerate(rows) if k != 2)
+
+
+def test_cli_score_warns_of_cutouts_it_could_not_read(trained, tmp_path, capsys):
+    from galview.cli import main
+
+    _, _, folder = trained
+    data = _folder_with_a_damaged_image(tmp_path / "pngs")
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(data), "--model", str(folder / "model.keras"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 1 cutout could not be read and has no score (cutout 2: " in err and "c2.png" in err
+    assert out.is_file()

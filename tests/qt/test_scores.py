@@ -427,3 +427,25 @@ def test_rows_of_a_collection_left_while_it_was_scored_do_not_land_in_the_next(
     window.open_path(second)  # its kept scores come back
     qtbot.wait(300)  # the old job's queued rows arrive now
     np.testing.assert_array_equal(window.state.scores.probs, kept)
+
+
+def test_a_damaged_image_in_a_folder_leaves_one_cutout_unscored_and_says_so(
+    window, qtbot, tiny_model, tmp_path
+):
+    from PIL import Image
+
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"c{i}.png")
+    data = (folder / "c2.png").read_bytes()
+    (folder / "c2.png").write_bytes(data[: len(data) // 2])
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: not window.runner.busy and window.state.scores is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.state.scores.n_scored == 5, timeout=20000)
+    assert not window.state.scores.scored[2]
+    assert "1 cutout could not be read and has no score (cutout 2: " in window.last_error
+    assert "c2.png" in window.last_error
