@@ -424,3 +424,16 @@ def test_cli_score_warns_of_cutouts_it_could_not_read(trained, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "warning: 1 cutout could not be read and has no score (cutout 2: " in err and "c2.png" in err
     assert out.is_file()
+
+
+def test_a_file_none_of_whose_cutouts_can_be_read_still_stops_the_run(trained, tmp_path):
+    """Skipping is for single cutouts: a batch of which nothing reads means the file is at fault."""
+    from galview.core.errors import CollectionError
+
+    _, loaded, _ = trained
+    folder = tmp_path / "pngs"
+    _folder_with_a_damaged_image(folder, n=4, damaged=0)
+    for i in (1, 2, 3):
+        (folder / f"c{i}.png").write_bytes((folder / "c0.png").read_bytes())
+    with pytest.raises(CollectionError, match="c0.png"):
+        list(score_batches(loaded, open_collection(folder), batch_size=4, skip_unreadable=True))
