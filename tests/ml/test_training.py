@@ -432,8 +432,8 @@ def test_a_file_none_of_whose_cutouts_can_be_read_still_stops_the_run(trained, t
 
     _, loaded, _ = trained
     folder = tmp_path / "pngs"
-    _folder_with_a_damaged_image(folder, n=4, damaged=0)
-    for i in (1, 2, 3):
-        (folder / f"c{i}.png").write_bytes((folder / "c0.png").read_bytes())
-    with pytest.raises(CollectionError, match="c0.png"):
-        list(score_batches(loaded, open_collection(folder), batch_size=4, skip_unreadable=True))
+    _folder_with_a_damaged_image(folder, n=4, damaged=2)
+    (folder / "c3.png").write_bytes((folder / "c2.png").read_bytes())
+    collection = open_collection(folder)
+    with pytest.raises(CollectionError, match="c2.png"):  # the batch of cutouts 2 and 3
+        list(score_batches(loaded, collection, batch_size=2, skip_unreadable=True))
