@@ -74,6 +74,20 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def crashed_copy(data: Path, tmp_path: Path) -> Path:
+    """A copy of the collection in ``tmp_path/crashed`` whose store holds its newest commit (cutouts 1-3
+    set to 0) only in the write-ahead log, as a crash leaves it; returns the copy's collection path."""
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    copy = crashed / data.name
+    shutil.copy(data, copy)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([1, 2, 3], 0)  # committed to the log; the file is copied before the checkpoint at close
+        shutil.copy(store.path, store_of(copy))
+        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    return copy
+
+
 def salvaged(data: Path):
     with open_collection(data) as collection:
         return salvage_store(collection)
@@ -141,14 +155,7 @@ def test_labels_lost_from_both_tables_are_reported_and_the_rest_kept(data):
 
 def test_commits_still_in_the_write_ahead_log_are_recovered(data, tmp_path):
     """A crash leaves the newest commits in the -wal file: the salvage reads them too."""
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    copy = crashed / data.name
-    shutil.copy(data, copy)
-    with open_collection(data) as collection, open_label_store(collection) as store:
-        store.set([1, 2, 3], 0)  # committed to the log; the file is copied before the checkpoint at close
-        shutil.copy(store.path, store_of(copy))
-        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    copy = crashed_copy(data, tmp_path)
     zero_pages(store_of(copy), [pages(store_of(data), "original")[0]])  # a page the log does not hold
 
     report = salvaged(copy)
@@ -278,14 +285,7 @@ def test_lost_interior_pages_leave_the_rows_below_them_to_read(data):
 
 def test_the_log_is_read_page_by_page_too(data, tmp_path):
     """Commits only in the write-ahead log, and the file's schema page lost."""
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    copy = crashed / data.name
-    shutil.copy(data, copy)
-    with open_collection(data) as collection, open_label_store(collection) as store:
-        store.set([1, 2, 3], 0)
-        shutil.copy(store.path, store_of(copy))
-        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    copy = crashed_copy(data, tmp_path)
     zero_pages(store_of(copy), [1])
 
     salvaged(copy)
@@ -387,14 +387,8 @@ def test_a_store_that_cannot_be_moved_aside_keeps_its_log_and_nothing_is_left(da
     """On Windows a file another program holds open cannot be moved: the log, already moved, goes back."""
     from galview.io import label_salvage
 
-    crashed = tmp_path / "crashed"
-    crashed.mkdir()
-    copy = crashed / data.name
-    shutil.copy(data, copy)
-    with open_collection(data) as collection, open_label_store(collection) as store:
-        store.set([1, 2, 3], 0)
-        shutil.copy(store.path, store_of(copy))
-        shutil.copy(f"{store.path}-wal", f"{store_of(copy)}-wal")
+    copy = crashed_copy(data, tmp_path)
+    crashed = copy.parent
     zero_pages(store_of(copy), [pages(store_of(data), "original")[0]])
     before = sorted((p.name, digest(p)) for p in crashed.iterdir())
     rename = os.rename

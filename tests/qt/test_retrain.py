@@ -46,6 +46,17 @@ def ready(window, qtbot, tiny_model, tmp_path):
     return window
 
 
+def _other_version(model):
+    """A version of ``model`` that calls every cutout the positive class, written among the versions."""
+    from galview.ml.loading import load_model
+    from galview.ml.versions import new_version_dir, write_version
+
+    other = load_model(model.path)
+    kernel, bias = other.model.layers[-1].get_weights()
+    other.model.layers[-1].set_weights([kernel, bias + 20.0])  # calls every cutout the positive class
+    return write_version(other.model, other.card, new_version_dir("tiny"))
+
+
 def _choose(panel, mode, epochs, folds):
     from galview.qt.retrain_panel import MODE_CHOICES
 
@@ -261,16 +272,11 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     user's labels, the grid sorts flipped first, and "Use this model" switches to it."""
     from galview.assets import shipped_default_path
     from galview.core.model_names import model_name, path_name
-    from galview.ml.loading import load_model
-    from galview.ml.versions import new_version_dir, write_version
 
     window, state = ready, ready.state
     active = state.model
     state.set_ranking(compare_scores(state.scores, state.scores).ranking("an older title"))
-    other = load_model(active.path)
-    kernel, bias = other.model.layers[-1].get_weights()
-    other.model.layers[-1].set_weights([kernel, bias + 20.0])  # calls every cutout the positive class
-    path = write_version(other.model, other.card, new_version_dir("tiny"))
+    path = _other_version(active)
     monkeypatch.setattr("galview.qt.retrain.COMPARE_LIMIT", 8)  # asked for: compared whatever the size
 
     window.versions.fill()
@@ -382,15 +388,10 @@ def test_retraining_on_labels_of_other_named_classes_shows_what_the_new_model_sa
 def test_a_comparison_whose_collection_was_closed_while_it_scored_compares_nothing(ready, qtbot, tmp_path):
     """Comparing two models scores the open collection with the other one; if the user opens another
     collection meanwhile, the old collection's scores must not be compared with the new one's."""
-    from galview.ml.loading import load_model
-    from galview.ml.versions import new_version_dir, write_version
     from galview.qt.retrain import SCORING
 
     window, state = ready, ready.state
-    other = load_model(state.model.path)
-    kernel, bias = other.model.layers[-1].get_weights()
-    other.model.layers[-1].set_weights([kernel, bias + 20.0])
-    path = write_version(other.model, other.card, new_version_dir("tiny"))
+    path = _other_version(state.model)
     assert window.retraining.compare_with(path)
     qtbot.waitUntil(lambda: window.runner.running(SCORING), timeout=20000)
     window.runner.job.wait()  # the other model's scores of the first collection are queued, not delivered
@@ -432,14 +433,8 @@ def test_a_model_retrained_on_a_collection_closed_meanwhile_is_kept_not_compared
 def test_a_finished_comparison_is_forgotten_when_another_collection_opens(ready, qtbot, tmp_path):
     """The compared model's scores are of the collection compared: with another one open (of the same
     size) they must not be shown as its cutouts' "other opinion"."""
-    from galview.ml.loading import load_model
-    from galview.ml.versions import new_version_dir, write_version
-
     window, state = ready, ready.state
-    other = load_model(state.model.path)
-    kernel, bias = other.model.layers[-1].get_weights()
-    other.model.layers[-1].set_weights([kernel, bias + 20.0])
-    assert window.retraining.compare_with(write_version(other.model, other.card, new_version_dir("tiny")))
+    assert window.retraining.compare_with(_other_version(state.model))
     qtbot.waitUntil(
         lambda: window.retraining.comparison is not None and not window.runner.busy, timeout=30000
     )
