@@ -115,9 +115,10 @@ def score_batches(
                 pending = reader.submit(read, starts[k + 1])
             cancel.raise_if_cancelled()
             embeddings, probs = both.predict_on_batch(batch)
-            probs = np.array(probs, np.float32)
-            embeddings = np.array(embeddings, np.float32).reshape(len(batch), -1)
-            if unreadable:
+            probs = np.asarray(probs, np.float32)
+            embeddings = np.asarray(embeddings, np.float32).reshape(len(batch), -1)
+            if unreadable:  # copies: a backend's output may be read-only
+                probs, embeddings = probs.copy(), embeddings.copy()
                 probs[list(unreadable)] = np.nan
                 embeddings[list(unreadable)] = np.nan
             yield ScoreBatch(start, probs, embeddings, unreadable)
