@@ -18,6 +18,11 @@ BINS = 20
 #: A binary model's output ``p`` says "positive" when ``p > DECISION_THRESHOLD`` (see :func:`is_positive`).
 DECISION_THRESHOLD = 0.5
 
+#: :attr:`Scores.predicted` of a cutout the model was run on but could not score (it could not be
+#: read: all NaN, a damaged image). Kept apart from -1 (not tried yet) so that such a cutout is not
+#: tried, and warned about, again at each opening.
+UNREADABLE = -2
+
 
 def is_positive(prob, threshold: float = DECISION_THRESHOLD) -> np.ndarray:
     """The binary decision rule, written once: positive where ``prob > threshold``, strictly.
@@ -50,7 +55,8 @@ class Scores:
         Model outputs; K = 1 for binary models (the probability of the positive class).
         NaN rows are not scored yet.
     predicted : ndarray, (N,) int64
-        Index into ``class_names`` of the predicted class; -1 where not scored.
+        Index into ``class_names`` of the predicted class; -1 where not scored yet,
+        :data:`UNREADABLE` where the cutout could not be read.
     model_version : str
         :attr:`LoadedModel.version` of the model that produced them.
     task : str
@@ -123,8 +129,19 @@ class Scores:
         return int(np.count_nonzero(self.scored))
 
     @property
+    def unreadable(self) -> np.ndarray:
+        """(N,) bool: True where the model was run but the cutout could not be read (no score)."""
+        return self.predicted == UNREADABLE
+
+    @property
+    def todo(self) -> np.ndarray:
+        """(N,) bool: True where the model has not been run yet (neither scored nor unreadable)."""
+        return ~self.scored & ~self.unreadable
+
+    @property
     def complete(self) -> bool:
-        return self.n_scored == len(self)
+        """Whether every cutout was tried: scored, or found unreadable."""
+        return not self.todo.any()
 
     def embeddings_of(self, indices) -> np.ndarray | None:
         """(B, D) embeddings of cutouts ``indices``, or None unless every one of them is kept."""
@@ -143,7 +160,8 @@ class Scores:
     def set_rows(self, indices, probs, embeddings=None) -> None:
         """Store model outputs ``probs`` (B, K) for cutouts ``indices`` (B,) and their predicted classes.
 
-        ``embeddings`` (B, D) are stored too when these scores keep embeddings.
+        ``embeddings`` (B, D) are stored too when these scores keep embeddings. A NaN row (the
+        cutout could not be read) marks the cutout :data:`UNREADABLE`.
         """
         indices = np.asarray(indices, dtype=np.int64)
         probs = np.asarray(probs, dtype=np.float32).reshape(len(indices), -1)
@@ -158,7 +176,7 @@ class Scores:
             self.predicted[indices] = np.where(positive, self.positive_class, other)
         else:
             self.predicted[indices] = np.nan_to_num(probs, nan=-np.inf).argmax(axis=1)
-        self.predicted[indices[np.isnan(probs).any(axis=1)]] = -1  # a cutout that could not be read
+        self.predicted[indices[np.isnan(probs).any(axis=1)]] = UNREADABLE
 
     def positive_prob(self) -> np.ndarray:
         """(N,) float32: P(positive class) for binary models, the largest output otherwise; NaN unscored."""

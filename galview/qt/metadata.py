@@ -7,6 +7,8 @@ import math
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from galview.core.scores import UNREADABLE
+
 FIELDS = (
     "Index",
     "ID",
@@ -90,7 +92,8 @@ class MetadataPanel(QWidget):
         self.names["Score"].setText(f"P({name})" if scores.binary else "Score")
         predicted = scores.predicted_name(index)
         if predicted is None:
-            self.fields["Score"].setText("not scored yet")
+            unreadable = scores.predicted[index] == UNREADABLE
+            self.fields["Score"].setText("none: could not be read" if unreadable else "not scored yet")
             return
         p = scores.prob_of(index)
         prefix = "" if scores.binary else f"P({predicted}) = "

@@ -101,9 +101,11 @@ class ScoringController(QObject):
         if scores is None or scores.model_version != model.version:
             scores = self._empty_scores(model)
             state.set_scores(scores)
-        todo = np.flatnonzero(~scores.scored)
+        todo = np.flatnonzero(scores.todo)
         if todo.size == 0:
-            self.message.emit(f"Already scored with {model_name(model)}")
+            unreadable = int(np.count_nonzero(scores.unreadable))
+            note = f" ({count(unreadable, 'cutout')} could not be read)" if unreadable else ""
+            self.message.emit(f"Already scored with {model_name(model)}{note}")
             return False
         collection = state.collection
         self.runner.start(

@@ -60,7 +60,8 @@ def test_a_row_of_a_cutout_that_could_not_be_read_has_no_class():
     multi = Scores.empty(2, 3, "v", task="multiclass", class_names=("a", "b", "c"))
     multi.set_rows([0, 1], [[0.1, 0.7, 0.2], [NAN, NAN, NAN]])
     for scores in (binary, multi):
-        assert scores.predicted.tolist()[1] == -1 and not scores.scored[1] and scores.scored[0]
+        assert scores.predicted_name(1) is None and not scores.scored[1] and scores.scored[0]
+        assert scores.unreadable.tolist() == [False, True] and scores.complete
 
 
 def test_multiclass_scores_use_the_top_class():

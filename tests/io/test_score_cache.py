@@ -31,6 +31,20 @@ def test_scores_round_trip_through_the_disk(tmp_path):
     assert cache.load("fp-a", "v2") is None and cache.load("fp-b", "v1") is None
 
 
+def test_an_unreadable_cutout_is_remembered_as_tried_so_the_scores_stay_complete(tmp_path):
+    cache = ScoreCache(tmp_path / "scores")
+    scores = Scores.empty(3, 1, "v1")
+    scores.set_rows([0, 2], [[0.2], [0.9]])
+    assert not scores.complete and scores.todo.tolist() == [False, True, False]
+    scores.set_rows([1], [[np.nan]])  # what scoring writes for a cutout it could not read
+    assert scores.complete and scores.unreadable.tolist() == [False, True, False] and scores.n_scored == 2
+    assert scores.predicted_name(1) is None
+    cache.save("fp", scores.copy())
+    cache.flush()
+    back = cache.load("fp", "v1")
+    assert back.complete and back.unreadable.tolist() == [False, True, False]
+
+
 def test_the_cache_stays_under_its_size_limit_dropping_the_least_recently_used(tmp_path):
     one = _scores(n=400, dim=64)
     size = one.probs.nbytes + one.predicted.nbytes + one.embeddings.nbytes

@@ -449,3 +449,17 @@ def test_a_damaged_image_in_a_folder_leaves_one_cutout_unscored_and_says_so(
     assert not window.state.scores.scored[2]
     assert "1 cutout could not be read and has no score (cutout 2: " in window.last_error
     assert "c2.png" in window.last_error
+    assert window.state.scores.complete and window.state.scores.unreadable.tolist() == [0, 0, 1, 0, 0, 0]
+    window.state.set_current(2)
+    assert window.metadata.fields["Score"].text() == "none: could not be read"
+
+    # Opened again: its kept scores are complete, so it is neither scored nor warned about again.
+    window.open_path(random_npz(tmp_path / "other.npz", 8, seed=3))
+    qtbot.waitUntil(lambda: not window.runner.busy and window.state.scores.complete, timeout=20000)
+    window.last_error = None
+    window.open_path(folder)
+    qtbot.wait(300)
+    assert not window.runner.busy and window.last_error is None
+    assert window.state.scores.unreadable[2] and window.state.scores.n_scored == 5
+    assert not window.scoring.score()
+    assert window.statusBar().currentMessage().endswith("(1 cutout could not be read)")
