@@ -20,6 +20,7 @@ from galview.io import open_collection
 from galview.io.label_salvage import salvage_store
 from galview.io.label_schema import DamagedLabelStore
 from galview.io.label_store import LabelStoreError, open_label_store
+from tests.io.btree_pages import table_pages
 
 N = 3000  # enough cutouts for the labels table and the history to span many pages
 
@@ -51,13 +52,8 @@ def store_of(data: Path) -> Path:
 
 def pages(store: Path, table: str, kind: str = "leaf") -> list[int]:
     """Page numbers of the table's leaf (or ``"internal"``) pages, in row order."""
-    conn = sqlite3.connect(store)
-    try:
-        conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
-        query = "SELECT pageno FROM temp.pages WHERE name = ? AND pagetype = ? ORDER BY path"
-        return [row[0] for row in conn.execute(query, (table, kind))]
-    finally:
-        conn.close()
+    leaves, interiors = table_pages(store, table)
+    return leaves if kind == "leaf" else interiors
 
 
 def zero_pages(store: Path, numbers) -> str:

@@ -18,6 +18,7 @@ from galview.core.errors import CollectionError
 from galview.io import label_paths, open_collection
 from galview.io.label_store import LabelStore, LabelStoreError, open_label_store, store_path_for
 from tests.hostile import cases_files
+from tests.io.btree_pages import table_pages
 
 N = 6
 
@@ -284,10 +285,7 @@ def test_a_damaged_store_with_a_write_ahead_log_is_refused_with_both_files_as_th
         store.set_many([(i, i % 2) for i in range(n)])  # in the log until the store is closed
         shutil.copy(path, crashed)
         shutil.copy(f"{path}-wal", f"{crashed}-wal")
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE VIRTUAL TABLE temp.pages USING dbstat")
-    page = conn.execute("SELECT max(pageno) FROM temp.pages WHERE name = 'original'").fetchone()[0]
-    conn.close()
+    page = max(sum(table_pages(path, "original"), []))
     with open(crashed, "r+b") as handle:  # a page the log does not hold
         handle.seek((page - 1) * 4096)
         handle.write(bytes(4096))
