@@ -4,8 +4,8 @@ Slow (a minute or two per ten walks), so they run only when asked for::
 
     GALVIEW_WALKS=10 QT_QPA_PLATFORM=offscreen python -m pytest tests/qt/test_random_walks.py
 
-Each walk starts from a tiny model (and one more version of it) with two random collections and the
-Retrain panel open, takes random steps — a menu action (modal dialogs answered "cancel"), another
+Each walk starts from a tiny model (and one more version of it), two random collections and a folder
+of PNGs with one damaged image, and the Retrain panel open; it takes random steps — a menu action (modal dialogs answered "cancel"), another
 collection, the current cutout, a selection, a key, any visible button — and checks after every step
 that the labels shown are the labels stored and that the scores cover the open collection. Any exception
 in the window fails the walk (pytest-qt). Five bugs were found this way or next to one found this way
@@ -88,6 +88,19 @@ def step(window, rng, files) -> str:
     return path
 
 
+def png_folder_with_a_damaged_image(folder, n: int):
+    """A folder of ``n`` 16×16 PNGs whose third image is cut in half (unreadable)."""
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(n)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"c{i:03d}.png")
+    data = (folder / "c002.png").read_bytes()
+    (folder / "c002.png").write_bytes(data[: len(data) // 2])
+    return folder
+
+
 @pytest.mark.parametrize("seed", range(WALKS))
 def test_random_walk(window, qtbot, no_person, tiny_model, tmp_path, seed):  # noqa: F811
     from galview.ml.loading import load_model
@@ -102,6 +115,7 @@ def test_random_walk(window, qtbot, no_person, tiny_model, tmp_path, seed):  # n
     write_version(other.model, other.card, new_version_dir("tiny"))
     window.versions.fill()
     files = [random_npz(tmp_path / "a.npz", 40, seed=1), random_npz(tmp_path / "b.npz", 300, seed=2)]
+    files.append(png_folder_with_a_damaged_image(tmp_path / "pngs", 30))
     window.open_path(files[0])
     window.show_retrain()
     steps = []
