@@ -5,10 +5,11 @@ Slow (a minute or two per ten walks), so they run only when asked for::
     GALVIEW_WALKS=10 QT_QPA_PLATFORM=offscreen python -m pytest tests/qt/test_random_walks.py
 
 Each walk starts from a tiny model (and one more version of it), two random collections and a folder
-of PNGs with one damaged image, and the Retrain panel open; it takes random steps — a menu action (modal dialogs answered "cancel"), another
-collection, the current cutout, a selection, a key, any visible button — and checks after every step
-that the labels shown are the labels stored and that the scores cover the open collection. Any exception
-in the window fails the walk (pytest-qt). Five bugs were found this way or next to one found this way
+of PNGs with one damaged image, and the Retrain panel open; it takes random steps — a menu action (modal
+dialogs answered "cancel"), another collection, the current cutout, a selection, a key, any visible
+button — and checks after every step that the labels shown are the labels stored and that the scores
+cover the open collection. Any exception in the window fails the walk (pytest-qt). Five bugs were found
+this way or next to one found this way
 (BENCHMARKS.md, "The window, driven without a person").
 """
 
