@@ -9,6 +9,7 @@ uses it).
 from __future__ import annotations
 
 import math
+import sys
 
 from galview.cli.common import (
     add_model_option,
@@ -93,6 +94,8 @@ def cmd_finetune(args) -> int:
             band_indices(args.bands, collection.bands)  # a wrong name is refused before Keras loads
         result = _run(parent_path, collection, chosen, recipe, output, args)
     _print_result(result)
+    if result.counts.get("unreadable"):
+        print(f"warning: {result.counts['unreadable']}", file=sys.stderr)
     print(result.path.parent)
     return 0
 

@@ -9,12 +9,19 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def unreadable_cutouts(unreadable: dict[int, str]) -> str:
-    """One line about cutouts a run could not read: how many, and the first one's index and reason."""
+def unreadable_cutouts(unreadable: dict[int, str], left_out_of: str | None = None) -> str:
+    """One line about cutouts a run could not read: how many, and the first one's index and reason.
+
+    They "have no score", or with ``left_out_of`` (e.g. ``"the training"``) were left out of that.
+    """
     first = min(unreadable)
     reason = unreadable[first]
     if not reason.startswith(f"cutout {first} "):
         reason = f"cutout {first}: {reason}"
     more = f"; and {count(len(unreadable) - 1, 'more')}" if len(unreadable) > 1 else ""
-    verb = "has" if len(unreadable) == 1 else "have"
-    return f"{count(len(unreadable), 'cutout')} could not be read and {verb} no score ({reason}{more})"
+    one = len(unreadable) == 1
+    if left_out_of:
+        outcome = f"{'was' if one else 'were'} left out of {left_out_of}"
+    else:
+        outcome = f"{'has' if one else 'have'} no score"
+    return f"{count(len(unreadable), 'cutout')} could not be read and {outcome} ({reason}{more})"

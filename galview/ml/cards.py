@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from galview.core.errors import CollectionError
 from galview.ml.errors import ModelError
 
 SCHEMA = "galview-model-card/1"
@@ -310,7 +311,8 @@ def fingerprint(images: Any, labels: Any, n_sample: int = 32) -> str:
     """A sha256 identifying a training set without storing it.
 
     Hashes the shapes and dtypes, every label, and the full pixels of ``n_sample`` cutouts spread
-    evenly through the set (so a million-cutout file is not read in full).
+    evenly through the set (so a million-cutout file is not read in full); a cutout that cannot be
+    read counts as its position.
 
     Parameters
     ----------
@@ -332,7 +334,11 @@ def fingerprint(images: Any, labels: Any, n_sample: int = 32) -> str:
     if n:
         picks = np.unique(np.linspace(0, n - 1, min(n, n_sample)).round().astype(int))
         for i in picks:
-            pixels = np.ascontiguousarray(np.asarray(images[int(i)]))
+            try:
+                pixels = np.ascontiguousarray(np.asarray(images[int(i)]))
+            except CollectionError:  # a damaged image of a folder counts as its position
+                digest.update(f"unreadable {int(i)}".encode())
+                continue
             digest.update(pixels.dtype.str.encode())
             digest.update(pixels.tobytes())
     return "sha256:" + digest.hexdigest()

@@ -17,6 +17,7 @@ from galview.core.confident import stratified_folds
 from galview.core.jobs import Cancelled, Progress
 from galview.core.label_values import retrained_class_names
 from galview.core.training_labels import labels_record
+from galview.core.words import unreadable_cutouts
 from galview.ml import finetune_fit as fitting
 from galview.ml.augment import CutoutBatches, dihedral_views, view_count
 from galview.ml.cards import ModelCard, fingerprint
@@ -76,6 +77,10 @@ class Job:
         self.new_task = retrained_class_names(card.class_names, collection.class_names)[1] is not None
         self._check_labels(len(collection))
         self.spec = adapt_for(parent, collection)[0].card.input
+        #: Labelled cutouts that could not be read (index → why): left out, as scoring leaves them.
+        self.unreadable = self._leave_out_unreadable()
+        if self.unreadable:
+            self._check_labels(len(collection))  # the counts per class again, without them
         self.fold = stratified_folds(self.labels, recipe.folds, recipe.seed)
         self.arch = _architecture(card.architecture, recipe.mode, parent.path)
         binary = card.task == "binary"
@@ -108,11 +113,42 @@ class Job:
                 f"each class; class {self.parent.card.class_names[k]!r} has {counts[k]}: label more or use fewer folds",
             )
 
+    def _leave_out_unreadable(self) -> dict[int, str]:
+        """Drop the labelled cutouts that cannot be read (all NaN, a damaged image of a folder) from
+        :attr:`indices` and :attr:`labels`, counted in :attr:`left_out`; returns index → why.
+
+        Reads every labelled cutout once, batch by batch; only a batch that fails is read cutout by
+        cutout. A batch of which nothing reads is the file's fault: its error is raised.
+        """
+        from galview.ml.scoring import read_skipping
+
+        unreadable: dict[int, str] = {}
+        size = max(int(self.recipe.batch_size), 1)
+        for start in range(0, len(self.indices), size):
+            self.cancel.raise_if_cancelled()
+            chunk = self.indices[start : start + size]
+            found = read_skipping(self.collection, chunk, self.spec)[1]
+            unreadable.update({int(chunk[position]): why for position, why in found.items()})
+        if unreadable:
+            keep = ~np.isin(self.indices, list(unreadable))
+            self.indices, self.labels = self.indices[keep], self.labels[keep]
+            self.left_out["unreadable"] = len(unreadable)
+        return unreadable
+
     def counts(self) -> dict:
-        """``{"per_class": {index: n}, "left_out": {...}, "total": n}``."""
+        """``{"per_class": {index: n}, "left_out": {...}, "total": n, "unreadable": text}``.
+
+        ``unreadable`` is one line about labelled cutouts that could not be read ("" when none).
+        """
         found, number = np.unique(self.labels, return_counts=True)
         per_class = {int(k): int(c) for k, c in zip(found, number, strict=True)}
-        return {"per_class": per_class, "left_out": self.left_out, "total": len(self.labels)}
+        note = unreadable_cutouts(self.unreadable, left_out_of="the training") if self.unreadable else ""
+        return {
+            "per_class": per_class,
+            "left_out": self.left_out,
+            "total": len(self.labels),
+            "unreadable": note,
+        }
 
     def _probe_head(self):
         """The parent's output layer an anchored probe starts from; None for other modes or outputs."""

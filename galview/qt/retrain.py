@@ -214,6 +214,8 @@ class RetrainController(QObject):
         self.result, self._new_path = result, result.path
         self.panel.show_result(result.verdict, describe_metrics(result))
         self.version_added.emit(str(result.path))
+        if result.counts.get("unreadable"):  # labelled cutouts it could not read were left out
+            self.error.emit(result.counts["unreadable"])
         state = self.state
         if collection is not state.collection:  # the user opened another collection while it trained
             self.panel.change_label.setText(

@@ -17,7 +17,7 @@ from galview.io import open_collection
 from galview.io.label_store import open_label_store
 from galview.ml import architectures
 from tests.cli.test_cli_startup import run_wrapped
-from tests.ml.tiny_models import TINY_SPEC, blobs, file_hash, save_tiny_model
+from tests.ml.tiny_models import TINY_SPEC, blob_pngs, blobs, file_hash, save_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore:Even though the `tf.config.experimental_run:UserWarning")
@@ -67,6 +67,19 @@ def test_labels_from_file_and_the_default_mode(workspace, capsys):
     assert "labels: 40 human labels: 20 " in out and "(the file's labels)" in out
     assert "40 labels, probe by default: logistic regression on the frozen penultimate features" in out
     assert (tmp_path / "new" / "model.json").is_file()
+
+
+def test_a_labelled_image_that_cannot_be_read_is_left_out_with_a_warning(workspace, capsys):
+    tmp_path, _ = workspace
+    folder, labels = blob_pngs(tmp_path / "pngs", damaged=3)
+    with open_label_store(open_collection(folder)) as store:
+        store.set_many([(i, int(v)) for i, v in enumerate(labels)], user="ana")
+    args = ["finetune", str(folder), "--model", str(tmp_path / "parent"), "--folds", "2"]
+    assert main([*args, "-o", str(tmp_path / "new")]) == 0
+    out, err = capsys.readouterr()
+    assert "labels: 40 human labels" in out and "verdict    " in out and "on 39 labels" in out
+    assert "warning: 1 cutout could not be read and was left out of the training (cutout 3: " in err
+    assert "c003.png" in err
 
 
 @pytest.mark.parametrize(

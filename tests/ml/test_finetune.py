@@ -20,7 +20,7 @@ from galview.ml.errors import TrainingFailed
 from galview.ml.finetune import MODES, FitEvent, default_recipe, finetune
 from galview.ml.loading import load_model
 from galview.ml.versions import list_versions, versions_dir
-from tests.ml.tiny_models import TINY_SPEC, blobs, file_hash, save_tiny_model
+from tests.ml.tiny_models import TINY_SPEC, blob_pngs, blobs, file_hash, save_tiny_model
 
 REPO = Path(__file__).resolve().parents[2]
 # Eager functions (see eager_tensorflow) do not apply to tf.data, which TensorFlow says once per dataset.
@@ -198,6 +198,26 @@ def test_labels_the_model_cannot_learn_are_refused_before_training(setup):
         finetune(parent, collection, indices[labels == 1], labels[labels == 1], _recipe("probe"))
     with pytest.raises(ModelError, match="needs at least 5 labels of each class"):
         finetune(parent, collection, indices[:6], labels[:6], replace(_recipe("probe"), folds=5))
+
+
+def test_a_labelled_cutout_that_cannot_be_read_is_left_out_and_said_so(tmp_path):
+    from galview.ml.cards import load_card
+
+    parent = save_tiny_model(tmp_path / "parent.keras")
+    folder, labels = blob_pngs(
+        tmp_path / "pngs", damaged=3
+    )  # one of the cutouts the card's fingerprint reads
+    with open_collection(folder) as collection:
+        result = finetune(
+            parent, collection, np.arange(40), labels, _recipe("probe"), output=tmp_path / "new"
+        )
+    assert result.counts["total"] == 39 and result.counts["left_out"] == {"unreadable": 1}
+    assert sum(result.counts["per_class"].values()) == 39
+    note = result.counts["unreadable"]
+    assert note.startswith("1 cutout could not be read and was left out of the training (cutout 3: ")
+    assert "c003.png" in note
+    card = load_card(result.path.parent / "model.json")
+    assert card.training["left_out"] == {"unreadable": 1} and 3 not in card.training["labels_used"]["indices"]
 
 
 def test_default_output_is_a_new_version(setup):

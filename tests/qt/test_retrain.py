@@ -165,6 +165,33 @@ def test_retraining_on_cutouts_the_model_cannot_read_is_refused_at_once(window, 
     assert not window.runner.busy
 
 
+def test_a_labelled_image_that_cannot_be_read_is_left_out_of_the_retraining_and_said_so(
+    window, qtbot, tiny_model, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GALVIEW_RETRAIN_IN_PROCESS", "0")  # in this process: seconds, not a minute
+    from galview.io import open_collection
+    from galview.io.label_store import open_label_store
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, labels = blob_pngs(tmp_path / "pngs", damaged=3)
+    with open_collection(folder) as collection, open_label_store(collection) as store:
+        store.set_many([(i, int(v)) for i, v in enumerate(labels)], user="ana")
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: not window.runner.busy and window.state.scores.complete, timeout=20000)
+    window.last_error = None
+    window.show_retrain()
+    _choose(window.retrain_panel, "probe", 1, 2)
+    assert window.retraining.start()
+    qtbot.waitUntil(lambda: window.retraining.result is not None, timeout=120000)
+    assert window.last_error.startswith(
+        "1 cutout could not be read and was left out of the training (cutout 3"
+    )
+    assert window.retraining.result.counts["total"] == 39
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60000)
+
+
 def test_comparison_lists_flipped_first():
     before = Scores.empty(4, 1, "a")
     after = Scores.empty(4, 1, "b")
