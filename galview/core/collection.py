@@ -131,6 +131,29 @@ class Collection(abc.ABC):
             self._check_finite(block, unique)
         return block[inverse] if unique.size != idx.size or not np.array_equal(unique, idx) else block
 
+    def get_batch_skipping(self, indices) -> tuple[np.ndarray, dict[int, str]]:
+        """Like :meth:`get_batch`, but a cutout that cannot be read (all NaN, a damaged image of a
+        folder) comes back as zeros, its position in ``indices`` → why in the dict.
+
+        The batch is read at once; only if that fails, cutout by cutout. When no cutout of a batch
+        of several can be read, the file itself is at fault: its error is raised.
+        """
+        try:
+            return self.get_batch(indices), {}
+        except CollectionError as batch_error:
+            whole_batch = batch_error
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        cutouts = np.zeros((len(indices), *self.shape), dtype=self.dtype)
+        unreadable = {}
+        for position, index in enumerate(indices):
+            try:
+                cutouts[position] = self.get_batch([int(index)])[0]
+            except CollectionError as exc:  # its reason, naming the file when it is one of a folder's
+                unreadable[position] = exc.problem if str(exc.path) == str(self.source) else str(exc)
+        if len(indices) > 1 and len(unreadable) == len(indices):
+            raise whole_batch
+        return cutouts, unreadable
+
     def _check_finite(self, block: np.ndarray, indices: np.ndarray) -> None:
         finite_any = np.isfinite(block).reshape(len(block), -1).any(axis=1)
         if not finite_any.all():

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from galview.core.errors import CollectionError
 from galview.core.jobs import CancelToken, Progress
 from galview.core.scores import is_positive
 from galview.ml.adapt import adapt_for, carrying
@@ -130,22 +129,8 @@ def score_batches(
 
 def read_skipping(collection, chunk, spec) -> tuple[np.ndarray, dict[int, str]]:
     """Model input of cutouts ``chunk``, and position → reason for those that could not be read (their
-    input is zeros). The whole batch is read at once; only if that fails, cutout by cutout. When no
-    cutout of a batch of several can be read, the file itself is at fault: its error is raised."""
-    try:
-        return model_input(collection.get_batch(chunk), spec), {}
-    except CollectionError as batch_error:
-        whole_batch = batch_error
-    cutouts = np.zeros((len(chunk), *collection.shape), dtype=collection.dtype)
-    unreadable = {}
-    for position, index in enumerate(chunk):
-        try:
-            cutouts[position] = collection.get_batch([int(index)])[0]
-        except CollectionError as exc:  # its reason, naming the file when it is one of a folder's
-            same = str(exc.path) == str(collection.source)
-            unreadable[position] = exc.problem if same else str(exc)
-    if len(chunk) > 1 and len(unreadable) == len(chunk):
-        raise whole_batch
+    input is zeros): :meth:`~galview.core.collection.Collection.get_batch_skipping`."""
+    cutouts, unreadable = collection.get_batch_skipping(chunk)
     return model_input(cutouts, spec), unreadable
 
 

@@ -32,11 +32,14 @@ class HeatmapWorker(NewestFirstThread):
     """Background thread: pending cutout indices in, ``computed(key, indices, maps)`` out.
 
     ``failed(key, message)`` reports a batch that could not be explained (the model does not fit
-    the collection, say); the worker then drops that key's queue.
+    the collection, say); the worker then drops that key's queue. ``unreadable(key, indices)``
+    names cutouts that could not be read (a damaged image of a folder): they get no map, the rest of
+    their batch does.
     """
 
     computed = pyqtSignal(object, object, object)
     failed = pyqtSignal(object, str)
+    unreadable = pyqtSignal(object, object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(BATCH, MAX_PENDING, parent)
@@ -50,7 +53,13 @@ class HeatmapWorker(NewestFirstThread):
         try:
             from galview.ml.gradcam import explain
 
-            cutouts = collection.get_batch(indices)
+            cutouts, skipped = collection.get_batch_skipping(indices)
+            if skipped:
+                self.unreadable.emit(key, indices[list(skipped)])
+                indices = np.delete(indices, list(skipped))
+                cutouts = np.delete(cutouts, list(skipped), axis=0)
+                if not len(indices):
+                    return
             maps = explain(
                 loaded,
                 cutouts,
@@ -85,6 +94,7 @@ class HeatmapCache(QObject):
         super().__init__(parent)
         self.capacity = capacity
         self._maps: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (key, index) → (H, W) uint8
+        self._unreadable: set[tuple] = set()  # (key, index) of cutouts that could not be read: no map
         self._images: dict[tuple, QImage] = {}  # (key, colour map, index) → colourised thumbnail
         self.key: tuple | None = None
         self.error: str | None = None
@@ -93,6 +103,9 @@ class HeatmapCache(QObject):
         self._worker = HeatmapWorker(self)
         self._worker.computed.connect(self._on_computed)
         self._worker.failed.connect(self._on_failed)
+        self._worker.unreadable.connect(
+            lambda key, indices: self._unreadable.update((key, int(i)) for i in indices)
+        )
         self._worker.crashed.connect(lambda message: self._on_failed(self.key, message))
         self._worker.start()
 
@@ -100,6 +113,7 @@ class HeatmapCache(QObject):
         """Explain with this model, collection and settings (a new collection forgets every map)."""
         if collection is not self._collection:
             self._maps.clear()
+            self._unreadable.clear()
             self._collection = collection
             self._opened += 1
         self._images.clear()
@@ -139,7 +153,11 @@ class HeatmapCache(QObject):
         """Queue cutouts not yet cached; the last one given is computed first."""
         if self.key is None or self.error is not None:
             return
-        missing = [int(i) for i in indices if (self.key, int(i)) not in self._maps]
+        missing = [
+            int(i)
+            for i in indices
+            if (self.key, int(i)) not in self._maps and (self.key, int(i)) not in self._unreadable
+        ]
         if missing:
             self._worker.request(missing)
 

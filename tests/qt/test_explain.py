@@ -222,3 +222,23 @@ def test_maps_computed_for_a_collection_left_meanwhile_are_not_shown_on_the_next
     assert all(cache.get(i, request=False) is None for i in range(40, 48))
     heat = _wait_heat(qtbot, explained, explained.state.current)
     np.testing.assert_allclose(heat, _expected(explained, explained.state.current), atol=1 / 255 + 1e-6)
+
+
+def test_a_damaged_image_in_a_folder_gets_no_map_and_the_others_still_do(window, qtbot, tiny_model, tmp_path):
+    from galview.qt.explaining import PREFETCH
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=3)
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(folder)
+    cache = window.explaining.heatmaps
+    _wait_heat(qtbot, window, 0)
+    qtbot.waitUntil(cache.idle, timeout=20000)
+    assert cache.error is None and PREFETCH >= 3
+    assert cache.get(3, request=False) is None
+    assert all(cache.get(i, request=False) is not None for i in range(1, PREFETCH + 1) if i != 3)
+    cache.request([3])  # known unreadable: not asked for again
+    assert cache.idle()
+    window.state.set_current(20)  # further on: maps keep coming
+    np.testing.assert_allclose(_wait_heat(qtbot, window, 20), _expected(window, 20), atol=1 / 255 + 1e-6)
