@@ -52,7 +52,8 @@ def adapt_batchnorm(
     Returns
     -------
     (keras.Model, int)
-        The adapted copy, and the number of cutouts its statistics come from.
+        The adapted copy, and the number of cutouts its statistics come from (cutouts that cannot be
+        read are left out).
 
     Raises
     ------
@@ -81,13 +82,20 @@ def adapt_batchnorm(
     except (TypeError, ValueError) as exc:  # a layer Keras cannot rebuild from its config
         raise ModelError(loaded.path, f"cannot be copied to adapt it ({exc})") from exc
     cancel = cancel or CancelToken()
+    used = len(chosen)
     for number, layer in enumerate(batchnorm_layers(model), start=1):
         upstream = keras.Model(model.inputs, layer.input)
         axes = _channel_axes(layer)
         total, squares, count = 0.0, 0.0, 0
         for start in range(0, len(chosen), BATCH):
             cancel.raise_if_cancelled()
-            batch = model_input(collection.get_batch(chosen[start : start + BATCH]), ready.card.input)
+            cutouts, unreadable = collection.get_batch_skipping(chosen[start : start + BATCH])
+            if unreadable:  # a damaged image of a folder: its statistics come from the others
+                cutouts = np.delete(cutouts, list(unreadable), axis=0)
+                used -= len(unreadable) if number == 1 else 0
+            if not len(cutouts):
+                continue
+            batch = model_input(cutouts, ready.card.input)
             values = np.asarray(upstream.predict_on_batch(batch), np.float64)
             reduce = tuple(a for a in range(values.ndim) if a not in axes)
             total = total + values.sum(axis=reduce)
@@ -102,7 +110,7 @@ def adapt_batchnorm(
         variance = np.maximum(squares / count - mean**2, 0.0)
         gamma, beta, *_ = layer.get_weights()
         layer.set_weights([gamma, beta, mean.astype(np.float32), variance.astype(np.float32)])
-    return model, len(chosen)
+    return model, used
 
 
 def _channel_axes(layer) -> tuple[int, ...]:

@@ -51,6 +51,22 @@ def test_the_statistics_are_the_collections_and_the_learnt_weights_stay(tiny):
     np.testing.assert_array_equal(conv_weights[0], tiny.model.get_layer("conv1").get_weights()[0])
 
 
+def test_a_cutout_that_cannot_be_read_is_left_out_of_the_statistics(tiny, tmp_path):
+    import keras
+
+    from galview.io import open_collection
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=7, n=80)
+    with open_collection(folder) as collection:
+        model, used = adapt_batchnorm(tiny, collection, sample=80)
+        assert used == 79
+        inputs = model_input(collection.get_batch(np.delete(np.arange(80), 7)), tiny.card.input)
+    bn = batchnorm_layers(model)[0]
+    conv = keras.Model(model.inputs, bn.input).predict(inputs, verbose=0)
+    np.testing.assert_allclose(bn.get_weights()[2], conv.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
+
+
 def test_a_new_version_records_its_parent_and_collection_and_loads(tiny, tmp_path):
     path = adapt_to_collection(tiny, brighter(), tmp_path / "adapted", sample=100)
     card = json.loads(path.with_suffix(".json").read_text())

@@ -66,12 +66,12 @@ def blobs(path: Path, n: int = 40, seed: int = 0) -> Path:
     return path
 
 
-def blob_pngs(folder: Path, damaged: int = 2) -> tuple[Path, np.ndarray]:
+def blob_pngs(folder: Path, damaged: int = 2, n: int = 40) -> tuple[Path, np.ndarray]:
     """:func:`blobs` as a folder of PNGs whose image ``damaged`` is cut in half; the folder and labels."""
     from PIL import Image
 
     folder.mkdir()
-    with np.load(blobs(folder.with_suffix(".npz"))) as data:
+    with np.load(blobs(folder.with_suffix(".npz"), n)) as data:
         images, labels = data["images"], data["labels"].astype(np.int64)
     for i, image in enumerate(images):
         Image.fromarray(image).save(folder / f"c{i:03d}.png")
