@@ -239,7 +239,8 @@ def encode(
     Returns
     -------
     ndarray, float32, shape (N, D)
-        L2-normalised rows (a zero embedding stays zero).
+        L2-normalised rows (a zero embedding stays zero); NaN rows for cutouts that could not be read
+        (a damaged image of a folder), which similarity never ranks.
     """
     loaded = (
         encoder if isinstance(encoder, LoadedEncoder) else _as_loaded(encoder, images_or_collection.dtype)
@@ -251,15 +252,20 @@ def encode(
             loaded.path or "encoder", f"takes {card.channels} band(s); these cutouts have {channels}"
         )
     out = np.empty((n, card.embedding_dim), dtype=np.float32)
+    readable = np.ones(n, dtype=bool)
     done = 0
-    for batch in prepared_batches(images_or_collection, card.size, card.stretch, card.field, batch_size):
+    batches = prepared_batches(images_or_collection, card.size, card.stretch, card.field, batch_size)
+    for batch, batch_readable in batches:
         cancel.raise_if_cancelled()
         out[done : done + len(batch)] = keras.ops.convert_to_numpy(loaded.model(batch, training=False))
+        readable[done : done + len(batch)] = batch_readable
         done += len(batch)
         if on_progress is not None:
             on_progress(Progress(done, n, "embedding cutouts", unit="cutouts"))
     norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    out = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+    out[~readable] = np.nan  # never ranked (a zero row would rank as "not similar at all")
+    return out
 
 
 def _as_loaded(encoder: Any, dtype: Any) -> LoadedEncoder:

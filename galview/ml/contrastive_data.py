@@ -21,11 +21,15 @@ from galview.ml.contrastive_views import Augmentations, augment, prepare
 CACHE_BYTES = 512 * 1024**2
 
 
-def read_cutouts(source: Any, indices: np.ndarray) -> np.ndarray:
-    """Cutouts ``indices`` of an (N, H, W, C) array or of a collection (``get_batch``), as (B, H, W, C)."""
+def read_cutouts(source: Any, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cutouts ``indices`` of an (N, H, W, C) array or of a collection, as (B, H, W, C), and a (B,)
+    bool mask of those that could be read (a damaged image of a folder reads as zeros, False)."""
+    readable = np.ones(len(indices), dtype=bool)
     if isinstance(source, np.ndarray):
-        return source[indices]
-    return source.get_batch(indices)
+        return source[indices], readable
+    cutouts, unreadable = source.get_batch_skipping(indices)
+    readable[list(unreadable)] = False
+    return cutouts, readable
 
 
 def source_shape(source: Any) -> tuple[int, int, int]:
@@ -38,11 +42,13 @@ def source_shape(source: Any) -> tuple[int, int, int]:
 
 def prepared_batches(
     source: Any, size: int, stretch: str, field: float, batch_size: int
-) -> Iterator[np.ndarray]:
-    """Every cutout of ``source`` in order, prepared (:func:`prepare`), ``batch_size`` at a time."""
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every cutout of ``source`` in order, prepared (:func:`prepare`), ``batch_size`` at a time, each
+    batch with its mask of readable cutouts (see :func:`read_cutouts`)."""
     for start in range(0, len(source), batch_size):
         indices = np.arange(start, min(start + batch_size, len(source)))
-        yield prepare(read_cutouts(source, indices), size, stretch, field)
+        cutouts, readable = read_cutouts(source, indices)
+        yield prepare(cutouts, size, stretch, field), readable
 
 
 class ViewPairs(keras.utils.PyDataset):
@@ -79,14 +85,18 @@ class ViewPairs(keras.utils.PyDataset):
         fits = self.n * self.size * self.size * channels * 4 <= CACHE_BYTES
         self._cache = np.empty((self.n, self.size, self.size, channels), np.float32) if fits else None
         self._cached = np.zeros(self.n, dtype=bool)
+        self._readable = np.ones(self.n, dtype=bool)  # False once a cutout is found unreadable
         self._order = self._shuffled()
 
     def __len__(self) -> int:
         return self.n // self.batch_size
 
     def __getitem__(self, index: int):
-        chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        base = self._prepared(np.sort(chosen))
+        chosen = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        base = self._prepared(chosen)
+        readable = self._readable[chosen]
+        if not readable.all():  # a damaged image of a folder: the batch goes on without it
+            chosen, base = chosen[readable], base[readable]
         rng = np.random.default_rng((self.seed, self.epoch, index))
         views = {"view_a": augment(base, rng, self.settings), "view_b": augment(base, rng, self.settings)}
         return views, np.zeros(len(chosen), dtype=np.float32)
@@ -108,4 +118,6 @@ class ViewPairs(keras.utils.PyDataset):
         return self._cache[indices]
 
     def _prepare(self, indices: np.ndarray) -> np.ndarray:
-        return prepare(read_cutouts(self.source, indices), self.size, self.stretch, self.field)
+        cutouts, readable = read_cutouts(self.source, indices)
+        self._readable[indices[~readable]] = False
+        return prepare(cutouts, self.size, self.stretch, self.field)

@@ -102,6 +102,26 @@ def test_encode_reports_cutouts_and_refuses_other_bands(trained):
         encode(path, images[..., :1])
 
 
+def test_a_damaged_image_in_a_folder_is_left_out_of_training_and_gets_no_embedding(trained, tmp_path, eager):
+    from PIL import Image
+
+    from galview.io import open_collection
+
+    images, path, _, _ = trained
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, image in enumerate(images[:24]):
+        Image.fromarray(image).save(folder / f"c{i:03d}.png")
+    whole = (folder / "c005.png").read_bytes()
+    (folder / "c005.png").write_bytes(whole[: len(whole) // 2])
+    with open_collection(folder) as collection:
+        vectors = encode(path, collection, batch_size=8)
+        assert np.isnan(vectors[5]).all() and np.isfinite(np.delete(vectors, 5, axis=0)).all()
+        np.testing.assert_allclose(vectors[:5], encode(path, images[:5]), atol=1e-5)
+        trained_here = train_encoder(collection, tmp_path / "enc", epochs=1, batch_size=12, settings=TINY)
+    assert trained_here.is_file()
+
+
 @pytest.fixture
 def eager():
     """Run TensorFlow's functions eagerly: a one-batch fit without the seconds of graph tracing (what
