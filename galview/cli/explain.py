@@ -5,6 +5,8 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 
 from __future__ import annotations
 
+import sys
+
 from galview.cli.common import (
     add_adapt_option,
     add_model_option,
@@ -16,6 +18,7 @@ from galview.cli.common import (
     ready_model,
 )
 from galview.core.errors import UserFacingError
+from galview.core.words import unreadable_cutouts
 
 EXPLAIN_SUFFIXES = (".npy", ".png")
 
@@ -79,13 +82,25 @@ def cmd_explain(args) -> int:
         loaded = ready_model(_load(args), collection, args)
         from galview.ml.gradcam import explain
 
-        cutouts = collection.get_batch(indices)
-        maps = explain(loaded, cutouts, method=args.method, class_index=args.class_index)
+        # cutouts asked for by number must all be read; with --all, one that cannot be read (a damaged
+        # image of a folder) gets a NaN map (a .npy) or no row (a .png), and a warning
+        cutouts, unreadable = (
+            collection.get_batch_skipping(indices) if args.all else (collection.get_batch(indices), {})
+        )
+        readable = np.setdiff1d(np.arange(len(indices)), list(unreadable))
+        if not len(readable):
+            raise UserFacingError(args.data, f"no cutout could be read ({unreadable[0]})")
+        found = explain(loaded, cutouts[readable], method=args.method, class_index=args.class_index)
+        maps = np.full((len(indices), *found.shape[1:]), np.nan, dtype=found.dtype)
+        maps[readable] = found
         dtype, bands = collection.dtype, collection.bands
     if output.suffix.lower() == ".npy":
         np.save(output, maps[0] if args.index is not None and len(indices) == 1 else maps)
     else:
-        _save_overlays(output, cutouts, maps, dtype, bands)
+        _save_overlays(output, cutouts[readable], maps[readable], dtype, bands)
+    if unreadable:
+        which = {int(indices[position]): why for position, why in unreadable.items()}
+        print(f"warning: {unreadable_cutouts(which, left_out_of='the heat maps')}", file=sys.stderr)
     print(output)
     return 0
 

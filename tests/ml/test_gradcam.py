@@ -307,6 +307,28 @@ def test_cli_writes_png_side_by_side(cli_files, tmp_path):
     assert not np.array_equal(array[:panel, :panel], array[:panel, panel:])
 
 
+def test_cli_all_leaves_a_damaged_image_without_a_map_and_warns(cli_files, tmp_path, capsys):
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    images = np.load(cli_files / "data.npz")["images"]
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"c{i}.png")
+    whole = (folder / "c4.png").read_bytes()
+    (folder / "c4.png").write_bytes(whole[: len(whole) // 2])
+    model = ["explain", "--model", str(cli_files / "m.keras"), str(folder)]
+    assert main([*model, "--all", "-o", str(tmp_path / "all.npy")]) == 0
+    maps = np.load(tmp_path / "all.npy")
+    assert np.isnan(maps[4]).all() and np.isfinite(np.delete(maps, 4, axis=0)).all()
+    expected = explain(load_model(cli_files / "m.keras"), images[:2])
+    np.testing.assert_allclose(maps[:2], expected, atol=1e-6)
+    err = capsys.readouterr().err
+    assert "warning: 1 cutout could not be read and was left out of the heat maps (cutout 4: " in err
+    assert main([*model, "--all", "-o", str(tmp_path / "all.png")]) == 0
+    with Image.open(tmp_path / "all.png") as image:
+        assert image.height == 5 * image.width // 2  # five rows, one per readable cutout
+    assert main([*model, "--index", "4", "-o", str(tmp_path / "four.npy")]) == 2  # asked for by number
+
+
 def test_cli_bad_index_is_one_line_exit_2(cli_files, tmp_path, capsys):
     assert _explain(cli_files, "--index", "6", "-o", str(tmp_path / "bad.npy")) == 2
     err = capsys.readouterr().err.strip()
