@@ -188,6 +188,9 @@ def _train(args, collection, labels, parent_path, output):
             raise UserFacingError(collection.source, str(exc)) from None
     _say_if_stopped_early(loaded.card, args.epochs)
     _say_calibration(loaded.card)
+    note = (loaded.card.training or {}).get("unreadable_note")
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     return loaded
 
 

@@ -132,19 +132,33 @@ class CutoutBatches(keras.utils.PyDataset):
         self._order = self.indices.copy()
         if shuffle:
             self.rng.shuffle(self._order)
+        #: Cutouts found unreadable so far (source index → why; a damaged image of a folder, an
+        #: all-NaN cutout): left out of batches with targets, zeros in batches without (whoever
+        #: predicts on them leaves their outputs out).
+        self.unreadable: dict[int, str] = {}
 
     def __len__(self) -> int:
         return int(np.ceil(len(self._order) / self.batch_size))
 
-    def _read(self, chosen: np.ndarray) -> np.ndarray:
+    def _read(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cutouts ``chosen`` and a mask of those that could be read."""
+        readable = np.ones(len(chosen), dtype=bool)
         if isinstance(self.source, np.ndarray):
-            return self.source[chosen]
-        return self.source.get_batch(chosen)
+            return self.source[chosen], readable
+        images, unreadable = self.source.get_batch_skipping(chosen)
+        if unreadable:
+            readable[list(unreadable)] = False
+            self.unreadable.update({int(chosen[position]): why for position, why in unreadable.items()})
+            if not readable.any():  # one cutout, unreadable: its own error
+                self.source.get_batch(chosen)
+        return images, readable
 
     def __getitem__(self, index: int):
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         with self._read_lock:  # collections' readers are used by one thread at a time
-            images = self._read(chosen)
+            images, readable = self._read(chosen)
+        if self.targets is not None and not readable.all():
+            chosen, images = chosen[readable], images[readable]
         if self.augment:
             images = dihedral(images, self.rng.integers(0, 8, len(chosen)))
         if self.context_swap:

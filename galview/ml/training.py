@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from galview.core.jobs import CancelToken, Progress
+from galview.core.words import unreadable_cutouts
 from galview.ml.augment import CutoutBatches
 from galview.ml.calibration import calibrate
 from galview.ml.cards import InputSpec, ModelCard, fingerprint
@@ -112,13 +113,18 @@ def _targets(labels: np.ndarray, task: str) -> np.ndarray:
     return labels.astype(np.float32) if task == "binary" else labels.astype(np.int64)
 
 
-def _evaluate(model, collection, indices, spec, labels, task, batch_size) -> dict:
+def _evaluate(model, collection, indices, spec, labels, task, batch_size) -> tuple[dict, dict[int, str]]:
+    """Test metrics of ``model`` on ``indices``, and the cutouts left out because they could not be read."""
     if len(indices) == 0:
-        return {}
-    probs = model.predict(CutoutBatches(collection, indices, spec, batch_size=batch_size), verbose=0)
+        return {}, {}
+    batches = CutoutBatches(collection, indices, spec, batch_size=batch_size)
+    probs = model.predict(batches, verbose=0)
+    if batches.unreadable:
+        read = ~np.isin(indices, list(batches.unreadable))
+        indices, probs = indices[read], probs[read]
     if task == "binary":
-        return binary_metrics(labels[indices], probs[:, 0])
-    return multiclass_metrics(labels[indices], probs)
+        return binary_metrics(labels[indices], probs[:, 0]), batches.unreadable
+    return multiclass_metrics(labels[indices], probs), batches.unreadable
 
 
 def _loss(task: str, recipe_loss: str) -> str:
@@ -208,7 +214,11 @@ def train_model(
     if cancel.cancelled:
         raise Cancelled()
     calibration = _calibrated(model, val_data) if config.calibrate else None
-    metrics = _evaluate(model, collection, test_idx, spec, labels, arch.task, max(batch_size, 256))
+    metrics, unreadable = _evaluate(
+        model, collection, test_idx, spec, labels, arch.task, max(batch_size, 256)
+    )
+    for data in (train_data, val_data):
+        unreadable.update({} if data is None else data.unreadable)
     card = _card(
         arch,
         spec,
@@ -224,6 +234,9 @@ def train_model(
             "n_test": len(test_idx),
             "epochs": epochs,
             "batch_size": batch_size,
+            # labelled cutouts that could not be read (a damaged image, an all-NaN cutout): left out
+            "unreadable": len(unreadable),
+            "unreadable_note": unreadable_cutouts(unreadable, left_out_of="training") if unreadable else "",
         },
         calibration,
     )

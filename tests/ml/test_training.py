@@ -437,3 +437,23 @@ def test_a_file_none_of_whose_cutouts_can_be_read_still_stops_the_run(trained, t
     collection = open_collection(folder)
     with pytest.raises(CollectionError, match="c2.png"):  # the batch of cutouts 2 and 3
         list(score_batches(loaded, collection, batch_size=2, skip_unreadable=True))
+
+
+def test_training_leaves_out_labelled_cutouts_it_cannot_read_and_says_so(tmp_path, capsys):
+    import json
+
+    from galview.cli import main
+
+    _blobs(tmp_path / "blobs.npz", n=120).close()
+    with np.load(tmp_path / "blobs.npz") as data:
+        images, labels = data["images"].astype(np.float32), data["labels"]
+    images[[3, 50, 101]] = np.nan  # cutouts off the survey's footprint
+    np.savez(tmp_path / "holes.npz", images=images, labels=labels)
+    args = ["train", str(tmp_path / "holes.npz"), "--epochs", "1", "--batch-size", "16", "--no-augment"]
+    assert main([*args, "-o", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 3 cutouts could not be read and were left out of training (cutout 3 has no finite" in err
+    training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
+    assert training["unreadable"] == 3 and np.isfinite(
+        json.loads((tmp_path / "m" / "model.json").read_text())["metrics"]["accuracy"]
+    )
