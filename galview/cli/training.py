@@ -130,15 +130,12 @@ def _momentum(text: str) -> float:
 
 def cmd_train(args) -> int:
     """Check the output folder, the parent model and the labels, then load Keras and train."""
-    from galview.core.errors import UserFacingError
     from galview.core.outputs import output_folder
     from galview.io import open_collection
 
     output = output_folder(args.output, "the model")
     parent_path = model_path(args.parent, default=False)
     with open_collection(args.data, **open_options(args)) as collection:
-        if not collection.has_labels:
-            raise UserFacingError(collection.source, "has no labels; training needs labelled cutouts")
         labels = _training_labels(args, collection)
         created = not output.exists()
         output.mkdir(exist_ok=True)
@@ -214,9 +211,17 @@ def _say_calibration(card) -> None:
 
 def _training_labels(args, collection):
     """The store's labels (``--labels store``, or auto when the store exists), else None (the file's)."""
+    import numpy as np
+
+    from galview.core.errors import UserFacingError
     from galview.io.label_choice import current_labels
 
     choice = current_labels(collection, args.store, args.labels, force=args.force)
+    if not np.any(np.asarray(choice.labels, dtype=np.float64) >= 0):  # NaN (none) and unsure are not labels
+        where = {"store": f"in its label store {choice.path}", "file": "in the file"}.get(
+            choice.source, "in the file or a label store"
+        )
+        raise UserFacingError(collection.source, f"has no labels {where}; training needs labelled cutouts")
     if choice.source != "store":
         return None
     print(

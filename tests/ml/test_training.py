@@ -457,3 +457,24 @@ def test_training_leaves_out_labelled_cutouts_it_cannot_read_and_says_so(tmp_pat
     assert training["unreadable"] == 3 and np.isfinite(
         json.loads((tmp_path / "m" / "model.json").read_text())["metrics"]["accuracy"]
     )
+
+
+def test_cli_trains_a_folder_labelled_only_in_galview_and_refuses_one_with_no_labels(tmp_path, capsys):
+    import json
+
+    from galview.cli import main
+    from galview.io.label_store import open_label_store
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, labels = blob_pngs(tmp_path / "pngs", damaged=3)
+    args = ["train", str(folder), "--epochs", "1", "--batch-size", "8", "--no-augment"]
+    assert main([*args, "-o", str(tmp_path / "none")]) == 2
+    assert "has no labels in the file or a label store; training needs labelled cutouts" in capsys.readouterr().err
+    with open_collection(folder) as collection, open_label_store(collection) as store:
+        store.set_many([(i, int(v)) for i, v in enumerate(labels[:30])], user="ana")  # 10 left unlabelled
+    assert main([*args, "-o", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert "labels: from " in err and "(30 set in GalView, 0 unsure left out)" in err
+    assert "warning: 1 cutout could not be read and was left out of training (cutout 3: " in err
+    training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
+    assert training["n_train"] + training["n_val"] + training["n_test"] == 30 and training["unreadable"] == 1
