@@ -86,7 +86,12 @@ def cmd_compare(args) -> int:
                 f"tells {', '.join(second.card.class_names)} apart; expected the first model's classes "
                 f"({', '.join(first.card.class_names)})",
             )
-        before, after = (_scores(m, collection, args.batch_size) for m in (first, second))
+        unreadable: dict[int, str] = {}
+        before, after = (_scores(m, collection, args.batch_size, unreadable) for m in (first, second))
+        if unreadable:
+            from galview.core.words import unreadable_cutouts
+
+            print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the comparison')}", file=sys.stderr)
         comparison = compare_scores(before, after)
         labels = _labels(args, collection, first.card)
         _report(first, second, before, after, comparison, labels, collection)
@@ -96,7 +101,9 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def _scores(loaded, collection, batch_size):
+def _scores(loaded, collection, batch_size, unreadable: dict):
+    """``loaded``'s scores of every cutout; those it cannot read are left unscored and added to
+    ``unreadable`` (index → why)."""
     import numpy as np
 
     from galview.core.model_names import model_name
@@ -106,8 +113,11 @@ def _scores(loaded, collection, batch_size):
 
     scores = Scores.for_model(loaded, len(collection))
     with progress_printer(f"score  {model_name(loaded)}") as progress:
-        for batch in score_batches(loaded, collection, batch_size, on_progress=progress):
+        for batch in score_batches(
+            loaded, collection, batch_size, on_progress=progress, skip_unreadable=True
+        ):
             scores.set_rows(np.arange(batch.start, batch.start + len(batch.probs)), batch.probs)
+            unreadable.update({batch.start + position: why for position, why in batch.unreadable.items()})
     return scores
 
 

@@ -58,3 +58,17 @@ def test_compare_refuses_one_model_twice_and_models_of_other_classes(two_models,
     assert main(other) == 2
     err = capsys.readouterr().err
     assert "c.keras" in err and "expected the first model's classes (artifact, LSBG)" in err
+
+
+def test_compare_leaves_out_a_damaged_image_and_says_so(two_models, capsys):
+    from tests.ml.tiny_models import blob_pngs
+
+    tmp_path, _, _ = two_models
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=6)
+    args = ["compare", str(folder), "--model", str(tmp_path / "a.keras"), "--with", str(tmp_path / "b.keras")]
+    assert main([*args, "-o", str(tmp_path / "changes.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: 1 cutout could not be read and was left out of the comparison (cutout 6: " in err
+    assert " of 39 cutouts change class" in out
+    rows = {int(r["index"]): r for r in csv.DictReader((tmp_path / "changes.csv").open())}
+    assert len(rows) == 40 and rows[6]["p_first"] == "" and rows[5]["p_first"] != ""

@@ -469,7 +469,10 @@ def test_cli_trains_a_folder_labelled_only_in_galview_and_refuses_one_with_no_la
     folder, labels = blob_pngs(tmp_path / "pngs", damaged=3)
     args = ["train", str(folder), "--epochs", "1", "--batch-size", "8", "--no-augment"]
     assert main([*args, "-o", str(tmp_path / "none")]) == 2
-    assert "has no labels in the file or a label store; training needs labelled cutouts" in capsys.readouterr().err
+    assert (
+        "has no labels in the file or a label store; training needs labelled cutouts"
+        in capsys.readouterr().err
+    )
     with open_collection(folder) as collection, open_label_store(collection) as store:
         store.set_many([(i, int(v)) for i, v in enumerate(labels[:30])], user="ana")  # 10 left unlabelled
     assert main([*args, "-o", str(tmp_path / "m")]) == 0
