@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from galview.cli.common import add_open_options, open_options
+from galview.core.words import count
 
 SIMULATION_SUFFIXES = (".h5", ".hdf5")
 
@@ -47,6 +48,7 @@ def cmd_info(args) -> int:
     with open_collection(args.path, **open_options(args)) as collection:
         summary = collection.describe()
         summary["n_coords"] = coords_count(collection)
+        summary["label_store"] = label_store_summary(collection)
     if args.json:
         print(json.dumps(summary))
         return 0
@@ -57,8 +59,45 @@ def cmd_info(args) -> int:
     print(f"dtype:   {summary['dtype']}")
     print(f"bands:   {', '.join(summary['bands'])}")
     print(f"labels:  {'yes' if summary['has_labels'] else 'no'}")
+    store = summary["label_store"]
+    if store is not None:
+        counts = ", ".join(f"{n} {name}" for name, n in store.get("counts", {}).items())
+        text = store.get("problem") or (
+            f"{count(store['set'], 'label')} set in GalView" + (f": {counts}" if counts else "")
+        )
+        print(f"store:   {store['path']} ({text})")
     print(f"coords:  {summary['n_coords']} of {summary['n']}")
     return 0
+
+
+def label_store_summary(collection) -> dict | None:
+    """The collection's label store, if it has one: its path and the labels set in GalView per class
+    (``problem`` instead when it cannot be read now: damaged, or locked by another program)."""
+    import numpy as np
+
+    from galview.core.errors import UserFacingError
+    from galview.core.label_values import class_names_for, label_name
+    from galview.io.label_paths import store_path_for
+    from galview.io.label_store import has_label_store, open_label_store
+
+    try:
+        if not has_label_store(collection):
+            return None
+    except UserFacingError as exc:  # a store beside the data in a folder GalView cannot write to
+        return {"path": str(exc.path), "problem": f"cannot be read now: {exc.problem}"}
+    path = store_path_for(collection.source, make_folders=False)
+    try:
+        with open_label_store(collection, timeout=2.0) as store:
+            user = np.asarray(store.current(), dtype=np.float64)
+    except UserFacingError as exc:
+        return {"path": str(path), "problem": f"cannot be read now: {exc.problem}"}
+    values, numbers = np.unique(user[np.isfinite(user)], return_counts=True)
+    names = class_names_for(collection, user)
+    counts = {}  # classes by count, then unsure
+    for value, number in sorted(zip(values, numbers, strict=True), key=lambda pair: (pair[0] < 0, -pair[1])):
+        name = label_name(value, names)
+        counts[f"labelled {name}" if name.isdigit() else name] = int(number)  # "58 labelled 1", not "58 1"
+    return {"path": str(path), "set": int(numbers.sum()), "counts": counts}
 
 
 def coords_count(collection) -> int:

@@ -24,6 +24,7 @@ def test_info_json_on_real_des(shared_data, capsys):
         "has_labels": True,
         "has_coords": True,
         "n_coords": 6,  # 106 of the 112 RA values are NaN
+        "label_store": None,  # no labels set in GalView
     }
 
 
@@ -34,6 +35,25 @@ def test_info_text_on_fits_folder(shared_data, capsys):
     assert "256 × 256 × 3" in out
     assert "bands:   g, r, z" in out
     assert "coords:  12 of 12" in out
+
+
+def test_info_names_the_label_store_and_what_was_labelled_in_galview(tmp_path, capsys):
+    from galview.core.label_values import UNSURE
+    from galview.io import open_collection
+    from galview.io.label_store import open_label_store
+
+    path = tmp_path / "cutouts.npy"
+    np.save(path, np.ones((6, 8, 8), dtype=np.float32))
+    assert main(["info", str(path)]) == 0
+    assert "store:" not in capsys.readouterr().out
+    with open_collection(path) as collection, open_label_store(collection) as store:
+        store.set_many([(0, 1), (1, 1), (2, 0), (3, UNSURE)])
+    assert main(["info", str(path)]) == 0
+    line = [text for text in capsys.readouterr().out.splitlines() if text.startswith("store:")]
+    assert line[0].endswith("(4 labels set in GalView: 2 labelled 1, 1 labelled 0, 1 unsure)")
+    assert main(["info", str(path), "--json"]) == 0
+    store = json.loads(capsys.readouterr().out)["label_store"]
+    assert store["set"] == 4 and store["counts"] == {"labelled 1": 2, "labelled 0": 1, "unsure": 1}
 
 
 def test_info_layout_override(tmp_path, capsys):
