@@ -86,7 +86,9 @@ class ProbabilityHistogram(QWidget):
         self._place_legend()
         self._fit_legend()
         QTimer.singleShot(0, self._fit_legend)  # again once the legend's new rows are laid out
-        self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored · {scores.model_name}")
+        unreadable = int(scores.unreadable.sum())
+        note = f" ({unreadable:,} could not be read)" if unreadable else ""
+        self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored{note} · {scores.model_name}")
 
     def _place_legend(self) -> None:
         """Put the legend at the top left, centre or right, wherever the bars under it are lowest."""

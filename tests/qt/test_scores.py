@@ -450,6 +450,9 @@ def test_a_damaged_image_in_a_folder_leaves_one_cutout_unscored_and_says_so(
     assert "1 cutout could not be read and has no score (cutout 2: " in window.last_error
     assert "c2.png" in window.last_error
     assert window.state.scores.complete and window.state.scores.unreadable.tolist() == [0, 0, 1, 0, 0, 0]
+    assert window.histogram.plot.getPlotItem().titleLabel.text.startswith(
+        "5 of 6 scored (1 could not be read) · "
+    )
     window.state.set_current(2)
     assert window.metadata.fields["Score"].text() == "none: could not be read"
 
