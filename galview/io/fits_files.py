@@ -322,6 +322,30 @@ def _read_fits_header(path: Path):
         return _image_hdu(path, hdul).header.copy()
 
 
+#: How many files of a folder are tried for the first readable cutout (its shape, bands and unit).
+FIRST_TRIES = 16
+
+
+def _first_readable(files: list[Path], layout: str | None):
+    """Pixels and header of the first file that reads (one damaged file does not close the folder);
+    the first file's error when none of the first :data:`FIRST_TRIES` does."""
+    first_error = None
+    for path in files[:FIRST_TRIES]:
+        try:
+            return _read_fits_cutout(path, layout)
+        except CollectionError as exc:
+            first_error = first_error or exc
+    raise first_error
+
+
+def _header_or_none(path: Path):
+    """:func:`_read_fits_header`, or None when the file cannot be read (its cutout says why when read)."""
+    try:
+        return _read_fits_header(path)
+    except CollectionError:
+        return None
+
+
 class FitsFolderCollection(Collection):
     """A folder of per-object FITS files, one cutout each, read on demand.
 
@@ -332,7 +356,7 @@ class FitsFolderCollection(Collection):
     def __init__(self, folder: Path, files: list[Path], layout: str | None):
         self._files = files
         self._layout = layout
-        first, header = _read_fits_cutout(files[0], layout)
+        first, header = _first_readable(files, layout)
         c, h, w = first.shape
         super().__init__(folder, len(files), (h, w, c), first.dtype, fits_bands(header, c))
         self._unit = header_unit(header)
@@ -351,10 +375,11 @@ class FitsFolderCollection(Collection):
         return out
 
     def _headers(self):
-        return self._cached("headers", lambda: [_read_fits_header(f) for f in self._files])
+        """Each file's header; None for a file that cannot be read (damaged, truncated)."""
+        return self._cached("headers", lambda: [_header_or_none(f) for f in self._files])
 
     def wcs(self, index: int):
-        if "headers" in self._cache:
+        if "headers" in self._cache and self._headers()[index] is not None:
             return celestial_wcs(self._headers()[index])
         return self._cached(f"wcs{index}", lambda: celestial_wcs(_read_fits_header(self._files[index])))
 
@@ -368,7 +393,7 @@ class FitsFolderCollection(Collection):
         ra = np.full(len(self), np.nan)
         dec = np.full(len(self), np.nan)
         for i, header in enumerate(self._headers()):
-            coords = header_coords(header, self.shape[0], self.shape[1])
+            coords = None if header is None else header_coords(header, self.shape[0], self.shape[1])
             if coords is not None:
                 ra[i], dec[i] = coords
         return ra, dec

@@ -73,12 +73,14 @@ def sky_of(collection) -> SkyCutouts:
 def _pixel_grid(collection) -> tuple[float | None, bool, bool, str | None]:
     n = len(collection)
     picks = np.unique(np.linspace(0, n - 1, min(n, WCS_SAMPLE)).round().astype(int))
-    grids = []
+    grids, unreadable = [], []
     for i in picks:
         try:
             grids.append((int(i), grid_from_wcs(collection.wcs(int(i)))))
-        except (CollectionError, OSError, ValueError) as exc:
-            return None, False, False, f"the WCS of cutout {int(i)} cannot be read ({exc})"
+        except (CollectionError, OSError, ValueError) as exc:  # a damaged file of a folder: the others decide
+            unreadable.append(f"the WCS of cutout {int(i)} cannot be read ({exc})")
+    if not grids:
+        return None, False, False, unreadable[0]
     first, (scale, flip_rows, flip_cols, problem) = grids[0]
     if problem:
         return None, False, False, problem if n == 1 else f"{problem} (cutout {first})"

@@ -67,3 +67,21 @@ def test_heat_maps_come_back_at_the_cutouts_resolution(shipped, dwarfs):
     crop = int((256 - 29.982 / 0.2) / 2)  # the model saw the central 30″ (150 of 256 pixels)
     assert maps[:, : crop - 1].max() == 0 and maps[:, :, 256 - crop + 1 :].max() == 0
     assert maps[:, crop + 2 : 256 - crop - 2, crop + 2 : 256 - crop - 2].max() == pytest.approx(1.0)
+
+
+def test_a_truncated_file_in_the_folder_is_skipped_not_the_whole_folder(shipped, shared_data, tmp_path):
+    """One damaged FITS file of twelve: the others are adapted and scored, and keep their sky positions."""
+    import shutil
+
+    folder = tmp_path / "dwarfs"
+    shutil.copytree(shared_data / "legacy_dwarfs", folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    damaged = sorted(folder.glob("*.fits"))[0]  # cutout 0: where the adapter looks first
+    damaged.write_bytes(damaged.read_bytes()[:-100_000])
+    with open_collection(folder) as collection:
+        assert np.isnan(collection.ra[0]) and np.isfinite(collection.ra[1:]).all()
+        batches = list(score_batches(shipped, collection, batch_size=5, skip_unreadable=True))
+    probs = np.concatenate([b.probs[:, 0] for b in batches])
+    assert np.isnan(probs[0]) and np.isfinite(probs[1:]).all()
+    assert "is truncated" in batches[0].unreadable[0]
