@@ -145,6 +145,8 @@ class CutoutBatches(keras.utils.PyDataset):
         readable = np.ones(len(chosen), dtype=bool)
         if isinstance(self.source, np.ndarray):
             return self.source[chosen], readable
+        if not hasattr(self.source, "get_batch_skipping"):  # anything else with get_batch
+            return self.source.get_batch(chosen), readable
         images, unreadable = self.source.get_batch_skipping(chosen)
         if unreadable:
             readable[list(unreadable)] = False

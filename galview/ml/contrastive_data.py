@@ -27,6 +27,8 @@ def read_cutouts(source: Any, indices: np.ndarray) -> tuple[np.ndarray, np.ndarr
     readable = np.ones(len(indices), dtype=bool)
     if isinstance(source, np.ndarray):
         return source[indices], readable
+    if not hasattr(source, "get_batch_skipping"):  # anything else with get_batch
+        return source.get_batch(indices), readable
     cutouts, unreadable = source.get_batch_skipping(indices)
     readable[list(unreadable)] = False
     return cutouts, readable

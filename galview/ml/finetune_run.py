@@ -120,14 +120,12 @@ class Job:
         Reads every labelled cutout once, batch by batch; only a batch that fails is read cutout by
         cutout. A batch of which nothing reads is the file's fault: its error is raised.
         """
-        from galview.ml.scoring import read_skipping
-
         unreadable: dict[int, str] = {}
         size = max(int(self.recipe.batch_size), 1)
         for start in range(0, len(self.indices), size):
             self.cancel.raise_if_cancelled()
             chunk = self.indices[start : start + size]
-            found = read_skipping(self.collection, chunk, self.spec)[1]
+            found = self.collection.get_batch_skipping(chunk)[1]
             unreadable.update({int(chunk[position]): why for position, why in found.items()})
         if unreadable:
             keep = ~np.isin(self.indices, list(unreadable))
