@@ -18,7 +18,7 @@ def unreadable_cutouts(unreadable: dict[int, str], left_out_of: str | None = Non
     reason = unreadable[first]
     if not reason.startswith(f"cutout {first} "):
         reason = f"cutout {first}: {reason}"
-    more = f"; and {count(len(unreadable) - 1, 'more')}" if len(unreadable) > 1 else ""
+    more = f"; and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
     one = len(unreadable) == 1
     if left_out_of:
         outcome = f"{'was' if one else 'were'} left out of {left_out_of}"

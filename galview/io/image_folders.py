@@ -113,6 +113,25 @@ def _check_headers(files: list[Path], expected: ImageHeader) -> None:
             raise CollectionError(path, _mismatch(found, expected))
 
 
+#: How many files of a folder are tried for the first readable image (its size and mode).
+FIRST_TRIES = 16
+
+
+def _first_readable(files: list[Path]) -> tuple[np.ndarray, ImageHeader]:
+    """The first image that reads and its header (one damaged file does not close the folder); the
+    first file's error when none of the first :data:`FIRST_TRIES` reads."""
+    first_error = None
+    for path in files[:FIRST_TRIES]:
+        try:
+            header = image_header(path)
+            return read_image(path, header), header
+        except CollectionError as exc:
+            if _UNREADABLE not in exc.problem:  # a bomb, an image too large: said at once
+                raise
+            first_error = first_error or exc
+    raise first_error
+
+
 class ImageFolderCollection(Collection):
     """PNG/JPEG files of one size, sorted by name; labels from an optional ``labels.csv``.
 
@@ -122,9 +141,8 @@ class ImageFolderCollection(Collection):
 
     def __init__(self, source: Path, files: list[Path], table_folder: Path | None):
         self._files = files
-        self._header = image_header(files[0])
-        first = read_image(files[0], self._header)
-        _check_headers(files[1:], self._header)
+        first, self._header = _first_readable(files)
+        _check_headers(files, self._header)
         super().__init__(source, len(files), first.shape, first.dtype)
         self._table = read_label_table(table_folder, [f.name for f in files]) if table_folder else None
 

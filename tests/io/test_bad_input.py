@@ -191,14 +191,32 @@ def test_corrupt_png_in_folder_raises_naming_that_png(tmp_path, rng, damage):
     _read_fails(c, [2, 1, 0], bad, "im1.png")
 
 
-def test_corrupt_first_png_fails_on_open(tmp_path, rng):
+def test_a_corrupt_first_png_leaves_the_folder_open_and_fails_when_read(tmp_path, rng):
+    """The folder's size and mode come from the first image that reads; only a folder whose first
+    images all fail to read is refused on opening."""
     folder = tmp_path / "pngs"
     folder.mkdir()
     (folder / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     Image.fromarray(_rgb(rng)).save(folder / "b.png")
+    c = open_collection(folder)
+    assert len(c) == 2 and c.get(1).shape == _rgb(rng).shape
+    _read_fails(c, 0, folder / "a.png", "is not a readable PNG/JPEG image, truncated or corrupt")
+    (folder / "b.png").write_bytes(b"not an image either")
     with pytest.raises(CollectionError) as info:
         open_collection(folder)
     _check(info, folder / "a.png", "is not a readable PNG/JPEG image, truncated or corrupt")
+
+
+def test_a_truncated_first_fits_file_leaves_the_folder_open(tmp_path):
+    folder = tmp_path / "fits_dir"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        fits.writeto(folder / f"{name}.fits", np.ones((2, 12, 12), np.float32))
+    bad = folder / "a.fits"
+    bad.write_bytes(bad.read_bytes()[:3000])
+    c = open_collection(folder)
+    assert len(c) == 3 and c.get(1).shape == (12, 12, 2)
+    _read_fails(c, 0, bad, "is truncated")
 
 
 def test_truncated_single_jpeg(tmp_path, rng):
