@@ -468,9 +468,10 @@ class MainWindow(QMainWindow):
         try:
             raw = collection.get(index)
             rgb = render(raw, self.state.display, collection.bands, collection.dtype)
-        except CollectionError as exc:
+        except CollectionError as exc:  # said beside the cutout, not in a dialog: arrow keys keep moving
             self.detail.clear()
-            self.show_error(str(exc))
+            self.detail.caption.setText(f"Cutout {index} · {collection.id_of(index)} · could not be read")
+            self.show_error(str(exc), dialog=False)
             return
         self.detail.show_cutout(rgb, raw, collection.bands, collection.wcs(index))
         self.detail.caption.setText(f"Cutout {index} · {collection.id_of(index)}")
@@ -519,11 +520,14 @@ class MainWindow(QMainWindow):
         apply_theme(QApplication.instance(), bool(on))
         self.settings.setValue("dark_theme", bool(on))
 
-    def show_error(self, message: str) -> None:
-        """Tell the user what went wrong without stopping the application."""
+    def show_error(self, message: str, dialog: bool = True) -> None:
+        """Tell the user what went wrong without stopping the application (in the status bar, and in
+        a dialog unless ``dialog`` is false)."""
         logger.warning("shown to the user: %s", message)
         self.last_error = message
         self.statusBar().showMessage(message, 15000)
+        if not dialog:
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, "GalView", message, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

@@ -109,7 +109,13 @@ def test_unreadable_cutout_is_marked_not_fatal(window, qtbot, tmp_path):
     assert 3 in window.cache.errors and "no finite pixel" in window.cache.errors[3]
     assert window.cache.get(2) is not None
     window.state.set_current(3)
-    assert "nan.npy" in window.last_error
+    assert "nan.npy" in window.last_error and "nan.npy" in window.statusBar().currentMessage()
+    assert window.detail.caption.text() == "Cutout 3 · 3 · could not be read"
+    from PyQt6.QtWidgets import QMessageBox
+
+    assert not [
+        w for w in window.findChildren(QMessageBox) if w.isVisible()
+    ]  # no dialog in the way of the keys
     window.state.set_current(4)
     assert window.detail.image_item.image is not None
 
