@@ -253,7 +253,10 @@ def _cmd_suspects(args, store, collection) -> int:
     import os
     from pathlib import Path
 
+    import numpy as np
+
     from galview.core.progress import progress_printer
+    from galview.core.words import count
 
     output = Path(args.output)
     model = model_path(args.model)
@@ -287,5 +290,15 @@ def _cmd_suspects(args, store, collection) -> int:
         f"{int(flagged.sum())} of {len(order)} labelled cutouts flagged as suspected label errors",
         file=sys.stderr,
     )
+    from galview.ml.suspects import usable_labels
+
+    left_out = np.setdiff1d(np.flatnonzero(usable_labels(labels)), order)  # they could not be read
+    if len(left_out):
+        verb = "was" if len(left_out) == 1 else "were"
+        print(
+            f"warning: {count(len(left_out), 'labelled cutout')} could not be read and {verb} left out "
+            f"(cutout {left_out[0]}: {ids[left_out[0]]})",
+            file=sys.stderr,
+        )
     print(output)
     return 0

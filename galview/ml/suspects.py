@@ -66,28 +66,36 @@ def _n_classes(labels: np.ndarray, loaded, architecture: str | None) -> int:
     return k
 
 
-def _head(loaded, collection, indices, y, fold, on_progress, cancel, embeddings=None) -> np.ndarray:
-    """Embeddings (computed unless given), then k-fold logistic regression.
-
-    Progress comes in two phases with their own units: cutouts embedded, then folds fitted.
-    """
-    from galview.ml.crossval import head_probabilities
+def _embeddings(loaded, collection, indices, kept, on_progress, cancel) -> np.ndarray:
+    """(n, D) embeddings of the labelled cutouts ``indices``: the ``kept`` rows where given and
+    finite, the others computed; NaN rows for cutouts that cannot be read."""
     from galview.ml.scoring import score_batches
 
-    if embeddings is None:
+    missing = np.arange(len(indices)) if kept is None else np.flatnonzero(~np.isfinite(kept).all(axis=1))
+    if not len(missing):
+        return kept
 
-        def embedding_step(progress: Progress) -> None:
-            on_progress(
-                Progress(progress.done, len(indices), "embedding the labelled cutouts", unit="cutouts")
-            )
+    def embedding_step(progress: Progress) -> None:
+        on_progress(Progress(progress.done, len(missing), "embedding the labelled cutouts", unit="cutouts"))
 
-        step = embedding_step if on_progress else None
-        batches = score_batches(loaded, collection, 256, indices, step, cancel)
-        embeddings = np.concatenate([batch.embeddings for batch in batches])
-    elif len(embeddings) != len(indices):
-        raise ValueError(f"{len(embeddings)} embeddings for {len(indices)} labelled cutouts")
-    n_classes = _n_classes(y, loaded, None)
-    return head_probabilities(embeddings, y, fold, n_classes, on_progress, cancel)
+    step = embedding_step if on_progress else None
+    batches = score_batches(loaded, collection, 256, indices[missing], step, cancel, skip_unreadable=True)
+    computed = np.concatenate([batch.embeddings for batch in batches])
+    if kept is None:
+        return computed
+    out = kept.copy()
+    out[missing] = computed
+    return out
+
+
+def _readable(collection, indices, cancel) -> np.ndarray:
+    """(n,) bool: which of ``indices`` can be read (each read once, batch by batch)."""
+    readable = np.ones(len(indices), dtype=bool)
+    for start in range(0, len(indices), 256):
+        cancel.raise_if_cancelled()
+        unreadable = collection.get_batch_skipping(indices[start : start + 256])[1]
+        readable[[start + position for position in unreadable]] = False
+    return readable
 
 
 def _cnn_setup(collection, loaded, config: TrainConfig | None):
@@ -139,7 +147,7 @@ def out_of_sample_probabilities(
         ``cnn`` only: what to train per fold (default: the recipe of the architecture).
     embeddings : ndarray (N, D), optional
         ``head`` only: ``loaded``'s embeddings of every cutout, kept from scoring, so they are not
-        computed again (rows of unlabelled cutouts may be NaN).
+        computed again (NaN rows are computed where labelled).
     on_progress : callable(Progress), optional
     cancel : CancelToken, optional
         Raises :class:`~galview.core.jobs.Cancelled` at the next batch once cancelled.
@@ -147,28 +155,37 @@ def out_of_sample_probabilities(
     Returns
     -------
     ndarray, float64, shape (N, K)
-        K = number of classes (2 for a binary model); rows of unlabelled and unsure cutouts NaN.
+        K = number of classes (2 for a binary model); rows of unlabelled and unsure cutouts NaN, and
+        of labelled cutouts that cannot be read (left out).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
     values = _checked_labels(collection, labels)
     indices = np.flatnonzero(usable_labels(values))
-    y = values[indices].astype(np.int64)
-    fold = stratified_folds(y, folds, seed)
     cancel = cancel or CancelToken()
     if method == "head":
+        from galview.ml.crossval import head_probabilities
+
         if loaded is None:
             raise ValueError(
                 "method 'head' needs a loaded model (its penultimate layer gives the embeddings)"
             )
+        if embeddings is not None and len(embeddings) != len(collection):
+            raise ValueError(f"{len(embeddings)} embeddings for a collection of {len(collection)}")
         kept = None if embeddings is None else np.asarray(embeddings, np.float32)[indices]
-        if kept is not None and not np.isfinite(kept).all():
-            raise ValueError("the embeddings given miss some labelled cutouts")
-        probs = _head(loaded, collection, indices, y, fold, on_progress, cancel, kept)
+        embedded = _embeddings(loaded, collection, indices, kept, on_progress, cancel)
+        readable = np.isfinite(embedded).all(axis=1)  # a cutout that cannot be read is left out
+        indices, embedded = indices[readable], embedded[readable]
+        y = values[indices].astype(np.int64)
+        fold = stratified_folds(y, folds, seed)
+        probs = head_probabilities(embedded, y, fold, _n_classes(y, loaded, None), on_progress, cancel)
     else:
         from galview.ml.crossval import cnn_probabilities
 
         config, spec = _cnn_setup(collection, loaded, config)
+        indices = indices[_readable(collection, indices, cancel)]
+        y = values[indices].astype(np.int64)
+        fold = stratified_folds(y, folds, seed)
         n_classes = _n_classes(y, None, config.architecture)
         config = dataclasses.replace(config, seed=seed)
         probs = cnn_probabilities(collection, indices, y, fold, n_classes, spec, config, on_progress, cancel)
@@ -185,12 +202,14 @@ def suspects_from_probabilities(labels, probs) -> tuple[np.ndarray, np.ndarray, 
     labels : array of float, shape (N,)
         NaN unlabelled, -1 unsure.
     probs : array of float, shape (N, K)
-        From :func:`out_of_sample_probabilities`; must be finite on labelled rows.
+        From :func:`out_of_sample_probabilities`; a NaN row (a cutout that could not be read) leaves
+        its cutout out.
 
     Returns
     -------
     order : ndarray, int64, shape (n_labelled,)
-        Collection indices of the labelled cutouts, most suspect first (flagged ones first).
+        Collection indices of the labelled cutouts with probabilities, most suspect first (flagged
+        ones first).
     scores : ndarray, float64, shape (N,)
         Margin ``max_{j != label} p_j - p_label`` (higher: more suspect); NaN where not labelled.
     flagged : ndarray, bool, shape (N,)
@@ -200,7 +219,7 @@ def suspects_from_probabilities(labels, probs) -> tuple[np.ndarray, np.ndarray, 
     p = np.asarray(probs, dtype=np.float64)
     if p.ndim != 2 or len(p) != len(values):
         raise ValueError(f"probs must be (N, K) with N = {len(values)}, got shape {p.shape}")
-    indices = np.flatnonzero(usable_labels(values))
+    indices = np.flatnonzero(usable_labels(values) & np.isfinite(p).all(axis=1))
     local_scores, local_flagged = label_issue_scores(values[indices], p[indices])
     local_order = suspect_order(local_scores, local_flagged)
     scores = np.full(len(values), np.nan)

@@ -258,6 +258,23 @@ def test_suspects_puts_flipped_labels_first(data, capsys):
     assert scores == sorted(scores, reverse=True)
 
 
+def test_suspects_leave_out_a_labelled_image_that_cannot_be_read(tmp_path, capsys, monkeypatch):
+    from galview.ml import architectures
+    from tests.ml.tiny_models import TINY_SPEC, blob_pngs, save_tiny_model
+
+    monkeypatch.setitem(architectures.ARCHITECTURES, "tiny", TINY_SPEC)
+    model = save_tiny_model(tmp_path / "tiny.keras").path
+    folder, truth = blob_pngs(tmp_path / "pngs", damaged=4)
+    for index, value in enumerate(truth):
+        assert run(capsys, "set", folder, index, int(value))[0] == 0
+    out = tmp_path / "suspects.csv"
+    code, _, err = run(capsys, "suspects", folder, "--model", model, "--folds", "2", "-o", out)
+    assert code == 0 and "of 39 labelled cutouts flagged" in err
+    assert "warning: 1 labelled cutout could not be read and was left out (cutout 4: c004)" in err
+    with open(out, newline="") as handle:
+        assert sorted(int(row["index"]) for row in csv.DictReader(handle)) == [i for i in range(40) if i != 4]
+
+
 def test_class_names_can_be_given(data, capsys):
     assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 ring\n")
     code, _, err = run(capsys, "set", data, 2, "LSBG", "--classes", "other,ring")

@@ -192,6 +192,24 @@ def test_head_with_kept_embeddings_skips_the_model_and_gives_the_same_probabilit
     np.testing.assert_allclose(given, computed, atol=1e-6)
     assert {p.unit for p in seen} == {"folds"}  # no cutout was embedded again
     holes = kept.copy()
-    holes[np.flatnonzero(usable_labels(labels))[0]] = np.nan
-    with pytest.raises(ValueError, match="miss some labelled cutouts"):
-        out_of_sample_probabilities(blobs, labels, loaded=tiny, folds=3, embeddings=holes)
+    holes[np.flatnonzero(usable_labels(labels))[:2]] = np.nan  # scoring stopped early, say
+    seen.clear()
+    patched = out_of_sample_probabilities(
+        blobs, labels, loaded=tiny, folds=3, embeddings=holes, on_progress=seen.append
+    )
+    np.testing.assert_allclose(patched, computed, atol=1e-6)
+    assert [p.total for p in seen if p.unit == "cutouts"][-1] == 2  # only the missing two embedded
+
+
+def test_a_labelled_image_that_cannot_be_read_is_left_out_of_the_suspects(tiny, tmp_path):
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, truth = blob_pngs(tmp_path / "pngs", damaged=5)
+    with open_collection(folder) as collection:
+        labels = truth.astype(np.float64)
+        for method in ("head", "cnn"):
+            options = (
+                {"loaded": tiny} if method == "head" else {"config": TrainConfig(epochs=1, batch_size=8)}
+            )
+            order, scores, _ = suspect_ranking(collection, labels, method=method, folds=2, **options)
+            assert 5 not in order and len(order) == 39 and np.isnan(scores[5]), method
