@@ -137,12 +137,26 @@ def _hdus(path: Path, hdul):
         index += 1
 
 
+def _is_image(path: Path, index: int, hdu) -> bool:
+    """Whether an HDU is an image; a header whose XTENSION card cannot be parsed is a CollectionError."""
+    try:
+        return bool(getattr(hdu, "is_image", False))
+    except MemoryError:
+        raise
+    except Exception as exc:  # astropy's VerifyError for an unparsable card
+        raise CollectionError(
+            path,
+            f"HDU {index} has an unparsable header ({_reason(exc).split(', fix it first')[0]}); "
+            "expected a valid FITS image header",
+        ) from exc
+
+
 def _image_hdu(path: Path, hdul):
     """The first HDU holding a 2-D to 4-D numeric image, checked against its header and truncation."""
     from astropy.io import fits
 
-    for hdu in _hdus(path, hdul):
-        if not getattr(hdu, "is_image", False):
+    for index, hdu in enumerate(_hdus(path, hdul)):
+        if not _is_image(path, index, hdu):
             continue
         shape = image_axes(path, hdu.header)
         if len(shape) < 2:

@@ -48,6 +48,18 @@ def test_header_with_an_unparsable_layout_card_is_a_clean_error(tmp_path, keywor
     assert "verify" not in message  # astropy's advice to call .verify('fix') means nothing to a user
 
 
+def test_an_extension_whose_xtension_card_is_unparsable_is_a_clean_error(tmp_path):
+    """Found by mutation fuzzing (seed 20261207): astropy's VerifyError escaped from ``is_image``."""
+    path = tmp_path / "stack.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((2, 3, 8, 8), np.float32))]).writeto(path)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"XTENSION")
+    data[at + 28] = ord("\n")  # a control character in the card, as the fuzzer made
+    path.write_bytes(bytes(data))
+    message = _open_fails(path, "HDU 1 has an unparsable header", "expected a valid FITS image header")
+    assert "verify('fix')" not in message
+
+
 def test_header_with_invalid_bitpix_is_a_clean_error(tmp_path):
     path = cases_files._fits_bad_bitpix(tmp_path)
     _open_fails(path, "BITPIX")
