@@ -4,7 +4,8 @@ Before anything is read, the datasets used are checked where they keep their dat
 (:mod:`galview.io.hdf5_storage`: no external files or virtual sources outside the file's folder
 unless allowed, no self-referencing virtual datasets, no filter this installation lacks, no
 oversized chunk), and their attributes and metadata for type and size. Damaged metadata is one
-line naming the file, never an HDF5 traceback.
+line naming the file, never an HDF5 traceback, and a file that crashes the HDF5 library itself is
+found in a child process first (:mod:`galview.io.hdf5_probe`).
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def open_hdf5(
     """
     import h5py
 
+    from galview.io.hdf5_probe import check_in_child
+
+    check_in_child(path, {"layout": layout, "dataset": dataset, "allow_external": allow_external})
     try:
         h5file = h5py.File(path, "r")
     except OSError as exc:

@@ -206,3 +206,48 @@ def test_hdf5_after_a_user_block_is_recognised(tmp_path):
         f["images"] = rgb(N)
     with open_collection(path) as c:
         np.testing.assert_array_equal(c.get(1), rgb(N)[1])
+
+
+# -- damage that stops the HDF5 library itself (found by mutation fuzzing, seed 20261207) -----------
+
+
+def _heap_damaged(path, offset: int, value: int):
+    """A small HDF5 file whose ``layout`` attribute (a variable-length string) lives in the global
+    heap, with the heap's byte ``offset`` (from its ``GCOL`` signature) set to ``value``."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("images", data=np.zeros((4, 8, 8, 3), np.uint8)).attrs["layout"] = "NHWC"
+    data = bytearray(path.read_bytes())
+    data[data.index(b"GCOL") + offset] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_file_on_which_the_hdf5_library_loops_is_refused_in_time(tmp_path, monkeypatch):
+    from galview.io import hdf5_probe
+
+    monkeypatch.setattr(hdf5_probe, "TIMEOUT_S", 5.0)
+    path = _heap_damaged(tmp_path / "loops.h5", 24, 0xFB)  # the heap object's size: HDF5 never returns
+    message = refused(path, "is a damaged HDF5 file", "did not end within 5 s")
+    assert "expected a valid HDF5 file" in message
+
+
+def test_a_file_that_crashes_the_hdf5_library_is_refused_and_galview_goes_on(tmp_path, monkeypatch):
+    """The crash itself (a segmentation fault) cannot be made the same way on every HDF5 build, so a
+    child that dies of SIGSEGV stands in for it; the real one, a damaged simulated file, is refused too
+    (without the first look in a child it ended this test process)."""
+    from galview.io import hdf5_probe
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hdf5_probe, "_CHILD", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+        path = _heap_damaged(tmp_path / "crashes.h5", 0, ord("G"))  # undamaged: the stand-in crashes
+        refused(path, "is a damaged HDF5 file: reading it crashed the HDF5 library (SIGSEGV)")
+    sim = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 12, seed=3, workers=1)
+    data = bytearray(sim.read_bytes())
+    # the 'layout' attribute's datatype message follows its name: its class bits (a variable-length
+    # string) set to a type that does not exist, the byte the fuzzer changed
+    data[data.index(b"layout\x00\x00") + 9] = 6
+    sim.write_bytes(bytes(data))
+    with pytest.raises(CollectionError):
+        open_collection(sim)
