@@ -48,7 +48,7 @@ def check_in_child(path: Path, options: dict) -> None:
     ------
     CollectionError
         If the child was killed by a signal while reading the file (a segmentation fault of the
-        HDF5 library, say).
+        HDF5 library, say), or was still reading it after :data:`TIMEOUT_S`.
     """
     if os.environ.get(CHILD_ENV):
         return
