@@ -229,6 +229,14 @@ def test_a_file_on_which_the_hdf5_library_loops_is_refused_in_time(tmp_path, mon
     path = _heap_damaged(tmp_path / "loops.h5", 24, 0xFB)  # the heap object's size: HDF5 never returns
     message = refused(path, "is a damaged HDF5 file", "did not end within 5 s")
     assert "expected a valid HDF5 file" in message
+    # a child left alone (GalView killed while it looked) ends by itself too
+    import signal
+    import subprocess
+    import sys
+
+    alone = [sys.executable, "-c", hdf5_probe._CHILD, str(path), "{}", "2"]
+    ended = subprocess.run(alone, env={**os.environ, hdf5_probe.CHILD_ENV: "1"}, timeout=60, check=False)
+    assert ended.returncode == -signal.SIGALRM
 
 
 def test_a_file_that_crashes_the_hdf5_library_is_refused_and_galview_goes_on(tmp_path, monkeypatch):
