@@ -420,6 +420,17 @@ def _valid_class_names(source, names) -> tuple[str, ...] | None:
 FINGERPRINT_SAMPLE = 16
 
 
+def read_skipping(source, indices) -> tuple[np.ndarray, dict[int, str]]:
+    """Cutouts ``indices`` of an (N, H, W, C) array, of a collection
+    (:meth:`Collection.get_batch_skipping`) or of anything else with ``get_batch``, and position →
+    why for those that could not be read (zeros in the batch)."""
+    if isinstance(source, np.ndarray):
+        return source[indices], {}
+    if not hasattr(source, "get_batch_skipping"):
+        return source.get_batch(indices), {}
+    return source.get_batch_skipping(indices)
+
+
 def fingerprint(collection: Collection, count: int | None = None) -> str:
     """A short identity of a collection's content: ``"112×64×64×3 uint8 #1f2e3d4c5b6a"``.
 

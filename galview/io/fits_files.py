@@ -29,6 +29,7 @@ from galview.io.fits_headers import (
     header_unit,
     image_axes,
 )
+from galview.io.folder_files import first_readable
 from galview.io.registry import FITS_SUFFIXES
 from galview.io.tables import read_label_table
 from galview.io.text import one_line, valid_text
@@ -336,22 +337,6 @@ def _read_fits_header(path: Path):
         return _image_hdu(path, hdul).header.copy()
 
 
-#: How many files of a folder are tried for the first readable cutout (its shape, bands and unit).
-FIRST_TRIES = 16
-
-
-def _first_readable(files: list[Path], layout: str | None):
-    """Pixels and header of the first file that reads (one damaged file does not close the folder);
-    the first file's error when none of the first :data:`FIRST_TRIES` does."""
-    first_error = None
-    for path in files[:FIRST_TRIES]:
-        try:
-            return _read_fits_cutout(path, layout)
-        except CollectionError as exc:
-            first_error = first_error or exc
-    raise first_error
-
-
 def _header_or_none(path: Path):
     """:func:`_read_fits_header`, or None when the file cannot be read (its cutout says why when read)."""
     try:
@@ -370,7 +355,7 @@ class FitsFolderCollection(Collection):
     def __init__(self, folder: Path, files: list[Path], layout: str | None):
         self._files = files
         self._layout = layout
-        first, header = _first_readable(files, layout)
+        first, header = first_readable(files, lambda path: _read_fits_cutout(path, layout))
         c, h, w = first.shape
         super().__init__(folder, len(files), (h, w, c), first.dtype, fits_bands(header, c))
         self._unit = header_unit(header)

@@ -20,6 +20,7 @@ import numpy as np
 from galview.core.collection import Collection
 from galview.core.errors import CollectionError
 from galview.io import image_headers
+from galview.io.folder_files import first_readable
 from galview.io.image_headers import TO_RGB, ImageHeader, bomb_error, header_for_mode, raw_header
 from galview.io.registry import IMAGE_SUFFIXES
 from galview.io.tables import read_label_table
@@ -113,23 +114,9 @@ def _check_headers(files: list[Path], expected: ImageHeader) -> None:
             raise CollectionError(path, _mismatch(found, expected))
 
 
-#: How many files of a folder are tried for the first readable image (its size and mode).
-FIRST_TRIES = 16
-
-
-def _first_readable(files: list[Path]) -> tuple[np.ndarray, ImageHeader]:
-    """The first image that reads and its header (one damaged file does not close the folder); the
-    first file's error when none of the first :data:`FIRST_TRIES` reads."""
-    first_error = None
-    for path in files[:FIRST_TRIES]:
-        try:
-            header = image_header(path)
-            return read_image(path, header), header
-        except CollectionError as exc:
-            if _UNREADABLE not in exc.problem:  # a bomb, an image too large: said at once
-                raise
-            first_error = first_error or exc
-    raise first_error
+def _first_image(path: Path) -> tuple[np.ndarray, ImageHeader]:
+    header = image_header(path)
+    return read_image(path, header), header
 
 
 class ImageFolderCollection(Collection):
@@ -141,7 +128,8 @@ class ImageFolderCollection(Collection):
 
     def __init__(self, source: Path, files: list[Path], table_folder: Path | None):
         self._files = files
-        first, self._header = _first_readable(files)
+        # the first image that reads; a bomb or an image too large is said at once
+        first, self._header = first_readable(files, _first_image, lambda exc: _UNREADABLE in exc.problem)
         _check_headers(files, self._header)
         super().__init__(source, len(files), first.shape, first.dtype)
         self._table = read_label_table(table_folder, [f.name for f in files]) if table_folder else None

@@ -7,6 +7,7 @@ import threading
 import keras
 import numpy as np
 
+from galview.core.collection import read_skipping
 from galview.ml.inputs import model_input
 
 
@@ -142,12 +143,8 @@ class CutoutBatches(keras.utils.PyDataset):
 
     def _read(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The cutouts ``chosen`` and a mask of those that could be read."""
+        images, unreadable = read_skipping(self.source, chosen)
         readable = np.ones(len(chosen), dtype=bool)
-        if isinstance(self.source, np.ndarray):
-            return self.source[chosen], readable
-        if not hasattr(self.source, "get_batch_skipping"):  # anything else with get_batch
-            return self.source.get_batch(chosen), readable
-        images, unreadable = self.source.get_batch_skipping(chosen)
         if unreadable:
             readable[list(unreadable)] = False
             self.unreadable.update({int(chosen[position]): why for position, why in unreadable.items()})

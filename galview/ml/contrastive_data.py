@@ -15,6 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from galview.core.collection import read_skipping
 from galview.ml.contrastive_views import Augmentations, augment, prepare
 
 #: At most this many bytes of prepared cutouts are kept in memory between epochs.
@@ -24,12 +25,8 @@ CACHE_BYTES = 512 * 1024**2
 def read_cutouts(source: Any, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cutouts ``indices`` of an (N, H, W, C) array or of a collection, as (B, H, W, C), and a (B,)
     bool mask of those that could be read (a damaged image of a folder reads as zeros, False)."""
+    cutouts, unreadable = read_skipping(source, indices)
     readable = np.ones(len(indices), dtype=bool)
-    if isinstance(source, np.ndarray):
-        return source[indices], readable
-    if not hasattr(source, "get_batch_skipping"):  # anything else with get_batch
-        return source.get_batch(indices), readable
-    cutouts, unreadable = source.get_batch_skipping(indices)
     readable[list(unreadable)] = False
     return cutouts, readable
 

@@ -103,8 +103,10 @@ def score_batches(
     def read(start):
         chunk = order[start : start + batch_size]
         if skip_unreadable:
-            return read_skipping(collection, chunk, spec)
-        return model_input(collection.get_batch(chunk), spec), {}
+            cutouts, unreadable = collection.get_batch_skipping(chunk)
+        else:
+            cutouts, unreadable = collection.get_batch(chunk), {}
+        return model_input(cutouts, spec), unreadable
 
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, starts[0]) if starts else None
@@ -125,13 +127,6 @@ def score_batches(
                 on_progress(
                     Progress(min(start + batch_size, len(order)), len(order), "scoring", unit="cutouts")
                 )
-
-
-def read_skipping(collection, chunk, spec) -> tuple[np.ndarray, dict[int, str]]:
-    """Model input of cutouts ``chunk``, and position → reason for those that could not be read (their
-    input is zeros): :meth:`~galview.core.collection.Collection.get_batch_skipping`."""
-    cutouts, unreadable = collection.get_batch_skipping(chunk)
-    return model_input(cutouts, spec), unreadable
 
 
 def score_to_file(
