@@ -279,7 +279,26 @@ def _search(args, collection, space, references):
         store = FeatureCache.default()
     with progress_printer("similar") as progress:
         index = build_index(collection, space, store, on_progress=progress)
-    return similarity(index, references, orientations=not args.no_orientations, combine=args.combine)
+    result = similarity(index, references, orientations=not args.no_orientations, combine=args.combine)
+    _warn_not_compared(result, index.unreadable, collection.ids)
+    return result
+
+
+def _warn_not_compared(result, unreadable: dict[int, str], ids) -> None:
+    """Say on stderr which cutouts are missing from the ranking, and why where it is known."""
+    from galview.core.words import count, unreadable_cutouts
+
+    if unreadable:
+        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the ranking')}", file=sys.stderr)
+    others = [int(i) for i in result.not_compared() if int(i) not in unreadable]
+    if others:
+        more = f" and {len(others) - 1:,} more" if len(others) > 1 else ""
+        print(
+            f"warning: {count(len(others), 'cutout')} (#{others[0]} {ids[others[0]]}{more}) could not be read "
+            "when the features kept for this collection were computed: not ranked (--no-cache computes "
+            "them again)",
+            file=sys.stderr,
+        )
 
 
 def print_top(result, ids, k: int) -> None:

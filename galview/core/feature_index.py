@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,6 +45,9 @@ class FeatureIndex:
         The standardisation (the space's ``standardise``), applied to references too.
     computed : int
         Rows computed by this build (the others came from the store).
+    unreadable : dict
+        Cutout index → why, for the cutouts this build could not read (NaN rows; kept NaN rows
+        from the store have no reason here).
     """
 
     space: Space
@@ -53,6 +56,7 @@ class FeatureIndex:
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     computed: int = 0
+    unreadable: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -140,12 +144,13 @@ def build_index(
     entry = entry_name(collection, space) if store is not None else ""
     kept = _kept(store, entry, collection, space)
     start = 0 if kept is None else len(kept[0])
-    parts, n = [], len(collection)
+    parts, n, unreadable = [], len(collection), {}
     step = batch_rows(collection.shape, batch_size or space.batch_size)
     try:
         for first in range(start, n, step):
             cancel.raise_if_cancelled()
-            parts.append(_batch_features(collection, space, np.arange(first, min(first + step, n))))
+            indices = np.arange(first, min(first + step, n))
+            parts.append(_batch_features(collection, space, indices, unreadable))
             if on_progress is not None:
                 done = min(first + step, n)
                 on_progress(Progress(done, n, f"similarity features ({space.name})", unit="cutouts"))
@@ -154,6 +159,7 @@ def build_index(
             _save(store, entry, collection, space, _assemble(space, kept, parts))
         raise
     index = _assemble(space, kept, parts)
+    index.unreadable = unreadable
     if parts:
         _save(store, entry, collection, space, index)
     return index
@@ -185,33 +191,17 @@ def _kept(store, entry: str, collection: Collection, space: Space):
     return features, vectors
 
 
-def _batch_features(collection: Collection, space: Space, indices: np.ndarray) -> np.ndarray:
-    """(B, D) features of cutouts ``indices``; NaN rows for cutouts that cannot be read."""
-    images, readable = _read(collection, indices)
-    values = np.asarray(space.features(images.astype(np.float32)), dtype=np.float32)
-    if readable.all():
-        return values
-    out = np.full((len(indices), values.shape[1]), np.nan, dtype=np.float32)
-    out[readable] = values
-    return out
-
-
-def _read(collection: Collection, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The readable cutouts among ``indices`` (one at a time once a batch read fails), and which."""
-    try:
-        return collection.get_batch(indices), np.ones(len(indices), bool)
-    except CollectionError:
-        pass
-    images, readable = [], np.zeros(len(indices), bool)
-    for row, index in enumerate(indices):
-        try:
-            images.append(collection.get(int(index)))
-            readable[row] = True
-        except CollectionError as exc:
-            logger.warning("cutout %d left out of similarity: %s", index, exc)
-    if not images:
-        raise CollectionError(collection.source, f"no cutout of {indices[0]}–{indices[-1]} could be read")
-    return np.stack(images), readable
+def _batch_features(
+    collection: Collection, space: Space, indices: np.ndarray, unreadable: dict
+) -> np.ndarray:
+    """(B, D) features of cutouts ``indices``; NaN rows for cutouts that cannot be read, whose
+    index → why is added to ``unreadable``."""
+    images, skipped = collection.get_batch_skipping(indices)
+    values = np.array(space.features(images.astype(np.float32)), dtype=np.float32)
+    for position, why in skipped.items():
+        values[position] = np.nan
+        unreadable[int(indices[position])] = why
+    return values
 
 
 def _assemble(space: Space, kept, parts: list[np.ndarray]) -> FeatureIndex:

@@ -59,6 +59,10 @@ class SimilarityResult:
         order = finite[np.argsort(-self.scores[finite], kind="stable")]
         return order[: max(0, int(k))]
 
+    def not_compared(self) -> np.ndarray:
+        """Indices of the cutouts with no similarity (their features are NaN: they could not be read)."""
+        return np.flatnonzero(~np.isfinite(self.scores))
+
     def reference_name(self) -> str:
         """The references' names for a title: "A", "A and B", "A, B and 2 more"."""
         names = [r.name for r in self.references]

@@ -435,6 +435,13 @@ def _add(menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:
 
 
 def describe(result) -> str:
-    """One line: "12 cutouts compared with cutout 3 in greyscale pixels"."""
+    """One line: "12 cutouts compared with cutout 3 in greyscale pixels", and which were not
+    ("; 1 could not be read and is not ranked (#5)")."""
     compared = int(np.isfinite(result.scores).sum())
-    return f"{count(compared, 'cutout')} compared with {result.reference_name()} in {result.space}"
+    line = f"{count(compared, 'cutout')} compared with {result.reference_name()} in {result.space}"
+    missing = result.not_compared()
+    if len(missing):
+        more = f" and {len(missing) - 1:,} more" if len(missing) > 1 else ""
+        verb = "is" if len(missing) == 1 else "are"
+        line += f"; {len(missing):,} could not be read and {verb} not ranked (#{missing[0]}{more})"
+    return line

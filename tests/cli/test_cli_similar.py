@@ -125,3 +125,24 @@ def test_train_encoder_then_rank_in_the_self_supervised_space(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("most similar to cutout 4") and "self-supervised" in out[0]
     assert out[2].split()[:2] == ["1", "4"]
+
+
+def test_a_cutout_that_cannot_be_read_is_named_not_silently_missing(tmp_path, capsys):
+    """A folder with one damaged image: the ranking has one row fewer, and stderr says which and
+    why — the first time, and again when the kept features are reused."""
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _labels = blob_pngs(tmp_path / "pngs", damaged=5, n=12)
+    for run in ("computed", "kept"):
+        out = tmp_path / f"{run}.csv"
+        assert (
+            main(
+                ["similar", "--reference", "#0", str(folder), "--space", "pixel", "-k", "20", "-o", str(out)]
+            )
+            == 0
+        )
+        err = capsys.readouterr().err
+        assert "c005" in err and ("not ranked" in err or "left out of the ranking" in err), err
+        with open(out, newline="") as handle:
+            indices = [int(row["index"]) for row in csv.DictReader(handle)]
+        assert len(indices) == 11 and 5 not in indices

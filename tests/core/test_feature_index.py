@@ -120,6 +120,8 @@ def test_unreadable_cutouts_are_left_unranked(images):
     assert (
         np.isnan(index.vectors[[0, 3]]).all() and np.isfinite(np.delete(index.vectors, [0, 3], axis=0)).all()
     )
+    assert sorted(index.unreadable) == [0, 3]  # and why, for the user
+    assert "damaged" in index.unreadable[3]
 
 
 def test_large_cutouts_are_featured_in_smaller_batches():

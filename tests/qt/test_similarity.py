@@ -261,3 +261,18 @@ def test_opening_another_collection_during_a_search_neither_breaks_it_nor_leaves
     qtbot.wait(100)
     assert closed == [True] and errors == []
     assert "similar" not in window.state.rankings
+
+
+def test_a_cutout_that_cannot_be_read_is_said_in_the_status_bar(window, qtbot, tmp_path):
+    """A folder with one damaged image: the ranking leaves it out and says which, not silently."""
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _labels = blob_pngs(tmp_path / "pngs", damaged=3, n=10)
+    window.open_path(folder)
+    window.similarity.set_space("pixel")
+    window.state.set_current(0)
+    result = _rank(window, qtbot, window.similarity.this_action)
+    assert result.not_compared().tolist() == [3]
+    message = window.statusBar().currentMessage()
+    assert "9 cutouts compared" in message and "1 could not be read and is not ranked (#3)" in message
+    assert 3 not in window.state.order[:9].tolist()
