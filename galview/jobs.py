@@ -49,6 +49,7 @@ class JobSpec:
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
+        JobSpec("open", "Opening", "galview.io.opening:open_for_viewing", "steps"),
         JobSpec("load_model", "Loading model", "galview.ml.jobs:open_model", "steps"),
         JobSpec("score", "Scoring", "galview.ml.jobs:score_rows", "cutouts"),
         JobSpec("suspects", "Finding suspected label errors", "galview.ml.jobs:find_suspects", "folds"),

@@ -51,7 +51,7 @@ class CollectionSwitcher(QObject):
         if len(self.paths) < 2:
             return False
         here = max(0, self.current())
-        return self.window.open_path(self.paths[(here + delta) % len(self.paths)])
+        return self.window.open_path(self.paths[(here + delta) % len(self.paths)], background=True)
 
     def _rebuild(self) -> None:
         self.menu.clear()
@@ -63,7 +63,7 @@ class CollectionSwitcher(QObject):
             action.setToolTip(path)
             action.setCheckable(True)
             action.setChecked(k == here)
-            action.triggered.connect(lambda _checked=False, p=path: self.window.open_path(p))
+            action.triggered.connect(lambda _checked=False, p=path: self.window.open_path(p, background=True))
             self.group.addAction(action)
             self.menu.addAction(action)
         if self.paths:

@@ -52,6 +52,7 @@ from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
 from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
+from galview.qt.opening import BackgroundOpener
 from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.review import ReviewQueueController
@@ -111,6 +112,9 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.cache = ThumbnailCache(size=96, parent=self)
         self.runner = JobRunner(self)
+        self.opener = BackgroundOpener(self)
+        self.opener.opened.connect(self.show_opened)
+        self.opener.failed.connect(self.show_error)
         self.grid = ThumbnailGrid(self.cache, self.state)
         self.detail = DetailView()
         self.metadata = MetadataPanel()
@@ -346,18 +350,29 @@ class MainWindow(QMainWindow):
             self.scoring.load_model(path)
 
     # -- opening ------------------------------------------------------------------------
-    def open_path(self, path: str | Path) -> bool:
-        """Open a collection; on failure show the message and keep the current one."""
-        from galview.io import open_collection
+    def open_path(self, path: str | Path, background: bool = False) -> bool:
+        """Open a collection; on failure show the message and keep the current one.
+
+        With ``background`` (what the menus, the dialogs and dropping a file do) the files are read
+        in a thread and the window stays usable meanwhile; the return value then only says that
+        the opening started, and the collection is shown when it arrives.
+        """
+        if background:
+            self.statusBar().showMessage(f"Opening {Path(path).name}…")
+            self.opener.open(path, self.open_options, self.class_names)
+            return True
+        from galview.io.opening import open_for_viewing
 
         try:
-            collection = open_collection(path, **self.open_options)
-            collection.describe()  # reads labels/coords now, so bad metadata is reported here
-            if self.class_names:
-                collection.set_class_names(self.class_names)
+            collection = open_for_viewing(path, self.open_options, self.class_names)
         except CollectionError as exc:
             self.show_error(str(exc))
             return False
+        self.show_opened(path, collection)
+        return True
+
+    def show_opened(self, path: str | Path, collection) -> None:
+        """Make ``collection``, opened from ``path``, the one the window shows."""
         self.scoring.stop_scoring()  # it reads the collection that set_collection closes
         self.switcher.add(path)
         previous = self.state.collection
@@ -368,7 +383,6 @@ class MainWindow(QMainWindow):
         self._remember_recent(str(Path(path).resolve()))
         if hasattr(collection, "run_scores"):  # the OUT_DIR of galview score --cluster
             self._show_run_scores(collection)
-        return True
 
     def _show_run_scores(self, collection) -> None:
         """Make a cluster run's merged probabilities the current scores (sortable, as if scored here)."""
@@ -401,14 +415,14 @@ class MainWindow(QMainWindow):
     def _ask_open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open cutout collection", "", FILE_FILTER)
         if path:
-            self.open_path(path)
+            self.open_path(path, background=True)
 
     def _ask_open_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(
             self, "Open a folder of cutouts, shard files or a cluster run"
         )
         if path:
-            self.open_path(path)
+            self.open_path(path, background=True)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
@@ -423,7 +437,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.recent_files():
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p, background=True))
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -433,7 +447,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802
         for url in event.mimeData().urls():
             if url.isLocalFile():
-                self.open_path(url.toLocalFile())
+                self.open_path(url.toLocalFile(), background=True)
                 break
 
     # -- reacting to the state ------------------------------------------------------------
@@ -572,6 +586,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
         self.scoring.shutdown()
+        self.opener.shutdown()
         self.state.kept_scores.close()
         self.explaining.close()
         self.labelling.close()

@@ -83,7 +83,7 @@ def test_counts_say_one_cutout_and_colour_mapping_needs_colours(window):
     assert not window.controls.colour_combo.isEnabled()
 
 
-def test_several_collections_are_listed_and_switched(window, tmp_path):
+def test_several_collections_are_listed_and_switched(window, qtbot, tmp_path):
     first = random_npz(tmp_path / "first.npz", 5)
     second = random_npz(tmp_path / "second.npz", 7)
     assert window.open_paths([first, second])
@@ -91,10 +91,11 @@ def test_several_collections_are_listed_and_switched(window, tmp_path):
     assert "2 collections" in window.statusBar().currentMessage()
     names = [a.text() for a in window.switcher.menu.actions() if a.isCheckable()]
     assert names == ["1. first.npz", "2. second.npz"]
-    window.switcher.next_action.trigger()
-    assert window.state.n == 7
+    window.switcher.next_action.trigger()  # read in a thread: shown when it arrives
+    assert window.state.n == 5 and "Opening second.npz" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.state.n == 7, timeout=10000)
     window.switcher.previous_action.trigger()
-    assert window.state.n == 5
+    qtbot.waitUntil(lambda: window.state.n == 5, timeout=10000)
     assert not window.open_paths([tmp_path / "missing.npz", second])
     assert "missing.npz: no such file or folder" in window.last_error
     assert window.state.n == 7  # the one that exists still opens

@@ -149,7 +149,7 @@ def test_legacy_viewer_link_needs_coordinates(window, shared_data, monkeypatch):
     assert not window.legacy_action.isEnabled()
 
 
-def test_drop_opens_file(window, shared_data):
+def test_drop_opens_file(window, qtbot, shared_data):
     from PyQt6.QtCore import QMimeData, QPointF, QUrl
     from PyQt6.QtGui import QDropEvent
 
@@ -163,6 +163,7 @@ def test_drop_opens_file(window, shared_data):
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.state.collection is not None, timeout=10000)  # read in a thread
     assert len(window.state.collection) == 100
 
 
