@@ -149,7 +149,8 @@ def run_app(
     window = MainWindow(open_options=open_options, class_names=class_names)
     install_excepthook(window)
     window.show()
-    opened = window.open_paths(paths) if paths else True
+    # a screenshot waits for the collection; otherwise the window is usable while the files are read
+    opened = window.open_paths(paths, background=not screenshot) if paths else True
     if screenshot:
         if opened:  # a failed run writes no picture of an empty window
             save_screenshot_when_ready(window, screenshot, app.quit)

@@ -393,9 +393,10 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Scores of the cluster run in {collection.run_folder}")
 
-    def open_paths(self, paths) -> bool:
+    def open_paths(self, paths, background: bool = False) -> bool:
         """Open the first of ``paths`` and list them all in File ▸ Collections; False if any is missing
-        (each missing one is named) or the first cannot be opened."""
+        (each missing one is named) or the first cannot be opened (with ``background``, as
+        :meth:`open_path`: True once the opening has started)."""
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
             self.show_error(
@@ -405,7 +406,7 @@ class MainWindow(QMainWindow):
         present = [p for p in paths if Path(p).exists()]
         for path in present:
             self.switcher.add(path)
-        opened = bool(present) and self.open_path(present[0])
+        opened = bool(present) and self.open_path(present[0], background=background)
         if opened and len(present) > 1:
             self.statusBar().showMessage(
                 f"{len(present)} collections: File ▸ Collections switches between them (Ctrl+PgDown, Ctrl+PgUp)"

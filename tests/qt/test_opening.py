@@ -100,3 +100,15 @@ def test_closing_the_window_while_opening_waits_and_closes_what_arrives(qtbot, t
     qtbot.wait(100)
     assert window.state.collection is None
     assert len(slow_opening) == 1 and slow_opening[0].closed_here
+
+
+def test_galview_view_at_start_up_lists_all_and_opens_the_first_in_the_background(window, qtbot, tmp_path):
+    first, second = random_npz(tmp_path / "first.npz", 5), random_npz(tmp_path / "second.npz", 7)
+    assert window.open_paths([first, second], background=True)
+    assert window.state.collection is None  # not yet: the window is already usable
+    qtbot.waitUntil(lambda: window.state.collection is not None, timeout=10000)
+    assert window.state.collection.source == first
+    assert [a.text() for a in window.switcher.menu.actions() if a.isCheckable()] == [
+        "1. first.npz",
+        "2. second.npz",
+    ]
