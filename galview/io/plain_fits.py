@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Header blocks read before giving up on END (as :data:`galview.io.fits_headers.MAX_HEADER_BLOCKS`).
-MAX_HEADER_BLOCKS = 1000
-BLOCK = 2880
+from galview.io.fits_headers import BLOCK, COORD_KEYWORDS, MAX_HEADER_BLOCKS
+
 CARD = 80
 #: FITS pixel types, as astropy returns them (big-endian, unscaled).
 BITPIX_DTYPES = {8: np.dtype("u1"), 16: np.dtype(">i2"), 32: np.dtype(">i4"), 64: np.dtype(">i8")}
@@ -32,8 +31,6 @@ NOT_PLAIN_KEYS = frozenset({"BSCALE", "BZERO", "BLANK", "GROUPS"})
 #: Keywords that move a WCS's reference point or distort the sky around it (projection parameters,
 #: SIP polynomials, distortion tables).
 WCS_EXTRAS = re.compile(r"P[VS]\d+_\d+[A-Z]?|(A|B|AP|BP)_(ORDER|DMAX|\d+_\d+)|C[PQ]DIS\d+|D2IM\w*|D[PQ]\d+")
-#: RA/Dec keyword pairs, in the order :func:`galview.io.fits_headers.keyword_coords` tries them.
-COORD_KEYWORDS = (("RA", "DEC"), ("RA_OBJ", "DEC_OBJ"), ("OBJRA", "OBJDEC"), ("RA_TARG", "DEC_TARG"))
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([ED][+-]?\d+)?", re.IGNORECASE)
 #: A value that was present but is not plain text, a number or a logical.
