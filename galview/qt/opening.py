@@ -8,7 +8,6 @@ arrives after another was asked for, or after the window began closing, is close
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -16,8 +15,6 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from galview.core.errors import UserFacingError
 from galview.jobs import get_job
 from galview.qt.workers import JobThread
-
-logger = logging.getLogger(__name__)
 
 
 class BackgroundOpener(QObject):
@@ -54,6 +51,11 @@ class BackgroundOpener(QObject):
         thread.errored.connect(lambda exc, t=thread: self._went_wrong(t, str(path), exc))
         thread.finished.connect(lambda t=thread: self._ended(t))
         thread.start()
+
+    def supersede(self) -> None:
+        """Forget the opening under way (a collection opened otherwise comes after it): what it
+        opens is closed unseen."""
+        self._newest = None
 
     def shutdown(self) -> None:
         """Wait for the threads (an HDF5 file's first look ends within its time limit); what they

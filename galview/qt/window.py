@@ -363,6 +363,7 @@ class MainWindow(QMainWindow):
             return True
         from galview.io.opening import open_for_viewing
 
+        self.opener.supersede()  # this one was asked for last
         try:
             collection = open_for_viewing(path, self.open_options, self.class_names)
         except CollectionError as exc:

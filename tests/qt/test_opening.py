@@ -112,3 +112,12 @@ def test_galview_view_at_start_up_lists_all_and_opens_the_first_in_the_backgroun
         "1. first.npz",
         "2. second.npz",
     ]
+
+
+def test_an_opening_in_the_calling_thread_supersedes_one_under_way(window, qtbot, tmp_path, slow_opening):
+    window.open_path(random_npz(tmp_path / "slow.npz", 6), background=True)
+    assert window.open_path(random_npz(tmp_path / "now.npz", 3))  # e.g. a simulation just written
+    qtbot.waitUntil(lambda: len(slow_opening) == 2, timeout=10000)
+    qtbot.wait(200)
+    assert window.state.collection.source.name == "now.npz"
+    assert next(c for c in slow_opening if c.source.name == "slow.npz").closed_here
