@@ -13,6 +13,7 @@ the file with astropy as before, which also words any error.
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -44,9 +45,10 @@ class PlainHeader:
     unparsed, so nothing depends on which copy a reader would take.
     """
 
-    def __init__(self, cards: dict, data_offset: int):
+    def __init__(self, cards: dict, data_offset: int, file_size: int):
         self.cards = cards
         self.data_offset = data_offset
+        self.file_size = file_size
 
     def get(self, keyword: str, default=None):
         return self.cards.get(keyword, default)
@@ -73,7 +75,9 @@ def read_header(path: Path) -> PlainHeader | None:
                     card = block[start : start + CARD]
                     keyword = card[:8].rstrip()
                     if keyword == b"END":
-                        return PlainHeader(cards, (block_number + 1) * BLOCK)
+                        return PlainHeader(
+                            cards, (block_number + 1) * BLOCK, os.fstat(handle.fileno()).st_size
+                        )
                     if card[8:10] == b"= " and keyword:
                         _add_card(cards, keyword, card[10:])
     except (OSError, UnicodeDecodeError):
@@ -148,8 +152,12 @@ def centre_coords(header: PlainHeader, height: int, width: int):
     Returns :data:`NOT_PLAIN` when only a full WCS reading can tell: a WCS that is not a plain
     zenithal RA/Dec projection with its reference pixel at the centre, or coordinates in text.
     """
-    if image_shape(header) is None:  # the image, and so the header that counts, may be in an extension
+    described = image_shape(header)
+    if described is None:  # the image, and so the header that counts, may be in an extension
         return NOT_PLAIN
+    shape, dtype = described
+    if header.data_offset + math.prod(shape) * dtype.itemsize > header.file_size:
+        return NOT_PLAIN  # a truncated file: no position, as for any file that cannot be read
     if "CTYPE1" in header.cards:
         return _wcs_centre(header, height, width)
     for ra_key, dec_key in COORD_KEYWORDS:

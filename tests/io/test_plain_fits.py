@@ -238,3 +238,10 @@ def test_header_announcing_huge_axes_is_left_to_astropy(tmp_path):
         damaged = damaged.replace(b"NAXIS2  =                    4", f"NAXIS2  = {sizes[1]:>20}".encode())
         path.write_bytes(damaged)
         assert fits_files._read_plain_cutout(path, None) is None
+
+
+def test_a_truncated_file_has_no_position_whichever_way_it_is_read(tmp_path):
+    path = _write(tmp_path / "c.fits", np.zeros((3, 64, 64), ">f4"), _wcs_header(crpix=(32.5, 32.5)))
+    path.write_bytes(path.read_bytes()[:-10_000])  # the header whole, the pixels cut short
+    assert plain_fits.centre_coords(plain_fits.read_header(path), 64, 64) is plain_fits.NOT_PLAIN
+    assert fits_files._centre_coords(path, 64, 64) is None
