@@ -8,7 +8,8 @@ a one-line message that names the limit, instead of exhausting the machine's mem
 * :data:`MAX_CUTOUTS` cutouts per collection (the window keeps a few numbers per cutout);
 * :data:`MAX_CUTOUT_VALUES` values (height × width × bands) per cutout: 2048×2048 in one band,
   1182×1182 in three. A 4096×4096×3 float32 cutout (200 MB) is far beyond what can be shown;
-* :data:`MAX_READ_BYTES` for one read of cutouts (:func:`cutouts_per_read` says how many fit);
+* :data:`MAX_READ_BYTES` for one read of cutouts (:func:`cutouts_per_read` says how many fit), and
+  :data:`MAX_SCORE_BATCH_BYTES` for one scoring batch (fewer, larger cutouts per batch);
 * :data:`MAX_CHUNK_BYTES` for one storage chunk that must be decompressed whole to read one cutout
   (HDF5 chunks);
 * :data:`MAX_WHOLE_ARRAY_BYTES` for an array that can only be read whole (a compressed member of an
@@ -31,6 +32,10 @@ MAX_CUTOUT_VALUES = 2048 * 2048
 MAX_READ_BYTES = 1024 * 2**20
 MAX_CHUNK_BYTES = 256 * 2**20
 MAX_WHOLE_ARRAY_BYTES = 512 * 2**20
+#: Cutouts (as stored) in one scoring batch: bringing survey fluxes to a colour model (the physical
+#: adapter) makes float64 copies of a batch, so a batch of 1,024 cutouts of 128 × 128 float32 fluxes
+#: would take over 2 GB; larger cutouts come in fewer per batch instead.
+MAX_SCORE_BATCH_BYTES = 64 * 2**20
 
 
 #: Largest single cutout, in bytes once decoded (H × W × C × bytes per value): 256 MB.
@@ -105,9 +110,10 @@ def cutout_bytes(shape: tuple[int, ...], dtype) -> int:
     return int(np.prod([int(v) for v in shape], dtype=object)) * np.dtype(dtype).itemsize
 
 
-def cutouts_per_read(shape: tuple[int, ...], dtype, wanted: int) -> int:
-    """How many cutouts one read may take: ``wanted``, or fewer to stay within :data:`MAX_READ_BYTES`."""
-    return max(1, min(int(wanted), MAX_READ_BYTES // max(1, cutout_bytes(shape, dtype))))
+def cutouts_per_read(shape: tuple[int, ...], dtype, wanted: int, limit: int = MAX_READ_BYTES) -> int:
+    """How many cutouts one read may take: ``wanted``, or fewer to stay within ``limit`` bytes
+    (:data:`MAX_READ_BYTES`, or :data:`MAX_SCORE_BATCH_BYTES` for a scoring batch)."""
+    return max(1, min(int(wanted), limit // max(1, cutout_bytes(shape, dtype))))
 
 
 def check_read(path: str | Path, count: int, shape: tuple[int, ...], dtype) -> None:

@@ -1,12 +1,13 @@
 """Score a collection with a model: probabilities, predicted classes and embeddings, in bounded memory.
 
-Batches are read from the collection by a background thread while the model works on the
-previous one, so reading from disk and computing overlap.
+Batches are read (and brought to the model's input) by :data:`READERS` background threads while
+the model works on the previous one, so reading, adapting and computing overlap.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,10 +15,15 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from galview.core.budget import MAX_SCORE_BATCH_BYTES, cutouts_per_read
 from galview.core.jobs import CancelToken, Progress
 from galview.core.scores import is_positive
 from galview.ml.adapt import adapt_for, carrying
 from galview.ml.inputs import model_input
+
+#: Threads reading and adapting batches ahead of the model: two, because bringing survey fluxes to
+#: a colour model (the physical adapter) costs more than the model itself (BENCHMARKS.md).
+READERS = 2
 
 
 @dataclass
@@ -80,7 +86,8 @@ def score_batches(
     *,
     skip_unreadable: bool = False,
 ) -> Iterator[ScoreBatch]:
-    """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``).
+    """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``):
+    ``batch_size`` cutouts, or fewer where they are large (:data:`~galview.core.budget.MAX_SCORE_BATCH_BYTES`).
 
     Cutouts that fit the model only through the physical adapter (survey fluxes with a WCS into a
     model of viewer colours) are adapted: :func:`galview.ml.adapt.adapt_for`. With
@@ -97,6 +104,7 @@ def score_batches(
     spec = loaded.card.input
     both = embedding_model(loaded.model)
     order = np.arange(len(collection)) if indices is None else np.asarray(indices, dtype=np.int64)
+    batch_size = cutouts_per_read(collection.shape, collection.dtype, batch_size, MAX_SCORE_BATCH_BYTES)
     starts = list(range(0, len(order), batch_size))
     cancel = cancel or CancelToken()
 
@@ -108,12 +116,12 @@ def score_batches(
             cutouts, unreadable = collection.get_batch(chunk), {}
         return model_input(cutouts, spec), unreadable
 
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(read, starts[0]) if starts else None
+    with ThreadPoolExecutor(max_workers=READERS) as reader:
+        pending = deque(reader.submit(read, start) for start in starts[:READERS])
         for k, start in enumerate(starts):
-            batch, unreadable = pending.result()
-            if k + 1 < len(starts):
-                pending = reader.submit(read, starts[k + 1])
+            batch, unreadable = pending.popleft().result()
+            if k + READERS < len(starts):
+                pending.append(reader.submit(read, starts[k + READERS]))
             cancel.raise_if_cancelled()
             embeddings, probs = both.predict_on_batch(batch)
             probs = np.asarray(probs, np.float32)

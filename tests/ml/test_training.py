@@ -73,6 +73,19 @@ def test_scores_match_predict_and_files_have_the_contract_columns(trained, tmp_p
         assert handle["embeddings"].shape == (len(collection), 1024)
 
 
+def test_large_cutouts_are_scored_in_smaller_batches_with_the_same_scores(trained, monkeypatch):
+    """A scoring batch holds at most MAX_SCORE_BATCH_BYTES of cutouts (here three 16×16×3 uint8
+    ones), whatever batch size was asked for; the scores do not depend on it."""
+    from galview.ml import scoring
+
+    collection, loaded, _ = trained
+    whole = np.concatenate([b.probs for b in score_batches(loaded, collection, batch_size=100)])
+    monkeypatch.setattr(scoring, "MAX_SCORE_BATCH_BYTES", 3 * 16 * 16 * 3)
+    batches = list(score_batches(loaded, collection, batch_size=100))
+    assert [b.start for b in batches[:3]] == [0, 3, 6] and {len(b.probs) for b in batches[:-1]} == {3}
+    np.testing.assert_allclose(np.concatenate([b.probs for b in batches]), whole, atol=1e-5)
+
+
 def test_cancelled_scoring_leaves_no_file(trained, tmp_path):
     collection, loaded, _ = trained
     token = CancelToken()
