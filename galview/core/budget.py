@@ -110,9 +110,10 @@ def cutout_bytes(shape: tuple[int, ...], dtype) -> int:
     return int(np.prod([int(v) for v in shape], dtype=object)) * np.dtype(dtype).itemsize
 
 
-def cutouts_per_read(shape: tuple[int, ...], dtype, wanted: int, limit: int = MAX_READ_BYTES) -> int:
+def cutouts_per_read(shape: tuple[int, ...], dtype, wanted: int, limit: int | None = None) -> int:
     """How many cutouts one read may take: ``wanted``, or fewer to stay within ``limit`` bytes
-    (:data:`MAX_READ_BYTES`, or :data:`MAX_SCORE_BATCH_BYTES` for a scoring batch)."""
+    (default :data:`MAX_READ_BYTES`; :data:`MAX_SCORE_BATCH_BYTES` for a scoring batch)."""
+    limit = MAX_READ_BYTES if limit is None else limit
     return max(1, min(int(wanted), limit // max(1, cutout_bytes(shape, dtype))))
 
 
