@@ -36,7 +36,9 @@ def add_parsers(commands) -> None:
         required=True,
         help="scores as .csv (index, id, probabilities, predicted) or .h5/.hdf5 (also the embeddings)",
     )
-    score.add_argument("--batch-size", type=int, default=1024, help="cutouts per forward pass")
+    score.add_argument(
+        "--batch-size", type=int, default=1024, help="cutouts per forward pass (fewer when they are large)"
+    )
     add_plain_adapter_options(score)
     add_adapt_option(score)
     add_open_options(score)
