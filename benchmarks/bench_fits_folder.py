@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # event_loop
 
 
 def write_folder(folder: Path, n: int, size: int) -> None:
@@ -62,12 +63,13 @@ def astropy_only():
     """GalView's reading with the plain path switched off: every file through astropy."""
     from galview.io import plain_fits
 
-    original = plain_fits.read_header
+    originals = plain_fits.read_header, plain_fits.read_image
     plain_fits.read_header = lambda path: None
+    plain_fits.read_image = lambda path, wanted: None
     try:
         yield
     finally:
-        plain_fits.read_header = original
+        plain_fits.read_header, plain_fits.read_image = originals
 
 
 def time_open(folder: Path) -> float:
@@ -100,7 +102,9 @@ def time_score(folder: Path) -> float:
         return time.perf_counter() - start
 
 
-def time_window_open(folder: Path) -> float:
+@contextlib.contextmanager
+def ready_window():
+    """An offscreen window with the shipped model loaded; closed (its scoring stopped) afterwards."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -113,51 +117,38 @@ def time_window_open(folder: Path) -> float:
     window = MainWindow()
     while window.state.model is None or window.runner.busy:  # the shipped model loads first
         QTest.qWait(20)
-    start = time.perf_counter()
-    opened = window.open_path(folder)
-    elapsed = time.perf_counter() - start
+    try:
+        yield window
+    finally:
+        window.scoring.stop_scoring()
+        window.close()
+        QTest.qWait(50)
+
+
+def time_window_open(folder: Path) -> float:
+    with ready_window() as window:
+        start = time.perf_counter()
+        opened = window.open_path(folder)
+        elapsed = time.perf_counter() - start
     assert opened, "the window did not open the folder"
-    window.scoring.stop_scoring()
-    window.close()
-    QTest.qWait(50)
     return elapsed
 
 
 def window_background_open(folder: Path) -> tuple[float, float]:
     """Seconds until the collection is shown, and the event loop's longest wait meanwhile."""
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt6.QtCore import QTimer
+    from event_loop import LatenessTimer  # benchmarks/event_loop.py
     from PyQt6.QtTest import QTest
 
-    from galview.qt.app import make_app
-    from galview.qt.window import MainWindow
-
-    make_app()
-    window = MainWindow()
-    while window.state.model is None or window.runner.busy:
-        QTest.qWait(20)
-    lateness, expected = [], [0.0]
-
-    def tick():
-        now = time.perf_counter()
-        lateness.append(now - expected[0])
-        expected[0] = now + 0.01
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    start = expected[0] = time.perf_counter()
-    timer.start(10)
-    window.open_path(folder, background=True)
-    while window.state.collection is None:
-        QTest.qWait(5)
-    elapsed = time.perf_counter() - start
-    timer.stop()
-    window.scoring.stop_scoring()
-    window.close()
-    QTest.qWait(50)
-    return elapsed, max(lateness)
+    with ready_window() as window:
+        timer = LatenessTimer()
+        start = time.perf_counter()
+        timer.start()
+        window.open_path(folder, background=True)
+        while window.state.collection is None:
+            QTest.qWait(5)
+        elapsed = time.perf_counter() - start
+        timer.stop()
+    return elapsed, max(timer.lateness)
 
 
 def main(argv=None) -> int:
