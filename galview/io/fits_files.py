@@ -340,16 +340,13 @@ def _read_fits_cutout(path: Path, layout: str | None) -> tuple[np.ndarray, objec
 def _read_plain_cutout(path: Path, layout: str | None) -> np.ndarray | None:
     """(C, H, W) data of a plain per-object file read without astropy (:mod:`galview.io.plain_fits`),
     or None when the file is not plain or not one cutout as ``layout`` says (astropy then reads it)."""
-    header = plain_fits.read_header(path)
-    described = None if header is None else plain_fits.image_shape(header)
-    if described is None:
-        return None
-    shape, dtype = described
-    if _stack_layout(shape, layout) != ("HW" if len(shape) == 2 else "CHW"):
-        return None
-    if math.prod(shape) * dtype.itemsize > MAX_CUTOUT_BYTES:
-        return None  # refused, in words, by the general reading
-    data = plain_fits.read_pixels(path, header)
+
+    def wanted(shape, dtype) -> bool:
+        """One cutout as ``layout`` says, within the budget (beyond it, refused in words by astropy's path)."""
+        one = _stack_layout(shape, layout) == ("HW" if len(shape) == 2 else "CHW")
+        return one and math.prod(shape) * dtype.itemsize <= MAX_CUTOUT_BYTES
+
+    data = plain_fits.read_image(path, wanted)
     if data is None:
         return None
     return data[np.newaxis] if data.ndim == 2 else data

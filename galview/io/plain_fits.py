@@ -62,26 +62,29 @@ class PlainHeader:
 
 def read_header(path: Path) -> PlainHeader | None:
     """The primary header of ``path`` if it opens like a plain FITS file (``SIMPLE = T``), else None."""
-    cards: dict = {}
     try:
         with open(path, "rb") as handle:
-            for block_number in range(MAX_HEADER_BLOCKS):
-                block = handle.read(BLOCK)
-                if len(block) < BLOCK:
-                    return None
-                if block_number == 0 and not _is_simple(block[:CARD]):
-                    return None
-                for start in range(0, BLOCK, CARD):
-                    card = block[start : start + CARD]
-                    keyword = card[:8].rstrip()
-                    if keyword == b"END":
-                        return PlainHeader(
-                            cards, (block_number + 1) * BLOCK, os.fstat(handle.fileno()).st_size
-                        )
-                    if card[8:10] == b"= " and keyword:
-                        _add_card(cards, keyword, card[10:])
+            return _header_from(handle)
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def _header_from(handle) -> PlainHeader | None:
+    """The primary header of an open file, read from its start (see :func:`read_header`)."""
+    cards: dict = {}
+    for block_number in range(MAX_HEADER_BLOCKS):
+        block = handle.read(BLOCK)
+        if len(block) < BLOCK:
+            return None
+        if block_number == 0 and not _is_simple(block[:CARD]):
+            return None
+        for start in range(0, BLOCK, CARD):
+            card = block[start : start + CARD]
+            keyword = card[:8].rstrip()
+            if keyword == b"END":
+                return PlainHeader(cards, (block_number + 1) * BLOCK, os.fstat(handle.fileno()).st_size)
+            if card[8:10] == b"= " and keyword:
+                _add_card(cards, keyword, card[10:])
     return None
 
 
@@ -128,18 +131,21 @@ def image_shape(header: PlainHeader) -> tuple[tuple[int, ...], np.dtype] | None:
     return tuple(reversed(sizes)), dtype
 
 
-def read_pixels(path: Path, header: PlainHeader) -> np.ndarray | None:
-    """The primary image exactly as astropy's ``section`` gives it (big-endian, unscaled), or None."""
-    described = image_shape(header)
-    if described is None:
-        return None
-    shape, dtype = described
-    size = math.prod(shape) * dtype.itemsize
+def read_image(path: Path, wanted) -> np.ndarray | None:
+    """The primary image of a plain file exactly as astropy's ``section`` gives it (big-endian,
+    unscaled), reading the file once; None when it is not plain, is short, or ``wanted(shape, dtype)``
+    (asked before any pixel is read) says no."""
     try:
         with open(path, "rb") as handle:
+            header = _header_from(handle)
+            described = None if header is None else image_shape(header)
+            if described is None or not wanted(*described):
+                return None
+            shape, dtype = described
+            size = math.prod(shape) * dtype.itemsize
             handle.seek(header.data_offset)
             data = handle.read(size)
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     if len(data) < size:
         return None  # truncated: astropy's reading names it
