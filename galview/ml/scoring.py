@@ -21,8 +21,10 @@ from galview.core.scores import is_positive
 from galview.ml.adapt import adapt_for, carrying
 from galview.ml.inputs import model_input
 
-#: Threads reading and adapting batches ahead of the model: two, because bringing survey fluxes to
-#: a colour model (the physical adapter) costs more than the model itself (BENCHMARKS.md).
+#: Threads reading and adapting batches ahead of the model in :func:`score_to_file` (``galview
+#: score``): two, because bringing survey fluxes to a colour model (the physical adapter) costs more
+#: than the model itself (BENCHMARKS.md). The window's scoring job keeps one: its batches go to the
+#: GUI thread one by one, and a faster producer starved the event loop's timers (a flaky CI test).
 READERS = 2
 
 
@@ -85,9 +87,11 @@ def score_batches(
     cancel: CancelToken | None = None,
     *,
     skip_unreadable: bool = False,
+    readers: int = 1,
 ) -> Iterator[ScoreBatch]:
     """Yield :class:`ScoreBatch` for consecutive batches of the collection (or of ``indices``):
-    ``batch_size`` cutouts, or fewer where they are large (:data:`~galview.core.budget.MAX_SCORE_BATCH_BYTES`).
+    ``batch_size`` cutouts, or fewer where they are large (:data:`~galview.core.budget.MAX_SCORE_BATCH_BYTES`),
+    read and adapted ahead of the model by ``readers`` threads.
 
     Cutouts that fit the model only through the physical adapter (survey fluxes with a WCS into a
     model of viewer colours) are adapted: :func:`galview.ml.adapt.adapt_for`. With
@@ -116,12 +120,12 @@ def score_batches(
             cutouts, unreadable = collection.get_batch(chunk), {}
         return model_input(cutouts, spec), unreadable
 
-    with ThreadPoolExecutor(max_workers=READERS) as reader:
-        pending = deque(reader.submit(read, start) for start in starts[:READERS])
+    with ThreadPoolExecutor(max_workers=readers) as reader:
+        pending = deque(reader.submit(read, start) for start in starts[:readers])
         for k, start in enumerate(starts):
             batch, unreadable = pending.popleft().result()
-            if k + READERS < len(starts):
-                pending.append(reader.submit(read, starts[k + READERS]))
+            if k + readers < len(starts):
+                pending.append(reader.submit(read, starts[k + readers]))
             cancel.raise_if_cancelled()
             embeddings, probs = both.predict_on_batch(batch)
             probs = np.asarray(probs, np.float32)
@@ -176,6 +180,7 @@ def score_to_file(
             on_progress=on_progress,
             cancel=cancel,
             skip_unreadable=True,
+            readers=READERS,
         )
         for batch in batches:
             rows = order[batch.start : batch.start + len(batch.probs)]
