@@ -144,7 +144,9 @@ def _explain_sheet(args, collection, output) -> int:
     from galview.ml.explain_sheet import explanation_sheet, positive_probabilities
 
     loaded = ready_model(loaded, collection, args)
-    probs = positive_probabilities(loaded, collection)
+    probs, unreadable = positive_probabilities(loaded, collection)
+    if unreadable:
+        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the sheet')}", file=sys.stderr)
     sheet, groups = explanation_sheet(
         loaded, collection, probs, choice.labels, k=args.per_group, method=args.method
     )

@@ -14,8 +14,9 @@ from galview.ml.gradcam import explain, overlay
 
 def positive_probabilities(
     loaded: Any, collection: Any, batch_size: int = 512, cancel: Any = None
-) -> np.ndarray:
-    """P(positive class) of every cutout, (N,) float32, for a binary model."""
+) -> tuple[np.ndarray, dict[int, str]]:
+    """P(positive class) of every cutout, (N,) float32, for a binary model; and the cutouts that could
+    not be read (index → why), whose probability is NaN (the sheet never picks them)."""
     from galview.ml.scoring import score_batches
 
     if loaded.card.task != "binary":
@@ -23,9 +24,12 @@ def positive_probabilities(
 
         raise ModelError(loaded.path, "the explanation sheet needs a binary model (LSBG vs artifact)")
     probs = np.full(len(collection), np.nan, np.float32)
-    for batch in score_batches(loaded, collection, batch_size=batch_size, cancel=cancel):
+    unreadable: dict[int, str] = {}
+    batches = score_batches(loaded, collection, batch_size=batch_size, cancel=cancel, skip_unreadable=True)
+    for batch in batches:
         probs[batch.start : batch.start + len(batch.probs)] = batch.probs[:, 0]
-    return probs
+        unreadable.update({batch.start + position: why for position, why in batch.unreadable.items()})
+    return probs, unreadable
 
 
 def explanation_sheet(

@@ -13,6 +13,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from galview.core.explanation import METHOD_NAMES
 from galview.core.model_names import model_name
+from galview.core.words import count
 from galview.qt.heatmaps import HeatmapCache
 from galview.qt.sheet_dialog import SheetDialog
 
@@ -177,6 +178,7 @@ class ExplainController(QObject):
         if problem:
             self.message.emit(problem)
             return False
+        unreadable = int(np.count_nonzero(state.scores.unreadable))  # no score: never on the sheet
         job = self.runner.start(
             SHEET,
             state.model,
@@ -185,7 +187,9 @@ class ExplainController(QObject):
             state.labels.copy(),  # the current labels: the file's, or as relabelled in GalView
             state.explain,
             state.display,
-            on_returned=lambda result, name=state.collection.source.name: self._on_sheet(result, name),
+            on_returned=lambda result, name=state.collection.source.name, left_out=unreadable: self._on_sheet(
+                result, name, left_out
+            ),
             on_errored=lambda exc: self.message.emit(f"Explanation sheet failed: {exc}"),
         )
         if job is None:
@@ -206,14 +210,19 @@ class ExplainController(QObject):
             return "Score the whole collection first (Model ▸ Score collection)"
         return None
 
-    def _on_sheet(self, result, collection_name: str) -> None:
-        """Show the sheet, named after its collection (another may have been opened while it rendered)."""
+    def _on_sheet(self, result, collection_name: str, unreadable: int = 0) -> None:
+        """Show the sheet, named after its collection (another may have been opened while it rendered);
+        the status bar also says how many cutouts could not be read (they have no score, so are not on it)."""
         sheet, groups = result
         counts = ", ".join(f"{name} {len(indices)}" for name, indices in groups.items())
         title = f"Explanation sheet of {collection_name} — {counts}"
         self.sheet_dialog = SheetDialog(sheet, title, self.detail.window())
         self.sheet_dialog.show()
-        self.message.emit(f"Explanation sheet of {collection_name}: {counts}")
+        left_out = ""
+        if unreadable:
+            verb = "is" if unreadable == 1 else "are"
+            left_out = f"; {count(unreadable, 'cutout')} could not be read and {verb} not on it"
+        self.message.emit(f"Explanation sheet of {collection_name}: {counts}{left_out}")
         self.sheet_ready.emit(self.sheet_dialog)
 
     def close(self) -> None:

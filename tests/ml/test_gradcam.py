@@ -425,6 +425,30 @@ def test_cli_explanation_sheet(sheet_files, tmp_path, capsys):
     assert main([*unlabelled, "--sheet", "-o", str(tmp_path / "x.png")]) == 2  # no labels
 
 
+def test_cli_explanation_sheet_leaves_out_a_cutout_that_cannot_be_read(sheet_files, tmp_path, capsys):
+    """A damaged file of a labelled folder is named in a warning and left off the sheet; the rest is drawn."""
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    with np.load(sheet_files / "labelled.npz") as data:
+        images, labels = data["images"], data["labels"]
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / f"c{i}.png")
+    (folder / "labels.csv").write_text(
+        "filename,label\n" + "".join(f"c{i}.png,{v}\n" for i, v in enumerate(labels))
+    )
+    whole = (folder / "c1.png").read_bytes()
+    (folder / "c1.png").write_bytes(whole[: len(whole) // 2])  # cutout 1, a true positive, cut in half
+    args = ["explain", "--model", str(sheet_files / "m.keras"), str(folder), "--sheet", "--per-group", "2"]
+    assert main([*args, "-o", str(tmp_path / "sheet.png")]) == 0
+    captured = capsys.readouterr()
+    assert "warning: 1 cutout could not be read and was left out of the sheet (cutout 1: " in captured.err
+    assert "c1.png" in captured.err
+    lines = captured.out.splitlines()[:4]
+    groups = {name: {int(i) for i in rest.split()} for name, rest in (line.split(":") for line in lines)}
+    assert groups == {"TP": {5}, "FP": {0}, "TN": {2, 4}, "FN": {3}}  # all but cutout 1
+    assert (tmp_path / "sheet.png").stat().st_size > 0
+
+
 def test_warm_up_traces_once_so_later_batches_do_not_retrace(cli_files):
     import keras
 

@@ -135,6 +135,29 @@ def test_explanation_sheet_is_shown_and_saved(explained, qtbot, tmp_path):
     dialog.close()
 
 
+def test_the_sheet_says_how_many_cutouts_could_not_be_read(window, qtbot, tiny_model, tmp_path):
+    """A damaged file of a labelled folder has no score, so is not on the sheet: the status bar says so."""
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, labels = blob_pngs(tmp_path / "pngs", damaged=2, n=12)
+    rows = "".join(f"c{i:03d}.png,{label}\n" for i, label in enumerate(labels))
+    (folder / "labels.csv").write_text("filename,label\n" + rows)
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(folder)
+    qtbot.waitUntil(
+        lambda: not window.runner.busy and window.state.scores is not None and window.state.scores.complete,
+        timeout=20000,
+    )
+    assert window.state.scores.unreadable.tolist() == [i == 2 for i in range(12)]
+    assert window.explaining.make_sheet()
+    qtbot.waitUntil(lambda: window.explaining.sheet_dialog is not None, timeout=30000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Explanation sheet of pngs: ")
+    assert message.endswith("; 1 cutout could not be read and is not on it"), message
+    window.explaining.sheet_dialog.close()
+
+
 def test_sheet_needs_scores_and_labels(window, qtbot, tiny_model, tmp_path):
     def refused(expected: str) -> None:
         assert not window.explaining.make_sheet()
