@@ -5,6 +5,8 @@ Registered by :mod:`galview.cli`; Keras is imported only once the inputs are che
 
 from __future__ import annotations
 
+import sys
+
 from galview.cli.common import add_model_option, add_open_options, model_path, open_options
 
 
@@ -53,7 +55,19 @@ def cmd_adapt(args) -> int:
         from galview.ml.loading import load_model
 
         loaded = load_model(parent)
+        unreadable: dict[int, str] = {}
         with progress_printer("adapt") as progress:
-            path = adapt_to_collection(loaded, collection, output, sample=args.sample, on_progress=progress)
+            path = adapt_to_collection(
+                loaded,
+                collection,
+                output,
+                sample=args.sample,
+                on_progress=progress,
+                on_unreadable=unreadable.__setitem__,
+            )
+    if unreadable:
+        from galview.core.words import unreadable_cutouts
+
+        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the statistics')}", file=sys.stderr)
     print(path)
     return 0

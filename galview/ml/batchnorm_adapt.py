@@ -34,7 +34,14 @@ def batchnorm_layers(model) -> list:
 
 
 def adapt_batchnorm(
-    loaded, collection, *, sample: int = SAMPLE, seed: int = 0, on_progress=None, cancel=None
+    loaded,
+    collection,
+    *,
+    sample: int = SAMPLE,
+    seed: int = 0,
+    on_progress=None,
+    cancel=None,
+    on_unreadable=None,
 ):
     """A copy of ``loaded``'s model with BatchNorm statistics from (a sample of) ``collection``.
 
@@ -48,6 +55,8 @@ def adapt_batchnorm(
         At most this many cutouts, drawn without replacement with ``seed``.
     on_progress, cancel : optional
         The job protocol (:mod:`galview.core.jobs`); progress in cutouts, per layer.
+    on_unreadable : callable, optional
+        ``on_unreadable(index, reason)`` once for each sampled cutout that cannot be read.
 
     Returns
     -------
@@ -92,7 +101,11 @@ def adapt_batchnorm(
             cutouts, unreadable = collection.get_batch_skipping(chosen[start : start + BATCH])
             if unreadable:  # a damaged image of a folder: its statistics come from the others
                 cutouts = np.delete(cutouts, list(unreadable), axis=0)
-                used -= len(unreadable) if number == 1 else 0
+                if number == 1:
+                    used -= len(unreadable)
+                    for position, reason in unreadable.items():
+                        if on_unreadable is not None:
+                            on_unreadable(int(chosen[start + position]), reason)
             if not len(cutouts):
                 continue
             batch = model_input(cutouts, ready.card.input)
@@ -150,17 +163,25 @@ def adapted_card(loaded, collection, cutouts: int):
 
 
 def adapt_to_collection(
-    loaded, collection, folder=None, *, sample: int = SAMPLE, on_progress=None, cancel=None
+    loaded,
+    collection,
+    folder=None,
+    *,
+    sample: int = SAMPLE,
+    on_progress=None,
+    cancel=None,
+    on_unreadable=None,
 ):
     """Adapt ``loaded`` to ``collection`` (:func:`adapt_batchnorm`) and write it as a new model version.
 
     ``folder`` defaults to a new folder among the versions (:func:`galview.ml.versions.new_version_dir`,
-    named after the parent with ``-adapted``). Returns the new ``model.keras``.
+    named after the parent with ``-adapted``). Returns the new ``model.keras``. ``on_unreadable`` is
+    :func:`adapt_batchnorm`'s.
     """
     from galview.ml.versions import new_version_dir, write_version
 
     model, cutouts = adapt_batchnorm(
-        loaded, collection, sample=sample, on_progress=on_progress, cancel=cancel
+        loaded, collection, sample=sample, on_progress=on_progress, cancel=cancel, on_unreadable=on_unreadable
     )
     if cancel is not None:
         cancel.raise_if_cancelled()

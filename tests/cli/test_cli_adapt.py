@@ -37,3 +37,17 @@ def test_adapt_refuses_a_small_collection_and_a_full_folder_in_one_line(tmp_path
     (tmp_path / "full" / "x").write_text("x")
     assert main(["adapt", str(small), "-o", str(tmp_path / "full")]) == 2
     assert "folder is not empty" in capsys.readouterr().err
+
+
+def test_adapt_names_a_cutout_that_could_not_be_read(tmp_path, capsys):
+    from tests.ml.tiny_models import blob_pngs, save_tiny_model
+
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=7, n=80)
+    save_tiny_model(tmp_path / "tiny.keras")
+    args = ["adapt", str(folder), "--model", str(tmp_path / "tiny.keras"), "-o", str(tmp_path / "out")]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "warning: 1 cutout could not be read and was left out of the statistics (cutout 7: " in err
+    assert "c007.png" in err
+    card = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert card["training"]["cutouts"] == 79

@@ -59,8 +59,9 @@ def test_a_cutout_that_cannot_be_read_is_left_out_of_the_statistics(tiny, tmp_pa
 
     folder, _ = blob_pngs(tmp_path / "pngs", damaged=7, n=80)
     with open_collection(folder) as collection:
-        model, used = adapt_batchnorm(tiny, collection, sample=80)
-        assert used == 79
+        unreadable = {}
+        model, used = adapt_batchnorm(tiny, collection, sample=80, on_unreadable=unreadable.__setitem__)
+        assert used == 79 and list(unreadable) == [7] and "c007.png" in unreadable[7]
         inputs = model_input(collection.get_batch(np.delete(np.arange(80), 7)), tiny.card.input)
     bn = batchnorm_layers(model)[0]
     conv = keras.Model(model.inputs, bn.input).predict(inputs, verbose=0)
