@@ -159,11 +159,16 @@ def cmd_train_encoder(args) -> int:
         from galview.core.progress import progress_printer
         from galview.ml.contrastive import train_encoder
 
+        unreadable: dict[int, str] = {}
         with progress_printer("train-encoder") as progress:
             path = train_encoder(
                 collection, output, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                on_progress=progress,
+                on_progress=progress, on_unreadable=unreadable.__setitem__,
             )  # fmt: skip
+    if unreadable:
+        from galview.core.words import unreadable_cutouts
+
+        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the training')}", file=sys.stderr)
     print(f"encoder written: {path}")
     return 0
 

@@ -99,6 +99,7 @@ def train_encoder(
     init: str | Path | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
+    on_unreadable: Callable[[int, str], None] | None = None,
 ) -> Path:
     """Train a self-supervised encoder on cutouts without labels and save it in a new folder.
 
@@ -121,6 +122,8 @@ def train_encoder(
     cancel : CancelToken, optional
         Checked after each batch: training stops there, :class:`Cancelled` is raised and nothing
         is written.
+    on_unreadable : callable(index, reason), optional
+        Called once training is done for each cutout that could not be read (it was left out).
 
     Returns
     -------
@@ -157,6 +160,9 @@ def train_encoder(
             f"the loss became NaN at epoch {relay.nan[0]}, batch {relay.nan[1]}: training diverged "
             f"(learning rate {settings.learning_rate:g} too high?); nothing was written",
         )
+    for index, reason in sorted(data.unreadable.items()):
+        if on_unreadable is not None:
+            on_unreadable(index, reason)
     record = {"epochs": epochs, "batch_size": data.batch_size, "seed": seed, "n_images": data.n,
               "seconds": round(time.monotonic() - started, 1), "init": None if init is None else str(init)}  # fmt: skip
     card = _card(images_or_collection, shape, settings, relay.losses, record)

@@ -85,6 +85,7 @@ class ViewPairs(keras.utils.PyDataset):
         self._cache = np.empty((self.n, self.size, self.size, channels), np.float32) if fits else None
         self._cached = np.zeros(self.n, dtype=bool)
         self._readable = np.ones(self.n, dtype=bool)  # False once a cutout is found unreadable
+        self.unreadable: dict[int, str] = {}  # index → why, for the cutouts found unreadable so far
         self._order = self._shuffled()
 
     def __len__(self) -> int:
@@ -117,6 +118,8 @@ class ViewPairs(keras.utils.PyDataset):
         return self._cache[indices]
 
     def _prepare(self, indices: np.ndarray) -> np.ndarray:
-        cutouts, readable = read_cutouts(self.source, indices)
-        self._readable[indices[~readable]] = False
+        cutouts, unreadable = read_skipping(self.source, indices)
+        for position, reason in unreadable.items():
+            self._readable[indices[position]] = False
+            self.unreadable[int(indices[position])] = reason
         return prepare(cutouts, self.size, self.stretch, self.field)

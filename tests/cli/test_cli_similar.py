@@ -127,6 +127,17 @@ def test_train_encoder_then_rank_in_the_self_supervised_space(tmp_path, capsys):
     assert out[2].split()[:2] == ["1", "4"]
 
 
+def test_train_encoder_names_a_cutout_it_could_not_read(tmp_path, capsys):
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _labels = blob_pngs(tmp_path / "pngs", damaged=3, n=16)
+    argv = ["train-encoder", str(folder), "-o", str(tmp_path / "enc"), "--epochs", "1", "--batch-size", "8"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert "warning: 1 cutout could not be read and was left out of the training (cutout 3: " in printed.err
+    assert "c003.png" in printed.err and "encoder written" in printed.out
+
+
 def test_a_cutout_that_cannot_be_read_is_named_not_silently_missing(tmp_path, capsys):
     """A folder with one damaged image: the ranking has one row fewer, and stderr says which and
     why — the first time, and again when the kept features are reused."""

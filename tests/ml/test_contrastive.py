@@ -118,8 +118,17 @@ def test_a_damaged_image_in_a_folder_is_left_out_of_training_and_gets_no_embeddi
         vectors = encode(path, collection, batch_size=8)
         assert np.isnan(vectors[5]).all() and np.isfinite(np.delete(vectors, 5, axis=0)).all()
         np.testing.assert_allclose(vectors[:5], encode(path, images[:5]), atol=1e-5)
-        trained_here = train_encoder(collection, tmp_path / "enc", epochs=1, batch_size=12, settings=TINY)
+        unreadable = {}
+        trained_here = train_encoder(
+            collection,
+            tmp_path / "enc",
+            epochs=1,
+            batch_size=12,
+            settings=TINY,
+            on_unreadable=unreadable.__setitem__,
+        )
     assert trained_here.is_file()
+    assert list(unreadable) == [5] and "c005.png" in unreadable[5]  # said, once
 
 
 @pytest.fixture
