@@ -16,7 +16,8 @@ hand-made corpus of ``tests/hostile`` (``bench_hostile.py``). Target ``salvage``
 store GalView refuses as damaged (``galview labels salvage``), then reads and labels in the new store.
 
 With ``--commands``, the damaged collections go instead through whole ``galview`` commands (``view``
-offscreen with a screenshot, ``score``, ``info``, ``labels``) under the corpus's limits and its
+offscreen with a screenshot, ``score``, ``info``, ``labels``; also ``explain`` (the sheet), ``similar``,
+``adapt``, ``finetune`` and ``train-encoder``, :data:`tests.hostile.corpus.MORE_COMMANDS`) under the corpus's limits and its
 classification (:func:`tests.hostile.corpus.classify`): the window's worker threads and the scoring of
 every cutout are then part of the run, and a traceback logged from a thread is a finding too.
 """

@@ -156,6 +156,12 @@ def cmd_train_encoder(args) -> int:
     if args.epochs < 1 or args.batch_size < 2:
         raise UserFacingError(args.data, "expected --epochs ≥ 1 and --batch-size ≥ 2")
     with open_collection(args.data, **open_options(args)) as collection:
+        if len(collection) < 2:  # each batch's other cutouts are the negatives
+            from galview.core.words import count
+
+            raise UserFacingError(
+                args.data, f"has {count(len(collection), 'cutout')}; training an encoder needs at least 2"
+            )
         from galview.core.progress import progress_printer
         from galview.ml.contrastive import train_encoder
 

@@ -25,6 +25,7 @@ import dataclasses
 import numpy as np
 
 from galview.core.confident import label_issue_scores, stratified_folds, suspect_order
+from galview.core.errors import UserFacingError
 from galview.core.jobs import CancelToken, Progress
 from galview.ml.training import TrainConfig
 
@@ -41,7 +42,7 @@ def usable_labels(labels) -> np.ndarray:
 def _checked_labels(collection, labels) -> np.ndarray:
     values = collection.labels if labels is None else labels
     if values is None:
-        raise ValueError(f"{collection.source}: no labels; label some cutouts first")
+        raise UserFacingError(collection.source, "has no labels; label some cutouts first")
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (len(collection),):
         raise ValueError(f"labels must be one per cutout, shape ({len(collection)},), got {values.shape}")
@@ -49,8 +50,23 @@ def _checked_labels(collection, labels) -> np.ndarray:
     if (values[usable] != np.round(values[usable])).any():
         raise ValueError("labels must be whole class indices (NaN for unlabelled, -1 for unsure)")
     if len(np.unique(values[usable])) < 2:
-        raise ValueError("suspect ranking needs labelled cutouts of at least two classes")
+        raise UserFacingError(
+            collection.source, "finding suspected label errors needs labelled cutouts of at least two classes"
+        )
     return values
+
+
+def _checked_folds(collection, y: np.ndarray, fold: np.ndarray) -> None:
+    """Refuse folds one of which leaves a single class to learn from (a class with one readable label)."""
+    for f in range(int(fold.max()) + 1):
+        if len(np.unique(y[fold != f])) < 2:
+            classes, counts = np.unique(y, return_counts=True)
+            have = ", ".join(f"class {c}: {n}" for c, n in zip(classes, counts, strict=True))
+            raise UserFacingError(
+                collection.source,
+                "finding suspected label errors needs at least 2 readable labelled cutouts of each of two "
+                f"classes (it learns each fold from the others); labelled: {have}",
+            )
 
 
 def _n_classes(labels: np.ndarray, loaded, architecture: str | None) -> int:
@@ -178,6 +194,7 @@ def out_of_sample_probabilities(
         indices, embedded = indices[readable], embedded[readable]
         y = values[indices].astype(np.int64)
         fold = stratified_folds(y, folds, seed)
+        _checked_folds(collection, y, fold)
         probs = head_probabilities(embedded, y, fold, _n_classes(y, loaded, None), on_progress, cancel)
     else:
         from galview.ml.crossval import cnn_probabilities
@@ -186,6 +203,7 @@ def out_of_sample_probabilities(
         indices = indices[_readable(collection, indices, cancel)]
         y = values[indices].astype(np.int64)
         fold = stratified_folds(y, folds, seed)
+        _checked_folds(collection, y, fold)
         n_classes = _n_classes(y, None, config.architecture)
         config = dataclasses.replace(config, seed=seed)
         probs = cnn_probabilities(collection, indices, y, fold, n_classes, spec, config, on_progress, cancel)

@@ -275,6 +275,32 @@ def test_suspects_leave_out_a_labelled_image_that_cannot_be_read(tmp_path, capsy
         assert sorted(int(row["index"]) for row in csv.DictReader(handle)) == [i for i in range(40) if i != 4]
 
 
+def test_suspects_with_too_few_labels_are_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    """One label, or one of a class: no fold could learn both classes; said, not a traceback."""
+    from galview.ml import architectures
+    from tests.ml.tiny_models import TINY_SPEC, blob_pngs, save_tiny_model
+
+    monkeypatch.setitem(architectures.ARCHITECTURES, "tiny", TINY_SPEC)
+    model = save_tiny_model(tmp_path / "tiny.keras").path
+    folder, _truth = blob_pngs(tmp_path / "pngs", damaged=4, n=12)
+    out = tmp_path / "suspects.csv"
+    assert run(capsys, "set", folder, 0, 1)[0] == 0
+    code, _, err = run(capsys, "suspects", folder, "--model", model, "-o", out)
+    assert code == 2 and err.count("\n") == 1 and "needs labelled cutouts of at least two classes" in err
+    for index in (1, 2, 3):
+        assert run(capsys, "set", folder, index, 1)[0] == 0
+    assert run(capsys, "set", folder, 5, 0)[0] == 0
+    code, _, err = run(capsys, "suspects", folder, "--model", model, "--folds", "2", "-o", out)
+    assert code == 2 and "Traceback" not in err and err.splitlines()[-1].startswith("galview: error: "), err
+    assert "needs at least 2 readable labelled cutouts of each of two classes" in err
+    assert "labelled: class 0: 1, class 1: 4" in err and not out.exists()
+    assert run(capsys, "set", folder, 4, 0)[0] == 0  # cutout 4 cannot be read: still only one of class 0
+    assert run(capsys, "suspects", folder, "--model", model, "--folds", "2", "-o", out)[0] == 2
+    assert run(capsys, "set", folder, 6, 0)[0] == 0
+    code, _, err = run(capsys, "suspects", folder, "--model", model, "--folds", "2", "-o", out)
+    assert code == 0 and "could not be read and was left out (cutout 4" in err
+
+
 def test_class_names_can_be_given(data, capsys):
     assert run(capsys, "set", data, 2, "ring", "--classes", "other,ring")[:2] == (0, "ok 2 ring\n")
     code, _, err = run(capsys, "set", data, 2, "LSBG", "--classes", "other,ring")

@@ -119,6 +119,12 @@ def test_train_encoder_then_rank_in_the_self_supervised_space(tmp_path, capsys):
     assert (encoder / "encoder.keras").is_file() and "encoder written" in capsys.readouterr().out
     assert main(["train-encoder", str(data), "-o", str(encoder), "--epochs", "1"]) == 2  # never overwritten
     assert "already exists and is not empty" in capsys.readouterr().err
+    np.save(tmp_path / "one.npy", rng.integers(0, 255, (1, 16, 16, 3), dtype=np.uint8))
+    assert (
+        main(["train-encoder", str(tmp_path / "one.npy"), "-o", str(tmp_path / "enc1")]) == 2
+    )  # no traceback
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has 1 cutout; training an encoder needs at least 2" in err
     argv = ["similar", str(data), "--to", "4", "--space", "self-supervised", "--top", "3"]
     assert main(argv) == 2 and "needs --encoder" in capsys.readouterr().err
     assert main([*argv, "--encoder", str(encoder)]) == 0

@@ -52,6 +52,8 @@ REPO = HERE.parents[1]
 TIME_LIMIT_S = 60.0
 MEMORY_LIMIT = 2 * 1024**3
 COMMANDS = ("info", "view", "score", "labels")
+#: Commands that read every cutout in other ways; the fuzzer can run them (``--commands``), the corpus does not.
+MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder")
 KINDS = ("clean-error", "accepted", "unclean-error", "traceback", "crash", "hang", "memory", "code-from-data")
 #: Worst first: an input's outcome is the worst of its runs.
 SEVERITY = ("code-from-data", "crash", "hang", "memory", "traceback", "unclean-error")
@@ -130,6 +132,21 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
         "view": ["view", target, "--offscreen", "--screenshot", os.fspath(out / "OUT.png")],
         "score": ["score", target, "-o", os.fspath(out / "OUT.csv")],
         "labels": ["labels", "set", target, "0", "1"],
+        "explain": ["explain", target, "--sheet", "--per-group", "1", "-o", os.fspath(out / "OUT.png")],
+        "similar": ["similar", target, "--reference", "#0", "--space", "pixel", "-k", "5"],
+        "adapt": ["adapt", target, "--sample", "64", "-o", os.fspath(out / "adapted")],
+        "finetune": [
+            "finetune",
+            target,
+            "--labels-from-file",
+            "--mode",
+            "probe",
+            "--folds",
+            "2",
+            "-o",
+            os.fspath(out / "finetuned"),
+        ],  # fmt: skip
+        "train-encoder": ["train-encoder", target, "--epochs", "1", "-o", os.fspath(out / "encoder")],
     }
     return [*lines[command], *args]
 
