@@ -174,6 +174,12 @@ def train_model(
     if labels is None or labels.ndim != 1 or len(labels) != len(collection):
         raise ValueError(f"{collection.source}: training needs one label per cutout")
     usable = np.flatnonzero(labels >= 0)
+    if arch.task != "multilabel" and len(np.unique(labels[usable])) < 2:
+        values, counts = np.unique(labels[usable], return_counts=True)
+        held = ", ".join(f"{count} of class {value:g}" for value, count in zip(values, counts, strict=True))
+        raise TrainingSetupError(
+            f"training a classifier needs labelled cutouts of at least two classes; the labels hold {held or 'none'}"
+        )
     split = stratified_split(labels[usable], config.val_split, config.test_split, config.seed)
     train_idx, val_idx, test_idx = (usable[part] for part in split)
     _check_schedule_and_calibration(config, arch.task, len(val_idx))

@@ -487,6 +487,13 @@ def test_cli_trains_a_folder_labelled_only_in_galview_and_refuses_one_with_no_la
         in capsys.readouterr().err
     )
     with open_collection(folder) as collection, open_label_store(collection) as store:
+        store.set_many([(0, 1), (1, 1)], user="ana")  # one class: nothing to tell apart
+    assert main([*args, "-o", str(tmp_path / "one")]) == 2 and not (tmp_path / "one").exists()
+    assert (
+        "needs labelled cutouts of at least two classes; the labels hold 2 of class 1"
+        in capsys.readouterr().err
+    )
+    with open_collection(folder) as collection, open_label_store(collection) as store:
         store.set_many([(i, int(v)) for i, v in enumerate(labels[:30])], user="ana")  # 10 left unlabelled
     assert main([*args, "-o", str(tmp_path / "m")]) == 0
     err = capsys.readouterr().err
