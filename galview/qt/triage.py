@@ -53,9 +53,11 @@ class TriageController(QObject):
             return False
         labels = state.labels.copy()
         usable = np.isfinite(labels) & (labels >= 0)
-        if usable.sum() < 8 or len(np.unique(labels[usable])) < 2:
+        _, per_class = np.unique(labels[usable], return_counts=True)
+        if usable.sum() < 8 or np.count_nonzero(per_class >= 2) < 2:  # each fold learns from the others
             self.message.emit(
-                "Finding suspected label errors needs at least 8 labelled cutouts of two classes"
+                "Finding suspected label errors needs at least 8 labelled cutouts, two or more of each of "
+                "two classes"
             )
             return False
         scores = state.scores

@@ -228,3 +228,20 @@ def test_a_refusal_is_logged_as_a_warning_and_a_crash_as_an_error_with_its_trace
     (record,) = [r for r in caplog.records if "does not fit" in r.getMessage()]
     assert record.levelname == ("WARNING" if refusal else "ERROR")
     assert (record.exc_info is not None) == (not refusal)
+
+
+def test_suspects_are_refused_up_front_when_a_class_has_one_label(window, qtbot, tiny_model, tmp_path):
+    """Seven of one class and one of the other: no fold could learn both classes, so nothing starts."""
+    _load(window, qtbot, tiny_model)
+    path = tmp_path / "lopsided.npz"
+    labels = np.array([0] * 7 + [1] + [np.nan] * 4)
+    np.savez(
+        path, images=np.random.default_rng(0).integers(0, 256, (12, *SHAPE), dtype=np.uint8), labels=labels
+    )
+    _scored(window, qtbot, path)
+    assert not window.triage.find_suspects() and not window.runner.busy
+    assert "two or more of each of two classes" in window.statusBar().currentMessage()
+    window.labelling.label(1, indices=[8])  # a second label of class 1: now it can start
+    assert window.triage.find_suspects()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    assert "suspects" in window.state.rankings

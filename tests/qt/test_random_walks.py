@@ -4,8 +4,8 @@ Slow (a minute or two per ten walks), so they run only when asked for::
 
     GALVIEW_WALKS=10 QT_QPA_PLATFORM=offscreen python -m pytest tests/qt/test_random_walks.py
 
-Each walk starts from a tiny model (and one more version of it), two random collections and a folder
-of PNGs with one damaged image, and the Retrain panel open; it takes random steps — a menu action (modal
+Each walk starts from a tiny model (and one more version of it), two random collections, a folder
+of PNGs with one damaged image and collections of one and two cutouts, and the Retrain panel open; it takes random steps — a menu action (modal
 dialogs answered "cancel"), another collection, the current cutout, a selection, a key, any visible
 button — and checks after every step that the labels shown are the labels stored and that the scores
 cover the open collection. Any exception in the window fails the walk (pytest-qt). Five bugs were found
@@ -117,6 +117,7 @@ def test_random_walk(window, qtbot, no_person, tiny_model, tmp_path, seed):  # n
     window.versions.fill()
     files = [random_npz(tmp_path / "a.npz", 40, seed=1), random_npz(tmp_path / "b.npz", 300, seed=2)]
     files.append(png_folder_with_a_damaged_image(tmp_path / "pngs", 30))
+    files += [random_npz(tmp_path / "one.npz", 1, seed=3), random_npz(tmp_path / "two.npz", 2, seed=4)]
     window.open_path(files[0])
     window.show_retrain()
     steps = []
