@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from galview.cli.common import add_open_options, open_options
+from galview.cli.parsing import whole_number
 from galview.core.words import count
 
 SIMULATION_SUFFIXES = (".h5", ".hdf5")
@@ -37,7 +38,9 @@ def add_parsers(commands) -> None:
     simulate.add_argument(
         "--no-jpeg", action="store_true", help="skip the JPEG round trip of the viewer colours"
     )
-    simulate.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    simulate.add_argument(
+        "--workers", type=whole_number(1), default=None, help="processes (default: every core)"
+    )
     simulate.add_argument("-o", "--output", required=True, help="HDF5 file to write (.h5 or .hdf5)")
     simulate.set_defaults(run=cmd_simulate)
 

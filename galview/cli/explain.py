@@ -17,6 +17,7 @@ from galview.cli.common import (
     open_options,
     ready_model,
 )
+from galview.cli.parsing import whole_number
 from galview.core.errors import UserFacingError
 from galview.core.words import unreadable_cutouts
 
@@ -41,7 +42,9 @@ def add_parsers(commands) -> None:
         action="store_true",
         help="explanation sheet (PNG): most confident true/false positives/negatives of a labelled collection",
     )
-    explain.add_argument("--per-group", type=int, default=4, help="cutouts per group of the sheet")
+    explain.add_argument(
+        "--per-group", type=whole_number(1), default=4, help="cutouts per group of the sheet"
+    )
     explain.add_argument(
         "--class", dest="class_index", type=int, help="class index to explain (default: the predicted one)"
     )

@@ -21,6 +21,7 @@ from galview.cli.common import (
     open_options,
     plain_adapted,
 )
+from galview.cli.parsing import whole_number
 from galview.core.words import count
 from galview.ml.finetune import MODES
 
@@ -52,8 +53,12 @@ def add_parsers(commands) -> None:
         "then all layers at a low rate; scratch: a new network, published recipe "
         "(default: chosen for the label count)",
     )
-    parser.add_argument("--epochs", type=int, help="epochs of each fit (default: the mode's recipe)")
-    parser.add_argument("--folds", type=int, help="folds of the cross-validated before/after (default 5)")
+    parser.add_argument(
+        "--epochs", type=whole_number(1), help="epochs of each fit (default: the mode's recipe)"
+    )
+    parser.add_argument(
+        "--folds", type=whole_number(2), help="folds of the cross-validated before/after (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the folds, the weights and augmentation")
     parser.add_argument("--force", action="store_true", help=FORCE_HELP)
     parser.add_argument(

@@ -21,6 +21,7 @@ from galview.cli.common import (
     open_options,
     ready_model,
 )
+from galview.cli.parsing import whole_number
 
 FORCE_HELP = (
     "use a label store made for another collection of the same size, re-binding it to this one "
@@ -96,7 +97,9 @@ def add_parsers(commands) -> None:
         help="head: k-fold logistic regression on the model's embeddings (fast); "
         "cnn: k-fold training of the model's architecture from scratch (slow, fully out-of-sample)",
     )
-    suspects.add_argument("--folds", type=int, default=4, help="folds of the out-of-sample probabilities")
+    suspects.add_argument(
+        "--folds", type=whole_number(2), default=4, help="folds of the out-of-sample probabilities"
+    )
     suspects.add_argument("--seed", type=int, default=0, help="seed of the folds")
     suspects.add_argument(
         "-o", "--output", required=True, help="CSV file: rank, index, id, label, score, flagged"

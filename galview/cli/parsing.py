@@ -67,3 +67,38 @@ class GalviewParser(argparse.ArgumentParser):
             if close:
                 message += f"; did you mean '{close[0]}'?"
         super().error(message)
+
+
+def whole_number(minimum: int):
+    """An argparse ``type``: a whole number of at least ``minimum`` (``--epochs 0`` is refused, not read
+    as "the default")."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
+
+
+def number_in(low: float, high: float = float("inf"), *, low_open: bool = False, high_open: bool = False):
+    """An argparse ``type``: a number between ``low`` and ``high`` (either end excluded when open)."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"{left}{low:g}, {high:g}{right}" if high != float("inf") else f"{left}{low:g}, ∞)"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if below or above or value != value:  # NaN is in no interval
+            raise argparse.ArgumentTypeError(f"{text} is not in {interval}")
+        return value
+
+    return parse

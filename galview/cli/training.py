@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from galview.cli.common import add_model_option, add_open_options, model_path, open_options, print_metrics
+from galview.cli.parsing import number_in, whole_number
 from galview.ml.architectures import ARCHITECTURES
 
 DEFAULT_ARCHITECTURE = "deepshadows"
@@ -37,15 +38,17 @@ def add_parsers(commands) -> None:
     )
     train.add_argument(
         "--epochs",
-        type=int,
+        type=whole_number(1),
         help=f"maximum epochs (default: the published recipe: {_recipe_numbers('epochs')})",
     )
     train.add_argument(
-        "--batch-size", type=int, help=f"default: the published recipe: {_recipe_numbers('batch_size')}"
+        "--batch-size",
+        type=whole_number(1),
+        help=f"default: the published recipe: {_recipe_numbers('batch_size')}",
     )
     train.add_argument(
         "--learning-rate",
-        type=float,
+        type=number_in(0, low_open=True),
         help=f"default: the published recipe: {_recipe_numbers('learning_rate')}",
     )
     train.add_argument(
@@ -56,17 +59,29 @@ def add_parsers(commands) -> None:
     )
     train.add_argument(
         "--patience",
-        type=int,
+        type=whole_number(0),
         help=f"early-stopping patience in epochs on validation loss (default: {_recipe_numbers('patience')})",
     )
-    train.add_argument("--val-split", type=float, default=0.1, help="fraction held out for validation")
-    train.add_argument("--test-split", type=float, default=0.1, help="fraction held out for the test metrics")
+    train.add_argument(
+        "--val-split",
+        type=number_in(0, 1, high_open=True),
+        default=0.1,
+        help="fraction held out for validation",
+    )
+    train.add_argument(
+        "--test-split",
+        type=number_in(0, 1, high_open=True),
+        default=0.1,
+        help="fraction held out for the test metrics",
+    )
     train.add_argument("--seed", type=int, default=0, help="seed of the split, the weights and augmentation")
     train.add_argument("--no-augment", action="store_true", help="no flips/rotations")
-    train.add_argument("--jitter", type=float, default=0.0, help="colour jitter amount, e.g. 0.1 (0: none)")
+    train.add_argument(
+        "--jitter", type=number_in(0), default=0.0, help="colour jitter amount, e.g. 0.1 (0: none)"
+    )
     train.add_argument(
         "--context-swap",
-        type=float,
+        type=number_in(0, 1),
         default=0.0,
         metavar="P",
         help="give this share of training cutouts another cutout's surroundings, so that only the centre "
@@ -133,6 +148,11 @@ def cmd_train(args) -> int:
     from galview.core.outputs import output_folder
     from galview.io import open_collection
 
+    if args.val_split + args.test_split >= 1:
+        from galview.core.errors import UserFacingError
+
+        held = f"--val-split {args.val_split:g} + --test-split {args.test_split:g}"
+        raise UserFacingError(held, "hold out every cutout; leave some to train on (their sum below 1)")
     output = output_folder(args.output, "the model")
     parent_path = model_path(args.parent, default=False)
     with open_collection(args.data, **open_options(args)) as collection:

@@ -182,6 +182,11 @@ def train_model(
         )
     split = stratified_split(labels[usable], config.val_split, config.test_split, config.seed)
     train_idx, val_idx, test_idx = (usable[part] for part in split)
+    if not len(train_idx):
+        raise TrainingSetupError(
+            f"no labelled cutout is left to train on after holding out {len(val_idx)} for validation and "
+            f"{len(test_idx)} for the test metrics"
+        )
     _check_schedule_and_calibration(config, arch.task, len(val_idx))
     spec = parent.card.input if parent is not None else _input_spec(collection, arch)
     recipe = _recipe(arch, config)
