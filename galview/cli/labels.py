@@ -144,11 +144,7 @@ def _cmd_set(args, store) -> int:
     from galview.core.errors import UserFacingError
     from galview.core.label_values import label_name, parse_label
 
-    if not 0 <= args.index < store.n:
-        raise UserFacingError(
-            args.data,
-            f"index {args.index} is out of range; the collection has {store.n} cutouts (0..{store.n - 1})",
-        )
+    _check_index(args, store)
     if args.label.strip().lower() in ("none", "clear"):
         value = None
     else:
@@ -162,6 +158,17 @@ def _cmd_set(args, store) -> int:
     shown = "none" if value is None else label_name(value, _classes(args))
     print(f"ok {args.index} {shown}", flush=True)  # only after the commit
     return 0
+
+
+def _check_index(args, store) -> None:
+    """Refuse ``args.index`` unless it names a cutout of the collection."""
+    from galview.core.errors import UserFacingError
+
+    if not 0 <= args.index < store.n:
+        raise UserFacingError(
+            args.data,
+            f"index {args.index} is out of range; the collection has {store.n} cutouts (0..{store.n - 1})",
+        )
 
 
 def _classes(args) -> tuple[str, ...]:
@@ -183,6 +190,8 @@ def _cmd_history(args, store) -> int:
     among them. Labels are named; "no label of the user's" shows the file's label."""
     from galview.cli.label_history import history_lines
 
+    if args.index is not None:
+        _check_index(args, store)
     for line in history_lines(store, args.index, _classes(args)):
         print(line)
     return 0

@@ -152,6 +152,8 @@ def test_history_undo_redo(data, capsys):
     assert lines[0][:20].endswith("Z") and lines[0][4] == "-"  # ISO 8601 UTC time first
     code, out, _ = run(capsys, "history", data, "--index", 9)
     assert code == 0 and len(out.splitlines()) == 2
+    code, out, err = run(capsys, "history", data, "--index", 112)  # one past the last: said in one line
+    assert code == 2 and out == "" and err.count("\n") == 1 and "index 112 is out of range" in err
     assert run(capsys, "undo", data) == (0, "undone 9\n", "")
     assert run(capsys, "undo", data) == (0, "undone 4\n", "")
     assert run(capsys, "redo", data) == (0, "redone 4\n", "")
