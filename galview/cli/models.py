@@ -108,6 +108,9 @@ def run_use(args) -> int:
             raise UserFacingError(
                 args.version, "no such model version or model file; 'galview models list' names them"
             )
+        from galview.ml.loading import load_model
+
+        load_model(path)  # a file that is no model (or a damaged one) never becomes every command's default
         choose_model(path)
     print(f"default model: {default_model_path()}")
     return 0

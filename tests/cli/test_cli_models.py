@@ -66,6 +66,11 @@ def test_use_makes_a_version_the_default_until_shipped_is_chosen_again(version, 
     assert "is the default model" in capsys.readouterr().err and version.is_file()
     assert main(["models", "use", "no-such-version"]) == 2
     assert default_model_path() == version.resolve()  # a failed choice changes nothing
+    not_a_model = version.parent.parent / "notes.keras"
+    not_a_model.write_text("not a model")
+    assert main(["models", "use", str(not_a_model)]) == 2  # it would break every command
+    assert "not a Keras 3 .keras archive" in capsys.readouterr().err
+    assert default_model_path() == version.resolve()
     assert main(["models", "use", "shipped"]) == 0
     assert default_model_path() == shipped_default_path()
     assert main(["models", "delete", version.parent.name]) == 0
