@@ -45,13 +45,16 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_paths(args, paths: list[str]) -> None:
-    """Open and describe each collection once (then close it): a missing or unreadable file is a
-    one-line error before the window starts."""
+    """Open and describe each collection once (then close it): a missing or unreadable file, or class
+    names that cannot name its labels (``--classes``), is a one-line error before the window starts."""
     from galview.io import open_collection
 
+    classes = getattr(args, "classes", None)
     for path in paths:
         with open_collection(path, **open_options(args)) as collection:
             collection.describe()
+            if classes is not None:
+                collection.set_class_names(classes)
 
 
 def cmd_window(args, paths: list[str]) -> int:

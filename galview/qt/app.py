@@ -176,7 +176,8 @@ def _tear_down(app, window) -> None:
 
     from PyQt6.QtCore import QCoreApplication, QEvent
 
-    window.close()
+    window.close()  # waits for its jobs to end
+    app.processEvents()  # their last signals (a job's end) reach objects still alive
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     app.processEvents()
