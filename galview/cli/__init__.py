@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 128 + 13  # killed by SIGPIPE, as a shell reports it
         logger.exception(
-            "unexpected error in 'galview %s' (this report is also in %s)", args.command, log_file
+            "unexpected error in 'galview %s' (this report is also in %s)",
+            args.command,
+            log_file or "no log file",
         )
         return 1
 

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from galview.core.errors import UserFacingError
 from galview.core.native_stderr import quiet_tensorflow_import
 from galview.core.paths import data_dir
 
@@ -55,7 +56,9 @@ def log_path() -> Path:
     return data_dir() / "logs" / LOG_FILE
 
 
-def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> Path:
+def setup_logging(
+    verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS
+) -> Path | None:
     """Send the ``galview`` loggers to the rotating log file and to stderr; replaces an earlier set-up.
 
     Parameters
@@ -69,9 +72,9 @@ def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups:
 
     Returns
     -------
-    Path
+    Path or None
         The log file (created with its first record). If it cannot be opened, logging goes to stderr
-        only, with a warning.
+        only, with a warning (None when even its folder cannot be named).
     """
     reset_logging()
     package = logging.getLogger(LOGGER_NAME)
@@ -81,8 +84,8 @@ def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups:
     stderr.setFormatter(logging.Formatter(STDERR_FORMAT))
     stderr.addFilter(_not_file_only)
     _attach(package, stderr)
-    path = log_path()
     try:
+        path = log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
             path,
@@ -92,9 +95,9 @@ def setup_logging(verbose: bool = False, *, max_bytes: int = MAX_BYTES, backups:
             errors="backslashreplace",
             delay=True,
         )
-    except OSError as exc:
+    except (OSError, UserFacingError) as exc:  # e.g. GALVIEW_HOME is not a folder
         package.warning("no log file (%s); logging to stderr only", exc)
-        return path
+        return None
     handler.setFormatter(logging.Formatter(FILE_FORMAT))
     _attach(package, handler)
     return path

@@ -84,7 +84,13 @@ def store_path_for(source: str | Path, *, make_folders: bool = True) -> Path:
     override = os.environ.get(STORES_ENV)
     if override:
         if make_folders:
-            Path(override).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(override).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LabelStoreError(
+                    override,
+                    f"the folder {STORES_ENV} names cannot be made ({exc.strerror}); set it to a writable folder",
+                ) from None
         return Path(override) / _store_name(source)
     if not source.exists():
         fallback = fallback_store_path(source)

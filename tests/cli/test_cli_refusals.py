@@ -1,4 +1,5 @@
-"""Numbers on the command line outside what they can mean are refused in one line, before any work.
+"""Numbers on the command line outside what they can mean, and folders named by the environment that cannot be
+made, are refused in one line, before any work.
 
 Zero used to read as "the recipe's default" (``--epochs 0`` trained for the recipe's epochs), and some
 values ended in a traceback (``--jitter -1``, ``--val-split 1.5``, ``labels suspects --folds 1``).
@@ -63,3 +64,23 @@ def test_splits_that_leave_nothing_to_train_on_are_refused(tmp_path, capsys):
         "no labelled cutout is left to train on after holding out 2 for validation and 2 for the test" in err
     )
     assert not (tmp_path / "m").exists()
+
+
+def test_a_home_or_store_folder_that_cannot_be_made_is_said_in_one_line(tmp_path, capsys, monkeypatch):
+    """GALVIEW_HOME or GALVIEW_LABEL_STORES naming a file: a one-line error, not a traceback."""
+    data = tmp_path / "two.npz"
+    np.savez(data, images=np.zeros((2, 8, 8), np.float32), labels=np.array([0, 1]))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("GALVIEW_LABEL_STORES", str(a_file))
+    assert main(["labels", "set", str(data), "1", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "the folder GALVIEW_LABEL_STORES names cannot be made" in err and "Traceback" not in err
+    monkeypatch.setenv("GALVIEW_HOME", str(a_file))
+    assert main(["demo", "--offscreen"]) == 2
+    err = capsys.readouterr().err
+    assert "no log file" in err and "logging to stderr only" in err  # the log goes to stderr only
+    assert (
+        err.splitlines()[-1].startswith("galview: error: ") and "set GALVIEW_HOME to a writable folder" in err
+    )
+    assert "Traceback" not in err
