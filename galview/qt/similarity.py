@@ -308,6 +308,9 @@ class SimilarityController(QObject):
         if state.collection is None:
             self.message.emit("Open a collection first")
             return False
+        if state.n < 2:  # each batch's other cutouts are the negatives
+            self.message.emit("Training an encoder needs at least 2 cutouts")
+            return False
         if self.runner.busy:
             self.message.emit(self.runner.busy_message())
             return False

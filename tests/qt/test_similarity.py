@@ -276,3 +276,13 @@ def test_a_cutout_that_cannot_be_read_is_said_in_the_status_bar(window, qtbot, t
     message = window.statusBar().currentMessage()
     assert "9 cutouts compared" in message and "1 could not be read and is not ranked (#3)" in message
     assert 3 not in window.state.order[:9].tolist()
+
+
+def test_an_encoder_is_not_trained_on_a_single_cutout(window, tmp_path):
+    """Contrastive training compares each cutout with the others of its batch: one cutout is refused up front."""
+    path = tmp_path / "one.npz"
+    np.savez(path, images=np.zeros((1, 16, 16, 3), np.uint8))
+    window.open_path(path)
+    assert not window.similarity.train_encoder(epochs=1)
+    assert not window.runner.busy
+    assert "needs at least 2 cutouts" in window.statusBar().currentMessage()
