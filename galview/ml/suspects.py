@@ -57,16 +57,17 @@ def _checked_labels(collection, labels) -> np.ndarray:
 
 
 def _checked_folds(collection, y: np.ndarray, fold: np.ndarray) -> None:
-    """Refuse folds one of which leaves a single class to learn from (a class with one readable label)."""
-    for f in range(int(fold.max()) + 1):
-        if len(np.unique(y[fold != f])) < 2:
-            classes, counts = np.unique(y, return_counts=True)
-            have = ", ".join(f"class {c}: {n}" for c, n in zip(classes, counts, strict=True))
-            raise UserFacingError(
-                collection.source,
-                "finding suspected label errors needs at least 2 readable labelled cutouts of each of two "
-                f"classes (it learns each fold from the others); labelled: {have}",
-            )
+    """Refuse folds one of which leaves a single class to learn from (a class with one readable label, or
+    none readable at all)."""
+    if len(y) and all(len(np.unique(y[fold != f])) >= 2 for f in np.unique(fold)):
+        return
+    classes, counts = np.unique(y, return_counts=True)
+    have = ", ".join(f"class {c}: {n}" for c, n in zip(classes, counts, strict=True)) or "none readable"
+    raise UserFacingError(
+        collection.source,
+        "finding suspected label errors needs at least 2 readable labelled cutouts of each of two "
+        f"classes (it learns each fold from the others); labelled: {have}",
+    )
 
 
 def _n_classes(labels: np.ndarray, loaded, architecture: str | None) -> int:

@@ -213,3 +213,21 @@ def test_a_labelled_image_that_cannot_be_read_is_left_out_of_the_suspects(tiny, 
             )
             order, scores, _ = suspect_ranking(collection, labels, method=method, folds=2, **options)
             assert 5 not in order and len(order) == 39 and np.isnan(scores[5]), method
+
+
+def test_folds_that_leave_one_class_or_nothing_to_learn_from_are_refused_in_one_line():
+    from types import SimpleNamespace
+
+    from galview.core.errors import UserFacingError
+    from galview.ml.suspects import _checked_folds
+
+    where = SimpleNamespace(source="c.npz")
+    _checked_folds(
+        where, np.array([0, 0, 1, 1]), stratified_folds(np.array([0, 0, 1, 1]), 2)
+    )  # each fold learns both
+    for y, said in (
+        (np.array([0, 0, 1]), "labelled: class 0: 2, class 1: 1"),
+        (np.array([], int), "none readable"),
+    ):
+        with pytest.raises(UserFacingError, match=said):
+            _checked_folds(where, y, stratified_folds(y, 3))
