@@ -206,7 +206,9 @@ def train_model(
     if val_data is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(
-                monitor=recipe.monitor, patience=config.patience or recipe.patience, restore_best_weights=True
+                monitor=recipe.monitor,
+                patience=_given(config.patience, recipe.patience),
+                restore_best_weights=True,
             )
         )
     weights = (
@@ -256,6 +258,11 @@ def train_model(
 
 
 LR_SCHEDULES = ("constant", "cosine")
+
+
+def _given(value, default):
+    """``value`` unless it is None (0 is a value: ``--patience 0`` stops at the first epoch without gain)."""
+    return default if value is None else value
 
 
 class TrainingSetupError(ValueError):

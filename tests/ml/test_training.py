@@ -501,3 +501,23 @@ def test_cli_trains_a_folder_labelled_only_in_galview_and_refuses_one_with_no_la
     assert "warning: 1 cutout could not be read and was left out of training (cutout 3: " in err
     training = json.loads((tmp_path / "m" / "model.json").read_text())["training"]
     assert training["n_train"] + training["n_val"] + training["n_test"] == 30 and training["unreadable"] == 1
+
+
+def test_a_patience_of_zero_is_kept_not_read_as_the_recipes(tmp_path, monkeypatch):
+    """``--patience 0`` (stop at the first epoch that does not improve) reached early stopping as the
+    recipe's patience, 0 being falsy."""
+    import keras
+
+    given = []
+    original = keras.callbacks.EarlyStopping.__init__
+
+    def spy(self, *args, **kwargs):
+        given.append(kwargs["patience"])
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.callbacks.EarlyStopping, "__init__", spy)
+    collection = _blobs(tmp_path / "b.npz", n=48)
+    for patience, expected in ((0, 0), (None, 10)):  # the DeepShadows recipe's patience is 10
+        config = TrainConfig(epochs=1, batch_size=16, patience=patience, augment=False)
+        train_model(collection, config, tmp_path / f"m{patience}.keras")
+        assert given[-1] == expected
