@@ -20,7 +20,14 @@ import numpy as np
 
 from galview.core.jobs import Cancelled, CancelToken, Progress
 from galview.ml.augment import CutoutBatches
-from galview.ml.training import TrainConfig, _loss, balanced_class_weights, stratified_split, training_batches
+from galview.ml.training import (
+    TrainConfig,
+    _given,
+    _loss,
+    balanced_class_weights,
+    stratified_split,
+    training_batches,
+)
 
 _HEAD_C = 0.1  # inverse L2 strength on standardised embeddings: 1,024 features, a few thousand cutouts
 
@@ -80,7 +87,7 @@ def _fit_fold(collection, train_idx, targets, spec, arch, config, n_outputs, rel
     data, val_data = training_batches(collection, fit_idx, val_idx, spec, targets, batch_size, config)
     callbacks = [relay]
     if val_data is not None:
-        patience = config.patience or recipe.patience
+        patience = _given(config.patience, recipe.patience)
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=recipe.monitor, patience=patience, restore_best_weights=True
