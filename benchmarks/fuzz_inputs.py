@@ -260,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default=",".join(READERS))
     parser.add_argument("--keep", type=Path, default=Path("fuzz_findings"), help="where findings are copied")
     parser.add_argument(
-        "--commands", help="run the damaged collections through these galview commands instead"
+        "--commands",
+        help="run the damaged collections through these galview commands instead, comma-separated: "
+        "info, view, score, labels (tests.hostile.corpus.COMMANDS) and MORE_COMMANDS (explain, similar, adapt, "
+        "finetune, train-encoder)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="commands run at a time (with --commands)")
     args = parser.parse_args(argv)

@@ -145,7 +145,7 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
             "2",
             "-o",
             os.fspath(out / "finetuned"),
-        ],  # fmt: skip
+        ],
         "train-encoder": ["train-encoder", target, "--epochs", "1", "-o", os.fspath(out / "encoder")],
     }
     return [*lines[command], *args]
