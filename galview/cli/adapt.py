@@ -5,9 +5,7 @@ Registered by :mod:`galview.cli`; Keras is imported only once the inputs are che
 
 from __future__ import annotations
 
-import sys
-
-from galview.cli.common import add_model_option, add_open_options, model_path, open_options
+from galview.cli.common import add_model_option, add_open_options, model_path, open_options, warn_unreadable
 
 
 def add_parsers(commands) -> None:
@@ -65,9 +63,6 @@ def cmd_adapt(args) -> int:
                 on_progress=progress,
                 on_unreadable=unreadable.__setitem__,
             )
-    if unreadable:
-        from galview.core.words import unreadable_cutouts
-
-        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the statistics')}", file=sys.stderr)
+    warn_unreadable(unreadable, left_out_of="the statistics")
     print(path)
     return 0

@@ -21,6 +21,7 @@ from galview.cli.common import (
     model_path,
     open_options,
     ready_model,
+    warn_unreadable,
 )
 
 COLUMNS = ("rank", "index", "id", "p_first", "p_second", "change", "changes_class", "label")
@@ -88,10 +89,7 @@ def cmd_compare(args) -> int:
             )
         unreadable: dict[int, str] = {}
         before, after = (_scores(m, collection, args.batch_size, unreadable) for m in (first, second))
-        if unreadable:
-            from galview.core.words import unreadable_cutouts
-
-            print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the comparison')}", file=sys.stderr)
+        warn_unreadable(unreadable, left_out_of="the comparison")
         comparison = compare_scores(before, after)
         labels = _labels(args, collection, first.card)
         _report(first, second, before, after, comparison, labels, collection)

@@ -5,8 +5,6 @@ Registered by :mod:`galview.cli`; Keras is imported only when the command runs.
 
 from __future__ import annotations
 
-import sys
-
 from galview.cli.common import (
     add_adapt_option,
     add_model_option,
@@ -16,10 +14,10 @@ from galview.cli.common import (
     model_path,
     open_options,
     ready_model,
+    warn_unreadable,
 )
 from galview.cli.parsing import whole_number
 from galview.core.errors import UserFacingError
-from galview.core.words import unreadable_cutouts
 
 EXPLAIN_SUFFIXES = (".npy", ".png")
 
@@ -101,9 +99,8 @@ def cmd_explain(args) -> int:
         np.save(output, maps[0] if args.index is not None and len(indices) == 1 else maps)
     else:
         _save_overlays(output, cutouts[readable], maps[readable], dtype, bands)
-    if unreadable:
-        which = {int(indices[position]): why for position, why in unreadable.items()}
-        print(f"warning: {unreadable_cutouts(which, left_out_of='the heat maps')}", file=sys.stderr)
+    which = {int(indices[position]): why for position, why in unreadable.items()}
+    warn_unreadable(which, left_out_of="the heat maps")
     print(output)
     return 0
 
@@ -148,8 +145,7 @@ def _explain_sheet(args, collection, output) -> int:
 
     loaded = ready_model(loaded, collection, args)
     probs, unreadable = positive_probabilities(loaded, collection)
-    if unreadable:
-        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the sheet')}", file=sys.stderr)
+    warn_unreadable(unreadable, left_out_of="the sheet")
     sheet, groups = explanation_sheet(
         loaded, collection, probs, choice.labels, k=args.per_group, method=args.method
     )

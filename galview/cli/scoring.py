@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from galview.cli.common import (
     add_adapt_option,
     add_model_option,
@@ -13,6 +11,7 @@ from galview.cli.common import (
     model_path,
     open_options,
     ready_model,
+    warn_unreadable,
 )
 
 
@@ -113,10 +112,7 @@ def cmd_single_score(args) -> int:
                 on_progress=progress,
                 on_unreadable=unreadable.__setitem__,
             )
-    if unreadable:
-        from galview.core.words import unreadable_cutouts
-
-        print(f"warning: {unreadable_cutouts(unreadable)}", file=sys.stderr)
+    warn_unreadable(unreadable)
     print(path)
     return 0
 

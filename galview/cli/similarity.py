@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from galview.cli.common import add_adapt_option, add_model_option, add_open_options, model_path, open_options
+from galview.cli.common import (
+    add_adapt_option,
+    add_model_option,
+    add_open_options,
+    model_path,
+    open_options,
+    warn_unreadable,
+)
 from galview.core.errors import UserFacingError
 
 SPACE_NAMES = (
@@ -171,10 +178,7 @@ def cmd_train_encoder(args) -> int:
                 collection, output, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                 on_progress=progress, on_unreadable=unreadable.__setitem__,
             )  # fmt: skip
-    if unreadable:
-        from galview.core.words import unreadable_cutouts
-
-        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the training')}", file=sys.stderr)
+    warn_unreadable(unreadable, left_out_of="the training")
     print(f"encoder written: {path}")
     return 0
 
@@ -297,10 +301,9 @@ def _search(args, collection, space, references):
 
 def _warn_not_compared(result, unreadable: dict[int, str], ids) -> None:
     """Say on stderr which cutouts are missing from the ranking, and why where it is known."""
-    from galview.core.words import count, unreadable_cutouts
+    from galview.core.words import count
 
-    if unreadable:
-        print(f"warning: {unreadable_cutouts(unreadable, left_out_of='the ranking')}", file=sys.stderr)
+    warn_unreadable(unreadable, left_out_of="the ranking")
     others = [int(i) for i in result.not_compared() if int(i) not in unreadable]
     if others:
         more = f" and {len(others) - 1:,} more" if len(others) > 1 else ""
