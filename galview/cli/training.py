@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from galview.cli.common import add_model_option, add_open_options, model_path, open_options, print_metrics
@@ -89,7 +88,7 @@ def add_parsers(commands) -> None:
     )
     train.add_argument(
         "--weight-average",
-        type=_momentum,
+        type=number_in(0, 1, high_open=True),
         default=0.0,
         metavar="M",
         help="keep a moving average of the weights with momentum M (e.g. 0.998: about the last 1/(1-M) "
@@ -130,17 +129,6 @@ def add_parsers(commands) -> None:
     )
     add_open_options(train)
     train.set_defaults(run=cmd_train)
-
-
-def _momentum(text: str) -> float:
-    """A moving-average momentum from the command line: a number in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is not in [0, 1), e.g. 0.998")
-    return value
 
 
 def cmd_train(args) -> int:
