@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 
+from galview.core.words import unreadable_cutouts
+
 ADAPT_JOB = "adapt_batchnorm"
 
 
@@ -33,11 +35,15 @@ class BatchNormAdapting(QObject):
         if model is None or collection is None:
             self.error.emit("Open a collection and load a model to adapt it to the collection")
             return False
+        unreadable: dict[int, str] = {}  # filled by the job's thread, read once it has returned
         job = self.runner.start(
             ADAPT_JOB,
             model,
             collection,
-            on_returned=lambda path: QTimer.singleShot(0, lambda: self._adapted(path, collection)),
+            on_unreadable=unreadable.__setitem__,
+            on_returned=lambda path: QTimer.singleShot(
+                0, lambda: self._adapted(path, collection, unreadable)
+            ),
             on_errored=lambda exc: self.error.emit(f"The model could not be adapted: {exc}"),
         )
         if job is None:
@@ -48,9 +54,12 @@ class BatchNormAdapting(QObject):
         )
         return True
 
-    def _adapted(self, path, collection) -> None:
+    def _adapted(self, path, collection, unreadable: dict[int, str]) -> None:
         """The new version is written: load it (after the job's end has freed the runner), unless another
-        collection was opened meanwhile — the version belongs to the one it was adapted to."""
+        collection was opened meanwhile — the version belongs to the one it was adapted to. Cutouts that
+        could not be read (left out of the statistics) are named in the error dialog."""
+        if unreadable:
+            self.error.emit(unreadable_cutouts(unreadable, left_out_of="the statistics"))
         if collection is not self.state.collection:
             self.message.emit(
                 f"Adapted model for {collection.source.name} saved as {path.parent.name}; not made active "

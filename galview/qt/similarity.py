@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu
 from galview.core.display import render
 from galview.core.errors import UserFacingError
 from galview.core.orientations import orient, orientation_name
-from galview.core.words import count
+from galview.core.words import count, unreadable_cutouts
 
 logger = logging.getLogger(__name__)
 
@@ -317,15 +317,19 @@ class SimilarityController(QObject):
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         folder = data_dir() / "encoders" / f"{state.collection.source.stem[:40]}-{stamp}"
         fingerprint = state.fingerprint
+        unreadable: dict[int, str] = {}  # filled by the job's thread, read once it has returned
         self.runner.start(
             ENCODER_JOB, state.collection, folder, epochs=epochs, batch_size=min(batch_size, max(2, state.n)),
-            on_returned=lambda path: self._on_encoder(fingerprint, path),
+            on_unreadable=unreadable.__setitem__,
+            on_returned=lambda path: self._on_encoder(fingerprint, path, unreadable),
             on_errored=lambda exc: self.error.emit(f"Training the encoder failed; nothing was written. {exc}"),
         )  # fmt: skip
         return True
 
-    def _on_encoder(self, fingerprint: str, path) -> None:
+    def _on_encoder(self, fingerprint: str, path, unreadable: dict[int, str] | None = None) -> None:
         self.window.settings.setValue(f"similarity/encoder/{fingerprint}", str(path))
+        if unreadable:  # left out of the training: say which, as the CLI does
+            self.error.emit(unreadable_cutouts(unreadable, left_out_of="the training"))
         self.message.emit(f"Self-supervised encoder ready: {path.parent.name}")
         if fingerprint != self.state.fingerprint:
             return

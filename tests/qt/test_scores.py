@@ -466,3 +466,21 @@ def test_a_damaged_image_in_a_folder_leaves_one_cutout_unscored_and_says_so(
     assert window.state.scores.unreadable[2] and window.state.scores.n_scored == 5
     assert not window.scoring.score()
     assert window.statusBar().currentMessage().endswith("(1 cutout could not be read)")
+
+
+def test_a_damaged_image_left_out_of_the_adaptation_is_named(window, qtbot, tiny_model, tmp_path):
+    """Adapting to a folder with one image cut in half: the version is made from the others, and the
+    window says which cutout was left out (it was dropped without a word)."""
+    from tests.ml.tiny_models import blob_pngs
+
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    parent = window.state.model
+    window.scoring.auto_limit = 0  # no scoring: its own warning about the same image would hide this one
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=5, n=70)
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: window.state.collection is not None and not window.runner.busy, timeout=20000)
+    window.last_error = None
+    window.adapt_model_action.trigger()
+    qtbot.waitUntil(lambda: window.state.model is not parent and not window.runner.busy, timeout=20000)
+    assert "1 cutout could not be read and was left out of the statistics (cutout 5" in window.last_error

@@ -286,3 +286,18 @@ def test_an_encoder_is_not_trained_on_a_single_cutout(window, tmp_path):
     assert not window.similarity.train_encoder(epochs=1)
     assert not window.runner.busy
     assert "needs at least 2 cutouts" in window.statusBar().currentMessage()
+
+
+def test_a_damaged_image_left_out_of_the_encoders_training_is_named(window, qtbot, tmp_path):
+    from tests.ml.tiny_models import blob_pngs
+
+    window.scoring.auto_limit = 0
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=3, n=12)
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: window.state.collection is not None and not window.runner.busy, timeout=20000)
+    window.last_error = None
+    assert window.similarity.train_encoder(epochs=1, batch_size=4)
+    qtbot.waitUntil(
+        lambda: window.similarity.encoder_path() is not None and not window.runner.busy, timeout=60000
+    )
+    assert "1 cutout could not be read and was left out of the training (cutout 3" in window.last_error
