@@ -24,7 +24,7 @@ def add_parsers(commands) -> None:
         "--sample",
         type=int,
         default=4096,
-        help="cutouts the statistics are taken from (default 4096, or all)",
+        help="cutouts the statistics are taken from (all when the collection has fewer)",
     )
     parser.add_argument(
         "-o",

@@ -24,7 +24,8 @@ class HelpFormatter(argparse.HelpFormatter):
         default = action.default
         shown = not (default is None or default is False or default == argparse.SUPPRESS)
         shown = shown and not isinstance(default, list)
-        if shown and "%(default)" not in text and "default:" not in text and action.option_strings:
+        said = "%(default)" in text or re.search(r"\bdefault\b", text)  # "(default 40)", "default: the …"
+        if shown and not said and action.option_strings:
             text += " (default: %(default)s)"
         return text
 
