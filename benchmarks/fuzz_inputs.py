@@ -146,6 +146,7 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
         (folder / kind / "labels.csv").write_text(
             "filename,label\n" + "".join(f"g{i}.{suffix},{i % 2}\n" for i in range(3))
         )
+    _model_sized(folder, rng)
     store = open_label_store(open_collection(sim), folder / "store.sqlite")
     store.set([0, 1], 1)
     store.set([2], 0)
@@ -157,6 +158,7 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
     Image.fromarray(images[1]).save(folder / "ref.jpg")
     np.save(folder / "ref.npy", rng.random((24, 24)).astype(np.float32))
     collections = ["sim.h5", "cut.npz", "cut.npy", "cube.fits", "stack.fits", "fitsdir", "pngs", "jpgs"]
+    collections += ["model.npz", "modelpngs"]
     return {
         "collections": [folder / name for name in collections],
         "store": [folder / "store.sqlite"],
@@ -165,6 +167,30 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
         "reference": [folder / name for name in ("cube.fits", "ref.png", "ref.jpg", "ref.npy")],
         "model": [shipped_default_path()],
     }
+
+
+def _model_sized(folder: Path, rng) -> None:
+    """Collections the shipped model takes as they are (64 × 64 colour, labelled, 70 cutouts: more than
+    adapt's 64), so that a damaged copy reaches scoring, explaining, adapting and fine-tuning rather than
+    being refused for its shape: ``model.npz`` and the folder of PNGs ``modelpngs``."""
+    import numpy as np
+    from PIL import Image
+
+    n = 70
+    yy, xx = np.mgrid[0:64, 0:64]
+    images = rng.normal(40, 8, (n, 64, 64, 3))
+    labels = np.arange(n) % 2
+    for i, label in enumerate(labels):  # a faint diffuse blob at the centre, or a compact one off it
+        cx, cy, width = (31.5, 31.5, 60.0) if label else (*rng.uniform(8, 56, 2), 4.0)
+        images[i] += 90 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / width)[..., None]
+    images = np.clip(images, 0, 255).astype(np.uint8)
+    np.savez(folder / "model.npz", images=images, labels=labels, class_names=np.array(["artifact", "LSBG"]))
+    (folder / "modelpngs").mkdir()
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(folder / "modelpngs" / f"m{i:02d}.png")
+    (folder / "modelpngs" / "labels.csv").write_text(
+        "filename,label\n" + "".join(f"m{i:02d}.png,{label}\n" for i, label in enumerate(labels))
+    )
 
 
 def damaged(data: bytes, rng: random.Random) -> bytes:
@@ -253,6 +279,14 @@ def command_runs(inputs: dict[str, list[Path]], runs: int, seed: int, commands: 
     return 1 if findings else 0
 
 
+def _only(inputs: dict[str, list[Path]], names: str | None) -> dict[str, list[Path]]:
+    """``inputs`` kept to the files or folders called ``names`` (comma-separated); all without."""
+    if not names:
+        return inputs
+    wanted = set(names.split(","))
+    return {target: [path for path in paths if path.name in wanted] for target, paths in inputs.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="damaged copies per valid input")
@@ -266,10 +300,13 @@ def main(argv: list[str] | None = None) -> int:
         "finetune, train-encoder)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="commands run at a time (with --commands)")
+    parser.add_argument(
+        "--inputs", help="only these valid inputs, comma-separated names (e.g. model.npz,modelpngs)"
+    )
     args = parser.parse_args(argv)
     if args.commands:
         with tempfile.TemporaryDirectory() as temp:
-            inputs = make_seeds(Path(temp))
+            inputs = _only(make_seeds(Path(temp)), args.inputs)
             return command_runs(inputs, args.runs, args.seed, args.commands.split(","), args.jobs)
     rng = random.Random(args.seed)
     started = time.perf_counter()
@@ -278,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as temp:
         seeds = Path(temp) / "seeds"
         seeds.mkdir()
-        inputs = make_seeds(seeds)
+        inputs = _only(make_seeds(seeds), args.inputs)
         for target in args.targets.split(","):
             for seed in inputs[target]:
                 for run in range(args.runs):
