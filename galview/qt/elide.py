@@ -79,6 +79,20 @@ class ElidingStatusBar(QStatusBar):
             super().showMessage(self._shortened(self._full))
 
 
+def set_progress_text(bar, text: str) -> None:
+    """Show ``text`` on the progress bar ``bar``, shortened in the middle to its width (the start and
+    the counts at the end stay): a longer text is drawn on two lines and cut off. The tooltip has it
+    whole. ``%`` is escaped (QProgressBar reads it as a placeholder)."""
+    room = max(bar.contentsRect().width(), bar.minimumWidth()) - 12  # before its first layout: its minimum
+    metrics = bar.fontMetrics()
+    shown = (
+        text
+        if metrics.horizontalAdvance(text) <= room
+        else metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, room)
+    )
+    bar.setFormat(shown.replace("%", "%%"))
+
+
 #: Characters after which a long name (a model file, a path) may wrap onto the next line.
 _BREAK_AFTER = "-_/.\\"
 

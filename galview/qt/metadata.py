@@ -8,6 +8,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from galview.core.scores import UNREADABLE
+from galview.qt.elide import breakable
 
 FIELDS = (
     "Index",
@@ -83,7 +84,9 @@ class MetadataPanel(QWidget):
         becomes ``P(<positive class>)`` for binary models. ``other``: the score of a model compared
         with the active one, shown on a second line.
         """
-        self.fields["Model"].setText(model_name or "none (Model ▸ Open model…)")
+        # a version's name ("…_sim-20261206-160112") has no place Qt may wrap it: without these breaks it
+        # set the panel's width and the display controls beside it were cut off
+        self.fields["Model"].setText(breakable(model_name) if model_name else "none (Model ▸ Open model…)")
         if scores is None or not 0 <= index < len(scores):
             self.names["Score"].setText("Score")
             self.fields["Score"].setText("—" if scores is None else "not scored")

@@ -13,7 +13,7 @@ from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,10 +29,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from galview.qt.elide import breakable
+from galview.qt.elide import breakable, set_progress_text
 from galview.qt.training_curves import TrainingCurves
 
 #: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
+#: The width the dock asks for (px): its texts wrap to it; narrower only down to what its widgets need.
+READING_WIDTH = 360
 #: The result's sort button after a comparison: (text, tooltip).
 FLIPPED_FIRST = ("Flipped first", "Sort the grid: cutouts whose predicted class changed first")
 
@@ -140,15 +142,12 @@ class RetrainPanel(QWidget):
         result_buttons.addWidget(self.flipped_button, 0, 1)
         result_buttons.addWidget(self.back_button, 1, 0, 1, 2)
         result_buttons.setColumnStretch(2, 1)
-        for widget in (
-            self.verdict_label,
-            self.metrics_label,
-            self.change_label,
-            self.agreement_label,
-            self.change_plot,
-        ):
-            result_layout.addWidget(widget)
+        # the verdict, then what to do about it: below the figures and the plot the buttons were out of
+        # view in a dock of ordinary height
+        result_layout.addWidget(self.verdict_label)
         result_layout.addLayout(result_buttons)
+        for widget in (self.metrics_label, self.change_label, self.agreement_label, self.change_plot):
+            result_layout.addWidget(widget)
         self.result_box.hide()
 
         content = QWidget()  # scrolls when the dock is short: nothing is squeezed over anything else
@@ -177,6 +176,11 @@ class RetrainPanel(QWidget):
         needed += 2 * scroll.frameWidth() + 2
         if needed != self.minimumWidth():
             self.setMinimumWidth(needed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """A reading width, not the width its longest paragraphs would like: the dock took ~400 px of a
+        1,400-px window from the cutout and its fields when the result was shown."""
+        return QSize(max(self.minimumWidth(), READING_WIDTH), super().sizeHint().height())
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
         if watched is self._content and event.type() == QEvent.Type.LayoutRequest:
@@ -211,12 +215,14 @@ class RetrainPanel(QWidget):
     def show_progress(self, progress) -> None:
         self.progress.setRange(0, max(1, progress.total))
         self.progress.setValue(min(progress.done, max(1, progress.total)))
-        self.progress.setFormat(progress.text().replace("%", "%%"))
+        self.progress.setToolTip(progress.text())
+        set_progress_text(self.progress, progress.text())
 
     def show_stopped(self, text: str) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat(text.replace("%", "%%"))
+        self.progress.setToolTip(text)
+        set_progress_text(self.progress, text)
 
     def show_result(self, verdict: str, metrics: str) -> None:
         self.progress.setRange(0, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from galview.core.model_names import model_name
+from galview.qt.elide import set_progress_text
 
 
 class JobStatus(QWidget):
@@ -61,13 +62,11 @@ class JobStatus(QWidget):
     def _progressed(self, progress) -> None:
         self.progress.setRange(0, max(1, progress.total))
         self.progress.setValue(min(progress.done, max(1, progress.total)))
-        text = progress.text().replace("%", "%%")  # QProgressBar reads % as a placeholder
-        self.progress.setFormat(
-            f"{self.title}: {text}" if not progress.message else text[0].upper() + text[1:]
-        )
-        self.progress.setToolTip(
-            ", ".join(f"{k} {v:.4g}" for k, v in progress.values.items() if isinstance(v, int | float))
-        )
+        text = progress.text()
+        text = f"{self.title}: {text}" if not progress.message else text[0].upper() + text[1:]
+        values = ", ".join(f"{k} {v:.4g}" for k, v in progress.values.items() if isinstance(v, int | float))
+        self.progress.setToolTip("\n".join(part for part in (text, values) if part))
+        set_progress_text(self.progress, text)
 
     def _cancel(self) -> None:
         self.runner.cancel()

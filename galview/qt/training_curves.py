@@ -7,6 +7,7 @@ epochs, with batches placed at fractions of an epoch once the first epoch's leng
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PyQt6.QtCore import QSize
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 TRAIN, VALIDATION, BATCH = (90, 150, 240), (240, 150, 60), (150, 150, 150)
@@ -27,6 +28,8 @@ class TrainingCurves(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.addLegend(offset=(-5, 5), brush=(0, 0, 0, 120))
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
+        # one epoch axis for both: alone, the accuracy plot (one point an epoch) spanned −5 to 5 after epoch 1
+        self.accuracy_plot.setXLink(self.loss_plot)
         for key, plot, colour, name, width in (
             ("batch_loss", self.loss_plot, BATCH, "batches", 1),
             ("loss", self.loss_plot, TRAIN, "train", 2),
@@ -45,6 +48,12 @@ class TrainingCurves(QWidget):
         self.stage = ""
         self.points: dict[str, tuple[list, list]] = {}
         self.clear()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """A modest preferred size: the curves take what the dock leaves them. The Retrain dock's content
+        has wrapping texts, so its scroll area gives it its preferred height; pyqtgraph's 640 × 480 there
+        pushed the curves' lower half out of view in a window of ordinary height."""
+        return QSize(400, 200)
 
     def clear(self, stage: str = "") -> None:
         """Forget every point; ``stage`` titles the plots (``"fold 2/5"``)."""

@@ -245,3 +245,24 @@ def test_suspects_are_refused_up_front_when_a_class_has_one_label(window, qtbot,
     assert window.triage.find_suspects()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
     assert "suspects" in window.state.rankings
+
+
+def test_a_long_progress_text_is_shortened_in_the_middle_to_the_status_bar(window, qtbot):
+    """Seen under Xvfb while retraining: 'Fold 2/5, epoch 3/15, 28 s left: 58 / 289 batches' was drawn on
+    two lines in the status bar's bar, its counts cut off below. Now it fits, keeping its start and its
+    counts; the tooltip has it whole."""
+    from galview.core.jobs import Progress
+
+    status = window.job_status
+    status.progress.setFixedWidth(260)
+    window.resize(1400, 860)
+    window.show()
+    status._started("finetune", "Retraining")
+    qtbot.waitUntil(lambda: status.progress.isVisible())
+    status._progressed(Progress(58, 289, message="fold 2/5, epoch 3/15, 28 s left", unit="batches"))
+    shown = status.progress.format()
+    assert status.progress.fontMetrics().horizontalAdvance(shown) <= status.progress.width()
+    assert shown.startswith("Fold 2/5") and shown.endswith("58 / 289 batches")
+    assert "Fold 2/5, epoch 3/15, 28 s left: 58 / 289 batches" in status.progress.toolTip()
+    status._progressed(Progress(5, 10, unit="folds"))  # a short one is left whole
+    assert status.progress.format() == "Retraining: 5 / 10 folds"

@@ -164,3 +164,21 @@ def test_a_wide_dock_never_cuts_off_the_display_controls(window):
     QTest.qWait(100)
     below = window.findChild(QScrollArea, "belowTheCutout")
     assert below.widget().width() <= below.viewport().width()  # nothing hidden past the right edge
+
+
+def test_a_retrained_versions_long_name_does_not_cut_off_the_display_controls(window):
+    """Seen under Xvfb at 1400 px with the Retrain dock open: 'deepshadows_des_sim-20261206-160112' has no
+    place Qt may wrap it (a hyphen before digits), so the fields took its width and the display controls
+    beside them were cut off at the right."""
+    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
+    window.retrain_dock.show()
+    window.resize(1400, 860)
+    window.retrain_dock.setMinimumWidth(380)  # as wide as it was with the retraining's result in it
+    window.metadata.show_score("deepshadows_des_sim-20261206-160112 (40e751)", None, 0)
+    QTest.qWait(100)
+    window.resize(1400, 860)
+    QTest.qWait(100)
+    assert window.width() <= 1400  # offscreen, the fields' minimum widened the window to 1,502 px
+    below = window.findChild(QScrollArea, "belowTheCutout")
+    assert below.widget().width() <= below.viewport().width()
+    assert window.metadata.fields["Model"].text().replace("\u200b", "").startswith("deepshadows_des_sim-2026")

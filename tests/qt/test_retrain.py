@@ -293,6 +293,94 @@ def test_the_panel_fits_a_narrow_dock(qtbot):
     assert panel.mode.view().minimumWidth() >= longest
 
 
+def test_the_curves_are_in_view_while_training_in_a_dock_of_ordinary_height(qtbot):
+    """Seen under Xvfb at 1400 × 860: with the plan's texts wrapping, the dock's content took its preferred
+    height, the curves' 480 px, so their lower half (the x axis, the latest batches) was below the fold."""
+    from galview.qt.retrain_panel import RetrainPanel
+
+    panel = RetrainPanel()
+    qtbot.addWidget(panel)
+    panel.resize(370, 610)
+    panel.parent_label.setText("deepshadows_des_sim (40e751)")
+    panel.labels_label.setText("112 human labels: 58 labelled 1, 54 labelled 0")
+    panel.why_label.setText(
+        "112 labels, head as asked: dense layers only at Adam 1e-05, convolutional layers frozen; no "
+        "validation split (under 300 labels it is too small to trust)"
+    )
+    panel.show()
+    panel.set_running(True)
+    qtbot.waitUntil(lambda: panel.curves.isVisible())
+    qtbot.wait(50)
+    viewport = panel._scroll.viewport()
+    bottom = panel.curves.mapTo(viewport, panel.curves.rect().bottomLeft()).y()
+    assert bottom <= viewport.height()
+    assert panel.curves.height() >= 160
+
+
+def test_the_panels_progress_text_fits_a_narrow_dock(qtbot):
+    from galview.core.jobs import Progress
+    from galview.qt.retrain_panel import RetrainPanel
+
+    panel = RetrainPanel()
+    qtbot.addWidget(panel)
+    panel.resize(panel.minimumWidth(), 610)
+    panel.show()
+    panel.set_running(True)
+    qtbot.wait(50)
+    panel.show_progress(Progress(58, 289, message="fold 2/5, epoch 3/15, 28 s left", unit="batches"))
+    shown, bar = panel.progress.format(), panel.progress
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.width() and shown.endswith("58 / 289 batches")
+    assert panel.progress.toolTip() == "fold 2/5, epoch 3/15, 28 s left: 58 / 289 batches"
+
+
+def test_the_results_buttons_are_in_view_when_the_result_is_shown(qtbot):
+    """Under the figures, the agreement text and the plot, 'Use this model' was below the fold of a
+    610-px dock: the decision the panel asks for was out of sight."""
+    from galview.qt.retrain_panel import RetrainPanel
+
+    panel = RetrainPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 610)
+    panel.labels_label.setText("112 human labels: 58 labelled 1, 54 labelled 0")
+    panel.show()
+    verdict = (
+        "No difference the labels can show: accuracy 0.768 after vs 0.759 before (+0.9 points, 95% "
+        "interval -1.8 points to +4.5 points; 5-fold cross-validation on 112 labels); the interval includes 0."
+    )
+    metrics = (  # as the real run wrote them (112 real DES cutouts, head mode)
+        "Before: accuracy 0.759 [0.68–0.84], ROC AUC 0.821 [0.73–0.89]<br>After (cross-validated): "
+        "accuracy 0.768 [0.69–0.85], ROC AUC 0.819 [0.73–0.89]<br>Accuracy difference: +0.9 points [-1.8 "
+        "to +4.5]<br>head, 5 folds, at most 15 epochs, on CPU (TensorFlow) in 42 s"
+    )
+    panel.show_result(verdict, metrics)
+    panel.change_label.setText("4 of 112 cutouts change class; median |Δp| 0.02")
+    panel.show_agreement(
+        "Your 112 labels: 85 agree with deepshadows_des_sim (40e751), 87 agree with "
+        "deepshadows_des_sim-20261206-155942 (which learnt from 112 of them); of the cutouts that change "
+        "class, 3 agree with you only by deepshadows_des_sim-20261206-155942 and 1 only by "
+        "deepshadows_des_sim (40e751). A model looks better than it is on labels it learnt from: its card's "
+        "held-out or cross-validated figures are the fair measure"
+    )
+    qtbot.wait(100)
+    viewport = panel._scroll.viewport()
+    for button in (panel.use_button, panel.flipped_button):
+        top = button.mapTo(viewport, button.rect().topLeft()).y()
+        assert 0 <= top and top + button.height() <= viewport.height()
+
+
+def test_the_dock_asks_for_a_reading_width_not_its_longest_paragraph(qtbot):
+    """With the result's paragraphs the dock asked for ~400 px and took them from the cutout and its
+    fields in a 1,400-px window (seen under Xvfb); it asks for its reading width, or what its widgets need."""
+    from galview.qt.retrain_panel import READING_WIDTH, RetrainPanel
+
+    panel = RetrainPanel()
+    qtbot.addWidget(panel)
+    panel.show_result("No difference the labels can show: " * 6, "Before: accuracy 0.759 [0.68–0.84]. " * 6)
+    panel.show_agreement("Your 112 labels: 85 agree with deepshadows_des_sim (40e751). " * 6)
+    qtbot.wait(50)
+    assert panel.sizeHint().width() == max(panel.minimumWidth(), READING_WIDTH)
+
+
 def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, monkeypatch):
     """Model ▸ Retrained versions ▸ Compare the active model with: the other model is loaded and scores
     the collection in the background, the panel shows what changed and both models against the
@@ -330,7 +418,7 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     assert path_name(path) in combo.itemText(combo.findData(FLIPPED))  # the ranking names the other model
     assert state.model is active  # comparing changes nothing until the user chooses
     score_row = window.metadata.fields["Score"]
-    other_line = score_row.text().splitlines()[-1]  # the compared model's score under the active one's
+    other_line = score_row.text().replace("\u200b", "").splitlines()[-1]  # the compared model's, below
     assert other_line.endswith(f" by {second}") and "→" in other_line
     blink = window.compared_map_action  # Explain ▸ Map of the compared model (B): flip between the maps
     assert blink.isEnabled() and not blink.isChecked()

@@ -41,3 +41,16 @@ def test_validation_is_listed_once_it_has_points_and_a_new_stage_starts_afresh(q
     _epoch(curves, "fold 2/2", 1)
     assert curves.count("val_loss") == 0 and curves.count("loss") == 1
     assert _legend(curves.loss_plot) == ["batches", "train"]
+
+
+def test_both_plots_share_the_epoch_axis(qtbot):
+    """After the first epoch the accuracy plot, with one point, spanned epochs −5 to 5 beside the loss
+    plot's 0.25 to 1 (seen under Xvfb while retraining)."""
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.show()
+    _epoch(curves, "fold 1/5", 1)
+    qtbot.wait(50)
+    loss_x = curves.loss_plot.getViewBox().viewRange()[0]
+    accuracy_x = curves.accuracy_plot.getViewBox().viewRange()[0]
+    assert accuracy_x == loss_x and loss_x[0] > 0
