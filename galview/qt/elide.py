@@ -81,8 +81,8 @@ class ElidingStatusBar(QStatusBar):
 
 def set_progress_text(bar, text: str) -> None:
     """Show ``text`` on the progress bar ``bar``, shortened in the middle to its width (the start and
-    the counts at the end stay): a longer text is drawn on two lines and cut off. The tooltip has it
-    whole. ``%`` is escaped (QProgressBar reads it as a placeholder)."""
+    the counts at the end stay): a longer text is drawn on two lines and cut off. Callers put the whole
+    text in the bar's tooltip. ``%`` is escaped (QProgressBar reads it as a placeholder)."""
     room = max(bar.contentsRect().width(), bar.minimumWidth()) - 12  # before its first layout: its minimum
     metrics = bar.fontMetrics()
     shown = (

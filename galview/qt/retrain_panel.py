@@ -32,12 +32,12 @@ from PyQt6.QtWidgets import (
 from galview.qt.elide import breakable, set_progress_text
 from galview.qt.training_curves import TrainingCurves
 
-#: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
 #: The width the dock asks for (px): its texts wrap to it; narrower only down to what its widgets need.
 READING_WIDTH = 360
 #: The result's sort button after a comparison: (text, tooltip).
 FLIPPED_FIRST = ("Flipped first", "Sort the grid: cutouts whose predicted class changed first")
 
+#: Mode choices: (data, text). ``None`` lets GalView choose for the label count.
 MODE_CHOICES = (
     (None, "Automatic"),  # the text under Folds says what it chose for the label count, and why
     ("probe", "probe — the last layer refitted on frozen features, starting from the model's (seconds)"),
