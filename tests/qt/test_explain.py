@@ -265,3 +265,24 @@ def test_a_damaged_image_in_a_folder_gets_no_map_and_the_others_still_do(window,
     assert cache.idle()
     window.state.set_current(20)  # further on: maps keep coming
     np.testing.assert_allclose(_wait_heat(qtbot, window, 20), _expected(window, 20), atol=1 / 255 + 1e-6)
+
+
+def test_the_sheet_window_fits_the_screen_and_a_failed_save_is_said(qtbot, tmp_path, monkeypatch):
+    """A tall sheet opened a 900-px window whatever the screen; a save that failed was written into the
+    window's title bar, where nobody looks."""
+    from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+    from galview.qt.sheet_dialog import SheetDialog
+
+    dialog = SheetDialog(np.zeros((3000, 700, 3), np.uint8), "sheet")
+    qtbot.addWidget(dialog)
+    room = dialog.screen().availableGeometry()
+    assert dialog.height() <= room.height() and dialog.width() <= room.width()
+    assert dialog.height() >= room.height() * 0.8 or dialog.height() == 900  # as tall as it sensibly can be
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: said.append(text))
+    target = tmp_path / "missing" / "sheet.png"  # its folder does not exist: the PNG cannot be written
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), "PNG (*.png)"))
+    dialog._ask_save()
+    assert said and str(target) in said[0]
+    assert dialog.windowTitle() == "sheet"
