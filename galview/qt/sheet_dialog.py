@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtGui import QGuiApplication, QPixmap
+from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from galview.qt.images import rgb_to_qimage
+from galview.qt.screens import fitting_size
 
 
 class SheetDialog(QDialog):
@@ -43,15 +44,8 @@ class SheetDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, stretch=1)
         layout.addLayout(buttons)
-        self.resize(*self._fitting_size(sheet.shape[1] + 40, sheet.shape[0] + 80))
-
-    def _fitting_size(self, width: int, height: int) -> tuple[int, int]:
-        """The sheet's size, at most 1,100 × 900 and nine tenths of the screen (it scrolls inside):
-        a fixed 900 px was taller than a laptop's screen."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        room = screen.availableGeometry() if screen is not None else None
-        most_w, most_h = (1100, 900) if room is None else (room.width() * 9 // 10, room.height() * 9 // 10)
-        return min(width, 1100, most_w), min(height, 900, most_h)
+        # at most 1,100 × 900 and nine tenths of the screen (it scrolls inside)
+        self.resize(*fitting_size(self, min(sheet.shape[1] + 40, 1100), min(sheet.shape[0] + 80, 900)))
 
     def save(self, path: str | Path) -> Path:
         """Write the sheet to ``path`` (PNG); returns the path."""

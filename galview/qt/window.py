@@ -57,6 +57,7 @@ from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.review import ReviewQueueController
 from galview.qt.scoring import ScoringController
+from galview.qt.screens import fitting_size
 from galview.qt.similarity import SimilarityController
 from galview.qt.simulate_dialog import SimulationController
 from galview.qt.sorting import SortControls
@@ -554,7 +555,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
+            self.resize(*fitting_size(self, 1280, 800))
         self.resizeDocks([self.histogram_dock], [HISTOGRAM_HEIGHT], Qt.Orientation.Vertical)
         state = self.settings.value("window_state")
         if state is not None:

@@ -182,3 +182,21 @@ def test_a_retrained_versions_long_name_does_not_cut_off_the_display_controls(wi
     below = window.findChild(QScrollArea, "belowTheCutout")
     assert below.widget().width() <= below.viewport().width()
     assert window.metadata.fields["Model"].text().replace("\u200b", "").startswith("deepshadows_des_sim-2026")
+
+
+def test_first_sizes_fit_a_laptops_screen():
+    """GalView asks for 1,280 × 800 at the first start: taller than a 1,366 × 768 laptop's screen."""
+    from PyQt6.QtCore import QRect
+
+    from galview.qt.screens import fitting_size
+
+    class Screen:
+        def availableGeometry(self):  # noqa: N802 (Qt API)
+            return QRect(0, 0, 1366, 728)  # 768 less a 40-px panel
+
+    class Widget:
+        def screen(self):
+            return Screen()
+
+    assert fitting_size(Widget(), 1280, 800) == (1229, 655)
+    assert fitting_size(Widget(), 700, 500) == (700, 500)
