@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
+from PyQt6.QtGui import QKeySequence, QTextDocumentFragment
+from PyQt6.QtWidgets import QApplication, QLabel, QMenu, QSizePolicy, QStatusBar
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +101,36 @@ _BREAK_AFTER = "-_/.\\"
 def breakable(text: str) -> str:
     """``text`` with zero-width spaces after ``- _ / . \\``, so a word-wrapped label can fold long names."""
     return "".join(ch + "\u200b" if ch in _BREAK_AFTER else ch for ch in str(text))
+
+
+class SelectableLabel(QLabel):
+    """A word-wrapped label whose text can be selected and copied, without the zero-width spaces of
+    :func:`breakable`: a version's name copied from the fields and pasted into a command is the name."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+
+    def copy(self) -> None:
+        """Put the selection (or, with none, the whole text) on the clipboard as plain text."""
+        text = self.selectedText()
+        if not text:
+            text = self.text()
+            if Qt.mightBeRichText(text):
+                text = QTextDocumentFragment.fromHtml(text).toPlainText()
+        QApplication.clipboard().setText(text.replace("\u200b", ""))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            return
+        super().keyPressEvent(event)
+
+    def _menu(self, position) -> None:
+        menu = QMenu(self)
+        menu.addAction("Copy", self.copy)
+        menu.addAction("Select all", lambda: self.setSelection(0, len(self.text())))
+        menu.exec(self.mapToGlobal(position))

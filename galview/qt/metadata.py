@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from galview.core.scores import UNREADABLE
-from galview.qt.elide import breakable
+from galview.qt.elide import SelectableLabel, breakable
 
 FIELDS = (
     "Index",
@@ -36,9 +35,7 @@ class MetadataPanel(QWidget):
         self.fields: dict[str, QLabel] = {}
         self.names: dict[str, QLabel] = {}
         for name in FIELDS:
-            label = QLabel("—")
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
+            label = SelectableLabel("—")
             self.names[name] = QLabel(name)
             form.addRow(self.names[name], label)
             self.fields[name] = label

@@ -13,7 +13,7 @@ from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QEvent, QSize, Qt, QTimer
+from PyQt6.QtCore import QEvent, QSize, QTimer
 from PyQt6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,7 +29,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from galview.qt.elide import breakable, set_progress_text
+from galview.qt.elide import SelectableLabel, breakable, set_progress_text
 from galview.qt.training_curves import TrainingCurves
 
 #: The width the dock asks for (px): its texts wrap to it; narrower only down to what its widgets need.
@@ -48,10 +48,7 @@ MODE_CHOICES = (
 
 
 def _wrapping_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+    return SelectableLabel(text)
 
 
 class RetrainPanel(QWidget):

@@ -200,3 +200,24 @@ def test_first_sizes_fit_a_laptops_screen():
 
     assert fitting_size(Widget(), 1280, 800) == (1229, 655)
     assert fitting_size(Widget(), 700, 500) == (700, 500)
+
+
+def test_a_name_copied_from_the_fields_has_no_invisible_breaks(window, qtbot):
+    """Long names carry zero-width spaces so that they may wrap; copied from a field (to paste into a
+    command) they came with them, and what was pasted was not the name."""
+    from PyQt6.QtWidgets import QApplication
+
+    window.metadata.show_score("deepshadows_des_sim-20261206-160112", None, 0)
+    field = window.metadata.fields["Model"]
+    assert "\u200b" in field.text()  # drawn with its breaks
+    field.setSelection(0, len(field.text()))
+    QTest.keyClick(field, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.clipboard().text() == "deepshadows_des_sim-20261206-160112"
+    field.setSelection(0, 0)
+    QApplication.clipboard().setText("")
+    field.copy()  # the context menu's Copy with nothing selected: the whole field
+    assert QApplication.clipboard().text() == "deepshadows_des_sim-20261206-160112"
+    verdict = window.retrain_panel.verdict_label
+    verdict.setText("<b>Better: deepshadows_\u200bdes_\u200bsim-\u200b2026</b>")
+    verdict.copy()
+    assert QApplication.clipboard().text() == "Better: deepshadows_des_sim-2026"
