@@ -1,4 +1,5 @@
-"""Text that never sets a widget's width: labels and a status bar that elide, full text in the tooltip."""
+"""Text that never sets a widget's width: labels and a status bar that elide, full text in the tooltip;
+progress texts shortened to their bar; long names that may wrap, and are copied without their breaks."""
 
 from __future__ import annotations
 
@@ -134,3 +135,4 @@ class SelectableLabel(QLabel):
         menu.addAction("Copy", self.copy)
         menu.addAction("Select all", lambda: self.setSelection(0, len(self.text())))
         menu.exec(self.mapToGlobal(position))
+        menu.deleteLater()  # one menu per right-click: not kept as a child of the label
