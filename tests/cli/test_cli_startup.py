@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
 from galview.cli import build_parser, main
+from galview.cli.parsing import HelpFormatter
 
 # Runs galview's main() and then reports which heavy packages the command had imported.
 WRAPPER = (
@@ -155,6 +157,24 @@ def test_every_subcommand_and_option_has_help_and_shows_its_default():
         if name == "galview score":
             assert "--batch-size BATCH_SIZE\n" in text and "(default: 1024)" in text
     assert missing == []
+
+
+def test_no_option_states_its_default_twice():
+    """'--epochs (default 40) (default: 40)': the formatter added a default the help already gave."""
+    formatter = HelpFormatter("galview")
+    twice = []
+    for name, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if action.option_strings and action.help not in (None, argparse.SUPPRESS):
+                text = formatter._expand_help(action)
+                if len(re.findall(r"\bdefault\b", text)) > 1:
+                    twice.append(f"{name} {action.option_strings[-1]}: {text}")
+    assert not twice, "\n".join(twice)
+
+
+def test_an_option_whose_help_does_not_give_its_default_gets_it():
+    text = dict(_parsers(build_parser()))["galview train-encoder"].format_help()
+    assert re.search(r"--seed SEED\s+seed of the weights, order and views \(default: 0\)", text)
 
 
 def test_train_help_lists_architectures_and_the_published_recipes(capsys):
