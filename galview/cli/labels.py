@@ -58,6 +58,13 @@ def add_parsers(commands) -> None:
     set_.add_argument("--classes", help=CLASSES_HELP)
     export = command("export", "write labels to CSV, FITS or HDF5")
     export.add_argument("-o", "--output", required=True, help="file to write: .csv, .fits or .h5")
+    export.add_argument(
+        "--only",
+        metavar="WHICH",
+        help="only these cutouts (the window's Show box): a class (index or name), unsure, unlabelled, "
+        "set (labelled in GalView) or changed (from the file's label); default: every cutout",
+    )
+    export.add_argument("--classes", help=CLASSES_HELP)
     history = command("history", "print every label change, oldest first")
     history.add_argument("--index", type=int, help="only this cutout")
     history.add_argument("--classes", help=CLASSES_HELP)
@@ -181,8 +188,30 @@ def _classes(args) -> tuple[str, ...]:
 
 
 def _cmd_export(args, store) -> int:
-    print(store.export(args.output))
+    keep = None
+    if args.only:
+        from galview.core.label_filter import shown_by_labels
+
+        show = _only(args)
+        keep = shown_by_labels(show, store.effective(), store.current(), store.original_labels())
+    print(store.export(args.output, keep))
     return 0
+
+
+def _only(args) -> str:
+    """``--only`` as a show key of :mod:`galview.core.label_filter` (a class, unsure, unlabelled…)."""
+    from galview.core.errors import UserFacingError
+    from galview.core.label_filter import class_show
+    from galview.core.label_values import UNSURE, parse_label
+
+    text = args.only.strip().lower()
+    if text in ("unlabelled", "unlabeled", "set", "changed"):
+        return "unlabelled" if text.startswith("unlabel") else text
+    try:
+        value = parse_label(args.only, _classes(args))
+    except ValueError as exc:
+        raise UserFacingError(args.data, f"--only {args.only!r}: {exc}, unlabelled, set or changed") from None
+    return "unsure" if value == UNSURE else class_show(value)
 
 
 def _cmd_history(args, store) -> int:

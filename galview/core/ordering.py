@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from galview.core.label_filter import ALL, check_show
 from galview.core.rankings import Ranking, score_rankings
 from galview.core.scores import Scores
 
@@ -36,21 +37,24 @@ SCORE_SORTS = ("prob_desc", "prob_asc", "uncertain")
 
 @dataclass(frozen=True)
 class Sorting:
-    """How the grid orders and filters cutouts: a sort key and a probability range.
+    """How the grid orders and filters cutouts: a sort key, a probability range and a label filter.
 
     ``sort`` is one of :data:`FIXED_ORDERS` or the name of a ranking (:data:`SORTS` lists those
-    the window always offers; similarity searches add more).
+    the window always offers; similarity searches add more); ``show`` a key of
+    :mod:`galview.core.label_filter` (``"all"``, ``"class:1"``, ``"unlabelled"``…).
     """
 
     sort: str = "file"
     p_min: float = 0.0
     p_max: float = 1.0
+    show: str = ALL
 
     def __post_init__(self):
         if not isinstance(self.sort, str) or not self.sort:
             raise ValueError(f"sort must be a sort key or a ranking name, got {self.sort!r}")
         if not (0.0 <= self.p_min <= self.p_max <= 1.0):
             raise ValueError(f"need 0 <= p_min <= p_max <= 1, got {self.p_min}, {self.p_max}")
+        check_show(self.show)
 
     @property
     def full_range(self) -> bool:
@@ -58,8 +62,8 @@ class Sorting:
 
     @property
     def identity(self) -> bool:
-        """True when the order is plain file order whatever the scores."""
-        return self.sort == "file" and self.full_range
+        """True when the order is plain file order whatever the scores and labels."""
+        return self.sort == "file" and self.full_range and self.show == ALL
 
     def with_changes(self, **changes) -> Sorting:
         return replace(self, **changes)
@@ -74,6 +78,7 @@ def make_order(
     labels: np.ndarray | None = None,
     rankings: dict[str, Ranking] | None = None,
     seed: int = 0,
+    shown: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cutout indices in display order.
 
@@ -99,6 +104,9 @@ def make_order(
         Rankings by name (suspects, similarity…).
     seed : int
         Of the random order.
+    shown : ndarray (N,) bool, optional
+        Keep only these cutouts (the label filter:
+        :func:`~galview.core.label_filter.shown_by_labels`).
 
     Returns
     -------
@@ -115,6 +123,8 @@ def make_order(
         known = ", ".join([*SORTS, *(r for r in rankings if r not in SORTS)])
         raise ValueError(f"sort must be one of {known}, got {sorting.sort!r}")
     keep = _in_probability_range(n, scores, sorting)
+    if shown is not None:
+        keep = keep[np.asarray(shown, dtype=bool)[keep]]
     if sorting.sort == "file":
         return keep
     if sorting.sort == "random":

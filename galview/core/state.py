@@ -18,7 +18,8 @@ from galview.core.collection import Collection, fingerprint
 from galview.core.display import DisplaySettings, default_settings
 from galview.core.explanation import ExplainSettings
 from galview.core.kept_scores import KeptScores
-from galview.core.label_values import labels_in_use
+from galview.core.label_filter import ALL, shown_by_labels
+from galview.core.label_values import file_labels, labels_in_use
 from galview.core.ordering import SORTS, Sorting, inverse_order, make_order
 from galview.core.rankings import SCORE_RANKINGS, Ranking, score_rankings
 from galview.core.scores import Scores
@@ -334,11 +335,30 @@ class ViewerState:
         if s.identity and self._plain_order and not force:
             return  # file order does not depend on the scores
         order = make_order(
-            self.n, self.scores, s.sort, s.p_min, s.p_max, self.labels, self.rankings, self.random_seed
+            self.n,
+            self.scores,
+            s.sort,
+            s.p_min,
+            s.p_max,
+            self.labels,
+            self.rankings,
+            self.random_seed,
+            shown=self.shown_by_labels(),
         )
         if force or not np.array_equal(order, self.order):
             self.set_order(order)
         self._plain_order = s.identity
+
+    def shown_by_labels(self) -> np.ndarray | None:
+        """(N,) bool: what the sorting's label filter keeps (None: it keeps all)."""
+        show = self.sorting.show
+        if show == ALL or self.collection is None:
+            return None
+        predicted = None
+        if self.scores is not None and self.scores.task != "multilabel":
+            predicted = self.scores.predicted
+        original = file_labels(self.collection) if show == "changed" else None
+        return shown_by_labels(show, self.labels, self.user_labels, original, predicted)
 
     def sort_title(self) -> str:
         """The display order's title as the sort box shows it, e.g. ``most similar to cutout 1 (…)``."""

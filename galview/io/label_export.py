@@ -127,11 +127,12 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def export_labels(store, path) -> Path:
+def export_labels(store, path, keep=None) -> Path:
     """Write the store's labels to ``.csv``, ``.fits``/``.fit`` or ``.h5``/``.hdf5`` (by suffix).
 
-    Columns (see the module docstring): index, id, label, original_label, changed_at. The file
-    is written beside its final name and moved into place, so a failed export leaves no half file.
+    Columns (see the module docstring): index, id, label, original_label, changed_at; one row per
+    cutout, or only those where ``keep`` (N,) bool is true. The file is written beside its final
+    name and moved into place, so a failed export leaves no half file.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -145,6 +146,8 @@ def export_labels(store, path) -> Path:
     if suffix not in writers:
         raise LabelStoreError(path, "unsupported export format; expected .csv, .fits or .h5")
     columns = _columns(store)
+    if keep is not None:
+        columns = {name: values[np.asarray(keep, dtype=bool)] for name, values in columns.items()}
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         writers[suffix](partial, columns, store.source)
@@ -167,7 +170,7 @@ def _write_csv(path: Path, columns: dict, source: str) -> None:
         for i in range(len(columns["index"])):
             writer.writerow(
                 [
-                    i,
+                    columns["index"][i],
                     columns["id"][i],
                     _cell(columns["label"][i]),
                     _cell(columns["original_label"][i]),

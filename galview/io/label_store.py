@@ -302,11 +302,12 @@ class LabelStore(LabelQueries):
 
         return import_csv(self, path, classes)
 
-    def export(self, path) -> Path:
-        """Write labels to .csv, .fits or .h5; see :func:`galview.io.label_export.export_labels`."""
+    def export(self, path, keep=None) -> Path:
+        """Write labels to .csv, .fits or .h5 (only the cutouts ``keep`` (N,) bool marks, if given);
+        see :func:`galview.io.label_export.export_labels`."""
         from galview.io.label_export import export_labels
 
-        return export_labels(self, path)
+        return export_labels(self, path, keep)
 
     def close(self) -> None:
         """Close the database; committed labels are already on disk."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
 
+from galview.core.label_filter import show_choices
+from galview.core.label_values import class_names_for
 from galview.core.ordering import SORTS
 from galview.core.words import count
 
 
 class SortControls(QWidget):
-    """Sort combo, probability range and a "shown" count; disabled until there are scores."""
+    """Sort combo, label filter, probability range and a "shown" count."""
 
     def __init__(self, state, parent=None):
         super().__init__(parent)
@@ -17,6 +20,15 @@ class SortControls(QWidget):
         self.sort_combo = QComboBox()
         self._fill_sorts()
         self.sort_combo.setToolTip("Order of the grid (unscored or unranked cutouts come last)")
+        self.show_combo = QComboBox()
+        self.show_combo.setToolTip(
+            "Show only the cutouts with this label (a cutout relabelled stays until the grid is sorted "
+            "or filtered again, so a queue being worked through stays put)"
+        )
+        for combo, letters in ((self.sort_combo, 8), (self.show_combo, 8)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
+        self._fill_shows()
         self.min_spin = self._spin("Show cutouts with probability at least this")
         self.max_spin = self._spin("Show cutouts with probability at most this")
         self.count_label = QLabel("")
@@ -24,7 +36,9 @@ class SortControls(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(QLabel("Sort"))
-        layout.addWidget(self.sort_combo, stretch=1)
+        layout.addWidget(self.sort_combo, stretch=3)
+        layout.addSpacing(6)
+        layout.addWidget(self.show_combo, stretch=2)  # its entries say what it is: "labelled LSBG"…
         layout.addSpacing(6)
         layout.addWidget(QLabel("P"))
         layout.addWidget(self.min_spin)
@@ -33,13 +47,31 @@ class SortControls(QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.count_label)
         self.sort_combo.currentIndexChanged.connect(self._sort_edited)
+        self.show_combo.currentIndexChanged.connect(self._show_edited)
         self.min_spin.valueChanged.connect(self._min_edited)
         self.max_spin.valueChanged.connect(self._max_edited)
         state.order_changed.connect(self._sync)
         state.scores_changed.connect(lambda _scores: self._sync())
         state.rankings_changed.connect(lambda _name: self._fill_sorts())
         state.collection_changed.connect(lambda _collection: self._fill_sorts())
+        state.collection_changed.connect(lambda _collection: self._fill_shows())
+        state.labels_changed.connect(lambda _indices: self._fill_shows())  # classes named or added
         self._sync()
+
+    def _fill_shows(self) -> None:
+        """Every label filter, with the collection's class names (what each keeps in its tooltip)."""
+        entries = show_choices(class_names_for(self.state.collection, self.state.labels))
+        combo = self.show_combo
+        shown = [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+        if shown == [(key, text) for key, text, _meaning in entries]:
+            return
+        combo.blockSignals(True)
+        combo.clear()
+        for row, (key, text, meaning) in enumerate(entries):
+            combo.addItem(text, key)
+            combo.setItemData(row, f"Show only the cutouts {meaning}", Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(max(0, combo.findData(self.state.sorting.show)))
+        combo.blockSignals(False)
 
     def _fill_sorts(self) -> None:
         """The fixed sorts, then any other ranking the state holds (a similarity search, say)."""
@@ -71,6 +103,10 @@ class SortControls(QWidget):
         if row >= 0:
             self.state.set_sorting(sort=self.sort_combo.itemData(row))
 
+    def _show_edited(self, row: int) -> None:
+        if row >= 0:
+            self.state.set_sorting(show=self.show_combo.itemData(row))
+
     def _min_edited(self, value: float) -> None:
         value = round(float(value), 4)
         self.state.set_sorting(p_min=value, p_max=max(value, self.state.sorting.p_max))
@@ -82,15 +118,17 @@ class SortControls(QWidget):
     def _sync(self, _order=None) -> None:
         """Show the state's sorting and how many cutouts pass the filter."""
         sorting, state = self.state.sorting, self.state
-        widgets = (self.sort_combo, self.min_spin, self.max_spin)
+        widgets = (self.sort_combo, self.show_combo, self.min_spin, self.max_spin)
         for widget in widgets:
             widget.blockSignals(True)
         self.sort_combo.setCurrentIndex(max(0, self.sort_combo.findData(sorting.sort)))
+        self.show_combo.setCurrentIndex(max(0, self.show_combo.findData(sorting.show)))
         self.min_spin.setValue(sorting.p_min)
         self.max_spin.setValue(sorting.p_max)
         for widget in widgets:
             widget.blockSignals(False)
         self.sort_combo.setEnabled(state.n > 0)  # label queues work without scores
+        self.show_combo.setEnabled(state.n > 0)
         self.min_spin.setEnabled(state.scores is not None)
         self.max_spin.setEnabled(state.scores is not None)
         n, shown = state.n, len(state.order)

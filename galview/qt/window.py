@@ -47,6 +47,7 @@ from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.fields_scroll import FieldsScroll
 from galview.qt.grid import ThumbnailGrid
+from galview.qt.grid_export import ask_export_grid
 from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
@@ -241,6 +242,14 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.switcher = CollectionSwitcher(self, file_menu.addMenu("&Collections"))
         self._action(file_menu, "&Simulate a survey…", self.simulation.ask)
+        file_menu.addSeparator()
+        self.export_grid_action = self._action(
+            file_menu, "&Export the grid as shown…", lambda: ask_export_grid(self)
+        )
+        self.export_grid_action.setToolTip(
+            "The cutouts the grid shows, in its order, as CSV: id, RA/Dec, label, probability and the "
+            "ranking's number (similarity…)"
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")

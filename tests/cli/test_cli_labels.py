@@ -215,6 +215,36 @@ def test_export_and_import(data, tmp_path, capsys):
     assert not (tmp_path / "labels.xlsx").exists()
 
 
+def test_export_only_some_cutouts(data, tmp_path, capsys):
+    with open_collection(data) as collection:
+        file_labels = np.asarray(collection.labels, dtype=float)
+    lsbgs = np.flatnonzero(file_labels == 1)
+    run(capsys, "set", data, int(lsbgs[0]), "artifact")  # changed
+    run(capsys, "set", data, int(lsbgs[1]), "LSBG")  # set in GalView, the file's label confirmed
+    run(capsys, "set", data, int(lsbgs[2]), "u")
+
+    def exported(*only) -> list[dict]:
+        out = tmp_path / "only.csv"
+        assert run(capsys, "export", data, "-o", out, *only) == (0, f"{out}\n", "")
+        with open(out, newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    rows = exported("--only", "LSBG")
+    assert [int(r["index"]) for r in rows] == sorted(set(lsbgs) - {lsbgs[0], lsbgs[2]})
+    assert all(r["label"] == "1" for r in rows) and rows[0]["id"] == str(lsbgs[1])  # index and id kept
+    assert [int(r["index"]) for r in exported("--only", "0")] == sorted(
+        [*np.flatnonzero(file_labels == 0), lsbgs[0]]
+    )
+    assert [int(r["index"]) for r in exported("--only", "changed")] == [lsbgs[0], lsbgs[2]]
+    assert [int(r["index"]) for r in exported("--only", "set")] == list(lsbgs[:3])
+    assert [r["label"] for r in exported("--only", "unsure")] == ["-1"]
+    assert exported("--only", "unlabelled") == []
+    assert len(exported()) == 112
+    code, out, err = run(capsys, "export", data, "-o", tmp_path / "x.csv", "--only", "rings")
+    assert (code, out) == (2, "") and "--only 'rings': 'rings' is not a label" in err
+    assert "unlabelled, set or changed" in err and not (tmp_path / "x.csv").exists()
+
+
 def test_labels_help_lists_the_subcommands(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["labels", "--help"])

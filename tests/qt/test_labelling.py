@@ -175,6 +175,52 @@ def test_unlabelled_and_random_queues(labelling):
     assert sorted(win.state.order.tolist()) == list(range(N)) and win.state.order.tolist() != list(range(N))
 
 
+def test_the_show_box_filters_by_label_and_the_grid_exports_as_shown(labelling, tmp_path, monkeypatch):
+    import csv
+
+    from PyQt6.QtWidgets import QFileDialog
+
+    win = labelling
+    show = win.sort_controls.show_combo
+    assert show.itemText(show.findData("class:1")) == "labelled 1"  # the collection names no classes
+    win.state.set_current(2)
+    press(win, Qt.Key.Key_1)  # cutout 2: artifact → 1 (changed); auto-advances to 3
+    press(win, Qt.Key.Key_U)  # cutout 3: unsure
+    show.setCurrentIndex(show.findData("class:1"))
+    odd = [i for i in range(N) if i % 2 and i != 3]
+    assert win.state.order.tolist() == sorted([2, *odd])
+    assert win.sort_controls.count_label.text() == f"{len(odd) + 1} of {N} shown"
+    assert win.grid.grid_model.rowCount() * win.grid.grid_model.columnCount() >= len(odd) + 1
+    show.setCurrentIndex(show.findData("changed"))
+    assert win.state.order.tolist() == [2, 3]
+    assert win.state.current == 2  # the cutout shown is one the filter keeps
+    win.label_menu.set_class_names("artifact, LSBG")
+    assert show.itemText(show.findData("class:1")) == "labelled LSBG"  # the names follow
+    assert show.currentData() == "changed"  # and the filter stays
+
+    out = tmp_path / "shown.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    win.export_grid_action.trigger()
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["rank"], r["index"], r["label_name"], r["origin"]) for r in rows] == [
+        ("1", "2", "LSBG", "changed"),
+        ("2", "3", "unsure", "changed"),
+    ]
+    message = win.statusBar().currentMessage()
+    assert message == f"2 cutouts (file order, a person's label differs from the file's) written to {out}"
+    assert show.itemData(show.findData("changed"), Qt.ItemDataRole.ToolTipRole).endswith(
+        "differs from the file's"
+    )
+    win.state.set_sorting(show="all")
+    assert len(win.state.order) == N
+
+    bad = tmp_path / "no_such_folder" / "shown.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(bad), "")))
+    win.export_grid_action.trigger()
+    assert "no_such_folder does not exist" in win.last_error and not bad.exists()
+
+
 def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
