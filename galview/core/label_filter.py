@@ -14,14 +14,14 @@ from galview.core.label_values import UNSURE
 
 ALL = "all"
 
-#: The filters that are not one class: their short text in the window (after the classes) and what
-#: they keep, in words.
+#: The filters that are not one class: their short text in the window (after the classes) and the
+#: cutouts they keep, in words that follow "the cutouts".
 OTHER_SHOWS = {
     "unsure": ("unsure", "labelled unsure"),
     "unlabelled": ("unlabelled", "with no label"),
     "set": ("set in GalView", "labelled by a person in GalView (confirming the file's label or not)"),
-    "changed": ("changed label", "a person's label differs from the file's"),
-    "disagree": ("model ≠ label", "the active model's class is not the label"),
+    "changed": ("changed label", "whose label a person changed from the file's"),
+    "disagree": ("model ≠ label", "whose label is not the active model's class"),
 }
 
 
@@ -31,14 +31,15 @@ def class_show(value: int) -> str:
 
 
 def show_choices(classes) -> list[tuple[str, str, str]]:
-    """``(key, text, meaning)`` of every filter, in the order the window offers them.
+    """``(key, text, meaning)`` of every filter, in the order the window offers them; ``meaning``
+    follows "the cutouts" (``"labelled LSBG"``, ``"with no label"``).
 
     Parameters
     ----------
     classes : sequence of str
         Class names by label value (``"labelled LSBG"`` for class 1 named LSBG).
     """
-    choices = [(ALL, "all cutouts", "every cutout, whatever its label")]
+    choices = [(ALL, "all cutouts", "whatever their label")]
     choices += [(class_show(k), f"labelled {name}", f"labelled {name}") for k, name in enumerate(classes)]
     return choices + [(key, text, meaning) for key, (text, meaning) in OTHER_SHOWS.items()]
 
@@ -101,3 +102,15 @@ def shown_by_labels(
 def _or_missing(values, n: int) -> np.ndarray:
     """``values`` as float64 (N,), or all NaN when there are none."""
     return np.full(n, np.nan) if values is None else np.asarray(values, dtype=np.float64)
+
+
+def filters_in_words(sorting, classes) -> str:
+    """The cutouts a :class:`~galview.core.ordering.Sorting` keeps, in words that follow "the cutouts":
+    ``"labelled LSBG, with P 0.50–1.00"``; ``""`` when it keeps every cutout."""
+    parts = []
+    if sorting.show != ALL:
+        meanings = {key: meaning for key, _text, meaning in show_choices(classes)}
+        parts.append(meanings.get(sorting.show, sorting.show))
+    if not sorting.full_range:
+        parts.append(f"with P {sorting.p_min:.2f}–{sorting.p_max:.2f}")
+    return ", ".join(parts)

@@ -25,6 +25,8 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
+from galview.core.label_filter import filters_in_words
+from galview.core.label_values import class_names_for
 from galview.qt.thumbnails import ThumbnailCache
 
 CutoutIndexRole = Qt.ItemDataRole.UserRole + 1
@@ -397,6 +399,24 @@ class ThumbnailGrid(QTableView):
             self.scrollTo(cell)
 
     # -- layout and keys -------------------------------------------------------------
+    def empty_text(self) -> str:
+        """What the grid says when the open collection's filters keep no cutout ("" otherwise)."""
+        state = self.state
+        if state.collection is None or len(state.order) or state.blind:
+            return ""
+        kept = filters_in_words(state.sorting, class_names_for(state.collection, state.labels))
+        return f"No cutout {kept}.\n\nShow all cutouts, or widen the probability range, in the bar above."
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        text = self.empty_text()
+        if text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(self.palette().ColorRole.PlaceholderText))
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(self.viewport().rect().adjusted(12, 12, -12, -12), flags, text)
+            painter.end()
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._fit_columns()

@@ -7,7 +7,7 @@ from PyQt6.QtWidgets import QApplication, QFileDialog
 
 from galview.core.errors import UserFacingError
 from galview.core.grid_table import shown_table, table_rows
-from galview.core.label_filter import show_choices
+from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for
 from galview.core.outputs import output_path
 from galview.core.words import count
@@ -46,22 +46,7 @@ def export_grid(window, path) -> bool:
     if problem:
         window.show_error(problem)
         return False
-    window.statusBar().showMessage(
-        f"{count(len(state.order), 'cutout')} ({state.sort_title()}, {shown_words(state)}) written to {path}"
-    )
+    kept = filters_in_words(state.sorting, class_names_for(state.collection, state.labels))
+    what = f"{state.sort_title()}; only those {kept}" if kept else state.sort_title()
+    window.statusBar().showMessage(f"{count(len(state.order), 'cutout')} written to {path} ({what})")
     return True
-
-
-def shown_words(state) -> str:
-    """What the grid's filters keep, in words: ``"labelled LSBG, P 0.50–1.00"`` or ``"all"``."""
-    sorting = state.sorting
-    parts = []
-    if sorting.show != "all":
-        meanings = {
-            key: meaning
-            for key, _text, meaning in show_choices(class_names_for(state.collection, state.labels))
-        }
-        parts.append(meanings.get(sorting.show, sorting.show))
-    if not sorting.full_range:
-        parts.append(f"P {sorting.p_min:.2f}–{sorting.p_max:.2f}")
-    return ", ".join(parts) or "all"

@@ -7,7 +7,7 @@ import pytest
 
 from galview.core.collection import ArrayCollection
 from galview.core.grid_table import shown_table
-from galview.core.label_filter import check_show, show_choices, shown_by_labels
+from galview.core.label_filter import check_show, filters_in_words, show_choices, shown_by_labels
 from galview.core.ordering import Sorting, make_order
 from galview.core.rankings import Ranking
 from galview.core.scores import UNREADABLE, Scores
@@ -48,6 +48,13 @@ def test_choices_name_the_collections_classes_and_bad_keys_are_refused():
     with pytest.raises(ValueError, match="show must be"):
         Sorting(show="mine")
     assert not Sorting(show="unlabelled").identity and Sorting().identity
+
+
+def test_the_filters_in_words():
+    classes = ("artifact", "LSBG")
+    assert filters_in_words(Sorting(), classes) == ""
+    assert filters_in_words(Sorting(show="class:1", p_min=0.5), classes) == "labelled LSBG, with P 0.50–1.00"
+    assert filters_in_words(Sorting(show="unlabelled"), classes) == "with no label"
 
 
 def test_the_filter_combines_with_sorting_and_the_probability_range():

@@ -208,10 +208,18 @@ def test_the_show_box_filters_by_label_and_the_grid_exports_as_shown(labelling, 
         ("2", "3", "unsure", "changed"),
     ]
     message = win.statusBar().currentMessage()
-    assert message == f"2 cutouts (file order, a person's label differs from the file's) written to {out}"
-    assert show.itemData(show.findData("changed"), Qt.ItemDataRole.ToolTipRole).endswith(
-        "differs from the file's"
+    assert (
+        message
+        == f"2 cutouts written to {out} (file order; only those whose label a person changed from the file's)"
     )
+    tip = show.itemData(show.findData("changed"), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Show only the cutouts whose label a person changed from the file's"
+    assert win.grid.empty_text() == ""
+    show.setCurrentIndex(
+        show.findData("unlabelled")
+    )  # every cutout has a label: the grid says why it is empty
+    assert len(win.state.order) == 0
+    assert win.grid.empty_text().startswith("No cutout with no label.\n\nShow all cutouts, or widen")
     win.state.set_sorting(show="all")
     assert len(win.state.order) == N
 

@@ -61,6 +61,11 @@ def step(window, rng, files) -> str:
         chosen = sorted(set(rng.integers(0, n, int(rng.integers(1, 6))).tolist()))
         window.state.set_selection(chosen)
         return f"select {chosen}"
+    if chance < 0.22 and n:
+        combo = window.sort_controls.show_combo if rng.random() < 0.5 else window.sort_controls.sort_combo
+        row = int(rng.integers(combo.count()))
+        combo.setCurrentIndex(row)
+        return f"{'show' if combo is window.sort_controls.show_combo else 'sort'} {combo.itemData(row)}"
     if chance < 0.40:
         key = KEYS[int(rng.integers(len(KEYS)))]
         control = rng.random() < 0.2
