@@ -12,9 +12,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-STRETCHES = ("linear", "sqrt", "log", "asinh")
-INTERVALS = ("none", "minmax", "percentile", "zscale")
-COLOUR_METHODS = ("lupton", "legacy", "per-band")
 #: Bands from blue to red; composites put the reddest band in R.
 WAVELENGTH_ORDER = "ugvrizyYJH"
 #: Legacy-Survey-like weights of each band in a grz composite: (RGB plane, scale).

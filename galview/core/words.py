@@ -9,10 +9,13 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def unreadable_cutouts(unreadable: dict[int, str], left_out_of: str | None = None) -> str:
+def unreadable_cutouts(
+    unreadable: dict[int, str], left_out_of: str | None = None, outcome: str | None = None
+) -> str:
     """One line about cutouts a run could not read: how many, and the first one's index and reason.
 
-    They "have no score", or with ``left_out_of`` (e.g. ``"the training"``) were left out of that.
+    They "have no score", or with ``left_out_of`` (e.g. ``"the training"``) were left out of that, or
+    ``outcome`` says what became of them (``"are dark tiles in the figure"``).
     """
     first = min(unreadable)
     reason = unreadable[first]
@@ -20,7 +23,9 @@ def unreadable_cutouts(unreadable: dict[int, str], left_out_of: str | None = Non
         reason = f"cutout {first}: {reason}"
     more = f"; and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
     one = len(unreadable) == 1
-    if left_out_of:
+    if outcome:
+        pass
+    elif left_out_of:
         outcome = f"{'was' if one else 'were'} left out of {left_out_of}"
     else:
         outcome = f"{'has' if one else 'have'} no score"

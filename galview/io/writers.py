@@ -62,3 +62,18 @@ def write_csv(path, columns, rows) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_png(image, path) -> Path:
+    """Write an (H, W, 3) uint8 image as PNG, under a temporary name and renamed (no half file)."""
+    from PIL import Image
+
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        Image.fromarray(np.ascontiguousarray(image)).save(partial, format="PNG")
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QWidget
 
-from galview.core.display import COLOUR_METHODS, INTERVALS, STRETCHES
+from galview.core.display_names import COLOUR_METHODS, INTERVALS, STRETCHES
 
 COLOUR_VIEW = "colour composite"
 

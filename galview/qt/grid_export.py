@@ -1,17 +1,19 @@
-"""File ▸ Export the grid as shown…: the cutouts the grid shows, in its order, as a CSV table."""
+"""The grid out of the window: File ▸ Export the grid as shown… (a CSV table of the cutouts it shows, in
+its order) and File ▸ Save the grid as an image… (a figure of them, as they are drawn)."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QFileDialog
+from PyQt6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
 from galview.core.errors import UserFacingError
 from galview.core.grid_table import shown_table, table_rows
 from galview.core.label_filter import filters_in_words
-from galview.core.label_values import class_names_for
+from galview.core.label_values import class_names_for, label_name
+from galview.core.mosaic import MAX_TILES, compose_mosaic, render_tiles, tile_captions
 from galview.core.outputs import output_path
-from galview.core.words import count
-from galview.io.writers import write_csv
+from galview.core.words import count, unreadable_cutouts
+from galview.io.writers import write_csv, write_png
 
 
 def ask_export_grid(window) -> None:
@@ -49,4 +51,76 @@ def export_grid(window, path) -> bool:
     kept = filters_in_words(state.sorting, class_names_for(state.collection, state.labels))
     what = f"{state.sort_title()}; only those {kept}" if kept else state.sort_title()
     window.statusBar().showMessage(f"{count(len(state.order), 'cutout')} written to {path} ({what})")
+    return True
+
+
+def ask_save_figure(window) -> None:
+    """Ask how many cutouts (unless several are selected) and where, then :func:`save_figure`."""
+    state = window.state
+    if state.collection is None or not len(state.order):
+        window.statusBar().showMessage("The grid shows no cutout: no figure to save")
+        return
+    chosen = figure_cutouts(state, 0)
+    if len(state.selection) <= 1:
+        k, ok = QInputDialog.getInt(
+            window,
+            "Save the grid as an image",
+            "How many cutouts, from the top of the grid? (Select several first to choose them.)",
+            min(len(state.order), 48),
+            1,
+            min(len(state.order), MAX_TILES),
+        )
+        if not ok:
+            return
+        chosen = figure_cutouts(state, k)
+    path, _ = QFileDialog.getSaveFileName(window, "Save the grid as an image", "cutouts.png", "PNG (*.png)")
+    if path:
+        save_figure(window, path, chosen)
+
+
+def figure_cutouts(state, k: int) -> list[int]:
+    """The cutouts of a figure: the selection when several are selected, else the first ``k`` shown."""
+    if len(state.selection) > 1:
+        return [int(i) for i in state.selection[:MAX_TILES]]
+    return [int(i) for i in state.order[: max(0, min(int(k), MAX_TILES))]]
+
+
+def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
+    """Write a PNG of ``cutouts`` drawn with the window's display settings, as many per row as the
+    grid shows (or ``columns``), each captioned with its id, label and probability (none of those two
+    during a blind re-check)."""
+    state = window.state
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        path = output_path(path, (".png",), "the figure")
+        tiles, unreadable = render_tiles(state.collection, cutouts, state.display)
+        names, probs = ["" for _ in cutouts], None
+        if not state.blind:
+            classes = class_names_for(state.collection, state.labels)
+            names = [label_name(state.labels[i], classes) for i in cutouts]
+            if state.scores is not None:
+                probs = state.scores.positive_prob()[cutouts]
+        for position in unreadable:
+            names[position] = "could not be read"
+        captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs)
+        figure = compose_mosaic(tiles, captions, columns or window.grid.grid_model.columns)
+        write_png(figure, path)
+    except UserFacingError as exc:
+        problem = str(exc)
+    except OSError as exc:
+        problem = f"{path}: cannot be written ({exc.strerror or exc})"
+    else:
+        problem = None
+    finally:
+        QApplication.restoreOverrideCursor()
+    if problem:
+        window.show_error(problem)
+        return False
+    note = ""
+    if unreadable:
+        dark = "is a dark tile" if len(unreadable) == 1 else "are dark tiles"
+        note = "; " + unreadable_cutouts(
+            {cutouts[p]: why for p, why in unreadable.items()}, outcome=f"{dark} in it"
+        )
+    window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
     return True

@@ -47,7 +47,7 @@ from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.fields_scroll import FieldsScroll
 from galview.qt.grid import ThumbnailGrid
-from galview.qt.grid_export import ask_export_grid
+from galview.qt.grid_export import ask_export_grid, ask_save_figure
 from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
@@ -249,6 +249,13 @@ class MainWindow(QMainWindow):
         self.export_grid_action.setToolTip(
             "The cutouts the grid shows, in its order, as CSV: id, RA/Dec, label, probability and the "
             "ranking's number (similarity…)"
+        )
+        self.save_figure_action = self._action(
+            file_menu, "Save the grid as an &image…", lambda: ask_save_figure(self)
+        )
+        self.save_figure_action.setToolTip(
+            "A PNG of the selected cutouts, or of the first ones shown, as they are drawn, with id, label and "
+            "probability under each: a figure for a paper or a talk"
         )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)

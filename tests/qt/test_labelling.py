@@ -229,6 +229,55 @@ def test_the_show_box_filters_by_label_and_the_grid_exports_as_shown(labelling, 
     assert "no_such_folder does not exist" in win.last_error and not bad.exists()
 
 
+def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monkeypatch):
+    from PIL import Image
+    from PyQt6.QtWidgets import QFileDialog, QInputDialog
+
+    from galview.core.display import render
+    from galview.core.mosaic import PAD
+    from galview.qt.grid_export import save_figure
+
+    win = labelling
+    win.state.update_display(stretch="sqrt", interval="minmax")  # as the window draws them
+    out = tmp_path / "figure.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    asked = []
+    monkeypatch.setattr(
+        QInputDialog, "getInt", staticmethod(lambda *a, **k: asked.append(a[3:]) or (5, True))
+    )
+    win.state.set_sorting(sort="random")
+    win.save_figure_action.trigger()
+    assert asked == [(min(N, 48), 1, N)]  # how many, from the top of the grid
+    assert win.statusBar().currentMessage() == f"A figure of 5 cutouts saved to {out}"
+    columns = win.grid.grid_model.columns
+    figure = np.asarray(Image.open(out).convert("RGB"))
+    assert figure.shape[1] == PAD + min(5, columns) * (128 + PAD)  # as many per row as the grid
+    first = win.state.order[0]
+    expected = render(
+        win.state.collection.get(int(first)), win.state.display, win.state.collection.bands, np.uint8
+    )
+    np.testing.assert_array_equal(figure[PAD : PAD + 128 : 8, PAD : PAD + 128 : 8], expected)
+
+    win.state.set_selection([9, 4, 30])  # several selected: those, without asking
+    win.save_figure_action.trigger()
+    assert len(asked) == 1 and win.statusBar().currentMessage() == f"A figure of 3 cutouts saved to {out}"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "f.jpg"), ""))
+    )
+    win.save_figure_action.trigger()
+    assert "expected .png" in win.last_error and not (tmp_path / "f.jpg").exists()
+
+    from tests.ml.tiny_models import blob_pngs
+
+    folder, _ = blob_pngs(tmp_path / "pngs", damaged=1, n=6)
+    assert win.open_path(folder)
+    assert save_figure(win, out, [0, 1, 2])
+    message = win.statusBar().currentMessage()
+    assert message.startswith(
+        f"A figure of 3 cutouts saved to {out}; 1 cutout could not be read and is a dark"
+    )
+
+
 def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
