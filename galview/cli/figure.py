@@ -67,9 +67,9 @@ def cmd_mosaic(args) -> int:
         raise UserFacingError(output, f"-k {args.k} is too many for one figure; at most {MAX_TILES}")
     with open_collection(args.data, **open_options(args)) as collection:
         if args.table:
-            indices, probs = read_table(Path(args.table), len(collection))
+            indices, probs, prob_name = read_table(Path(args.table), len(collection))
         else:
-            indices, probs = np.asarray(args.indices, dtype=np.int64), None
+            indices, probs, prob_name = np.asarray(args.indices, dtype=np.int64), None, "p"
             if indices.min() < 0 or indices.max() >= len(collection):
                 raise UserFacingError(
                     args.data, f"--indices must be 0..{len(collection) - 1} for its {len(collection)} cutouts"
@@ -91,7 +91,7 @@ def cmd_mosaic(args) -> int:
         warn_unreadable(
             {int(indices[p]): why for p, why in unreadable.items()}, outcome=f"{dark} in the figure"
         )
-        captions = tile_captions([collection.id_of(int(i)) for i in indices], names, probs)
+        captions = tile_captions([collection.id_of(int(i)) for i in indices], names, probs, prob_name)
         figure = compose_mosaic(tiles, captions, args.columns, args.cell)
     write_png(figure, output)
     print(f"{output}: {len(indices)} cutouts, {figure.shape[1]} × {figure.shape[0]} pixels")
@@ -99,8 +99,8 @@ def cmd_mosaic(args) -> int:
 
 
 def read_table(path: Path, n: int):
-    """The ``index`` column of a CSV table (in its order) and its probabilities, if it has any: (M,)
-    int64 and (M,) float64 or None.
+    """The ``index`` column of a CSV table (in its order), its probabilities if it has any and their
+    name in a caption: (M,) int64, (M,) float64 or None, and ``"P(LSBG)"`` (from ``p_LSBG``) or ``"p"``.
 
     Raises
     ------
@@ -125,7 +125,8 @@ def read_table(path: Path, n: int):
         indices.append(int(text))
     column = next((c for c in columns if c == "prob" or c.startswith("p_")), None)
     probs = None if column is None else np.array([_number(row.get(column)) for row in rows])
-    return np.asarray(indices, dtype=np.int64), probs
+    name = f"P({column[2:]})" if column and column.startswith("p_") else "p"
+    return np.asarray(indices, dtype=np.int64), probs, name
 
 
 def _number(text) -> float:

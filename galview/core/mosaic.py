@@ -101,7 +101,7 @@ def _fit(draw, text: str, font, width: int) -> str:
     return text + "…"
 
 
-def tile_captions(ids, label_names, probs=None) -> list[list[str]]:
+def tile_captions(ids, label_names, probs=None, prob_name: str = "p") -> list[list[str]]:
     """Caption lines of each tile: its id, then its label and probability where there are any.
 
     Parameters
@@ -109,12 +109,12 @@ def tile_captions(ids, label_names, probs=None) -> list[list[str]]:
     ids, label_names : sequence of str
         Per tile; a label name ``"unlabelled"`` or ``""`` is left out.
     probs : sequence of float, optional
-        Per tile (NaN: not scored), written ``p 0.86``.
+        Per tile (NaN: not scored), written ``P(LSBG) 0.86`` with ``prob_name`` ``"P(LSBG)"``.
     """
     captions = []
     for k, (cid, name) in enumerate(zip(ids, label_names, strict=True)):
         second = [] if name in ("", "unlabelled") else [str(name)]
         if probs is not None and np.isfinite(probs[k]):
-            second.append(f"p {float(probs[k]):.2f}")
+            second.append(f"{prob_name} {float(probs[k]):.2f}")
         captions.append([str(cid), " · ".join(second)] if second else [str(cid)])
     return captions

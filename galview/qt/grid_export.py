@@ -94,15 +94,15 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
     try:
         path = output_path(path, (".png",), "the figure")
         tiles, unreadable = render_tiles(state.collection, cutouts, state.display)
-        names, probs = ["" for _ in cutouts], None
+        names, probs, prob_name = ["" for _ in cutouts], None, "p"
         if not state.blind:
             classes = class_names_for(state.collection, state.labels)
             names = [label_name(state.labels[i], classes) for i in cutouts]
             if state.scores is not None:
-                probs = state.scores.positive_prob()[cutouts]
+                probs, prob_name = state.scores.positive_prob()[cutouts], f"P({state.scores.positive_name})"
         for position in unreadable:
             names[position] = "could not be read"
-        captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs)
+        captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
         figure = compose_mosaic(tiles, captions, columns or window.grid.grid_model.columns)
         write_png(figure, path)
     except UserFacingError as exc:

@@ -29,6 +29,11 @@ def test_a_figure_from_a_table_keeps_its_order(shared_data, tmp_path, capsys):
     shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", data)
     table = tmp_path / "chosen.csv"
     table.write_text("rank,index,id,p_LSBG\n1,7,7,0.91\n2,3,3,\n3,50,50,0.2\n")
+    from galview.cli.figure import read_table
+
+    indices, probs, name = read_table(table, 112)
+    assert indices.tolist() == [7, 3, 50] and name == "P(LSBG)"  # captions say what the number is
+    np.testing.assert_array_equal(probs, [0.91, np.nan, 0.2])
     out = tmp_path / "fig.png"
     code, printed, _ = run(capsys, data, "--from", table, "--columns", 2, "--cell", 64, "-o", out)
     assert code == 0 and printed.startswith(f"{out}: 3 cutouts")

@@ -51,6 +51,7 @@ def test_captions_say_id_label_and_probability_where_known():
         ["a", "b", "c", "d"], ["LSBG", "unlabelled", "", "artifact"], [0.856, 0.1, np.nan, np.nan]
     )
     assert captions == [["a", "LSBG · p 0.86"], ["b", "p 0.10"], ["c"], ["d", "artifact"]]
+    assert tile_captions(["a"], ["artifact"], [0.2], "P(LSBG)") == [["a", "artifact · P(LSBG) 0.20"]]
     assert tile_captions(["a"], ["unsure"]) == [["a", "unsure"]]
 
 
