@@ -1,4 +1,4 @@
-"""``galview info`` and ``galview simulate``: describe a collection, make a simulated one."""
+"""``galview info``, ``find`` and ``simulate``: describe a collection, find a cutout in it, make a simulated one."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ SIMULATION_SUFFIXES = (".h5", ".hdf5")
 
 
 def add_parsers(commands) -> None:
-    """Register ``info`` and ``simulate`` on the main parser's ``commands``."""
+    """Register ``info``, ``find`` and ``simulate`` on the main parser's ``commands``."""
     info = commands.add_parser(
         "info",
         help="describe a cutout collection",
@@ -22,6 +22,19 @@ def add_parsers(commands) -> None:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     add_open_options(info)
     info.set_defaults(run=cmd_info)
+
+    find = commands.add_parser(
+        "find",
+        help="find a cutout by index, id (or part of one) or sky position",
+        description="Find the cutout TEXT names, as the window's Cutout ▸ Go to… does: #12 is cutout 12; then "
+        "an exact id; then a whole number is an index; then two angles, RA Dec in degrees (150.1 2.2) or "
+        "sexagesimal with RA in hours (10:00:24 +02:12:00), give the nearest cutout with a position; last, "
+        "text inside exactly one id. Prints its index, id, RA, Dec and how it was found, tab-separated.",
+    )
+    find.add_argument("path", help="the cutout collection (file or folder)")
+    find.add_argument("text", help="index (#12), id or part of one, or position (quote it: '150.1 2.2')")
+    add_open_options(find)
+    find.set_defaults(run=cmd_find)
 
     simulate = commands.add_parser(
         "simulate",
@@ -70,6 +83,33 @@ def cmd_info(args) -> int:
         )
         print(f"store:   {store['path']} ({text})")
     print(f"coords:  {summary['n_coords']} of {summary['n']}")
+    return 0
+
+
+def cmd_find(args) -> int:
+    from galview.core.errors import UserFacingError
+    from galview.core.finding import find_cutout
+    from galview.io import open_collection
+
+    with open_collection(args.path, **open_options(args)) as collection:
+        coords = collection.coords or (None, None)
+        ids = collection.ids if collection.has_ids else None
+        try:
+            found = find_cutout(args.text, len(collection), ids, *coords)
+        except ValueError as exc:
+            raise UserFacingError(args.path, str(exc)) from None
+        ra, dec = (f"{float(c[found.index]):.6f}" if c is not None else "" for c in coords)
+        print(
+            "\t".join(
+                [
+                    str(found.index),
+                    collection.id_of(found.index),
+                    ra.replace("nan", ""),
+                    dec.replace("nan", ""),
+                    found.describe(args.text),
+                ]
+            )
+        )
     return 0
 
 

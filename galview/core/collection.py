@@ -274,6 +274,11 @@ class Collection(abc.ABC):
     def has_coords(self) -> bool:
         return self.coords is not None
 
+    @property
+    def has_ids(self) -> bool:
+        """Whether the file gives ids (else each cutout's id is its index)."""
+        return self._raw_ids() is not None
+
     def wcs(self, index: int):
         """Celestial WCS of one cutout (astropy ``WCS``) for pixel-to-sky readout, or None."""
         return None

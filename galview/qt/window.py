@@ -46,6 +46,7 @@ from galview.qt.elide import ElidingStatusBar
 from galview.qt.explain_controls import ExplainControls
 from galview.qt.explaining import ExplainController
 from galview.qt.fields_scroll import FieldsScroll
+from galview.qt.go_to import ask_go_to
 from galview.qt.grid import ThumbnailGrid
 from galview.qt.grid_export import ask_export_grid, ask_save_figure
 from galview.qt.help_menu import HelpMenu
@@ -271,6 +272,8 @@ class MainWindow(QMainWindow):
         self.similarity.build_menu(self.menuBar().addMenu("&Similarity"))
         self.similarity.context_menu(self.grid)
         cutout_menu = self.menuBar().addMenu("&Cutout")
+        self.go_to_action = self._action(cutout_menu, "&Go to…", lambda: ask_go_to(self), "Ctrl+G")
+        self.go_to_action.setToolTip("Show a cutout by its index, its id (or part of one) or a sky position")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
         )

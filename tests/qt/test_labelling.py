@@ -278,6 +278,30 @@ def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monke
     )
 
 
+def test_go_to_a_cutout_by_index_even_when_the_filters_hide_it(labelling, monkeypatch):
+    from PyQt6.QtWidgets import QInputDialog
+
+    win = labelling
+    answers = iter(["#7", "4", "nonsense"])
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (next(answers), True)))
+    win.go_to_action.trigger()
+    assert win.state.current == 7 and win.grid.current_cutout() == 7
+    assert win.statusBar().currentMessage() == "Went to cutout 7 (by its index)"
+    win.state.set_sorting(show="class:1")  # odd cutouts only
+    win.go_to_action.trigger()
+    assert win.state.current == 4  # shown in the detail view, though not in the grid
+    assert (
+        win.statusBar()
+        .currentMessage()
+        .endswith("it is not in the grid, which shows only the cutouts labelled 1")
+    )
+    win.go_to_action.trigger()
+    assert win.state.current == 4 and win.last_error.startswith("Go to: ")
+    assert (
+        "'nonsense' is not an index (0–39) or a position (RA Dec); the cutouts have no ids" in win.last_error
+    )
+
+
 def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
