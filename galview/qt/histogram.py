@@ -38,6 +38,17 @@ class ProbabilityHistogram(QWidget):
         self.curves: dict = {}
         self.counts: dict = {}
         self.edges = np.zeros(0)
+        # The grid's probability range, shaded; dragging its edges filters the grid (as the P boxes do).
+        self.range = pg.LinearRegionItem(
+            (0.0, 1.0), bounds=(0.0, 1.0), brush=(255, 210, 80, 28), hoverBrush=(255, 210, 80, 50)
+        )
+        self.range.setZValue(-10)  # under the bars
+        self.range.sigRegionChangeFinished.connect(self._range_dragged)
+        self.plot.setToolTip(
+            "Drag the edges of the shaded range to show only those probabilities in the grid; "
+            "double-click to show them all"
+        )
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot)
@@ -49,6 +60,7 @@ class ProbabilityHistogram(QWidget):
         state.scores_changed.connect(self._scores_changed)
         state.collection_changed.connect(lambda _c: self._scores_changed(None))
         state.labels_changed.connect(self._scores_changed)
+        state.order_changed.connect(lambda _order: self._show_range())
 
     @property
     def pending(self) -> bool:
@@ -75,6 +87,8 @@ class ProbabilityHistogram(QWidget):
         if scores is None or collection is None:
             self.plot.setTitle("Score the collection (Model ▸ Score collection) to see probabilities")
             return
+        self.plot.addItem(self.range)  # only with scores: without them the P boxes are off too
+        self._show_range()
         name = scores.positive_name
         self.plot.setLabel("bottom", f"P({name})" if scores.binary else "probability of the top class")
         edges, self.counts = probability_histograms(scores.positive_prob(), self._labels())
@@ -89,6 +103,22 @@ class ProbabilityHistogram(QWidget):
         unreadable = int(scores.unreadable.sum())
         note = f" ({unreadable:,} could not be read)" if unreadable else ""
         self.plot.setTitle(f"{scores.n_scored:,} of {len(scores):,} scored{note} · {scores.model_name}")
+
+    def _show_range(self) -> None:
+        """Shade the grid's probability range (without echoing it back as a drag)."""
+        sorting = self.state.sorting
+        self.range.blockSignals(True)
+        self.range.setRegion((sorting.p_min, sorting.p_max))
+        self.range.blockSignals(False)
+
+    def _range_dragged(self) -> None:
+        low, high = (round(min(max(float(v), 0.0), 1.0), 2) for v in self.range.getRegion())
+        self.state.set_sorting(p_min=min(low, high), p_max=max(low, high))
+        self._show_range()  # rounded to the P boxes' hundredths
+
+    def _clicked(self, event) -> None:
+        if event.double():
+            self.state.set_sorting(p_min=0.0, p_max=1.0)
 
     def _place_legend(self) -> None:
         """Put the legend at the top left, centre or right, wherever the bars under it are lowest."""

@@ -102,6 +102,28 @@ def test_default_model_from_environment_scores_in_background(qtbot, tiny_model, 
         win.close()
 
 
+def test_the_histograms_shaded_range_and_the_p_boxes_filter_the_grid_together(scored_window, qtbot):
+    win = scored_window
+    qtbot.waitUntil(lambda: win.histogram.range.scene() is not None, timeout=3000)  # shown with the scores
+    prob = win.state.scores.positive_prob()
+    win.histogram.range.setRegion((0.3, 0.6049))  # as a drag of its edges ends
+    win.histogram.range.sigRegionChangeFinished.emit(win.histogram.range)
+    assert (win.state.sorting.p_min, win.state.sorting.p_max) == (0.3, 0.6)  # the P boxes' hundredths
+    assert win.sort_controls.min_spin.value() == 0.3 and win.sort_controls.max_spin.value() == 0.6
+    expected = np.flatnonzero((prob >= np.float32(0.3)) & (prob <= np.float32(0.6)))
+    assert sorted(win.state.order.tolist()) == expected.tolist()
+    assert win.histogram.range.getRegion() == (0.3, 0.6)
+    win.sort_controls.max_spin.setValue(0.9)  # and the other way round
+    assert win.histogram.range.getRegion() == (0.3, 0.9)
+
+    class DoubleClick:
+        def double(self):
+            return True
+
+    win.histogram._clicked(DoubleClick())
+    assert win.state.sorting.full_range and len(win.state.order) == N
+
+
 def test_badges_metadata_and_histogram_show_probabilities(scored_window, qtbot):
     win = scored_window
     scores = win.state.scores
