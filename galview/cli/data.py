@@ -28,7 +28,8 @@ def add_parsers(commands) -> None:
         help="find a cutout by index, id (or part of one) or sky position",
         description="Find the cutout TEXT names, as the window's Cutout ▸ Go to… does: #12 is cutout 12; then "
         "an exact id; then a whole number is an index; then two angles, RA Dec in degrees (150.1 2.2) or "
-        "sexagesimal with RA in hours (10:00:24 +02:12:00), give the nearest cutout with a position; last, "
+        "sexagesimal with RA in hours (10:00:24 +02:12:00), or a sky viewer's link with ra= and dec=, give the "
+        "nearest cutout with a position; last, "
         "text inside exactly one id. Prints its index, id, RA, Dec and how it was found, tab-separated.",
     )
     find.add_argument("path", help="the cutout collection (file or folder)")

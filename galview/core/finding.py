@@ -2,7 +2,8 @@
 
 What Cutout ▸ Go to… and ``galview find`` read. ``#12`` is cutout 12; then an exact id; then a whole
 number below the count is an index; then two angles — degrees (``150.1 2.2``) or sexagesimal, RA in
-hours (``10:00:24.5 +02:12:00``, ``10h00m24.5s 2d12m0s``) — give the nearest cutout with a position;
+hours (``10:00:24.5 +02:12:00``, ``10h00m24.5s 2d12m0s``), or a sky viewer's link with ``ra=`` and
+``dec=`` — give the nearest cutout with a position;
 last, an id in another case, or text found inside exactly one id. Pure numpy (a million cutouts:
 BENCHMARKS.md).
 """
@@ -108,6 +109,9 @@ def parse_position(text: str) -> tuple[float, float]:
 
 
 def _try_position(text: str) -> tuple[float, float] | None:
+    link = _from_link(text)
+    if link is not None:
+        text = link
     parts = _two_angles(text.replace(",", " "))
     if parts is None:
         return None
@@ -118,6 +122,19 @@ def _try_position(text: str) -> tuple[float, float] | None:
     if not (0.0 <= ra < 360.0 and -90.0 <= dec <= 90.0):
         raise ValueError(f"{text!r}: RA must be 0–360° (0–24h) and Dec −90–90°")
     return ra, dec
+
+
+def _from_link(text: str) -> str | None:
+    """``"RA Dec"`` from a sky viewer's link (``…?ra=150.1&dec=2.2…``, as the Legacy Survey viewer's),
+    or None when ``text`` is not one."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if "ra=" not in text.lower() or "dec=" not in text.lower():
+        return None
+    query = {key.lower(): values for key, values in parse_qs(urlsplit(text).query or text).items()}
+    if "ra" not in query or "dec" not in query:
+        return None
+    return f"{query['ra'][0]} {query['dec'][0]}"
 
 
 def _two_angles(text: str) -> tuple[str, str] | None:

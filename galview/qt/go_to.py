@@ -9,7 +9,10 @@ from galview.core.finding import find_cutout
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for
 
-PROMPT = "Index (#12), id or part of one, or position (RA Dec: 150.1 2.2, or 10:00:24 +02:12:00):"
+PROMPT = (
+    "Index (#12), id or part of one, or position (RA Dec: 150.1 2.2, or 10:00:24 +02:12:00, or a sky "
+    "viewer's link):"
+)
 
 
 def ask_go_to(window) -> None:

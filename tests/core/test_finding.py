@@ -35,6 +35,9 @@ def test_positions_in_degrees_and_sexagesimal():
     assert found("10h00m24s 2d12m0s") == (1, "position")
     assert found("10 00 24 +02 12 00") == (1, "position")
     assert found("10:00:24+02:12:00") == (1, "position")
+    link = "https://www.legacysurvey.org/viewer/?ra=150.1000&dec=2.2000&layer=ls-dr10&zoom=15"
+    assert found(link) == (1, "position")  # a sky viewer's link, pasted
+    assert found("ra=150.1&dec=2.2") == (1, "position")
     result = find_cutout("0.0 0.0", len(IDS), IDS, RA, DEC)
     assert result.index == 4 and result.separation_arcsec == pytest.approx(36.0, abs=0.01)  # across RA 0
     assert result.describe("0.0 0.0") == "cutout 4 (nearest to RA 0.00000°, Dec +0.00000°: 36.0″ away)"
