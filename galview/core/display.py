@@ -203,12 +203,13 @@ def _lupton_rgb(rgb: np.ndarray, settings: DisplaySettings, q: float = 8.0) -> n
 
 
 def legacy_rgb(image: np.ndarray, bands, q: float = 20.0, floor: float = 0.03) -> np.ndarray:
-    """A Legacy-Survey-viewer-like composite of (H, W, C) fluxes in nanomaggies → (H, W, 3) in [0, 1].
+    """A Legacy-Survey-viewer-like composite of (…, H, W, C) fluxes in nanomaggies → (…, H, W, 3) in [0, 1].
 
     Each band is weighted (g most, z least), a floor is added, and all planes are
-    scaled by asinh(q·mean)/(√q·mean), so colour is kept while brightness is compressed.
+    scaled by asinh(q·mean)/(√q·mean), so colour is kept while brightness is compressed. Pixel by
+    pixel: a batch of cutouts gives each cutout's own composite.
     """
-    out = np.zeros((*image.shape[:2], 3), dtype=np.float32)
+    out = np.zeros((*image.shape[:-1], 3), dtype=np.float32)
     planes = []
     for k, name in enumerate(bands):
         plane, weight = LEGACY_WEIGHTS.get(name[:1], (min(2, max(0, 2 - k)), 3.0))

@@ -49,9 +49,24 @@ def viewer_rgb(
     -------
     ndarray, shape (size, size, 3), uint8
     """
+    return viewer_image(legacy_rgb(fluxes, bands), size, jpeg_quality, resample)
+
+
+def viewer_rgb_batch(
+    fluxes: np.ndarray, bands, size: int, jpeg_quality: int | None = JPEG_QUALITY
+) -> np.ndarray:
+    """:func:`viewer_rgb` of each of (B, n, n, C) fluxes, the colour mapping done for the whole batch at
+    once (the same numbers): (B, size, size, 3) uint8."""
+    colours = legacy_rgb(fluxes, bands)
+    return np.stack([viewer_image(rgb, size, jpeg_quality) for rgb in colours])
+
+
+def viewer_image(
+    rgb: np.ndarray, size: int, jpeg_quality: int | None = JPEG_QUALITY, resample: str = "bicubic"
+):
+    """(n, n, 3) colours in [0, 1] → the viewer's uint8 cutout: a JPEG round trip, then the resize."""
     from PIL import Image
 
-    rgb = legacy_rgb(fluxes, bands)
     image = Image.fromarray(np.round(rgb * 255).astype(np.uint8))
     if jpeg_quality:
         buffer = io.BytesIO()

@@ -212,13 +212,17 @@ def back_matrix(n_in: int, n_model: int, span: float, flip: bool = False) -> np.
 def resample_fluxes(batch: Any, adapter: dict[str, Any]) -> np.ndarray:
     """Steps 1–2: ``(B, H, W, C)`` fluxes → ``(B, n, n, K)`` float32 fluxes per resampled pixel."""
     source, step = adapter["from"], adapter["physical"]
-    x = np.asarray(batch, dtype=np.float64)[..., list(step["select_bands"])]
-    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    x = np.asarray(batch)[..., list(step["select_bands"])].astype(np.float32)
+    np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     ratio = float(step["pixel_scale"]) / float(source["pixel_scale"])
     n = int(step["pixels"])
-    rows = overlap_matrix(x.shape[1], n, ratio, bool(step["flip_rows"]))
-    cols = overlap_matrix(x.shape[2], n, ratio, bool(step["flip_cols"]))
-    return np.einsum("ij,bjkc,lk->bilc", rows, x, cols, optimize=True).astype(np.float32)
+    b, h, w, c = x.shape
+    rows = overlap_matrix(h, n, ratio, bool(step["flip_rows"])).astype(np.float32)
+    cols = overlap_matrix(w, n, ratio, bool(step["flip_cols"])).astype(np.float32)
+    # two matrix products in float32 (rows, then columns): twice as fast as one float64 einsum, and the
+    # sums of a few pixels' flux lose nothing a float32 result keeps
+    by_rows = np.matmul(rows, x.reshape(b, h, w * c)).reshape(b, n, w, c)
+    return np.ascontiguousarray(np.tensordot(by_rows, cols, axes=([2], [1])).transpose(0, 1, 3, 2))
 
 
 def apply_physical(batch: Any, adapter: dict[str, Any]) -> np.ndarray:
@@ -230,7 +234,7 @@ def apply_physical(batch: Any, adapter: dict[str, Any]) -> np.ndarray:
         ``(B, *size, 3)`` uint8 viewer colours for a colour model, else ``(B, *size, K)`` float32
         fluxes per model pixel; the card's scaling is applied after this.
     """
-    from galview.core.viewer_colours import viewer_rgb
+    from galview.core.viewer_colours import viewer_rgb_batch
 
     source = tuple(adapter["from"]["shape"])
     if np.shape(batch)[1:] != source:
@@ -244,7 +248,7 @@ def apply_physical(batch: Any, adapter: dict[str, Any]) -> np.ndarray:
     size, quality = int(adapter["physical"]["size"][0]), colours.get("jpeg_quality")
     if not len(fluxes):
         return np.zeros((0, size, size, 3), np.uint8)
-    return np.stack([viewer_rgb(f, tuple(colours["bands"]), size, quality) for f in fluxes])
+    return viewer_rgb_batch(fluxes, tuple(colours["bands"]), size, quality)
 
 
 def heat_to_cutout(maps: np.ndarray, adapter: dict[str, Any]) -> np.ndarray:

@@ -85,6 +85,35 @@ def test_overlap_matrix_conserves_flux_and_crops_the_centre():
     np.testing.assert_array_equal(overlap_matrix(10, 4, 1.5, flip=True), m[::-1])
 
 
+def test_the_batch_path_gives_what_one_cutout_at_a_time_gives():
+    """The adapter's two float32 products equal the one float64 contraction to float32 precision, and
+    the colours made for a whole batch at once equal each cutout's own ``viewer_rgb``."""
+    from galview.core.viewer_colours import viewer_rgb, viewer_rgb_batch
+
+    rng = np.random.default_rng(1)
+    fluxes = rng.gamma(0.5, 0.02, (5, 40, 36, 3)).astype(np.float32)
+    fluxes[1, 3, 4, 0] = np.nan  # a masked pixel counts as no flux
+    adapter = {
+        "from": {"pixel_scale": 0.2},
+        "physical": {
+            "select_bands": [2, 0, 1],
+            "pixel_scale": 0.263,
+            "pixels": 20,
+            "flip_rows": True,
+            "flip_cols": False,
+        },
+    }
+    got = resample_fluxes(fluxes, adapter)
+    x = np.nan_to_num(fluxes.astype(np.float64))[..., [2, 0, 1]]
+    rows, cols = overlap_matrix(40, 20, 0.263 / 0.2, True), overlap_matrix(36, 20, 0.263 / 0.2)
+    expected = np.einsum("ij,bjkc,lk->bilc", rows, x, cols)
+    assert got.shape == (5, 20, 20, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-9)
+    batch = viewer_rgb_batch(got, ("z", "g", "r"), 16, 90)
+    for k in range(5):
+        np.testing.assert_array_equal(batch[k], viewer_rgb(got[k], ("z", "g", "r"), 16, 90))
+
+
 @pytest.mark.parametrize("north_up", [False, True])
 def test_crop_resample_keeps_the_flux_and_the_position_of_a_known_source(tmp_path, north_up):
     folder = write_fits(tmp_path / "fits", source_and_distractor(), north_up=north_up, bunit="nanomaggy")
