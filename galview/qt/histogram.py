@@ -39,9 +39,7 @@ class ProbabilityHistogram(QWidget):
         self.counts: dict = {}
         self.edges = np.zeros(0)
         # The grid's probability range, shaded; dragging its edges filters the grid (as the P boxes do).
-        self.range = pg.LinearRegionItem(
-            (0.0, 1.0), bounds=(0.0, 1.0), brush=(255, 210, 80, 28), hoverBrush=(255, 210, 80, 50)
-        )
+        self.range = pg.LinearRegionItem((0.0, 1.0), bounds=(0.0, 1.0), hoverBrush=(255, 210, 80, 50))
         self.range.setZValue(-10)  # under the bars
         self.range.sigRegionChangeFinished.connect(self._range_dragged)
         self.plot.setToolTip(
@@ -110,6 +108,8 @@ class ProbabilityHistogram(QWidget):
         self.range.blockSignals(True)
         self.range.setRegion((sorting.p_min, sorting.p_max))
         self.range.blockSignals(False)
+        # shaded only when it keeps some of the cutouts: the whole range is just its two edges, to drag
+        self.range.setBrush((255, 210, 80, 0 if sorting.full_range else 28))
 
     def _range_dragged(self) -> None:
         low, high = (round(min(max(float(v), 0.0), 1.0), 2) for v in self.range.getRegion())

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from galview.core.label_filter import show_choices
 from galview.core.label_values import class_names_for
 from galview.core.ordering import SORTS
 from galview.core.words import count
+from galview.qt.elide import ElidedLabel
+
+
+class CountLabel(ElidedLabel):
+    """ "10 of 112 shown": as wide as its text when there is room, shortened (whole in its tooltip) in a
+    narrow window, so that the bar does not widen the window's minimum."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)  # the layout then keeps minimumSizeHint
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(self.fontMetrics().horizontalAdvance(self.text()) + 8, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(
+            self.fontMetrics().horizontalAdvance("10,000 of…") + 8, super().minimumSizeHint().height()
+        )
 
 
 class SortControls(QWidget):
@@ -25,26 +44,27 @@ class SortControls(QWidget):
             "Show only the cutouts with this label (a cutout relabelled stays until the grid is sorted "
             "or filtered again, so a queue being worked through stays put)"
         )
-        for combo, letters in ((self.sort_combo, 8), (self.show_combo, 8)):
+        for combo, letters in ((self.sort_combo, 6), (self.show_combo, 6)):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(letters)
         self._fill_shows()
         self.min_spin = self._spin("Show cutouts with probability at least this")
         self.max_spin = self._spin("Show cutouts with probability at most this")
-        self.count_label = QLabel("")
+        self.count_label = CountLabel("")
         self.count_label.setObjectName("shownCount")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(3)  # narrow: the bar must not widen the window beside the Retrain dock
         layout.addWidget(QLabel("Sort"))
-        layout.addWidget(self.sort_combo, stretch=3)
-        layout.addSpacing(6)
-        layout.addWidget(self.show_combo, stretch=2)  # its entries say what it is: "labelled LSBG"…
-        layout.addSpacing(6)
+        layout.addWidget(self.sort_combo, stretch=1)
+        layout.addSpacing(3)
+        layout.addWidget(self.show_combo, stretch=1)  # its entries say what it is: "labelled LSBG"…
+        layout.addSpacing(3)
         layout.addWidget(QLabel("P"))
         layout.addWidget(self.min_spin)
         layout.addWidget(QLabel("–"))
         layout.addWidget(self.max_spin)
-        layout.addSpacing(6)
+        layout.addSpacing(3)
         layout.addWidget(self.count_label)
         self.sort_combo.currentIndexChanged.connect(self._sort_edited)
         self.show_combo.currentIndexChanged.connect(self._show_edited)

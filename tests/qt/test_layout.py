@@ -72,6 +72,22 @@ def test_long_captions_do_not_widen_the_window(window):
     assert window.detail.caption.shown_text().endswith("…")
 
 
+def test_the_sort_and_filter_bar_does_not_widen_the_window(window):
+    """With the Show box it first asked 505 px (offscreen), and under Xvfb with the Retrain dock open the
+    window no longer fitted 1,280 px: it asks no more than before the box (456 px), a long count is
+    shortened."""
+    bar = window.sort_controls
+    window.state.set_collection(ArrayCollection("memory", np.ones((123456, 2, 2, 1), np.uint8), "NHWC"))
+    window.state.set_sorting(show="class:1")  # none has a label: "0 of 123,456 shown"
+    assert bar.minimumSizeHint().width() <= 460
+    bar.resize(bar.minimumSizeHint())
+    QTest.qWait(20)
+    assert (
+        bar.count_label.text() == "0 of 123,456 shown" and bar.count_label.toolTip() == "0 of 123,456 shown"
+    )
+    assert bar.count_label.shown_text().endswith("…")
+
+
 def test_counts_say_one_cutout_and_colour_mapping_needs_colours(window):
     window.state.set_collection(ArrayCollection("memory", np.ones((1, 8, 8, 1), np.float32), "NHWC"))
     assert window.sort_controls.count_label.text() == "1 cutout"
