@@ -20,6 +20,7 @@ from psygnal import Signal
 from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import DamagedStore, StoreOfAnotherCollection, UserFacingError
 from galview.core.label_api import LabelStoreAPI
+from galview.core.label_filter import class_show
 from galview.core.label_values import UNSURE, class_names_for, label_name, labels_in_use
 
 logger = logging.getLogger(__name__)
@@ -331,13 +332,20 @@ class LabelSession:
     # -- what a panel shows ---------------------------------------------------------------------
     def counts_text(self) -> str:
         """``"artifact: 54 · LSBG: 58 · unsure: 1 · unlabelled: 0"``."""
+        return " · ".join(text for _show, text in self.count_parts())
+
+    def count_parts(self) -> list[tuple[str, str]]:
+        """Each count of :meth:`counts_text` with the label filter that shows those cutouts
+        (:mod:`galview.core.label_filter`): ``[("class:0", "artifact: 54"), …, ("unlabelled", "unlabelled: 0")]``."""
         labels = self.state.labels
         if not len(labels):
-            return ""
-        parts = [f"{name}: {int(np.sum(labels == k)):,}" for k, name in enumerate(self.classes)]
-        parts.append(f"unsure: {int(np.sum(labels == UNSURE)):,}")
-        parts.append(f"unlabelled: {int(np.isnan(labels).sum()):,}")
-        return " · ".join(parts)
+            return []
+        parts = [
+            (class_show(k), f"{name}: {int(np.sum(labels == k)):,}") for k, name in enumerate(self.classes)
+        ]
+        parts.append(("unsure", f"unsure: {int(np.sum(labels == UNSURE)):,}"))
+        parts.append(("unlabelled", f"unlabelled: {int(np.isnan(labels).sum()):,}"))
+        return parts
 
     def describe(self, index: int) -> tuple[str, str]:
         """What the panel says of cutout ``index``: its label with origin, and its latest changes."""

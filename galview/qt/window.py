@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSizePolicy,
@@ -52,6 +51,7 @@ from galview.qt.grid_export import ask_export_grid, ask_save_figure
 from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
+from galview.qt.label_counts import LabelCounts
 from galview.qt.label_menu import LabelMenu
 from galview.qt.metadata import MetadataPanel
 from galview.qt.opening import BackgroundOpener
@@ -219,9 +219,11 @@ class MainWindow(QMainWindow):
         self.cache.crashed.connect(
             lambda message: self.show_error(f"Thumbnails could not be drawn: {message}")
         )
-        self.label_counts = QLabel("")
+        self.label_counts = LabelCounts(self.state)
         self.label_counts.setObjectName("labelCounts")
-        self.labelling.counts_changed.connect(self.label_counts.setText)
+        self.labelling.counts_changed.connect(
+            lambda _text: self.label_counts.set_parts(self.labelling.session.count_parts())
+        )
         self.job_status = JobStatus(self.state, self.runner)
         self.statusBar().addPermanentWidget(self.label_counts)
         self.statusBar().addPermanentWidget(self.job_status)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QApplication, QMessageBox
+from PyQt6.QtGui import QPalette
+from PyQt6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from galview.core.label_values import UNSURE
 from galview.io.label_store import open_label_store, store_path_for
@@ -227,6 +228,28 @@ def test_the_show_box_filters_by_label_and_the_grid_exports_as_shown(labelling, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(bad), "")))
     win.export_grid_action.trigger()
     assert "no_such_folder does not exist" in win.last_error and not bad.exists()
+
+
+def test_a_count_in_the_status_bar_shows_those_cutouts(labelling):
+    from galview.qt.theme import apply_theme
+
+    win = labelling
+    win.state.set_current(2)
+    press(win, Qt.Key.Key_U)  # cutout 2: unsure
+    counts = win.label_counts
+    assert counts.text() == "0: 19 · 1: 20 · unsure: 1 · unlabelled: 0"
+    counts.linkActivated.emit("unsure")  # as a click on "unsure: 1"
+    assert win.state.order.tolist() == [2] and win.sort_controls.show_combo.currentData() == "unsure"
+    counts.linkActivated.emit("class:1")
+    assert win.state.order.tolist() == list(range(1, N, 2))
+    light = QApplication.instance().palette().color(QPalette.ColorRole.WindowText).name()
+    assert f"color: {light}" in QLabel.text(counts)  # drawn as text, not as blue links
+    apply_theme(QApplication.instance(), True)
+    try:
+        dark = QApplication.instance().palette().color(QPalette.ColorRole.WindowText).name()
+        assert dark != light and f"color: {dark}" in QLabel.text(counts)  # and in the dark theme
+    finally:
+        apply_theme(QApplication.instance(), False)
 
 
 def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monkeypatch):
