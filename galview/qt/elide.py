@@ -115,22 +115,6 @@ class SelectableLabel(QLabel):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
-        super().setText(text)
-        self._keep_lines()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        self._keep_lines()
-
-    def _keep_lines(self) -> None:
-        """Ask for the height its wrapped lines need at its width. A form layout that must scroll
-        (the fields under the cutout in a short window) gave a label wrapping onto five lines the
-        height of four, and its last line was hidden."""
-        needed = self.heightForWidth(self.width()) if self.width() > 0 else -1
-        if needed > 0 and needed != self.minimumHeight():
-            self.setMinimumHeight(needed)
-
     def copy(self) -> None:
         """Put the selection (or, with none, the whole text) on the clipboard as plain text."""
         text = self.selectedText()

@@ -160,25 +160,6 @@ def test_in_a_short_window_the_fields_scroll_and_the_cutout_keeps_its_room(windo
     assert below.verticalScrollBar().maximum() > 0  # the fields scroll instead
 
 
-def test_while_the_fields_scroll_a_wrapped_name_is_not_cut_off(window):
-    """Seen under Xvfb at 1,280 × 720 comparing two models: the compared model's long name wrapped onto
-    five lines of the P(LSBG) field, which was given four, so its last line was hidden."""
-    from galview.qt.elide import breakable
-
-    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
-    window.retrain_dock.show()
-    window.resize(1280, 480)
-    QTest.qWait(100)
-    field = window.metadata.fields["Score"]
-    field.setText("0.850 → LSBG\n0.862 → LSBG by " + breakable("deepshadows_des_sim-20261206-191313"))
-    QTest.qWait(100)
-    below = window.findChild(QScrollArea, "belowTheCutout")
-    assert below.verticalScrollBar().maximum() > 0  # the premise: the fields scroll
-    assert field.heightForWidth(field.width()) > 3 * field.fontMetrics().lineSpacing()  # it wraps
-    for label in window.metadata.fields.values():
-        assert label.height() >= label.heightForWidth(label.width()), label.text()
-
-
 def test_with_room_the_fields_show_whole_even_when_a_long_path_wraps(window):
     from galview.qt.window import DETAIL_MIN_HEIGHT
 
