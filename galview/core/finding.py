@@ -69,7 +69,8 @@ def find_cutout(text: str, n: int, ids=None, ra=None, dec=None) -> Found:
         exact = np.flatnonzero(ids == text)
         if exact.size:
             return Found(int(exact[0]), "id")
-    if text.isdigit() and (int(text) < n or ids is None):
+    plain_number = text.isdigit() and (text == "0" or not text.startswith("0"))  # "000304" is an id's part
+    if plain_number and (int(text) < n or ids is None):
         return Found(_index(text, n), "index")
     position = _try_position(text)
     if position is not None:

@@ -21,6 +21,8 @@ def test_index_id_and_part_of_an_id():
     assert found("#2") == (2, "index")
     assert found("12") == (2, "id")  # an id that looks like a number is the id
     assert found("3") == (3, "index")
+    assert found("0") == (0, "index")
+    assert found("0002") == (1, "part of an id")  # leading zeros: an id's digits, not an index
     assert found("3", ids=None) == (3, "index")
     assert found("  leda 074886 ") == (3, "id")  # exact, in any case
     assert found("074886") == (3, "part of an id")
