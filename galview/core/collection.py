@@ -236,6 +236,14 @@ class Collection(abc.ABC):
 
         return self._cached("coords", load)
 
+    def readable_coords(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """:attr:`coords`, or None also when the file's positions cannot be read (what a table or a search
+        leaves out rather than fail on)."""
+        try:
+            return self.coords
+        except CollectionError:
+            return None
+
     @property
     def ra(self) -> np.ndarray | None:
         return None if self.coords is None else self.coords[0]

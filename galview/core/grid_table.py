@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from galview.core.errors import CollectionError
 from galview.core.label_values import UNSURE, file_labels
 from galview.core.scores import UNREADABLE
 
@@ -40,7 +39,7 @@ def shown_table(state, classes) -> dict[str, np.ndarray]:
         "index": _cells(order),
         "id": np.asarray(collection.ids, dtype=object)[order],
     }
-    coords = _coords(collection)
+    coords = collection.readable_coords()
     if coords is not None:
         table["ra"] = _cells(np.asarray(coords[0], np.float64)[order], 7)
         table["dec"] = _cells(np.asarray(coords[1], np.float64)[order], 7)
@@ -62,14 +61,6 @@ def shown_table(state, classes) -> dict[str, np.ndarray]:
 def table_rows(table: dict[str, np.ndarray]):
     """The rows of :func:`shown_table`, for :func:`galview.io.writers.write_csv`."""
     return zip(*table.values(), strict=True)
-
-
-def _coords(collection):
-    """The collection's (ra, dec), or None when it has none or they cannot be read (then no columns)."""
-    try:
-        return collection.coords
-    except CollectionError:
-        return None
 
 
 def _cells(values: np.ndarray, decimals: int | None = None) -> np.ndarray:

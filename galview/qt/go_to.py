@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QInputDialog
 
-from galview.core.errors import CollectionError
 from galview.core.finding import find_cutout
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for
@@ -33,7 +32,7 @@ def go_to(window, text: str) -> int:
     state = window.state
     collection = state.collection
     try:
-        coords = _coords(collection)
+        coords = collection.readable_coords()
         ids = collection.ids if collection.has_ids else None
         found = find_cutout(text, state.n, ids, *(coords or (None, None)))
     except ValueError as exc:
@@ -46,10 +45,3 @@ def go_to(window, text: str) -> int:
         message += f"; it is not in the grid, which shows only the cutouts {kept}"
     window.statusBar().showMessage(message, 15000)
     return found.index
-
-
-def _coords(collection):
-    try:
-        return collection.coords
-    except CollectionError:
-        return None

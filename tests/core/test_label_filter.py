@@ -136,3 +136,15 @@ def test_a_ranking_with_a_number_on_the_thumbnails_gives_its_column():
     assert table["index"].tolist() == [6, 0, 3]  # unranked last
     assert table["similarity"].tolist() == [0.99, 0.1, ""]
     assert "p_LSBG" not in table  # nothing scored: no score columns
+
+
+def test_positions_that_cannot_be_read_leave_the_table_without_them():
+    collection = ArrayCollection(
+        "memory", np.zeros((3, 4, 4, 3), np.uint8), "NHWC", ra=[1.0, 2.0], dec=[0.0, 0.0]
+    )
+    with pytest.raises(ValueError, match="RA values"):
+        collection.coords  # noqa: B018  (two positions for three cutouts)
+    assert collection.readable_coords() is None
+    state = ViewerState()
+    state.set_collection(collection)
+    assert "ra" not in shown_table(state, ("0", "1")) and len(shown_table(state, ("0", "1"))["id"]) == 3
