@@ -99,19 +99,16 @@ def cmd_find(args) -> int:
             found = find_cutout(args.text, len(collection), ids, *coords)
         except ValueError as exc:
             raise UserFacingError(args.path, str(exc)) from None
-        ra, dec = (f"{float(c[found.index]):.6f}" if c is not None else "" for c in coords)
+        ra, dec = (_degrees(None if c is None else c[found.index]) for c in coords)
         print(
-            "\t".join(
-                [
-                    str(found.index),
-                    collection.id_of(found.index),
-                    ra.replace("nan", ""),
-                    dec.replace("nan", ""),
-                    found.describe(args.text),
-                ]
-            )
+            "\t".join([str(found.index), collection.id_of(found.index), ra, dec, found.describe(args.text)])
         )
     return 0
+
+
+def _degrees(value) -> str:
+    """An angle in degrees to six decimals; empty when unknown."""
+    return f"{float(value):.6f}" if value is not None and value == value else ""
 
 
 def label_store_summary(collection) -> dict | None:
