@@ -117,15 +117,13 @@ def model_path(value: str | None, default: bool = True) -> Path | None:
     return path
 
 
-def warn_unreadable(
-    unreadable: dict[int, str], left_out_of: str | None = None, outcome: str | None = None
-) -> None:
+def warn_unreadable(unreadable: dict[int, str], left_out_of: str | None = None) -> None:
     """On stderr, one warning line about the cutouts a command could not read (none: nothing), as
     :func:`galview.core.words.unreadable_cutouts` words it."""
     if unreadable:
         from galview.core.words import unreadable_cutouts
 
-        print(f"warning: {unreadable_cutouts(unreadable, left_out_of, outcome)}", file=sys.stderr)
+        print(f"warning: {unreadable_cutouts(unreadable, left_out_of=left_out_of)}", file=sys.stderr)
 
 
 def print_metrics(metrics: dict) -> None:

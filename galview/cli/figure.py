@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
-from galview.cli.common import add_open_options, open_options, warn_unreadable
+from galview.cli.common import add_open_options, open_options
 from galview.cli.parsing import whole_number
 from galview.core.display_names import INTERVALS, STRETCHES
 from galview.core.display_names import MAX_FIGURE_TILES as MAX_TILES
@@ -56,7 +57,7 @@ def cmd_mosaic(args) -> int:
 
     from galview.core.display import default_settings
     from galview.core.label_values import class_names_for, label_name
-    from galview.core.mosaic import compose_mosaic, render_tiles, tile_captions
+    from galview.core.mosaic import compose_mosaic, render_tiles, tile_captions, unreadable_tiles
     from galview.core.outputs import output_path
     from galview.io import open_collection
     from galview.io.label_choice import current_labels
@@ -87,10 +88,8 @@ def cmd_mosaic(args) -> int:
         names = [label_name(labels[i], classes) for i in indices]
         for position in unreadable:
             names[position] = "could not be read"
-        dark = "is a dark tile" if len(unreadable) == 1 else "are dark tiles"
-        warn_unreadable(
-            {int(indices[p]): why for p, why in unreadable.items()}, outcome=f"{dark} in the figure"
-        )
+        if unreadable:
+            print(f"warning: {unreadable_tiles(unreadable, indices, 'the figure')}", file=sys.stderr)
         captions = tile_captions([collection.id_of(int(i)) for i in indices], names, probs, prob_name)
         figure = compose_mosaic(tiles, captions, args.columns, args.cell)
     write_png(figure, output)

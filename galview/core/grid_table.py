@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from galview.core.label_filter import shown_by_labels
 from galview.core.label_values import UNSURE, file_labels
 from galview.core.scores import UNREADABLE
 
@@ -91,9 +92,8 @@ def _label_names(labels: np.ndarray, classes) -> np.ndarray:
 def _origins(user: np.ndarray, original: np.ndarray) -> np.ndarray:
     """Where each label came from, as :func:`galview.core.label_values.origin` says it."""
     origins = np.full(len(user), "original", dtype=object)
-    set_here = ~np.isnan(user)
-    origins[set_here & np.isnan(original)] = "mine"
-    origins[set_here & ~np.isnan(original) & (user != original)] = "changed"
+    origins[~np.isnan(user) & np.isnan(original)] = "mine"
+    origins[shown_by_labels("changed", user, user, original)] = "changed"  # the Show box's rule
     return origins
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from galview.core.display import DisplaySettings, default_settings, render
 from galview.core.display_names import MAX_FIGURE_TILES
+from galview.core.words import unreadable_cutouts
 
 #: Most tiles in one figure (:data:`galview.core.display_names.MAX_FIGURE_TILES`).
 MAX_TILES = MAX_FIGURE_TILES
@@ -118,3 +119,12 @@ def tile_captions(ids, label_names, probs=None, prob_name: str = "p") -> list[li
             second.append(f"{prob_name} {float(probs[k]):.2f}")
         captions.append([str(cid), " · ".join(second)] if second else [str(cid)])
     return captions
+
+
+def unreadable_tiles(unreadable: dict[int, str], indices, where: str) -> str:
+    """What a figure says of the cutouts it could not read (positions in ``indices`` → why): "1 cutout
+    could not be read and is a dark tile in ``where`` (cutout 5: …)"."""
+    dark = "is a dark tile" if len(unreadable) == 1 else "are dark tiles"
+    return unreadable_cutouts(
+        {int(indices[p]): why for p, why in unreadable.items()}, outcome=f"{dark} in {where}"
+    )

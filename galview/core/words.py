@@ -23,10 +23,8 @@ def unreadable_cutouts(
         reason = f"cutout {first}: {reason}"
     more = f"; and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
     one = len(unreadable) == 1
-    if outcome:
-        pass
-    elif left_out_of:
+    if outcome is None and left_out_of:
         outcome = f"{'was' if one else 'were'} left out of {left_out_of}"
-    else:
+    elif outcome is None:
         outcome = f"{'has' if one else 'have'} no score"
     return f"{count(len(unreadable), 'cutout')} could not be read and {outcome} ({reason}{more})"

@@ -10,9 +10,9 @@ from galview.core.errors import UserFacingError
 from galview.core.grid_table import shown_table, table_rows
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for, label_name
-from galview.core.mosaic import MAX_TILES, compose_mosaic, render_tiles, tile_captions
+from galview.core.mosaic import MAX_TILES, compose_mosaic, render_tiles, tile_captions, unreadable_tiles
 from galview.core.outputs import output_path
-from galview.core.words import count, unreadable_cutouts
+from galview.core.words import count
 from galview.io.writers import write_csv, write_png
 
 
@@ -32,21 +32,13 @@ def export_grid(window, path) -> bool:
     Says in the status bar what was written, or in a message box why nothing was.
     """
     state = window.state
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a million rows take seconds (BENCHMARKS.md)
-    try:
-        path = output_path(path, (".csv",), "the grid's table")
+
+    def write() -> None:
+        checked = output_path(path, (".csv",), "the grid's table")
         table = shown_table(state, window.labelling.classes)
-        write_csv(path, list(table), table_rows(table))
-    except UserFacingError as exc:
-        problem = str(exc)
-    except OSError as exc:
-        problem = f"{path}: cannot be written ({exc.strerror or exc})"
-    else:
-        problem = None
-    finally:
-        QApplication.restoreOverrideCursor()
-    if problem:
-        window.show_error(problem)
+        write_csv(checked, list(table), table_rows(table))
+
+    if not _written(window, path, write):
         return False
     kept = filters_in_words(state.sorting, class_names_for(state.collection, state.labels))
     what = f"{state.sort_title()}; only those {kept}" if kept else state.sort_title()
@@ -90,10 +82,12 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
     grid shows (or ``columns``), each captioned with its id, label and probability (none of those two
     during a blind re-check)."""
     state = window.state
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        path = output_path(path, (".png",), "the figure")
-        tiles, unreadable = render_tiles(state.collection, cutouts, state.display)
+    unreadable: dict[int, str] = {}
+
+    def write() -> None:
+        checked = output_path(path, (".png",), "the figure")
+        tiles, missing = render_tiles(state.collection, cutouts, state.display)
+        unreadable.update(missing)
         names, probs, prob_name = ["" for _ in cutouts], None, "p"
         if not state.blind:
             classes = class_names_for(state.collection, state.labels)
@@ -103,8 +97,21 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
         for position in unreadable:
             names[position] = "could not be read"
         captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
-        figure = compose_mosaic(tiles, captions, columns or window.grid.grid_model.columns)
-        write_png(figure, path)
+        write_png(compose_mosaic(tiles, captions, columns or window.grid.grid_model.columns), checked)
+
+    if not _written(window, path, write):
+        return False
+    note = "; " + unreadable_tiles(unreadable, cutouts, "it") if unreadable else ""
+    window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
+    return True
+
+
+def _written(window, path, write) -> bool:
+    """Run ``write()`` under a busy cursor (a million rows or 400 tiles take seconds: BENCHMARKS.md); on
+    failure say why in a message box naming ``path`` and return False."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        write()
     except UserFacingError as exc:
         problem = str(exc)
     except OSError as exc:
@@ -115,12 +122,4 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
         QApplication.restoreOverrideCursor()
     if problem:
         window.show_error(problem)
-        return False
-    note = ""
-    if unreadable:
-        dark = "is a dark tile" if len(unreadable) == 1 else "are dark tiles"
-        note = "; " + unreadable_cutouts(
-            {cutouts[p]: why for p, why in unreadable.items()}, outcome=f"{dark} in it"
-        )
-    window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
-    return True
+    return problem is None
