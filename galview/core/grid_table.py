@@ -5,7 +5,7 @@ every cutout labelled LSBG, sorted by probability, with RA/Dec for a follow-up l
 
 ``rank`` (1 = first shown), ``index``, ``id``, ``ra``, ``dec`` (degrees, when the collection has
 positions), ``label`` (value; -1 unsure; empty: none), ``label_name``, ``origin`` (original, mine,
-changed), then with scores ``p_<class>`` and ``predicted`` (the model's class) and ``model``, and when
+changed), ``note`` (what a person wrote on the cutout; empty: none), then with scores ``p_<class>`` and ``predicted`` (the model's class) and ``model``, and when
 the grid is sorted by a ranking that shows a number on the thumbnails, that number (``similarity``,
 ``label_error``…). Cells are Python numbers and text, an empty text where a value is missing;
 probabilities and rankings are rounded to 6 decimals, RA/Dec to 7 (0.4 mas).
@@ -50,6 +50,10 @@ def shown_table(state, classes) -> dict[str, np.ndarray]:
     table["origin"] = _origins(
         np.asarray(state.user_labels, np.float64)[order], file_labels(collection)[order]
     )
+    notes = np.full(len(order), "", dtype=object)
+    for row in np.flatnonzero(np.isin(order, list(state.notes))) if state.notes else ():
+        notes[row] = state.notes[int(order[row])]
+    table["note"] = notes
     if state.scores is not None:
         table.update(_score_columns(state.scores, order))
     ranking = state.sort_ranking

@@ -77,6 +77,22 @@ class LabelStoreAPI(Protocol):
     def changed_since(self, seq: int) -> np.ndarray:
         """Sorted indices changed after change number ``seq``."""
 
+    def set_note(self, index: int, text: str, *, user: str | None = None) -> int | None:
+        """Write cutout ``index``'s note (``""`` clears it), durable on return; None if unchanged.
+        Earlier versions are kept (:meth:`note_history`)."""
+
+    def note(self, index: int) -> str:
+        """Cutout ``index``'s note, ``""`` when it has none."""
+
+    def notes(self) -> dict[int, str]:
+        """Every note that is not empty, by cutout index."""
+
+    def note_history(self, index: int | None = None) -> list[dict]:
+        """Every version of every note (of one cutout when ``index`` is given), oldest first."""
+
+    def last_note_seq(self) -> int:
+        """Number of the newest note: poll it to notice another program's notes."""
+
     def import_csv(self, path, classes=...) -> list[int]:
         """Import labels from a CSV file as one undoable action; indices changed."""
 

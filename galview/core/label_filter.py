@@ -2,7 +2,8 @@
 
 A *show* key names the filter: ``"all"``, ``"class:K"`` (labelled with class K), ``"unsure"``,
 ``"unlabelled"``, ``"set"`` (labelled by a person in GalView), ``"changed"`` (a person's label
-differs from the file's) and ``"disagree"`` (the model's class differs from the label). Pure numpy:
+differs from the file's), ``"disagree"`` (the model's class differs from the label) and ``"noted"``
+(a person wrote a note on it). Pure numpy:
 a million cutouts take milliseconds.
 """
 
@@ -22,6 +23,7 @@ OTHER_SHOWS = {
     "set": ("set in GalView", "labelled by a person in GalView (confirming the file's label or not)"),
     "changed": ("changed label", "whose label a person changed from the file's"),
     "disagree": ("model ≠ label", "whose label is not the active model's class"),
+    "noted": ("with a note", "with a note"),
 }
 
 
@@ -59,6 +61,7 @@ def shown_by_labels(
     user_labels: np.ndarray | None = None,
     file_labels: np.ndarray | None = None,
     predicted: np.ndarray | None = None,
+    noted=None,
 ) -> np.ndarray:
     """(N,) bool: the cutouts the filter ``show`` keeps.
 
@@ -75,6 +78,8 @@ def shown_by_labels(
     predicted : ndarray (N,), optional
         The model's class per cutout (negative where not scored or unreadable), for ``"disagree"``;
         without it ``"disagree"`` keeps nothing.
+    noted : iterable of int, optional
+        The cutouts with a note, for ``"noted"`` (none without it).
     """
     show = check_show(show)
     labels = np.asarray(labels, dtype=np.float64)
@@ -93,6 +98,10 @@ def shown_by_labels(
     if show == "changed":
         original = _or_missing(file_labels, n)
         return ~np.isnan(user) & ~np.isnan(original) & (user != original)
+    if show == "noted":
+        keep = np.zeros(n, dtype=bool)
+        keep[np.fromiter(noted or (), dtype=np.int64)] = True
+        return keep
     if predicted is None:
         return np.zeros(n, dtype=bool)
     predicted = np.asarray(predicted)

@@ -88,6 +88,7 @@ class LabelSession:
         self.recheck: SelfConsistencyCheck | None = None
         self.user: str | None = None  # None: the login name (the store's default)
         self._seen_seq = 0
+        self._seen_note_seq = 0
         self._shown_at = time.monotonic()
         state.collection_changed.connect(self._on_collection)
         state.current_changed.connect(self._on_current)
@@ -192,6 +193,8 @@ class LabelSession:
     def reload(self, indices=None) -> None:
         """Labels from the store into the state: all of them, or only ``indices`` (cheap for many)."""
         store, state = self.store, self.state
+        if indices is None:
+            self._reload_notes()
         if indices is None or len(indices) > RELOAD_ONE_BY_ONE:
             state.set_labels(labels_in_use(state.collection, store), indices, user_labels=store.current())
             return
@@ -202,11 +205,18 @@ class LabelSession:
             user[i] = np.nan if info["user_label"] is None else info["user_label"]
         state.set_labels(labels, indices, user_labels=user)
 
+    def _reload_notes(self, indices=None) -> None:
+        """The store's notes into the state (``indices``: the cutouts whose note changed, if known)."""
+        self._seen_note_seq = self.store.last_note_seq()
+        self.state.set_notes(self.store.notes(), indices)
+
     def poll(self) -> bool:
-        """Take in label changes another program made to the same store; True if there were any."""
+        """Take in label changes and notes another program made to the same store; True if there were any."""
         if self.store is None:
             return False
         try:
+            if self.store.last_note_seq() > self._seen_note_seq:
+                self._reload_notes()
             seq = self.store.last_seq()
             if seq <= self._seen_seq:
                 return False
@@ -312,6 +322,50 @@ class LabelSession:
         self.state.set_current(changed[0])  # show what changed back
         self.message.emit(f"{'Undid' if undo else 'Redid'} the label of {len(changed)} cutout(s)")
         return True
+
+    # -- notes ----------------------------------------------------------------------------------
+    def note(self, index: int) -> str:
+        """Cutout ``index``'s note (``""``: none; hidden during a blind re-check, as labels are)."""
+        return "" if self.state.blind else self.state.notes.get(int(index), "")
+
+    def set_note(self, text: str, index: int | None = None) -> bool:
+        """Write the note of cutout ``index`` (default: the current one); ``""`` clears it.
+
+        Returns True once the store has committed it (or it was already so); earlier versions stay
+        in the store's note history.
+        """
+        index = self.state.current if index is None else int(index)
+        if not 0 <= index < self.state.n:
+            return False
+        if not self.ensure_store():
+            self.error.emit(f"The note was NOT saved: the label store cannot be opened ({self.broken})")
+            return False
+        try:
+            seq = self.store.set_note(index, text, user=self.user)
+        except ValueError as exc:
+            self.error.emit(f"The note was NOT saved: {exc}")
+            return False
+        except (UserFacingError, OSError) as exc:
+            logger.warning("note not saved: %s", exc)
+            self._note_damage(exc)
+            self.error.emit(f"The note was NOT saved: {exc}")
+            return False
+        if seq is None:
+            self.message.emit(f"The note on #{index} is unchanged")
+            return True
+        self._reload_notes([index])
+        self.message.emit(f"Note on #{index} saved" if text.strip() else f"Note on #{index} cleared")
+        return True
+
+    def note_history_text(self, index: int, last: int = 4) -> str:
+        """The cutout's earlier notes, newest first, one per line ("" when it has had none)."""
+        rows = self.store.note_history(index)[-last - 1 : -1] if self.store is not None else []
+        lines = []
+        for row in reversed(rows):
+            when = datetime.fromtimestamp(row["at"]).strftime("%Y-%m-%d %H:%M")
+            text = " ".join(row["text"].split()) or "(cleared)"
+            lines.append(f"{when} {row['user']}: {text}")
+        return "\n".join(lines)
 
     def import_csv(self, path) -> list[int]:
         """Import labels from a CSV file as one undoable action; returns the indices changed."""

@@ -39,6 +39,8 @@ class ViewerState:
         Selected cutouts in display order (several after Shift/Ctrl-click or "first k").
     labels, user_labels : ndarray (N,) float64
         The label in use (the user's where set, else the file's) and the user's alone; NaN: none.
+    notes : dict of int to str
+        The notes people wrote on cutouts (only those that have one), from the label store.
     blind : bool
         A blind re-check is running: labels and model opinions are hidden.
     scores : Scores or None
@@ -56,6 +58,8 @@ class ViewerState:
         The display order or the sorting changed.
     labels_changed(ndarray or None)
         Indices whose label changed (None: any may have).
+    notes_changed(ndarray or None)
+        Indices whose note changed (None: any may have).
     selection_changed(ndarray), blind_changed(bool)
     rankings_changed(str)
         Name of the ranking added, replaced or dropped.
@@ -69,6 +73,7 @@ class ViewerState:
     order_changed = Signal(object)
     explain_changed = Signal(object)
     labels_changed = Signal(object)
+    notes_changed = Signal(object)
     selection_changed = Signal(object)
     blind_changed = Signal(bool)
     rankings_changed = Signal(str)
@@ -87,6 +92,7 @@ class ViewerState:
         self.explain = ExplainSettings()
         self.labels: np.ndarray = np.zeros(0, dtype=np.float64)
         self.user_labels: np.ndarray = np.zeros(0, dtype=np.float64)
+        self.notes: dict[int, str] = {}
         self.blind = False
         self.rankings: dict[str, Ranking] = {}
         self.random_seed = 0
@@ -120,6 +126,7 @@ class ViewerState:
         self.scores = self._kept_scores()
         self.labels = labels_in_use(collection)  # the labelling session brings the store's
         self.user_labels = np.full(n, np.nan)
+        self.notes = {}  # the labelling session brings the store's
         self.selection = np.arange(min(n, 1), dtype=np.int64)  # the current cutout
         self.blind = False
         self.rankings = {}
@@ -237,6 +244,12 @@ class ViewerState:
             self.user_labels = user_labels
         self.labels = labels
         self.labels_changed.emit(None if indices is None else np.asarray(indices, dtype=np.int64))
+
+    def set_notes(self, notes: dict[int, str], indices=None) -> None:
+        """Replace the notes on cutouts (index → text, only those that have one); ``indices`` says
+        which changed (None: maybe all). The display order is not recomputed, as for labels."""
+        self.notes = {int(i): str(text) for i, text in notes.items() if text and 0 <= int(i) < self.n}
+        self.notes_changed.emit(None if indices is None else np.asarray(indices, dtype=np.int64))
 
     def set_selection(self, indices) -> None:
         """Select cutouts ``indices`` (kept in display order; those not shown are dropped)."""
@@ -358,7 +371,7 @@ class ViewerState:
         if self.scores is not None and self.scores.task != "multilabel":
             predicted = self.scores.predicted
         original = file_labels(self.collection) if show == "changed" else None
-        return shown_by_labels(show, self.labels, self.user_labels, original, predicted)
+        return shown_by_labels(show, self.labels, self.user_labels, original, predicted, self.notes)
 
     def sort_title(self) -> str:
         """The display order's title as the sort box shows it, e.g. ``most similar to cutout 1 (…)``."""

@@ -1,9 +1,10 @@
 """Labels in and out of the store: :func:`import_csv` (one undoable action) and :func:`export_labels`.
 
 Exports go to CSV, FITS or HDF5 with columns ``index``, ``id``, ``label`` (effective label: the
-user's where set, else the file's; NaN/empty where neither), ``original_label`` and ``changed_at``
+user's where set, else the file's; NaN/empty where neither), ``original_label``, ``changed_at``
 (when the user last set the label: ISO 8601 UTC text in CSV and FITS, empty where never; Unix
-seconds as float64 in HDF5, NaN where never).
+seconds as float64 in HDF5, NaN where never) and ``note`` (the cutout's note, empty where none; in
+FITS, which holds only ASCII, other characters are written as backslash escapes).
 """
 
 from __future__ import annotations
@@ -112,12 +113,16 @@ def _columns(store) -> dict[str, np.ndarray]:
     if rows:
         pairs = np.asarray(rows, dtype=np.float64)
         changed[pairs[:, 0].astype(np.int64)] = pairs[:, 1]
+    notes = np.full(store.n, "", dtype=object)
+    for index, text in store.notes().items():
+        notes[index] = text
     return {
         "index": np.arange(store.n, dtype=np.int64),
         "id": store.ids(),
         "label": store.effective(),
         "original_label": store.original_labels(),
         "changed_at": changed,
+        "note": notes,
     }
 
 
@@ -130,7 +135,7 @@ def _iso(seconds: float) -> str:
 def export_labels(store, path, keep=None) -> Path:
     """Write the store's labels to ``.csv``, ``.fits``/``.fit`` or ``.h5``/``.hdf5`` (by suffix).
 
-    Columns (see the module docstring): index, id, label, original_label, changed_at; one row per
+    Columns (see the module docstring): index, id, label, original_label, changed_at, note; one row per
     cutout, or only those where ``keep`` (N,) bool is true. The file is written beside its final
     name and moved into place, so a failed export leaves no half file.
     """
@@ -175,6 +180,7 @@ def _write_csv(path: Path, columns: dict, source: str) -> None:
                     _cell(columns["label"][i]),
                     _cell(columns["original_label"][i]),
                     _iso(columns["changed_at"][i]),
+                    columns["note"][i],
                 ]
             )
 
@@ -184,6 +190,8 @@ def _write_fits(path: Path, columns: dict, source: str) -> None:
 
     table = Table({name: columns[name] for name in EXPORT_COLUMNS[:4]})
     table["changed_at"] = np.array([_iso(t) for t in columns["changed_at"]], dtype="U24")
+    ascii_notes = [text.encode("ascii", "backslashreplace").decode("ascii") for text in columns["note"]]
+    table["note"] = np.array(ascii_notes, dtype=f"U{max(1, *map(len, ascii_notes))}")
     table.meta["EXTNAME"] = "LABELS"
     table.meta["ORIGIN"] = "GalView"
     table.write(path, format="fits")
@@ -196,6 +204,7 @@ def _write_h5(path: Path, columns: dict, source: str) -> None:
         for name in ("index", "label", "original_label", "changed_at"):
             handle.create_dataset(name, data=columns[name])
         handle.create_dataset("id", data=columns["id"].astype(object), dtype=h5py.string_dtype())
+        handle.create_dataset("note", data=columns["note"], dtype=h5py.string_dtype())
         handle["changed_at"].attrs["units"] = "seconds since 1970-01-01T00:00:00Z (Unix time); NaN: never"
         handle["label"].attrs["meaning"] = "user label where set, else original; NaN: unlabelled; -1: unsure"
         handle.attrs["source"] = source

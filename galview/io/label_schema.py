@@ -27,7 +27,7 @@ from galview.io.text import one_line, valid_text
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
 SQLITE_MAGIC = b"SQLite format 3\x00"
-EXPORT_COLUMNS = ("index", "id", "label", "original_label", "changed_at")
+EXPORT_COLUMNS = ("index", "id", "label", "original_label", "changed_at", "note")
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

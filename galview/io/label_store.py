@@ -32,6 +32,7 @@ import numpy as np
 from galview.core.label_values import DEFAULT_CLASSES, label_value
 from galview.io import label_actions
 from galview.io.label_binding import check_binding
+from galview.io.label_notes import LabelNotes
 from galview.io.label_paths import STORES_ENV, default_store_path, fallback_store_path, store_path_for
 from galview.io.label_queries import HISTORY_COLUMNS, LabelQueries, checked_indices
 from galview.io.label_schema import (
@@ -126,7 +127,7 @@ def has_label_store(collection, store_path=None) -> bool:
     return store_path_for(collection.source, make_folders=False).exists()
 
 
-class LabelStore(LabelQueries):
+class LabelStore(LabelQueries, LabelNotes):
     """Labels of one collection in an SQLite file; implements :class:`~galview.core.label_api.LabelStoreAPI`.
 
     Open with :func:`open_label_store` (for a collection) or :meth:`open` (a path and a count).

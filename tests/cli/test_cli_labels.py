@@ -190,7 +190,7 @@ def test_export_and_import(data, tmp_path, capsys):
     assert run(capsys, "export", data, "-o", out_csv) == (0, f"{out_csv}\n", "")
     with open(out_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["index", "id", "label", "original_label", "changed_at"]
+    assert list(rows[0]) == ["index", "id", "label", "original_label", "changed_at", "note"]
     assert len(rows) == 112
     assert b"\r" not in out_csv.read_bytes()  # LF line endings
     assert (

@@ -112,7 +112,7 @@ def test_the_grid_as_shown_is_a_table_in_display_order():
     state.set_sorting(sort="prob_desc", p_min=0.2, show="all")
     table = shown_table(state, ("artifact", "LSBG"))
     assert list(table) == [
-        *("rank", "index", "id", "ra", "dec", "label", "label_name", "origin"),
+        *("rank", "index", "id", "ra", "dec", "label", "label_name", "origin", "note"),
         *("p_LSBG", "predicted", "model"),
     ]
     assert table["index"].tolist() == [0, 1, 5, 2, 4, 3]  # 6 unscored: filtered out by P ≥ 0.2
@@ -148,3 +148,20 @@ def test_positions_that_cannot_be_read_leave_the_table_without_them():
     state = ViewerState()
     state.set_collection(collection)
     assert "ra" not in shown_table(state, ("0", "1")) and len(shown_table(state, ("0", "1"))["id"]) == 3
+
+
+def test_noted_keeps_the_cutouts_with_a_note_and_the_table_carries_them():
+    assert np.flatnonzero(shown_by_labels("noted", IN_USE, noted={4: "odd", 1: "x"})).tolist() == [1, 4]
+    assert not shown_by_labels("noted", IN_USE).any()  # no notes: nothing shown
+    state = _state()
+    state.set_notes({2: "tidal feature?", 6: "check deeper imaging", 5: ""})
+    assert state.notes == {2: "tidal feature?", 6: "check deeper imaging"}  # an empty note is none
+    state.set_sorting(show="noted")
+    assert state.order.tolist() == [2, 6]
+    assert shown_table(state, ("artifact", "LSBG"))["note"].tolist() == [
+        "tidal feature?",
+        "check deeper imaging",
+    ]
+    state.set_sorting(show="all")
+    assert shown_table(state, ("artifact", "LSBG"))["note"].tolist()[:3] == ["", "", "tidal feature?"]
+    assert "with a note" in [text for _key, text, _meaning in show_choices(("artifact", "LSBG"))]

@@ -474,6 +474,7 @@ def read_export(path: Path) -> dict[str, list]:
             "label": number,
             "original_label": orig,
             "changed_at": cells["changed_at"],
+            "note": cells["note"],
         }
     if path.suffix == ".fits":
         from astropy.table import Table
@@ -493,7 +494,7 @@ def test_export_round_trip(store, tmp_path, suffix):
     store.set(2, 1)
     out = store.export(tmp_path / f"labels{suffix}")
     got = read_export(out)
-    assert sorted(got) == sorted(["index", "id", "label", "original_label", "changed_at"])
+    assert sorted(got) == sorted(["index", "id", "label", "original_label", "changed_at", "note"])
     assert got["index"] == list(range(10))
     assert list(got["id"]) == [f"obj{i}" for i in range(10)]
     np.testing.assert_array_equal(got["label"], [0, UNSURE, 1, 1, 0, UNSURE, 1, 0, 1, 0])
