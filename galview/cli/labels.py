@@ -1,4 +1,4 @@
-"""``galview labels set | export | history | undo | redo | import | queue | suspects | salvage``: labels from the shell.
+"""``galview labels set | note | export | history | undo | redo | import | queue | suspects | salvage``: labels from the shell.
 
 Registered by :mod:`galview.cli`. Heavy modules (numpy, the readers, the store) are imported
 inside the commands, and nothing here imports TensorFlow, so ``galview labels set`` starts fast.
@@ -56,13 +56,23 @@ def add_parsers(commands) -> None:
     set_.add_argument("index", type=int, help="cutout index (0-based)")
     set_.add_argument("label", help="class index or name (0/artifact, 1/LSBG), u (unsure), none (clear)")
     set_.add_argument("--classes", help=CLASSES_HELP)
-    export = command("export", "write labels to CSV, FITS or HDF5")
+    note = command(
+        "note",
+        "write, clear or print one cutout's note (earlier versions are kept); prints 'ok INDEX note' once "
+        "it is on disk",
+    )
+    note.add_argument("index", type=int, help="cutout index (0-based)")
+    note.add_argument("text", nargs="?", help="the note; without it the cutout's note is printed")
+    note.add_argument("--clear", action="store_true", help="clear the note (it stays in the history)")
+    note.add_argument("--history", action="store_true", help="print every version: time, user, text")
+    export = command("export", "write labels (and notes) to CSV, FITS or HDF5")
     export.add_argument("-o", "--output", required=True, help="file to write: .csv, .fits or .h5")
     export.add_argument(
         "--only",
         metavar="WHICH",
         help="only these cutouts (the window's Show box): a class (index or name), unsure, unlabelled, "
-        "set (labelled in GalView) or changed (from the file's label); default: every cutout",
+        "set (labelled in GalView), changed (from the file's label) or noted (with a note); default: every "
+        "cutout",
     )
     export.add_argument("--classes", help=CLASSES_HELP)
     history = command("history", "print every label change, oldest first")
@@ -117,6 +127,7 @@ def run_labels(args) -> int:
     """Run a ``galview labels`` subcommand; returns the exit status."""
     handlers = {
         "set": _cmd_set,
+        "note": _cmd_note,
         "export": _cmd_export,
         "history": _cmd_history,
         "undo": _cmd_undo,
@@ -167,6 +178,31 @@ def _cmd_set(args, store) -> int:
     return 0
 
 
+def _cmd_note(args, store) -> int:
+    """Write (TEXT), clear (--clear) or print a cutout's note; --history prints every version."""
+    from datetime import UTC, datetime
+
+    from galview.core.errors import UserFacingError
+
+    _check_index(args, store)
+    if args.clear and args.text is not None:
+        raise UserFacingError(args.data, "give a note or --clear, not both")
+    if args.clear or args.text is not None:
+        try:
+            store.set_note(args.index, "" if args.clear else args.text)
+        except ValueError as exc:
+            raise UserFacingError(args.data, f"the note was not saved: {exc}") from None
+        print(f"ok {args.index} note{' cleared' if args.clear else ''}", flush=True)  # only after the commit
+        return 0
+    if args.history:
+        for row in store.note_history(args.index):
+            when = datetime.fromtimestamp(row["at"], UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            print(f"{when}\t{row['user']}\t{row['text'] or '(cleared)'}")
+        return 0
+    print(store.note(args.index))
+    return 0
+
+
 def _check_index(args, store) -> None:
     """Refuse ``args.index`` unless it names a cutout of the collection."""
     from galview.core.errors import UserFacingError
@@ -193,7 +229,8 @@ def _cmd_export(args, store) -> int:
         from galview.core.label_filter import shown_by_labels
 
         show = _only(args)
-        keep = shown_by_labels(show, store.effective(), store.current(), store.original_labels())
+        labels = store.effective(), store.current(), store.original_labels()
+        keep = shown_by_labels(show, *labels, noted=store.notes() if show == "noted" else None)
     print(store.export(args.output, keep))
     return 0
 
@@ -205,12 +242,14 @@ def _only(args) -> str:
     from galview.core.label_values import UNSURE, parse_label
 
     text = args.only.strip().lower()
-    if text in ("unlabelled", "unlabeled", "set", "changed"):
+    if text in ("unlabelled", "unlabeled", "set", "changed", "noted"):
         return "unlabelled" if text.startswith("unlabel") else text
     try:
         value = parse_label(args.only, _classes(args))
     except ValueError as exc:
-        raise UserFacingError(args.data, f"--only {args.only!r}: {exc}, unlabelled, set or changed") from None
+        raise UserFacingError(
+            args.data, f"--only {args.only!r}: {exc}, unlabelled, set, changed or noted"
+        ) from None
     return "unsure" if value == UNSURE else class_show(value)
 
 

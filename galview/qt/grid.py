@@ -35,6 +35,8 @@ ProbabilityRole = Qt.ItemDataRole.UserRole + 3
 HeatRole = Qt.ItemDataRole.UserRole + 4
 UserSetRole = Qt.ItemDataRole.UserRole + 5
 RankingRole = Qt.ItemDataRole.UserRole + 6
+NoteRole = Qt.ItemDataRole.UserRole + 7
+NOTE_COLOUR = QColor(250, 215, 90)  # the marker of a cutout with a note: a small sticky note
 CELL_MARGIN = 6
 LABEL_COLOURS = {1: QColor(80, 200, 120), 0: QColor(220, 90, 80), -1: QColor(235, 190, 60)}  # -1: unsure
 BADGE_HEIGHT = 17
@@ -61,6 +63,7 @@ class GridModel(QAbstractTableModel):
         state.collection_changed.connect(self._reset)
         state.order_changed.connect(self._reset)
         state.labels_changed.connect(self._on_labels)
+        state.notes_changed.connect(lambda indices: self._on_labels(indices, NoteRole))
         state.scores_changed.connect(lambda _scores: self.repaint_all(ProbabilityRole))
         state.blind_changed.connect(lambda _on: self.repaint_all())
         state.rankings_changed.connect(self._on_ranking)
@@ -76,14 +79,14 @@ class GridModel(QAbstractTableModel):
             last = self.index(self.rowCount() - 1, self.columns - 1)
             self.dataChanged.emit(self.index(0, 0), last, [] if role is None else [role])
 
-    def _on_labels(self, indices) -> None:
+    def _on_labels(self, indices, role=Qt.ItemDataRole.DisplayRole) -> None:
         if indices is None or len(indices) > REPAINT_ONE_BY_ONE:
-            self.repaint_all(Qt.ItemDataRole.DisplayRole)
+            self.repaint_all(role)
             return
         for i in indices:
             cell = self.cell_of(int(i))
             if cell.isValid():
-                self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DisplayRole])
+                self.dataChanged.emit(cell, cell, [role])
 
     def _on_ranking(self, name: str) -> None:
         if name == self.state.sorting.sort:
@@ -172,6 +175,8 @@ class GridModel(QAbstractTableModel):
         if role == UserSetRole:
             user = state.user_labels
             return bool(i < len(user) and not np.isnan(user[i])) and not state.blind
+        if role == NoteRole:
+            return i in state.notes and not state.blind  # a note may say the label
         return None
 
     def _prob(self, i: int) -> float | None:
@@ -197,6 +202,11 @@ class GridModel(QAbstractTableModel):
         badge = self._ranking_badge(i)
         if badge is not None:
             text += f"\n{self.state.sort_ranking.title}: {badge}"
+        note = "" if self.state.blind else self.state.notes.get(i, "")
+        if note:
+            first = note.splitlines()[0]
+            more = "…" if len(first) > 80 or first != note else ""
+            text += f"\nNote: {first[:80]}{more}"
         error = self.cache.errors.get(i)
         return text + (f"\n{error}" if error else "")
 
@@ -213,7 +223,7 @@ class GridModel(QAbstractTableModel):
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints a thumbnail, its selection frame, a label dot and a probability badge."""
+    """Paints a thumbnail, its selection frame, a label dot, a note marker and a probability badge."""
 
     def __init__(self, size: int, parent=None):
         super().__init__(parent)
@@ -254,6 +264,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
             mine = index.data(UserSetRole)  # labelled here: a white ring
             painter.setPen(QPen(QColor(255, 255, 255) if mine else QColor(0, 0, 0, 160), 2 if mine else 1))
             painter.drawEllipse(badge)
+        if index.data(NoteRole):  # a sticky note left of the label dot
+            note = QRect(rect.right() - 29, rect.top() + 4, 10, 11)
+            painter.setBrush(NOTE_COLOUR)
+            painter.setPen(QPen(QColor(0, 0, 0, 170), 1))
+            painter.drawRect(note)
+            painter.drawLine(note.left() + 2, note.top() + 4, note.right() - 2, note.top() + 4)
+            painter.drawLine(note.left() + 2, note.top() + 7, note.right() - 2, note.top() + 7)
         prob = index.data(ProbabilityRole)
         if prob is not None:
             self._paint_probability(painter, rect, prob)

@@ -64,6 +64,7 @@ class LabelController(QObject):
         state.labels_changed.connect(self._on_labels)
         state.collection_changed.connect(lambda _collection: self._on_labels(None))
         state.current_changed.connect(self._show_label)
+        state.notes_changed.connect(self._on_notes)
         state.blind_changed.connect(lambda _on: self._show_label(state.current))
         state.model_changed.connect(lambda _model: self._on_labels(None))
 
@@ -95,6 +96,9 @@ class LabelController(QObject):
 
     def import_csv(self, path) -> list[int]:
         return self.session.import_csv(path)
+
+    def set_note(self, text: str, index: int | None = None) -> bool:
+        return self.session.set_note(text, index)
 
     def poll(self) -> None:
         """Take in label changes another GalView made to the same store."""
@@ -185,9 +189,17 @@ class LabelController(QObject):
         if indices is None or self.state.current in set(indices.tolist()):
             self._show_label(self.state.current)
 
+    def _on_notes(self, indices) -> None:
+        if indices is None or self.state.current in set(indices.tolist()):
+            self._show_label(self.state.current)
+
     def _show_label(self, index: int) -> None:
         if 0 <= index < self.state.n:
             self.metadata.show_label(*self.session.describe(index))
+            blind = self.state.blind
+            self.metadata.show_note(
+                self.session.note(index), "" if blind else self.session.note_history_text(index)
+            )
 
     def close(self) -> None:
         self._poll.stop()

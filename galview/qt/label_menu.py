@@ -40,6 +40,7 @@ def default_keys(classes) -> dict[str, str]:
         "undo": "Ctrl+Z",
         "redo": "Ctrl+Shift+Z",
         "review": "Q",
+        "note": "N",
     }
 
 
@@ -76,6 +77,7 @@ class LabelMenu(QObject):
             self._add(f"class_{k}", f"Label as {name}", lambda _=False, k=k: self.controller.label(k))
         self._add("unsure", "Label as unsure (kept, not trained on)", lambda: self.controller.label(UNSURE))
         self._add("clear", "Back to the file's label", lambda: self.controller.label(None))
+        self._add("note", "Write a &note on this cutout…", self.ask_note)
         self.menu.addSeparator()
         self._add("undo", "&Undo label", self.controller.undo)
         self._add("redo", "&Redo label", self.controller.redo)
@@ -112,6 +114,26 @@ class LabelMenu(QObject):
         self.menu.addAction(action)
         self.actions[name] = action
         return action
+
+    def ask_note(self) -> None:
+        """Ask for the current cutout's note (shown as it is, to edit); an empty note clears it."""
+        state = self.window.state
+        index = state.current
+        if state.collection is None or not 0 <= index < state.n:
+            self.window.statusBar().showMessage("Choose a cutout to write a note on", 5000)
+            return
+        if state.blind:
+            self.window.statusBar().showMessage("Notes are hidden during the blind re-check", 5000)
+            return
+        text, ok = QInputDialog.getMultiLineText(
+            self.window,
+            f"Note on #{index}",
+            f"Note on #{index} ({state.collection.id_of(index)}), kept with its label; earlier versions are kept "
+            "too. Empty: no note.",
+            self.session.note(index),
+        )
+        if ok:
+            self.controller.set_note(text, index)
 
     def _set_auto_advance(self, on: bool) -> None:
         self.controller.auto_advance = bool(on)

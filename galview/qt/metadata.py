@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from galview.core.scores import UNREADABLE
@@ -16,6 +17,7 @@ FIELDS = (
     "Dec",
     "Label",
     "History",
+    "Note",
     "Model",
     "Score",
     "Similarity",
@@ -39,6 +41,7 @@ class MetadataPanel(QWidget):
             self.names[name] = QLabel(name)
             form.addRow(self.names[name], label)
             self.fields[name] = label
+        self.fields["Note"].setTextFormat(Qt.TextFormat.PlainText)  # what a person typed, never markup
 
     def show_cutout(self, collection, index: int) -> None:
         if collection is None or index < 0:
@@ -65,6 +68,11 @@ class MetadataPanel(QWidget):
         """The current label with its origin, and its latest changes (newest first)."""
         self.fields["Label"].setText(text)
         self.fields["History"].setText(history)
+
+    def show_note(self, text: str, earlier: str = "") -> None:
+        """The current cutout's note (``""``: none) and, as its tooltip, the earlier versions."""
+        self.fields["Note"].setText(breakable(text) if text else "—")
+        self.fields["Note"].setToolTip(f"Earlier versions:\n{earlier}" if earlier else "")
 
     def show_similarity(self, text: str) -> None:
         """The current cutout's similarity to the last search's reference (``"—"``: no search)."""

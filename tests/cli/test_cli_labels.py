@@ -242,7 +242,34 @@ def test_export_only_some_cutouts(data, tmp_path, capsys):
     assert len(exported()) == 112
     code, out, err = run(capsys, "export", data, "-o", tmp_path / "x.csv", "--only", "rings")
     assert (code, out) == (2, "") and "--only 'rings': 'rings' is not a label" in err
-    assert "unlabelled, set or changed" in err and not (tmp_path / "x.csv").exists()
+    assert "unlabelled, set, changed or noted" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_note_writes_prints_clears_and_keeps_every_version(data, tmp_path, capsys):
+    assert run(capsys, "note", data, 7) == (0, "\n", "")  # none yet
+    assert run(capsys, "note", data, 7, "tidal tail to the NE? check DR10") == (0, "ok 7 note\n", "")
+    with stored(data) as s:  # on disk when "ok" is printed
+        assert s.note(7) == "tidal tail to the NE? check DR10"
+    assert run(capsys, "note", data, 7, "tidal tail, confirmed in DR10")[:2] == (0, "ok 7 note\n")
+    assert run(capsys, "note", data, 7) == (0, "tidal tail, confirmed in DR10\n", "")
+    out = tmp_path / "noted.csv"
+    assert run(capsys, "export", data, "-o", out, "--only", "noted")[0] == 0
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["index"], r["note"]) for r in rows] == [("7", "tidal tail, confirmed in DR10")]
+    assert run(capsys, "note", data, 7, "--clear") == (0, "ok 7 note cleared\n", "")
+    code, history, _ = run(capsys, "note", data, 7, "--history")
+    assert code == 0 and [line.split("\t")[2] for line in history.splitlines()] == [
+        "tidal tail to the NE? check DR10",
+        "tidal tail, confirmed in DR10",
+        "(cleared)",
+    ]
+    code, out_text, err = run(capsys, "note", data, 7, "x" * 5000)
+    assert (code, out_text) == (2, "") and "the note was not saved" in err and "at most 4,000" in err
+    code, _, err = run(capsys, "note", data, 112, "x")
+    assert code == 2 and "index 112 is out of range" in err
+    code, _, err = run(capsys, "note", data, 7, "x", "--clear")
+    assert code == 2 and "not both" in err
 
 
 def test_labels_help_lists_the_subcommands(capsys):

@@ -570,3 +570,62 @@ def test_a_store_found_damaged_while_in_use_can_be_recovered_from_the_menu(windo
     qtbot.waitUntil(lambda: not window.runner.busy and window.labelling.store is not None, timeout=10000)
     assert window.labelling.store is not store and window.state.user_labels[0] == 1
     assert list(path.parent.glob(path.name + ".damaged-*[0-9]"))
+
+
+def test_n_writes_a_note_that_the_panel_grid_show_box_and_export_carry(labelling, tmp_path, monkeypatch):
+    import csv
+
+    from PyQt6.QtWidgets import QFileDialog, QInputDialog
+
+    from galview.qt.grid import NoteRole
+
+    win = labelling
+    asked = []
+    answers = iter(
+        [("  tidal tail to the NE?\n", True), ("tidal tail, confirmed in DR10", True), ("x", False)]
+    )
+    monkeypatch.setattr(
+        QInputDialog, "getMultiLineText", staticmethod(lambda *a, **k: asked.append(a[1:]) or next(answers))
+    )
+    win.state.set_current(5)
+    press(win, Qt.Key.Key_N)
+    assert asked[0][0] == "Note on #5" and asked[0][2] == ""  # nothing to edit yet
+    with stored(win) as store:  # on disk once the dialog is closed; the first note makes the store
+        assert store.note(5) == "tidal tail to the NE?"
+    assert win.metadata.fields["Note"].text().replace("\u200b", "") == "tidal tail to the NE?"
+    model = win.grid.grid_model
+    assert model.data(model.cell_of(5), NoteRole) and not model.data(model.cell_of(4), NoteRole)
+    assert "Note: tidal tail to the NE?" in model.data(model.cell_of(5), Qt.ItemDataRole.ToolTipRole)
+    assert win.state.current == 5  # a note does not advance
+    press(win, Qt.Key.Key_N)
+    assert asked[1][2] == "tidal tail to the NE?"  # the note to edit
+    assert "tidal tail to the NE?" in win.metadata.fields["Note"].toolTip()  # the earlier version
+    press(win, Qt.Key.Key_N)  # cancelled: unchanged
+    with stored(win) as store:
+        assert [row["text"] for row in store.note_history(5)] == [
+            "tidal tail to the NE?",
+            "tidal tail, confirmed in DR10",
+        ]
+    show = win.sort_controls.show_combo
+    show.setCurrentIndex(show.findData("noted"))
+    assert win.state.order.tolist() == [5]
+    out = tmp_path / "noted.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    win.export_grid_action.trigger()
+    with open(out, newline="") as handle:
+        assert [(r["index"], r["note"]) for r in csv.DictReader(handle)] == [
+            ("5", "tidal tail, confirmed in DR10")
+        ]
+    win.state.set_blind(True)  # a note may give the label away: hidden in a blind re-check
+    assert not model.data(model.cell_of(5), NoteRole)
+
+
+def test_another_galviews_note_appears(labelling):
+    win = labelling
+    win.state.set_current(6)
+    press(win, Qt.Key.Key_1)  # this window has the store open; advances to 7
+    with open_label_store(win.state.collection) as other:
+        other.set_note(7, "same object as #812")
+    win.labelling.poll()
+    assert win.state.notes == {7: "same object as #812"}
+    assert "same object as #812" in win.metadata.fields["Note"].text().replace("\u200b", "")
