@@ -207,8 +207,14 @@ class LabelSession:
 
     def _reload_notes(self, indices=None) -> None:
         """The store's notes into the state (``indices``: the cutouts whose note changed, if known)."""
-        self._seen_note_seq = self.store.last_note_seq()
-        self.state.set_notes(self.store.notes(), indices)
+        try:
+            self._seen_note_seq = self.store.last_note_seq()
+            notes = self.store.notes()
+        except UserFacingError as exc:  # a damaged notes table: the labels stay usable
+            self._note_damage(exc)
+            self.error.emit(f"The notes on cutouts cannot be read: {exc}")
+            notes, indices = {}, None
+        self.state.set_notes(notes, indices)
 
     def poll(self) -> bool:
         """Take in label changes and notes another program made to the same store; True if there were any."""

@@ -131,6 +131,20 @@ class LabelNotes:
             return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM notes").fetchone()[0]
 
 
+def restore_note_rows(store, rows) -> int:
+    """Write note rows kept elsewhere (``(idx, cutout_id, text, at, user)``, oldest first) into
+    ``store`` as they were, in one transaction: what a salvage recovers. Returns how many."""
+    rows = [(int(i), str(cid), clean_note(text), float(at), str(user)) for i, cid, text, at, user in rows]
+    if not rows:
+        return 0
+    checked_indices([row[0] for row in rows], store.n)
+    with store._transaction() as conn:
+        for statement in NOTES_SCHEMA:
+            conn.execute(statement)
+        conn.executemany("INSERT INTO notes (idx, cutout_id, text, at, user) VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
 def _has_notes(conn) -> bool:
     """Whether the store has a notes table (made at its first note)."""
     found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'").fetchone()

@@ -30,6 +30,7 @@ from pathlib import Path
 from galview.core.budget import MAX_LABEL
 from galview.core.jobs import Progress
 from galview.core.label_values import UNSURE
+from galview.io.label_notes import clean_note, restore_note_rows
 from galview.io.label_queries import HISTORY_COLUMNS
 from galview.io.label_schema import (
     SQLITE_MAGIC,
@@ -79,6 +80,9 @@ class SalvageReport:
     rejected : int
         Rows read but not recovered: an id that is not this collection's, or a value GalView
         could not have written.
+    note_versions, noted : int
+        Versions of notes on cutouts recovered (all kept in the new store's note history), and the
+        cutouts that have a note after recovery. Notes are read where SQLite reaches their table.
     notes : list of str
         Anything else the user should know (e.g. the reading stopped early).
     """
@@ -94,6 +98,8 @@ class SalvageReport:
     history_lost: int = 0
     history_from_pages: int = 0
     rejected: int = 0
+    note_versions: int = 0
+    noted: int = 0
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -108,6 +114,11 @@ class SalvageReport:
                 f", {self.history_from_pages} of them read from its pages" if self.history_from_pages else ""
             )
             out.append(f"its readable history ({self.history_rows} rows{pages}) is in {self.history_csv}")
+        if self.note_versions:
+            out.append(
+                f"recovered the notes on {self.noted} cutout{'' if self.noted == 1 else 's'} "
+                f"({self.note_versions} version{'' if self.note_versions == 1 else 's'}, earlier ones included)"
+            )
         if self.lost_rows:
             out.append(f"{self.lost_rows} cutouts' rows could not be read")
         if self.rejected:
@@ -177,7 +188,10 @@ def salvage_store(collection, store_path=None, *, on_progress=None, cancel=None)
     damaged = _free_name(path.with_name(f"{path.name}.damaged-{stamp}"))
     report = SalvageReport(store=path, damaged=damaged, history_csv=None, **found.counts())
     report.notes.extend(found.notes)
-    fresh = _build_new_store(collection, path, found.labels, damaged.name)
+    fresh = _build_new_store(collection, path, found.labels, damaged.name, found.note_rows)
+    report.note_versions = len(found.note_rows)
+    current = {row[0]: row[2] for row in found.note_rows}  # oldest first: the last of each cutout wins
+    report.noted = sum(1 for text in current.values() if text)
     if found.history:
         report.history_csv = _free_name(damaged.with_name(damaged.name + ".history.csv"))
         try:
@@ -224,6 +238,7 @@ def _check_damaged(collection, copy: Path, path: Path) -> None:
             store.ids()
             store.current()
             store.history()
+            store.note_history()
     except DamagedLabelStore:
         return
     except LabelStoreError as exc:
@@ -279,6 +294,7 @@ class _Found:
     read: int = 0  # row numbers tried, for progress
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    note_rows: list[tuple] = field(default_factory=list)  # (idx, cutout_id, text, at, user), oldest first
 
     def counts(self) -> dict:
         return {
@@ -321,6 +337,7 @@ def _read_copy(copy: Path, ids: list[str], tell) -> _Found:
             found.rejected += 1
         elif idx not in good:
             newest[idx] = new
+    found.note_rows = _valid_note_rows(_read_notes(copy, tell, found), ids, found)
     found.unknown = n - len(good) - len(newest)
     recovered = {i: v for i, v in newest.items() if v is not None}
     found.labels.update(recovered)
@@ -354,6 +371,61 @@ def _read_tables(copy: Path, n: int, tell, found: _Found) -> tuple[list, list, b
     numbered = len(history) == (history[-1][0] if history else 0)  # seq runs 1, 2, … with no gap
     complete = exact and numbered and "history" not in reader.lost and not reader.gave_up
     return rows, history, complete
+
+
+def _read_notes(copy: Path, tell, found: _Found) -> list[tuple]:
+    """The notes rows SQLite can reach, ``(seq, idx, cutout_id, text, at, user)``; none when the store
+    has no notes table or its schema cannot be read (notes are not looked for on the pages)."""
+    try:
+        conn = sqlite3.connect(copy, isolation_level=None)
+    except sqlite3.Error:
+        return []
+    conn.text_factory = bytes
+    with contextlib.closing(conn):
+        try:
+            has = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'"
+            ).fetchone()
+        except (sqlite3.Error, UnicodeDecodeError):
+            found.notes.append("the store's list of tables could not be read, so no notes were recovered")
+            return []
+        if has is None:
+            return []
+        reader = _RangeReader(conn, tell)
+        last, _exact = reader.last_rowid("notes")
+        text = "CASE WHEN typeof(text) = 'text' THEN text END"  # bytes here, as blobs are: tell them apart
+        rows = reader.rows("notes", f"idx, cutout_id, {text}, at, user", 1, last) if last else []
+        if reader.lost.get("notes"):
+            found.notes.append("some notes could not be read")
+        return rows
+
+
+def _valid_note_rows(rows: list[tuple], ids: list[str], found: _Found) -> list[tuple]:
+    """The note rows GalView wrote for this collection, decoded, oldest first; others counted as rejected."""
+    kept = []
+    for _seq, idx, cid, text, at, user in rows:
+        try:
+            valid = (
+                _valid(idx, cid, None, ids)
+                and isinstance(text, bytes)
+                and isinstance(at, int | float)
+                and isinstance(user, bytes)
+            )
+            if valid:
+                kept.append(
+                    (
+                        idx,
+                        ids[idx],
+                        clean_note(text.decode("utf-8", "replace")),
+                        float(at),
+                        user.decode("utf-8", "replace"),
+                    )
+                )
+                continue
+        except ValueError:
+            pass
+        found.rejected += 1
+    return kept
 
 
 HISTORY_KINDS = (b"set", b"undo", b"redo", b"import")
@@ -472,8 +544,9 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
-def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_name: str) -> Path:
-    """A complete new store for the collection beside ``path``, the labels set as one action."""
+def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_name: str, note_rows=()) -> Path:
+    """A complete new store for the collection beside ``path``, the labels set as one action, the
+    notes' versions as they were."""
     from galview.core.collection import fingerprint
     from galview.io.label_store import LabelStore
 
@@ -493,6 +566,7 @@ def _build_new_store(collection, path: Path, labels: dict[int, int], damaged_nam
                 kind="import",
                 description=SALVAGE_DESCRIPTION.format(name=damaged_name),
             )
+        restore_note_rows(store, note_rows)
     except BaseException:
         store.close()
         remove_store_files(fresh)

@@ -404,3 +404,37 @@ def test_a_store_that_cannot_be_moved_aside_keeps_its_log_and_nothing_is_left(da
     expected = expected_labels()
     expected[[1, 2, 3]] = 0
     np.testing.assert_array_equal(labels_now(copy), expected)
+
+
+def test_notes_are_recovered_with_every_version_when_a_labels_page_is_lost(data):
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set_note(12, "tidal tail?")
+        store.set_note(12, "tidal tail, confirmed", user="ana")
+        store.set_note(40, "same object as #41")
+        store.set_note(40, "")  # cleared: stays in the history
+    zero_pages(store_of(data), [pages(store_of(data), "labels")[2]])
+
+    report = salvaged(data)
+
+    assert (report.noted, report.note_versions) == (1, 4)
+    assert "recovered the notes on 1 cutout (4 versions, earlier ones included)" in report.lines()
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        assert store.notes() == {12: "tidal tail, confirmed"}
+        history = store.note_history()
+        assert [(r["idx"], r["text"], r["user"]) for r in history][:2] == [
+            (12, "tidal tail?", history[0]["user"]),
+            (12, "tidal tail, confirmed", "ana"),
+        ]
+        assert [r["text"] for r in store.note_history(40)] == ["same object as #41", ""]
+
+
+def test_a_damaged_notes_table_alone_makes_the_store_damaged_and_its_other_notes_come_back(data):
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set_note(3, "fine")
+    conn = sqlite3.connect(store_of(data))
+    conn.execute("INSERT INTO notes (idx, cutout_id, text, at, user) VALUES (4, 'cut00004', x'01', 0, 'x')")
+    conn.commit()
+    conn.close()
+    report = salvaged(data)  # not refused as "reads without error"
+    assert report.noted == 1 and report.rejected == 1
+    np.testing.assert_array_equal(labels_now(data), expected_labels())
