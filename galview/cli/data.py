@@ -96,7 +96,7 @@ def cmd_find(args) -> int:
         coords = collection.coords or (None, None)
         ids = collection.ids if collection.has_ids else None
         try:
-            found = find_cutout(args.text, len(collection), ids, *coords)
+            found = find_cutout(args.text, len(collection), ids, *coords, notes=_notes(collection))
         except ValueError as exc:
             raise UserFacingError(args.path, str(exc)) from None
         ra, dec = (_degrees(None if c is None else c[found.index]) for c in coords)
@@ -104,6 +104,21 @@ def cmd_find(args) -> int:
             "\t".join([str(found.index), collection.id_of(found.index), ra, dec, found.describe(args.text)])
         )
     return 0
+
+
+def _notes(collection) -> dict[int, str]:
+    """The notes in the collection's label store (none when it has no store, or one that cannot be read:
+    the other ways of finding a cutout still work)."""
+    from galview.core.errors import UserFacingError
+    from galview.io.label_store import has_label_store, open_label_store
+
+    try:
+        if not has_label_store(collection):
+            return {}
+        with open_label_store(collection) as store:
+            return store.notes()
+    except UserFacingError:
+        return {}
 
 
 def _degrees(value) -> str:

@@ -1,11 +1,11 @@
-"""Find a cutout from what a person types: an index, an id (or part of one), or a sky position.
+"""Find a cutout from what a person types: an index, an id (or part of one), a sky position or a note.
 
 What Cutout ▸ Go to… and ``galview find`` read. ``#12`` is cutout 12; then an exact id; then a whole
 number below the count is an index; then two angles — degrees (``150.1 2.2``) or sexagesimal, RA in
 hours (``10:00:24.5 +02:12:00``, ``10h00m24.5s 2d12m0s``), or a sky viewer's link with ``ra=`` and
 ``dec=`` — give the nearest cutout with a position;
-last, an id in another case, or text found inside exactly one id. Pure numpy (a million cutouts:
-BENCHMARKS.md).
+then an id in another case, or text found inside exactly one id; last, text found inside exactly one
+note a person wrote on a cutout ("tidal"). Pure numpy (a million cutouts: BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ _SEXAGESIMAL = re.compile(r"^([+-]?)(\d+(?:\.\d*)?)[:hd°\s]+(\d+(?:\.\d*)?)[:m'
 
 @dataclass(frozen=True)
 class Found:
-    """The cutout found, how the text was read (``"index"``, ``"id"``, ``"position"`` or ``"part of an
-    id"``) and, for a position, how far the cutout is from it (arcsec)."""
+    """The cutout found, how the text was read (``"index"``, ``"id"``, ``"position"``, ``"part of an
+    id"`` or ``"note"``) and, for a position, how far the cutout is from it (arcsec)."""
 
     index: int
     how: str
@@ -37,10 +37,12 @@ class Found:
             )
         if self.how == "part of an id":
             return f"cutout {self.index} (the one id that holds {text.strip()!r})"
+        if self.how == "note":
+            return f"cutout {self.index} (the one note that holds {text.strip()!r})"
         return f"cutout {self.index} (by its {self.how})"
 
 
-def find_cutout(text: str, n: int, ids=None, ra=None, dec=None) -> Found:
+def find_cutout(text: str, n: int, ids=None, ra=None, dec=None, notes=None) -> Found:
     """The cutout ``text`` names (module docstring).
 
     Parameters
@@ -53,6 +55,8 @@ def find_cutout(text: str, n: int, ids=None, ra=None, dec=None) -> Found:
         Their ids (None: the file has none, so the id is the index).
     ra, dec : arrays (N,) of degrees, optional
         Their positions (NaN where unknown).
+    notes : dict of int to str, optional
+        The notes people wrote on cutouts, searched (case-insensitive) when nothing else matched.
 
     Raises
     ------
@@ -75,24 +79,33 @@ def find_cutout(text: str, n: int, ids=None, ra=None, dec=None) -> Found:
     position = _try_position(text)
     if position is not None:
         return _nearest(position, ra, dec)
+    if ids is not None:
+        lower = np.char.lower(ids)
+        exact = np.flatnonzero(lower == text.lower())  # the id in another case
+        if exact.size:
+            return Found(int(exact[0]), "id")
+        inside = np.flatnonzero(np.char.find(lower, text.lower()) >= 0)
+        if inside.size == 1:
+            return Found(int(inside[0]), "part of an id")
+        if inside.size > 1:
+            shown = ", ".join(str(ids[i]) for i in inside[:3])
+            more = f" and {inside.size - 3:,} more" if inside.size > 3 else ""
+            raise ValueError(f"{inside.size:,} ids contain {text!r} ({shown}{more}): type more of one")
+    noted = sorted(i for i, note in (notes or {}).items() if text.lower() in note.lower())
+    if len(noted) == 1:
+        return Found(int(noted[0]), "note")
+    if noted:
+        shown = ", ".join(f"#{i}" for i in noted[:5]) + (
+            f" and {len(noted) - 5:,} more" if len(noted) > 5 else ""
+        )
+        raise ValueError(f"{len(noted):,} notes hold {text!r} ({shown}): type more of one")
     if ids is None:
         raise ValueError(
-            f"{text!r} is not an index (0–{n - 1}) or a position (RA Dec); the cutouts have no ids"
+            f"{text!r} is not an index (0–{n - 1}), a position (RA Dec) or in a note; the cutouts have no ids"
         )
-    lower = np.char.lower(ids)
-    exact = np.flatnonzero(lower == text.lower())  # the id in another case
-    if exact.size:
-        return Found(int(exact[0]), "id")
-    inside = np.flatnonzero(np.char.find(lower, text.lower()) >= 0)
-    if inside.size == 1:
-        return Found(int(inside[0]), "part of an id")
-    if inside.size > 1:
-        shown = ", ".join(str(ids[i]) for i in inside[:3])
-        more = f" and {inside.size - 3:,} more" if inside.size > 3 else ""
-        raise ValueError(f"{inside.size:,} ids contain {text!r} ({shown}{more}): type more of one")
     if text.isdigit():
         raise ValueError(f"{text!r} is not a cutout index (0–{n - 1}), and no id holds it")
-    raise ValueError(f"no cutout has the index, id or position {text!r}")
+    raise ValueError(f"no cutout has the index, id or position {text!r}, nor a note that holds it")
 
 
 def parse_position(text: str) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Cutout ▸ Go to… (Ctrl+G): jump to a cutout by index, id (or part of one) or sky position."""
+"""Cutout ▸ Go to… (Ctrl+G): jump to a cutout by index, id (or part of one), sky position or a word of its note."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from galview.core.label_values import class_names_for
 
 PROMPT = (
     "Index (#12), id or part of one, or position (RA Dec: 150.1 2.2, or 10:00:24 +02:12:00, or a sky "
-    "viewer's link):"
+    "viewer's link), or a word of a note:"
 )
 
 
@@ -34,7 +34,8 @@ def go_to(window, text: str) -> int:
     try:
         coords = collection.readable_coords()
         ids = collection.ids if collection.has_ids else None
-        found = find_cutout(text, state.n, ids, *(coords or (None, None)))
+        notes = {} if state.blind else state.notes  # a note may say the label
+        found = find_cutout(text, state.n, ids, *(coords or (None, None)), notes=notes)
     except ValueError as exc:
         window.show_error(f"Go to: {exc}", dialog=False)
         return -1

@@ -25,3 +25,19 @@ def test_find_in_a_folder_of_real_legacy_survey_fits(shared_data, capsys):
     assert code == 2 and out == "" and "ids contain 'ngc3115'" in err and "type more of one" in err
     code, out, err = run(capsys, folder, "#12")
     assert code == 2 and "'12' is not a cutout index; the collection has 12 (0–11)" in err
+
+
+def test_find_reads_the_notes_in_the_label_store(shared_data, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+    data = tmp_path / "des.npz"
+    shutil.copy(shared_data / "des_lsbg" / "des_lsbg_dev.npz", data)
+    code, _, err = run(capsys, data, "nucleus")
+    assert code == 2 and "or in a note" in err  # no store: nothing written, nothing found
+    assert not list(tmp_path.glob("*.sqlite"))
+    assert main(["labels", "note", str(data), "17", "LSBG with a nucleus?"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, data, "NUCLEUS")
+    assert code == 0 and out.split("\t")[0] == "17"
+    assert out.rstrip().endswith("(the one note that holds 'NUCLEUS')")

@@ -65,3 +65,17 @@ def test_what_is_refused_says_why():
         find_cutout("M31", 3)
     with pytest.raises(ValueError, match="is not a position"):
         parse_position("M31")
+
+
+def test_a_word_of_a_note_finds_its_cutout_when_no_id_holds_it():
+    notes = {2: "Tidal tail to the NE?", 3: "ring galaxy, faint", 4: "another ring?"}
+    result = find_cutout("tidal", len(IDS), IDS, RA, DEC, notes=notes)
+    assert (result.index, result.how) == (2, "note")
+    assert result.describe("tidal") == "cutout 2 (the one note that holds 'tidal')"
+    assert find_cutout("tidal", 5, notes=notes).index == 2  # a collection without ids
+    with pytest.raises(ValueError, match=r"2 notes hold 'ring' \(#3, #4\): type more of one"):
+        find_cutout("ring", len(IDS), IDS, RA, DEC, notes=notes)
+    assert (
+        find_cutout("DES J0002", len(IDS), IDS, notes={0: "DES J0002 is its neighbour"}).how
+        == "part of an id"
+    )

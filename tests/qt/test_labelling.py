@@ -321,8 +321,14 @@ def test_go_to_a_cutout_by_index_even_when_the_filters_hide_it(labelling, monkey
     win.go_to_action.trigger()
     assert win.state.current == 4 and win.last_error.startswith("Go to: ")
     assert (
-        "'nonsense' is not an index (0–39) or a position (RA Dec); the cutouts have no ids" in win.last_error
+        "'nonsense' is not an index (0–39), a position (RA Dec) or in a note; the cutouts have no ids"
+        in win.last_error
     )
+    win.labelling.set_note("Tidal tail to the NE?", 12)
+    answers = iter(["tidal"])
+    win.go_to_action.trigger()  # a word of a note
+    assert win.state.current == 12
+    assert win.statusBar().currentMessage().startswith("Went to cutout 12 (the one note that holds 'tidal')")
 
 
 def test_suspects_queue_is_computed_in_the_background(window, qtbot, tiny_model, data):
