@@ -396,7 +396,8 @@ class LabelSession:
 
     def count_parts(self) -> list[tuple[str, str]]:
         """Each count of :meth:`counts_text` with the label filter that shows those cutouts
-        (:mod:`galview.core.label_filter`): ``[("class:0", "artifact: 54"), …, ("unlabelled", "unlabelled: 0")]``."""
+        (:mod:`galview.core.label_filter`): ``[("class:0", "artifact: 54"), …, ("unlabelled", "unlabelled: 0")]``,
+        then ``("noted", "with a note: 2")`` when cutouts have notes."""
         labels = self.state.labels
         if not len(labels):
             return []
@@ -405,6 +406,8 @@ class LabelSession:
         ]
         parts.append(("unsure", f"unsure: {int(np.sum(labels == UNSURE)):,}"))
         parts.append(("unlabelled", f"unlabelled: {int(np.isnan(labels).sum()):,}"))
+        if self.state.notes and not self.state.blind:
+            parts.append(("noted", f"with a note: {len(self.state.notes):,}"))
         return parts
 
     def describe(self, index: int) -> tuple[str, str]:

@@ -190,6 +190,7 @@ class LabelController(QObject):
             self._show_label(self.state.current)
 
     def _on_notes(self, indices) -> None:
+        self.counts_changed.emit(self.counts_text())
         if indices is None or self.state.current in set(indices.tolist()):
             self._show_label(self.state.current)
 

@@ -52,7 +52,13 @@ def no_person(monkeypatch):
     for name in ("getOpenFileName", "getSaveFileName", "getOpenFileNames"):
         monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(name, ("", "")))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory", refuse("folder", ""))
-    for name, value in (("getInt", 0), ("getDouble", 0.0), ("getText", ""), ("getItem", "")):
+    for name, value in (
+        ("getInt", 0),
+        ("getDouble", 0.0),
+        ("getText", ""),
+        ("getMultiLineText", ""),
+        ("getItem", ""),
+    ):
         monkeypatch.setattr(QtWidgets.QInputDialog, name, refuse(name, (value, False)))
     monkeypatch.setattr(QtGui.QDesktopServices, "openUrl", refuse("openUrl", True))
     return asked

@@ -612,6 +612,7 @@ def test_n_writes_a_note_that_the_panel_grid_show_box_and_export_carry(labelling
             "tidal tail to the NE?",
             "tidal tail, confirmed in DR10",
         ]
+    assert win.label_counts.text().endswith(" · with a note: 1")
     show = win.sort_controls.show_combo
     show.setCurrentIndex(show.findData("noted"))
     assert win.state.order.tolist() == [5]

@@ -29,7 +29,7 @@ from tests.qt.test_every_action import menu_actions, no_person  # noqa: F401 (a 
 WALKS = int(os.environ.get("GALVIEW_WALKS", "0"))
 STEPS = 150
 KEYS = [Qt.Key.Key_0, Qt.Key.Key_1, Qt.Key.Key_U, Qt.Key.Key_Q, Qt.Key.Key_Right, Qt.Key.Key_Left]
-KEYS += [Qt.Key.Key_Space, Qt.Key.Key_Escape, Qt.Key.Key_Z, Qt.Key.Key_H, Qt.Key.Key_G]
+KEYS += [Qt.Key.Key_Space, Qt.Key.Key_Escape, Qt.Key.Key_Z, Qt.Key.Key_H, Qt.Key.Key_G, Qt.Key.Key_N]
 LEFT_ALONE = ("Quit", "Open &recent", "Delete")  # ends the walk, reopens the same, deletes versions
 
 pytestmark = pytest.mark.skipif(not WALKS, reason="random walks run with GALVIEW_WALKS=N")
@@ -44,6 +44,7 @@ def check(window, steps) -> None:
         stored, shown = session.store.current(), state.user_labels
         same = (np.isnan(stored) & np.isnan(shown)) | (stored == shown)
         assert same.all(), (steps[-10:], np.flatnonzero(~same)[:5])
+        assert session.store.notes() == state.notes, steps[-10:]
 
 
 def step(window, rng, files) -> str:
@@ -66,6 +67,10 @@ def step(window, rng, files) -> str:
         row = int(rng.integers(combo.count()))
         combo.setCurrentIndex(row)
         return f"{'show' if combo is window.sort_controls.show_combo else 'sort'} {combo.itemData(row)}"
+    if chance < 0.24 and n:
+        index, text = int(rng.integers(n)), ["", "tidal tail?", "same object as #3"][int(rng.integers(3))]
+        window.labelling.set_note(text, index)
+        return f"note {index} {text!r}"
     if chance < 0.40:
         key = KEYS[int(rng.integers(len(KEYS)))]
         control = rng.random() < 0.2
