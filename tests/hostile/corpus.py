@@ -53,7 +53,7 @@ TIME_LIMIT_S = 60.0
 MEMORY_LIMIT = 2 * 1024**3
 COMMANDS = ("info", "view", "score", "labels")
 #: Commands that read every cutout in other ways; the fuzzer can run them (``--commands``), the corpus does not.
-MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder", "mosaic", "find")
+MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder", "mosaic", "find", "note")
 KINDS = ("clean-error", "accepted", "unclean-error", "traceback", "crash", "hang", "memory", "code-from-data")
 #: Worst first: an input's outcome is the worst of its runs.
 SEVERITY = ("code-from-data", "crash", "hang", "memory", "traceback", "unclean-error")
@@ -149,6 +149,7 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
         "train-encoder": ["train-encoder", target, "--epochs", "1", "-o", os.fspath(out / "encoder")],
         "mosaic": ["mosaic", target, "--indices", "0", "1", "2", "-o", os.fspath(out / "OUT.png")],
         "find": ["find", target, "150.1 2.2"],  # a position: every cutout's RA and Dec are read
+        "note": ["labels", "note", target, "0", "tidal tail?"],  # the store made, bound, a note committed
     }
     return [*lines[command], *args]
 
