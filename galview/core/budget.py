@@ -50,6 +50,9 @@ MAX_MODEL_CONFIG_BYTES = 16 * 1024**2
 #: Largest label magnitude a file may hold: labels are class indices, stored as SQLite integers.
 MAX_LABEL = 2**31 - 1
 
+#: The longest note on a cutout kept, in characters (a paragraph or two; longer text is refused, not cut).
+MAX_NOTE_CHARS = 4000
+
 
 def megabytes(size: int) -> str:
     """``size`` bytes as a short human figure: ``"3.6 GB"``, ``"256 MB"``, ``"12 kB"``."""

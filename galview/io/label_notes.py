@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import time
 
+from galview.core.budget import MAX_NOTE_CHARS
 from galview.io.label_queries import checked_indices
 from galview.io.label_schema import DamagedText, StoreDamaged
 
-#: The longest note kept, in characters (a paragraph or two; longer text is refused, not cut).
-MAX_NOTE_CHARS = 4000
+__all__ = ["MAX_NOTE_CHARS", "LabelNotes", "clean_note", "restore_note_rows"]
 
 NOTES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS notes (seq INTEGER PRIMARY KEY AUTOINCREMENT, idx INTEGER NOT NULL, "

@@ -26,6 +26,7 @@ from galview.core.consistency import SelfConsistencyCheck
 from galview.core.errors import UserFacingError
 from galview.core.label_values import UNSURE
 from galview.core.words import count
+from galview.qt import note_dialog
 from galview.qt.review import select_by_value
 
 RECHECK_SIZE = 20
@@ -125,7 +126,7 @@ class LabelMenu(QObject):
         if state.blind:
             self.window.statusBar().showMessage("Notes are hidden during the blind re-check", 5000)
             return
-        text, ok = QInputDialog.getMultiLineText(
+        text, ok = note_dialog.ask_note_text(
             self.window,
             f"Note on #{index}",
             f"Note on #{index} ({state.collection.id_of(index)}), kept with its label; earlier versions are kept "

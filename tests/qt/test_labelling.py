@@ -581,8 +581,9 @@ def test_a_store_found_damaged_while_in_use_can_be_recovered_from_the_menu(windo
 def test_n_writes_a_note_that_the_panel_grid_show_box_and_export_carry(labelling, tmp_path, monkeypatch):
     import csv
 
-    from PyQt6.QtWidgets import QFileDialog, QInputDialog
+    from PyQt6.QtWidgets import QFileDialog
 
+    from galview.qt import note_dialog
     from galview.qt.grid import NoteRole
 
     win = labelling
@@ -590,9 +591,7 @@ def test_n_writes_a_note_that_the_panel_grid_show_box_and_export_carry(labelling
     answers = iter(
         [("  tidal tail to the NE?\n", True), ("tidal tail, confirmed in DR10", True), ("x", False)]
     )
-    monkeypatch.setattr(
-        QInputDialog, "getMultiLineText", staticmethod(lambda *a, **k: asked.append(a[1:]) or next(answers))
-    )
+    monkeypatch.setattr(note_dialog, "ask_note_text", lambda *a, **k: asked.append(a[1:]) or next(answers))
     win.state.set_current(5)
     press(win, Qt.Key.Key_N)
     assert asked[0][0] == "Note on #5" and asked[0][2] == ""  # nothing to edit yet
@@ -636,3 +635,20 @@ def test_another_galviews_note_appears(labelling):
     win.labelling.poll()
     assert win.state.notes == {7: "same object as #812"}
     assert "same object as #812" in win.metadata.fields["Note"].text().replace("\u200b", "")
+
+
+def test_the_note_dialog_adds_to_the_note_enter_saves_and_shift_enter_breaks_the_line(qtbot):
+    from PyQt6.QtTest import QTest
+
+    from galview.qt.note_dialog import NoteDialog
+
+    dialog = NoteDialog(None, "Note on #4", "Note on #4 (J0001)", "tidal tail")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.editor.setFocus()
+    QTest.keyClicks(dialog.editor, "?")  # the cursor is at the end and nothing is selected
+    QTest.keyClick(dialog.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(dialog.editor, "check DR10")
+    assert dialog.text() == "tidal tail?\ncheck DR10" and dialog.isVisible()
+    QTest.keyClick(dialog.editor, Qt.Key.Key_Return)
+    assert dialog.result() == NoteDialog.DialogCode.Accepted and not dialog.isVisible()
