@@ -75,6 +75,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"
         ),
+        JobSpec("crossmatch", "Matching a catalogue", "galview.io.catalogues:match_collection", "steps"),
     )
 }
 

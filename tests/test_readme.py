@@ -42,6 +42,7 @@ PLACEHOLDERS = {
     "REF": "#5",
     "LABEL": "LSBG",
     "FILE.csv": "mine.csv",
+    "CATALOGUE.csv": "known.csv",
     "MODEL_DIR": "model_dir",
     "NEW_MODEL_DIR": "new_model_dir",
     "K": "2",
@@ -98,6 +99,11 @@ def workspace(shared_data, tmp_path, monkeypatch):
         arrays = {key: real[key] for key in real.files}  # the real cutouts, with their classes named
     np.savez(tmp_path / "des.npz", **arrays, class_names=np.array(["artifact", "LSBG"]))
     (tmp_path / "mine.csv").write_text("index,label\n1,LSBG\n2,artifact\n")
+    known = np.flatnonzero(np.isfinite(arrays["ra"]))[
+        :3
+    ]  # a catalogue of three of the cutouts with positions
+    rows = "".join(f"src{i},{arrays['ra'][i]},{arrays['dec'][i]}\n" for i in known)
+    (tmp_path / "known.csv").write_text("name,ra,dec\n" + rows)
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GALVIEW_MODEL")

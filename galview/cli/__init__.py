@@ -19,6 +19,7 @@ from galview.cli import (
     adapt,
     cluster,
     compare,
+    crossmatch,
     data,
     explain,
     figure,
@@ -53,6 +54,7 @@ COMMAND_MODULES = (
     explain,
     figure,
     similarity,
+    crossmatch,
     cluster,
     labels,
 )

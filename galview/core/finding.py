@@ -164,6 +164,13 @@ def _two_angles(text: str) -> tuple[str, str] | None:
     return None
 
 
+def parse_angle(text: str) -> tuple[float | None, bool]:
+    """(value, sexagesimal?) of one angle written in degrees (``150.1``) or sexagesimally
+    (``10:00:24.5``, ``10h00m24.5s``, ``-02d12m00s``); ``(None, False)`` when it is neither. A
+    sexagesimal RA is in hours: multiply by 15."""
+    return _angle(text)
+
+
 def _angle(text: str) -> tuple[float | None, bool]:
     """(value, sexagesimal?) of one angle; None when it is not one."""
     text = text.strip()

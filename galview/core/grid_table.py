@@ -7,7 +7,7 @@ every cutout labelled LSBG, sorted by probability, with RA/Dec for a follow-up l
 positions), ``label`` (value; -1 unsure; empty: none), ``label_name``, ``origin`` (original, mine,
 changed), ``note`` (what a person wrote on the cutout; empty: none), then with scores ``p_<class>`` and ``predicted`` (the model's class) and ``model``, and when
 the grid is sorted by a ranking that shows a number on the thumbnails, that number (``similarity``,
-``label_error``…). Cells are Python numbers and text, an empty text where a value is missing;
+``label_error``, ``separation_arcsec``…) and, for a cross-match, ``catalogue_name``. Cells are Python numbers and text, an empty text where a value is missing;
 probabilities and rankings are rounded to 6 decimals, RA/Dec to 7 (0.4 mas).
 """
 
@@ -20,7 +20,13 @@ from galview.core.label_values import UNSURE, file_labels
 from galview.core.scores import UNREADABLE
 
 #: Column names of the rankings' thumbnail numbers (by their badge); others are called ``ranking``.
-RANKING_COLUMNS = {"sim": "similarity", "err": "label_error", "Δp": "change_in_p", "p": "p_other_model"}
+RANKING_COLUMNS = {
+    "sim": "similarity",
+    "err": "label_error",
+    "Δp": "change_in_p",
+    "p": "p_other_model",
+    "sep": "separation_arcsec",
+}
 
 
 def shown_table(state, classes) -> dict[str, np.ndarray]:
@@ -60,6 +66,9 @@ def shown_table(state, classes) -> dict[str, np.ndarray]:
     if ranking is not None and ranking.badge:
         values = ranking.shown if ranking.shown is not None else ranking.values
         table[RANKING_COLUMNS.get(ranking.badge, "ranking")] = _cells(values[order], 6)
+    names = getattr(ranking, "matched_names", None)
+    if names is not None:  # a cross-match: the source each cutout matched
+        table["catalogue_name"] = np.asarray(names, dtype=object)[order]
     return table
 
 

@@ -160,3 +160,35 @@ def similarity_ranking(scores, orientation=None, reference_name: str = "the refe
         orientation=orientation,
         reference_name=reference_name,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class MatchRanking(Ranking):
+    """A cross-match with a catalogue (:mod:`galview.core.crossmatch`): separation in arcsec per cutout.
+
+    Attributes
+    ----------
+    row : ndarray (N,) int64
+        The catalogue row matched; -1 where none within the radius.
+    matched_names : ndarray (N,) of str
+        That source's name; ``""`` where none.
+    catalogue_name : str
+    radius_arcsec : float
+    """
+
+    row: np.ndarray | None = None
+    matched_names: np.ndarray | None = None
+    catalogue_name: str = ""
+    radius_arcsec: float = 0.0
+
+    @property
+    def decimals(self) -> int:
+        """Separations in arcsec to hundredths, however close the leading ones are."""
+        return 2
+
+    def describe(self, index: int) -> str:
+        """The panel's words for one cutout: ``"NGC 3115 DW1 · 0.42″ (candidates.csv)"``."""
+        index = int(index)
+        if self.row is None or self.row[index] < 0:
+            return f"none within {self.radius_arcsec:g}″ in {self.catalogue_name}"
+        return f"{self.matched_names[index]} · {self.values[index]:.2f}″ ({self.catalogue_name})"

@@ -21,6 +21,7 @@ FIELDS = (
     "Model",
     "Score",
     "Similarity",
+    "Match",
     "Review",
     "Shape",
     "Bands",

@@ -40,6 +40,7 @@ from galview.qt.adapting import AdapterOffers
 from galview.qt.batchnorm_adapting import BatchNormAdapting
 from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
+from galview.qt.crossmatching import CrossmatchController
 from galview.qt.detail import DetailView
 from galview.qt.elide import ElidingStatusBar
 from galview.qt.explain_controls import ExplainControls
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         )
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
+        self.crossmatching = CrossmatchController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
         self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -202,6 +204,7 @@ class MainWindow(QMainWindow):
             self.adapting,
             self.review,
             self.similarity,
+            self.crossmatching,
             self.scoring,
             self.explaining,
             self.labelling,
@@ -278,6 +281,12 @@ class MainWindow(QMainWindow):
         self.go_to_action.setToolTip("Show a cutout by its index, its id (or part of one) or a sky position")
         self.legacy_action = self._action(
             cutout_menu, "Open in &Legacy Survey viewer", self.open_in_legacy_viewer, "Ctrl+L"
+        )
+        self.crossmatch_action = self._action(
+            cutout_menu, "&Match a catalogue (RA, Dec)…", self.crossmatching.ask
+        )
+        self.crossmatch_action.setToolTip(
+            "Sort by the nearest source of a CSV or FITS table within a radius; its columns in the panel"
         )
         self.help_menu = HelpMenu(self)
 
