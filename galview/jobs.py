@@ -76,6 +76,7 @@ JOBS: dict[str, JobSpec] = {
             "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"
         ),
         JobSpec("crossmatch", "Matching a catalogue", "galview.io.catalogues:match_collection", "steps"),
+        JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
     )
 }
 

@@ -77,3 +77,25 @@ def write_png(image, path) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_table(path, table: dict, *, on_progress=None, cancel=None, chunk: int = 50_000) -> Path:
+    """Write a table of columns (name → sequence of cells, all of one length) as CSV, as a job.
+
+    Reports :class:`~galview.core.jobs.Progress` in rows every ``chunk`` rows and stops there once
+    ``cancel`` is set (raising ``Cancelled``), leaving no file; see :func:`write_csv`.
+    """
+    from galview.core.jobs import Progress
+
+    columns = list(table)
+    total = len(table[columns[0]]) if columns else 0
+
+    def rows():
+        for start in range(0, total, chunk):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if on_progress is not None:
+                on_progress(Progress(start, total, "writing the table", unit="rows"))
+            yield from zip(*(table[name][start : start + chunk] for name in columns), strict=True)
+
+    return write_csv(path, columns, rows())

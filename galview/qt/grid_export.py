@@ -15,6 +15,9 @@ from galview.core.outputs import output_path
 from galview.core.words import count
 from galview.io.writers import write_csv, write_png
 
+#: Grids of this many rows or more are written by a background job (smaller ones take under 0.1 s).
+BACKGROUND_ROWS = 20_000
+
 
 def ask_export_grid(window) -> None:
     """Ask for a CSV file and write the grid to it (:func:`export_grid`)."""
@@ -29,20 +32,36 @@ def ask_export_grid(window) -> None:
 def export_grid(window, path) -> bool:
     """Write the cutouts the grid shows, in its order (:func:`galview.core.grid_table.shown_table`).
 
-    Says in the status bar what was written, or in a message box why nothing was.
+    The table is taken as the grid shows it now; from :data:`BACKGROUND_ROWS` rows on it is written
+    by a job (a million rows take seconds: BENCHMARKS.md), so the window stays usable, unless another
+    job runs. Says in the status bar what was written, or in a message box why nothing was.
     """
     state = window.state
-
-    def write() -> None:
-        checked = output_path(path, (".csv",), "the grid's table")
-        table = shown_table(state, window.labelling.classes)
-        write_csv(checked, list(table), table_rows(table))
-
-    if not _written(window, path, write):
-        return False
     kept = filters_in_words(state.sorting, class_names_for(state.collection, state.labels))
     what = f"{state.sort_title()}; only those {kept}" if kept else state.sort_title()
-    window.statusBar().showMessage(f"{count(len(state.order), 'cutout')} written to {path} ({what})")
+    done = f"{count(len(state.order), 'cutout')} written to {path} ({what})"
+    table: dict = {}
+
+    def take() -> None:
+        table["path"] = output_path(path, (".csv",), "the grid's table")
+        table["cells"] = shown_table(state, window.labelling.classes)
+
+    if not _written(window, path, take):
+        return False
+    if len(state.order) >= BACKGROUND_ROWS and not window.runner.busy:
+        window.runner.start(
+            "export_table", table["path"], table["cells"],
+            on_returned=lambda _path: window.statusBar().showMessage(done),
+            on_errored=lambda exc: window.show_error(f"{path}: the grid's table was not written ({exc})"),
+        )  # fmt: skip
+        window.statusBar().showMessage(
+            f"Writing {count(len(state.order), 'cutout')} to {path} in the background…"
+        )
+        return True
+    cells = table["cells"]
+    if not _written(window, path, lambda: write_csv(table["path"], list(cells), table_rows(cells))):
+        return False
+    window.statusBar().showMessage(done)
     return True
 
 

@@ -652,3 +652,34 @@ def test_the_note_dialog_adds_to_the_note_enter_saves_and_shift_enter_breaks_the
     assert dialog.text() == "tidal tail?\ncheck DR10" and dialog.isVisible()
     QTest.keyClick(dialog.editor, Qt.Key.Key_Return)
     assert dialog.result() == NoteDialog.DialogCode.Accepted and not dialog.isVisible()
+
+
+def test_a_large_grid_is_exported_in_the_background_and_a_cancel_leaves_no_file(
+    labelling, qtbot, tmp_path, monkeypatch
+):
+    import csv
+
+    from galview.io import writers
+    from galview.qt import grid_export
+
+    win = labelling
+    monkeypatch.setattr(grid_export, "BACKGROUND_ROWS", 10)  # 40 rows count as large here
+    out = tmp_path / "large.csv"
+    assert grid_export.export_grid(win, out)
+    assert win.statusBar().currentMessage().startswith(f"Writing 40 cutouts to {out} in the background")
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=10000)
+    with open(out, newline="") as handle:
+        assert [int(r["index"]) for r in csv.DictReader(handle)] == list(range(N))
+    assert win.statusBar().currentMessage().startswith(f"40 cutouts written to {out}")
+
+    started = []
+    real = writers.write_table
+    monkeypatch.setattr(
+        writers,
+        "write_table",
+        lambda *a, **k: started.append(1) or win.runner.cancel() or real(*a, chunk=5, **k),
+    )
+    cancelled = tmp_path / "cancelled.csv"
+    assert grid_export.export_grid(win, cancelled)
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=10000)
+    assert started and not cancelled.exists() and not list(tmp_path.glob("*.partial"))
