@@ -79,8 +79,9 @@ def cmd_info(args) -> int:
     store = summary["label_store"]
     if store is not None:
         counts = ", ".join(f"{n} {name}" for name, n in store.get("counts", {}).items())
+        notes = f"; {count(store['notes'], 'note')}" if store.get("notes") else ""
         text = store.get("problem") or (
-            f"{count(store['set'], 'label')} set in GalView" + (f": {counts}" if counts else "")
+            f"{count(store['set'], 'label')} set in GalView" + (f": {counts}" if counts else "") + notes
         )
         print(f"store:   {store['path']} ({text})")
     print(f"coords:  {summary['n_coords']} of {summary['n']}")
@@ -127,8 +128,9 @@ def _degrees(value) -> str:
 
 
 def label_store_summary(collection) -> dict | None:
-    """The collection's label store, if it has one: its path and the labels set in GalView per class
-    (``problem`` instead when it cannot be read now: damaged, or locked by another program)."""
+    """The collection's label store, if it has one: its path, the labels set in GalView per class and
+    how many cutouts have a note (``problem`` instead when it cannot be read now: damaged, or locked by
+    another program)."""
     import numpy as np
 
     from galview.core.errors import UserFacingError
@@ -145,6 +147,7 @@ def label_store_summary(collection) -> dict | None:
     try:
         with open_label_store(collection, timeout=2.0) as store:
             user = np.asarray(store.current(), dtype=np.float64)
+            noted = len(store.notes())
     except UserFacingError as exc:
         return {"path": str(path), "problem": f"cannot be read now: {exc.problem}"}
     values, numbers = np.unique(user[np.isfinite(user)], return_counts=True)
@@ -153,7 +156,7 @@ def label_store_summary(collection) -> dict | None:
     for value, number in sorted(zip(values, numbers, strict=True), key=lambda pair: (pair[0] < 0, -pair[1])):
         name = label_name(value, names)
         counts[f"labelled {name}" if name.isdigit() else name] = int(number)  # "58 labelled 1", not "58 1"
-    return {"path": str(path), "set": int(numbers.sum()), "counts": counts}
+    return {"path": str(path), "set": int(numbers.sum()), "counts": counts, "notes": noted}
 
 
 def coords_count(collection) -> int:

@@ -54,6 +54,11 @@ def test_info_names_the_label_store_and_what_was_labelled_in_galview(tmp_path, c
     assert main(["info", str(path), "--json"]) == 0
     store = json.loads(capsys.readouterr().out)["label_store"]
     assert store["set"] == 4 and store["counts"] == {"labelled 1": 2, "labelled 0": 1, "unsure": 1}
+    with open_collection(path) as collection, open_label_store(collection) as store:
+        store.set_note(5, "bright star halo")
+    assert main(["info", str(path)]) == 0
+    line = [text for text in capsys.readouterr().out.splitlines() if text.startswith("store:")]
+    assert line[0].endswith("(4 labels set in GalView: 2 labelled 1, 1 labelled 0, 1 unsure; 1 note)")
 
 
 def test_info_layout_override(tmp_path, capsys):
