@@ -365,7 +365,11 @@ class LabelSession:
 
     def note_history_text(self, index: int, last: int = 4) -> str:
         """The cutout's earlier notes, newest first, one per line ("" when it has had none)."""
-        rows = self.store.note_history(index)[-last - 1 : -1] if self.store is not None else []
+        try:
+            rows = self.store.note_history(index)[-last - 1 : -1] if self.store is not None else []
+        except UserFacingError as exc:  # a damaged notes table: said once where the notes are read
+            logger.warning("note history not read: %s", exc)
+            return ""
         lines = []
         for row in reversed(rows):
             when = datetime.fromtimestamp(row["at"]).strftime("%Y-%m-%d %H:%M")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.budget import MAX_WHOLE_ARRAY_BYTES
 from galview.core.errors import UserFacingError
 from galview.core.finding import parse_angle
 from galview.io.text import one_line
@@ -38,8 +37,9 @@ DEC_NAMES = (
 )
 NAME_NAMES = ("name", "objname", "object", "id", "objid", "sourceid", "designation", "galaxy", "id1")
 SUFFIXES = (".csv", ".txt", ".fits", ".fit", ".fits.gz")
-#: Largest catalogue file read (it is read whole): 512 MB.
-MAX_CATALOGUE_BYTES = MAX_WHOLE_ARRAY_BYTES
+#: Largest catalogue file read: 128 MB. It is read whole and kept as text, about 15 bytes of memory per
+#: byte of CSV (a 38 MB CSV of a million rows took 644 MB), so this keeps a read within about 2 GB.
+MAX_CATALOGUE_BYTES = 128 * 2**20
 
 
 class CatalogueError(UserFacingError):
@@ -223,6 +223,11 @@ def _positions(ra_text: np.ndarray, dec_text: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _numbers(cells: np.ndarray) -> np.ndarray:
+    """Floats from text cells (NaN where a cell is not a number); one conversion when all are numbers."""
+    try:
+        return np.array([float(cell) for cell in cells], dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
     out = np.full(len(cells), np.nan)
     for k, cell in enumerate(cells):
         try:
