@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,7 +170,9 @@ def _fits_columns(path: Path) -> dict[str, np.ndarray]:
     try:
         from astropy.table import Table
 
-        table = Table.read(path, format="fits")
+        with warnings.catch_warnings():  # a damaged header's warnings: the refusal below says it in one line
+            warnings.simplefilter("ignore")
+            table = Table.read(path, format="fits")
     except Exception as exc:  # noqa: BLE001 - astropy raises many kinds for a file that is not a table
         raise CatalogueError(path, f"cannot be read as a FITS table ({one_line(exc)})") from exc
     out = {}
