@@ -70,9 +70,7 @@ def cmd_crossmatch(args) -> int:
             yield cells + [column[row] if found else "" for column in values]
 
     write_csv(output, [*OWN_COLUMNS, *names], rows())
-    line = describe_match(match, len(catalogue), catalogue.name)
-    if catalogue.unreadable:
-        line += f"; {len(catalogue.unreadable):,} catalogue rows have no readable position (first: row {catalogue.unreadable[0] + 1})"
+    line = describe_match(match, len(catalogue), catalogue.name, catalogue.unreadable)
     print(f"{output}: {line}")
     return 0
 

@@ -110,8 +110,9 @@ def match_positions(ra, dec, cat_ra, cat_dec, radius_arcsec: float = DEFAULT_RAD
     return Match(row, separation, radius, int(here.size))
 
 
-def describe_match(match: Match, catalogue_rows: int, catalogue_name: str) -> str:
-    """One line: ``"9 of 12 cutouts have a source of candidates.csv within 3.0″ (9 of its 24 rows)"``."""
+def describe_match(match: Match, catalogue_rows: int, catalogue_name: str, unreadable=()) -> str:
+    """One line: ``"9 of 12 cutouts have a source of candidates.csv within 3″ (9 of its 24 rows)"``, and
+    how many catalogue rows had no readable position (``unreadable``: their 0-based row numbers)."""
     n = len(match.row)
     line = (
         f"{int(match.matched.sum()):,} of {n:,} cutouts have a source of {catalogue_name} within "
@@ -119,6 +120,10 @@ def describe_match(match: Match, catalogue_rows: int, catalogue_name: str) -> st
     )
     if match.positioned < n:
         line += f"; {n - match.positioned:,} cutouts have no position and were not matched"
+    if len(unreadable):
+        line += (
+            f"; {len(unreadable):,} catalogue rows have no readable position (first: row {unreadable[0] + 1})"
+        )
     return line
 
 

@@ -13,6 +13,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from galview.core.crossmatch import DEFAULT_RADIUS_ARCSEC, describe_match, match_ranking
+from galview.core.match_defaults import MAX_RADIUS_ARCSEC
 
 JOB = "crossmatch"
 CATALOGUE_FILTER = "Catalogues (*.csv *.txt *.fits *.fit *.fits.gz);;All files (*)"
@@ -59,7 +60,7 @@ class CrossmatchController(QObject):
         settings = self.window.settings
         radius, ok = QInputDialog.getDouble(
             self.window, "Match radius", "Nearest source within (arcsec):",
-            float(settings.value("crossmatch/radius", DEFAULT_RADIUS_ARCSEC)), 0.01, 3600.0, 2,
+            float(settings.value("crossmatch/radius", DEFAULT_RADIUS_ARCSEC)), 0.01, MAX_RADIUS_ARCSEC, 2,
         )  # fmt: skip
         if ok:
             settings.setValue("crossmatch/radius", radius)
@@ -85,9 +86,7 @@ class CrossmatchController(QObject):
         self.catalogue = catalogue
         self.state.set_ranking(match_ranking(match, catalogue.names, catalogue.name))
         self.state.set_sorting(sort="catalogue")
-        line = describe_match(match, len(catalogue), catalogue.name)
-        if catalogue.unreadable:
-            line += f"; {len(catalogue.unreadable):,} catalogue rows have no readable position (first: row {catalogue.unreadable[0] + 1})"
+        line = describe_match(match, len(catalogue), catalogue.name, catalogue.unreadable)
         self.message.emit(f"Sorted by the match: {line}")
 
     def show_current(self) -> None:
