@@ -111,6 +111,8 @@ def read_catalogue(path) -> Catalogue:
     if not path.name.lower().endswith(SUFFIXES):
         raise CatalogueError(path, f"is not a catalogue GalView reads; expected {', '.join(SUFFIXES)}")
     size = path.stat().st_size
+    if path.name.lower().endswith(".gz"):
+        size = max(size, _gzip_size(path))  # what it unpacks to: a small file may unpack to gigabytes
     if size > MAX_CATALOGUE_BYTES:
         raise CatalogueError(
             path,
@@ -133,6 +135,16 @@ def read_catalogue(path) -> Catalogue:
         columns[name_column] if name_column else np.array([f"row {i}" for i in range(len(ra))], dtype=object)
     )
     return Catalogue(path, columns, ra, dec, names, ra_column, dec_column, name_column, unreadable)
+
+
+def _gzip_size(path: Path) -> int:
+    """The unpacked size a gzip file records in its last four bytes (modulo 4 GB; 0 if unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-4, 2)
+            return int.from_bytes(handle.read(4), "little")
+    except OSError:
+        return 0
 
 
 def _csv_columns(path: Path) -> dict[str, np.ndarray]:

@@ -79,3 +79,18 @@ def test_a_catalogue_too_large_is_refused_before_it_is_read(tmp_path, monkeypatc
     monkeypatch.setattr(catalogues.Path, "read_bytes", lambda self: pytest.fail("read"))
     with pytest.raises(CatalogueError, match="GalView reads catalogues of at most"):
         read_catalogue(path)
+
+
+def test_a_gzipped_fits_table_is_judged_by_what_it_unpacks_to(tmp_path, monkeypatch):
+    import gzip
+
+    from astropy.table import Table
+
+    plain = tmp_path / "table.fits"
+    Table({"ra": np.linspace(0, 1, 5000), "dec": np.zeros(5000)}).write(plain)
+    packed = tmp_path / "table.fits.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert len(read_catalogue(packed)) == 5000
+    monkeypatch.setattr(catalogues, "MAX_CATALOGUE_BYTES", packed.stat().st_size + 1000)
+    with pytest.raises(CatalogueError, match="GalView reads catalogues of at most"):
+        read_catalogue(packed)  # small packed, larger unpacked
