@@ -58,3 +58,8 @@ def test_what_is_refused_and_how_a_match_is_told():
     assert ranking.describe(0) == "KDG 61 · 0.00″ (known.csv)"
     assert ranking.describe(1) == "none within 3″ in known.csv"
     assert ranking.matched_names.tolist() == ["KDG 61", "", ""] and ranking.decimals == 2
+
+
+def test_catalogue_rows_without_a_position_keep_the_others_row_numbers():
+    match = match_positions([10.0, 20.0], [0.0, 0.0], [np.nan, 20.0, np.nan, 10.0], [np.nan, 0.0, 5.0, 0.0])
+    assert match.row.tolist() == [3, 1]  # rows of the catalogue as given, not of its readable rows
