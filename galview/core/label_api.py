@@ -81,6 +81,9 @@ class LabelStoreAPI(Protocol):
         """Write cutout ``index``'s note (``""`` clears it), durable on return; None if unchanged.
         Earlier versions are kept (:meth:`note_history`)."""
 
+    def set_notes(self, indices, text: str, *, user: str | None = None) -> list[tuple[int, int]]:
+        """Write one note on several cutouts in one durable transaction; (index, number) of those changed."""
+
     def note(self, index: int) -> str:
         """Cutout ``index``'s note, ``""`` when it has none."""
 

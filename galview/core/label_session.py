@@ -334,20 +334,23 @@ class LabelSession:
         """Cutout ``index``'s note (``""``: none; hidden during a blind re-check, as labels are)."""
         return "" if self.state.blind else self.state.notes.get(int(index), "")
 
-    def set_note(self, text: str, index: int | None = None) -> bool:
-        """Write the note of cutout ``index`` (default: the current one); ``""`` clears it.
+    def set_note(self, text: str, indices=None) -> bool:
+        """Write the note of ``indices`` (an index or several; default: the selection when several are
+        selected, else the current cutout); ``""`` clears it.
 
         Returns True once the store has committed it (or it was already so); earlier versions stay
         in the store's note history.
         """
-        index = self.state.current if index is None else int(index)
-        if not 0 <= index < self.state.n:
+        if indices is None:
+            indices = self.state.label_targets()
+        indices = [int(i) for i in np.atleast_1d(indices)]
+        if not indices or not all(0 <= i < self.state.n for i in indices):
             return False
         if not self.ensure_store():
             self.error.emit(f"The note was NOT saved: the label store cannot be opened ({self.broken})")
             return False
         try:
-            seq = self.store.set_note(index, text, user=self.user)
+            written = self.store.set_notes(indices, text, user=self.user)
         except ValueError as exc:
             self.error.emit(f"The note was NOT saved: {exc}")
             return False
@@ -356,11 +359,12 @@ class LabelSession:
             self._note_damage(exc)
             self.error.emit(f"The note was NOT saved: {exc}")
             return False
-        if seq is None:
-            self.message.emit(f"The note on #{index} is unchanged")
+        where = f"#{indices[0]}" if len(indices) == 1 else f"{len(indices):,} cutouts"
+        if not written:
+            self.message.emit(f"The note on {where} is unchanged")
             return True
-        self._reload_notes([index])
-        self.message.emit(f"Note on #{index} saved" if text.strip() else f"Note on #{index} cleared")
+        self._reload_notes([index for index, _seq in written])
+        self.message.emit(f"Note on {where} saved" if text.strip() else f"Note on {where} cleared")
         return True
 
     def note_history_text(self, index: int, last: int = 4) -> str:

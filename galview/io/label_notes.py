@@ -64,24 +64,40 @@ class LabelNotes:
             The note's sequence number, or None when the cutout's note already was ``text``
             (nothing is written).
         """
+        written = self.set_notes([index], text, user=user)
+        return written[0][1] if written else None
+
+    def set_notes(self, indices, text: str, *, user: str | None = None) -> list[tuple[int, int]]:
+        """Write one note on several cutouts in one transaction (a selection's "tidal features"); those
+        whose note already is ``text`` are left alone. Durable when it returns.
+
+        Returns
+        -------
+        list of (int, int)
+            (cutout index, note sequence number) of each note written.
+        """
         from galview.io.label_store import current_user
 
-        index = checked_indices(index, self._n)[0]
-        text = clean_note(text)
+        indices = checked_indices(indices, self._n)
+        text, now, user = clean_note(text), time.time(), user or current_user()
+        written = []
         with self._transaction() as conn:
             for statement in NOTES_SCHEMA:
                 conn.execute(statement)
-            row = conn.execute(
-                "SELECT text FROM notes WHERE idx = ? ORDER BY seq DESC LIMIT 1", (index,)
-            ).fetchone()
-            if (row[0] if row is not None else "") == text:
-                return None
-            found = conn.execute("SELECT cutout_id FROM labels WHERE idx = ?", (index,)).fetchone()
-            cutout_id = found[0] if found is not None and isinstance(found[0], str) else str(index)
-            return conn.execute(
-                "INSERT INTO notes (idx, cutout_id, text, at, user) VALUES (?, ?, ?, ?, ?)",
-                (index, cutout_id, text, time.time(), user or current_user()),
-            ).lastrowid
+            for index in indices:
+                row = conn.execute(
+                    "SELECT text FROM notes WHERE idx = ? ORDER BY seq DESC LIMIT 1", (index,)
+                ).fetchone()
+                if (row[0] if row is not None else "") == text:
+                    continue
+                found = conn.execute("SELECT cutout_id FROM labels WHERE idx = ?", (index,)).fetchone()
+                cutout_id = found[0] if found is not None and isinstance(found[0], str) else str(index)
+                seq = conn.execute(
+                    "INSERT INTO notes (idx, cutout_id, text, at, user) VALUES (?, ?, ?, ?, ?)",
+                    (index, cutout_id, text, now, user),
+                ).lastrowid
+                written.append((index, seq))
+        return written
 
     def note(self, index: int) -> str:
         """The note of cutout ``index`` (``""`` when it has none)."""

@@ -97,8 +97,8 @@ class LabelController(QObject):
     def import_csv(self, path) -> list[int]:
         return self.session.import_csv(path)
 
-    def set_note(self, text: str, index: int | None = None) -> bool:
-        return self.session.set_note(text, index)
+    def set_note(self, text: str, indices=None) -> bool:
+        return self.session.set_note(text, indices)
 
     def poll(self) -> None:
         """Take in label changes another GalView made to the same store."""

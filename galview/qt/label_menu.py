@@ -117,24 +117,35 @@ class LabelMenu(QObject):
         return action
 
     def ask_note(self) -> None:
-        """Ask for the current cutout's note (shown as it is, to edit); an empty note clears it."""
+        """Ask for the note of the current cutout, or of the selection when several are selected (shown as
+        it is to edit, or their common note); an empty note clears it."""
         state = self.window.state
-        index = state.current
-        if state.collection is None or not 0 <= index < state.n:
+        targets = state.label_targets()
+        if state.collection is None or not targets:
             self.window.statusBar().showMessage("Choose a cutout to write a note on", 5000)
             return
         if state.blind:
             self.window.statusBar().showMessage("Notes are hidden during the blind re-check", 5000)
             return
-        text, ok = note_dialog.ask_note_text(
-            self.window,
-            f"Note on #{index}",
-            f"Note on #{index} ({state.collection.id_of(index)}), kept with its label; earlier versions are kept "
-            "too. Empty: no note.",
-            self.session.note(index),
-        )
+        notes = {self.session.note(i) for i in targets}
+        common = notes.pop() if len(notes) == 1 else ""
+        if len(targets) == 1:
+            index = targets[0]
+            title = f"Note on #{index}"
+            prompt = (
+                f"Note on #{index} ({state.collection.id_of(index)}), kept with its label; earlier versions "
+                "are kept too. Empty: no note."
+            )
+        else:
+            title = f"Note on {len(targets):,} cutouts"
+            differ = "" if common or not notes else " (their notes differ)"
+            prompt = (
+                f"One note on the {len(targets):,} selected cutouts{differ}: it replaces theirs, whose earlier "
+                "versions are kept. Empty: no note."
+            )
+        text, ok = note_dialog.ask_note_text(self.window, title, prompt, common)
         if ok:
-            self.controller.set_note(text, index)
+            self.controller.set_note(text, targets)
 
     def _set_auto_advance(self, on: bool) -> None:
         self.controller.auto_advance = bool(on)

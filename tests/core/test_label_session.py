@@ -231,9 +231,9 @@ def test_a_note_is_in_the_store_before_the_state_shows_it_and_earlier_ones_stay(
     assert session.set_note("  LSBG with a nucleus?  ")  # the first note creates the store
     assert seen == [([3], "LSBG with a nucleus?")] and state.notes == {3: "LSBG with a nucleus?"}
     assert session.note(3) == "LSBG with a nucleus?" and session.note(4) == ""
-    assert session.set_note("nucleated dwarf", index=3)
+    assert session.set_note("nucleated dwarf", indices=3)
     assert session.note_history_text(3).endswith("LSBG with a nucleus?")  # the earlier version, kept
-    assert session.set_note("", index=3) and state.notes == {}
+    assert session.set_note("", indices=3) and state.notes == {}
     assert "(cleared)" not in session.note_history_text(3)  # the current (cleared) note is not "earlier"
     assert session.note_history_text(3).splitlines()[0].endswith("nucleated dwarf")
 
@@ -242,13 +242,13 @@ def test_a_note_that_cannot_be_kept_is_said_not_saved(data):
     state, session = _session(data)
     errors = []
     session.error.connect(errors.append)
-    assert not session.set_note("x" * 5000, index=1)
+    assert not session.set_note("x" * 5000, indices=1)
     assert "NOT saved" in errors[0] and "at most" in errors[0] and state.notes == {}
 
 
 def test_notes_come_back_on_reopening_and_from_another_program(data):
     state, session = _session(data)
-    session.set_note("first", index=0)
+    session.set_note("first", indices=0)
     other = open_label_store(state.collection)
     other.set_note(5, "written by another GalView")
     other.close()

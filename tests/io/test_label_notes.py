@@ -116,3 +116,15 @@ def test_exports_carry_the_notes(store, tmp_path, suffix):
             notes = list(f["note"].asstr()[()])
         assert notes[1] == "ring? ∅ centre" and notes[3] == "two lines\nof note"
     assert np.count_nonzero(notes) == 2
+
+
+def test_one_note_on_several_cutouts_is_one_transaction_and_skips_those_already_so(store):
+    store.set_note(2, "tidal features")
+    store.set_note(3, "same object as #812")
+    written = store.set_notes([1, 2, 3], "tidal features", user="ana")
+    assert [index for index, _seq in written] == [1, 3]  # 2 had it already
+    assert store.notes() == {1: "tidal features", 2: "tidal features", 3: "tidal features"}
+    assert [row["text"] for row in store.note_history(3)] == ["same object as #812", "tidal features"]
+    with pytest.raises(IndexError):
+        store.set_notes([1, 9], "out of range")
+    assert store.notes()[1] == "tidal features" and len(store.note_history(1)) == 1  # nothing written

@@ -683,3 +683,22 @@ def test_a_large_grid_is_exported_in_the_background_and_a_cancel_leaves_no_file(
     assert grid_export.export_grid(win, cancelled)
     qtbot.waitUntil(lambda: not win.runner.busy, timeout=10000)
     assert started and not cancelled.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_n_on_a_selection_writes_one_note_on_every_selected_cutout(labelling, monkeypatch):
+    from galview.qt import note_dialog
+
+    win = labelling
+    win.labelling.set_note("tidal features", [4])
+    win.labelling.set_note("faint", [6])
+    asked = []
+    answers = iter([("tidal features", True)])
+    monkeypatch.setattr(note_dialog, "ask_note_text", lambda *a, **k: asked.append(a[1:]) or next(answers))
+    win.state.set_selection([4, 5, 6])
+    press(win, Qt.Key.Key_N)
+    title, prompt, text = asked[0]
+    assert title == "Note on 3 cutouts" and text == "" and "(their notes differ)" in prompt
+    assert win.state.notes == {4: "tidal features", 5: "tidal features", 6: "tidal features"}
+    assert win.statusBar().currentMessage() == "Note on 3 cutouts saved"
+    with stored(win) as store:
+        assert [row["text"] for row in store.note_history(6)] == ["faint", "tidal features"]  # kept
