@@ -102,8 +102,8 @@ def workspace(shared_data, tmp_path, monkeypatch):
     known = np.flatnonzero(np.isfinite(arrays["ra"]))[
         :3
     ]  # a catalogue of three of the cutouts with positions
-    rows = "".join(f"src{i},{arrays['ra'][i]},{arrays['dec'][i]}\n" for i in known)
-    (tmp_path / "known.csv").write_text("name,ra,dec\n" + rows)
+    rows = "".join(f"src{i},{arrays['ra'][i]},{arrays['dec'][i]},LSBG\n" for i in known)
+    (tmp_path / "known.csv").write_text("name,ra,dec,label\n" + rows)
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GALVIEW_MODEL")

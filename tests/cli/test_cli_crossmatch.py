@@ -59,3 +59,31 @@ def test_unmatched_cutouts_with_all_and_what_is_refused(shared_data, tmp_path, c
         capsys, shared_data / "des_lsbg" / "des_lsbg_dev.npz", tmp_path / "none.csv", "-o", out
     )
     assert code == 2 and printed == "" and "none.csv: does not exist" in err
+
+
+def test_a_catalogues_label_column_comes_in_through_labels_import(shared_data, tmp_path, capsys, monkeypatch):
+    """crossmatch writes the cutouts' index and id beside the catalogue's columns, so a catalogue with a
+    label column is imported by position in two commands."""
+    import shutil
+
+    from galview.io import open_collection
+    from galview.io.label_store import open_label_store
+
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+    folder = tmp_path / "dwarfs"
+    shutil.copytree(shared_data / "legacy_dwarfs", folder)
+    catalogue = tmp_path / "classified.csv"
+    with open(shared_data / "legacy_dwarfs" / "candidates.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(catalogue, "w", newline="") as handle:
+        handle.write("name,ra,dec,label\n")
+        handle.writelines(f"D{r['id_1']},{r['ra']},{r['dec']},{int(r['nucleated'])}\n" for r in rows)
+    matched = tmp_path / "matched.csv"
+    assert run(capsys, folder, catalogue, "-o", matched)[0] == 0
+    assert main(["labels", "import", str(folder), str(matched)]) == 0
+    assert capsys.readouterr().out == "imported 12 labels\n"
+    with open(matched, newline="") as handle:
+        expected = {int(r["index"]): int(r["label"]) for r in csv.DictReader(handle)}
+    with open_collection(folder) as collection, open_label_store(collection) as store:
+        labels = store.current()
+    assert {i: int(labels[i]) for i in expected} == expected
