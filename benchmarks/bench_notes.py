@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_label_store import line, timed  # run as benchmarks/bench_notes.py: its folder is on the path
 
 from galview.core.collection import ArrayCollection
 from galview.core.grid_table import shown_table
@@ -27,20 +28,6 @@ from galview.core.label_filter import shown_by_labels
 from galview.core.state import ViewerState
 from galview.io.label_notes import restore_note_rows
 from galview.io.label_store import LabelStore
-
-
-def timed(fn, repeats: int) -> np.ndarray:
-    """Milliseconds per call."""
-    out = np.empty(repeats)
-    for k in range(repeats):
-        start = time.perf_counter()
-        fn(k)
-        out[k] = (time.perf_counter() - start) * 1000
-    return out
-
-
-def line(name: str, ms: np.ndarray) -> None:
-    print(f"{name:44s} median {np.median(ms):8.2f} ms   p99 {np.percentile(ms, 99):8.2f} ms   (n={len(ms)})")
 
 
 def main() -> None:

@@ -25,15 +25,17 @@ def add_parsers(commands) -> None:
 
     find = commands.add_parser(
         "find",
-        help="find a cutout by index, id (or part of one) or sky position",
+        help="find a cutout by index, id (or part of one), sky position or a word of its note",
         description="Find the cutout TEXT names, as the window's Cutout ▸ Go to… does: #12 is cutout 12; then "
         "an exact id; then a whole number is an index; then two angles, RA Dec in degrees (150.1 2.2) or "
         "sexagesimal with RA in hours (10:00:24 +02:12:00), or a sky viewer's link with ra= and dec=, give the "
-        "nearest cutout with a position; last, "
-        "text inside exactly one id. Prints its index, id, RA, Dec and how it was found, tab-separated.",
+        "nearest cutout with a position; then text inside exactly one id; last, text inside exactly one note "
+        "of the label store. Prints its index, id, RA, Dec and how it was found, tab-separated.",
     )
     find.add_argument("path", help="the cutout collection (file or folder)")
-    find.add_argument("text", help="index (#12), id or part of one, or position (quote it: '150.1 2.2')")
+    find.add_argument(
+        "text", help="index (#12), id or part of one, position (quote it: '150.1 2.2') or a word of a note"
+    )
     add_open_options(find)
     find.set_defaults(run=cmd_find)
 

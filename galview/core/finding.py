@@ -129,7 +129,7 @@ def _try_position(text: str) -> tuple[float, float] | None:
     parts = _two_angles(text.replace(",", " "))
     if parts is None:
         return None
-    (ra, ra_sexagesimal), (dec, _) = (_angle(p) for p in parts)
+    (ra, ra_sexagesimal), (dec, _) = (parse_angle(p) for p in parts)
     if ra is None or dec is None:
         return None
     ra = ra * 15.0 if ra_sexagesimal else ra
@@ -168,11 +168,6 @@ def parse_angle(text: str) -> tuple[float | None, bool]:
     """(value, sexagesimal?) of one angle written in degrees (``150.1``) or sexagesimally
     (``10:00:24.5``, ``10h00m24.5s``, ``-02d12m00s``); ``(None, False)`` when it is neither. A
     sexagesimal RA is in hours: multiply by 15."""
-    return _angle(text)
-
-
-def _angle(text: str) -> tuple[float | None, bool]:
-    """(value, sexagesimal?) of one angle; None when it is not one."""
     text = text.strip()
     try:
         return float(text), False
