@@ -50,6 +50,9 @@ class LabelStoreAPI(Protocol):
     def redo(self, user: str | None = None) -> list[int] | None:
         """Redo the oldest undone action (of ``user`` when given); indices changed or None."""
 
+    def next_step_at(self, undo: bool, user: str | None = None) -> float | None:
+        """Unix time the action :meth:`undo` (``undo``) or :meth:`redo` would take next was made; None if none."""
+
     def current(self) -> np.ndarray:
         """(N,) float64 user labels, NaN where the user set none."""
 
@@ -83,6 +86,10 @@ class LabelStoreAPI(Protocol):
 
     def set_notes(self, indices, text: str, *, user: str | None = None) -> list[tuple[int, int]]:
         """Write one note on several cutouts in one durable transaction; (index, number) of those changed."""
+
+    def change_notes(self, texts, *, user=None, expected=None) -> list[tuple[int, int, str]]:
+        """Write each cutout's own note (``{index: text}``) in one durable transaction, only where its
+        note still is ``expected[index]`` when given; (index, number, note replaced) of those changed."""
 
     def note(self, index: int) -> str:
         """Cutout ``index``'s note, ``""`` when it has none."""

@@ -22,6 +22,7 @@ from galview.core.errors import DamagedStore, StoreOfAnotherCollection, UserFaci
 from galview.core.label_api import LabelStoreAPI
 from galview.core.label_filter import class_show
 from galview.core.label_values import UNSURE, class_names_for, label_name, labels_in_use
+from galview.core.note_undo import NoteEdit, NoteEdits
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class LabelSession:
         self.user: str | None = None  # None: the login name (the store's default)
         self._seen_seq = 0
         self._seen_note_seq = 0
+        self.note_edits = NoteEdits()  # notes written here, for Ctrl+Z (labels' undo is the store's)
         self._shown_at = time.monotonic()
         state.collection_changed.connect(self._on_collection)
         state.current_changed.connect(self._on_current)
@@ -241,6 +243,7 @@ class LabelSession:
             self.damaged = exc
 
     def close(self) -> None:
+        self.note_edits.clear()
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -268,6 +271,7 @@ class LabelSession:
             self.error.emit(f"The label was NOT saved: {exc}")
             return False
         self._seen_seq = self.store.last_seq()
+        self.note_edits.labelled()
         self.reload(indices)
         what = label_name(value, self.classes) if value is not None else "its original label"
         self.message.emit(
@@ -302,12 +306,16 @@ class LabelSession:
         return self._step(undo=False)
 
     def _step(self, undo: bool) -> bool:
+        """Undo or redo the newest label action or note written here, whichever came last (first for redo)."""
         nothing = "Nothing to undo" if undo else "Nothing to redo"
         if self.store is None:
             self.message.emit(nothing)
             return False
         user = (self.user or _login()) if self.undo_mine else None
         try:
+            edit = self.note_edits.next(undo, self.store.next_step_at(undo, user))
+            if edit is not None:
+                return self._step_note(edit, undo)
             step = self.store.undo if undo else self.store.redo
             changed = step(user=user) if user is not None else step()
         except UserFacingError as exc:
@@ -327,6 +335,27 @@ class LabelSession:
         self.reload(changed)
         self.state.set_current(changed[0])  # show what changed back
         self.message.emit(f"{'Undid' if undo else 'Redid'} the label of {len(changed)} cutout(s)")
+        return True
+
+    def _step_note(self, edit: NoteEdit, undo: bool) -> bool:
+        """Write back the notes ``edit`` replaced (undo) or wrote (redo), where nobody changed them since."""
+        texts, expected = (edit.before, edit.after) if undo else (edit.after, edit.before)
+        written = self.store.change_notes(texts, user=self.user, expected=expected)
+        self.note_edits.stepped(undo)
+        changed = [index for index, _seq, _before in written]
+        kept = len(texts) - len(changed)
+        verb = "Undid" if undo else "Redid"
+        if changed:
+            self._reload_notes(changed)
+            self.state.set_current(changed[0])
+        text = f"{verb} the note on {edit.describe()}"
+        if kept:
+            text += (
+                f"; {kept:,} written since by someone else stay"
+                if changed
+                else ", but others wrote there since: theirs stay"
+            )
+        self.message.emit(text)
         return True
 
     # -- notes ----------------------------------------------------------------------------------
@@ -350,7 +379,7 @@ class LabelSession:
             self.error.emit(f"The note was NOT saved: the label store cannot be opened ({self.broken})")
             return False
         try:
-            written = self.store.set_notes(indices, text, user=self.user)
+            written = self.store.change_notes(dict.fromkeys(indices, text), user=self.user)
         except ValueError as exc:
             self.error.emit(f"The note was NOT saved: {exc}")
             return False
@@ -363,7 +392,9 @@ class LabelSession:
         if not written:
             self.message.emit(f"The note on {where} is unchanged")
             return True
-        self._reload_notes([index for index, _seq in written])
+        changed = {index: before for index, _seq, before in written}
+        self.note_edits.wrote(NoteEdit(time.time(), changed, dict.fromkeys(changed, text.strip())))
+        self._reload_notes(list(changed))
         self.message.emit(f"Note on {where} saved" if text.strip() else f"Note on {where} cleared")
         return True
 

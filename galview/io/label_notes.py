@@ -76,19 +76,45 @@ class LabelNotes:
         list of (int, int)
             (cutout index, note sequence number) of each note written.
         """
+        indices = checked_indices(indices, self._n)
+        written = self.change_notes(dict.fromkeys(indices, text), user=user)
+        return [(index, seq) for index, seq, _before in written]
+
+    def change_notes(self, texts, *, user: str | None = None, expected=None) -> list[tuple[int, int, str]]:
+        """Write each cutout's own note in one transaction; durable when it returns.
+
+        Parameters
+        ----------
+        texts : mapping of int to str
+            The new note of each cutout (``""`` clears it); a cutout whose note already is its text
+            is left alone.
+        user : str, optional
+            Recorded with each note; default the login name.
+        expected : mapping of int to str, optional
+            Write a cutout's note only while its note is still this text: undoing a note must not
+            wipe out one a colleague wrote since.
+
+        Returns
+        -------
+        list of (int, int, str)
+            (cutout index, note sequence number, the note it replaced) of each note written.
+        """
         from galview.io.label_store import current_user
 
-        indices = checked_indices(indices, self._n)
-        text, now, user = clean_note(text), time.time(), user or current_user()
+        checked_indices(list(texts), self._n)
+        texts = {int(index): clean_note(text) for index, text in texts.items()}
+        expected = {} if expected is None else {int(i): clean_note(t) for i, t in expected.items()}
+        now, user = time.time(), user or current_user()
         written = []
         with self._transaction() as conn:
             for statement in NOTES_SCHEMA:
                 conn.execute(statement)
-            for index in indices:
+            for index, text in texts.items():
                 row = conn.execute(
                     "SELECT text FROM notes WHERE idx = ? ORDER BY seq DESC LIMIT 1", (index,)
                 ).fetchone()
-                if (row[0] if row is not None else "") == text:
+                before = row[0] if row is not None and isinstance(row[0], str) else ""  # damaged: replaced
+                if before == text or expected.get(index, before) != before:
                     continue
                 found = conn.execute("SELECT cutout_id FROM labels WHERE idx = ?", (index,)).fetchone()
                 cutout_id = found[0] if found is not None and isinstance(found[0], str) else str(index)
@@ -96,7 +122,7 @@ class LabelNotes:
                     "INSERT INTO notes (idx, cutout_id, text, at, user) VALUES (?, ?, ?, ?, ?)",
                     (index, cutout_id, text, now, user),
                 ).lastrowid
-                written.append((index, seq))
+                written.append((index, seq, before))
         return written
 
     def note(self, index: int) -> str:

@@ -291,6 +291,15 @@ class LabelStore(LabelQueries, LabelNotes):
         re-binding); indices changed, or None. Cutouts a newer done action set keep their label."""
         return self._step(undo=False, user=user)
 
+    def next_step_at(self, undo: bool, user: str | None = None) -> float | None:
+        """When the action that :meth:`undo` (or :meth:`redo`) would take next was made, as Unix time;
+        None if there is none. Lets a caller order the labels' undo with its own (notes)."""
+        with self._reading() as conn:
+            action = label_actions.pick(conn, undo, user)
+            if action is None:
+                return None
+            return conn.execute("SELECT at FROM actions WHERE action = ?", (action,)).fetchone()[0]
+
     def _step(self, undo: bool, user: str | None) -> list[int] | None:
         now, by = time.time(), user or current_user()
         with self._transaction() as conn:

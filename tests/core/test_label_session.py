@@ -258,3 +258,68 @@ def test_notes_come_back_on_reopening_and_from_another_program(data):
     assert state2.notes == {0: "first", 5: "written by another GalView"}
     state.set_blind(True)
     assert session.note(0) == ""  # hidden during a blind re-check, as labels are
+
+
+def test_ctrl_z_walks_back_through_labels_and_notes_in_the_order_they_were_made(data, monkeypatch):
+    import galview.core.label_session as label_session
+    import galview.io.label_notes as label_notes
+    import galview.io.label_store as label_store
+
+    clock = iter(range(1000, 2000))
+    tick = lambda: float(next(clock))  # noqa: E731 - one clock for labels and notes, strictly increasing
+    for module in (label_session, label_notes, label_store):
+        monkeypatch.setattr(module.time, "time", tick)
+    state, session = _session(data)
+    messages = []
+    session.message.connect(messages.append)
+    session.label(1, [0])
+    session.set_note("tidal tail?", indices=0)
+    session.label(UNSURE, [1])
+    session.set_note("same object as #812", indices=[2, 3])
+
+    assert session.undo() and state.notes == {0: "tidal tail?"}  # the newest: the note on two cutouts
+    assert messages[-1] == "Undid the note on 2 cutouts"
+    assert session.undo() and np.isnan(state.user_labels[1])  # then the label
+    assert session.undo() and state.notes == {} and state.current == 0
+    assert session.undo() and np.isnan(state.user_labels[0])
+    assert not session.undo() and messages[-1] == "Nothing to undo"
+
+    assert session.redo() and state.user_labels[0] == 1 and state.notes == {}  # the oldest first
+    assert session.redo() and state.notes == {0: "tidal tail?"}
+    assert session.redo() and state.user_labels[1] == UNSURE
+    assert session.redo() and state.notes == {
+        0: "tidal tail?",
+        2: "same object as #812",
+        3: "same object as #812",
+    }
+    assert not session.redo()
+    history = [row["text"] for row in session.store.note_history(0)]
+    assert history == ["tidal tail?", "", "tidal tail?"]  # undo wrote versions; none was lost
+
+
+def test_undoing_a_note_keeps_one_a_colleague_wrote_since(data):
+    state, session = _session(data)
+    session.set_note("check deeper imaging", indices=[4, 5])
+    other = open_label_store(state.collection)
+    other.set_note(5, "deeper imaging: a real LSBG", user="ana")
+    other.close()
+    messages = []
+    session.message.connect(messages.append)
+    assert session.undo()
+    assert state.notes == {5: "deeper imaging: a real LSBG"}
+    assert "1 written since by someone else stay" in messages[-1]
+    assert session.redo() and state.notes == {4: "check deeper imaging", 5: "deeper imaging: a real LSBG"}
+
+
+def test_a_new_label_or_note_ends_the_notes_redo(data):
+    state, session = _session(data)
+    session.set_note("first", indices=0)
+    session.undo()
+    session.label(0, [1])
+    assert not session.redo()  # the label dropped the undone note, as it drops undone labels
+    session.set_note("second", indices=0)
+    session.undo()
+    session.set_note("third", indices=2)
+    assert not session.redo() and state.notes == {2: "third"}
+    state.set_collection(state.collection)  # another store: the notes' undo starts afresh
+    assert not session.note_edits.done

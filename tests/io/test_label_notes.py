@@ -128,3 +128,27 @@ def test_one_note_on_several_cutouts_is_one_transaction_and_skips_those_already_
     with pytest.raises(IndexError):
         store.set_notes([1, 9], "out of range")
     assert store.notes()[1] == "tidal features" and len(store.note_history(1)) == 1  # nothing written
+
+
+def test_change_notes_writes_each_its_own_text_and_skips_notes_changed_since(store):
+    store.set_notes([0, 1, 2], "tidal features", user="ana")
+    store.set_note(2, "a bright star's halo", user="ben")
+    written = store.change_notes(
+        {0: "", 1: "nucleated", 2: ""}, expected=dict.fromkeys([0, 1, 2], "tidal features")
+    )
+    assert [(i, before) for i, _seq, before in written] == [(0, "tidal features"), (1, "tidal features")]
+    assert store.notes() == {1: "nucleated", 2: "a bright star's halo"}  # ben's note stays
+    assert store.change_notes({1: "nucleated"}) == []  # unchanged: nothing written
+    with pytest.raises(IndexError):
+        store.change_notes({6: "out of range"})
+    assert [row["text"] for row in store.note_history(0)] == ["tidal features", ""]
+
+
+def test_next_step_at_is_when_the_action_undo_or_redo_takes_was_made(store):
+    assert store.next_step_at(True) is None and store.next_step_at(False) is None
+    store.set([1], 1, user="ana")
+    store.set([2], 0, user="ben")
+    times = [row["at"] for row in store.history()]
+    assert store.next_step_at(True) == times[1] and store.next_step_at(True, user="ana") == times[0]
+    store.undo()
+    assert store.next_step_at(False) == times[1] and store.next_step_at(True) == times[0]

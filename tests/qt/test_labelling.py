@@ -702,3 +702,23 @@ def test_n_on_a_selection_writes_one_note_on_every_selected_cutout(labelling, mo
     assert win.statusBar().currentMessage() == "Note on 3 cutouts saved"
     with stored(win) as store:
         assert [row["text"] for row in store.note_history(6)] == ["faint", "tidal features"]  # kept
+
+
+def test_ctrl_z_undoes_a_note_on_the_wrong_selection_and_ctrl_shift_z_brings_it_back(labelling, monkeypatch):
+    from galview.qt import note_dialog
+    from galview.qt.grid import NoteRole
+
+    win = labelling
+    press(win, Qt.Key.Key_1)  # a label first: Ctrl+Z takes the note, the newer
+    monkeypatch.setattr(note_dialog, "ask_note_text", lambda *a, **k: ("ring galaxy?", True))
+    win.state.set_selection([4, 5, 6])
+    press(win, Qt.Key.Key_N)
+    assert set(win.state.notes) == {4, 5, 6}
+    press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.state.notes == {} and win.statusBar().currentMessage() == "Undid the note on 3 cutouts"
+    with stored(win) as store:
+        assert store.notes() == {} and store.get(0)["user_label"] == 1  # on disk; the label stays
+    model = win.grid.grid_model
+    assert not model.data(model.cell_of(5), NoteRole)
+    press(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert set(win.state.notes) == {4, 5, 6} and model.data(model.cell_of(5), NoteRole)
