@@ -38,7 +38,6 @@ class SortControls(QWidget):
         self.state = state
         self.sort_combo = QComboBox()
         self._fill_sorts()
-        self.sort_combo.setToolTip("Order of the grid (unscored or unranked cutouts come last)")
         self.show_combo = QComboBox()
         self.show_combo.setToolTip(
             "Show only the cutouts with this label (a cutout relabelled stays until the grid is sorted "
@@ -104,10 +103,20 @@ class SortControls(QWidget):
             return
         self.sort_combo.blockSignals(True)
         self.sort_combo.clear()
-        for key, text in entries.items():
+        for row, (key, text) in enumerate(entries.items()):
             self.sort_combo.addItem(text, key)
+            self.sort_combo.setItemData(
+                row, text, Qt.ItemDataRole.ToolTipRole
+            )  # whole, where the list cuts it
         self.sort_combo.setCurrentIndex(max(0, self.sort_combo.findData(self.state.sorting.sort)))
         self.sort_combo.blockSignals(False)
+        self._sort_tip()
+
+    def _sort_tip(self) -> None:
+        """The box's tooltip names the sort in full: a long ranking's title is cut in a narrow window."""
+        self.sort_combo.setToolTip(
+            f"Sorted: {self.sort_combo.currentText()}\nOrder of the grid (unscored or unranked cutouts come last)"
+        )
 
     @staticmethod
     def _spin(tip: str) -> QDoubleSpinBox:
@@ -147,6 +156,7 @@ class SortControls(QWidget):
         self.max_spin.setValue(sorting.p_max)
         for widget in widgets:
             widget.blockSignals(False)
+        self._sort_tip()
         self.sort_combo.setEnabled(state.n > 0)  # label queues work without scores
         self.show_combo.setEnabled(state.n > 0)
         self.min_spin.setEnabled(state.scores is not None)

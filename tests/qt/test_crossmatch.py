@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from tests.qt.conftest import random_npz
@@ -41,6 +42,10 @@ def test_a_catalogue_sorts_the_grid_by_the_match_and_the_panel_names_the_source(
 
     assert win.state.sorting.sort == "catalogue"
     assert sorted(win.state.order[:3].tolist()) == [2, 7, 10]  # matched first, nearest first
+    title = win.state.ranking("catalogue").title
+    combo = win.sort_controls.sort_combo
+    assert "known.csv" in title and combo.toolTip().startswith(f"Sorted: {title}\n")  # whole where cut
+    assert combo.itemData(combo.currentIndex(), Qt.ItemDataRole.ToolTipRole) == title
     assert win.state.ranking("catalogue").values[[2, 7, 10]] == pytest.approx(1.2, abs=1e-6)
     message = win.statusBar().currentMessage()
     assert message.startswith("Sorted by the match: 3 of 12 cutouts have a source of known.csv within 3″")
