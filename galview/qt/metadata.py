@@ -83,13 +83,17 @@ class MetadataPanel(QWidget):
         """Where the current cutout stands in the review queue (``"—"``: the queue is empty)."""
         self.fields["Review"].setText(text)
 
-    def show_score(self, model_name: str | None, scores, index: int, other: str | None = None) -> None:
+    def show_score(
+        self, model_name: str | None, scores, index: int, other: tuple[str, str] | None = None
+    ) -> None:
         """Fill the Model and Score rows: ``P(LSBG) = 0.93 → LSBG`` for the cutout ``index``.
 
         ``scores`` is a :class:`~galview.core.scores.Scores` or None; the Score row's name
         becomes ``P(<positive class>)`` for binary models. ``other``: the score of a model compared
-        with the active one, shown on a second line.
+        with the active one and that model's name: the score on a second line, the name (a version's
+        is long, and would wrap past the row's height) in the row's tooltip.
         """
+        self.fields["Score"].setToolTip(f"Second line: the compared model, {other[1]}" if other else "")
         # a version's name ("…_sim-20261206-160112") has no place Qt may wrap it: without these breaks it
         # set the panel's width and the display controls beside it were cut off
         self.fields["Model"].setText(breakable(model_name) if model_name else "none (Model ▸ Open model…)")
@@ -107,4 +111,4 @@ class MetadataPanel(QWidget):
         p = scores.prob_of(index)
         prefix = "" if scores.binary else f"P({predicted}) = "
         text = f"{prefix}{p:.3f} → {predicted}"
-        self.fields["Score"].setText(text if other is None else f"{text}\n{other}")
+        self.fields["Score"].setText(text if other is None else f"{text}\n{other[0]}")

@@ -379,9 +379,10 @@ class RetrainController(QObject):
         """The result's ranking: the flipped cutouts first, or a new task's positive class first."""
         self.state.set_sorting(sort=FLIPPED if self.comparison is not None else NEW_TASK)
 
-    def other_opinion(self, index: int) -> str | None:
+    def other_opinion(self, index: int) -> tuple[str, str] | None:
         """The compared model's score of cutout ``index`` when one of the two compared models is active:
-        ``"0.548 → LSBG by deepshadows_des_sim"`` (the name may wrap: :func:`breakable`); None otherwise."""
+        ``("0.548 → LSBG by the compared model", "deepshadows_des_sim")`` (the line for the panel, whose
+        rows are short, and the model's name for its tooltip); None otherwise."""
         active, first = self.state.model, self.parent_model
         if self.comparison is None or self.new_scores is None or active is None or first is None:
             return None
@@ -393,7 +394,7 @@ class RetrainController(QObject):
             return None
         if other is None or not 0 <= index < len(other) or other.predicted_name(index) is None:
             return None
-        return f"{other.prob_of(index):.3f} → {other.predicted_name(index)} by {breakable(name)}"
+        return f"{other.prob_of(index):.3f} → {other.predicted_name(index)} by the compared model", name
 
     def other_model(self):
         """The loaded model the active one is being compared with (either way round), or None."""

@@ -418,8 +418,9 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     assert path_name(path) in combo.itemText(combo.findData(FLIPPED))  # the ranking names the other model
     assert state.model is active  # comparing changes nothing until the user chooses
     score_row = window.metadata.fields["Score"]
-    other_line = score_row.text().replace("\u200b", "").splitlines()[-1]  # the compared model's, below
-    assert other_line.endswith(f" by {second}") and "→" in other_line
+    other_line = score_row.text().splitlines()[-1]  # the compared model's, below
+    assert other_line.endswith(" by the compared model") and "→" in other_line
+    assert score_row.toolTip() == f"Second line: the compared model, {second}"  # its long name: not cut
     blink = window.compared_map_action  # Explain ▸ Map of the compared model (B): flip between the maps
     assert blink.isEnabled() and not blink.isChecked()
     blink.trigger()
@@ -450,7 +451,7 @@ def test_compare_the_active_model_with_another_version_and_use_it(ready, qtbot, 
     assert panel.use_button.isEnabled()  # left on: using the other model brings one pane back
     panel.use_button.click()
     assert state.model.path == path and state.scores.model_version == controller.new_model.version
-    assert f" by {first}" in score_row.text()  # now the other model is the one compared with
+    assert score_row.toolTip().endswith(f", {first}")  # now the other model is the one compared with
     assert not both.isChecked() and explaining.second_model is None and both.isEnabled()
     assert not pane_b.isVisibleTo(window) and not pane_a.caption.text().startswith("A: ")
     assert not blink.isChecked() and window.explaining.override is None and blink.isEnabled()
@@ -557,5 +558,7 @@ def test_a_finished_comparison_is_forgotten_when_another_collection_opens(ready,
     window.open_path(_learnable_npz(tmp_path / "same_size.npz", n=N, seed=7))
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
     assert window.retraining.comparison is None and window.retraining.other_opinion(0) is None
-    assert " by " not in window.metadata.fields["Score"].text()
+    assert (
+        " by " not in window.metadata.fields["Score"].text() and not window.metadata.fields["Score"].toolTip()
+    )
     assert "Another collection was opened" in window.retraining.panel.change_label.text()
