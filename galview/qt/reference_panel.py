@@ -44,6 +44,14 @@ class ReferencePanel(QWidget):
         self.caption.setText(caption)
         self.setToolTip("\n".join([caption, *steps]))
 
+    def show_message(self, caption: str, shape: tuple[int, int]) -> None:
+        """No image, only ``caption`` (why there is none), over the cutout's frame ``shape`` (H, W)."""
+        self.rgb = None
+        self.image_item.clear()
+        self.view.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
+        self.caption.setText(caption)
+        self.setToolTip(caption)
+
     def clear(self) -> None:
         """Forget the image (the panel is hidden by its owner)."""
         self.rgb = None

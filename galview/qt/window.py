@@ -38,6 +38,7 @@ from galview.core.state import ViewerState
 from galview.core.words import count
 from galview.qt.adapting import AdapterOffers
 from galview.qt.batchnorm_adapting import BatchNormAdapting
+from galview.qt.beside import BesideController
 from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
 from galview.qt.crossmatching import CrossmatchController
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         self.crossmatching = CrossmatchController(self, parent=self)
+        self.beside = BesideController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
         self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -205,6 +207,7 @@ class MainWindow(QMainWindow):
             self.review,
             self.similarity,
             self.crossmatching,
+            self.beside,
             self.scoring,
             self.explaining,
             self.labelling,
@@ -288,6 +291,21 @@ class MainWindow(QMainWindow):
         self.crossmatch_action.setToolTip(
             "Sort by the nearest source of a CSV or FITS table within a radius; its columns in the panel"
         )
+        cutout_menu.addSeparator()
+        self.beside_action = self._action(
+            cutout_menu,
+            "Show the same object from &another collection…",
+            lambda: self.beside.ask(FILE_FILTER),
+        )
+        self.beside_action.setToolTip(
+            "Another survey's cutouts of the same objects (deeper imaging, another band) beside each cutout,"
+            " paired by id, sky position or order"
+        )
+        self.stop_beside_action = self._action(
+            cutout_menu, "Stop showing the other collection", lambda: self.beside.stop()
+        )
+        self.stop_beside_action.setEnabled(False)
+        self.beside.shown.connect(self.stop_beside_action.setEnabled)
         self.help_menu = HelpMenu(self)
 
     def _build_model_menu(self) -> None:

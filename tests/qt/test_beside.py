@@ -1,0 +1,74 @@
+"""Cutout ▸ Show the same object from another collection…: the real Legacy Survey dwarfs beside another
+file of the same objects (one band, coarser, shuffled, one object missing), paired by sky position."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtWidgets import QFileDialog
+
+from galview.core.display import render
+
+
+@pytest.fixture
+def dwarfs(window, shared_data):
+    assert window.open_path(shared_data / "legacy_dwarfs")
+    return window
+
+
+def deeper_survey(collection, path, order):
+    ra, dec = (np.asarray(c, float) for c in collection.readable_coords())
+    images = np.stack([collection.get(int(i))[::4, ::4, :1] for i in order])
+    ids = np.array([f"deep-{i}" for i in order])
+    np.savez(path, images=images, ra=ra[order], dec=dec[order] + 0.3 / 3600, ids=ids)
+    return path
+
+
+def pair(window, qtbot, monkeypatch, path):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    window.beside_action.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+
+
+def test_each_cutouts_counterpart_is_shown_beside_it_until_stopped(dwarfs, qtbot, monkeypatch, tmp_path):
+    win, collection = dwarfs, dwarfs.state.collection
+    order = np.array([5, 0, 9, 3, 11, 1, 7, 2, 10, 4, 6])  # cutout 8 has no counterpart
+    pair(win, qtbot, monkeypatch, deeper_survey(collection, tmp_path / "deeper.npz", order))
+    panel = win.detail.beside
+    assert panel.isVisibleTo(win) and win.stop_beside_action.isEnabled()
+    assert win.statusBar().currentMessage() == (
+        "Shown beside each cutout: 11 of 12 cutouts have a counterpart in deeper.npz, paired by sky position"
+        " within 3″"
+    )
+    win.state.set_current(3)
+    assert panel.caption.text() == "deeper.npz · #3 (deep-3) · 0.30″"
+    other = win.beside.other
+    expected = render(other.get(3), win.state.display, other.bands, other.dtype)
+    np.testing.assert_array_equal(panel.rgb, expected)  # the same display settings, its own one band
+    assert "its own 64 × 64 pixels" in panel.toolTip()
+    win.state.set_current(8)
+    assert panel.caption.text() == "deeper.npz: none within 3″" and panel.rgb is None
+    win.stop_beside_action.trigger()
+    assert not panel.isVisibleTo(win) and not win.stop_beside_action.isEnabled()
+    win.state.set_current(3)
+    assert panel.rgb is None  # stopped: nothing drawn any more
+
+
+def test_a_file_that_cannot_be_paired_is_said_and_nothing_changes(dwarfs, qtbot, monkeypatch, tmp_path):
+    win = dwarfs
+    nowhere = tmp_path / "nowhere.npz"
+    np.savez(nowhere, images=np.zeros((5, 8, 8, 3), np.uint8))
+    errors = []
+    win.beside.error.connect(errors.append)
+    pair(win, qtbot, monkeypatch, nowhere)
+    assert "nowhere.npz: cannot be paired with legacy_dwarfs" in errors[0]
+    assert "cannot tell which cutout is which" in errors[0]
+    assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
+
+
+def test_opening_another_collection_forgets_the_pairing(dwarfs, qtbot, monkeypatch, tmp_path, shared_data):
+    win = dwarfs
+    pair(win, qtbot, monkeypatch, deeper_survey(win.state.collection, tmp_path / "deeper.npz", np.arange(12)))
+    assert win.beside.other is not None
+    assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
+    assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
