@@ -26,6 +26,7 @@ from galview.cli import (
     finetune,
     labels,
     models,
+    pairing,
     scoring,
     similarity,
     training,
@@ -55,6 +56,7 @@ COMMAND_MODULES = (
     figure,
     similarity,
     crossmatch,
+    pairing,
     cluster,
     labels,
 )

@@ -24,6 +24,12 @@ def add_parsers(commands) -> None:
         "--classes",
         help="names of the label values 0, 1, … comma-separated (default: the file's, else 0, 1)",
     )
+    view.add_argument(
+        "--beside",
+        metavar="OTHER",
+        help="another collection of the same objects (another survey, deeper imaging): each cutout's "
+        "counterpart is shown beside it, paired by id, sky position or order as the files allow",
+    )
     add_open_options(view)
     _add_window_options(view)
     view.set_defaults(run=lambda args: cmd_window(args, args.paths))
@@ -63,6 +69,9 @@ def cmd_window(args, paths: list[str]) -> int:
 
         output_path(args.screenshot, SCREENSHOT_SUFFIXES, "a screenshot")
     check_paths(args, paths)
+    beside = getattr(args, "beside", None)
+    if beside is not None:
+        _check_beside(beside, paths)
     if args.offscreen:
         import os
 
@@ -72,7 +81,24 @@ def cmd_window(args, paths: list[str]) -> int:
 
     install_message_filter(verbose=args.verbose)
     classes = getattr(args, "classes", None)
-    return run_app(paths, open_options=open_options(args), screenshot=args.screenshot, class_names=classes)
+    return run_app(
+        paths, open_options=open_options(args), screenshot=args.screenshot, class_names=classes, beside=beside
+    )
+
+
+def _check_beside(beside: str, paths: list[str]) -> None:
+    """The ``--beside`` file opens and pairs with the first path (one-line error otherwise)."""
+    from galview.core.errors import UserFacingError
+    from galview.io import open_collection
+    from galview.io.paired_collections import open_and_pair
+
+    if len(paths) != 1:
+        raise UserFacingError(
+            "--beside", f"shows another collection beside one: give one PATH, not {len(paths)}"
+        )
+    with open_collection(paths[0]) as collection:
+        other, _pairing = open_and_pair(collection, beside)
+        other.close()
 
 
 def cmd_demo(args) -> int:

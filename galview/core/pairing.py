@@ -21,12 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from galview.core.match_defaults import DEFAULT_RADIUS_ARCSEC
+from galview.core.pairing_words import PAIR_BY
 
-#: How cutouts can be paired, for ``--by`` and the window.
-PAIR_BY = ("auto", "id", "position", "order")
-
-#: With ``by="auto"``, ids pair the files when at least this share of the open collection's ids is
-#: found in the other (a file's ids are its indices when it has none: those never pair by id).
+#: With ``by="auto"``, ids pair the files when at least this share of the smaller file's ids is found
+#: in the other (deeper imaging may cover a few of the candidates only). A file without ids numbers its
+#: cutouts: those never pair by id.
 SHARED_IDS = 0.5
 
 
@@ -135,7 +134,7 @@ def pair_collections(
 def _automatic(collection, other) -> str:
     """Ids when the files share most of them, else positions when both have some, else order."""
     both_ids = collection.has_ids and other.has_ids
-    shared = np.isin(np.asarray(collection.ids, str), np.asarray(other.ids, str)).mean() if both_ids else 0.0
+    shared = _shared_ids(collection.ids, other.ids) if both_ids else 0.0
     if shared >= SHARED_IDS:
         return "id"
     if _positioned(collection) and _positioned(other):
@@ -148,6 +147,13 @@ def _automatic(collection, other) -> str:
     raise ValueError(
         f"the two files {why}, and do not both have sky positions: GalView cannot tell which cutout is which"
     )
+
+
+def _shared_ids(ids, other_ids) -> float:
+    """The share of the smaller file's distinct ids that the other file holds too."""
+    ours, theirs = np.unique(np.asarray(ids, str)), np.unique(np.asarray(other_ids, str))
+    smaller = min(ours.size, theirs.size)
+    return np.intersect1d(ours, theirs, assume_unique=True).size / smaller if smaller else 0.0
 
 
 def _positioned(collection) -> bool:

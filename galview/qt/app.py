@@ -109,10 +109,11 @@ def thumbnails_ready(window) -> bool:
 
 
 def window_ready(window) -> bool:
-    """True once thumbnails are drawn, no model job (loading, scoring) runs, the histogram is current
-    and no heat map is being computed."""
+    """True once thumbnails are drawn, no model job (loading, scoring) runs, the histogram is current,
+    no heat map is being computed and no other collection waits to be shown beside the cutouts."""
     return (
         not window.runner.busy
+        and window.beside.pending is None
         and not window.histogram.pending
         and window.explaining.heatmaps.idle()
         and thumbnails_ready(window)
@@ -135,9 +136,15 @@ def save_screenshot_when_ready(window, path: str, on_done) -> None:
 
 
 def run_app(
-    paths: list[str], open_options: dict | None = None, screenshot: str | None = None, class_names=None
+    paths: list[str],
+    open_options: dict | None = None,
+    screenshot: str | None = None,
+    class_names=None,
+    beside: str | None = None,
 ) -> int:
     """Open the window on ``paths`` and run the event loop; returns the exit status.
+
+    ``beside``: another collection of the same objects, shown beside each cutout of the first path.
 
     Sets up logging (:func:`galview.core.logs.ensure_logging`) unless the command line has done so.
     """
@@ -149,6 +156,8 @@ def run_app(
     window = MainWindow(open_options=open_options, class_names=class_names)
     install_excepthook(window)
     window.show()
+    if beside is not None:
+        window.beside.pair_when_ready(beside)
     # a screenshot waits for the collection; otherwise the window is usable while the files are read
     opened = window.open_paths(paths, background=not screenshot) if paths else True
     if screenshot:

@@ -45,9 +45,14 @@ class BesideController(QObject):
         self.panel = window.detail.beside
         self.other = None  # the other Collection, while one is paired
         self.pairing = None
+        self.pending: tuple[str, str] | None = (
+            None  # (path, by) to pair once a collection is open and no job runs
+        )
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.display_changed.connect(lambda _s: self.show_current())
         self.state.collection_changed.connect(lambda _c: self.stop(quiet=True))
+        self.state.collection_changed.connect(lambda _c: self._pair_pending())
+        self.runner.finished.connect(lambda *_: self._pair_pending())
 
     @property
     def name(self) -> str:
@@ -67,6 +72,19 @@ class BesideController(QObject):
         )
         if path:
             self.pair_with(path)
+
+    def pair_when_ready(self, path, by: str = "auto") -> None:
+        """Pair with ``path`` as soon as a collection is open and no job runs (``galview view --beside``:
+        the window opens the collection, then scores it, in the background)."""
+        self.pending = (str(path), by)
+        self._pair_pending()
+
+    def _pair_pending(self) -> None:
+        if self.pending is None or self.state.collection is None or self.runner.busy:
+            return
+        path, by = self.pending
+        self.pending = None
+        self.pair_with(path, by)
 
     def pair_with(self, path, by: str = "auto") -> bool:
         """Open the collection at ``path`` and pair it with the open one (a job); False if it cannot start."""
@@ -116,7 +134,7 @@ class BesideController(QObject):
         shape = tuple(collection.shape[:2])
         self.panel.show()
         if j < 0:
-            self.panel.show_message(f"{self.name}: {where}", shape)
+            self.panel.show_message(f"{where} in {self.name}", shape)
             return
         try:
             image = other.get(j)
@@ -126,7 +144,9 @@ class BesideController(QObject):
             self.panel.show_message(f"{self.name} · #{j} could not be read", shape)
             self.panel.setToolTip(str(exc))
             return
-        caption = f"{self.name} · {where}"
+        caption = (
+            f"{where} in {self.name}"  # what differs from cutout to cutout first: the caption may be cut
+        )
         own = (
             f"its own {image.shape[0]} × {image.shape[1]} pixels" if image.shape[:2] != shape else "as it is"
         )

@@ -64,3 +64,10 @@ def test_a_way_of_pairing_the_files_cannot_take_is_refused_saying_what_is_missin
     with pytest.raises(ValueError, match="pair by one of auto, id, position, order"):
         pair_collections(collection(2), collection(2), by="name")
     assert Pairing(np.array([-1]), "order").describe(0, []) == "none (the other file is shorter)"
+
+
+def test_auto_takes_ids_when_the_other_file_holds_a_few_of_the_objects_only():
+    ours = collection(12, ids=[f"LSBG-{i}" for i in range(12)])
+    deeper = collection(3, ids=["LSBG-8", "LSBG-2", "elsewhere"], name="deep.npz")
+    pairing = pair_collections(ours, deeper)  # 2 of the smaller file's 3 ids: paired by id
+    assert pairing.by == "id" and pairing.paired == 2 and pairing.other_index[8] == 0

@@ -41,13 +41,13 @@ def test_each_cutouts_counterpart_is_shown_beside_it_until_stopped(dwarfs, qtbot
         " within 3″"
     )
     win.state.set_current(3)
-    assert panel.caption.text() == "deeper.npz · #3 (deep-3) · 0.30″"
+    assert panel.caption.text() == "#3 (deep-3) · 0.30″ in deeper.npz"
     other = win.beside.other
     expected = render(other.get(3), win.state.display, other.bands, other.dtype)
     np.testing.assert_array_equal(panel.rgb, expected)  # the same display settings, its own one band
     assert "its own 64 × 64 pixels" in panel.toolTip()
     win.state.set_current(8)
-    assert panel.caption.text() == "deeper.npz: none within 3″" and panel.rgb is None
+    assert panel.caption.text() == "none within 3″ in deeper.npz" and panel.rgb is None
     win.stop_beside_action.trigger()
     assert not panel.isVisibleTo(win) and not win.stop_beside_action.isEnabled()
     win.state.set_current(3)
@@ -72,3 +72,18 @@ def test_opening_another_collection_forgets_the_pairing(dwarfs, qtbot, monkeypat
     assert win.beside.other is not None
     assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
     assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
+
+
+def test_view_beside_pairs_once_the_collection_is_open_and_scored(window, qtbot, tiny_model, tmp_path):
+    """``galview view DATA --beside OTHER``: asked before the collection opens, done after the scoring job."""
+    from tests.qt.conftest import random_npz
+
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.beside.pair_when_ready(random_npz(tmp_path / "other.npz", 40, seed=3))
+    assert window.beside.pending is not None  # nothing open yet: it waits
+    window.open_path(random_npz(tmp_path / "first.npz", 40), background=True)
+    qtbot.waitUntil(lambda: window.beside.other is not None and not window.runner.busy, timeout=30000)
+    assert window.state.scores is not None and window.state.scores.complete  # the scoring was not refused
+    assert window.beside.pairing.by == "order" and window.detail.beside.isVisibleTo(window)
+    assert window.detail.beside.caption.text() == "#0 in other.npz"
