@@ -43,6 +43,7 @@ PLACEHOLDERS = {
     "LABEL": "LSBG",
     "FILE.csv": "mine.csv",
     "CATALOGUE.csv": "known.csv",
+    "OTHER": "other.npz",
     "MODEL_DIR": "model_dir",
     "NEW_MODEL_DIR": "new_model_dir",
     "K": "2",
@@ -104,6 +105,12 @@ def workspace(shared_data, tmp_path, monkeypatch):
     ]  # a catalogue of three of the cutouts with positions
     rows = "".join(f"src{i},{arrays['ra'][i]},{arrays['dec'][i]},LSBG\n" for i in known)
     (tmp_path / "known.csv").write_text("name,ra,dec,label\n" + rows)
+    np.savez(  # another survey's file of three of them (for `galview pair`, `view --beside`)
+        tmp_path / "other.npz",
+        images=arrays["images"][known, ::2, ::2],
+        ra=arrays["ra"][known],
+        dec=arrays["dec"][known],
+    )
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GALVIEW_MODEL")
