@@ -116,7 +116,7 @@ def pair_collections(
     if by not in PAIR_BY:
         raise ValueError(f"pair by one of {', '.join(PAIR_BY)}; got {by!r}")
     if by == "auto":
-        by = _automatic(collection, other)
+        return _automatic(collection, other, radius_arcsec)
     if by == "id":
         if not (collection.has_ids and other.has_ids):
             raise ValueError("both files must give ids to pair by id (one numbers its cutouts only)")
@@ -131,29 +131,25 @@ def pair_collections(
     return Pairing(match.row, "position", match.separation_arcsec, match.radius_arcsec)
 
 
-def _automatic(collection, other) -> str:
-    """Ids when the files share most of them, else positions when both have some, else order."""
+def _automatic(collection, other, radius_arcsec: float) -> Pairing:
+    """Ids when the smaller file's are mostly in the other, else positions when both have some, else order."""
     both_ids = collection.has_ids and other.has_ids
-    shared = _shared_ids(collection.ids, other.ids) if both_ids else 0.0
-    if shared >= SHARED_IDS:
-        return "id"
+    shared = 0.0
+    if both_ids:
+        index = pair_by_id(collection.ids, other.ids)
+        shared = np.unique(index[index >= 0]).size / max(1, min(len(collection), len(other)))
+        if shared >= SHARED_IDS:
+            return Pairing(index, "id")
     if _positioned(collection) and _positioned(other):
-        return "position"
+        return pair_collections(collection, other, "position", radius_arcsec)
     if not both_ids and len(collection) == len(other):
-        return "order"  # two files cut from one list; files with ids of their own that differ are not
+        return Pairing(pair_by_order(len(collection), len(other)), "order")  # two files cut from one list
     why = f"share {shared:.0%} of their ids" if both_ids else "do not both give ids"
     if not both_ids:
         why += f" and hold {len(collection):,} and {len(other):,} cutouts"
     raise ValueError(
         f"the two files {why}, and do not both have sky positions: GalView cannot tell which cutout is which"
     )
-
-
-def _shared_ids(ids, other_ids) -> float:
-    """The share of the smaller file's distinct ids that the other file holds too."""
-    ours, theirs = np.unique(np.asarray(ids, str)), np.unique(np.asarray(other_ids, str))
-    smaller = min(ours.size, theirs.size)
-    return np.intersect1d(ours, theirs, assume_unique=True).size / smaller if smaller else 0.0
 
 
 def _positioned(collection) -> bool:
