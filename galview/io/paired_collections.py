@@ -50,9 +50,7 @@ def open_and_pair(
     try:
         pairing = pair_collections(collection, other, by, radius_arcsec)
     except ValueError as exc:
-        raise UserFacingError(
-            other_path, f"cannot be paired with {Path(str(collection.source)).name}: {exc}"
-        ) from None
+        raise UserFacingError(other_path, f"cannot be paired with {collection.source}: {exc}") from None
     return other, pairing
 
 

@@ -53,7 +53,7 @@ TIME_LIMIT_S = 60.0
 MEMORY_LIMIT = 2 * 1024**3
 COMMANDS = ("info", "view", "score", "labels")
 #: Commands that read every cutout in other ways; the fuzzer can run them (``--commands``), the corpus does not.
-MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder", "mosaic", "find", "note")
+MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder", "mosaic", "find", "note", "pair")
 KINDS = ("clean-error", "accepted", "unclean-error", "traceback", "crash", "hang", "memory", "code-from-data")
 #: Worst first: an input's outcome is the worst of its runs.
 SEVERITY = ("code-from-data", "crash", "hang", "memory", "traceback", "unclean-error")
@@ -150,8 +150,28 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
         "mosaic": ["mosaic", target, "--indices", "0", "1", "2", "-o", os.fspath(out / "OUT.png")],
         "find": ["find", target, "150.1 2.2"],  # a position: every cutout's RA and Dec are read
         "note": ["labels", "note", target, "0", "tidal tail?"],  # the store made, bound, a note committed
+        "pair": ["pair", target, _other_survey(out), "--all", "-o", os.fspath(out / "OUT.csv")],
     }
     return [*lines[command], *args]
+
+
+def _other_survey(out: Path) -> str:
+    """A small valid collection for ``galview pair`` to pair the damaged one with: ids and positions
+    near those of the simulated surveys, so ids, positions and order are all tried."""
+    import numpy as np
+
+    path = out / "other_survey.npz"
+    if not path.exists():
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 255, (6, 16, 16, 3), dtype=np.uint8)
+        np.savez(
+            path,
+            images=images,
+            ids=np.array([f"sim{i}" for i in range(6)]),
+            ra=150 + rng.uniform(0, 1, 6),
+            dec=2 + rng.uniform(0, 1, 6),
+        )
+    return os.fspath(path)
 
 
 def _environment(root: Path, galview_root: Path, model: str | None) -> dict[str, str]:

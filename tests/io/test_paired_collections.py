@@ -46,6 +46,6 @@ def test_files_that_cannot_be_paired_are_refused_naming_them(dwarfs, tmp_path):
     nowhere = tmp_path / "nowhere.npz"
     np.savez(nowhere, images=np.zeros((5, 8, 8, 3), np.uint8))
     with pytest.raises(
-        UserFacingError, match=r"nowhere.npz: cannot be paired with legacy_dwarfs: .*hold 12 and 5"
+        UserFacingError, match=r"nowhere.npz: cannot be paired with /.*/legacy_dwarfs: .*hold 12 and 5"
     ):
         open_and_pair(dwarfs, nowhere)

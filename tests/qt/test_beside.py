@@ -61,7 +61,7 @@ def test_a_file_that_cannot_be_paired_is_said_and_nothing_changes(dwarfs, qtbot,
     errors = []
     win.beside.error.connect(errors.append)
     pair(win, qtbot, monkeypatch, nowhere)
-    assert "nowhere.npz: cannot be paired with legacy_dwarfs" in errors[0]
+    assert "nowhere.npz: cannot be paired with /" in errors[0] and "legacy_dwarfs: the two files" in errors[0]
     assert "cannot tell which cutout is which" in errors[0]
     assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
 
