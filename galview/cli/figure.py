@@ -45,6 +45,12 @@ def add_parsers(commands) -> None:
     mosaic.add_argument(
         "--interval", choices=INTERVALS, help="display interval (default: as the window opens it)"
     )
+    mosaic.add_argument(
+        "--beside",
+        metavar="OTHER",
+        help="another collection of the same objects (another survey): each cutout's counterpart beside it, "
+        "paired as 'galview pair --by auto' pairs them",
+    )
     mosaic.add_argument("-o", "--output", required=True, help="PNG file to write")
     add_open_options(mosaic)
     mosaic.set_defaults(run=cmd_mosaic)
@@ -64,8 +70,9 @@ def cmd_mosaic(args) -> int:
     from galview.io.writers import write_png
 
     output = output_path(args.output, (".png",), "the figure")
-    if args.k > MAX_TILES:
-        raise UserFacingError(output, f"-k {args.k} is too many for one figure; at most {MAX_TILES}")
+    most = MAX_TILES // 2 if args.beside else MAX_TILES  # with --beside each cutout takes two tiles
+    if args.k > most:
+        raise UserFacingError(output, f"-k {args.k} is too many for one figure; at most {most}")
     with open_collection(args.data, **open_options(args)) as collection:
         if args.table:
             indices, probs, prob_name = read_table(Path(args.table), len(collection))
@@ -91,10 +98,32 @@ def cmd_mosaic(args) -> int:
         if unreadable:
             print(f"warning: {unreadable_tiles(unreadable, indices, 'the figure')}", file=sys.stderr)
         captions = tile_captions([collection.id_of(int(i)) for i in indices], names, probs, prob_name)
-        figure = compose_mosaic(tiles, captions, args.columns, args.cell)
+        columns, paired = args.columns, ""
+        if args.beside:
+            tiles, captions, columns, paired = _beside(args, collection, indices, tiles, captions)
+        figure = compose_mosaic(tiles, captions, columns, args.cell)
     write_png(figure, output)
-    print(f"{output}: {len(indices)} cutouts, {figure.shape[1]} × {figure.shape[0]} pixels")
+    print(f"{output}: {len(indices)} cutouts, {figure.shape[1]} × {figure.shape[0]} pixels{paired}")
     return 0
+
+
+def _beside(args, collection, indices, tiles, captions):
+    """Each tile followed by its counterpart's in ``--beside``: (tiles, captions, columns, what to print)."""
+    from galview.core.mosaic import counterpart_tiles, mosaic_layout, side_by_side
+    from galview.io.paired_collections import open_and_pair
+
+    other, pairing = open_and_pair(collection, args.beside)
+    with other:
+        name = Path(str(other.source)).name
+        more, more_captions, unreadable = counterpart_tiles(other, pairing, indices, name)
+    if unreadable:
+        print(
+            f"warning: {len(unreadable)} counterparts in {name} could not be read (dark tiles)",
+            file=sys.stderr,
+        )
+    _rows, columns = mosaic_layout(len(indices), args.columns)
+    shown = f"; beside each, its counterpart ({pairing.summary(name)})"
+    return side_by_side(tiles, more), side_by_side(captions, more_captions), 2 * columns, shown
 
 
 def read_table(path: Path, n: int):

@@ -121,6 +121,39 @@ def tile_captions(ids, label_names, probs=None, prob_name: str = "p") -> list[li
     return captions
 
 
+def counterpart_tiles(other, pairing, indices, other_name: str, display: DisplaySettings | None = None):
+    """The counterparts in ``other`` of the cutouts ``indices`` (a :class:`~galview.core.pairing.Pairing`),
+    to put beside them: (tiles, captions, unreadable positions → why). A cutout without a counterpart,
+    or whose counterpart cannot be read, gets a dark tile saying so.
+
+    ``display`` defaults to the other collection's own (its pixel type and bands may differ).
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    found = pairing.other_index[indices]
+    present = np.flatnonzero(found >= 0)
+    rendered, unreadable = render_tiles(other, found[present], display) if present.size else ([], {})
+    dark = np.full((*other.shape[:2], 3), 40, np.uint8)
+    tiles, captions, why = [], [], {}
+    for i in indices.tolist():
+        tiles.append(dark)
+        captions.append(
+            [pairing.describe(i, other.ids).replace("″", '"'), f"in {other_name}"]
+        )  # Pillow's font has no ″
+    for k, position in enumerate(present.tolist()):
+        tiles[position] = rendered[k]
+        if k in unreadable:
+            why[position] = unreadable[k]
+            captions[position][1] = f"could not be read in {other_name}"
+    return tiles, captions, why
+
+
+def side_by_side(first: list, second: list) -> list:
+    """``[a0, b0, a1, b1, …]``: each item of ``first`` followed by its partner in ``second``."""
+    if len(first) != len(second):
+        raise ValueError(f"{len(first)} items beside {len(second)}")
+    return [item for pair in zip(first, second, strict=True) for item in pair]
+
+
 def unreadable_tiles(unreadable: dict[int, str], indices, where: str) -> str:
     """What a figure says of the cutouts it could not read (positions in ``indices`` → why): "1 cutout
     could not be read and is a dark tile in ``where`` (cutout 5: …)"."""

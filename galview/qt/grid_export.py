@@ -10,7 +10,15 @@ from galview.core.errors import UserFacingError
 from galview.core.grid_table import shown_table, table_rows
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for, label_name
-from galview.core.mosaic import MAX_TILES, compose_mosaic, render_tiles, tile_captions, unreadable_tiles
+from galview.core.mosaic import (
+    MAX_TILES,
+    compose_mosaic,
+    counterpart_tiles,
+    render_tiles,
+    side_by_side,
+    tile_captions,
+    unreadable_tiles,
+)
 from galview.core.outputs import output_path
 from galview.core.words import count
 from galview.io.writers import write_csv, write_png
@@ -102,6 +110,8 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
     during a blind re-check)."""
     state = window.state
     unreadable: dict[int, str] = {}
+    if window.beside.other is not None:
+        cutouts = list(cutouts)[: MAX_TILES // 2]  # each takes two tiles, with its counterpart
 
     def write() -> None:
         checked = output_path(path, (".png",), "the figure")
@@ -116,13 +126,36 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
         for position in unreadable:
             names[position] = "could not be read"
         captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
-        write_png(compose_mosaic(tiles, captions, columns or window.grid.grid_model.columns), checked)
+        per_row = columns or window.grid.grid_model.columns
+        if (
+            window.beside.other is not None
+        ):  # another collection shown beside the cutouts: beside them here too
+            more, more_captions = _counterparts(window, cutouts)
+            tiles, captions, per_row = (
+                side_by_side(tiles, more),
+                side_by_side(captions, more_captions),
+                2 * per_row,
+            )
+        write_png(compose_mosaic(tiles, captions, per_row), checked)
 
     if not _written(window, path, write):
         return False
     note = "; " + unreadable_tiles(unreadable, cutouts, "it") if unreadable else ""
     window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
     return True
+
+
+def _counterparts(window, cutouts):
+    """Tiles and captions of the cutouts' counterparts in the collection shown beside them, drawn with
+    the window's display settings, or the other collection's own where its bands cannot take them."""
+    beside = window.beside
+    try:
+        more, captions, _unreadable = counterpart_tiles(
+            beside.other, beside.pairing, cutouts, beside.name, window.state.display
+        )
+    except ValueError:
+        more, captions, _unreadable = counterpart_tiles(beside.other, beside.pairing, cutouts, beside.name)
+    return more, captions
 
 
 def _written(window, path, write) -> bool:

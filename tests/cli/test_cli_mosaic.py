@@ -88,3 +88,31 @@ def test_a_cutout_that_cannot_be_read_is_a_dark_tile_and_said(tmp_path, capsys):
     tile_h = figure.shape[0] - 2 * PAD  # one row of three
     assert (_tile(figure, 1, 3, 32, tile_h) == 40).all()
     assert not (_tile(figure, 0, 3, 32, tile_h) == 40).all()
+
+
+def test_beside_puts_each_cutouts_counterpart_in_another_file_next_to_it(shared_data, tmp_path, capsys):
+    """The real Legacy Survey dwarfs, each beside its quarter-resolution g-band copy in another file."""
+    folder = shared_data / "legacy_dwarfs"
+    with open_collection(folder) as dwarfs:
+        ra, dec = (np.asarray(c, float) for c in dwarfs.readable_coords())
+        order = np.array([4, 1, 0])  # cutout 2 has no counterpart
+        images = np.stack([dwarfs.get(int(i))[::4, ::4, :1] for i in order])
+    other = tmp_path / "deeper.npz"
+    np.savez(other, images=images, ra=ra[order], dec=dec[order])
+    out = tmp_path / "pairs.png"
+    code, printed, err = run(
+        capsys, folder, "--indices", "0", "2", "--beside", other, "--cell", "64", "-o", out
+    )
+    assert (code, err) == (0, "")
+    assert printed.endswith(
+        "(3 of 12 cutouts have a counterpart in deeper.npz, paired by sky position within 3″)\n"
+    )
+    figure = np.asarray(Image.open(out).convert("RGB"))
+    assert figure.shape[1] == PAD + 4 * (64 + PAD)  # two cutouts in a row, each with its counterpart
+    with open_collection(other) as deeper:
+        expected = render(deeper.get(2), default_settings(deeper.dtype, 1), deeper.bands, deeper.dtype)
+    tile_h = 64 + 2 * 15 + PAD
+    np.testing.assert_array_equal(_tile(figure, 1, 4, 64, tile_h), expected)  # 64 px: drawn 1:1
+    assert (_tile(figure, 3, 4, 64, tile_h) == 40).all()  # cutout 2: none within 3″, a dark tile
+    code, _printed, err = run(capsys, folder, "--indices", "0", "--beside", other, "-k", "201", "-o", out)
+    assert code == 2 and "at most 200" in err

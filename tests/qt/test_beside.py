@@ -87,3 +87,24 @@ def test_view_beside_pairs_once_the_collection_is_open_and_scored(window, qtbot,
     assert window.state.scores is not None and window.state.scores.complete  # the scoring was not refused
     assert window.beside.pairing.by == "order" and window.detail.beside.isVisibleTo(window)
     assert window.detail.beside.caption.text() == "#0 in other.npz"
+
+
+def test_the_grid_saved_as_a_figure_puts_each_counterpart_beside_its_cutout(
+    dwarfs, qtbot, monkeypatch, tmp_path
+):
+    from PIL import Image
+
+    from galview.core.mosaic import PAD
+    from galview.qt.grid_export import save_figure
+
+    win = dwarfs
+    order = np.array([1, 0, 2])
+    pair(win, qtbot, monkeypatch, deeper_survey(win.state.collection, tmp_path / "deeper.npz", order))
+    out = tmp_path / "figure.png"
+    assert save_figure(win, out, [0, 1, 5], columns=3)
+    figure = np.asarray(Image.open(out).convert("RGB"))
+    assert figure.shape[1] == PAD + 6 * (128 + PAD)  # three cutouts a row, each followed by its counterpart
+    other = win.beside.other
+    expected = render(other.get(1), win.state.display, other.bands, other.dtype)  # cutout 0's counterpart
+    np.testing.assert_array_equal(figure[PAD : PAD + 128 : 2, 2 * PAD + 128 : 2 * PAD + 256 : 2], expected)
+    assert (figure[PAD : PAD + 128, 6 * PAD + 5 * 128 : 6 * PAD + 6 * 128] == 40).all()  # cutout 5: none
