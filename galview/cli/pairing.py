@@ -23,7 +23,7 @@ def add_parsers(commands) -> None:
         help="pair the cutouts with another collection of the same objects (another survey)",
         description="Find each cutout's counterpart in another collection of the same objects (another "
         "survey's cutouts, deeper imaging, another band) by id, by sky position or by order, and write the "
-        "pairs as CSV. --by auto takes ids when the files share most of them, else sky positions when both "
+        "pairs as CSV. --by auto takes ids when most of the smaller file's ids are in the other, else sky positions when both "
         "have them, else order when neither gives ids and both hold as many cutouts. 'galview view DATA "
         "--beside OTHER' shows them side by side.",
     )

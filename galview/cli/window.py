@@ -71,7 +71,7 @@ def cmd_window(args, paths: list[str]) -> int:
     check_paths(args, paths)
     beside = getattr(args, "beside", None)
     if beside is not None:
-        _check_beside(beside, paths)
+        _check_beside(beside, paths, open_options(args))
     if args.offscreen:
         import os
 
@@ -86,7 +86,7 @@ def cmd_window(args, paths: list[str]) -> int:
     )
 
 
-def _check_beside(beside: str, paths: list[str]) -> None:
+def _check_beside(beside: str, paths: list[str], options: dict) -> None:
     """The ``--beside`` file opens and pairs with the first path (one-line error otherwise)."""
     from galview.core.errors import UserFacingError
     from galview.io import open_collection
@@ -96,7 +96,7 @@ def _check_beside(beside: str, paths: list[str]) -> None:
         raise UserFacingError(
             "--beside", f"shows another collection beside one: give one PATH, not {len(paths)}"
         )
-    with open_collection(paths[0]) as collection:
+    with open_collection(paths[0], **options) as collection:
         other, _pairing = open_and_pair(collection, beside)
         other.close()
 

@@ -10,8 +10,9 @@ collection the index of its counterpart in the other collection, found
   k-d tree, :func:`galview.core.crossmatch.match_positions`);
 - by **order**: cutout k beside cutout k, for two files cut from one catalogue in one order.
 
-:func:`pair_collections` with ``by="auto"`` picks ids when the two files share most of theirs, else sky
-positions when both have them, else order when both hold as many cutouts, and says which it chose.
+:func:`pair_collections` with ``by="auto"`` picks ids when most of the smaller file's ids are in the other,
+else sky positions when both have them, else order when neither gives ids and both hold as many cutouts;
+the :class:`Pairing` says which it chose.
 """
 
 from __future__ import annotations

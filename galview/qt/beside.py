@@ -16,7 +16,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QFileDialog
 
-from galview.core.display import DisplaySettings, render
+from galview.core.display import default_settings, render
 from galview.core.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
@@ -160,4 +160,4 @@ class BesideController(QObject):
         try:
             return render(image, self.state.display, other.bands, other.dtype)
         except ValueError:
-            return render(image, DisplaySettings(), other.bands, other.dtype)
+            return render(image, default_settings(other.dtype, other.shape[2]), other.bands, other.dtype)
