@@ -77,6 +77,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec("crossmatch", "Matching a catalogue", "galview.io.catalogues:match_collection", "steps"),
         JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
+        JobSpec("measure", "Fitting Sérsic profiles", "galview.io.measuring:measure_job", "cutouts"),
         JobSpec(
             "pair", "Pairing with another collection", "galview.io.paired_collections:open_and_pair", "steps"
         ),

@@ -25,6 +25,7 @@ from galview.cli import (
     figure,
     finetune,
     labels,
+    measure,
     models,
     pairing,
     scoring,
@@ -57,6 +58,7 @@ COMMAND_MODULES = (
     similarity,
     crossmatch,
     pairing,
+    measure,
     cluster,
     labels,
 )

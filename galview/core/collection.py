@@ -295,6 +295,12 @@ class Collection(abc.ABC):
         """The unit of the pixel values as the file states it (FITS ``BUNIT``), or None if it does not."""
         return None
 
+    def pixel_scale(self, index: int) -> float | None:
+        """Arcseconds per pixel of one cutout, from its WCS; None when the file does not say."""
+        from galview.core.sky_scale import arcsec_per_pixel
+
+        return arcsec_per_pixel(self.wcs(index))
+
     def describe(self) -> dict:
         """Summary used by ``galview info``: n, shape (H, W, C), dtype, bands, has_labels, has_coords.
 

@@ -111,6 +111,25 @@ def _layout_attribute(path: Path, images) -> str | None:
     return text.upper()
 
 
+def _unit_attribute(path: Path, images) -> str | None:
+    """The pixels' unit as the dataset states it (``unit`` or ``BUNIT``), as text; None otherwise."""
+    for name in ("unit", "BUNIT"):
+        value = _attribute(path, images, name)
+        if isinstance(value, str | bytes):
+            return as_text(value)
+    return None
+
+
+def _scale_attribute(path: Path, images) -> float | None:
+    """The ``pixel_scale`` attribute (arcsec per pixel) when it is one positive finite number."""
+    value = _attribute(path, images, "pixel_scale")
+    try:
+        scale = float(value) if value is not None and np.ndim(value) == 0 else None
+    except (TypeError, ValueError):
+        return None
+    return scale if scale is not None and np.isfinite(scale) and scale > 0 else None
+
+
 def _read_metadata(path: Path, dataset, name: str, n: int) -> np.ndarray:
     """A metadata dataset's values, once it is checked to hold one small value per cutout."""
     import h5py
@@ -128,9 +147,18 @@ def _read_metadata(path: Path, dataset, name: str, n: int) -> np.ndarray:
 class Hdf5Collection(ArrayCollection):
     """An :class:`ArrayCollection` that owns and closes its h5py file handle."""
 
-    def __init__(self, source, h5file, *args, **kwargs):
+    def __init__(self, source, h5file, *args, unit=None, scale=None, **kwargs):
         self._file = h5file
+        self._unit, self._scale = unit, scale
         super().__init__(source, *args, **kwargs)
+
+    def flux_unit(self) -> str | None:
+        """The images dataset's ``unit`` (or ``BUNIT``) attribute: GalView's simulations say nanomaggies."""
+        return self._unit
+
+    def pixel_scale(self, index: int) -> float | None:
+        """The images dataset's ``pixel_scale`` attribute (arcsec), when it is a positive number."""
+        return self._scale
 
     def close(self) -> None:
         """Drop every dataset of the file, then close it.
@@ -222,6 +250,8 @@ def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection
         h5file,
         images,
         layout,
+        unit=_unit_attribute(path, images),
+        scale=_scale_attribute(path, images),
         bands=bands,
         labels=reader(LABEL_KEYS, "labels"),
         ra=reader(("ra", "RA"), "RA values"),

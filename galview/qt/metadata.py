@@ -22,6 +22,7 @@ FIELDS = (
     "Score",
     "Similarity",
     "Match",
+    "Photometry",
     "Review",
     "Shape",
     "Bands",

@@ -55,6 +55,7 @@ from galview.qt.histogram import ProbabilityHistogram
 from galview.qt.label_controller import LabelController
 from galview.qt.label_counts import LabelCounts
 from galview.qt.label_menu import LabelMenu
+from galview.qt.measuring import MeasureController
 from galview.qt.metadata import MetadataPanel
 from galview.qt.opening import BackgroundOpener
 from galview.qt.retrain import RetrainController
@@ -196,6 +197,7 @@ class MainWindow(QMainWindow):
         self.similarity = SimilarityController(self, parent=self)
         self.crossmatching = CrossmatchController(self, parent=self)
         self.beside = BesideController(self, parent=self)
+        self.measuring = MeasureController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
         self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -208,6 +210,7 @@ class MainWindow(QMainWindow):
             self.similarity,
             self.crossmatching,
             self.beside,
+            self.measuring,
             self.scoring,
             self.explaining,
             self.labelling,
@@ -290,6 +293,13 @@ class MainWindow(QMainWindow):
         )
         self.crossmatch_action.setToolTip(
             "Sort by the nearest source of a CSV or FITS table within a radius; its columns in the panel"
+        )
+        self.measure_action = self._action(
+            cutout_menu, "Mea&sure the candidate (Sérsic fit)", lambda: self.measuring.measure(), "Ctrl+M"
+        )
+        self.measure_action.setToolTip(
+            "Magnitude, surface brightness (μ0, ⟨μ⟩e), r_eff, Sérsic n and axis ratio of the selected cutouts"
+            " (or the current one), from calibrated fluxes"
         )
         cutout_menu.addSeparator()
         self.beside_action = self._action(

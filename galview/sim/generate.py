@@ -13,7 +13,7 @@ import numpy as np
 from galview.core.jobs import CancelToken, Progress
 from galview.sim import SIMULATOR_VERSION
 from galview.sim.scene import simulate_cutout
-from galview.sim.surveys import SURVEYS, Survey
+from galview.sim.surveys import CUTOUT_ARCSEC, SURVEYS, Survey
 
 TRUTH_FLOATS = (
     "mu0_g",
@@ -150,6 +150,7 @@ def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_prog
         flux.attrs["layout"] = "NHWC"
         flux.attrs["bands"] = ",".join(survey.bands)
         flux.attrs["unit"] = "nanomaggies per pixel"
+        flux.attrs["pixel_scale"] = CUTOUT_ARCSEC / 64  # arcsec per pixel of the 64 × 64 stamps
         start = 0
         for rgb, flux_chunk, chunk_truths in simulate_chunks(survey, labels, seeds, jpeg, workers):
             images[start : start + len(rgb)] = rgb

@@ -1,0 +1,100 @@
+"""Sérsic photometry of chosen cutouts of a collection (a job): the calibration the file gives, then the fits.
+
+Photometry needs fluxes, not display colours: a FITS file in nanomaggies (the Legacy Survey's cutouts),
+a simulation's ``flux`` dataset (``--dataset flux``), or any float collection with its zero point. The
+zero point comes from the file's unit (nanomaggies: 22.5) unless given; the pixel scale from each
+cutout's WCS or the dataset's ``pixel_scale`` attribute unless given. What is missing is refused in one
+line naming the file and the option that supplies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from galview.core.errors import UserFacingError
+
+#: Units GalView knows the AB zero point of (lower case, matched as the start of the unit's text).
+ZERO_POINTS = {"nanomaggies": 22.5, "nanomaggy": 22.5, "nmgy": 22.5}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How one band of a collection's cutouts becomes magnitudes."""
+
+    band: int
+    band_name: str
+    zeropoint: float
+    pixel_scale: float | None  # None: each cutout's own (from its WCS)
+
+
+def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale=None) -> Calibration:
+    """The band, zero point and pixel scale for photometry of ``collection`` (module docstring).
+
+    Raises
+    ------
+    UserFacingError
+        For display colours (uint8), an unknown band, or a zero point or pixel scale the file does not
+        give and the caller did not.
+    """
+    source = collection.source
+    if collection.dtype.kind != "f":
+        raise UserFacingError(
+            source,
+            f"holds {collection.dtype} pixels (display colours, not fluxes): photometry needs calibrated "
+            "float fluxes (a FITS file in nanomaggies, or a simulation's flux with --dataset flux)",
+        )
+    names = [str(b) for b in collection.bands]
+    if band is None:
+        index = names.index("g") if "g" in names else 0
+    elif band.lower() in [n.lower() for n in names]:
+        index = [n.lower() for n in names].index(band.lower())
+    else:
+        raise UserFacingError(source, f"has no band {band!r}; its bands are {', '.join(names)}")
+    if zeropoint is None:
+        unit = (collection.flux_unit() or "").strip().lower()
+        zeropoint = next((zp for name, zp in ZERO_POINTS.items() if unit.startswith(name)), None)
+        if zeropoint is None:
+            stated = f"states the unit {collection.flux_unit()!r}" if unit else "states no flux unit (BUNIT)"
+            raise UserFacingError(
+                source,
+                f"{stated}: give the AB zero point with --zeropoint (22.5 for Legacy Survey nanomaggies)",
+            )
+    if pixel_scale is None and len(collection) and collection.pixel_scale(0) is None:
+        raise UserFacingError(
+            source,
+            "gives no pixel scale (no WCS, no pixel_scale attribute): give it with --pixel-scale (arcsec)",
+        )
+    return Calibration(index, names[index], float(zeropoint), pixel_scale)
+
+
+def measure_cutouts(collection, indices, calibration: Calibration, *, on_progress=None, cancel=None) -> list:
+    """Fit each cutout of ``indices``: a list of (index, SersicFit or the reason it could not be fitted)."""
+    from galview.core.jobs import Progress
+    from galview.core.photometry import fit_sersic
+
+    indices = [int(i) for i in np.atleast_1d(indices)]
+    results = []
+    for k, index in enumerate(indices):
+        scale = calibration.pixel_scale or collection.pixel_scale(index)
+        try:
+            if scale is None:
+                raise ValueError("its WCS gives no pixel scale")
+            image = collection.get(index)[..., calibration.band]
+            results.append((index, fit_sersic(image, scale, calibration.zeropoint)))
+        except (ValueError, OSError) as exc:  # a damaged or empty cutout: said in its row, the rest go on
+            results.append((index, str(exc)))
+        if on_progress is not None:
+            on_progress(Progress(k + 1, len(indices), "fitting Sérsic profiles", unit="cutouts"))
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+    return results
+
+
+def measure_job(
+    collection, indices, band=None, zeropoint=None, pixel_scale=None, *, on_progress=None, cancel=None
+):
+    """The window's job: (Calibration, results of :func:`measure_cutouts`)."""
+    found = calibration(collection, band, zeropoint, pixel_scale)
+    return found, measure_cutouts(collection, indices, found, on_progress=on_progress, cancel=cancel)

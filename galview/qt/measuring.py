@@ -1,0 +1,137 @@
+"""Cutout ▸ Measure the candidate (Sérsic fit): its magnitude, surface brightness and size in the panel.
+
+The fit (:func:`galview.io.measuring.measure_job`) runs on the window's one job runner, for the current
+cutout or every selected one; each result is kept for the open collection and shown in the panel's
+Photometry row whenever its cutout is current. Where the file does not give the zero point or the pixel
+scale, the window asks for it once per collection.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import QInputDialog
+
+from galview.core.errors import UserFacingError
+
+JOB = "measure"
+
+
+class MeasureController(QObject):
+    """Measures cutouts for the window and shows the current one's photometry.
+
+    Signals
+    -------
+    message(str), error(str)
+        For the status bar and the error dialog.
+    """
+
+    message = pyqtSignal(str)
+    error = pyqtSignal(str)
+
+    def __init__(self, window, parent: QObject | None = None):
+        super().__init__(parent)
+        self.window, self.state, self.runner = window, window.state, window.runner
+        self.fits: dict[int, object] = {}  # cutout index → SersicFit or why it could not be fitted
+        self.band = ""
+        self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
+        self.state.current_changed.connect(lambda _i: self.show_current())
+        self.state.collection_changed.connect(lambda _c: self._forget())
+
+    def _forget(self) -> None:
+        self.fits, self.band, self._given = {}, "", {}
+        self.show_current()
+
+    def measure(self) -> bool:
+        """Fit the selected cutouts (or the current one) in the background; False if it cannot start."""
+        collection = self.state.collection
+        if collection is None:
+            self.message.emit("Open a collection first")
+            return False
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        indices = [int(i) for i in self.state.label_targets()]
+        if not indices:
+            return False
+        from galview.io.measuring import calibration
+
+        while True:
+            try:
+                calibration(collection, None, self._given.get("zeropoint"), self._given.get("pixel_scale"))
+                break
+            except UserFacingError as exc:
+                given = self._ask_missing(exc.problem)
+                if given is None:  # nothing to ask for: the file cannot be measured
+                    self.error.emit(f"No photometry: {exc}")
+                if not given:
+                    return False
+        self.runner.start(
+            JOB, collection, indices, None, self._given.get("zeropoint"), self._given.get("pixel_scale"),
+            on_returned=lambda result: self._on_measured(result, collection),
+            on_errored=lambda exc: self.error.emit(f"The photometry failed: {exc}"),
+        )  # fmt: skip
+        return True
+
+    def _ask_missing(self, problem: str) -> bool | None:
+        """Ask for the zero point or pixel scale the file does not give: True once given, False if
+        cancelled, None when ``problem`` is not a missing number."""
+        asks = {
+            "--zeropoint": (
+                "zeropoint",
+                "Zero point",
+                "AB zero point (magnitude of a flux of 1):",
+                22.5,
+                -100.0,
+                100.0,
+            ),
+            "--pixel-scale": ("pixel_scale", "Pixel scale", "Arcseconds per pixel:", 0.262, 0.001, 3600.0),
+        }
+        option = next((option for option in asks if option in problem), None)
+        if option is None:
+            return None
+        key, title, label, value, low, high = asks[option]
+        reason = problem.split(": give")[0]  # "states no flux unit (BUNIT)": the option is the command line's
+        number, ok = QInputDialog.getDouble(
+            self.window, title, f"The file {reason}.\n\n{label}", value, low, high, 4
+        )
+        if ok:
+            self._given[key] = number
+        return ok
+
+    def _on_measured(self, result, collection) -> None:
+        if collection is not self.state.collection:
+            return
+        found, results = result
+        self.band = found.band_name
+        self.fits.update(results)
+        fitted = [fit for _i, fit in results if not isinstance(fit, str)]
+        lsb = sum(fit.low_surface_brightness for fit in fitted)
+        if len(results) == 1:
+            index, fit = results[0]
+            text = fit if isinstance(fit, str) else fit.describe(self.band)
+            self.message.emit(f"#{index}: {text}")
+        else:
+            self.message.emit(
+                f"{len(fitted)} of {len(results)} cutouts fitted in the {self.band} band; {lsb} pass the LSBG cuts"
+            )
+        self.show_current()
+
+    def show_current(self) -> None:
+        """The current cutout's photometry in the panel (``—``: not measured)."""
+        field = self.window.metadata.fields["Photometry"]
+        fit = self.fits.get(self.state.current)
+        if fit is None:
+            field.setText("—")
+            field.setToolTip("Cutout ▸ Measure the candidate (Sérsic fit)")
+        elif isinstance(fit, str):
+            field.setText(f"could not be fitted: {fit}")
+            field.setToolTip("")
+        else:
+            field.setText(fit.describe(self.band))
+            cuts = "passes" if fit.low_surface_brightness else "does not pass"
+            field.setToolTip(
+                f"Sérsic fit of the {self.band} band (PSF not deconvolved): m = {fit.mag:.2f}, μ0 = {fit.mu0:.2f}, "
+                f"μe = {fit.mu_eff:.2f}, ⟨μ⟩e = {fit.mean_mu_eff:.2f} mag/arcsec², r_eff = {fit.r_eff:.2f}″, "
+                f"n = {fit.n:.2f}, b/a = {fit.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it {cuts} "
+                "the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
+            )

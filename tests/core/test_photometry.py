@@ -1,0 +1,73 @@
+"""Sérsic photometry: a known profile in noise comes back; what cannot be fitted is refused."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from galview.core.photometry import fit_sersic, sersic_b, sersic_image, sersic_total
+
+SCALE = 0.263  # DES
+
+
+def noisy(shape, intensity_eff, r_eff, n, q, angle, seed=0, sky=0.01, noise=0.005, centre=(63.7, 64.2)):
+    rng = np.random.default_rng(seed)
+    model = sersic_image(shape, intensity_eff, r_eff, n, q, angle, *centre)
+    return model + sky + rng.normal(0, noise, shape)
+
+
+def test_b_n_encloses_half_the_light():
+    assert sersic_b(1.0) == pytest.approx(1.678, abs=1e-3)  # the exponential disc's
+    assert sersic_b(4.0) == pytest.approx(7.669, abs=1e-3)  # de Vaucouleurs'
+
+
+def test_an_exponential_lsbg_with_a_star_beside_it_is_measured():
+    """S/N ≈ 35 within r_eff: the tolerances are the fit's scatter over noise draws (seeds 0–3)."""
+    alone = noisy((128, 128), 0.005, 12.0, 1.0, 0.7, 0.5)
+    y, x = np.indices(alone.shape)
+    star = 5.0 * np.exp(-((x - 90) ** 2 + (y - 70) ** 2) / (2 * 1.5**2))  # 250 times the galaxy's peak
+    fit = fit_sersic(alone + star, SCALE)
+    assert fit.mag == pytest.approx(fit_sersic(alone, SCALE).mag, abs=0.03)  # the star is masked
+    true_mag = 22.5 - 2.5 * math.log10(sersic_total(0.005, 12.0, 1.0, 0.7))
+    assert fit.mag == pytest.approx(true_mag, abs=0.15)
+    assert fit.r_eff == pytest.approx(12.0 * SCALE, rel=0.12) and fit.n == pytest.approx(1.0, abs=0.2)
+    assert fit.axis_ratio == pytest.approx(0.7, abs=0.08) and fit.angle == pytest.approx(
+        math.degrees(0.5), abs=8
+    )
+    assert (fit.x, fit.y) == pytest.approx((63.7, 64.2), abs=0.5) and fit.note == ""
+    mu_eff = 22.5 - 2.5 * math.log10(0.005 / SCALE**2)
+    assert fit.mu_eff == pytest.approx(mu_eff, abs=0.15)
+    assert fit.mu0 == pytest.approx(fit.mu_eff - 2.5 * sersic_b(fit.n) / math.log(10))
+    assert fit.mean_mu_eff == pytest.approx(
+        fit.mag + 2.5 * math.log10(2 * math.pi * fit.axis_ratio * fit.r_eff**2)
+    )
+    assert fit.low_surface_brightness  # ⟨μ⟩e ≈ 24.7, r_eff ≈ 3.2″
+
+
+def test_a_large_cutout_is_binned_and_measured_in_its_own_pixels():
+    image = noisy((300, 300), 0.004, 40.0, 0.8, 0.9, 1.0, centre=(150.3, 149.6), noise=0.002)
+    fit = fit_sersic(image, 0.2)
+    assert fit.r_eff == pytest.approx(8.0, rel=0.06) and (fit.x, fit.y) == pytest.approx(
+        (150.3, 149.6), abs=1.0
+    )
+
+
+def test_a_faint_candidate_is_flagged():
+    fit = fit_sersic(noisy((64, 64), 0.0004, 6.0, 1.0, 0.8, 0.0, noise=0.01, centre=(32, 32)), SCALE)
+    assert "faint" in fit.note
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        (np.zeros((8, 8)), "at least 16"),
+        (np.zeros((32, 32, 3)), "one band"),
+        (np.full((32, 32), np.nan), "NaN"),
+        (np.ones((32, 32)), "no noise"),
+    ],
+)
+def test_what_cannot_be_fitted_is_refused(image, words):
+    with pytest.raises(ValueError, match=words):
+        fit_sersic(image, SCALE)

@@ -1,0 +1,67 @@
+"""Photometry of collections: calibration from the file or refused naming what is missing; a fresh
+simulation's fluxes say their unit and pixel scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from galview.core.errors import UserFacingError
+from galview.io import open_collection
+from galview.io.measuring import calibration, measure_cutouts
+
+
+def test_the_real_dwarfs_need_the_zero_point_their_fits_do_not_state(shared_data):
+    with open_collection(shared_data / "legacy_dwarfs") as dwarfs:
+        with pytest.raises(
+            UserFacingError, match=r"legacy_dwarfs: states no flux unit \(BUNIT\): give .*--zeropoint"
+        ):
+            calibration(dwarfs)
+        found = calibration(dwarfs, zeropoint=22.5)
+        assert (found.band, found.band_name, found.pixel_scale) == (0, "g", None)  # each cutout's WCS
+        assert dwarfs.pixel_scale(0) == pytest.approx(0.2)  # DR8 cutouts at 0.2″ per pixel
+        assert calibration(dwarfs, "Z", 22.5).band == 2
+        with pytest.raises(UserFacingError, match="has no band 'i'; its bands are g, r, z"):
+            calibration(dwarfs, "i", 22.5)
+        results = measure_cutouts(dwarfs, [0, 5], found)
+    assert [index for index, _fit in results] == [0, 5]
+    for _index, fit in results:
+        assert 16 < fit.mag < 23 and 23 < fit.mean_mu_eff < 27 and 1.5 < fit.r_eff < 20  # faint dwarfs
+
+
+def test_display_colours_and_a_missing_pixel_scale_are_refused(shared_data, tmp_path):
+    with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as des:
+        with pytest.raises(UserFacingError, match="holds uint8 pixels"):
+            calibration(des, zeropoint=22.5)
+    path = tmp_path / "flux.npz"
+    np.savez(path, images=np.random.default_rng(0).normal(0, 1, (3, 32, 32, 1)).astype(np.float32))
+    with open_collection(path) as plain:
+        with pytest.raises(UserFacingError, match="gives no pixel scale .*--pixel-scale"):
+            calibration(plain, zeropoint=27)
+        found = calibration(plain, zeropoint=27, pixel_scale=0.168)
+        results = measure_cutouts(plain, [1], found)  # pure noise: fitted, flagged faint, or said why not
+        assert results[0][0] == 1
+
+
+def test_a_simulations_fluxes_say_their_unit_and_pixel_scale(tmp_path):
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 4, seed=3, workers=1)
+    with open_collection(path, dataset="flux") as sim:
+        assert sim.flux_unit() == "nanomaggies per pixel" and sim.pixel_scale(0) == pytest.approx(30 / 64)
+        found = calibration(sim)
+        assert (found.band_name, found.zeropoint, found.pixel_scale) == ("g", 22.5, None)
+        results = measure_cutouts(sim, range(4), found)
+    assert not [fit for _i, fit in results if isinstance(fit, str)]  # valid fluxes: every one fitted
+    import h5py
+
+    with h5py.File(path) as handle:
+        truth = {key: handle["truth"][key][:] for key in ("label", "mag_g", "r_eff")}
+    for index, fit in results:
+        if truth["label"][index] == 1:  # an LSBG: its simulated magnitude and size, roughly
+            assert fit.mag == pytest.approx(truth["mag_g"][index], abs=0.75)
+            assert fit.r_eff == pytest.approx(truth["r_eff"][index], rel=0.5)
+    assert (truth["label"] == 1).any()
+    with open_collection(path) as colours:  # the uint8 images beside them say nothing of the kind
+        assert colours.flux_unit() is None and colours.pixel_scale(0) is None

@@ -1,0 +1,53 @@
+"""Cutout ▸ Measure the candidate (Sérsic fit): the real Legacy Survey dwarfs, whose FITS give no BUNIT."""
+
+from __future__ import annotations
+
+import pytest
+from PyQt6.QtWidgets import QInputDialog
+
+
+@pytest.fixture
+def dwarfs(window, shared_data):
+    assert window.open_path(shared_data / "legacy_dwarfs")
+    return window
+
+
+def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point_once(
+    dwarfs, qtbot, monkeypatch
+):
+    win = dwarfs
+    asked = []
+    monkeypatch.setattr(
+        QInputDialog, "getDouble", staticmethod(lambda *a, **k: asked.append(a[2]) or (22.5, True))
+    )
+    win.state.set_current(0)
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    assert len(asked) == 1 and "states no flux unit (BUNIT)" in asked[0] and "--" not in asked[0]
+    field = win.metadata.fields["Photometry"]
+    text = field.text()
+    assert text.startswith("μ0 ") and "re " in text and text.endswith("(g band)")
+    assert "DES Y3 LSBG cuts" in field.toolTip()
+    assert win.statusBar().currentMessage().startswith("#0: μ0 ")
+    win.state.set_current(1)
+    assert field.text() == "—"  # not measured yet
+    win.state.set_selection([1, 2, 3])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    assert len(asked) == 1  # the zero point is remembered for the collection
+    assert win.statusBar().currentMessage().startswith("3 of 3 cutouts fitted in the g band; ")
+    win.state.set_current(2)
+    assert field.text().startswith("μ0 ")
+
+
+def test_display_colours_are_refused_in_one_message(window, shared_data):
+    errors = []
+    window.measuring.error.connect(errors.append)
+    assert window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
+    assert not window.measuring.measure()
+    assert "holds uint8 pixels (display colours, not fluxes)" in errors[0]
+
+
+def test_cancelling_the_zero_point_measures_nothing(dwarfs, monkeypatch):
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (0.0, False)))
+    assert not dwarfs.measuring.measure() and not dwarfs.runner.busy
