@@ -44,6 +44,7 @@ PLACEHOLDERS = {
     "FILE.csv": "mine.csv",
     "CATALOGUE.csv": "known.csv",
     "OTHER": "other.npz",
+    "FLUX": "dwarf.fits",  # one real Legacy Survey cutout in nanomaggies (its header states no unit)
     "MODEL_DIR": "model_dir",
     "NEW_MODEL_DIR": "new_model_dir",
     "K": "2",
@@ -111,6 +112,7 @@ def workspace(shared_data, tmp_path, monkeypatch):
         ra=arrays["ra"][known],
         dec=arrays["dec"][known],
     )
+    shutil.copyfile(shared_data / "legacy_dwarfs" / "ngc3115_dwarf_15.fits", tmp_path / "dwarf.fits")
     (tmp_path / "models").symlink_to(models_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GALVIEW_MODEL")
