@@ -17,7 +17,7 @@ store GalView refuses as damaged (``galview labels salvage``), then reads and la
 
 With ``--commands``, the damaged collections go instead through whole ``galview`` commands (``view``
 offscreen with a screenshot, ``score``, ``info``, ``labels``; also ``explain`` (the sheet), ``similar``,
-``adapt``, ``finetune``, ``train-encoder``, ``mosaic``, ``find``, ``labels note`` and ``pair``, :data:`tests.hostile.corpus.MORE_COMMANDS`) under the corpus's limits and its
+``adapt``, ``finetune``, ``train-encoder``, ``mosaic``, ``find``, ``labels note``, ``pair`` and ``measure``, :data:`tests.hostile.corpus.MORE_COMMANDS`) under the corpus's limits and its
 classification (:func:`tests.hostile.corpus.classify`): the window's worker threads and the scoring of
 every cutout are then part of the run, and a traceback logged from a thread is a finding too.
 """
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "--commands",
         help="run the damaged collections through these galview commands instead, comma-separated: "
         "info, view, score, labels (tests.hostile.corpus.COMMANDS) and MORE_COMMANDS (explain, similar, adapt, "
-        "finetune, train-encoder, mosaic, find, note, pair)",
+        "finetune, train-encoder, mosaic, find, note, pair, measure)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="commands run at a time (with --commands)")
     parser.add_argument(

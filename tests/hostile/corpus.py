@@ -53,7 +53,18 @@ TIME_LIMIT_S = 60.0
 MEMORY_LIMIT = 2 * 1024**3
 COMMANDS = ("info", "view", "score", "labels")
 #: Commands that read every cutout in other ways; the fuzzer can run them (``--commands``), the corpus does not.
-MORE_COMMANDS = ("explain", "similar", "adapt", "finetune", "train-encoder", "mosaic", "find", "note", "pair")
+MORE_COMMANDS = (
+    "explain",
+    "similar",
+    "adapt",
+    "finetune",
+    "train-encoder",
+    "mosaic",
+    "find",
+    "note",
+    "pair",
+    "measure",
+)
 KINDS = ("clean-error", "accepted", "unclean-error", "traceback", "crash", "hang", "memory", "code-from-data")
 #: Worst first: an input's outcome is the worst of its runs.
 SEVERITY = ("code-from-data", "crash", "hang", "memory", "traceback", "unclean-error")
@@ -151,6 +162,16 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
         "find": ["find", target, "150.1 2.2"],  # a position: every cutout's RA and Dec are read
         "note": ["labels", "note", target, "0", "tidal tail?"],  # the store made, bound, a note committed
         "pair": ["pair", target, _other_survey(out), "--all", "-o", os.fspath(out / "OUT.csv")],
+        "measure": [  # float inputs are fitted (every cutout), the others refused as display colours
+            "measure",
+            target,
+            "--zeropoint",
+            "22.5",
+            "--pixel-scale",
+            "0.262",
+            "-o",
+            os.fspath(out / "OUT.csv"),
+        ],
     }
     return [*lines[command], *args]
 
