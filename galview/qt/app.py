@@ -113,7 +113,7 @@ def window_ready(window) -> bool:
     no heat map is being computed and no other collection waits to be shown beside the cutouts."""
     return (
         not window.runner.busy
-        and window.beside.pending is None
+        and window.counterparts.pending is None
         and not window.histogram.pending
         and window.explaining.heatmaps.idle()
         and thumbnails_ready(window)
@@ -157,7 +157,7 @@ def run_app(
     install_excepthook(window)
     window.show()
     if beside is not None:
-        window.beside.pair_when_ready(beside)
+        window.counterparts.pair_when_ready(beside)
     # a screenshot waits for the collection; otherwise the window is usable while the files are read
     opened = window.open_paths(paths, background=not screenshot) if paths else True
     if screenshot:

@@ -18,7 +18,7 @@ class DetailView(QWidget):
 
     ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain;
     ``overlay_b`` a third, hidden unless a second model's maps are shown beside the first's;
-    ``beside`` (a :class:`ReferencePanel`) the same object from another collection, while one is paired;
+    ``counterpart`` (a :class:`ReferencePanel`) the same object from another collection, while one is paired;
     ``reference`` (:class:`ReferencePanel`) the last, the similarity reference while a ranking is open.
     """
 
@@ -40,9 +40,9 @@ class DetailView(QWidget):
         self.overlay = OverlayPanel(self.view)
         self.overlay_b = OverlayPanel(self.view)
         self.overlay_b.hide()
-        self.beside = ReferencePanel(self.view)  # shown while another collection is paired
-        self.beside.caption.setObjectName("besideCaption")
-        self.beside.hide()
+        self.counterpart = ReferencePanel(self.view)  # shown while another collection is paired
+        self.counterpart.caption.setObjectName("counterpartCaption")
+        self.counterpart.hide()
         self.reference = ReferencePanel(self.view)  # shown while a similarity ranking is open
         self.reference.hide()
         self.readout = QLabel("")
@@ -58,7 +58,7 @@ class DetailView(QWidget):
         panels.addLayout(left, stretch=1)
         panels.addWidget(self.overlay, stretch=1)
         panels.addWidget(self.overlay_b, stretch=1)
-        panels.addWidget(self.beside, stretch=1)
+        panels.addWidget(self.counterpart, stretch=1)
         panels.addWidget(self.reference, stretch=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

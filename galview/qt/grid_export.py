@@ -110,7 +110,7 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
     during a blind re-check)."""
     state = window.state
     unreadable: dict[int, str] = {}
-    if window.beside.other is not None:
+    if window.counterparts.other is not None:
         cutouts = list(cutouts)[: MAX_TILES // 2]  # each takes two tiles, with its counterpart
 
     def write() -> None:
@@ -128,7 +128,7 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
         captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
         per_row = columns or window.grid.grid_model.columns
         if (
-            window.beside.other is not None
+            window.counterparts.other is not None
         ):  # another collection shown beside the cutouts: beside them here too
             more, more_captions = _counterparts(window, cutouts)
             tiles, captions, per_row = (
@@ -148,13 +148,13 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
 def _counterparts(window, cutouts):
     """Tiles and captions of the cutouts' counterparts in the collection shown beside them, drawn with
     the window's display settings, or the other collection's own where its bands cannot take them."""
-    beside = window.beside
+    shown = window.counterparts
     try:
         more, captions, _unreadable = counterpart_tiles(
-            beside.other, beside.pairing, cutouts, beside.name, window.state.display
+            shown.other, shown.pairing, cutouts, shown.name, window.state.display
         )
     except ValueError:
-        more, captions, _unreadable = counterpart_tiles(beside.other, beside.pairing, cutouts, beside.name)
+        more, captions, _unreadable = counterpart_tiles(shown.other, shown.pairing, cutouts, shown.name)
     return more, captions
 
 

@@ -38,9 +38,9 @@ from galview.core.state import ViewerState
 from galview.core.words import count
 from galview.qt.adapting import AdapterOffers
 from galview.qt.batchnorm_adapting import BatchNormAdapting
-from galview.qt.beside import BesideController
 from galview.qt.compared_maps import ComparedMapsActions
 from galview.qt.controls import DisplayControls
+from galview.qt.counterparts import CounterpartController
 from galview.qt.crossmatching import CrossmatchController
 from galview.qt.detail import DetailView
 from galview.qt.elide import ElidingStatusBar
@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self.retraining.comparison_changed.connect(self._show_score)
         self.similarity = SimilarityController(self, parent=self)
         self.crossmatching = CrossmatchController(self, parent=self)
-        self.beside = BesideController(self, parent=self)
+        self.counterparts = CounterpartController(self, parent=self)
         self.measuring = MeasureController(self, parent=self)
         self.adapting = AdapterOffers(self.state, self)
         self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
             self.review,
             self.similarity,
             self.crossmatching,
-            self.beside,
+            self.counterparts,
             self.measuring,
             self.scoring,
             self.explaining,
@@ -302,20 +302,20 @@ class MainWindow(QMainWindow):
             " (or the current one), from calibrated fluxes"
         )
         cutout_menu.addSeparator()
-        self.beside_action = self._action(
+        self.counterpart_action = self._action(
             cutout_menu,
             "Show the same object from &another collection…",
-            lambda: self.beside.ask(FILE_FILTER),
+            lambda: self.counterparts.ask(FILE_FILTER),
         )
-        self.beside_action.setToolTip(
+        self.counterpart_action.setToolTip(
             "Another survey's cutouts of the same objects (deeper imaging, another band) beside each cutout,"
             " paired by id, sky position or order"
         )
-        self.stop_beside_action = self._action(
-            cutout_menu, "Stop showing the other collection", lambda: self.beside.stop()
+        self.stop_counterpart_action = self._action(
+            cutout_menu, "Stop showing the other collection", lambda: self.counterparts.stop()
         )
-        self.stop_beside_action.setEnabled(False)
-        self.beside.shown.connect(self.stop_beside_action.setEnabled)
+        self.stop_counterpart_action.setEnabled(False)
+        self.counterparts.shown.connect(self.stop_counterpart_action.setEnabled)
         self.help_menu = HelpMenu(self)
 
     def _build_model_menu(self) -> None:

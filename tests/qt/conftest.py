@@ -13,6 +13,24 @@ def no_default_model(tmp_path, monkeypatch):
     monkeypatch.setenv("GALVIEW_MODEL", str(tmp_path / "no_such_model.keras"))
 
 
+@pytest.fixture(autouse=True)
+def no_unanswered_dialogs(monkeypatch):
+    """A file or input dialog that a test did not answer fails the test, instead of waiting for a person
+    for ever (a test answers one by patching it again; an action bound to the wrong slot shows up so)."""
+    from PyQt6 import QtWidgets
+
+    def unanswered(name):
+        def ask(*_args, **_kwargs):
+            raise AssertionError(f"the test opened {name} without answering it")
+
+        return staticmethod(ask)
+
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QtWidgets.QFileDialog, name, unanswered(f"QFileDialog.{name}"))
+    for name in ("getInt", "getDouble", "getText", "getMultiLineText", "getItem"):
+        monkeypatch.setattr(QtWidgets.QInputDialog, name, unanswered(f"QInputDialog.{name}"))
+
+
 TINY_SHAPE = (16, 16, 3)
 
 

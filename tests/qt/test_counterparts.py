@@ -26,7 +26,7 @@ def deeper_survey(collection, path, order):
 
 def pair(window, qtbot, monkeypatch, path):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
-    window.beside_action.trigger()
+    window.counterpart_action.trigger()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
 
 
@@ -34,22 +34,22 @@ def test_each_cutouts_counterpart_is_shown_beside_it_until_stopped(dwarfs, qtbot
     win, collection = dwarfs, dwarfs.state.collection
     order = np.array([5, 0, 9, 3, 11, 1, 7, 2, 10, 4, 6])  # cutout 8 has no counterpart
     pair(win, qtbot, monkeypatch, deeper_survey(collection, tmp_path / "deeper.npz", order))
-    panel = win.detail.beside
-    assert panel.isVisibleTo(win) and win.stop_beside_action.isEnabled()
+    panel = win.detail.counterpart
+    assert panel.isVisibleTo(win) and win.stop_counterpart_action.isEnabled()
     assert win.statusBar().currentMessage() == (
         "Shown beside each cutout: 11 of 12 cutouts have a counterpart in deeper.npz, paired by sky position"
         " within 3″"
     )
     win.state.set_current(3)
     assert panel.caption.text() == "#3 (deep-3) · 0.30″ in deeper.npz"
-    other = win.beside.other
+    other = win.counterparts.other
     expected = render(other.get(3), win.state.display, other.bands, other.dtype)
     np.testing.assert_array_equal(panel.rgb, expected)  # the same display settings, its own one band
     assert "its own 64 × 64 pixels" in panel.toolTip()
     win.state.set_current(8)
     assert panel.caption.text() == "none within 3″ in deeper.npz" and panel.rgb is None
-    win.stop_beside_action.trigger()
-    assert not panel.isVisibleTo(win) and not win.stop_beside_action.isEnabled()
+    win.stop_counterpart_action.trigger()
+    assert not panel.isVisibleTo(win) and not win.stop_counterpart_action.isEnabled()
     win.state.set_current(3)
     assert panel.rgb is None  # stopped: nothing drawn any more
 
@@ -59,19 +59,19 @@ def test_a_file_that_cannot_be_paired_is_said_and_nothing_changes(dwarfs, qtbot,
     nowhere = tmp_path / "nowhere.npz"
     np.savez(nowhere, images=np.zeros((5, 8, 8, 3), np.uint8))
     errors = []
-    win.beside.error.connect(errors.append)
+    win.counterparts.error.connect(errors.append)
     pair(win, qtbot, monkeypatch, nowhere)
     assert "nowhere.npz: cannot be paired with /" in errors[0] and "legacy_dwarfs: the two files" in errors[0]
     assert "cannot tell which cutout is which" in errors[0]
-    assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
+    assert win.counterparts.other is None and not win.detail.counterpart.isVisibleTo(win)
 
 
 def test_opening_another_collection_forgets_the_pairing(dwarfs, qtbot, monkeypatch, tmp_path, shared_data):
     win = dwarfs
     pair(win, qtbot, monkeypatch, deeper_survey(win.state.collection, tmp_path / "deeper.npz", np.arange(12)))
-    assert win.beside.other is not None
+    assert win.counterparts.other is not None
     assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
-    assert win.beside.other is None and not win.detail.beside.isVisibleTo(win)
+    assert win.counterparts.other is None and not win.detail.counterpart.isVisibleTo(win)
 
 
 def test_view_beside_pairs_once_the_collection_is_open_and_scored(window, qtbot, tiny_model, tmp_path):
@@ -80,13 +80,13 @@ def test_view_beside_pairs_once_the_collection_is_open_and_scored(window, qtbot,
 
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
-    window.beside.pair_when_ready(random_npz(tmp_path / "other.npz", 40, seed=3))
-    assert window.beside.pending is not None  # nothing open yet: it waits
+    window.counterparts.pair_when_ready(random_npz(tmp_path / "other.npz", 40, seed=3))
+    assert window.counterparts.pending is not None  # nothing open yet: it waits
     window.open_path(random_npz(tmp_path / "first.npz", 40), background=True)
-    qtbot.waitUntil(lambda: window.beside.other is not None and not window.runner.busy, timeout=30000)
+    qtbot.waitUntil(lambda: window.counterparts.other is not None and not window.runner.busy, timeout=30000)
     assert window.state.scores is not None and window.state.scores.complete  # the scoring was not refused
-    assert window.beside.pairing.by == "order" and window.detail.beside.isVisibleTo(window)
-    assert window.detail.beside.caption.text() == "#0 in other.npz"
+    assert window.counterparts.pairing.by == "order" and window.detail.counterpart.isVisibleTo(window)
+    assert window.detail.counterpart.caption.text() == "#0 in other.npz"
 
 
 def test_the_grid_saved_as_a_figure_puts_each_counterpart_beside_its_cutout(
@@ -104,7 +104,7 @@ def test_the_grid_saved_as_a_figure_puts_each_counterpart_beside_its_cutout(
     assert save_figure(win, out, [0, 1, 5], columns=3)
     figure = np.asarray(Image.open(out).convert("RGB"))
     assert figure.shape[1] == PAD + 6 * (128 + PAD)  # three cutouts a row, each followed by its counterpart
-    other = win.beside.other
+    other = win.counterparts.other
     expected = render(other.get(1), win.state.display, other.bands, other.dtype)  # cutout 0's counterpart
     np.testing.assert_array_equal(figure[PAD : PAD + 128 : 2, 2 * PAD + 128 : 2 * PAD + 256 : 2], expected)
     assert (figure[PAD : PAD + 128, 6 * PAD + 5 * 128 : 6 * PAD + 6 * 128] == 40).all()  # cutout 5: none

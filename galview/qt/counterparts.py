@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 JOB = "pair"
 
 
-class BesideController(QObject):
+class CounterpartController(QObject):
     """Pairs the open collection with another one and shows the current cutout's counterpart.
 
     Signals
@@ -42,7 +42,7 @@ class BesideController(QObject):
     def __init__(self, window, parent: QObject | None = None):
         super().__init__(parent)
         self.window, self.state, self.runner = window, window.state, window.runner
-        self.panel = window.detail.beside
+        self.panel = window.detail.counterpart
         self.other = None  # the other Collection, while one is paired
         self.pairing = None
         self.pending: tuple[str, str] | None = (
