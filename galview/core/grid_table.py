@@ -26,6 +26,7 @@ RANKING_COLUMNS = {
     "Δp": "change_in_p",
     "p": "p_other_model",
     "sep": "separation_arcsec",
+    "μe": "mean_mu_eff",
 }
 
 

@@ -2,18 +2,22 @@
 
 The fit (:func:`galview.io.measuring.measure_job`) runs on the window's one job runner, for the current
 cutout or every selected one; each result is kept for the open collection and shown in the panel's
-Photometry row whenever its cutout is current. Where the file does not give the zero point or the pixel
-scale, the window asks for it once per collection.
+Photometry row whenever its cutout is current, and the cutouts measured so far make the ``photometry``
+ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Where the file does not give the zero
+point or the pixel scale, the window asks for it once per collection.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QInputDialog
 
 from galview.core.errors import UserFacingError
+from galview.core.rankings import Ranking
 
 JOB = "measure"
+RANKING = "photometry"
 
 
 class MeasureController(QObject):
@@ -104,6 +108,9 @@ class MeasureController(QObject):
         found, results = result
         self.band = found.band_name
         self.fits.update(results)
+        self.state.set_ranking(self.ranking())
+        if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
+            self.state.set_sorting(sort=RANKING)
         fitted = [fit for _i, fit in results if not isinstance(fit, str)]
         lsb = sum(fit.low_surface_brightness for fit in fitted)
         if len(results) == 1:
@@ -112,9 +119,19 @@ class MeasureController(QObject):
             self.message.emit(f"#{index}: {text}")
         else:
             self.message.emit(
-                f"{len(fitted)} of {len(results)} cutouts fitted in the {self.band} band; {lsb} pass the LSBG cuts"
+                f"{len(fitted)} of {len(results)} cutouts fitted in the {self.band} band; {lsb} pass the LSBG cuts;"
+                " sorted by ⟨μ⟩e, faintest first"
             )
         self.show_current()
+
+    def ranking(self) -> Ranking:
+        """The cutouts measured so far by ⟨μ⟩e, faintest first (the others last)."""
+        values = np.full(self.state.n, np.nan)
+        for index, fit in self.fits.items():
+            if not isinstance(fit, str):
+                values[index] = fit.mean_mu_eff
+        title = f"mean surface brightness ⟨μ⟩e ({self.band}, measured), faintest first"
+        return Ranking(RANKING, title, values, descending=True, badge="μe")
 
     def show_current(self) -> None:
         """The current cutout's photometry in the panel (``—``: not measured)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from PyQt6.QtWidgets import QInputDialog
 
+from galview.core.grid_table import shown_table
+from galview.qt.grid import RankingRole
+
 
 @pytest.fixture
 def dwarfs(window, shared_data):
@@ -36,6 +39,16 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
     assert len(asked) == 1  # the zero point is remembered for the collection
     assert win.statusBar().currentMessage().startswith("3 of 3 cutouts fitted in the g band; ")
+    assert win.state.sorting.sort == "photometry"  # a batch: sorted by ⟨μ⟩e, faintest first
+    faint = [win.measuring.fits[i].mean_mu_eff for i in win.state.order[:4].tolist()]
+    assert faint == sorted(faint, reverse=True) and set(win.state.order[:4].tolist()) == {0, 1, 2, 3}
+    model = win.grid.grid_model
+    assert model.data(model.cell_of(2), RankingRole).startswith("μe 2")
+    assert model.data(model.cell_of(7), RankingRole) in (None, "")  # not measured: no number
+    table = shown_table(win.state, win.labelling.classes)  # File ▸ Export the grid as shown
+    assert (
+        float(table["mean_mu_eff"][0]) == pytest.approx(faint[0], abs=1e-5) and table["mean_mu_eff"][-1] == ""
+    )
     win.state.set_current(2)
     assert field.text().startswith("μ0 ")
 
