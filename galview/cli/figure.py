@@ -109,13 +109,20 @@ def cmd_mosaic(args) -> int:
 
 def _beside(args, collection, indices, tiles, captions):
     """Each tile followed by its counterpart's in ``--beside``: (tiles, captions, columns, what to print)."""
+    from dataclasses import replace
+
+    from galview.core.display import default_settings
     from galview.core.mosaic import counterpart_tiles, mosaic_layout, side_by_side
     from galview.io.paired_collections import open_and_pair
 
     other, pairing = open_and_pair(collection, args.beside)
     with other:
         name = Path(str(other.source)).name
-        more, more_captions, unreadable = counterpart_tiles(other, pairing, indices, name)
+        display = default_settings(other.dtype, other.shape[2])
+        display = replace(  # the same stretch and interval as the cutouts beside them
+            display, stretch=args.stretch or display.stretch, interval=args.interval or display.interval
+        )
+        more, more_captions, unreadable = counterpart_tiles(other, pairing, indices, name, display)
     if unreadable:
         print(
             f"warning: {len(unreadable)} counterparts in {name} could not be read (dark tiles)",

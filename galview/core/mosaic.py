@@ -135,10 +135,9 @@ def counterpart_tiles(other, pairing, indices, other_name: str, display: Display
     dark = np.full((*other.shape[:2], 3), 40, np.uint8)
     tiles, captions, why = [], [], {}
     for i in indices.tolist():
+        where = pairing.describe(i, other.ids).replace("″", '"')  # Pillow's small font has no ″
         tiles.append(dark)
-        captions.append(
-            [pairing.describe(i, other.ids).replace("″", '"'), f"in {other_name}"]
-        )  # Pillow's font has no ″
+        captions.append([where, f"in {other_name}"])
     for k, position in enumerate(present.tolist()):
         tiles[position] = rendered[k]
         if k in unreadable:

@@ -144,9 +144,8 @@ class CounterpartController(QObject):
             self.panel.show_message(f"{self.name} · #{j} could not be read", shape)
             self.panel.setToolTip(str(exc))
             return
-        caption = (
-            f"{where} in {self.name}"  # what differs from cutout to cutout first: the caption may be cut
-        )
+        # what differs from cutout to cutout comes first: a narrow panel cuts the caption's end
+        caption = f"{where} in {self.name}"
         own = (
             f"its own {image.shape[0]} × {image.shape[1]} pixels" if image.shape[:2] != shape else "as it is"
         )

@@ -127,15 +127,10 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
             names[position] = "could not be read"
         captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
         per_row = columns or window.grid.grid_model.columns
-        if (
-            window.counterparts.other is not None
-        ):  # another collection shown beside the cutouts: beside them here too
+        if window.counterparts.other is not None:  # another collection beside the cutouts: here too
             more, more_captions = _counterparts(window, cutouts)
-            tiles, captions, per_row = (
-                side_by_side(tiles, more),
-                side_by_side(captions, more_captions),
-                2 * per_row,
-            )
+            tiles, captions = side_by_side(tiles, more), side_by_side(captions, more_captions)
+            per_row *= 2
         write_png(compose_mosaic(tiles, captions, per_row), checked)
 
     if not _written(window, path, write):
