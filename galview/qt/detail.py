@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from galview.qt.elide import ElidedLabel
@@ -37,6 +37,10 @@ class DetailView(QWidget):
         self.view.setDefaultPadding(0)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.image_item)
+        # the half-light ellipse of a Sérsic fit (Cutout ▸ Measure the candidate), dashed over the cutout
+        self.aperture = pg.PlotCurveItem(pen=pg.mkPen((255, 215, 0), width=1.5, style=Qt.PenStyle.DashLine))
+        self.aperture.setZValue(10)
+        self.view.addItem(self.aperture)
         self.overlay = OverlayPanel(self.view)
         self.overlay_b = OverlayPanel(self.view)
         self.overlay_b.hide()
@@ -89,6 +93,21 @@ class DetailView(QWidget):
         self.overlay_b.show_cutout(rgb, raw.shape[:2])
         if first:
             self.fit()
+
+    def show_aperture(
+        self, x: float, y: float, semi_major: float, axis_ratio: float, angle_deg: float
+    ) -> None:
+        """Draw an ellipse centred on pixel (``x``, ``y``) (0-based pixel centres), ``semi_major`` pixels
+        long, at ``angle_deg`` from the x axis towards +y."""
+        t = np.linspace(0, 2 * np.pi, 121)
+        a, b, angle = semi_major, semi_major * axis_ratio, np.radians(angle_deg)
+        along, across = a * np.cos(t), b * np.sin(t)
+        xs = x + 0.5 + along * np.cos(angle) - across * np.sin(angle)
+        ys = y + 0.5 + along * np.sin(angle) + across * np.cos(angle)
+        self.aperture.setData(xs, ys)
+
+    def clear_aperture(self) -> None:
+        self.aperture.setData([], [])
 
     def zoom(self) -> float:
         """Screen pixels per cutout pixel at the current zoom."""

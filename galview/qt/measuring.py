@@ -124,6 +124,17 @@ class MeasureController(QObject):
             )
         self.show_current()
 
+    def _show_aperture(self, fit) -> None:
+        """The fit's half-light ellipse over the cutout (none when it is not measured)."""
+        detail, collection, index = self.window.detail, self.state.collection, self.state.current
+        scale = None
+        if fit is not None and not isinstance(fit, str) and collection is not None:
+            scale = self._given.get("pixel_scale") or collection.pixel_scale(index)
+        if not scale:
+            detail.clear_aperture()
+            return
+        detail.show_aperture(fit.x, fit.y, fit.r_eff / scale, fit.axis_ratio, fit.angle)
+
     def ranking(self) -> Ranking:
         """The cutouts measured so far by ⟨μ⟩e, faintest first (the others last)."""
         values = np.full(self.state.n, np.nan)
@@ -137,6 +148,7 @@ class MeasureController(QObject):
         """The current cutout's photometry in the panel (``—``: not measured)."""
         field = self.window.metadata.fields["Photometry"]
         fit = self.fits.get(self.state.current)
+        self._show_aperture(fit)
         if fit is None:
             field.setText("—")
             field.setToolTip("Cutout ▸ Measure the candidate (Sérsic fit)")
@@ -150,5 +162,5 @@ class MeasureController(QObject):
                 f"Sérsic fit of the {self.band} band (PSF not deconvolved): m = {fit.mag:.2f}, μ0 = {fit.mu0:.2f}, "
                 f"μe = {fit.mu_eff:.2f}, ⟨μ⟩e = {fit.mean_mu_eff:.2f} mag/arcsec², r_eff = {fit.r_eff:.2f}″, "
                 f"n = {fit.n:.2f}, b/a = {fit.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it {cuts} "
-                "the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
+                "the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″). The dashed ellipse over the cutout is r_eff"
             )

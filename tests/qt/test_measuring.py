@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PyQt6.QtWidgets import QInputDialog
 
@@ -32,8 +33,14 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     assert text.startswith("μ0 ") and "re " in text and text.endswith("(g band)")
     assert "DES Y3 LSBG cuts" in field.toolTip()
     assert win.statusBar().currentMessage().startswith("#0: μ0 ")
+    fit, aperture = win.measuring.fits[0], win.detail.aperture  # the half-light ellipse over the cutout
+    xs, ys = aperture.getData()
+    radius = np.hypot(xs - fit.x - 0.5, ys - fit.y - 0.5)
+    assert radius.max() == pytest.approx(fit.r_eff / 0.2, rel=1e-3)  # semi-major axis in 0.2″ pixels
+    assert radius.min() == pytest.approx(fit.r_eff / 0.2 * fit.axis_ratio, rel=1e-3)
     win.state.set_current(1)
-    assert field.text() == "—"  # not measured yet
+    xs, _ys = aperture.getData()
+    assert field.text() == "—" and (xs is None or len(xs) == 0)  # not measured yet: no ellipse
     win.state.set_selection([1, 2, 3])
     win.measure_action.trigger()
     qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
