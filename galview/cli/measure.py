@@ -27,7 +27,7 @@ def add_parsers(commands) -> None:
         "other sources masked, and write its magnitude, central, effective and mean-within-r_eff surface "
         "brightness (mag/arcsec²), half-light semi-major axis (arcsec), index, axis ratio and angle, and "
         "whether it passes the DES Y3 LSBG cuts. Needs calibrated fluxes: a FITS file in nanomaggies, or a "
-        "simulation's fluxes (--dataset flux). The PSF is not deconvolved.",
+        "simulation (its flux dataset is measured in place of its colours). The PSF is not deconvolved.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder) of calibrated fluxes")
     parser.add_argument("--indices", type=int, nargs="+", metavar="I", help="these cutouts (default: all)")
@@ -53,7 +53,7 @@ def cmd_measure(args) -> int:
     from galview.core.errors import UserFacingError
     from galview.core.outputs import output_path
     from galview.io import open_collection
-    from galview.io.measuring import calibration, measure_cutouts
+    from galview.io.measuring import calibration, fluxes_of, measure_cutouts
     from galview.io.writers import write_csv
 
     output = output_path(args.output, (".csv",), "the photometry")
@@ -62,10 +62,11 @@ def cmd_measure(args) -> int:
         indices = np.arange(n) if args.indices is None else np.asarray(args.indices, dtype=np.int64)
         if len(indices) and (indices.min() < 0 or indices.max() >= n):
             raise UserFacingError(args.data, f"--indices must be 0..{n - 1} for its {n} cutouts")
-        found = calibration(collection, args.band, args.zeropoint, args.pixel_scale)
-        results = measure_cutouts(
-            collection, indices, found, on_progress=_progress if len(indices) > 50 else None
-        )
+        with fluxes_of(collection) as fluxes:  # a simulation's fluxes beside its colours
+            found = calibration(fluxes, args.band, args.zeropoint, args.pixel_scale)
+            results = measure_cutouts(
+                fluxes, indices, found, on_progress=_progress if len(indices) > 50 else None
+            )
         ids = [collection.id_of(int(i)) for i in indices]
     rows, fitted, lsb = [], 0, 0
     for cid, (index, fit) in zip(ids, results, strict=True):

@@ -1,7 +1,8 @@
 """Sérsic photometry of chosen cutouts of a collection (a job): the calibration the file gives, then the fits.
 
 Photometry needs fluxes, not display colours: a FITS file in nanomaggies (the Legacy Survey's cutouts),
-a simulation's ``flux`` dataset (``--dataset flux``), or any float collection with its zero point. The
+a simulation's ``flux`` dataset (used in place of its colours, :func:`fluxes_of`), or any float collection
+with its zero point. The
 zero point comes from the file's unit (nanomaggies: 22.5) unless given; the pixel scale from each
 cutout's WCS or the dataset's ``pixel_scale`` attribute unless given. What is missing is refused in one
 line naming the file and the option that supplies it.
@@ -9,11 +10,13 @@ line naming the file and the option that supplies it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from galview.core.errors import UserFacingError
+from galview.io.hdf5_files import Hdf5Collection
 
 #: Units GalView knows the AB zero point of (lower case, matched as the start of the unit's text).
 ZERO_POINTS = {"nanomaggies": 22.5, "nanomaggy": 22.5, "nmgy": 22.5}
@@ -43,7 +46,7 @@ def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale
         raise UserFacingError(
             source,
             f"holds {collection.dtype} pixels (display colours, not fluxes): photometry needs calibrated "
-            "float fluxes (a FITS file in nanomaggies, or a simulation's flux with --dataset flux)",
+            "float fluxes, such as FITS cutouts in nanomaggies or a GalView simulation (its fluxes)",
         )
     names = [str(b) for b in collection.bands]
     if band is None:
@@ -67,6 +70,29 @@ def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale
             "gives no pixel scale (no WCS, no pixel_scale attribute): give it with --pixel-scale (arcsec)",
         )
     return Calibration(index, names[index], float(zeropoint), pixel_scale)
+
+
+@contextmanager
+def fluxes_of(collection):
+    """The collection whose pixels to measure: ``collection`` itself, or — for the display colours of one
+    of GalView's simulations — the ``flux`` dataset beside them in the same HDF5 file (opened here, closed
+    on leaving), so that the demo and every simulated survey can be measured as they open."""
+    other = None
+    if collection.dtype.kind != "f" and isinstance(collection, Hdf5Collection):
+        from galview.io.registry import open_collection
+
+        try:
+            other = open_collection(collection.source, dataset="flux")
+        except UserFacingError:  # no flux dataset, or one GalView cannot use: the colours are refused later
+            other = None
+        if other is not None and (other.dtype.kind != "f" or len(other) != len(collection)):
+            other.close()
+            other = None
+    try:
+        yield collection if other is None else other
+    finally:
+        if other is not None:
+            other.close()
 
 
 def measure_cutouts(collection, indices, calibration: Calibration, *, on_progress=None, cancel=None) -> list:
@@ -95,6 +121,7 @@ def measure_cutouts(collection, indices, calibration: Calibration, *, on_progres
 def measure_job(
     collection, indices, band=None, zeropoint=None, pixel_scale=None, *, on_progress=None, cancel=None
 ):
-    """The window's job: (Calibration, results of :func:`measure_cutouts`)."""
-    found = calibration(collection, band, zeropoint, pixel_scale)
-    return found, measure_cutouts(collection, indices, found, on_progress=on_progress, cancel=cancel)
+    """The window's job: (Calibration, results of :func:`measure_cutouts`), on :func:`fluxes_of` the collection."""
+    with fluxes_of(collection) as fluxes:
+        found = calibration(fluxes, band, zeropoint, pixel_scale)
+        return found, measure_cutouts(fluxes, indices, found, on_progress=on_progress, cancel=cancel)

@@ -57,11 +57,12 @@ class MeasureController(QObject):
         indices = [int(i) for i in self.state.label_targets()]
         if not indices:
             return False
-        from galview.io.measuring import calibration
+        from galview.io.measuring import calibration, fluxes_of
 
         while True:
             try:
-                calibration(collection, None, self._given.get("zeropoint"), self._given.get("pixel_scale"))
+                with fluxes_of(collection) as fluxes:
+                    calibration(fluxes, None, self._given.get("zeropoint"), self._given.get("pixel_scale"))
                 break
             except UserFacingError as exc:
                 given = self._ask_missing(exc.problem)

@@ -8,7 +8,7 @@ import pytest
 
 from galview.core.errors import UserFacingError
 from galview.io import open_collection
-from galview.io.measuring import calibration, measure_cutouts
+from galview.io.measuring import calibration, fluxes_of, measure_cutouts
 
 
 def test_the_real_dwarfs_need_the_zero_point_their_fits_do_not_state(shared_data):
@@ -43,12 +43,13 @@ def test_display_colours_and_a_missing_pixel_scale_are_refused(shared_data, tmp_
         assert results[0][0] == 1
 
 
-def test_a_simulations_fluxes_say_their_unit_and_pixel_scale(tmp_path):
+def test_a_simulations_fluxes_say_their_unit_and_pixel_scale(tmp_path, shared_data):
     from galview.sim.generate import write_simulation
     from galview.sim.surveys import SURVEYS
 
     path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 4, seed=3, workers=1)
     with open_collection(path, dataset="flux") as sim:
+        sim_flux = sim.get(2)
         assert sim.flux_unit() == "nanomaggies per pixel" and sim.pixel_scale(0) == pytest.approx(30 / 64)
         found = calibration(sim)
         assert (found.band_name, found.zeropoint, found.pixel_scale) == ("g", 22.5, None)
@@ -65,3 +66,11 @@ def test_a_simulations_fluxes_say_their_unit_and_pixel_scale(tmp_path):
     assert (truth["label"] == 1).any()
     with open_collection(path) as colours:  # the uint8 images beside them say nothing of the kind
         assert colours.flux_unit() is None and colours.pixel_scale(0) is None
+        with fluxes_of(colours) as fluxes:  # but the fluxes are measured in their place
+            assert (
+                fluxes is not colours and fluxes.dtype == np.float32 and calibration(fluxes).zeropoint == 22.5
+            )
+            np.testing.assert_array_equal(fluxes.get(2), sim_flux)
+        assert fluxes._file is None  # closed on leaving
+    with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as des, fluxes_of(des) as same:
+        assert same is des  # no fluxes beside these colours: refused as they are

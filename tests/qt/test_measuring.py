@@ -71,3 +71,17 @@ def test_display_colours_are_refused_in_one_message(window, shared_data):
 def test_cancelling_the_zero_point_measures_nothing(dwarfs, monkeypatch):
     monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (0.0, False)))
     assert not dwarfs.measuring.measure() and not dwarfs.runner.busy
+
+
+def test_a_simulated_survey_is_measured_from_its_fluxes_without_asking(window, qtbot, tmp_path):
+    """What the demo is: colours in the grid, fluxes (with their unit and pixel scale) beside them."""
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 4, seed=3, workers=1)
+    assert window.open_path(path)
+    window.state.set_current(1)
+    window.measure_action.trigger()  # no dialog is answered: none may be asked
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    assert window.metadata.fields["Photometry"].text().startswith("μ0 ")
+    assert window.measuring.band == "g"
