@@ -65,6 +65,9 @@ def simulated(path: Path, n: int) -> None:
         print(f"| {name} | {m:+.3f} | {s:.3f} | {mc:+.3f}, {sc:.3f} |")
     passed = np.mean([f.low_surface_brightness for f in fits])
     print(
+        f"reliable (a source measured, not noise or a profile past the cutout's edge): {np.mean([f.reliable for f in fits]):.3f}"
+    )
+    print(
         f"pass the DES Y3 cuts (all were drawn to): {passed:.3f}; per cutout: median {np.median(seconds) * 1000:.0f} ms, "
         f"max {max(seconds) * 1000:.0f} ms"
     )

@@ -14,8 +14,12 @@ from galview.cli.parsing import number_in
 
 COLUMNS = (
     "index", "id", "band", "mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff_arcsec", "sersic_n", "axis_ratio",
-    "angle_deg", "x", "y", "snr", "low_surface_brightness", "note",
+    "angle_deg", "x", "y", "snr", "reliable", "low_surface_brightness", "note",
 )  # fmt: skip
+
+
+#: The fit's numbers in the table, in COLUMNS' order (after index, id and band).
+FIT_NUMBERS = ("mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff", "n", "axis_ratio", "angle", "x", "y", "snr")
 
 
 def add_parsers(commands) -> None:
@@ -68,44 +72,22 @@ def cmd_measure(args) -> int:
                 fluxes, indices, found, on_progress=_progress if len(indices) > 50 else None
             )
         ids = [collection.id_of(int(i)) for i in indices]
-    rows, fitted, lsb = [], 0, 0
+    rows, fitted, reliable, lsb = [], 0, 0, 0
     for cid, (index, fit) in zip(ids, results, strict=True):
         if isinstance(fit, str):
             rows.append([index, cid, found.band_name, *[""] * (len(COLUMNS) - 4), fit])
             continue
         fitted += 1
+        reliable += fit.reliable
         lsb += fit.low_surface_brightness
         values = fit.as_row()
-        numbers = [
-            values[k]
-            for k in (
-                "mag",
-                "mu0",
-                "mu_eff",
-                "mean_mu_eff",
-                "r_eff",
-                "n",
-                "axis_ratio",
-                "angle",
-                "x",
-                "y",
-                "snr",
-            )
-        ]
-        rows.append(
-            [
-                index,
-                cid,
-                found.band_name,
-                *[round(float(v), 4) for v in numbers],
-                int(fit.low_surface_brightness),
-                fit.note,
-            ]
-        )
+        numbers = [round(float(values[key]), 4) for key in FIT_NUMBERS]
+        flags = [int(fit.reliable), int(fit.low_surface_brightness)]
+        rows.append([index, cid, found.band_name, *numbers, *flags, fit.note])
     write_csv(output, COLUMNS, rows)
     print(
         f"{output}: {fitted} of {len(indices)} cutouts fitted in the {found.band_name} band "
-        f"(zero point {found.zeropoint:g}); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
+        f"(zero point {found.zeropoint:g}; {reliable} reliable); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
     )
     return 0
 

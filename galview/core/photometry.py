@@ -30,6 +30,8 @@ LSB_MIN_R_EFF = 2.5
 #: Larger cutouts are binned to at most this side first (the fit needs no more pixels).
 MAX_SIDE = 128
 N_RANGE = (0.2, 8.0)
+#: Below this signal-to-noise within r_eff a fit measures noise, not a source.
+MIN_SNR = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,16 @@ class SersicFit:
         Centre in the cutout's pixels.
     snr : float
         Signal-to-noise of the fitted flux within r_eff.
+    pixel_scale : float
+        Arcseconds per pixel of the cutout (``r_eff / pixel_scale`` is r_eff in its pixels).
     note : str
-        Why the fit should not be trusted (``""`` when nothing is wrong).
+        What to keep in mind (``""`` when nothing is wrong): a parameter at the edge of its range, a
+        faint source, a fit that did not converge.
+    reliable : bool
+        False when the numbers are not a measurement of a source: the fit did not converge, its
+        brightness or size ran to the edge of the range tried, its r_eff reaches past the cutout's
+        edge, or S/N < :data:`MIN_SNR` (a cutout with nothing at its centre). Such fits never pass the
+        LSBG cuts and are not ranked.
     """
 
     mag: float
@@ -66,12 +76,14 @@ class SersicFit:
     x: float
     y: float
     snr: float
+    pixel_scale: float
     note: str = ""
+    reliable: bool = True
 
     @property
     def low_surface_brightness(self) -> bool:
-        """Whether it passes the DES Y3 LSBG cuts (meant for the g band)."""
-        return self.mean_mu_eff > LSB_MIN_MEAN_MU and self.r_eff > LSB_MIN_R_EFF
+        """Whether it is a reliable fit that passes the DES Y3 LSBG cuts (meant for the g band)."""
+        return self.reliable and self.mean_mu_eff > LSB_MIN_MEAN_MU and self.r_eff > LSB_MIN_R_EFF
 
     def as_row(self) -> dict:
         """The fields as a dict, plus ``low_surface_brightness``."""
@@ -184,7 +196,7 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
     ]
     start = np.clip(start, np.add(lower, 1e-9), np.subtract(upper, 1e-9))
     result = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=400)
-    return _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper)
+    return _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
 
 
 def _binned(image: np.ndarray) -> tuple[np.ndarray, int]:
@@ -260,8 +272,9 @@ def _first_guess(data: np.ndarray, keep: np.ndarray, noise: float) -> np.ndarray
     )
 
 
-def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper) -> SersicFit:
-    """The fitted parameters as magnitudes, surface brightnesses and arcseconds, with a note."""
+def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper, half_side) -> SersicFit:
+    """The fitted parameters as magnitudes, surface brightnesses and arcseconds, with a note
+    (``half_side``: half the shorter side of the fitted image, in its pixels)."""
     log_ie, log_re, n, q, angle, x0, y0, _offset = result.x
     intensity_eff, r_eff = math.exp(log_ie), math.exp(log_re)
     flux = sersic_total(intensity_eff, r_eff, n, q)
@@ -282,8 +295,16 @@ def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper) -> Ser
     ]
     if at_bound:
         notes.append(f"{', '.join(at_bound)} at the edge of the range tried")
-    if snr < 5:
+    if snr < MIN_SNR:
         notes.append(f"faint: S/N {snr:.1f} within r_eff")
+    if r_eff > half_side:  # half its light lies outside the cutout: the sky and the profile trade off
+        notes.append("r_eff beyond the cutout's edge")
+    reliable = (
+        bool(result.success)
+        and snr >= MIN_SNR
+        and r_eff <= half_side
+        and not {"I_e", "r_eff"} & set(at_bound)
+    )
     centre = ((x0 + 0.5) * factor - 0.5, (y0 + 0.5) * factor - 0.5)
     return SersicFit(
         mag,
@@ -296,5 +317,7 @@ def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper) -> Ser
         math.degrees(angle) % 180.0,
         *centre,
         snr,
+        pixel_scale / factor,
         "; ".join(notes),
+        reliable,
     )

@@ -120,27 +120,25 @@ class MeasureController(QObject):
             self.message.emit(f"#{index}: {text}")
         else:
             self.message.emit(
-                f"{len(fitted)} of {len(results)} cutouts fitted in the {self.band} band; {lsb} pass the LSBG cuts;"
-                " sorted by ⟨μ⟩e, faintest first"
+                f"{len(fitted)} of {len(results)} cutouts fitted in the {self.band} band "
+                f"({sum(fit.reliable for fit in fitted)} reliable); {lsb} pass the LSBG cuts; "
+                "sorted by ⟨μ⟩e, faintest first"
             )
         self.show_current()
 
     def _show_aperture(self, fit) -> None:
         """The fit's half-light ellipse over the cutout (none when it is not measured)."""
-        detail, collection, index = self.window.detail, self.state.collection, self.state.current
-        scale = None
-        if fit is not None and not isinstance(fit, str) and collection is not None:
-            scale = self._given.get("pixel_scale") or collection.pixel_scale(index)
-        if not scale:
+        detail = self.window.detail
+        if fit is None or isinstance(fit, str):
             detail.clear_aperture()
             return
-        detail.show_aperture(fit.x, fit.y, fit.r_eff / scale, fit.axis_ratio, fit.angle)
+        detail.show_aperture(fit.x, fit.y, fit.r_eff / fit.pixel_scale, fit.axis_ratio, fit.angle)
 
     def ranking(self) -> Ranking:
-        """The cutouts measured so far by ⟨μ⟩e, faintest first (the others last)."""
+        """The cutouts measured so far by ⟨μ⟩e, faintest first (unreliable fits and the others last)."""
         values = np.full(self.state.n, np.nan)
         for index, fit in self.fits.items():
-            if not isinstance(fit, str):
+            if not isinstance(fit, str) and fit.reliable:  # a fit of noise would lead the ranking
                 values[index] = fit.mean_mu_eff
         title = f"mean surface brightness ⟨μ⟩e ({self.band}, measured), faintest first"
         return Ranking(RANKING, title, values, descending=True, badge="μe")

@@ -20,7 +20,7 @@ def test_the_dwarfs_photometry_is_written_with_the_lsbg_cuts(shared_data, tmp_pa
         capsys, folder, "--zeropoint", "22.5", "--indices", "0", "3", "--band", "r", "-o", out
     )
     assert (code, err) == (0, "")
-    assert printed.startswith(f"{out}: 2 of 2 cutouts fitted in the r band (zero point 22.5); ")
+    assert printed.startswith(f"{out}: 2 of 2 cutouts fitted in the r band (zero point 22.5; 2 reliable); ")
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == ["ngc3115_dwarf_00", "ngc3115_dwarf_09"] and rows[0]["band"] == "r"

@@ -36,7 +36,7 @@ def test_an_exponential_lsbg_with_a_star_beside_it_is_measured():
     assert fit.axis_ratio == pytest.approx(0.7, abs=0.08) and fit.angle == pytest.approx(
         math.degrees(0.5), abs=8
     )
-    assert (fit.x, fit.y) == pytest.approx((63.7, 64.2), abs=0.5) and fit.note == ""
+    assert (fit.x, fit.y) == pytest.approx((63.7, 64.2), abs=0.5) and fit.note == "" and fit.reliable
     mu_eff = 22.5 - 2.5 * math.log10(0.005 / SCALE**2)
     assert fit.mu_eff == pytest.approx(mu_eff, abs=0.15)
     assert fit.mu0 == pytest.approx(fit.mu_eff - 2.5 * sersic_b(fit.n) / math.log(10))
@@ -49,14 +49,19 @@ def test_an_exponential_lsbg_with_a_star_beside_it_is_measured():
 def test_a_large_cutout_is_binned_and_measured_in_its_own_pixels():
     image = noisy((300, 300), 0.004, 40.0, 0.8, 0.9, 1.0, centre=(150.3, 149.6), noise=0.002)
     fit = fit_sersic(image, 0.2)
-    assert fit.r_eff == pytest.approx(8.0, rel=0.06) and (fit.x, fit.y) == pytest.approx(
-        (150.3, 149.6), abs=1.0
-    )
+    assert fit.r_eff == pytest.approx(8.0, rel=0.06)
+    assert (fit.x, fit.y) == pytest.approx((150.3, 149.6), abs=1.0)
+    assert fit.pixel_scale == pytest.approx(0.2)  # of the cutout as given, though fitted on 3 × 3 sums
 
 
 def test_a_faint_candidate_is_flagged():
     fit = fit_sersic(noisy((64, 64), 0.0004, 6.0, 1.0, 0.8, 0.0, noise=0.01, centre=(32, 32)), SCALE)
-    assert "faint" in fit.note
+    assert "faint" in fit.note and not fit.reliable and not fit.low_surface_brightness
+
+
+def test_a_cutout_with_nothing_at_its_centre_is_no_measurement():
+    fit = fit_sersic(np.random.default_rng(5).normal(0.01, 0.005, (64, 64)), SCALE)
+    assert not fit.reliable and not fit.low_surface_brightness and fit.note
 
 
 @pytest.mark.parametrize(
@@ -71,3 +76,9 @@ def test_a_faint_candidate_is_flagged():
 def test_what_cannot_be_fitted_is_refused(image, words):
     with pytest.raises(ValueError, match=words):
         fit_sersic(image, SCALE)
+
+
+def test_a_profile_larger_than_the_cutout_is_no_measurement():
+    image = noisy((64, 64), 0.004, 45.0, 1.0, 0.9, 0.0, centre=(32, 32), noise=0.002)  # r_eff 45 px
+    fit = fit_sersic(image, SCALE)
+    assert not fit.reliable and "beyond the cutout's edge" in fit.note

@@ -45,7 +45,7 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     win.measure_action.trigger()
     qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
     assert len(asked) == 1  # the zero point is remembered for the collection
-    assert win.statusBar().currentMessage().startswith("3 of 3 cutouts fitted in the g band; ")
+    assert win.statusBar().currentMessage().startswith("3 of 3 cutouts fitted in the g band (3 reliable); ")
     assert win.state.sorting.sort == "photometry"  # a batch: sorted by ⟨μ⟩e, faintest first
     faint = [win.measuring.fits[i].mean_mu_eff for i in win.state.order[:4].tolist()]
     assert faint == sorted(faint, reverse=True) and set(win.state.order[:4].tolist()) == {0, 1, 2, 3}
