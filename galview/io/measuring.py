@@ -2,10 +2,9 @@
 
 Photometry needs fluxes, not display colours: a FITS file in nanomaggies (the Legacy Survey's cutouts),
 a simulation's ``flux`` dataset (used in place of its colours, :func:`fluxes_of`), or any float collection
-with its zero point. The
-zero point comes from the file's unit (nanomaggies: 22.5) unless given; the pixel scale from each
-cutout's WCS or the dataset's ``pixel_scale`` attribute unless given. What is missing is refused in one
-line naming the file and the option that supplies it.
+with its zero point. The zero point comes from the file's unit (nanomaggies: 22.5) unless given; the pixel
+scale from each cutout's WCS or the dataset's ``pixel_scale`` attribute unless given. What is missing is
+refused in one line naming the file and the option that supplies it.
 """
 
 from __future__ import annotations
@@ -43,10 +42,15 @@ def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale
     """
     source = collection.source
     if collection.dtype.kind != "f":
+        what = (
+            "display colours, not fluxes"
+            if collection.dtype == np.uint8
+            else "integers, not calibrated fluxes"
+        )
         raise UserFacingError(
             source,
-            f"holds {collection.dtype} pixels (display colours, not fluxes): photometry needs calibrated "
-            "float fluxes, such as FITS cutouts in nanomaggies or a GalView simulation (its fluxes)",
+            f"holds {collection.dtype} pixels ({what}): photometry needs calibrated float fluxes, such as FITS "
+            "cutouts in nanomaggies or a GalView simulation (its fluxes)",
         )
     names = [str(b) for b in collection.bands]
     if band is None:
