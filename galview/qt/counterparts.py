@@ -119,6 +119,7 @@ class CounterpartController(QObject):
             if not quiet:
                 self.message.emit(f"{self.name} is no longer shown beside the cutouts")
         self.other = self.pairing = None
+        self.window.detail.show_counterpart_pixels(None, (), None, "")
         self.shown.emit(False)
         self.panel.hide()
         self.panel.clear()
@@ -133,6 +134,8 @@ class CounterpartController(QObject):
         j = int(pairing.other_index[index])
         shape = tuple(collection.shape[:2])
         self.panel.show()
+        detail = self.window.detail
+        detail.show_counterpart_pixels(None, (), None, "")
         if j < 0:
             self.panel.show_message(f"{where} in {self.name}", shape)
             return
@@ -151,6 +154,9 @@ class CounterpartController(QObject):
         )
         notes = [f"Paired {pairing.how()}; shown over the cutout's frame, {own}", str(other.source)]
         self.panel.show_reference(rgb, shape, caption, notes)
+        detail.show_counterpart_pixels(
+            image, other.bands, other.wcs(j), self.name
+        )  # read out under the mouse
 
     def _render(self, image):
         """The counterpart drawn with the window's display settings, or the defaults where its bands cannot

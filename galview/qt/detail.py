@@ -81,6 +81,8 @@ class DetailView(QWidget):
         self.overlay_b.plot.scene().sigMouseMoved.connect(
             lambda position: self._readout_from(self.overlay_b.view, position)
         )
+        self._other = None  # (pixels, bands, wcs, name) of the counterpart shown, for its readout
+        self.counterpart.plot.scene().sigMouseMoved.connect(self._on_counterpart_mouse_moved)
 
     def show_cutout(self, rgb: np.ndarray, raw: np.ndarray, bands, wcs=None) -> None:
         """Display ``rgb`` (h, w, 3) uint8; readouts come from ``raw`` (H, W, C) and ``wcs``."""
@@ -149,6 +151,36 @@ class DetailView(QWidget):
         self.overlay.clear()
         self.overlay_b.clear()
         self.readout.setText("")
+
+    def show_counterpart_pixels(self, pixels, bands, wcs, name: str) -> None:
+        """The counterpart's own pixels (H', W', C'), bands, WCS and file name, read out under the mouse
+        in its panel; None clears them."""
+        self._other = None if pixels is None else (pixels, tuple(bands), wcs, name)
+
+    def counterpart_readout_at(self, x: float, y: float) -> str:
+        """Text for the counterpart's pixel under (x, y) of the cutout's frame (its image is drawn over it)."""
+        if self._other is None or self._raw is None:
+            return ""
+        pixels, bands, wcs, name = self._other
+        h, w = self._raw.shape[:2]
+        col, row = int(np.floor(x * pixels.shape[1] / w)), int(np.floor(y * pixels.shape[0] / h))
+        if not (0 <= col < pixels.shape[1] and 0 <= row < pixels.shape[0]):
+            return ""
+        parts = [f"{b}={v:.4g}" for b, v in zip(bands, pixels[row, col], strict=False)]
+        text = f"{name}: x={col} y={row}  " + "  ".join(parts)
+        if wcs is not None:
+            ra, dec = wcs.all_pix2world([[col, row]], 0)[0]
+            text += f"\nRA={ra:.6f}°  Dec={dec:+.6f}°"
+        return text
+
+    def _on_counterpart_mouse_moved(self, position) -> None:
+        view = self.counterpart.view
+        if not view.sceneBoundingRect().contains(position):
+            return
+        point = view.mapSceneToView(position)
+        text = self.counterpart_readout_at(point.x(), point.y())
+        self.readout.setText(text)
+        self.readout_changed.emit(text)
 
     def readout_at(self, x: float, y: float) -> str:
         """Text for the raw pixel containing (x, y) in cutout pixel coordinates."""

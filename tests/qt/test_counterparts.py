@@ -46,8 +46,14 @@ def test_each_cutouts_counterpart_is_shown_beside_it_until_stopped(dwarfs, qtbot
     expected = render(other.get(3), win.state.display, other.bands, other.dtype)
     np.testing.assert_array_equal(panel.rgb, expected)  # the same display settings, its own one band
     assert "its own 64 × 64 pixels" in panel.toolTip()
+    value = other.get(3)[10, 20, 0]  # under the mouse at the cutout's (81, 41): the counterpart's (20, 10)
+    assert (
+        win.detail.counterpart_readout_at(81.5, 41.5)
+        == f"deeper.npz: x=20 y=10  {other.bands[0]}={value:.4g}"
+    )
     win.state.set_current(8)
     assert panel.caption.text() == "none within 3″ in deeper.npz" and panel.rgb is None
+    assert win.detail.counterpart_readout_at(81.5, 41.5) == ""  # nothing there to read
     win.stop_counterpart_action.trigger()
     assert not panel.isVisibleTo(win) and not win.stop_counterpart_action.isEnabled()
     win.state.set_current(3)
