@@ -114,3 +114,22 @@ def test_the_grid_saved_as_a_figure_puts_each_counterpart_beside_its_cutout(
     expected = render(other.get(1), win.state.display, other.bands, other.dtype)  # cutout 0's counterpart
     np.testing.assert_array_equal(figure[PAD : PAD + 128 : 2, 2 * PAD + 128 : 2 * PAD + 256 : 2], expected)
     assert (figure[PAD : PAD + 128, 6 * PAD + 5 * 128 : 6 * PAD + 6 * 128] == 40).all()  # cutout 5: none
+
+
+def test_the_mouse_over_the_counterpart_reads_out_its_own_pixels(dwarfs, qtbot, monkeypatch, tmp_path):
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtTest import QTest
+
+    win = dwarfs
+    pair(win, qtbot, monkeypatch, deeper_survey(win.state.collection, tmp_path / "deeper.npz", np.arange(12)))
+    win.state.set_current(3)
+    panel = win.detail.counterpart
+    qtbot.wait(100)
+    point = panel.plot.mapFromScene(
+        panel.view.mapViewToScene(QPointF(82.0, 42.0))
+    )  # the centre of its pixel (20, 10)
+    QTest.mouseMove(panel.plot.viewport(), QPoint(int(point.x()), int(point.y())))
+    value = win.counterparts.other.get(3)[10, 20, 0]
+    qtbot.waitUntil(
+        lambda: win.detail.readout.text() == f"deeper.npz: x=20 y=10  band0={value:.4g}", timeout=2000
+    )
