@@ -15,8 +15,7 @@ COLUMNS = ("index", "id", "other_index", "other_id", "separation_arcsec")
 
 def add_parsers(commands) -> None:
     """Register ``pair`` on the main parser's ``commands``."""
-    from galview.core.match_defaults import DEFAULT_RADIUS_ARCSEC, MAX_RADIUS_ARCSEC
-    from galview.core.pairing_words import PAIR_BY
+    from galview.core.match_defaults import DEFAULT_RADIUS_ARCSEC, MAX_RADIUS_ARCSEC, PAIR_BY
 
     parser = commands.add_parser(
         "pair",

@@ -19,6 +19,8 @@ from galview.core.words import unreadable_cutouts
 MAX_TILES = MAX_FIGURE_TILES
 #: Padding between tiles and the height of one caption line, in pixels.
 PAD, LINE = 6, 15
+#: Grey level of a tile with nothing to draw (a cutout that cannot be read, no counterpart).
+DARK = 40
 
 
 def mosaic_layout(n: int, columns: int | None = None) -> tuple[int, int]:
@@ -38,7 +40,7 @@ def render_tiles(
     cutouts, unreadable = collection.get_batch_skipping(np.asarray(indices, dtype=np.int64))
     tiles = [render(cutout, display, collection.bands, collection.dtype) for cutout in cutouts]
     for position in unreadable:
-        tiles[position] = np.full_like(tiles[position], 40)
+        tiles[position] = np.full_like(tiles[position], DARK)
     return tiles, unreadable
 
 
@@ -94,7 +96,8 @@ def _font():
 
 
 def _fit(draw, text: str, font, width: int) -> str:
-    """``text`` cut with "…" to fit ``width`` pixels."""
+    """``text`` cut with "…" to fit ``width`` pixels (″ written ", which Pillow's small font lacks)."""
+    text = text.replace("″", '"')
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:
@@ -132,12 +135,11 @@ def counterpart_tiles(other, pairing, indices, other_name: str, display: Display
     found = pairing.other_index[indices]
     present = np.flatnonzero(found >= 0)
     rendered, unreadable = render_tiles(other, found[present], display) if present.size else ([], {})
-    dark = np.full((*other.shape[:2], 3), 40, np.uint8)
+    dark = np.full((*other.shape[:2], 3), DARK, np.uint8)
     tiles, captions, why = [], [], {}
     for i in indices.tolist():
-        where = pairing.describe(i, other.ids).replace("″", '"')  # Pillow's small font has no ″
         tiles.append(dark)
-        captions.append([where, f"in {other_name}"])
+        captions.append([pairing.describe(i, other.ids), f"in {other_name}"])
     for k, position in enumerate(present.tolist()):
         tiles[position] = rendered[k]
         if k in unreadable:

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from galview.core.match_defaults import DEFAULT_RADIUS_ARCSEC
-from galview.core.pairing_words import PAIR_BY
+from galview.core.match_defaults import DEFAULT_RADIUS_ARCSEC, PAIR_BY
 
 #: With ``by="auto"``, ids pair the files when at least this share of the smaller file's ids is found
 #: in the other (deeper imaging may cover a few of the candidates only). A file without ids numbers its

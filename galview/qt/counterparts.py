@@ -119,7 +119,7 @@ class CounterpartController(QObject):
             if not quiet:
                 self.message.emit(f"{self.name} is no longer shown beside the cutouts")
         self.other = self.pairing = None
-        self.window.detail.show_counterpart_pixels(None, (), None, "")
+        self.window.detail.clear_counterpart_pixels()
         self.shown.emit(False)
         self.panel.hide()
         self.panel.clear()
@@ -135,7 +135,7 @@ class CounterpartController(QObject):
         shape = tuple(collection.shape[:2])
         self.panel.show()
         detail = self.window.detail
-        detail.show_counterpart_pixels(None, (), None, "")
+        detail.clear_counterpart_pixels()
         if j < 0:
             self.panel.show_message(f"{where} in {self.name}", shape)
             return

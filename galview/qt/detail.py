@@ -154,8 +154,11 @@ class DetailView(QWidget):
 
     def show_counterpart_pixels(self, pixels, bands, wcs, name: str) -> None:
         """The counterpart's own pixels (H', W', C'), bands, WCS and file name, read out under the mouse
-        in its panel; None clears them."""
-        self._other = None if pixels is None else (pixels, tuple(bands), wcs, name)
+        in its panel."""
+        self._other = (pixels, tuple(bands), wcs, name)
+
+    def clear_counterpart_pixels(self) -> None:
+        self._other = None
 
     def counterpart_readout_at(self, x: float, y: float) -> str:
         """Text for the counterpart's pixel under (x, y) of the cutout's frame (its image is drawn over it)."""
