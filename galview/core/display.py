@@ -222,6 +222,15 @@ def legacy_rgb(image: np.ndarray, bands, q: float = 20.0, floor: float = 0.03) -
     return np.clip(out, 0.0, 1.0)
 
 
+def symmetric_grey(image: np.ndarray, span: float) -> np.ndarray:
+    """An (H, W) image of signed values as (H, W, 3) uint8 grey: −``span`` black, 0 mid-grey, +``span``
+    white, linear (a fit's residual); NaN mid-grey."""
+    span = span if np.isfinite(span) and span > 0 else 1.0
+    grey = np.clip((np.asarray(image, dtype=np.float64) / span + 1.0) / 2.0, 0.0, 1.0)
+    grey = np.round(np.nan_to_num(grey, nan=0.5) * 255.0).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=-1))
+
+
 def render(cutout: np.ndarray, settings: DisplaySettings, bands=None, dtype=None) -> np.ndarray:
     """Render one (H, W, C) cutout as an (h, w, 3) uint8 RGB image, C-contiguous.
 

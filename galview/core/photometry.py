@@ -63,6 +63,14 @@ class SersicFit:
         brightness or size ran to the edge of the range tried, its r_eff reaches past the cutout's
         edge, or S/N < :data:`MIN_SNR` (a cutout with nothing at its centre). Such fits never pass the
         LSBG cuts and are not ranked.
+    zeropoint : float
+        The AB zero point the magnitudes were computed with.
+    sky, noise : float
+        The sky level the fit found and the noise it weighed pixels by, per pixel of the cutout (in its
+        flux unit): with the profile they give the model image and the residual's scale.
+    magnitudes : tuple of BandMagnitude
+        Forced photometry of every band with this fit's shape (:mod:`galview.core.forced_photometry`);
+        empty until measured.
     """
 
     mag: float
@@ -79,6 +87,10 @@ class SersicFit:
     pixel_scale: float
     note: str = ""
     reliable: bool = True
+    zeropoint: float = 22.5
+    sky: float = 0.0
+    noise: float = math.nan
+    magnitudes: tuple = ()
 
     @property
     def low_surface_brightness(self) -> bool:
@@ -89,14 +101,27 @@ class SersicFit:
         """The fields as a dict, plus ``low_surface_brightness``."""
         return {**asdict(self), "low_surface_brightness": self.low_surface_brightness}
 
+    def model_image(self, shape) -> np.ndarray:
+        """The fitted profile plus sky on an (H, W) grid of the cutout's pixels (flux per pixel)."""
+        intensity = 10 ** (-0.4 * (self.mu_eff - self.zeropoint)) * self.pixel_scale**2
+        profile = sersic_image(
+            shape, intensity, self.r_eff / self.pixel_scale, self.n, self.axis_ratio,
+            math.radians(self.angle), self.x, self.y,
+        )  # fmt: skip
+        return profile + self.sky
+
     def describe(self, band: str = "") -> str:
-        """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · g 19.8 (g band)"``."""
+        """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63 (red)"``."""
         text = (
             f"μ0 {self.mu0:.1f} · ⟨μ⟩e {self.mean_mu_eff:.1f} · re {self.r_eff:.1f}″ · n {self.n:.1f} · "
             f"b/a {self.axis_ratio:.2f} · m {self.mag:.1f}"
         )
         if band:
             text += f" ({band} band)"
+        if self.magnitudes:
+            from galview.core.forced_photometry import colour_text
+
+            text += colour_text(self.magnitudes)
         return text + (f"; {self.note}" if self.note else "")
 
 
@@ -161,18 +186,18 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
         raise ValueError(f"photometry needs one band of at least 16 × 16 pixels; got shape {image.shape}")
     if not math.isfinite(pixel_scale) or pixel_scale <= 0:
         raise ValueError(f"the pixel scale must be a positive number of arcsec; got {pixel_scale!r}")
-    image, factor = _binned(image)
+    image, factor = binned(image)
     pixel_scale *= factor
     finite = np.isfinite(image)
     if finite.mean() < 0.5:
         raise ValueError("more than half of the cutout's pixels are not numbers (NaN)")
-    sky, noise = _sky(image, finite)
+    sky, noise = border_sky(image, finite)
     if not noise > 0:
         raise ValueError(
             "the cutout has no noise in its border (a flat or synthetic image): nothing to weigh a fit by"
         )
     data = np.where(finite, image - sky, 0.0)
-    keep = finite & ~_others(data, noise)
+    keep = finite & ~other_sources(data, noise)
     start = _first_guess(data, keep, noise)
     y, x = np.nonzero(keep)
     values = data[keep]
@@ -196,10 +221,10 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
     ]
     start = np.clip(start, np.add(lower, 1e-9), np.subtract(upper, 1e-9))
     result = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=400)
-    return _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
+    return _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
 
 
-def _binned(image: np.ndarray) -> tuple[np.ndarray, int]:
+def binned(image: np.ndarray) -> tuple[np.ndarray, int]:
     """Sum ``factor`` × ``factor`` blocks until the longest side is at most :data:`MAX_SIDE`."""
     factor = max(1, math.ceil(max(image.shape) / MAX_SIDE))
     if factor == 1:
@@ -209,7 +234,7 @@ def _binned(image: np.ndarray) -> tuple[np.ndarray, int]:
     return blocks.sum(axis=(1, 3)), factor
 
 
-def _sky(image: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
+def border_sky(image: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
     """Median and robust σ (1.4826 MAD) of the border (the outer tenth on each side)."""
     h, w = image.shape
     band = max(2, min(h, w) // 10)
@@ -220,7 +245,7 @@ def _sky(image: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
     return sky, float(1.4826 * np.median(np.abs(values - sky)))
 
 
-def _others(data: np.ndarray, noise: float) -> np.ndarray:
+def other_sources(data: np.ndarray, noise: float) -> np.ndarray:
     """Pixels of everything but the candidate: compact sources anywhere, and other sources."""
     from scipy import ndimage
 
@@ -272,10 +297,11 @@ def _first_guess(data: np.ndarray, keep: np.ndarray, noise: float) -> np.ndarray
     )
 
 
-def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper, half_side) -> SersicFit:
+def _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, half_side) -> SersicFit:
     """The fitted parameters as magnitudes, surface brightnesses and arcseconds, with a note
-    (``half_side``: half the shorter side of the fitted image, in its pixels)."""
-    log_ie, log_re, n, q, angle, x0, y0, _offset = result.x
+    (``half_side``: half the shorter side of the fitted image, in its pixels; ``sky``, ``noise`` and the
+    image are ``factor`` × ``factor`` binned)."""
+    log_ie, log_re, n, q, angle, x0, y0, offset = result.x
     intensity_eff, r_eff = math.exp(log_ie), math.exp(log_re)
     flux = sersic_total(intensity_eff, r_eff, n, q)
     mag = zeropoint - 2.5 * math.log10(flux)
@@ -320,4 +346,7 @@ def _derived(result, noise, pixel_scale, zeropoint, factor, lower, upper, half_s
         pixel_scale / factor,
         "; ".join(notes),
         reliable,
+        zeropoint,
+        (sky + offset) / factor**2,  # a binned pixel sums factor² of the cutout's
+        noise / factor,  # and its noise adds in quadrature
     )

@@ -29,6 +29,7 @@ class Calibration:
     band_name: str
     zeropoint: float
     pixel_scale: float | None  # None: each cutout's own (from its WCS)
+    bands: tuple[str, ...] = ()  # every band's name, for the forced photometry of each
 
 
 def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale=None) -> Calibration:
@@ -73,36 +74,43 @@ def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale
             source,
             "gives no pixel scale (no WCS, no pixel_scale attribute): give it with --pixel-scale (arcsec)",
         )
-    return Calibration(index, names[index], float(zeropoint), pixel_scale)
+    return Calibration(index, names[index], float(zeropoint), pixel_scale, tuple(names))
 
 
-@contextmanager
-def fluxes_of(collection):
-    """The collection whose pixels to measure: ``collection`` itself, or — for the display colours of one
-    of GalView's simulations — the ``flux`` dataset beside them in the same HDF5 file (opened here, closed
-    on leaving), so that the demo and every simulated survey can be measured as they open."""
-    other = None
+def open_fluxes(collection):
+    """``(fluxes, opened)``: the collection whose pixels to measure — ``collection`` itself, or, for the
+    display colours of one of GalView's simulations, the ``flux`` dataset beside them in the same HDF5
+    file, opened here (``opened`` True: the caller closes it) — so that the demo and every simulated
+    survey can be measured as they open."""
     if collection.dtype.kind != "f" and isinstance(collection, Hdf5Collection):
         from galview.io.registry import open_collection
 
         try:
             other = open_collection(collection.source, dataset="flux")
         except UserFacingError:  # no flux dataset, or one GalView cannot use: the colours are refused later
-            other = None
-        if other is not None and (other.dtype.kind != "f" or len(other) != len(collection)):
-            other.close()
-            other = None
+            return collection, False
+        if other.dtype.kind == "f" and len(other) == len(collection):
+            return other, True
+        other.close()
+    return collection, False
+
+
+@contextmanager
+def fluxes_of(collection):
+    """:func:`open_fluxes` for a ``with`` block: what it opened is closed on leaving."""
+    fluxes, opened = open_fluxes(collection)
     try:
-        yield collection if other is None else other
+        yield fluxes
     finally:
-        if other is not None:
-            other.close()
+        if opened:
+            fluxes.close()
 
 
 def measure_cutouts(collection, indices, calibration: Calibration, *, on_progress=None, cancel=None) -> list:
-    """Fit each cutout of ``indices``: a list of (index, SersicFit or the reason it could not be fitted)."""
+    """Fit each cutout of ``indices``: a list of (index, SersicFit or the reason it could not be fitted).
+
+    Each fit carries the forced magnitudes of every band through its shape (``fit.magnitudes``)."""
     from galview.core.jobs import Progress
-    from galview.core.photometry import fit_sersic
 
     indices = [int(i) for i in np.atleast_1d(indices)]
     results = []
@@ -111,8 +119,7 @@ def measure_cutouts(collection, indices, calibration: Calibration, *, on_progres
         try:
             if scale is None:
                 raise ValueError("its WCS gives no pixel scale")
-            image = collection.get(index)[..., calibration.band]
-            results.append((index, fit_sersic(image, scale, calibration.zeropoint)))
+            results.append((index, measure_cutout(collection.get(index), scale, calibration)))
         except (ValueError, OSError) as exc:  # a damaged or empty cutout: said in its row, the rest go on
             results.append((index, str(exc)))
         if on_progress is not None:
@@ -120,6 +127,31 @@ def measure_cutouts(collection, indices, calibration: Calibration, *, on_progres
         if cancel is not None:
             cancel.raise_if_cancelled()
     return results
+
+
+def measure_cutout(cube, pixel_scale: float, calibration: Calibration):
+    """The Sérsic fit of one (H, W, C) cutout's calibration band, with every band's forced magnitude."""
+    from dataclasses import replace
+
+    from galview.core.forced_photometry import BandMagnitude, forced_magnitude
+    from galview.core.photometry import fit_sersic
+
+    fit = fit_sersic(cube[..., calibration.band], pixel_scale, calibration.zeropoint)
+    names = calibration.bands or tuple(str(k) for k in range(cube.shape[-1]))
+    magnitudes = []
+    for k, name in enumerate(names):
+        try:
+            magnitudes.append(forced_magnitude(cube[..., k], fit, name))
+        except ValueError:  # a band of NaN or without noise: no colour with it, the fit stands
+            magnitudes.append(BandMagnitude(name, float("nan"), float("nan"), 0.0))
+    return replace(fit, magnitudes=tuple(magnitudes))
+
+
+def residual_of(fluxes, index: int, fit, band: int) -> np.ndarray:
+    """Band ``band`` of cutout ``index`` of ``fluxes`` (what :func:`open_fluxes` gives) less ``fit``'s
+    model (its profile and sky), as float32."""
+    image = np.asarray(fluxes.get(index)[..., band], dtype=np.float64)
+    return (image - fit.model_image(image.shape)).astype(np.float32)
 
 
 def measure_job(

@@ -19,6 +19,7 @@ class DetailView(QWidget):
     ``overlay`` (:class:`OverlayPanel`) is the second panel, hidden until there is a model to explain;
     ``overlay_b`` a third, hidden unless a second model's maps are shown beside the first's;
     ``counterpart`` (a :class:`ReferencePanel`) the same object from another collection, while one is paired;
+    ``residual`` (a :class:`ReferencePanel`) what a Sérsic fit leaves of the cutout, while it is asked for;
     ``reference`` (:class:`ReferencePanel`) the last, the similarity reference while a ranking is open.
     """
 
@@ -47,6 +48,11 @@ class DetailView(QWidget):
         self.counterpart = ReferencePanel(self.view)  # shown while another collection is paired
         self.counterpart.caption.setObjectName("counterpartCaption")
         self.counterpart.hide()
+        self.residual = ReferencePanel(
+            self.view
+        )  # a Sérsic fit's data − model (Cutout ▸ Show the fit's residual)
+        self.residual.caption.setObjectName("residualCaption")
+        self.residual.hide()
         self.reference = ReferencePanel(self.view)  # shown while a similarity ranking is open
         self.reference.hide()
         self.readout = QLabel("")
@@ -63,6 +69,7 @@ class DetailView(QWidget):
         panels.addWidget(self.overlay, stretch=1)
         panels.addWidget(self.overlay_b, stretch=1)
         panels.addWidget(self.counterpart, stretch=1)
+        panels.addWidget(self.residual, stretch=1)
         panels.addWidget(self.reference, stretch=1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -4,7 +4,9 @@ The fit (:func:`galview.io.measuring.measure_job`) runs on the window's one job 
 cutout or every selected one; each result is kept for the open collection and shown in the panel's
 Photometry row whenever its cutout is current, and the cutouts measured so far make the ``photometry``
 ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Where the file does not give the zero
-point or the pixel scale, the window asks for it once per collection.
+point or the pixel scale, the window asks for it once per collection. On request (Cutout ▸ Show the
+fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
+in grey from −5σ to +5σ of the noise.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from galview.core.rankings import Ranking
 
 JOB = "measure"
 RANKING = "photometry"
+#: The residual panel runs from −RESIDUAL_SIGMAS to +RESIDUAL_SIGMAS times the noise, black to white.
+RESIDUAL_SIGMAS = 5.0
 
 
 class MeasureController(QObject):
@@ -37,13 +41,22 @@ class MeasureController(QObject):
         self.window, self.state, self.runner = window, window.state, window.runner
         self.fits: dict[int, object] = {}  # cutout index → SersicFit or why it could not be fitted
         self.band = ""
+        self.calibration = None  # the last measurement's (its band index for the residual)
+        self.residual_shown = False
+        self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(lambda _c: self._forget())
 
     def _forget(self) -> None:
-        self.fits, self.band, self._given = {}, "", {}
+        self.fits, self.band, self._given, self.calibration = {}, "", {}, None
+        self._close_fluxes()
         self.show_current()
+
+    def _close_fluxes(self) -> None:
+        if self._fluxes is not None and self._fluxes[1]:
+            self._fluxes[0].close()
+        self._fluxes = None
 
     def measure(self) -> bool:
         """Fit the selected cutouts (or the current one) in the background; False if it cannot start."""
@@ -107,7 +120,7 @@ class MeasureController(QObject):
         if collection is not self.state.collection:
             return
         found, results = result
-        self.band = found.band_name
+        self.band, self.calibration = found.band_name, found
         self.fits.update(results)
         self.state.set_ranking(self.ranking())
         if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
@@ -134,6 +147,48 @@ class MeasureController(QObject):
             return
         detail.show_aperture(fit.x, fit.y, fit.r_eff / fit.pixel_scale, fit.axis_ratio, fit.angle)
 
+    def show_residual(self, shown: bool) -> None:
+        """Show or hide the panel of the current fit's residual (Cutout ▸ Show the fit's residual)."""
+        self.residual_shown = bool(shown)
+        self._show_residual(self.fits.get(self.state.current))
+
+    def _show_residual(self, fit) -> None:
+        panel, collection = self.window.detail.residual, self.state.collection
+        if not self.residual_shown or collection is None:
+            self._close_fluxes()
+            panel.clear()
+            panel.hide()
+            return
+        panel.show()
+        frame = tuple(collection.shape[:2])
+        if fit is None:
+            panel.show_message("No residual: not measured (Cutout ▸ Measure the candidate, Ctrl+M)", frame)
+            return
+        if isinstance(fit, str):
+            panel.show_message(f"No residual: could not be fitted ({fit})", frame)
+            return
+        from galview.core.display import symmetric_grey
+        from galview.io.measuring import open_fluxes, residual_of
+
+        try:
+            if self._fluxes is None:  # a simulation's flux file stays open: reopening it costs ~70 ms
+                self._fluxes = open_fluxes(collection)
+            residual = residual_of(self._fluxes[0], self.state.current, fit, self.calibration.band)
+        except (UserFacingError, ValueError, OSError) as exc:  # a cutout damaged since it was measured
+            panel.show_message(f"No residual: {exc}", frame)
+            return
+        span = RESIDUAL_SIGMAS * fit.noise
+        panel.show_reference(
+            symmetric_grey(residual, span),
+            frame,
+            f"{self.band} − Sérsic model (±{RESIDUAL_SIGMAS:g}σ)",
+            (
+                f"What the fit leaves: black {-span:.3g}, grey 0, white {span:+.3g} (flux per pixel;"
+                f" σ = {fit.noise:.3g}, the noise of the cutout's border). Light the profile missed is white,"
+                " light it put where there is none is black.",
+            ),
+        )
+
     def ranking(self) -> Ranking:
         """The cutouts measured so far by ⟨μ⟩e, faintest first (unreliable fits and the others last)."""
         values = np.full(self.state.n, np.nan)
@@ -148,6 +203,7 @@ class MeasureController(QObject):
         field = self.window.metadata.fields["Photometry"]
         fit = self.fits.get(self.state.current)
         self._show_aperture(fit)
+        self._show_residual(fit)
         if fit is None:
             field.setText("—")
             field.setToolTip("Cutout ▸ Measure the candidate (Sérsic fit)")

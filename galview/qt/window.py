@@ -301,6 +301,17 @@ class MainWindow(QMainWindow):
             "Magnitude, surface brightness (μ0, ⟨μ⟩e), r_eff, Sérsic n and axis ratio of the selected cutouts"
             " (or the current one), from calibrated fluxes"
         )
+        self.fit_residual_action = self._action(
+            cutout_menu,
+            "Show the fit's &residual (data − model)",
+            lambda checked: self.measuring.show_residual(checked),
+            "Ctrl+Shift+M",
+            checkable=True,
+        )
+        self.fit_residual_action.setToolTip(
+            "Beside the cutout, what the Sérsic fit leaves in its band: structure the model missed (clumps,"
+            " a nucleus, tidal features, a second source) stands out from the noise"
+        )
         cutout_menu.addSeparator()
         self.counterpart_action = self._action(
             cutout_menu,

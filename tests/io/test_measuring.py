@@ -8,7 +8,7 @@ import pytest
 
 from galview.core.errors import UserFacingError
 from galview.io import open_collection
-from galview.io.measuring import calibration, fluxes_of, measure_cutouts
+from galview.io.measuring import calibration, fluxes_of, measure_cutout, measure_cutouts, residual_of
 
 
 def test_the_real_dwarfs_need_the_zero_point_their_fits_do_not_state(shared_data):
@@ -27,6 +27,35 @@ def test_the_real_dwarfs_need_the_zero_point_their_fits_do_not_state(shared_data
     assert [index for index, _fit in results] == [0, 5]
     for _index, fit in results:
         assert 16 < fit.mag < 23 and 23 < fit.mean_mu_eff < 27 and 1.5 < fit.r_eff < 20  # faint dwarfs
+        g, r, z = fit.magnitudes  # every band through the g fit's shape
+        assert (g.band, r.band, z.band) == ("g", "r", "z") and g.mag == pytest.approx(fit.mag, abs=0.02)
+        assert 0.2 < g.mag - r.mag < 1.0 and g.mag_err < 0.2  # dwarfs' colours, not noise
+
+
+def test_the_residual_is_the_cutout_less_the_fit(shared_data):
+    with open_collection(shared_data / "legacy_dwarfs") as dwarfs:
+        found = calibration(dwarfs, zeropoint=22.5)
+        cube = dwarfs.get(3)
+        fit = measure_cutout(cube, dwarfs.pixel_scale(3), found)
+        residual = residual_of(dwarfs, 3, fit, found.band)  # float fluxes: measured as they are
+    assert residual.shape == cube.shape[:2] and residual.dtype == np.float32
+    np.testing.assert_allclose(residual, cube[..., 0] - fit.model_image(cube.shape[:2]), rtol=1e-5, atol=1e-6)
+    y, x = np.indices(residual.shape)
+    near = np.hypot(x - fit.x, y - fit.y) < fit.r_eff / fit.pixel_scale
+    assert (
+        abs(np.median(residual[near])) < abs(np.median(cube[..., 0][near] - fit.sky)) / 3
+    )  # the dwarf is gone
+
+
+def test_a_band_that_cannot_be_measured_leaves_the_fit_standing(shared_data):
+    with open_collection(shared_data / "legacy_dwarfs") as dwarfs:
+        found = calibration(dwarfs, zeropoint=22.5)
+        cube = dwarfs.get(0).astype(np.float32).copy()
+        scale = dwarfs.pixel_scale(0)
+    cube[..., 2] = np.nan  # a z band of NaN
+    fit = measure_cutout(cube, scale, found)
+    assert fit.reliable and np.isnan(fit.magnitudes[2].mag) and np.isfinite(fit.magnitudes[1].mag)
+    assert "g−z" not in fit.describe("g") and "g−r" in fit.describe("g")
 
 
 def test_display_colours_and_a_missing_pixel_scale_are_refused(shared_data, tmp_path):

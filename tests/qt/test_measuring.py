@@ -30,7 +30,7 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     assert len(asked) == 1 and "states no flux unit (BUNIT)" in asked[0] and "--" not in asked[0]
     field = win.metadata.fields["Photometry"]
     text = field.text()
-    assert text.startswith("μ0 ") and "re " in text and text.endswith("(g band)")
+    assert text.startswith("μ0 ") and "re " in text and "(g band) · g−r " in text and " · g−z " in text
     assert "DES Y3 LSBG cuts" in field.toolTip()
     assert win.statusBar().currentMessage().startswith("#0: μ0 ")
     fit, aperture = win.measuring.fits[0], win.detail.aperture  # the half-light ellipse over the cutout
@@ -85,3 +85,35 @@ def test_a_simulated_survey_is_measured_from_its_fluxes_without_asking(window, q
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
     assert window.metadata.fields["Photometry"].text().startswith("μ0 ")
     assert window.measuring.band == "g"
+    window.fit_residual_action.trigger()  # the residual of the fluxes, not of the colours shown
+    panel = window.detail.residual
+    assert panel.rgb is not None and panel.caption.text().startswith("g − Sérsic model")
+    fluxes, opened = window.measuring._fluxes  # the flux file stays open while residuals are shown
+    assert opened and fluxes.dtype == np.float32
+    window.state.set_current(2)
+    assert window.measuring._fluxes[0] is fluxes and "not measured" in panel.caption.text()
+    window.fit_residual_action.trigger()
+    assert window.measuring._fluxes is None and fluxes._file is None  # hidden: the file is closed
+
+
+def test_the_fits_residual_is_shown_beside_the_cutout_on_request(dwarfs, qtbot, monkeypatch):
+    win, panel = dwarfs, dwarfs.detail.residual
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    win.state.set_current(4)
+    assert panel.isHidden()
+    win.fit_residual_action.trigger()  # asked for before anything is measured
+    assert not panel.isHidden() and panel.rgb is None and "not measured" in panel.caption.text()
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    fit = win.measuring.fits[4]
+    assert panel.caption.text() == "g − Sérsic model (±5σ)" and "white" in panel.toolTip()
+    cube = win.state.collection.get(4)
+    residual = cube[..., 0] - fit.model_image(cube.shape[:2])
+    grey = panel.rgb[..., 0].astype(float)
+    assert panel.rgb.shape == (*cube.shape[:2], 3)
+    np.testing.assert_allclose(grey, np.clip((residual / (5 * fit.noise) + 1) / 2, 0, 1) * 255, atol=1.01)
+    assert abs(np.median(grey) - 127.5) < 10  # mostly noise about zero: mid-grey
+    win.state.set_current(5)  # not measured: said, no stale image
+    assert panel.rgb is None and "not measured" in panel.caption.text()
+    win.fit_residual_action.trigger()
+    assert panel.isHidden() and not win.fit_residual_action.isChecked()
