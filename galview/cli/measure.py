@@ -2,7 +2,8 @@
 
 For each cutout, one band (g by default) of its calibrated fluxes is fitted with an elliptical Sérsic
 profile (:mod:`galview.core.photometry`); the table says whether the candidate passes the DES Y3 LSBG
-cuts (⟨μ⟩_eff(g) > 24.2 mag/arcsec², r_eff > 2.5″).
+cuts (⟨μ⟩_eff(g) > 24.2 mag/arcsec², r_eff > 2.5″). Every band is then measured through that fit's shape
+(:mod:`galview.core.forced_photometry`): a magnitude per band and every colour, bluer band first.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def add_parsers(commands) -> None:
         description="Fit one band of each chosen cutout with an elliptical Sérsic profile and a constant sky, "
         "other sources masked, and write its magnitude, central, effective and mean-within-r_eff surface "
         "brightness (mag/arcsec²), half-light semi-major axis (arcsec), index, axis ratio and angle, and "
-        "whether it passes the DES Y3 LSBG cuts. Needs calibrated fluxes: a FITS file in nanomaggies, or a "
-        "simulation (its flux dataset is measured in place of its colours). The PSF is not deconvolved.",
+        "whether it passes the DES Y3 LSBG cuts; then each band's magnitude through that shape (forced "
+        "photometry), every colour (g−r, …) and, with g and i, red or blue by DES Y3's g − i = 0.60. Needs "
+        "calibrated fluxes: a FITS file in nanomaggies, or a simulation (its flux dataset is measured in "
+        "place of its colours). The PSF is not deconvolved.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder) of calibrated fluxes")
     parser.add_argument("--indices", type=int, nargs="+", metavar="I", help="these cutouts (default: all)")
@@ -47,6 +50,12 @@ def add_parsers(commands) -> None:
         help="arcsec per pixel (default: from the WCS)",
     )
     parser.add_argument("-o", "--output", required=True, help="CSV file to write")
+    parser.add_argument(
+        "--figure",
+        metavar="PNG",
+        help="also a figure of the fits: for each cutout its fitted band, the model in the same stretch, and "
+        "the residual (data − model, ±5σ of the noise); at most the first 133 cutouts",
+    )
     add_open_options(parser)
     parser.set_defaults(run=cmd_measure)
 
@@ -61,6 +70,7 @@ def cmd_measure(args) -> int:
     from galview.io.writers import write_csv
 
     output = output_path(args.output, (".csv",), "the photometry")
+    figure = None if args.figure is None else output_path(args.figure, (".png",), "the figure of the fits")
     with open_collection(args.data, **open_options(args)) as collection:
         n = len(collection)
         indices = np.arange(n) if args.indices is None else np.asarray(args.indices, dtype=np.int64)
@@ -71,11 +81,16 @@ def cmd_measure(args) -> int:
             results = measure_cutouts(
                 fluxes, indices, found, on_progress=_progress if len(indices) > 50 else None
             )
-        ids = [collection.id_of(int(i)) for i in indices]
+            ids = [collection.id_of(int(i)) for i in indices]
+            if figure is not None:
+                _write_figure(figure, fluxes, results, ids, found)
+    colour_columns = band_columns(found.bands)
     rows, fitted, reliable, lsb = [], 0, 0, 0
     for cid, (index, fit) in zip(ids, results, strict=True):
         if isinstance(fit, str):
-            rows.append([index, cid, found.band_name, *[""] * (len(COLUMNS) - 4), fit])
+            rows.append(
+                [index, cid, found.band_name, *[""] * (len(COLUMNS) - 4), fit, *[""] * len(colour_columns)]
+            )
             continue
         fitted += 1
         reliable += fit.reliable
@@ -83,13 +98,59 @@ def cmd_measure(args) -> int:
         values = fit.as_row()
         numbers = [round(float(values[key]), 4) for key in FIT_NUMBERS]
         flags = [int(fit.reliable), int(fit.low_surface_brightness)]
-        rows.append([index, cid, found.band_name, *numbers, *flags, fit.note])
-    write_csv(output, COLUMNS, rows)
+        rows.append([index, cid, found.band_name, *numbers, *flags, fit.note, *band_values(fit.magnitudes)])
+    write_csv(output, (*COLUMNS, *colour_columns), rows)
     print(
         f"{output}: {fitted} of {len(indices)} cutouts fitted in the {found.band_name} band "
         f"(zero point {found.zeropoint:g}; {reliable} reliable); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
     )
     return 0
+
+
+def _write_figure(path, fluxes, results, ids, found) -> None:
+    """Data, model and residual of each fit (the first :data:`~galview.core.fit_figure.MAX_FITS`)."""
+    from galview.core.fit_figure import MAX_FITS, fit_captions, fit_tiles, unfitted_tiles
+    from galview.core.mosaic import compose_mosaic
+    from galview.io.writers import write_png
+
+    tiles, captions = [], []
+    for cid, (index, fit) in zip(ids[:MAX_FITS], results[:MAX_FITS], strict=False):
+        if isinstance(fit, str):
+            three, lines = unfitted_tiles(fluxes.shape, cid, fit)
+        else:
+            three, lines = (
+                fit_tiles(fluxes.get(index)[..., found.band], fit),
+                fit_captions(cid, found.band_name, fit),
+            )
+        tiles += three
+        captions += lines
+    write_png(compose_mosaic(tiles, captions, columns=6 if len(tiles) >= 6 else 3), path)
+    more = f" (the first {MAX_FITS} of {len(results)})" if len(results) > MAX_FITS else ""
+    print(f"{path}: data, model and residual of each fit{more}")
+
+
+def band_columns(bands) -> list[str]:
+    """``mag_g, mag_g_err, …, g_r, g_r_err, …, population``: the forced photometry's columns."""
+    from galview.core.forced_photometry import BandMagnitude, colours
+
+    names = [f"mag_{band}{suffix}" for band in bands for suffix in ("", "_err")]
+    for name, _value, _error in colours([BandMagnitude(band, 0.0, 0.0, 0.0) for band in bands]):
+        names += [f"{name.replace('−', '_')}{suffix}" for suffix in ("", "_err")]
+    return [*names, "population"]
+
+
+def band_values(magnitudes) -> list:
+    """The row's values for :func:`band_columns` (blank where a band has no magnitude)."""
+    import math
+
+    from galview.core.forced_photometry import colours, population
+
+    def number(value):
+        return round(float(value), 4) if math.isfinite(value) else ""
+
+    values = [number(v) for m in magnitudes for v in (m.mag, m.mag_err)]
+    values += [number(v) for _name, value, error in colours(magnitudes) for v in (value, error)]
+    return [*values, population(magnitudes)]
 
 
 def _progress(progress) -> None:

@@ -95,9 +95,15 @@ def _font():
         return ImageFont.load_default()
 
 
+#: Characters Pillow's small font lacks, and what is written in their place.
+STAND_INS = {"″": '"', "−": "-", "é": "e", "⟨": "<", "⟩": ">", "μ": "mu", "σ": "sigma"}
+
+
 def _fit(draw, text: str, font, width: int) -> str:
-    """``text`` cut with "…" to fit ``width`` pixels (″ written ", which Pillow's small font lacks)."""
-    text = text.replace("″", '"')
+    """``text`` cut with "…" to fit ``width`` pixels (what Pillow's small font lacks written as
+    :data:`STAND_INS` says)."""
+    for character, stand_in in STAND_INS.items():
+        text = text.replace(character, stand_in)
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:

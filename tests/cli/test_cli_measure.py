@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
+import pytest
+
 from galview.cli import main
 
 
@@ -29,6 +32,12 @@ def test_the_dwarfs_photometry_is_written_with_the_lsbg_cuts(shared_data, tmp_pa
             float(row["mean_mu_eff"]) > float(row["mu0"]) - 0.5
         )  # a diffuse profile: about as faint inside r_eff
         assert row["low_surface_brightness"] in ("0", "1") and 0.2 <= float(row["sersic_n"]) <= 8
+        # every band through the r fit's shape, and each colour bluer band first
+        assert float(row["mag_r"]) == pytest.approx(float(row["mag"]), abs=0.02)
+        assert float(row["g_r"]) == pytest.approx(float(row["mag_g"]) - float(row["mag_r"]), abs=2e-4)
+        assert float(row["r_z"]) == pytest.approx(float(row["mag_r"]) - float(row["mag_z"]), abs=2e-4)
+        assert 0 < float(row["g_z_err"]) < 0.5 and row["population"] == ""  # no i band: no DES Y3 split
+    assert list(rows[0])[-3:] == ["r_z", "r_z_err", "population"]
 
 
 def test_what_cannot_be_measured_is_refused_in_one_line(shared_data, tmp_path, capsys):
@@ -42,3 +51,47 @@ def test_what_cannot_be_measured_is_refused_in_one_line(shared_data, tmp_path, c
     )
     assert code == 2 and "--indices must be 0..11" in err
     assert not out.exists()
+
+
+def test_a_figure_of_the_fits_shows_data_model_and_residual(shared_data, tmp_path, capsys):
+    from PIL import Image
+
+    from galview.core.fit_figure import MAX_FITS
+    from galview.core.mosaic import PAD
+
+    figure = tmp_path / "fits.png"
+    code, printed, err = run(
+        capsys, shared_data / "legacy_dwarfs", "--zeropoint", "22.5", "--indices", "3", "5",
+        "-o", tmp_path / "p.csv", "--figure", figure,
+    )  # fmt: skip
+    assert (code, err) == (0, "") and printed.startswith(f"{figure}: data, model and residual of each fit\n")
+    image = np.asarray(Image.open(figure).convert("RGB")).astype(int)
+    assert image.shape[1] == PAD + 6 * (128 + PAD)  # two fits of three panels in one row
+    tiles = [image[PAD : PAD + 128, PAD + k * (128 + PAD) : PAD + k * (128 + PAD) + 128, 0] for k in range(6)]
+    data, model, residual = tiles[:3]
+    assert data.std() > 2 * model.std() / 3 and model.std() > 5  # the model is a galaxy, not a flat tile
+    assert abs(np.median(residual) - 128) < 12  # noise about zero: mid-grey
+    bright_data, bright_model = tiles[3:5]  # the second, dwarf 15 (S/N 157): its model where it is
+    assert np.corrcoef(bright_data.ravel(), bright_model.ravel())[0, 1] > 0.5
+    assert f"at most the first {MAX_FITS} cutouts" in " ".join(main_help("measure").split())
+    code, _printed, err = run(
+        capsys,
+        shared_data / "legacy_dwarfs",
+        "--zeropoint",
+        "22.5",
+        "-o",
+        tmp_path / "q.csv",
+        "--figure",
+        tmp_path / "f.jpg",
+    )
+    assert code == 2 and "the figure of the fits" in err and not (tmp_path / "q.csv").exists()
+
+
+def main_help(command: str) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main([command, "--help"])
+    return out.getvalue()
