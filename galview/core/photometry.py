@@ -7,8 +7,8 @@ with a known zero point and pixel scale) with an elliptical Sérsic profile plus
 
 1. sky level and noise from the cutout's border (median and MAD);
 2. a mask of everything that is not the candidate: compact sources (what a 7-pixel median filter
-   removes: stars, nuclei, knots, small galaxies) and every other source of the smoothed image not
-   connected to the centre;
+   removes: stars, nuclei, knots, small galaxies), every other source of the smoothed image not
+   connected to the centre, and the light of a neighbour that is (:func:`rising_outward`);
 3. a first guess of centre, axis ratio and angle from the light moments of the central source;
 4. least squares of the profile (with the sky) over the unmasked pixels, each weighted by the noise.
 
@@ -59,10 +59,10 @@ class SersicFit:
         What to keep in mind (``""`` when nothing is wrong): a parameter at the edge of its range, a
         faint source, a fit that did not converge.
     reliable : bool
-        False when the numbers are not a measurement of a source: the fit did not converge, its
-        brightness or size ran to the edge of the range tried, its r_eff reaches past the cutout's
-        edge, or S/N < :data:`MIN_SNR` (a cutout with nothing at its centre). Such fits never pass the
-        LSBG cuts and are not ranked.
+        False when the numbers are not a measurement of the candidate: the fit did not converge, its
+        brightness or size ran to the edge of the range tried, its centre ran to the edge of its range
+        (drawn to a neighbour), its r_eff reaches past the cutout's edge, or S/N < :data:`MIN_SNR` (a
+        cutout with nothing at its centre). Such fits never pass the LSBG cuts and are not ranked.
     zeropoint : float
         The AB zero point the magnitudes were computed with.
     sky, noise : float
@@ -246,18 +246,56 @@ def border_sky(image: np.ndarray, finite: np.ndarray) -> tuple[float, float]:
 
 
 def other_sources(data: np.ndarray, noise: float) -> np.ndarray:
-    """Pixels of everything but the candidate: compact sources anywhere, and other sources."""
+    """Pixels of everything but the candidate: compact sources anywhere, other sources, and the light of
+    a neighbour that touches the candidate (:func:`rising_outward`)."""
     from scipy import ndimage
 
-    compact = (data - ndimage.median_filter(data, size=7)) > 4 * noise
-    smooth = ndimage.gaussian_filter(data, 2.0)
-    smooth_noise = noise / (2 * math.sqrt(math.pi) * 2.0)  # σ of white noise after a σ = 2 px Gaussian
-    regions, _count = ndimage.label(smooth > 3 * smooth_noise)
+    background = ndimage.median_filter(data, size=7)
+    compact = (data - background) > 4 * noise
+    smooth = ndimage.gaussian_filter(np.where(compact, background, data), 2.0)
+    smooth_noise = _border_scatter(smooth)  # measured: neighbouring pixels' noise may be correlated
+    detected = smooth > 3 * smooth_noise
+    regions, _count = ndimage.label(detected)
     h, w = data.shape
     centre = regions[h // 2 - 2 : h // 2 + 3, w // 2 - 2 : w // 2 + 3]
     own = np.unique(centre[centre > 0])
     others = (regions > 0) & ~np.isin(regions, own)
-    return ndimage.binary_dilation(compact | others, iterations=2)
+    neighbour = detected & rising_outward(smooth, 5 * smooth_noise)
+    return ndimage.binary_dilation(compact | others | neighbour, iterations=2)
+
+
+def rising_outward(smooth: np.ndarray, tolerance: float) -> np.ndarray:
+    """Pixels brighter, by more than ``tolerance``, than a pixel nearer the candidate on the same ray.
+
+    A galaxy's light falls from its centre outward; where it rises again along a ray from the centre
+    (the brightest pixel of ``smooth`` near the cutout's centre), the light is a neighbour's — the halo of
+    a bright galaxy the candidate sits on, which joins it above any threshold. Each pixel's envelope is
+    the smallest value on its ray so far (pixels taken by distance from the centre, each from the one a
+    pixel nearer it).
+    """
+    h, w = smooth.shape
+    reach = max(2, min(h, w) // 8)
+    window = smooth[h // 2 - reach : h // 2 + reach + 1, w // 2 - reach : w // 2 + reach + 1]
+    cy, cx = np.unravel_index(int(np.argmax(window)), window.shape)
+    cy, cx = cy + h // 2 - reach, cx + w // 2 - reach
+    y, x = np.indices((h, w))
+    dy, dx = y - cy, x - cx
+    radius = np.maximum(np.hypot(dx, dy), 1e-9)
+    inner_y = np.clip(np.rint(y - dy / radius), 0, h - 1).astype(np.int64)
+    inner_x = np.clip(np.rint(x - dx / radius), 0, w - 1).astype(np.int64)
+    inner = np.where(radius < 1, y * w + x, inner_y * w + inner_x).ravel().tolist()
+    values = smooth.ravel()
+    envelope = values.tolist()
+    for pixel in np.argsort(radius.ravel(), kind="stable").tolist():
+        nearer = envelope[inner[pixel]]
+        if nearer < envelope[pixel]:
+            envelope[pixel] = nearer
+    return (values - np.asarray(envelope)).reshape(h, w) > tolerance
+
+
+def _border_scatter(image: np.ndarray) -> float:
+    """Robust σ of ``image``'s border (the outer tenth on each side), as :func:`border_sky` measures it."""
+    return border_sky(image, np.isfinite(image))[1]
 
 
 def _first_guess(data: np.ndarray, keep: np.ndarray, noise: float) -> np.ndarray:
@@ -321,6 +359,12 @@ def _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, h
     ]
     if at_bound:
         notes.append(f"{', '.join(at_bound)} at the edge of the range tried")
+    off_centre = any(
+        min(value - lo, hi - value) < 1e-6 * abs(hi - lo)
+        for value, lo, hi in zip(result.x[5:7], lower[5:7], upper[5:7], strict=True)
+    )
+    if off_centre:  # drawn to a brighter neighbour: not the candidate at the centre
+        notes.append("the centre ran to the edge of the range tried (another source fitted)")
     if snr < MIN_SNR:
         notes.append(f"faint: S/N {snr:.1f} within r_eff")
     if r_eff > half_side:  # half its light lies outside the cutout: the sky and the profile trade off
@@ -330,6 +374,7 @@ def _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, h
         and snr >= MIN_SNR
         and r_eff <= half_side
         and not {"I_e", "r_eff"} & set(at_bound)
+        and not off_centre
     )
     centre = ((x0 + 0.5) * factor - 0.5, (y0 + 0.5) * factor - 0.5)
     return SersicFit(

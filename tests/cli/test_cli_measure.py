@@ -69,7 +69,9 @@ def test_a_figure_of_the_fits_shows_data_model_and_residual(shared_data, tmp_pat
     assert image.shape[1] == PAD + 6 * (128 + PAD)  # two fits of three panels in one row
     tiles = [image[PAD : PAD + 128, PAD + k * (128 + PAD) : PAD + k * (128 + PAD) + 128, 0] for k in range(6)]
     data, model, residual = tiles[:3]
-    assert data.std() > 2 * model.std() / 3 and model.std() > 5  # the model is a galaxy, not a flat tile
+    assert (
+        data.std() > model.std() and model.max() - model.min() > 30
+    )  # the model is a galaxy, not a flat tile
     assert abs(np.median(residual) - 128) < 12  # noise about zero: mid-grey
     bright_data, bright_model = tiles[3:5]  # the second, dwarf 15 (S/N 157): its model where it is
     assert np.corrcoef(bright_data.ravel(), bright_model.ravel())[0, 1] > 0.5

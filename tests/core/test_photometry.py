@@ -82,3 +82,30 @@ def test_a_profile_larger_than_the_cutout_is_no_measurement():
     image = noisy((64, 64), 0.004, 45.0, 1.0, 0.9, 0.0, centre=(32, 32), noise=0.002)  # r_eff 45 px
     fit = fit_sersic(image, SCALE)
     assert not fit.reliable and "beyond the cutout's edge" in fit.note
+
+
+def test_the_halo_of_a_bright_neighbour_is_left_out_of_the_candidates_fit():
+    """A faint exponential LSBG at the centre, a galaxy 12 times brighter whose outskirts reach it: without
+    the neighbour's light masked, the fit runs off to the neighbour."""
+    from galview.core.photometry import rising_outward
+
+    alone = noisy((96, 96), 0.004, 8.0, 1.0, 0.8, 0.3, centre=(47.6, 48.2), sky=0.0, noise=0.002)
+    halo = sersic_image((96, 96), 0.05, 14.0, 1.0, 0.9, 0.0, 85.0, 85.0)
+    fit_alone, fit = fit_sersic(alone, SCALE), fit_sersic(alone + halo, SCALE)
+    assert fit_alone.reliable and fit.reliable and not fit.note
+    assert (fit.x, fit.y) == pytest.approx((47.6, 48.2), abs=1.5)  # the candidate, not the neighbour
+    assert fit.mag == pytest.approx(fit_alone.mag, abs=0.75)  # some of the halo stays under it
+    y, x = np.indices(alone.shape)
+    rising = rising_outward(alone + halo, 0.01)
+    assert rising[np.hypot(x - 85, y - 85) < 10].all()  # the neighbour, beyond the saddle
+    assert not rising[np.hypot(x - 47.6, y - 48.2) < 12].any()  # never the candidate
+    assert not rising_outward(sersic_image((96, 96), 0.01, 8.0, 1.0, 0.8, 0.3, 47.6, 48.2), 1e-6).any()
+
+
+def test_a_fit_drawn_off_the_centre_is_no_measurement():
+    """Nothing at the centre, a galaxy off it whose light covers it: the centre runs to the edge of its
+    range, and the fit says it measured another source."""
+    image = noisy((64, 64), 0.03, 15.0, 1.0, 0.8, 0.0, centre=(25.0, 45.0), noise=0.004)
+    fit = fit_sersic(image, SCALE)
+    assert not fit.reliable and "the centre ran to the edge of the range tried" in fit.note
+    assert not fit.low_surface_brightness
