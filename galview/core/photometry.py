@@ -253,7 +253,8 @@ def other_sources(data: np.ndarray, noise: float) -> np.ndarray:
     background = ndimage.median_filter(data, size=7)
     compact = (data - background) > 4 * noise
     smooth = ndimage.gaussian_filter(np.where(compact, background, data), 2.0)
-    smooth_noise = _border_scatter(smooth)  # measured: neighbouring pixels' noise may be correlated
+    # measured (neighbouring pixels' noise may be correlated), at least what white noise would give
+    smooth_noise = max(_border_scatter(smooth), noise / (2 * math.sqrt(math.pi) * 2.0))
     detected = smooth > 3 * smooth_noise
     regions, _count = ndimage.label(detected)
     h, w = data.shape

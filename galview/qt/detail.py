@@ -48,9 +48,8 @@ class DetailView(QWidget):
         self.counterpart = ReferencePanel(self.view)  # shown while another collection is paired
         self.counterpart.caption.setObjectName("counterpartCaption")
         self.counterpart.hide()
-        self.residual = ReferencePanel(
-            self.view
-        )  # a Sérsic fit's data − model (Cutout ▸ Show the fit's residual)
+        # a Sérsic fit's data − model, while Cutout ▸ Show the fit's residual is checked
+        self.residual = ReferencePanel(self.view)
         self.residual.caption.setObjectName("residualCaption")
         self.residual.hide()
         self.reference = ReferencePanel(self.view)  # shown while a similarity ranking is open

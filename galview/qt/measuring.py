@@ -20,8 +20,6 @@ from galview.core.rankings import Ranking
 
 JOB = "measure"
 RANKING = "photometry"
-#: The residual panel runs from −RESIDUAL_SIGMAS to +RESIDUAL_SIGMAS times the noise, black to white.
-RESIDUAL_SIGMAS = 5.0
 
 
 class MeasureController(QObject):
@@ -168,6 +166,7 @@ class MeasureController(QObject):
             panel.show_message(f"No residual: could not be fitted ({fit})", frame)
             return
         from galview.core.display import symmetric_grey
+        from galview.core.fit_figure import RESIDUAL_SIGMAS
         from galview.io.measuring import open_fluxes, residual_of
 
         try:
