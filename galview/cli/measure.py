@@ -34,7 +34,8 @@ def add_parsers(commands) -> None:
         "whether it passes the DES Y3 LSBG cuts; then each band's magnitude through that shape (forced "
         "photometry), every colour (g−r, …) and, with g and i, red or blue by DES Y3's g − i = 0.60. Needs "
         "calibrated fluxes: a FITS file in nanomaggies, or a simulation (its flux dataset is measured in "
-        "place of its colours). The PSF is not deconvolved.",
+        "place of its colours). The PSF is not deconvolved. The window shows what was measured when it "
+        "opens the collection.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder) of calibrated fluxes")
     parser.add_argument("--indices", type=int, nargs="+", metavar="I", help="these cutouts (default: all)")
@@ -84,6 +85,7 @@ def cmd_measure(args) -> int:
             ids = [collection.id_of(int(i)) for i in indices]
             if figure is not None:
                 _write_figure(figure, fluxes, results, ids, found)
+        _keep(collection, found, results)
     colour_columns = band_columns(found.bands)
     rows, fitted, reliable, lsb = [], 0, 0, 0
     for cid, (index, fit) in zip(ids, results, strict=True):
@@ -105,6 +107,24 @@ def cmd_measure(args) -> int:
         f"(zero point {found.zeropoint:g}; {reliable} reliable); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
     )
     return 0
+
+
+def _keep(collection, found, results) -> None:
+    """Keep the measurements for the window (added to those kept with the same calibration)."""
+    from galview.core.collection import fingerprint
+    from galview.core.errors import UserFacingError
+    from galview.io.photometry_files import KeptPhotometry, load_photometry, save_photometry
+
+    key = fingerprint(collection)
+    try:
+        kept = load_photometry(key, len(collection)) or KeptPhotometry(found)
+    except UserFacingError as exc:  # a damaged file: replaced by these measurements
+        print(f"galview: {exc}; replaced", file=sys.stderr)
+        kept = KeptPhotometry(found)
+    try:
+        save_photometry(key, kept.merged(found, results))
+    except OSError as exc:
+        print(f"galview: the photometry was written but not kept for the window: {exc}", file=sys.stderr)
 
 
 def _write_figure(path, fluxes, results, ids, found) -> None:

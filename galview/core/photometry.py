@@ -32,6 +32,9 @@ MAX_SIDE = 128
 N_RANGE = (0.2, 8.0)
 #: Below this signal-to-noise within r_eff a fit measures noise, not a source.
 MIN_SNR = 5.0
+#: The method's version: measurements kept by another version are not shown (they are measured again).
+#: 2: neighbours' light masked, fits run off the centre not reliable, every band's forced magnitude.
+METHOD_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ Photometry row whenever its cutout is current, and the cutouts measured so far m
 ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Where the file does not give the zero
 point or the pixel scale, the window asks for it once per collection. On request (Cutout ▸ Show the
 fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
-in grey from −5σ to +5σ of the noise.
+in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
+(:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
+opened again.
 """
 
 from __future__ import annotations
@@ -44,12 +46,43 @@ class MeasureController(QObject):
         self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self.state.current_changed.connect(lambda _i: self.show_current())
-        self.state.collection_changed.connect(lambda _c: self._forget())
+        self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self.band, self._given, self.calibration = {}, "", {}, None
         self._close_fluxes()
         self.show_current()
+
+    def _on_collection(self, collection) -> None:
+        self._forget()
+        if collection is None:
+            return
+        from galview.io.photometry_files import load_photometry
+
+        try:
+            kept = load_photometry(self.state.fingerprint, self.state.n)
+        except UserFacingError as exc:
+            self.error.emit(str(exc))
+            return
+        if kept is None or not kept.fits:
+            return
+        self.fits, self.calibration, self._given = dict(kept.fits), kept.calibration, dict(kept.given)
+        self.band = kept.calibration.band_name
+        self.state.set_ranking(self.ranking())
+        self.message.emit(
+            f"Photometry of {len(self.fits)} cutouts measured before is shown (Cutout ▸ Measure the candidate)"
+        )
+        self.show_current()
+
+    def _keep(self, found, results) -> None:
+        """Add ``results`` to the photometry kept on disk for the collection (said if it cannot be)."""
+        from galview.io.photometry_files import KeptPhotometry, save_photometry
+
+        kept = KeptPhotometry(found, dict(self.fits), dict(self._given))
+        try:
+            save_photometry(self.state.fingerprint, kept)
+        except OSError as exc:
+            self.error.emit(f"The photometry was measured but NOT kept on disk: {exc}")
 
     def _close_fluxes(self) -> None:
         if self._fluxes is not None and self._fluxes[1]:
@@ -118,8 +151,11 @@ class MeasureController(QObject):
         if collection is not self.state.collection:
             return
         found, results = result
+        if self.calibration is not None and found != self.calibration:  # another zero point: start again
+            self.fits = {}
         self.band, self.calibration = found.band_name, found
         self.fits.update(results)
+        self._keep(found, results)
         self.state.set_ranking(self.ranking())
         if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
             self.state.set_sorting(sort=RANKING)

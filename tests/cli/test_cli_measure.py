@@ -97,3 +97,23 @@ def main_help(command: str) -> str:
     with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
         main([command, "--help"])
     return out.getvalue()
+
+
+def test_the_measurements_are_kept_for_the_window(shared_data, tmp_path, capsys):
+    from galview.core.collection import fingerprint
+    from galview.io import open_collection
+    from galview.io.photometry_files import load_photometry
+
+    folder = shared_data / "legacy_dwarfs"
+    with open_collection(folder) as dwarfs:
+        key = fingerprint(dwarfs)
+    assert load_photometry(key, 12) is None
+    run(capsys, folder, "--zeropoint", "22.5", "--indices", "0", "3", "-o", tmp_path / "a.csv")
+    run(capsys, folder, "--zeropoint", "22.5", "--indices", "5", "-o", tmp_path / "b.csv")
+    kept = load_photometry(key, 12)
+    assert set(kept.fits) == {0, 3, 5} and kept.calibration.zeropoint == 22.5  # added, same calibration
+    with open(tmp_path / "a.csv", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    assert kept.fits[0].mag == pytest.approx(float(first["mag"]), abs=1e-4)
+    code, _printed, err = run(capsys, folder, "--zeropoint", "24", "--indices", "1", "-o", tmp_path / "c.csv")
+    assert (code, err) == (0, "") and set(load_photometry(key, 12).fits) == {1}  # another zero point: anew

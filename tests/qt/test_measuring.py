@@ -117,3 +117,44 @@ def test_the_fits_residual_is_shown_beside_the_cutout_on_request(dwarfs, qtbot, 
     assert panel.rgb is None and "not measured" in panel.caption.text()
     win.fit_residual_action.trigger()
     assert panel.isHidden() and not win.fit_residual_action.isChecked()
+
+
+def test_what_was_measured_is_there_when_the_collection_is_opened_again(
+    dwarfs, qtbot, monkeypatch, shared_data
+):
+    asked = []
+    monkeypatch.setattr(
+        QInputDialog, "getDouble", staticmethod(lambda *a, **k: asked.append(a[2]) or (22.5, True))
+    )
+    win = dwarfs
+    win.state.set_selection([2, 6])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    text = win.measuring.fits[6].describe("g")
+    assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz") and not win.measuring.fits
+    assert win.open_path(shared_data / "legacy_dwarfs")
+    assert set(win.measuring.fits) == {2, 6} and win.measuring.band == "g"
+    assert win.statusBar().currentMessage().startswith("Photometry of 2 cutouts measured before is shown")
+    win.state.set_current(6)
+    assert win.metadata.fields["Photometry"].text() == text
+    assert "photometry" in win.state.rankings
+    win.state.set_current(7)
+    win.measure_action.trigger()  # the zero point given before is remembered: not asked again
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    assert len(asked) == 1 and set(win.measuring.fits) == {2, 6, 7}
+
+
+def test_a_damaged_kept_photometry_file_is_said_and_the_window_goes_on(window, shared_data):
+    from galview.core.collection import fingerprint
+    from galview.io import open_collection
+    from galview.io.photometry_files import photometry_path
+
+    with open_collection(shared_data / "legacy_dwarfs") as dwarfs:
+        path = photometry_path(fingerprint(dwarfs))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'{"fingerprint": "\xff\x00 cut sh')
+    errors = []
+    window.measuring.error.connect(errors.append)
+    assert window.open_path(shared_data / "legacy_dwarfs")
+    assert len(errors) == 1 and str(path) in errors[0] and "is not photometry of this collection" in errors[0]
+    assert not window.measuring.fits and window.metadata.fields["Photometry"].text() == "—"

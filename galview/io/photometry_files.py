@@ -1,0 +1,128 @@
+"""Photometry kept for each collection: a JSON file in GalView's data folder, so that what was measured is
+still there when the collection is opened again (in the window or after ``galview measure``).
+
+Named after the collection's fingerprint (the same cutouts find their photometry wherever the file
+lies), written atomically; a damaged or foreign file is reported, never trusted; measurements of another
+method version (:data:`galview.core.photometry.METHOD_VERSION`) are left out, to be measured again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from galview.core.errors import UserFacingError
+from galview.core.paths import data_dir
+from galview.io.measuring import Calibration
+
+logger = logging.getLogger(__name__)
+
+FOLDER = "photometry"
+
+
+@dataclass
+class KeptPhotometry:
+    """What was measured of one collection with one calibration: cutout index → SersicFit or why not."""
+
+    calibration: Calibration
+    fits: dict = field(default_factory=dict)
+    given: dict = field(default_factory=dict)  # zero point / pixel scale a person typed in the window
+
+    def merged(self, calibration: Calibration, results, given=None) -> KeptPhotometry:
+        """These measurements with ``results`` added — or only ``results`` if they were made with
+        another calibration (numbers of two zero points do not belong in one ranking)."""
+        if calibration != self.calibration:
+            return KeptPhotometry(calibration, dict(results), dict(given or {}))
+        return KeptPhotometry(calibration, {**self.fits, **dict(results)}, {**self.given, **(given or {})})
+
+
+def photometry_path(fingerprint: str) -> Path:
+    """Where the photometry of the collection with this fingerprint is kept."""
+    name = hashlib.sha1(fingerprint.encode()).hexdigest()[:20]
+    return data_dir() / FOLDER / f"{name}.json"
+
+
+def load_photometry(fingerprint: str, n: int) -> KeptPhotometry | None:
+    """The collection's kept photometry (None when none was kept, or by another method version).
+
+    Raises
+    ------
+    UserFacingError
+        Naming the file, when it is damaged or describes other cutouts.
+    """
+    from galview.core.photometry import METHOD_VERSION
+
+    path = photometry_path(fingerprint)
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("method_version") != METHOD_VERSION:
+            logger.info(
+                "%s: photometry of method version %s is not shown", path, stored.get("method_version")
+            )
+            return None
+        if stored.get("fingerprint") != fingerprint:
+            raise ValueError("another collection's")
+        calibration = Calibration(**{**stored["calibration"], "bands": tuple(stored["calibration"]["bands"])})
+        fits = {int(index): _fit_from(value) for index, value in stored["fits"].items()}
+        if any(not 0 <= index < n for index in fits):
+            raise ValueError("cutouts past the end")
+        given = {str(k): float(v) for k, v in stored.get("given", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise UserFacingError(
+            path, f"is not photometry of this collection ({n} cutouts); it was ignored"
+        ) from None
+    return KeptPhotometry(calibration, fits, given)
+
+
+def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
+    """Write ``kept``; atomically, so a crash leaves the file as it was."""
+    from galview.core.photometry import METHOD_VERSION
+
+    path = photometry_path(fingerprint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = {
+        "fingerprint": fingerprint,
+        "method_version": METHOD_VERSION,
+        "calibration": asdict(kept.calibration),
+        "given": kept.given,
+        "fits": {
+            str(index): fit if isinstance(fit, str) else asdict(fit) for index, fit in kept.fits.items()
+        },
+    }
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(stored, handle, default=_plain, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+    return path
+
+
+def _plain(value):
+    """numpy numbers (and booleans) as Python's, for JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not kept in photometry files")
+
+
+def _fit_from(value):
+    """A SersicFit (or the reason a cutout could not be fitted) from its stored form."""
+    from galview.core.forced_photometry import BandMagnitude
+    from galview.core.photometry import SersicFit
+
+    if isinstance(value, str):
+        return value
+    magnitudes = tuple(BandMagnitude(**m) for m in value.pop("magnitudes"))
+    fit = SersicFit(**value, magnitudes=magnitudes)
+    numbers = [getattr(fit, name) for name in ("mag", "mean_mu_eff", "r_eff", "n", "x", "y", "pixel_scale")]
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
+        raise TypeError("a fit's numbers are not numbers")
+    return fit

@@ -1,0 +1,94 @@
+"""Photometry kept per collection: what was measured comes back, exactly; damaged, foreign or stale files
+are not trusted."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from galview.core.errors import UserFacingError
+from galview.core.forced_photometry import BandMagnitude
+from galview.core.photometry import SersicFit
+from galview.io.measuring import Calibration
+from galview.io.photometry_files import KeptPhotometry, load_photometry, photometry_path, save_photometry
+
+KEY = "12×64×64×3 float32 #0123456789ab"
+CALIBRATION = Calibration(0, "g", 22.5, None, ("g", "r", "z"))
+
+
+def a_fit(mag=20.0) -> SersicFit:
+    magnitudes = (BandMagnitude("g", mag, 0.03, 40.0), BandMagnitude("r", mag - 0.5, 0.04, 30.0),
+                  BandMagnitude("z", math.nan, math.nan, 0.0))  # fmt: skip
+    return SersicFit(
+        mag,
+        23.9,
+        25.4,
+        24.9,
+        4.3,
+        0.9,
+        0.81,
+        12.0,
+        31.6,
+        32.2,
+        np.float64(45.0),
+        0.263,
+        "",
+        np.bool_(True),
+        22.5,
+        0.01,
+        0.004,
+        magnitudes,
+    )  # fmt: skip  (numpy numbers, as fits carry them)
+
+
+def test_what_was_measured_comes_back_exactly():
+    kept = KeptPhotometry(CALIBRATION, {3: a_fit(), 7: "more than half of the cutout's pixels are not numbers (NaN)"},
+                          {"zeropoint": 22.5})  # fmt: skip
+    save_photometry(KEY, kept)
+    back = load_photometry(KEY, 12)
+    assert back.calibration == CALIBRATION and back.given == {"zeropoint": 22.5}
+    assert back.fits[7] == kept.fits[7] and set(back.fits) == {3, 7}
+    fit = back.fits[3]
+    assert (
+        fit.mag == 20.0 and fit.reliable is True and fit.magnitudes[1] == BandMagnitude("r", 19.5, 0.04, 30.0)
+    )
+    assert math.isnan(fit.magnitudes[2].mag) and fit.describe("g") == kept.fits[3].describe("g")
+    assert load_photometry("another collection", 12) is None  # nothing kept for it
+
+
+def test_new_measurements_are_added_unless_their_calibration_differs():
+    kept = KeptPhotometry(CALIBRATION, {1: a_fit(19.0)})
+    assert set(kept.merged(CALIBRATION, [(2, a_fit())]).fits) == {1, 2}
+    other = Calibration(0, "g", 30.0, None, ("g", "r", "z"))  # another zero point: a new start
+    assert set(kept.merged(other, [(2, a_fit())]).fits) == {2}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: text.replace('"3":', '"99":'),  # a cutout the collection does not have
+        lambda text: text.replace(KEY, "another"),  # another collection's
+        lambda text: text.replace('"mag": 20.0', '"mag": "bright"'),  # not a number
+        lambda text: text.replace('"mag": 20.0', '"magnitude": 20.0'),  # a field it does not know
+    ],
+)
+def test_a_damaged_or_foreign_file_is_said_and_not_trusted(damage):
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(
+        UserFacingError, match=rf"{path.name}: is not photometry of this collection \(12 cutouts\)"
+    ):
+        load_photometry(KEY, 12)
+
+
+def test_measurements_of_another_method_version_are_measured_again():
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored["method_version"] = 1
+    path.write_text(json.dumps(stored), encoding="utf-8")
+    assert load_photometry(KEY, 12) is None
+    assert photometry_path(KEY) == path and not path.with_name(path.name + ".partial").exists()
