@@ -151,10 +151,10 @@ def _write_figure(path, fluxes, results, ids, found) -> None:
 
 def band_columns(bands) -> list[str]:
     """``mag_g, mag_g_err, …, g_r, g_r_err, …, population``: the forced photometry's columns."""
-    from galview.core.forced_photometry import BandMagnitude, colours
+    from galview.core.forced_photometry import colour_names
 
     names = [f"mag_{band}{suffix}" for band in bands for suffix in ("", "_err")]
-    for name, _value, _error in colours([BandMagnitude(band, 0.0, 0.0, 0.0) for band in bands]):
+    for name in colour_names(bands):
         names += [f"{name.replace('−', '_')}{suffix}" for suffix in ("", "_err")]
     return [*names, "population"]
 

@@ -110,6 +110,11 @@ def colours(magnitudes) -> list[tuple[str, float, float]]:
     return found
 
 
+def colour_names(bands) -> list[str]:
+    """The names :func:`colours` gives for these bands, in its order: ``["g−r", "g−z", "r−z"]``."""
+    return [name for name, _value, _error in colours([BandMagnitude(b, 0.0, 0.0, 0.0) for b in bands])]
+
+
 def population(magnitudes) -> str:
     """``"red"`` or ``"blue"`` by DES Y3's g − i split (:data:`RED_G_MINUS_I`); ``""`` without g and i."""
     by_band = {m.band: m.mag for m in magnitudes}

@@ -27,6 +27,7 @@ RANKING_COLUMNS = {
     "p": "p_other_model",
     "sep": "separation_arcsec",
     "μe": "mean_mu_eff",
+    **{f"{blue}−{red}": f"{blue}_{red}" for blue, red in ("gr", "gi", "gz", "ri", "rz", "iz")},  # colours
 }
 
 

@@ -22,6 +22,7 @@ from galview.core.rankings import Ranking
 
 JOB = "measure"
 RANKING = "photometry"
+COLOUR_RANKING = "colour"
 
 
 class MeasureController(QObject):
@@ -68,7 +69,7 @@ class MeasureController(QObject):
             return
         self.fits, self.calibration, self._given = dict(kept.fits), kept.calibration, dict(kept.given)
         self.band = kept.calibration.band_name
-        self.state.set_ranking(self.ranking())
+        self._set_rankings()
         self.message.emit(
             f"Photometry of {len(self.fits)} cutouts measured before is shown (Cutout ▸ Measure the candidate)"
         )
@@ -156,7 +157,7 @@ class MeasureController(QObject):
         self.band, self.calibration = found.band_name, found
         self.fits.update(results)
         self._keep(found, results)
-        self.state.set_ranking(self.ranking())
+        self._set_rankings()
         if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
             self.state.set_sorting(sort=RANKING)
         fitted = [fit for _i, fit in results if not isinstance(fit, str)]
@@ -223,6 +224,28 @@ class MeasureController(QObject):
                 " light it put where there is none is black.",
             ),
         )
+
+    def _set_rankings(self) -> None:
+        self.state.set_ranking(self.ranking())
+        colour = self.colour_ranking()
+        if colour is not None:
+            self.state.set_ranking(colour)
+
+    def colour_ranking(self) -> Ranking | None:
+        """The cutouts measured so far by colour, reddest first — g − i where there is one (DES Y3
+        splits red from blue by it), else the first colour (g − r) — None with fewer than two bands."""
+        from galview.core.forced_photometry import colour_names, colours
+
+        names = colour_names(self.calibration.bands) if self.calibration is not None else []
+        if not names:
+            return None
+        name = "g−i" if "g−i" in names else names[0]
+        values = np.full(self.state.n, np.nan)
+        for index, fit in self.fits.items():
+            if not isinstance(fit, str) and fit.reliable:
+                values[index] = {n: v for n, v, _e in colours(fit.magnitudes)}.get(name, np.nan)
+        title = f"colour {name} (measured), reddest first"
+        return Ranking(COLOUR_RANKING, title, values, descending=True, badge=name)
 
     def ranking(self) -> Ranking:
         """The cutouts measured so far by ⟨μ⟩e, faintest first (unreliable fits and the others last)."""

@@ -162,7 +162,7 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
         "find": ["find", target, "150.1 2.2"],  # a position: every cutout's RA and Dec are read
         "note": ["labels", "note", target, "0", "tidal tail?"],  # the store made, bound, a note committed
         "pair": ["pair", target, _other_survey(out), "--all", "-o", os.fspath(out / "OUT.csv")],
-        "measure": [  # float inputs are fitted (every cutout), the others refused as display colours
+        "measure": [  # float inputs are fitted (every cutout) and drawn, the others refused as display colours
             "measure",
             target,
             "--zeropoint",
@@ -171,6 +171,8 @@ def command_line(command: str, path: Path, out: Path, args: Sequence[str]) -> li
             "0.262",
             "-o",
             os.fspath(out / "OUT.csv"),
+            "--figure",
+            os.fspath(out / "fits.png"),
         ],
     }
     return [*lines[command], *args]

@@ -158,3 +158,29 @@ def test_a_damaged_kept_photometry_file_is_said_and_the_window_goes_on(window, s
     assert window.open_path(shared_data / "legacy_dwarfs")
     assert len(errors) == 1 and str(path) in errors[0] and "is not photometry of this collection" in errors[0]
     assert not window.measuring.fits and window.metadata.fields["Photometry"].text() == "—"
+
+
+def test_measured_cutouts_can_be_sorted_reddest_first(dwarfs, qtbot, monkeypatch):
+    from galview.core.forced_photometry import colours
+
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    win.state.set_selection([0, 1, 2, 3])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    ranking = win.state.rankings["colour"]
+    assert ranking.title == "colour g−r (measured), reddest first"  # g r z: no g − i to split by
+    win.state.set_sorting(sort="colour")
+    first = win.state.order[:4].tolist()
+    g_r = [dict((n, v) for n, v, _e in colours(win.measuring.fits[i].magnitudes))["g−r"] for i in first]
+    assert set(first) == {0, 1, 2, 3} and g_r == sorted(g_r, reverse=True)
+    model = win.grid.grid_model
+    assert model.data(model.cell_of(first[0]), RankingRole) == f"g−r {g_r[0]:.2f}"
+    table = shown_table(win.state, win.labelling.classes)
+    assert float(table["g_r"][0]) == pytest.approx(g_r[0], abs=1e-5) and table["g_r"][-1] == ""
+    from galview.io.measuring import Calibration
+
+    win.measuring.calibration = Calibration(0, "g", 22.5, None, ("g", "r", "i"))
+    assert win.measuring.colour_ranking().title == "colour g−i (measured), reddest first"  # DES Y3's split
+    win.measuring.calibration = Calibration(0, "g", 22.5, None, ("g",))
+    assert win.measuring.colour_ranking() is None  # one band: no colour
