@@ -14,7 +14,7 @@ from galview.cli.common import add_open_options, open_options
 from galview.cli.parsing import number_in
 
 COLUMNS = (
-    "index", "id", "band", "mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff_arcsec", "sersic_n", "axis_ratio",
+    "index", "id", "band", "psf_fwhm", "mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff_arcsec", "sersic_n", "axis_ratio",
     "angle_deg", "x", "y", "snr", "reliable", "low_surface_brightness", "note",
 )  # fmt: skip
 
@@ -34,8 +34,8 @@ def add_parsers(commands) -> None:
         "whether it passes the DES Y3 LSBG cuts; then each band's magnitude through that shape (forced "
         "photometry), every colour (g−r, …) and, with g and i, red or blue by DES Y3's g − i = 0.60. Needs "
         "calibrated fluxes: a FITS file in nanomaggies, or a simulation (its flux dataset is measured in "
-        "place of its colours). The PSF is not deconvolved. The window shows what was measured when it "
-        "opens the collection.",
+        "place of its colours). The PSF is left in unless --psf-fwhm gives it. The window shows what was "
+        "measured when it opens the collection.",
     )
     parser.add_argument("data", help="the cutout collection (file or folder) of calibrated fluxes")
     parser.add_argument("--indices", type=int, nargs="+", metavar="I", help="these cutouts (default: all)")
@@ -49,6 +49,14 @@ def add_parsers(commands) -> None:
         "--pixel-scale",
         type=number_in(0, 3600, low_open=True),
         help="arcsec per pixel (default: from the WCS)",
+    )
+    parser.add_argument(
+        "--psf-fwhm",
+        type=number_in(0, 60),
+        default=0.0,
+        metavar="ARCSEC",
+        help="the PSF's FWHM: the profile is blurred by a Gaussian of this width in the fit, so that r_eff, n "
+        "and μ0 are the galaxy's own (default 0: the PSF is left in)",
     )
     parser.add_argument("-o", "--output", required=True, help="CSV file to write")
     parser.add_argument(
@@ -78,7 +86,7 @@ def cmd_measure(args) -> int:
         if len(indices) and (indices.min() < 0 or indices.max() >= n):
             raise UserFacingError(args.data, f"--indices must be 0..{n - 1} for its {n} cutouts")
         with fluxes_of(collection) as fluxes:  # a simulation's fluxes beside its colours
-            found = calibration(fluxes, args.band, args.zeropoint, args.pixel_scale)
+            found = calibration(fluxes, args.band, args.zeropoint, args.pixel_scale, args.psf_fwhm)
             results = measure_cutouts(
                 fluxes, indices, found, on_progress=_progress if len(indices) > 50 else None
             )
@@ -91,7 +99,8 @@ def cmd_measure(args) -> int:
     for cid, (index, fit) in zip(ids, results, strict=True):
         if isinstance(fit, str):
             rows.append(
-                [index, cid, found.band_name, *[""] * (len(COLUMNS) - 4), fit, *[""] * len(colour_columns)]
+                [index, cid, found.band_name, found.psf_fwhm, *[""] * (len(COLUMNS) - 5), fit]
+                + [""] * len(colour_columns)
             )
             continue
         fitted += 1
@@ -100,11 +109,23 @@ def cmd_measure(args) -> int:
         values = fit.as_row()
         numbers = [round(float(values[key]), 4) for key in FIT_NUMBERS]
         flags = [int(fit.reliable), int(fit.low_surface_brightness)]
-        rows.append([index, cid, found.band_name, *numbers, *flags, fit.note, *band_values(fit.magnitudes)])
+        rows.append(
+            [
+                index,
+                cid,
+                found.band_name,
+                found.psf_fwhm,
+                *numbers,
+                *flags,
+                fit.note,
+                *band_values(fit.magnitudes),
+            ]
+        )
     write_csv(output, (*COLUMNS, *colour_columns), rows)
+    psf = f", fitted through a PSF of {found.psf_fwhm:g}″ FWHM" if found.psf_fwhm else ""
     print(
         f"{output}: {fitted} of {len(indices)} cutouts fitted in the {found.band_name} band "
-        f"(zero point {found.zeropoint:g}; {reliable} reliable); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
+        f"(zero point {found.zeropoint:g}{psf}; {reliable} reliable); {lsb} pass the LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″)"
     )
     return 0
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from galview.core.photometry import binned, border_sky, other_sources, sersic_image, sersic_total
+from galview.core.photometry import binned, border_sky, other_sources, sersic_total
 
 #: DES Y3 (Tanoglidis et al. 2021): LSBGs with g − i at least this are the red population.
 RED_G_MINUS_I = 0.60
@@ -74,10 +74,7 @@ def forced_magnitude(image, fit, band: str = "") -> BandMagnitude:
     data = np.where(finite, data - sky, 0.0)
     keep = finite & ~other_sources(data, noise)
     radius = fit.r_eff / fit.pixel_scale  # in the cutout's pixels
-    unit = sersic_image(
-        image.shape, 1.0, radius, fit.n, fit.axis_ratio, math.radians(fit.angle), fit.x, fit.y
-    )  # I_e = 1 per pixel of the cutout
-    unit, _ = binned(unit)
+    unit, _ = binned(fit.unit_profile(image.shape))  # I_e = 1 per pixel of the cutout, blurred as fitted
     design = np.stack([unit[keep], np.ones(int(keep.sum()))], axis=1)
     normal = design.T @ design
     try:

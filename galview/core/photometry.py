@@ -12,14 +12,16 @@ with a known zero point and pixel scale) with an elliptical Sérsic profile plus
 3. a first guess of centre, axis ratio and angle from the light moments of the central source;
 4. least squares of the profile (with the sky) over the unmasked pixels, each weighted by the noise.
 
-The PSF is not deconvolved: sizes of a few PSF widths or less come out too large and too flat.
+The PSF is left in unless its FWHM is given (the profile is then blurred by a Gaussian of that width
+before it meets the pixels): left in, sizes of a few PSF widths or less come out too large, too round and
+too flat.
 Magnitudes are AB from the zero point (22.5 for nanomaggies).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -74,6 +76,8 @@ class SersicFit:
     magnitudes : tuple of BandMagnitude
         Forced photometry of every band with this fit's shape (:mod:`galview.core.forced_photometry`);
         empty until measured.
+    psf_fwhm : float
+        The PSF (FWHM, arcsec) the profile was blurred by in the fit; 0: the PSF was left in.
     """
 
     mag: float
@@ -94,6 +98,7 @@ class SersicFit:
     sky: float = 0.0
     noise: float = math.nan
     magnitudes: tuple = ()
+    psf_fwhm: float = 0.0
 
     @property
     def low_surface_brightness(self) -> bool:
@@ -106,12 +111,23 @@ class SersicFit:
 
     def model_image(self, shape) -> np.ndarray:
         """The fitted profile plus sky on an (H, W) grid of the cutout's pixels (flux per pixel)."""
-        intensity = 10 ** (-0.4 * (self.mu_eff - self.zeropoint)) * self.pixel_scale**2
-        profile = sersic_image(
-            shape, intensity, self.r_eff / self.pixel_scale, self.n, self.axis_ratio,
-            math.radians(self.angle), self.x, self.y,
-        )  # fmt: skip
-        return profile + self.sky
+        return (
+            self.unit_profile(shape) * 10 ** (-0.4 * (self.mu_eff - self.zeropoint)) * self.pixel_scale**2
+            + self.sky
+        )
+
+    def unit_profile(self, shape) -> np.ndarray:
+        """The fitted shape on an (H, W) grid, 1 per pixel at r_eff before the PSF (blurred as fitted)."""
+        blur = Blur(shape, self.psf_fwhm / self.pixel_scale)
+        return blur.profile(
+            1.0,
+            self.r_eff / self.pixel_scale,
+            self.n,
+            self.axis_ratio,
+            math.radians(self.angle),
+            self.x,
+            self.y,
+        )
 
     def describe(self, band: str = "") -> str:
         """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63 (red)"``."""
@@ -165,7 +181,7 @@ def _profile(x, y, intensity_eff, r_eff, n, axis_ratio, angle, x0, y0):
     return intensity_eff * np.exp(-sersic_b(n) * ((radius / r_eff) ** (1.0 / n) - 1.0))
 
 
-def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
+def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5, psf_fwhm: float = 0.0) -> SersicFit:
     """Fit the candidate at the centre of one band of a calibrated cutout (module docstring).
 
     Parameters
@@ -176,6 +192,10 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
         Arcseconds per pixel.
     zeropoint : float
         AB magnitude of a flux of 1 (22.5 for nanomaggies).
+    psf_fwhm : float
+        The PSF's full width at half maximum in arcsec: the profile is blurred by a circular Gaussian of
+        that width before it is compared with the pixels, so the numbers are the galaxy's own (0: the
+        PSF is left in).
 
     Raises
     ------
@@ -189,6 +209,8 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
         raise ValueError(f"photometry needs one band of at least 16 × 16 pixels; got shape {image.shape}")
     if not math.isfinite(pixel_scale) or pixel_scale <= 0:
         raise ValueError(f"the pixel scale must be a positive number of arcsec; got {pixel_scale!r}")
+    if not (math.isfinite(psf_fwhm) and psf_fwhm >= 0):
+        raise ValueError(f"the PSF's FWHM must be a number of arcsec, 0 or more; got {psf_fwhm!r}")
     image, factor = binned(image)
     pixel_scale *= factor
     finite = np.isfinite(image)
@@ -204,9 +226,13 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
     start = _first_guess(data, keep, noise)
     y, x = np.nonzero(keep)
     values = data[keep]
+    blur = Blur(data.shape, psf_fwhm / pixel_scale)
 
     def residuals(p):
         log_ie, log_re, n, q, angle, x0, y0, offset = p
+        if blur.sigma:
+            grid = blur.profile(math.exp(log_ie), math.exp(log_re), n, q, angle, x0, y0)
+            return (grid[keep] + offset - values) / noise
         model = _profile(x, y, math.exp(log_ie), math.exp(log_re), n, q, angle, x0, y0) + offset
         return (model - values) / noise
 
@@ -224,7 +250,36 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5) -> SersicFit:
     ]
     start = np.clip(start, np.add(lower, 1e-9), np.subtract(upper, 1e-9))
     result = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=400)
-    return _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
+    fit = _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
+    return replace(fit, psf_fwhm=float(psf_fwhm))
+
+
+#: FWHM of a Gaussian in units of its σ.
+FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
+
+
+class Blur:
+    """Sérsic profiles on an (H, W) grid blurred by a circular Gaussian PSF of ``fwhm`` pixels.
+
+    The profile is drawn on the grid padded by four σ on each side (light from just outside the cutout
+    scatters into it), blurred, and cut back to the grid.
+    """
+
+    def __init__(self, shape, fwhm: float):
+        self.shape, self.sigma = tuple(shape), fwhm / FWHM_PER_SIGMA
+        self.pad = int(math.ceil(4 * self.sigma))
+        h, w = self.shape
+        self.y, self.x = np.indices((h + 2 * self.pad, w + 2 * self.pad), dtype=np.float64) - self.pad
+
+    def profile(self, intensity_eff, r_eff, n, axis_ratio, angle, x0, y0) -> np.ndarray:
+        """The (H, W) blurred profile (angle in radians, lengths in pixels; unblurred when σ is 0)."""
+        from scipy.ndimage import gaussian_filter
+
+        drawn = _profile(self.x, self.y, intensity_eff, r_eff, n, axis_ratio, angle, x0, y0)
+        if self.sigma:
+            drawn = gaussian_filter(drawn, self.sigma, mode="constant")
+        h, w = self.shape
+        return drawn[self.pad : self.pad + h, self.pad : self.pad + w]
 
 
 def binned(image: np.ndarray) -> tuple[np.ndarray, int]:

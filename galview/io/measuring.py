@@ -30,10 +30,14 @@ class Calibration:
     zeropoint: float
     pixel_scale: float | None  # None: each cutout's own (from its WCS)
     bands: tuple[str, ...] = ()  # every band's name, for the forced photometry of each
+    psf_fwhm: float = 0.0  # arcsec; 0: the PSF is left in the profiles
 
 
-def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale=None) -> Calibration:
-    """The band, zero point and pixel scale for photometry of ``collection`` (module docstring).
+def calibration(
+    collection, band: str | None = None, zeropoint=None, pixel_scale=None, psf_fwhm: float = 0.0
+) -> Calibration:
+    """The band, zero point and pixel scale for photometry of ``collection`` (module docstring), and the
+    PSF's FWHM to fit through (``psf_fwhm`` arcsec, as given; 0: none).
 
     Raises
     ------
@@ -74,7 +78,7 @@ def calibration(collection, band: str | None = None, zeropoint=None, pixel_scale
             source,
             "gives no pixel scale (no WCS, no pixel_scale attribute): give it with --pixel-scale (arcsec)",
         )
-    return Calibration(index, names[index], float(zeropoint), pixel_scale, tuple(names))
+    return Calibration(index, names[index], float(zeropoint), pixel_scale, tuple(names), float(psf_fwhm))
 
 
 def open_fluxes(collection):
@@ -136,7 +140,7 @@ def measure_cutout(cube, pixel_scale: float, calibration: Calibration):
     from galview.core.forced_photometry import BandMagnitude, forced_magnitude
     from galview.core.photometry import fit_sersic
 
-    fit = fit_sersic(cube[..., calibration.band], pixel_scale, calibration.zeropoint)
+    fit = fit_sersic(cube[..., calibration.band], pixel_scale, calibration.zeropoint, calibration.psf_fwhm)
     names = calibration.bands or tuple(str(k) for k in range(cube.shape[-1]))
     magnitudes = []
     for k, name in enumerate(names):
@@ -155,9 +159,17 @@ def residual_of(fluxes, index: int, fit, band: int) -> np.ndarray:
 
 
 def measure_job(
-    collection, indices, band=None, zeropoint=None, pixel_scale=None, *, on_progress=None, cancel=None
+    collection,
+    indices,
+    band=None,
+    zeropoint=None,
+    pixel_scale=None,
+    psf_fwhm=0.0,
+    *,
+    on_progress=None,
+    cancel=None,
 ):
     """The window's job: (Calibration, results of :func:`measure_cutouts`), on :func:`fluxes_of` the collection."""
     with fluxes_of(collection) as fluxes:
-        found = calibration(fluxes, band, zeropoint, pixel_scale)
+        found = calibration(fluxes, band, zeropoint, pixel_scale, psf_fwhm)
         return found, measure_cutouts(fluxes, indices, found, on_progress=on_progress, cancel=cancel)

@@ -32,14 +32,13 @@ class KeptPhotometry:
 
     calibration: Calibration
     fits: dict = field(default_factory=dict)
-    given: dict = field(default_factory=dict)  # zero point / pixel scale a person typed in the window
 
-    def merged(self, calibration: Calibration, results, given=None) -> KeptPhotometry:
+    def merged(self, calibration: Calibration, results) -> KeptPhotometry:
         """These measurements with ``results`` added — or only ``results`` if they were made with
         another calibration (numbers of two zero points do not belong in one ranking)."""
         if calibration != self.calibration:
-            return KeptPhotometry(calibration, dict(results), dict(given or {}))
-        return KeptPhotometry(calibration, {**self.fits, **dict(results)}, {**self.given, **(given or {})})
+            return KeptPhotometry(calibration, dict(results))
+        return KeptPhotometry(calibration, {**self.fits, **dict(results)})
 
 
 def photometry_path(fingerprint: str) -> Path:
@@ -74,12 +73,11 @@ def load_photometry(fingerprint: str, n: int) -> KeptPhotometry | None:
         fits = {int(index): _fit_from(value) for index, value in stored["fits"].items()}
         if any(not 0 <= index < n for index in fits):
             raise ValueError("cutouts past the end")
-        given = {str(k): float(v) for k, v in stored.get("given", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise UserFacingError(
             path, f"is not photometry of this collection ({n} cutouts); it was ignored"
         ) from None
-    return KeptPhotometry(calibration, fits, given)
+    return KeptPhotometry(calibration, fits)
 
 
 def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
@@ -92,7 +90,6 @@ def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
         "fingerprint": fingerprint,
         "method_version": METHOD_VERSION,
         "calibration": asdict(kept.calibration),
-        "given": kept.given,
         "fits": {
             str(index): fit if isinstance(fit, str) else asdict(fit) for index, fit in kept.fits.items()
         },

@@ -67,7 +67,11 @@ class MeasureController(QObject):
             return
         if kept is None or not kept.fits:
             return
-        self.fits, self.calibration, self._given = dict(kept.fits), kept.calibration, dict(kept.given)
+        self.fits, self.calibration = dict(kept.fits), kept.calibration
+        # measured again with the same numbers, whether the file states them or a person gave them
+        self._given = {"zeropoint": kept.calibration.zeropoint}
+        if kept.calibration.pixel_scale is not None:
+            self._given["pixel_scale"] = kept.calibration.pixel_scale
         self.band = kept.calibration.band_name
         self._set_rankings()
         self.message.emit(
@@ -79,7 +83,7 @@ class MeasureController(QObject):
         """Add ``results`` to the photometry kept on disk for the collection (said if it cannot be)."""
         from galview.io.photometry_files import KeptPhotometry, save_photometry
 
-        kept = KeptPhotometry(found, dict(self.fits), dict(self._given))
+        kept = KeptPhotometry(found, dict(self.fits))
         try:
             save_photometry(self.state.fingerprint, kept)
         except OSError as exc:
@@ -115,8 +119,10 @@ class MeasureController(QObject):
                     self.error.emit(f"No photometry: {exc}")
                 if not given:
                     return False
+        kept = self.calibration  # measured before (perhaps by galview measure): the same band and PSF
+        band, psf = (None, 0.0) if kept is None else (kept.band_name, kept.psf_fwhm)
         self.runner.start(
-            JOB, collection, indices, None, self._given.get("zeropoint"), self._given.get("pixel_scale"),
+            JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
             on_returned=lambda result: self._on_measured(result, collection),
             on_errored=lambda exc: self.error.emit(f"The photometry failed: {exc}"),
         )  # fmt: skip
@@ -271,8 +277,9 @@ class MeasureController(QObject):
         else:
             field.setText(fit.describe(self.band))
             cuts = "passes" if fit.low_surface_brightness else "does not pass"
+            psf = f"through a PSF of {fit.psf_fwhm:g}″ FWHM" if fit.psf_fwhm else "PSF left in"
             field.setToolTip(
-                f"Sérsic fit of the {self.band} band (PSF not deconvolved): m = {fit.mag:.2f}, μ0 = {fit.mu0:.2f}, "
+                f"Sérsic fit of the {self.band} band ({psf}): m = {fit.mag:.2f}, μ0 = {fit.mu0:.2f}, "
                 f"μe = {fit.mu_eff:.2f}, ⟨μ⟩e = {fit.mean_mu_eff:.2f} mag/arcsec², r_eff = {fit.r_eff:.2f}″, "
                 f"n = {fit.n:.2f}, b/a = {fit.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it {cuts} "
                 "the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″). The dashed ellipse over the cutout is r_eff"

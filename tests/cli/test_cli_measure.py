@@ -117,3 +117,22 @@ def test_the_measurements_are_kept_for_the_window(shared_data, tmp_path, capsys)
     assert kept.fits[0].mag == pytest.approx(float(first["mag"]), abs=1e-4)
     code, _printed, err = run(capsys, folder, "--zeropoint", "24", "--indices", "1", "-o", tmp_path / "c.csv")
     assert (code, err) == (0, "") and set(load_photometry(key, 12).fits) == {1}  # another zero point: anew
+
+
+def test_the_psf_is_fitted_through_when_given(shared_data, tmp_path, capsys):
+    out = tmp_path / "psf.csv"
+    args = (shared_data / "legacy_dwarfs", "--zeropoint", "22.5", "--indices", "9", "-o", out)  # r_eff 2.3″
+    code, printed, err = run(capsys, *args, "--psf-fwhm", "1.3")
+    assert (code, err) == (0, "") and "(zero point 22.5, fitted through a PSF of 1.3″ FWHM; " in printed
+    with open(out, newline="") as handle:
+        through = next(csv.DictReader(handle))
+    run(capsys, *args)
+    with open(out, newline="") as handle:
+        left_in = next(csv.DictReader(handle))
+    assert (through["psf_fwhm"], left_in["psf_fwhm"]) == ("1.3", "0.0")
+    # the PSF makes a small galaxy rounder and flatter-topped: fitted through it, less round, more peaked
+    assert float(through["axis_ratio"]) < float(left_in["axis_ratio"]) - 0.03
+    assert float(through["sersic_n"]) > float(left_in["sersic_n"]) + 0.05
+    with pytest.raises(SystemExit) as stopped:
+        run(capsys, *args, "--psf-fwhm", "-1")
+    assert stopped.value.code == 2 and "--psf-fwhm: -1 is not in [0, 60]" in capsys.readouterr().err

@@ -109,3 +109,21 @@ def test_a_fit_drawn_off_the_centre_is_no_measurement():
     fit = fit_sersic(image, SCALE)
     assert not fit.reliable and "the centre ran to the edge of the range tried" in fit.note
     assert not fit.low_surface_brightness
+
+
+def test_a_small_galaxy_is_measured_through_the_psf():
+    """r_eff 0.8″ blurred by a 1″ PSF: left in, the PSF makes it rounder; fitted through, its own shape."""
+    from scipy.ndimage import gaussian_filter
+
+    fine = sersic_image((256, 256), 0.05 / 16, 16.0, 1.5, 0.7, 0.5, 127.5, 129.5)  # 4× finer pixels
+    blurred = gaussian_filter(fine, 20 / 2.3548)  # FWHM 5 pixels of 0.2″ (20 fine ones)
+    image = blurred.reshape(64, 4, 64, 4).sum(axis=(1, 3))
+    image = image + np.random.default_rng(0).normal(0, 0.0003, image.shape)
+    left_in, through = fit_sersic(image, 0.2), fit_sersic(image, 0.2, psf_fwhm=1.0)
+    assert through.reliable and through.psf_fwhm == 1.0 and left_in.psf_fwhm == 0.0
+    assert through.axis_ratio == pytest.approx(0.7, abs=0.03) and left_in.axis_ratio > 0.74
+    assert through.r_eff == pytest.approx(0.8, rel=0.1) and through.n == pytest.approx(1.5, abs=0.25)
+    model = through.model_image(image.shape)  # blurred as fitted: only noise is left
+    assert np.std(image - model) == pytest.approx(0.0003, rel=0.15)
+    with pytest.raises(ValueError, match="PSF's FWHM"):
+        fit_sersic(image, 0.2, psf_fwhm=float("nan"))

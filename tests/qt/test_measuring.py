@@ -184,3 +184,21 @@ def test_measured_cutouts_can_be_sorted_reddest_first(dwarfs, qtbot, monkeypatch
     assert win.measuring.colour_ranking().title == "colour g−i (measured), reddest first"  # DES Y3's split
     win.measuring.calibration = Calibration(0, "g", 22.5, None, ("g",))
     assert win.measuring.colour_ranking() is None  # one band: no colour
+
+
+def test_the_window_goes_on_with_what_galview_measure_chose(window, qtbot, shared_data, tmp_path, capsys):
+    """Measured on the command line in r through a PSF: the window's next measurement does the same."""
+    from galview.cli import main
+
+    folder = shared_data / "legacy_dwarfs"
+    args = ["measure", str(folder), "--zeropoint", "22.5", "--band", "r", "--psf-fwhm", "1.0"]
+    assert main([*args, "--indices", "4", "-o", str(tmp_path / "p.csv")]) == 0
+    assert window.open_path(folder) and set(window.measuring.fits) == {4}
+    window.state.set_current(4)
+    field = window.metadata.fields["Photometry"]
+    assert "(r band)" in field.text() and "through a PSF of 1″ FWHM" in field.toolTip()
+    window.state.set_current(8)
+    window.measure_action.trigger()  # no dialog: the zero point came with what was kept
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    assert set(window.measuring.fits) == {4, 8} and window.measuring.fits[8].psf_fwhm == 1.0
+    assert window.measuring.calibration.band_name == "r"
