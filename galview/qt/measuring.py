@@ -45,12 +45,14 @@ class MeasureController(QObject):
         self.calibration = None  # the last measurement's (its band index for the residual)
         self.residual_shown = False
         self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
+        self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self.band, self._given, self.calibration = {}, "", {}, None
+        self.options = (None, 0.0)
         self._close_fluxes()
         self.show_current()
 
@@ -68,6 +70,7 @@ class MeasureController(QObject):
         if kept is None or not kept.fits:
             return
         self.fits, self.calibration = dict(kept.fits), kept.calibration
+        self.options = (kept.calibration.band_name, kept.calibration.psf_fwhm)  # measured on the same way
         # measured again with the same numbers, whether the file states them or a person gave them
         self._given = {"zeropoint": kept.calibration.zeropoint}
         if kept.calibration.pixel_scale is not None:
@@ -119,13 +122,39 @@ class MeasureController(QObject):
                     self.error.emit(f"No photometry: {exc}")
                 if not given:
                     return False
-        kept = self.calibration  # measured before (perhaps by galview measure): the same band and PSF
-        band, psf = (None, 0.0) if kept is None else (kept.band_name, kept.psf_fwhm)
+        band, psf = self.options
         self.runner.start(
             JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
             on_returned=lambda result: self._on_measured(result, collection),
             on_errored=lambda exc: self.error.emit(f"The photometry failed: {exc}"),
         )  # fmt: skip
+        return True
+
+    def ask_options(self) -> bool:
+        """Cutout ▸ Photometry options…: the band and PSF of the next measurements; False if cancelled."""
+        from PyQt6.QtWidgets import QDialog
+
+        from galview.io.measuring import fluxes_of
+        from galview.qt.photometry_options import PhotometryOptionsDialog
+
+        collection = self.state.collection
+        if collection is None:
+            self.message.emit("Open a collection first")
+            return False
+        with fluxes_of(collection) as fluxes:
+            bands, pixels = [str(b) for b in fluxes.bands], fluxes.dtype
+        if pixels.kind != "f":
+            self.error.emit(
+                f"No photometry: {collection.source} holds {pixels} pixels, not calibrated fluxes"
+            )
+            return False
+        dialog = PhotometryOptionsDialog(bands, *self.options, len(self.fits), self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        self.options = dialog.choice()
+        band, psf = self.options
+        through = f"through a PSF of {psf:g}″ FWHM" if psf else "with the PSF left in"
+        self.message.emit(f"The next measurements fit the {band} band {through} (Ctrl+M)")
         return True
 
     def _ask_missing(self, problem: str) -> bool | None:

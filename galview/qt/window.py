@@ -308,6 +308,13 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+M",
             checkable=True,
         )
+        self.photometry_options_action = self._action(
+            cutout_menu, "&Photometry options…", lambda: self.measuring.ask_options()
+        )
+        self.photometry_options_action.setToolTip(
+            "The band the profile is fitted in and the PSF it is fitted through (as galview measure --band,"
+            " --psf-fwhm)"
+        )
         self.fit_residual_action.setToolTip(
             "Beside the cutout, what the Sérsic fit leaves in its band: structure the model missed (clumps,"
             " a nucleus, tidal features, a second source) stands out from the noise"

@@ -202,3 +202,44 @@ def test_the_window_goes_on_with_what_galview_measure_chose(window, qtbot, share
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
     assert set(window.measuring.fits) == {4, 8} and window.measuring.fits[8].psf_fwhm == 1.0
     assert window.measuring.calibration.band_name == "r"
+
+
+def test_the_band_and_the_psf_are_chosen_in_the_window(dwarfs, qtbot, monkeypatch):
+    from PyQt6.QtWidgets import QDialog
+
+    from galview.qt.photometry_options import PhotometryOptionsDialog
+
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    shown = []
+
+    def answer(dialog):
+        shown.append([dialog.band.itemText(k) for k in range(dialog.band.count())])
+        dialog.band.setCurrentText("z")
+        dialog.psf.setValue(1.2)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(PhotometryOptionsDialog, "exec", answer)
+    assert win.photometry_options_action.isEnabled()
+    win.photometry_options_action.trigger()
+    assert shown == [["g", "r", "z"]] and win.measuring.options == ("z", 1.2)
+    assert (
+        win.statusBar().currentMessage()
+        == "The next measurements fit the z band through a PSF of 1.2″ FWHM (Ctrl+M)"
+    )
+    win.state.set_current(3)
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    fit = win.measuring.fits[3]
+    assert fit.psf_fwhm == 1.2 and win.measuring.band == "z"
+    assert "(z band)" in win.metadata.fields["Photometry"].text()
+    monkeypatch.setattr(PhotometryOptionsDialog, "exec", lambda dialog: QDialog.DialogCode.Rejected)
+    assert not win.measuring.ask_options() and win.measuring.options == ("z", 1.2)  # cancelled: unchanged
+
+
+def test_photometry_options_of_display_colours_are_refused(window, shared_data):
+    errors = []
+    window.measuring.error.connect(errors.append)
+    assert window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
+    assert not window.measuring.ask_options()
+    assert "holds uint8 pixels, not calibrated fluxes" in errors[0]
