@@ -109,18 +109,8 @@ def cmd_measure(args) -> int:
         values = fit.as_row()
         numbers = [round(float(values[key]), 4) for key in FIT_NUMBERS]
         flags = [int(fit.reliable), int(fit.low_surface_brightness)]
-        rows.append(
-            [
-                index,
-                cid,
-                found.band_name,
-                found.psf_fwhm,
-                *numbers,
-                *flags,
-                fit.note,
-                *band_values(fit.magnitudes),
-            ]
-        )
+        first = [index, cid, found.band_name, found.psf_fwhm]
+        rows.append([*first, *numbers, *flags, fit.note, *band_values(fit.magnitudes)])
     write_csv(output, (*COLUMNS, *colour_columns), rows)
     psf = f", fitted through a PSF of {found.psf_fwhm:g}″ FWHM" if found.psf_fwhm else ""
     print(

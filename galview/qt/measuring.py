@@ -70,7 +70,7 @@ class MeasureController(QObject):
         if kept is None or not kept.fits:
             return
         self.fits, self.calibration = dict(kept.fits), kept.calibration
-        self.options = (kept.calibration.band_name, kept.calibration.psf_fwhm)  # measured on the same way
+        self.options = (kept.calibration.band_name, kept.calibration.psf_fwhm)  # the next ones alike
         # measured again with the same numbers, whether the file states them or a person gave them
         self._given = {"zeropoint": kept.calibration.zeropoint}
         if kept.calibration.pixel_scale is not None:
@@ -187,7 +187,7 @@ class MeasureController(QObject):
         if collection is not self.state.collection:
             return
         found, results = result
-        if self.calibration is not None and found != self.calibration:  # another zero point: start again
+        if self.calibration is not None and found != self.calibration:  # other options: start anew
             self.fits = {}
         self.band, self.calibration = found.band_name, found
         self.fits.update(results)
