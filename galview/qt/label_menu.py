@@ -14,7 +14,6 @@ from PyQt6.QtCore import QObject
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QInputDialog,
@@ -27,6 +26,7 @@ from galview.core.errors import UserFacingError
 from galview.core.label_values import UNSURE
 from galview.core.words import count
 from galview.qt import note_dialog
+from galview.qt.dialog_buttons import answer_buttons
 from galview.qt.review import select_by_value
 
 RECHECK_SIZE = 20
@@ -337,11 +337,7 @@ class KeyDialog(QDialog):
             editor = QKeySequenceEdit(QKeySequence(key))
             form.addRow(text.replace("&", ""), editor)
             self.editors[name] = editor
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = answer_buttons(self)
         form.addRow(buttons)
 
     def keys(self) -> dict[str, str]:

@@ -10,6 +10,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from galview.core.budget import MAX_NOTE_CHARS
+from galview.qt.dialog_buttons import answer_buttons
 
 
 class NoteDialog(QDialog):
@@ -33,11 +34,7 @@ class NoteDialog(QDialog):
         )
         hint.setEnabled(False)  # drawn in the palette's muted colour
         layout.addWidget(hint)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = answer_buttons(self, QDialogButtonBox.StandardButton.Save)
         layout.addWidget(buttons)
         self.resize(480, 220)
 

@@ -7,7 +7,9 @@ with other options are set aside by the next one, as numbers of two calibrations
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel
+from PyQt6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel
+
+from galview.qt.dialog_buttons import answer_buttons
 
 
 class PhotometryOptionsDialog(QDialog):
@@ -40,11 +42,7 @@ class PhotometryOptionsDialog(QDialog):
             )
             note.setWordWrap(True)
             form.addRow(note)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = answer_buttons(self)
         form.addRow(buttons)
 
     def choice(self) -> tuple[str, float]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QSpinBox
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QFormLayout, QSpinBox
 
 from galview.core.pixel_space import NORMALISATIONS
+from galview.qt.dialog_buttons import answer_buttons
 
 NORMALISATION_TEXTS = {
     "none": "none (sky-subtracted values)",
@@ -64,11 +65,7 @@ class PixelOptionsDialog(QDialog):
         form.addRow(self.sky)
         form.addRow("Normalise", self.normalisation)
         form.addRow("Central crop", self.crop)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = answer_buttons(self)
         form.addRow(buttons)
 
     def options(self) -> PixelOptions:

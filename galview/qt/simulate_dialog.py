@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QSpinBox
+from PyQt6.QtWidgets import QComboBox, QDialog, QFileDialog, QFormLayout, QSpinBox
+
+from galview.qt.dialog_buttons import answer_buttons
 
 SIMULATE = "simulate"
 
@@ -29,11 +31,7 @@ class SimulationDialog(QDialog):
         form.addRow("Survey", self.survey)
         form.addRow("Cutouts (half LSBGs, half artifacts)", self.count)
         form.addRow("Seed", self.seed)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = answer_buttons(self)
         form.addRow(buttons)
 
     def choice(self) -> tuple[str, int, int]:
