@@ -89,6 +89,8 @@ class DetailView(QWidget):
         )
         self._other = None  # (pixels, bands, wcs, name) of the counterpart shown, for its readout
         self.counterpart.plot.scene().sigMouseMoved.connect(self._on_counterpart_mouse_moved)
+        self._residual = None  # (values, noise, band) of the fit's residual shown, for its readout
+        self.residual.plot.scene().sigMouseMoved.connect(self._on_residual_mouse_moved)
 
     def show_cutout(self, rgb: np.ndarray, raw: np.ndarray, bands, wcs=None) -> None:
         """Display ``rgb`` (h, w, 3) uint8; readouts come from ``raw`` (H, W, C) and ``wcs``."""
@@ -188,6 +190,34 @@ class DetailView(QWidget):
             return
         point = view.mapSceneToView(position)
         text = self.counterpart_readout_at(point.x(), point.y())
+        self.readout.setText(text)
+        self.readout_changed.emit(text)
+
+    def show_residual_pixels(self, values: np.ndarray, noise: float, band: str) -> None:
+        """The fit's residual (H, W) in the flux unit, the noise it is drawn against and the band, read out
+        under the mouse in its panel."""
+        self._residual = (values, noise, band)
+
+    def clear_residual_pixels(self) -> None:
+        self._residual = None
+
+    def residual_readout_at(self, x: float, y: float) -> str:
+        """``x=20 y=10  g − model = 0.0031 (+2.4σ)`` for the residual's pixel under (x, y)."""
+        if self._residual is None:
+            return ""
+        values, noise, band = self._residual
+        col, row = int(np.floor(x)), int(np.floor(y))
+        if not (0 <= col < values.shape[1] and 0 <= row < values.shape[0]):
+            return ""
+        value = float(values[row, col])
+        return f"x={col} y={row}  {band} − model = {value:.4g} ({value / noise:+.1f}σ)"
+
+    def _on_residual_mouse_moved(self, position) -> None:
+        view = self.residual.view
+        if not view.sceneBoundingRect().contains(position):
+            return
+        point = view.mapSceneToView(position)
+        text = self.residual_readout_at(point.x(), point.y())
         self.readout.setText(text)
         self.readout_changed.emit(text)
 

@@ -224,6 +224,7 @@ class MeasureController(QObject):
 
     def _show_residual(self, fit) -> None:
         panel, collection = self.window.detail.residual, self.state.collection
+        self.window.detail.clear_residual_pixels()
         if not self.residual_shown or collection is None:
             self._close_fluxes()
             panel.clear()
@@ -249,6 +250,7 @@ class MeasureController(QObject):
             panel.show_message(f"No residual: {exc}", frame)
             return
         span = RESIDUAL_SIGMAS * fit.noise
+        self.window.detail.show_residual_pixels(residual, fit.noise, self.band)
         panel.show_reference(
             symmetric_grey(residual, span),
             frame,

@@ -113,8 +113,18 @@ def test_the_fits_residual_is_shown_beside_the_cutout_on_request(dwarfs, qtbot, 
     assert panel.rgb.shape == (*cube.shape[:2], 3)
     np.testing.assert_allclose(grey, np.clip((residual / (5 * fit.noise) + 1) / 2, 0, 1) * 255, atol=1.01)
     assert abs(np.median(grey) - 127.5) < 10  # mostly noise about zero: mid-grey
-    win.state.set_current(5)  # not measured: said, no stale image
+    from PyQt6.QtCore import QPoint, QPointF
+    from PyQt6.QtTest import QTest
+
+    qtbot.wait(100)
+    point = panel.plot.mapFromScene(panel.view.mapViewToScene(QPointF(120.5, 60.5)))  # pixel (120, 60)
+    QTest.mouseMove(panel.plot.viewport(), QPoint(int(point.x()), int(point.y())))
+    value = float(np.float32(residual[60, 120]))  # the panel keeps float32
+    wanted = f"x=120 y=60  g − model = {value:.4g} ({value / fit.noise:+.1f}σ)"
+    qtbot.waitUntil(lambda: win.detail.readout.text() == wanted, timeout=2000)
+    win.state.set_current(5)  # not measured: said, no stale image or readout
     assert panel.rgb is None and "not measured" in panel.caption.text()
+    assert win.detail.residual_readout_at(120.5, 60.5) == ""
     win.fit_residual_action.trigger()
     assert panel.isHidden() and not win.fit_residual_action.isChecked()
 
