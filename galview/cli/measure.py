@@ -140,22 +140,19 @@ def _keep(collection, found, results) -> None:
 
 def _write_figure(path, fluxes, results, ids, found) -> None:
     """Data, model and residual of each fit (the first :data:`~galview.core.fit_figure.MAX_FITS`)."""
-    from galview.core.fit_figure import MAX_FITS, fit_captions, fit_tiles, unfitted_tiles
-    from galview.core.mosaic import compose_mosaic
+    from galview.core.fit_figure import MAX_FITS, fits_figure
     from galview.io.writers import write_png
 
-    tiles, captions = [], []
-    for cid, (index, fit) in zip(ids[:MAX_FITS], results[:MAX_FITS], strict=False):
-        if isinstance(fit, str):
-            three, lines = unfitted_tiles(fluxes.shape, cid, fit)
-        else:
-            three, lines = (
-                fit_tiles(fluxes.get(index)[..., found.band], fit),
-                fit_captions(cid, found.band_name, fit),
-            )
-        tiles += three
-        captions += lines
-    write_png(compose_mosaic(tiles, captions, columns=6 if len(tiles) >= 6 else 3), path)
+    entries = [
+        (
+            cid,
+            found.band_name,
+            fluxes.shape[:2] if isinstance(fit, str) else fluxes.get(index)[..., found.band],
+            fit,
+        )
+        for cid, (index, fit) in zip(ids[:MAX_FITS], results[:MAX_FITS], strict=False)
+    ]
+    write_png(fits_figure(entries), path)
     more = f" (the first {MAX_FITS} of {len(results)})" if len(results) > MAX_FITS else ""
     print(f"{path}: data, model and residual of each fit{more}")
 

@@ -55,3 +55,20 @@ def unfitted_tiles(shape, cutout_id: str, why: str) -> tuple[list[np.ndarray], l
     """Three dark tiles for a cutout that could not be fitted, the first saying why."""
     dark = np.full((*shape[:2], 3), DARK, np.uint8)
     return [dark, dark, dark], [[str(cutout_id), "could not be fitted"], [why], [""]]
+
+
+def fits_figure(entries) -> np.ndarray:
+    """One image of data, model and residual for each of ``entries`` — (cutout id, band name, the band's
+    (H, W) image, SersicFit), or (cutout id, band name, (H, W) shape, the reason it was not fitted) —
+    two fits to a row (the first :data:`MAX_FITS`)."""
+    from galview.core.mosaic import compose_mosaic
+
+    tiles, captions = [], []
+    for cutout_id, band, image, fit in list(entries)[:MAX_FITS]:
+        if isinstance(fit, str):
+            three, lines = unfitted_tiles(image, cutout_id, fit)
+        else:
+            three, lines = fit_tiles(image, fit), fit_captions(cutout_id, band, fit)
+        tiles += three
+        captions += lines
+    return compose_mosaic(tiles, captions, columns=2 * PANELS if len(tiles) >= 2 * PANELS else PANELS)

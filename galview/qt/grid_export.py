@@ -54,7 +54,7 @@ def export_grid(window, path) -> bool:
         table["path"] = output_path(path, (".csv",), "the grid's table")
         table["cells"] = shown_table(state, window.labelling.classes)
 
-    if not _written(window, path, take):
+    if not written_or_said(window, path, take):
         return False
     if len(state.order) >= BACKGROUND_ROWS and not window.runner.busy:
         window.runner.start(
@@ -67,7 +67,7 @@ def export_grid(window, path) -> bool:
         )
         return True
     cells = table["cells"]
-    if not _written(window, path, lambda: write_csv(table["path"], list(cells), table_rows(cells))):
+    if not written_or_said(window, path, lambda: write_csv(table["path"], list(cells), table_rows(cells))):
         return False
     window.statusBar().showMessage(done)
     return True
@@ -133,7 +133,7 @@ def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
             per_row *= 2
         write_png(compose_mosaic(tiles, captions, per_row), checked)
 
-    if not _written(window, path, write):
+    if not written_or_said(window, path, write):
         return False
     note = "; " + unreadable_tiles(unreadable, cutouts, "it") if unreadable else ""
     window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
@@ -153,7 +153,7 @@ def _counterparts(window, cutouts):
     return more, captions
 
 
-def _written(window, path, write) -> bool:
+def written_or_said(window, path, write) -> bool:
     """Run ``write()`` under a busy cursor (a million rows or 400 tiles take seconds: BENCHMARKS.md); on
     failure say why in a message box naming ``path`` and return False."""
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

@@ -157,6 +157,61 @@ class MeasureController(QObject):
         self.message.emit(f"The next measurements fit the {band} band {through} (Ctrl+M)")
         return True
 
+    def figure_cutouts(self) -> list[int]:
+        """The measured cutouts a figure of the fits draws, in the grid's order: those selected when several
+        are, else every one measured."""
+        chosen = set(self.state.label_targets()) if len(self.state.selection) > 1 else None
+        return [
+            int(i) for i in self.state.order if int(i) in self.fits and (chosen is None or int(i) in chosen)
+        ]
+
+    def save_figure(self, path=None) -> bool:
+        """Cutout ▸ Save the fits as a figure…: data, model and residual of each measured cutout (PNG)."""
+        from PyQt6.QtWidgets import QFileDialog
+
+        from galview.core.fit_figure import MAX_FITS, fits_figure
+        from galview.core.outputs import output_path
+        from galview.io.measuring import fluxes_of
+        from galview.io.writers import write_png
+        from galview.qt.grid_export import written_or_said
+
+        cutouts = self.figure_cutouts()
+        if not cutouts or self.calibration is None:
+            self.message.emit("Nothing measured to draw: Cutout ▸ Measure the candidate (Ctrl+M) first")
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, "Save the fits as a figure", "fits.png", "PNG (*.png)"
+            )
+            if not path:
+                return False
+        cutouts = cutouts[:MAX_FITS]
+        collection, band = self.state.collection, self.calibration.band
+
+        def write() -> None:
+            checked = output_path(path, (".png",), "the figure of the fits")
+            with fluxes_of(collection) as fluxes:
+                entries = [
+                    (collection.id_of(i), self.band, *self._figure_entry(fluxes, i, band)) for i in cutouts
+                ]
+            write_png(fits_figure(entries), checked)
+
+        if not written_or_said(self.window, path, write):
+            return False
+        self.message.emit(f"Data, model and residual of {len(cutouts)} fits saved to {path}")
+        return True
+
+    def _figure_entry(self, fluxes, index: int, band: int) -> tuple:
+        """(the band's image, its fit) of one cutout for the figure; (its frame's shape, why not) where it
+        was not fitted or cannot be read now."""
+        fit = self.fits[index]
+        if isinstance(fit, str):
+            return fluxes.shape[:2], fit
+        try:
+            return fluxes.get(index)[..., band], fit
+        except (UserFacingError, ValueError, OSError) as exc:
+            return fluxes.shape[:2], f"could not be read: {exc}"
+
     def _ask_missing(self, problem: str) -> bool | None:
         """Ask for the zero point or pixel scale the file does not give: True once given, False if
         cancelled, None when ``problem`` is not a missing number."""

@@ -315,6 +315,12 @@ class MainWindow(QMainWindow):
             "The band the profile is fitted in and the PSF it is fitted through (as galview measure --band,"
             " --psf-fwhm)"
         )
+        self.fits_figure_action = self._action(
+            cutout_menu, "Save the &fits as a figure…", lambda: self.measuring.save_figure()
+        )
+        self.fits_figure_action.setToolTip(
+            "Data, model and residual of each measured cutout (those selected, else all), as a PNG"
+        )
         self.fit_residual_action.setToolTip(
             "Beside the cutout, what the Sérsic fit leaves in its band: structure the model missed (clumps,"
             " a nucleus, tidal features, a second source) stands out from the noise"

@@ -253,3 +253,32 @@ def test_photometry_options_of_display_colours_are_refused(window, shared_data):
     assert window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
     assert not window.measuring.ask_options()
     assert "holds uint8 pixels, not calibrated fluxes" in errors[0]
+
+
+def test_the_measured_fits_are_saved_as_a_figure(dwarfs, qtbot, monkeypatch, tmp_path):
+    from PIL import Image
+    from PyQt6.QtWidgets import QFileDialog
+
+    from galview.core.mosaic import PAD
+
+    win = dwarfs
+    path = tmp_path / "fits.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    assert not win.measuring.save_figure() and "Nothing measured to draw" in win.statusBar().currentMessage()
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    win.state.set_selection([1, 5, 9])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    win.state.set_selection([])
+    assert win.measuring.figure_cutouts() == [i for i in win.state.order.tolist() if i in (1, 5, 9)]
+    win.fits_figure_action.trigger()
+    assert (
+        path.is_file()
+        and win.statusBar().currentMessage() == f"Data, model and residual of 3 fits saved to {path}"
+    )
+    width, height = Image.open(path).size
+    assert width == PAD + 6 * (128 + PAD) and height > 2 * 128  # two fits a row: two rows
+    win.state.set_selection([5, 7])  # 7 is not measured: only 5 is drawn
+    assert win.measuring.figure_cutouts() == [5]
+    assert not win.measuring.save_figure(tmp_path / "fits.jpg")  # refused, said, nothing written
+    assert not (tmp_path / "fits.jpg").exists()
