@@ -88,9 +88,13 @@ class DetailView(QWidget):
             lambda position: self._readout_from(self.overlay_b.view, position)
         )
         self._other = None  # (pixels, bands, wcs, name) of the counterpart shown, for its readout
-        self.counterpart.plot.scene().sigMouseMoved.connect(self._on_counterpart_mouse_moved)
+        self.counterpart.plot.scene().sigMouseMoved.connect(
+            lambda position: self._readout_over(self.counterpart.view, self.counterpart_readout_at, position)
+        )
         self._residual = None  # (values, noise, band) of the fit's residual shown, for its readout
-        self.residual.plot.scene().sigMouseMoved.connect(self._on_residual_mouse_moved)
+        self.residual.plot.scene().sigMouseMoved.connect(
+            lambda position: self._readout_over(self.residual.view, self.residual_readout_at, position)
+        )
 
     def show_cutout(self, rgb: np.ndarray, raw: np.ndarray, bands, wcs=None) -> None:
         """Display ``rgb`` (h, w, 3) uint8; readouts come from ``raw`` (H, W, C) and ``wcs``."""
@@ -184,12 +188,12 @@ class DetailView(QWidget):
             text += f"\nRA={ra:.6f}°  Dec={dec:+.6f}°"
         return text
 
-    def _on_counterpart_mouse_moved(self, position) -> None:
-        view = self.counterpart.view
+    def _readout_over(self, view, readout_at, position) -> None:
+        """The readout of the panel ``view`` under the mouse at scene ``position`` (``readout_at(x, y)``)."""
         if not view.sceneBoundingRect().contains(position):
             return
         point = view.mapSceneToView(position)
-        text = self.counterpart_readout_at(point.x(), point.y())
+        text = readout_at(point.x(), point.y())
         self.readout.setText(text)
         self.readout_changed.emit(text)
 
@@ -211,15 +215,6 @@ class DetailView(QWidget):
             return ""
         value = float(values[row, col])
         return f"x={col} y={row}  {band} − model = {value:.4g} ({value / noise:+.1f}σ)"
-
-    def _on_residual_mouse_moved(self, position) -> None:
-        view = self.residual.view
-        if not view.sceneBoundingRect().contains(position):
-            return
-        point = view.mapSceneToView(position)
-        text = self.residual_readout_at(point.x(), point.y())
-        self.readout.setText(text)
-        self.readout_changed.emit(text)
 
     def readout_at(self, x: float, y: float) -> str:
         """Text for the raw pixel containing (x, y) in cutout pixel coordinates."""
