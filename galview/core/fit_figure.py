@@ -3,7 +3,8 @@
 The three panels every paper with a profile fit shows (as imfit and GALFIT users draw them): the band
 that was fitted and the model in the same stretch — so a model too bright or too large looks it — and the
 residual, data − model, in grey from −5σ (black) to +5σ (white) of the noise, where clumps, a nucleus,
-tidal features or a second source the profile missed stand out. ``galview measure --figure`` draws it.
+tidal features or a second source the profile missed stand out. ``galview measure --figure`` and
+Cutout ▸ Save the fits as a figure… draw it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from galview.core.display import scale, symmetric_grey
-from galview.core.mosaic import DARK, MAX_TILES
+from galview.core.mosaic import DARK, MAX_TILES, compose_mosaic
 
 #: The residual runs from −RESIDUAL_SIGMAS to +RESIDUAL_SIGMAS times the noise, black to white.
 RESIDUAL_SIGMAS = 5.0
@@ -61,8 +62,6 @@ def fits_figure(entries) -> np.ndarray:
     """One image of data, model and residual for each of ``entries`` — (cutout id, band name, the band's
     (H, W) image, SersicFit), or (cutout id, band name, (H, W) shape, the reason it was not fitted) —
     two fits to a row (the first :data:`MAX_FITS`)."""
-    from galview.core.mosaic import compose_mosaic
-
     tiles, captions = [], []
     for cutout_id, band, image, fit in list(entries)[:MAX_FITS]:
         if isinstance(fit, str):
