@@ -160,10 +160,14 @@ class MeasureController(QObject):
     def figure_cutouts(self) -> list[int]:
         """The measured cutouts a figure of the fits draws, in the grid's order: those selected when several
         are, else every one measured."""
-        chosen = set(self.state.label_targets()) if len(self.state.selection) > 1 else None
-        return [
-            int(i) for i in self.state.order if int(i) in self.fits and (chosen is None or int(i) in chosen)
-        ]
+        wanted = set(self.fits)
+        if len(self.state.selection) > 1:
+            wanted &= {int(i) for i in self.state.selection}
+        order = np.asarray(self.state.order, dtype=np.int64)
+        place = np.full(self.state.n, -1, dtype=np.int64)  # each cutout's place in the grid (-1: not shown)
+        place[order] = np.arange(len(order))
+        shown = [i for i in wanted if place[i] >= 0]
+        return sorted(shown, key=lambda i: place[i])
 
     def save_figure(self, path=None) -> bool:
         """Cutout ▸ Save the fits as a figure…: data, model and residual of each measured cutout (PNG)."""
