@@ -32,10 +32,13 @@ class MeasureController(QObject):
     -------
     message(str), error(str)
         For the status bar and the error dialog.
+    measured()
+        What is measured changed.
     """
 
     message = pyqtSignal(str)
     error = pyqtSignal(str)
+    measured = pyqtSignal()  # what is measured changed (measured, forgotten, or read back)
 
     def __init__(self, window, parent: QObject | None = None):
         super().__init__(parent)
@@ -54,6 +57,7 @@ class MeasureController(QObject):
         self.fits, self.band, self._given, self.calibration = {}, "", {}, None
         self.options = (None, 0.0)
         self._close_fluxes()
+        self.measured.emit()
         self.show_current()
 
     def _on_collection(self, collection) -> None:
@@ -80,6 +84,7 @@ class MeasureController(QObject):
         self.message.emit(
             f"Photometry of {len(self.fits)} cutouts measured before is shown (Cutout ▸ Measure the candidate)"
         )
+        self.measured.emit()
         self.show_current()
 
     def _keep(self, found, results) -> None:
@@ -251,6 +256,7 @@ class MeasureController(QObject):
         self.band, self.calibration = found.band_name, found
         self.fits.update(results)
         self._keep(found, results)
+        self.measured.emit()
         self._set_rankings()
         if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
             self.state.set_sorting(sort=RANKING)

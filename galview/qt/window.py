@@ -58,6 +58,7 @@ from galview.qt.label_menu import LabelMenu
 from galview.qt.measuring import MeasureController
 from galview.qt.metadata import MetadataPanel
 from galview.qt.opening import BackgroundOpener
+from galview.qt.photometry_plane import PhotometryPlane
 from galview.qt.retrain import RetrainController
 from galview.qt.retrain_panel import RetrainPanel
 from galview.qt.review import ReviewQueueController
@@ -157,6 +158,10 @@ class MainWindow(QMainWindow):
         self.histogram_dock.setWidget(self.histogram)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.histogram_dock)
         self.retrain_panel = RetrainPanel()
+        self.plane_dock = ClosableDock("Size and surface brightness", self)
+        self.plane_dock.setObjectName("photometryPlaneDock")
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.plane_dock)
+        self.plane_dock.hide()
         self.retrain_dock = ClosableDock("Retrain", self)
         self.retrain_dock.setObjectName("retrainDock")
         self.retrain_dock.setWidget(self.retrain_panel)
@@ -198,6 +203,8 @@ class MainWindow(QMainWindow):
         self.crossmatching = CrossmatchController(self, parent=self)
         self.counterparts = CounterpartController(self, parent=self)
         self.measuring = MeasureController(self, parent=self)
+        self.plane = PhotometryPlane(self.state, self.measuring, class_names=lambda: self.labelling.classes)
+        self.plane_dock.setWidget(self.plane)
         self.adapting = AdapterOffers(self.state, self)
         self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -277,6 +284,13 @@ class MainWindow(QMainWindow):
             view_menu, "Probability &histogram (when there are scores)", self._want_histogram, checkable=True
         )
         self.histogram_dock.closed.connect(self._histogram_closed)
+        self.plane_action = self._action(
+            view_menu, "&Size and surface brightness (measured)", self.plane_dock.setVisible, checkable=True
+        )
+        self.plane_action.setToolTip(
+            "The measured cutouts at their r_eff and ⟨μ⟩e with DES Y3's LSBG cuts; click a point to show it"
+        )
+        self.plane_dock.visibilityChanged.connect(self.plane_action.setChecked)
         self._build_model_menu()
         self._build_explain_menu()
         self.label_menu = LabelMenu(self, self.labelling, self.triage)

@@ -282,3 +282,41 @@ def test_the_measured_fits_are_saved_as_a_figure(dwarfs, qtbot, monkeypatch, tmp
     assert win.measuring.figure_cutouts() == [5]
     assert not win.measuring.save_figure(tmp_path / "fits.jpg")  # refused, said, nothing written
     assert not (tmp_path / "fits.jpg").exists()
+
+
+def test_the_measured_candidates_in_the_size_and_surface_brightness_plane(dwarfs, qtbot, monkeypatch):
+    import math
+
+    from galview.core.photometry import LSB_MIN_MEAN_MU, LSB_MIN_R_EFF
+
+    win, plane = dwarfs, dwarfs.plane
+    assert win.plane_dock.isHidden() and not win.plane_action.isChecked()
+    win.plane_action.trigger()
+    assert win.plane_dock.isVisible() and "Measure cutouts" in plane.plot.plotItem.titleLabel.text
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    assert win.labelling.label(1, [2])  # an LSBG, drawn in the labelled group's colour
+    win.state.set_selection([0, 2, 3, 4])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    reliable = {i for i in (0, 2, 3, 4) if win.measuring.fits[i].reliable}
+    drawn = {}
+    for scatter in plane.scatters.values():
+        xs, ys = scatter.getData()
+        for x, y, index in zip(xs, ys, scatter.data["data"], strict=True):
+            drawn[int(index)] = (x, y)
+    assert set(drawn) == reliable and reliable
+    fit = win.measuring.fits[3]
+    assert drawn[3] == pytest.approx((math.log10(fit.r_eff), fit.mean_mu_eff))
+    assert 2 in plane.scatters[1].data["data"] and 2 not in plane.scatters[None].data["data"]
+    lines = [item for item in plane.plot.items() if type(item).__name__ == "InfiniteLine"]
+    assert sorted(line.value() for line in lines) == pytest.approx(
+        sorted([math.log10(LSB_MIN_R_EFF), LSB_MIN_MEAN_MU])
+    )
+    win.state.set_current(3)  # the current cutout ringed
+    assert plane.current.getData()[0].tolist() == pytest.approx([math.log10(fit.r_eff)])
+    scatter = next(s for s in plane.scatters.values() if 0 in s.data["data"])
+    spot = next(p for p in scatter.points() if p.data() == 0)
+    plane._clicked(scatter, [spot])  # a click on a point shows its cutout
+    assert win.state.current == 0
+    win.plane_dock.close()
+    assert not win.plane_action.isChecked()
