@@ -55,10 +55,8 @@ class PhotometryPlane(QWidget):
             f"(r_eff > {LSB_MIN_R_EFF:g}″, ⟨μ⟩e > {LSB_MIN_MEAN_MU:g}). Click a point to show its cutout"
         )
         self.scatters: dict = {}
-        self.current = pg.ScatterPlotItem(
-            size=16, symbol="o", pen=pg.mkPen((255, 215, 0), width=2), brush=None
-        )
-        self.current.setZValue(20)
+        self.ring = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen((255, 215, 0), width=2), brush=None)
+        self.ring.setZValue(20)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot)
@@ -108,7 +106,7 @@ class PhotometryPlane(QWidget):
             scatter.sigClicked.connect(self._clicked)
             self.plot.addItem(scatter)
             self.scatters[key] = scatter
-        self.plot.addItem(self.current)
+        self.plot.addItem(self.ring)
         shown = sum(len(p[0]) for p in points.values())
         self.plot.setTitle(f"{shown:,} reliable fits of {len(self.measuring.fits):,} measured")
         self._show_current()
@@ -116,9 +114,9 @@ class PhotometryPlane(QWidget):
     def _show_current(self) -> None:
         fit = self.measuring.fits.get(self.state.current)
         if fit is None or isinstance(fit, str) or not fit.reliable or not fit.r_eff > 0:
-            self.current.setData([], [])
+            self.ring.setData([], [])
             return
-        self.current.setData([math.log10(fit.r_eff)], [fit.mean_mu_eff])
+        self.ring.setData([math.log10(fit.r_eff)], [fit.mean_mu_eff])
 
     def _clicked(self, _scatter, spots, _event=None) -> None:
         if len(spots):

@@ -313,7 +313,7 @@ def test_the_measured_candidates_in_the_size_and_surface_brightness_plane(dwarfs
         sorted([math.log10(LSB_MIN_R_EFF), LSB_MIN_MEAN_MU])
     )
     win.state.set_current(3)  # the current cutout ringed
-    assert plane.current.getData()[0].tolist() == pytest.approx([math.log10(fit.r_eff)])
+    assert plane.ring.getData()[0].tolist() == pytest.approx([math.log10(fit.r_eff)])
     scatter = next(s for s in plane.scatters.values() if 0 in s.data["data"])
     spot = next(p for p in scatter.points() if p.data() == 0)
     plane._clicked(scatter, [spot])  # a click on a point shows its cutout
