@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from galview.core.photometry import binned, border_sky, other_sources, sersic_total
+from galview.core.photometry import binned, masked_band, sersic_total
 
 #: DES Y3 (Tanoglidis et al. 2021): LSBGs with g − i at least this are the red population.
 RED_G_MINUS_I = 0.60
@@ -64,15 +64,7 @@ def forced_magnitude(image, fit, band: str = "") -> BandMagnitude:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"forced photometry needs one band (H, W); got shape {image.shape}")
-    data, factor = binned(image)
-    finite = np.isfinite(data)
-    if finite.mean() < 0.5:
-        raise ValueError(f"more than half of the {band or 'band'}'s pixels are not numbers (NaN)")
-    sky, noise = border_sky(data, finite)
-    if not noise > 0:
-        raise ValueError(f"the {band or 'band'} has no noise in its border: nothing to weigh a fit by")
-    data = np.where(finite, data - sky, 0.0)
-    keep = finite & ~other_sources(data, noise)
+    data, keep, _sky, noise, _factor = masked_band(image, f"the {band} band" if band else "the band")
     radius = fit.r_eff / fit.pixel_scale  # in the cutout's pixels
     unit, _ = binned(fit.unit_profile(image.shape))  # I_e = 1 per pixel of the cutout, blurred as fitted
     design = np.stack([unit[keep], np.ones(int(keep.sum()))], axis=1)

@@ -211,18 +211,8 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5, psf_fwhm: flo
         raise ValueError(f"the pixel scale must be a positive number of arcsec; got {pixel_scale!r}")
     if not (math.isfinite(psf_fwhm) and psf_fwhm >= 0):
         raise ValueError(f"the PSF's FWHM must be a number of arcsec, 0 or more; got {psf_fwhm!r}")
-    image, factor = binned(image)
+    data, keep, sky, noise, factor = masked_band(image, "the cutout")
     pixel_scale *= factor
-    finite = np.isfinite(image)
-    if finite.mean() < 0.5:
-        raise ValueError("more than half of the cutout's pixels are not numbers (NaN)")
-    sky, noise = border_sky(image, finite)
-    if not noise > 0:
-        raise ValueError(
-            "the cutout has no noise in its border (a flat or synthetic image): nothing to weigh a fit by"
-        )
-    data = np.where(finite, image - sky, 0.0)
-    keep = finite & ~other_sources(data, noise)
     start = _first_guess(data, keep, noise)
     y, x = np.nonzero(keep)
     values = data[keep]
@@ -280,6 +270,29 @@ class Blur:
             drawn = gaussian_filter(drawn, self.sigma, mode="constant")
         h, w = self.shape
         return drawn[self.pad : self.pad + h, self.pad : self.pad + w]
+
+
+def masked_band(image: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+    """One band made ready to fit: binned (:func:`binned`), its border's sky subtracted, NaN set to 0, and
+    the pixels to use (finite, not :func:`other_sources`): ``(data, keep, sky, noise, factor)``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` (``"the cutout"``, ``"the r band"``) when half its pixels are NaN or its border
+        has no noise.
+    """
+    image, factor = binned(image)
+    finite = np.isfinite(image)
+    if finite.mean() < 0.5:
+        raise ValueError(f"more than half of {what}'s pixels are not numbers (NaN)")
+    sky, noise = border_sky(image, finite)
+    if not noise > 0:
+        raise ValueError(
+            f"{what} has no noise in its border (a flat or synthetic image): nothing to weigh a fit by"
+        )
+    data = np.where(finite, image - sky, 0.0)
+    return data, finite & ~other_sources(data, noise), sky, noise, factor
 
 
 def binned(image: np.ndarray) -> tuple[np.ndarray, int]:

@@ -44,8 +44,7 @@ class MeasureController(QObject):
         super().__init__(parent)
         self.window, self.state, self.runner = window, window.state, window.runner
         self.fits: dict[int, object] = {}  # cutout index → SersicFit or why it could not be fitted
-        self.band = ""
-        self.calibration = None  # the last measurement's (its band index for the residual)
+        self.calibration = None  # the fits' (its band index for the residual)
         self.residual_shown = False
         self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
         self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
@@ -54,11 +53,16 @@ class MeasureController(QObject):
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
-        self.fits, self.band, self._given, self.calibration = {}, "", {}, None
+        self.fits, self._given, self.calibration = {}, {}, None
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
         self.show_current()
+
+    @property
+    def band(self) -> str:
+        """The fitted band's name (``""`` before anything is measured)."""
+        return "" if self.calibration is None else self.calibration.band_name
 
     def _on_collection(self, collection) -> None:
         self._forget()
@@ -79,7 +83,6 @@ class MeasureController(QObject):
         self._given = {"zeropoint": kept.calibration.zeropoint}
         if kept.calibration.pixel_scale is not None:
             self._given["pixel_scale"] = kept.calibration.pixel_scale
-        self.band = kept.calibration.band_name
         self._set_rankings()
         self.message.emit(
             f"Photometry of {len(self.fits)} cutouts measured before is shown (Cutout ▸ Measure the candidate)"
@@ -87,11 +90,10 @@ class MeasureController(QObject):
         self.measured.emit()
         self.show_current()
 
-    def _keep(self, found, results) -> None:
-        """Add ``results`` to the photometry kept on disk for the collection (said if it cannot be)."""
-        from galview.io.photometry_files import KeptPhotometry, save_photometry
+    def _keep(self, kept) -> None:
+        """Write ``kept`` (a KeptPhotometry) as the collection's photometry on disk (said if it cannot be)."""
+        from galview.io.photometry_files import save_photometry
 
-        kept = KeptPhotometry(found, dict(self.fits))
         try:
             save_photometry(self.state.fingerprint, kept)
         except OSError as exc:
@@ -250,12 +252,14 @@ class MeasureController(QObject):
     def _on_measured(self, result, collection) -> None:
         if collection is not self.state.collection:
             return
+        from galview.io.photometry_files import KeptPhotometry
+
         found, results = result
-        if self.calibration is not None and found != self.calibration:  # other options: start anew
-            self.fits = {}
-        self.band, self.calibration = found.band_name, found
-        self.fits.update(results)
-        self._keep(found, results)
+        kept = KeptPhotometry(self.calibration or found, self.fits).merged(
+            found, results
+        )  # other options: anew
+        self.fits, self.calibration = kept.fits, kept.calibration
+        self._keep(kept)
         self.measured.emit()
         self._set_rankings()
         if len(results) > 1:  # a batch: its faintest first, each ⟨μ⟩e on its thumbnail
