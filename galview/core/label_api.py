@@ -41,6 +41,11 @@ class LabelStoreAPI(Protocol):
     def set(self, indices, label, *, user=None, model_id=None, prob=None, seconds=None, description=""):
         """Set (or with None clear) the label of one or more cutouts as one undoable action."""
 
+    def set_many(
+        self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set"
+    ):
+        """Set different labels on several cutouts as one undoable action: ``changes`` is (index, label) pairs."""
+
     def undo(self, user: str | None = None) -> list[int] | None:
         """Undo the last done action (the last of ``user``'s when given); indices changed or None.
 
@@ -67,6 +72,12 @@ class LabelStoreAPI(Protocol):
 
     def history(self, index=None) -> list[dict]:
         """Every change in commit order (of one cutout when ``index`` is given)."""
+
+    def labelled_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, ids) of the cutouts with a user label, as the store recorded them."""
+
+    def labelling_users(self) -> list[str]:
+        """Who set or imported labels in the store (sorted)."""
 
     def rebindings(self) -> list[dict]:
         """Times the store was re-bound to another collection (``force``), oldest first."""

@@ -45,13 +45,7 @@ def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
         Naming the file and line of the first bad row; nothing is imported then.
     """
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            changes = _read_rows(store, path, csv.DictReader(handle), classes)
-    except OSError as exc:
-        raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise LabelStoreError(path, f"is not a readable CSV file ({one_line(exc)})") from exc
+    changes = csv_labels(path, store.ids(), classes)
     effective = store.effective()
     changes = {i: v for i, v in changes.items() if effective[i] != v}
     if changes:
@@ -59,19 +53,50 @@ def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
     return sorted(changes)
 
 
-def _read_rows(store, path: Path, reader: csv.DictReader, classes) -> dict[int, int]:
+def csv_labels(path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False) -> dict[int, int]:
+    """The labels a CSV file gives, by cutout index; nothing is written anywhere.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with a header naming ``label`` and ``index`` or ``id`` (both: they must agree); rows
+        with an empty label are skipped.
+    ids : ndarray, (N,) str
+        The collection's cutout ids (ids are matched to indices through them).
+    classes : sequence of str
+        Class names accepted as labels.
+    set_by_a_person : bool
+        Where the file has a ``changed_at`` column (a GalView export), keep only the rows a person
+        labelled (a time there), not the file labels the export carried along.
+
+    Raises
+    ------
+    LabelStoreError
+        Naming the file and the line of the first bad row.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return _read_rows(path, csv.DictReader(handle), ids, classes, set_by_a_person)
+    except OSError as exc:
+        raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise LabelStoreError(path, f"is not a readable CSV file ({one_line(exc)})") from exc
+
+
+def _read_rows(path: Path, reader: csv.DictReader, ids, classes, set_by_a_person: bool) -> dict[int, int]:
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     if "label" not in fields or not {"index", "id"} & set(fields):
         raise LabelStoreError(path, f"needs a header with columns {{index or id}} and label; found {fields}")
     reader.fieldnames = fields
-    ids = store.ids()
+    person_only = set_by_a_person and "changed_at" in fields
     by_id = {cid: i for i, cid in enumerate(ids)} if "id" in fields else {}
     changes: dict[int, int] = {}
     first_line: dict[int, int] = {}
     for row in reader:
         line = reader.line_num
         text = (row.get("label") or "").strip()
-        if not text:
+        if not text or (person_only and not (row.get("changed_at") or "").strip()):
             continue
         try:
             index = _row_index(row, ids, by_id)

@@ -90,6 +90,24 @@ class LabelQueries:
             rows = conn.execute(query + " ORDER BY h.seq", args).fetchall()
             return [_history_row(row, self._n) for row in rows]
 
+    def labelled_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, ids) of the cutouts with a user label, as the store recorded them: what another
+        collection's ids are checked against without reading every id."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT idx, cutout_id FROM labels WHERE label IS NOT NULL ORDER BY idx"
+            ).fetchall()
+        indices = np.array([row[0] for row in rows], dtype=np.int64)
+        return indices, np.array([str(row[1]) for row in rows], dtype=str)
+
+    def labelling_users(self) -> list[str]:
+        """Who set or imported labels in this store (history users, sorted), read in one query."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT user FROM history WHERE kind IN ('set', 'import')"
+            ).fetchall()
+        return sorted(str(row[0]) for row in rows)
+
     def rebindings(self) -> list[dict]:
         """Re-bindings to another collection, oldest first: dicts with ``at``, ``user``,
         ``old_source``, ``old_fingerprint``, ``source``, ``fingerprint`` and ``after_action``."""

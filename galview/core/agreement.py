@@ -1,0 +1,212 @@
+"""Two inspectors' labels of one collection side by side: how often they agree, and where they do not.
+
+LSBG catalogues are built by several people looking at the same candidates; where two of them
+differ is where a third look pays most. :class:`Agreement` takes both sets of labels (class index,
+:data:`~galview.core.label_values.UNSURE`, or NaN for none) and gives the confusion matrix, the
+share of agreement, Cohen's kappa (agreement beyond what the two inspectors' class frequencies give
+by chance) with a bootstrap interval, and a ranking that puts the disagreements first. Pure numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
+from galview.core.rankings import Ranking
+from galview.core.words import count
+
+#: Name of the disagreement ranking in ``ViewerState.rankings``.
+RANKING = "inspector"
+#: Ranking values: the two inspectors give different classes, one is unsure, both say the same.
+DIFFERENT, ONE_UNSURE, SAME = 2.0, 1.0, 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Agreement:
+    """The labels of two inspectors of the same cutouts.
+
+    Attributes
+    ----------
+    mine, theirs : ndarray, (N,) float64
+        Class index, ``UNSURE`` (-1), or NaN where that inspector gave no label.
+    classes : tuple of str
+        Class names by label value.
+    """
+
+    mine: np.ndarray
+    theirs: np.ndarray
+    classes: tuple[str, ...] = DEFAULT_CLASSES
+
+    def __post_init__(self):
+        mine = np.asarray(self.mine, dtype=np.float64).reshape(-1)
+        theirs = np.asarray(self.theirs, dtype=np.float64).reshape(-1)
+        if mine.shape != theirs.shape:
+            raise ValueError(f"{len(mine)} labels against {len(theirs)}: both must label the same cutouts")
+        object.__setattr__(self, "mine", mine)
+        object.__setattr__(self, "theirs", theirs)
+        object.__setattr__(self, "classes", tuple(self.classes))
+
+    # -- who labelled what ----------------------------------------------------------------------
+    @cached_property
+    def both(self) -> np.ndarray:
+        """(N,) bool: both gave a class (not unsure)."""
+        return (self.mine >= 0) & (self.theirs >= 0)
+
+    @cached_property
+    def one_unsure(self) -> np.ndarray:
+        """(N,) bool: one said unsure, the other gave a class."""
+        mine_unsure, theirs_unsure = self.mine == UNSURE, self.theirs == UNSURE
+        return (mine_unsure & (self.theirs >= 0)) | (theirs_unsure & (self.mine >= 0))
+
+    @property
+    def both_unsure(self) -> int:
+        """Cutouts both called unsure."""
+        return int(((self.mine == UNSURE) & (self.theirs == UNSURE)).sum())
+
+    @property
+    def only_mine(self) -> int:
+        """Cutouts only the first inspector labelled (a class or unsure)."""
+        return int((np.isfinite(self.mine) & np.isnan(self.theirs)).sum())
+
+    @property
+    def only_theirs(self) -> int:
+        """Cutouts only the second inspector labelled."""
+        return int((np.isnan(self.mine) & np.isfinite(self.theirs)).sum())
+
+    @cached_property
+    def disagreements(self) -> np.ndarray:
+        """Indices of the cutouts given different classes, in index order."""
+        return np.flatnonzero(self.both & (self.mine != self.theirs))
+
+    # -- how often they agree -------------------------------------------------------------------
+    @property
+    def n_both(self) -> int:
+        """Cutouts both gave a class."""
+        return int(self.both.sum())
+
+    @property
+    def n_agree(self) -> int:
+        """Cutouts both gave the same class."""
+        return self.n_both - len(self.disagreements)
+
+    @property
+    def observed(self) -> float:
+        """Share of the cutouts both labelled with a class on which they agree (NaN: none)."""
+        return self.n_agree / self.n_both if self.n_both else float("nan")
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """(C, C) int64: rows the first inspector's class, columns the second's (cutouts both labelled)."""
+        mine, theirs = self.mine[self.both].astype(np.int64), self.theirs[self.both].astype(np.int64)
+        size = max(len(self.classes), int(mine.max(initial=-1)) + 1, int(theirs.max(initial=-1)) + 1)
+        table = np.zeros((size, size), dtype=np.int64)
+        np.add.at(table, (mine, theirs), 1)
+        return table
+
+    @property
+    def kappa(self) -> float:
+        """Cohen's kappa of the cutouts both labelled (NaN when undefined: none, or both always
+        gave the same one class, so chance alone agrees)."""
+        return kappa_of(self.confusion)
+
+    def kappa_interval(
+        self, resamples: int = 2000, seed: int = 0, level: float = 0.95
+    ) -> tuple[float, float]:
+        """Bootstrap interval of :attr:`kappa` over the cutouts both labelled.
+
+        Resampling cutouts with replacement is drawing the confusion matrix's cells from a
+        multinomial with the observed shares, so this costs the same for ten cutouts or a million.
+        Resamples whose kappa is undefined are left out; (NaN, NaN) when all are.
+        """
+        table = self.confusion
+        n = int(table.sum())
+        if n == 0:
+            return float("nan"), float("nan")
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(n, table.reshape(-1) / n, size=resamples).reshape(resamples, *table.shape)
+        values = np.array([kappa_of(draw) for draw in draws])
+        values = values[np.isfinite(values)]
+        if not len(values):
+            return float("nan"), float("nan")
+        tail = 100 * (1 - level) / 2
+        low, high = np.percentile(values, [tail, 100 - tail])
+        return float(low), float(high)
+
+    # -- for the grid and for people ------------------------------------------------------------
+    def ranking(self, other_name: str) -> Ranking:
+        """Disagreements first: 2 for different classes, 1 where one is unsure, 0 where both say the
+        same; cutouts not labelled by both go last (NaN)."""
+        values = np.full(len(self.mine), np.nan)
+        labelled = np.isfinite(self.mine) & np.isfinite(self.theirs)
+        values[labelled] = SAME
+        values[self.one_unsure] = ONE_UNSURE
+        values[self.disagreements] = DIFFERENT
+        return Ranking(RANKING, f"disagreements with {other_name} first", values, descending=True)
+
+    def status_of(self, index: int) -> str:
+        """``"agree"``, ``"disagree"``, ``"unsure"`` (one unsure), ``"both unsure"``, ``"only mine"``,
+        ``"only theirs"`` or ``"neither"`` for one cutout."""
+        mine, theirs = self.mine[index], self.theirs[index]
+        if np.isnan(mine) and np.isnan(theirs):
+            return "neither"
+        if np.isnan(theirs):
+            return "only mine"
+        if np.isnan(mine):
+            return "only theirs"
+        if mine == theirs:
+            return "both unsure" if mine == UNSURE else "agree"
+        return "unsure" if UNSURE in (mine, theirs) else "disagree"
+
+    def summary(self, other_name: str, mine_name: str = "you") -> str:
+        """One line: "412 cutouts labelled by both: agree on 380 (92.2%), Cohen's κ 0.84 [0.79, 0.88]"."""
+        if not self.n_both:
+            return (
+                f"No cutout has a class from both {mine_name} and {other_name} "
+                f"({mine_name}: {self.labelled(self.mine):,} labelled, {other_name}: {self.labelled(self.theirs):,})"
+            )
+        low, high = self.kappa_interval()
+        kappa = (
+            "undefined (one class only)"
+            if np.isnan(self.kappa)
+            else f"{self.kappa:.2f} [{low:.2f}, {high:.2f}]"
+        )
+        return (
+            f"{count(self.n_both, 'cutout')} given a class by both {mine_name} and {other_name}: agree on "
+            f"{self.n_agree:,} ({100 * self.observed:.1f}%), Cohen's κ {kappa}; "
+            f"{len(self.disagreements):,} disagree"
+        )
+
+    def table_lines(self, other_name: str, mine_name: str = "you") -> list[str]:
+        """The confusion matrix as aligned text lines (rows ``mine_name``, columns ``other_name``)."""
+        table = self.confusion
+        names = [label_name(k, self.classes) for k in range(len(table))]
+        width = max([len(n) for n in names] + [len(f"{table.max(initial=0):,}")]) + 2
+        head = " " * (len(mine_name) + max(len(n) for n in names) + 3)
+        lines = [head + f"{other_name}:"]
+        lines.append(head + "".join(n.rjust(width) for n in names))
+        for k, name in enumerate(names):
+            cells = "".join(f"{v:,}".rjust(width) for v in table[k])
+            lines.append(f"{mine_name}: {name.ljust(max(len(n) for n in names))} " + cells)
+        return lines
+
+    @staticmethod
+    def labelled(values: np.ndarray) -> int:
+        """How many cutouts have a label (a class or unsure) in ``values``."""
+        return int(np.isfinite(values).sum())
+
+
+def kappa_of(table: np.ndarray) -> float:
+    """Cohen's kappa of a (C, C) confusion matrix of counts; NaN when there are none, or when chance
+    alone gives full agreement (both inspectors used one and the same class)."""
+    table = np.asarray(table, dtype=np.float64)
+    n = table.sum()
+    if n <= 0:
+        return float("nan")
+    observed = np.trace(table) / n
+    expected = float((table.sum(axis=1) * table.sum(axis=0)).sum()) / n**2
+    if expected >= 1.0:
+        return float("nan")
+    return float((observed - expected) / (1.0 - expected))

@@ -1,0 +1,91 @@
+"""``galview labels agree``: your labels against another inspector's store or CSV file, on the real DES
+cutouts: the figures, the confusion matrix, the disagreements, the CSV; nothing of theirs changed."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from galview.cli import main
+from galview.io import open_collection
+from galview.io.label_store import open_label_store
+
+
+@pytest.fixture
+def data(shared_data, tmp_path, monkeypatch) -> Path:
+    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
+    target = tmp_path / "des_lsbg_dev.npz"
+    with np.load(shared_data / "des_lsbg" / "des_lsbg_dev.npz", allow_pickle=False) as real:
+        arrays = {key: real[key] for key in real.files}
+    np.savez(target, **arrays, class_names=np.array(["artifact", "LSBG"]))
+    return target
+
+
+def label(data: Path, store, labels: dict[int, int], user: str) -> None:
+    with open_collection(data) as collection, open_label_store(collection, store) as opened:
+        for index, value in labels.items():
+            opened.set([index], value, user=user)
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(["labels", "agree", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_two_inspectors_of_the_real_cutouts_are_compared(data, tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    mine = {int(i): int(v) for i, v in zip(range(0, 80), rng.integers(0, 2, 80), strict=True)}
+    theirs = {i: (1 - v if i % 7 == 0 else v) for i, v in mine.items() if i >= 10}  # 10 only mine
+    theirs |= {100: 1, 101: 0}  # only theirs
+    mine[5] = -1  # unsure: not counted in kappa (5 is only mine anyway)
+    label(data, None, mine, "alice")
+    bob = tmp_path / "bob" / "bob.sqlite"
+    bob.parent.mkdir()
+    label(data, bob, theirs, "bob")
+    before = hashlib.sha256(bob.read_bytes()).hexdigest()
+    code, out, err = run(capsys, data, bob, "-o", tmp_path / "agree.csv")
+    assert code == 0 and err == ""
+    both = sorted(set(mine) & set(theirs))
+    a, b = np.array([mine[i] for i in both]), np.array([theirs[i] for i in both])
+    kappa = cohen_kappa_score(a, b)
+    disagree = [i for i in both if mine[i] != theirs[i]]
+    lines = out.splitlines()
+    assert lines[0] == "you: 80 cutouts labelled; bob.sqlite (labelled by bob): 72"
+    assert lines[1].startswith(
+        f"70 cutouts given a class by both you and bob.sqlite: agree on {70 - len(disagree)} "
+        f"({100 * (70 - len(disagree)) / 70:.1f}%), Cohen's κ {kappa:.2f} ["
+    )
+    assert lines[2] == "one unsure, the other a class: 0; both unsure: 0; only you: 10; only bob.sqlite: 2"
+    assert lines[4].split() == ["artifact", "LSBG"]
+    assert f"disagreements ({len(disagree)}; index id you them):" in out
+    assert out.rstrip().endswith(str(tmp_path / "agree.csv"))
+    assert hashlib.sha256(bob.read_bytes()).hexdigest() == before
+    with open(tmp_path / "agree.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["index"]) for r in rows[: len(disagree)]] == disagree  # disagreements first
+    assert {r["status"] for r in rows[: len(disagree)]} == {"disagree"}
+    assert len(rows) == 82 and {r["status"] for r in rows[-12:]} == {"only_mine", "only_theirs"}
+    first = rows[0]
+    assert first["mine"] == ("LSBG" if mine[disagree[0]] else "artifact") and first["id"]
+
+
+def test_without_labels_of_ones_own_or_with_a_bad_file_it_says_why(data, tmp_path, capsys):
+    (tmp_path / "bob.csv").write_text("index,label\n1,LSBG\n")
+    code, out, err = run(capsys, data, tmp_path / "bob.csv")
+    assert code == 2 and "has no label store yet: label some cutouts" in err and out == ""
+    label(data, None, {1: 1}, "alice")
+    (tmp_path / "bad.csv").write_text("index,label\n1,spiral\n")
+    code, _, err = run(capsys, data, tmp_path / "bad.csv")
+    assert code == 2 and err.startswith(
+        f"galview: error: {tmp_path / 'bad.csv'}: line 2: 'spiral' is not a label"
+    )
+    code, out, _ = run(capsys, data, tmp_path / "bob.csv")
+    assert code == 0 and out.startswith(
+        "you: 1 cutout labelled; bob.csv: 1\n1 cutout given a class by both you and bob.csv: agree on 1 (100.0%)"
+    )
