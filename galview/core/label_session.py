@@ -281,6 +281,32 @@ class LabelSession:
             self.advance()
         return True
 
+    def label_each(self, changes: dict[int, int | None], description: str) -> bool:
+        """Give each cutout its own label (``{index: value}``; None clears) as one undoable action.
+
+        ``description`` says where the labels came from in the history ("labels of bob.sqlite").
+        Returns True once the store has committed them.
+        """
+        changes = {int(i): v for i, v in changes.items()}
+        if not changes:
+            return False
+        if not self.ensure_store():
+            self.error.emit(f"The labels were NOT saved: the label store cannot be opened ({self.broken})")
+            return False
+        indices = sorted(changes)
+        extra = self._provenance(indices) | {"description": description}
+        try:
+            self.store.set_many([(i, changes[i]) for i in indices], user=self.user, **extra)
+        except (UserFacingError, OSError) as exc:
+            logger.warning("labels not saved: %s", exc)
+            self._note_damage(exc)
+            self.error.emit(f"The labels were NOT saved: {exc}")
+            return False
+        self._seen_seq = self.store.last_seq()
+        self.note_edits.labelled()
+        self.reload(indices)
+        return True
+
     def _provenance(self, indices) -> dict:
         model, scores = self.state.model, self.state.scores
         extra = {"seconds": round(time.monotonic() - self._shown_at, 3)}

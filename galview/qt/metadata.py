@@ -24,6 +24,7 @@ FIELDS = (
     "Match",
     "Photometry",
     "Review",
+    "Other inspector",
     "Shape",
     "Bands",
     "Source",
@@ -79,6 +80,10 @@ class MetadataPanel(QWidget):
     def show_similarity(self, text: str) -> None:
         """The current cutout's similarity to the last search's reference (``"—"``: no search)."""
         self.fields["Similarity"].setText(text)
+
+    def show_inspector(self, text: str) -> None:
+        """Another inspector's label of the current cutout beside yours (``"—"``: none compared)."""
+        self.fields["Other inspector"].setText(text)
 
     def show_review(self, text: str) -> None:
         """Where the current cutout stands in the review queue (``"—"``: the queue is empty)."""

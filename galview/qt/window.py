@@ -52,6 +52,7 @@ from galview.qt.grid import ThumbnailGrid
 from galview.qt.grid_export import ask_export_grid, ask_save_figure
 from galview.qt.help_menu import HelpMenu
 from galview.qt.histogram import ProbabilityHistogram
+from galview.qt.inspector import InspectorController
 from galview.qt.label_controller import LabelController
 from galview.qt.label_counts import LabelCounts
 from galview.qt.label_menu import LabelMenu
@@ -210,10 +211,12 @@ class MainWindow(QMainWindow):
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.batchnorm_adapting.error.connect(self.show_error)
         self.review = ReviewQueueController(self.state, self.metadata, parent=self)
+        self.inspector = InspectorController(self, parent=self)
         self.scoring.refused.connect(self.adapting.offer)
         controllers = (
             self.adapting,
             self.review,
+            self.inspector,
             self.similarity,
             self.crossmatching,
             self.counterparts,

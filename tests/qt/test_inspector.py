@@ -1,0 +1,91 @@
+"""Labels ▸ Compare with another inspector's labels: the grid sorts disagreements first, the panel
+shows their label beside yours, "Take the other inspector's label" is one undoable action, a bad file
+is said and changes nothing, another collection forgets the comparison."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PyQt6.QtWidgets import QFileDialog
+
+from galview.io.label_store import open_label_store
+from tests.qt.conftest import random_npz
+
+N = 30
+
+
+def other_store(window, path, labels: dict[int, int]):
+    with open_label_store(window.state.collection, path) as store:
+        for index, value in labels.items():
+            store.set([index], value, user="bob")
+    return path
+
+
+def inspector_text(window) -> str:
+    return window.metadata.fields["Other inspector"].text()
+
+
+def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, qtbot, tmp_path, monkeypatch):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    for index, value in {2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: -1}.items():
+        assert window.labelling.label(value, [index])
+    bob = other_store(window, tmp_path / "bob.sqlite", {2: 1, 3: 0, 4: 0, 5: 1, 7: 1, 9: 1})
+    before = hashlib.sha256(bob.read_bytes()).hexdigest()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bob), ""))
+    window.label_menu.actions["compare"].trigger()
+    state = window.state
+    assert state.sorting.sort == "inspector"
+    assert sorted(state.order[:2].tolist()) == [3, 5] and state.order[2] == 7  # then the unsure one
+    assert state.current == state.order[0]
+    message = window.statusBar().currentMessage()
+    assert message.startswith(
+        "bob.sqlite (labelled by bob): 4 cutouts given a class by both you and bob.sqlite: agree on 2 (50.0%), Cohen's κ 0.00 ["
+    )
+    state.set_current(3)
+    assert inspector_text(window) == "bob.sqlite: 0 · you: 1 — disagree"
+    state.set_current(7)
+    assert inspector_text(window) == "bob.sqlite: 1 · you: unsure — unsure"
+    state.set_current(9)
+    assert inspector_text(window) == "bob.sqlite: 1 · you: no label"
+    state.set_current(3)
+    window.labelling.auto_advance = False
+    assert window.labelling.label(0, [3])  # adjudicated: the panel follows at once
+    assert inspector_text(window) == "bob.sqlite: 0 · you: 0 — agree"
+    assert hashlib.sha256(bob.read_bytes()).hexdigest() == before
+
+
+def test_taking_their_labels_is_one_undoable_action(window, qtbot, tmp_path):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.label(1, [3])
+    bob = other_store(window, tmp_path / "bob.sqlite", {3: 0, 4: 1, 5: -1})
+    assert not window.inspector.take_theirs()  # nothing compared yet: said, nothing done
+    assert window.statusBar().currentMessage().startswith("Compare with another inspector's labels first")
+    assert window.inspector.compare_with(bob)
+    window.state.set_selection([3, 4, 5, 6])
+    window.label_menu.actions["take_theirs"].trigger()
+    np.testing.assert_array_equal(window.state.user_labels[3:7], [0, 1, -1, np.nan])
+    assert window.statusBar().currentMessage() == (
+        "3 cutouts given bob.sqlite's label (Ctrl+Z undoes); 1 cutout they did not label left alone"
+    )
+    with open_label_store(window.state.collection) as mine:
+        assert mine.history()[-1]["user"] != "bob"  # you took them: recorded as yours
+    assert window.labelling.undo()
+    np.testing.assert_array_equal(window.state.user_labels[3:7], [1, np.nan, np.nan, np.nan])
+
+
+def test_a_bad_file_is_said_and_another_collection_forgets_the_comparison(window, qtbot, tmp_path):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.label(1, [3])
+    errors = []
+    window.inspector.error.connect(errors.append)
+    (tmp_path / "bad.csv").write_text("index,label\n3,1\n3,0\n")
+    assert not window.inspector.compare_with(tmp_path / "bad.csv")
+    assert errors == [f"{tmp_path / 'bad.csv'}: line 3: cutout 3 was already given on line 2"]
+    assert window.state.sorting.sort == "file" and inspector_text(window) == "—"
+    (tmp_path / "bob.csv").write_text("index,label\n3,0\n")
+    assert window.inspector.compare_with(tmp_path / "bob.csv")
+    assert inspector_text(window) != "—"
+    assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))
+    assert window.inspector.other is None and inspector_text(window) == "—"
+    assert "inspector" not in window.state.rankings
