@@ -75,6 +75,16 @@ from galview.io.label_store import open_label_store
 s = open_label_store(open_collection(sys.argv[2] + "/sim.h5"), sys.argv[1] + ".sqlite")
 s.import_csv(sys.argv[1]); s.current(), s.history()
 """,
+    "other-labels": """
+import numpy as np
+from galview.core.agreement import Agreement
+from galview.io.registry import open_collection
+from galview.io.other_labels import read_other_labels
+c = open_collection(sys.argv[2] + "/sim.h5")
+other = read_other_labels(sys.argv[1], c)
+a = Agreement(np.full(len(c), 1.0), other.values)
+a.summary(other.name), a.table_lines(other.name), a.kappa_interval(), a.ranking(other.name)
+""",
     "reference": """
 from galview.io.registry import open_collection
 from galview.io.reference_files import reference_for
@@ -164,6 +174,7 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
         "store": [folder / "store.sqlite"],
         "salvage": [folder / "store.sqlite"],
         "labels-csv": [folder / "labels.csv"],
+        "other-labels": [folder / "store.sqlite", folder / "labels.csv"],
         "reference": [folder / name for name in ("cube.fits", "ref.png", "ref.jpg", "ref.npy")],
         "model": [shipped_default_path()],
     }

@@ -56,6 +56,7 @@ PLACEHOLDERS = {
     "OUT_DIR": "run_out",
     "SHARD:INDEX": "des.npz:5",
     "STORE": "damaged.labels.sqlite",  # a store of des.npz whose header is damaged, for `labels salvage`
+    "THEIRS": "theirs.labels.sqlite",  # another inspector's store of des.npz, for `labels agree`
 }
 
 
@@ -124,6 +125,9 @@ def workspace(shared_data, tmp_path, monkeypatch):
         open_label_store(collection, tmp_path / PLACEHOLDERS["STORE"]).close()
     with open(tmp_path / PLACEHOLDERS["STORE"], "r+b") as handle:
         handle.write(bytes(16))
+    with open_collection(tmp_path / "des.npz") as collection:
+        with open_label_store(collection, tmp_path / PLACEHOLDERS["THEIRS"]) as theirs:
+            theirs.set([1, 5, 7], 1, user="bob")
     return tmp_path
 
 

@@ -1,0 +1,103 @@
+"""Two inspectors compared at survey scale: reading the other's label store or CSV file, the figures
+and the disagreement ranking.
+
+Builds, in a temporary folder, two label stores of N cutouts in which each inspector labelled M
+cutouts (half of them the same cutouts, about 10% of those given the other class), and the second
+inspector's CSV export; then times what ``galview labels agree`` and Labels ▸ Compare with another
+inspector's labels… do: reading their store (copied, then read) or CSV file, your own labels, the
+confusion matrix, Cohen's kappa and its bootstrap interval (2,000 resamples), and the ranking.
+
+    python benchmarks/bench_agreement.py [--n 1000000] [--labelled 200000] [--dir FOLDER]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from galview.core.agreement import Agreement
+from galview.core.collection import ArrayCollection
+from galview.core.training_labels import model_user
+from galview.io.label_store import LabelStore
+from galview.io.other_labels import person_labels, read_other_labels
+
+
+def seconds(call):
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="cutouts in the collection")
+    parser.add_argument("--labelled", type=int, default=200_000, help="cutouts each inspector labelled")
+    parser.add_argument("--dir", help="folder on the disk to measure (default: system temp folder)")
+    args = parser.parse_args()
+    n, m = args.n, args.labelled
+    rng = np.random.default_rng(0)
+    print(f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.platform()}")
+    ids = np.array([f"J{i:09d}" for i in range(n)])
+    collection = ArrayCollection("survey", np.zeros((n, 2, 2, 1), dtype=np.uint8), "NHWC", ids=ids)
+    shared = rng.choice(n, m // 2, replace=False)
+    rest = np.setdiff1d(np.arange(n), shared)
+    own = np.concatenate([shared, rng.choice(rest, m - len(shared), replace=False)])
+    theirs = np.concatenate([shared, rng.choice(rest, m - len(shared), replace=False)])
+    truth = rng.integers(0, 2, n)
+    other_view = truth.copy()
+    flip = rng.random(n) < 0.1
+    other_view[flip] = 1 - other_view[flip]
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        folder = Path(folder)
+        for name, chosen, values in (("mine", own, truth), ("bob", theirs, other_view)):
+            took, _ = seconds(
+                lambda chosen=chosen, values=values, name=name: _write(
+                    folder / f"{name}.sqlite", n, ids, chosen, values, name
+                )
+            )
+            print(f"write store '{name}': {n:,} cutouts, {m:,} labels in one action: {took:.1f} s")
+        with LabelStore.open(folder / "bob.sqlite", n) as store:
+            took, _ = seconds(lambda: store.export(folder / "bob.csv"))
+        print(
+            f"export bob's labels to CSV ({n:,} rows): {took:.1f} s, {(folder / 'bob.csv').stat().st_size / 2**20:.0f} MB"
+        )
+        took, other = seconds(lambda: read_other_labels(folder / "bob.sqlite", collection))
+        print(
+            f"read the other inspector's store (copy, open, person labels, users): {took:.2f} s; {other.labelled:,} labels"
+        )
+        took, from_csv = seconds(lambda: read_other_labels(folder / "bob.csv", collection))
+        print(f"read the other inspector's CSV export: {took:.2f} s; {from_csv.labelled:,} labels")
+        with LabelStore.open(folder / "mine.sqlite", n) as store:
+            took, mine = seconds(lambda: person_labels(store))
+        print(f"your own person labels (current, less a model's): {took:.2f} s")
+        with LabelStore.open(folder / "bob.sqlite", n) as store:
+            store.set([int(theirs[0])], 1, user=model_user("bench"))
+        took, _ = seconds(lambda: read_other_labels(folder / "bob.sqlite", collection))
+        print(f"the same store once a model has labelled one cutout in it (its history read): {took:.2f} s")
+        took, agreement = seconds(lambda: Agreement(mine, other.values))
+        took_figures, _ = seconds(lambda: (agreement.confusion, agreement.kappa, agreement.disagreements))
+        took_interval, interval = seconds(agreement.kappa_interval)
+        took_ranking, _ = seconds(lambda: agreement.ranking("bob.sqlite"))
+        print(
+            f"figures: confusion, kappa, disagreements {1000 * (took + took_figures):.0f} ms; bootstrap interval "
+            f"{1000 * took_interval:.0f} ms; ranking {1000 * took_ranking:.0f} ms"
+        )
+        print(agreement.summary("bob.sqlite"))
+        print(f"kappa interval {interval[0]:.4f}–{interval[1]:.4f}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _write(path: Path, n: int, ids, chosen, values, user: str) -> None:
+    with LabelStore.open(path, n, ids=ids) as store:
+        store.set_many([(int(i), int(values[i])) for i in chosen], user=user)
+
+
+if __name__ == "__main__":
+    main()
