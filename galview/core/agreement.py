@@ -22,6 +22,39 @@ from galview.core.words import count
 RANKING = "inspector"
 #: Ranking values: the two inspectors give different classes, one is unsure, both say the same.
 DIFFERENT, ONE_UNSURE, SAME = 2.0, 1.0, 0.0
+#: The thumbnails' mark before the other inspector's label, by ranking value; the ranking's badge.
+MARKS = {DIFFERENT: "≠", ONE_UNSURE: "?", SAME: "="}
+BADGE = "≠"
+
+
+@dataclass(frozen=True, eq=False)
+class AgreementRanking(Ranking):
+    """Disagreements first (:meth:`Agreement.ranking`); each thumbnail shows the other inspector's label.
+
+    Attributes
+    ----------
+    theirs : ndarray, (N,) float64
+        The other inspector's labels (NaN: none).
+    classes : tuple of str
+        Class names by label value.
+    """
+
+    theirs: np.ndarray | None = None
+    classes: tuple[str, ...] = DEFAULT_CLASSES
+
+    def badge_text(self, index: int) -> str | None:
+        """``"≠ artifact"`` (they gave another class), ``"? LSBG"`` (one of you unsure), ``"= LSBG"``."""
+        value = self.values[int(index)]
+        if np.isnan(value) or self.theirs is None:
+            return None
+        return f"{MARKS[float(value)]} {label_name(self.theirs[int(index)], self.classes)}"
+
+    @property
+    def their_names(self) -> np.ndarray:
+        """(N,) object: the other inspector's label of each cutout by name ("" where none), for the
+        exported grid."""
+        theirs = self.theirs if self.theirs is not None else np.full(len(self.values), np.nan)
+        return np.array(["" if np.isnan(v) else label_name(v, self.classes) for v in theirs], dtype=object)
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +177,10 @@ class Agreement:
         values[labelled] = SAME
         values[self.one_unsure] = ONE_UNSURE
         values[self.disagreements] = DIFFERENT
-        return Ranking(RANKING, f"disagreements with {other_name} first", values, descending=True)
+        return AgreementRanking(
+            RANKING, f"disagreements with {other_name} first", values, descending=True, badge=BADGE,
+            theirs=self.theirs, classes=self.classes,
+        )  # fmt: skip
 
     def status_of(self, index: int) -> str:
         """``"agree"``, ``"disagree"``, ``"unsure"`` (one unsure), ``"both unsure"``, ``"only mine"``,

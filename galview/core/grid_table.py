@@ -27,6 +27,7 @@ RANKING_COLUMNS = {
     "p": "p_other_model",
     "sep": "separation_arcsec",
     "μe": "mean_mu_eff",
+    "≠": "disagreement",
     **{f"{blue}−{red}": f"{blue}_{red}" for blue, red in ("gr", "gi", "gz", "ri", "rz", "iz")},  # colours
 }
 
@@ -71,6 +72,9 @@ def shown_table(state, classes) -> dict[str, np.ndarray]:
     names = getattr(ranking, "matched_names", None)
     if names is not None:  # a cross-match: the source each cutout matched
         table["catalogue_name"] = np.asarray(names, dtype=object)[order]
+    theirs = getattr(ranking, "their_names", None)
+    if theirs is not None:  # another inspector's labels
+        table["other_label"] = theirs[order]
     return table
 
 

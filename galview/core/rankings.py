@@ -84,6 +84,14 @@ class Ranking:
         """The number thumbnails show for one cutout (``shown`` if given, else its score)."""
         return float((self.values if self.shown is None else self.shown)[int(index)])
 
+    def badge_text(self, index: int) -> str | None:
+        """What the thumbnail of cutout ``index`` shows: ``"sim 0.93"``; None for nothing (no badge,
+        or the cutout is not ranked)."""
+        if not self.badge:
+            return None
+        value = self.shown_value(index)
+        return None if np.isnan(value) else f"{self.badge} {value:.{self.decimals}f}"
+
 
 def score_rankings(scores) -> dict[str, Ranking]:
     """The rankings a model's :class:`~galview.core.scores.Scores` give: probability both ways and

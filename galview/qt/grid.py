@@ -189,10 +189,7 @@ class GridModel(QAbstractTableModel):
     def _ranking_badge(self, i: int) -> str | None:
         """``"sim 0.93"`` when the grid is sorted by a ranking that shows its score."""
         ranking = self.state.sort_ranking
-        if ranking is None or not ranking.badge:
-            return None
-        value = ranking.shown_value(i)
-        return None if math.isnan(value) else f"{ranking.badge} {value:.{ranking.decimals}f}"
+        return None if ranking is None else ranking.badge_text(i)
 
     def _tooltip(self, i: int) -> str:
         text = f"#{i}  {self.state.collection.id_of(i)}"

@@ -68,6 +68,10 @@ def test_the_ranking_puts_different_classes_first_then_one_unsure_then_agreement
     assert [agreement.status_of(i) for i in range(7)] == [
         "agree", "disagree", "unsure", "only mine", "only theirs", "agree", "both unsure",
     ]  # fmt: skip
+    assert [ranking.badge_text(i) for i in range(7)] == [
+        "= LSBG", "≠ LSBG", "? artifact", None, None, "= LSBG", "= unsure",
+    ]  # fmt: skip
+    assert ranking.their_names.tolist() == ["LSBG", "LSBG", "artifact", "", "artifact", "LSBG", "unsure"]
     assert agreement.disagreements.tolist() == [1]
     assert (agreement.only_mine, agreement.only_theirs, agreement.both_unsure) == (1, 1, 1)
     assert int(agreement.one_unsure.sum()) == 1

@@ -9,7 +9,9 @@ import hashlib
 import numpy as np
 from PyQt6.QtWidgets import QFileDialog
 
+from galview.core.grid_table import shown_table
 from galview.io.label_store import open_label_store
+from galview.qt.grid import RankingRole
 from tests.qt.conftest import random_npz
 
 N = 30
@@ -44,6 +46,13 @@ def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, 
     )
     state.set_current(3)
     assert inspector_text(window) == "bob.sqlite: 0 · you: 1 — disagree"
+    model = window.grid.grid_model
+    badges = [model.data(model.cell_of(i), RankingRole) for i in (3, 7, 2, 9)]
+    assert badges == ["≠ 0", "? 1", "= 1", None]  # their label on each thumbnail; 9: only theirs
+    table = shown_table(state, window.labelling.classes)
+    first = [{3: "0", 5: "1"}[i] for i in state.order[:2]]
+    assert table["other_label"][:3].tolist() == [*first, "1"]
+    assert table["disagreement"][:3].tolist() == [2.0, 2.0, 1.0]
     state.set_current(7)
     assert inspector_text(window) == "bob.sqlite: 1 · you: unsure — unsure"
     state.set_current(9)
