@@ -5,7 +5,9 @@ Builds, in a temporary folder, two label stores of N cutouts in which each inspe
 cutouts (half of them the same cutouts, about 10% of those given the other class), and the second
 inspector's CSV export; then times what ``galview labels agree`` and Labels ▸ Compare with another
 inspector's labels… do: reading their store (copied, then read) or CSV file, your own labels, the
-confusion matrix, Cohen's kappa and its bootstrap interval (2,000 resamples), and the ranking.
+confusion matrix, Cohen's kappa and its bootstrap interval (2,000 resamples), and the ranking; then a
+team of three (a third inspector labels M more cutouts): the votes, Krippendorff's alpha, its interval
+and the most disputed first.
 
     python benchmarks/bench_agreement.py [--n 1000000] [--labelled 200000] [--dir FOLDER]
 """
@@ -24,6 +26,7 @@ import numpy as np
 
 from galview.core.agreement import Agreement
 from galview.core.collection import ArrayCollection
+from galview.core.consensus import Consensus
 from galview.core.training_labels import model_user
 from galview.io.label_store import LabelStore
 from galview.io.other_labels import person_labels, read_other_labels
@@ -91,6 +94,24 @@ def main() -> None:
         )
         print(agreement.summary("bob.sqlite"))
         print(f"kappa interval {interval[0]:.4f}–{interval[1]:.4f}")
+        third = np.full(n, np.nan)
+        carol = rng.choice(n, m, replace=False)
+        third[carol] = np.where(rng.random(m) < 0.1, 1 - truth[carol], truth[carol])
+        took, team = seconds(
+            lambda: Consensus(("you", "bob", "carol"), np.vstack([mine, other.values, third]))
+        )
+        took_votes, _ = seconds(lambda: (team.votes, team.adopted, team.share))
+        took_alpha, alpha = seconds(lambda: team.alpha)
+        took_interval, (low, high) = seconds(team.alpha_interval)
+        took_order, _ = seconds(team.order)
+        print(
+            f"a team of three (carol labelled {m:,} more): votes, adopted labels and shares {1000 * (took + took_votes):.0f} ms; "
+            f"Krippendorff's alpha {1000 * took_alpha:.0f} ms; its bootstrap interval {1000 * took_interval:.0f} ms; "
+            f"the most disputed first {1000 * took_order:.0f} ms"
+        )
+        print(
+            f"alpha {alpha:.4f} [{low:.4f}, {high:.4f}] over {team.pairable:,} cutouts given a class by two or more"
+        )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -90,21 +90,29 @@ def add_parsers(commands) -> None:
     imported.add_argument("--classes", help=CLASSES_HELP)
     agree = command(
         "agree",
-        "compare your labels with another inspector's: agreement, Cohen's kappa, the confusion matrix and "
-        "the cutouts you disagree on; no label changes",
+        "compare your labels with other inspectors': agreement (Cohen's kappa with one, Krippendorff's alpha "
+        "with several), the confusion matrix and the cutouts you disagree on; no label changes",
     )
     agree.add_argument(
         "other",
-        help="their label store (the .labels.sqlite file beside their copy of the data; read from a copy, "
-        "never changed) or a CSV file (columns index or id, and label; a GalView export counts only the "
+        nargs="+",
+        help="their label stores (the .labels.sqlite file beside their copy of the data; read from a copy, "
+        "never changed) or CSV files (columns index or id, and label; a GalView export counts only the "
         "labels they set)",
     )
     agree.add_argument("--classes", help=CLASSES_HELP)
     agree.add_argument(
         "-o",
         "--output",
-        help="CSV file: index, id, mine, theirs, status (disagree, unsure, agree, only_mine, only_theirs) for "
-        "every cutout either labelled, disagreements first",
+        help="CSV file, a row per cutout anyone labelled, the most disputed first: index, id, mine, theirs "
+        "(with several: theirs_1, theirs_2, …, majority, share), status",
+    )
+    agree.add_argument(
+        "--consensus",
+        metavar="OUT.csv",
+        help="CSV file of the label the inspectors' majority gives each cutout (unsure where more said unsure; "
+        "none on a tie): index, id, label, voters (who gave a class), unsure, share; 'galview labels import' "
+        "takes it",
     )
     queue = command("queue", "print the review queue (the window's Q), or change it; no label changes")
     queue.add_argument("--add", type=int, nargs="+", metavar="INDEX", help="send these cutouts to the queue")
@@ -160,10 +168,13 @@ def run_labels(args) -> int:
         with open_collection(args.data, **open_options(args)) as collection:
             return _cmd_queue(args, collection)
     if args.labels_command == "agree":  # reads both stores, creates neither
-        if args.output:
-            output_path(args.output, (".csv",), "agreement")
+        for path, what in ((args.output, "agreement"), (args.consensus, "consensus")):
+            if path:
+                output_path(path, (".csv",), what)
         with open_collection(args.data, **open_options(args)) as collection:
-            return _cmd_agree(args, collection)
+            from galview.cli.agreement import run_agree
+
+            return run_agree(args, collection, _classes)
     if args.labels_command == "salvage":  # the store cannot be opened: that is why it is salvaged
         with open_collection(args.data, **open_options(args)) as collection:
             return _cmd_salvage(args, collection)
@@ -348,89 +359,6 @@ def _cmd_import(args, store) -> int:
     changed = store.import_csv(args.csv, _classes(args))
     print(f"imported {len(changed)} label{'' if len(changed) == 1 else 's'}")
     return 0
-
-
-def _cmd_agree(args, collection) -> int:
-    """Your labels against another inspector's; ``-o`` writes one row per cutout either labelled."""
-    from galview.core.agreement import Agreement
-    from galview.core.errors import UserFacingError
-    from galview.core.words import count
-    from galview.io.label_store import has_label_store, store_path_for
-    from galview.io.other_labels import person_labels, read_other_labels
-
-    if not has_label_store(collection, args.store):
-        raise UserFacingError(
-            args.store or args.data,
-            "has no label store yet: label some cutouts (or pass --store) before comparing",
-        )
-    from galview.io.label_store import open_label_store
-
-    own = args.store or store_path_for(collection.source, make_folders=False)
-    with open_label_store(collection, args.store, force=args.force) as store:
-        args.collection, args.store_labels = collection, store.effective()
-        classes = _classes(args)
-        other = read_other_labels(args.other, collection, classes, own_store=own)
-        agreement = Agreement(person_labels(store), other.values, classes)
-        ids = store.ids()
-    print(
-        f"you: {count(Agreement.labelled(agreement.mine), 'cutout')} labelled; {other.description}: {other.labelled:,}"
-    )
-    print(agreement.summary(other.name))
-    print(
-        f"one unsure, the other a class: {int(agreement.one_unsure.sum()):,}; both unsure: "
-        f"{agreement.both_unsure:,}; only you: {agreement.only_mine:,}; only {other.name}: {agreement.only_theirs:,}"
-    )
-    if agreement.n_both:
-        print("\n".join(agreement.table_lines(other.name)))
-    shown = agreement.disagreements[:PRINTED_DISAGREEMENTS]
-    if len(shown):
-        print(f"disagreements ({len(agreement.disagreements):,}; index id you them):")
-        for index in shown:
-            mine, theirs = (
-                label_text(v, agreement.classes) for v in (agreement.mine[index], agreement.theirs[index])
-            )
-            print(f"  {index} {ids[index]} {mine} {theirs}")
-        if len(agreement.disagreements) > len(shown):
-            print(f"  … and {len(agreement.disagreements) - len(shown):,} more (-o writes them all)")
-    if args.output:
-        _write_agreement(args.output, agreement, ids)
-        print(args.output)
-    return 0
-
-
-PRINTED_DISAGREEMENTS = 20
-
-
-def label_text(value, classes) -> str:
-    """A label for a table: the class name, ``unsure``, or empty for none."""
-    from galview.core.label_values import is_missing, label_name
-
-    return "" if is_missing(value) else label_name(value, classes)
-
-
-def _write_agreement(output, agreement, ids) -> None:
-    import csv
-    import os
-    from pathlib import Path
-
-    import numpy as np
-
-    ranking = agreement.ranking("them").values
-    either = np.flatnonzero(np.isfinite(agreement.mine) | np.isfinite(agreement.theirs))
-    key = np.where(np.isfinite(ranking[either]), ranking[either], -1.0)
-    order = either[np.argsort(-key, kind="stable")]
-    output = Path(output)
-    partial = output.with_name(output.name + ".partial")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["index", "id", "mine", "theirs", "status"])
-        for index in order:
-            status = agreement.status_of(index).replace(" ", "_")
-            writer.writerow([
-                int(index), ids[index], label_text(agreement.mine[index], agreement.classes),
-                label_text(agreement.theirs[index], agreement.classes), status,
-            ])  # fmt: skip
-    os.replace(partial, output)
 
 
 def _cmd_suspects(args, store, collection) -> int:

@@ -89,3 +89,62 @@ def test_without_labels_of_ones_own_or_with_a_bad_file_it_says_why(data, tmp_pat
     assert code == 0 and out.startswith(
         "you: 1 cutout labelled; bob.csv: 1\n1 cutout given a class by both you and bob.csv: agree on 1 (100.0%)"
     )
+
+
+def test_a_team_of_three_gets_kappa_for_each_pair_alpha_and_a_consensus_to_import(data, tmp_path, capsys):
+    from galview.core.consensus import Consensus
+
+    rng = np.random.default_rng(8)
+    truth = rng.integers(0, 2, 60)
+    people = {}
+    for name, seed in (("alice", 1), ("bob", 2), ("carol", 3)):
+        noisy = np.where(np.random.default_rng(seed).random(60) < 0.15, 1 - truth, truth)
+        people[name] = {int(i): int(noisy[i]) for i in range(60) if (i + seed) % 5}  # each skips a fifth
+    label(data, None, people["alice"], "alice")
+    stores = []
+    for name in ("bob", "carol"):
+        (tmp_path / name).mkdir()
+        stores.append(
+            tmp_path / name / "des_lsbg_dev.npz.labels.sqlite"
+        )  # the same file name: told apart by path
+        label(data, stores[-1], people[name], name)
+    code, out, err = run(
+        capsys, data, *stores, "-o", tmp_path / "team.csv", "--consensus", tmp_path / "cons.csv"
+    )
+    assert code == 0 and err == ""
+    matrix = np.full((3, 112), np.nan)
+    for k, name in enumerate(("alice", "bob", "carol")):
+        for index, value in people[name].items():
+            matrix[k, index] = value
+    team = Consensus(("you", str(stores[0]), str(stores[1])), matrix, ("artifact", "LSBG"))
+    assert f"Krippendorff's α of all 3: {team.alpha:.2f} [" in out
+    assert (
+        f"over {team.pairable} cutouts given a class by two or more; {int(team.split.sum())} cutouts with split votes"
+        in out
+    )
+    assert out.count("Cohen's κ") == 3  # you against each, then the pairs' table
+    assert f"columns: theirs_1 = {stores[0]}, theirs_2 = {stores[1]}" in out
+    with open(tmp_path / "team.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["index", "id", "mine", "theirs_1", "theirs_2", "majority", "share", "status"]
+    split = [int(r["index"]) for r in rows if r["status"] == "split"]
+    assert split == [int(r["index"]) for r in rows[: len(split)]] and len(split) == int(team.split.sum())
+    with open(tmp_path / "cons.csv", newline="") as handle:
+        consensus = {int(r["index"]): r["label"] for r in csv.DictReader(handle)}
+    adopted = team.adopted
+    assert consensus == {
+        int(i): ("LSBG" if adopted[i] == 1 else "artifact") for i in np.flatnonzero(np.isfinite(adopted))
+    }
+    assert (
+        main(
+            [
+                "labels",
+                "import",
+                str(data),
+                str(tmp_path / "cons.csv"),
+                "--store",
+                str(tmp_path / "team.sqlite"),
+            ]
+        )
+        == 0
+    )

@@ -1,0 +1,178 @@
+"""``galview labels agree``: your labels against one or more other inspectors'.
+
+With one other inspector: the share of agreement, Cohen's kappa with its interval, the confusion
+matrix and the disagreements. With several: each of them against you, Cohen's kappa of every pair,
+and Krippendorff's alpha over the whole team (:mod:`galview.core.consensus`). ``-o`` writes a row per
+cutout anyone labelled, the most disputed first; ``--consensus`` the majority labels, in the form
+``galview labels import`` takes. Nothing is written to any label store.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from galview.core.agreement import Agreement
+from galview.core.consensus import Consensus
+from galview.core.errors import UserFacingError
+from galview.core.label_values import is_missing, label_name
+from galview.core.words import count
+
+#: Disagreements printed (``-o`` writes them all).
+PRINTED = 20
+
+
+def run_agree(args, collection, class_names) -> int:
+    """Run the command; ``class_names(args)`` gives the classes once ``args`` knows the collection."""
+    from galview.io.label_store import has_label_store, open_label_store, store_path_for
+    from galview.io.other_labels import person_labels, read_other_labels
+
+    if not has_label_store(collection, args.store):
+        raise UserFacingError(
+            args.store or args.data,
+            "has no label store yet: label some cutouts (or pass --store) before comparing",
+        )
+    own = args.store or store_path_for(collection.source, make_folders=False)
+    with open_label_store(collection, args.store, force=args.force) as store:
+        args.collection, args.store_labels = collection, store.effective()
+        classes = class_names(args)
+        others = [read_other_labels(path, collection, classes, own_store=own) for path in args.other]
+        mine, ids = person_labels(store), store.ids()
+    names = _distinct_names(others)
+    print(f"you: {count(Agreement.labelled(mine), 'cutout')} labelled", end="")
+    print("".join(f"; {other.description}: {other.labelled:,}" for other in others))
+    if len(others) == 1:
+        agreement = Agreement(mine, others[0].values, classes)
+        _print_pair(agreement, names[0], ids)
+        if args.output:
+            _write_pair(args.output, agreement, ids)
+    team = Consensus(("you", *names), np.vstack([mine, *[other.values for other in others]]), classes)
+    if len(others) > 1:
+        _print_team(team, ids)
+        if args.output:
+            _write_team(args.output, team, ids)
+    if args.consensus:
+        written = _write_consensus(args.consensus, team, ids)
+        print(f"{count(written, 'majority label')} written to {args.consensus}")
+    if args.output:
+        print(args.output)
+    return 0
+
+
+def label_text(value, classes) -> str:
+    """A label for a table: the class name, ``unsure``, or empty for none."""
+    return "" if is_missing(value) else label_name(value, classes)
+
+
+def _distinct_names(others) -> list[str]:
+    """Each other inspector's file name, or its whole path where two files share a name."""
+    names = [other.name for other in others]
+    return [str(other.path) if names.count(other.name) > 1 else other.name for other in others]
+
+
+def _print_pair(agreement: Agreement, name: str, ids) -> None:
+    print(agreement.summary(name))
+    print(
+        f"one unsure, the other a class: {int(agreement.one_unsure.sum()):,}; both unsure: "
+        f"{agreement.both_unsure:,}; only you: {agreement.only_mine:,}; only {name}: {agreement.only_theirs:,}"
+    )
+    if agreement.n_both:
+        print("\n".join(agreement.table_lines(name)))
+    shown = agreement.disagreements[:PRINTED]
+    if len(shown):
+        print(f"disagreements ({len(agreement.disagreements):,}; index id you them):")
+        for index in shown:
+            mine, theirs = (
+                label_text(v, agreement.classes) for v in (agreement.mine[index], agreement.theirs[index])
+            )
+            print(f"  {index} {ids[index]} {mine} {theirs}")
+        if len(agreement.disagreements) > len(shown):
+            print(f"  … and {len(agreement.disagreements) - len(shown):,} more (-o writes them all)")
+
+
+def _print_team(team: Consensus, ids) -> None:
+    labels, names, classes = team.labels, team.names, team.classes
+    for k, name in enumerate(names[1:], start=1):
+        print(Agreement(labels[0], labels[k], classes).summary(name))
+    print("Cohen's κ of each pair (cutouts both gave a class):")
+    width = max(len(name) for name in names) + 2
+    print(" " * width + "".join(name.rjust(width) for name in names))
+    for i, row_name in enumerate(names):
+        cells = []
+        for j in range(len(names)):
+            pair = Agreement(labels[i], labels[j], classes)
+            cells.append(
+                "" if i == j else ("—" if np.isnan(pair.kappa) else f"{pair.kappa:.2f} ({pair.n_both:,})")
+            )
+        print(row_name.ljust(width) + "".join(cell.rjust(width) for cell in cells))
+    low, high = team.alpha_interval()
+    alpha = "undefined" if np.isnan(team.alpha) else f"{team.alpha:.2f} [{low:.2f}, {high:.2f}]"
+    split = np.flatnonzero(team.split)
+    print(
+        f"Krippendorff's α of all {len(names)}: {alpha} over {count(team.pairable, 'cutout')} given a class by two "
+        f"or more; {count(len(split), 'cutout')} with split votes"
+    )
+    disputed = [i for i in team.order() if team.split[i]][:PRINTED]
+    if disputed:
+        print("split votes (index id: " + ", ".join(names) + "):")
+        for index in disputed:
+            print(
+                f"  {index} {ids[index]}: "
+                + ", ".join(label_text(v, classes) or "—" for v in labels[:, index])
+            )
+        if len(split) > len(disputed):
+            print(f"  … and {len(split) - len(disputed):,} more (-o writes them all)")
+
+
+def _write_pair(output, agreement: Agreement, ids) -> None:
+    ranking = agreement.ranking("them").values
+    either = np.flatnonzero(np.isfinite(agreement.mine) | np.isfinite(agreement.theirs))
+    key = np.where(np.isfinite(ranking[either]), ranking[either], -1.0)
+    order = either[np.argsort(-key, kind="stable")]
+    rows = (
+        [int(i), ids[i], label_text(agreement.mine[i], agreement.classes),
+         label_text(agreement.theirs[i], agreement.classes), agreement.status_of(i).replace(" ", "_")]
+        for i in order
+    )  # fmt: skip
+    _write_csv(output, ["index", "id", "mine", "theirs", "status"], rows)
+
+
+def _write_team(output, team: Consensus, ids) -> None:
+    classes, share, majority, statuses = team.classes, team.share, team.majority, team.statuses()
+    others = [f"theirs_{k}" for k in range(1, len(team.names))]
+    rows = (
+        [int(i), ids[i], *(label_text(v, classes) for v in team.labels[:, i]), label_text(majority[i], classes),
+         "" if np.isnan(share[i]) else f"{share[i]:.3f}", statuses[i]]
+        for i in team.order()
+    )  # fmt: skip
+    _write_csv(output, ["index", "id", "mine", *others, "majority", "share", "status"], rows)
+    print(
+        "columns: "
+        + ", ".join(f"{column} = {name}" for column, name in zip(others, team.names[1:], strict=True))
+    )
+
+
+def _write_consensus(output, team: Consensus, ids) -> int:
+    adopted, voters, unsure, share = team.adopted, team.voters, team.unsure, team.share
+    chosen = np.flatnonzero(np.isfinite(adopted))
+    rows = (
+        [int(i), ids[i], label_name(adopted[i], team.classes), int(voters[i]), int(unsure[i]),
+         "" if np.isnan(share[i]) else f"{share[i]:.3f}"]
+        for i in chosen
+    )  # fmt: skip
+    _write_csv(output, ["index", "id", "label", "voters", "unsure", "share"], rows)
+    return len(chosen)
+
+
+def _write_csv(output, header, rows) -> None:
+    """Write ``rows`` under ``header`` to ``output`` atomically (a partial file, then renamed)."""
+    output = Path(output)
+    partial = output.with_name(output.name + ".partial")
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(partial, output)

@@ -1,0 +1,192 @@
+"""Several inspectors' labels of one collection: the votes, the majority and Krippendorff's alpha.
+
+Where two people are compared by Cohen's kappa (:mod:`galview.core.agreement`), a team of three or
+more, each of whom labelled a different part of the candidates, is measured by Krippendorff's alpha
+(nominal): agreement beyond chance over every cutout at least two of them gave a class, whatever the
+others did. Each cutout also gets its votes, its majority class (none on a tie) and the share of
+votes the majority holds, which a team can adopt as its labels. Pure numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE
+
+
+@dataclass(frozen=True, eq=False)
+class Consensus:
+    """The labels of several inspectors of the same cutouts.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The inspectors, in the order of ``labels``' rows.
+    labels : ndarray, (R, N) float64
+        Class index, ``UNSURE`` (-1) or NaN (no label) per inspector and cutout.
+    classes : tuple of str
+        Class names by label value.
+    """
+
+    names: tuple[str, ...]
+    labels: np.ndarray
+    classes: tuple[str, ...] = DEFAULT_CLASSES
+
+    def __post_init__(self):
+        labels = np.asarray(self.labels, dtype=np.float64)
+        if labels.ndim != 2 or len(labels) != len(self.names):
+            raise ValueError(
+                f"labels of shape {labels.shape} for {len(self.names)} inspectors; expected (R, N)"
+            )
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "classes", tuple(self.classes))
+
+    @cached_property
+    def votes(self) -> np.ndarray:
+        """(N, C) int64: how many inspectors gave each cutout each class (unsure and none not counted)."""
+        labels = self.labels
+        size = max(len(self.classes), int(np.nanmax(labels, initial=-1)) + 1)
+        counts = np.zeros((labels.shape[1], size), dtype=np.int64)
+        for row in labels:
+            given = np.flatnonzero(row >= 0)
+            np.add.at(counts, (given, row[given].astype(np.int64)), 1)
+        return counts
+
+    @property
+    def voters(self) -> np.ndarray:
+        """(N,) int64: how many inspectors gave each cutout a class."""
+        return self.votes.sum(axis=1)
+
+    @property
+    def unsure(self) -> np.ndarray:
+        """(N,) int64: how many inspectors called each cutout unsure."""
+        return (self.labels == UNSURE).sum(axis=0)
+
+    @cached_property
+    def majority(self) -> np.ndarray:
+        """(N,) float64: the class most inspectors gave; NaN where none gave one, or on a tie."""
+        votes = self.votes
+        best = votes.max(axis=1)
+        winners = (votes == best[:, None]).sum(axis=1)
+        majority = votes.argmax(axis=1).astype(np.float64)
+        majority[(best == 0) | (winners > 1)] = np.nan
+        return majority
+
+    @property
+    def adopted(self) -> np.ndarray:
+        """(N,) float64: the label a team would adopt: the majority class, or ``UNSURE`` where more
+        inspectors called the cutout unsure than gave that class (or only unsure was said); NaN on a
+        tie and where nobody labelled it."""
+        adopted = self.majority.copy()
+        unsure = self.unsure
+        adopted[(unsure > 0) & (unsure > self.votes.max(axis=1))] = UNSURE
+        return adopted
+
+    @property
+    def share(self) -> np.ndarray:
+        """(N,) float64: the share of class votes the most-given class holds (NaN: no votes)."""
+        voters = self.voters
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(voters > 0, self.votes.max(axis=1) / voters, np.nan)
+
+    @property
+    def split(self) -> np.ndarray:
+        """(N,) bool: inspectors gave the cutout different classes."""
+        return (self.votes > 0).sum(axis=1) > 1
+
+    # -- Krippendorff's alpha ------------------------------------------------------------------------
+    @property
+    def pairable(self) -> int:
+        """Cutouts at least two inspectors gave a class: those alpha is computed over."""
+        return int((self.voters >= 2).sum())
+
+    @property
+    def alpha(self) -> float:
+        """Krippendorff's alpha for nominal labels (NaN when undefined: fewer than two votes on any
+        cutout, or a single class used throughout)."""
+        patterns, counts = self._patterns()
+        return alpha_of(patterns, counts)
+
+    def alpha_interval(
+        self, resamples: int = 2000, seed: int = 0, level: float = 0.95
+    ) -> tuple[float, float]:
+        """Bootstrap interval of :attr:`alpha`, resampling the pairable cutouts.
+
+        Cutouts with the same votes add the same to alpha, so resampling cutouts is drawing how many of
+        each vote pattern there are from a multinomial: as cheap for a million cutouts as for ten.
+        """
+        patterns, counts = self._patterns()
+        total = int(counts.sum())
+        if total == 0:
+            return float("nan"), float("nan")
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(total, counts / total, size=resamples)
+        values = np.array([alpha_of(patterns, draw) for draw in draws])
+        values = values[np.isfinite(values)]
+        if not len(values):
+            return float("nan"), float("nan")
+        tail = 100 * (1 - level) / 2
+        low, high = np.percentile(values, [tail, 100 - tail])
+        return float(low), float(high)
+
+    def _patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct vote vectors of the pairable cutouts and how many cutouts have each."""
+        votes = self.votes[self.voters >= 2]
+        if not len(votes):
+            return np.zeros((0, self.votes.shape[1]), dtype=np.int64), np.zeros(0, dtype=np.int64)
+        patterns, counts = np.unique(votes, axis=0, return_counts=True)
+        return patterns, counts
+
+    # -- for people ----------------------------------------------------------------------------------
+    #: Status names by code, the most disputed first (:meth:`status_codes`).
+    STATUSES = ("split", "unsure", "agree", "one", "none")
+
+    def status_codes(self) -> np.ndarray:
+        """(N,) int: 0 split (different classes), 1 unsure (someone unsure, beside one class or another
+        unsure), 2 agree (two or more gave the same class), 3 one label only, 4 none."""
+        voters, unsure = self.voters, self.unsure
+        codes = np.full(len(voters), 4)
+        codes[voters + unsure == 1] = 3
+        codes[voters >= 2] = 2
+        codes[(unsure > 0) & (voters + unsure >= 2)] = 1
+        codes[self.split] = 0
+        return codes
+
+    def statuses(self) -> np.ndarray:
+        """(N,) str: ``"split"``, ``"unsure"``, ``"agree"``, ``"one"`` or ``"none"`` (:meth:`status_codes`)."""
+        return np.array(self.STATUSES)[self.status_codes()]
+
+    def order(self) -> np.ndarray:
+        """Cutouts anyone labelled, most disputed first: split votes (smallest majority share first),
+        then unsure against a class, then agreement, then single labels; ties in index order."""
+        labelled = np.flatnonzero(np.isfinite(self.labels).any(axis=0))
+        status = self.status_codes()[labelled]
+        share = np.nan_to_num(self.share[labelled], nan=1.0)
+        return labelled[np.lexsort((labelled, share, status))]
+
+
+def alpha_of(patterns: np.ndarray, counts: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) of cutouts with vote vectors ``patterns`` (P, C), each ``counts``
+    times; only vectors with two or more votes may be given. NaN when undefined."""
+    patterns = np.asarray(patterns, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    if not len(patterns) or counts.sum() == 0:
+        return float("nan")
+    voters = patterns.sum(axis=1)
+    weights = counts / (voters - 1)  # each cutout's pairs of values count 1 / (m − 1)
+    coincidence = (patterns * weights[:, None]).T @ patterns - np.diag(
+        (patterns * weights[:, None]).sum(axis=0)
+    )
+    n_c = coincidence.sum(axis=1)
+    n = n_c.sum()
+    if n <= 1:
+        return float("nan")
+    observed_off = coincidence.sum() - np.trace(coincidence)
+    expected_off = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
+    if expected_off <= 0:
+        return float("nan")
+    return float(1.0 - observed_off / expected_off)

@@ -1,0 +1,77 @@
+"""Several inspectors: Krippendorff's alpha against the published worked example, the votes, the
+majority a team adopts, the most disputed first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from galview.core.consensus import Consensus, alpha_of
+from galview.core.label_values import UNSURE
+
+NAN = np.nan
+
+
+def test_alpha_is_krippendorffs_on_his_worked_example():
+    """Krippendorff (2011), "Computing Krippendorff's alpha-reliability", nominal data: four observers,
+    twelve units, some values missing; alpha = 0.743."""
+    a = [1, 2, 3, 3, 2, 1, 4, 1, 2, NAN, NAN, NAN]
+    b = [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NAN, 3]
+    c = [NAN, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NAN]
+    d = [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NAN]
+    team = Consensus(tuple("ABCD"), np.array([a, b, c, d]), tuple("012345"))
+    assert team.alpha == pytest.approx(0.743, abs=5e-4)
+    assert team.pairable == 11  # the last unit has one value: not pairable
+    low, high = team.alpha_interval()
+    assert low < team.alpha < high
+
+
+def test_two_inspectors_alpha_is_scotts_pi_corrected_for_sample_size():
+    rng = np.random.default_rng(2)
+    mine = rng.integers(0, 2, 500).astype(float)
+    theirs = np.where(rng.random(500) < 0.2, 1 - mine, mine)
+    team = Consensus(("you", "bob"), np.vstack([mine, theirs]))
+    observed = np.mean(mine == theirs)
+    pooled = np.bincount(np.concatenate([mine, theirs]).astype(int)) / 1000
+    pi = (observed - (pooled**2).sum()) / (1 - (pooled**2).sum())
+    n = 1000
+    assert team.alpha == pytest.approx(1 - (n - 1) / n * (1 - pi), abs=1e-9)  # alpha = 1 - (n-1)/n (1 - pi)
+
+
+def test_full_agreement_one_class_and_nothing_pairable():
+    labels = np.array([[0, 1, 1, 0], [0, 1, 1, 0], [0, 1, NAN, 0]])
+    assert Consensus(("a", "b", "c"), labels).alpha == pytest.approx(1.0)
+    assert np.isnan(Consensus(("a", "b"), np.ones((2, 5))).alpha)  # one class: chance agrees fully
+    lonely = Consensus(("a", "b"), np.array([[1, NAN], [NAN, 0]]))
+    assert lonely.pairable == 0 and np.isnan(lonely.alpha)
+    assert all(np.isnan(lonely.alpha_interval()))
+    assert np.isnan(alpha_of(np.zeros((0, 2)), np.zeros(0)))
+
+
+def test_votes_majority_adopted_share_and_order():
+    labels = np.array([
+        [1, 0, 1, UNSURE, NAN, 1, 0],
+        [1, 1, 0, UNSURE, NAN, NAN, 0],
+        [1, 1, UNSURE, 1, NAN, NAN, 0],
+    ])  # fmt: skip
+    team = Consensus(("you", "bob", "carol"), labels, ("artifact", "LSBG"))
+    np.testing.assert_array_equal(team.votes[:4], [[0, 3], [1, 2], [1, 1], [0, 1]])
+    np.testing.assert_array_equal(team.majority, [1, 1, NAN, 1, NAN, 1, 0])  # 2: a tie
+    np.testing.assert_array_equal(team.adopted, [1, 1, NAN, UNSURE, NAN, 1, 0])  # 3: two unsure against one
+    np.testing.assert_allclose(team.share, [1, 2 / 3, 0.5, 1, NAN, 1, 1])
+    assert team.statuses().tolist() == ["agree", "split", "split", "unsure", "none", "one", "agree"]
+    both_unsure = Consensus(("a", "b"), np.array([[UNSURE, UNSURE, NAN], [UNSURE, NAN, NAN]]))
+    assert both_unsure.statuses().tolist() == ["unsure", "one", "none"]
+    assert team.order().tolist() == [
+        2,
+        1,
+        3,
+        0,
+        6,
+        5,
+    ]  # the tie first, then 2:1, unsure, agreement, one label
+
+
+def test_labels_must_be_one_row_per_inspector():
+    with pytest.raises(ValueError, match=r"labels of shape \(3,\) for 2 inspectors"):
+        Consensus(("a", "b"), np.zeros(3))
