@@ -14,7 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
-from galview.core.label_values import DEFAULT_CLASSES, UNSURE
+from galview.core.agreement import BADGE, RANKING
+from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
+from galview.core.rankings import Ranking
+from galview.core.words import count
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,12 +59,12 @@ class Consensus:
             np.add.at(counts, (given, row[given].astype(np.int64)), 1)
         return counts
 
-    @property
+    @cached_property
     def voters(self) -> np.ndarray:
         """(N,) int64: how many inspectors gave each cutout a class."""
         return self.votes.sum(axis=1)
 
-    @property
+    @cached_property
     def unsure(self) -> np.ndarray:
         """(N,) int64: how many inspectors called each cutout unsure."""
         return (self.labels == UNSURE).sum(axis=0)
@@ -76,7 +79,7 @@ class Consensus:
         majority[(best == 0) | (winners > 1)] = np.nan
         return majority
 
-    @property
+    @cached_property
     def adopted(self) -> np.ndarray:
         """(N,) float64: the label a team would adopt: the majority class, or ``UNSURE`` where more
         inspectors called the cutout unsure than gave that class (or only unsure was said); NaN on a
@@ -86,14 +89,14 @@ class Consensus:
         adopted[(unsure > 0) & (unsure > self.votes.max(axis=1))] = UNSURE
         return adopted
 
-    @property
+    @cached_property
     def share(self) -> np.ndarray:
         """(N,) float64: the share of class votes the most-given class holds (NaN: no votes)."""
         voters = self.voters
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(voters > 0, self.votes.max(axis=1) / voters, np.nan)
 
-    @property
+    @cached_property
     def split(self) -> np.ndarray:
         """(N,) bool: inspectors gave the cutout different classes."""
         return (self.votes > 0).sum(axis=1) > 1
@@ -145,6 +148,7 @@ class Consensus:
     #: Status names by code, the most disputed first (:meth:`status_codes`).
     STATUSES = ("split", "unsure", "agree", "one", "none")
 
+    @cached_property
     def status_codes(self) -> np.ndarray:
         """(N,) int: 0 split (different classes), 1 unsure (someone unsure, beside one class or another
         unsure), 2 agree (two or more gave the same class), 3 one label only, 4 none."""
@@ -158,15 +162,72 @@ class Consensus:
 
     def statuses(self) -> np.ndarray:
         """(N,) str: ``"split"``, ``"unsure"``, ``"agree"``, ``"one"`` or ``"none"`` (:meth:`status_codes`)."""
-        return np.array(self.STATUSES)[self.status_codes()]
+        return np.array(self.STATUSES)[self.status_codes]
 
     def order(self) -> np.ndarray:
         """Cutouts anyone labelled, most disputed first: split votes (smallest majority share first),
         then unsure against a class, then agreement, then single labels; ties in index order."""
         labelled = np.flatnonzero(np.isfinite(self.labels).any(axis=0))
-        status = self.status_codes()[labelled]
+        status = self.status_codes[labelled]
         share = np.nan_to_num(self.share[labelled], nan=1.0)
         return labelled[np.lexsort((labelled, share, status))]
+
+    # -- for the grid and for people -----------------------------------------------------------------
+    def ranking(self) -> ConsensusRanking:
+        """The most disputed first, as :meth:`order`: split votes (the smallest majority first), then
+        someone unsure, then agreement, then single labels; cutouts nobody labelled go last."""
+        codes, share = self.status_codes, np.nan_to_num(self.share, nan=1.0)
+        values = np.full(len(codes), np.nan)
+        values[codes == 0] = 3.0 + (1.0 - share[codes == 0])  # 3.5 for a 1:1 split, 3.33 for 2:1
+        values[codes == 1], values[codes == 2], values[codes == 3] = 2.0, 1.0, 0.0
+        title = f"split votes of {len(self.names)} inspectors first"
+        return ConsensusRanking(RANKING, title, values, descending=True, badge=BADGE, team=self)
+
+    def summary(self) -> str:
+        """One line: "3 inspectors: Krippendorff's α 0.71 [0.66, 0.75] over 1,204 cutouts …; 96 with split votes"."""
+        if not self.pairable:
+            return f"{len(self.names)} inspectors: no cutout was given a class by two of them"
+        low, high = self.alpha_interval()
+        alpha = (
+            "undefined (one class only)"
+            if np.isnan(self.alpha)
+            else f"{self.alpha:.2f} [{low:.2f}, {high:.2f}]"
+        )
+        return (
+            f"{len(self.names)} inspectors: Krippendorff's α {alpha} over {count(self.pairable, 'cutout')} given a "
+            f"class by two or more; {count(int(self.split.sum()), 'cutout')} with split votes"
+        )
+
+    def votes_text(self, index: int) -> str:
+        """Every inspector's label of one cutout: "you: LSBG · bob.sqlite: artifact · carol.sqlite: no label"."""
+        return " · ".join(
+            f"{name}: {'no label' if np.isnan(value) else label_name(value, self.classes)}"
+            for name, value in zip(self.names, self.labels[:, int(index)], strict=True)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ConsensusRanking(Ranking):
+    """Split votes first (:meth:`Consensus.ranking`); each thumbnail shows the votes."""
+
+    team: Consensus | None = None
+
+    def badge_text(self, index: int) -> str | None:
+        """``"≠ LSBG 2/3"`` (split; the majority and its votes), ``"≠ tie"``, ``"? LSBG"`` (someone unsure),
+        ``"= LSBG"`` (all agree), ``"· LSBG"`` (one label)."""
+        team, index = self.team, int(index)
+        if team is None or np.isnan(self.values[index]):
+            return None
+        code = int(team.status_codes[index]) if len(team.names) else 4
+        adopted = team.adopted[index]
+        name = "tie" if np.isnan(adopted) else label_name(adopted, team.classes)
+        if code == 0:
+            return (
+                f"≠ {name}"
+                if np.isnan(adopted)
+                else f"≠ {name} {team.votes[index].max()}/{team.voters[index]}"
+            )
+        return f"{'?=·'[code - 1]} {name}"
 
 
 def alpha_of(patterns: np.ndarray, counts: np.ndarray) -> float:

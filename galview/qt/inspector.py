@@ -1,32 +1,37 @@
-"""Another inspector's labels beside yours (Labels ▸ Compare with another inspector's labels…).
+"""Other inspectors' labels beside yours (Labels ▸ Compare with other inspectors' labels…).
 
-The other person's label store or CSV file is read without touching it
-(:mod:`galview.io.other_labels`); the grid then sorts by the ``inspector`` ranking — the cutouts
-you gave different classes first, then those one of you was unsure of — the status bar says how
-often you agree (Cohen's κ with its interval), and the metadata panel shows their label beside
-yours for the current cutout. "Take the other inspector's label" gives the selection (or the
-current cutout) their labels as one undoable action. The ranking is the one computed when you
-compared: relabelling a disagreement does not move it in the grid (compare again for that), while
-the metadata panel always shows where the two of you stand now.
+The other people's label stores or CSV files are read without touching them
+(:mod:`galview.io.other_labels`). With one other inspector the grid sorts by the ``inspector`` ranking —
+the cutouts the two of you gave different classes first, then those one of you was unsure of — each
+thumbnail shows their label, and the status bar says how often you agree (Cohen's κ with its interval).
+With several, the ranking puts split votes first (the closest votes first), each thumbnail shows the
+majority and its votes, and the status bar gives Krippendorff's α of the team. The metadata panel shows
+every inspector's label of the current cutout beside yours. "Take the other inspector's label" gives the
+selection (or the current cutout) their label — with several, the label the majority gives — as one
+undoable action. The ranking is the one computed when you compared: relabelling a disagreement does not
+move it in the grid (compare again for that), while the metadata panel always shows where you stand now.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QFileDialog
 
 from galview.core.agreement import RANKING, Agreement
+from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import label_name
 from galview.core.words import count
 
-#: What the file dialog offers: a label store or a CSV file.
+#: What the file dialog offers: label stores or CSV files.
 OTHER_LABELS_FILTER = "Labels (*.sqlite *.csv);;All files (*)"
 
 
 class InspectorController(QObject):
-    """Compares the window's labels with another inspector's.
+    """Compares the window's labels with other inspectors'.
 
     Signals
     -------
@@ -40,24 +45,24 @@ class InspectorController(QObject):
     def __init__(self, window, parent: QObject | None = None):
         super().__init__(parent)
         self.window, self.state = window, window.state
-        self.other = None  # the OtherLabels compared with, for the open collection
+        self.others: list = []  # the OtherLabels compared with, for the open collection
         self.state.collection_changed.connect(self._forget)
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.labels_changed.connect(lambda _indices: self.show_current())
 
-    def ask_file(self) -> None:
-        """Ask for the other inspector's label store or CSV file, then compare."""
+    def ask_files(self) -> None:
+        """Ask for other inspectors' label stores or CSV files (one or several), then compare."""
         if self.state.collection is None:
             self.message.emit("Open a collection first")
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, "Another inspector's labels (their label store or CSV file)", "", OTHER_LABELS_FILTER
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.window, "Other inspectors' labels (their label stores or CSV files)", "", OTHER_LABELS_FILTER
         )
-        if path:
-            self.compare_with(path)
+        if paths:
+            self.compare_with(*paths)
 
-    def compare_with(self, path) -> bool:
-        """Read the other inspector's labels from ``path`` and sort the grid by disagreement."""
+    def compare_with(self, *paths) -> bool:
+        """Read the other inspectors' labels from ``paths`` and sort the grid by disagreement."""
         from galview.qt.label_controller import other_inspector_labels
 
         collection, session = self.state.collection, self.window.labelling.session
@@ -65,71 +70,118 @@ class InspectorController(QObject):
             self.message.emit("Open a collection first")
             return False
         own = session.store.path if session.store is not None else None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # 0.8 s for a store of a million cutouts
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # 0.65 s a store of a million cutouts
         try:
-            other = other_inspector_labels(path, collection, session.classes, own_store=own)
+            others = [
+                other_inspector_labels(path, collection, session.classes, own_store=own) for path in paths
+            ]
         except (UserFacingError, OSError) as exc:
             self.error.emit(str(exc))
             return False
         finally:
             QApplication.restoreOverrideCursor()
-        self.other = other
-        agreement = self.agreement()
-        self.state.set_ranking(agreement.ranking(other.name))
+        self.others = others
+        if len(others) == 1:
+            agreement = self.agreement()
+            self.state.set_ranking(agreement.ranking(others[0].name))
+            message = f"{others[0].description}: {agreement.summary(others[0].name)}"
+        else:
+            team = self.team()
+            self.state.set_ranking(team.ranking())
+            message = team.summary()
         self.state.set_sorting(sort=RANKING)
-        self.message.emit(f"{other.description}: {agreement.summary(other.name)}")
+        self.show_current()  # the current cutout may have stayed where it was
+        self.message.emit(message)
         return True
 
     def agreement(self) -> Agreement | None:
-        """Your labels (those you set) against theirs, now; None before a comparison."""
-        if self.other is None or len(self.other.values) != self.state.n:
+        """Your labels (those you set) against the one other inspector's, now; None unless one was compared."""
+        if len(self.others) != 1 or len(self.others[0].values) != self.state.n:
             return None
-        return Agreement(self.state.user_labels, self.other.values, self.window.labelling.classes)
+        return Agreement(self.state.user_labels, self.others[0].values, self.window.labelling.classes)
+
+    def team(self) -> Consensus | None:
+        """Your labels and every compared inspector's, now; None before a comparison."""
+        if not self.others or any(len(other.values) != self.state.n for other in self.others):
+            return None
+        names = ("you", *_distinct_names(self.others))
+        labels = np.vstack([self.state.user_labels, *[other.values for other in self.others]])
+        return Consensus(names, labels, self.window.labelling.classes)
 
     def take_theirs(self) -> bool:
-        """Give the selection (or the current cutout) the other inspector's labels, as one undoable action;
-        cutouts they did not label are left alone."""
-        if self.other is None:
-            self.message.emit("Compare with another inspector's labels first (Labels menu)")
+        """Give the selection (or the current cutout) the other inspector's label — with several, the label
+        their majority and yours give (:attr:`Consensus.adopted`; none on a tie) — as one undoable action;
+        cutouts without one are left alone."""
+        if not self.others:
+            self.message.emit("Compare with other inspectors' labels first (Labels menu)")
             return False
         targets = self.state.label_targets()
-        theirs = {i: int(self.other.values[i]) for i in targets if np.isfinite(self.other.values[i])}
-        if not theirs:
-            self.message.emit(
-                f"{self.other.name} has no label for {'these cutouts' if len(targets) > 1 else 'this cutout'}"
-            )
+        if len(self.others) == 1:
+            source, values = f"{self.others[0].name}'s label", self.others[0].values
+        else:
+            source, values = "the majority label", self.team().adopted
+        given = {i: int(values[i]) for i in targets if np.isfinite(values[i])}
+        if not given:
+            which = "these cutouts" if len(targets) > 1 else "this cutout"
+            self.message.emit(f"No {source.replace('the ', '')} for {which}")
             return False
-        done = self.window.labelling.session.label_each(theirs, f"labels of {self.other.name}")
+        origin = (
+            self.others[0].name if len(self.others) == 1 else f"{len(self.others) + 1} inspectors' majority"
+        )
+        done = self.window.labelling.session.label_each(given, f"labels of {origin}")
         if done:
-            skipped = len(targets) - len(theirs)
-            left = f"; {count(skipped, 'cutout')} they did not label left alone" if skipped else ""
-            self.message.emit(
-                f"{count(len(theirs), 'cutout')} given {self.other.name}'s label (Ctrl+Z undoes){left}"
-            )
+            skipped = len(targets) - len(given)
+            left = f"; {count(skipped, 'cutout')} without one left alone" if skipped else ""
+            self.message.emit(f"{count(len(given), 'cutout')} given {source} (Ctrl+Z undoes){left}")
         return done
 
     def show_current(self) -> None:
-        """Their label beside yours for the current cutout, in the metadata panel."""
-        agreement, index = self.agreement(), self.state.current
-        if agreement is None or not 0 <= index < self.state.n:
+        """The other inspectors' labels beside yours for the current cutout, in the metadata panel."""
+        index = self.state.current
+        if not self.others or not 0 <= index < self.state.n:
             self.window.metadata.show_inspector("—")
             return
         if self.state.blind:
             self.window.metadata.show_inspector("hidden during the re-check")
             return
+        agreement = self.agreement()
+        if agreement is None:
+            self.window.metadata.show_inspector(self._votes_text(index))
+            return
         classes = agreement.classes
         theirs, mine = agreement.theirs[index], agreement.mine[index]
         status = agreement.status_of(index)
-        text = f"{self.other.name}: {_name(theirs, classes)} · you: {_name(mine, classes)}"
+        text = f"{self.others[0].name}: {_name(theirs, classes)} · you: {_name(mine, classes)}"
         if status in ("agree", "disagree", "unsure", "both unsure"):
             text += f" — {status}"
         self.window.metadata.show_inspector(text)
 
+    def _votes_text(self, index: int) -> str:
+        """Every inspector's label of cutout ``index``, theirs first, then yours; the status."""
+        names = ("you", *_distinct_names(self.others))
+        column = np.array(
+            [[self.state.user_labels[index]], *[[other.values[index]] for other in self.others]]
+        )
+        one = Consensus(names, column, self.window.labelling.classes)  # this cutout alone: cheap
+        words = one.votes_text(0).split(" · ")
+        status = one.statuses()[0]
+        text = " · ".join(words[1:] + words[:1])
+        return text + (f" — {status}" if status in ("split", "unsure", "agree") else "")
+
     def _forget(self, _collection) -> None:
-        self.other = None
+        self.others = []
         self.show_current()
 
 
 def _name(value, classes) -> str:
     """A label's name, or "no label" where that inspector set none (NaN)."""
     return "no label" if np.isnan(value) else label_name(value, classes)
+
+
+def _distinct_names(others) -> list[str]:
+    """Each inspector's file name; where two share a name, its folder's name too ("bob/c.labels.sqlite")."""
+    names = [other.name for other in others]
+    return [
+        f"{Path(other.path).parent.name}/{other.name}" if names.count(other.name) > 1 else other.name
+        for other in others
+    ]

@@ -95,8 +95,12 @@ class LabelMenu(QObject):
         self._add("review", "Send to the review &queue", lambda: self.window.review.send())
         self._add("unreview", "Take off the review queue", lambda: self.window.review.remove())
         self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
-        self._add("compare", "&Compare with another inspector's labels…", self.window.inspector.ask_file)
-        self._add("take_theirs", "Take the other inspector's label", self.window.inspector.take_theirs)
+        self._add("compare", "&Compare with other inspectors' labels…", self.window.inspector.ask_files)
+        self._add(
+            "take_theirs",
+            "Take the other inspector's label (with several, the majority's)",
+            self.window.inspector.take_theirs,
+        )
         self._add(
             "recheck", f"Blind re-check of {RECHECK_SIZE} labelled cutouts", lambda: self.start_recheck()
         )

@@ -34,7 +34,7 @@ def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, 
         assert window.labelling.label(value, [index])
     bob = other_store(window, tmp_path / "bob.sqlite", {2: 1, 3: 0, 4: 0, 5: 1, 7: 1, 9: 1})
     before = hashlib.sha256(bob.read_bytes()).hexdigest()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bob), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(bob)], ""))
     window.label_menu.actions["compare"].trigger()
     state = window.state
     assert state.sorting.sort == "inspector"
@@ -69,13 +69,13 @@ def test_taking_their_labels_is_one_undoable_action(window, qtbot, tmp_path):
     window.labelling.label(1, [3])
     bob = other_store(window, tmp_path / "bob.sqlite", {3: 0, 4: 1, 5: -1})
     assert not window.inspector.take_theirs()  # nothing compared yet: said, nothing done
-    assert window.statusBar().currentMessage().startswith("Compare with another inspector's labels first")
+    assert window.statusBar().currentMessage().startswith("Compare with other inspectors' labels first")
     assert window.inspector.compare_with(bob)
     window.state.set_selection([3, 4, 5, 6])
     window.label_menu.actions["take_theirs"].trigger()
     np.testing.assert_array_equal(window.state.user_labels[3:7], [0, 1, -1, np.nan])
     assert window.statusBar().currentMessage() == (
-        "3 cutouts given bob.sqlite's label (Ctrl+Z undoes); 1 cutout they did not label left alone"
+        "3 cutouts given bob.sqlite's label (Ctrl+Z undoes); 1 cutout without one left alone"
     )
     with open_label_store(window.state.collection) as mine:
         assert mine.history()[-1]["user"] != "bob"  # you took them: recorded as yours
@@ -96,5 +96,38 @@ def test_a_bad_file_is_said_and_another_collection_forgets_the_comparison(window
     assert window.inspector.compare_with(tmp_path / "bob.csv")
     assert inspector_text(window) != "—"
     assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))
-    assert window.inspector.other is None and inspector_text(window) == "—"
+    assert window.inspector.others == [] and inspector_text(window) == "—"
     assert "inspector" not in window.state.rankings
+
+
+def test_several_inspectors_split_votes_first_and_the_majority_taken(window, qtbot, tmp_path, monkeypatch):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.auto_advance = False
+    for index, value in {2: 1, 3: 1, 4: 1, 5: 0}.items():
+        assert window.labelling.label(value, [index])
+    bob = other_store(window, tmp_path / "bob.sqlite", {2: 1, 3: 0, 4: 0, 5: 0, 6: 1})
+    carol = other_store(window, tmp_path / "carol.sqlite", {2: 1, 3: 0, 4: 1, 6: 0})
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(bob), str(carol)], ""))
+    window.state.set_current(6)  # the first of the ranking already: the panel must still fill in
+    window.label_menu.actions["compare"].trigger()
+    state = window.state
+    assert (
+        state.current == 6
+        and inspector_text(window) == "bob.sqlite: 1 · carol.sqlite: 0 · you: no label — split"
+    )
+    assert state.sort_ranking.title == "split votes of 3 inspectors first"
+    assert state.order[:3].tolist() == [6, 3, 4]  # the 1:1 tie, then the two 2:1 splits
+    assert window.statusBar().currentMessage().startswith("3 inspectors: Krippendorff's α ")
+    model = window.grid.grid_model
+    badges = [model.data(model.cell_of(i), RankingRole) for i in (6, 3, 4, 2, 5, 0)]
+    assert badges == ["≠ tie", "≠ 0 2/3", "≠ 1 2/3", "= 1", "= 0", None]
+    state.set_current(3)
+    assert inspector_text(window) == "bob.sqlite: 0 · carol.sqlite: 0 · you: 1 — split"
+    state.set_selection([3, 4, 6])
+    assert window.inspector.take_theirs()  # the majority: 3 → 0, 4 stays 1, the tie (6) left alone
+    np.testing.assert_array_equal(state.user_labels[[3, 4, 6]], [0, 1, np.nan])
+    assert window.statusBar().currentMessage() == (
+        "2 cutouts given the majority label (Ctrl+Z undoes); 1 cutout without one left alone"
+    )
+    assert window.labelling.undo()
+    assert state.user_labels[3] == 1
