@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.agreement import Agreement
+from galview.core.agreement import Agreement, inspector_names
 from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import is_missing, label_name
@@ -41,7 +41,7 @@ def run_agree(args, collection, class_names) -> int:
         classes = class_names(args)
         others = [read_other_labels(path, collection, classes, own_store=own) for path in args.other]
         mine, ids = person_labels(store), store.ids()
-    names = _distinct_names(others)
+    names = inspector_names(other.path for other in others)
     print(f"you: {count(Agreement.labelled(mine), 'cutout')} labelled", end="")
     print("".join(f"; {other.description}: {other.labelled:,}" for other in others))
     if len(others) == 1:
@@ -65,12 +65,6 @@ def run_agree(args, collection, class_names) -> int:
 def label_text(value, classes) -> str:
     """A label for a table: the class name, ``unsure``, or empty for none."""
     return "" if is_missing(value) else label_name(value, classes)
-
-
-def _distinct_names(others) -> list[str]:
-    """Each other inspector's file name, or its whole path where two files share a name."""
-    names = [other.name for other in others]
-    return [str(other.path) if names.count(other.name) > 1 else other.name for other in others]
 
 
 def _print_pair(agreement: Agreement, name: str, ids) -> None:

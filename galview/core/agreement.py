@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -246,3 +247,15 @@ def kappa_of(table: np.ndarray) -> float:
     if expected >= 1.0:
         return float("nan")
     return float((observed - expected) / (1.0 - expected))
+
+
+def inspector_names(paths) -> list[str]:
+    """What to call the inspectors whose labels are in ``paths``: each file's name; where two share a name,
+    with its folder's ("bob/c.npz.labels.sqlite"); where that is shared too, the whole path."""
+    paths = [Path(path) for path in paths]
+    names = [path.name for path in paths]
+    longer = [f"{path.parent.name}/{path.name}" for path in paths]
+    return [
+        name if names.count(name) == 1 else (folder if longer.count(folder) == 1 else str(path))
+        for name, folder, path in zip(names, longer, paths, strict=True)
+    ]

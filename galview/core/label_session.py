@@ -260,19 +260,9 @@ class LabelSession:
             return False
         if self.recheck is not None and value is not None:
             return self._answer_recheck(indices[0], value)
-        if not self.ensure_store():
-            self.error.emit(f"The label was NOT saved: the label store cannot be opened ({self.broken})")
+        indices = list(dict.fromkeys(indices))
+        if not self._commit(dict.fromkeys(indices, value), self._provenance(indices)):
             return False
-        try:
-            self.store.set(indices, value, user=self.user, **self._provenance(indices))
-        except (UserFacingError, OSError) as exc:
-            logger.warning("label not saved: %s", exc)
-            self._note_damage(exc)
-            self.error.emit(f"The label was NOT saved: {exc}")
-            return False
-        self._seen_seq = self.store.last_seq()
-        self.note_edits.labelled()
-        self.reload(indices)
         what = label_name(value, self.classes) if value is not None else "its original label"
         self.message.emit(
             f"{len(indices)} cutouts → {what}" if len(indices) > 1 else f"#{indices[0]} → {what}"
@@ -287,24 +277,28 @@ class LabelSession:
         ``description`` says where the labels came from in the history ("labels of bob.sqlite").
         Returns True once the store has committed them.
         """
-        changes = {int(i): v for i, v in changes.items()}
+        changes = {int(i): changes[i] for i in sorted(changes)}
         if not changes:
             return False
+        return self._commit(changes, self._provenance(list(changes)) | {"description": description})
+
+    def _commit(self, changes: dict[int, int | None], extra: dict) -> bool:
+        """Write ``changes`` to the store as one action and show them; False, with the reason said, when
+        the store cannot take them (nothing is shown then)."""
+        saved = "The label was" if len(changes) == 1 else "The labels were"
         if not self.ensure_store():
-            self.error.emit(f"The labels were NOT saved: the label store cannot be opened ({self.broken})")
+            self.error.emit(f"{saved} NOT saved: the label store cannot be opened ({self.broken})")
             return False
-        indices = sorted(changes)
-        extra = self._provenance(indices) | {"description": description}
         try:
-            self.store.set_many([(i, changes[i]) for i in indices], user=self.user, **extra)
+            self.store.set_many(list(changes.items()), user=self.user, **extra)
         except (UserFacingError, OSError) as exc:
-            logger.warning("labels not saved: %s", exc)
+            logger.warning("label not saved: %s", exc)
             self._note_damage(exc)
-            self.error.emit(f"The labels were NOT saved: {exc}")
+            self.error.emit(f"{saved} NOT saved: {exc}")
             return False
         self._seen_seq = self.store.last_seq()
         self.note_edits.labelled()
-        self.reload(indices)
+        self.reload(list(changes))
         return True
 
     def _provenance(self, indices) -> dict:

@@ -14,13 +14,11 @@ move it in the grid (compare again for that), while the metadata panel always sh
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QFileDialog
 
-from galview.core.agreement import RANKING, Agreement
+from galview.core.agreement import RANKING, Agreement, inspector_names
 from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import label_name
@@ -104,7 +102,7 @@ class InspectorController(QObject):
         """Your labels and every compared inspector's, now; None before a comparison."""
         if not self.others or any(len(other.values) != self.state.n for other in self.others):
             return None
-        names = ("you", *_distinct_names(self.others))
+        names = ("you", *inspector_names(other.path for other in self.others))
         labels = np.vstack([self.state.user_labels, *[other.values for other in self.others]])
         return Consensus(names, labels, self.window.labelling.classes)
 
@@ -158,7 +156,7 @@ class InspectorController(QObject):
 
     def _votes_text(self, index: int) -> str:
         """Every inspector's label of cutout ``index``, theirs first, then yours; the status."""
-        names = ("you", *_distinct_names(self.others))
+        names = ("you", *inspector_names(other.path for other in self.others))
         column = np.array(
             [[self.state.user_labels[index]], *[[other.values[index]] for other in self.others]]
         )
@@ -176,12 +174,3 @@ class InspectorController(QObject):
 def _name(value, classes) -> str:
     """A label's name, or "no label" where that inspector set none (NaN)."""
     return "no label" if np.isnan(value) else label_name(value, classes)
-
-
-def _distinct_names(others) -> list[str]:
-    """Each inspector's file name; where two share a name, its folder's name too ("bob/c.labels.sqlite")."""
-    names = [other.name for other in others]
-    return [
-        f"{Path(other.path).parent.name}/{other.name}" if names.count(other.name) > 1 else other.name
-        for other in others
-    ]

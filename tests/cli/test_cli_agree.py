@@ -106,7 +106,7 @@ def test_a_team_of_three_gets_kappa_for_each_pair_alpha_and_a_consensus_to_impor
         (tmp_path / name).mkdir()
         stores.append(
             tmp_path / name / "des_lsbg_dev.npz.labels.sqlite"
-        )  # the same file name: told apart by path
+        )  # the same file name: told apart by folder
         label(data, stores[-1], people[name], name)
     code, out, err = run(
         capsys, data, *stores, "-o", tmp_path / "team.csv", "--consensus", tmp_path / "cons.csv"
@@ -116,14 +116,15 @@ def test_a_team_of_three_gets_kappa_for_each_pair_alpha_and_a_consensus_to_impor
     for k, name in enumerate(("alice", "bob", "carol")):
         for index, value in people[name].items():
             matrix[k, index] = value
-    team = Consensus(("you", str(stores[0]), str(stores[1])), matrix, ("artifact", "LSBG"))
+    names = ("bob/des_lsbg_dev.npz.labels.sqlite", "carol/des_lsbg_dev.npz.labels.sqlite")
+    team = Consensus(("you", *names), matrix, ("artifact", "LSBG"))
     assert f"Krippendorff's α of all 3: {team.alpha:.2f} [" in out
     assert (
         f"over {team.pairable} cutouts given a class by two or more; {int(team.split.sum())} cutouts with split votes"
         in out
     )
     assert out.count("Cohen's κ") == 3  # you against each, then the pairs' table
-    assert f"columns: theirs_1 = {stores[0]}, theirs_2 = {stores[1]}" in out
+    assert f"columns: theirs_1 = {names[0]}, theirs_2 = {names[1]}" in out
     with open(tmp_path / "team.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["index", "id", "mine", "theirs_1", "theirs_2", "majority", "share", "status"]

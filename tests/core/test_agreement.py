@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from galview.core.agreement import DIFFERENT, ONE_UNSURE, RANKING, SAME, Agreement, kappa_of
+from galview.core.agreement import DIFFERENT, ONE_UNSURE, RANKING, SAME, Agreement, inspector_names, kappa_of
 from galview.core.label_values import UNSURE
 
 NAN = np.nan
@@ -105,3 +105,14 @@ def test_the_summary_and_the_table_say_the_figures():
 def test_labels_of_different_collections_are_refused():
     with pytest.raises(ValueError, match="4 labels against 5"):
         Agreement(np.zeros(4), np.zeros(5))
+
+
+def test_inspectors_are_named_by_file_then_folder_then_path():
+    paths = ["/a/bob/c.sqlite", "/a/carol/c.sqlite", "/a/x.csv", "/b/bob/y.csv", "/c/bob/y.csv"]
+    assert inspector_names(paths) == [
+        "bob/c.sqlite",
+        "carol/c.sqlite",
+        "x.csv",
+        "/b/bob/y.csv",
+        "/c/bob/y.csv",
+    ]
