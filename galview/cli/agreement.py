@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.agreement import Agreement, inspector_names
+from galview.core.agreement import Agreement, estimate_text, inspector_names
 from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import is_missing, label_name
@@ -102,8 +102,7 @@ def _print_team(team: Consensus, ids) -> None:
                 "" if i == j else ("—" if np.isnan(pair.kappa) else f"{pair.kappa:.2f} ({pair.n_both:,})")
             )
         print(row_name.ljust(width) + "".join(cell.rjust(width) for cell in cells))
-    low, high = team.alpha_interval()
-    alpha = "undefined" if np.isnan(team.alpha) else f"{team.alpha:.2f} [{low:.2f}, {high:.2f}]"
+    alpha = estimate_text(team.alpha, team.alpha_interval())
     split = np.flatnonzero(team.split)
     print(
         f"Krippendorff's α of all {len(names)}: {alpha} over {count(team.pairable, 'cutout')} given a class by two "

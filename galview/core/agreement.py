@@ -153,21 +153,11 @@ class Agreement:
 
         Resampling cutouts with replacement is drawing the confusion matrix's cells from a
         multinomial with the observed shares, so this costs the same for ten cutouts or a million.
-        Resamples whose kappa is undefined are left out; (NaN, NaN) when all are.
         """
         table = self.confusion
-        n = int(table.sum())
-        if n == 0:
-            return float("nan"), float("nan")
-        rng = np.random.default_rng(seed)
-        draws = rng.multinomial(n, table.reshape(-1) / n, size=resamples).reshape(resamples, *table.shape)
-        values = np.array([kappa_of(draw) for draw in draws])
-        values = values[np.isfinite(values)]
-        if not len(values):
-            return float("nan"), float("nan")
-        tail = 100 * (1 - level) / 2
-        low, high = np.percentile(values, [tail, 100 - tail])
-        return float(low), float(high)
+        return multinomial_interval(
+            table.reshape(-1), lambda cells: kappa_of(cells.reshape(table.shape)), resamples, seed, level
+        )
 
     # -- for the grid and for people ------------------------------------------------------------
     def ranking(self, other_name: str) -> Ranking:
@@ -204,12 +194,7 @@ class Agreement:
                 f"No cutout has a class from both {mine_name} and {other_name} "
                 f"({mine_name}: {self.labelled(self.mine):,} labelled, {other_name}: {self.labelled(self.theirs):,})"
             )
-        low, high = self.kappa_interval()
-        kappa = (
-            "undefined (one class only)"
-            if np.isnan(self.kappa)
-            else f"{self.kappa:.2f} [{low:.2f}, {high:.2f}]"
-        )
+        kappa = estimate_text(self.kappa, self.kappa_interval())
         return (
             f"{count(self.n_both, 'cutout')} given a class by both {mine_name} and {other_name}: agree on "
             f"{self.n_agree:,} ({100 * self.observed:.1f}%), Cohen's κ {kappa}; "
@@ -259,3 +244,28 @@ def inspector_names(paths) -> list[str]:
         name if names.count(name) == 1 else (folder if longer.count(folder) == 1 else str(path))
         for name, folder, path in zip(names, longer, paths, strict=True)
     ]
+
+
+def multinomial_interval(counts, statistic, resamples: int = 2000, seed: int = 0, level: float = 0.95):
+    """Bootstrap interval of ``statistic(counts)`` where resampling the units is drawing ``counts`` (K,)
+    anew from a multinomial with their observed shares (cells of a confusion matrix, cutouts with the
+    same votes). Draws whose statistic is undefined (NaN) are left out; (NaN, NaN) when all are."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return float("nan"), float("nan")
+    draws = np.random.default_rng(seed).multinomial(total, counts / total, size=resamples)
+    values = np.array([statistic(draw) for draw in draws])
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def estimate_text(value: float, interval: tuple[float, float]) -> str:
+    """``"0.84 [0.79, 0.88]"``, or ``"undefined (one class only)"`` for NaN."""
+    if np.isnan(value):
+        return "undefined (one class only)"
+    return f"{value:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]"

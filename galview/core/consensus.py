@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from galview.core.agreement import BADGE, RANKING
+from galview.core.agreement import BADGE, RANKING, estimate_text, multinomial_interval
 from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
 from galview.core.rankings import Ranking
 from galview.core.words import count
@@ -123,18 +123,7 @@ class Consensus:
         each vote pattern there are from a multinomial: as cheap for a million cutouts as for ten.
         """
         patterns, counts = self._patterns()
-        total = int(counts.sum())
-        if total == 0:
-            return float("nan"), float("nan")
-        rng = np.random.default_rng(seed)
-        draws = rng.multinomial(total, counts / total, size=resamples)
-        values = np.array([alpha_of(patterns, draw) for draw in draws])
-        values = values[np.isfinite(values)]
-        if not len(values):
-            return float("nan"), float("nan")
-        tail = 100 * (1 - level) / 2
-        low, high = np.percentile(values, [tail, 100 - tail])
-        return float(low), float(high)
+        return multinomial_interval(counts, lambda draw: alpha_of(patterns, draw), resamples, seed, level)
 
     def _patterns(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct vote vectors of the pairable cutouts and how many cutouts have each."""
@@ -187,12 +176,7 @@ class Consensus:
         """One line: "3 inspectors: Krippendorff's α 0.71 [0.66, 0.75] over 1,204 cutouts …; 96 with split votes"."""
         if not self.pairable:
             return f"{len(self.names)} inspectors: no cutout was given a class by two of them"
-        low, high = self.alpha_interval()
-        alpha = (
-            "undefined (one class only)"
-            if np.isnan(self.alpha)
-            else f"{self.alpha:.2f} [{low:.2f}, {high:.2f}]"
-        )
+        alpha = estimate_text(self.alpha, self.alpha_interval())
         return (
             f"{len(self.names)} inspectors: Krippendorff's α {alpha} over {count(self.pairable, 'cutout')} given a "
             f"class by two or more; {count(int(self.split.sum()), 'cutout')} with split votes"

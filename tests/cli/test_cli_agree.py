@@ -17,13 +17,9 @@ from galview.io.label_store import open_label_store
 
 
 @pytest.fixture
-def data(shared_data, tmp_path, monkeypatch) -> Path:
-    monkeypatch.delenv("GALVIEW_LABEL_STORES", raising=False)
-    target = tmp_path / "des_lsbg_dev.npz"
-    with np.load(shared_data / "des_lsbg" / "des_lsbg_dev.npz", allow_pickle=False) as real:
-        arrays = {key: real[key] for key in real.files}
-    np.savez(target, **arrays, class_names=np.array(["artifact", "LSBG"]))
-    return target
+def data(named_des) -> Path:
+    """The real DES cutouts with their classes named (tests/cli/conftest.py)."""
+    return named_des
 
 
 def label(data: Path, store, labels: dict[int, int], user: str) -> None:
