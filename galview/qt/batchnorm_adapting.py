@@ -6,28 +6,20 @@ new version it writes; the version then also appears under Model ▸ Retrained v
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer
 
 from galview.core.words import unreadable_cutouts
+from galview.qt.controller import WindowController
 
 ADAPT_JOB = "adapt_batchnorm"
 
 
-class BatchNormAdapting(QObject):
-    """Starts the adaptation and loads its result.
+class BatchNormAdapting(WindowController):
+    """Starts the adaptation and loads its result (its ``message`` and ``error``: :class:`WindowController`)."""
 
-    Signals
-    -------
-    message(str), error(str)
-        For the status bar and the error dialog.
-    """
-
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
-
-    def __init__(self, state, runner, scoring, parent: QObject | None = None):
-        super().__init__(parent)
-        self.state, self.runner, self.scoring = state, runner, scoring
+    def __init__(self, window, scoring, parent: QObject | None = None):
+        super().__init__(window, parent)
+        self.scoring = scoring
 
     def start(self) -> bool:
         """Adapt the active model to the open collection; False (with a message) if nothing started."""

@@ -18,30 +18,28 @@ from PyQt6.QtWidgets import QFileDialog
 
 from galview.core.display import default_settings, render
 from galview.core.errors import UserFacingError
+from galview.qt.controller import WindowController
 
 logger = logging.getLogger(__name__)
 
 JOB = "pair"
 
 
-class CounterpartController(QObject):
+class CounterpartController(WindowController):
     """Pairs the open collection with another one and shows the current cutout's counterpart.
 
     Signals
     -------
     message(str), error(str)
-        For the status bar and the error dialog.
+        (:class:`~galview.qt.controller.WindowController`)
     shown(bool)
         Another collection is (True) or is no longer (False) shown beside the cutouts.
     """
 
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
     shown = pyqtSignal(bool)
 
     def __init__(self, window, parent: QObject | None = None):
-        super().__init__(parent)
-        self.window, self.state, self.runner = window, window.state, window.runner
+        super().__init__(window, parent)
         self.panel = window.detail.counterpart
         self.other = None  # the other Collection, while one is paired
         self.pairing = None

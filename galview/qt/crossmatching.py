@@ -9,31 +9,22 @@ its columns in the tooltip. File ▸ Export the grid as shown… then writes eac
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject
 from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from galview.core.crossmatch import DEFAULT_RADIUS_ARCSEC, describe_match, match_ranking
 from galview.core.match_defaults import MAX_RADIUS_ARCSEC
+from galview.qt.controller import WindowController
 
 JOB = "crossmatch"
 CATALOGUE_FILTER = "Catalogues (*.csv *.txt *.fits *.fit *.fits.gz);;All files (*)"
 
 
-class CrossmatchController(QObject):
-    """Runs cross-matches for the window and shows what the current cutout matched.
-
-    Signals
-    -------
-    message(str), error(str)
-        For the status bar and the error dialog.
-    """
-
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
+class CrossmatchController(WindowController):
+    """Runs cross-matches for the window and shows what the current cutout matched."""
 
     def __init__(self, window, parent: QObject | None = None):
-        super().__init__(parent)
-        self.window, self.state, self.runner = window, window.state, window.runner
+        super().__init__(window, parent)
         self.catalogue = None  # the last Catalogue matched
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.rankings_changed.connect(lambda _name: self.show_current())

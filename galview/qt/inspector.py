@@ -15,7 +15,7 @@ move it in the grid (compare again for that), while the metadata panel always sh
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtWidgets import QApplication, QFileDialog
 
 from galview.core.agreement import RANKING, Agreement, inspector_names
@@ -23,26 +23,17 @@ from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import label_name
 from galview.core.words import count
+from galview.qt.controller import WindowController
 
 #: What the file dialog offers: label stores or CSV files.
 OTHER_LABELS_FILTER = "Labels (*.sqlite *.csv);;All files (*)"
 
 
-class InspectorController(QObject):
-    """Compares the window's labels with other inspectors'.
-
-    Signals
-    -------
-    message(str), error(str)
-        For the status bar and the error dialog.
-    """
-
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
+class InspectorController(WindowController):
+    """Compares the window's labels with other inspectors'."""
 
     def __init__(self, window, parent: QObject | None = None):
-        super().__init__(parent)
-        self.window, self.state = window, window.state
+        super().__init__(window, parent)
         self.others: list = []  # the OtherLabels compared with, for the open collection
         self.state.collection_changed.connect(self._forget)
         self.state.current_changed.connect(lambda _i: self.show_current())

@@ -19,30 +19,28 @@ from PyQt6.QtWidgets import QInputDialog
 
 from galview.core.errors import UserFacingError
 from galview.core.rankings import Ranking
+from galview.qt.controller import WindowController
 
 JOB = "measure"
 RANKING = "photometry"
 COLOUR_RANKING = "colour"
 
 
-class MeasureController(QObject):
+class MeasureController(WindowController):
     """Measures cutouts for the window and shows the current one's photometry.
 
     Signals
     -------
     message(str), error(str)
-        For the status bar and the error dialog.
+        (:class:`~galview.qt.controller.WindowController`)
     measured()
         What is measured changed.
     """
 
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
     measured = pyqtSignal()  # what is measured changed (measured, forgotten, or read back)
 
     def __init__(self, window, parent: QObject | None = None):
-        super().__init__(parent)
-        self.window, self.state, self.runner = window, window.state, window.runner
+        super().__init__(window, parent)
         self.fits: dict[int, object] = {}  # cutout index → SersicFit or why it could not be fitted
         self.calibration = None  # the fits' (its band index for the residual)
         self.residual_shown = False

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QAction, QActionGroup
 from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
@@ -25,6 +25,7 @@ from galview.core.display import render
 from galview.core.errors import UserFacingError
 from galview.core.orientations import orient, orientation_name
 from galview.core.words import count, unreadable_cutouts
+from galview.qt.controller import WindowController
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +47,11 @@ COMBINE_CHOICES = {
 REFERENCE_FILTER = "Images (*.fits *.fit *.fits.gz *.fz *.png *.jpg *.jpeg *.npy);;All files (*)"
 
 
-class SimilarityController(QObject):
-    """Runs similarity searches for the window and shows their ranking.
-
-    Signals
-    -------
-    message(str), error(str)
-        For the status bar and the error dialog.
-    """
-
-    message = pyqtSignal(str)
-    error = pyqtSignal(str)
+class SimilarityController(WindowController):
+    """Runs similarity searches for the window and shows their ranking."""
 
     def __init__(self, window, parent: QObject | None = None):
-        super().__init__(parent)
-        self.window, self.state, self.runner = window, window.state, window.runner
+        super().__init__(window, parent)
         self.space_name = str(window.settings.value("similarity/space", "pixel"))
         if self.space_name not in dict(SPACE_CHOICES):
             self.space_name = "pixel"

@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self.plane = PhotometryPlane(self.state, self.measuring, class_names=lambda: self.labelling.classes)
         self.plane_dock.setWidget(self.plane)
         self.adapting = AdapterOffers(self.state, self)
-        self.batchnorm_adapting = BatchNormAdapting(self.state, self.runner, self.scoring, parent=self)
+        self.batchnorm_adapting = BatchNormAdapting(self, self.scoring, parent=self)
         self.batchnorm_adapting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.batchnorm_adapting.error.connect(self.show_error)
         self.review = ReviewQueueController(self.state, self.metadata, parent=self)
