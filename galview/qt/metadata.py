@@ -24,7 +24,7 @@ FIELDS = (
     "Match",
     "Photometry",
     "Review",
-    "Other inspector",
+    "Inspectors",
     "Shape",
     "Bands",
     "Source",
@@ -82,8 +82,8 @@ class MetadataPanel(QWidget):
         self.fields["Similarity"].setText(text)
 
     def show_inspector(self, text: str) -> None:
-        """Another inspector's label of the current cutout beside yours (``"—"``: none compared)."""
-        self.fields["Other inspector"].setText(text)
+        """Other inspectors' labels of the current cutout beside yours (``"—"``: none compared)."""
+        self.fields["Inspectors"].setText(text)
 
     def show_review(self, text: str) -> None:
         """Where the current cutout stands in the review queue (``"—"``: the queue is empty)."""

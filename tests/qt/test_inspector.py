@@ -25,7 +25,7 @@ def other_store(window, path, labels: dict[int, int]):
 
 
 def inspector_text(window) -> str:
-    return window.metadata.fields["Other inspector"].text()
+    return window.metadata.fields["Inspectors"].text()
 
 
 def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, qtbot, tmp_path, monkeypatch):
