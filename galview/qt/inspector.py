@@ -14,6 +14,8 @@ move it in the grid (compare again for that), while the metadata panel always sh
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtWidgets import QApplication, QFileDialog
@@ -70,6 +72,7 @@ class InspectorController(WindowController):
         finally:
             QApplication.restoreOverrideCursor()
         self.others = others
+        self._remember([other.path for other in others])
         if len(others) == 1:
             agreement = self.agreement()
             self.state.set_ranking(agreement.ranking(others[0].name))
@@ -82,6 +85,27 @@ class InspectorController(WindowController):
         self.show_current()  # the current cutout may have stayed where it was
         self.message.emit(message)
         return True
+
+    def remembered(self) -> list[str]:
+        """The files compared last with the open collection (kept in the settings, per collection), that still exist."""
+        if self.state.collection is None:
+            return []
+        value = self.window.settings.value(f"inspectors/{self.state.fingerprint}", [])
+        paths = [value] if isinstance(value, str) else list(value or [])
+        return [str(path) for path in paths if path and Path(path).is_file()]
+
+    def compare_again(self) -> bool:
+        """Compare with the files compared last with this collection (their labels read anew)."""
+        paths = self.remembered()
+        if not paths:
+            self.message.emit("No other inspectors' labels compared with this collection yet (Labels menu)")
+            return False
+        return self.compare_with(*paths)
+
+    def _remember(self, paths) -> None:
+        self.window.settings.setValue(
+            f"inspectors/{self.state.fingerprint}", [str(Path(p).resolve()) for p in paths]
+        )
 
     def agreement(self) -> Agreement | None:
         """Your labels (those you set) against the one other inspector's, now; None unless one was compared."""

@@ -97,6 +97,9 @@ class LabelMenu(QObject):
         self._add("suspects", "Find suspected label errors", self.triage.find_suspects)
         self._add("compare", "&Compare with other inspectors' labels…", self.window.inspector.ask_files)
         self._add(
+            "compare_again", "Compare &again with the same inspectors", self.window.inspector.compare_again
+        )
+        self._add(
             "take_theirs",
             "Take the other inspector's label (with several, the majority's)",
             self.window.inspector.take_theirs,

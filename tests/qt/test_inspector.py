@@ -131,3 +131,24 @@ def test_several_inspectors_split_votes_first_and_the_majority_taken(window, qtb
     )
     assert window.labelling.undo()
     assert state.user_labels[3] == 1
+
+
+def test_compare_again_reads_the_same_files_anew_after_reopening(window, qtbot, tmp_path):
+    data = random_npz(tmp_path / "a.npz", N)
+    assert window.open_path(data)
+    window.labelling.auto_advance = False
+    window.labelling.label(1, [3])
+    window.labelling.label(1, [4])
+    bob = other_store(window, tmp_path / "bob.sqlite", {3: 0, 4: 0})
+    assert not window.inspector.compare_again()  # nothing compared yet with this collection
+    assert window.statusBar().currentMessage().startswith("No other inspectors' labels compared")
+    assert window.inspector.compare_with(bob)
+    assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))
+    assert window.inspector.remembered() == []  # another collection: nothing remembered for it
+    assert window.open_path(data)
+    window.labelling.label(0, [3])  # agreed with bob meanwhile
+    window.label_menu.actions["compare_again"].trigger()
+    assert window.state.sorting.sort == "inspector" and window.state.order[0] == 4  # 3 no longer disagrees
+    assert "agree on 1 (50.0%)" in window.statusBar().currentMessage()
+    bob.unlink()
+    assert window.inspector.remembered() == [] and not window.inspector.compare_again()
