@@ -136,7 +136,12 @@ class InspectorController(WindowController):
         given = {i: int(values[i]) for i in targets if np.isfinite(values[i])}
         if not given:
             which = "these cutouts" if len(targets) > 1 else "this cutout"
-            self.message.emit(f"No {source.replace('the ', '')} for {which}")
+            whose = (
+                f"{self.others[0].name} has no label"
+                if len(self.others) == 1
+                else "There is no majority label"
+            )
+            self.message.emit(f"{whose} for {which}")
             return False
         origin = (
             self.others[0].name if len(self.others) == 1 else f"{len(self.others) + 1} inspectors' majority"

@@ -131,6 +131,10 @@ def test_several_inspectors_split_votes_first_and_the_majority_taken(window, qtb
     )
     assert window.labelling.undo()
     assert state.user_labels[3] == 1
+    state.set_selection([6])
+    state.set_current(6)
+    assert not window.inspector.take_theirs()  # a tie
+    assert window.statusBar().currentMessage() == "There is no majority label for this cutout"
 
 
 def test_compare_again_reads_the_same_files_anew_after_reopening(window, qtbot, tmp_path):
