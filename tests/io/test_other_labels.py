@@ -139,3 +139,24 @@ def test_ones_own_store_a_folder_and_a_missing_file_are_refused(data, tmp_path):
         (tmp_path / "bad.csv").write_text("index,label\n1,1\n99,1\n")
         with pytest.raises(LabelStoreError, match=r"bad.csv: line 3: index 99 is out of range"):
             read_other_labels(tmp_path / "bad.csv", collection)
+
+
+def test_every_damaged_store_of_the_hostile_corpus_is_read_or_refused_in_one_line(tmp_path):
+    """The corpus's label stores damaged inside SQLite (wrong types, missing tables, rows out of range…):
+    read as another inspector's, each is either read or refused naming the file, never another error."""
+    from galview.core.errors import UserFacingError
+    from tests.hostile.cases_files import STORE, cases
+
+    stores = [case for case in cases() if case.args == STORE]
+    assert len(stores) >= 6
+    for k, case in enumerate(stores):
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        data = case.make(folder)
+        with open_collection(data) as collection:
+            try:
+                other = read_other_labels(folder / "damaged.sqlite", collection)
+            except UserFacingError as exc:
+                assert str(exc).startswith(str(folder / "damaged.sqlite")) and "\n" not in str(exc), case.name
+            else:
+                assert other.values.shape == (len(collection),), case.name
