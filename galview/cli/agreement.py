@@ -1,6 +1,7 @@
-"""``galview labels agree``: your labels against one or more other inspectors'.
+"""``galview labels agree``: your labels against one or more other inspectors', or those of the people of one store.
 
-With one other inspector: the share of agreement, Cohen's kappa with its interval, the confusion
+The inspectors are you and the other people's files, or, with ``--by-user``, each person who labelled
+one shared store (their own labels: the replay of their actions still done). With two: the share of agreement, Cohen's kappa with its interval, the confusion
 matrix and the disagreements. With several: each of them against you, Cohen's kappa of every pair,
 and Krippendorff's alpha over the whole team (:mod:`galview.core.consensus`). ``-o`` writes a row per
 cutout anyone labelled, the most disputed first; ``--consensus`` the majority labels, in the form
@@ -27,30 +28,36 @@ PRINTED = 20
 
 def run_agree(args, collection, class_names) -> int:
     """Run the command; ``class_names(args)`` gives the classes once ``args`` knows the collection."""
-    from galview.io.label_store import has_label_store, open_label_store, store_path_for
-    from galview.io.other_labels import person_labels, read_other_labels
+    from galview.io.label_store import has_label_store, open_label_store
 
     if not has_label_store(collection, args.store):
         raise UserFacingError(
             args.store or args.data,
             "has no label store yet: label some cutouts (or pass --store) before comparing",
         )
-    own = args.store or store_path_for(collection.source, make_folders=False)
+    if bool(args.other) == bool(args.by_user):
+        raise UserFacingError(
+            args.data,
+            "compare with other inspectors' files, or the people of one store with --by-user (one of them)",
+        )
     with open_label_store(collection, args.store, force=args.force) as store:
         args.collection, args.store_labels = collection, store.effective()
         classes = class_names(args)
-        others = [read_other_labels(path, collection, classes, own_store=own) for path in args.other]
-        mine, ids = person_labels(store), store.ids()
-    names = inspector_names(other.path for other in others)
-    print(f"you: {count(Agreement.labelled(mine), 'cutout')} labelled", end="")
-    print("".join(f"; {other.description}: {other.labelled:,}" for other in others))
-    if len(others) == 1:
-        agreement = Agreement(mine, others[0].values, classes)
-        _print_pair(agreement, names[0], ids)
+        names, labels, described = _users(store) if args.by_user else _files(args, collection, store, classes)
+        ids = store.ids()
+    print(
+        "; ".join(
+            f"{who}: {count(Agreement.labelled(values), 'cutout')} labelled"
+            for who, values in zip(described, labels, strict=True)
+        )
+    )
+    team = Consensus(names, np.vstack(labels), classes)
+    if len(names) == 2:
+        agreement = Agreement(labels[0], labels[1], classes)
+        _print_pair(agreement, names, ids)
         if args.output:
             _write_pair(args.output, agreement, ids)
-    team = Consensus(("you", *names), np.vstack([mine, *[other.values for other in others]]), classes)
-    if len(others) > 1:
+    else:
         _print_team(team, ids)
         if args.output:
             _write_team(args.output, team, ids)
@@ -62,22 +69,48 @@ def run_agree(args, collection, class_names) -> int:
     return 0
 
 
+def _files(args, collection, store, classes):
+    """(names, labels, descriptions): you, then each other inspector's file."""
+    from galview.io.label_store import store_path_for
+    from galview.io.other_labels import person_labels, read_other_labels
+
+    own = args.store or store_path_for(collection.source, make_folders=False)
+    others = [read_other_labels(path, collection, classes, own_store=own) for path in args.other]
+    names = ["you", *inspector_names(other.path for other in others)]
+    labels = [person_labels(store), *[other.values for other in others]]
+    return names, labels, ["you", *[other.description for other in others]]
+
+
+def _users(store):
+    """(names, labels, descriptions): each person who labelled the store (not a model), their own labels."""
+    from galview.core.training_labels import MODEL_USER_PREFIX
+
+    found = {user: values for user, values in sorted(store.labels_by_user().items())}
+    people = [user for user in found if not user.startswith(MODEL_USER_PREFIX)]
+    if len(people) < 2:
+        who = f"only {people[0]} has" if people else "nobody has"
+        raise UserFacingError(store.path, f"{who} labels in it: --by-user needs two people or more")
+    return people, [found[user] for user in people], people
+
+
 def label_text(value, classes) -> str:
     """A label for a table: the class name, ``unsure``, or empty for none."""
     return "" if is_missing(value) else label_name(value, classes)
 
 
-def _print_pair(agreement: Agreement, name: str, ids) -> None:
-    print(agreement.summary(name))
+def _print_pair(agreement: Agreement, names, ids) -> None:
+    first, name = names
+    print(agreement.summary(name, first))
     print(
         f"one unsure, the other a class: {int(agreement.one_unsure.sum()):,}; both unsure: "
-        f"{agreement.both_unsure:,}; only you: {agreement.only_mine:,}; only {name}: {agreement.only_theirs:,}"
+        f"{agreement.both_unsure:,}; only {first}: {agreement.only_mine:,}; only {name}: {agreement.only_theirs:,}"
     )
     if agreement.n_both:
-        print("\n".join(agreement.table_lines(name)))
+        print("\n".join(agreement.table_lines(name, first)))
     shown = agreement.disagreements[:PRINTED]
     if len(shown):
-        print(f"disagreements ({len(agreement.disagreements):,}; index id you them):")
+        them = "you them" if first == "you" else f"{first} {name}"
+        print(f"disagreements ({len(agreement.disagreements):,}; index id {them}):")
         for index in shown:
             mine, theirs = (
                 label_text(v, agreement.classes) for v in (agreement.mine[index], agreement.theirs[index])
@@ -90,7 +123,7 @@ def _print_pair(agreement: Agreement, name: str, ids) -> None:
 def _print_team(team: Consensus, ids) -> None:
     labels, names, classes = team.labels, team.names, team.classes
     for k, name in enumerate(names[1:], start=1):
-        print(Agreement(labels[0], labels[k], classes).summary(name))
+        print(Agreement(labels[0], labels[k], classes).summary(name, names[0]))
     print("Cohen's κ of each pair (cutouts both gave a class):")
     width = max(len(name) for name in names) + 2
     print(" " * width + "".join(name.rjust(width) for name in names))

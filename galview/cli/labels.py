@@ -95,10 +95,16 @@ def add_parsers(commands) -> None:
     )
     agree.add_argument(
         "other",
-        nargs="+",
+        nargs="*",
         help="their label stores (the .labels.sqlite file beside their copy of the data; read from a copy, "
         "never changed) or CSV files (columns index or id, and label; a GalView export counts only the "
         "labels they set)",
+    )
+    agree.add_argument(
+        "--by-user",
+        action="store_true",
+        help="instead of other files: the people who labelled this one store, each by their own labels (the "
+        "last each set, in actions not undone), whatever the others set after them",
     )
     agree.add_argument("--classes", help=CLASSES_HELP)
     agree.add_argument(

@@ -76,6 +76,9 @@ class LabelStoreAPI(Protocol):
     def labelled_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """(indices, ids) of the cutouts with a user label, as the store recorded them."""
 
+    def labels_by_user(self) -> dict[str, np.ndarray]:
+        """Each person's own labels (the replay of their done actions): user → (N,) float64, NaN for none."""
+
     def labelling_users(self) -> list[str]:
         """Who set or imported labels in the store (sorted)."""
 

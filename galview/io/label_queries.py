@@ -100,6 +100,25 @@ class LabelQueries:
         indices = np.array([row[0] for row in rows], dtype=np.int64)
         return indices, np.array([str(row[1]) for row in rows], dtype=str)
 
+    def labels_by_user(self) -> dict[str, np.ndarray]:
+        """Each person's own labels in a store several people label: user → (N,) float64.
+
+        A user's label of a cutout is the ``new`` label of the newest *done* action of theirs that set it
+        (undone actions do not count; a cleared label is none), whatever others set since: the replay
+        of that user's actions alone (:mod:`galview.io.label_actions`). NaN where they set none.
+        """
+        query = (
+            "SELECT h.idx, h.new, h.user FROM history h JOIN actions a ON a.action = h.action "
+            "WHERE a.state = 'done' AND h.kind IN ('set', 'import') ORDER BY h.action, h.seq"
+        )
+        found: dict[str, np.ndarray] = {}
+        with self._reading() as conn:
+            for idx, new, user in conn.execute(query):
+                values = found.setdefault(str(user), np.full(self._n, np.nan))
+                if 0 <= int(idx) < self._n:
+                    values[int(idx)] = np.nan if new is None else float(new)
+        return found
+
     def labelling_users(self) -> list[str]:
         """Who set or imported labels in this store (history users, sorted), read in one query."""
         with self._reading() as conn:

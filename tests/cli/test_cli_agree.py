@@ -52,7 +52,7 @@ def test_two_inspectors_of_the_real_cutouts_are_compared(data, tmp_path, capsys)
     kappa = cohen_kappa_score(a, b)
     disagree = [i for i in both if mine[i] != theirs[i]]
     lines = out.splitlines()
-    assert lines[0] == "you: 80 cutouts labelled; bob.sqlite (labelled by bob): 72"
+    assert lines[0] == "you: 80 cutouts labelled; bob.sqlite (labelled by bob): 72 cutouts labelled"
     assert lines[1].startswith(
         f"70 cutouts given a class by both you and bob.sqlite: agree on {70 - len(disagree)} "
         f"({100 * (70 - len(disagree)) / 70:.1f}%), Cohen's κ {kappa:.2f} ["
@@ -83,7 +83,7 @@ def test_without_labels_of_ones_own_or_with_a_bad_file_it_says_why(data, tmp_pat
     )
     code, out, _ = run(capsys, data, tmp_path / "bob.csv")
     assert code == 0 and out.startswith(
-        "you: 1 cutout labelled; bob.csv: 1\n1 cutout given a class by both you and bob.csv: agree on 1 (100.0%)"
+        "you: 1 cutout labelled; bob.csv: 1 cutout labelled\n1 cutout given a class by both you and bob.csv: agree on 1 (100.0%)"
     )
 
 
@@ -145,3 +145,27 @@ def test_a_team_of_three_gets_kappa_for_each_pair_alpha_and_a_consensus_to_impor
         )
         == 0
     )
+
+
+def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(data, capsys):
+    label(data, None, {1: 1, 2: 1, 3: 0, 4: 1}, "alice")
+    label(data, None, {2: 0, 3: 0, 5: 1}, "bob")  # bob relabels 2 and 3 after alice, in the same store
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([5], 0, user="bob")
+        store.undo(user="bob")  # undone: bob's label of 5 is his first, 1
+        store.set([4], 0, user="model:v7")  # a model is nobody
+    code, out, err = run(capsys, data, "--by-user")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "alice: 4 cutouts labelled; bob: 3 cutouts labelled"
+    assert lines[1].startswith("2 cutouts given a class by both alice and bob: agree on 1 (50.0%), Cohen's κ")
+    assert "only alice: 2; only bob: 1" in lines[2]
+    assert "disagreements (1; index id alice bob):" in out and "  2 2 LSBG artifact" in out
+    code, _, err = run(capsys, data, "x.csv", "--by-user")
+    assert code == 2 and "one of them" in err
+
+
+def test_by_user_needs_two_people(data, capsys):
+    label(data, None, {1: 1}, "alice")
+    code, _, err = run(capsys, data, "--by-user")
+    assert code == 2 and "only alice has labels in it: --by-user needs two people or more" in err

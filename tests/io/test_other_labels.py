@@ -160,3 +160,21 @@ def test_every_damaged_store_of_the_hostile_corpus_is_read_or_refused_in_one_lin
                 assert str(exc).startswith(str(folder / "damaged.sqlite")) and "\n" not in str(exc), case.name
             else:
                 assert other.values.shape == (len(collection),), case.name
+
+
+def test_each_persons_own_labels_in_a_shared_store_replay_their_done_actions(data):
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set([0, 1], 1, user="alice")
+        store.set([1], 0, user="bob")  # bob overrules alice on 1: both keep their own say
+        store.set([2], 1, user="bob")
+        store.set([2], 0, user="bob")
+        store.undo(user="bob")  # bob's second word on 2 undone: his first stands
+        store.set([3], 1, user="alice")
+        store.set([3], None, user="alice")  # alice cleared 3: she says nothing of it now
+        store.set([4], 0, user=model_user("v7"))
+        found = store.labels_by_user()
+        current = store.current()
+    assert sorted(found) == ["alice", "bob", model_user("v7")]
+    np.testing.assert_array_equal(found["alice"][:6], [1, 1, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(found["bob"][:6], [np.nan, 0, 1, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(current[:5], [1, 0, 1, np.nan, 0])  # the store's own: the last word
