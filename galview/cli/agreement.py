@@ -1,11 +1,12 @@
-"""``galview labels agree``: your labels against one or more other inspectors', or those of the people of one store.
+"""``galview labels agree``: your labels against other inspectors', or the people of one store compared.
 
 The inspectors are you and the other people's files, or, with ``--by-user``, each person who labelled
-one shared store (their own labels: the replay of their actions still done). With two: the share of agreement, Cohen's kappa with its interval, the confusion
-matrix and the disagreements. With several: each of them against you, Cohen's kappa of every pair,
-and Krippendorff's alpha over the whole team (:mod:`galview.core.consensus`). ``-o`` writes a row per
-cutout anyone labelled, the most disputed first; ``--consensus`` the majority labels, in the form
-``galview labels import`` takes. Nothing is written to any label store.
+one shared store (their own labels: the replay of their actions still done). With two: the share of
+agreement, Cohen's kappa with its interval, the confusion matrix and the disagreements. With more: each
+against the first (you), Cohen's kappa of every pair, and Krippendorff's alpha of them all
+(:mod:`galview.core.consensus`). ``-o`` writes a row per cutout anyone labelled, the most disputed first;
+``--consensus`` the majority labels, in the form ``galview labels import`` takes. Nothing is written to any
+label store.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def run_agree(args, collection, class_names) -> int:
         agreement = Agreement(labels[0], labels[1], classes)
         _print_pair(agreement, names, ids)
         if args.output:
-            _write_pair(args.output, agreement, ids)
+            _write_pair(args.output, agreement, ids, _columns(names))
     else:
         _print_team(team, ids)
         if args.output:
-            _write_team(args.output, team, ids)
+            _write_team(args.output, team, ids, _columns(names))
     if args.consensus:
         written = _write_consensus(args.consensus, team, ids)
         print(f"{count(written, 'majority label')} written to {args.consensus}")
@@ -153,7 +154,15 @@ def _print_team(team: Consensus, ids) -> None:
             print(f"  … and {len(split) - len(disputed):,} more (-o writes them all)")
 
 
-def _write_pair(output, agreement: Agreement, ids) -> None:
+def _columns(names) -> list[str]:
+    """The label columns of ``-o``: ``mine``, ``theirs`` (``theirs_1``, ``theirs_2``… with several files), or,
+    for the people of one store (``--by-user``), their user names."""
+    if names[0] != "you":
+        return list(names)
+    return ["mine", "theirs"] if len(names) == 2 else ["mine", *[f"theirs_{k}" for k in range(1, len(names))]]
+
+
+def _write_pair(output, agreement: Agreement, ids, columns) -> None:
     ranking = agreement.ranking("them").values
     either = np.flatnonzero(np.isfinite(agreement.mine) | np.isfinite(agreement.theirs))
     key = np.where(np.isfinite(ranking[either]), ranking[either], -1.0)
@@ -163,22 +172,20 @@ def _write_pair(output, agreement: Agreement, ids) -> None:
          label_text(agreement.theirs[i], agreement.classes), agreement.status_of(i).replace(" ", "_")]
         for i in order
     )  # fmt: skip
-    _write_csv(output, ["index", "id", "mine", "theirs", "status"], rows)
+    _write_csv(output, ["index", "id", *columns, "status"], rows)
 
 
-def _write_team(output, team: Consensus, ids) -> None:
+def _write_team(output, team: Consensus, ids, columns) -> None:
     classes, share, majority, statuses = team.classes, team.share, team.majority, team.statuses()
-    others = [f"theirs_{k}" for k in range(1, len(team.names))]
     rows = (
         [int(i), ids[i], *(label_text(v, classes) for v in team.labels[:, i]), label_text(majority[i], classes),
          "" if np.isnan(share[i]) else f"{share[i]:.3f}", statuses[i]]
         for i in team.order()
     )  # fmt: skip
-    _write_csv(output, ["index", "id", "mine", *others, "majority", "share", "status"], rows)
-    print(
-        "columns: "
-        + ", ".join(f"{column} = {name}" for column, name in zip(others, team.names[1:], strict=True))
-    )
+    _write_csv(output, ["index", "id", *columns, "majority", "share", "status"], rows)
+    renamed = [(column, name) for column, name in zip(columns, team.names, strict=True) if column != name]
+    if len(renamed) > 1:  # mine = you needs no saying
+        print("columns: " + ", ".join(f"{column} = {name}" for column, name in renamed[1:]))
 
 
 def _write_consensus(output, team: Consensus, ids) -> int:

@@ -111,7 +111,7 @@ def add_parsers(commands) -> None:
         "-o",
         "--output",
         help="CSV file, a row per cutout anyone labelled, the most disputed first: index, id, mine, theirs "
-        "(with several: theirs_1, theirs_2, …, majority, share), status",
+        "(with several: theirs_1, theirs_2, …, majority, share; with --by-user: the user names), status",
     )
     agree.add_argument(
         "--consensus",

@@ -161,6 +161,14 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(data, c
     assert lines[1].startswith("2 cutouts given a class by both alice and bob: agree on 1 (50.0%), Cohen's κ")
     assert "only alice: 2; only bob: 1" in lines[2]
     assert "disagreements (1; index id alice bob):" in out and "  2 2 LSBG artifact" in out
+    code, _, _ = run(capsys, data, "--by-user", "-o", data.parent / "people.csv")
+    with open(data.parent / "people.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["index", "id", "alice", "bob", "status"] and rows[0]["index"] == "2"
+    assert {int(r["index"]): (r["alice"], r["bob"]) for r in rows}[5] == (
+        "",
+        "LSBG",
+    )  # bob's undone word gone
     code, _, err = run(capsys, data, "x.csv", "--by-user")
     assert code == 2 and "one of them" in err
 
