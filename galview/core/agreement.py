@@ -29,6 +29,43 @@ BADGE = "≠"
 
 
 @dataclass(frozen=True, eq=False)
+class OtherLabels:
+    """Labels another inspector gave the collection's cutouts.
+
+    Attributes
+    ----------
+    path : Path
+        Their file (for the people of one store: the store).
+    values : ndarray, (N,) float64
+        Class index, -1 (unsure), or NaN where they set no label.
+    users : tuple of str
+        Who set them, where the file says (a store's history); empty for a CSV file.
+    person : str
+        For the people of one shared store: the user they are (then their name); empty for a file.
+    """
+
+    path: Path
+    values: np.ndarray
+    users: tuple[str, ...] = ()
+    person: str = ""
+
+    @property
+    def name(self) -> str:
+        """How they are called in tables and messages: the person, else their file's name."""
+        return self.person or self.path.name
+
+    @property
+    def description(self) -> str:
+        """Their file and, where it says, who labelled: ``"bob.labels.sqlite (labelled by bob)"``."""
+        return f"{self.name} (labelled by {', '.join(self.users)})" if self.users else self.name
+
+    @property
+    def labelled(self) -> int:
+        """How many cutouts they labelled (a class or unsure)."""
+        return int(np.isfinite(self.values).sum())
+
+
+@dataclass(frozen=True, eq=False)
 class AgreementRanking(Ranking):
     """Disagreements first (:meth:`Agreement.ranking`); each thumbnail shows the other inspector's label.
 
@@ -160,7 +197,7 @@ class Agreement:
         )
 
     # -- for the grid and for people ------------------------------------------------------------
-    def ranking(self, other_name: str) -> Ranking:
+    def ranking(self, other_name: str, title: str | None = None) -> Ranking:
         """Disagreements first: 2 for different classes, 1 where one is unsure, 0 where both say the
         same; cutouts not labelled by both go last (NaN)."""
         values = np.full(len(self.mine), np.nan)
@@ -169,7 +206,7 @@ class Agreement:
         values[self.one_unsure] = ONE_UNSURE
         values[self.disagreements] = DIFFERENT
         return AgreementRanking(
-            RANKING, f"disagreements with {other_name} first", values, descending=True, badge=BADGE,
+            RANKING, title or f"disagreements with {other_name} first", values, descending=True, badge=BADGE,
             theirs=self.theirs, classes=self.classes,
         )  # fmt: skip
 

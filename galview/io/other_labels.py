@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from galview.core.agreement import OtherLabels
 from galview.core.label_values import DEFAULT_CLASSES
 from galview.core.training_labels import MODEL_USER_PREFIX, set_by_model
 from galview.io.label_export import csv_labels
@@ -26,40 +26,6 @@ from galview.io.label_schema import SQLITE_MAGIC, LabelStoreError
 
 #: Names a label store file goes by (one that is not SQLite inside is said to be damaged, not read as CSV).
 STORE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
-
-
-@dataclass(frozen=True, eq=False)
-class OtherLabels:
-    """Labels another inspector gave the collection's cutouts.
-
-    Attributes
-    ----------
-    path : Path
-        Their file.
-    values : ndarray, (N,) float64
-        Class index, -1 (unsure), or NaN where they set no label.
-    users : tuple of str
-        Who set them, where the file says (a store's history); empty for a CSV file.
-    """
-
-    path: Path
-    values: np.ndarray
-    users: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """How they are called in tables and messages: their file's name."""
-        return self.path.name
-
-    @property
-    def description(self) -> str:
-        """Their file and, where it says, who labelled: ``"bob.labels.sqlite (labelled by bob)"``."""
-        return f"{self.name} (labelled by {', '.join(self.users)})" if self.users else self.name
-
-    @property
-    def labelled(self) -> int:
-        """How many cutouts they labelled (a class or unsure)."""
-        return int(np.isfinite(self.values).sum())
 
 
 def person_labels(store) -> np.ndarray:

@@ -9,7 +9,9 @@ majority and its votes, and the status bar gives Krippendorff's α of the team. 
 every inspector's label of the current cutout beside yours. "Take the other inspector's label" gives the
 selection (or the current cutout) their label — with several, the label the majority gives — as one
 undoable action. The ranking is the one computed when you compared: relabelling a disagreement does not
-move it in the grid (compare again for that), while the metadata panel always shows where you stand now.
+move it in the grid (Compare again for that), while the metadata panel always shows where you stand now.
+Where a team shares one store, Labels ▸ Compare the people who labelled this store does the same with
+each person's own labels (the replay of their actions still done) in place of files.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from galview.qt.controller import WindowController
 
 #: What the file dialog offers: label stores or CSV files.
 OTHER_LABELS_FILTER = "Labels (*.sqlite *.csv);;All files (*)"
+#: Remembered in place of files: the people of the collection's own store were compared.
+PEOPLE = ":people of the store:"
 
 
 class InspectorController(WindowController):
@@ -71,12 +75,39 @@ class InspectorController(WindowController):
             return False
         finally:
             QApplication.restoreOverrideCursor()
+        self._remember([str(Path(other.path).resolve()) for other in others])
+        return self._compared(others)
+
+    def compare_people(self) -> bool:
+        """Compare the people who labelled this collection's own store, each by their own labels (the
+        replay of their actions still done), instead of other inspectors' files."""
+        from galview.core.agreement import OtherLabels
+        from galview.core.training_labels import MODEL_USER_PREFIX
+
+        store = self.window.labelling.session.store
+        if self.state.collection is None or store is None:
+            self.message.emit("No labels in this collection's store yet")
+            return False
+        found = sorted((user, values) for user, values in store.labels_by_user().items()
+                       if not user.startswith(MODEL_USER_PREFIX))  # fmt: skip
+        if len(found) < 2:
+            who = f"Only {found[0][0]} has" if found else "Nobody has"
+            self.message.emit(f"{who} labelled this collection's store: comparing its people needs two")
+            return False
+        self._remember([PEOPLE])
+        return self._compared(
+            [OtherLabels(store.path, values, (user,), person=user) for user, values in found]
+        )
+
+    def _compared(self, others) -> bool:
         self.others = others
-        self._remember([other.path for other in others])
-        if len(others) == 1:
+        names, labels = self._inspectors()
+        if len(names) == 2:
             agreement = self.agreement()
-            self.state.set_ranking(agreement.ranking(others[0].name))
-            message = f"{others[0].description}: {agreement.summary(others[0].name)}"
+            title = None if names[0] == "you" else f"disagreements between {names[0]} and {names[1]} first"
+            self.state.set_ranking(agreement.ranking(names[1], title))
+            described = others[0].description if names[0] == "you" else f"{names[0]} and {names[1]}"
+            message = f"{described}: {agreement.summary(names[1], names[0])}"
         else:
             team = self.team()
             self.state.set_ranking(team.ranking())
@@ -87,65 +118,67 @@ class InspectorController(WindowController):
         return True
 
     def remembered(self) -> list[str]:
-        """The files compared last with the open collection (kept in the settings, per collection), that still exist."""
+        """What was compared last with the open collection (kept in the settings, per collection): the files
+        that still exist, or :data:`PEOPLE` for the people of its own store."""
         if self.state.collection is None:
             return []
         value = self.window.settings.value(f"inspectors/{self.state.fingerprint}", [])
         paths = [value] if isinstance(value, str) else list(value or [])
+        if paths == [PEOPLE]:
+            return paths
         return [str(path) for path in paths if path and Path(path).is_file()]
 
     def compare_again(self) -> bool:
-        """Compare with the files compared last with this collection (their labels read anew)."""
+        """Compare again with what was compared last with this collection (the labels read anew)."""
         paths = self.remembered()
         if not paths:
             self.message.emit("No other inspectors' labels compared with this collection yet (Labels menu)")
             return False
-        return self.compare_with(*paths)
+        return self.compare_people() if paths == [PEOPLE] else self.compare_with(*paths)
 
     def _remember(self, paths) -> None:
-        self.window.settings.setValue(
-            f"inspectors/{self.state.fingerprint}", [str(Path(p).resolve()) for p in paths]
-        )
+        self.window.settings.setValue(f"inspectors/{self.state.fingerprint}", list(paths))
+
+    def _inspectors(self) -> tuple[list[str], list]:
+        """(names, labels) of everyone compared: "you" (the labels you set) and each file's inspector, or
+        the people of the store; empty before a comparison."""
+        if not self.others or any(len(other.values) != self.state.n for other in self.others):
+            return [], []
+        if self.others[0].person:
+            return [other.name for other in self.others], [other.values for other in self.others]
+        names = ["you", *inspector_names(other.path for other in self.others)]
+        return names, [self.state.user_labels, *[other.values for other in self.others]]
 
     def agreement(self) -> Agreement | None:
-        """Your labels (those you set) against the one other inspector's, now; None unless one was compared."""
-        if len(self.others) != 1 or len(self.others[0].values) != self.state.n:
-            return None
-        return Agreement(self.state.user_labels, self.others[0].values, self.window.labelling.classes)
+        """The first inspector (you) against the other, now; None unless exactly two are compared."""
+        names, labels = self._inspectors()
+        return Agreement(labels[0], labels[1], self.window.labelling.classes) if len(names) == 2 else None
 
     def team(self) -> Consensus | None:
-        """Your labels and every compared inspector's, now; None before a comparison."""
-        if not self.others or any(len(other.values) != self.state.n for other in self.others):
-            return None
-        names = ("you", *inspector_names(other.path for other in self.others))
-        labels = np.vstack([self.state.user_labels, *[other.values for other in self.others]])
-        return Consensus(names, labels, self.window.labelling.classes)
+        """Everyone compared, now; None before a comparison."""
+        names, labels = self._inspectors()
+        return Consensus(names, np.vstack(labels), self.window.labelling.classes) if names else None
 
     def take_theirs(self) -> bool:
-        """Give the selection (or the current cutout) the other inspector's label — with several, the label
-        their majority and yours give (:attr:`Consensus.adopted`; none on a tie) — as one undoable action;
-        cutouts without one are left alone."""
+        """Give the selection (or the current cutout) the other inspector's label — with several, or among
+        the people of the store, the label the majority gives (:attr:`Consensus.adopted`; none on a tie) —
+        as one undoable action; cutouts without one are left alone."""
         if not self.others:
             self.message.emit("Compare with other inspectors' labels first (Labels menu)")
             return False
         targets = self.state.label_targets()
-        if len(self.others) == 1:
+        one_file = len(self.others) == 1 and not self.others[0].person
+        if one_file:
             source, values = f"{self.others[0].name}'s label", self.others[0].values
         else:
             source, values = "the majority label", self.team().adopted
         given = {i: int(values[i]) for i in targets if np.isfinite(values[i])}
         if not given:
             which = "these cutouts" if len(targets) > 1 else "this cutout"
-            whose = (
-                f"{self.others[0].name} has no label"
-                if len(self.others) == 1
-                else "There is no majority label"
-            )
+            whose = f"{self.others[0].name} has no label" if one_file else "There is no majority label"
             self.message.emit(f"{whose} for {which}")
             return False
-        origin = (
-            self.others[0].name if len(self.others) == 1 else f"{len(self.others) + 1} inspectors' majority"
-        )
+        origin = self.others[0].name if one_file else f"{len(self.team().names)} inspectors' majority"
         done = self.window.labelling.session.label_each(given, f"labels of {origin}")
         if done:
             skipped = len(targets) - len(given)
@@ -154,37 +187,27 @@ class InspectorController(WindowController):
         return done
 
     def show_current(self) -> None:
-        """The other inspectors' labels beside yours for the current cutout, in the metadata panel."""
+        """Every compared inspector's label of the current cutout, theirs first, then yours, in the panel."""
         index = self.state.current
-        if not self.others or not 0 <= index < self.state.n:
+        names, labels = self._inspectors()
+        if not names or not 0 <= index < self.state.n:
             self.window.metadata.show_inspector("—")
             return
         if self.state.blind:
             self.window.metadata.show_inspector("hidden during the re-check")
             return
-        agreement = self.agreement()
-        if agreement is None:
-            self.window.metadata.show_inspector(self._votes_text(index))
-            return
-        classes = agreement.classes
-        theirs, mine = agreement.theirs[index], agreement.mine[index]
-        status = agreement.status_of(index)
-        text = f"{self.others[0].name}: {_name(theirs, classes)} · you: {_name(mine, classes)}"
-        if status in ("agree", "disagree", "unsure", "both unsure"):
-            text += f" — {status}"
-        self.window.metadata.show_inspector(text)
-
-    def _votes_text(self, index: int) -> str:
-        """Every inspector's label of cutout ``index``, theirs first, then yours; the status."""
-        names = ("you", *inspector_names(other.path for other in self.others))
-        column = np.array(
-            [[self.state.user_labels[index]], *[[other.values[index]] for other in self.others]]
-        )
+        column = np.array([[values[index]] for values in labels])
         one = Consensus(names, column, self.window.labelling.classes)  # this cutout alone: cheap
-        words = one.votes_text(0).split(" · ")
-        status = one.statuses()[0]
+        words = [
+            f"{name}: {_name(value, one.classes)}" for name, value in zip(names, column[:, 0], strict=True)
+        ]
+        if len(names) == 2:
+            status = Agreement(column[0], column[1]).status_of(0)
+            shown = ("agree", "disagree", "unsure", "both unsure")
+        else:
+            status, shown = one.statuses()[0], ("split", "unsure", "agree")
         text = " · ".join(words[1:] + words[:1])
-        return text + (f" — {status}" if status in ("split", "unsure", "agree") else "")
+        self.window.metadata.show_inspector(text + (f" — {status}" if status in shown else ""))
 
     def _forget(self, _collection) -> None:
         self.others = []

@@ -100,6 +100,11 @@ class LabelMenu(QObject):
             "compare_again", "Compare &again with the same inspectors", self.window.inspector.compare_again
         )
         self._add(
+            "compare_people",
+            "Compare the &people who labelled this store",
+            self.window.inspector.compare_people,
+        )
+        self._add(
             "take_theirs",
             "Take the other inspector's label (with several, the majority's)",
             self.window.inspector.take_theirs,

@@ -156,3 +156,31 @@ def test_compare_again_reads_the_same_files_anew_after_reopening(window, qtbot, 
     assert "agree on 1 (50.0%)" in window.statusBar().currentMessage()
     bob.unlink()
     assert window.inspector.remembered() == [] and not window.inspector.compare_again()
+
+
+def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window, qtbot, tmp_path):
+    from galview.io.label_store import current_user
+
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    assert not window.inspector.compare_people()  # no store yet
+    window.labelling.auto_advance = False
+    for index, value in {2: 1, 3: 1, 4: 0}.items():
+        assert window.labelling.label(value, [index])
+    assert not window.inspector.compare_people()
+    assert window.statusBar().currentMessage().startswith(f"Only {current_user()} has labelled")
+    with open_label_store(window.state.collection) as shared:  # a colleague's GalView on the same store
+        shared.set([3], 0, user="zoe")
+        shared.set([5], 1, user="zoe")
+    window.labelling.poll()
+    me = current_user()
+    window.label_menu.actions["compare_people"].trigger()
+    state = window.state
+    assert state.sort_ranking.title == f"disagreements between {min(me, 'zoe')} and {max(me, 'zoe')} first"
+    assert state.order[0] == 3  # zoe overruled me on 3: the store says 0, my own label is still 1
+    assert state.user_labels[3] == 0
+    state.set_current(3)
+    first, second = sorted((me, "zoe"))
+    labels = {me: "1", "zoe": "0"}
+    assert inspector_text(window) == f"{second}: {labels[second]} · {first}: {labels[first]} — disagree"
+    window.inspector.compare_again()  # remembered: the people again, read anew
+    assert state.sorting.sort == "inspector" and state.order[0] == 3
