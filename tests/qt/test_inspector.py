@@ -10,6 +10,7 @@ import numpy as np
 from PyQt6.QtWidgets import QFileDialog
 
 from galview.core.grid_table import shown_table
+from galview.core.training_labels import model_user
 from galview.io.label_store import open_label_store
 from galview.qt.grid import RankingRole
 from tests.qt.conftest import random_npz
@@ -171,6 +172,7 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     with open_label_store(window.state.collection) as shared:  # a colleague's GalView on the same store
         shared.set([3], 0, user="zoe")
         shared.set([5], 1, user="zoe")
+        shared.set([6], 1, user=model_user("v7"))  # a model is nobody
     window.labelling.poll()
     me = current_user()
     window.label_menu.actions["compare_people"].trigger()
@@ -182,5 +184,5 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     first, second = sorted((me, "zoe"))
     labels = {me: "1", "zoe": "0"}
     assert inspector_text(window) == f"{second}: {labels[second]} · {first}: {labels[first]} — disagree"
-    window.inspector.compare_again()  # remembered: the people again, read anew
+    assert window.inspector.compare_again()  # remembered: the people again, read anew
     assert state.sorting.sort == "inspector" and state.order[0] == 3
