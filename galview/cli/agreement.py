@@ -11,10 +11,6 @@ label store.
 
 from __future__ import annotations
 
-import csv
-import os
-from pathlib import Path
-
 import numpy as np
 
 from galview.core.agreement import Agreement, estimate_text, inspector_names
@@ -22,6 +18,7 @@ from galview.core.consensus import Consensus
 from galview.core.errors import UserFacingError
 from galview.core.label_values import is_missing, label_name
 from galview.core.words import count
+from galview.io.writers import write_csv
 
 #: Disagreements printed (``-o`` writes them all).
 PRINTED = 20
@@ -163,16 +160,14 @@ def _columns(names) -> list[str]:
 
 
 def _write_pair(output, agreement: Agreement, ids, columns) -> None:
-    ranking = agreement.ranking("them").values
     either = np.flatnonzero(np.isfinite(agreement.mine) | np.isfinite(agreement.theirs))
-    key = np.where(np.isfinite(ranking[either]), ranking[either], -1.0)
-    order = either[np.argsort(-key, kind="stable")]
+    order = agreement.ranking("them").sort(either)  # one side only: unranked, last
     rows = (
         [int(i), ids[i], label_text(agreement.mine[i], agreement.classes),
          label_text(agreement.theirs[i], agreement.classes), agreement.status_of(i).replace(" ", "_")]
         for i in order
     )  # fmt: skip
-    _write_csv(output, ["index", "id", *columns, "status"], rows)
+    write_csv(output, ["index", "id", *columns, "status"], rows)
 
 
 def _write_team(output, team: Consensus, ids, columns) -> None:
@@ -182,7 +177,7 @@ def _write_team(output, team: Consensus, ids, columns) -> None:
          "" if np.isnan(share[i]) else f"{share[i]:.3f}", statuses[i]]
         for i in team.order()
     )  # fmt: skip
-    _write_csv(output, ["index", "id", *columns, "majority", "share", "status"], rows)
+    write_csv(output, ["index", "id", *columns, "majority", "share", "status"], rows)
     renamed = [(column, name) for column, name in zip(columns, team.names, strict=True) if column != name]
     if len(renamed) > 1:  # mine = you needs no saying
         print("columns: " + ", ".join(f"{column} = {name}" for column, name in renamed[1:]))
@@ -196,16 +191,5 @@ def _write_consensus(output, team: Consensus, ids) -> int:
          "" if np.isnan(share[i]) else f"{share[i]:.3f}"]
         for i in chosen
     )  # fmt: skip
-    _write_csv(output, ["index", "id", "label", "voters", "unsure", "share"], rows)
+    write_csv(output, ["index", "id", "label", "voters", "unsure", "share"], rows)
     return len(chosen)
-
-
-def _write_csv(output, header, rows) -> None:
-    """Write ``rows`` under ``header`` to ``output`` atomically (a partial file, then renamed)."""
-    output = Path(output)
-    partial = output.with_name(output.name + ".partial")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    os.replace(partial, output)

@@ -156,10 +156,7 @@ class Consensus:
     def order(self) -> np.ndarray:
         """Cutouts anyone labelled, most disputed first: split votes (smallest majority share first),
         then unsure against a class, then agreement, then single labels; ties in index order."""
-        labelled = np.flatnonzero(np.isfinite(self.labels).any(axis=0))
-        status = self.status_codes[labelled]
-        share = np.nan_to_num(self.share[labelled], nan=1.0)
-        return labelled[np.lexsort((labelled, share, status))]
+        return self.ranking().sort(np.flatnonzero(np.isfinite(self.labels).any(axis=0)))
 
     # -- for the grid and for people -----------------------------------------------------------------
     def ranking(self) -> ConsensusRanking:
@@ -182,13 +179,6 @@ class Consensus:
             f"class by two or more; {count(int(self.split.sum()), 'cutout')} with split votes"
         )
 
-    def votes_text(self, index: int) -> str:
-        """Every inspector's label of one cutout: "you: LSBG · bob.sqlite: artifact · carol.sqlite: no label"."""
-        return " · ".join(
-            f"{name}: {'no label' if np.isnan(value) else label_name(value, self.classes)}"
-            for name, value in zip(self.names, self.labels[:, int(index)], strict=True)
-        )
-
 
 @dataclass(frozen=True, eq=False)
 class ConsensusRanking(Ranking):
@@ -202,7 +192,7 @@ class ConsensusRanking(Ranking):
         team, index = self.team, int(index)
         if team is None or np.isnan(self.values[index]):
             return None
-        code = int(team.status_codes[index]) if len(team.names) else 4
+        code = int(team.status_codes[index])
         adopted = team.adopted[index]
         name = "tie" if np.isnan(adopted) else label_name(adopted, team.classes)
         if code == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from galview.core.agreement import kappa_of
 from galview.core.label_values import DEFAULT_CLASSES, UNSURE, label_name
 
 
@@ -62,12 +63,10 @@ class SelfConsistencyCheck:
     def kappa(self) -> float:
         """Cohen's κ of new against old answers (chance-corrected agreement); NaN if undefined."""
         old, new = self._pairs()
-        if not len(new):
-            return float("nan")
-        observed = np.mean(old == new)
-        values = np.union1d(old, new)
-        expected = sum(np.mean(old == v) * np.mean(new == v) for v in values)
-        return float("nan") if expected >= 1.0 else float((observed - expected) / (1.0 - expected))
+        values = np.union1d(old, new)  # unsure is a value of its own here
+        table = np.zeros((len(values), len(values)), dtype=np.int64)
+        np.add.at(table, (np.searchsorted(values, old), np.searchsorted(values, new)), 1)
+        return kappa_of(table)
 
     def summary(self, classes=DEFAULT_CLASSES) -> str:
         """One line for the user: agreement, κ and the disagreements."""

@@ -196,16 +196,14 @@ class InspectorController(WindowController):
         if self.state.blind:
             self.window.metadata.show_inspector("hidden during the re-check")
             return
-        column = np.array([[values[index]] for values in labels])
-        one = Consensus(names, column, self.window.labelling.classes)  # this cutout alone: cheap
-        words = [
-            f"{name}: {_name(value, one.classes)}" for name, value in zip(names, column[:, 0], strict=True)
-        ]
+        classes = self.window.labelling.classes
+        column = np.array([[values[index]] for values in labels])  # this cutout alone: cheap
+        words = [f"{name}: {_name(value, classes)}" for name, value in zip(names, column[:, 0], strict=True)]
         if len(names) == 2:
             status = Agreement(column[0], column[1]).status_of(0)
             shown = ("agree", "disagree", "unsure", "both unsure")
         else:
-            status, shown = one.statuses()[0], ("split", "unsure", "agree")
+            status, shown = Consensus(names, column, classes).statuses()[0], ("split", "unsure", "agree")
         text = " · ".join(words[1:] + words[:1])
         self.window.metadata.show_inspector(text + (f" — {status}" if status in shown else ""))
 
