@@ -385,7 +385,7 @@ def test_the_model_is_adapted_to_the_collection_as_a_new_version_and_loaded(
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     parent = window.state.model
     window.open_path(_npz(tmp_path / "other.npz", n=100, seed=3))
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    _wait_scored(qtbot, window)  # not just "not busy": scoring starts a moment after the opening job ends
     window.adapt_model_action.trigger()
     qtbot.waitUntil(
         lambda: (
