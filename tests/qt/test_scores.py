@@ -409,7 +409,7 @@ def test_a_model_adapted_to_a_collection_closed_meanwhile_is_kept_but_not_made_a
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     parent = window.state.model
     window.open_path(_npz(tmp_path / "first.npz", n=100, seed=3))
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    _wait_scored(qtbot, window)  # as above: an idle runner may be the moment before scoring starts
     said = []
     window.batchnorm_adapting.message.connect(said.append)
     window.adapt_model_action.trigger()
