@@ -114,10 +114,12 @@ class LabelQueries:
         found: dict[str, np.ndarray] = {}
         with self._reading() as conn:
             for idx, new, user in conn.execute(query):
-                values = found.setdefault(str(user), np.full(self._n, np.nan))
+                values = found.get(user)
+                if values is None:  # a new array per user, not per row (setdefault would make one each row)
+                    values = found[user] = np.full(self._n, np.nan)
                 if 0 <= int(idx) < self._n:
                     values[int(idx)] = np.nan if new is None else float(new)
-        return found
+        return {str(user): values for user, values in found.items()}
 
     def labelling_users(self) -> list[str]:
         """Who set or imported labels in this store (history users, sorted), read in one query."""
