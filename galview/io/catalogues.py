@@ -21,6 +21,7 @@ import numpy as np
 
 from galview.core.errors import UserFacingError
 from galview.core.finding import parse_angle
+from galview.core.jobs import rows_letting_others_run
 from galview.io.text import one_line
 
 #: Column names (lower case, letters and digits only) read as RA and as Dec, in order of preference.
@@ -161,7 +162,7 @@ def _csv_columns(path: Path) -> dict[str, np.ndarray]:
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, None)
-        rows = list(reader)
+        rows = list(rows_letting_others_run(reader))  # read in a job, the window answers meanwhile
     except csv.Error as exc:
         raise CatalogueError(path, f"cannot be read as CSV ({one_line(exc)})") from exc
     if not header:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from galview.core.jobs import rows_letting_others_run
 from galview.core.label_values import DEFAULT_CLASSES, parse_label
 from galview.io.label_schema import EXPORT_COLUMNS, LabelStoreError
 from galview.io.text import one_line
@@ -93,7 +94,7 @@ def _read_rows(path: Path, reader: csv.DictReader, ids, classes, set_by_a_person
     by_id = {cid: i for i, cid in enumerate(ids)} if "id" in fields else {}
     changes: dict[int, int] = {}
     first_line: dict[int, int] = {}
-    for row in reader:
+    for row in rows_letting_others_run(reader):  # read in a job, the window answers meanwhile
         line = reader.line_num
         text = (row.get("label") or "").strip()
         if not text or (person_only and not (row.get("changed_at") or "").strip()):

@@ -18,6 +18,7 @@ import numpy as np
 
 from galview.core.budget import MAX_LABEL
 from galview.core.errors import CollectionError
+from galview.core.jobs import rows_letting_others_run
 from galview.io.text import one_line, valid_text
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def _read_rows(table_path: Path) -> tuple[list[str], list[dict]]:
         text = raw.decode("latin-1")
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = list(reader)
+        rows = list(rows_letting_others_run(reader))  # opened in a job, the window answers meanwhile
         columns = [c for c in (reader.fieldnames or []) if c is not None]
     except csv.Error as exc:
         raise CollectionError(table_path, f"cannot be read as CSV ({one_line(exc)})") from exc
