@@ -7,9 +7,13 @@ inspector's CSV export; then times what ``galview labels agree`` and Labels ▸ 
 inspector's labels… do: reading their store (copied, then read) or CSV file, your own labels, the
 confusion matrix, Cohen's kappa and its bootstrap interval (2,000 resamples), and the ranking; then a
 team of three (a third inspector labels M more cutouts): the votes, Krippendorff's alpha, its interval
-and the most disputed first.
+and the most disputed first; and each person's own labels where two people labelled one store.
 
-    python benchmarks/bench_agreement.py [--n 1000000] [--labelled 200000] [--dir FOLDER]
+With ``--window`` it then opens the same collection (an .npz of tiny cutouts with the same ids) in the
+window, with your labels in its store, and measures the event-loop lag (a 10 ms timer) while Labels ▸
+Compare with other inspectors' labels reads the other's store and then their CSV file in the background.
+
+    python benchmarks/bench_agreement.py [--n 1000000] [--labelled 200000] [--dir FOLDER] [--window]
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from galview.core.collection import ArrayCollection
 from galview.core.consensus import Consensus
 from galview.core.training_labels import model_user
 from galview.io.label_store import LabelStore
-from galview.io.other_labels import person_labels, read_other_labels
+from galview.io.other_labels import person_labels, read_other_labels, store_people
 
 
 def seconds(call):
@@ -43,6 +47,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="cutouts in the collection")
     parser.add_argument("--labelled", type=int, default=200_000, help="cutouts each inspector labelled")
     parser.add_argument("--dir", help="folder on the disk to measure (default: system temp folder)")
+    parser.add_argument("--window", action="store_true", help="also the window's lag while it compares")
     args = parser.parse_args()
     n, m = args.n, args.labelled
     rng = np.random.default_rng(0)
@@ -112,7 +117,61 @@ def main() -> None:
         print(
             f"alpha {alpha:.4f} [{low:.4f}, {high:.4f}] over {team.pairable:,} cutouts given a class by two or more"
         )
+        if args.window:
+            _window_lag(folder, ids, own, truth)
+        with LabelStore.open(folder / "bob.sqlite", n) as store:  # carol labels in bob's store too
+            store.set_many([(int(i), int(third[i])) for i in carol], user="carol")
+            took, people = seconds(lambda: store_people(store))
+        print(
+            f"the people of one store (bob and carol, {2 * m:,} labels, and the model's one): each one's own "
+            f"labels {took:.2f} s; {', '.join(f'{p.name} {p.labelled:,}' for p in people)}"
+        )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _window_lag(folder: Path, ids, own, truth) -> None:
+    """The window's event-loop lag while it reads bob's store, then his CSV file, in the background."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("GALVIEW_HOME", str(folder / "home"))
+    from event_loop import LatenessTimer  # benchmarks/event_loop.py
+    from PyQt6.QtTest import QTest
+
+    from galview.io import open_collection
+    from galview.io.label_store import open_label_store
+    from galview.qt.app import make_app
+    from galview.qt.window import MainWindow
+
+    data = folder / "survey.npz"
+    np.savez(data, images=np.zeros((len(ids), 4, 4, 3), dtype=np.uint8), ids=ids)
+    with open_collection(data) as collection, open_label_store(collection) as store:
+        store.set_many([(int(i), int(truth[i])) for i in own], user="me")
+    make_app()
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+    while window.state.model is None:  # the shipped model loads in the background
+        QTest.qWait(20)
+    window.scoring.auto_limit = 0  # no scoring job: the comparison is what is measured
+    took, _ = seconds(lambda: window.open_path(data))
+    print(f"window: opened {len(ids):,} cutouts (with your {len(own):,} labels) in {took:.1f} s")
+    for other in (folder / "bob.sqlite", folder / "bob.csv"):
+        while window.runner.busy:
+            QTest.qWait(20)
+        QTest.qWait(200)
+        timer = LatenessTimer()
+        timer.start()
+        started = time.perf_counter()
+        assert window.inspector.compare_with(other)
+        while window.runner.busy:
+            QTest.qWait(5)
+        QTest.qWait(50)  # the ranking and the grid's first redraw after the result arrived
+        took = time.perf_counter() - started
+        timer.stop()
+        print(f"window: compared with {other.name} in {took:.2f} s; event-loop lateness: {timer.summary()}")
+        print(f"  status bar: {window.statusBar().currentMessage()[:110]}")
+    window.close()
 
 
 def _write(path: Path, n: int, ids, chosen, values, user: str) -> None:

@@ -76,6 +76,15 @@ JOBS: dict[str, JobSpec] = {
             "similar", "Ranking by similarity", "galview.core.similarity_job:rank_by_similarity", "cutouts"
         ),
         JobSpec("crossmatch", "Matching a catalogue", "galview.io.catalogues:match_collection", "steps"),
+        JobSpec(
+            "inspectors",
+            "Reading other inspectors' labels",
+            "galview.io.other_labels:read_inspectors",
+            "files",
+        ),
+        JobSpec(
+            "store_people", "Reading each person's labels", "galview.io.other_labels:store_people", "steps"
+        ),
         JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
         JobSpec("measure", "Fitting Sérsic profiles", "galview.io.measuring:measure_job", "cutouts"),
         JobSpec(

@@ -81,14 +81,14 @@ def _files(args, collection, store, classes):
 
 def _users(store):
     """(names, labels, descriptions): each person who labelled the store (not a model), their own labels."""
-    from galview.core.training_labels import MODEL_USER_PREFIX
+    from galview.io.other_labels import store_people
 
-    found = {user: values for user, values in sorted(store.labels_by_user().items())}
-    people = [user for user in found if not user.startswith(MODEL_USER_PREFIX)]
+    people = store_people(store)
     if len(people) < 2:
-        who = f"only {people[0]} has" if people else "nobody has"
+        who = f"only {people[0].person} has" if people else "nobody has"
         raise UserFacingError(store.path, f"{who} labels in it: --by-user needs two people or more")
-    return people, [found[user] for user in people], people
+    names = [person.person for person in people]
+    return names, [person.values for person in people], names
 
 
 def label_text(value, classes) -> str:

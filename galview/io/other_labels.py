@@ -82,6 +82,38 @@ def read_other_labels(path, collection, classes=DEFAULT_CLASSES, own_store=None)
     return OtherLabels(path, values)
 
 
+def read_inspectors(
+    collection, paths, classes=DEFAULT_CLASSES, own_store=None, *, on_progress=None, cancel=None
+) -> list[OtherLabels]:
+    """The job behind the window's Compare with other inspectors' labels: :func:`read_other_labels`
+    of each file in turn, off the GUI thread (a store of a million cutouts takes 0.65 s, a CSV 2.3 s).
+    Reports one step a file; raises :class:`~galview.core.jobs.Cancelled` between files when cancelled."""
+    from galview.core.jobs import Progress
+
+    paths, found = list(paths), []
+    for done, path in enumerate(paths):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if on_progress is not None:
+            on_progress(Progress(done, len(paths), f"reading {Path(path).name}", unit="files"))
+        found.append(read_other_labels(path, collection, classes, own_store=own_store))
+    return found
+
+
+def store_people(store, *, on_progress=None, cancel=None) -> list[OtherLabels]:
+    """Each person (not a model) who labelled ``store``, by their own labels (the replay of their actions
+    still done, :meth:`~galview.io.label_store.LabelStore.labels_by_user`), sorted by name. Also the
+    window's job behind Compare the people who labelled this store; ``cancel`` is checked once first."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    found = sorted(store.labels_by_user().items())
+    return [
+        OtherLabels(store.path, values, (user,), person=user)
+        for user, values in found
+        if not user.startswith(MODEL_USER_PREFIX)
+    ]
+
+
 def _is_sqlite(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:

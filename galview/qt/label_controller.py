@@ -31,14 +31,6 @@ def open_store(collection, create: bool, force: bool = False):
         QApplication.restoreOverrideCursor()
 
 
-def other_inspector_labels(path, collection, classes, own_store=None):
-    """Another inspector's labels of ``collection`` from their label store or CSV file, read without
-    touching it (:func:`galview.io.other_labels.read_other_labels`)."""
-    from galview.io.other_labels import read_other_labels
-
-    return read_other_labels(path, collection, classes, own_store=own_store)
-
-
 class LabelController(QObject):
     """Shows the labelling session's work in the window.
 

@@ -13,7 +13,7 @@ from galview.core.training_labels import model_user
 from galview.io import open_collection
 from galview.io.label_schema import LabelStoreError
 from galview.io.label_store import open_label_store
-from galview.io.other_labels import person_labels, read_other_labels
+from galview.io.other_labels import person_labels, read_inspectors, read_other_labels, store_people
 
 N = 30
 
@@ -174,7 +174,32 @@ def test_each_persons_own_labels_in_a_shared_store_replay_their_done_actions(dat
         store.set([4], 0, user=model_user("v7"))
         found = store.labels_by_user()
         current = store.current()
+        people = store_people(store)
+    assert [(p.name, p.users, p.person) for p in people] == [
+        ("alice", ("alice",), "alice"),
+        ("bob", ("bob",), "bob"),
+    ]
+    np.testing.assert_array_equal(people[1].values, found["bob"])  # the model is nobody
     assert sorted(found) == ["alice", "bob", model_user("v7")]
     np.testing.assert_array_equal(found["alice"][:6], [1, 1, np.nan, np.nan, np.nan, np.nan])
     np.testing.assert_array_equal(found["bob"][:6], [np.nan, 0, 1, np.nan, np.nan, np.nan])
     np.testing.assert_array_equal(current[:5], [1, 0, 1, np.nan, 0])  # the store's own: the last word
+
+
+def test_the_windows_job_reads_each_file_in_turn_saying_which_and_stops_when_cancelled(data, tmp_path):
+    from galview.core.jobs import Cancelled, CancelToken
+
+    files = []
+    for who in ("bob", "carol"):
+        files.append(tmp_path / f"{who}.csv")
+        files[-1].write_text(f"index,label\n{len(who)},1\n")
+    progress = []
+    with open_collection(data) as collection:
+        bob, carol = read_inspectors(collection, files, on_progress=progress.append)
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            read_inspectors(collection, files, cancel=token)
+    assert [p.text() for p in progress] == ["reading bob.csv: 0 / 2 files", "reading carol.csv: 1 / 2 files"]
+    assert (bob.name, np.flatnonzero(np.isfinite(bob.values)).tolist()) == ("bob.csv", [3])
+    assert (carol.name, np.flatnonzero(np.isfinite(carol.values)).tolist()) == ("carol.csv", [5])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 from PyQt6.QtWidgets import QFileDialog
 
 from galview.core.grid_table import shown_table
@@ -29,6 +30,12 @@ def inspector_text(window) -> str:
     return window.metadata.fields["Inspectors"].text()
 
 
+def finished(window, qtbot, started=True):
+    """Wait for the reading job the comparison started (it runs off the GUI thread)."""
+    assert started
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+
+
 def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, qtbot, tmp_path, monkeypatch):
     assert window.open_path(random_npz(tmp_path / "a.npz", N))
     for index, value in {2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: -1}.items():
@@ -37,6 +44,7 @@ def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, 
     before = hashlib.sha256(bob.read_bytes()).hexdigest()
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(bob)], ""))
     window.label_menu.actions["compare"].trigger()
+    finished(window, qtbot)
     state = window.state
     assert state.sorting.sort == "inspector"
     assert sorted(state.order[:2].tolist()) == [3, 5] and state.order[2] == 7  # then the unsure one
@@ -71,7 +79,7 @@ def test_taking_their_labels_is_one_undoable_action(window, qtbot, tmp_path):
     bob = other_store(window, tmp_path / "bob.sqlite", {3: 0, 4: 1, 5: -1})
     assert not window.inspector.take_theirs()  # nothing compared yet: said, nothing done
     assert window.statusBar().currentMessage().startswith("Compare with other inspectors' labels first")
-    assert window.inspector.compare_with(bob)
+    finished(window, qtbot, window.inspector.compare_with(bob))
     window.state.set_selection([3, 4, 5, 6])
     window.label_menu.actions["take_theirs"].trigger()
     np.testing.assert_array_equal(window.state.user_labels[3:7], [0, 1, -1, np.nan])
@@ -90,11 +98,11 @@ def test_a_bad_file_is_said_and_another_collection_forgets_the_comparison(window
     errors = []
     window.inspector.error.connect(errors.append)
     (tmp_path / "bad.csv").write_text("index,label\n3,1\n3,0\n")
-    assert not window.inspector.compare_with(tmp_path / "bad.csv")
+    finished(window, qtbot, window.inspector.compare_with(tmp_path / "bad.csv"))  # read off the GUI thread
     assert errors == [f"{tmp_path / 'bad.csv'}: line 3: cutout 3 was already given on line 2"]
     assert window.state.sorting.sort == "file" and inspector_text(window) == "—"
     (tmp_path / "bob.csv").write_text("index,label\n3,0\n")
-    assert window.inspector.compare_with(tmp_path / "bob.csv")
+    finished(window, qtbot, window.inspector.compare_with(tmp_path / "bob.csv"))
     assert inspector_text(window) != "—"
     assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))
     assert window.inspector.others == [] and inspector_text(window) == "—"
@@ -111,6 +119,7 @@ def test_several_inspectors_split_votes_first_and_the_majority_taken(window, qtb
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: ([str(bob), str(carol)], ""))
     window.state.set_current(6)  # the first of the ranking already: the panel must still fill in
     window.label_menu.actions["compare"].trigger()
+    finished(window, qtbot)
     state = window.state
     assert (
         state.current == 6
@@ -147,12 +156,13 @@ def test_compare_again_reads_the_same_files_anew_after_reopening(window, qtbot, 
     bob = other_store(window, tmp_path / "bob.sqlite", {3: 0, 4: 0})
     assert not window.inspector.compare_again()  # nothing compared yet with this collection
     assert window.statusBar().currentMessage().startswith("No other inspectors' labels compared")
-    assert window.inspector.compare_with(bob)
+    finished(window, qtbot, window.inspector.compare_with(bob))
     assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))
     assert window.inspector.remembered() == []  # another collection: nothing remembered for it
     assert window.open_path(data)
     window.labelling.label(0, [3])  # agreed with bob meanwhile
     window.label_menu.actions["compare_again"].trigger()
+    finished(window, qtbot)
     assert window.state.sorting.sort == "inspector" and window.state.order[0] == 4  # 3 no longer disagrees
     assert "agree on 1 (50.0%)" in window.statusBar().currentMessage()
     bob.unlink()
@@ -167,8 +177,9 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     window.labelling.auto_advance = False
     for index, value in {2: 1, 3: 1, 4: 0}.items():
         assert window.labelling.label(value, [index])
-    assert not window.inspector.compare_people()
+    finished(window, qtbot, window.inspector.compare_people())
     assert window.statusBar().currentMessage().startswith(f"Only {current_user()} has labelled")
+    assert window.state.sorting.sort == "file"
     with open_label_store(window.state.collection) as shared:  # a colleague's GalView on the same store
         shared.set([3], 0, user="zoe")
         shared.set([5], 1, user="zoe")
@@ -176,6 +187,7 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     window.labelling.poll()
     me = current_user()
     window.label_menu.actions["compare_people"].trigger()
+    finished(window, qtbot)
     state = window.state
     assert state.sort_ranking.title == f"disagreements between {min(me, 'zoe')} and {max(me, 'zoe')} first"
     assert state.order[0] == 3  # zoe overruled me on 3: the store says 0, my own label is still 1
@@ -184,5 +196,45 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     first, second = sorted((me, "zoe"))
     labels = {me: "1", "zoe": "0"}
     assert inspector_text(window) == f"{second}: {labels[second]} · {first}: {labels[first]} — disagree"
-    assert window.inspector.compare_again()  # remembered: the people again, read anew
+    finished(window, qtbot, window.inspector.compare_again())  # remembered: the people again, read anew
     assert state.sorting.sort == "inspector" and state.order[0] == 3
+
+
+@pytest.mark.parametrize("read_first", [True, False])  # the reading done before the other collection opens
+@pytest.mark.parametrize("job", ["read_inspectors", "store_people"])
+def test_reading_runs_off_the_gui_thread_and_a_result_for_a_closed_collection_is_dropped(
+    window, qtbot, tmp_path, monkeypatch, job, read_first
+):
+    import threading
+
+    from galview.io import other_labels
+
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.label(1, [3])
+    bob = other_store(window, tmp_path / "bob.sqlite", {3: 0})
+    other_store(window, None, {4: 1})  # bob labels in this collection's own store too: two people there
+    window.labelling.poll()
+    release, threads = threading.Event(), []
+    reading = getattr(other_labels, job)
+
+    def slow(*args, **kwargs):
+        threads.append(threading.current_thread())
+        result = reading(*args, **kwargs) if read_first else None
+        assert release.wait(20)
+        return result if read_first else reading(*args, **kwargs)
+
+    monkeypatch.setattr(other_labels, job, slow)
+    errors = []
+    window.inspector.error.connect(errors.append)
+    compare = window.inspector.compare_people if job == "store_people" else window.inspector.compare_with
+    assert compare(bob) if job == "read_inspectors" else compare()
+    qtbot.waitUntil(lambda: bool(threads), timeout=5000)
+    assert threads[0] is not threading.main_thread() and window.runner.busy
+    assert not window.inspector.compare_with(bob)  # one job at a time: said, not queued
+    assert window.statusBar().currentMessage().startswith("Busy (reading ")
+    assert window.open_path(random_npz(tmp_path / "b.npz", N + 1, seed=1))  # opened while it reads
+    release.set()
+    finished(window, qtbot)
+    assert window.inspector.others == [] and "inspector" not in window.state.rankings
+    assert window.inspector.remembered() == []  # nor remembered for the collection now open
+    assert errors == []  # not even that the store it was reading has closed
