@@ -11,7 +11,8 @@ and the most disputed first; and each person's own labels where two people label
 
 With ``--window`` it then opens the same collection (an .npz of tiny cutouts with the same ids) in the
 window, with your labels in its store, and measures the event-loop lag (a 10 ms timer) while Labels ▸
-Compare with other inspectors' labels reads the other's store and then their CSV file in the background.
+Compare with other inspectors' labels reads the other's store and then their CSV file in the background,
+and while Labels ▸ Export labels… writes your labels and Import labels from CSV… imports the other's CSV.
 
     python benchmarks/bench_agreement.py [--n 1000000] [--labelled 200000] [--dir FOLDER] [--window]
 """
@@ -135,7 +136,6 @@ def _window_lag(folder: Path, ids, own, truth) -> None:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("GALVIEW_HOME", str(folder / "home"))
-    from event_loop import LatenessTimer  # benchmarks/event_loop.py
     from PyQt6.QtTest import QTest
 
     from galview.io import open_collection
@@ -157,21 +157,42 @@ def _window_lag(folder: Path, ids, own, truth) -> None:
     took, _ = seconds(lambda: window.open_path(data))
     print(f"window: opened {len(ids):,} cutouts (with your {len(own):,} labels) in {took:.1f} s")
     for other in (folder / "bob.sqlite", folder / "bob.csv"):
-        while window.runner.busy:
-            QTest.qWait(20)
-        QTest.qWait(200)
-        timer = LatenessTimer()
-        timer.start()
-        started = time.perf_counter()
-        assert window.inspector.compare_with(other)
-        while window.runner.busy:
-            QTest.qWait(5)
-        QTest.qWait(50)  # the ranking and the grid's first redraw after the result arrived
-        took = time.perf_counter() - started
-        timer.stop()
-        print(f"window: compared with {other.name} in {took:.2f} s; event-loop lateness: {timer.summary()}")
+        took, lateness = _lag_while(window, lambda other=other: window.inspector.compare_with(other))
+        print(f"window: compared with {other.name} in {took:.2f} s; event-loop lateness: {lateness}")
+        print(f"  status bar: {window.statusBar().currentMessage()[:110]}")
+    session = window.labelling.session
+    for what, start in (
+        (
+            "exported your labels in the GUI thread, as until today",
+            lambda: bool(session.export(folder / "a.csv")),
+        ),
+        ("exported your labels (every row)", lambda: window.labelling.start_export(folder / "mine.csv")),
+        ("imported bob's CSV into your store", lambda: window.labelling.start_import(folder / "bob.csv")),
+    ):
+        took, lateness = _lag_while(window, start)
+        print(f"window: {what} in {took:.2f} s; event-loop lateness: {lateness}")
         print(f"  status bar: {window.statusBar().currentMessage()[:110]}")
     window.close()
+
+
+def _lag_while(window, start) -> tuple[float, str]:
+    """(seconds, the lateness summary) of a job ``start()`` begins in the window, until it ends."""
+    from event_loop import LatenessTimer  # benchmarks/event_loop.py
+    from PyQt6.QtTest import QTest
+
+    while window.runner.busy:
+        QTest.qWait(20)
+    QTest.qWait(200)
+    timer = LatenessTimer()
+    timer.start()
+    started = time.perf_counter()
+    assert start()
+    while window.runner.busy:
+        QTest.qWait(5)
+    QTest.qWait(50)  # what the window does once the result arrived, and its first redraw
+    took = time.perf_counter() - started
+    timer.stop()
+    return took, timer.summary()
 
 
 def _write(path: Path, n: int, ids, chosen, values, user: str) -> None:

@@ -85,6 +85,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             "store_people", "Reading each person's labels", "galview.io.other_labels:store_people", "steps"
         ),
+        JobSpec("export_labels", "Exporting labels", "galview.io.label_export:export_labels", "steps"),
+        JobSpec("import_labels", "Importing labels", "galview.io.label_export:import_csv", "steps"),
         JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
         JobSpec("measure", "Fitting Sérsic profiles", "galview.io.measuring:measure_job", "cutouts"),
         JobSpec(

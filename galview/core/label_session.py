@@ -432,14 +432,17 @@ class LabelSession:
             lines.append(f"{when} {row['user']}: {text}")
         return "\n".join(lines)
 
-    def import_csv(self, path) -> list[int]:
-        """Import labels from a CSV file as one undoable action; returns the indices changed."""
+    def store_to_import_into(self):
+        """The store an import writes into (made now if there is none yet); OSError when labels cannot
+        be saved. The window imports into it in a job (``store.import_csv``), then calls :meth:`imported`."""
         if not self.ensure_store():
             raise OSError(f"labels cannot be saved: {self.broken}")
-        changed = self.store.import_csv(path, self.classes)
+        return self.store
+
+    def imported(self, changed) -> None:
+        """Show the labels an import just wrote into the store (``changed``: the indices it changed)."""
         self._seen_seq = self.store.last_seq()
         self.reload(changed)
-        return changed
 
     def export(self, path):
         """Write the labels to .csv, .fits or .h5; None when nothing was labelled in GalView yet."""

@@ -22,8 +22,11 @@ from galview.io.label_schema import EXPORT_COLUMNS, LabelStoreError
 from galview.io.text import one_line
 
 
-def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
+def import_csv(store, path, classes=DEFAULT_CLASSES, *, on_progress=None, cancel=None) -> list[int]:
     """Import labels from a CSV file as one undoable action (history kind ``"import"``).
+
+    Also the window's job behind Labels ▸ Import labels from CSV…: it reports reading and writing as two
+    steps, and a cancel while the file is read imports nothing (the write is one transaction).
 
     Parameters
     ----------
@@ -46,12 +49,24 @@ def import_csv(store, path, classes=DEFAULT_CLASSES) -> list[int]:
         Naming the file and line of the first bad row; nothing is imported then.
     """
     path = Path(path)
+    _step(on_progress, cancel, 0, f"reading {path.name}")
     changes = csv_labels(path, store.ids(), classes)
     effective = store.effective()
     changes = {i: v for i, v in changes.items() if effective[i] != v}
+    _step(on_progress, cancel, 1, f"writing {len(changes):,} labels")
     if changes:
         store.set_many(changes.items(), kind="import", description=f"import {path.name}")
     return sorted(changes)
+
+
+def _step(on_progress, cancel, done: int, message: str) -> None:
+    """One of an import's or export's two steps begins (raises Cancelled first when asked to stop)."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    if on_progress is not None:
+        from galview.core.jobs import Progress
+
+        on_progress(Progress(done, 2, message, unit="steps"))
 
 
 def csv_labels(path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False) -> dict[int, int]:
@@ -158,12 +173,14 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def export_labels(store, path, keep=None) -> Path:
+def export_labels(store, path, keep=None, *, on_progress=None, cancel=None) -> Path:
     """Write the store's labels to ``.csv``, ``.fits``/``.fit`` or ``.h5``/``.hdf5`` (by suffix).
 
     Columns (see the module docstring): index, id, label, original_label, changed_at, note; one row per
     cutout, or only those where ``keep`` (N,) bool is true. The file is written beside its final
-    name and moved into place, so a failed export leaves no half file.
+    name and moved into place, so a failed export leaves no half file. Also the window's job behind
+    Labels ▸ Export labels…: reading and writing are reported as two steps; a cancel before writing
+    writes nothing.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -176,9 +193,11 @@ def export_labels(store, path, keep=None) -> Path:
     }
     if suffix not in writers:
         raise LabelStoreError(path, "unsupported export format; expected .csv, .fits or .h5")
+    _step(on_progress, cancel, 0, "reading the labels")
     columns = _columns(store)
     if keep is not None:
         columns = {name: values[np.asarray(keep, dtype=bool)] for name, values in columns.items()}
+    _step(on_progress, cancel, 1, f"writing {len(columns['index']):,} rows to {path.name}")
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         writers[suffix](partial, columns, store.source)
@@ -198,7 +217,7 @@ def _write_csv(path: Path, columns: dict, source: str) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(EXPORT_COLUMNS)
-        for i in range(len(columns["index"])):
+        for i in rows_letting_others_run(range(len(columns["index"]))):  # the window answers meanwhile
             writer.writerow(
                 [
                     columns["index"][i],

@@ -319,6 +319,11 @@ class LabelStore(LabelQueries, LabelNotes):
 
         return export_labels(self, path, keep)
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a job using the store then fails at its next read or write)."""
+        return self._closed
+
     def close(self) -> None:
         """Close the database; committed labels are already on disk."""
         with self._lock:

@@ -8,12 +8,16 @@ in the metadata panel, the counts in the status bar, and relays the session's me
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from galview.core.label_session import LabelSession
+from galview.core.words import count
 
 POLL_MS = 1500  # how often another instance's changes are looked for
+IMPORT_JOB, EXPORT_JOB = "import_labels", "export_labels"
 
 
 def open_store(collection, create: bool, force: bool = False):
@@ -94,15 +98,71 @@ class LabelController(QObject):
     def redo(self) -> bool:
         return self.session.redo()
 
-    def import_csv(self, path) -> list[int]:
-        return self.session.import_csv(path)
+    def start_import(self, path) -> bool:
+        """Import the labels of CSV file ``path`` as a job (one undoable action); False if it cannot start.
+        The store's lock makes a label set meanwhile wait for the import's write to end."""
+        if self.runner is None or self.state.collection is None:
+            return False
+        if self.runner.busy:
+            self.message.emit(self.runner.busy_message())
+            return False
+        try:
+            store = self.session.store_to_import_into()
+        except OSError as exc:
+            self.error.emit(str(exc))
+            return False
+        collection = self.state.collection
+        self.runner.start(
+            IMPORT_JOB, store, str(path), self.session.classes,
+            on_returned=lambda changed: self._imported(changed, collection, path),
+            on_errored=lambda exc: self._failed(exc, store, collection, f"Nothing imported from {Path(path).name}"),
+        )  # fmt: skip
+        return True
+
+    def _failed(self, exc, store, collection, what: str) -> None:
+        """A label file job failed: said as an error, unless its collection was closed under it."""
+        if store.closed and collection is not self.state.collection:
+            self.message.emit(f"{what}: {Path(collection.source).name} was closed first")
+        else:
+            self.error.emit(str(exc))
+
+    def _imported(self, changed, collection, path) -> None:
+        done = f"{count(len(changed), 'label')} imported from {Path(path).name}"
+        if collection is not self.state.collection:  # written into that collection's store all the same
+            name = Path(collection.source).name
+            self.message.emit(f"{done} into the labels of {name} (another collection is shown now)")
+            return
+        self.session.imported(changed)
+        self.message.emit(
+            f"{done} (Ctrl+Z undoes)"
+            if changed
+            else f"{Path(path).name}: no label differs from yours; nothing imported"
+        )
+
+    def start_export(self, path) -> bool:
+        """Write the labels to ``path`` (.csv, .fits, .h5) as a job; False if it cannot start."""
+        if self.session.store is None:
+            self.message.emit("No labels set in GalView yet: nothing to export")
+            return False
+        if self.runner is None or self.runner.busy:
+            self.message.emit(self.runner.busy_message() if self.runner is not None else "Cannot export now")
+            return False
+        store, collection = self.session.store, self.state.collection
+        self.runner.start(
+            EXPORT_JOB, store, str(path),
+            on_returned=lambda written: self.message.emit(f"Labels exported to {written}"),
+            on_errored=lambda exc: self._failed(exc, store, collection, "Labels not exported"),
+        )  # fmt: skip
+        return True
 
     def set_note(self, text: str, indices=None) -> bool:
         return self.session.set_note(text, indices)
 
     def poll(self) -> None:
-        """Take in label changes another GalView made to the same store."""
-        self.session.poll()
+        """Take in label changes another GalView made to the same store (not while an import writes into
+        it: the store's lock would keep the window waiting; the import's labels are shown when it ends)."""
+        if self.runner is None or not self.runner.running(IMPORT_JOB):
+            self.session.poll()
 
     def counts_text(self) -> str:
         return self.session.counts_text()

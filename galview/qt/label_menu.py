@@ -227,6 +227,7 @@ class LabelMenu(QObject):
 
     # -- files and keys -----------------------------------------------------------------------------
     def ask_export(self) -> None:
+        """Ask for a file, then write the labels to it in the background."""
         if self.session.store is None:
             self.window.statusBar().showMessage("No labels set in GalView yet: nothing to export")
             return
@@ -234,24 +235,15 @@ class LabelMenu(QObject):
             self.window, "Export labels", "labels.csv", "CSV (*.csv);;FITS table (*.fits);;HDF5 (*.h5)"
         )
         if path:
-            self._run(lambda: self.session.export(path), f"Labels exported to {path}")
+            self.controller.start_export(path)
 
     def ask_import(self) -> None:
+        """Ask for a CSV file, then import its labels in the background (one undoable action)."""
         if self.window.state.collection is None:
             return
         path, _ = QFileDialog.getOpenFileName(self.window, "Import labels", "", "CSV (*.csv)")
         if path:
-            self._run(
-                lambda: self.controller.import_csv(path), f"Labels imported from {path} (Ctrl+Z undoes)"
-            )
-
-    def _run(self, call, done: str) -> None:
-        try:
-            call()
-        except (UserFacingError, OSError, ValueError) as exc:
-            self.window.show_error(str(exc))
-            return
-        self.window.statusBar().showMessage(done)
+            self.controller.start_import(path)
 
     # -- class names -------------------------------------------------------------------------------
     def _settings_key(self, collection) -> str:

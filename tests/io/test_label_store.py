@@ -832,3 +832,27 @@ def test_undo_of_one_user_goes_back_to_the_newest_older_label(store):
     np.testing.assert_array_equal(store.current(), replayed(store))
     assert store.undo(user="carl") == [3] and store.current()[3] == 0
     np.testing.assert_array_equal(store.current(), replayed(store))
+
+
+def test_the_windows_import_and_export_jobs_say_their_steps_and_a_cancel_writes_nothing(store, tmp_path):
+    from galview.core.jobs import Cancelled, CancelToken
+    from galview.io.label_export import export_labels, import_csv
+
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("index,label\n2,1\n3,0\n")
+    stopped = CancelToken()
+    stopped.cancel()
+    with pytest.raises(Cancelled):
+        import_csv(store, theirs, cancel=stopped)
+    with pytest.raises(Cancelled):
+        export_labels(store, tmp_path / "out.csv", cancel=stopped)
+    assert store.history() == [] and list(tmp_path.glob("*out.csv*")) == []
+    steps = []
+    assert import_csv(store, theirs, on_progress=steps.append, cancel=CancelToken()) == [2, 3]
+    export_labels(store, tmp_path / "out.csv", on_progress=steps.append)
+    assert [step.text() for step in steps] == [
+        "reading theirs.csv: 0 / 2 steps",
+        "writing 2 labels: 1 / 2 steps",
+        "reading the labels: 0 / 2 steps",
+        f"writing {len(ORIGINAL)} rows to out.csv: 1 / 2 steps",
+    ]
