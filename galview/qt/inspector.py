@@ -2,7 +2,8 @@
 
 The other people's label stores or CSV files are read without touching them
 (:mod:`galview.io.other_labels`), as a job on the window's runner, so the window stays usable while a
-store of a million cutouts is read; a result for a collection no longer open is dropped. With one other
+store of a million cutouts is read (at once, under a wait cursor, while another job such as scoring runs);
+a result for a collection no longer open is dropped. With one other
 inspector the grid sorts by the ``inspector`` ranking — the cutouts the two of you gave different
 classes first, then those one of you was unsure of — each thumbnail shows their label, and the status
 bar says how often you agree (Cohen's κ with its interval).
@@ -59,13 +60,15 @@ class InspectorController(WindowController):
 
     def compare_with(self, *paths) -> bool:
         """Start reading the other inspectors' labels from ``paths`` (a job: a store of a million cutouts
-        takes 0.65 s, a CSV file 2.3 s); the grid then sorts by disagreement. False if it cannot start."""
+        takes 0.65 s, a CSV file 2.3 s; read at once, under a wait cursor, while another job runs); the
+        grid then sorts by disagreement. False without a collection."""
         collection, session = self.state.collection, self.window.labelling.session
-        if not self._can_start():
+        if collection is None:
+            self.message.emit("Open a collection first")
             return False
         own = session.store.path if session.store is not None else None
         resolved = [str(Path(path).expanduser().resolve()) for path in paths]
-        self.runner.start(
+        self.runner.start_or_run_here(
             "inspectors", collection, resolved, session.classes, own,
             on_returned=lambda others: self._read(others, collection, resolved),
             on_errored=lambda exc: self._failed(exc, collection),
@@ -74,28 +77,18 @@ class InspectorController(WindowController):
 
     def compare_people(self) -> bool:
         """Start comparing the people who labelled this collection's own store, each by their own labels
-        (the replay of their actions still done), instead of other inspectors' files. False if it cannot."""
+        (the replay of their actions still done), instead of other inspectors' files (a job, or at once
+        while another runs). False without a store."""
         store = self.window.labelling.session.store
         if self.state.collection is None or store is None:
             self.message.emit("No labels in this collection's store yet")
             return False
-        if not self._can_start():
-            return False
         collection = self.state.collection
-        self.runner.start(
+        self.runner.start_or_run_here(
             "store_people", store,
             on_returned=lambda people: self._read_people(people, collection),
             on_errored=lambda exc: self._failed(exc, collection),
         )  # fmt: skip
-        return True
-
-    def _can_start(self) -> bool:
-        if self.state.collection is None:
-            self.message.emit("Open a collection first")
-            return False
-        if self.runner.busy:
-            self.message.emit(self.runner.busy_message())
-            return False
         return True
 
     def _failed(self, exc, collection) -> None:

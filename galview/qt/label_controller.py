@@ -99,12 +99,10 @@ class LabelController(QObject):
         return self.session.redo()
 
     def start_import(self, path) -> bool:
-        """Import the labels of CSV file ``path`` as a job (one undoable action); False if it cannot start.
-        The store's lock makes a label set meanwhile wait for the import's write to end."""
+        """Import the labels of CSV file ``path`` as a job (one undoable action; at once, under a wait
+        cursor, while another job runs); False if it cannot start. The store's lock makes a label set
+        meanwhile wait for the import's write to end."""
         if self.runner is None or self.state.collection is None:
-            return False
-        if self.runner.busy:
-            self.message.emit(self.runner.busy_message())
             return False
         try:
             store = self.session.store_to_import_into()
@@ -112,7 +110,7 @@ class LabelController(QObject):
             self.error.emit(str(exc))
             return False
         collection = self.state.collection
-        self.runner.start(
+        self.runner.start_or_run_here(
             IMPORT_JOB, store, str(path), self.session.classes,
             on_returned=lambda changed: self._imported(changed, collection, path),
             on_errored=lambda exc: self._failed(exc, store, collection, f"Nothing imported from {Path(path).name}"),
@@ -140,15 +138,15 @@ class LabelController(QObject):
         )
 
     def start_export(self, path) -> bool:
-        """Write the labels to ``path`` (.csv, .fits, .h5) as a job; False if it cannot start."""
+        """Write the labels to ``path`` (.csv, .fits, .h5) as a job (at once, under a wait cursor, while
+        another job runs); False if there is nothing to export."""
         if self.session.store is None:
             self.message.emit("No labels set in GalView yet: nothing to export")
             return False
-        if self.runner is None or self.runner.busy:
-            self.message.emit(self.runner.busy_message() if self.runner is not None else "Cannot export now")
+        if self.runner is None:
             return False
         store, collection = self.session.store, self.state.collection
-        self.runner.start(
+        self.runner.start_or_run_here(
             EXPORT_JOB, store, str(path),
             on_returned=lambda written: self.message.emit(f"Labels exported to {written}"),
             on_errored=lambda exc: self._failed(exc, store, collection, "Labels not exported"),

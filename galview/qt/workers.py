@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
-from PyQt6.QtCore import QObject, QThread, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+from PyQt6.QtWidgets import QApplication
 
 from galview.core.errors import UserFacingError
 from galview.core.jobs import Cancelled, CancelToken, Progress
@@ -153,6 +154,33 @@ class JobRunner(QObject):
         job.start()
         self.started.emit(job.name, job.title)
         return job
+
+    def start_or_run_here(self, name: str, *args, on_returned=None, on_errored=None) -> str:
+        """Start job ``name`` as :meth:`start` does, or, while another job runs, run it here in the GUI
+        thread under a wait cursor (short file work the user asked for: a label export, another
+        inspector's file — better a moment's wait than "busy" until a long scoring ends).
+
+        Returns ``"started"`` or ``"ran here"``; either way ``on_returned`` or ``on_errored`` is called
+        (at once when it ran here).
+        """
+        if self.start(name, *args, on_returned=on_returned, on_errored=on_errored) is not None:
+            return "started"
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            result = get_job(name).function()(*args)
+        except Exception as exc:  # noqa: BLE001 -- as in a job: reported, never fatal
+            if isinstance(exc, UserFacingError):
+                logger.warning("%s refused: %s", name, exc)
+            else:
+                logger.error("%s failed: %s", name, exc, exc_info=True)
+            if on_errored is not None:
+                on_errored(exc)
+        else:
+            if on_returned is not None:
+                on_returned(result)
+        finally:
+            QApplication.restoreOverrideCursor()
+        return "ran here"
 
     def cancel(self) -> None:
         if self.job is not None:

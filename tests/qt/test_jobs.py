@@ -266,3 +266,35 @@ def test_a_long_progress_text_is_shortened_in_the_middle_to_the_status_bar(windo
     assert "Fold 2/5, epoch 3/15, 28 s left: 58 / 289 batches" in status.progress.toolTip()
     status._progressed(Progress(5, 10, unit="folds"))  # a short one is left whole
     assert status.progress.format() == "Retraining: 5 / 10 folds"
+
+
+RELEASE = __import__("threading").Event()
+
+
+def _wait_for_release(on_progress=None, cancel=None):
+    return RELEASE.wait(20)
+
+
+def _double(value, on_progress=None, cancel=None):
+    if value < 0:
+        raise ValueError("a negative value")
+    return value * 2
+
+
+def test_file_work_asked_for_while_a_job_runs_is_done_at_once_and_its_failure_reported(qapp, monkeypatch):
+    """start_or_run_here: a job when the runner is free; else the same function in this thread, its result
+    or its exception handed to the same callbacks."""
+    from galview import jobs
+    from galview.jobs import JobSpec
+    from galview.qt.workers import JobRunner
+
+    for name, target in (("wait", "_wait_for_release"), ("double", "_double")):
+        monkeypatch.setitem(jobs.JOBS, name, JobSpec(name, name.title(), f"{__name__}:{target}", "steps"))
+    RELEASE.clear()
+    runner, got = JobRunner(), []
+    assert runner.start_or_run_here("wait", on_returned=got.append) == "started"
+    assert runner.start_or_run_here("double", 21, on_returned=got.append) == "ran here" and got == [42]
+    assert runner.start_or_run_here("double", -1, on_errored=got.append) == "ran here"
+    assert isinstance(got[-1], ValueError)
+    RELEASE.set()
+    assert runner.wait(20)

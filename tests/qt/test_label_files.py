@@ -97,8 +97,6 @@ def test_an_import_does_not_keep_the_window_waiting_and_says_where_it_went_when_
     qtbot.waitUntil(started.is_set, timeout=5000)
     window.labelling.poll()  # the window's timer: not while the import may hold the store
     assert polled == []
-    assert not window.labelling.start_import(theirs)  # one job at a time
-    assert window.statusBar().currentMessage().startswith("Busy (importing labels)")
     first = window.state.collection
     assert window.open_path(random_npz(tmp_path / "b.npz", N, seed=1))  # opened while it imports
     errors = []
@@ -119,3 +117,27 @@ def test_an_import_does_not_keep_the_window_waiting_and_says_where_it_went_when_
         assert np.isnan(labels[5]) and window.statusBar().currentMessage() == (
             "Nothing imported from theirs.csv: a.npz was closed first"
         )
+
+
+def test_while_another_job_runs_export_and_import_happen_at_once(window, qtbot, tmp_path, monkeypatch):
+    from galview.io import other_labels
+
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.label(1, [2])
+    release = threading.Event()
+    reading = other_labels.read_inspectors
+    monkeypatch.setattr(
+        other_labels, "read_inspectors", lambda *a, **k: release.wait(20) and reading(*a, **k)
+    )
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("index,label\n4,1\n")
+    assert window.inspector.compare_with(theirs)  # a job that keeps the runner busy
+    assert window.runner.busy
+    assert window.labelling.start_export(tmp_path / "mine.csv")
+    assert (tmp_path / "mine.csv").is_file()  # written before the call returned
+    assert window.statusBar().currentMessage() == f"Labels exported to {tmp_path / 'mine.csv'}"
+    assert window.labelling.start_import(theirs)
+    assert window.state.user_labels[4] == 1
+    assert window.statusBar().currentMessage() == "1 label imported from theirs.csv (Ctrl+Z undoes)"
+    release.set()
+    finished(window, qtbot)
