@@ -65,6 +65,18 @@ class OtherLabels:
         return int(np.isfinite(self.values).sum())
 
 
+def agreement_codes(mine, theirs) -> np.ndarray:
+    """(N,) float64: :data:`DIFFERENT` where two inspectors gave different classes, :data:`ONE_UNSURE`
+    where one gave a class and the other said unsure, :data:`SAME` where both said the same (unsure
+    too), NaN where either gave no label."""
+    mine, theirs = np.asarray(mine, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    codes = np.full(mine.shape, np.nan)
+    codes[np.isfinite(mine) & np.isfinite(theirs)] = SAME
+    codes[((mine == UNSURE) & (theirs >= 0)) | ((theirs == UNSURE) & (mine >= 0))] = ONE_UNSURE
+    codes[(mine >= 0) & (theirs >= 0) & (mine != theirs)] = DIFFERENT
+    return codes
+
+
 @dataclass(frozen=True, eq=False)
 class AgreementRanking(Ranking):
     """Disagreements first (:meth:`Agreement.ranking`); each thumbnail shows the other inspector's label.
@@ -81,11 +93,26 @@ class AgreementRanking(Ranking):
     classes: tuple[str, ...] = DEFAULT_CLASSES
 
     def badge_text(self, index: int) -> str | None:
-        """``"≠ artifact"`` (they gave another class), ``"? LSBG"`` (one of you unsure), ``"= LSBG"``."""
-        value = self.values[int(index)]
+        """``"≠ artifact"`` (they gave another class), ``"? LSBG"`` (one of you unsure), ``"= LSBG"``: where
+        you stand now (:meth:`follow`), whatever the order says."""
+        value = self.now[int(index)]
         if np.isnan(value) or self.theirs is None:
             return None
         return f"{MARKS[float(value)]} {label_name(self.theirs[int(index)], self.classes)}"
+
+    @property
+    def now(self) -> np.ndarray:
+        """(N,) float64: each cutout's code as you label now (the thumbnails' and the export's); the
+        order keeps the codes of the comparison."""
+        return self.shown if self.shown is not None else self.values
+
+    def follow(self, indices, mine) -> None:
+        """Bring the codes of cutouts ``indices`` up to your labels ``mine`` (N,) now: a disagreement you
+        settled shows "=" at once, where the comparison put it (Compare again re-sorts)."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if self.shown is not None and self.theirs is not None and indices.size:
+            mine = np.asarray(mine, dtype=np.float64)[indices]
+            self.shown[indices] = agreement_codes(mine, self.theirs[indices])
 
     @property
     def their_names(self) -> np.ndarray:
@@ -198,16 +225,11 @@ class Agreement:
 
     # -- for the grid and for people ------------------------------------------------------------
     def ranking(self, other_name: str, title: str | None = None) -> Ranking:
-        """Disagreements first: 2 for different classes, 1 where one is unsure, 0 where both say the
-        same; cutouts not labelled by both go last (NaN)."""
-        values = np.full(len(self.mine), np.nan)
-        labelled = np.isfinite(self.mine) & np.isfinite(self.theirs)
-        values[labelled] = SAME
-        values[self.one_unsure] = ONE_UNSURE
-        values[self.disagreements] = DIFFERENT
+        """Disagreements first (:func:`agreement_codes`); cutouts not labelled by both go last."""
+        values = agreement_codes(self.mine, self.theirs)
         return AgreementRanking(
             RANKING, title or f"disagreements with {other_name} first", values, descending=True, badge=BADGE,
-            theirs=self.theirs, classes=self.classes,
+            shown=values.copy(), theirs=self.theirs, classes=self.classes,
         )  # fmt: skip
 
     def status_of(self, index: int) -> str:

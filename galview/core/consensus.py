@@ -167,7 +167,10 @@ class Consensus:
         values[codes == 0] = 3.0 + (1.0 - share[codes == 0])  # 3.5 for a 1:1 split, 3.33 for 2:1
         values[codes == 1], values[codes == 2], values[codes == 3] = 2.0, 1.0, 0.0
         title = f"split votes of {len(self.names)} inspectors first"
-        return ConsensusRanking(RANKING, title, values, descending=True, badge=BADGE, team=self)
+        return ConsensusRanking(
+            RANKING, title, values, descending=True, badge=BADGE, shown=values.copy(), team=self,
+            now=Votes.of(self),
+        )  # fmt: skip
 
     def summary(self) -> str:
         """One line: "3 inspectors: Krippendorff's α 0.71 [0.66, 0.75] over 1,204 cutouts …; 96 with split votes"."""
@@ -181,27 +184,71 @@ class Consensus:
 
 
 @dataclass(frozen=True, eq=False)
+class Votes:
+    """What a thumbnail of the team's ranking shows, per cutout: status code
+    (:attr:`Consensus.status_codes`), the label adopted (NaN: a tie or none), the majority's votes and
+    the voters. Arrays (N,), updated in place by :meth:`ConsensusRanking.follow`."""
+
+    codes: np.ndarray
+    adopted: np.ndarray
+    top: np.ndarray
+    voters: np.ndarray
+
+    @classmethod
+    def of(cls, team: Consensus) -> Votes:
+        return cls(team.status_codes.copy(), team.adopted.copy(), team.votes.max(axis=1), team.voters.copy())
+
+    def take(self, indices: np.ndarray, other: Votes) -> None:
+        """Cutouts ``indices`` take ``other``'s values (``other`` holds just those cutouts, in that order)."""
+        for mine, theirs in zip(
+            (self.codes, self.adopted, self.top, self.voters),
+            (other.codes, other.adopted, other.top, other.voters),
+            strict=True,
+        ):
+            mine[indices] = theirs
+
+
+@dataclass(frozen=True, eq=False)
 class ConsensusRanking(Ranking):
-    """Split votes first (:meth:`Consensus.ranking`); each thumbnail shows the votes."""
+    """Split votes first (:meth:`Consensus.ranking`); each thumbnail shows the votes.
+
+    Attributes
+    ----------
+    team : Consensus
+        The votes as compared (they give the order).
+    now : Votes
+        The votes as the thumbnails and the export show them: the first inspector's (your) labels as
+        :meth:`follow` last saw them.
+    """
 
     team: Consensus | None = None
+    now: Votes | None = None
 
     def badge_text(self, index: int) -> str | None:
         """``"≠ LSBG 2/3"`` (split; the majority and its votes), ``"≠ tie"``, ``"? LSBG"`` (someone unsure),
-        ``"= LSBG"`` (all agree), ``"· LSBG"`` (one label)."""
-        team, index = self.team, int(index)
-        if team is None or np.isnan(self.values[index]):
+        ``"= LSBG"`` (all agree), ``"· LSBG"`` (one label): the votes now, your label as you set it since."""
+        index, now = int(index), self.now
+        shown = self.shown if self.shown is not None else self.values
+        if self.team is None or now is None or np.isnan(shown[index]):
             return None
-        code = int(team.status_codes[index])
-        adopted = team.adopted[index]
-        name = "tie" if np.isnan(adopted) else label_name(adopted, team.classes)
+        adopted = now.adopted[index]
+        name = "tie" if np.isnan(adopted) else label_name(adopted, self.team.classes)
+        code = int(now.codes[index])
         if code == 0:
-            return (
-                f"≠ {name}"
-                if np.isnan(adopted)
-                else f"≠ {name} {team.votes[index].max()}/{team.voters[index]}"
-            )
+            return f"≠ {name}" if np.isnan(adopted) else f"≠ {name} {now.top[index]}/{now.voters[index]}"
         return f"{'?=·'[code - 1]} {name}"
+
+    def follow(self, indices, mine) -> None:
+        """Bring the votes of cutouts ``indices`` up to the first inspector's (your) labels ``mine`` (N,)
+        now, for the thumbnails and the export; the order keeps the votes compared (Compare again)."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if self.team is None or self.now is None or self.shown is None or not indices.size:
+            return
+        labels = self.team.labels[:, indices].copy()
+        labels[0] = np.asarray(mine, dtype=np.float64)[indices]
+        part = Consensus(self.team.names, labels, self.team.classes)
+        self.shown[indices] = part.ranking().values
+        self.now.take(indices, Votes.of(part))
 
 
 def alpha_of(patterns: np.ndarray, counts: np.ndarray) -> float:

@@ -11,8 +11,9 @@ With several, the ranking puts split votes first (the closest votes first), each
 majority and its votes, and the status bar gives Krippendorff's α of the team. The metadata panel shows
 every inspector's label of the current cutout beside yours. "Take the other inspector's label" gives the
 selection (or the current cutout) their label — with several, the label the majority gives — as one
-undoable action. The ranking is the one computed when you compared: relabelling a disagreement does not
-move it in the grid (Compare again for that), while the metadata panel always shows where you stand now.
+undoable action. The order is the one computed when you compared: relabelling a disagreement does not
+move it in the grid (Compare again for that), while its thumbnail's mark, the exported grid and the
+metadata panel show where you stand now.
 Where a team shares one store, Labels ▸ Compare the people who labelled this store does the same with
 each person's own labels (the replay of their actions still done) in place of files.
 """
@@ -45,7 +46,7 @@ class InspectorController(WindowController):
         self.others: list = []  # the OtherLabels compared with, for the open collection
         self.state.collection_changed.connect(self._forget)
         self.state.current_changed.connect(lambda _i: self.show_current())
-        self.state.labels_changed.connect(lambda _indices: self.show_current())
+        self.state.labels_changed.connect(self._follow)
 
     def ask_files(self) -> None:
         """Ask for other inspectors' label stores or CSV files (one or several), then compare."""
@@ -217,6 +218,14 @@ class InspectorController(WindowController):
             status, shown = Consensus(names, column, classes).statuses()[0], ("split", "unsure", "agree")
         text = " · ".join(words[1:] + words[:1])
         self.window.metadata.show_inspector(text + (f" — {status}" if status in shown else ""))
+
+    def _follow(self, indices) -> None:
+        """You relabelled: the thumbnails' marks (and the exported grid) follow at once; the order stays
+        as compared. Not for the people of a store, whose own labels are read when compared."""
+        ranking = self.state.rankings.get(RANKING)
+        if ranking is not None and self.others and not self.others[0].person:
+            ranking.follow(np.arange(self.state.n) if indices is None else indices, self.state.user_labels)
+        self.show_current()
 
     def _forget(self, _collection) -> None:
         self.others = []

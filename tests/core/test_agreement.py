@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from galview.core.agreement import DIFFERENT, ONE_UNSURE, RANKING, SAME, Agreement, inspector_names, kappa_of
+from galview.core.agreement import (
+    DIFFERENT,
+    ONE_UNSURE,
+    RANKING,
+    SAME,
+    Agreement,
+    agreement_codes,
+    inspector_names,
+    kappa_of,
+)
 from galview.core.label_values import UNSURE
 
 NAN = np.nan
@@ -116,3 +125,16 @@ def test_inspectors_are_named_by_file_then_folder_then_path():
         "/b/bob/y.csv",
         "/c/bob/y.csv",
     ]
+
+
+def test_the_ranking_follows_your_relabelling_in_its_marks_not_its_order():
+    mine = np.array([1, 0, np.nan, -1, 1.0])
+    theirs = np.array([0, 0, 1, 1, np.nan])
+    ranking = Agreement(mine, theirs).ranking("bob")
+    order = ranking.sort(np.arange(5))
+    assert [ranking.badge_text(i) for i in range(5)] == ["≠ artifact", "= artifact", None, "? LSBG", None]
+    mine[[0, 2]] = [0, 1]  # settled the disagreement; labelled one only bob had
+    ranking.follow([0, 2], mine)
+    assert [ranking.badge_text(i) for i in range(5)] == ["= artifact", "= artifact", "= LSBG", "? LSBG", None]
+    np.testing.assert_array_equal(ranking.sort(np.arange(5)), order)
+    np.testing.assert_array_equal(ranking.now, agreement_codes(mine, theirs))

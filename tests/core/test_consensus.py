@@ -75,3 +75,16 @@ def test_votes_majority_adopted_share_and_order():
 def test_labels_must_be_one_row_per_inspector():
     with pytest.raises(ValueError, match=r"labels of shape \(3,\) for 2 inspectors"):
         Consensus(("a", "b"), np.zeros(3))
+
+
+def test_the_team_ranking_follows_your_relabelling_in_its_votes_not_its_order():
+    you = np.array([1, 1, np.nan, 0.0])
+    labels = np.vstack([you, [0, 1, 1, np.nan], [0, 0, 0, np.nan]])
+    ranking = Consensus(("you", "bob", "carol"), labels, ("0", "1")).ranking()
+    order = ranking.sort(np.arange(4))
+    assert [ranking.badge_text(i) for i in range(4)] == ["≠ 0 2/3", "≠ 1 2/3", "≠ tie", "· 0"]
+    you[[0, 2]] = [0, 1]
+    ranking.follow([0, 2], you)
+    assert [ranking.badge_text(i) for i in range(4)] == ["= 0", "≠ 1 2/3", "≠ 1 2/3", "· 0"]
+    np.testing.assert_array_equal(ranking.sort(np.arange(4)), order)
+    assert ranking.team.labels[0, 0] == 1  # the comparison itself is left as it was

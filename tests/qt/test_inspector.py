@@ -68,8 +68,15 @@ def test_disagreements_come_first_and_their_label_is_shown_beside_yours(window, 
     assert inspector_text(window) == "bob.sqlite: 1 · you: no label"
     state.set_current(3)
     window.labelling.auto_advance = False
-    assert window.labelling.label(0, [3])  # adjudicated: the panel follows at once
+    order = state.order.copy()
+    assert window.labelling.label(0, [3])  # adjudicated: the panel and the thumbnail follow at once
     assert inspector_text(window) == "bob.sqlite: 0 · you: 0 — agree"
+    assert model.data(model.cell_of(3), RankingRole) == "= 0"
+    np.testing.assert_array_equal(state.order, order)  # where the comparison put it, until Compare again
+    table = shown_table(state, window.labelling.classes)
+    assert table["disagreement"][list(state.order).index(3)] == 0.0
+    assert window.labelling.label(-1, [9])  # one only they had labelled: now compared
+    assert model.data(model.cell_of(9), RankingRole) == "? 1"
     assert hashlib.sha256(bob.read_bytes()).hexdigest() == before
 
 
@@ -136,11 +143,13 @@ def test_several_inspectors_split_votes_first_and_the_majority_taken(window, qtb
     state.set_selection([3, 4, 6])
     assert window.inspector.take_theirs()  # the majority: 3 → 0, 4 stays 1, the tie (6) left alone
     np.testing.assert_array_equal(state.user_labels[[3, 4, 6]], [0, 1, np.nan])
+    assert model.data(model.cell_of(3), RankingRole) == "= 0"  # everyone says 0 now
+    assert state.order[:3].tolist() == [6, 3, 4]  # the order as compared
     assert window.statusBar().currentMessage() == (
         "2 cutouts given the majority label (Ctrl+Z undoes); 1 cutout without one left alone"
     )
     assert window.labelling.undo()
-    assert state.user_labels[3] == 1
+    assert state.user_labels[3] == 1 and model.data(model.cell_of(3), RankingRole) == "≠ 0 2/3"
     state.set_selection([6])
     state.set_current(6)
     assert not window.inspector.take_theirs()  # a tie
@@ -196,6 +205,10 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     first, second = sorted((me, "zoe"))
     labels = {me: "1", "zoe": "0"}
     assert inspector_text(window) == f"{second}: {labels[second]} · {first}: {labels[first]} — disagree"
+    model = window.grid.grid_model
+    assert model.data(model.cell_of(5), RankingRole) is None  # only zoe labelled it
+    assert window.labelling.label(0, [5])  # the store's people as compared, until compared again
+    assert model.data(model.cell_of(5), RankingRole) is None
     finished(window, qtbot, window.inspector.compare_again())  # remembered: the people again, read anew
     assert state.sorting.sort == "inspector" and state.order[0] == 3
 
