@@ -64,8 +64,9 @@ class LabelStoreAPI(Protocol):
     def original_labels(self) -> np.ndarray:
         """(N,) float64 labels from the file, NaN where it had none."""
 
-    def effective(self, original=None) -> np.ndarray:
-        """(N,) float64: the user's label where set, else the original; NaN if neither."""
+    def effective(self, original=None, user=None) -> np.ndarray:
+        """(N,) float64: the user's label where set (``user``: :meth:`current`, if just read), else the
+        original; NaN if neither."""
 
     def get(self, index: int) -> dict:
         """One cutout: index, id, label, user_label, original, origin, changed_at."""

@@ -198,7 +198,8 @@ class LabelSession:
         if indices is None:
             self._reload_notes()
         if indices is None or len(indices) > RELOAD_ONE_BY_ONE:
-            state.set_labels(labels_in_use(state.collection, store), indices, user_labels=store.current())
+            user = store.current()
+            state.set_labels(labels_in_use(state.collection, store, user), indices, user_labels=user)
             return
         labels, user = state.labels.copy(), state.user_labels.copy()
         for i in indices:

@@ -150,15 +150,16 @@ def file_labels(collection) -> np.ndarray:
     return numeric_labels(collection.labels)
 
 
-def labels_in_use(collection, store=None) -> np.ndarray:
+def labels_in_use(collection, store=None, user=None) -> np.ndarray:
     """The one rule for which labels count: the label store's where the collection has one (the
     user's label where set, else the file's as the store recorded it), else the file's.
 
     ``store`` is anything with ``effective()`` (see :class:`~galview.core.label_api.LabelStoreAPI`),
     or None. Used by the labelling session (the window) and by
-    :func:`galview.io.label_choice.current_labels` (the CLI).
+    :func:`galview.io.label_choice.current_labels` (the CLI). ``user``: the store's ``current()`` labels
+    where the caller has just read them (not read again).
     """
-    return store.effective() if store is not None else file_labels(collection)
+    return store.effective(user=user) if store is not None else file_labels(collection)
 
 
 def class_names_for(collection, labels=None) -> tuple[str, ...]:

@@ -84,7 +84,8 @@ def current_labels(collection, store_path=None, source="auto", *, force=False, t
         raise ValueError(f"labels source must be one of {', '.join(SOURCES)}, got {source!r}")
     if source == "store" or (source == "auto" and has_label_store(collection, store_path)):
         with open_label_store(collection, store_path, force=force, timeout=timeout) as store:
-            labels, user, path = labels_in_use(collection, store), store.current(), store.path
+            user = store.current()
+            labels, path = labels_in_use(collection, store, user), store.path
         return LabelChoice(labels, "store", path, int(np.isfinite(user).sum()), _unsure(labels))
     if collection.labels is None:
         return LabelChoice(np.full(len(collection), np.nan), "none")

@@ -42,13 +42,14 @@ class LabelQueries:
                 self._cache["original"] = _scatter(rows, self._n, "original")
         return self._cache["original"].copy()
 
-    def effective(self, original=None) -> np.ndarray:
+    def effective(self, original=None, user=None) -> np.ndarray:
         """The label to use, float64 (N,): the user's where set, else ``original`` (default: the
-        file's labels kept in the store), NaN if neither."""
+        file's labels kept in the store), NaN if neither. ``user``: :meth:`current` where the caller
+        has just read it (a million cutouts' labels take 0.12 s to read)."""
         base = self.original_labels() if original is None else np.asarray(original, dtype=np.float64)
         if base.shape != (self._n,):
             raise ValueError(f"original has shape {base.shape}; expected ({self._n},)")
-        user = self.current()
+        user = self.current() if user is None else np.asarray(user, dtype=np.float64)
         return np.where(np.isnan(user), base, user)
 
     def get(self, index: int) -> dict:
