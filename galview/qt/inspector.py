@@ -2,12 +2,11 @@
 
 The other people's label stores or CSV files are read without touching them
 (:mod:`galview.io.other_labels`), as a job on the window's runner, so the window stays usable while a
-store of a million cutouts is read (at once, under a wait cursor, while another job such as scoring runs);
-a result for a collection no longer open is dropped. With one other
-inspector the grid sorts by the ``inspector`` ranking — the cutouts the two of you gave different
-classes first, then those one of you was unsure of — each thumbnail shows their label, and the status
-bar says how often you agree (Cohen's κ with its interval).
-With several, the ranking puts split votes first (the closest votes first), each thumbnail shows the
+store of a million cutouts is read (at once, under a wait cursor, while another job such as scoring
+runs); a result for a collection no longer open is dropped. With one other inspector the grid sorts by
+the ``inspector`` ranking — the cutouts the two of you gave different classes first, then those one of
+you was unsure of — each thumbnail shows their label, and the status bar says how often you agree
+(Cohen's κ with its interval). With several, the ranking puts split votes first (the closest votes first), each thumbnail shows the
 majority and its votes, and the status bar gives Krippendorff's α of the team. The metadata panel shows
 every inspector's label of the current cutout beside yours. "Take the other inspector's label" gives the
 selection (or the current cutout) their label — with several, the label the majority gives — as one
