@@ -46,6 +46,7 @@ def main() -> None:
             with open_label_store(window.state.collection, stores[-1]) as store:
                 store.set_many([(i, int(values[i])) for i in cutouts], user=name)
         window.inspector.compare_with(*stores)
+        wait(app, lambda: window.state.sorting.sort == "inspector" and not window.runner.busy, 30.0)
         window.state.set_current(int(window.state.order[6]))
         wait(app, lambda: False, 2.0)
         window.grab().save(str(args.output))
