@@ -41,7 +41,9 @@ def run_agree(args, collection, class_names) -> int:
     with open_label_store(collection, args.store, force=args.force) as store:
         args.collection, args.store_labels = collection, store.effective()
         classes = class_names(args)
-        names, labels, described = _users(store) if args.by_user else _files(args, collection, store, classes)
+        names, labels, described, notes = (
+            _users(store) if args.by_user else _files(args, collection, store, classes)
+        )
         ids = store.ids()
     print(
         "; ".join(
@@ -54,11 +56,11 @@ def run_agree(args, collection, class_names) -> int:
         agreement = Agreement(labels[0], labels[1], classes)
         _print_pair(agreement, names, ids)
         if args.output:
-            _write_pair(args.output, agreement, ids, _columns(names))
+            _write_pair(args.output, agreement, ids, _columns(names), notes)
     else:
         _print_team(team, ids)
         if args.output:
-            _write_team(args.output, team, ids, _columns(names))
+            _write_team(args.output, team, ids, _columns(names), notes)
     if args.consensus:
         written = _write_consensus(args.consensus, team, ids)
         print(f"{count(written, 'majority label')} written to {args.consensus}")
@@ -68,7 +70,8 @@ def run_agree(args, collection, class_names) -> int:
 
 
 def _files(args, collection, store, classes):
-    """(names, labels, descriptions): you, then each other inspector's file."""
+    """(names, labels, descriptions, notes): you, then each other inspector's file; ``notes``: cutout →
+    the other inspectors' notes on it ("bob.sqlite: ghost?; carol.csv: …")."""
     from galview.io.label_store import store_path_for
     from galview.io.other_labels import person_labels, read_other_labels
 
@@ -76,11 +79,16 @@ def _files(args, collection, store, classes):
     others = [read_other_labels(path, collection, classes, own_store=own) for path in args.other]
     names = ["you", *inspector_names(other.path for other in others)]
     labels = [person_labels(store), *[other.values for other in others]]
-    return names, labels, ["you", *[other.description for other in others]]
+    notes: dict[int, str] = {}
+    for name, other in zip(names[1:], others, strict=True):
+        for index, note in other.notes.items():
+            notes[index] = f"{notes[index]}; {name}: {note}" if index in notes else f"{name}: {note}"
+    return names, labels, ["you", *[other.description for other in others]], notes
 
 
 def _users(store):
-    """(names, labels, descriptions): each person who labelled the store (not a model), their own labels."""
+    """(names, labels, descriptions, notes): each person who labelled the store (not a model), their own
+    labels; no notes (the store's are one per cutout, whoever wrote them)."""
     from galview.io.other_labels import store_people
 
     people = store_people(store)
@@ -88,7 +96,7 @@ def _users(store):
         who = f"only {people[0].person} has" if people else "nobody has"
         raise UserFacingError(store.path, f"{who} labels in it: --by-user needs two people or more")
     names = [person.person for person in people]
-    return names, [person.values for person in people], names
+    return names, [person.values for person in people], names, None
 
 
 def label_text(value, classes) -> str:
@@ -159,7 +167,7 @@ def _columns(names) -> list[str]:
     return ["mine", "theirs"] if len(names) == 2 else ["mine", *[f"theirs_{k}" for k in range(1, len(names))]]
 
 
-def _write_pair(output, agreement: Agreement, ids, columns) -> None:
+def _write_pair(output, agreement: Agreement, ids, columns, notes) -> None:
     either = np.flatnonzero(np.isfinite(agreement.mine) | np.isfinite(agreement.theirs))
     order = agreement.ranking("them").sort(either)  # one side only: unranked, last
     rows = (
@@ -167,20 +175,28 @@ def _write_pair(output, agreement: Agreement, ids, columns) -> None:
          label_text(agreement.theirs[i], agreement.classes), agreement.status_of(i).replace(" ", "_")]
         for i in order
     )  # fmt: skip
-    write_csv(output, ["index", "id", *columns, "status"], rows)
+    write_csv(output, *_with_notes(["index", "id", *columns, "status"], rows, notes))
 
 
-def _write_team(output, team: Consensus, ids, columns) -> None:
+def _write_team(output, team: Consensus, ids, columns, notes) -> None:
     classes, share, majority, statuses = team.classes, team.share, team.majority, team.statuses()
     rows = (
         [int(i), ids[i], *(label_text(v, classes) for v in team.labels[:, i]), label_text(majority[i], classes),
          "" if np.isnan(share[i]) else f"{share[i]:.3f}", statuses[i]]
         for i in team.order()
     )  # fmt: skip
-    write_csv(output, ["index", "id", *columns, "majority", "share", "status"], rows)
+    write_csv(output, *_with_notes(["index", "id", *columns, "majority", "share", "status"], rows, notes))
     renamed = [(column, name) for column, name in zip(columns, team.names, strict=True) if column != name]
     if len(renamed) > 1:  # mine = you needs no saying
         print("columns: " + ", ".join(f"{column} = {name}" for column, name in renamed[1:]))
+
+
+def _with_notes(header, rows, notes):
+    """(header, rows) with a last column ``their_notes`` (the other inspectors' notes on each row's cutout)
+    when comparing files; as they are for the people of one store (``notes`` None)."""
+    if notes is None:
+        return header, rows
+    return [*header, "their_notes"], ([*row, notes.get(row[0], "")] for row in rows)
 
 
 def _write_consensus(output, team: Consensus, ids) -> int:

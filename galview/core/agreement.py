@@ -9,7 +9,7 @@ by chance) with a bootstrap interval, and a ranking that puts the disagreements 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -42,12 +42,16 @@ class OtherLabels:
         Who set them, where the file says (a store's history); empty for a CSV file.
     person : str
         For the people of one shared store: the user they are (then their name); empty for a file.
+    notes : dict of int to str
+        Their notes on cutouts, by index (their store's, or a CSV file's ``note`` column); empty for the
+        people of one store, whose notes are the store's own.
     """
 
     path: Path
     values: np.ndarray
     users: tuple[str, ...] = ()
     person: str = ""
+    notes: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:

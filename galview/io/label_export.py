@@ -69,7 +69,9 @@ def _step(on_progress, cancel, done: int, message: str) -> None:
         on_progress(Progress(done, 2, message, unit="steps"))
 
 
-def csv_labels(path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False) -> dict[int, int]:
+def csv_labels(
+    path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False, notes: dict | None = None
+) -> dict[int, int]:
     """The labels a CSV file gives, by cutout index; nothing is written anywhere.
 
     Parameters
@@ -84,6 +86,9 @@ def csv_labels(path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False
     set_by_a_person : bool
         Where the file has a ``changed_at`` column (a GalView export), keep only the rows a person
         labelled (a time there), not the file labels the export carried along.
+    notes : dict, optional
+        Filled with the file's ``note`` column where it has one (index → text, rows with a note whose
+        cutout can be found, labelled or not).
 
     Raises
     ------
@@ -93,14 +98,16 @@ def csv_labels(path, ids, classes=DEFAULT_CLASSES, set_by_a_person: bool = False
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            return _read_rows(path, csv.DictReader(handle), ids, classes, set_by_a_person)
+            return _read_rows(path, csv.DictReader(handle), ids, classes, set_by_a_person, notes)
     except OSError as exc:
         raise LabelStoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
     except (csv.Error, UnicodeDecodeError) as exc:
         raise LabelStoreError(path, f"is not a readable CSV file ({one_line(exc)})") from exc
 
 
-def _read_rows(path: Path, reader: csv.DictReader, ids, classes, set_by_a_person: bool) -> dict[int, int]:
+def _read_rows(
+    path: Path, reader: csv.DictReader, ids, classes, set_by_a_person: bool, notes=None
+) -> dict[int, int]:
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     if "label" not in fields or not {"index", "id"} & set(fields):
         raise LabelStoreError(path, f"needs a header with columns {{index or id}} and label; found {fields}")
@@ -112,19 +119,32 @@ def _read_rows(path: Path, reader: csv.DictReader, ids, classes, set_by_a_person
     for row in rows_letting_others_run(reader):  # read in a job, the window answers meanwhile
         line = reader.line_num
         text = (row.get("label") or "").strip()
+        note = (row.get("note") or "").strip() if notes is not None else ""
         if not text or (person_only and not (row.get("changed_at") or "").strip()):
+            if note:
+                _keep_note(notes, note, row, ids, by_id)
             continue
         try:
             index = _row_index(row, ids, by_id)
             value = parse_label(text, classes)
         except ValueError as exc:
             raise LabelStoreError(path, f"line {line}: {one_line(exc)}") from None
+        if note:
+            notes[index] = note
         if index in changes:
             raise LabelStoreError(
                 path, f"line {line}: cutout {index} was already given on line {first_line[index]}"
             )
         changes[index], first_line[index] = value, line
     return changes
+
+
+def _keep_note(notes: dict, note: str, row: dict, ids, by_id: dict) -> None:
+    """The note of a row whose label is not used, where its cutout can be found (else left out)."""
+    try:
+        notes[_row_index(row, ids, by_id)] = note
+    except ValueError:
+        pass
 
 
 def _row_index(row: dict, ids: np.ndarray, by_id: dict) -> int:

@@ -76,10 +76,10 @@ def read_other_labels(path, collection, classes=DEFAULT_CLASSES, own_store=None)
             path, "does not begin as an SQLite file does: it is damaged, or not a label store; expected "
             "another inspector's label store (.sqlite) or CSV file",
         )  # fmt: skip
-    values = np.full(len(collection), np.nan)
-    for index, value in csv_labels(path, ids, classes, set_by_a_person=True).items():
+    values, notes = np.full(len(collection), np.nan), {}
+    for index, value in csv_labels(path, ids, classes, set_by_a_person=True, notes=notes).items():
         values[index] = value
-    return OtherLabels(path, values)
+    return OtherLabels(path, values, notes=notes)
 
 
 def read_inspectors(
@@ -139,6 +139,7 @@ def _from_store(path: Path, n: int, ids: np.ndarray) -> OtherLabels:
                 labelled, their_ids = store.labelled_ids()  # every id of a million cutouts takes 1.5 s
                 values = person_labels(store)
                 users = [u for u in store.labelling_users() if u and not u.startswith(MODEL_USER_PREFIX)]
+                notes = store.notes()
         except LabelStoreError as exc:
             raise LabelStoreError(path, exc.problem.replace(str(copy), str(path))) from None
     different = np.flatnonzero(their_ids != ids[labelled].astype(str))
@@ -149,4 +150,4 @@ def _from_store(path: Path, n: int, ids: np.ndarray) -> OtherLabels:
             f"was made for other cutouts: cutout {first} is {str(their_ids[different[0]])!r} there and "
             f"{str(ids[first])!r} here ({len(different):,} of the {len(labelled):,} cutouts it labels differ)",
         )
-    return OtherLabels(path, values, tuple(users))
+    return OtherLabels(path, values, tuple(users), notes=notes)

@@ -8,7 +8,8 @@ the ``inspector`` ranking — the cutouts the two of you gave different classes 
 you was unsure of — each thumbnail shows their label, and the status bar says how often you agree
 (Cohen's κ with its interval). With several, the ranking puts split votes first (the closest votes first), each thumbnail shows the
 majority and its votes, and the status bar gives Krippendorff's α of the team. The metadata panel shows
-every inspector's label of the current cutout beside yours. "Take the other inspector's label" gives the
+every inspector's label of the current cutout beside yours, with the start of the note each wrote on it
+(their notes in full in its tooltip). "Take the other inspector's label" gives the
 selection (or the current cutout) their label — with several, the label the majority gives — as one
 undoable action. The order is the one computed when you compared: relabelling a disagreement does not
 move it in the grid (Compare again for that), while its thumbnail's mark, the exported grid and the
@@ -35,6 +36,8 @@ from galview.qt.controller import WindowController
 OTHER_LABELS_FILTER = "Labels (*.sqlite *.csv);;All files (*)"
 #: Remembered in place of files: the people of the collection's own store were compared.
 PEOPLE = ":people of the store:"
+#: The most of another inspector's note the panel shows beside their label (the tooltip has it all).
+NOTE_SHOWN = 40
 
 
 class InspectorController(WindowController):
@@ -210,13 +213,23 @@ class InspectorController(WindowController):
         classes = self.window.labelling.classes
         column = np.array([[values[index]] for values in labels])  # this cutout alone: cheap
         words = [f"{name}: {_name(value, classes)}" for name, value in zip(names, column[:, 0], strict=True)]
+        notes = self._notes(index)
+        for k, note in notes.items():
+            words[k] += f" “{note if len(note) <= NOTE_SHOWN else note[: NOTE_SHOWN - 1] + '…'}”"
         if len(names) == 2:
             status = Agreement(column[0], column[1]).status_of(0)
             shown = ("agree", "disagree", "unsure", "both unsure")
         else:
             status, shown = Consensus(names, column, classes).statuses()[0], ("split", "unsure", "agree")
         text = " · ".join(words[1:] + words[:1])
-        self.window.metadata.show_inspector(text + (f" — {status}" if status in shown else ""))
+        tooltip = "\n".join(f"{names[k]}'s note: {note}" for k, note in notes.items())
+        self.window.metadata.show_inspector(text + (f" — {status}" if status in shown else ""), tooltip)
+
+    def _notes(self, index: int) -> dict[int, str]:
+        """The other inspectors' notes on cutout ``index``, by their place among :meth:`_inspectors`'
+        names (after "you" for files; the people of one store carry none: its notes are in the Note row)."""
+        first = 0 if self.others and self.others[0].person else 1
+        return {k: other.notes[index] for k, other in enumerate(self.others, first) if other.notes.get(index)}
 
     def _follow(self, indices) -> None:
         """You relabelled: the thumbnails' marks (and the exported grid) follow at once; the order stays

@@ -81,9 +81,11 @@ class MetadataPanel(QWidget):
         """The current cutout's similarity to the last search's reference (``"—"``: no search)."""
         self.fields["Similarity"].setText(text)
 
-    def show_inspector(self, text: str) -> None:
-        """Other inspectors' labels of the current cutout beside yours (``"—"``: none compared)."""
+    def show_inspector(self, text: str, notes: str = "") -> None:
+        """Other inspectors' labels of the current cutout beside yours (``"—"``: none compared) and, as
+        the tooltip, their notes on it in full."""
         self.fields["Inspectors"].setText(text)
+        self.fields["Inspectors"].setToolTip(notes)
 
     def show_review(self, text: str) -> None:
         """Where the current cutout stands in the review queue (``"—"``: the queue is empty)."""

@@ -44,6 +44,9 @@ def test_two_inspectors_of_the_real_cutouts_are_compared(data, tmp_path, capsys)
     bob = tmp_path / "bob" / "bob.sqlite"
     bob.parent.mkdir()
     label(data, bob, theirs, "bob")
+    with open_collection(data) as collection, open_label_store(collection, bob) as opened:
+        opened.set_note(14, "ghost of the star to the NE?", user="bob")  # 14 % 7 == 0: a disagreement
+        opened.set_note(100, "faint, check DR10", user="bob")
     before = hashlib.sha256(bob.read_bytes()).hexdigest()
     code, out, err = run(capsys, data, bob, "-o", tmp_path / "agree.csv")
     assert code == 0 and err == ""
@@ -67,6 +70,8 @@ def test_two_inspectors_of_the_real_cutouts_are_compared(data, tmp_path, capsys)
     assert [int(r["index"]) for r in rows[: len(disagree)]] == disagree  # disagreements first
     assert {r["status"] for r in rows[: len(disagree)]} == {"disagree"}
     assert len(rows) == 82 and {r["status"] for r in rows[-12:]} == {"only_mine", "only_theirs"}
+    notes = {int(r["index"]): r["their_notes"] for r in rows if r["their_notes"]}
+    assert notes == {14: "bob.sqlite: ghost of the star to the NE?", 100: "bob.sqlite: faint, check DR10"}
     first = rows[0]
     assert first["mine"] == ("LSBG" if mine[disagree[0]] else "artifact") and first["id"]
 
@@ -123,7 +128,9 @@ def test_a_team_of_three_gets_kappa_for_each_pair_alpha_and_a_consensus_to_impor
     assert f"columns: theirs_1 = {names[0]}, theirs_2 = {names[1]}" in out
     with open(tmp_path / "team.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["index", "id", "mine", "theirs_1", "theirs_2", "majority", "share", "status"]
+    assert list(rows[0]) == [
+        "index", "id", "mine", "theirs_1", "theirs_2", "majority", "share", "status", "their_notes"
+    ]  # fmt: skip
     split = [int(r["index"]) for r in rows if r["status"] == "split"]
     assert split == [int(r["index"]) for r in rows[: len(split)]] and len(split) == int(team.split.sum())
     with open(tmp_path / "cons.csv", newline="") as handle:

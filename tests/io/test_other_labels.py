@@ -203,3 +203,21 @@ def test_the_windows_job_reads_each_file_in_turn_saying_which_and_stops_when_can
     assert [p.text() for p in progress] == ["reading bob.csv: 0 / 2 files", "reading carol.csv: 1 / 2 files"]
     assert (bob.name, np.flatnonzero(np.isfinite(bob.values)).tolist()) == ("bob.csv", [3])
     assert (carol.name, np.flatnonzero(np.isfinite(carol.values)).tolist()) == ("carol.csv", [5])
+
+
+def test_their_notes_come_with_their_labels_from_a_store_or_its_export(data, tmp_path):
+    with open_collection(data) as collection:
+        theirs = tmp_path / "bob.sqlite"
+        with open_label_store(collection, theirs) as store:
+            store.set([2], 1, user="bob")
+            store.set_note(2, "tidal tail to the NE?", user="bob")
+            store.set_note(7, "same object as #2", user="bob")  # a note, no label of theirs
+            store.export(tmp_path / "bob.csv")
+        from_store = read_other_labels(theirs, collection)
+        from_csv = read_other_labels(tmp_path / "bob.csv", collection)
+        (tmp_path / "bad.csv").write_text("id,label,note\nobj2,1,fine\nnobody,,lost\n")
+        with_unknown = read_other_labels(tmp_path / "bad.csv", collection)
+    expected = {2: "tidal tail to the NE?", 7: "same object as #2"}
+    assert from_store.notes == expected and from_csv.notes == expected
+    assert np.flatnonzero(np.isfinite(from_csv.values)).tolist() == [2]  # the note alone labels nothing
+    assert with_unknown.notes == {2: "fine"}  # a note on a cutout not found is left out, not an error

@@ -253,3 +253,19 @@ def test_reading_runs_off_the_gui_thread_and_a_result_for_a_closed_collection_is
     assert window.inspector.others == [] and "inspector" not in window.state.rankings
     assert window.inspector.remembered() == []  # nor remembered for the collection now open
     assert errors == []  # not even that the store it was reading has closed
+
+
+def test_their_notes_are_shown_beside_their_labels_in_full_in_the_tooltip(window, qtbot, tmp_path):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.label(1, [3])
+    bob = other_store(window, tmp_path / "bob.sqlite", {3: 0})
+    long = "a ghost of the bright star to the north-east, see the DR10 image before deciding"
+    with open_label_store(window.state.collection, bob) as store:
+        store.set_note(3, long, user="bob")
+    finished(window, qtbot, window.inspector.compare_with(bob))
+    window.state.set_current(3)
+    assert inspector_text(window) == f"bob.sqlite: 0 “{long[:39]}…” · you: 1 — disagree"
+    assert window.metadata.fields["Inspectors"].toolTip() == f"bob.sqlite's note: {long}"
+    window.state.set_current(4)
+    assert inspector_text(window) == "bob.sqlite: no label · you: no label"
+    assert window.metadata.fields["Inspectors"].toolTip() == ""
