@@ -215,7 +215,8 @@ class InspectorController(WindowController):
         words = [f"{name}: {_name(value, classes)}" for name, value in zip(names, column[:, 0], strict=True)]
         notes = self._notes(index)
         for k, note in notes.items():
-            words[k] += f" “{note if len(note) <= NOTE_SHOWN else note[: NOTE_SHOWN - 1] + '…'}”"
+            line = " ".join(note.split())  # a note's lines on one
+            words[k] += f" “{line if len(line) <= NOTE_SHOWN else line[: NOTE_SHOWN - 1] + '…'}”"
         if len(names) == 2:
             status = Agreement(column[0], column[1]).status_of(0)
             shown = ("agree", "disagree", "unsure", "both unsure")

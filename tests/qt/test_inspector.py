@@ -259,12 +259,13 @@ def test_their_notes_are_shown_beside_their_labels_in_full_in_the_tooltip(window
     assert window.open_path(random_npz(tmp_path / "a.npz", N))
     window.labelling.label(1, [3])
     bob = other_store(window, tmp_path / "bob.sqlite", {3: 0})
-    long = "a ghost of the bright star to the north-east, see the DR10 image before deciding"
+    long = "a ghost of the bright star\nto the north-east, see the DR10 image before deciding"
     with open_label_store(window.state.collection, bob) as store:
         store.set_note(3, long, user="bob")
     finished(window, qtbot, window.inspector.compare_with(bob))
     window.state.set_current(3)
-    assert inspector_text(window) == f"bob.sqlite: 0 “{long[:39]}…” · you: 1 — disagree"
+    shown = long.replace("\n", " ")[:39]  # on one line, shortened
+    assert inspector_text(window) == f"bob.sqlite: 0 “{shown}…” · you: 1 — disagree"
     assert window.metadata.fields["Inspectors"].toolTip() == f"bob.sqlite's note: {long}"
     window.state.set_current(4)
     assert inspector_text(window) == "bob.sqlite: no label · you: no label"
