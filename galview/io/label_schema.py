@@ -22,7 +22,7 @@ import numpy as np
 from galview.core.budget import MAX_LABEL
 from galview.core.errors import CollectionError, DamagedStore, UserFacingError
 from galview.core.label_values import numeric_labels
-from galview.io.text import one_line, valid_text
+from galview.io.text import one_line, valid_text, valid_texts
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x47564C53  # "GVLS" in PRAGMA application_id
@@ -112,7 +112,7 @@ def _original_rows(original, n: int, source: str = "") -> list[tuple[int, int | 
 def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | None = None) -> None:
     """Write a fresh, complete store into ``path`` (an empty file); ``fingerprint`` goes in ``meta``."""
     ids = _resolve(ids, n, "ids", source)
-    ids = [str(i) for i in range(n)] if ids is None else [valid_text(v) for v in ids]
+    ids = [str(i) for i in range(n)] if ids is None else valid_texts(ids)
     rows = _original_rows(original, n, source)
     conn = sqlite3.connect(path, isolation_level=None)
     try:

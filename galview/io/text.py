@@ -32,6 +32,22 @@ def valid_text(value) -> str:
     return text
 
 
+def valid_texts(values) -> list[str]:
+    """:func:`valid_text` of each of ``values``: a million ids that are already valid UTF-8 text (the
+    usual case) are checked in one encode, 0.1 s instead of 1.2 s one by one."""
+    if (
+        getattr(getattr(values, "dtype", None), "kind", "") == "U"
+    ):  # a numpy array of str (numpy not imported)
+        texts = values.tolist()
+        try:
+            "\n".join(texts).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return texts
+    return [valid_text(value) for value in values]
+
+
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception's message on one line (whitespace collapsed, at most ``limit`` characters), for
     the reason in parentheses of a one-line error; its type name when it has no message."""

@@ -28,3 +28,15 @@ def test_one_line_collapses_a_multi_line_reason():
     assert one_line(error) == "Card 'NAXIS1' is not FITS standard. Fixed value: 64 Other problem"
     assert one_line(KeyError()) == "KeyError"
     assert len(one_line(OSError("x" * 1000))) == 200
+
+
+def test_many_ids_are_checked_at_once_and_each_mended_where_one_is_not_valid_text():
+    import numpy as np
+
+    from galview.io.text import valid_texts
+
+    plain = valid_texts(np.array(["J0001", "J0002"]))
+    assert plain == ["J0001", "J0002"] and all(type(text) is str for text in plain)
+    mended = valid_texts(np.array(["ok", "ngc\udce9.png"]))  # a non-UTF-8 file name among them
+    assert mended == ["ok", "ngc\ufffd.png"]
+    assert valid_texts([b"x\xff", 7]) == ["x\ufffd", "7"]
