@@ -34,10 +34,9 @@ def valid_text(value) -> str:
 
 def valid_texts(values) -> list[str]:
     """:func:`valid_text` of each of ``values``: a million ids that are already valid UTF-8 text (the
-    usual case) are checked in one encode, 0.1 s instead of 1.2 s one by one."""
-    if (
-        getattr(getattr(values, "dtype", None), "kind", "") == "U"
-    ):  # a numpy array of str (numpy not imported)
+    usual case) are checked in one encode: 0.08 s against 0.57 s one by one."""
+    kind = getattr(getattr(values, "dtype", None), "kind", "")  # "U": a numpy array of str
+    if kind == "U":
         texts = values.tolist()
         try:
             "\n".join(texts).encode("utf-8")

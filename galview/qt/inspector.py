@@ -6,16 +6,16 @@ store of a million cutouts is read (at once, under a wait cursor, while another 
 runs); a result for a collection no longer open is dropped. With one other inspector the grid sorts by
 the ``inspector`` ranking — the cutouts the two of you gave different classes first, then those one of
 you was unsure of — each thumbnail shows their label, and the status bar says how often you agree
-(Cohen's κ with its interval). With several, the ranking puts split votes first (the closest votes first), each thumbnail shows the
-majority and its votes, and the status bar gives Krippendorff's α of the team. The metadata panel shows
-every inspector's label of the current cutout beside yours, with the start of the note each wrote on it
-(their notes in full in its tooltip). "Take the other inspector's label" gives the
-selection (or the current cutout) their label — with several, the label the majority gives — as one
-undoable action. The order is the one computed when you compared: relabelling a disagreement does not
-move it in the grid (Compare again for that), while its thumbnail's mark, the exported grid and the
-metadata panel show where you stand now.
-Where a team shares one store, Labels ▸ Compare the people who labelled this store does the same with
-each person's own labels (the replay of their actions still done) in place of files.
+(Cohen's κ with its interval). With several, the ranking puts split votes first (the closest votes
+first), each thumbnail shows the majority and its votes, and the status bar gives Krippendorff's α of
+the team. The metadata panel shows every inspector's label of the current cutout beside yours, with the
+start of the note each wrote on it (their notes in full in its tooltip). "Take the other inspector's
+label" gives the selection (or the current cutout) their label — with several, the label the majority
+gives — as one undoable action. The order is the one computed when you compared: relabelling a
+disagreement does not move it in the grid (Compare again for that), while its thumbnail's mark, the
+exported grid and the metadata panel show where you stand now. Where a team shares one store, Labels ▸
+Compare the people who labelled this store does the same with each person's own labels (the replay of
+their actions still done) in place of files.
 """
 
 from __future__ import annotations
