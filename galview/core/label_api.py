@@ -42,9 +42,11 @@ class LabelStoreAPI(Protocol):
         """Set (or with None clear) the label of one or more cutouts as one undoable action."""
 
     def set_many(
-        self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set"
-    ):
-        """Set different labels on several cutouts as one undoable action: ``changes`` is (index, label) pairs."""
+        self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set",
+        unless_changed_since=None,
+    ):  # fmt: skip
+        """Set different labels on several cutouts as one undoable action: ``changes`` is (index, label) pairs;
+        with ``unless_changed_since`` (a ``last_seq()``), not those changed since. The action, or None."""
 
     def undo(self, user: str | None = None) -> list[int] | None:
         """Undo the last done action (the last of ``user``'s when given); indices changed or None.

@@ -41,7 +41,8 @@ def import_csv(store, path, classes=DEFAULT_CLASSES, *, on_progress=None, cancel
     Returns
     -------
     list of int
-        Indices whose label changed (empty if none).
+        Indices whose label changed (empty if none). A cutout labelled by anyone after the import began
+        reading keeps that label.
 
     Raises
     ------
@@ -50,13 +51,17 @@ def import_csv(store, path, classes=DEFAULT_CLASSES, *, on_progress=None, cancel
     """
     path = Path(path)
     _step(on_progress, cancel, 0, f"reading {path.name}")
+    seq = store.last_seq()  # a label set from now on (the window's, during the job) is not overwritten
     changes = csv_labels(path, store.ids(), classes)
     effective = store.effective()
     changes = {i: v for i, v in changes.items() if effective[i] != v}
     _step(on_progress, cancel, 1, f"writing {len(changes):,} labels")
-    if changes:
-        store.set_many(changes.items(), kind="import", description=f"import {path.name}")
-    return sorted(changes)
+    if not changes:
+        return []
+    action = store.set_many(
+        changes.items(), kind="import", description=f"import {path.name}", unless_changed_since=seq
+    )
+    return [] if action is None else store.action_indices(action)
 
 
 def _step(on_progress, cancel, done: int, message: str) -> None:

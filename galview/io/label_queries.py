@@ -149,6 +149,14 @@ class LabelQueries:
         with self._reading() as conn:
             return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM history").fetchone()[0]
 
+    def action_indices(self, action: int) -> list[int]:
+        """The cutouts action ``action`` (from :meth:`set_many`) changed, sorted."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT idx FROM history WHERE action = ?", (int(action),)
+            ).fetchall()
+        return sorted(int(row[0]) for row in rows)
+
     def changed_since(self, seq: int) -> np.ndarray:
         """Sorted unique indices changed by history rows after ``seq`` (from :meth:`last_seq`)."""
         with self._reading() as conn:

@@ -242,11 +242,15 @@ class LabelStore(LabelQueries, LabelNotes):
         )
 
     def set_many(
-        self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set"
-    ):
+        self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set",
+        unless_changed_since=None,
+    ):  # fmt: skip
         """Set different labels on several cutouts as one action: ``changes`` is (index, label) pairs.
 
-        ``kind`` is ``"set"`` or ``"import"``; other parameters as :meth:`set`.
+        ``kind`` is ``"set"`` or ``"import"``; ``unless_changed_since`` (a :meth:`last_seq`) leaves out,
+        in the same transaction, the cutouts changed since then (an import read before a label was set
+        does not overwrite it); other parameters as :meth:`set`. Returns the action, or None when every
+        cutout was left out.
         """
         pairs = [(int(i), label_value(v)) for i, v in dict(changes).items()]
         if not pairs:
@@ -255,6 +259,18 @@ class LabelStore(LabelQueries, LabelNotes):
         probs, secs = _per_index(prob, len(pairs), "prob"), _per_index(seconds, len(pairs), "seconds")
         now, user = time.time(), user or current_user()
         with self._transaction() as conn:
+            if unless_changed_since is not None:
+                newer = {row[0] for row in conn.execute(
+                    "SELECT DISTINCT idx FROM history WHERE seq > ?", (int(unless_changed_since),)
+                )}  # fmt: skip
+                kept = [k for k, (i, _) in enumerate(pairs) if i not in newer]
+                pairs, probs, secs = (
+                    [pairs[k] for k in kept],
+                    [probs[k] for k in kept],
+                    [secs[k] for k in kept],
+                )
+                if not pairs:
+                    return None
             old = label_actions.stored(conn, [i for i, _ in pairs])
             conn.execute("UPDATE actions SET state = 'dropped' WHERE state = 'undone'")
             action = conn.execute(

@@ -856,3 +856,24 @@ def test_the_windows_import_and_export_jobs_say_their_steps_and_a_cancel_writes_
         "reading the labels: 0 / 2 steps",
         f"writing {len(ORIGINAL)} rows to out.csv: 1 / 2 steps",
     ]
+
+
+def test_an_import_never_overwrites_a_label_set_while_it_read_its_file(store, tmp_path, monkeypatch):
+    from galview.io import label_export
+
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("index,label\n2,1\n3,1\n4,1\n")
+    reading = label_export.csv_labels
+
+    def meanwhile(*args, **kwargs):  # the window labels cutout 3 while the import reads
+        found = reading(*args, **kwargs)
+        store.set([3], 0, user="me")
+        return found
+
+    monkeypatch.setattr(label_export, "csv_labels", meanwhile)
+    assert label_export.import_csv(store, theirs) == [2, 4]  # 3 keeps the label set after the import began
+    assert store.current()[3] == 0 and store.current()[2] == store.current()[4] == 1
+    seq = store.last_seq()
+    store.set([4], 0, user="me")
+    assert store.set_many([(4, 1)], kind="import", unless_changed_since=seq) is None  # nothing left to write
+    assert store.current()[4] == 0 and store.history()[-1]["user"] == "me"

@@ -141,3 +141,27 @@ def test_while_another_job_runs_export_and_import_happen_at_once(window, qtbot, 
     assert window.statusBar().currentMessage() == "1 label imported from theirs.csv (Ctrl+Z undoes)"
     release.set()
     finished(window, qtbot)
+
+
+def test_a_label_set_while_the_import_reads_is_kept_and_the_count_says_so(
+    window, qtbot, tmp_path, monkeypatch
+):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.auto_advance = False
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text("index,label\n4,1\n5,0\n")  # 4: file 0 → 1, 5: file 1 → 0
+    release, inside, reading = threading.Event(), threading.Event(), label_export.csv_labels
+
+    def slow(*args, **kwargs):
+        inside.set()
+        assert release.wait(20)
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(label_export, "csv_labels", slow)
+    assert window.labelling.start_import(theirs)
+    qtbot.waitUntil(inside.is_set, timeout=5000)
+    assert window.labelling.label(-1, [5])  # while the import reads its file
+    release.set()
+    finished(window, qtbot)
+    np.testing.assert_array_equal(window.state.user_labels[[4, 5]], [1, -1])  # yours kept
+    assert window.statusBar().currentMessage() == "1 label imported from theirs.csv (Ctrl+Z undoes)"
