@@ -158,10 +158,14 @@ class Agreement:
         return (self.mine >= 0) & (self.theirs >= 0)
 
     @cached_property
+    def codes(self) -> np.ndarray:
+        """(N,) float64: :func:`agreement_codes` of the two (different, one unsure, the same, NaN)."""
+        return agreement_codes(self.mine, self.theirs)
+
+    @cached_property
     def one_unsure(self) -> np.ndarray:
         """(N,) bool: one said unsure, the other gave a class."""
-        mine_unsure, theirs_unsure = self.mine == UNSURE, self.theirs == UNSURE
-        return (mine_unsure & (self.theirs >= 0)) | (theirs_unsure & (self.mine >= 0))
+        return self.codes == ONE_UNSURE
 
     @property
     def both_unsure(self) -> int:
@@ -181,7 +185,7 @@ class Agreement:
     @cached_property
     def disagreements(self) -> np.ndarray:
         """Indices of the cutouts given different classes, in index order."""
-        return np.flatnonzero(self.both & (self.mine != self.theirs))
+        return np.flatnonzero(self.codes == DIFFERENT)
 
     # -- how often they agree -------------------------------------------------------------------
     @property
@@ -230,7 +234,7 @@ class Agreement:
     # -- for the grid and for people ------------------------------------------------------------
     def ranking(self, other_name: str, title: str | None = None) -> Ranking:
         """Disagreements first (:func:`agreement_codes`); cutouts not labelled by both go last."""
-        values = agreement_codes(self.mine, self.theirs)
+        values = self.codes.copy()
         return AgreementRanking(
             RANKING, title or f"disagreements with {other_name} first", values, descending=True, badge=BADGE,
             shown=values.copy(), theirs=self.theirs, classes=self.classes,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from galview.core.jobs import rows_letting_others_run
+from galview.core.jobs import Progress, rows_letting_others_run
 from galview.core.label_values import DEFAULT_CLASSES, parse_label
 from galview.io.label_schema import EXPORT_COLUMNS, LabelStoreError
 from galview.io.text import one_line
@@ -69,8 +69,6 @@ def _step(on_progress, cancel, done: int, message: str) -> None:
     if cancel is not None:
         cancel.raise_if_cancelled()
     if on_progress is not None:
-        from galview.core.jobs import Progress
-
         on_progress(Progress(done, 2, message, unit="steps"))
 
 

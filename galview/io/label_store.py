@@ -260,9 +260,7 @@ class LabelStore(LabelQueries, LabelNotes):
         now, user = time.time(), user or current_user()
         with self._transaction() as conn:
             if unless_changed_since is not None:
-                newer = {row[0] for row in conn.execute(
-                    "SELECT DISTINCT idx FROM history WHERE seq > ?", (int(unless_changed_since),)
-                )}  # fmt: skip
+                newer = set(self.changed_since(unless_changed_since).tolist())  # in this transaction
                 kept = [k for k, (i, _) in enumerate(pairs) if i not in newer]
                 pairs, probs, secs = (
                     [pairs[k] for k in kept],

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.agreement import OtherLabels
+from galview.core.jobs import Progress
 from galview.core.label_values import DEFAULT_CLASSES
 from galview.core.training_labels import MODEL_USER_PREFIX, set_by_model
 from galview.io.label_export import csv_labels
@@ -88,8 +89,6 @@ def read_inspectors(
     """The job behind the window's Compare with other inspectors' labels: :func:`read_other_labels`
     of each file in turn, off the GUI thread (a store of a million cutouts takes 0.65 s, a CSV 2.3 s).
     Reports one step a file; raises :class:`~galview.core.jobs.Cancelled` between files when cancelled."""
-    from galview.core.jobs import Progress
-
     paths, found = list(paths), []
     for done, path in enumerate(paths):
         if cancel is not None:
