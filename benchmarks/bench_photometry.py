@@ -61,20 +61,45 @@ def simulated(path: Path, n: int) -> None:
             errors.append([np.hypot(forced[0].mag_err, forced[k].mag_err) for k in range(1, len(bands))])
     clean = np.array([not f.note for f in fits])
     print(f"1. {len(chosen)} simulated DES LSBGs ({path.name}), g band; {clean.sum()} fits without a note")
-    print("| quantity | median fit − truth | robust scatter | without a note: median, scatter |")
-    print("|---|---|---|---|")
+    print(
+        "| quantity | median fit − truth | robust scatter | without a note: median, scatter | median stated "
+        "error | robust scatter of (fit − truth) / stated error: all, reliable, beside a bright galaxy |"
+    )
+    print("|---|---|---|---|---|---|")
+    near_galaxy = truth["near_galaxy"][chosen].astype(bool)
+    reliable = np.array([f.reliable for f in fits])
     pairs = {
-        "magnitude": ([f.mag for f in fits], truth["mag_g"][chosen]),
-        "⟨μ⟩e (mag/arcsec²)": ([f.mean_mu_eff for f in fits], truth["mu_eff_g"][chosen]),
-        "μ0 (mag/arcsec²)": ([f.mu0 for f in fits], truth["mu0_g"][chosen]),
-        "ln r_eff": (np.log([f.r_eff for f in fits]), np.log(truth["r_eff"][chosen])),
-        "Sérsic n": ([f.n for f in fits], truth["sersic_n"][chosen]),
-        "b/a": ([f.axis_ratio for f in fits], truth["axis_ratio"][chosen]),
+        "magnitude": ([f.mag for f in fits], truth["mag_g"][chosen], [f.errors.mag for f in fits]),
+        "⟨μ⟩e (mag/arcsec²)": (
+            [f.mean_mu_eff for f in fits],
+            truth["mu_eff_g"][chosen],
+            [f.errors.mean_mu_eff for f in fits],
+        ),
+        "μ0 (mag/arcsec²)": ([f.mu0 for f in fits], truth["mu0_g"][chosen], [f.errors.mu0 for f in fits]),
+        "ln r_eff": (
+            np.log([f.r_eff for f in fits]),
+            np.log(truth["r_eff"][chosen]),
+            [f.errors.r_eff / f.r_eff for f in fits],
+        ),
+        "Sérsic n": ([f.n for f in fits], truth["sersic_n"][chosen], [f.errors.n for f in fits]),
+        "b/a": (
+            [f.axis_ratio for f in fits],
+            truth["axis_ratio"][chosen],
+            [f.errors.axis_ratio for f in fits],
+        ),
     }
-    for name, (fitted, true) in pairs.items():
+    for name, (fitted, true, stated) in pairs.items():
         difference = np.asarray(fitted) - np.asarray(true, float)
         (m, s), (mc, sc) = robust(difference), robust(difference[clean])
-        print(f"| {name} | {m:+.3f} | {s:.3f} | {mc:+.3f}, {sc:.3f} |")
+        stated = np.asarray(stated, float)
+        pulls = difference / stated
+        finite = np.isfinite(pulls)
+        spreads = [robust(pulls[finite & subset])[1] for subset in (finite, reliable, near_galaxy)]
+        print(
+            f"| {name} | {m:+.3f} | {s:.3f} | {mc:+.3f}, {sc:.3f} | {np.nanmedian(stated):.3f} | "
+            + ", ".join(f"{v:.2f}" for v in spreads)
+            + " |"
+        )
     passed = np.mean([f.low_surface_brightness for f in fits])
     print(
         f"reliable (a source measured, not noise or a profile past the cutout's edge): {np.mean([f.reliable for f in fits]):.3f}"
@@ -83,7 +108,6 @@ def simulated(path: Path, n: int) -> None:
         f"pass the DES Y3 cuts (all were drawn to): {passed:.3f}; per cutout: median {np.median(seconds) * 1000:.0f} ms, "
         f"max {max(seconds) * 1000:.0f} ms"
     )
-    reliable = np.array([f.reliable for f in fits])
     colours = np.asarray(colours)
     slopes = {"r": 0.65, "i": 1.0, "z": 1.15}  # the simulator's colours per unit of g − i
     errors = np.asarray(errors)

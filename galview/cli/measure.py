@@ -9,17 +9,20 @@ cuts (⟨μ⟩_eff(g) > 24.2 mag/arcsec², r_eff > 2.5″). Every band is then m
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
 from galview.cli.common import add_open_options, open_options
 from galview.cli.parsing import number_in
 
 COLUMNS = (
-    "index", "id", "band", "psf_fwhm", "mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff_arcsec", "sersic_n", "axis_ratio",
-    "angle_deg", "x", "y", "snr", "reliable", "low_surface_brightness", "note",
+    "index", "id", "band", "psf_fwhm", "mag", "mag_err", "mu0", "mu0_err", "mu_eff", "mu_eff_err", "mean_mu_eff",
+    "mean_mu_eff_err", "r_eff_arcsec", "r_eff_arcsec_err", "sersic_n", "sersic_n_err", "axis_ratio",
+    "axis_ratio_err", "angle_deg", "x", "y", "snr", "reliable", "low_surface_brightness", "note",
 )  # fmt: skip
 
 
-#: The fit's numbers in the table, in COLUMNS' order (after index, id and band).
+#: The fit's numbers in the table, in COLUMNS' order (after index, id, band and psf_fwhm); those with an
+#: error (:class:`~galview.core.photometry.FitErrors`) are followed by it.
 FIT_NUMBERS = ("mag", "mu0", "mu_eff", "mean_mu_eff", "r_eff", "n", "axis_ratio", "angle", "x", "y", "snr")
 
 
@@ -28,9 +31,11 @@ def add_parsers(commands) -> None:
     parser = commands.add_parser(
         "measure",
         help="Sérsic photometry of cutouts: magnitude, surface brightness, r_eff (calibrated fluxes)",
-        description="Fit one band of each chosen cutout with an elliptical Sérsic profile and a constant sky, "
+        description="Fit one band of each chosen cutout with an elliptical Sérsic profile on a tilted sky plane, "
         "other sources masked, and write its magnitude, central, effective and mean-within-r_eff surface "
-        "brightness (mag/arcsec²), half-light semi-major axis (arcsec), index, axis ratio and angle, and "
+        "brightness (mag/arcsec²), half-light semi-major axis (arcsec), index, axis ratio and angle, each "
+        "with its 1σ error from the pixel noise (the _err columns: lower bounds, the model's own mismatch "
+        "left out), and "
         "whether it passes the DES Y3 LSBG cuts; then each band's magnitude through that shape (forced "
         "photometry), every colour (g−r, …) and, with g and i, red or blue by DES Y3's g − i = 0.60. Needs "
         "calibrated fluxes: a FITS file in nanomaggies, or a simulation (its flux dataset is measured in "
@@ -106,8 +111,7 @@ def cmd_measure(args) -> int:
         fitted += 1
         reliable += fit.reliable
         lsb += fit.low_surface_brightness
-        values = fit.as_row()
-        numbers = [round(float(values[key]), 4) for key in FIT_NUMBERS]
+        numbers = fit_numbers(fit)
         flags = [int(fit.reliable), int(fit.low_surface_brightness)]
         first = [index, cid, found.band_name, found.psf_fwhm]
         rows.append([*first, *numbers, *flags, fit.note, *band_values(fit.magnitudes)])
@@ -155,6 +159,20 @@ def _write_figure(path, fluxes, results, ids, found) -> None:
     write_png(fits_figure(entries), path)
     more = f" (the first {MAX_FITS} of {len(results)})" if len(results) > MAX_FITS else ""
     print(f"{path}: data, model and residual of each fit{more}")
+
+
+def fit_numbers(fit) -> list:
+    """The row's values for the fit's columns (``FIT_NUMBERS``, each error after its number; blank where
+    the fit has no error)."""
+    import math
+
+    values, errors = fit.as_row(), asdict(fit.errors)
+    row = []
+    for key in FIT_NUMBERS:
+        row.append(round(float(values[key]), 4))
+        if key in errors:
+            row.append(round(errors[key], 4) if math.isfinite(errors[key]) else "")
+    return row
 
 
 def band_columns(bands) -> list[str]:

@@ -3,8 +3,8 @@
 An LSBG's colour says what it is — DES Y3 split its sample into red (g − i ≥ 0.60) and blue galaxies,
 the red ones mostly in groups and clusters — and a colour needs the same aperture in both bands. So once
 :func:`galview.core.photometry.fit_sersic` has fitted one band, :func:`forced_magnitude` keeps that
-fit's centre, r_eff, index, axis ratio and angle and fits only the profile's brightness and a constant
-sky in each band (weighted linear least squares over the pixels that are not other sources): forced
+fit's centre, r_eff, index, axis ratio and angle and fits only the profile's brightness and a sky
+plane in each band (weighted linear least squares over the pixels that are not other sources): forced
 photometry. The fitted band measured this way gives back its own fit's magnitude.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from galview.core.photometry import binned, masked_band, sersic_total
+from galview.core.photometry import binned, masked_band, sersic_total, tilt_axes
 
 #: DES Y3 (Tanoglidis et al. 2021): LSBGs with g − i at least this are the red population.
 RED_G_MINUS_I = 0.60
@@ -64,16 +64,17 @@ def forced_magnitude(image, fit, band: str = "") -> BandMagnitude:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"forced photometry needs one band (H, W); got shape {image.shape}")
-    data, keep, _sky, noise, _factor = masked_band(image, f"the {band} band" if band else "the band")
+    data, keep, _sky, noise, factor = masked_band(image, f"the {band} band" if band else "the band")
     radius = fit.r_eff / fit.pixel_scale  # in the cutout's pixels
     unit, _ = binned(fit.unit_profile(image.shape))  # I_e = 1 per pixel of the cutout, blurred as fitted
-    design = np.stack([unit[keep], np.ones(int(keep.sum()))], axis=1)
+    y, x = np.nonzero(keep)
+    design = np.stack([unit[keep], np.ones(len(x)), *tilt_axes(image.shape, factor, x, y)], axis=1)
     normal = design.T @ design
     try:
         covariance = np.linalg.inv(normal) * noise**2
     except np.linalg.LinAlgError:
         return BandMagnitude(band, math.nan, math.nan, 0.0)
-    amplitude, _offset = covariance @ (design.T @ data[keep]) / noise**2
+    amplitude = (covariance @ (design.T @ data[keep]) / noise**2)[0]
     error = math.sqrt(max(float(covariance[0, 0]), 0.0))
     snr = float(amplitude / error) if error > 0 else 0.0
     if amplitude <= 0:

@@ -3,14 +3,16 @@
 An LSBG sample is defined by surface brightness and size — DES Y3 (Tanoglidis et al. 2021) kept
 ⟨μ⟩_eff(g) > 24.2 mag/arcsec² and r_eff > 2.5″ — so while triaging, an astronomer wants those numbers
 for the candidate on screen. :func:`fit_sersic` fits one band of a calibrated cutout (flux per pixel
-with a known zero point and pixel scale) with an elliptical Sérsic profile plus a constant sky:
+with a known zero point and pixel scale) with an elliptical Sérsic profile on a sky plane:
 
 1. sky level and noise from the cutout's border (median and MAD);
 2. a mask of everything that is not the candidate: compact sources (what a 7-pixel median filter
    removes: stars, nuclei, knots, small galaxies), every other source of the smoothed image not
    connected to the centre, and the light of a neighbour that is (:func:`rising_outward`);
 3. a first guess of centre, axis ratio and angle from the light moments of the central source;
-4. least squares of the profile (with the sky) over the unmasked pixels, each weighted by the noise.
+4. least squares of the profile and a sky plane (a level and two gradients: a neighbour's halo or cirrus
+   tilts the sky under a candidate) over the unmasked pixels, each weighted by the noise;
+5. 1σ errors of every number from the pixel noise alone (:class:`FitErrors`).
 
 The PSF is left in unless its FWHM is given (the profile is then blurred by a Gaussian of that width
 before it meets the pixels): left in, sizes of a few PSF widths or less come out too large, too round and
@@ -36,7 +38,25 @@ N_RANGE = (0.2, 8.0)
 MIN_SNR = 5.0
 #: The method's version: measurements kept by another version are not shown (they are measured again).
 #: 2: neighbours' light masked, fits run off the centre not reliable, every band's forced magnitude.
-METHOD_VERSION = 2
+#: 3: a sky plane instead of a constant; errors from the pixel noise.
+METHOD_VERSION = 3
+
+
+@dataclass(frozen=True)
+class FitErrors:
+    """1σ errors of a fit's numbers from the pixel noise alone: the fit's covariance (the inverse of JᵀJ,
+    J the Jacobian of the noise-weighted residuals) carried to each number. They leave out what the model
+    does not describe — clumps, a neighbour's light, the PSF left in — which on GalView's simulations makes
+    fits scatter about three times as much (BENCHMARKS.md, Sérsic photometry): read them as lower bounds.
+    NaN where the fit has no covariance (a parameter at the edge of its range makes it unbounded)."""
+
+    mag: float = math.nan
+    mu0: float = math.nan
+    mu_eff: float = math.nan
+    mean_mu_eff: float = math.nan
+    r_eff: float = math.nan
+    n: float = math.nan
+    axis_ratio: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,11 @@ class SersicFit:
         empty until measured.
     psf_fwhm : float
         The PSF (FWHM, arcsec) the profile was blurred by in the fit; 0: the PSF was left in.
+    sky_gradient : tuple of float
+        The fitted sky's change per pixel of the cutout along x and y (flux per pixel); ``sky`` is its
+        level at the cutout's centre.
+    errors : FitErrors
+        The numbers' 1σ errors from the pixel noise (lower bounds; see :class:`FitErrors`).
     """
 
     mag: float
@@ -99,6 +124,8 @@ class SersicFit:
     noise: float = math.nan
     magnitudes: tuple = ()
     psf_fwhm: float = 0.0
+    sky_gradient: tuple = (0.0, 0.0)
+    errors: FitErrors = FitErrors()
 
     @property
     def low_surface_brightness(self) -> bool:
@@ -110,11 +137,18 @@ class SersicFit:
         return {**asdict(self), "low_surface_brightness": self.low_surface_brightness}
 
     def model_image(self, shape) -> np.ndarray:
-        """The fitted profile plus sky on an (H, W) grid of the cutout's pixels (flux per pixel)."""
-        return (
+        """The fitted profile plus the sky plane on an (H, W) grid of the cutout's pixels (flux per pixel)."""
+        profile = (
             self.unit_profile(shape) * 10 ** (-0.4 * (self.mu_eff - self.zeropoint)) * self.pixel_scale**2
-            + self.sky
         )
+        return profile + self.sky_plane(shape)
+
+    def sky_plane(self, shape) -> np.ndarray:
+        """The fitted sky on an (H, W) grid of the cutout's pixels: its level at the centre, tilted."""
+        h, w = shape
+        y, x = np.indices((h, w), dtype=np.float64)
+        gx, gy = self.sky_gradient
+        return self.sky + gx * (x - (w - 1) / 2) + gy * (y - (h - 1) / 2)
 
     def unit_profile(self, shape) -> np.ndarray:
         """The fitted shape on an (H, W) grid, 1 per pixel at r_eff before the PSF (blurred as fitted)."""
@@ -132,7 +166,8 @@ class SersicFit:
     def describe(self, band: str = "") -> str:
         """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63 (red)"``."""
         text = (
-            f"μ0 {self.mu0:.1f} · ⟨μ⟩e {self.mean_mu_eff:.1f} · re {self.r_eff:.1f}″ · n {self.n:.1f} · "
+            f"μ0 {self.mu0:.1f} · ⟨μ⟩e {self.mean_mu_eff:.1f}{_plus_minus(self.errors.mean_mu_eff, 1)} · "
+            f"re {self.r_eff:.1f}{_plus_minus(self.errors.r_eff, 1)}″ · n {self.n:.1f} · "
             f"b/a {self.axis_ratio:.2f} · m {self.mag:.1f}"
         )
         if band:
@@ -142,6 +177,11 @@ class SersicFit:
 
             text += colour_text(self.magnitudes)
         return text + (f"; {self.note}" if self.note else "")
+
+
+def _plus_minus(error: float, decimals: int) -> str:
+    """``" ± 0.2"`` (nothing for an error that is not a number)."""
+    return f" ± {error:.{decimals}f}" if math.isfinite(error) else ""
 
 
 def sersic_b(n: float) -> float:
@@ -213,20 +253,22 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5, psf_fwhm: flo
         raise ValueError(f"the PSF's FWHM must be a number of arcsec, 0 or more; got {psf_fwhm!r}")
     data, keep, sky, noise, factor = masked_band(image, "the cutout")
     pixel_scale *= factor
-    start = _first_guess(data, keep, noise)
+    start = np.concatenate([_first_guess(data, keep, noise), [0.0, 0.0]])
     y, x = np.nonzero(keep)
     values = data[keep]
     blur = Blur(data.shape, psf_fwhm / pixel_scale)
+    h, w = data.shape
+    tilt_x, tilt_y = tilt_axes(image.shape, factor, x, y)
 
     def residuals(p):
-        log_ie, log_re, n, q, angle, x0, y0, offset = p
+        log_ie, log_re, n, q, angle, x0, y0, offset, slope_x, slope_y = p
+        sky_plane = offset + slope_x * tilt_x + slope_y * tilt_y
         if blur.sigma:
             grid = blur.profile(math.exp(log_ie), math.exp(log_re), n, q, angle, x0, y0)
-            return (grid[keep] + offset - values) / noise
-        model = _profile(x, y, math.exp(log_ie), math.exp(log_re), n, q, angle, x0, y0) + offset
+            return (grid[keep] + sky_plane - values) / noise
+        model = _profile(x, y, math.exp(log_ie), math.exp(log_re), n, q, angle, x0, y0) + sky_plane
         return (model - values) / noise
 
-    h, w = data.shape
     lower = [math.log(noise * 1e-4), math.log(0.5), N_RANGE[0], 0.1, -math.pi, w * 0.3, h * 0.3, -5 * noise]
     upper = [
         math.log(max(noise, float(values.max())) * 10),
@@ -238,10 +280,68 @@ def fit_sersic(image, pixel_scale: float, zeropoint: float = 22.5, psf_fwhm: flo
         h * 0.7,
         5 * noise,
     ]
+    lower, upper = lower + [-10 * noise] * 2, upper + [10 * noise] * 2
     start = np.clip(start, np.add(lower, 1e-9), np.subtract(upper, 1e-9))
     result = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", max_nfev=400)
     fit = _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, min(h, w) / 2)
-    return replace(fit, psf_fwhm=float(psf_fwhm))
+    return replace(
+        fit,
+        psf_fwhm=float(psf_fwhm),
+        sky_gradient=sky_gradient(result.x[8:10], image.shape, factor),
+        errors=fit_errors(result, pixel_scale, zeropoint),
+    )
+
+
+def tilt_axes(shape, factor: int, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The sky plane's two axes at binned pixels ``x``, ``y`` of a cutout of ``shape`` binned by ``factor``:
+    0 at the cutout's centre, 1 at the middle of its right and lower edges."""
+    half_w, half_h = shape[1] / (2 * factor), shape[0] / (2 * factor)
+    return (np.asarray(x) - (half_w - 0.5)) / half_w, (np.asarray(y) - (half_h - 0.5)) / half_h
+
+
+def sky_gradient(slopes, shape, factor: int) -> tuple[float, float]:
+    """The fitted slopes along :func:`tilt_axes` (flux per binned pixel) as flux per pixel of the cutout,
+    per pixel of the cutout."""
+    return tuple(
+        float(slope) / (side / 2) / factor**2 for slope, side in zip(slopes, shape[::-1], strict=True)
+    )
+
+
+def fit_errors(result, pixel_scale: float, zeropoint: float) -> FitErrors:
+    """The :class:`FitErrors` of a least-squares result (parameters in :func:`fit_sersic`'s order, the
+    residuals in units of the noise; ``pixel_scale`` of the fitted, binned pixels)."""
+    jacobian = np.asarray(result.jac, dtype=np.float64)
+    try:
+        covariance = np.linalg.inv(jacobian.T @ jacobian)
+    except np.linalg.LinAlgError:
+        return FitErrors()
+    p = np.asarray(result.x, dtype=np.float64)
+    steps = 1e-6 * np.maximum(1.0, np.abs(p[:4]))
+    gradient = np.zeros((7, len(p)))
+    for k, step in enumerate(steps):  # the numbers depend on log I_e, log r_e, n and b/a alone
+        up, down = p.copy(), p.copy()
+        up[k] += step
+        down[k] -= step
+        gradient[:, k] = (_numbers(up, pixel_scale, zeropoint) - _numbers(down, pixel_scale, zeropoint)) / (
+            2 * step
+        )
+    variance = np.einsum("ij,jk,ik->i", gradient, covariance, gradient)
+    mag, mu0, mu_eff, mean_mu_eff, log_r_eff, n, axis_ratio = np.sqrt(
+        np.where(variance >= 0, variance, np.nan)
+    )
+    r_eff = math.exp(p[1]) * pixel_scale * log_r_eff
+    return FitErrors(*(float(v) for v in (mag, mu0, mu_eff, mean_mu_eff, r_eff, n, axis_ratio)))
+
+
+def _numbers(p, pixel_scale: float, zeropoint: float) -> np.ndarray:
+    """m, μ0, μe, ⟨μ⟩e, ln r_eff (arcsec), n and b/a of the fit's parameters ``p``."""
+    intensity_eff, r_eff, n, q = math.exp(p[0]), math.exp(p[1]), p[2], p[3]
+    mag = zeropoint - 2.5 * math.log10(sersic_total(intensity_eff, r_eff, n, q))
+    mu_eff = zeropoint - 2.5 * math.log10(intensity_eff / pixel_scale**2)
+    mu0 = mu_eff - 2.5 * sersic_b(n) / math.log(10)
+    r_arcsec = r_eff * pixel_scale
+    mean_mu_eff = mag + 2.5 * math.log10(2 * math.pi * q * r_arcsec**2)
+    return np.array([mag, mu0, mu_eff, mean_mu_eff, math.log(r_arcsec), n, q])
 
 
 #: FWHM of a Gaussian in units of its σ.
@@ -411,16 +511,12 @@ def _derived(result, sky, noise, pixel_scale, zeropoint, factor, lower, upper, h
     """The fitted parameters as magnitudes, surface brightnesses and arcseconds, with a note
     (``half_side``: half the shorter side of the fitted image, in its pixels; ``sky``, ``noise`` and the
     image are ``factor`` × ``factor`` binned)."""
-    log_ie, log_re, n, q, angle, x0, y0, offset = result.x
-    intensity_eff, r_eff = math.exp(log_ie), math.exp(log_re)
-    flux = sersic_total(intensity_eff, r_eff, n, q)
-    mag = zeropoint - 2.5 * math.log10(flux)
-    r_arcsec = r_eff * pixel_scale
-    mu_eff = zeropoint - 2.5 * math.log10(intensity_eff / pixel_scale**2)
-    mu0 = mu_eff - 2.5 * sersic_b(n) / math.log(10)
-    mean_mu_eff = mag + 2.5 * math.log10(2 * math.pi * q * r_arcsec**2)
+    _log_ie, log_re, n, q, angle, x0, y0, offset = result.x[:8]
+    r_eff = math.exp(log_re)
+    mag, mu0, mu_eff, mean_mu_eff, log_r_arcsec, _n, _q = _numbers(result.x, pixel_scale, zeropoint)
+    r_arcsec = math.exp(log_r_arcsec)
     area = math.pi * q * r_eff**2
-    snr = (flux / 2) / (noise * math.sqrt(area))
+    snr = (10 ** (-0.4 * (mag - zeropoint)) / 2) / (noise * math.sqrt(area))
     notes = []
     if not result.success:
         notes.append("the fit did not converge")

@@ -113,12 +113,14 @@ def _plain(value):
 def _fit_from(value):
     """A SersicFit (or the reason a cutout could not be fitted) from its stored form."""
     from galview.core.forced_photometry import BandMagnitude
-    from galview.core.photometry import SersicFit
+    from galview.core.photometry import FitErrors, SersicFit
 
     if isinstance(value, str):
         return value
     magnitudes = tuple(BandMagnitude(**m) for m in value.pop("magnitudes"))
-    fit = SersicFit(**value, magnitudes=magnitudes)
+    errors = FitErrors(**value.pop("errors"))
+    gradient = tuple(float(v) for v in value.pop("sky_gradient"))
+    fit = SersicFit(**value, magnitudes=magnitudes, errors=errors, sky_gradient=gradient)
     numbers = [getattr(fit, name) for name in ("mag", "mean_mu_eff", "r_eff", "n", "x", "y", "pixel_scale")]
     if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
         raise TypeError("a fit's numbers are not numbers")

@@ -376,9 +376,15 @@ class MeasureController(WindowController):
             field.setText(fit.describe(self.band))
             cuts = "passes" if fit.low_surface_brightness else "does not pass"
             psf = f"through a PSF of {fit.psf_fwhm:g}″ FWHM" if fit.psf_fwhm else "PSF left in"
+            e = fit.errors
             field.setToolTip(
-                f"Sérsic fit of the {self.band} band ({psf}): m = {fit.mag:.2f}, μ0 = {fit.mu0:.2f}, "
-                f"μe = {fit.mu_eff:.2f}, ⟨μ⟩e = {fit.mean_mu_eff:.2f} mag/arcsec², r_eff = {fit.r_eff:.2f}″, "
-                f"n = {fit.n:.2f}, b/a = {fit.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it {cuts} "
-                "the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″). The dashed ellipse over the cutout is r_eff"
+                f"Sérsic fit of the {self.band} band ({psf}): m = {fit.mag:.2f} ± {e.mag:.2f}, "
+                f"μ0 = {fit.mu0:.2f} ± {e.mu0:.2f}, μe = {fit.mu_eff:.2f} ± {e.mu_eff:.2f}, "
+                f"⟨μ⟩e = {fit.mean_mu_eff:.2f} ± {e.mean_mu_eff:.2f} mag/arcsec², "
+                f"r_eff = {fit.r_eff:.2f} ± {e.r_eff:.2f}″, n = {fit.n:.2f} ± {e.n:.2f}, "
+                f"b/a = {fit.axis_ratio:.2f} ± {e.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it "
+                f"{cuts} the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″). The errors (±1σ) are the pixel "
+                "noise's alone: on GalView's simulations the fits scatter about three times as much (the "
+                "profile does not describe clumps, neighbours' light or the PSF). The dashed ellipse over "
+                "the cutout is r_eff"
             )

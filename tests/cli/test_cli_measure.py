@@ -37,6 +37,11 @@ def test_the_dwarfs_photometry_is_written_with_the_lsbg_cuts(shared_data, tmp_pa
         assert float(row["g_r"]) == pytest.approx(float(row["mag_g"]) - float(row["mag_r"]), abs=2e-4)
         assert float(row["r_z"]) == pytest.approx(float(row["mag_r"]) - float(row["mag_z"]), abs=2e-4)
         assert 0 < float(row["g_z_err"]) < 0.5 and row["population"] == ""  # no i band: no DES Y3 split
+        # each of the fit's numbers with its error from the noise, beside it
+        assert 0 < float(row["mag_err"]) < 0.3 and 0 < float(row["r_eff_arcsec_err"]) < float(
+            row["r_eff_arcsec"]
+        )
+        assert all(float(row[f"{name}_err"]) > 0 for name in ("mu0", "mu_eff", "mean_mu_eff", "sersic_n"))
     assert list(rows[0])[-3:] == ["r_z", "r_z_err", "population"]
 
 

@@ -127,3 +127,42 @@ def test_a_small_galaxy_is_measured_through_the_psf():
     assert np.std(image - model) == pytest.approx(0.0003, rel=0.15)
     with pytest.raises(ValueError, match="PSF's FWHM"):
         fit_sersic(image, 0.2, psf_fwhm=float("nan"))
+
+
+def test_the_stated_errors_are_the_scatter_over_noise_draws():
+    """A pure exponential in white noise (the model describes it exactly): each number's stated error is
+    the scatter of its fits over 16 noise draws (within what 16 draws can tell, ~±35 %)."""
+    numbers = ("mag", "mean_mu_eff", "mu0", "r_eff", "n", "axis_ratio")
+    fits = [
+        fit_sersic(noisy((64, 64), 0.01, 6.0, 1.0, 0.7, 0.4, seed=seed, centre=(31.7, 32.2)), SCALE)
+        for seed in range(16)
+    ]
+    for name in numbers:
+        scatter = np.std([getattr(f, name) for f in fits], ddof=1)
+        stated = np.median([getattr(f.errors, name) for f in fits])
+        assert 0.6 * stated < scatter < 1.6 * stated, (name, scatter, stated)
+    fit = fits[0]  # ⟨μ⟩e and r_eff, the LSBG cuts' numbers, are shown with their errors
+    assert f"⟨μ⟩e {fit.mean_mu_eff:.1f} ± {fit.errors.mean_mu_eff:.1f}" in fit.describe()
+    assert f"re {fit.r_eff:.1f} ± {fit.errors.r_eff:.1f}″" in fit.describe()
+
+
+def test_a_tilted_sky_is_fitted_and_left_out_of_the_galaxy():
+    """The halo of something bright off the cutout tilts the sky by 4σ of the noise across it: the plane
+    takes it, the galaxy is measured as on a flat sky, and the model leaves only noise."""
+    flat = noisy((64, 64), 0.006, 7.0, 1.0, 0.8, 0.2, seed=3, centre=(31.6, 32.3))
+    y, x = np.indices(flat.shape)
+    gradient = (0.0003, -0.0002)  # per pixel: from -0.0096 to +0.0096 along x
+    tilted = flat + gradient[0] * (x - 31.5) + gradient[1] * (y - 31.5)
+    on_flat, on_tilt = fit_sersic(flat, SCALE), fit_sersic(tilted, SCALE)
+    assert on_tilt.sky_gradient == pytest.approx(gradient, abs=4e-5)
+    assert on_tilt.mag == pytest.approx(on_flat.mag, abs=2 * on_flat.errors.mag)
+    assert on_tilt.r_eff == pytest.approx(on_flat.r_eff, abs=2 * on_flat.errors.r_eff)
+    assert np.std(tilted - on_tilt.model_image(tilted.shape)) == pytest.approx(0.005, rel=0.1)
+
+
+def test_the_sky_plane_is_kept_in_the_cutouts_pixels_when_the_fit_is_binned():
+    image = noisy((300, 300), 0.004, 40.0, 0.8, 0.9, 1.0, centre=(150.3, 149.6), noise=0.002, sky=0.0)
+    y, x = np.indices(image.shape)
+    fit = fit_sersic(image + 2e-5 * (x - 149.5), 0.2)  # fitted on 3 × 3 sums
+    assert fit.sky_gradient == pytest.approx((2e-5, 0.0), abs=2e-6)
+    assert fit.sky == pytest.approx(0.0, abs=2e-4)

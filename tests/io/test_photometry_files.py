@@ -11,7 +11,7 @@ import pytest
 
 from galview.core.errors import UserFacingError
 from galview.core.forced_photometry import BandMagnitude
-from galview.core.photometry import SersicFit
+from galview.core.photometry import FitErrors, SersicFit
 from galview.io.measuring import Calibration
 from galview.io.photometry_files import KeptPhotometry, load_photometry, photometry_path, save_photometry
 
@@ -29,7 +29,8 @@ def a_fit(mag=20.0) -> SersicFit:
     shape = dict(mu0=23.9, mu_eff=25.4, mean_mu_eff=24.9, r_eff=4.3, n=0.9, axis_ratio=0.81, angle=12.0)
     return SersicFit(
         mag=mag, **shape, x=31.6, y=32.2, snr=np.float64(45.0), pixel_scale=0.263, reliable=np.bool_(True),
-        sky=0.01, noise=0.004, magnitudes=magnitudes, psf_fwhm=1.1,
+        sky=0.01, noise=0.004, magnitudes=magnitudes, psf_fwhm=1.1, sky_gradient=(1e-5, -2e-5),
+        errors=FitErrors(mag=0.05, mu0=0.1, mu_eff=0.08, mean_mu_eff=0.07, r_eff=0.2, n=0.05, axis_ratio=math.nan),
     )  # fmt: skip
 
 
@@ -45,6 +46,8 @@ def test_what_was_measured_comes_back_exactly():
         fit.mag == 20.0 and fit.reliable is True and fit.magnitudes[1] == BandMagnitude("r", 19.5, 0.04, 30.0)
     )
     assert math.isnan(fit.magnitudes[2].mag) and fit.describe("g") == kept.fits[3].describe("g")
+    assert fit.sky_gradient == (1e-5, -2e-5) and fit.errors.r_eff == 0.2 and math.isnan(fit.errors.axis_ratio)
+    assert np.array_equal(fit.model_image((8, 8)), kept.fits[3].model_image((8, 8)))
     assert load_photometry("another collection", 12) is None  # nothing kept for it
 
 
