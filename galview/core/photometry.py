@@ -166,8 +166,8 @@ class SersicFit:
     def describe(self, band: str = "") -> str:
         """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63 (red)"``."""
         text = (
-            f"μ0 {self.mu0:.1f} · ⟨μ⟩e {self.mean_mu_eff:.1f}{_plus_minus(self.errors.mean_mu_eff, 1)} · "
-            f"re {self.r_eff:.1f}{_plus_minus(self.errors.r_eff, 1)}″ · n {self.n:.1f} · "
+            f"μ0 {self.mu0:.1f} · ⟨μ⟩e {with_error(self.mean_mu_eff, self.errors.mean_mu_eff)} · "
+            f"re {with_error(self.r_eff, self.errors.r_eff)}″ · n {self.n:.1f} · "
             f"b/a {self.axis_ratio:.2f} · m {self.mag:.1f}"
         )
         if band:
@@ -179,9 +179,13 @@ class SersicFit:
         return text + (f"; {self.note}" if self.note else "")
 
 
-def _plus_minus(error: float, decimals: int) -> str:
-    """``" ± 0.2"`` (nothing for an error that is not a number)."""
-    return f" ± {error:.{decimals}f}" if math.isfinite(error) else ""
+def with_error(value: float, error: float) -> str:
+    """``"25.2 ± 0.3"``, or ``"25.23 ± 0.04"`` where one decimal would round the error to 0; ``"25.2"``
+    without an error."""
+    if not math.isfinite(error):
+        return f"{value:.1f}"
+    decimals = 1 if error >= 0.095 else 2
+    return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 
 
 def sersic_b(n: float) -> float:

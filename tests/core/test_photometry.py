@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from galview.core.photometry import fit_sersic, sersic_b, sersic_image, sersic_total
+from galview.core.photometry import FitErrors, fit_sersic, sersic_b, sersic_image, sersic_total, with_error
 
 SCALE = 0.263  # DES
 
@@ -142,8 +143,20 @@ def test_the_stated_errors_are_the_scatter_over_noise_draws():
         stated = np.median([getattr(f.errors, name) for f in fits])
         assert 0.6 * stated < scatter < 1.6 * stated, (name, scatter, stated)
     fit = fits[0]  # ⟨μ⟩e and r_eff, the LSBG cuts' numbers, are shown with their errors
-    assert f"⟨μ⟩e {fit.mean_mu_eff:.1f} ± {fit.errors.mean_mu_eff:.1f}" in fit.describe()
-    assert f"re {fit.r_eff:.1f} ± {fit.errors.r_eff:.1f}″" in fit.describe()
+    text = fit.describe()
+    assert f"⟨μ⟩e {with_error(fit.mean_mu_eff, fit.errors.mean_mu_eff)} · " in text
+    assert f"re {with_error(fit.r_eff, fit.errors.r_eff)}″ · " in text
+    assert (
+        replace(fit, errors=FitErrors())
+        .describe()
+        .startswith(f"μ0 {fit.mu0:.1f} · ⟨μ⟩e {fit.mean_mu_eff:.1f} · ")
+    )
+
+
+def test_an_error_is_written_with_the_decimals_it_needs():
+    assert with_error(25.234, 0.31) == "25.2 ± 0.3"
+    assert with_error(25.234, 0.04) == "25.23 ± 0.04"  # not "25.2 ± 0.0"
+    assert with_error(25.234, math.nan) == "25.2"
 
 
 def test_a_tilted_sky_is_fitted_and_left_out_of_the_galaxy():
