@@ -7,7 +7,8 @@ inspector's CSV export; then times what ``galview labels agree`` and Labels ▸ 
 inspector's labels… do: reading their store (copied, then read) or CSV file, your own labels, the
 confusion matrix, Cohen's kappa and its bootstrap interval (2,000 resamples), and the ranking; then a
 team of three (a third inspector labels M more cutouts): the votes, Krippendorff's alpha, its interval
-and the most disputed first; and each person's own labels where two people labelled one store.
+and the most disputed first; and each person's own labels where two people labelled one store, all of
+them and (what the window re-reads when you relabel among them) of 1, 100 and 10,000 cutouts.
 
 With ``--window`` it then opens the same collection (an .npz of tiny cutouts with the same ids) in the
 window, with your labels in its store, and measures the event-loop lag (a 10 ms timer) while Labels ▸
@@ -123,10 +124,19 @@ def main() -> None:
         with LabelStore.open(folder / "bob.sqlite", n) as store:  # carol labels in bob's store too
             store.set_many([(int(i), int(third[i])) for i in carol], user="carol")
             took, people = seconds(lambda: store_people(store))
-        print(
-            f"the people of one store (bob and carol, {2 * m:,} labels, and the model's one): each one's own "
-            f"labels {took:.2f} s; {', '.join(f'{p.name} {p.labelled:,}' for p in people)}"
-        )
+            print(
+                f"the people of one store (bob and carol, {2 * m:,} labels, and the model's one): each one's own "
+                f"labels {took:.2f} s; {', '.join(f'{p.name} {p.labelled:,}' for p in people)}"
+            )
+            # what the window re-reads of yours when you relabel (carol here), and all of them
+            for size in (1, 100, 10_000, n):
+                chosen = None if size == n else rng.choice(n, size, replace=False)
+                times = [
+                    seconds(lambda chosen=chosen: store.labels_of_user("carol", chosen))[0] for _ in range(5)
+                ]
+                print(
+                    f"carol's own labels of {size:,} cutouts (your row following you): {1000 * np.median(times):.1f} ms"
+                )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -110,11 +110,15 @@ class AgreementRanking(Ranking):
         order keeps the codes of the comparison."""
         return self.shown if self.shown is not None else self.values
 
-    def follow(self, indices, mine) -> None:
+    def follow(self, indices, mine, theirs=None) -> None:
         """Bring the codes of cutouts ``indices`` up to your labels ``mine`` (N,) now: a disagreement you
-        settled shows "=" at once, where the comparison put it (Compare again re-sorts)."""
+        settled shows "=" at once, where the comparison put it (Compare again re-sorts). ``theirs`` (N,),
+        when given, replaces the other inspector's labels of those cutouts first (you are the second of
+        two people of one store)."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self.shown is not None and self.theirs is not None and indices.size:
+            if theirs is not None:
+                self.theirs[indices] = np.asarray(theirs, dtype=np.float64)[indices]
             mine = np.asarray(mine, dtype=np.float64)[indices]
             self.shown[indices] = agreement_codes(mine, self.theirs[indices])
 

@@ -238,14 +238,15 @@ class ConsensusRanking(Ranking):
             return f"≠ {name}" if np.isnan(adopted) else f"≠ {name} {now.top[index]}/{now.voters[index]}"
         return f"{'?=·'[code - 1]} {name}"
 
-    def follow(self, indices, mine) -> None:
-        """Bring the votes of cutouts ``indices`` up to the first inspector's (your) labels ``mine`` (N,)
-        now, for the thumbnails and the export; the order keeps the votes compared (Compare again)."""
+    def follow(self, indices, mine, row: int = 0) -> None:
+        """Bring the votes of cutouts ``indices`` up to your labels ``mine`` (N,) now — you are inspector
+        ``row`` of the team (the first, "you", beside files) — for the thumbnails and the export; the
+        order keeps the votes compared (Compare again)."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self.team is None or self.now is None or self.shown is None or not indices.size:
             return
         labels = self.team.labels[:, indices].copy()
-        labels[0] = np.asarray(mine, dtype=np.float64)[indices]
+        labels[row] = np.asarray(mine, dtype=np.float64)[indices]
         part = Consensus(self.team.names, labels, self.team.classes)
         self.shown[indices] = part.ranking().values
         self.now.take(indices, Votes.of(part))

@@ -82,6 +82,9 @@ class LabelStoreAPI(Protocol):
     def labels_by_user(self) -> dict[str, np.ndarray]:
         """Each person's own labels (the replay of their done actions): user → (N,) float64, NaN for none."""
 
+    def labels_of_user(self, user: str, indices=None) -> np.ndarray:
+        """One person's own labels of cutouts ``indices`` (all when None), in their order; NaN for none."""
+
     def labelling_users(self) -> list[str]:
         """Who set or imported labels in the store (sorted)."""
 

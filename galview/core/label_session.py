@@ -332,7 +332,7 @@ class LabelSession:
         if self.store is None:
             self.message.emit(nothing)
             return False
-        user = (self.user or _login()) if self.undo_mine else None
+        user = self.user_name if self.undo_mine else None
         try:
             edit = self.note_edits.next(undo, self.store.next_step_at(undo, user))
             if edit is not None:
@@ -432,6 +432,18 @@ class LabelSession:
             text = " ".join(row["text"].split()) or "(cleared)"
             lines.append(f"{when} {row['user']}: {text}")
         return "\n".join(lines)
+
+    def own_labels(self, indices=None):
+        """(len(indices),) float64: the labels you set yourself on cutouts ``indices`` (all when None), as
+        the people of the store are compared (:meth:`LabelStoreAPI.labels_by_user`); None without a store."""
+        if self.store is None:
+            return None
+        return self.store.labels_of_user(self.user_name, indices)
+
+    @property
+    def user_name(self) -> str:
+        """The name your labels are recorded under: the one given, else your login name."""
+        return self.user or _login()
 
     def store_to_import_into(self):
         """The store an import writes into (made now if there is none yet); OSError when labels cannot

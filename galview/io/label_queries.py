@@ -6,6 +6,8 @@ Split from :mod:`galview.io.label_store` to keep modules small. The mixin uses t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from galview.core.label_values import origin
@@ -121,6 +123,28 @@ class LabelQueries:
                 if 0 <= int(idx) < self._n:
                     values[int(idx)] = np.nan if new is None else float(new)
         return {str(user): values for user, values in found.items()}
+
+    def labels_of_user(self, user: str, indices=None) -> np.ndarray:
+        """One person's own labels (as :meth:`labels_by_user` replays them) of cutouts ``indices`` (all
+        when None), float64 in their order, NaN where they set none. Reads only those cutouts' history
+        (its index on ``idx``): a few relabelled cutouts of a million take milliseconds."""
+        # CROSS JOIN keeps history the outer table, so that SQLite looks up the cutouts by their index
+        # instead of walking every done action (60 ms for one cutout among 400,000 labels, against 0.1)
+        query = (
+            "SELECT h.idx, h.new FROM history h CROSS JOIN actions a ON a.action = h.action "
+            "WHERE a.state = 'done' AND h.kind IN ('set', 'import') AND h.user = ?"
+        )
+        parameters: tuple = (str(user),)
+        if indices is not None:
+            indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+            query += " AND h.idx IN (SELECT value FROM json_each(?))"
+            parameters += (json.dumps(np.unique(indices).tolist()),)
+        values = np.full(self._n, np.nan)
+        with self._reading() as conn:
+            for idx, new in conn.execute(query + " ORDER BY h.action, h.seq", parameters):
+                if 0 <= int(idx) < self._n:
+                    values[int(idx)] = np.nan if new is None else float(new)
+        return values if indices is None else values[indices]
 
     def labelling_users(self) -> list[str]:
         """Who set or imported labels in this store (history users, sorted), read in one query."""

@@ -15,7 +15,8 @@ gives — as one undoable action. The order is the one computed when you compare
 disagreement does not move it in the grid (Compare again for that), while its thumbnail's mark, the
 exported grid and the metadata panel show where you stand now. Where a team shares one store, Labels ▸
 Compare the people who labelled this store does the same with each person's own labels (the replay of
-their actions still done) in place of files.
+their actions still done) in place of files; your own row follows your relabelling there too (the others'
+are as read: Compare again).
 """
 
 from __future__ import annotations
@@ -234,11 +235,30 @@ class InspectorController(WindowController):
 
     def _follow(self, indices) -> None:
         """You relabelled: the thumbnails' marks (and the exported grid) follow at once; the order stays
-        as compared. Not for the people of a store, whose own labels are read when compared."""
+        as compared. Among the people of a store, your own labels of those cutouts are read again (your
+        undo may bring back an earlier label of yours, not the store's)."""
         ranking = self.state.rankings.get(RANKING)
-        if ranking is not None and self.others and not self.others[0].person:
-            ranking.follow(np.arange(self.state.n) if indices is None else indices, self.state.user_labels)
+        if ranking is not None and self.others:
+            indices = np.arange(self.state.n) if indices is None else np.asarray(indices, dtype=np.int64)
+            if not self.others[0].person:
+                ranking.follow(indices, self.state.user_labels)
+            else:
+                self._follow_me_among_people(ranking, indices)
         self.show_current()
+
+    def _follow_me_among_people(self, ranking, indices) -> None:
+        """Your row among the people of the store brought up to your own labels of ``indices`` (nothing
+        when you had labelled none of it when compared: you are not among them)."""
+        session = self.window.labelling.session
+        rows = [k for k, other in enumerate(self.others) if other.person == session.user_name]
+        if not rows or session.store is None or len(self.others[rows[0]].values) != self.state.n:
+            return
+        mine = self.others[rows[0]].values
+        mine[indices] = session.own_labels(indices)
+        if len(self.others) == 2:
+            ranking.follow(indices, self.others[0].values, theirs=self.others[1].values)
+        else:
+            ranking.follow(indices, mine, row=rows[0])
 
     def _forget(self, _collection) -> None:
         self.others = []

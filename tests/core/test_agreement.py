@@ -138,3 +138,12 @@ def test_the_ranking_follows_your_relabelling_in_its_marks_not_its_order():
     assert [ranking.badge_text(i) for i in range(5)] == ["= artifact", "= artifact", "= LSBG", "? LSBG", None]
     np.testing.assert_array_equal(ranking.sort(np.arange(5)), order)
     np.testing.assert_array_equal(ranking.now, agreement_codes(mine, theirs))
+
+
+def test_the_ranking_follows_the_second_of_two_people_when_that_is_you():
+    first, you = np.array([1, 0, 1.0]), np.array([0, 0, np.nan])
+    ranking = Agreement(first, you.copy()).ranking("you")
+    assert [ranking.badge_text(i) for i in range(3)] == ["≠ artifact", "= artifact", None]
+    you[[0, 2]] = [1, 0]
+    ranking.follow([0, 2], first, theirs=you)
+    assert [ranking.badge_text(i) for i in range(3)] == ["= LSBG", "= artifact", "≠ artifact"]

@@ -88,3 +88,12 @@ def test_the_team_ranking_follows_your_relabelling_in_its_votes_not_its_order():
     assert [ranking.badge_text(i) for i in range(4)] == ["= 0", "≠ 1 2/3", "≠ 1 2/3", "· 0"]
     np.testing.assert_array_equal(ranking.sort(np.arange(4)), order)
     assert ranking.team.labels[0, 0] == 1  # the comparison itself is left as it was
+
+
+def test_the_team_ranking_follows_you_wherever_you_are_among_them():
+    bob = np.array([0, 1, 1, np.nan])
+    labels = np.vstack([[1, 1, np.nan, 0.0], bob, [0, 0, 0, np.nan]])
+    ranking = Consensus(("amy", "bob", "carol"), labels, ("0", "1")).ranking()
+    bob[[1, 3]] = [0, 0]  # bob, the second of the three, relabelled 1 and labelled 3
+    ranking.follow([1, 3], bob, row=1)
+    assert [ranking.badge_text(i) for i in range(4)] == ["≠ 0 2/3", "≠ 0 2/3", "≠ tie", "= 0"]

@@ -175,6 +175,11 @@ def test_each_persons_own_labels_in_a_shared_store_replay_their_done_actions(dat
         found = store.labels_by_user()
         current = store.current()
         people = store_people(store)
+        some = [3, 2, 1, 2]  # any order, repeats too: one person's labels of a few cutouts, as replayed
+        for user in found:
+            np.testing.assert_array_equal(store.labels_of_user(user, some), found[user][some])
+            np.testing.assert_array_equal(store.labels_of_user(user), found[user])
+        assert np.isnan(store.labels_of_user("nobody", [0])).all()
     assert [(p.name, p.users, p.person) for p in people] == [
         ("alice", ("alice",), "alice"),
         ("bob", ("bob",), "bob"),

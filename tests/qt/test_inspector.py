@@ -207,10 +207,32 @@ def test_the_people_of_one_shared_store_are_compared_by_their_own_labels(window,
     assert inspector_text(window) == f"{second}: {labels[second]} · {first}: {labels[first]} — disagree"
     model = window.grid.grid_model
     assert model.data(model.cell_of(5), RankingRole) is None  # only zoe labelled it
-    assert window.labelling.label(0, [5])  # the store's people as compared, until compared again
-    assert model.data(model.cell_of(5), RankingRole) is None
+    order = list(state.order)
+    assert window.labelling.label(0, [5])  # my own row follows at once, the order stays until compared again
+    second_label = {me: "0", "zoe": "1"}[second]  # the mark shows the second person's label
+    assert model.data(model.cell_of(5), RankingRole) == f"≠ {second_label}"
+    assert inspector_text(window).endswith("— disagree") and list(state.order) == order
+    assert window.labelling.label(0, [3])  # I come round to zoe's view of 3
+    assert model.data(model.cell_of(3), RankingRole) == "= 0"
+    assert window.labelling.undo()  # my own label of 3 is 1 again (not the store's, zoe's 0)
+    assert model.data(model.cell_of(3), RankingRole) == f"≠ {labels[second]}"
     finished(window, qtbot, window.inspector.compare_again())  # remembered: the people again, read anew
-    assert state.sorting.sort == "inspector" and state.order[0] == 3
+    assert state.sorting.sort == "inspector" and state.order[0] in (3, 5)
+
+
+def test_among_three_people_of_a_store_my_votes_follow_my_relabelling(window, qtbot, tmp_path):
+    assert window.open_path(random_npz(tmp_path / "a.npz", N))
+    window.labelling.auto_advance = False
+    assert window.labelling.label(1, [2])
+    with open_label_store(window.state.collection) as shared:
+        shared.set([2], 0, user="amy")
+        shared.set([2], 0, user="zoe")
+    window.labelling.poll()
+    finished(window, qtbot, window.inspector.compare_people())
+    model = window.grid.grid_model
+    assert window.state.order[0] == 2 and model.data(model.cell_of(2), RankingRole) == "≠ 0 2/3"
+    assert window.labelling.label(0, [2])  # I join them: everyone says 0
+    assert model.data(model.cell_of(2), RankingRole) == "= 0"
 
 
 @pytest.mark.parametrize("read_first", [True, False])  # the reading done before the other collection opens
