@@ -48,7 +48,7 @@ class FitErrors:
     J the Jacobian of the noise-weighted residuals) carried to each number. They leave out what the model
     does not describe — clumps, a neighbour's light, the PSF left in — which on GalView's simulations makes
     fits scatter about three times as much (BENCHMARKS.md, Sérsic photometry): read them as lower bounds.
-    NaN where the fit has no covariance (a parameter at the edge of its range makes it unbounded)."""
+    NaN where the fit has no covariance (its Jacobian is singular: a profile that changes no pixel)."""
 
     mag: float = math.nan
     mu0: float = math.nan
@@ -164,7 +164,8 @@ class SersicFit:
         )
 
     def describe(self, band: str = "") -> str:
-        """``"μ0 24.6 · ⟨μ⟩e 25.4 · re 3.1″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63 (red)"``."""
+        """``"μ0 24.6 · ⟨μ⟩e 25.43 ± 0.06 · re 3.1 ± 0.2″ · n 0.9 · b/a 0.71 · m 19.8 (g band) · g−r 0.42 · g−i 0.63
+        (red)"``: ⟨μ⟩e and r_eff, the LSBG cuts' numbers, with their errors from the noise."""
         text = (
             f"μ0 {self.mu0:.1f} · ⟨μ⟩e {with_error(self.mean_mu_eff, self.errors.mean_mu_eff)} · "
             f"re {with_error(self.r_eff, self.errors.r_eff)}″ · n {self.n:.1f} · "
@@ -179,12 +180,13 @@ class SersicFit:
         return text + (f"; {self.note}" if self.note else "")
 
 
-def with_error(value: float, error: float) -> str:
-    """``"25.2 ± 0.3"``, or ``"25.23 ± 0.04"`` where one decimal would round the error to 0; ``"25.2"``
-    without an error."""
+def with_error(value: float, error: float, decimals: int | None = None) -> str:
+    """``"25.2 ± 0.3"``, or ``"25.23 ± 0.04"`` where one decimal would round the error to 0 (or with
+    ``decimals`` given); ``"25.2"`` without an error."""
+    if decimals is None:
+        decimals = 1 if not math.isfinite(error) or error >= 0.095 else 2
     if not math.isfinite(error):
-        return f"{value:.1f}"
-    decimals = 1 if error >= 0.095 else 2
+        return f"{value:.{decimals}f}"
     return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 
 

@@ -18,6 +18,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QInputDialog
 
 from galview.core.errors import UserFacingError
+from galview.core.photometry import with_error
 from galview.core.rankings import Ranking
 from galview.qt.controller import WindowController
 
@@ -376,15 +377,25 @@ class MeasureController(WindowController):
             field.setText(fit.describe(self.band))
             cuts = "passes" if fit.low_surface_brightness else "does not pass"
             psf = f"through a PSF of {fit.psf_fwhm:g}″ FWHM" if fit.psf_fwhm else "PSF left in"
-            e = fit.errors
             field.setToolTip(
-                f"Sérsic fit of the {self.band} band ({psf}): m = {fit.mag:.2f} ± {e.mag:.2f}, "
-                f"μ0 = {fit.mu0:.2f} ± {e.mu0:.2f}, μe = {fit.mu_eff:.2f} ± {e.mu_eff:.2f}, "
-                f"⟨μ⟩e = {fit.mean_mu_eff:.2f} ± {e.mean_mu_eff:.2f} mag/arcsec², "
-                f"r_eff = {fit.r_eff:.2f} ± {e.r_eff:.2f}″, n = {fit.n:.2f} ± {e.n:.2f}, "
-                f"b/a = {fit.axis_ratio:.2f} ± {e.axis_ratio:.2f}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it "
+                f"Sérsic fit of the {self.band} band ({psf}): {_numbers_text(fit)}, angle {fit.angle:.0f}°, S/N {fit.snr:.0f}; it "
                 f"{cuts} the DES Y3 LSBG cuts (⟨μ⟩e > 24.2, r_eff > 2.5″). The errors (±1σ) are the pixel "
                 "noise's alone: on GalView's simulations the fits scatter about three times as much (the "
                 "profile does not describe clumps, neighbours' light or the PSF). The dashed ellipse over "
                 "the cutout is r_eff"
             )
+
+
+def _numbers_text(fit) -> str:
+    """``"m = 20.21 ± 0.06, μ0 = …, b/a = 0.71 ± 0.03"``: the fit's numbers with their errors."""
+    e = fit.errors
+    parts = [
+        ("m", fit.mag, e.mag, ""),
+        ("μ0", fit.mu0, e.mu0, ""),
+        ("μe", fit.mu_eff, e.mu_eff, ""),
+        ("⟨μ⟩e", fit.mean_mu_eff, e.mean_mu_eff, " mag/arcsec²"),
+        ("r_eff", fit.r_eff, e.r_eff, "″"),
+        ("n", fit.n, e.n, ""),
+        ("b/a", fit.axis_ratio, e.axis_ratio, ""),
+    ]
+    return ", ".join(f"{name} = {with_error(value, error, 2)}{unit}" for name, value, error, unit in parts)

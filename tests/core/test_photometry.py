@@ -157,6 +157,7 @@ def test_an_error_is_written_with_the_decimals_it_needs():
     assert with_error(25.234, 0.31) == "25.2 ± 0.3"
     assert with_error(25.234, 0.04) == "25.23 ± 0.04"  # not "25.2 ± 0.0"
     assert with_error(25.234, math.nan) == "25.2"
+    assert with_error(25.234, 0.31, 2) == "25.23 ± 0.31" and with_error(25.234, math.nan, 2) == "25.23"
 
 
 def test_a_tilted_sky_is_fitted_and_left_out_of_the_galaxy():

@@ -32,6 +32,9 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     text = field.text()
     assert text.startswith("μ0 ") and "re " in text and "(g band) · g−r " in text and " · g−z " in text
     assert "DES Y3 LSBG cuts" in field.toolTip()
+    errors = win.measuring.fits[0].errors  # every number with its error, and what the errors leave out
+    assert f"r_eff = {win.measuring.fits[0].r_eff:.2f} ± {errors.r_eff:.2f}″" in field.toolTip()
+    assert "the pixel noise's alone" in field.toolTip() and "nan" not in field.toolTip()
     assert win.statusBar().currentMessage().startswith("#0: μ0 ")
     fit, aperture = win.measuring.fits[0], win.detail.aperture  # the half-light ellipse over the cutout
     xs, ys = aperture.getData()

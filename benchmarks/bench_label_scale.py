@@ -1,0 +1,126 @@
+"""Labels at survey scale, the parts the window does in its GUI thread or beside it.
+
+1. The first label of a collection creates its store: every cutout's id written (``LabelStore.open`` with
+   the ids, as ``open_label_store`` does), timed for a million cutouts, with the ids as a numpy array of
+   strings (what collections give) and as a list of Python strings.
+2. Once compared with other inspectors, each label you set brings the thumbnails' marks up to date
+   (``AgreementRanking.follow``, ``ConsensusRanking.follow``): one cutout, and every cutout (a reload).
+3. A loop over a CSV file's rows in a worker thread, with and without ``rows_letting_others_run``: how late
+   a 10 ms sleep in the main thread wakes (as the window's event loop would) and how long the loop takes.
+
+    python benchmarks/bench_label_scale.py [--n 1000000] [--labelled 200000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from galview.core.agreement import Agreement
+from galview.core.consensus import Consensus
+from galview.core.jobs import rows_letting_others_run
+from galview.io.label_store import LabelStore
+
+
+def seconds(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def first_store(n: int, repeat: int) -> None:
+    ids = np.array([f"DES{i:012d}" for i in range(n)])
+    print(f"\n1. The first label of {n:,} cutouts: creating the store with every id")
+    for name, given in (("numpy strings", ids), ("Python strings", ids.tolist())):
+        times = []
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "a.labels.sqlite"
+                times.append(
+                    seconds(lambda path=path, given=given: LabelStore.open(path, n, ids=given).close())
+                )
+        print(f"ids as {name}: {', '.join(f'{t:.2f}' for t in times)} s")
+
+
+def follow(n: int, labelled: int, repeat: int) -> None:
+    rng = np.random.default_rng(0)
+    people = []
+    for _ in range(3):
+        values = np.full(n, np.nan)
+        chosen = rng.choice(n, labelled, replace=False)
+        values[chosen] = rng.integers(0, 2, labelled)
+        people.append(values)
+    mine = people[0]
+    pair = Agreement(mine, people[1]).ranking("bob")
+    team = Consensus(("you", "bob", "carol"), np.vstack(people), ("artifact", "LSBG")).ranking()
+    print(f"\n2. Marks that follow your relabelling ({n:,} cutouts, {labelled:,} labels each)")
+    everything = np.arange(n)
+    for name, ranking in (("one other inspector", pair), ("a team of three", team)):
+        one = []
+        for index in rng.choice(n, 200, replace=False):
+            mine[index] = 1 - mine[index] if np.isfinite(mine[index]) else 1
+            one.append(seconds(lambda index=index, ranking=ranking: ranking.follow([index], mine)))
+        whole = [seconds(lambda ranking=ranking: ranking.follow(everything, mine)) for _ in range(repeat)]
+        print(
+            f"{name}: one cutout median {1000 * np.median(one):.2f} ms (max {1000 * max(one):.2f}); "
+            f"every cutout {', '.join(f'{1000 * t:.0f}' for t in whole)} ms"
+        )
+
+
+def csv_in_a_thread(rows: int, repeat: int) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["index", "id", "label", "changed_at"])
+    writer.writerows([i, f"DES{i:012d}", i % 2, 1.8e9 + i] for i in range(rows))
+    data = text.getvalue()
+    print(f"\n3. {rows:,} CSV rows read in a worker thread; a 10 ms sleep in the main thread meanwhile")
+    for name, wrap in (
+        ("rows as they come", lambda r: r),
+        ("rows_letting_others_run", rows_letting_others_run),
+    ):
+        for _ in range(repeat):
+            lateness, took = _lateness_while(
+                lambda wrap=wrap: sum(1 for _row in wrap(csv.reader(io.StringIO(data))))
+            )
+            print(
+                f"{name}: loop {took:.2f} s; sleep late by median {np.median(lateness):.1f} ms, "
+                f"p99 {np.percentile(lateness, 99):.0f} ms, worst {max(lateness):.0f} ms"
+            )
+
+
+def _lateness_while(work) -> tuple[list[float], float]:
+    """How late (ms) each 10 ms sleep of this thread wakes while ``work`` runs in another; its time."""
+    took = []
+    thread = threading.Thread(target=lambda: took.append(seconds(work)))
+    lateness = []
+    thread.start()
+    while thread.is_alive():
+        start = time.perf_counter()
+        time.sleep(0.01)
+        lateness.append(1000 * (time.perf_counter() - start) - 10)
+    thread.join()
+    return lateness, took[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="cutouts")
+    parser.add_argument("--labelled", type=int, default=200_000, help="labels each inspector set")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"python {platform.python_version()}, {platform.platform()}")
+    first_store(args.n, args.repeat)
+    follow(args.n, args.labelled, args.repeat)
+    csv_in_a_thread(args.n, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
