@@ -322,6 +322,9 @@ def bench_rings(args) -> None:
         (pixel_space(), False),
         (pixel_space(crop=212), True),
         (pixel_space(crop=212), False),
+        (pixel_space(colour=True), True),
+        (pixel_space(crop=212, colour=True), True),
+        (pixel_space(crop=212, colour=True), False),
         (morphology_space(), False),
     ]
     for space, orientations in cases:

@@ -103,6 +103,11 @@ def add_parsers(commands) -> None:
         "--no-sky", action="store_true", help="pixel space: do not subtract the sky (median of the border)"
     )
     similar.add_argument(
+        "--colour",
+        action="store_true",
+        help="pixel space: compare every band (each with its own sky subtracted), not their grey mean",
+    )
+    similar.add_argument(
         "--combine",
         choices=("mean", "max"),
         default="mean",
@@ -261,7 +266,11 @@ def _space(args, collection):
         return make_space(args.space, encoder=args.encoder)
     if args.space != "embedding":
         return make_space(
-            args.space, background=not args.no_sky, normalisation=args.normalise, crop=args.crop
+            args.space,
+            background=not args.no_sky,
+            normalisation=args.normalise,
+            crop=args.crop,
+            colour=args.colour,
         )
     path = model_path(args.model)
     from galview.ml.loading import load_model

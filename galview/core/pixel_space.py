@@ -1,8 +1,8 @@
 """The ``pixel`` similarity space: flattened greyscale pixels, compared by cosine.
 
 The measure of the thesis behind GalView (cosine similarity of flattened greyscale images), with
-three options: subtract the sky (the median of the border pixels), normalise the values, and keep
-only a central square. Cutouts larger than ``max_side`` are shrunk (antialiased) first so that a
+four options: subtract the sky (the median of the border pixels), normalise the values, keep only a
+central square, and compare every band instead of their mean (colour). Cutouts larger than ``max_side`` are shrunk (antialiased) first so that a
 collection of 424×424 images does not need 180,000 numbers per cutout.
 """
 
@@ -16,6 +16,13 @@ from galview.core.resample import resample
 NORMALISATIONS = ("none", "zscore", "asinh")
 #: Longest side of the pixel grid features are taken on (larger cutouts are shrunk to it).
 MAX_SIDE = 64
+
+
+def finite_bands(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) float32 copy of the cutouts with NaN/inf pixels set to 0: every band kept."""
+    x = np.array(images, dtype=np.float32)
+    x[~np.isfinite(x)] = 0.0
+    return x
 
 
 def greyscale(images: np.ndarray) -> np.ndarray:
@@ -91,6 +98,7 @@ def pixel_features(
     normalisation: str = "none",
     crop: int | None = None,
     max_side: int = MAX_SIDE,
+    colour: bool = False,
 ) -> np.ndarray:
     """Pixel features of cutouts.
 
@@ -106,26 +114,39 @@ def pixel_features(
         Side of the central square kept, in the cutouts' pixels.
     max_side : int
         Longest side of the grid the features are taken on.
+    colour : bool
+        Keep every band (its own sky subtracted) instead of their mean: a blue ring around a red bulge
+        is then unlike a grey one.
 
     Returns
     -------
-    ndarray, (N, h·w) float32
-        Row-major greyscale pixels on the :func:`feature_grid`.
+    ndarray, (N, h·w) float32, or (N, h·w·C) with ``colour``
+        Row-major greyscale pixels on the :func:`feature_grid` (each pixel's bands together).
     """
-    grey = central_crop(greyscale(images), crop)
+    images = np.asarray(images)
+    planes = finite_bands(images) if colour else greyscale(images)[..., np.newaxis]
+    planes = central_crop(planes, crop)
     grid = feature_grid(images.shape[1:], crop, max_side)
-    if grey.shape[1:] != grid:
-        grey = resample(grey[..., np.newaxis], grid)[..., 0]
+    if planes.shape[1:3] != grid:
+        planes = resample(planes, grid)
     if background:
-        grey = grey - border_median(grey)[:, np.newaxis, np.newaxis]
-    flat = grey.reshape(len(grey), -1)
+        sky = np.stack([border_median(planes[..., band]) for band in range(planes.shape[3])], axis=1)
+        planes = planes - sky[:, np.newaxis, np.newaxis, :]
+    flat = planes.reshape(len(planes), -1)
     return np.ascontiguousarray(normalise(flat, normalisation), dtype=np.float32)
 
 
 def pixel_mask(
-    mask: np.ndarray, shape: tuple[int, ...], crop: int | None = None, max_side: int = MAX_SIDE
+    mask: np.ndarray,
+    shape: tuple[int, ...],
+    crop: int | None = None,
+    max_side: int = MAX_SIDE,
+    colour: bool = False,
 ) -> np.ndarray:
-    """Which pixel features an (H, W) mask touches: (h·w,) bool on the :func:`feature_grid`."""
+    """Which pixel features an (H, W) mask touches: (h·w,) bool on the :func:`feature_grid`, or
+    (h·w·C,) with ``colour`` (every band of a masked pixel)."""
     cropped = central_crop(mask[np.newaxis].astype(np.float32), crop)
     grid = feature_grid(shape, crop, max_side)
-    return (resample(cropped[..., np.newaxis], grid)[0, ..., 0] > 1e-3).reshape(-1)
+    touched = (resample(cropped[..., np.newaxis], grid)[0, ..., 0] > 1e-3).reshape(-1)
+    bands = shape[2] if colour and len(shape) > 2 else 1
+    return np.repeat(touched, bands)

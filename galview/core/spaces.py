@@ -72,6 +72,7 @@ def pixel_space(
     normalisation: str = "none",
     crop: int | None = None,
     max_side: int = MAX_SIDE,
+    colour: bool = False,
     **_ignored,
 ) -> Space:
     """The ``pixel`` space (see :mod:`galview.core.pixel_space`); other keyword arguments are ignored."""
@@ -85,7 +86,10 @@ def pixel_space(
         "crop": crop,
         "max_side": max_side,
     }
-    words = ["sky subtracted" if background else "no sky subtraction"]
+    if colour:  # only then: the grey space's kept features keep their key
+        options["colour"] = True
+    words = ["colour"] if colour else []
+    words += ["sky subtracted" if background else "no sky subtraction"]
     words += [f"{normalisation} normalisation"] if normalisation != "none" else []
     words += [f"central {crop} px"] if crop is not None else []
     return Space(
@@ -96,10 +100,11 @@ def pixel_space(
             normalisation=normalisation,
             crop=crop,
             max_side=max_side,
+            colour=bool(colour),
         ),
         options,
         version="1",
-        feature_mask=lambda mask, shape: pixel_mask(mask, shape, crop, max_side),
+        feature_mask=lambda mask, shape: pixel_mask(mask, shape, crop, max_side, bool(colour)),
         batch_size=256,
         description=f"pixel ({', '.join(words)})",
     )

@@ -1,8 +1,9 @@
-"""Similarity ▸ Pixel space options…: the thesis method's settings (sky subtraction, normalisation, crop).
+"""Similarity ▸ Pixel space options…: the thesis method's settings (sky subtraction, normalisation, crop)
+and colour.
 
 The ``pixel`` space compares greyscale pixels with cosine similarity (:mod:`galview.core.pixel_space`). Its
-three settings, which ``galview similar`` takes as ``--no-sky``, ``--normalise`` and ``--crop``, are chosen
-here for the window's searches and remembered. A central crop helped on GalView's ring benchmark (the
+four settings, which ``galview similar`` takes as ``--no-sky``, ``--normalise``, ``--crop`` and ``--colour``,
+are chosen here for the window's searches and remembered. A central crop helped on GalView's ring benchmark (the
 galaxy, not its neighbours, is compared).
 """
 
@@ -24,11 +25,13 @@ NORMALISATION_TEXTS = {
 
 @dataclass(frozen=True)
 class PixelOptions:
-    """``background``: subtract the border median; ``normalisation``: one of NORMALISATIONS; ``crop``: px or None."""
+    """``background``: subtract the border median; ``normalisation``: one of NORMALISATIONS; ``crop``: px or
+    None; ``colour``: every band compared, not their mean."""
 
     background: bool = True
     normalisation: str = "none"
     crop: int | None = None
+    colour: bool = False
 
     def __post_init__(self):
         if self.normalisation not in NORMALISATIONS:
@@ -40,11 +43,16 @@ class PixelOptions:
 
     def space_options(self) -> dict:
         """Keyword arguments of :func:`galview.spaces.make_space` for ``pixel``."""
-        return {"background": self.background, "normalisation": self.normalisation, "crop": self.crop}
+        return {
+            "background": self.background,
+            "normalisation": self.normalisation,
+            "crop": self.crop,
+            "colour": self.colour,
+        }
 
 
 class PixelOptionsDialog(QDialog):
-    """The three settings; ``options()`` reads them back. ``side`` bounds the crop (the cutouts' side)."""
+    """The four settings; ``options()`` reads them back. ``side`` bounds the crop (the cutouts' side)."""
 
     def __init__(self, current: PixelOptions, side: int, parent=None):
         super().__init__(parent)
@@ -62,7 +70,13 @@ class PixelOptionsDialog(QDialog):
         self.crop.setSuffix(" px")
         self.crop.setValue(min(current.crop or 0, self.crop.maximum()))
         self.crop.setToolTip("Compare only the central square of this side (0 or 1: the whole cutout)")
+        self.colour = QCheckBox("Compare every band (colour), not their grey mean")
+        self.colour.setChecked(current.colour)
+        self.colour.setToolTip(
+            "A blue ring around a red bulge is then unlike a grey one (on the ring benchmark: about as good as grey)"
+        )
         form.addRow(self.sky)
+        form.addRow(self.colour)
         form.addRow("Normalise", self.normalisation)
         form.addRow("Central crop", self.crop)
         buttons = answer_buttons(self)
@@ -71,5 +85,8 @@ class PixelOptionsDialog(QDialog):
     def options(self) -> PixelOptions:
         side = self.crop.value()
         return PixelOptions(
-            self.sky.isChecked(), self.normalisation.currentData(), side if side >= 2 else None
+            self.sky.isChecked(),
+            self.normalisation.currentData(),
+            side if side >= 2 else None,
+            self.colour.isChecked(),
         )

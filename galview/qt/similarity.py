@@ -140,6 +140,7 @@ class SimilarityController(WindowController):
         settings.setValue("similarity/pixel_sky", options.background)
         settings.setValue("similarity/pixel_normalisation", options.normalisation)
         settings.setValue("similarity/pixel_crop", options.crop or 0)
+        settings.setValue("similarity/pixel_colour", options.colour)
 
     def set_combine(self, name: str) -> None:
         """How several references' similarities become one: ``"mean"`` or ``"max"`` (remembered)."""
@@ -406,6 +407,7 @@ def _saved_pixel_options(settings):
             settings.value("similarity/pixel_sky", True, type=bool),
             str(settings.value("similarity/pixel_normalisation", "none")),
             crop if crop > 0 else None,
+            settings.value("similarity/pixel_colour", False, type=bool),
         )
     except (TypeError, ValueError):
         return PixelOptions()

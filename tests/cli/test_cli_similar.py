@@ -89,6 +89,10 @@ def test_several_references_morphology_and_no_orientations(small, capsys):
     assert main(["similar", data, "--to", "0", "--space", "morphology", "--top", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("most similar to cutout 0 (0) — morphology") and out[2].split()[:2] == ["1", "0"]
+    assert main(["similar", data, "--to", "0", "--colour", "--crop", "8", "--top", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("most similar to cutout 0 (0) — pixel (colour, sky subtracted, central 8 px)")
+    assert out[2].split()[:2] == ["1", "0"]  # the reference itself first
 
 
 def test_the_embedding_space_brings_other_cutouts_to_the_model_and_says_how(shared_data, capsys):

@@ -35,7 +35,9 @@ def test_the_eight_orientations_are_distinct_and_named():
 
 
 @pytest.mark.parametrize(
-    "space", [pixel_space(), pixel_space(crop=200, normalisation="zscore")], ids=["plain", "crop-zscore"]
+    "space",
+    [pixel_space(), pixel_space(crop=200, normalisation="zscore"), pixel_space(colour=True)],
+    ids=["plain", "crop-zscore", "colour"],
 )
 def test_a_cutouts_turned_copies_are_its_best_matches_with_the_orientation_recorded(rings, space):
     images, _ = rings
@@ -88,3 +90,29 @@ def test_morphology_needs_no_orientations_and_several_references_combine(rings):
     np.testing.assert_allclose(best.scores, best.per_reference.max(axis=0))
     assert list(best.best_reference[[1, 2, 3]]) == [0, 1, 2]
     assert best.reference_name() == "ring 1, ring 2 and 1 more"
+
+
+def test_the_colour_pixel_space_tells_apart_what_grey_cannot():
+    """Two cutouts of the same grey light, one red where the other is blue: the same in grey, unlike in colour;
+    each band's own sky is subtracted, and a masked pixel leaves out every band of it."""
+    from galview.core.pixel_space import pixel_features, pixel_mask
+
+    rng = np.random.default_rng(0)
+    y, x = np.indices((32, 32))
+    blob = np.exp(-((x - 15.5) ** 2 + (y - 15.5) ** 2) / 20.0)
+    red = np.stack([2 * blob, 0 * blob, blob], axis=-1) + rng.normal(0, 0.001, (32, 32, 3))
+    blue = red[..., ::-1]
+    pair = np.stack([red, blue]).astype(np.float32)
+    grey, colour = pixel_features(pair), pixel_features(pair, colour=True)
+    assert grey.shape == (2, 32 * 32) and colour.shape == (2, 32 * 32 * 3)
+    cosine = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))  # noqa: E731
+    assert cosine(*grey) > 0.99 and cosine(*colour) == pytest.approx(0.8, abs=0.01)  # (2, 0, 1)·(1, 0, 2) / 5
+    skies = pixel_features(pair + np.array([5.0, 1.0, 3.0], dtype=np.float32), colour=True)
+    np.testing.assert_allclose(skies, colour, atol=1e-3)  # each band's sky, not one for all
+    mask = np.zeros((32, 32), bool)
+    mask[:4, :4] = True
+    touched = pixel_mask(mask, (32, 32, 3), colour=True)
+    assert (
+        touched.shape == (32 * 32 * 3,) and touched.reshape(32, 32, 3)[:4, :4].all() and touched.sum() == 48
+    )
+    assert pixel_space(colour=True).key() != pixel_space().key() and "colour" not in pixel_space().options

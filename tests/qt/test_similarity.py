@@ -211,13 +211,15 @@ def test_pixel_space_options_are_chosen_used_and_remembered(window, qtbot, tmp_p
     dialog.sky.setChecked(False)
     dialog.normalisation.setCurrentIndex(dialog.normalisation.findData("zscore"))
     dialog.crop.setValue(8)
+    assert not dialog.colour.isChecked()
+    dialog.colour.setChecked(True)
     chosen = dialog.options()
-    assert chosen == PixelOptions(False, "zscore", 8)
+    assert chosen == PixelOptions(False, "zscore", 8, colour=True)
     window.similarity.set_pixel_options(chosen)
     window.similarity.set_space("pixel")
     window.state.set_current(0)
     result = _rank(window, qtbot, window.similarity.this_action)
-    assert result.space == "pixel (no sky subtraction, zscore normalisation, central 8 px)"
+    assert result.space == "pixel (colour, no sky subtraction, zscore normalisation, central 8 px)"
     assert _saved_pixel_options(window.settings) == chosen  # the next window starts with them
     with pytest.raises(ValueError, match="2 pixels or more"):
         PixelOptions(crop=1)
