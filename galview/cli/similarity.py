@@ -105,7 +105,8 @@ def add_parsers(commands) -> None:
     similar.add_argument(
         "--colour",
         action="store_true",
-        help="pixel space: compare every band (each with its own sky subtracted), not their grey mean",
+        help="pixel space: compare every band (each with its own sky subtracted), not their grey mean "
+        "(as many times the features to keep as there are bands)",
     )
     similar.add_argument(
         "--combine",
