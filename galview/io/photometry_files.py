@@ -119,9 +119,12 @@ def _fit_from(value):
         return value
     magnitudes = tuple(BandMagnitude(**m) for m in value.pop("magnitudes"))
     errors = FitErrors(**value.pop("errors"))
-    gradient = tuple(float(v) for v in value.pop("sky_gradient"))
+    gradient = tuple(value.pop("sky_gradient"))
     fit = SersicFit(**value, magnitudes=magnitudes, errors=errors, sky_gradient=gradient)
     numbers = [getattr(fit, name) for name in ("mag", "mean_mu_eff", "r_eff", "n", "x", "y", "pixel_scale")]
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
+    numbers += [*gradient, *asdict(errors).values()]
+    if len(gradient) != 2 or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers
+    ):
         raise TypeError("a fit's numbers are not numbers")
     return fit

@@ -66,6 +66,9 @@ def test_new_measurements_are_added_unless_their_calibration_differs():
         lambda text: text.replace(KEY, "another"),  # another collection's
         lambda text: text.replace('"mag": 20.0', '"mag": "bright"'),  # not a number
         lambda text: text.replace('"mag": 20.0', '"magnitude": 20.0'),  # a field it does not know
+        lambda text: text.replace('"sky_gradient": [1e-05, -2e-05]', '"sky_gradient": [1e-05]'),  # one of two
+        lambda text: text.replace('"r_eff": 0.2', '"r_eff": "wide"'),  # an error that is not a number
+        lambda text: text.replace('"r_eff": 0.2', '"r_eff": true'),
     ],
 )
 def test_a_damaged_or_foreign_file_is_said_and_not_trusted(damage):
