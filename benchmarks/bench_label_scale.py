@@ -38,16 +38,24 @@ def seconds(call) -> float:
 
 def first_store(n: int, repeat: int) -> None:
     ids = np.array([f"DES{i:012d}" for i in range(n)])
+    labels = (np.arange(n) % 2).astype(np.float64)  # a file labelled throughout (the demo, a training set)
     print(f"\n1. The first label of {n:,} cutouts: creating the store with every id")
-    for name, given in (("numpy strings", ids), ("Python strings", ids.tolist())):
+    cases = (
+        ("ids as numpy strings", ids, None),
+        ("ids as Python strings", ids.tolist(), None),
+        ("ids as numpy strings, the file's label of every cutout", ids, labels),
+    )
+    for name, given, original in cases:
         times = []
         for _ in range(repeat):
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "a.labels.sqlite"
                 times.append(
-                    seconds(lambda path=path, given=given: LabelStore.open(path, n, ids=given).close())
+                    seconds(
+                        lambda p=path, i=given, o=original: LabelStore.open(p, n, ids=i, original=o).close()
+                    )
                 )
-        print(f"ids as {name}: {', '.join(f'{t:.2f}' for t in times)} s")
+        print(f"{name}: {', '.join(f'{t:.2f}' for t in times)} s")
 
 
 def follow(n: int, labelled: int, repeat: int) -> None:

@@ -34,13 +34,14 @@ def valid_text(value) -> str:
 
 def valid_texts(values) -> list[str]:
     """:func:`valid_text` of each of ``values``: a million ids that are already valid UTF-8 text (the
-    usual case) are checked in one encode: 0.08 s against 0.57 s one by one."""
+    usual case: a numpy array or a list of str) are checked in one encode: 0.08 s against 0.57 s one by
+    one."""
     kind = getattr(getattr(values, "dtype", None), "kind", "")  # "U": a numpy array of str
-    if kind == "U":
-        texts = values.tolist()
+    texts = values.tolist() if kind == "U" else values if isinstance(values, list) else None
+    if texts is not None:
         try:
             "\n".join(texts).encode("utf-8")
-        except UnicodeEncodeError:
+        except (UnicodeEncodeError, TypeError):  # TypeError: not all of the list is str
             pass
         else:
             return texts

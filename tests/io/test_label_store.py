@@ -877,3 +877,11 @@ def test_an_import_never_overwrites_a_label_set_while_it_read_its_file(store, tm
     store.set([4], 0, user="me")
     assert store.set_many([(4, 1)], kind="import", unless_changed_since=seq) is None  # nothing left to write
     assert store.current()[4] == 0 and store.history()[-1]["user"] == "me"
+
+
+def test_any_text_is_kept_as_an_id(tmp_path):
+    """The ids go to SQLite as one JSON array: quotes, backslashes, line breaks, other scripts, empty
+    ids and text that is not valid UTF-8 (mended) come back as they were given."""
+    ids = ["J1", 'q"uote', "back\\slash", "line\nbreak", "", "ngc ü 星系", "ngc\udce9.png", "7"]
+    with LabelStore.open(tmp_path / "a.sqlite", len(ids), ids=np.array(ids)) as store:
+        assert store.ids().tolist() == [*ids[:6], "ngc\ufffd.png", "7"]

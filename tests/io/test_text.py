@@ -40,3 +40,5 @@ def test_many_ids_are_checked_at_once_and_each_mended_where_one_is_not_valid_tex
     mended = valid_texts(np.array(["ok", "ngc\udce9.png"]))  # a non-UTF-8 file name among them
     assert mended == ["ok", "ngc\ufffd.png"]
     assert valid_texts([b"x\xff", 7]) == ["x\ufffd", "7"]
+    assert valid_texts(["J1", "ngc\udce9.png"]) == ["J1", "ngc\ufffd.png"]  # a list of str, one not valid
+    assert valid_texts(["J1", 7]) == ["J1", "7"]
