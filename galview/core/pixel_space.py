@@ -2,8 +2,9 @@
 
 The measure of the thesis behind GalView (cosine similarity of flattened greyscale images), with
 four options: subtract the sky (the median of the border pixels), normalise the values, keep only a
-central square, and compare every band instead of their mean (colour). Cutouts larger than ``max_side`` are shrunk (antialiased) first so that a
-collection of 424×424 images does not need 180,000 numbers per cutout.
+central square, and compare every band instead of their mean (colour). Cutouts larger than ``max_side``
+are shrunk (antialiased) first so that a collection of 424×424 images does not need 180,000 numbers per
+cutout.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def pixel_features(
     Returns
     -------
     ndarray, (N, h·w) float32, or (N, h·w·C) with ``colour``
-        Row-major greyscale pixels on the :func:`feature_grid` (each pixel's bands together).
+        Row-major pixels on the :func:`feature_grid`: grey, or with ``colour`` each pixel's bands together.
     """
     images = np.asarray(images)
     planes = finite_bands(images) if colour else greyscale(images)[..., np.newaxis]

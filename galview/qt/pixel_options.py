@@ -2,9 +2,9 @@
 and colour.
 
 The ``pixel`` space compares greyscale pixels with cosine similarity (:mod:`galview.core.pixel_space`). Its
-four settings, which ``galview similar`` takes as ``--no-sky``, ``--normalise``, ``--crop`` and ``--colour``,
-are chosen here for the window's searches and remembered. A central crop helped on GalView's ring benchmark (the
-galaxy, not its neighbours, is compared).
+four settings, which ``galview similar`` takes as ``--no-sky``, ``--normalise``, ``--crop`` and
+``--colour``, are chosen here for the window's searches and remembered. A central crop helped on GalView's
+ring benchmark (the galaxy, not its neighbours, is compared); colour about as much.
 """
 
 from __future__ import annotations
