@@ -54,6 +54,24 @@ MAX_LABEL = 2**31 - 1
 MAX_NOTE_CHARS = 4000
 
 
+def available_memory() -> int | None:
+    """Bytes of memory this machine can give now without swapping (Linux's ``MemAvailable``, else the
+    free physical pages); None where the system does not say."""
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def megabytes(size: int) -> str:
     """``size`` bytes as a short human figure: ``"3.6 GB"``, ``"256 MB"``, ``"12 kB"``."""
     for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):

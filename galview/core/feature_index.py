@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from galview.core.budget import available_memory, megabytes
 from galview.core.collection import Collection, fingerprint
 from galview.core.errors import CollectionError
 from galview.core.jobs import Cancelled, CancelToken, Progress
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 #: Bytes of float32 cutouts one call of a feature function may take (fewer cutouts when they are large).
 BATCH_BYTES = 256 * 2**20
+#: Copies of the (N, D) float32 features held at once while an index is assembled: the batches, their
+#: concatenation and the unit vectors.
+INDEX_COPIES = 3
 
 
 @dataclass
@@ -139,6 +143,9 @@ def build_index(
     ------
     Cancelled
         Once ``cancel`` is set; the rows computed so far are kept in ``store``.
+    CollectionError
+        After the first batch, when the whole index would not fit in the memory available (a million
+        cutouts' pixels are 16 GB in each copy): refused before the rest is computed.
     """
     cancel = cancel or CancelToken()
     entry = entry_name(collection, space) if store is not None else ""
@@ -151,6 +158,8 @@ def build_index(
             cancel.raise_if_cancelled()
             indices = np.arange(first, min(first + step, n))
             parts.append(_batch_features(collection, space, indices, unreadable))
+            if first == start:  # the first batch says how many numbers each cutout takes
+                check_index_fits(collection, space, parts[0].shape[1])
             if on_progress is not None:
                 done = min(first + step, n)
                 on_progress(Progress(done, n, f"similarity features ({space.name})", unit="cutouts"))
@@ -163,6 +172,29 @@ def build_index(
     if parts:
         _save(store, entry, collection, space, index)
     return index
+
+
+def check_index_fits(collection: Collection, space: Space, width: int, available=None) -> None:
+    """Refuse an index of ``width`` features per cutout that would not fit in memory (``available``
+    bytes; default: what the machine has now, :func:`~galview.core.budget.available_memory`).
+
+    Raises
+    ------
+    CollectionError
+        Naming the collection, the space, what it would need and what there is.
+    """
+    available = available_memory() if available is None else available
+    needed = INDEX_COPIES * len(collection) * int(width) * 4
+    if available is None or needed <= available:
+        return
+    advice = " (a central crop keeps fewer pixels: --crop, or Similarity ▸ Pixel space options…)"
+    raise CollectionError(
+        collection.source,
+        f"its {len(collection):,} cutouts' features in the {space.description or space.name} space "
+        f"({width:,} numbers each) would need {megabytes(needed)} of memory and {megabytes(available)} "
+        f"is free{advice if space.name == 'pixel' else ''}; a survey of this size is searched in its "
+        "model's embeddings with galview score --cluster and galview similar-run",
+    )
 
 
 def batch_rows(shape: tuple[int, ...], wanted: int) -> int:

@@ -140,3 +140,28 @@ def test_embeddings_kept_from_scoring_make_an_index_as_they_are():
         rtol=1e-5,
     )
     assert np.isnan(index.vectors[2]).all()
+
+
+def test_an_index_that_would_not_fit_in_memory_is_refused_after_its_first_batch(monkeypatch):
+    """A million cutouts' pixels are 16 GB a copy: the job says so after one batch, not after minutes of
+    work and a machine out of memory; where the system does not say what is free, it goes on."""
+    import galview.core.feature_index as feature_index
+    from galview.core.budget import available_memory
+
+    images = np.random.default_rng(0).random((50, 16, 16, 3)).astype(np.float32)
+    collection = ArrayCollection("survey.h5", images, "NHWC")
+    space, seen = counting(pixel_space())
+    needed = 3 * 50 * 256 * 4  # three copies of 50 × 256 float32 features: 150 kB
+    monkeypatch.setattr(feature_index, "available_memory", lambda: needed - 1)
+    with pytest.raises(CollectionError) as raised:
+        build_index(collection, space, batch_size=10)
+    message = str(raised.value)
+    assert message.startswith("survey.h5: its 50 cutouts' features in the pixel (sky subtracted) space")
+    assert "(256 numbers each) would need 150 kB of memory" in message and "--crop" in message
+    assert seen == [10]  # one batch computed, the other four not
+    monkeypatch.setattr(feature_index, "available_memory", lambda: needed)
+    assert len(build_index(collection, space, batch_size=10).vectors) == 50
+    monkeypatch.setattr(feature_index, "available_memory", lambda: None)  # the system does not say
+    assert len(build_index(collection, morphology_space()).vectors) == 50
+    free = available_memory()
+    assert free is None or free > 0

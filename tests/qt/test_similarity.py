@@ -306,3 +306,22 @@ def test_a_damaged_image_left_out_of_the_encoders_training_is_named(window, qtbo
         lambda: window.similarity.encoder_path() is not None and not window.runner.busy, timeout=60000
     )
     assert "1 cutout could not be read and was left out of the training (cutout 3" in window.last_error
+
+
+def test_a_search_that_would_not_fit_in_memory_is_said_and_the_window_goes_on(
+    window, qtbot, tmp_path, monkeypatch
+):
+    import galview.core.feature_index as feature_index
+
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    window.similarity.set_space("pixel")
+    monkeypatch.setattr(feature_index, "available_memory", lambda: 1000)
+    window.state.set_current(0)
+    window.similarity.this_action.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    said = window.last_error or ""
+    assert said.startswith(f"Similarity search failed: {tmp_path / 'copies.npz'}: its 26 cutouts' features")
+    assert "of memory and 1000 bytes is free" in said
+    assert window.similarity.result is None and window.state.sorting.sort != "similar"
+    monkeypatch.setattr(feature_index, "available_memory", lambda: None)
+    assert _rank(window, qtbot, window.similarity.this_action) is not None  # the next search runs
