@@ -16,7 +16,9 @@ a one-line message that names the limit, instead of exhausting the machine's mem
   npz archive, a metadata column);
 * :data:`MAX_CUTOUT_BYTES` for one decoded cutout of a file read image by image (FITS, PNG/JPEG),
   :data:`MAX_IMAGE_PIXELS` for what Pillow may decode, :data:`MAX_MODEL_CONFIG_BYTES` for a model's
-  JSON, :data:`MAX_LABEL` for a label value.
+  JSON, :data:`MAX_LABEL` for a label value;
+* :func:`available_memory` for a similarity index, whose size is known after its first batch
+  (:func:`galview.core.feature_index.check_index_fits`).
 """
 
 from __future__ import annotations
