@@ -9,7 +9,7 @@ votes the majority holds, which a team can adopt as its labels. Pure numpy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -219,10 +219,13 @@ class ConsensusRanking(Ranking):
     now : Votes
         The votes as the thumbnails and the export show them: the first inspector's (your) labels as
         :meth:`follow` last saw them.
+    followed : dict
+        Your row's labels as :attr:`now` counts them, by row (filled by :meth:`follow`).
     """
 
     team: Consensus | None = None
     now: Votes | None = None
+    followed: dict = field(default_factory=dict)
 
     def badge_text(self, index: int) -> str | None:
         """``"≠ LSBG 2/3"`` (split; the majority and its votes), ``"≠ tie"``, ``"? LSBG"`` (someone unsure),
@@ -241,12 +244,23 @@ class ConsensusRanking(Ranking):
     def follow(self, indices, mine, row: int = 0) -> None:
         """Bring the votes of cutouts ``indices`` up to your labels ``mine`` (N,) now — you are inspector
         ``row`` of the team (the first, "you", beside files) — for the thumbnails and the export; the
-        order keeps the votes compared (Compare again)."""
+        order keeps the votes compared (Compare again). Only the cutouts whose label differs from the one
+        last counted are counted again (a reload of every label, 100,000 of a million changed: 0.1 s)."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self.team is None or self.now is None or self.shown is None or not indices.size:
             return
+        if row not in self.followed:  # (setdefault would copy a million labels at every key press)
+            self.followed[row] = self.team.labels[row].copy()
+        counted = self.followed[row]
+        new = np.asarray(mine, dtype=np.float64)[indices]
+        old = counted[indices]
+        differs = ~((new == old) | (np.isnan(new) & np.isnan(old)))
+        indices, new = indices[differs], new[differs]
+        if not indices.size:
+            return
+        counted[indices] = new
         labels = self.team.labels[:, indices].copy()
-        labels[row] = np.asarray(mine, dtype=np.float64)[indices]
+        labels[row] = new
         part = Consensus(self.team.names, labels, self.team.classes)
         self.shown[indices] = part.ranking().values
         self.now.take(indices, Votes.of(part))

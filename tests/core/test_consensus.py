@@ -97,3 +97,31 @@ def test_the_team_ranking_follows_you_wherever_you_are_among_them():
     bob[[1, 3]] = [0, 0]  # bob, the second of the three, relabelled 1 and labelled 3
     ranking.follow([1, 3], bob, row=1)
     assert [ranking.badge_text(i) for i in range(4)] == ["≠ 0 2/3", "≠ 0 2/3", "≠ tie", "= 0"]
+
+
+def test_following_every_cutout_counts_again_only_what_changed_and_shows_what_a_new_count_shows():
+    rng = np.random.default_rng(3)
+    labels = rng.choice([0.0, 1.0, -1.0, np.nan], size=(3, 400))
+    ranking = Consensus(("you", "bob", "carol"), labels, ("0", "1")).ranking()
+    you = labels[0].copy()
+    changed = rng.choice(400, 60, replace=False)
+    you[changed] = rng.choice([0.0, 1.0, np.nan], 60)
+    counted = []
+    original = Consensus.__init__
+
+    def counting(self, names, part, classes):
+        counted.append(np.shape(part)[1])
+        original(self, names, part, classes)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(Consensus, "__init__", counting):
+        ranking.follow(np.arange(400), you)  # a reload of every label
+    differs = ~((you == labels[0]) | (np.isnan(you) & np.isnan(labels[0])))
+    assert counted == [int(differs.sum())]  # only the cutouts whose label changed were counted again
+    fresh = Consensus(("you", "bob", "carol"), np.vstack([you, labels[1:]]), ("0", "1")).ranking()
+    assert [ranking.badge_text(i) for i in range(400)] == [fresh.badge_text(i) for i in range(400)]
+    with unittest.mock.patch.object(Consensus, "__init__", counting):
+        ranking.follow(np.arange(400), you)  # nothing changed since: nothing to count
+    assert counted == [int(differs.sum())]
+    assert [ranking.badge_text(i) for i in range(400)] == [fresh.badge_text(i) for i in range(400)]
