@@ -123,6 +123,9 @@ def _fit_from(value):
     fit = SersicFit(**value, magnitudes=magnitudes, errors=errors, sky_gradient=gradient)
     numbers = [getattr(fit, name) for name in ("mag", "mean_mu_eff", "r_eff", "n", "x", "y", "pixel_scale")]
     numbers += [*gradient, *asdict(errors).values()]
+    numbers += [value for m in magnitudes for value in (m.mag, m.mag_err, m.snr)]
+    if any(not isinstance(m.band, str) for m in magnitudes):
+        raise TypeError("a band's name is not text")
     if len(gradient) != 2 or not all(
         isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers
     ):

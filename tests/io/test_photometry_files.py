@@ -69,6 +69,8 @@ def test_new_measurements_are_added_unless_their_calibration_differs():
         lambda text: text.replace('"sky_gradient": [1e-05, -2e-05]', '"sky_gradient": [1e-05]'),  # one of two
         lambda text: text.replace('"r_eff": 0.2', '"r_eff": "wide"'),  # an error that is not a number
         lambda text: text.replace('"r_eff": 0.2', '"r_eff": true'),
+        lambda text: text.replace('"mag_err": 0.04', '"mag_err": "small"'),  # a band's magnitude damaged
+        lambda text: text.replace('"band": "r"', '"band": 7'),
     ],
 )
 def test_a_damaged_or_foreign_file_is_said_and_not_trusted(damage):
