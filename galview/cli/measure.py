@@ -8,11 +8,12 @@ cuts (⟨μ⟩_eff(g) > 24.2 mag/arcsec², r_eff > 2.5″). Every band is then m
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import asdict
 
 from galview.cli.common import add_open_options, open_options
-from galview.cli.parsing import number_in
+from galview.cli.parsing import number_in, whole_number
 
 COLUMNS = (
     "index", "id", "band", "psf_fwhm", "mag", "mag_err", "mu0", "mu0_err", "mu_eff", "mu_eff_err", "mean_mu_eff",
@@ -70,6 +71,12 @@ def add_parsers(commands) -> None:
         help="also a figure of the fits: for each cutout its fitted band, the model in the same stretch, and "
         "the residual (data − model, ±5σ of the noise); at most the first 133 cutouts",
     )
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1),
+        default=None,
+        help="processes fitting at once (default: every core; the results are the same)",
+    )
     add_open_options(parser)
     parser.set_defaults(run=cmd_measure)
 
@@ -93,7 +100,11 @@ def cmd_measure(args) -> int:
         with fluxes_of(collection) as fluxes:  # a simulation's fluxes beside its colours
             found = calibration(fluxes, args.band, args.zeropoint, args.pixel_scale, args.psf_fwhm)
             results = measure_cutouts(
-                fluxes, indices, found, on_progress=_progress if len(indices) > 50 else None
+                fluxes,
+                indices,
+                found,
+                workers=args.workers or os.cpu_count() or 1,
+                on_progress=_progress if len(indices) > 50 else None,
             )
             ids = [collection.id_of(int(i)) for i in indices]
             if figure is not None:

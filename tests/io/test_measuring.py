@@ -103,3 +103,38 @@ def test_a_simulations_fluxes_say_their_unit_and_pixel_scale(tmp_path, shared_da
         assert fluxes._file is None  # closed on leaving
     with open_collection(shared_data / "des_lsbg" / "des_lsbg_dev.npz") as des, fluxes_of(des) as same:
         assert same is des  # no fluxes beside these colours: refused as they are
+
+
+def test_several_processes_give_the_same_fits_in_the_same_order(tmp_path, monkeypatch):
+    """Fitted in two spawned processes, chunks of 2 (8 cutouts, four tasks, at most four in flight): the same
+    results as one process, a damaged cutout said in its row, progress in cutouts."""
+    import galview.io.measuring as measuring
+    from galview.core.collection import ArrayCollection
+
+    rng = np.random.default_rng(4)
+    y, x = np.indices((32, 32))
+    blob = 0.05 * np.exp(-np.hypot(x - 15.7, y - 16.2) / 3.0)
+    cubes = np.stack([blob[..., None] * [1.0, 1.3] + rng.normal(0, 0.004, (32, 32, 2)) for _ in range(8)])
+    cubes[5] = np.nan  # unreadable as a measurement: said in its row, the rest go on
+    survey = ArrayCollection("survey", cubes.astype(np.float32), "NHWC")
+    found = measuring.Calibration(0, "g", 22.5, 0.263, ("g", "r"))
+    monkeypatch.setattr(measuring, "CHUNK", 2)
+    one = measure_cutouts(survey, range(8), found)
+
+    def not_here(*_args):
+        raise AssertionError("fitted in this process")
+
+    monkeypatch.setattr(measuring, "measure_cutout", not_here)  # the spawned processes import their own
+    progress = []
+    two = measure_cutouts(survey, range(8), found, workers=2, on_progress=progress.append)
+    assert [i for i, _fit in two] == list(range(8)) and two == one
+    assert isinstance(two[5][1], str) and "NaN" in two[5][1]
+    assert [p.done for p in progress] == [2, 4, 6, 8] and progress[-1].total == 8
+    monkeypatch.setattr(measuring, "CHUNK", 1)  # eight tasks: at most four read ahead of the fits
+    reads, read_when_done = [], []
+    get = survey.get
+    monkeypatch.setattr(survey, "get", lambda index: reads.append(index) or get(index))
+    measure_cutouts(
+        survey, range(8), found, workers=2, on_progress=lambda _p: read_when_done.append(len(reads))
+    )
+    assert read_when_done[0] == 4 and read_when_done[-1] == 8
