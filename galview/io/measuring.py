@@ -122,6 +122,9 @@ def measure_cutouts(
     Each fit carries the forced magnitudes of every band through its shape (``fit.magnitudes``). With
     ``workers`` > 1 the fits run in that many processes (spawned; this process reads the cutouts and keeps
     at most two tasks of :data:`CHUNK` cutouts per process in flight); the results are the same, in order.
+    Spawned processes import the calling script again: call it under ``if __name__ == "__main__":`` (the
+    ``galview`` command does). The window's Measure fits in its job's thread: a window opened by a script
+    without that guard would otherwise be opened again by every process.
     """
     from galview.core.jobs import Progress
 
