@@ -17,6 +17,9 @@ from galview.io.text import valid_text
 
 HISTORY_COLUMNS = ("seq", "action", "idx", "cutout_id", "old", "new", "at", "user", "model_id", "prob")
 HISTORY_COLUMNS += ("seconds", "kind")
+#: The history rows (``h``, joined to its ``actions`` as ``a``) that are a person's own say on a cutout: set
+#: or imported in an action still done. :meth:`LabelQueries.labels_by_user` and ``labels_of_user`` replay them.
+OWN_SAY = "a.state = 'done' AND h.kind IN ('set', 'import')"
 
 
 class LabelQueries:
@@ -112,7 +115,7 @@ class LabelQueries:
         """
         query = (
             "SELECT h.idx, h.new, h.user FROM history h JOIN actions a ON a.action = h.action "
-            "WHERE a.state = 'done' AND h.kind IN ('set', 'import') ORDER BY h.action, h.seq"
+            f"WHERE {OWN_SAY} ORDER BY h.action, h.seq"
         )
         found: dict[str, np.ndarray] = {}
         with self._reading() as conn:
@@ -132,7 +135,7 @@ class LabelQueries:
         # instead of walking every done action (60 ms for one cutout among 400,000 labels, against 0.1)
         query = (
             "SELECT h.idx, h.new FROM history h CROSS JOIN actions a ON a.action = h.action "
-            "WHERE a.state = 'done' AND h.kind IN ('set', 'import') AND h.user = ?"
+            f"WHERE {OWN_SAY} AND h.user = ?"
         )
         parameters: tuple = (str(user),)
         if indices is not None:
