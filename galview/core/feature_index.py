@@ -95,8 +95,10 @@ def entry_name(collection: Collection, space: Space) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
-def index_from_features(space: Space, features: np.ndarray) -> FeatureIndex:
-    """An index over features computed elsewhere (the embeddings a scoring job kept).
+def index_from_features(
+    space: Space, features: np.ndarray, collection: Collection | None = None
+) -> FeatureIndex:
+    """An index over features computed elsewhere (the embeddings a scoring job kept), not copied.
 
     Parameters
     ----------
@@ -104,10 +106,21 @@ def index_from_features(space: Space, features: np.ndarray) -> FeatureIndex:
         The space they belong to (references are turned into features by it).
     features : ndarray, (N, D)
         NaN rows (cutouts not scored yet) are never ranked.
+    collection : Collection, optional
+        Their collection: then the unit vectors (one more copy of ``features``, two when the space is
+        standardised) are refused before they are made if they would not fit in memory
+        (:func:`check_index_fits`).
+
+    Raises
+    ------
+    CollectionError
+        When ``collection`` is given and the index would not fit in the memory available.
     """
     features = np.asarray(features, dtype=np.float32)
     if features.ndim != 2:
         raise ValueError(f"features of shape {features.shape}; expected (N, D)")
+    if collection is not None:
+        check_index_fits(collection, space, features.shape[1], copies=2 if space.standardise else 1)
     return _assemble(space, None, [features])
 
 
@@ -174,9 +187,12 @@ def build_index(
     return index
 
 
-def check_index_fits(collection: Collection, space: Space, width: int, available=None) -> None:
+def check_index_fits(
+    collection: Collection, space: Space, width: int, available=None, copies: int = INDEX_COPIES
+) -> None:
     """Refuse an index of ``width`` features per cutout that would not fit in memory (``available``
-    bytes; default: what the machine has now, :func:`~galview.core.budget.available_memory`).
+    bytes; default: what the machine has now, :func:`~galview.core.budget.available_memory`) when it
+    needs ``copies`` (N, ``width``) float32 arrays more than there are now.
 
     Raises
     ------
@@ -184,7 +200,7 @@ def check_index_fits(collection: Collection, space: Space, width: int, available
         Naming the collection, the space, what it would need and what there is.
     """
     available = available_memory() if available is None else available
-    needed = INDEX_COPIES * len(collection) * int(width) * 4
+    needed = copies * len(collection) * int(width) * 4
     if available is None or needed <= available:
         return
     advice = " (a central crop keeps fewer pixels: --crop, or Similarity ▸ Pixel space options…)"
@@ -239,7 +255,7 @@ def _batch_features(
 def _assemble(space: Space, kept, parts: list[np.ndarray]) -> FeatureIndex:
     """The index of the kept rows and the new ones (only new rows are normalised unless standardised)."""
     old_features, old_vectors = kept if kept is not None else (None, None)
-    new = np.concatenate(parts) if parts else None
+    new = None if not parts else parts[0] if len(parts) == 1 else np.concatenate(parts)
     features = _stack(old_features, new)
     computed = 0 if new is None else len(new)
     if space.standardise:

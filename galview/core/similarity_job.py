@@ -2,13 +2,13 @@
 
 The window runs it through its one job runner (:mod:`galview.jobs`, ``"similar"``); the features
 are kept on disk per (collection, space) by ``store``, so a second search in the same space only
-compares. Where the features already exist (the embeddings a scoring job kept) pass ``index``
-and nothing is computed.
+compares. Where the features already exist (the embeddings a scoring job kept) pass them as
+``features`` (or a ready ``index``) and nothing is computed.
 """
 
 from __future__ import annotations
 
-from galview.core.feature_index import FeatureIndex, build_index
+from galview.core.feature_index import FeatureIndex, build_index, index_from_features
 from galview.core.jobs import CancelToken
 from galview.core.similarity import SimilarityResult, similarity
 
@@ -21,6 +21,7 @@ def rank_by_similarity(
     orientations: bool = True,
     combine: str = "mean",
     index: FeatureIndex | None = None,
+    features=None,
     *,
     on_progress=None,
     cancel: CancelToken | None = None,
@@ -40,6 +41,10 @@ def rank_by_similarity(
         As :func:`galview.core.similarity.similarity`.
     index : FeatureIndex, optional
         Features computed already; then nothing is indexed.
+    features : ndarray (N, D), optional
+        The collection's features in ``space`` computed already (the embeddings a scoring job kept):
+        made into the index here, in the job, after a check that it fits in memory
+        (:func:`~galview.core.feature_index.index_from_features`).
     on_progress, cancel
         The job protocol (:mod:`galview.core.jobs`); progress in cutouts while indexing.
 
@@ -48,6 +53,8 @@ def rank_by_similarity(
     SimilarityResult
     """
     cancel = cancel or CancelToken()
+    if index is None and features is not None:
+        index = index_from_features(space, features, collection)
     if index is None:
         index = build_index(collection, space, store, on_progress=on_progress, cancel=cancel)
     cancel.raise_if_cancelled()

@@ -210,21 +210,22 @@ class SimilarityController(WindowController):
             self.message.emit(self.runner.busy_message())
             return False
         try:
-            space, index = self._space()
+            space, features = self._space()
         except (UserFacingError, ValueError) as exc:
             self.error.emit(str(exc))
             return False
-        store = None if index is not None else self._feature_store()
+        store = None if features is not None else self._feature_store()
         collection = self.state.collection
         self.runner.start(
-            JOB, collection, space, references, store, self.orientations, self.combine, index,
+            JOB, collection, space, references, store, self.orientations, self.combine, None, features,
             on_returned=lambda result: self._on_ranked(result, collection),
             on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
         )  # fmt: skip
         return True
 
     def _space(self):
-        """The chosen space and, for ``embedding``, the kept embeddings as its index (or None)."""
+        """The chosen space and, for ``embedding``, the kept embeddings (or None): the job makes them
+        its index (a million cutouts' are gigabytes, so not here in the GUI thread)."""
         from galview.spaces import make_space
 
         name, state = self.space_name, self.state
@@ -246,9 +247,7 @@ class SimilarityController(WindowController):
         scores = state.scores
         kept = scores is not None and scores.embeddings is not None and scores.complete
         if kept and scores.model_version == state.model.version:
-            from galview.core.feature_index import index_from_features
-
-            return space, index_from_features(space, scores.embeddings)
+            return space, scores.embeddings
         return space, None
 
     def _feature_store(self):

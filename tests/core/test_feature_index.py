@@ -142,6 +142,24 @@ def test_embeddings_kept_from_scoring_make_an_index_as_they_are():
     assert np.isnan(index.vectors[2]).all()
 
 
+def test_kept_embeddings_are_not_copied_and_their_unit_vectors_are_refused_beyond_free_memory(monkeypatch):
+    """The scoring job's embeddings of a million cutouts are 4 GB: the index takes them as they are and
+    makes one more copy (its unit vectors) only when it fits; two for a standardised space."""
+    import galview.core.feature_index as feature_index
+
+    features = np.random.default_rng(2).normal(size=(40, 6)).astype(np.float32)
+    collection = ArrayCollection("scored.h5", np.zeros((40, 8, 8, 1), np.float32), "NHWC")
+    assert index_from_features(pixel_space(), features, collection).features is features
+    monkeypatch.setattr(feature_index, "available_memory", lambda: 40 * 6 * 4 - 1)
+    with pytest.raises(CollectionError, match=r"^scored.h5: its 40 cutouts' features .*\(6 numbers each\)"):
+        index_from_features(pixel_space(), features, collection)
+    assert len(index_from_features(pixel_space(), features).vectors) == 40  # no collection: not checked
+    monkeypatch.setattr(feature_index, "available_memory", lambda: 40 * 6 * 4)
+    assert len(index_from_features(pixel_space(), features, collection).vectors) == 40
+    with pytest.raises(CollectionError, match="would need 1.9 kB"):
+        index_from_features(morphology_space(), features, collection)  # standardised: two copies
+
+
 def test_an_index_that_would_not_fit_in_memory_is_refused_after_its_first_batch(monkeypatch):
     """A million cutouts' pixels are 16 GB a copy: the job says so after one batch, not after minutes of
     work and a machine out of memory; where the system does not say what is free, it goes on."""

@@ -103,6 +103,30 @@ def test_the_embedding_space_reuses_the_kept_embeddings(window, qtbot, tiny_mode
     assert int(np.nanargmax(result.scores)) == 5
 
 
+def test_kept_embeddings_too_large_for_memory_are_said_by_the_job_and_the_window_goes_on(
+    window, qtbot, tiny_model, tmp_path, monkeypatch
+):
+    import galview.core.feature_index as feature_index
+
+    window.scoring.load_model(tiny_model)
+    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
+    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
+    state = window.state
+    qtbot.waitUntil(
+        lambda: state.scores is not None and state.scores.complete and not window.runner.busy, timeout=20000
+    )
+    window.similarity.set_space("embedding")
+    monkeypatch.setattr(feature_index, "available_memory", lambda: 1000)
+    state.set_current(2)
+    window.similarity.this_action.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    said = window.last_error or ""
+    assert said.startswith(f"Similarity search failed: {tmp_path / 'copies.npz'}: its 26 cutouts' features")
+    assert "of memory and 1000 bytes is free" in said and window.similarity.result is None
+    monkeypatch.setattr(feature_index, "available_memory", lambda: None)
+    assert int(np.nanargmax(_rank(window, qtbot, window.similarity.this_action).scores)) == 2
+
+
 def test_the_context_menu_offers_ranking_by_the_cutout(window, qtbot, tmp_path, monkeypatch):
     from PyQt6.QtWidgets import QMenu
 
