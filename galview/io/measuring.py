@@ -9,12 +9,14 @@ refused in one line naming the file and the option that supplies it.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from galview.core.errors import UserFacingError
+from galview.core.spawning import one_thread_each, spawn_is_safe
 from galview.io.hdf5_files import Hdf5Collection
 
 #: Units GalView knows the AB zero point of (lower case, matched as the start of the unit's text).
@@ -112,10 +114,19 @@ def fluxes_of(collection):
 
 #: Cutouts one worker process fits per task (``measure_cutouts(…, workers=N)``).
 CHUNK = 16
+#: The scheduling priority of the window's fitting processes, below the window's (``os.nice``).
+WORKER_NICENESS = 10
 
 
 def measure_cutouts(
-    collection, indices, calibration: Calibration, *, workers: int = 1, on_progress=None, cancel=None
+    collection,
+    indices,
+    calibration: Calibration,
+    *,
+    workers: int = 1,
+    niceness: int = 0,
+    on_progress=None,
+    cancel=None,
 ) -> list:
     """Fit each cutout of ``indices``: a list of (index, SersicFit or the reason it could not be fitted).
 
@@ -123,14 +134,15 @@ def measure_cutouts(
     ``workers`` > 1 the fits run in that many processes (spawned; this process reads the cutouts and keeps
     at most two tasks of :data:`CHUNK` cutouts per process in flight); the results are the same, in order.
     Spawned processes import the calling script again: call it under ``if __name__ == "__main__":`` (the
-    ``galview`` command does). The window's Measure fits in its job's thread: a window opened by a script
-    without that guard would otherwise be opened again by every process.
+    ``galview`` command does; :func:`~galview.core.spawning.spawn_is_safe` checks). ``niceness`` lowers
+    the processes' scheduling priority (``os.nice``; the window's own comes first).
     """
     from galview.core.jobs import Progress
 
     indices = [int(i) for i in np.atleast_1d(indices)]
     results = []
-    for done, part in _measured_parts(collection, indices, calibration, max(1, int(workers))):
+    parts = _measured_parts(collection, indices, calibration, max(1, int(workers)), niceness)
+    for done, part in parts:
         results.extend(part)
         if on_progress is not None:
             on_progress(Progress(done, len(indices), "fitting Sérsic profiles", unit="cutouts"))
@@ -139,7 +151,7 @@ def measure_cutouts(
     return results
 
 
-def _measured_parts(collection, indices, calibration, workers):
+def _measured_parts(collection, indices, calibration, workers, niceness=0):
     """Yield (cutouts done, [(index, fit or why), …]) chunk by chunk (one cutout at a time in this
     process)."""
     if workers == 1 or len(indices) <= CHUNK:
@@ -151,8 +163,8 @@ def _measured_parts(collection, indices, calibration, workers):
 
     chunks = [indices[start : start + CHUNK] for start in range(0, len(indices), CHUNK)]
     pending, done = deque(), 0
-    with _one_thread_each():
-        pool = multiprocessing.get_context("spawn").Pool(workers)
+    with one_thread_each():
+        pool = multiprocessing.get_context("spawn").Pool(workers, _start_worker, (niceness,))
     with pool:
         for chunk in chunks:
             task = [_read(collection, index, calibration) for index in chunk]
@@ -167,27 +179,10 @@ def _measured_parts(collection, indices, calibration, workers):
             yield done, result.get()
 
 
-#: What the numerical libraries read at start-up for their own thread count.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-@contextmanager
-def _one_thread_each():
-    """Processes started in this block run their numerical libraries on one thread each (where the user
-    set no count): two fitting processes on two cores, each with its own two BLAS threads, took 2.7 times
-    as long as one process (BENCHMARKS.md, Sérsic photometry)."""
-    import os
-
-    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    for name, value in saved.items():
-        if value is None:
-            os.environ[name] = "1"
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
+def _start_worker(niceness: int) -> None:
+    """A worker process's first step: a lower scheduling priority, where asked (and allowed)."""
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)
 
 
 def _read(collection, index: int, calibration: Calibration) -> tuple:
@@ -249,10 +244,21 @@ def measure_job(
     pixel_scale=None,
     psf_fwhm=0.0,
     *,
+    workers: int | None = None,
     on_progress=None,
     cancel=None,
 ):
-    """The window's job: (Calibration, results of :func:`measure_cutouts`), on :func:`fluxes_of` the collection."""
+    """The window's job: (Calibration, results of :func:`measure_cutouts`), on :func:`fluxes_of` the collection.
+
+    ``workers`` (default: every core where :func:`~galview.core.spawning.spawn_is_safe`, else 1) fit
+    at :data:`WORKER_NICENESS`, so that the window stays first on the cores.
+    """
+    if workers is None:
+        workers = (os.cpu_count() or 1) if spawn_is_safe() else 1
     with fluxes_of(collection) as fluxes:
         found = calibration(fluxes, band, zeropoint, pixel_scale, psf_fwhm)
-        return found, measure_cutouts(fluxes, indices, found, on_progress=on_progress, cancel=cancel)
+        results = measure_cutouts(
+            fluxes, indices, found, workers=workers, niceness=WORKER_NICENESS, on_progress=on_progress,
+            cancel=cancel,
+        )  # fmt: skip
+        return found, results

@@ -56,15 +56,18 @@ def finetune_in_process(parent, collection, indices, labels, recipe, *, output=N
     while scoring keeps the written version (``scored_version`` None).
 
     Falls back to the calling thread when ``collection`` or ``parent`` cannot be reopened from a
-    file, or when ``GALVIEW_RETRAIN_IN_PROCESS=0``.
+    file, when the program's main module would run again in the child
+    (:func:`~galview.core.spawning.spawn_is_safe`), or when ``GALVIEW_RETRAIN_IN_PROCESS=0``.
     """
     from galview.core.collection import fingerprint
+    from galview.core.spawning import spawn_is_safe
     from galview.ml.finetune import _parent_name, finetune
     from galview.ml.versions import new_version_dir
 
     opened_with = getattr(collection, "opened_with", None)
     parent_path = _model_path(parent)
-    if opened_with is None or parent_path is None or os.environ.get("GALVIEW_RETRAIN_IN_PROCESS") == "0":
+    in_thread = os.environ.get("GALVIEW_RETRAIN_IN_PROCESS") == "0" or not spawn_is_safe()
+    if opened_with is None or parent_path is None or in_thread:
         return finetune(parent, collection, indices, labels, recipe, output=output, on_progress=on_progress,
                         cancel=cancel, left_out=left_out)  # fmt: skip
     folder = Path(output) if output is not None else new_version_dir(_parent_name(parent_path))

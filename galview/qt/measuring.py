@@ -48,11 +48,13 @@ class MeasureController(WindowController):
         self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
         self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
+        self._calibrated = False  # the collection's fluxes were checked: Measure starts at once from now on
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
+        self._calibrated = False
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -117,11 +119,12 @@ class MeasureController(WindowController):
             return False
         from galview.io.measuring import calibration, fluxes_of
 
-        while True:
+        # opening and closing a simulation's flux file here in the GUI thread takes 0.2–0.5 s: once will do
+        while not self._calibrated:
             try:
                 with fluxes_of(collection) as fluxes:
                     calibration(fluxes, None, self._given.get("zeropoint"), self._given.get("pixel_scale"))
-                break
+                self._calibrated = True
             except UserFacingError as exc:
                 given = self._ask_missing(exc.problem)
                 if given is None:  # nothing to ask for: the file cannot be measured

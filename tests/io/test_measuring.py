@@ -138,3 +138,38 @@ def test_several_processes_give_the_same_fits_in_the_same_order(tmp_path, monkey
         survey, range(8), found, workers=2, on_progress=lambda _p: read_when_done.append(len(reads))
     )
     assert read_when_done[0] == 4 and read_when_done[-1] == 8
+
+
+def test_the_windows_job_fits_in_processes_only_where_spawning_is_safe(tmp_path, monkeypatch):
+    """A window opened by a script without a main guard would open again in every fitting process: there
+    the job fits in its own thread; elsewhere on every core, below the window's priority."""
+    import os
+
+    import galview.io.measuring as measuring
+    from galview.io import open_collection
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 2, seed=3, workers=1)
+    asked = []
+    monkeypatch.setattr(measuring, "measure_cutouts", lambda *a, **options: asked.append(options) or [])
+    with open_collection(path) as sim:
+        monkeypatch.setattr(measuring, "spawn_is_safe", lambda: False)
+        measuring.measure_job(sim, [0, 1])
+        monkeypatch.setattr(measuring, "spawn_is_safe", lambda: True)
+        measuring.measure_job(sim, [0, 1])
+        measuring.measure_job(sim, [0, 1], workers=3)
+    assert [options["workers"] for options in asked] == [1, os.cpu_count() or 1, 3]
+    assert {options["niceness"] for options in asked} == {
+        measuring.WORKER_NICENESS
+    } and measuring.WORKER_NICENESS > 0
+
+
+def test_fitting_processes_start_at_the_priority_asked():
+    import multiprocessing
+    import os
+
+    import galview.io.measuring as measuring
+
+    with multiprocessing.get_context("spawn").Pool(1, measuring._start_worker, (5,)) as pool:
+        assert pool.apply(os.nice, (0,)) == min(os.nice(0) + 5, 19)

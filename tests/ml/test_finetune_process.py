@@ -118,6 +118,18 @@ def test_a_collection_built_in_memory_is_retrained_in_the_thread(setup, monkeypa
     assert called
 
 
+def test_a_program_without_a_main_guard_retrains_in_the_thread(setup, monkeypatch):
+    """The child would import the program's main module again: a script that opens the window without an
+    ``if __name__ == "__main__":`` guard would open a second window there."""
+    import galview.core.spawning as spawning
+
+    parent, collection, indices, labels = setup
+    called = []
+    monkeypatch.setattr(finetune_module, "finetune", lambda *a, **k: called.append(a) or "thread")
+    monkeypatch.setattr(spawning, "spawn_is_safe", lambda: False)
+    assert finetune_in_process(parent, collection, indices, labels, _recipe()) == "thread" and called
+
+
 def test_an_adapter_accepted_in_the_window_travels_to_the_child(setup, tmp_path, no_training_here):
     """The parent carries an adapter that is not in its file (accepted in the window for cutouts twice
     its size): the child retrains through it, and the version keeps it."""

@@ -99,6 +99,40 @@ def test_a_simulated_survey_is_measured_from_its_fluxes_without_asking(window, q
     assert window.measuring._fluxes is None and fluxes._file is None  # hidden: the file is closed
 
 
+def test_the_flux_file_is_checked_in_the_gui_thread_once_per_collection(window, qtbot, tmp_path, monkeypatch):
+    """Opening and closing a simulation's flux file takes 0.2–0.5 s of the window's thread: the first
+    Measure checks it there (to ask for what the file lacks), the next ones start at once."""
+    import threading
+
+    import galview.io.measuring as measuring
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 3, seed=3, workers=1)
+    opened_here, fluxes_of = [], measuring.fluxes_of
+
+    def counted(collection):
+        opened_here.append(threading.current_thread() is threading.main_thread())
+        return fluxes_of(collection)
+
+    monkeypatch.setattr(measuring, "fluxes_of", counted)
+
+    def measure(current):
+        window.state.set_current(current)
+        assert window.measuring.measure()
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+
+    assert window.open_path(path)
+    measure(0)
+    assert opened_here == [True, False]  # checked here, then opened by the job in its thread
+    measure(1)
+    assert opened_here == [True, False, False]
+    assert window.open_path(path)  # opened again: checked again
+    measure(2)
+    assert opened_here == [True, False, False, True, False]
+    assert set(window.measuring.fits) == {0, 1, 2}
+
+
 def test_the_fits_residual_is_shown_beside_the_cutout_on_request(dwarfs, qtbot, monkeypatch):
     win, panel = dwarfs, dwarfs.detail.residual
     monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
