@@ -21,7 +21,7 @@ from galview.core.collection import ArrayCollection
 from galview.core.errors import CollectionError
 from galview.core.layout import LAYOUTS
 from galview.core.metadata import as_text, check_per_cutout_shape
-from galview.io.hdf5_storage import check_storage, open_dataset
+from galview.io.hdf5_storage import check_storage, keeps_data_elsewhere, open_dataset
 from galview.io.npz_members import short
 from galview.io.numpy_files import ID_KEYS, IMAGE_KEYS, LABEL_KEYS, choose_layout
 
@@ -147,9 +147,10 @@ def _read_metadata(path: Path, dataset, name: str, n: int) -> np.ndarray:
 class Hdf5Collection(ArrayCollection):
     """An :class:`ArrayCollection` that owns and closes its h5py file handle."""
 
-    def __init__(self, source, h5file, *args, unit=None, scale=None, **kwargs):
+    def __init__(self, source, h5file, *args, unit=None, scale=None, collect_on_close=True, **kwargs):
         self._file = h5file
         self._unit, self._scale = unit, scale
+        self._collect_on_close = collect_on_close  # False: no dataset of the file keeps data elsewhere
         super().__init__(source, *args, **kwargs)
 
     def flux_unit(self) -> str | None:
@@ -164,12 +165,15 @@ class Hdf5Collection(ArrayCollection):
         """Drop every dataset of the file, then close it.
 
         The datasets (and their creation property lists) go first: HDF5 crashes at interpreter exit
-        when it has to release a virtual dataset's property list whose file was closed before it.
+        when it has to release a virtual dataset's property list whose file was closed before it. The
+        garbage collection that makes sure of it takes 0.3 s with TensorFlow loaded (holding the GIL, so
+        the window waits too): only for files with virtual or external datasets.
         """
         if self._file is not None:
             self._array = None
             self._meta = {key: None for key in self._meta}
-            gc.collect()
+            if self._collect_on_close:
+                gc.collect()
             self._file.close()
             self._file = None
 
@@ -220,6 +224,8 @@ def open_hdf5(
 
 def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection:
     datasets = _datasets(h5file)
+    # opened plainly and let go at once: HDF5 opens no dataset twice with different path prefixes
+    elsewhere = any(keeps_data_elsewhere(h5file[found]) for found in datasets)
     name = _find_images(path, datasets, dataset)
     images = open_dataset(h5file, name)
     if images.dtype.kind not in "uif":
@@ -250,6 +256,7 @@ def _open(path: Path, h5file, layout, dataset, allow_external) -> Hdf5Collection
         h5file,
         images,
         layout,
+        collect_on_close=elsewhere,
         unit=_unit_attribute(path, images),
         scale=_scale_attribute(path, images),
         bands=bands,

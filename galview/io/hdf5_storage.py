@@ -38,13 +38,18 @@ def open_dataset(h5file, name: str):
     import h5py
 
     plain = h5py.Dataset(h5py.h5d.open(h5file.id, name.encode("utf-8")))
-    if not (plain.is_virtual or plain.id.get_create_plist().get_external_count()):
+    if not keeps_data_elsewhere(plain):
         return plain
     plain.id.close()
     access = h5py.h5p.create(h5py.h5p.DATASET_ACCESS)
     access.set_efile_prefix(ORIGIN)
     access.set_virtual_prefix(ORIGIN)
     return h5py.Dataset(h5py.h5d.open(h5file.id, name.encode("utf-8"), access))
+
+
+def keeps_data_elsewhere(dataset) -> bool:
+    """Whether an h5py dataset is virtual or keeps its data in external files."""
+    return bool(dataset.is_virtual or dataset.id.get_create_plist().get_external_count())
 
 
 def _where(path: Path, name: bytes | str) -> Path:
