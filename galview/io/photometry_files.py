@@ -136,7 +136,7 @@ def _fit_from(value):
     gradient = tuple(value.pop("sky_gradient"))
     fit = SersicFit(**value, magnitudes=magnitudes, errors=errors, sky_gradient=gradient)
     numbers = [getattr(fit, name) for name in ("mag", "mean_mu_eff", "r_eff", "n", "x", "y", "pixel_scale")]
-    numbers += [*gradient, *asdict(errors).values()]
+    numbers += [*gradient, *_fields(errors).values()]
     numbers += [value for m in magnitudes for value in (m.mag, m.mag_err, m.snr)]
     if any(not isinstance(m.band, str) for m in magnitudes):
         raise TypeError("a band's name is not text")
