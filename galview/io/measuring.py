@@ -116,6 +116,8 @@ def fluxes_of(collection):
 CHUNK = 16
 #: The scheduling priority of the window's fitting processes, below the window's (``os.nice``).
 WORKER_NICENESS = 10
+#: Seconds between looks at Cancel while the fitting processes work.
+POLL_S = 0.2
 
 
 def measure_cutouts(
@@ -141,7 +143,7 @@ def measure_cutouts(
 
     indices = [int(i) for i in np.atleast_1d(indices)]
     results = []
-    parts = _measured_parts(collection, indices, calibration, max(1, int(workers)), niceness)
+    parts = _measured_parts(collection, indices, calibration, max(1, int(workers)), niceness, cancel)
     for done, part in parts:
         results.extend(part)
         if on_progress is not None:
@@ -151,32 +153,68 @@ def measure_cutouts(
     return results
 
 
-def _measured_parts(collection, indices, calibration, workers, niceness=0):
+def _measured_parts(collection, indices, calibration, workers, niceness=0, cancel=None):
     """Yield (cutouts done, [(index, fit or why), …]) chunk by chunk (one cutout at a time in this
-    process)."""
+    process).
+
+    Raises
+    ------
+    UserFacingError
+        When a fitting process ends before its task (killed, out of memory): said, not waited for.
+    Cancelled
+        Within :data:`POLL_S` of ``cancel`` being set while the processes fit.
+    """
     if workers == 1 or len(indices) <= CHUNK:
         for k, index in enumerate(indices):
             yield k + 1, _fit_read(*_read(collection, index, calibration), calibration)
         return
     import multiprocessing
     from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     chunks = [indices[start : start + CHUNK] for start in range(0, len(indices), CHUNK)]
     pending, done = deque(), 0
-    with one_thread_each():
-        pool = multiprocessing.get_context("spawn").Pool(workers, _start_worker, (niceness,))
-    with pool:
-        for chunk in chunks:
-            task = [_read(collection, index, calibration) for index in chunk]
-            pending.append((len(chunk), pool.apply_async(_fit_chunk, (task, calibration))))
-            if len(pending) >= 2 * workers:
-                size, result = pending.popleft()
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(niceness,))
+    finished = False
+    try:
+        with one_thread_each():  # the processes start as tasks are handed out: it holds while they may start
+            for chunk in chunks:
+                task = [_read(collection, index, calibration) for index in chunk]
+                pending.append((len(chunk), pool.submit(_fit_chunk, task, calibration)))
+                if len(pending) >= 2 * workers:
+                    size, future = pending.popleft()
+                    part = _result(future, cancel)
+                    done += size
+                    yield done, part
+            while pending:
+                size, future = pending.popleft()
+                part = _result(future, cancel)
                 done += size
-                yield done, result.get()
-        while pending:
-            size, result = pending.popleft()
-            done += size
-            yield done, result.get()
+                yield done, part
+        finished = True
+    except BrokenProcessPool:
+        raise UserFacingError(
+            collection.source,
+            f"a fitting process ended before its cutouts were fitted (killed, or out of memory?) after "
+            f"{done} of {len(indices)}; nothing of this run was kept — try again with fewer processes",
+        ) from None
+    finally:  # after Cancel (or a lost process) the tasks not started are dropped, the running ones not waited for
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _result(future, cancel):
+    """The future's result, waited for in steps of :data:`POLL_S` so that ``cancel`` is heard."""
+    from concurrent.futures import TimeoutError as NotYet
+
+    while True:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            return future.result(timeout=POLL_S)
+        except NotYet:
+            continue
 
 
 def _start_worker(niceness: int) -> None:

@@ -173,3 +173,60 @@ def test_fitting_processes_start_at_the_priority_asked():
 
     with multiprocessing.get_context("spawn").Pool(1, measuring._start_worker, (5,)) as pool:
         assert pool.apply(os.nice, (0,)) == min(os.nice(0) + 5, 19)
+
+
+def _blobs(n: int):
+    from galview.core.collection import ArrayCollection
+
+    rng = np.random.default_rng(4)
+    y, x = np.indices((32, 32))
+    blob = 0.05 * np.exp(-np.hypot(x - 15.7, y - 16.2) / 3.0)
+    cubes = np.stack([blob[..., None] * [1.0, 1.3] + rng.normal(0, 0.004, (32, 32, 2)) for _ in range(n)])
+    return ArrayCollection("survey.h5", cubes.astype(np.float32), "NHWC")
+
+
+def test_a_fitting_process_killed_is_said_not_waited_for(monkeypatch):
+    """A worker killed (the out-of-memory killer, say) lost its task: the run ends with a message naming the
+    file instead of waiting for ever (it did, before)."""
+    import multiprocessing
+    import os
+    import signal
+
+    import galview.io.measuring as measuring
+    from galview.core.errors import UserFacingError
+
+    survey = _blobs(12)
+    found = measuring.Calibration(0, "g", 22.5, 0.263, ("g", "r"))
+    monkeypatch.setattr(measuring, "CHUNK", 2)
+
+    def kill_a_worker(progress):
+        if progress.done == 2:
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    with pytest.raises(
+        UserFacingError,
+        match=r"^survey.h5: a fitting process ended before .* after (2|4|6|8|10) of 12; nothing",
+    ):
+        measure_cutouts(survey, range(12), found, workers=2, on_progress=kill_a_worker)
+
+
+def test_cancel_is_heard_while_the_fitting_processes_work(monkeypatch):
+    """Two tasks of 200 cutouts take seconds each: Cancel half a second in ends the run within a poll,
+    before any task is done (the processes drop what is not started and end by themselves)."""
+    import threading
+    import time
+
+    import galview.io.measuring as measuring
+    from galview.core.jobs import Cancelled, CancelToken
+
+    survey = _blobs(400)
+    found = measuring.Calibration(0, "g", 22.5, 0.263, ("g", "r"))
+    monkeypatch.setattr(measuring, "CHUNK", 200)
+    cancel, progress = CancelToken(), []
+    timer = threading.Timer(0.5, cancel.cancel)
+    started = time.perf_counter()
+    timer.start()
+    with pytest.raises(Cancelled):
+        measure_cutouts(survey, range(400), found, workers=2, on_progress=progress.append, cancel=cancel)
+    assert time.perf_counter() - started < 0.5 + 2 * measuring.POLL_S + 0.5
+    assert progress == []  # heard while the tasks ran, not after one of them was done
