@@ -4,7 +4,8 @@ A spawned process imports the starting program's main module again (as ``__mp_ma
 runs its task. Code under ``if __name__ == "__main__":`` does not run then; code outside it does. The
 ``galview`` command and ``python -m galview`` have the guard, but a script that opens GalView's window
 without one would open a window in every process (seen once while measuring, BENCHMARKS.md, Sérsic
-photometry §6). :func:`spawn_is_safe` tells the window whether to use processes or its job's thread.
+photometry §6). :func:`spawn_is_safe` tells the window whether to use processes or its job's thread;
+:func:`results_in_order` runs tasks in spawned processes, a bounded number ahead, listening for Cancel.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,3 +66,70 @@ def one_thread_each():
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
+
+
+#: Seconds between looks at Cancel while the processes work.
+POLL_S = 0.2
+
+
+def results_in_order(
+    function: Callable, tasks: Iterable, workers: int, *, niceness: int = 0, cancel=None, ahead: int = 2
+) -> Iterator:
+    """Yield ``function(*task)`` for each task, in order, computed in ``workers`` spawned processes.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (the processes import it by name).
+    tasks : iterable of tuple
+        Its arguments; taken one by one, at most ``ahead`` × ``workers`` beyond the last result given.
+    workers : int
+    niceness : int
+        The processes' scheduling priority below this one's (``os.nice``; 0: the same).
+    cancel : CancelToken, optional
+        Looked at every :data:`POLL_S` seconds while a result is waited for.
+
+    Raises
+    ------
+    concurrent.futures.process.BrokenProcessPool
+        When a process ended before its task (killed, out of memory): the caller says so.
+    Cancelled
+        Once ``cancel`` is set. Tasks not started are dropped and running ones not waited for (the
+        processes end when they finish them); the same when the caller stops early.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(niceness,))
+    pending, finished = deque(), False
+    try:
+        with one_thread_each():  # the processes start as tasks are handed out: it holds while they may start
+            for task in tasks:
+                pending.append(pool.submit(function, *task))
+                if len(pending) >= ahead * workers:
+                    yield _result(pending.popleft(), cancel)
+            while pending:
+                yield _result(pending.popleft(), cancel)
+        finished = True
+    finally:
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _result(future, cancel):
+    """The future's result, waited for in steps of :data:`POLL_S` so that ``cancel`` is heard."""
+    from concurrent.futures import TimeoutError as NotYet
+
+    while True:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            return future.result(timeout=POLL_S)
+        except NotYet:
+            continue
+
+
+def _start_worker(niceness: int) -> None:
+    """A worker process's first step: a lower scheduling priority, where asked (and allowed)."""
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)

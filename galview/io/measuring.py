@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from galview.core.errors import UserFacingError
-from galview.core.spawning import one_thread_each, spawn_is_safe
+from galview.core.spawning import results_in_order, spawn_is_safe
 from galview.io.hdf5_files import Hdf5Collection
 
 #: Units GalView knows the AB zero point of (lower case, matched as the start of the unit's text).
@@ -116,8 +116,6 @@ def fluxes_of(collection):
 CHUNK = 16
 #: The scheduling priority of the window's fitting processes, below the window's (``os.nice``).
 WORKER_NICENESS = 10
-#: Seconds between looks at Cancel while the fitting processes work.
-POLL_S = 0.2
 
 
 def measure_cutouts(
@@ -162,65 +160,30 @@ def _measured_parts(collection, indices, calibration, workers, niceness=0, cance
     UserFacingError
         When a fitting process ends before its task (killed, out of memory): said, not waited for.
     Cancelled
-        Within :data:`POLL_S` of ``cancel`` being set while the processes fit.
+        Within :data:`~galview.core.spawning.POLL_S` of ``cancel`` being set while the processes fit.
     """
     if workers == 1 or len(indices) <= CHUNK:
         for k, index in enumerate(indices):
             yield k + 1, _fit_read(*_read(collection, index, calibration), calibration)
         return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     chunks = [indices[start : start + CHUNK] for start in range(0, len(indices), CHUNK)]
-    pending, done = deque(), 0
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(niceness,))
-    finished = False
+    tasks = (([_read(collection, index, calibration) for index in chunk], calibration) for chunk in chunks)
+    results = results_in_order(_fit_chunk, tasks, workers, niceness=niceness, cancel=cancel)
+    done = 0
     try:
-        with one_thread_each():  # the processes start as tasks are handed out: it holds while they may start
-            for chunk in chunks:
-                task = [_read(collection, index, calibration) for index in chunk]
-                pending.append((len(chunk), pool.submit(_fit_chunk, task, calibration)))
-                if len(pending) >= 2 * workers:
-                    size, future = pending.popleft()
-                    part = _result(future, cancel)
-                    done += size
-                    yield done, part
-            while pending:
-                size, future = pending.popleft()
-                part = _result(future, cancel)
-                done += size
-                yield done, part
-        finished = True
+        for chunk, part in zip(chunks, results, strict=True):
+            done += len(chunk)
+            yield done, part
     except BrokenProcessPool:
         raise UserFacingError(
             collection.source,
             f"a fitting process ended before its cutouts were fitted (killed, or out of memory?) after "
             f"{done} of {len(indices)}; nothing of this run was kept — try again with fewer processes",
         ) from None
-    finally:  # after Cancel (or a lost process) the tasks not started are dropped, the running ones not waited for
-        pool.shutdown(wait=finished, cancel_futures=True)
-
-
-def _result(future, cancel):
-    """The future's result, waited for in steps of :data:`POLL_S` so that ``cancel`` is heard."""
-    from concurrent.futures import TimeoutError as NotYet
-
-    while True:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        try:
-            return future.result(timeout=POLL_S)
-        except NotYet:
-            continue
-
-
-def _start_worker(niceness: int) -> None:
-    """A worker process's first step: a lower scheduling priority, where asked (and allowed)."""
-    if niceness > 0 and hasattr(os, "nice"):
-        os.nice(niceness)
+    finally:
+        results.close()  # stopped early (Cancel): the processes are let go at once
 
 
 def _read(collection, index: int, calibration: Calibration) -> tuple:

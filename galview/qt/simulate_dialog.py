@@ -10,6 +10,8 @@ from PyQt6.QtWidgets import QComboBox, QDialog, QFileDialog, QFormLayout, QSpinB
 from galview.qt.dialog_buttons import answer_buttons
 
 SIMULATE = "simulate"
+#: The simulating processes' scheduling priority below the window's (``os.nice``).
+WORKER_NICENESS = 10
 
 
 class SimulationDialog(QDialog):
@@ -65,8 +67,16 @@ class SimulationController(QObject):
             self.simulate(path, survey, count, seed)
 
     def simulate(self, path, survey: str = "des", count: int = 600, seed: int = 0, workers=None) -> bool:
-        """Simulate ``count`` cutouts of ``survey`` into ``path`` in the background, then open it."""
+        """Simulate ``count`` cutouts of ``survey`` into ``path`` in the background, then open it.
+
+        ``workers`` default: every core, below the window's priority, where spawning processes is safe
+        (:func:`~galview.core.spawning.spawn_is_safe`); else the job's own thread.
+        """
+        from galview.core.spawning import spawn_is_safe
         from galview.sim.surveys import SURVEYS
+
+        if workers is None and not spawn_is_safe():
+            workers = 1
 
         job = self.runner.start(
             SIMULATE,
@@ -75,6 +85,7 @@ class SimulationController(QObject):
             int(count),
             int(seed),
             workers=workers,
+            niceness=WORKER_NICENESS,
             on_returned=self._on_written,
             on_errored=lambda exc: self.error.emit(f"The simulation failed: {exc}"),
         )

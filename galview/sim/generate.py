@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 
+from galview.core.errors import UserFacingError
 from galview.core.jobs import CancelToken, Progress
+from galview.core.spawning import results_in_order
 from galview.sim import SIMULATOR_VERSION
 from galview.sim.scene import simulate_cutout
 from galview.sim.surveys import CUTOUT_ARCSEC, SURVEYS, Survey
@@ -63,10 +65,21 @@ def _simulate_chunk(job) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     return np.stack(rgbs), np.stack(fluxes), truths
 
 
-def simulate_chunks(survey: Survey, labels, seeds, jpeg: bool = True, workers: int | None = None) -> Iterator:
+def simulate_chunks(
+    survey: Survey,
+    labels,
+    seeds,
+    jpeg: bool = True,
+    workers: int | None = None,
+    cancel=None,
+    niceness: int = 0,
+) -> Iterator:
     """Yield ``(rgb, flux, truths)`` for consecutive chunks of cutouts, in order.
 
-    ``workers`` processes share the work (default: every core); 1 runs in this process.
+    ``workers`` processes share the work (default: every core), ``niceness`` below this process's
+    priority; 1 runs in this process. With processes,
+    ``cancel`` is heard while they work (:func:`~galview.core.spawning.results_in_order`), and a process
+    that ends before its chunk (killed, out of memory) raises ``BrokenProcessPool``.
     """
     jobs = [
         (survey.name, labels[start : start + CHUNK], seeds[start : start + CHUNK], jpeg)
@@ -76,8 +89,12 @@ def simulate_chunks(survey: Survey, labels, seeds, jpeg: bool = True, workers: i
     if workers == 1 or len(jobs) == 1:
         yield from map(_simulate_chunk, jobs)
         return
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        yield from pool.imap(_simulate_chunk, jobs)
+    tasks = ((job,) for job in jobs)
+    results = results_in_order(_simulate_chunk, tasks, workers, niceness=niceness, cancel=cancel)
+    try:
+        yield from results
+    finally:
+        results.close()  # stopped early (Cancel): the processes are let go at once
 
 
 def truth_columns(truths: list[dict], labels, seeds, survey: Survey) -> dict[str, np.ndarray]:
@@ -107,6 +124,7 @@ def write_simulation(
     lsbg_fraction: float = 0.5,
     jpeg: bool = True,
     workers: int | None = None,
+    niceness: int = 0,
     on_progress=None,
     cancel: CancelToken | None = None,
 ) -> Path:
@@ -118,9 +136,12 @@ def write_simulation(
     name of its own (two GalViews making the demo at once each write their own) and
     renamed when complete.
 
-    ``on_progress`` receives a :class:`~galview.core.jobs.Progress` in cutouts after every chunk;
-    a cancelled ``cancel`` token stops after the current chunk, removes the partial file and
-    raises :class:`~galview.core.jobs.Cancelled`.
+    ``workers`` processes draw the cutouts (default: every core; 1: this process), ``niceness`` below
+    this process's priority. ``on_progress`` receives a :class:`~galview.core.jobs.Progress` in cutouts
+    after every chunk; a cancelled ``cancel`` token stops the work (with processes, within
+    :data:`~galview.core.spawning.POLL_S`), removes the partial file and raises
+    :class:`~galview.core.jobs.Cancelled`. A process that ends before its chunk (killed, out of memory)
+    raises :class:`~galview.core.errors.UserFacingError` naming ``path``; nothing is written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +149,7 @@ def write_simulation(
     labels, seeds = plan(n, seed, lsbg_fraction)
     partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     try:
-        _write(partial, survey, n, seed, labels, seeds, jpeg, workers, on_progress, cancel)
+        _write(partial, survey, n, seed, labels, seeds, jpeg, workers, niceness, on_progress, cancel, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -136,7 +157,10 @@ def write_simulation(
     return path
 
 
-def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_progress, cancel) -> None:
+def _write(
+    partial: Path, survey, n, seed, labels, seeds, jpeg, workers, niceness, on_progress, cancel, path: Path
+) -> None:
+    """Write the simulation to ``partial``; errors name ``path``, the file the user asked for."""
     import h5py
 
     truths: list[dict] = []
@@ -152,14 +176,23 @@ def _write(partial: Path, survey, n, seed, labels, seeds, jpeg, workers, on_prog
         flux.attrs["unit"] = "nanomaggies per pixel"
         flux.attrs["pixel_scale"] = CUTOUT_ARCSEC / 64  # arcsec per pixel of the 64 × 64 stamps
         start = 0
-        for rgb, flux_chunk, chunk_truths in simulate_chunks(survey, labels, seeds, jpeg, workers):
-            images[start : start + len(rgb)] = rgb
-            flux[start : start + len(rgb)] = flux_chunk
-            truths.extend(chunk_truths)
-            start += len(rgb)
-            if on_progress is not None:
-                on_progress(Progress(start, n, "simulating", unit="cutouts"))
-            cancel.raise_if_cancelled()
+        try:
+            for rgb, flux_chunk, chunk_truths in simulate_chunks(
+                survey, labels, seeds, jpeg, workers, cancel, niceness
+            ):
+                images[start : start + len(rgb)] = rgb
+                flux[start : start + len(rgb)] = flux_chunk
+                truths.extend(chunk_truths)
+                start += len(rgb)
+                if on_progress is not None:
+                    on_progress(Progress(start, n, "simulating", unit="cutouts"))
+                cancel.raise_if_cancelled()
+        except BrokenProcessPool:
+            raise UserFacingError(
+                path,
+                f"a simulating process ended before its cutouts were drawn (killed, or out of memory?) after "
+                f"{start} of {n}; nothing was written — try again with fewer processes",
+            ) from None
         handle.create_dataset("labels", data=labels)
         handle["labels"].attrs["class_names"] = "artifact,LSBG"  # label 0 and 1, for every reader
         handle.create_dataset(

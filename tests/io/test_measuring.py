@@ -169,9 +169,9 @@ def test_fitting_processes_start_at_the_priority_asked():
     import multiprocessing
     import os
 
-    import galview.io.measuring as measuring
+    from galview.core.spawning import _start_worker
 
-    with multiprocessing.get_context("spawn").Pool(1, measuring._start_worker, (5,)) as pool:
+    with multiprocessing.get_context("spawn").Pool(1, _start_worker, (5,)) as pool:
         assert pool.apply(os.nice, (0,)) == min(os.nice(0) + 5, 19)
 
 
@@ -216,6 +216,7 @@ def test_cancel_is_heard_while_the_fitting_processes_work(monkeypatch):
     import threading
     import time
 
+    import galview.core.spawning as spawning
     import galview.io.measuring as measuring
     from galview.core.jobs import Cancelled, CancelToken
 
@@ -228,5 +229,5 @@ def test_cancel_is_heard_while_the_fitting_processes_work(monkeypatch):
     timer.start()
     with pytest.raises(Cancelled):
         measure_cutouts(survey, range(400), found, workers=2, on_progress=progress.append, cancel=cancel)
-    assert time.perf_counter() - started < 0.5 + 2 * measuring.POLL_S + 0.5
+    assert time.perf_counter() - started < 0.5 + 2 * spawning.POLL_S + 0.5
     assert progress == []  # heard while the tasks ran, not after one of them was done

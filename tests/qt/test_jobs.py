@@ -163,6 +163,20 @@ def test_simulation_shows_cutouts_can_be_cancelled_and_opens_its_file(window, qt
     assert window.state.collection.source == path
 
 
+def test_simulation_in_processes_below_the_windows_priority_only_where_spawning_is_safe(window, monkeypatch):
+    import galview.core.spawning as spawning
+
+    started = []
+    monkeypatch.setattr(window.runner, "start", lambda *args, **options: started.append(options) or object())
+    monkeypatch.setattr(spawning, "spawn_is_safe", lambda: True)
+    assert window.simulation.simulate("a.h5", "des", 70)
+    monkeypatch.setattr(spawning, "spawn_is_safe", lambda: False)  # a script without a main guard
+    assert window.simulation.simulate("b.h5", "des", 70)
+    assert window.simulation.simulate("c.h5", "des", 70, workers=3)
+    assert [options["workers"] for options in started] == [None, 1, 3]  # None: every core
+    assert {options["niceness"] for options in started} == {10}
+
+
 def test_a_second_job_waits_for_the_first(window, qtbot, tiny_model, tmp_path):
     _load(window, qtbot, tiny_model)
     window.scoring.batch_size = 8

@@ -236,3 +236,40 @@ def test_two_writers_of_the_same_file_at_once_both_finish(tmp_path, monkeypatch)
     assert len(calls) == 2 and calls[0] != calls[1]
     assert len(open_collection(target)) == 12
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.h5"]  # no temporary file left behind
+
+
+def test_a_simulating_process_killed_is_said_and_nothing_is_left(tmp_path):
+    """Before, a killed process left ``galview simulate`` waiting for its chunk for ever."""
+    import multiprocessing
+    import os
+    import signal
+
+    from galview.core.errors import UserFacingError
+
+    def kill_a_worker(progress):
+        if progress.done == 64:
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    with pytest.raises(
+        UserFacingError, match=r"sim.h5: a simulating process ended before .* after \d+ of 512;"
+    ):
+        write_simulation(tmp_path / "sim.h5", DES, 512, seed=2, workers=2, on_progress=kill_a_worker)
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the partial file
+
+
+def test_cancel_is_heard_while_the_simulating_processes_work(tmp_path):
+    import threading
+    import time
+
+    import galview.core.spawning as spawning
+    from galview.core.jobs import Cancelled, CancelToken
+
+    cancel, progress = CancelToken(), []
+    threading.Timer(0.3, cancel.cancel).start()
+    started = time.perf_counter()
+    with pytest.raises(Cancelled):  # 2,000 cutouts: about 10 s of work on two processes
+        write_simulation(
+            tmp_path / "sim.h5", DES, 2000, seed=2, workers=2, on_progress=progress.append, cancel=cancel
+        )
+    assert time.perf_counter() - started < 0.3 + 2 * spawning.POLL_S + 0.5
+    assert progress == [] and list(tmp_path.iterdir()) == []
