@@ -70,6 +70,9 @@ def one_thread_each():
 
 #: Seconds between looks at Cancel while the processes work.
 POLL_S = 0.2
+#: The scheduling priority of the processes the window starts (fitting, simulating, retraining), below
+#: its own (``os.nice``): the window comes first on the cores.
+WORKER_NICENESS = 10
 
 
 def results_in_order(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from galview.core.errors import UserFacingError
-from galview.core.spawning import results_in_order, spawn_is_safe
+from galview.core.spawning import WORKER_NICENESS, results_in_order, spawn_is_safe
 from galview.io.hdf5_files import Hdf5Collection
 
 #: Units GalView knows the AB zero point of (lower case, matched as the start of the unit's text).
@@ -114,8 +114,6 @@ def fluxes_of(collection):
 
 #: Cutouts one worker process fits per task (``measure_cutouts(…, workers=N)``).
 CHUNK = 16
-#: The scheduling priority of the window's fitting processes, below the window's (``os.nice``).
-WORKER_NICENESS = 10
 
 
 def measure_cutouts(
@@ -136,6 +134,13 @@ def measure_cutouts(
     Spawned processes import the calling script again: call it under ``if __name__ == "__main__":`` (the
     ``galview`` command does; :func:`~galview.core.spawning.spawn_is_safe` checks). ``niceness`` lowers
     the processes' scheduling priority (``os.nice``; the window's own comes first).
+
+    Raises
+    ------
+    UserFacingError
+        Naming the collection, when a fitting process ends before its cutouts (killed, out of memory).
+    Cancelled
+        Once ``cancel`` is set (with processes, within :data:`~galview.core.spawning.POLL_S`).
     """
     from galview.core.jobs import Progress
 
@@ -252,7 +257,7 @@ def measure_job(
     """The window's job: (Calibration, results of :func:`measure_cutouts`), on :func:`fluxes_of` the collection.
 
     ``workers`` (default: every core where :func:`~galview.core.spawning.spawn_is_safe`, else 1) fit
-    at :data:`WORKER_NICENESS`, so that the window stays first on the cores.
+    at :data:`~galview.core.spawning.WORKER_NICENESS`, so that the window stays first on the cores.
     """
     if workers is None:
         workers = (os.cpu_count() or 1) if spawn_is_safe() else 1

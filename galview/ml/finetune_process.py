@@ -31,12 +31,13 @@ import numpy as np
 
 from galview.core.errors import CollectionError
 from galview.core.jobs import Cancelled, CancelToken, Progress
+from galview.core.spawning import WORKER_NICENESS
 from galview.ml.errors import ModelError, TrainingFailed
 
 logger = logging.getLogger(__name__)
 
 #: The child's scheduling priority relative to the window (``os.nice``): the window comes first.
-CHILD_NICENESS = 10
+CHILD_NICENESS = WORKER_NICENESS
 #: After Cancel, how long the child may take to stop at its batch boundary before it is given up on.
 STOP_GRACE_S = 30.0
 #: How long a child that has sent its last message may take to exit before it is killed.

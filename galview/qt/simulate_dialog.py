@@ -10,8 +10,6 @@ from PyQt6.QtWidgets import QComboBox, QDialog, QFileDialog, QFormLayout, QSpinB
 from galview.qt.dialog_buttons import answer_buttons
 
 SIMULATE = "simulate"
-#: The simulating processes' scheduling priority below the window's (``os.nice``).
-WORKER_NICENESS = 10
 
 
 class SimulationDialog(QDialog):
@@ -72,7 +70,7 @@ class SimulationController(QObject):
         ``workers`` default: every core, below the window's priority, where spawning processes is safe
         (:func:`~galview.core.spawning.spawn_is_safe`); else the job's own thread.
         """
-        from galview.core.spawning import spawn_is_safe
+        from galview.core.spawning import WORKER_NICENESS, spawn_is_safe
         from galview.sim.surveys import SURVEYS
 
         if workers is None and not spawn_is_safe():

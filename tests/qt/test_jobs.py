@@ -174,7 +174,7 @@ def test_simulation_in_processes_below_the_windows_priority_only_where_spawning_
     assert window.simulation.simulate("b.h5", "des", 70)
     assert window.simulation.simulate("c.h5", "des", 70, workers=3)
     assert [options["workers"] for options in started] == [None, 1, 3]  # None: every core
-    assert {options["niceness"] for options in started} == {10}
+    assert {options["niceness"] for options in started} == {10}  # below the window
 
 
 def test_a_second_job_waits_for_the_first(window, qtbot, tiny_model, tmp_path):
