@@ -84,7 +84,8 @@ def test_a_bad_reference_file_is_reported_and_the_window_goes_on(window, qtbot, 
     assert _rank(window, qtbot, window.similarity.this_action) is not None
 
 
-def test_the_embedding_space_reuses_the_kept_embeddings(window, qtbot, tiny_model, tmp_path):
+def _scored_with_embeddings(window, qtbot, tiny_model, tmp_path):
+    """The window's state once the rotated copies are scored by ``tiny_model``, embeddings kept."""
     window.scoring.load_model(tiny_model)
     qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
     window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
@@ -92,6 +93,11 @@ def test_the_embedding_space_reuses_the_kept_embeddings(window, qtbot, tiny_mode
     qtbot.waitUntil(
         lambda: state.scores is not None and state.scores.complete and not window.runner.busy, timeout=20000
     )
+    return state
+
+
+def test_the_embedding_space_reuses_the_kept_embeddings(window, qtbot, tiny_model, tmp_path):
+    state = _scored_with_embeddings(window, qtbot, tiny_model, tmp_path)
     assert state.scores.embeddings is not None
     window.similarity.set_space("embedding")
     progress = []
@@ -108,13 +114,7 @@ def test_kept_embeddings_too_large_for_memory_are_said_by_the_job_and_the_window
 ):
     import galview.core.feature_index as feature_index
 
-    window.scoring.load_model(tiny_model)
-    qtbot.waitUntil(lambda: window.state.model is not None and not window.runner.busy, timeout=20000)
-    window.open_path(_with_rotated_copies(tmp_path / "copies.npz"))
-    state = window.state
-    qtbot.waitUntil(
-        lambda: state.scores is not None and state.scores.complete and not window.runner.busy, timeout=20000
-    )
+    state = _scored_with_embeddings(window, qtbot, tiny_model, tmp_path)
     window.similarity.set_space("embedding")
     monkeypatch.setattr(feature_index, "available_memory", lambda: 1000)
     state.set_current(2)
