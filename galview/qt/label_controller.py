@@ -28,7 +28,7 @@ def open_store(collection, create: bool, force: bool = False):
         return None  # nothing is written until the first label
     if not create:
         return open_label_store(collection)
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # ~4 s for a million cutouts
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a million cutouts: 0.7–1.8 s (BENCHMARKS.md)
     try:
         return open_label_store(collection, force=force)
     finally:
