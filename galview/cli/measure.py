@@ -86,6 +86,7 @@ def cmd_measure(args) -> int:
 
     from galview.core.errors import UserFacingError
     from galview.core.outputs import output_path
+    from galview.core.progress import progress_printer
     from galview.io import open_collection
     from galview.io.measuring import calibration, fluxes_of, measure_cutouts
     from galview.io.writers import write_csv
@@ -99,13 +100,14 @@ def cmd_measure(args) -> int:
             raise UserFacingError(args.data, f"--indices must be 0..{n - 1} for its {n} cutouts")
         with fluxes_of(collection) as fluxes:  # a simulation's fluxes beside its colours
             found = calibration(fluxes, args.band, args.zeropoint, args.pixel_scale, args.psf_fwhm)
-            results = measure_cutouts(
-                fluxes,
-                indices,
-                found,
-                workers=args.workers or os.cpu_count() or 1,
-                on_progress=_progress if len(indices) > 50 else None,
-            )
+            with progress_printer("measure") as progress:  # its line ends before any error is said
+                results = measure_cutouts(
+                    fluxes,
+                    indices,
+                    found,
+                    workers=args.workers or os.cpu_count() or 1,
+                    on_progress=progress if len(indices) > 50 else None,
+                )
             ids = [collection.id_of(int(i)) for i in indices]
             if figure is not None:
                 _write_figure(figure, fluxes, results, ids, found)
@@ -208,11 +210,3 @@ def band_values(magnitudes) -> list:
     values = [number(v) for m in magnitudes for v in (m.mag, m.mag_err)]
     values += [number(v) for _name, value, error in colours(magnitudes) for v in (value, error)]
     return [*values, population(magnitudes)]
-
-
-def _progress(progress) -> None:
-    print(
-        f"\r{progress.done:,} of {progress.total:,} cutouts fitted",
-        end="" if progress.done < progress.total else "\n",
-        file=sys.stderr,
-    )

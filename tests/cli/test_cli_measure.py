@@ -141,3 +141,27 @@ def test_the_psf_is_fitted_through_when_given(shared_data, tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         run(capsys, *args, "--psf-fwhm", "-1")
     assert stopped.value.code == 2 and "--psf-fwhm: -1 is not in [0, 60]" in capsys.readouterr().err
+
+
+def test_progress_of_many_cutouts_is_one_finished_line_even_when_a_process_is_lost(
+    tmp_path, capsys, monkeypatch
+):
+    """The command's progress comes from the printer every command uses: a summary line when it stops,
+    so that an error is said on a line of its own (it was written onto the progress before)."""
+    import galview.io.measuring as measuring
+    from galview.sim.generate import write_simulation
+    from galview.sim.surveys import SURVEYS
+
+    path = write_simulation(tmp_path / "sim.h5", SURVEYS["des"], 60, seed=3, workers=1)
+    code, _printed, err = run(capsys, path, "--workers", "1", "-o", tmp_path / "a.csv")
+    assert code == 0 and err.startswith("measure  fitting Sérsic profiles  60/60 cutouts in ")
+
+    def lost(*_args, **_options):
+        yield 16, [(i, "stand-in") for i in range(16)]
+        raise measuring.UserFacingError(path, "a fitting process ended before its cutouts were fitted")
+
+    monkeypatch.setattr(measuring, "_measured_parts", lost)
+    code, _printed, err = run(capsys, path, "-o", tmp_path / "b.csv")
+    assert code == 2
+    assert err.splitlines()[0].startswith("measure  fitting Sérsic profiles  16/60 cutouts in ")
+    assert err.splitlines()[1].startswith(f"galview: error: {path}: a fitting process ended")
