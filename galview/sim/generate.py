@@ -77,9 +77,9 @@ def simulate_chunks(
     """Yield ``(rgb, flux, truths)`` for consecutive chunks of cutouts, in order.
 
     ``workers`` processes share the work (default: every core), ``niceness`` below this process's
-    priority; 1 runs in this process. With processes,
-    ``cancel`` is heard while they work (:func:`~galview.core.spawning.results_in_order`), and a process
-    that ends before its chunk (killed, out of memory) raises ``BrokenProcessPool``.
+    priority; 1 runs in this process. With processes, ``cancel`` is heard while they work
+    (:func:`~galview.core.spawning.results_in_order`), and a process that ends before its chunk (killed,
+    out of memory) raises ``BrokenProcessPool``.
     """
     jobs = [
         (survey.name, labels[start : start + CHUNK], seeds[start : start + CHUNK], jpeg)
