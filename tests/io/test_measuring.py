@@ -193,7 +193,7 @@ def test_a_fitting_process_killed_is_said_not_waited_for(monkeypatch):
     import galview.io.measuring as measuring
     from galview.core.errors import UserFacingError
 
-    survey = _blobs(12)
+    survey = _blobs(40)  # 20 tasks: the rest outlast the notice of the loss
     found = measuring.Calibration(0, "g", 22.5, 0.263, ("g", "r"))
     monkeypatch.setattr(measuring, "CHUNK", 2)
 
@@ -203,9 +203,9 @@ def test_a_fitting_process_killed_is_said_not_waited_for(monkeypatch):
 
     with pytest.raises(
         UserFacingError,
-        match=r"^survey.h5: a fitting process ended before .* after (2|4|6|8|10) of 12; nothing",
+        match=r"^survey.h5: a fitting process ended before .* after \d+ of 40; nothing",
     ):
-        measure_cutouts(survey, range(12), found, workers=2, on_progress=kill_a_worker)
+        measure_cutouts(survey, range(40), found, workers=2, on_progress=kill_a_worker)
 
 
 def test_cancel_is_heard_while_the_fitting_processes_work(monkeypatch):
