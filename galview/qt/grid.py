@@ -25,6 +25,7 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
+from galview.core.grid_cells import positions_in, rectangles
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for
 from galview.qt.thumbnails import ThumbnailCache
@@ -358,24 +359,22 @@ class ThumbnailGrid(QTableView):
         """The user changed the selection: it goes to the state."""
         if self._syncing:
             return
-        cells = self.selectionModel().selectedIndexes()
-        positions = sorted(p for p in (self.grid_model.position_at(c) for c in cells) if p >= 0)
-        self.state.set_selection(self.state.order[np.asarray(positions, dtype=np.int64)])
+        self.state.set_selection(self.state.order[self._selected_positions()])
+
+    def _selected_positions(self) -> np.ndarray:
+        """Display positions of the cells Qt has selected, read from its rectangles (not cell by cell)."""
+        ranges = [(r.top(), r.bottom(), r.left(), r.right()) for r in self.selectionModel().selection()]
+        return positions_in(ranges, self.grid_model.columns, self.grid_model.count())
 
     def _show_selection(self, selection: np.ndarray) -> None:
         """The state's selection changed: select those cells (unless the grid just sent it)."""
-        current = sorted(
-            p
-            for p in (self.grid_model.position_at(c) for c in self.selectionModel().selectedIndexes())
-            if p >= 0
-        )
-        wanted = sorted(self.state.position_of(int(i)) for i in selection)
-        if current == wanted:
+        positions = self.state.position[np.asarray(selection, dtype=np.int64)]
+        wanted = np.unique(positions[positions >= 0])
+        if np.array_equal(self._selected_positions(), wanted):
             return
-        chosen = QItemSelection()
-        for position in wanted:
-            cell = self.grid_model.cell_at_position(position)
-            chosen.select(cell, cell)
+        chosen, model = QItemSelection(), self.grid_model
+        for top, left, bottom, right in rectangles(wanted, model.columns):
+            chosen.select(model.index(top, left), model.index(bottom, right))
         self._syncing = True
         try:
             self.selectionModel().select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
