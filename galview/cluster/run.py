@@ -90,11 +90,18 @@ def _run_tasks(client, todo, job, results, total, on_progress, on_unit) -> None:
 
 
 def _result(future, unit: ShardUnit) -> dict:
-    """A task's result dict; a task that raised (a bug, a worker killed too often) is a failed unit."""
-    if future.status == "finished":
-        return future.result()
-    exc = future.exception()
-    reason = f"{unit.path}: {type(exc).__name__}: {exc}"
+    """A task's result dict; a task that raised (a bug, a worker killed too often) is a failed unit.
+
+    A task finished on a worker killed before its result was gathered is lost, then computed again: its
+    status is no longer "finished" when read here, and it is waited for (it failed only if it raises).
+    """
+    try:
+        error = None if future.status == "finished" else future.exception()
+        if error is None:
+            return future.result()
+    except Exception as exc:  # cancelled, or lost for good
+        error = exc
+    reason = f"{unit.path}: {type(error).__name__}: {error}"
     return {"unit": unit.label, "output": unit.output, "status": "failed", "reason": reason}
 
 

@@ -84,3 +84,38 @@ def test_the_dashboard_moves_to_a_free_port_when_8787_is_taken():
         taken = holder.getsockname()[1]
         assert clusters.dashboard_address(taken) == ":0"
     assert clusters.dashboard_address(taken) == f":{taken}"
+
+
+class _Future:
+    """A Dask future as the run's loop sees it: its status, then what waiting on it gives."""
+
+    def __init__(self, status, result=None, error=None):
+        self.status, self._result, self._error = status, result, error
+
+    def exception(self):
+        return self._error
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def test_a_lost_task_computed_again_is_done_and_only_a_raising_one_failed():
+    """A worker killed after its task finished loses the result; Dask computes it again. Its status then
+    reads "lost" or "pending", not "finished": the run waits for it instead of counting it as failed."""
+    from galview.cluster.run import _result
+    from galview.cluster.units import ShardUnit
+
+    unit = ShardUnit(0, "a.h5", "/data/a.h5", 0, None, "/out/a.h5")
+    done = {"unit": "a.h5", "output": "/out/a.h5", "status": "done"}
+    assert _result(_Future("finished", done), unit) == done
+    assert _result(_Future("lost", done), unit) == done
+    failed = _result(_Future("error", error=ValueError("bad rows")), unit)
+    assert failed["status"] == "failed" and failed["reason"] == "/data/a.h5: ValueError: bad rows"
+
+    class Cancelled(_Future):
+        def exception(self):
+            raise RuntimeError("cancelled")
+
+    assert _result(Cancelled("cancelled"), unit)["reason"] == "/data/a.h5: RuntimeError: cancelled"

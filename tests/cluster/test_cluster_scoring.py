@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_run_still_gives_the_complete_catalogue(client, inpu
     summary = score_on_cluster(client, many, model, tmp_path / "out", batch_size=8, maps=2, chunk_size=16,
                                top=5, on_unit=kill_a_busy_worker)  # fmt: skip
     assert killed, "no worker was busy when the first unit finished"
-    assert summary["counts"]["failed"] == 0
+    assert summary["counts"]["failed"] == 0, summary["failed"]
     assert _catalogue(tmp_path / "out") == _catalogue(reference_run[0])
     assert not list((tmp_path / "out" / "shards").glob("*.partial")) or all(
         u["status"] != "skipped" for u in summary["units"]
