@@ -58,10 +58,12 @@ def import_csv(store, path, classes=DEFAULT_CLASSES, *, on_progress=None, cancel
     _step(on_progress, cancel, 1, f"writing {len(changes):,} labels")
     if not changes:
         return []
-    action = store.set_many(
-        changes.items(), kind="import", description=f"import {path.name}", unless_changed_since=seq
-    )
-    return [] if action is None else store.action_indices(action)
+    written: list[int] = []
+    store.set_many(
+        changes.items(), kind="import", description=f"import {path.name}", unless_changed_since=seq,
+        written=written,
+    )  # fmt: skip
+    return written
 
 
 def _step(on_progress, cancel, done: int, message: str) -> None:

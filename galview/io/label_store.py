@@ -243,14 +243,15 @@ class LabelStore(LabelQueries, LabelNotes):
 
     def set_many(
         self, changes, *, user=None, model_id=None, prob=None, seconds=None, description="", kind="set",
-        unless_changed_since=None,
+        unless_changed_since=None, written: list | None = None,
     ):  # fmt: skip
         """Set different labels on several cutouts as one action: ``changes`` is (index, label) pairs.
 
         ``kind`` is ``"set"`` or ``"import"``; ``unless_changed_since`` (a :meth:`last_seq`) leaves out,
         in the same transaction, the cutouts changed since then (an import read before a label was set
-        does not overwrite it); other parameters as :meth:`set`. Returns the action, or None when every
-        cutout was left out.
+        does not overwrite it); ``written``, a list, receives the indices set, sorted, as the transaction
+        commits (nothing to read back afterwards, when the window may have closed the store); other
+        parameters as :meth:`set`. Returns the action, or None when every cutout was left out.
         """
         pairs = [(int(i), label_value(v)) for i, v in dict(changes).items()]
         if not pairs:
@@ -279,6 +280,8 @@ class LabelStore(LabelQueries, LabelNotes):
                 for (i, v), p, s in zip(pairs, probs, secs, strict=True)
             ]
             label_actions.write(conn, rows)
+        if written is not None:
+            written.extend(sorted(i for i, _ in pairs))
         return action
 
     def undo(self, user: str | None = None) -> list[int] | None:

@@ -537,6 +537,26 @@ def test_import_csv_by_id_and_class_names(store, tmp_path):
     assert (store.get(4)["label"], store.get(5)["label"], store.get(6)["user_label"]) == (1, UNSURE, None)
 
 
+def test_an_import_whose_store_is_closed_right_after_it_wrote_says_what_it_wrote(
+    store, tmp_path, monkeypatch
+):
+    """The window closes the store when another collection opens; an import that had committed then must
+    not fail reading its own action back (it said "nothing imported" of labels it had written)."""
+    path = tmp_path / "mine.csv"
+    path.write_text("index,label\n4,1\n6,0\n")
+    set_many = store.set_many
+
+    def then_closed(*args, **kwargs):
+        action = set_many(*args, **kwargs)
+        store.close()  # another collection was opened in the window
+        return action
+
+    monkeypatch.setattr(store, "set_many", then_closed)
+    assert store.import_csv(path) == [4, 6]
+    with LabelStore.open(tmp_path / "s.sqlite", 10) as again:
+        assert (again.get(4)["label"], again.get(6)["label"]) == (1, 0)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

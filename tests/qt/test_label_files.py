@@ -85,8 +85,8 @@ def test_an_import_does_not_keep_the_window_waiting_and_says_where_it_went_when_
     importing = label_export.import_csv
 
     def slow(*args, **kwargs):
-        started.set()
         changed = importing(*args, **kwargs) if written_first else None
+        started.set()  # written first: only now may the window open the other collection
         assert release.wait(20)
         return changed if written_first else importing(*args, **kwargs)
 
