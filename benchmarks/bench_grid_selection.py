@@ -1,6 +1,6 @@
 """The grid showing a large selection: how long the window's thread takes (offscreen, real window).
 
-Opens a sparse 1,000,000-cutout ``.npy`` (written here, 12 GB of zeros that take no disk) and times, in the
+Opens a sparse 1,000,000-cutout ``.npy`` (written here: 12 GB of zeros that take no disk space) and times, in the
 GUI thread: the state's selection of k cutouts shown by the grid (consecutive in the grid, and scattered),
 one more cutout Ctrl-clicked into it (the grid's selection read back into the state), and a new order with
 the selection kept (the grid selects its cells again).
@@ -35,7 +35,7 @@ def main() -> None:
     from galview.qt.window import MainWindow
 
     data = folder / "survey.npy"
-    np.lib.format.open_memmap(data, mode="w+", dtype=np.uint8, shape=(args.n, 16, 16, 3)).flush()
+    np.lib.format.open_memmap(data, mode="w+", dtype=np.uint8, shape=(args.n, 64, 64, 3)).flush()
     make_app()
     window = MainWindow()
     window.resize(1280, 800)
@@ -68,8 +68,14 @@ def main() -> None:
 
             clicked = _median(lambda c=chosen: (state.set_selection(c), click())[1], args.repeat)
             assert len(state.selection) == k + 1
-            state.set_selection(chosen)
-            reorder = _median(lambda: _ms(lambda: state.set_sorting(sort="random")), args.repeat)
+            reorder = _median(
+                lambda c=chosen: (
+                    state.set_sorting(sort="file"),
+                    state.set_selection(c),
+                    _ms(lambda: state.set_sorting(sort="random")),
+                )[2],
+                args.repeat,
+            )
             state.set_sorting(sort="file")
             print(
                 f"{k:>7,} {how:11s}: shown {shown:7.1f}   one more Ctrl-clicked {clicked:7.1f}   new order {reorder:7.1f}"

@@ -26,25 +26,24 @@ def positions_in(ranges, columns: int, count: int) -> np.ndarray:
     return positions[positions < count]
 
 
-def rectangles(positions, columns: int) -> list[tuple[int, int, int, int]]:
-    """``(top, left, bottom, right)`` rectangles of cells that cover exactly ``positions`` (sorted, unique)."""
+def rectangles(positions, columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(tops, lefts, bottoms, rights)``: rectangles of cells that cover exactly ``positions`` (sorted,
+    unique), a run in each row and whole rows one after another merged."""
     p = np.asarray(positions, dtype=np.int64)
     if p.size == 0:
-        return []
+        return tuple(np.empty(0, dtype=np.int64) for _ in range(4))
     rows, cols = np.divmod(p, columns)
-    starts_run = np.ones(p.size, dtype=bool)
-    starts_run[1:] = (np.diff(p) != 1) | (rows[1:] != rows[:-1])
-    starts = np.flatnonzero(starts_run)
+    new_run = np.ones(p.size, dtype=bool)
+    new_run[1:] = (np.diff(p) != 1) | (rows[1:] != rows[:-1])
+    starts = np.flatnonzero(new_run)
     ends = np.append(starts[1:], p.size) - 1
-    blocks: list[list] = []  # [top, left, bottom, right, whole rows]
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        row, left, right = int(rows[start]), int(cols[start]), int(cols[end])
-        whole = left == 0 and right == columns - 1
-        if whole and blocks and blocks[-1][4] and blocks[-1][2] == row - 1:
-            blocks[-1][2] = row  # the next whole row: the same rectangle, one row taller
-        else:
-            blocks.append([row, left, row, right, whole])
-    return [(top, left, bottom, right) for top, left, bottom, right, _whole in blocks]
+    row, left, right = rows[starts], cols[starts], cols[ends]
+    whole = (left == 0) & (right == columns - 1)
+    new_block = np.ones(row.size, dtype=bool)  # a whole row right below another whole row extends its block
+    new_block[1:] = ~(whole[1:] & whole[:-1] & (row[1:] == row[:-1] + 1))
+    first = np.flatnonzero(new_block)
+    last = np.append(first[1:], row.size) - 1
+    return row[first], left[first], row[last], right[last]
 
 
 def _counting_up(lengths: np.ndarray) -> np.ndarray:

@@ -58,6 +58,8 @@ class GridModel(QAbstractTableModel):
         self.cache = cache
         self.state = state
         self.columns = 1
+        self._rows = 0  # Qt asks rowCount twice for each cell of a selection: counted once, at each reset
+        self._count_rows()
         self.heatmaps = None  # galview.qt.heatmaps.HeatmapCache while the grid shows overlays
         self.overlay_style = ("inferno", 0.5)  # colour map, opacity
         cache.updated.connect(self._on_thumbnail)
@@ -72,7 +74,11 @@ class GridModel(QAbstractTableModel):
     # -- following the state -----------------------------------------------------------------
     def _reset(self, *_) -> None:
         self.beginResetModel()
+        self._count_rows()
         self.endResetModel()
+
+    def _count_rows(self) -> None:
+        self._rows = math.ceil(self.count() / self.columns)
 
     def repaint_all(self, role=None) -> None:
         """Ask the view to repaint every cell (for ``role`` only, if given)."""
@@ -104,6 +110,7 @@ class GridModel(QAbstractTableModel):
         if columns != self.columns:
             self.beginResetModel()
             self.columns = columns
+            self._count_rows()
             self.endResetModel()
 
     # -- cells and cutouts ----------------------------------------------------------------------
@@ -112,7 +119,7 @@ class GridModel(QAbstractTableModel):
         return len(self.state.order)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 (Qt API)
-        return 0 if parent.isValid() else math.ceil(self.count() / self.columns)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else self.columns
@@ -132,6 +139,11 @@ class GridModel(QAbstractTableModel):
     def position_of(self, cutout: int) -> int:
         """Display position of a cutout, or -1 when it is filtered out (or out of range)."""
         return self.state.position_of(cutout)
+
+    def cell(self, row: int, column: int) -> QModelIndex:
+        """The cell at ``row``, ``column``, which must exist (no bounds check: Qt's ``index`` asks
+        ``rowCount`` and ``columnCount`` at every call, the selection of 100,000 cells' main cost)."""
+        return self.createIndex(row, column)
 
     def cell_at_position(self, position: int) -> QModelIndex:
         if not 0 <= position < self.count():
@@ -325,7 +337,9 @@ class ThumbnailGrid(QTableView):
         self.setAcceptDrops(False)
         self._sorting = state.sorting  # the sorting the grid last showed (same sorting: keep the scroll)
         self._syncing = False  # True while the grid shows what the state says (no echo back)
+        self._shown = np.empty(0, dtype=np.int64)  # the positions Qt has selected, kept as Qt changes them
         self.selectionModel().selectionChanged.connect(self._selection_edited)
+        self.grid_model.modelReset.connect(self._forget_shown)
         state.collection_changed.connect(self._on_collection)
         state.order_changed.connect(self._on_order)
         state.current_changed.connect(self.set_current_cutout)
@@ -355,31 +369,40 @@ class ThumbnailGrid(QTableView):
         """Cutouts selected (several with Shift/Ctrl-click), in display order: the state's selection."""
         return [int(i) for i in self.state.selection]
 
-    def _selection_edited(self, *_) -> None:
-        """The user changed the selection: it goes to the state."""
+    def _selection_edited(self, selected, deselected) -> None:
+        """The user changed the selection: Qt's change, applied to the positions shown, goes to the state."""
         if self._syncing:
             return
-        self.state.set_selection(self.state.order[self._selected_positions()])
+        kept = np.setdiff1d(self._shown, self._positions(deselected), assume_unique=True)
+        self._shown = np.union1d(kept, self._positions(selected))
+        self.state.set_selection(self.state.order[self._shown])
 
-    def _selected_positions(self) -> np.ndarray:
-        """Display positions of the cells Qt has selected, read from its rectangles (not cell by cell)."""
-        ranges = [(r.top(), r.bottom(), r.left(), r.right()) for r in self.selectionModel().selection()]
+    def _positions(self, selection) -> np.ndarray:
+        """Display positions of the cells of a QItemSelection, read from its rectangles (not cell by cell)."""
+        ranges = [(r.top(), r.bottom(), r.left(), r.right()) for r in selection]
         return positions_in(ranges, self.grid_model.columns, self.grid_model.count())
+
+    def _forget_shown(self) -> None:
+        """The model was reset: Qt dropped its selection without a signal."""
+        self._shown = np.empty(0, dtype=np.int64)
 
     def _show_selection(self, selection: np.ndarray) -> None:
         """The state's selection changed: select those cells (unless the grid just sent it)."""
         positions = self.state.position[np.asarray(selection, dtype=np.int64)]
         wanted = np.unique(positions[positions >= 0])
-        if np.array_equal(self._selected_positions(), wanted):
+        if np.array_equal(self._shown, wanted):
             return
         chosen, model = QItemSelection(), self.grid_model
-        for top, left, bottom, right in rectangles(wanted, model.columns):
-            chosen.select(model.index(top, left), model.index(bottom, right))
+        for top, left, bottom, right in zip(
+            *(a.tolist() for a in rectangles(wanted, model.columns)), strict=True
+        ):
+            chosen.select(model.cell(top, left), model.cell(bottom, right))
         self._syncing = True
         try:
             self.selectionModel().select(chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         finally:
             self._syncing = False
+        self._shown = wanted
 
     def _set_current_position(self, position: int) -> None:
         cutout = self.grid_model.cutout_at_position(position)

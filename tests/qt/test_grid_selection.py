@@ -38,6 +38,12 @@ def test_the_states_selection_is_the_grids_cells_and_clicks_come_back(window, qt
     _click(grid, 3)
     _click(grid, columns + 4, Qt.KeyboardModifier.ShiftModifier)
     assert state.selection.tolist() == _cells(grid) and len(state.selection) > 2
+    shown = state.selection.tolist()
+    window.resize(window.width() + 3 * grid.verticalHeader().defaultSectionSize(), window.height())
+    qtbot.waitUntil(lambda: grid.grid_model.columns != columns, timeout=5000)  # the model was reset
+    assert _cells(grid) == shown == state.selection.tolist()
+    _click(grid, 55, Qt.KeyboardModifier.ControlModifier)
+    assert 55 not in shown and state.selection.tolist() == [*shown, 55] == _cells(grid)
     state.set_sorting(sort="random")
     state.set_selection(state.order[[0, 2, 3, 4]])
     assert _cells(grid) == state.order[[0, 2, 3, 4]].tolist()
