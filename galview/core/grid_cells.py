@@ -3,7 +3,8 @@
 The grid shows cutouts row by row, ``columns`` to a row; a position is ``row * columns + column``. Qt
 keeps a selection as rectangles of cells, so a selection of consecutive positions is a run in each row it
 touches, and full rows one after another are one rectangle. Working on the rectangles, not cell by cell,
-keeps a selection of 100,000 cutouts from stalling the window (BENCHMARKS.md, the grid's selection).
+keeps a selection of 100,000 cutouts from stalling the window (BENCHMARKS.md, "A large selection in the
+grid").
 """
 
 from __future__ import annotations
