@@ -3,12 +3,12 @@
 The window runs it through its one job runner (:mod:`galview.jobs`, ``"similar"``); the features
 are kept on disk per (collection, space) by ``store``, so a second search in the same space only
 compares. Where the features already exist (the embeddings a scoring job kept) pass them as
-``features`` (or a ready ``index``) and nothing is computed.
+``features`` and nothing is computed.
 """
 
 from __future__ import annotations
 
-from galview.core.feature_index import FeatureIndex, build_index, index_from_features
+from galview.core.feature_index import build_index, index_from_features
 from galview.core.jobs import CancelToken
 from galview.core.similarity import SimilarityResult, similarity
 
@@ -20,7 +20,6 @@ def rank_by_similarity(
     store=None,
     orientations: bool = True,
     combine: str = "mean",
-    index: FeatureIndex | None = None,
     features=None,
     *,
     on_progress=None,
@@ -39,8 +38,6 @@ def rank_by_similarity(
         Keeps features across searches and sessions (:class:`galview.io.feature_cache.FeatureCache`).
     orientations, combine
         As :func:`galview.core.similarity.similarity`.
-    index : FeatureIndex, optional
-        Features computed already; then nothing is indexed.
     features : ndarray (N, D), optional
         The collection's features in ``space`` computed already (the embeddings a scoring job kept):
         made into the index here, in the job, after a check that it fits in memory
@@ -53,9 +50,9 @@ def rank_by_similarity(
     SimilarityResult
     """
     cancel = cancel or CancelToken()
-    if index is None and features is not None:
+    if features is not None:
         index = index_from_features(space, features, collection)
-    if index is None:
+    else:
         index = build_index(collection, space, store, on_progress=on_progress, cancel=cancel)
     cancel.raise_if_cancelled()
     return similarity(index, references, orientations=orientations, combine=combine)

@@ -217,7 +217,7 @@ class SimilarityController(WindowController):
         store = None if features is not None else self._feature_store()
         collection = self.state.collection
         self.runner.start(
-            JOB, collection, space, references, store, self.orientations, self.combine, None, features,
+            JOB, collection, space, references, store, self.orientations, self.combine, features,
             on_returned=lambda result: self._on_ranked(result, collection),
             on_errored=lambda exc: self.error.emit(f"Similarity search failed: {exc}"),
         )  # fmt: skip
