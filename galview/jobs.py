@@ -88,7 +88,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("export_labels", "Exporting labels", "galview.io.label_export:export_labels", "steps"),
         JobSpec("import_labels", "Importing labels", "galview.io.label_export:import_csv", "steps"),
         JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
-        JobSpec("measure", "Fitting Sérsic profiles", "galview.io.measuring:measure_job", "cutouts"),
+        JobSpec(
+            "measure", "Fitting Sérsic profiles", "galview.io.photometry_files:measure_and_keep", "cutouts"
+        ),
         JobSpec(
             "pair", "Pairing with another collection", "galview.io.paired_collections:open_and_pair", "steps"
         ),

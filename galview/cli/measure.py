@@ -140,17 +140,14 @@ def cmd_measure(args) -> int:
 def _keep(collection, found, results) -> None:
     """Keep the measurements for the window (added to those kept with the same calibration)."""
     from galview.core.collection import fingerprint
-    from galview.core.errors import UserFacingError
-    from galview.io.photometry_files import KeptPhotometry, load_photometry, save_photometry
+    from galview.io.photometry_files import merged_with_kept, save_photometry
 
     key = fingerprint(collection)
+    kept, replaced = merged_with_kept(key, len(collection), found, results)
+    if replaced is not None:  # a damaged file: replaced by these measurements
+        print(f"galview: {replaced}; replaced", file=sys.stderr)
     try:
-        kept = load_photometry(key, len(collection)) or KeptPhotometry(found)
-    except UserFacingError as exc:  # a damaged file: replaced by these measurements
-        print(f"galview: {exc}; replaced", file=sys.stderr)
-        kept = KeptPhotometry(found)
-    try:
-        save_photometry(key, kept.merged(found, results))
+        save_photometry(key, kept)
     except OSError as exc:
         print(f"galview: the photometry was written but not kept for the window: {exc}", file=sys.stderr)
 

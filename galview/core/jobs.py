@@ -76,15 +76,16 @@ class Progress:
 ROWS_BETWEEN_YIELDS = 2048
 
 
-def rows_letting_others_run(rows):
+def rows_letting_others_run(rows, every: int = ROWS_BETWEEN_YIELDS):
     """Yield from ``rows`` (a csv reader, say), handing Python's GIL to other threads — the window's,
-    when a job reads a file — every :data:`ROWS_BETWEEN_YIELDS` rows.
+    when a job reads a file — every ``every`` rows (default :data:`ROWS_BETWEEN_YIELDS`; fewer where a
+    row costs more).
 
     A loop over the csv module's rows in a worker thread was measured to keep the window's event loop
     waiting 150–400 ms at a time (a pure-Python loop: under 10 ms); ``time.sleep(0)`` every 2,048 rows
     brings that to a few ms for about 5% more time (BENCHMARKS.md, "Two inspectors compared").
     """
     for count, row in enumerate(rows, 1):
-        if count % ROWS_BETWEEN_YIELDS == 0:
+        if count % every == 0:
             time.sleep(0)
         yield row

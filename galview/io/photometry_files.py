@@ -1,9 +1,15 @@
-"""Photometry kept for each collection: a JSON file in GalView's data folder, so that what was measured is
+"""Photometry kept for each collection: a file in GalView's data folder, so that what was measured is
 still there when the collection is opened again (in the window or after ``galview measure``).
 
 Named after the collection's fingerprint (the same cutouts find their photometry wherever the file
 lies), written atomically; a damaged or foreign file is reported, never trusted; measurements of another
 method version (:data:`galview.core.photometry.METHOD_VERSION`) are left out, to be measured again.
+
+The file is JSON Lines: a header (fingerprint, method version, calibration, how many fits follow), then
+one fit per line. Read and written a line at a time, so that the window's thread, which shares the GIL
+with the thread reading or writing it, is never held for long (one JSON document of 10,000 fits held it
+0.15 s to decode and 0.22 s to encode; BENCHMARKS.md). Files of the earlier one-document form are read
+too. The window's Measure job merges and writes in its own thread (:func:`measure_and_keep`).
 """
 
 from __future__ import annotations
@@ -18,12 +24,17 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.errors import UserFacingError
+from galview.core.jobs import rows_letting_others_run
 from galview.core.paths import data_dir
 from galview.io.measuring import Calibration
 
 logger = logging.getLogger(__name__)
 
 FOLDER = "photometry"
+#: Fits read or written between two hand-overs of the GIL (about 1.5 ms): a thread waiting for it, the
+#: window's, gets it at once, not after the interpreter's 5 ms switch interval each time it lets go of it
+#: for a moment (10,000 fits read in a thread kept the window waiting 0.8–1.3 s; BENCHMARKS.md).
+FITS_BETWEEN_YIELDS = 32
 
 
 @dataclass
@@ -61,16 +72,27 @@ def load_photometry(fingerprint: str, n: int) -> KeptPhotometry | None:
     if not path.is_file():
         return None
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if stored.get("method_version") != METHOD_VERSION:
-            logger.info(
-                "%s: photometry of method version %s is not shown", path, stored.get("method_version")
+        with open(path, encoding="utf-8") as handle:
+            header = json.loads(handle.readline())
+            if header.get("method_version") != METHOD_VERSION:
+                logger.info(
+                    "%s: photometry of method version %s is not shown", path, header.get("method_version")
+                )
+                return None
+            if header.get("fingerprint") != fingerprint:
+                raise ValueError("another collection's")
+            calibration = Calibration(
+                **{**header["calibration"], "bands": tuple(header["calibration"]["bands"])}
             )
-            return None
-        if stored.get("fingerprint") != fingerprint:
-            raise ValueError("another collection's")
-        calibration = Calibration(**{**stored["calibration"], "bands": tuple(stored["calibration"]["bands"])})
-        fits = {int(index): _fit_from(value) for index, value in stored["fits"].items()}
+            if "fits" in header:  # the one-document form written until 2026-12-07
+                fits = {int(index): _fit_from(value) for index, value in header["fits"].items()}
+            else:
+                fits = dict(
+                    _indexed_fit(json.loads(line))
+                    for line in rows_letting_others_run(handle, FITS_BETWEEN_YIELDS)
+                )
+                if len(fits) != header["count"]:
+                    raise ValueError("fits missing or repeated")
         if any(not 0 <= index < n for index in fits):
             raise ValueError("cutouts past the end")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -86,23 +108,98 @@ def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
 
     path = photometry_path(fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True)
-    stored = {
+    header = {
         "fingerprint": fingerprint,
         "method_version": METHOD_VERSION,
         "calibration": asdict(kept.calibration),
-        "fits": {
-            str(index): fit if isinstance(fit, str) else _plain_fit(fit) for index, fit in kept.fits.items()
-        },
+        "count": len(kept.fits),
     }
-    # in one string: json.dump encodes in Python, json.dumps in C (10,000 fits: 1.4 s before, BENCHMARKS.md)
-    text = json.dumps(stored, default=_plain, ensure_ascii=False)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        handle.write(_line(header))
+        for index, fit in rows_letting_others_run(
+            kept.fits.items(), FITS_BETWEEN_YIELDS
+        ):  # a short encode each (json.dumps: in C)
+            plain = (
+                {"index": int(index), "why": fit}
+                if isinstance(fit, str)
+                else {"index": int(index), **_plain_fit(fit)}
+            )
+            handle.write(_line(plain))
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(path)
     return path
+
+
+def merged_with_kept(
+    fingerprint: str, n: int, found: Calibration, results
+) -> tuple[KeptPhotometry, str | None]:
+    """The collection's kept photometry with ``results`` (measured with ``found``) added; nothing written.
+
+    Returns
+    -------
+    kept : KeptPhotometry
+        What to keep now (:func:`save_photometry`).
+    replaced : str or None
+        Why the kept file is damaged and will be replaced by these results (None when it is not).
+    """
+    try:
+        kept = load_photometry(fingerprint, n) or KeptPhotometry(found)
+    except UserFacingError as exc:
+        return KeptPhotometry(found).merged(found, results), str(exc)
+    return kept.merged(found, results), None
+
+
+@dataclass
+class MeasuredAndKept:
+    """What the window's Measure job hands back: the calibration, each cutout's result, what is kept now
+    and what went wrong keeping it (None when nothing did)."""
+
+    found: Calibration
+    results: list
+    kept: KeptPhotometry
+    not_kept: str | None = None
+
+
+def measure_and_keep(
+    collection, indices, band=None, zeropoint=None, pixel_scale=None, psf_fwhm=0.0, *, fingerprint: str,
+    on_progress=None, cancel=None,
+) -> MeasuredAndKept:  # fmt: skip
+    """The window's Measure job: :func:`~galview.io.measuring.measure_job`, then the results added to the
+    collection's kept photometry in this thread (read from the file, as ``galview measure`` may have added
+    to it)."""
+    from galview.io.measuring import measure_job
+
+    found, results = measure_job(
+        collection, indices, band, zeropoint, pixel_scale, psf_fwhm, on_progress=on_progress, cancel=cancel
+    )
+    kept, replaced = merged_with_kept(fingerprint, len(collection), found, results)
+    if replaced is not None:
+        logger.warning("%s; replaced", replaced)
+    try:
+        save_photometry(fingerprint, kept)
+    except OSError as exc:
+        return MeasuredAndKept(
+            found, results, kept, f"The photometry was measured but NOT kept on disk: {exc}"
+        )
+    return MeasuredAndKept(found, results, kept)
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record, default=_plain, ensure_ascii=False) + "\n"
+
+
+def _indexed_fit(record: dict) -> tuple[int, object]:
+    """(cutout index, SersicFit or why not) from one line of the file."""
+    index = record.pop("index")
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError("an index is not a whole number")
+    if set(record) == {"why"}:
+        if not isinstance(record["why"], str):
+            raise TypeError("a reason is not text")
+        return index, record["why"]
+    return index, _fit_from(record)
 
 
 def _plain_fit(fit) -> dict:

@@ -689,6 +689,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.scoring.shutdown()
         self.opener.shutdown()
+        self.measuring.shutdown()
         self.state.kept_scores.close()
         self.explaining.close()
         self.labelling.close()

@@ -62,7 +62,11 @@ def test_new_measurements_are_added_unless_their_calibration_differs():
     "damage",
     [
         lambda text: text[: len(text) // 2],  # cut short
-        lambda text: text.replace('"3":', '"99":'),  # a cutout the collection does not have
+        lambda text: text.replace('"index": 3,', '"index": 99,'),  # a cutout the collection does not have
+        lambda text: text.replace('"index": 3,', '"index": "3",'),  # an index that is not a number
+        lambda text: text.replace('"index": 7,', '"index": 3,'),  # a cutout twice
+        lambda text: text.rsplit("\n", 2)[0] + "\n",  # the last line lost: cut short between two fits
+        lambda text: text.replace('"why": "', '"why": 7, "was": "'),  # a reason that is not text
         lambda text: text.replace(KEY, "another"),  # another collection's
         lambda text: text.replace('"mag": 20.0', '"mag": "bright"'),  # not a number
         lambda text: text.replace('"mag": 20.0', '"magnitude": 20.0'),  # a field it does not know
@@ -74,7 +78,9 @@ def test_new_measurements_are_added_unless_their_calibration_differs():
     ],
 )
 def test_a_damaged_or_foreign_file_is_said_and_not_trusted(damage):
-    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    why = "more than half of the cutout's pixels are not numbers (NaN)"
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit(), 7: why}))
+    assert load_photometry(KEY, 12) is not None
     path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(
         UserFacingError, match=rf"{path.name}: is not photometry of this collection \(12 cutouts\)"
@@ -84,8 +90,49 @@ def test_a_damaged_or_foreign_file_is_said_and_not_trusted(damage):
 
 def test_measurements_of_another_method_version_are_measured_again():
     path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    header, *fits = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    stored = json.loads(header)
     stored["method_version"] = 1
-    path.write_text(json.dumps(stored), encoding="utf-8")
+    path.write_text(json.dumps(stored) + "\n" + "".join(fits), encoding="utf-8")
     assert load_photometry(KEY, 12) is None
     assert photometry_path(KEY) == path and not path.with_name(path.name + ".partial").exists()
+
+
+def test_a_file_of_the_earlier_one_document_form_is_read():
+    """Until 2026-12-07 the whole file was one JSON document, the fits an object by index."""
+    from galview.core.photometry import METHOD_VERSION
+    from galview.io.photometry_files import _plain_fit
+
+    why = "more than half of the cutout's pixels are not numbers (NaN)"
+    path = photometry_path(KEY)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    calibration = {
+        "band": 0,
+        "band_name": "g",
+        "zeropoint": 22.5,
+        "pixel_scale": None,
+        "bands": ["g", "r", "z"],
+    }
+    stored = {
+        "fingerprint": KEY,
+        "method_version": METHOD_VERSION,
+        "calibration": {**calibration, "psf_fwhm": 0.0},
+        "fits": {"3": _plain_fit(a_fit()), "7": why},
+    }
+    path.write_text(json.dumps(stored, default=lambda v: v.item()), encoding="utf-8")
+    back = load_photometry(KEY, 12)
+    assert back.calibration == CALIBRATION and back.fits[7] == why
+    assert back.fits[3].describe("g") == a_fit().describe("g") and back.fits[3].errors.r_eff == 0.2
+    stored["fits"]["3"]["mag"] = "bright"  # and trusted no more than the new form when damaged
+    path.write_text(json.dumps(stored, default=lambda v: v.item()), encoding="utf-8")
+    with pytest.raises(UserFacingError, match="is not photometry of this collection"):
+        load_photometry(KEY, 12)
+
+
+def test_the_file_holds_one_fit_per_line_after_its_header():
+    fits = {i: a_fit(18.0 + i) for i in range(5)}
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, fits))
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(header)["count"] == 5 and "fits" not in json.loads(header)
+    assert [json.loads(line)["index"] for line in lines] == [0, 1, 2, 3, 4]
+    assert [fit.mag for fit in load_photometry(KEY, 12).fits.values()] == [18.0, 19.0, 20.0, 21.0, 22.0]

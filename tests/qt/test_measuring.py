@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PyQt6.QtWidgets import QInputDialog
@@ -180,7 +182,8 @@ def test_what_was_measured_is_there_when_the_collection_is_opened_again(
     text = win.measuring.fits[6].describe("g")
     assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz") and not win.measuring.fits
     assert win.open_path(shared_data / "legacy_dwarfs")
-    assert set(win.measuring.fits) == {2, 6} and win.measuring.band == "g"
+    qtbot.waitUntil(lambda: set(win.measuring.fits) == {2, 6}, timeout=5000)  # read in a thread
+    assert win.measuring.band == "g"
     assert win.statusBar().currentMessage().startswith("Photometry of 2 cutouts measured before is shown")
     win.state.set_current(6)
     assert win.metadata.fields["Photometry"].text() == text
@@ -191,7 +194,7 @@ def test_what_was_measured_is_there_when_the_collection_is_opened_again(
     assert len(asked) == 1 and set(win.measuring.fits) == {2, 6, 7}
 
 
-def test_a_damaged_kept_photometry_file_is_said_and_the_window_goes_on(window, shared_data):
+def test_a_damaged_kept_photometry_file_is_said_and_the_window_goes_on(window, qtbot, shared_data):
     from galview.core.collection import fingerprint
     from galview.io import open_collection
     from galview.io.photometry_files import photometry_path
@@ -203,6 +206,7 @@ def test_a_damaged_kept_photometry_file_is_said_and_the_window_goes_on(window, s
     errors = []
     window.measuring.error.connect(errors.append)
     assert window.open_path(shared_data / "legacy_dwarfs")
+    qtbot.waitUntil(lambda: not window.measuring._reader.busy, timeout=5000)
     assert len(errors) == 1 and str(path) in errors[0] and "is not photometry of this collection" in errors[0]
     assert not window.measuring.fits and window.metadata.fields["Photometry"].text() == "—"
 
@@ -240,7 +244,8 @@ def test_the_window_goes_on_with_what_galview_measure_chose(window, qtbot, share
     folder = shared_data / "legacy_dwarfs"
     args = ["measure", str(folder), "--zeropoint", "22.5", "--band", "r", "--psf-fwhm", "1.0"]
     assert main([*args, "--indices", "4", "-o", str(tmp_path / "p.csv")]) == 0
-    assert window.open_path(folder) and set(window.measuring.fits) == {4}
+    assert window.open_path(folder)
+    qtbot.waitUntil(lambda: set(window.measuring.fits) == {4}, timeout=5000)
     window.state.set_current(4)
     field = window.metadata.fields["Photometry"]
     assert "(r band)" in field.text() and "through a PSF of 1″ FWHM" in field.toolTip()
@@ -357,3 +362,88 @@ def test_the_measured_candidates_in_the_size_and_surface_brightness_plane(dwarfs
     assert win.state.current == 0
     win.plane_dock.close()
     assert not win.plane_action.isChecked()
+
+
+def _slow_reads_recorded(monkeypatch, release=None) -> list[tuple[str, bool]]:
+    """Every read and write of kept photometry from now on, with whether it ran in the GUI thread; the first
+    read answers only once ``release`` (a threading.Event) is set, where one is given."""
+    from galview.io import photometry_files
+
+    calls = []
+    load, save = photometry_files.load_photometry, photometry_files.save_photometry
+
+    def slow_load(*args):
+        first = not calls
+        calls.append(("read", threading.current_thread() is threading.main_thread()))
+        kept = load(*args)
+        if release is not None and first:  # read now, answers later
+            assert release.wait(30)
+        return kept
+
+    def recorded_save(*args):
+        calls.append(("written", threading.current_thread() is threading.main_thread()))
+        return save(*args)
+
+    monkeypatch.setattr(photometry_files, "load_photometry", slow_load)
+    monkeypatch.setattr(photometry_files, "save_photometry", recorded_save)
+    return calls
+
+
+def test_kept_photometry_is_read_and_written_outside_the_gui_thread(dwarfs, qtbot, monkeypatch, shared_data):
+    """10,000 kept fits take about 0.5 s to read or write: never in the window's thread."""
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    calls = _slow_reads_recorded(monkeypatch)
+    win.state.set_selection([2, 6])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    assert win.open_path(shared_data / "legacy_dwarfs")
+    qtbot.waitUntil(lambda: set(win.measuring.fits) == {2, 6}, timeout=5000)
+    assert calls == [("read", False), ("written", False), ("read", False)]
+
+
+def test_a_measure_before_the_kept_photometry_is_read_keeps_both(dwarfs, qtbot, monkeypatch, shared_data):
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    win.state.set_selection([2, 6])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    opened = threading.Event()
+    calls = _slow_reads_recorded(monkeypatch, release=opened)
+    assert win.open_path(shared_data / "legacy_dwarfs")
+    assert not win.measuring.fits and win.measuring._reader.busy  # still reading
+    win.state.set_selection([])
+    win.state.set_current(7)
+    win.measure_action.trigger()  # the job adds 7 to what is kept on disk, whatever the window shows yet
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    assert set(win.measuring.fits) == {2, 6, 7}
+    opened.set()  # the read at opening answers now, with less than the job kept: not shown
+    qtbot.waitUntil(
+        lambda: (
+            calls[0] == ("read", False) and not any(t.isRunning() for t in win.measuring._reader._threads)
+        ),
+        timeout=5000,
+    )
+    qtbot.wait(50)
+    assert set(win.measuring.fits) == {2, 6, 7}
+    from galview.io.photometry_files import load_photometry
+
+    assert set(load_photometry(win.state.fingerprint, win.state.n).fits) == {2, 6, 7}
+
+
+def test_photometry_read_for_a_collection_closed_meanwhile_is_not_shown(
+    dwarfs, qtbot, monkeypatch, shared_data
+):
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    win.state.set_selection([2, 6])
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    opened = threading.Event()
+    calls = _slow_reads_recorded(monkeypatch, release=opened)
+    assert win.open_path(shared_data / "legacy_dwarfs")
+    assert win.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")  # before the read has answered
+    opened.set()
+    qtbot.waitUntil(lambda: not win.measuring._reader._threads, timeout=5000)
+    qtbot.wait(50)
+    assert len(calls) == 2 and not win.measuring.fits and win.measuring.calibration is None
