@@ -39,8 +39,12 @@ def open_model(path, *, on_progress=None, cancel: CancelToken | None = None):
     ``loaded.explain_problem`` for the window to show. Loading itself cannot be interrupted; a
     cancel during it takes effect when it returns.
     """
+    import keras  # noqa: F401 -- with its backend: about 380,000 objects that live as long as the process
+
+    from galview.core.heap import set_aside_imports
     from galview.ml.loading import load_model
 
+    set_aside_imports()  # before any model is made: a full garbage collection no longer stalls the window
     cancel = cancel or CancelToken()
     report = on_progress or (lambda _progress: None)
     report(Progress(0, 3, "reading the model", unit="steps"))
