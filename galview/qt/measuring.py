@@ -1,10 +1,11 @@
 """Cutout ▸ Measure the candidate (Sérsic fit): its magnitude, surface brightness and size in the panel.
 
-The fit (:func:`galview.io.measuring.measure_job`) runs on the window's one job runner, for the current
-cutout or every selected one; each result is kept for the open collection and shown in the panel's
-Photometry row whenever its cutout is current, and the cutouts measured so far make the ``photometry``
-ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Where the file does not give the zero
-point or the pixel scale, the window asks for it once per collection. On request (Cutout ▸ Show the
+The fit (:func:`galview.io.photometry_files.measure_and_keep`) runs on the window's one job runner, for
+the current cutout or every selected one; each result is kept for the open collection and shown in the
+panel's Photometry row whenever its cutout is current, and the cutouts measured so far make the
+``photometry`` ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). The window's thread
+never opens the file: where the job finds that it does not give the zero point or the pixel scale, the
+window asks for it (once per collection) and starts the job again. On request (Cutout ▸ Show the
 fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
 in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
 (:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
@@ -49,14 +50,12 @@ class MeasureController(WindowController):
         self._fluxes = None  # (fluxes, opened here) of the collection, kept open while residuals are shown
         self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
-        self._calibrated = False  # the collection's fluxes were checked: Measure starts at once from now on
         self._reader = BackgroundCall(self)  # reads the kept photometry of each collection opened
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
-        self._calibrated = False
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -122,28 +121,43 @@ class MeasureController(WindowController):
         indices = [int(i) for i in self.state.label_targets()]
         if not indices:
             return False
-        from galview.io.measuring import calibration, fluxes_of
+        self._start(collection, indices)
+        return True
 
-        # opening and closing a simulation's flux file here in the GUI thread takes 0.2–0.5 s: once will do
-        while not self._calibrated:
-            try:
-                with fluxes_of(collection) as fluxes:
-                    calibration(fluxes, None, self._given.get("zeropoint"), self._given.get("pixel_scale"))
-                self._calibrated = True
-            except UserFacingError as exc:
-                given = self._ask_missing(exc.problem)
-                if given is None:  # nothing to ask for: the file cannot be measured
-                    self.error.emit(f"No photometry: {exc}")
-                if not given:
-                    return False
+    def _start(self, collection, indices: list[int]) -> None:
+        """The job; it checks the file first (in its thread: 0.2–0.5 s for a simulation's flux file) and
+        refuses at once when the file lacks the zero point or pixel scale, which is then asked for."""
         band, psf = self.options
         self.runner.start(
             JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
             fingerprint=self.state.fingerprint,
             on_returned=lambda result: self._on_measured(result, collection),
-            on_errored=lambda exc: self.error.emit(f"The photometry failed: {exc}"),
+            on_errored=lambda exc: self._refused(exc, collection, indices),
         )  # fmt: skip
-        return True
+
+    def _refused(self, exc, collection, indices: list[int]) -> None:
+        """A Measure job failed: ask for the number the file lacks and measure again, or say why not."""
+        if collection is not self.state.collection:
+            return
+        asked = self._ask_missing(exc.problem) if isinstance(exc, UserFacingError) else None
+        if asked is None:  # nothing to ask for
+            self.error.emit(f"No photometry: {exc}")
+        elif asked:
+            self._when_runner_free(
+                lambda: collection is self.state.collection and self._start(collection, indices)
+            )
+
+    def _when_runner_free(self, start) -> None:
+        """Call ``start`` once the runner has let go of the job that just failed (at once if it has)."""
+        if not self.runner.busy:
+            start()
+            return
+
+        def once(*_ended) -> None:
+            self.runner.finished.disconnect(once)
+            start()
+
+        self.runner.finished.connect(once)
 
     def ask_options(self) -> bool:
         """Cutout ▸ Photometry options…: the band and PSF of the next measurements; False if cancelled."""

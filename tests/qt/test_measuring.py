@@ -65,17 +65,26 @@ def test_the_current_and_selected_cutouts_are_measured_asking_for_the_zero_point
     assert field.text().startswith("μ0 ")
 
 
-def test_display_colours_are_refused_in_one_message(window, shared_data):
+def test_display_colours_are_refused_in_one_message(window, qtbot, shared_data):
     errors = []
     window.measuring.error.connect(errors.append)
     assert window.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
-    assert not window.measuring.measure()
-    assert "holds uint8 pixels (display colours, not fluxes)" in errors[0]
+    window.measuring.measure()  # the job finds it out
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert len(errors) == 1 and errors[0].startswith("No photometry: ")
+    assert "holds uint8 pixels (display colours, not fluxes)" in errors[0] and not window.measuring.fits
 
 
-def test_cancelling_the_zero_point_measures_nothing(dwarfs, monkeypatch):
-    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (0.0, False)))
-    assert not dwarfs.measuring.measure() and not dwarfs.runner.busy
+def test_cancelling_the_zero_point_measures_nothing(dwarfs, qtbot, monkeypatch):
+    asked, errors = [], []
+    dwarfs.measuring.error.connect(errors.append)
+    monkeypatch.setattr(
+        QInputDialog, "getDouble", staticmethod(lambda *a, **k: asked.append(1) or (0.0, False))
+    )
+    dwarfs.measuring.measure()
+    qtbot.waitUntil(lambda: bool(asked) and not dwarfs.runner.busy, timeout=10000)
+    qtbot.wait(100)
+    assert asked == [1] and not dwarfs.runner.busy and not dwarfs.measuring.fits and not errors
 
 
 def test_a_simulated_survey_is_measured_from_its_fluxes_without_asking(window, qtbot, tmp_path):
@@ -101,9 +110,8 @@ def test_a_simulated_survey_is_measured_from_its_fluxes_without_asking(window, q
     assert window.measuring._fluxes is None and fluxes._file is None  # hidden: the file is closed
 
 
-def test_the_flux_file_is_checked_in_the_gui_thread_once_per_collection(window, qtbot, tmp_path, monkeypatch):
-    """Opening and closing a simulation's flux file takes 0.2–0.5 s of the window's thread: the first
-    Measure checks it there (to ask for what the file lacks), the next ones start at once."""
+def test_the_flux_file_is_never_opened_in_the_gui_thread(window, qtbot, tmp_path, monkeypatch):
+    """Opening and closing a simulation's flux file takes 0.2–0.5 s: the job checks it, in its thread."""
     import threading
 
     import galview.io.measuring as measuring
@@ -126,12 +134,11 @@ def test_the_flux_file_is_checked_in_the_gui_thread_once_per_collection(window, 
 
     assert window.open_path(path)
     measure(0)
-    assert opened_here == [True, False]  # checked here, then opened by the job in its thread
+    assert opened_here == [False]
     measure(1)
-    assert opened_here == [True, False, False]
-    assert window.open_path(path)  # opened again: checked again
+    assert window.open_path(path)
     measure(2)
-    assert opened_here == [True, False, False, True, False]
+    assert opened_here == [False, False, False]
     assert set(window.measuring.fits) == {0, 1, 2}
 
 
@@ -447,3 +454,33 @@ def test_photometry_read_for_a_collection_closed_meanwhile_is_not_shown(
     qtbot.waitUntil(lambda: not win.measuring._reader._threads, timeout=5000)
     qtbot.wait(50)
     assert len(calls) == 2 and not win.measuring.fits and win.measuring.calibration is None
+
+
+def test_a_zero_point_given_after_the_refused_job_has_ended_is_measured(dwarfs, qtbot, monkeypatch):
+    """A real dialog runs its own event loop: the refused job has ended by the time the number is given."""
+    win = dwarfs
+
+    def typed_slowly(*_args, **_kwargs):
+        qtbot.waitUntil(lambda: not win.runner.busy, timeout=10000)
+        return 22.5, True
+
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(typed_slowly))
+    win.state.set_current(3)
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: 3 in win.measuring.fits, timeout=30000)
+    assert win.measuring.calibration.zeropoint == 22.5
+
+
+def test_nothing_is_asked_for_a_collection_closed_before_its_job_was_refused(
+    dwarfs, qtbot, monkeypatch, shared_data
+):
+    asked, errors = [], []
+    dwarfs.measuring.error.connect(errors.append)
+    monkeypatch.setattr(
+        QInputDialog, "getDouble", staticmethod(lambda *a, **k: asked.append(1) or (22.5, True))
+    )
+    dwarfs.measuring.measure()  # the job will refuse: the FITS files give no zero point
+    assert dwarfs.open_path(shared_data / "des_lsbg" / "des_lsbg_dev.npz")
+    qtbot.waitUntil(lambda: not dwarfs.runner.busy, timeout=10000)
+    qtbot.wait(100)
+    assert not asked and not errors and not dwarfs.measuring.fits
