@@ -1,8 +1,8 @@
 """Python's cyclic garbage collector and GalView's heap: what the imports made is set aside once.
 
-With Keras and TensorFlow imported the heap holds about 450,000 objects that live as long as the process
-(modules, functions, classes). Every full collection walked them all, holding the GIL for 240–280 ms on
-the 2-core VM, and any thread's allocations could start one: a stall of the window's thread at unrelated
+Importing Keras with TensorFlow makes about 380,000 objects that live as long as the process (modules,
+functions, classes). Every full collection walked them all, with the window's own, holding the GIL for
+200–350 ms on the 2-core VM, and any thread's allocations could start one: a stall of the window's thread at unrelated
 moments (reading 10,000 kept fits in a thread started one; BENCHMARKS.md). :func:`set_aside_imports`
 moves what exists after those imports into the collector's permanent generation (:func:`gc.freeze`):
 a full collection then walks only what was made since. Those objects are still freed when their last
@@ -27,6 +27,6 @@ def set_aside_imports() -> int:
         if _done:
             return 0
         _done = True
-        gc.collect()  # what is garbage already is freed, not kept for ever
+        gc.collect()  # what is garbage already is freed, not kept for ever (once: 0.1–0.3 s, in the model job)
         gc.freeze()
         return gc.get_freeze_count()

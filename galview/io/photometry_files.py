@@ -117,15 +117,8 @@ def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8") as handle:
         handle.write(_line(header))
-        for index, fit in rows_letting_others_run(
-            kept.fits.items(), FITS_BETWEEN_YIELDS
-        ):  # a short encode each (json.dumps: in C)
-            plain = (
-                {"index": int(index), "why": fit}
-                if isinstance(fit, str)
-                else {"index": int(index), **_plain_fit(fit)}
-            )
-            handle.write(_line(plain))
+        for index, fit in rows_letting_others_run(kept.fits.items(), FITS_BETWEEN_YIELDS):
+            handle.write(_line(_record(int(index), fit)))  # a short encode each (json.dumps: in C)
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(path)
@@ -188,6 +181,11 @@ def measure_and_keep(
 
 def _line(record: dict) -> str:
     return json.dumps(record, default=_plain, ensure_ascii=False) + "\n"
+
+
+def _record(index: int, fit) -> dict:
+    """One line of the file: the cutout's index with its fit's fields, or with why it was not fitted."""
+    return {"index": index, "why": fit} if isinstance(fit, str) else {"index": index, **_plain_fit(fit)}
 
 
 def _indexed_fit(record: dict) -> tuple[int, object]:
