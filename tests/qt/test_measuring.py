@@ -371,6 +371,15 @@ def test_the_measured_candidates_in_the_size_and_surface_brightness_plane(dwarfs
     assert not win.plane_action.isChecked()
 
 
+def _two_measured(window, qtbot, monkeypatch):
+    """``window`` with cutouts 2 and 6 measured (the zero point given as 22.5)."""
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    window.state.set_selection([2, 6])
+    window.measure_action.trigger()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30000)
+    return window
+
+
 def _slow_reads_recorded(monkeypatch, release=None) -> list[tuple[str, bool]]:
     """Every read and write of kept photometry from now on, with whether it ran in the GUI thread; the first
     read answers only once ``release`` (a threading.Event) is set, where one is given."""
@@ -398,23 +407,15 @@ def _slow_reads_recorded(monkeypatch, release=None) -> list[tuple[str, bool]]:
 
 def test_kept_photometry_is_read_and_written_outside_the_gui_thread(dwarfs, qtbot, monkeypatch, shared_data):
     """10,000 kept fits take about 0.5 s to read or write: never in the window's thread."""
-    win = dwarfs
-    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
     calls = _slow_reads_recorded(monkeypatch)
-    win.state.set_selection([2, 6])
-    win.measure_action.trigger()
-    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    win = _two_measured(dwarfs, qtbot, monkeypatch)
     assert win.open_path(shared_data / "legacy_dwarfs")
     qtbot.waitUntil(lambda: set(win.measuring.fits) == {2, 6}, timeout=5000)
     assert calls == [("read", False), ("written", False), ("read", False)]
 
 
 def test_a_measure_before_the_kept_photometry_is_read_keeps_both(dwarfs, qtbot, monkeypatch, shared_data):
-    win = dwarfs
-    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
-    win.state.set_selection([2, 6])
-    win.measure_action.trigger()
-    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    win = _two_measured(dwarfs, qtbot, monkeypatch)
     opened = threading.Event()
     calls = _slow_reads_recorded(monkeypatch, release=opened)
     assert win.open_path(shared_data / "legacy_dwarfs")
@@ -425,14 +426,9 @@ def test_a_measure_before_the_kept_photometry_is_read_keeps_both(dwarfs, qtbot, 
     qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
     assert set(win.measuring.fits) == {2, 6, 7}
     opened.set()  # the read at opening answers now, with less than the job kept: not shown
-    qtbot.waitUntil(
-        lambda: (
-            calls[0] == ("read", False) and not any(t.isRunning() for t in win.measuring._reader._threads)
-        ),
-        timeout=5000,
-    )
+    qtbot.waitUntil(lambda: not win.measuring._reader._threads, timeout=5000)
     qtbot.wait(50)
-    assert set(win.measuring.fits) == {2, 6, 7}
+    assert calls[0] == ("read", False) and set(win.measuring.fits) == {2, 6, 7}
     from galview.io.photometry_files import load_photometry
 
     assert set(load_photometry(win.state.fingerprint, win.state.n).fits) == {2, 6, 7}
@@ -441,11 +437,7 @@ def test_a_measure_before_the_kept_photometry_is_read_keeps_both(dwarfs, qtbot, 
 def test_photometry_read_for_a_collection_closed_meanwhile_is_not_shown(
     dwarfs, qtbot, monkeypatch, shared_data
 ):
-    win = dwarfs
-    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
-    win.state.set_selection([2, 6])
-    win.measure_action.trigger()
-    qtbot.waitUntil(lambda: not win.runner.busy, timeout=30000)
+    win = _two_measured(dwarfs, qtbot, monkeypatch)
     opened = threading.Event()
     calls = _slow_reads_recorded(monkeypatch, release=opened)
     assert win.open_path(shared_data / "legacy_dwarfs")
