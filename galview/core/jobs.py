@@ -83,7 +83,11 @@ def rows_letting_others_run(rows, every: int = ROWS_BETWEEN_YIELDS):
 
     A loop over the csv module's rows in a worker thread was measured to keep the window's event loop
     waiting 150–400 ms at a time (a pure-Python loop: under 10 ms); ``time.sleep(0)`` every 2,048 rows
-    brings that to a few ms for about 5% more time (BENCHMARKS.md, "Two inspectors compared").
+    brings that to a few ms for about 5% more time (BENCHMARKS.md, "Two inspectors compared"). Why: a
+    thread reading a file lets go of the GIL at each read and takes it straight back, and the interpreter
+    forces a switch to a waiting thread only after an interval in which the GIL did not change hands, so
+    the window's thread gets it only by winning a race (the same lines parsed after reading the whole
+    file: 20 ms at worst; parsed while reading it: 270–290 ms; Sérsic photometry §7 in BENCHMARKS.md).
     """
     for count, row in enumerate(rows, 1):
         if count % every == 0:
