@@ -149,12 +149,16 @@ class MeasureController(WindowController):
             )
 
     def _when_runner_free(self, start) -> None:
-        """Call ``start`` once the runner has let go of the job that just failed (at once if it has)."""
+        """Call ``start`` once the runner is free: at once, or when the job that just failed has let go of
+        it — or, if another job took it first (the window's automatic scoring starts when a job ends), when
+        that one has ended."""
         if not self.runner.busy:
             start()
             return
 
         def once(*_ended) -> None:
+            if self.runner.busy:  # another job started as this one ended
+                return
             self.runner.finished.disconnect(once)
             start()
 

@@ -476,3 +476,23 @@ def test_nothing_is_asked_for_a_collection_closed_before_its_job_was_refused(
     qtbot.waitUntil(lambda: not dwarfs.runner.busy, timeout=10000)
     qtbot.wait(100)
     assert not asked and not errors and not dwarfs.measuring.fits
+
+
+def test_a_job_that_takes_the_runner_first_delays_the_measure_it_does_not_lose_it(
+    dwarfs, qtbot, monkeypatch, tmp_path
+):
+    """The window starts scoring when a job ends (a new collection): Measure, refused for its zero point,
+    starts again once that job has ended."""
+    win = dwarfs
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (22.5, True)))
+    other_jobs = []
+
+    def take_the_runner(name, _outcome):
+        if name == "measure" and not other_jobs:  # as the automatic scoring does, before Measure's restart
+            other_jobs.append(win.runner.start("export_table", tmp_path / "t.csv", {"a": list(range(10))}))
+
+    win.runner.finished.connect(take_the_runner)
+    win.state.set_current(5)
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: 5 in win.measuring.fits, timeout=30000)
+    assert other_jobs and other_jobs[0] is not None and (tmp_path / "t.csv").exists()
