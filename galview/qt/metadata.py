@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFormLayout, QLabel, QWidget
+from PyQt6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from galview.core.scores import UNREADABLE
 from galview.qt.elide import SelectableLabel, breakable
@@ -36,14 +36,19 @@ class MetadataPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        form = QFormLayout(self)
+        # a grid, not a QFormLayout: the form gave a field that had just wrapped onto a second line
+        # (the photometry) less than its height and the spare height to other rows, until a resize
+        grid = QGridLayout(self)
+        grid.setColumnStretch(1, 1)
         self.fields: dict[str, QLabel] = {}
         self.names: dict[str, QLabel] = {}
-        for name in FIELDS:
+        for row, name in enumerate(FIELDS):
             label = SelectableLabel("—")
             self.names[name] = QLabel(name)
-            form.addRow(self.names[name], label)
+            grid.addWidget(self.names[name], row, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(label, row, 1)
             self.fields[name] = label
+        grid.setRowStretch(len(FIELDS), 1)  # spare height below the last field, not between them
         self.fields["Note"].setTextFormat(Qt.TextFormat.PlainText)  # what a person typed, never markup
 
     def show_cutout(self, collection, index: int) -> None:

@@ -172,6 +172,30 @@ def test_with_room_the_fields_show_whole_even_when_a_long_path_wraps(window):
     assert window.detail.height() >= DETAIL_MIN_HEIGHT
 
 
+def test_a_field_that_wraps_onto_more_lines_gets_their_height_at_once(window, qtbot):
+    """Found on a screenshot: once measured, the photometry wrapped onto a second line cut in half (the
+    form gave its height to other rows) until the window was resized, where the fields scroll."""
+    window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
+    window.resize(1300, 560)
+    QTest.qWait(100)
+    below = window.findChild(QScrollArea, "belowTheCutout")
+    assert below.verticalScrollBar().maximum() > 0  # the premise: the fields scroll (no height to spare)
+    window.metadata.fields["Source"].setText("/work/shared/data/legacy_dwarfs")  # wrapped in its size hint
+    window.metadata.fields["Model"].setText("deepshadows_des_sim (40e751)")
+    QTest.qWait(100)
+    field = window.metadata.fields["Photometry"]
+    for words in (12, 1, 30):
+        field.setText(" · ".join(f"μ0 24.{k} ± 0.03" for k in range(words)))
+        QTest.qWait(100)
+        cut = {
+            name: (label.height(), label.heightForWidth(label.width()))
+            for name, label in window.metadata.fields.items()
+            if label.height() < label.heightForWidth(label.width())
+        }
+        assert not cut, (words, cut)
+    assert field.height() >= 3 * field.fontMetrics().lineSpacing()  # the premise: it did wrap
+
+
 def test_a_wide_dock_never_cuts_off_the_display_controls(window):
     window.state.set_collection(ArrayCollection("memory", np.full((3, 64, 64, 3), 40, np.uint8), "NHWC"))
     window.retrain_dock.show()
