@@ -3,9 +3,11 @@
 The fit (:func:`galview.io.photometry_files.measure_and_keep`) runs on the window's one job runner, for
 the current cutout or every selected one; each result is kept for the open collection and shown in the
 panel's Photometry row whenever its cutout is current, and the cutouts measured so far make the
-``photometry`` ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). The window's thread
-never opens the file: where the job finds that it does not give the zero point or the pixel scale, the
-window asks for it (once per collection) and starts the job again. On request (Cutout ▸ Show the
+``photometry`` ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Measure does not open
+the file in the window's thread (a simulation's flux file takes 0.2–0.5 s to open and close): where the
+job finds that it does not give the zero point or the pixel scale, the window asks for it (once per
+collection) and starts the job again. The photometry options, the residual panel and the figure of the
+fits do open it there, at the user's request. On request (Cutout ▸ Show the
 fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
 in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
 (:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
