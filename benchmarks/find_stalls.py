@@ -7,7 +7,7 @@ labels, measures a selection, searches by similarity, finds suspects, sorts by e
 labels and opens the collection again. Printed: each step's worst lateness, then the stacks seen most
 often during stalls (the window's thread first). Labels go to a store in a temporary folder.
 
-    python benchmarks/find_stalls.py [--data FILE] [--over 100] [--browse 60]
+    python benchmarks/find_stalls.py [--data FILE] [--over 100] [--browse 60] [--skip similar,measure]
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a collection (default: the demo's simulation)")
     parser.add_argument("--over", type=float, default=100, help="ms without an answer that count as a stall")
     parser.add_argument("--browse", type=int, default=60, help="cutouts browsed one by one")
+    parser.add_argument("--skip", default="", help="steps left out, comma-separated (e.g. similar,measure)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("GALVIEW_LABEL_STORES", tempfile.mkdtemp())
@@ -88,7 +89,11 @@ def main() -> None:
             QTest.qWait(20)
         QTest.qWait(300)
 
+    skipped = {word.strip() for word in args.skip.split(",") if word.strip()}
+
     def timed(name: str, action) -> None:
+        if name.split()[0] in skipped:
+            return
         dog.worst, dog.last = 0.0, time.perf_counter()
         started = time.perf_counter()
         action()

@@ -117,7 +117,7 @@ def _original_rows(original, n: int, source: str = "") -> list[tuple[int, int | 
 def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | None = None) -> None:
     """Write a fresh, complete store into ``path`` (an empty file); ``fingerprint`` goes in ``meta``."""
     ids = _resolve(ids, n, "ids", source)
-    ids = [str(i) for i in range(n)] if ids is None else valid_texts(ids)
+    ids = None if ids is None else valid_texts(ids)
     rows = _original_rows(original, n, source)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -131,10 +131,16 @@ def _build(path: Path, n: int, ids, original, source: str, fingerprint: str | No
         if fingerprint is not None:
             meta["fingerprint"] = str(fingerprint)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        # one JSON array, its positions the indices: 0.5 s for a million ids against 0.9 s row by row
-        conn.execute(
-            "INSERT INTO labels (idx, cutout_id) SELECT key, value FROM json_each(?)", (json.dumps(ids),)
-        )
+        if ids is None:  # each cutout's id is its index: counted out by SQLite, no Python list of a million
+            conn.execute(
+                "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?) "
+                "INSERT INTO labels (idx, cutout_id) SELECT i, CAST(i AS TEXT) FROM seq",
+                (n,),
+            )
+        else:  # one JSON array, its positions the indices: 0.5 s for a million ids against 0.9 s row by row
+            conn.execute(
+                "INSERT INTO labels (idx, cutout_id) SELECT key, value FROM json_each(?)", (json.dumps(ids),)
+            )
         conn.executemany("INSERT INTO original VALUES (?, ?)", rows)
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -105,7 +105,7 @@ def open_label_store(collection, store_path=None, *, force=False, timeout=None) 
     return LabelStore.open(
         path,
         len(collection),
-        ids=lambda: collection.ids,
+        ids=lambda: collection.ids if collection.has_ids else None,  # None: the index, made by SQLite
         original=lambda: collection.labels,
         source=str(source),
         timeout=timeout,

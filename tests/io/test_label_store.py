@@ -602,6 +602,22 @@ def test_ids_and_originals_are_read_only_when_creating(tmp_path):
         np.testing.assert_array_equal(s.original_labels(), [1, 0] * 5)  # text labels by class name
 
 
+def test_a_collection_without_ids_has_its_indices_as_ids_in_its_store(tmp_path):
+    """SQLite counts them out (a million: 0.3 s less in the window's thread at the first label)."""
+    from galview.io import open_collection
+
+    np.save(tmp_path / "plain.npy", np.zeros((1200, 4, 4, 3), np.uint8))
+    with open_collection(tmp_path / "plain.npy") as plain:
+        assert not plain.has_ids
+        with open_label_store(plain, tmp_path / "plain.sqlite") as s:
+            np.testing.assert_array_equal(s.ids(), plain.ids)  # "0", "1", … "1199", as the collection says
+            assert s.ids().dtype.kind == "U" and s.ids()[1199] == "1199"
+    named = tmp_path / "named.npz"
+    np.savez(named, images=np.zeros((3, 4, 4, 3), np.uint8), ids=np.array(["a", "b", "c"]))
+    with open_collection(named) as collection, open_label_store(collection, tmp_path / "named.sqlite") as s:
+        assert collection.has_ids and s.ids().tolist() == ["a", "b", "c"]
+
+
 # -- the store belongs to one collection: fingerprint, refusal, re-binding -----------------------
 
 

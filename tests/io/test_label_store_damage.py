@@ -145,7 +145,7 @@ class _Labelled:
 
     def __init__(self, source, labels, n=3):
         self.source, self.labels, self._n = Path(source), labels, n
-        self.ids = np.array([f"c{i}" for i in range(n)])
+        self.ids, self.has_ids = np.array([f"c{i}" for i in range(n)]), True
         self._cache = {"fingerprint": f"{n}×fake"}
 
     def __len__(self):
