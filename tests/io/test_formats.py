@@ -741,3 +741,12 @@ def test_get_out_of_range_raises_index_error(numbered):
         numbered.get(5)
     with pytest.raises(IndexError):
         numbered.get(-6)
+
+
+def test_the_index_as_id_is_as_narrow_as_the_largest_index():
+    """A million ids as ``astype(str)`` made them: 84 MB of 21-character strings; now 28 MB."""
+    from galview.core.collection import ArrayCollection
+
+    for n, width in ((1, 1), (10, 1), (11, 2), (1000, 3), (1001, 4)):
+        ids = ArrayCollection("memory", np.zeros((n, 2, 2, 3), np.uint8), "NHWC").ids
+        assert ids.dtype == np.dtype(f"U{width}") and ids.tolist() == [str(i) for i in range(n)]
