@@ -2,8 +2,8 @@
 
 Importing Keras with TensorFlow makes about 380,000 objects that live as long as the process (modules,
 functions, classes). Every full collection walked them all, with the window's own, holding the GIL for
-200–350 ms on the 2-core VM, and any thread's allocations could start one: a stall of the window's thread at unrelated
-moments (reading 10,000 kept fits in a thread started one; BENCHMARKS.md). :func:`set_aside_imports`
+200–350 ms on the 2-core VM, and any thread's allocations could start one: a stall of the window's thread
+at unrelated moments (reading 10,000 kept fits in a thread started one; BENCHMARKS.md). :func:`set_aside_imports`
 moves what exists after those imports into the collector's permanent generation (:func:`gc.freeze`):
 a full collection then walks only what was made since. Those objects are still freed when their last
 reference goes; only cycles among them are never collected, which is why it is done once, right after
