@@ -294,6 +294,14 @@ def test_the_band_and_the_psf_are_chosen_in_the_window(dwarfs, qtbot, monkeypatc
     assert "(z band)" in win.metadata.fields["Photometry"].text()
     monkeypatch.setattr(PhotometryOptionsDialog, "exec", lambda dialog: QDialog.DialogCode.Rejected)
     assert not win.measuring.ask_options() and win.measuring.options == ("z", 1.2)  # cancelled: unchanged
+    import galview.io.measuring as measuring
+
+    def not_here(_collection):
+        raise AssertionError("the flux file opened again in the window's thread")
+
+    monkeypatch.setattr(measuring, "fluxes_of", not_here)  # the bands are known once something is measured
+    monkeypatch.setattr(PhotometryOptionsDialog, "exec", answer)
+    assert win.measuring.ask_options() and shown[-1] == ["g", "r", "z"]
 
 
 def test_photometry_options_of_display_colours_are_refused(window, shared_data):
