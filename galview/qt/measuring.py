@@ -371,18 +371,16 @@ class MeasureController(WindowController):
     def colour_ranking(self) -> Ranking | None:
         """The cutouts measured so far by colour, reddest first — g − i where there is one (DES Y3
         splits red from blue by it), else the first colour (g − r) — None with fewer than two bands."""
-        from galview.core.forced_photometry import colour_names
+        from galview.core.forced_photometry import colour_names, colour_value
 
         names = colour_names(self.calibration.bands) if self.calibration is not None else []
         if not names:
             return None
         name = "g−i" if "g−i" in names else names[0]
-        blue, red = name.split("−")  # as colours() names them; one dict a fit (10,000 fits: 75 → 6 ms)
         values = np.full(self.state.n, np.nan)
         for index, fit in self.fits.items():
             if not isinstance(fit, str) and fit.reliable:
-                mags = {m.band: m.mag for m in fit.magnitudes}
-                values[index] = mags.get(blue, np.nan) - mags.get(red, np.nan)
+                values[index] = colour_value(fit.magnitudes, name)
         title = f"colour {name} (measured), reddest first"
         return Ranking(COLOUR_RANKING, title, values, descending=True, badge=name)
 

@@ -141,3 +141,16 @@ def replace_magnitudes(fit, magnitudes):
     from dataclasses import replace
 
     return replace(fit, magnitudes=tuple(magnitudes))
+
+
+def test_one_named_colour_is_the_one_colours_gives():
+    from galview.core.forced_photometry import colour_value
+
+    magnitudes = [
+        BandMagnitude("z", 19.0, 0.1, 10),
+        BandMagnitude("g", 20.5, 0.1, 10),
+        BandMagnitude("r", 20.0, 0.1, 10),
+    ]
+    for name, value, _error in colours(magnitudes):
+        assert colour_value(magnitudes, name) == pytest.approx(value)
+    assert math.isnan(colour_value(magnitudes, "g−i"))  # no i band
