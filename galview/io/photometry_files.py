@@ -146,10 +146,9 @@ def merged_with_kept(
 
 @dataclass
 class MeasuredAndKept:
-    """What the window's Measure job hands back: the calibration, each cutout's result, what is kept now
-    and what went wrong keeping it (None when nothing did)."""
+    """What the window's Measure job hands back: each cutout's result, what is kept now (with the
+    calibration they were measured with) and what went wrong keeping it (None when nothing did)."""
 
-    found: Calibration
     results: list
     kept: KeptPhotometry
     not_kept: str | None = None
@@ -173,10 +172,8 @@ def measure_and_keep(
     try:
         save_photometry(fingerprint, kept)
     except OSError as exc:
-        return MeasuredAndKept(
-            found, results, kept, f"The photometry was measured but NOT kept on disk: {exc}"
-        )
-    return MeasuredAndKept(found, results, kept)
+        return MeasuredAndKept(results, kept, f"The photometry was measured but NOT kept on disk: {exc}")
+    return MeasuredAndKept(results, kept)
 
 
 def _line(record: dict) -> str:
