@@ -140,16 +140,15 @@ def cmd_measure(args) -> int:
 def _keep(collection, found, results) -> None:
     """Keep the measurements for the window (added to those kept with the same calibration)."""
     from galview.core.collection import fingerprint
-    from galview.io.photometry_files import merged_with_kept, save_photometry
+    from galview.io.photometry_files import add_to_kept
 
-    key = fingerprint(collection)
-    kept, replaced = merged_with_kept(key, len(collection), found, results)
-    if replaced is not None:  # a damaged file: replaced by these measurements
-        print(f"galview: {replaced}; replaced", file=sys.stderr)
     try:
-        save_photometry(key, kept)
+        replaced = add_to_kept(fingerprint(collection), len(collection), found, results)
     except OSError as exc:
         print(f"galview: the photometry was written but not kept for the window: {exc}", file=sys.stderr)
+        return
+    if replaced is not None:  # a damaged file: replaced by these measurements
+        print(f"galview: {replaced}; replaced", file=sys.stderr)
 
 
 def _write_figure(path, fluxes, results, ids, found) -> None:

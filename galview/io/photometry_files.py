@@ -5,11 +5,18 @@ Named after the collection's fingerprint (the same cutouts find their photometry
 lies), written atomically; a damaged or foreign file is reported, never trusted; measurements of another
 method version (:data:`galview.core.photometry.METHOD_VERSION`) are left out, to be measured again.
 
-The file is JSON Lines: a header (fingerprint, method version, calibration, how many fits follow), then
-one fit per line. Read and written a line at a time, so that the window's thread, which shares the GIL
-with the thread reading or writing it, is never held for long (one JSON document of 10,000 fits held it
-0.15 s to decode and 0.22 s to encode; BENCHMARKS.md). Files of the earlier one-document form are read
-too. The window's Measure job merges and writes in its own thread (:func:`measure_and_keep`).
+The file is JSON Lines: a header (fingerprint, method version, calibration, how many fits follow and the
+size of the file so written), then one fit per line. Read and written a line at a time, so that the window's
+thread, which shares the GIL with the thread reading or writing it, is never held for long (one JSON
+document of 10,000 fits held it 0.15 s to decode and 0.22 s to encode; BENCHMARKS.md). Files of the
+earlier one-document form are read too.
+
+New measurements with the same calibration are appended (:func:`add_to_kept`), a later line of a cutout
+replacing an earlier one: measuring one cutout costs one line, not a rewrite of every fit kept (100,000 fits:
+about 4 s to read and 4 s to write). A last line cut short by a crash is left out when read and cut off
+before the next append. The file is rewritten whole (atomically) when the calibration changes, when it is
+damaged, and once the appended lines outgrow what the last rewrite wrote. Writers take turns on a lock file
+(where the system has ``fcntl``), so the window and ``galview measure`` can add to it at the same time.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +43,9 @@ FOLDER = "photometry"
 #: window's, gets it at once, not after the interpreter's 5 ms switch interval each time it lets go of it
 #: for a moment (10,000 fits read in a thread kept the window waiting 0.8–1.3 s; BENCHMARKS.md).
 FITS_BETWEEN_YIELDS = 32
+#: Appended lines may grow the file to twice what its last rewrite wrote, plus this many bytes (about
+#: 1,400 fits), before the next addition rewrites it without the fits measured again since.
+APPEND_ALLOWANCE_BYTES = 1_000_000
 
 
 @dataclass
@@ -79,20 +90,11 @@ def load_photometry(fingerprint: str, n: int) -> KeptPhotometry | None:
                     "%s: photometry of method version %s is not shown", path, header.get("method_version")
                 )
                 return None
-            if header.get("fingerprint") != fingerprint:
-                raise ValueError("another collection's")
-            calibration = Calibration(
-                **{**header["calibration"], "bands": tuple(header["calibration"]["bands"])}
-            )
+            calibration = _calibration_of(header, fingerprint)
             if "fits" in header:  # the one-document form written until 2026-12-07
                 fits = {int(index): _fit_from(value) for index, value in header["fits"].items()}
             else:
-                fits = dict(
-                    _indexed_fit(json.loads(line))
-                    for line in rows_letting_others_run(handle, FITS_BETWEEN_YIELDS)
-                )
-                if len(fits) != header["count"]:
-                    raise ValueError("fits missing or repeated")
+                fits = _fits_of_lines(handle, path, header["count"])
         if any(not 0 <= index < n for index in fits):
             raise ValueError("cutouts past the end")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -108,21 +110,50 @@ def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
 
     path = photometry_path(fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [_line(_record(int(index), fit)).encode() for index, fit in _yielding(kept.fits.items())]
     header = {
         "fingerprint": fingerprint,
         "method_version": METHOD_VERSION,
         "calibration": asdict(kept.calibration),
         "count": len(kept.fits),
+        "bytes": sum(
+            map(len, lines)
+        ),  # the fits' lines written here: what appended lines are measured against
     }
     partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(_line(header))
-        for index, fit in rows_letting_others_run(kept.fits.items(), FITS_BETWEEN_YIELDS):
-            handle.write(_line(_record(int(index), fit)))  # a short encode each (json.dumps: in C)
+    with open(partial, "wb") as handle:
+        handle.write(_line(header).encode())
+        for line in _yielding(lines):
+            handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(path)
     return path
+
+
+def add_to_kept(fingerprint: str, n: int, found: Calibration, results) -> str | None:
+    """Keep ``results`` (measured with ``found``) with the collection's photometry: appended to its file
+    when that holds fits of the same calibration, else written anew (see the module's description).
+
+    Returns
+    -------
+    str or None
+        Why the kept file was damaged and is replaced by these results (None when it was not).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+    """
+    path = photometry_path(fingerprint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _writers_one_at_a_time(path):
+        if _appendable(path, fingerprint, found):
+            _append(path, results)
+            return None
+        kept, replaced = merged_with_kept(fingerprint, n, found, results)
+        save_photometry(fingerprint, kept)
+        return replaced
 
 
 def merged_with_kept(
@@ -156,24 +187,139 @@ class MeasuredAndKept:
 
 def measure_and_keep(
     collection, indices, band=None, zeropoint=None, pixel_scale=None, psf_fwhm=0.0, *, fingerprint: str,
-    on_progress=None, cancel=None,
+    known: KeptPhotometry | None = None, on_progress=None, cancel=None,
 ) -> MeasuredAndKept:  # fmt: skip
     """The window's Measure job: :func:`~galview.io.measuring.measure_job`, then the results added to the
-    collection's kept photometry in this thread (read from the file, as ``galview measure`` may have added
-    to it)."""
+    collection's kept photometry (:func:`add_to_kept`), in this thread.
+
+    ``known`` is what the window has read of the kept photometry: what is kept now is that with the results
+    added, without reading the file again (what ``galview measure`` added meanwhile is in the file, and shown
+    when the collection is next opened). Without it the file is read after the results are added."""
     from galview.io.measuring import measure_job
 
     found, results = measure_job(
         collection, indices, band, zeropoint, pixel_scale, psf_fwhm, on_progress=on_progress, cancel=cancel
     )
-    kept, replaced = merged_with_kept(fingerprint, len(collection), found, results)
+    n = len(collection)
+    try:
+        replaced = add_to_kept(fingerprint, n, found, results)
+    except OSError as exc:
+        kept = (known or _readable(fingerprint, n) or KeptPhotometry(found)).merged(found, results)
+        return MeasuredAndKept(results, kept, f"The photometry was measured but NOT kept on disk: {exc}")
     if replaced is not None:
         logger.warning("%s; replaced", replaced)
+    if known is not None and replaced is None:
+        return MeasuredAndKept(results, known.merged(found, results))
+    return MeasuredAndKept(
+        results, (_readable(fingerprint, n) or KeptPhotometry(found)).merged(found, results)
+    )
+
+
+def _readable(fingerprint: str, n: int) -> KeptPhotometry | None:
+    """The kept photometry, or None when there is none or it cannot be read."""
     try:
-        save_photometry(fingerprint, kept)
-    except OSError as exc:
-        return MeasuredAndKept(results, kept, f"The photometry was measured but NOT kept on disk: {exc}")
-    return MeasuredAndKept(results, kept)
+        return load_photometry(fingerprint, n)
+    except UserFacingError as exc:
+        logger.warning("%s", exc)
+        return None
+
+
+def _calibration_of(header: dict, fingerprint: str) -> Calibration:
+    """The calibration a file's header states; ValueError when it is another collection's."""
+    if header.get("fingerprint") != fingerprint:
+        raise ValueError("another collection's")
+    return Calibration(**{**header["calibration"], "bands": tuple(header["calibration"]["bands"])})
+
+
+def _fits_of_lines(handle, path: Path, count: int) -> dict:
+    """Cutout index → fit from the lines after the header: the ``count`` written with it (one per cutout),
+    then those appended, a later line of a cutout replacing an earlier one; a last line cut short (an
+    append a crash interrupted) is left out. ValueError when the first ``count`` are not all there."""
+    fits, lines = {}, 0
+    for line in rows_letting_others_run(handle, FITS_BETWEEN_YIELDS):
+        if not line.endswith("\n"):
+            logger.warning("%s: its last line was cut short (a crash while adding to it); left out", path)
+            break
+        index, fit = _indexed_fit(json.loads(line))
+        fits[index] = fit
+        lines += 1
+        if lines == count and len(fits) != count:
+            raise ValueError("a cutout twice among the fits written together")
+    if lines < count:
+        raise ValueError("fits missing")
+    return fits
+
+
+def _appendable(path: Path, fingerprint: str, found: Calibration) -> bool:
+    """Whether fits measured with ``found`` can be appended to the file at ``path``: it holds fits of this
+    collection, method version and calibration, and has room (:data:`APPEND_ALLOWANCE_BYTES`). A last line
+    cut short is cut off here, ready for the append."""
+    from galview.core.photometry import METHOD_VERSION
+
+    try:
+        with open(path, "rb+") as handle:
+            header = json.loads(handle.readline())
+            if header.get("method_version") != METHOD_VERSION or "fits" in header:
+                return False
+            if _calibration_of(header, fingerprint) != found:
+                return False
+            size = handle.seek(0, os.SEEK_END)
+            if size > 2 * int(header.get("bytes", 0)) + APPEND_ALLOWANCE_BYTES:
+                return False
+            return _cut_torn_line(handle, size)
+    except FileNotFoundError:
+        return False
+    except (ValueError, KeyError, TypeError, AttributeError):  # damaged: rewritten by the caller
+        return False
+
+
+def _cut_torn_line(handle, size: int) -> bool:
+    """End the file at its last complete line (a crash may have cut the last one short); False when it
+    has none."""
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        handle.seek(start)
+        block = handle.read(end - start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            complete = start + newline + 1
+            if complete < size:
+                logger.warning("%s: a line cut short by a crash was removed", handle.name)
+                handle.truncate(complete)
+            return True
+        end = start
+    return False
+
+
+def _append(path: Path, results) -> None:
+    """Add one line per result at the end of the file, on the disk before this returns."""
+    lines = b"".join(_line(_record(int(index), fit)).encode() for index, fit in _yielding(results))
+    with open(path, "ab") as handle:
+        handle.write(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@contextmanager
+def _writers_one_at_a_time(path: Path):
+    """Hold the lock of ``path``'s writers (a ``.lock`` file beside it) while the block runs; a system
+    without ``fcntl`` has no such lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _yielding(rows):
+    return rows_letting_others_run(rows, FITS_BETWEEN_YIELDS)
 
 
 def _line(record: dict) -> str:

@@ -53,11 +53,13 @@ class MeasureController(WindowController):
         self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self._reader = BackgroundCall(self)  # reads the kept photometry of each collection opened
+        self._kept_read = False  # whether self.fits holds all the kept photometry read (for the Measure job)
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
+        self._kept_read = False
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -87,6 +89,7 @@ class MeasureController(WindowController):
 
     def _show_kept(self, kept) -> None:
         """Show the photometry kept for the open collection (read in the background)."""
+        self._kept_read = True
         if kept is None or not kept.fits:
             return
         self.fits, self.calibration = dict(kept.fits), kept.calibration
@@ -129,10 +132,15 @@ class MeasureController(WindowController):
     def _start(self, collection, indices: list[int]) -> None:
         """The job; it checks the file first (in its thread: 0.2–0.5 s for a simulation's flux file) and
         refuses at once when the file lacks the zero point or pixel scale, which is then asked for."""
+        from galview.io.photometry_files import KeptPhotometry
+
         band, psf = self.options
+        # what is kept, once read (no calibration: nothing kept): the job adds its results to it instead of
+        # reading the file again (100,000 fits: about 4 s)
+        known = KeptPhotometry(self.calibration, self.fits) if self._kept_read else None
         self.runner.start(
             JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
-            fingerprint=self.state.fingerprint,
+            fingerprint=self.state.fingerprint, known=known,
             on_returned=lambda result: self._on_measured(result, collection),
             on_errored=lambda exc: self._refused(exc, collection, indices),
         )  # fmt: skip
@@ -289,6 +297,7 @@ class MeasureController(WindowController):
         results = result.results
         self._reader.forget()  # what the job kept includes what was read when the collection opened
         self.fits, self.calibration = result.kept.fits, result.kept.calibration
+        self._kept_read = True
         if result.not_kept is not None:
             self.error.emit(result.not_kept)
         self.measured.emit()

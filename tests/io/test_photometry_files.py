@@ -13,7 +13,13 @@ from galview.core.errors import UserFacingError
 from galview.core.forced_photometry import BandMagnitude
 from galview.core.photometry import FitErrors, SersicFit
 from galview.io.measuring import Calibration
-from galview.io.photometry_files import KeptPhotometry, load_photometry, photometry_path, save_photometry
+from galview.io.photometry_files import (
+    KeptPhotometry,
+    add_to_kept,
+    load_photometry,
+    photometry_path,
+    save_photometry,
+)
 
 KEY = "12×64×64×3 float32 #0123456789ab"
 CALIBRATION = Calibration(0, "g", 22.5, None, ("g", "r", "z"))
@@ -136,3 +142,93 @@ def test_the_file_holds_one_fit_per_line_after_its_header():
     assert json.loads(header)["count"] == 5 and "fits" not in json.loads(header)
     assert [json.loads(line)["index"] for line in lines] == [0, 1, 2, 3, 4]
     assert [fit.mag for fit in load_photometry(KEY, 12).fits.values()] == [18.0, 19.0, 20.0, 21.0, 22.0]
+
+
+def _lines(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def test_a_measurement_with_the_same_calibration_is_one_line_appended():
+    why = "more than half of the cutout's pixels are not numbers (NaN)"
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit(), 7: why}))
+    before = _lines(path)
+    assert add_to_kept(KEY, 12, CALIBRATION, [(5, a_fit(21.0))]) is None
+    after = _lines(path)
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    assert json.loads(after[-1])["index"] == 5
+    back = load_photometry(KEY, 12)
+    assert set(back.fits) == {3, 5, 7} and back.fits[5].mag == 21.0 and back.fits[7] == why
+
+
+def test_a_cutout_measured_again_is_shown_with_its_latest_fit():
+    save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit(20.0)}))
+    add_to_kept(KEY, 12, CALIBRATION, [(3, a_fit(21.0))])
+    add_to_kept(KEY, 12, CALIBRATION, [(3, a_fit(22.0)), (4, a_fit())])
+    back = load_photometry(KEY, 12)
+    assert set(back.fits) == {3, 4} and back.fits[3].mag == 22.0
+
+
+def test_nothing_kept_yet_or_another_calibration_writes_the_file_anew():
+    assert add_to_kept(KEY, 12, CALIBRATION, [(2, a_fit())]) is None  # no file yet
+    assert set(load_photometry(KEY, 12).fits) == {2}
+    other = Calibration(0, "g", 30.0, None, ("g", "r", "z"))
+    assert add_to_kept(KEY, 12, other, [(4, a_fit())]) is None
+    path = photometry_path(KEY)
+    header, *fits = _lines(path)
+    assert json.loads(header)["calibration"]["zeropoint"] == 30.0 and len(fits) == 1
+    assert load_photometry(KEY, 12).fits.keys() == {4}
+
+
+def test_a_last_line_cut_short_by_a_crash_is_left_out_then_cut_off():
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    add_to_kept(KEY, 12, CALIBRATION, [(5, a_fit())])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + text.splitlines(keepends=True)[-1][:40], encoding="utf-8")  # an append cut short
+    assert set(load_photometry(KEY, 12).fits) == {3, 5}
+    assert add_to_kept(KEY, 12, CALIBRATION, [(6, a_fit())]) is None
+    assert (
+        path.read_text(encoding="utf-8").startswith(text) and len(_lines(path)) == len(text.splitlines()) + 1
+    )
+    assert set(load_photometry(KEY, 12).fits) == {3, 5, 6}
+
+
+def test_appended_lines_that_outgrow_the_file_are_folded_into_a_rewrite(monkeypatch):
+    from galview.io import photometry_files
+
+    monkeypatch.setattr(photometry_files, "APPEND_ALLOWANCE_BYTES", 0)
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    add_to_kept(KEY, 12, CALIBRATION, [(3, a_fit(21.0))])  # twice the fits written: still appended
+    assert len(_lines(path)) == 3
+    add_to_kept(KEY, 12, CALIBRATION, [(3, a_fit(22.0))])  # more: written anew, one line a cutout
+    header, *fits = _lines(path)
+    assert json.loads(header)["count"] == 1 and len(fits) == 1
+    assert load_photometry(KEY, 12).fits[3].mag == 22.0
+
+
+def test_a_damaged_file_is_replaced_by_the_new_measurements_and_said():
+    path = save_photometry(KEY, KeptPhotometry(CALIBRATION, {3: a_fit()}))
+    path.write_text(path.read_text(encoding="utf-8").replace(KEY, "another"), encoding="utf-8")
+    replaced = add_to_kept(KEY, 12, CALIBRATION, [(4, a_fit())])
+    assert replaced is not None and "is not photometry of this collection" in replaced
+    assert set(load_photometry(KEY, 12).fits) == {4}
+
+
+def test_writers_at_the_same_time_lose_nothing(monkeypatch):
+    """The window's Measure and ``galview measure`` may add at once, appends and rewrites mixed."""
+    import threading
+
+    from galview.io import photometry_files
+
+    monkeypatch.setattr(photometry_files, "APPEND_ALLOWANCE_BYTES", 0)  # rewrites (read, then write) often
+    save_photometry(KEY, KeptPhotometry(CALIBRATION, {0: a_fit()}))
+
+    def add(first: int) -> None:
+        for index in range(first, 120, 4):
+            add_to_kept(KEY, 120, CALIBRATION, [(index, a_fit())])
+
+    writers = [threading.Thread(target=add, args=(first,)) for first in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert set(load_photometry(KEY, 120).fits) == set(range(120))

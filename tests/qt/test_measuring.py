@@ -422,6 +422,27 @@ def test_kept_photometry_is_read_and_written_outside_the_gui_thread(dwarfs, qtbo
     assert calls == [("read", False), ("written", False), ("read", False)]
 
 
+def test_once_the_kept_photometry_is_read_a_measure_adds_to_it_without_reading_it_again(
+    dwarfs, qtbot, monkeypatch, shared_data
+):
+    """100,000 kept fits take about 4 s to read: the job adds its line to the file and its result to what
+    the window read."""
+    from galview.io.photometry_files import load_photometry, photometry_path
+
+    win = _two_measured(dwarfs, qtbot, monkeypatch)
+    assert win.open_path(shared_data / "legacy_dwarfs")
+    qtbot.waitUntil(lambda: set(win.measuring.fits) == {2, 6}, timeout=5000)
+    lines = photometry_path(win.state.fingerprint).read_text(encoding="utf-8").count("\n")
+    calls = _slow_reads_recorded(monkeypatch)
+    win.state.set_selection([])
+    win.state.set_current(7)
+    win.measure_action.trigger()
+    qtbot.waitUntil(lambda: not win.runner.busy and 7 in win.measuring.fits, timeout=30000)
+    assert calls == [] and set(win.measuring.fits) == {2, 6, 7}
+    assert photometry_path(win.state.fingerprint).read_text(encoding="utf-8").count("\n") == lines + 1
+    assert set(load_photometry(win.state.fingerprint, win.state.n).fits) == {2, 6, 7}
+
+
 def test_a_measure_before_the_kept_photometry_is_read_keeps_both(dwarfs, qtbot, monkeypatch, shared_data):
     win = _two_measured(dwarfs, qtbot, monkeypatch)
     opened = threading.Event()
