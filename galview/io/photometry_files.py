@@ -34,6 +34,7 @@ import numpy as np
 from galview.core.errors import UserFacingError
 from galview.core.jobs import rows_letting_others_run
 from galview.core.paths import data_dir
+from galview.core.photometry_values import PhotometryValues, photometry_values
 from galview.io.measuring import Calibration
 
 logger = logging.getLogger(__name__)
@@ -178,11 +179,22 @@ def merged_with_kept(
 @dataclass
 class MeasuredAndKept:
     """What the window's Measure job hands back: each cutout's result, what is kept now (with the
-    calibration they were measured with) and what went wrong keeping it (None when nothing did)."""
+    calibration they were measured with), what went wrong keeping it (None when nothing did) and what the
+    rankings sort by."""
 
     results: list
     kept: KeptPhotometry
     not_kept: str | None = None
+    values: PhotometryValues | None = None
+
+
+def load_for_window(fingerprint: str, n: int) -> tuple[KeptPhotometry, PhotometryValues] | None:
+    """:func:`load_photometry` with what its rankings sort by, both made in the calling thread (None when
+    nothing is kept)."""
+    kept = load_photometry(fingerprint, n)
+    if kept is None:
+        return None
+    return kept, photometry_values(kept.fits, kept.calibration.bands, n)
 
 
 def measure_and_keep(
@@ -200,19 +212,17 @@ def measure_and_keep(
     found, results = measure_job(
         collection, indices, band, zeropoint, pixel_scale, psf_fwhm, on_progress=on_progress, cancel=cancel
     )
-    n = len(collection)
+    n, replaced, not_kept = len(collection), None, None
     try:
         replaced = add_to_kept(fingerprint, n, found, results)
     except OSError as exc:
-        kept = (known or _readable(fingerprint, n) or KeptPhotometry(found)).merged(found, results)
-        return MeasuredAndKept(results, kept, f"The photometry was measured but NOT kept on disk: {exc}")
+        not_kept = f"The photometry was measured but NOT kept on disk: {exc}"
     if replaced is not None:
         logger.warning("%s; replaced", replaced)
-    if known is not None and replaced is None:
-        return MeasuredAndKept(results, known.merged(found, results))
-    return MeasuredAndKept(
-        results, (_readable(fingerprint, n) or KeptPhotometry(found)).merged(found, results)
-    )
+    base = known if known is not None and replaced is None else _readable(fingerprint, n)
+    kept = (base or KeptPhotometry(found)).merged(found, results)
+    values = photometry_values(kept.fits, found.bands, n)
+    return MeasuredAndKept(results, kept, not_kept, values)
 
 
 def _readable(fingerprint: str, n: int) -> KeptPhotometry | None:

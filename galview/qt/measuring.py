@@ -54,12 +54,13 @@ class MeasureController(WindowController):
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self._reader = BackgroundCall(self)  # reads the kept photometry of each collection opened
         self._kept_read = False  # whether self.fits holds all the kept photometry read (for the Measure job)
+        self._values = None  # what the rankings sort by (PhotometryValues), made with the fits in a thread
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
-        self._kept_read = False
+        self._kept_read, self._values = False, None
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -75,23 +76,25 @@ class MeasureController(WindowController):
         self._reader.forget()
         if collection is None:
             return
-        from galview.io.photometry_files import load_photometry
+        from galview.io.photometry_files import load_for_window
 
         # read in a thread (10,000 kept fits take about 0.5 s, BENCHMARKS.md); the answer is dropped when
         # another collection is opened first, or a Measure job comes back first (it merged what is kept)
         self._reader.call(
-            load_photometry, self.state.fingerprint, self.state.n,
+            load_for_window, self.state.fingerprint, self.state.n,
             on_returned=self._show_kept, on_errored=self._kept_unreadable,
         )  # fmt: skip
 
     def _kept_unreadable(self, exc) -> None:
         self.error.emit(str(exc) if isinstance(exc, UserFacingError) else f"The kept photometry: {exc}")
 
-    def _show_kept(self, kept) -> None:
-        """Show the photometry kept for the open collection (read in the background)."""
+    def _show_kept(self, loaded) -> None:
+        """Show the photometry kept for the open collection (read in the background, with what its
+        rankings sort by)."""
         self._kept_read = True
-        if kept is None or not kept.fits:
+        if loaded is None or not loaded[0].fits:
             return
+        kept, self._values = loaded
         self.fits, self.calibration = dict(kept.fits), kept.calibration
         self.options = (kept.calibration.band_name, kept.calibration.psf_fwhm)  # the next ones alike
         # measured again with the same numbers, whether the file states them or a person gave them
@@ -297,7 +300,7 @@ class MeasureController(WindowController):
         results = result.results
         self._reader.forget()  # what the job kept includes what was read when the collection opened
         self.fits, self.calibration = result.kept.fits, result.kept.calibration
-        self._kept_read = True
+        self._values, self._kept_read = result.values, True
         if result.not_kept is not None:
             self.error.emit(result.not_kept)
         self.measured.emit()
@@ -380,25 +383,15 @@ class MeasureController(WindowController):
     def colour_ranking(self) -> Ranking | None:
         """The cutouts measured so far by colour, reddest first — g − i where there is one (DES Y3
         splits red from blue by it), else the first colour (g − r) — None with fewer than two bands."""
-        from galview.core.forced_photometry import colour_names, colour_value
-
-        names = colour_names(self.calibration.bands) if self.calibration is not None else []
-        if not names:
+        if self._values is None or self._values.colour is None:
             return None
-        name = "g−i" if "g−i" in names else names[0]
-        values = np.full(self.state.n, np.nan)
-        for index, fit in self.fits.items():
-            if not isinstance(fit, str) and fit.reliable:
-                values[index] = colour_value(fit.magnitudes, name)
+        name = self._values.colour_name
         title = f"colour {name} (measured), reddest first"
-        return Ranking(COLOUR_RANKING, title, values, descending=True, badge=name)
+        return Ranking(COLOUR_RANKING, title, self._values.colour, descending=True, badge=name)
 
     def ranking(self) -> Ranking:
         """The cutouts measured so far by ⟨μ⟩e, faintest first (unreliable fits and the others last)."""
-        values = np.full(self.state.n, np.nan)
-        for index, fit in self.fits.items():
-            if not isinstance(fit, str) and fit.reliable:  # a fit of noise would lead the ranking
-                values[index] = fit.mean_mu_eff
+        values = np.full(self.state.n, np.nan) if self._values is None else self._values.mean_mu_eff
         title = f"mean surface brightness ⟨μ⟩e ({self.band}, measured), faintest first"
         return Ranking(RANKING, title, values, descending=True, badge="μe")
 

@@ -236,12 +236,6 @@ def test_measured_cutouts_can_be_sorted_reddest_first(dwarfs, qtbot, monkeypatch
     assert model.data(model.cell_of(first[0]), RankingRole) == f"g−r {g_r[0]:.2f}"
     table = shown_table(win.state, win.labelling.classes)
     assert float(table["g_r"][0]) == pytest.approx(g_r[0], abs=1e-5) and table["g_r"][-1] == ""
-    from galview.io.measuring import Calibration
-
-    win.measuring.calibration = Calibration(0, "g", 22.5, None, ("g", "r", "i"))
-    assert win.measuring.colour_ranking().title == "colour g−i (measured), reddest first"  # DES Y3's split
-    win.measuring.calibration = Calibration(0, "g", 22.5, None, ("g",))
-    assert win.measuring.colour_ranking() is None  # one band: no colour
 
 
 def test_the_window_goes_on_with_what_galview_measure_chose(window, qtbot, shared_data, tmp_path, capsys):
