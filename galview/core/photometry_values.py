@@ -1,7 +1,7 @@
 """What the photometry rankings sort by: one number per cutout, made where the fits are read or merged.
 
 The window sorts the measured cutouts by ⟨μ⟩e and by one colour. Made from 100,000 fits these take
-about 0.11 s of Python (BENCHMARKS.md, Sérsic photometry §11): the thread that reads the kept photometry,
+about 0.11 s of Python (BENCHMARKS.md, Sérsic photometry §10): the thread that reads the kept photometry,
 or the Measure job, makes them, not the window's.
 """
 
