@@ -89,6 +89,18 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("import_labels", "Importing labels", "galview.io.label_export:import_csv", "steps"),
         JobSpec("export_table", "Exporting the grid", "galview.io.writers:write_table", "rows"),
         JobSpec(
+            "grid_figure",
+            "Saving the grid as an image",
+            "galview.io.figure_jobs:write_grid_figure",
+            "cutouts",
+        ),
+        JobSpec(
+            "fits_figure",
+            "Saving the fits as a figure",
+            "galview.io.figure_jobs:write_fits_figure",
+            "cutouts",
+        ),
+        JobSpec(
             "measure", "Fitting Sérsic profiles", "galview.io.photometry_files:measure_and_keep", "cutouts"
         ),
         JobSpec(

@@ -10,18 +10,10 @@ from galview.core.errors import UserFacingError
 from galview.core.grid_table import shown_table, table_rows
 from galview.core.label_filter import filters_in_words
 from galview.core.label_values import class_names_for, label_name
-from galview.core.mosaic import (
-    MAX_TILES,
-    compose_mosaic,
-    counterpart_tiles,
-    render_tiles,
-    side_by_side,
-    tile_captions,
-    unreadable_tiles,
-)
+from galview.core.mosaic import MAX_TILES, unreadable_tiles
 from galview.core.outputs import output_path
 from galview.core.words import count
-from galview.io.writers import write_csv, write_png
+from galview.io.writers import write_csv
 
 #: Grids of this many rows or more are written by a background job (smaller ones take under 0.1 s).
 BACKGROUND_ROWS = 20_000
@@ -107,54 +99,60 @@ def figure_cutouts(state, k: int) -> list[int]:
 def save_figure(window, path, cutouts, columns: int | None = None) -> bool:
     """Write a PNG of ``cutouts`` drawn with the window's display settings, as many per row as the
     grid shows (or ``columns``), each captioned with its id, label and probability (none of those two
-    during a blind re-check)."""
+    during a blind re-check).
+
+    Drawn and written by a job (:func:`galview.io.figure_jobs.write_grid_figure`: 400 cutouts take
+    seconds), or, while another job runs, here under a wait cursor. Returns False when refused at once
+    (a name that is not ``.png``); the status bar says when it is saved, a message box why it was not.
+    """
     state = window.state
-    unreadable: dict[int, str] = {}
-    if window.counterparts.other is not None:
-        cutouts = list(cutouts)[: MAX_TILES // 2]  # each takes two tiles, with its counterpart
-
-    def write() -> None:
-        checked = output_path(path, (".png",), "the figure")
-        tiles, missing = render_tiles(state.collection, cutouts, state.display)
-        unreadable.update(missing)
-        names, probs, prob_name = ["" for _ in cutouts], None, "p"
-        if not state.blind:
-            classes = class_names_for(state.collection, state.labels)
-            names = [label_name(state.labels[i], classes) for i in cutouts]
-            if state.scores is not None:
-                probs, prob_name = state.scores.positive_prob()[cutouts], f"P({state.scores.positive_name})"
-        for position in unreadable:
-            names[position] = "could not be read"
-        captions = tile_captions([state.collection.id_of(i) for i in cutouts], names, probs, prob_name)
-        per_row = columns or window.grid.grid_model.columns
-        if window.counterparts.other is not None:  # another collection beside the cutouts: here too
-            more, more_captions = _counterparts(window, cutouts)
-            tiles, captions = side_by_side(tiles, more), side_by_side(captions, more_captions)
-            per_row *= 2
-        write_png(compose_mosaic(tiles, captions, per_row), checked)
-
-    if not written_or_said(window, path, write):
-        return False
-    note = "; " + unreadable_tiles(unreadable, cutouts, "it") if unreadable else ""
-    window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
-    return True
-
-
-def _counterparts(window, cutouts):
-    """Tiles and captions of the cutouts' counterparts in the collection shown beside them, drawn with
-    the window's display settings, or the other collection's own where its bands cannot take them."""
-    shown = window.counterparts
     try:
-        more, captions, _unreadable = counterpart_tiles(
-            shown.other, shown.pairing, cutouts, shown.name, window.state.display
-        )
-    except ValueError:
-        more, captions, _unreadable = counterpart_tiles(shown.other, shown.pairing, cutouts, shown.name)
-    return more, captions
+        checked = output_path(path, (".png",), "the figure")
+    except UserFacingError as exc:
+        window.show_error(str(exc))
+        return False
+    shown = window.counterparts
+    if shown.other is not None:
+        cutouts = list(cutouts)[: MAX_TILES // 2]  # each takes two tiles, with its counterpart
+    cutouts = [int(i) for i in cutouts]
+    names, probs, prob_name = ["" for _ in cutouts], None, "p"
+    if not state.blind:
+        classes = class_names_for(state.collection, state.labels)
+        names = [label_name(state.labels[i], classes) for i in cutouts]
+        if state.scores is not None:
+            probs, prob_name = state.scores.positive_prob()[cutouts], f"P({state.scores.positive_name})"
+    ids = [state.collection.id_of(i) for i in cutouts]
+    beside = (shown.other, shown.pairing, shown.name) if shown.other is not None else None
+    refused = []
+
+    def saved(unreadable: dict) -> None:
+        note = "; " + unreadable_tiles(unreadable, cutouts, "it") if unreadable else ""
+        window.statusBar().showMessage(f"A figure of {count(len(cutouts), 'cutout')} saved to {path}{note}")
+
+    def failed(exc) -> None:
+        refused.append(exc)
+        window.show_error(why_not_saved(path, exc, "the figure"))
+
+    how = window.runner.start_or_run_here(
+        "grid_figure", checked, state.collection, cutouts, state.display, ids, names, probs, prob_name,
+        columns or window.grid.grid_model.columns, beside, on_returned=saved, on_errored=failed,
+    )  # fmt: skip
+    if how == "started":
+        window.statusBar().showMessage(f"Drawing {count(len(cutouts), 'cutout')} for {path}…")
+    return not refused
+
+
+def why_not_saved(path, exc, what: str) -> str:
+    """The message box's text for a figure a job could not write."""
+    if isinstance(exc, UserFacingError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{path}: cannot be written ({exc.strerror or exc})"
+    return f"{path}: {what} was not saved ({exc})"
 
 
 def written_or_said(window, path, write) -> bool:
-    """Run ``write()`` under a busy cursor (a million rows or 400 tiles take seconds: BENCHMARKS.md); on
+    """Run ``write()`` under a busy cursor (a table of up to :data:`BACKGROUND_ROWS` rows: under 0.1 s); on
     failure say why in a message box naming ``path`` and return False."""
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:

@@ -6,8 +6,8 @@ panel's Photometry row whenever its cutout is current, and the cutouts measured 
 ``photometry`` ranking (⟨μ⟩e, faintest first; the grid sorts by it after a batch). Measure does not open
 the file in the window's thread (a simulation's flux file takes 0.2–0.5 s to open and close): where the
 job finds that it does not give the zero point or the pixel scale, the window asks for it (once per
-collection) and starts the job again. The photometry options (until something is measured), the residual
-panel and the figure of the fits do open it there, at the user's request. On request (Cutout ▸ Show the
+collection) and starts the job again. The photometry options (until something is measured) and the
+residual panel do open it there, at the user's request; the figure of the fits is drawn by a job. On request (Cutout ▸ Show the
 fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
 in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
 (:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
@@ -220,14 +220,14 @@ class MeasureController(WindowController):
         return sorted(shown, key=lambda i: place[i])
 
     def save_figure(self, path=None) -> bool:
-        """Cutout ▸ Save the fits as a figure…: data, model and residual of each measured cutout (PNG)."""
+        """Cutout ▸ Save the fits as a figure…: data, model and residual of each measured cutout (PNG),
+        drawn by a job (:func:`galview.io.figure_jobs.write_fits_figure`; here under a wait cursor while
+        another job runs). False when there is nothing to draw, or the name is refused at once."""
         from PyQt6.QtWidgets import QFileDialog
 
-        from galview.core.fit_figure import MAX_FITS, fits_figure
+        from galview.core.fit_figure import MAX_FITS
         from galview.core.outputs import output_path
-        from galview.io.measuring import fluxes_of
-        from galview.io.writers import write_png
-        from galview.qt.grid_export import written_or_said
+        from galview.qt.grid_export import why_not_saved
 
         cutouts = self.figure_cutouts()
         if not cutouts or self.calibration is None:
@@ -239,32 +239,28 @@ class MeasureController(WindowController):
             )
             if not path:
                 return False
-        cutouts = cutouts[:MAX_FITS]
-        collection, band = self.state.collection, self.calibration.band
-
-        def write() -> None:
-            checked = output_path(path, (".png",), "the figure of the fits")
-            with fluxes_of(collection) as fluxes:
-                entries = [
-                    (collection.id_of(i), self.band, *self._figure_entry(fluxes, i, band)) for i in cutouts
-                ]
-            write_png(fits_figure(entries), checked)
-
-        if not written_or_said(self.window, path, write):
-            return False
-        self.message.emit(f"Data, model and residual of {len(cutouts)} fits saved to {path}")
-        return True
-
-    def _figure_entry(self, fluxes, index: int, band: int) -> tuple:
-        """(the band's image, its fit) of one cutout for the figure; (its frame's shape, why not) where it
-        was not fitted or cannot be read now."""
-        fit = self.fits[index]
-        if isinstance(fit, str):
-            return fluxes.shape[:2], fit
         try:
-            return fluxes.get(index)[..., band], fit
-        except (UserFacingError, ValueError, OSError) as exc:
-            return fluxes.shape[:2], f"could not be read: {exc}"
+            checked = output_path(path, (".png",), "the figure of the fits")
+        except UserFacingError as exc:
+            self.error.emit(str(exc))
+            return False
+        cutouts, collection, refused = cutouts[:MAX_FITS], self.state.collection, []
+
+        def failed(exc) -> None:
+            refused.append(exc)
+            self.error.emit(why_not_saved(path, exc, "the figure of the fits"))
+
+        how = self.runner.start_or_run_here(
+            "fits_figure", checked, collection, cutouts, [collection.id_of(i) for i in cutouts], self.band,
+            {i: self.fits[i] for i in cutouts}, self.calibration.band,
+            on_returned=lambda drawn: self.message.emit(
+                f"Data, model and residual of {drawn} fits saved to {path}"
+            ),
+            on_errored=failed,
+        )  # fmt: skip
+        if how == "started":
+            self.message.emit(f"Drawing {len(cutouts)} fits for {path}…")
+        return not refused
 
     def _ask_missing(self, problem: str) -> bool | None:
         """Ask for the zero point or pixel scale the file does not give: True once given, False if

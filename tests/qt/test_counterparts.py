@@ -108,6 +108,7 @@ def test_the_grid_saved_as_a_figure_puts_each_counterpart_beside_its_cutout(
     pair(win, qtbot, monkeypatch, deeper_survey(win.state.collection, tmp_path / "deeper.npz", order))
     out = tmp_path / "figure.png"
     assert save_figure(win, out, [0, 1, 5], columns=3)
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage().startswith("A figure of"), timeout=10000)
     figure = np.asarray(Image.open(out).convert("RGB"))
     assert figure.shape[1] == PAD + 6 * (128 + PAD)  # three cutouts a row, each followed by its counterpart
     other = win.counterparts.other

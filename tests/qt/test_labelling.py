@@ -252,7 +252,7 @@ def test_a_count_in_the_status_bar_shows_those_cutouts(labelling):
         apply_theme(QApplication.instance(), False)
 
 
-def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monkeypatch):
+def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, qtbot, tmp_path, monkeypatch):
     from PIL import Image
     from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
@@ -269,9 +269,10 @@ def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monke
         QInputDialog, "getInt", staticmethod(lambda *a, **k: asked.append(a[3:]) or (5, True))
     )
     win.state.set_sorting(sort="random")
+    saved = f"A figure of 5 cutouts saved to {out}"
     win.save_figure_action.trigger()
     assert asked == [(min(N, 48), 1, N)]  # how many, from the top of the grid
-    assert win.statusBar().currentMessage() == f"A figure of 5 cutouts saved to {out}"
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage() == saved, timeout=10000)  # a job drew it
     columns = win.grid.grid_model.columns
     figure = np.asarray(Image.open(out).convert("RGB"))
     assert figure.shape[1] == PAD + min(5, columns) * (128 + PAD)  # as many per row as the grid
@@ -283,7 +284,9 @@ def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monke
 
     win.state.set_selection([9, 4, 30])  # several selected: those, without asking
     win.save_figure_action.trigger()
-    assert len(asked) == 1 and win.statusBar().currentMessage() == f"A figure of 3 cutouts saved to {out}"
+    saved = f"A figure of 3 cutouts saved to {out}"
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage() == saved, timeout=10000)
+    assert len(asked) == 1
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "f.jpg"), ""))
     )
@@ -295,6 +298,7 @@ def test_the_grid_is_saved_as_a_figure_as_it_is_drawn(labelling, tmp_path, monke
     folder, _ = blob_pngs(tmp_path / "pngs", damaged=1, n=6)
     assert win.open_path(folder)
     assert save_figure(win, out, [0, 1, 2])
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage().startswith("A figure of"), timeout=10000)
     message = win.statusBar().currentMessage()
     assert message.startswith(
         f"A figure of 3 cutouts saved to {out}; 1 cutout could not be read and is a dark"
