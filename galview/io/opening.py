@@ -45,4 +45,15 @@ def open_for_viewing(
     except BaseException:
         collection.close()
         raise
+    _first_wcs_read(collection)
     return collection
+
+
+def _first_wcs_read(collection) -> None:
+    """Read the first cutout's WCS here, so that the window, which shows it with the cutout, finds astropy's
+    WCS imported (0.3 s the first time, which the window's thread waited for) and the first one cached.
+    A WCS that cannot be read is said where the cutout is shown, as before."""
+    try:
+        collection.wcs(0)
+    except Exception:  # noqa: BLE001 -- a damaged first file: reported when its cutout is shown
+        pass
