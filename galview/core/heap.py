@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector and GalView's heap: what the imports made is set aside once.
+"""Python's cyclic garbage collector and GalView's heap: what the imports made is set aside once, and
+collections wait while a thread reads many long-lived objects back.
 
 Importing Keras with TensorFlow makes about 380,000 objects that live as long as the process (modules,
 functions, classes). Every full collection walked them all, with the window's own, holding the GIL for
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 import gc
 import threading
+from contextlib import contextmanager
 
 _lock = threading.Lock()
 _done = False
+_pausing = 0  # how many threads are in collections_paused()
+_was_enabled = False
 
 
 def set_aside_imports() -> int:
@@ -30,3 +34,28 @@ def set_aside_imports() -> int:
         gc.collect()  # what is garbage already is freed, not kept for ever (once: 0.1–0.3 s, in the model job)
         gc.freeze()
         return gc.get_freeze_count()
+
+
+@contextmanager
+def collections_paused():
+    """Python's automatic collections off while the block runs (and while any other thread is in one).
+
+    For a thread that makes hundreds of thousands of long-lived objects (100,000 kept Sérsic fits read
+    back, about seven tracked objects each): each full collection it starts walks all it made so far,
+    holding the GIL, and the window's thread waits (99th percentile of its lateness while they were read:
+    104–173 ms, 7–21 ms with this; BENCHMARKS.md, Sérsic photometry §10). Collections resume as they were
+    when the last such block ends; garbage made meanwhile is collected then.
+    """
+    global _pausing, _was_enabled
+    with _lock:
+        if _pausing == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _pausing -= 1
+            if _pausing == 0 and _was_enabled:
+                gc.enable()

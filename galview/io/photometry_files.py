@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from galview.core.errors import UserFacingError
+from galview.core.heap import collections_paused
 from galview.core.jobs import rows_letting_others_run
 from galview.core.paths import data_dir
 from galview.core.photometry_values import PhotometryValues, photometry_values
@@ -246,15 +247,16 @@ def _fits_of_lines(handle, path: Path, count: int) -> dict:
     then those appended, a later line of a cutout replacing an earlier one; a last line cut short (an
     append a crash interrupted) is left out. ValueError when the first ``count`` are not all there."""
     fits, lines = {}, 0
-    for line in rows_letting_others_run(handle, FITS_BETWEEN_YIELDS):
-        if not line.endswith("\n"):
-            logger.warning("%s: its last line was cut short (a crash while adding to it); left out", path)
-            break
-        index, fit = _indexed_fit(json.loads(line))
-        fits[index] = fit
-        lines += 1
-        if lines == count and len(fits) != count:
-            raise ValueError("a cutout twice among the fits written together")
+    with collections_paused():  # each full collection would walk the fits read so far
+        for line in rows_letting_others_run(handle, FITS_BETWEEN_YIELDS):
+            if not line.endswith("\n"):
+                logger.warning("%s: its last line was cut short (a crash while adding to it); left out", path)
+                break
+            index, fit = _indexed_fit(json.loads(line))
+            fits[index] = fit
+            lines += 1
+            if lines == count and len(fits) != count:
+                raise ValueError("a cutout twice among the fits written together")
     if lines < count:
         raise ValueError("fits missing")
     return fits

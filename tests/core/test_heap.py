@@ -52,3 +52,54 @@ def test_the_window_s_model_is_made_after_keras_was_set_aside():
         assert id(loaded.model) in tracked  # not frozen: collectable when another model replaces it
         """
     )
+
+
+def test_collections_wait_until_the_last_pausing_thread_is_done():
+    import gc
+    import threading
+
+    from galview.core.heap import collections_paused
+
+    assert gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_thread() -> None:
+        with collections_paused():
+            inside.set()
+            assert leave.wait(10)
+
+    thread = threading.Thread(target=other_thread)
+    with collections_paused():
+        assert not gc.isenabled()
+        thread.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the other thread still reads
+    leave.set()
+    thread.join()
+    assert gc.isenabled()
+    gc.disable()  # turned off by someone else: left off
+    try:
+        with collections_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_kept_photometry_is_read_with_collections_paused(monkeypatch):
+    import gc
+
+    from galview.io import photometry_files
+    from galview.io.measuring import Calibration
+    from galview.io.photometry_files import KeptPhotometry, load_photometry, save_photometry
+
+    seen = []
+    real = photometry_files._indexed_fit
+    monkeypatch.setattr(
+        photometry_files, "_indexed_fit", lambda record: seen.append(gc.isenabled()) or real(record)
+    )
+    save_photometry(
+        "key", KeptPhotometry(Calibration(0, "g", 22.5, None, ("g",)), {1: "too faint", 2: "too faint"})
+    )
+    assert len(load_photometry("key", 3).fits) == 2
+    assert seen == [False, False] and gc.isenabled()
