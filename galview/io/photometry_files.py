@@ -5,8 +5,8 @@ Named after the collection's fingerprint (the same cutouts find their photometry
 lies), written atomically; a damaged or foreign file is reported, never trusted; measurements of another
 method version (:data:`galview.core.photometry.METHOD_VERSION`) are left out, to be measured again.
 
-The file is JSON Lines: a header (fingerprint, method version, calibration, how many fits follow and the
-size of the file so written), then one fit per line. Read and written a line at a time, so that the window's
+The file is JSON Lines: a header (fingerprint, method version, calibration, how many fits follow and how
+many bytes their lines take), then one fit per line. Read and written a line at a time, so that the window's
 thread, which shares the GIL with the thread reading or writing it, is never held for long (one JSON
 document of 10,000 fits held it 0.15 s to decode and 0.22 s to encode; BENCHMARKS.md). Files of the
 earlier one-document form are read too.
@@ -45,8 +45,8 @@ FOLDER = "photometry"
 #: window's, gets it at once, not after the interpreter's 5 ms switch interval each time it lets go of it
 #: for a moment (10,000 fits read in a thread kept the window waiting 0.8–1.3 s; BENCHMARKS.md).
 FITS_BETWEEN_YIELDS = 32
-#: Appended lines may grow the file to twice what its last rewrite wrote, plus this many bytes (about
-#: 1,400 fits), before the next addition rewrites it without the fits measured again since.
+#: Appended lines may grow the file to twice what its last rewrite wrote, plus this many bytes (about 900
+#: fits), before the next addition rewrites it without the fits measured again since.
 APPEND_ALLOWANCE_BYTES = 1_000_000
 
 
@@ -118,9 +118,7 @@ def save_photometry(fingerprint: str, kept: KeptPhotometry) -> Path:
         "method_version": METHOD_VERSION,
         "calibration": asdict(kept.calibration),
         "count": len(kept.fits),
-        "bytes": sum(
-            map(len, lines)
-        ),  # the fits' lines written here: what appended lines are measured against
+        "bytes": sum(map(len, lines)),  # what appended lines are measured against
     }
     partial = path.with_name(path.name + ".partial")
     with open(partial, "wb") as handle:

@@ -7,9 +7,9 @@ panel's Photometry row whenever its cutout is current, and the cutouts measured 
 the file in the window's thread (a simulation's flux file takes 0.2–0.5 s to open and close): where the
 job finds that it does not give the zero point or the pixel scale, the window asks for it (once per
 collection) and starts the job again. The photometry options (until something is measured) and the
-residual panel do open it there, at the user's request; the figure of the fits is drawn by a job. On request (Cutout ▸ Show the
-fit's residual) a panel beside the cutout shows what the fit leaves of the fitted band, data − model,
-in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
+residual panel do open it there, at the user's request; the figure of the fits is drawn by a job. On
+request (Cutout ▸ Show the fit's residual) a panel beside the cutout shows what the fit leaves of the
+fitted band, data − model, in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
 (:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
 opened again.
 """
