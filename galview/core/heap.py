@@ -43,7 +43,7 @@ def collections_paused():
     For a thread that makes hundreds of thousands of long-lived objects (100,000 kept Sérsic fits read
     back, about seven tracked objects each): each full collection it starts walks all it made so far,
     holding the GIL, and the window's thread waits (99th percentile of its lateness while they were read:
-    104–173 ms, 7–21 ms with this; BENCHMARKS.md, Sérsic photometry §10). Collections resume as they were
+    104–250 ms, 10–27 ms with this; BENCHMARKS.md, Sérsic photometry §10). Collections resume as they were
     when the last such block ends; garbage made meanwhile is collected then.
     """
     global _pausing, _was_enabled
