@@ -41,10 +41,11 @@ from galview.io.measuring import Calibration
 logger = logging.getLogger(__name__)
 
 FOLDER = "photometry"
-#: Fits read or written between two hand-overs of the GIL (about 1.5 ms): a thread waiting for it, the
+#: Fits read or written between two hand-overs of the GIL (about 0.4 ms): a thread waiting for it, the
 #: window's, gets it at once, not after the interpreter's 5 ms switch interval each time it lets go of it
-#: for a moment (10,000 fits read in a thread kept the window waiting 0.8–1.3 s; BENCHMARKS.md).
-FITS_BETWEEN_YIELDS = 32
+#: for a moment (10,000 fits read in a thread kept the window waiting 0.8–1.3 s; every 32 fits, up to
+#: 94–146 ms; every 8, 63–76 ms for a fifth more time; BENCHMARKS.md, Sérsic photometry §10).
+FITS_BETWEEN_YIELDS = 8
 #: Appended lines may grow the file to twice what its last rewrite wrote, plus this many bytes (about 900
 #: fits), before the next addition rewrites it without the fits measured again since.
 APPEND_ALLOWANCE_BYTES = 1_000_000
