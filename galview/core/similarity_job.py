@@ -32,8 +32,10 @@ def rank_by_similarity(
     collection : Collection
     space : Space
         See :func:`galview.spaces.make_space`.
-    references : sequence of PreparedReference
-        In the collection's cutout shape (:mod:`galview.core.reference`).
+    references : sequence of PreparedReference or int
+        In the collection's cutout shape (:mod:`galview.core.reference`); an int is that cutout of the
+        collection, read here (a window's thread reading the cutouts it searches from waited on the
+        thread it shares the GIL with: 313 ms for one 424 × 424 PNG that takes 7 ms alone; BENCHMARKS.md).
     store : object, optional
         Keeps features across searches and sessions (:class:`galview.io.feature_cache.FeatureCache`).
     orientations, combine
@@ -50,9 +52,17 @@ def rank_by_similarity(
     SimilarityResult
     """
     cancel = cancel or CancelToken()
+    references = [_cutout_read(collection, r) if isinstance(r, int) else r for r in references]
     if features is not None:
         index = index_from_features(space, features, collection)
     else:
         index = build_index(collection, space, store, on_progress=on_progress, cancel=cancel)
     cancel.raise_if_cancelled()
     return similarity(index, references, orientations=orientations, combine=combine)
+
+
+def _cutout_read(collection, index: int):
+    """Cutout ``index`` of ``collection`` as a reference."""
+    from galview.core.reference import cutout_reference
+
+    return cutout_reference(collection.get(index), index, f"cutout {index} ({collection.id_of(index)})")

@@ -157,23 +157,14 @@ class SimilarityController(WindowController):
 
     # -- searching --------------------------------------------------------------------------------
     def rank_like_current(self) -> bool:
-        """Rank by similarity to the selected cutouts, or the current one; False if it cannot start."""
-        from galview.core.reference import cutout_reference
-
+        """Rank by similarity to the selected cutouts, or the current one (read by the job); False if it
+        cannot start."""
         state = self.state
         chosen = [int(i) for i in state.selection] if len(state.selection) > 1 else [state.current]
         if state.collection is None or chosen[0] < 0:
             self.message.emit("Choose a cutout to compare with")
             return False
-        collection = state.collection
-        try:
-            references = [
-                cutout_reference(collection.get(i), i, f"cutout {i} ({collection.id_of(i)})") for i in chosen
-            ]
-        except UserFacingError as exc:
-            self.error.emit(str(exc))
-            return False
-        return self.rank_like(references)
+        return self.rank_like(chosen)
 
     def ask_file(self) -> None:
         """Ask for a reference image and a centre mask, then rank by similarity to it."""
@@ -205,7 +196,8 @@ class SimilarityController(WindowController):
         return self.rank_like([reference])
 
     def rank_like(self, references) -> bool:
-        """Start the search for ``references`` (PreparedReference) in the chosen space."""
+        """Start the search for ``references`` (PreparedReference, or the index of a cutout of the open
+        collection) in the chosen space."""
         if self.runner.busy:
             self.message.emit(self.runner.busy_message())
             return False
