@@ -3,11 +3,13 @@
 A 10 ms timer on the window's thread marks each time the event loop answers; a watchdog thread looks every
 10 ms and, while the last mark is older than ``--over`` ms, samples every thread's stack. The session opens
 a collection (default: the demo's simulation, scored and explained as a user's window does), browses it,
-labels, measures a selection, searches by similarity, finds suspects, sorts by each ranking, exports the
-labels and opens the collection again. Printed: each step's worst lateness, then the stacks seen most
-often during stalls (the window's thread first). Labels go to a store in a temporary folder.
+labels, measures a selection, searches by similarity, sorts by each ranking, exports the labels, shows
+the heat maps over the grid, saves a figure, finds suspected label errors, retrains (probe) and opens the
+collection again. Printed: each step's worst lateness, then the stacks seen most
+often during stalls (the window's thread first). Labels, the retrained version and what GalView keeps
+go to temporary folders.
 
-    python benchmarks/find_stalls.py [--data FILE] [--over 100] [--browse 60] [--skip similar,measure]
+    python benchmarks/find_stalls.py [--data FILE] [--over 100] [--browse 60] [--skip similar,measure,retrain]
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("GALVIEW_LABEL_STORES", tempfile.mkdtemp())
+    os.environ.setdefault("GALVIEW_HOME", tempfile.mkdtemp())  # the retrained version and kept files go there
     from PyQt6.QtCore import QTimer
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
@@ -122,6 +125,23 @@ def main() -> None:
             window.state.set_sorting(sort=name)
             QTest.qWait(150)
 
+    def heat_maps() -> None:
+        window.grid_overlay_action.trigger()  # Grad-CAM over every thumbnail shown (its own thread)
+        QTest.qWait(3000)
+        window.grid_overlay_action.trigger()
+
+    def figure() -> None:
+        from galview.qt.grid_export import save_figure
+
+        save_figure(window, export.with_name("grid.png"), window.state.order[:100].tolist())
+
+    def retrain() -> None:
+        window.show_retrain()
+        panel = window.retrain_dock.widget()
+        modes = [panel.mode.itemText(i) for i in range(panel.mode.count())]
+        panel.mode.setCurrentIndex(next(i for i, text in enumerate(modes) if text.startswith("probe")))
+        panel.retrain_button.click()
+
     settle()
     timed("start-up (the model loaded)", lambda: None)
     timed("open (background), scored", lambda: window.open_path(data, background=True))
@@ -131,6 +151,10 @@ def main() -> None:
     timed("similar to the current cutout", lambda: window.similarity.rank_like_current())
     timed("sort by every ranking", sorts)
     timed("export the labels", lambda: window.labelling.start_export(export))
+    timed("heat maps over the grid", heat_maps)
+    timed("figure of the first 100", figure)
+    timed("suspected label errors", lambda: window.triage.find_suspects())
+    timed("retrain (probe)", retrain)
     timed("open again", lambda: window.open_path(data, background=True))
     timed("browse again", browse)
     window.close()
