@@ -220,17 +220,21 @@ class LabelSession:
         self.state.set_notes(notes, indices)
 
     def poll(self) -> bool:
-        """Take in label changes and notes another program made to the same store; True if there were any."""
+        """Take in label changes and notes another program made to the same store; True if there were any.
+        Skipped (False) while another thread uses the store: the next poll looks again."""
         if self.store is None:
             return False
         try:
-            if self.store.last_note_seq() > self._seen_note_seq:
-                self._reload_notes()
-            seq = self.store.last_seq()
-            if seq <= self._seen_seq:
-                return False
-            changed = self.store.changed_since(self._seen_seq)
-            self._seen_seq = seq
+            with self.store.held_if_free() as free:
+                if not free:
+                    return False
+                if self.store.last_note_seq() > self._seen_note_seq:
+                    self._reload_notes()
+                seq = self.store.last_seq()
+                if seq <= self._seen_seq:
+                    return False
+                changed = self.store.changed_since(self._seen_seq)
+                self._seen_seq = seq
         except UserFacingError as exc:
             self._note_damage(exc)
             self.error.emit(str(exc))

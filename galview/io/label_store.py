@@ -356,6 +356,18 @@ class LabelStore(LabelQueries, LabelNotes):
     def __repr__(self) -> str:
         return f"<LabelStore {self._n} cutouts at {self._path}>"
 
+    @contextlib.contextmanager
+    def held_if_free(self):
+        """Yield True, holding the store for this thread, when no other thread is using it; else yield
+        False at once. For a poll that can wait for its next round instead of keeping the window waiting
+        while a job reads a million rows (an export held the window's poll up to 1.2 s)."""
+        held = self._lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
+
     # -- plumbing -------------------------------------------------------------------------
     @contextlib.contextmanager
     def _reading(self):

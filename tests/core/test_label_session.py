@@ -246,6 +246,33 @@ def test_a_note_that_cannot_be_kept_is_said_not_saved(data):
     assert "NOT saved" in errors[0] and "at most" in errors[0] and state.notes == {}
 
 
+def test_a_poll_does_not_wait_while_a_job_uses_the_store(data):
+    """An export reading a million labels held the window's poll up to 1.2 s: it tries again next round."""
+    import threading
+    import time
+
+    state, session = _session(data)
+    session.label(1, [0])
+    with open_label_store(state.collection) as other:
+        other.set([5], UNSURE)
+    holding, release = threading.Event(), threading.Event()
+
+    def job() -> None:
+        with session.store._reading():
+            holding.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    assert holding.wait(10)
+    started = time.perf_counter()
+    assert not session.poll() and time.perf_counter() - started < 0.5
+    assert state.labels[5] != UNSURE  # not taken in yet
+    release.set()
+    worker.join()
+    assert session.poll() and state.labels[5] == UNSURE
+
+
 def test_notes_come_back_on_reopening_and_from_another_program(data):
     state, session = _session(data)
     session.set_note("first", indices=0)
