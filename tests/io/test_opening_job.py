@@ -26,3 +26,15 @@ def test_a_first_file_whose_wcs_cannot_be_read_still_opens(shared_data, tmp_path
     first.write_bytes(first.read_bytes()[:2880] + b"\0" * 100)  # the header kept, the data cut short
     with open_for_viewing(folder) as collection:
         assert len(collection) == 12
+
+
+def test_the_fingerprint_is_made_by_the_job(tmp_path):
+    """It names the kept scores, features and photometry: the window asks for it at once."""
+    import numpy as np
+
+    from galview.core.collection import fingerprint
+
+    np.save(tmp_path / "c.npy", np.zeros((40, 8, 8, 3), np.uint8))
+    with open_for_viewing(tmp_path / "c.npy") as collection:
+        made = collection._cache.get("fingerprint")
+        assert made is not None and made == fingerprint(collection)
