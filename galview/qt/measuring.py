@@ -54,13 +54,14 @@ class MeasureController(WindowController):
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self._reader = BackgroundCall(self)  # reads the kept photometry of each collection opened
         self._kept_read = False  # whether self.fits holds all the kept photometry read (for the Measure job)
+        self._kept_size = None  # the kept file's size when self.fits was read from it, or last written
         self._values = None  # what the rankings sort by (PhotometryValues), made with the fits in a thread
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
-        self._kept_read, self._values = False, None
+        self._kept_read, self._values, self._kept_size = False, None, None
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -94,7 +95,7 @@ class MeasureController(WindowController):
         self._kept_read = True
         if loaded is None or not loaded[0].fits:
             return
-        kept, self._values = loaded
+        kept, self._values, self._kept_size = loaded
         self.fits, self.calibration = dict(kept.fits), kept.calibration
         self.options = (kept.calibration.band_name, kept.calibration.psf_fwhm)  # the next ones alike
         # measured again with the same numbers, whether the file states them or a person gave them
@@ -138,12 +139,12 @@ class MeasureController(WindowController):
         from galview.io.photometry_files import KeptPhotometry
 
         band, psf = self.options
-        # what is kept, once read (no calibration: nothing kept): the job adds its results to it instead of
-        # reading the file again (100,000 fits: about 4 s)
+        # what is kept, once read (no calibration: nothing kept), and the file's size then: the job adds its
+        # results to it instead of reading the file again when no one else wrote to it since
         known = KeptPhotometry(self.calibration, self.fits) if self._kept_read else None
         self.runner.start(
             JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
-            fingerprint=self.state.fingerprint, known=known,
+            fingerprint=self.state.fingerprint, known=known, known_size=self._kept_size,
             on_returned=lambda result: self._on_measured(result, collection),
             on_errored=lambda exc: self._refused(exc, collection, indices),
         )  # fmt: skip
@@ -296,7 +297,7 @@ class MeasureController(WindowController):
         results = result.results
         self._reader.forget()  # what the job kept includes what was read when the collection opened
         self.fits, self.calibration = result.kept.fits, result.kept.calibration
-        self._values, self._kept_read = result.values, True
+        self._values, self._kept_read, self._kept_size = result.values, True, result.size
         if result.not_kept is not None:
             self.error.emit(result.not_kept)
         self.measured.emit()
