@@ -52,9 +52,9 @@ def open_for_viewing(
 def _read_ahead(collection) -> None:
     """Read here what the window reads first, so its thread finds it cached: the first cutout's WCS,
     shown with the cutout (astropy's WCS imported the first time: 0.3 s the window's thread waited for),
-    and the collection's fingerprint, which names its kept scores, features and photometry (a sample of
-    cutouts spread over the file: 0.2–0.4 s of a million-cutout file not yet in the page cache). What
-    cannot be read here is said where the window reads it, as before."""
+    and the collection's fingerprint, which names its kept scores, features and photometry (16 cutouts
+    spread over the file: reads that a slow disk makes long). What cannot be read here is said where the
+    window reads it, as before."""
     from galview.core.collection import fingerprint
 
     for read in (lambda: collection.wcs(0), lambda: fingerprint(collection)):
