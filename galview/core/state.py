@@ -321,7 +321,13 @@ class ViewerState:
         if sorting != self.sorting:
             resorted = sorting.sort != self.sorting.sort
             self.sorting = sorting
-            self.refresh_order(force=True)
+            order = self._made_order()
+            if resorted and order.size and len(self.selection) > 1 and not np.any(self.selection == order[0]):
+                # the new top becomes current and replaces this selection (set_current): dropped first, so
+                # the grid does not select its cells in the new order only to clear them (100,000: 0.9 s)
+                self.set_selection([])
+            self.set_order(order)
+            self._plain_order = sorting.identity
             if resorted and self.order.size:
                 self.set_current(int(self.order[0]))
 
@@ -347,7 +353,15 @@ class ViewerState:
         s = self.sorting
         if s.identity and self._plain_order and not force:
             return  # file order does not depend on the scores
-        order = make_order(
+        order = self._made_order()
+        if force or not np.array_equal(order, self.order):
+            self.set_order(order)
+        self._plain_order = s.identity
+
+    def _made_order(self) -> np.ndarray:
+        """The display order the sorting, scores, labels and rankings give now."""
+        s = self.sorting
+        return make_order(
             self.n,
             self.scores,
             s.sort,
@@ -358,9 +372,6 @@ class ViewerState:
             self.random_seed,
             shown=self.shown_by_labels(),
         )
-        if force or not np.array_equal(order, self.order):
-            self.set_order(order)
-        self._plain_order = s.identity
 
     def shown_by_labels(self) -> np.ndarray | None:
         """(N,) bool: what the sorting's label filter keeps (None: it keeps all)."""

@@ -59,3 +59,19 @@ def test_legacy_url():
 def test_paths_follow_galview_home(isolated_home):
     assert config_dir() == isolated_home / "config" and config_dir().is_dir()
     assert data_dir() == isolated_home / "data"
+
+
+def test_a_new_sort_drops_a_selection_its_top_will_replace_before_showing_the_order():
+    """The grid selected 100,000 cells in the new order (0.9 s) only for the new top to replace them."""
+    state = ViewerState()
+    state.set_collection(_collection(n=100))
+    selected_when_shown = []
+    state.order_changed.connect(lambda _order: selected_when_shown.append(len(state.selection)))
+    state.set_sorting(sort="random")
+    state.set_selection(np.arange(1, 31))  # the file order's top, cutout 0, is not among them
+    state.set_sorting(sort="file")
+    assert selected_when_shown[-1] == 0 and state.selection.tolist() == [0] and state.current == 0
+    state.set_sorting(sort="random")
+    state.set_selection(np.arange(0, 30))  # holding the next top: moving through it keeps it
+    state.set_sorting(sort="file")
+    assert selected_when_shown[-1] == 30 and state.selection.tolist() == list(range(30))
