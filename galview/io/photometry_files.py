@@ -159,12 +159,12 @@ def _kept_with(fingerprint: str, n: int, found: Calibration, results) -> tuple[s
             before = path.stat().st_size
             _append(path, results)
             return None, before, path.stat().st_size
-        kept, replaced = merged_with_kept(fingerprint, n, found, results)
+        kept, replaced = _merged_with_kept(fingerprint, n, found, results)
         save_photometry(fingerprint, kept)
         return replaced, None, path.stat().st_size
 
 
-def merged_with_kept(
+def _merged_with_kept(
     fingerprint: str, n: int, found: Calibration, results
 ) -> tuple[KeptPhotometry, str | None]:
     """The collection's kept photometry with ``results`` (measured with ``found``) added; nothing written.

@@ -9,9 +9,9 @@ job finds that it does not give the zero point or the pixel scale, the window as
 collection) and starts the job again. The photometry options (until something is measured) and the
 residual panel do open it there, at the user's request; the figure of the fits is drawn by a job. On
 request (Cutout ▸ Show the fit's residual) a panel beside the cutout shows what the fit leaves of the
-fitted band, data − model, in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the collection
-(:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when it is
-opened again.
+fitted band, data − model, in grey from −5σ to +5σ of the noise. What was measured is kept on disk for the
+collection (:mod:`galview.io.photometry_files`, also written by ``galview measure``) and shown again when
+it is opened again.
 """
 
 from __future__ import annotations
@@ -53,15 +53,16 @@ class MeasureController(WindowController):
         self.options: tuple[str | None, float] = (None, 0.0)  # band (None: g or the first), PSF FWHM″
         self._given: dict[str, float] = {}  # zero point / pixel scale the user gave for this collection
         self._reader = BackgroundCall(self)  # reads the kept photometry of each collection opened
-        self._kept_read = False  # whether self.fits holds all the kept photometry read (for the Measure job)
-        self._kept_size = None  # the kept file's size when self.fits was read from it, or last written
+        # the kept file's size when self.fits was read from it or last written (None: self.fits is not all
+        # that is kept, or nothing is): the Measure job then adds its results to self.fits, unread again
+        self._kept_size = None
         self._values = None  # what the rankings sort by (PhotometryValues), made with the fits in a thread
         self.state.current_changed.connect(lambda _i: self.show_current())
         self.state.collection_changed.connect(self._on_collection)
 
     def _forget(self) -> None:
         self.fits, self._given, self.calibration = {}, {}, None
-        self._kept_read, self._values, self._kept_size = False, None, None
+        self._values, self._kept_size = None, None
         self.options = (None, 0.0)
         self._close_fluxes()
         self.measured.emit()
@@ -92,7 +93,6 @@ class MeasureController(WindowController):
     def _show_kept(self, loaded) -> None:
         """Show the photometry kept for the open collection (read in the background, with what its
         rankings sort by)."""
-        self._kept_read = True
         if loaded is None or not loaded[0].fits:
             return
         kept, self._values, self._kept_size = loaded
@@ -139,9 +139,9 @@ class MeasureController(WindowController):
         from galview.io.photometry_files import KeptPhotometry
 
         band, psf = self.options
-        # what is kept, once read (no calibration: nothing kept), and the file's size then: the job adds its
-        # results to it instead of reading the file again when no one else wrote to it since
-        known = KeptPhotometry(self.calibration, self.fits) if self._kept_read else None
+        # what is kept, once read, and the file's size then: the job adds its results to it instead of
+        # reading the file again when no one else wrote to it since
+        known = KeptPhotometry(self.calibration, self.fits) if self._kept_size is not None else None
         self.runner.start(
             JOB, collection, indices, band, self._given.get("zeropoint"), self._given.get("pixel_scale"), psf,
             fingerprint=self.state.fingerprint, known=known, known_size=self._kept_size,
@@ -297,7 +297,7 @@ class MeasureController(WindowController):
         results = result.results
         self._reader.forget()  # what the job kept includes what was read when the collection opened
         self.fits, self.calibration = result.kept.fits, result.kept.calibration
-        self._values, self._kept_read, self._kept_size = result.values, True, result.size
+        self._values, self._kept_size = result.values, result.size
         if result.not_kept is not None:
             self.error.emit(result.not_kept)
         self.measured.emit()
